@@ -1,0 +1,3 @@
+from marketloop.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Diagnose, part two: checks over a crawl dataset, severities, crawl diff."""

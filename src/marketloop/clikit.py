@@ -1,0 +1,147 @@
+"""What every CLI command shares: options, the settings of this invocation, and output.
+
+Stage commands live in their packages (`crawl/cli.py`, `audit/cli.py`, ...) and use these pieces
+so that `--workspace`, `--format` and errors behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from marketloop.config import Settings, load_settings
+from marketloop.observe.logging import configure_logging
+from marketloop.workspace import Workspace
+
+console = Console(stderr=True, highlight=False)
+stdout = Console(highlight=False, soft_wrap=True)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder (crawl datasets, warehouse, app database). "
+        "Default: ./.marketloop or MARKETLOOP_WORKSPACE.",
+        show_default=False,
+    ),
+]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@dataclass
+class CliState:
+    """The root options of one invocation; stage commands add their own flags as overrides."""
+
+    config: Path | None = None
+    workspace: Path | None = None
+    log_level: str | None = None
+    _cache: dict[str, Settings] = field(default_factory=dict)
+
+    def settings(self, workspace: Path | None = None, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {"workspace": workspace or self.workspace, **overrides}
+        if self.log_level:
+            values["log_level"] = self.log_level
+        key = json.dumps(values, default=str, sort_keys=True)
+        if key not in self._cache:
+            settings = load_settings(self.config, values)
+            configure_logging(settings.log_level, settings.log_format)
+            self._cache[key] = settings
+        return self._cache[key]
+
+    def workspace_for(self, workspace: Path | None = None) -> Workspace:
+        return Workspace(self.settings(workspace).workspace).ensure()
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+
+
+def emit_rows(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: OutputFormat | str,
+    *,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+) -> None:
+    """Print rows as a rich table, a JSON list or CSV on stdout.
+
+    The one way tabular data leaves a command.
+    """
+    fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.json:
+        emit_json(list(rows))
+        return
+    cols = list(columns or (rows[0].keys() if rows else []))
+    if fmt is OutputFormat.csv:
+        sys.stdout.write(rows_to_csv(rows, cols))
+        return
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for col in cols:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(col)) for col in cols))
+    stdout.print(table)
+
+
+def rows_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(col)) for col in columns])
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(to_jsonable(value), ensure_ascii=False)
+    return "" if value is None else value

@@ -1,0 +1,135 @@
+"""One typed settings object, layered: defaults < marketloop.toml < MARKETLOOP_* env < CLI flags.
+
+Each stage declares its own section model in its package (`crawl/config.py`, ...); this module
+composes them. Environment variables use one underscore between the section and the field:
+`MARKETLOOP_CRAWL_MAX_URLS=500`, `MARKETLOOP_GA4_BASE_URL=http://127.0.0.1:8081`. The TOML file
+is `./marketloop.toml` unless `--config FILE` or `MARKETLOOP_CONFIG` names another one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from marketloop.audit.config import AuditSettings
+from marketloop.crawl.config import CrawlSettings
+from marketloop.errors import ConfigError
+
+ENV_PREFIX = "MARKETLOOP_"
+DEFAULT_CONFIG_FILE = Path("marketloop.toml")
+_config_file: ContextVar[Path | None] = ContextVar("marketloop_config_file", default=None)
+
+
+class Settings(BaseSettings):
+    """Everything marketloop can be told. Sections mirror the stage packages."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+        validate_default=True,
+    )
+
+    workspace: Path = Path(".marketloop")
+    mode: Literal["local", "production"] = "local"
+    log_level: Literal["debug", "info", "warning", "error"] = "warning"
+    log_format: Literal["console", "json"] = "console"
+
+    crawl: CrawlSettings = CrawlSettings()
+    audit: AuditSettings = AuditSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # first wins: CLI flags (init) > env > toml > defaults
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file()))
+
+
+def config_file() -> Path:
+    """The TOML file in force: `--config`, else `MARKETLOOP_CONFIG`, else ./marketloop.toml."""
+    chosen = _config_file.get()
+    if chosen is not None:
+        return chosen
+    return Path(os.environ.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG_FILE))
+
+
+@contextmanager
+def using_config_file(path: Path | None) -> Iterator[None]:
+    token = _config_file.set(path)
+    try:
+        yield
+    finally:
+        _config_file.reset(token)
+
+
+def load_settings(
+    config: Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build the settings from every layer; `overrides` are CLI flags (nested dicts per section).
+
+    A flag left at None is treated as not given, so it never hides a lower layer.
+    """
+    if config is not None and not config.is_file():
+        raise ConfigError(f"config file {config} does not exist", hint="check --config")
+    try:
+        with using_config_file(config):
+            return Settings(**_drop_unset(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc), hint=f"looked in {_layers()}") from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed TOML
+        raise ConfigError(f"cannot read {config_file()}: {exc}") from None
+
+
+def require_secret(value: SecretStr | None, *, section: str, field: str) -> str:
+    """Return a secret's value, or stop with a message naming every place that was looked in."""
+    secret = value.get_secret_value() if value is not None else ""
+    if not secret or secret.lower() in {"changeme", "change-me", "xxx", "todo", "<token>"}:
+        env = f"{ENV_PREFIX}{section.upper()}_{field.upper()}"
+        raise ConfigError(
+            f"{section}.{field} is not set",
+            hint=f"set {env}, or `{field} = ...` under [{section}] in {config_file()}",
+        )
+    return secret
+
+
+def _drop_unset(values: Mapping[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, Mapping):
+            nested = _drop_unset(value)
+            if nested:
+                cleaned[key] = nested
+        elif value is not None:
+            cleaned[key] = value
+    return cleaned
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "settings"
+        problems.append(f"{where}: {error['msg']}")
+    return "invalid settings: " + "; ".join(problems)
+
+
+def _layers() -> str:
+    return f"CLI flags, {ENV_PREFIX}* environment variables, {config_file()}"

@@ -1,0 +1,1 @@
+"""Diagnose, part one: crawl a site into a crawl dataset (see `crawl/schema.py`)."""

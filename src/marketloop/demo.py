@@ -1,0 +1,45 @@
+"""`marketloop demo`: the whole loop on bundled sample data, offline.
+
+The demo is a list of steps; each stage adds its step when it lands. Every step runs against
+local servers on 127.0.0.1 (the generated sample site, fakes of the SaaS APIs), so the demo
+needs no network and no credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from marketloop.clikit import WorkspaceOption, console, state
+from marketloop.config import Settings
+from marketloop.workspace import Workspace
+
+
+@dataclass
+class DemoRun:
+    settings: Settings
+    workspace: Workspace
+    outputs: dict[str, Path] = field(default_factory=dict)  # what to look at, by name
+
+
+DemoStep = Callable[[DemoRun], None]
+STEPS: list[tuple[str, DemoStep]] = []
+
+
+def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
+    """Run the whole loop on a bundled sample site and data, offline; say where to look."""
+    cli = state(ctx)
+    settings = cli.settings(workspace)
+    run = DemoRun(settings, Workspace(settings.workspace).ensure())
+    if not STEPS:
+        console.print("The demo has no stages yet: the crawler and auditor are the first to land.")
+        return
+    for name, step in STEPS:
+        console.rule(f"[bold]{name}")
+        step(run)
+    console.rule("[bold]done")
+    for name, path in run.outputs.items():
+        console.print(f"{name}: [link=file://{path.resolve()}]{path}[/link]")

@@ -1,0 +1,78 @@
+"""Where a project's data lives: one folder (default `./.marketloop`) holding crawl datasets,
+the warehouse, the app database and generated reports.
+
+    WORKSPACE/
+      crawls/<crawl-id>/      one crawl dataset per crawl (see crawl/schema.py)
+      warehouse.duckdb        the embedded warehouse (measure stage)
+      app.db                  the app database: runs, API keys, plan events, eval runs (SQLite)
+      reports/                HTML and JSON reports
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from marketloop.errors import WorkspaceError
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def crawls_dir(self) -> Path:
+        return self.root / "crawls"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def app_db_path(self) -> Path:
+        return self.root / "app.db"
+
+    @property
+    def app_db_url(self) -> str:
+        return f"sqlite:///{self.app_db_path.resolve()}"
+
+    def ensure(self) -> Workspace:
+        """Create the workspace folders if they are missing; fail clearly if that is impossible."""
+        try:
+            for folder in (self.root, self.crawls_dir, self.reports_dir):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(
+                f"cannot create workspace {self.root}: {exc.strerror}",
+                hint="pass --workspace DIR with a folder you can write to",
+            ) from None
+        return self
+
+    def new_crawl_dir(self, host: str, now: datetime | None = None) -> Path:
+        """A fresh folder name for a crawl of `host`: crawls/<host>-<UTC timestamp>."""
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        safe_host = "".join(c if c.isalnum() or c in ".-" else "-" for c in host) or "site"
+        return self.crawls_dir / f"{safe_host}-{stamp}"
+
+    def crawl_dirs(self) -> list[Path]:
+        """Crawl datasets in the workspace, oldest first (by folder name, which embeds the time)."""
+        if not self.crawls_dir.is_dir():
+            return []
+        found = [p for p in self.crawls_dir.iterdir() if (p / MANIFEST).is_file()]
+        return sorted(found, key=lambda p: (p / MANIFEST).stat().st_mtime)
+
+    def latest_crawl(self) -> Path:
+        crawls = self.crawl_dirs()
+        if not crawls:
+            raise WorkspaceError(
+                f"no crawl dataset in {self.crawls_dir}",
+                hint="run `marketloop crawl URL` first, or pass the dataset folder",
+            )
+        return crawls[-1]

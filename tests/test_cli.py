@@ -1,0 +1,42 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from marketloop import __version__
+from marketloop.cli import app
+
+
+def test_help_lists_the_commands(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "demo" in result.output
+
+
+def test_version(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["--version"])
+    assert result.output.strip() == f"marketloop {__version__}"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "marketloop", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_configuration_errors_exit_2_with_one_line_and_a_hint(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[crawl]\nmax_urls = -1\n")
+    result = run_cli("--config", str(bad), "demo", "--workspace", str(tmp_path / "ws"))
+    assert result.returncode == 2
+    assert "crawl.max_urls" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    assert run_cli("no-such-command").returncode == 2

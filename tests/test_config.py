@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from marketloop.config import load_settings, require_secret
+from marketloop.errors import ConfigError
+
+
+def test_defaults_when_nothing_is_set() -> None:
+    settings = load_settings()
+    assert settings.workspace == Path(".marketloop")
+    assert settings.crawl.obey_robots is True
+
+
+def test_layers_toml_then_env_then_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("marketloop.toml").write_text(
+        'workspace = "from-toml"\n[crawl]\nmax_urls = 10\nconcurrency = 3\ntimeout = 7.5\n'
+    )
+    monkeypatch.setenv("MARKETLOOP_CRAWL_MAX_URLS", "20")
+    monkeypatch.setenv("MARKETLOOP_CRAWL_CONCURRENCY", "4")
+    settings = load_settings(overrides={"crawl": {"concurrency": 5, "user_agent": None}})
+    assert settings.workspace == Path("from-toml")  # toml beats the default
+    assert settings.crawl.timeout == 7.5  # toml, untouched by higher layers
+    assert settings.crawl.max_urls == 20  # env beats toml
+    assert settings.crawl.concurrency == 5  # flag beats env
+    assert settings.crawl.user_agent.startswith("marketloop/")  # an unset flag hides nothing
+
+
+def test_explicit_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "other.toml"
+    config.write_text("[crawl]\nmax_depth = 2\n")
+    assert load_settings(config).crawl.max_depth == 2
+    monkeypatch.setenv("MARKETLOOP_CONFIG", str(config))
+    assert load_settings().crawl.max_depth == 2
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[crawl]\nmax_urls = 0\n", "crawl.max_urls"),
+        ("[crawl]\nexclude = ['(']\n", "invalid regex"),
+        ("[crawl]\nno_such_setting = 1\n", "crawl.no_such_setting"),
+        ("[crawl\n", "cannot read"),
+    ],
+)
+def test_bad_settings_name_the_setting(toml: str, expected: str) -> None:
+    Path("marketloop.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=expected.replace("(", r"\(")):
+        load_settings()
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_require_secret_names_every_place_looked() -> None:
+    with pytest.raises(ConfigError) as info:
+        require_secret(SecretStr("changeme"), section="hubspot", field="token")
+    assert "MARKETLOOP_HUBSPOT_TOKEN" in str(info.value)
+    assert "[hubspot]" in str(info.value)
+    assert require_secret(SecretStr("pat-na1-123"), section="hubspot", field="token") == (
+        "pat-na1-123"
+    )
