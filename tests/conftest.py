@@ -37,3 +37,55 @@ def workspace(tmp_path: Path) -> Workspace:
 @pytest.fixture
 def cli() -> CliRunner:
     return CliRunner()
+
+
+# --- real services -------------------------------------------------------------------------
+
+PG_ADMIN_URL = os.environ.get("MARKETLOOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("MARKETLOOP_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def _unavailable(service: str, error: Exception) -> None:
+    """Fail under CI=true (services must be there); skip on a developer machine without them."""
+    message = f"{service} is not reachable: {error}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on 127.0.0.1:5432, dropped after the test."""
+    import uuid
+
+    import psycopg
+
+    name = f"marketloop_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        _unavailable("PostgreSQL", exc)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+        finally:
+            from marketloop.appdb import dispose_all
+
+            dispose_all()
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """Redis database 15 on 127.0.0.1:6379, flushed before and after the test."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    except redis.ConnectionError as exc:
+        _unavailable("Redis", exc)
+    yield REDIS_URL
+    client.flushdb()
+    client.close()

@@ -11,7 +11,7 @@ def test_layout(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws").ensure()
     assert ws.crawls_dir.is_dir() and ws.reports_dir.is_dir()
     assert ws.warehouse_path == tmp_path / "ws" / "warehouse.duckdb"
-    assert ws.app_db_url.startswith("sqlite:///")
+    assert ws.app_db_path == tmp_path / "ws" / "app.db"
 
 
 def test_new_crawl_dir_is_named_by_host_and_time(tmp_path: Path) -> None:

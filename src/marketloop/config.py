@@ -26,6 +26,7 @@ from pydantic_settings import (
 from marketloop.audit.config import AuditSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
+from marketloop.workspace import Workspace
 
 ENV_PREFIX = "MARKETLOOP_"
 DEFAULT_CONFIG_FILE = Path("marketloop.toml")
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     mode: Literal["local", "production"] = "local"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     log_format: Literal["console", "json"] = "console"
+    app_db_url: str | None = None  # default: sqlite in the workspace (see appdb/)
 
     crawl: CrawlSettings = CrawlSettings()
     audit: AuditSettings = AuditSettings()
@@ -62,6 +64,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # first wins: CLI flags (init) > env > toml > defaults
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file()))
+
+
+def app_db_url(settings: Settings) -> str:
+    """The app database in force: `app_db_url`, else WORKSPACE/app.db (SQLite)."""
+    return settings.app_db_url or f"sqlite:///{Workspace(settings.workspace).app_db_path.resolve()}"
 
 
 def config_file() -> Path:

@@ -39,10 +39,6 @@ class Workspace:
     def app_db_path(self) -> Path:
         return self.root / "app.db"
 
-    @property
-    def app_db_url(self) -> str:
-        return f"sqlite:///{self.app_db_path.resolve()}"
-
     def ensure(self) -> Workspace:
         """Create the workspace folders if they are missing; fail clearly if that is impossible."""
         try:

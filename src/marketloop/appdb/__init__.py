@@ -1,0 +1,96 @@
+"""The app database: runs, schedules, API keys, tickets, plan events, eval runs, audit log.
+
+SQLAlchemy 2 + Alembic. SQLite in the workspace by default (`WORKSPACE/app.db`), PostgreSQL in
+production (`MARKETLOOP_APP_DB_URL=postgresql+psycopg://user@host/db`); the same code and the
+same migrations serve both.
+
+Each stage declares its tables on `Base` in its own package and ships its migrations under
+`appdb/migrations/versions/` on its own Alembic branch (`branch_labels=("plan",)`), so stages
+evolve their tables independently; `open_app_db` upgrades every branch to its head.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+from marketloop.errors import WorkspaceError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def open_app_db(url: str) -> Engine:
+    """An engine for `url`, migrated to the newest schema of every stage (once per process)."""
+    with _lock:
+        if url not in _engines:
+            engine = _create_engine(url)
+            try:
+                upgrade(engine)
+            except OperationalError as exc:
+                raise WorkspaceError(
+                    f"cannot open the app database {engine.url.render_as_string()}: {exc.orig}",
+                    hint="check MARKETLOOP_APP_DB_URL, or that the workspace is writable",
+                ) from None
+            _engines[url] = engine
+        return _engines[url]
+
+
+def session_factory(url: str) -> sessionmaker:  # type: ignore[type-arg]
+    return sessionmaker(open_app_db(url), expire_on_commit=False)
+
+
+def upgrade(engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, and before a process forks)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
