@@ -1,0 +1,1 @@
+"""Create: content briefs and drafts with an LLM (or offline), prompt templates, evals."""

@@ -1,0 +1,1 @@
+"""Outbound and inbound integrations: Notion, webhooks (Zapier), Slack, PagerDuty, Jira."""

@@ -1,0 +1,1 @@
+"""Plan content: keyword clustering (SERP overlap, lexical, semantic), intent, opportunity, gaps."""
