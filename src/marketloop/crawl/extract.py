@@ -85,7 +85,9 @@ def extract(html: str, url: str, internal_hosts: frozenset[str]) -> Extracted:
     hreflang = [(lang, u) for lang, h in head.hreflang if (u := urls.resolve(h))]
     region, chrome = _main_region(tree)
     main_ids = {n.mem_id for n in region.css("a[href], area[href]")} if region else set()
-    chrome_ids = {n.mem_id for n in tree.css(", ".join(f"{t} a[href], {t} area[href]" for t in chrome))}
+    chrome_ids = {
+        n.mem_id for n in tree.css(", ".join(f"{t} a[href], {t} area[href]" for t in chrome))
+    }
     links = LinkColumns([], [], [], [], [], [], [])
     discovered: dict[str, str] = {}
     for node in tree.css("a[href], area[href]"):
