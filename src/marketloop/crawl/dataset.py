@@ -28,6 +28,7 @@ class Manifest(BaseModel):
     finished_at: datetime | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     counts: dict[str, int] = Field(default_factory=dict)  # rows per table, URLs fetched, errors
+    notes: list[str] = Field(default_factory=list)  # what a person should know (robots.txt, ...)
     tool_version: str = ""
 
     def write(self, folder: Path) -> None:

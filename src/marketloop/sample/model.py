@@ -11,6 +11,7 @@ pagination, docs, German pages (2) → posts (at most 3).
 from __future__ import annotations
 
 import json
+import re
 import math
 from dataclasses import dataclass, field
 from enum import Enum
@@ -154,7 +155,7 @@ def _posts(site: Site, prose: Prose, count: int) -> list[Page]:
     posts = []
     for index in range(count):
         title = prose.post_title()
-        slug = "-".join(w.strip(":'/").lower() for w in title.split() if w.strip(":'/"))
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
         category = CATEGORIES[index % len(CATEGORIES)]
         post = Page(
             path=f"/blog/{slug}/",

@@ -1,0 +1,40 @@
+"""A parser process: `python -m marketloop.crawl.worker`, fed jobs over stdin, answering on stdout.
+
+Frames are a 4-byte big-endian length and a pickle; one answer per job, in order. Only the pure
+parse step is imported here (selectolax, numpy, the standard library), so each worker stays
+small. SIGINT is ignored: the crawler decides when workers stop (it closes stdin).
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import struct
+import sys
+from typing import BinaryIO
+
+from marketloop.crawl.parse import handle
+
+HEADER = struct.Struct(">I")
+
+
+def read_frame(stream: BinaryIO) -> bytes | None:
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    (length,) = HEADER.unpack(header)
+    return stream.read(length)
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    while (frame := read_frame(source)) is not None:
+        job = pickle.loads(frame)  # noqa: S301 - frames come from the parent crawler only
+        answer = pickle.dumps(handle(job), protocol=pickle.HIGHEST_PROTOCOL)
+        sink.write(HEADER.pack(len(answer)) + answer)
+        sink.flush()
+
+
+if __name__ == "__main__":
+    main()
