@@ -53,8 +53,10 @@ def root(
 
 def _register() -> None:
     from marketloop import demo
+    from marketloop.crawl import cli as crawl_cli
 
     app.command("demo")(demo.demo_command)
+    app.command("crawl", epilog=crawl_cli.EPILOG)(crawl_cli.crawl_command)
 
 
 _register()

@@ -8,6 +8,7 @@ needs no network and no credentials.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +24,20 @@ class DemoRun:
     settings: Settings
     workspace: Workspace
     outputs: dict[str, Path] = field(default_factory=dict)  # what to look at, by name
+    site_url: str | None = None  # the sample site, served while the demo runs (crawl step)
+    resources: ExitStack = field(default_factory=ExitStack)  # closed when the demo ends
 
 
 DemoStep = Callable[[DemoRun], None]
-STEPS: list[tuple[str, DemoStep]] = []
+
+
+def _crawl(run: DemoRun) -> None:
+    from marketloop.crawl.demo import crawl_step
+
+    crawl_step(run)
+
+
+STEPS: list[tuple[str, DemoStep]] = [("crawl the sample site", _crawl)]
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
@@ -37,9 +48,10 @@ def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     if not STEPS:
         console.print("The demo has no stages yet: the crawler and auditor are the first to land.")
         return
-    for name, step in STEPS:
-        console.rule(f"[bold]{name}")
-        step(run)
+    with run.resources:
+        for name, step in STEPS:
+            console.rule(f"[bold]{name}")
+            step(run)
     console.rule("[bold]done")
     for name, path in run.outputs.items():
         console.print(f"{name}: [link=file://{path.resolve()}]{path}[/link]")

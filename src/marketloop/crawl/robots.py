@@ -4,8 +4,10 @@ How the response decides the rules (Google's documented behaviour):
 
 - 2xx: the body is parsed (first 500 KiB); garbage parses to "allow everything".
 - 4xx other than 429: no rules, everything is allowed.
-- 429, 5xx, or no response at all: the whole origin is treated as disallowed, because the site
-  may be in trouble; the crawl says so and `--ignore-robots` overrides it.
+- 429 or 5xx: the whole origin is treated as disallowed, because the site may be in trouble;
+  the crawl says so and `--ignore-robots` overrides it.
+- no response at all (DNS, refused, TLS, timeout): no rules, so each page's own fetch records
+  the real error instead of a misleading "blocked by robots.txt".
 """
 
 from __future__ import annotations
@@ -44,12 +46,7 @@ def rules_from_response(
 ) -> RobotsRules:
     robots_url = f"{origin}/robots.txt"
     if status is None:
-        return RobotsRules(
-            origin,
-            disallow_all=True,
-            note=f"{robots_url} could not be fetched ({error}): the origin is treated as "
-            "disallowed (use --ignore-robots to crawl it anyway)",
-        )
+        return RobotsRules(origin, note=f"{robots_url} could not be fetched ({error})")
     if status == 429 or status >= 500:
         return RobotsRules(
             origin,
