@@ -42,6 +42,7 @@ class Mount:
 
 
 MOUNT = web.AppKey("mount", Mount)
+NO_SECURITY_HEADERS = web.RequestKey("no_security_headers", bool)
 
 
 def make_app(mount: Mount) -> web.Application:
@@ -55,7 +56,7 @@ def make_app(mount: Mount) -> web.Application:
 @web.middleware
 async def _security_headers(request: web.Request, handler: hostile.Handler) -> web.StreamResponse:
     response = await handler(request)
-    if not request.get("no_security_headers") and not response.prepared:
+    if not request.get(NO_SECURITY_HEADERS) and not response.prepared:
         response.headers.update(SECURITY_HEADERS)
     return response
 
@@ -93,7 +94,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     if page.delay:
         await asyncio.sleep(page.delay)
     if not page.security_headers:
-        request["no_security_headers"] = True
+        request[NO_SECURITY_HEADERS] = True
     body = mount.cached(path, lambda: render_page(page, site, bases))
     return web.Response(body=body, content_type="text/html", charset="utf-8", headers=page.headers)
 

@@ -168,7 +168,7 @@ def content(site: Site, prose: Prose, posts: list[Page]) -> list[Expected]:
     site.pages["/customers/"].description = None
     site.pages["/product/integrations/"].h1 = []
     posts[3].title = posts[2].title
-    help_page = _page(site, prose, "/help/", "Help center", "/resources/", "Help center")
+    help_page = _page(site, prose, "/help/", "Help center and guides", "/resources/", "Help center")
     support = _page(site, prose, "/support/", "Customer support", "/resources/", "Customer support")
     support.h1, support.body = help_page.h1, help_page.body
     last = posts[4].body[-1].split(". ")
