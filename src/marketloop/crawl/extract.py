@@ -22,7 +22,7 @@ from marketloop.crawl.urls import PageUrls, host_of
 
 _CHROME_ALWAYS = ("nav", "aside")
 _CHROME_OUTSIDE_MAIN = ("header", "footer")
-_NOT_TEXT = ("script", "style", "noscript", "template")
+_NOT_TEXT = ("script", "style", "noscript", "template", "svg")
 _RESOURCES = (
     ("script[src]", "src", "script"),
     ("link[href]", "href", "stylesheet"),

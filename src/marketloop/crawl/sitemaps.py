@@ -133,6 +133,8 @@ class _Inflater:
                 rest = self.inflater.flush()
                 if rest:
                     return rest
+                if not self.inflater.eof:
+                    raise zlib.error("the gzip stream is truncated")
                 raise StopIteration
             chunk = self.inflater.decompress(data, _CHUNK)
             if chunk:
