@@ -40,7 +40,7 @@ CASES = {
     "/hostile/empty/": "empty",
 }
 AWKWARD_LINKS = (
-    ("../pricing/", "relative link up one level"),
+    ("../../pricing/", "relative link up two levels"),
     ("//{host}/hostile/protocol-relative/", "protocol-relative link"),
     ("/pricing/#faq", "link with a fragment"),
     ("#top", "fragment only"),
