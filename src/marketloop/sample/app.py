@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +35,7 @@ class Mount:
     bases: Bases | None = None
     cache: dict[str, bytes] = field(default_factory=dict)
     sitemaps: dict[str, bytes] = field(default_factory=dict)
+    hits: Counter[str] = field(default_factory=Counter)  # requests per path, for tests
 
     def cached(self, key: str, make: Callable[[], bytes]) -> bytes:
         if key not in self.cache:
@@ -64,6 +66,7 @@ async def _security_headers(request: web.Request, handler: hostile.Handler) -> w
 async def _handle(request: web.Request) -> web.StreamResponse:
     mount = request.app[MOUNT]
     site, bases, path = mount.site, mount.bases, request.path
+    mount.hits[path] += 1
     assert bases is not None, "the site is not mounted yet"
     if path == "/robots.txt":
         robots = (

@@ -15,6 +15,7 @@ make checks fire too, so the ground truth is exact only without them.
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -121,6 +122,11 @@ class RunningSite:
             SeededDefect(e.check, self.bases.absolute(e.where), e.note)
             for e in self.sample.expected
         ]
+
+    @property
+    def hits(self) -> Counter[str]:
+        """Requests the HTTPS site has answered, by path (decoded)."""
+        return self._main_mount.hits
 
     def crawl_overrides(self) -> dict[str, object]:
         """Crawl settings that let the crawler trust the site's throwaway certificate."""
