@@ -27,7 +27,7 @@ from marketloop.crawl.dataset import Manifest
 from marketloop.crawl.fetch import Fetcher, Response
 from marketloop.crawl.frontier import Entry, Frontier
 from marketloop.crawl.netpolicy import PolicyResolver, is_forbidden, literal_is_forbidden
-from marketloop.crawl.parse import HtmlJob, HtmlResult
+from marketloop.crawl.records import HtmlJob, HtmlResult
 from marketloop.crawl.politeness import Gates
 from marketloop.crawl.pool import ParserPool
 from marketloop.crawl.progress import CrawlStats
@@ -132,8 +132,8 @@ class Crawler:
                 if self._tasks or not sitemaps.done():
                     await self._sleep(sitemaps)
                     continue
-                if self.frontier.release_sitemap_pages():
-                    continue
+                if self.settings.max_depth is None and self.frontier.release_sitemap_pages():
+                    continue  # a depth-limited crawl cannot tell orphans from deep pages
                 return
             if self.stats.dispatched >= self.settings.max_urls:
                 if not self._tasks:
@@ -247,7 +247,7 @@ class Crawler:
         self, discovered: Iterable[tuple[str, str]], depth: int | None
     ) -> list[tuple[str, int | None, str, tuple[str, ...]]]:
         max_depth = self.settings.max_depth
-        if max_depth is not None and depth is not None and depth > max_depth:
+        if max_depth is not None and (depth is None or depth > max_depth):
             return []
         return [
             (url, depth, via, ())

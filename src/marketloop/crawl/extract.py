@@ -17,6 +17,7 @@ from typing import NamedTuple
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from marketloop.crawl import jsonld
+from marketloop.crawl.records import Extracted, HtmlFacts, ImageColumns, LinkColumns
 from marketloop.crawl.textsig import signature
 from marketloop.crawl.urls import PageUrls, host_of
 
@@ -30,50 +31,6 @@ _RESOURCES = (
     ("video[src], audio[src], source[src], embed[src]", "src", "media"),
     ("form[action]", "action", "form"),
 )
-
-
-class HtmlFacts(NamedTuple):
-    titles: list[str]
-    meta_descriptions: list[str]
-    meta_robots: str | None
-    canonical: str | None
-    canonical_count: int
-    hreflang: list[tuple[str, str]]
-    headings: list[list[str]]  # h1 ... h6
-    word_count: int
-    content_hash: str | None
-    simhash: int | None
-    jsonld_types: list[str]
-    jsonld_errors: list[str]
-    og: list[tuple[str, str]]
-    lang: str | None
-    outlinks_internal: int
-    outlinks_external: int
-
-
-class LinkColumns(NamedTuple):
-    to_url: list[str]
-    kind: list[str]
-    anchor: list[str | None]
-    rel: list[str | None]
-    nofollow: list[bool]
-    is_internal: list[bool]
-    in_main: list[bool]
-
-
-class ImageColumns(NamedTuple):
-    src: list[str]
-    alt: list[str | None]
-    width: list[str | None]
-    height: list[str | None]
-    is_internal: list[bool]
-
-
-class Extracted(NamedTuple):
-    facts: HtmlFacts
-    links: LinkColumns
-    images: ImageColumns
-    discovered: list[tuple[str, str]]  # (internal url, found_via) to enqueue, first seen first
 
 
 def extract(html: str, url: str, internal_hosts: frozenset[str]) -> Extracted:

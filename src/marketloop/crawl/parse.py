@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import NamedTuple
-
-from marketloop.crawl.extract import Extracted, extract
-from marketloop.crawl.sitemaps import SitemapDoc, parse_sitemap
+from marketloop.crawl.extract import extract
+from marketloop.crawl.records import HtmlJob, HtmlResult, Job, Result, SitemapJob
+from marketloop.crawl.sitemaps import parse_sitemap
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _BOMS = (
@@ -21,28 +20,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _SNIFF = 2048
-
-
-class HtmlJob(NamedTuple):
-    url: str
-    body: bytes
-    header_charset: str | None
-    internal_hosts: frozenset[str]
-
-
-class HtmlResult(NamedTuple):
-    charset: str
-    extracted: Extracted | None
-    parse_error: str | None
-
-
-class SitemapJob(NamedTuple):
-    url: str
-    body: bytes
-
-
-Job = HtmlJob | SitemapJob
-Result = HtmlResult | SitemapDoc
 
 
 def handle(job: Job) -> Result:

@@ -18,11 +18,9 @@ import sys
 from collections import deque
 from pathlib import Path
 
-from marketloop.crawl.parse import HtmlJob, HtmlResult, Job, Result, SitemapJob, handle
-from marketloop.crawl.sitemaps import SitemapDoc
-from marketloop.crawl.worker import HEADER
+from marketloop.crawl.records import FRAME, HtmlJob, HtmlResult, Job, Result, SitemapDoc, SitemapJob
 
-PER_WORKER = 4
+PER_WORKER = 16
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds `marketloop/`
 
 
@@ -54,7 +52,7 @@ class _Worker:
         self.pending.append((job, future))
         frame = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self.proc.stdin.write(HEADER.pack(len(frame)) + frame)
+            self.proc.stdin.write(FRAME.pack(len(frame)) + frame)
             await self.proc.stdin.drain()
         except (ConnectionError, RuntimeError):
             pass  # the reader notices the dead process and resends
@@ -64,7 +62,7 @@ class _Worker:
         stdout = self.proc.stdout
         try:
             while True:
-                (length,) = HEADER.unpack(await stdout.readexactly(HEADER.size))
+                (length,) = FRAME.unpack(await stdout.readexactly(FRAME.size))
                 result = pickle.loads(await stdout.readexactly(length))  # noqa: S301 - our child
                 _job, future = self.pending.popleft()
                 if not future.done():
@@ -107,6 +105,8 @@ class ParserPool:
 
     async def run(self, job: Job) -> Result:
         if not self.workers:
+            from marketloop.crawl.parse import handle  # inline mode loads the parser here
+
             return handle(job)
         async with self.slots:
             future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marketloop.crawl.extract import Extracted
 from marketloop.crawl.fetch import Response
 from marketloop.crawl.frontier import Entry
-from marketloop.crawl.parse import HtmlResult
+from marketloop.crawl.records import Extracted, HtmlResult
 from marketloop.crawl.urls import host_of, resolve_reference
 from marketloop.crawl.writer import Batch
 

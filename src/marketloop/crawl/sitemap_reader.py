@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from marketloop.crawl.netpolicy import literal_is_forbidden
-from marketloop.crawl.parse import SitemapJob
+from marketloop.crawl.records import SitemapDoc, SitemapJob
 from marketloop.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, rules_from_response
-from marketloop.crawl.sitemaps import MAX_UNCOMPRESSED, SitemapDoc
+from marketloop.crawl.sitemaps import MAX_UNCOMPRESSED
 from marketloop.crawl.urls import host_of, origin_of, resolve_reference
 
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ malformed file keeps whatever entries came before the error.
 from __future__ import annotations
 
 import zlib
-from typing import NamedTuple
 from xml.etree.ElementTree import ParseError, XMLPullParser
 
+from marketloop.crawl.records import SitemapDoc
 from marketloop.crawl.urls import try_normalize
 
 MAX_URLS = 50_000
@@ -21,15 +21,6 @@ MAX_UNCOMPRESSED = 4 * MAX_BYTES  # stop reading beyond this (gzip bombs)
 MAX_ENTRIES = 1_000_000  # entries kept from one file
 _CHUNK = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-class SitemapDoc(NamedTuple):
-    kind: str  # urlset | sitemapindex | invalid
-    locs: list[str]  # normalised; entries that are not http(s) URLs are left out
-    lastmods: list[str | None]
-    url_count: int  # <loc> entries in the file, valid or not
-    size: int  # uncompressed bytes read
-    error: str | None
 
 
 def parse_sitemap(body: bytes) -> SitemapDoc:

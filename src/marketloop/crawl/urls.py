@@ -58,8 +58,13 @@ def try_normalize(url: str) -> str | None:
 
 
 def host_of(url: str) -> str:
-    """The host of a normalised URL, without port (`127.0.0.1`, `xn--bcher-kva.example`)."""
-    return urlsplit(url).hostname or ""
+    """The host of a normalised URL, without port (`127.0.0.1`, `xn--bcher-kva.example`, `::1`).
+
+    String slicing, not `urlsplit`: it runs for every link of every page."""
+    netloc = url.partition("://")[2].partition("/")[0]
+    if netloc.startswith("["):
+        return netloc[1 : netloc.find("]")]
+    return netloc.partition(":")[0]
 
 
 def origin_of(url: str) -> str:

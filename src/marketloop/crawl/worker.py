@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import pickle
 import signal
-import struct
 import sys
 from typing import BinaryIO
 
 from marketloop.crawl.parse import handle
-
-HEADER = struct.Struct(">I")
+from marketloop.crawl.records import FRAME
 
 
 def read_frame(stream: BinaryIO) -> bytes | None:
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
+    header = stream.read(FRAME.size)
+    if len(header) < FRAME.size:
         return None
-    (length,) = HEADER.unpack(header)
+    (length,) = FRAME.unpack(header)
     return stream.read(length)
 
 
@@ -32,7 +30,7 @@ def main() -> None:
     while (frame := read_frame(source)) is not None:
         job = pickle.loads(frame)  # noqa: S301 - frames come from the parent crawler only
         answer = pickle.dumps(handle(job), protocol=pickle.HIGHEST_PROTOCOL)
-        sink.write(HEADER.pack(len(answer)) + answer)
+        sink.write(FRAME.pack(len(answer)) + answer)
         sink.flush()
 
 

@@ -12,7 +12,11 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from marketloop.sample.model import Image, Origin, Page, Site, Special
+from marketloop.crawl.textsig import hamming
+from marketloop.sample.render import Bases, render_page
 from marketloop.sample.words import BRAND, Prose
+
+NEAR_DUPLICATE_WORDS = ("Boston", "Denver", "Austin", "Seattle", "Chicago", "Portland", "Dallas")
 
 
 class Expected(NamedTuple):
@@ -171,10 +175,7 @@ def content(site: Site, prose: Prose, posts: list[Page]) -> list[Expected]:
     help_page = _page(site, prose, "/help/", "Help center and guides", "/resources/", "Help center")
     support = _page(site, prose, "/support/", "Customer support", "/resources/", "Customer support")
     support.h1, support.body = help_page.h1, help_page.body
-    last = posts[4].body[-1].split(". ")
-    posts[5].body = [*posts[4].body[:-1], ". ".join([*last[:-1], prose.sentence()])]
-    posts[5].h1, posts[5].links = posts[4].h1, list(posts[4].links)
-    posts[5].images = list(posts[4].images)
+    near_duplicate(site, posts[4], posts[5])
     soft = _page(
         site,
         prose,
@@ -271,6 +272,32 @@ def sitemap_limit(site: Site, prose: Prose, posts: list[Page]) -> list[Expected]
         clean[i % len(clean)] for i in range(LOOP_LIMIT_SITEMAP)
     ]
     return [Expected("sitemap_over_limit", "/sitemap-archive.xml", "50,001 <loc> entries")]
+
+
+def near_duplicate(site: Site, original: Page, copy: Page) -> None:
+    """Make `copy` the same article as `original` but for one word (a templated page).
+
+    SimHash is a sketch: a change of a few percent may move more than 6 of its 64 bits. The
+    word is chosen so the two pages' main-content SimHashes stay within 3 bits, which makes the
+    seeded pair unambiguous for any auditor that reads >= 90 % similar as <= 6 bits.
+    """
+    copy.h1, copy.links, copy.images = original.h1, list(original.links), list(original.images)
+    words = original.body[-1].split(" ")
+    target = _simhash(original, site)
+    for candidate in NEAR_DUPLICATE_WORDS:
+        copy.body = [*original.body[:-1], " ".join([*words[:-3], candidate, *words[-2:]])]
+        if hamming(target, _simhash(copy, site)) <= 3:
+            return
+    raise AssertionError("no near-duplicate variant within 3 bits")  # pragma: no cover
+
+
+def _simhash(page: Page, site: Site) -> int:
+    from marketloop.crawl.extract import extract  # the crawler's own reading of the page
+
+    html = render_page(page, site, Bases("https://x.test", "http://x.test")).decode()
+    simhash = extract(html, "https://x.test" + page.path, frozenset({"x.test"})).facts.simhash
+    assert simhash is not None
+    return simhash
 
 
 SEEDERS: tuple[Seeder, ...] = (
