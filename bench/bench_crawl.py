@@ -101,7 +101,9 @@ def served(sample: SampleSite, root: Path) -> Iterator[str]:
     text = NGINX_CONF.format(workers=workers, tmp=root.parent, port=port, root=root)
     conf.write_text(text, encoding="utf-8")
     root.parent.chmod(0o755)
-    nginx = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(root.parent), "-e", str(root.parent / "error.log")])
+    nginx = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-p", str(root.parent), "-e", str(root.parent / "error.log")]
+    )
     try:
         wait_for_port(port)
         yield url + "/"
@@ -112,11 +114,15 @@ def served(sample: SampleSite, root: Path) -> Iterator[str]:
 
 def crawl_marketloop(url: str, out: Path) -> Run:
     env = {**os.environ, "PYTHONPATH": str(SRC), "MARKETLOOP_CRAWL_FETCH_IMAGES": "false"}
-    command = [sys.executable, "-m", "marketloop", "crawl", url, "--out", str(out), "--format", "json",
-               "--user-agent", USER_AGENT, "--concurrency", str(CONCURRENCY), "--max-urls", "10000000"]  # fmt: skip
+    command = [
+        *(sys.executable, "-m", "marketloop", "crawl", url, "--out", str(out), "--format", "json"),
+        *("--user-agent", USER_AGENT, "--concurrency", str(CONCURRENCY), "--max-urls", "10000000"),
+    ]
     seconds, peak = measure(command, env)
     dataset = CrawlDataset.open(out)
-    urls = {r["url"] for r in dataset.query("SELECT url FROM pages WHERE content_type = 'text/html'")}
+    urls = {
+        r["url"] for r in dataset.query("SELECT url FROM pages WHERE content_type = 'text/html'")
+    }
     return Run("marketloop", seconds, peak, urls)
 
 
@@ -132,11 +138,13 @@ def crawl_advertools(url: str, output: Path) -> Run:
     }
     code = (
         "import advertools, json, sys; "
-        "advertools.crawl([sys.argv[1]], sys.argv[2], follow_links=True, allowed_domains=['127.0.0.1'], "
-        "custom_settings=json.loads(sys.argv[3]))"
+        "advertools.crawl([sys.argv[1]], sys.argv[2], follow_links=True, "
+        "allowed_domains=['127.0.0.1'], custom_settings=json.loads(sys.argv[3]))"
     )
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
-    seconds, peak = measure([sys.executable, "-c", code, url, str(output), json.dumps(settings)], env)
+    seconds, peak = measure(
+        [sys.executable, "-c", code, url, str(output), json.dumps(settings)], env
+    )
     urls = set()
     with output.open(encoding="utf-8") as lines:
         for line in lines:
@@ -181,14 +189,22 @@ def report(pages: int, ours: Run, theirs: Run) -> None:
     print(f"\ncrawl of the {pages:,}-page sample site served by nginx, concurrency {CONCURRENCY}")
     print(f"{'tool':<12}{'pages':>9}{'seconds':>10}{'pages/s':>10}{'peak RSS MB':>14}")
     for run in (ours, theirs):
-        print(f"{run.tool:<12}{len(run.urls):>9,}{run.seconds:>10.1f}{run.rate:>10.1f}{run.peak_rss / 2**20:>14.0f}")
+        mb = run.peak_rss / 2**20
+        print(f"{run.tool:<12}{len(run.urls):>9,}{run.seconds:>10.1f}{run.rate:>10.1f}{mb:>14.0f}")
     speed = ours.rate / theirs.rate
     memory = ours.peak_rss / theirs.peak_rss
     same = ours.urls == theirs.urls
-    print(f"speed ratio   {speed:.1f}x   (goal >= 10x)          {'PASS' if speed >= 10 else 'FAIL'}")
-    print(f"memory ratio  {memory:.2f}x  (goal <= 1x)           {'PASS' if memory <= 1 else 'FAIL'}")
-    print(f"same URLs     {same} ({len(ours.urls - theirs.urls)} only marketloop, "
-          f"{len(theirs.urls - ours.urls)} only advertools)  {'PASS' if same else 'FAIL'}")  # fmt: skip
+    print(
+        f"speed ratio   {speed:.1f}x   (goal >= 10x)          {'PASS' if speed >= 10 else 'FAIL'}"
+    )
+    print(
+        f"memory ratio  {memory:.2f}x  (goal <= 1x)           {'PASS' if memory <= 1 else 'FAIL'}"
+    )
+    only_ours, only_theirs = len(ours.urls - theirs.urls), len(theirs.urls - ours.urls)
+    print(
+        f"same URLs     {same} ({only_ours} only marketloop, {only_theirs} only advertools)  "
+        f"{'PASS' if same else 'FAIL'}"
+    )
 
 
 def report_big(run: Run) -> None:

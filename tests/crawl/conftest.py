@@ -27,7 +27,9 @@ def sample_site() -> Iterator[RunningSite]:
 
 
 @pytest.fixture(scope="session")
-def sample_crawl(sample_site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> CrawlDataset:
+def sample_crawl(
+    sample_site: RunningSite, tmp_path_factory: pytest.TempPathFactory
+) -> CrawlDataset:
     folder = tmp_path_factory.mktemp("crawls") / "sample"
     run_crawl(sample_site.url, folder, settings_for(sample_site))
     return CrawlDataset.open(folder)
@@ -40,7 +42,9 @@ def hostile_site() -> Iterator[RunningSite]:
 
 
 @pytest.fixture(scope="session")
-def hostile_crawl(hostile_site: RunningSite, tmp_path_factory: pytest.TempPathFactory) -> CrawlDataset:
+def hostile_crawl(
+    hostile_site: RunningSite, tmp_path_factory: pytest.TempPathFactory
+) -> CrawlDataset:
     folder = tmp_path_factory.mktemp("crawls") / "hostile"
     settings = settings_for(hostile_site, timeout=1.5, max_body_bytes=1024 * 1024, max_redirects=8)
     run_crawl(hostile_site.url, folder, settings)

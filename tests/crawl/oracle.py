@@ -44,13 +44,32 @@ def issues(dataset: CrawlDataset) -> set[tuple[str, str]]:
             flag("redirect_loop", [start])
         elif hops >= 2:
             flag("redirect_chain", [start])
-    flag("sitemap_over_limit", [s["sitemap_url"] for s in sitemaps
-                                if (s["url_count"] or 0) > 50_000 or (s["size"] or 0) > 50 * 2**20])
-    flag("non_indexable_in_sitemap", [u for u in in_sitemaps if u in pages and not _indexable(pages[u])])
-    inlinks = Counter(link["to_url"] for link in links if link["kind"] == "a" and link["from_url"] != link["to_url"])
+    flag(
+        "sitemap_over_limit",
+        [
+            s["sitemap_url"]
+            for s in sitemaps
+            if (s["url_count"] or 0) > 50_000 or (s["size"] or 0) > 50 * 2**20
+        ],
+    )
+    flag(
+        "non_indexable_in_sitemap",
+        [u for u in in_sitemaps if u in pages and not _indexable(pages[u])],
+    )
+    inlinks = Counter(
+        link["to_url"]
+        for link in links
+        if link["kind"] == "a" and link["from_url"] != link["to_url"]
+    )
     flag("orphan_page", [u for u in in_sitemaps if u in html and not inlinks[u]])
-    flag("large_image", [u for u, p in pages.items()
-                         if (p["content_type"] or "").startswith("image/") and (p["size"] or 0) > 100 * 1024])
+    flag(
+        "large_image",
+        [
+            u
+            for u, p in pages.items()
+            if (p["content_type"] or "").startswith("image/") and (p["size"] or 0) > 100 * 1024
+        ],
+    )
     _content_checks(html, pages, flag)
     _link_and_image_checks(html, links, images, flag)
     return found
@@ -74,23 +93,31 @@ def _content_checks(html: dict[str, Any], pages: dict[str, Any], flag: Any) -> N
             "noindex": "noindex" in robots,
             "missing_canonical": canonical is None,
             "canonicalised": canonical is not None and canonical != url,
-            "canonical_to_non_indexable": canonical is not None and canonical != url
-            and canonical in pages and not _indexable(pages[canonical]),
+            "canonical_to_non_indexable": canonical is not None
+            and canonical != url
+            and canonical in pages
+            and not _indexable(pages[canonical]),
             "insecure_http": url.startswith("http://"),
             "invalid_structured_data": bool(p["jsonld_errors"]),
             "no_internal_outlinks": not p["outlinks_internal"],
             "slow_response": (p["response_time_ms"] or 0) > 1000,
             "low_content": (p["word_count"] or 0) < 200,
             "deep_page": p["depth"] is not None and p["depth"] >= 4,
-            "soft_404": bool(SOFT_404.search(title) or any(SOFT_404.search(h) for h in p["h1"] or [])),
+            "soft_404": bool(
+                SOFT_404.search(title) or any(SOFT_404.search(h) for h in p["h1"] or [])
+            ),
             "missing_security_headers": any(p[h] is None for h in SECURITY),
-            "url_hygiene": len(url) > 115 or bool(re.search(r"[A-Z_ ]|%20|\?", url.split("/", 3)[-1])),
+            "url_hygiene": len(url) > 115
+            or bool(re.search(r"[A-Z_ ]|%20|\?", url.split("/", 3)[-1])),
             "hreflang_broken": _hreflang_broken(url, p, pages),
         }
         flag_all = [check for check, hit in checks.items() if hit]
         for check in flag_all:
             flag(check, [url])
-    for check, key in (("duplicate_title", "titles"), ("duplicate_meta_description", "meta_descriptions")):
+    for check, key in (
+        ("duplicate_title", "titles"),
+        ("duplicate_meta_description", "meta_descriptions"),
+    ):
         groups = defaultdict(list)
         for url, p in indexable.items():
             if p[key]:
@@ -109,12 +136,16 @@ def _content_checks(html: dict[str, Any], pages: dict[str, Any], flag: Any) -> N
                 flag("near_duplicate", [a, b])
 
 
-def _link_and_image_checks(html: dict[str, Any], links: list[Any], images: list[Any], flag: Any) -> None:
+def _link_and_image_checks(
+    html: dict[str, Any], links: list[Any], images: list[Any], flag: Any
+) -> None:
     for link in links:
         vague = (link["anchor"] or "").strip().lower() in VAGUE_ANCHORS
         if link["kind"] == "a" and link["from_url"] in html and vague:
             flag("non_descriptive_anchor", [link["from_url"]])
-        insecure = link["to_url"].startswith("http://") and link["kind"] != "a" and link["kind"] != "form"
+        insecure = (
+            link["to_url"].startswith("http://") and link["kind"] != "a" and link["kind"] != "form"
+        )
         if insecure and link["from_url"].startswith("https://") and link["from_url"] in html:
             flag("mixed_content", [link["from_url"]])
     for image in images:
@@ -127,7 +158,9 @@ def _link_and_image_checks(html: dict[str, Any], links: list[Any], images: list[
 
 def _is_html_ok(p: dict[str, Any]) -> bool:
     ok = p["is_internal"] and 200 <= (p["status"] or 0) < 300
-    return bool(ok and p["content_type"] in ("text/html", "application/xhtml+xml") and not p["parse_error"])
+    return bool(
+        ok and p["content_type"] in ("text/html", "application/xhtml+xml") and not p["parse_error"]
+    )
 
 
 def _indexable(p: dict[str, Any]) -> bool:
@@ -139,7 +172,11 @@ def _indexable(p: dict[str, Any]) -> bool:
 
 
 def _no_response(p: dict[str, Any]) -> bool:
-    return p["status"] is None and not p["blocked_by_robots"] and p["error"] not in ("private_address", "invalid_url")
+    return (
+        p["status"] is None
+        and not p["blocked_by_robots"]
+        and p["error"] not in ("private_address", "invalid_url")
+    )
 
 
 def _chains(pages: dict[str, Any]) -> list[tuple[str, int, bool]]:
@@ -154,7 +191,9 @@ def _chains(pages: dict[str, Any]) -> list[tuple[str, int, bool]]:
                 break
             seen.add(current)
             current, hops = pages[current]["redirect_url"], hops + 1
-        loops = current in seen or any(pages[u]["error"] in ("redirect_loop", "too_many_redirects") for u in seen)
+        loops = current in seen or any(
+            pages[u]["error"] in ("redirect_loop", "too_many_redirects") for u in seen
+        )
         chains.append((url, hops, loops))
     return chains
 

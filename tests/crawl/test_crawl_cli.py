@@ -35,7 +35,9 @@ def test_help_documents_the_contract(cli: CliRunner) -> None:
         assert flag in result.output
 
 
-def test_crawl_with_flags_writes_a_dataset_and_a_summary(cli: CliRunner, trusted: RunningSite, tmp_path: Path) -> None:
+def test_crawl_with_flags_writes_a_dataset_and_a_summary(
+    cli: CliRunner, trusted: RunningSite, tmp_path: Path
+) -> None:
     out = tmp_path / "c"
     args = ["crawl", trusted.url, "--out", str(out), "--max-depth", "1", "--exclude", "/blog/",
             "--concurrency", "4", "--format", "json"]  # fmt: skip
@@ -46,12 +48,16 @@ def test_crawl_with_flags_writes_a_dataset_and_a_summary(cli: CliRunner, trusted
     dataset = CrawlDataset.open(out)
     assert dataset.manifest.settings["max_depth"] == 1
     assert dataset.manifest.settings["concurrency"] == 4
-    depths = {r["depth"] for r in dataset.query("SELECT depth FROM pages WHERE found_via <> 'sitemap'")}
+    depths = {
+        r["depth"] for r in dataset.query("SELECT depth FROM pages WHERE found_via <> 'sitemap'")
+    }
     assert depths <= {0, 1}
     assert not dataset.query("SELECT url FROM pages WHERE url LIKE '%/blog/%'")
 
 
-def test_default_folder_is_in_the_workspace(cli: CliRunner, trusted: RunningSite, tmp_path: Path) -> None:
+def test_default_folder_is_in_the_workspace(
+    cli: CliRunner, trusted: RunningSite, tmp_path: Path
+) -> None:
     result = cli.invoke(app, ["crawl", trusted.url, "--max-urls", "5", "-w", str(tmp_path / "ws")])
     assert result.exit_code == 0, result.output
     (folder,) = (tmp_path / "ws" / "crawls").iterdir()
@@ -59,11 +65,26 @@ def test_default_folder_is_in_the_workspace(cli: CliRunner, trusted: RunningSite
     assert "URLs" in result.stdout and CrawlDataset.open(folder).manifest.counts["urls"] == 5
 
 
-def test_ignore_robots_fetches_disallowed_urls(cli: CliRunner, trusted: RunningSite, tmp_path: Path) -> None:
+def test_ignore_robots_fetches_disallowed_urls(
+    cli: CliRunner, trusted: RunningSite, tmp_path: Path
+) -> None:
     out = tmp_path / "c"
-    result = cli.invoke(app, ["crawl", trusted.url, "--out", str(out), "--ignore-robots", "--include", "/(resources|internal)/|:\\d+/$"])
+    result = cli.invoke(
+        app,
+        [
+            "crawl",
+            trusted.url,
+            "--out",
+            str(out),
+            "--ignore-robots",
+            "--include",
+            "/(resources|internal)/|:\\d+/$",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    row = CrawlDataset.open(out).query("SELECT * FROM pages WHERE url LIKE '%/internal/reports/'")[0]
+    row = CrawlDataset.open(out).query("SELECT * FROM pages WHERE url LIKE '%/internal/reports/'")[
+        0
+    ]
     assert (row["blocked_by_robots"], row["status"]) == (False, 404)
 
 
@@ -74,7 +95,9 @@ def test_ignore_robots_fetches_disallowed_urls(cli: CliRunner, trusted: RunningS
         (["crawl", "https://example.com/", "--resume", "--out", "{tmp}/none"], "nothing to resume"),
     ],
 )
-def test_bad_invocations_raise_crawl_errors(cli: CliRunner, tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_invocations_raise_crawl_errors(
+    cli: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
     result = cli.invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in args])
     assert isinstance(result.exception, CrawlError)
     assert message in str(result.exception)
@@ -86,7 +109,8 @@ def test_an_unreachable_site_exits_3_with_a_hint(tmp_path: Path) -> None:
         port = sock.getsockname()[1]  # closed again: nothing listens there
     src = Path(__file__).resolve().parents[2] / "src"
     result = subprocess.run(
-        [sys.executable, "-m", "marketloop", "crawl", f"http://127.0.0.1:{port}/", "--out", str(tmp_path / "c")],
+        [sys.executable, "-m", "marketloop", "crawl", f"http://127.0.0.1:{port}/",
+         "--out", str(tmp_path / "c")],
         capture_output=True, text=True, env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin",
                                              "MARKETLOOP_CRAWL_RETRIES": "0"}, check=False,
     )  # fmt: skip

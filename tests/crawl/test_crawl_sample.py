@@ -49,12 +49,16 @@ def test_html_page_row_is_complete(sample_site: RunningSite, sample_crawl: Crawl
     assert page["word_count"] >= 200 and page["content_hash"] and page["simhash"]
     assert page["jsonld_types"] == ["FAQPage"] and page["jsonld_errors"] == []
     assert dict(page["og"])["og:url"] == sample_site.url + "pricing/"
-    assert page["lang"] == "en" and page["outlinks_internal"] > 10 and page["outlinks_external"] == 2
+    assert (
+        page["lang"] == "en" and page["outlinks_internal"] > 10 and page["outlinks_external"] == 2
+    )
     assert page["hsts"] and page["content_security_policy"] and page["x_frame_options"]
     assert page["parse_error"] is None and page["is_internal"] and page["host"] == "127.0.0.1"
 
 
-def test_redirects_are_recorded_hop_by_hop(sample_site: RunningSite, sample_crawl: CrawlDataset) -> None:
+def test_redirects_are_recorded_hop_by_hop(
+    sample_site: RunningSite, sample_crawl: CrawlDataset
+) -> None:
     base = sample_site.url.rstrip("/")
     hops = {r["url"]: r for r in sample_crawl.query("SELECT * FROM redirects")}
     assert hops[base + "/plans/"]["location"] == base + "/plans/2023/"
@@ -62,12 +66,18 @@ def test_redirects_are_recorded_hop_by_hop(sample_site: RunningSite, sample_craw
     assert hops[base + "/plans/"]["status"] == 301 and hops[base + "/plans/"]["is_internal"]
     pages = by_url(sample_crawl)
     second = pages[base + "/plans/2023/"]
-    assert (second["found_via"], second["status"], second["redirect_url"]) == ("redirect", 301, base + "/pricing/")
+    assert (second["found_via"], second["status"], second["redirect_url"]) == (
+        "redirect",
+        301,
+        base + "/pricing/",
+    )
     loop = pages[base + "/partner-program/"]
     assert (loop["status"], loop["error"]) == (302, "redirect_loop")
 
 
-def test_blocked_urls_are_rows_without_a_fetch(sample_site: RunningSite, sample_crawl: CrawlDataset) -> None:
+def test_blocked_urls_are_rows_without_a_fetch(
+    sample_site: RunningSite, sample_crawl: CrawlDataset
+) -> None:
     row = by_url(sample_crawl)[sample_site.url + "internal/reports/"]
     assert row["blocked_by_robots"] and row["status"] is None and row["fetched_at"] is None
 
@@ -81,9 +91,15 @@ def test_errors_and_status_targets(sample_site: RunningSite, sample_crawl: Crawl
     assert pages[sample_site.url + "legal/cookies/"]["x_robots_tag"] == "noindex"
 
 
-def test_images_are_fetched_with_head_for_size(sample_site: RunningSite, sample_crawl: CrawlDataset) -> None:
+def test_images_are_fetched_with_head_for_size(
+    sample_site: RunningSite, sample_crawl: CrawlDataset
+) -> None:
     image = by_url(sample_crawl)[sample_site.url + "img/team-photo.png"]
-    assert (image["found_via"], image["status"], image["content_type"]) == ("image", 200, "image/png")
+    assert (image["found_via"], image["status"], image["content_type"]) == (
+        "image",
+        200,
+        "image/png",
+    )
     assert 170_000 < image["size"] < 190_000
     rows = sample_crawl.query("SELECT * FROM images WHERE src LIKE '%team-photo%'")
     assert rows and rows[0]["alt"] and rows[0]["is_internal"]
@@ -99,14 +115,24 @@ def test_links_table(sample_site: RunningSite, sample_crawl: CrawlDataset) -> No
     assert nav and not nav[0]["in_main"] and nav[0]["anchor"] == "Documentation"
     external = [link for link in links if not link["is_internal"]]
     assert {link["to_url"] for link in external} >= {"https://github.com/lumen-analytics"}
-    inlinks = sample_crawl.query("SELECT inlinks FROM inlinks WHERE url = ?", [sample_site.url + "pricing/"])
+    inlinks = sample_crawl.query(
+        "SELECT inlinks FROM inlinks WHERE url = ?", [sample_site.url + "pricing/"]
+    )
     assert inlinks[0]["inlinks"] > 50
 
 
 def test_sitemaps_rows(sample_site: RunningSite, sample_crawl: CrawlDataset) -> None:
-    rows = {r["sitemap_url"].rsplit("/", 1)[1]: r for r in sample_crawl.query("SELECT * FROM sitemaps")}
-    assert rows["sitemap_index.xml"]["kind"] == "sitemapindex" and rows["sitemap_index.xml"]["found_via"] == "robots"
-    assert rows["sitemap-posts.xml.gz"]["kind"] == "urlset" and rows["sitemap-posts.xml.gz"]["found_via"] == "index"
+    rows = {
+        r["sitemap_url"].rsplit("/", 1)[1]: r for r in sample_crawl.query("SELECT * FROM sitemaps")
+    }
+    assert (
+        rows["sitemap_index.xml"]["kind"] == "sitemapindex"
+        and rows["sitemap_index.xml"]["found_via"] == "robots"
+    )
+    assert (
+        rows["sitemap-posts.xml.gz"]["kind"] == "urlset"
+        and rows["sitemap-posts.xml.gz"]["found_via"] == "index"
+    )
     assert rows["sitemap-archive.xml"]["url_count"] == 50_001
     listed = sample_crawl.query("SELECT count(DISTINCT url) AS n FROM sitemap_urls")[0]["n"]
     assert listed > 40

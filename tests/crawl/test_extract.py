@@ -56,7 +56,17 @@ def test_main_content_words_leave_out_nav_header_footer_aside_and_scripts(articl
 
 def test_links(article) -> None:  # type: ignore[no-untyped-def]
     links = article.links
-    rows = list(zip(links.to_url, links.kind, links.anchor, links.nofollow, links.is_internal, links.in_main, strict=True))
+    rows = list(
+        zip(
+            links.to_url,
+            links.kind,
+            links.anchor,
+            links.nofollow,
+            links.is_internal,
+            links.in_main,
+            strict=True,
+        )
+    )
     assert ("https://acme.test/", "a", "Acme home", False, True, False) in rows
     assert ("https://acme.test/product/", "a", "Product words in nav", False, True, False) in rows
     assert ("https://acme.test/contact/", "a", "Talk to sales", True, True, True) in rows
@@ -89,7 +99,9 @@ def test_images_and_discoveries(article) -> None:  # type: ignore[no-untyped-def
 
 
 def test_base_href_changes_resolution() -> None:
-    body = b"<html><head><base href='https://acme.test/docs/v2/'></head><body><a href='intro'>Intro</a></body></html>"
+    body = (
+        b"<head><base href='https://acme.test/docs/v2/'></head><body><a href='intro'>In</a></body>"
+    )
     links = parse(body).extracted.links
     assert links.to_url == ["https://acme.test/docs/v2/intro"]
 
@@ -100,7 +112,7 @@ def test_meta_nofollow_makes_every_link_nofollow() -> None:
 
 
 def test_without_main_the_body_minus_chrome_is_the_content() -> None:
-    body = b"<body><header>one two</header><nav>three</nav><p>four five six</p><footer>seven</footer></body>"
+    body = b"<header>one two</header><nav>three</nav><p>four five six</p><footer>seven</footer>"
     assert parse(body).extracted.facts.word_count == 3
 
 
@@ -121,7 +133,11 @@ def test_binary_served_as_html_is_a_parse_error_not_a_crash() -> None:
     ("body", "header", "expected"),
     [
         (b"<meta charset='iso-8859-1'><p>caf\xe9</p>", None, "iso8859-1"),
-        (b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">', None, "cp1252"),
+        (
+            b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">',
+            None,
+            "cp1252",
+        ),
         (b"<p>x</p>", "utf-8", "utf-8"),
         (b"<meta charset='latin-1'>", "utf-8", "utf-8"),  # the header wins
         (b"<p>x</p>", "no-such-charset", "utf-8"),

@@ -49,7 +49,12 @@ def test_sitemap_pages_wait_for_release_and_skip_known_urls(tmp_path: Path) -> N
     assert [u for u, *_ in drain(frontier)] == ["u/linked"]
     assert frontier.release_sitemap_pages() == 1
     entry = frontier.take()
-    assert (entry.url, entry.depth, entry.via, entry.level) == ("u/orphan", None, "sitemap", SITEMAP_LEVEL)
+    assert (entry.url, entry.depth, entry.via, entry.level) == (
+        "u/orphan",
+        None,
+        "sitemap",
+        SITEMAP_LEVEL,
+    )
 
 
 def test_state_persists_and_done_urls_do_not_come_back(tmp_path: Path) -> None:
@@ -73,13 +78,20 @@ def test_batches_become_parts_readable_as_a_dataset(tmp_path: Path) -> None:
     for n in range(2):
         batch = Batch()
         batch["pages"].add({"url": f"https://a.test/{n}", "status": 200, "titles": ["T"]})
-        batch["links"].extend({"from_url": f"https://a.test/{n}", "to_url": ["x", "y"], "kind": "a"}, 2)
+        batch["links"].extend(
+            {"from_url": f"https://a.test/{n}", "to_url": ["x", "y"], "kind": "a"}, 2
+        )
         writer.write(batch, {"pages": n + 1})
-    assert sorted(p.name for p in (tmp_path / "pages").iterdir()) == ["part-00001.parquet", "part-00002.parquet"]
+    assert sorted(p.name for p in (tmp_path / "pages").iterdir()) == [
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
     dataset = CrawlDataset.open(tmp_path)
     assert dataset.manifest.counts == {"pages": 2, "batches": 2}
     assert dataset.query("SELECT count(*) AS n FROM links")[0]["n"] == 4
-    assert dataset.query("SELECT from_url FROM links LIMIT 1")[0]["from_url"].startswith("https://a.test/")
+    assert dataset.query("SELECT from_url FROM links LIMIT 1")[0]["from_url"].startswith(
+        "https://a.test/"
+    )
 
 
 def test_recover_drops_uncommitted_parts_and_temporary_files(tmp_path: Path) -> None:
@@ -90,7 +102,9 @@ def test_recover_drops_uncommitted_parts_and_temporary_files(tmp_path: Path) -> 
     batch["pages"].add({"url": "https://a.test/1"})
     writer.write(batch, {})
     committed = tmp_path / "pages" / "part-00001.parquet"
-    pq.write_table(pq.read_table(committed), tmp_path / "pages" / "part-00002.parquet")  # renamed, not committed
+    pq.write_table(
+        pq.read_table(committed), tmp_path / "pages" / "part-00002.parquet"
+    )  # renamed, not committed
     (tmp_path / "links" / ".part-00002.parquet.tmp").write_bytes(b"half a file")
     reopened = DatasetWriter(tmp_path, Manifest.read(tmp_path))
     assert reopened.recover()["pages"] == 1

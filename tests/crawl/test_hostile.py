@@ -43,21 +43,29 @@ def test_crawl_of_a_hostile_site_finishes(hostile_crawl: CrawlDataset) -> None:
 
 @pytest.mark.parametrize(("path", "status", "error", "check"), HOSTILE, ids=[h[0] for h in HOSTILE])
 def test_each_hostile_case_is_recorded(
-    hostile_site: RunningSite, hostile_crawl: CrawlDataset, path: str, status: int | None, error: str | None, check
+    hostile_site: RunningSite,
+    hostile_crawl: CrawlDataset,
+    path: str,
+    status: int | None,
+    error: str | None,
+    check,
 ) -> None:  # type: ignore[no-untyped-def]
     row = by_url(hostile_crawl)[hostile_site.url + "hostile/" + path]
     assert (row["status"], row["error"]) == (status, error)
     assert check(row)
 
 
-def test_endless_redirects_stop_at_the_limit(hostile_site: RunningSite, hostile_crawl: CrawlDataset) -> None:
+def test_endless_redirects_stop_at_the_limit(
+    hostile_site: RunningSite, hostile_crawl: CrawlDataset
+) -> None:
     hops = hostile_crawl.query("SELECT url FROM pages WHERE url LIKE '%/hostile/redirect/%'")
     assert len(hops) == 8  # max_redirects=8: hop 8 is recorded as endless, 9 is never fetched
 
 
 def test_awkward_links_resolve(hostile_site: RunningSite, hostile_crawl: CrawlDataset) -> None:
     links = hostile_crawl.query(
-        "SELECT to_url FROM links WHERE from_url = ? AND kind = 'a'", [hostile_site.url + "hostile/links/"]
+        "SELECT to_url FROM links WHERE from_url = ? AND kind = 'a'",
+        [hostile_site.url + "hostile/links/"],
     )
     targets = {link["to_url"] for link in links}
     base = hostile_site.url
@@ -72,16 +80,23 @@ def test_awkward_links_resolve(hostile_site: RunningSite, hostile_crawl: CrawlDa
     assert not any("#" in t or t.startswith(("javascript", "mailto")) for t in targets)
 
 
-def test_invalid_robots_and_sitemaps_on_a_second_host(hostile_site: RunningSite, tmp_path: Path) -> None:
+def test_invalid_robots_and_sitemaps_on_a_second_host(
+    hostile_site: RunningSite, tmp_path: Path
+) -> None:
     result = run_crawl(hostile_site.second_url, tmp_path / "second", settings_for(hostile_site))
     dataset = CrawlDataset.open(result.folder)
     assert result.manifest.status == "finished"
     assert {r["url"] for r in dataset.query("SELECT url FROM pages")} == {
-        hostile_site.second_url, hostile_site.second_url + "a/"
+        hostile_site.second_url,
+        hostile_site.second_url + "a/",
     }
-    sitemaps = {r["sitemap_url"].rsplit("/", 1)[1]: r for r in dataset.query("SELECT * FROM sitemaps")}
+    sitemaps = {
+        r["sitemap_url"].rsplit("/", 1)[1]: r for r in dataset.query("SELECT * FROM sitemaps")
+    }
     assert sitemaps["sitemap-html.xml"]["kind"] == "invalid"
     assert "truncated" in sitemaps["sitemap-truncated.xml.gz"]["error"]
     assert sitemaps["sitemap-missing.xml"]["error"] == "HTTP 404"
     broken = sitemaps["sitemap-broken.xml"]
-    assert broken["kind"] == "urlset" and broken["url_count"] == 1 and "malformed" in broken["error"]
+    assert (
+        broken["kind"] == "urlset" and broken["url_count"] == 1 and "malformed" in broken["error"]
+    )

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.timeout(60)
 async def _page(request: web.Request) -> web.StreamResponse:
     headers = {"Connection": "close"}  # every request needs a new connection, so a new lookup
     if request.path == "/old/":
-        return web.Response(status=301, headers={"Location": f"http://127.0.0.1:{request.url.port}/", **headers})
-    body = "<html><head><title>t</title></head><body><a href='/a/'>A</a> <a href='/b/'>B</a></body></html>"
+        return web.Response(
+            status=301, headers={"Location": f"http://127.0.0.1:{request.url.port}/", **headers}
+        )
+    body = "<html><head><title>t</title></head><a href='/a/'>A</a> <a href='/b/'>B</a></html>"
     request.app[SERVED].append(request.path)
     return web.Response(text=body, content_type="text/html", headers=headers)
 
@@ -49,14 +51,24 @@ def route_public_address_to_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
     original = aiohttp.connector.aiohappyeyeballs.start_connection
 
     async def start_connection(addr_infos: list[Any], **kwargs: Any) -> Any:
-        rerouted = [(*info[:4], ("127.0.0.1", info[4][1])) if info[4][0] == PUBLIC else info for info in addr_infos]
+        rerouted = [
+            (*info[:4], ("127.0.0.1", info[4][1])) if info[4][0] == PUBLIC else info
+            for info in addr_infos
+        ]
         return await original(rerouted, **kwargs)
 
     monkeypatch.setattr(aiohttp.connector.aiohappyeyeballs, "start_connection", start_connection)
 
 
-def crawl(url: str, folder: Path, resolver: StaticResolver | None = None, **settings: Any) -> CrawlDataset:
-    result = run_crawl(url, folder, CrawlSettings(concurrency=1, retries=0, parse_workers=0, **settings), resolver=resolver)
+def crawl(
+    url: str, folder: Path, resolver: StaticResolver | None = None, **settings: Any
+) -> CrawlDataset:
+    result = run_crawl(
+        url,
+        folder,
+        CrawlSettings(concurrency=1, retries=0, parse_workers=0, **settings),
+        resolver=resolver,
+    )
     return CrawlDataset.open(result.folder)
 
 
@@ -66,7 +78,9 @@ def statuses(dataset: CrawlDataset) -> dict[str, tuple[int | None, str | None]]:
 
 
 @pytest.mark.usefixtures("route_public_address_to_localhost")
-def test_a_public_name_that_rebinds_to_localhost_is_refused(server: LocalServer, tmp_path: Path) -> None:
+def test_a_public_name_that_rebinds_to_localhost_is_refused(
+    server: LocalServer, tmp_path: Path
+) -> None:
     # lookups 1-4: the start classification, robots.txt, /sitemap.xml and the start page
     resolver = StaticResolver({"www.example.com": [PUBLIC] * 4 + ["127.0.0.1"]})
     dataset = crawl(f"http://www.example.com:{server.port}/", tmp_path / "c", resolver)
@@ -79,7 +93,9 @@ def test_a_public_name_that_rebinds_to_localhost_is_refused(server: LocalServer,
 
 
 @pytest.mark.usefixtures("route_public_address_to_localhost")
-def test_a_start_redirect_to_a_private_address_is_refused(server: LocalServer, tmp_path: Path) -> None:
+def test_a_start_redirect_to_a_private_address_is_refused(
+    server: LocalServer, tmp_path: Path
+) -> None:
     resolver = StaticResolver({"www.example.com": PUBLIC})
     dataset = crawl(f"http://www.example.com:{server.port}/old/", tmp_path / "c", resolver)
     assert statuses(dataset) == {"old/": (301, None), "": (None, "private_address")}
@@ -88,11 +104,18 @@ def test_a_start_redirect_to_a_private_address_is_refused(server: LocalServer, t
 @pytest.mark.usefixtures("route_public_address_to_localhost")
 def test_the_setting_allows_private_networks(server: LocalServer, tmp_path: Path) -> None:
     resolver = StaticResolver({"www.example.com": [PUBLIC] * 4 + ["127.0.0.1"]})
-    dataset = crawl(f"http://www.example.com:{server.port}/", tmp_path / "c", resolver, allow_private_networks=True)
+    dataset = crawl(
+        f"http://www.example.com:{server.port}/",
+        tmp_path / "c",
+        resolver,
+        allow_private_networks=True,
+    )
     assert statuses(dataset) == {"": (200, None), "a/": (200, None), "b/": (200, None)}
 
 
-def test_a_crawl_that_starts_on_localhost_may_stay_there(server: LocalServer, tmp_path: Path) -> None:
+def test_a_crawl_that_starts_on_localhost_may_stay_there(
+    server: LocalServer, tmp_path: Path
+) -> None:
     dataset = crawl(server.url + "/", tmp_path / "c")
     assert statuses(dataset) == {"": (200, None), "a/": (200, None), "b/": (200, None)}
 

@@ -38,7 +38,17 @@ def committed_urls(folder: Path) -> set[str]:
 def start_killable_crawl(site: RunningSite, folder: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(SRC), "MARKETLOOP_CRAWL_CA_FILE": str(site.ca_file)}
     env |= {"MARKETLOOP_CRAWL_BATCH_ROWS": "20", "MARKETLOOP_CRAWL_PARSE_WORKERS": "1"}
-    command = [sys.executable, "-m", "marketloop", "crawl", site.url, "--out", str(folder), "--max-rps", "40"]
+    command = [
+        sys.executable,
+        "-m",
+        "marketloop",
+        "crawl",
+        site.url,
+        "--out",
+        str(folder),
+        "--max-rps",
+        "40",
+    ]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -49,7 +59,9 @@ def test_kill_9_then_resume_equals_an_uninterrupted_crawl(
     crawler = start_killable_crawl(site, folder)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if (folder / "manifest.json").is_file() and Manifest.read(folder).counts.get("batches", 0) >= 2:
+        if (folder / "manifest.json").is_file() and Manifest.read(folder).counts.get(
+            "batches", 0
+        ) >= 2:
             break
         time.sleep(0.02)
     os.kill(crawler.pid, signal.SIGKILL)
@@ -73,9 +85,9 @@ def test_kill_9_then_resume_equals_an_uninterrupted_crawl(
         count = f"SELECT count(*) AS n FROM {table}"
         assert got.query(count) == want.query(count), table
         assert resumed.manifest.counts[table] == want.manifest.counts[table], table
-    assert got.query("SELECT count(DISTINCT from_url || to_url || kind) AS n FROM links") == want.query(
+    assert got.query(
         "SELECT count(DISTINCT from_url || to_url || kind) AS n FROM links"
-    )
+    ) == want.query("SELECT count(DISTINCT from_url || to_url || kind) AS n FROM links")
 
 
 def test_resume_refuses_what_it_cannot_resume(sample_site: RunningSite, tmp_path: Path) -> None:
@@ -94,5 +106,3 @@ def _path(url: str) -> str:
     from urllib.parse import unquote, urlsplit
 
     return unquote(urlsplit(url).path)
-
-

@@ -4,8 +4,8 @@ import gzip
 
 import pytest
 
-from marketloop.crawl.robots import rules_from_response
 from marketloop.crawl import sitemaps
+from marketloop.crawl.robots import rules_from_response
 from marketloop.crawl.sitemaps import parse_sitemap
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
@@ -34,7 +34,9 @@ def test_index() -> None:
 
 
 def test_counts_beyond_the_protocol_limit() -> None:
-    body = f"<urlset {NS}>".encode() + b"<url><loc>https://a.test/</loc></url>" * 50_001 + b"</urlset>"
+    body = (
+        f"<urlset {NS}>".encode() + b"<url><loc>https://a.test/</loc></url>" * 50_001 + b"</urlset>"
+    )
     doc = parse_sitemap(gzip.compress(body))
     assert doc.url_count == 50_001
 
@@ -44,13 +46,19 @@ def test_counts_beyond_the_protocol_limit() -> None:
     [
         (b"<html><body>Not a sitemap</body></html>", "invalid", "root element <html>"),
         (b"", "invalid", "malformed XML"),
-        (f"<urlset {NS}><url><loc>https://a.test/1</loc></url><url><loc>".encode(), "urlset", "malformed XML"),
+        (
+            f"<urlset {NS}><url><loc>https://a.test/1</loc></url><url><loc>".encode(),
+            "urlset",
+            "malformed XML",
+        ),
         (b"\x1f\x8b\x08\x00garbage", "invalid", "invalid gzip data"),
         (gzip.compress(URLSET)[:40], "invalid", "truncated"),
         (b"\x00\x01\x02binary", "invalid", "malformed XML"),
     ],
 )
-def test_invalid_sitemaps_are_described_not_raised(body: bytes, kind: str, error: str | None) -> None:
+def test_invalid_sitemaps_are_described_not_raised(
+    body: bytes, kind: str, error: str | None
+) -> None:
     doc = parse_sitemap(body)
     assert doc.kind == kind
     if error:
@@ -69,7 +77,10 @@ def test_gzip_bomb_stops_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     assert doc.error is not None and "stopped" in doc.error
 
 
-ROBOTS = b"User-agent: *\nDisallow: /private/\nAllow: /private/ok\n\nUser-agent: marketloop\nDisallow: /ml-only/\nSitemap: https://a.test/s.xml\n"
+ROBOTS = (
+    b"User-agent: *\nDisallow: /private/\nAllow: /private/ok\n\n"
+    b"User-agent: marketloop\nDisallow: /ml-only/\nSitemap: https://a.test/s.xml\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -87,11 +98,15 @@ ROBOTS = b"User-agent: *\nDisallow: /private/\nAllow: /private/ok\n\nUser-agent:
     ],
 )
 def test_robots_rules(status: int | None, body: bytes, url: str, allowed: bool) -> None:
-    rules = rules_from_response("https://a.test", status, body, "timeout" if status is None else None)
+    rules = rules_from_response(
+        "https://a.test", status, body, "timeout" if status is None else None
+    )
     assert rules.allowed(url, "marketloop/0.1 (+https://x)") is allowed
 
 
 def test_robots_sitemaps_and_notes() -> None:
-    assert rules_from_response("https://a.test", 200, ROBOTS, None).sitemaps == ["https://a.test/s.xml"]
+    assert rules_from_response("https://a.test", 200, ROBOTS, None).sitemaps == [
+        "https://a.test/s.xml"
+    ]
     note = rules_from_response("https://a.test", 503, b"", None).note
     assert note is not None and "503" in note and "--ignore-robots" in note

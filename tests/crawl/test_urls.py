@@ -34,7 +34,14 @@ def test_normal_form(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["ftp://example.com/", "mailto:a@b.c", "example.com/x", "https://", "http://[::1/", "http://a b/"],
+    [
+        "ftp://example.com/",
+        "mailto:a@b.c",
+        "example.com/x",
+        "https://",
+        "http://[::1/",
+        "http://a b/",
+    ],
 )
 def test_not_fetchable_urls_are_invalid(raw: str) -> None:
     with pytest.raises(InvalidUrl):

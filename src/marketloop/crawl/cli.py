@@ -29,6 +29,7 @@ EPILOG = (
 def crawl_command(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="Start URL, e.g. https://example.com/.")],
+    *,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Dataset folder. Default: WORKSPACE/crawls/HOST-TIME."),
@@ -44,19 +45,26 @@ def crawl_command(
         list[str] | None, typer.Option(help="Regex a URL must not match (repeatable).")
     ] = None,
     ignore_robots: Annotated[
-        bool, typer.Option("--ignore-robots", help="Fetch URLs robots.txt disallows (still flagged).")
+        bool,
+        typer.Option("--ignore-robots", help="Fetch URLs robots.txt disallows (still flagged)."),
     ] = False,
     user_agent: Annotated[str | None, typer.Option(help="User-Agent header.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds for one whole response.")] = None,
     allow_private_networks: Annotated[
         bool,
-        typer.Option("--allow-private-networks", help="Follow links into private/loopback addresses."),
+        typer.Option(
+            "--allow-private-networks", help="Follow links into private/loopback addresses."
+        ),
     ] = False,
     resume: Annotated[
         bool,
-        typer.Option("--resume", help="Continue the crawl in --out (or the latest one of this URL)."),
+        typer.Option(
+            "--resume", help="Continue the crawl in --out (or the latest one of this URL)."
+        ),
     ] = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format.")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="Summary format.")
+    ] = OutputFormat.table,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Crawl a site breadth-first into a crawl dataset that `marketloop audit` reads.
@@ -101,14 +109,18 @@ def _default_folder(workspace: Workspace, url: str, resume: bool) -> Path:
     try:
         start = normalize(url)
     except InvalidUrl as exc:
-        raise CrawlError(f"cannot crawl {exc}", hint="give a full URL, e.g. https://example.com/") from None
+        raise CrawlError(
+            f"cannot crawl {exc}", hint="give a full URL, e.g. https://example.com/"
+        ) from None
     if not resume:
         return workspace.new_crawl_dir(host_of(start))
     for folder in reversed(workspace.crawl_dirs()):
         manifest = Manifest.read(folder)
         if manifest.start_url == start and manifest.status != "finished":
             return folder
-    raise CrawlError(f"no unfinished crawl of {start} in {workspace.crawls_dir}", hint="pass --out DIR")
+    raise CrawlError(
+        f"no unfinished crawl of {start} in {workspace.crawls_dir}", hint="pass --out DIR"
+    )
 
 
 class CrawlProgress:
@@ -131,8 +143,13 @@ class CrawlProgress:
         now = time.monotonic()
         if now - self.last >= 0.1:
             self.last = now
-            fields = {"done": stats.done, "queued": stats.queued, "rate": stats.rate}
-            self.bar.update(self.task, errors=stats.errors, **fields)
+            self.bar.update(
+                self.task,
+                done=stats.done,
+                queued=stats.queued,
+                rate=stats.rate,
+                errors=stats.errors,
+            )
 
     def __enter__(self) -> CrawlProgress:
         self.bar.start()

@@ -12,6 +12,7 @@ recorded in one synchronous step, so a cancelled visit leaves no trace and is re
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections import Counter
@@ -27,10 +28,10 @@ from marketloop.crawl.dataset import Manifest
 from marketloop.crawl.fetch import Fetcher, Response
 from marketloop.crawl.frontier import Entry, Frontier
 from marketloop.crawl.netpolicy import PolicyResolver, is_forbidden, literal_is_forbidden
-from marketloop.crawl.records import HtmlJob, HtmlResult
 from marketloop.crawl.politeness import Gates
 from marketloop.crawl.pool import ParserPool
 from marketloop.crawl.progress import CrawlStats
+from marketloop.crawl.records import HtmlJob, HtmlResult
 from marketloop.crawl.robots import RobotsRules
 from marketloop.crawl.session import open_dataset
 from marketloop.crawl.sitemap_reader import SitemapReader, fetch_robots
@@ -149,9 +150,9 @@ class Crawler:
             self._levels[entry.level] += 1
             task = asyncio.create_task(self._visit(entry))
             self._tasks.add(task)
-            task.add_done_callback(lambda t, level=entry.level: self._visited(t, level))
+            task.add_done_callback(functools.partial(self._visited, level=entry.level))
 
-    def _visited(self, task: asyncio.Task[None], level: int) -> None:
+    def _visited(self, task: asyncio.Task[None], *, level: int) -> None:
         self._tasks.discard(task)
         self._levels[level] -= 1
         if not self._levels[level]:
@@ -182,7 +183,8 @@ class Crawler:
         status = response.status or 0
         if 200 <= status < 300 and response.error is None and rows.is_html(response):
             _, charset = rows.media_type(response.headers.get("content-type"))
-            parsed = await self.pool.run(HtmlJob(url, response.body, charset, self.internal_hosts))
+            job = HtmlJob(url, response.body, charset, self.internal_hosts)
+            parsed = await self.pool.parse_page(job)
         return self._record(entry, row, response, parsed)
 
     async def _fetch(self, url: str, method: str) -> Response:
@@ -241,7 +243,9 @@ class Crawler:
 
     def _starts_chain(self, entry: Entry) -> bool:
         """Redirects of the start URL decide the site's host (http → https, www or not)."""
-        return entry.via == "start" or (entry.via == "redirect" and entry.chain[:1] == (self.start_url,))
+        return entry.via == "start" or (
+            entry.via == "redirect" and entry.chain[:1] == (self.start_url,)
+        )
 
     def _discoveries(
         self, discovered: Iterable[tuple[str, str]], depth: int | None
@@ -280,7 +284,11 @@ class Crawler:
             return
         due = time.monotonic() - self._last_flush > FLUSH_SECONDS
         big = self.batch["pages"].rows >= self.settings.batch_rows
-        if big or self.batch["links"].rows >= 100 * self.settings.batch_rows or (due and self.batch.rows):
+        if (
+            big
+            or self.batch["links"].rows >= 100 * self.settings.batch_rows
+            or (due and self.batch.rows)
+        ):
             self._flush = asyncio.create_task(self._flush_now())
 
     async def _flush_now(self) -> None:

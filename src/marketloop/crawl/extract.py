@@ -53,7 +53,7 @@ def extract(html: str, url: str, internal_hosts: frozenset[str]) -> Extracted:
             continue
         rel = (node.attributes.get("rel") or "").lower() or None
         internal = host_of(target) in internal_hosts
-        _add_link(links, target, "a", _anchor(node), rel, internal)
+        _add_link(links, target, "a", anchor=_anchor(node), rel=rel, internal=internal)
         links.nofollow[-1] = nofollow_all or (rel is not None and "nofollow" in rel.split())
         links.in_main[-1] = node.mem_id in main_ids and node.mem_id not in chrome_ids
         if internal and target != url:
@@ -174,11 +174,18 @@ def _resources(
             if target is None:
                 continue
             rel = (node.attributes.get("rel") or "").lower() or None
-            _add_link(links, target, kind, None, rel, host_of(target) in internal_hosts)
+            internal = host_of(target) in internal_hosts
+            _add_link(links, target, kind, anchor=None, rel=rel, internal=internal)
 
 
 def _add_link(
-    links: LinkColumns, target: str, kind: str, anchor: str | None, rel: str | None, internal: bool
+    links: LinkColumns,
+    target: str,
+    kind: str,
+    *,
+    anchor: str | None,
+    rel: str | None,
+    internal: bool,
 ) -> None:
     links.to_url.append(target)
     links.kind.append(kind)

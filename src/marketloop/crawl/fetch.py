@@ -137,30 +137,28 @@ async def _read_body(raw: aiohttp.ClientResponse, response: Response, max_body: 
 
 def classify(exc: BaseException) -> str:
     """The error code recorded for an exception raised while fetching."""
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
-        return "timeout"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return "private_address" if isinstance(exc.os_error, PrivateAddressError) else "dns"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        return "ssl"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        if isinstance(exc.os_error, ConnectionRefusedError):
-            return "connection_refused"
-        return "connection_error"
-    if isinstance(exc, aiohttp.InvalidURL):
-        return "invalid_url"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
+    code = next((code for kinds, code in _ERROR_CODES if isinstance(exc, kinds)), "unexpected")
+    cause = getattr(exc, "os_error", exc)
+    if isinstance(cause, PrivateAddressError | ConnectionRefusedError):
+        return "private_address" if isinstance(cause, PrivateAddressError) else "connection_refused"
+    if code == "connection_error" and getattr(cause, "errno", None) in _RESET_ERRNOS:
         return "connection_reset"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return "payload_error"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return "invalid_response"
-    if isinstance(exc, aiohttp.ClientOSError | ConnectionError | OSError):
-        reset = getattr(exc, "errno", None) in (errno.ECONNRESET, errno.EPIPE)
-        return "connection_reset" if reset else "connection_error"
-    if isinstance(exc, aiohttp.ClientError | ValueError | UnicodeError):
-        return "invalid_response"
-    return "unexpected"
+    return code
+
+
+_ERROR_CODES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    ((asyncio.TimeoutError, aiohttp.ServerTimeoutError), "timeout"),
+    (aiohttp.ClientConnectorDNSError, "dns"),
+    ((aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError), "ssl"),
+    (aiohttp.ClientConnectorError, "connection_error"),
+    (aiohttp.InvalidURL, "invalid_url"),
+    (aiohttp.ServerDisconnectedError, "connection_reset"),
+    (aiohttp.ClientPayloadError, "payload_error"),
+    (aiohttp.ClientResponseError, "invalid_response"),
+    (OSError, "connection_error"),
+    ((aiohttp.ClientError, ValueError, UnicodeError), "invalid_response"),
+)
+_RESET_ERRNOS = (errno.ECONNRESET, errno.EPIPE)
 
 
 def retry_after(value: str | None) -> float | None:

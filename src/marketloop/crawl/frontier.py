@@ -124,7 +124,9 @@ class Frontier:
             (level, level, seq, CHUNK),
         ).fetchall()
         for lvl, sq, url, depth, via, chain in rows:
-            self._ready.append(Entry(lvl, sq, url, depth, via, tuple(chain.split("\n")) if chain else ()))
+            self._ready.append(
+                Entry(lvl, sq, url, depth, via, tuple(chain.split("\n")) if chain else ())
+            )
         if rows:
             self._loaded = (rows[-1][0], rows[-1][1])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+
 from marketloop.crawl.extract import extract
 from marketloop.crawl.records import HtmlJob, HtmlResult, Job, Result, SitemapJob
 from marketloop.crawl.sitemaps import parse_sitemap

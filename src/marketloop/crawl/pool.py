@@ -39,7 +39,9 @@ class _Worker:
 
     async def start(self) -> None:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")])
+        )
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "marketloop.crawl.worker",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -102,6 +104,16 @@ class ParserPool:
             await worker.start()
             self.workers.append(worker)
         return self
+
+    async def parse_page(self, job: HtmlJob) -> HtmlResult:
+        result = await self.run(job)
+        assert isinstance(result, HtmlResult)
+        return result
+
+    async def parse_sitemap(self, job: SitemapJob) -> SitemapDoc:
+        result = await self.run(job)
+        assert isinstance(result, SitemapDoc)
+        return result
 
     async def run(self, job: Job) -> Result:
         if not self.workers:

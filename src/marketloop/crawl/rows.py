@@ -114,7 +114,9 @@ def add_html(batch: Batch, row: dict[str, Any], result: HtmlResult) -> None:
     batch["images"].extend({"page_url": row["url"], **images._asdict()}, len(images.src))
 
 
-def redirect_row(url: str, status: int, location: str | None, internal_hosts: frozenset[str]) -> dict[str, Any]:
+def redirect_row(
+    url: str, status: int, location: str | None, internal_hosts: frozenset[str]
+) -> dict[str, Any]:
     return {
         "url": url,
         "status": status,

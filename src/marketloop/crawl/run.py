@@ -42,7 +42,9 @@ def run_crawl(
     resolver: AbstractResolver | None = None,
     on_progress: ProgressFn | None = None,
 ) -> CrawlResult:
-    return asyncio.run(crawl(url, folder, settings, resume=resume, resolver=resolver, on_progress=on_progress))
+    return asyncio.run(
+        crawl(url, folder, settings, resume=resume, resolver=resolver, on_progress=on_progress)
+    )
 
 
 async def crawl(
@@ -54,9 +56,11 @@ async def crawl(
     resolver: AbstractResolver | None = None,
     on_progress: ProgressFn | None = None,
 ) -> CrawlResult:
-    crawler = Crawler(url, folder, settings, resume=resume, resolver=resolver, on_progress=on_progress)
+    crawler = Crawler(
+        url, folder, settings, resume=resume, resolver=resolver, on_progress=on_progress
+    )
     loop = asyncio.get_running_loop()
-    installed = []
+    installed: list[signal.Signals] = []
 
     def stop() -> None:
         crawler.stop()

@@ -55,7 +55,7 @@ class DatasetSession:
     def finish(self, status: str, notes: list[str]) -> None:
         """Record the final status and exact counts (recounted from the stored parts)."""
         self.frontier.close()
-        counts = {table: 0 for table in TABLES} | recount(self.folder)
+        counts = dict.fromkeys(TABLES, 0) | recount(self.folder)
         self.manifest.notes = list(dict.fromkeys([*self.manifest.notes, *notes]))
         if status == "finished":
             self.manifest.finished_at = datetime.now(UTC)
@@ -68,7 +68,9 @@ def open_dataset(
     try:
         start = normalize(start_url)
     except InvalidUrl as exc:
-        raise CrawlError(f"cannot crawl {exc}", hint="give a full URL, e.g. https://example.com/") from None
+        raise CrawlError(
+            f"cannot crawl {exc}", hint="give a full URL, e.g. https://example.com/"
+        ) from None
     if (folder / MANIFEST).is_file():
         manifest = _resumable(folder, start, resume)
     else:

@@ -74,7 +74,7 @@ class SitemapReader:
             row.update(status=response.status, size=response.size, error=response.error)
             status = response.status or 0
             if 200 <= status < 300 and response.error is None:
-                doc = await crawler.pool.run(SitemapJob(url, response.body))
+                doc = await crawler.pool.parse_sitemap(SitemapJob(url, response.body))
             elif 300 <= status < 400:
                 target = resolve_reference(url, response.headers.get("location") or "")
                 row["error"] = f"redirects to {target}" if target else "redirect without Location"
@@ -97,6 +97,8 @@ class SitemapReader:
                     {"sitemap_url": url, "url": doc.locs, "lastmod": doc.lastmods}, count
                 )
                 crawler.frontier.add_sitemap_pages(
-                    u for u in doc.locs if host_of(u) in crawler.internal_hosts and crawler.wanted(u)
+                    u
+                    for u in doc.locs
+                    if host_of(u) in crawler.internal_hosts and crawler.wanted(u)
                 )
         crawler.batch["sitemaps"].add(row)

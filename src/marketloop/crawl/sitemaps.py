@@ -10,7 +10,9 @@ malformed file keeps whatever entries came before the error.
 from __future__ import annotations
 
 import zlib
-from xml.etree.ElementTree import ParseError, XMLPullParser
+from collections.abc import Iterator
+from typing import cast
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from marketloop.crawl.records import SitemapDoc
 from marketloop.crawl.urls import try_normalize
@@ -62,19 +64,20 @@ class _State:
         self._lastmod: str | None = None
 
     def consume(self, parser: XMLPullParser) -> None:
-        for event, element in parser.read_events():
-            tag = element.tag.rsplit("}", 1)[-1]  # type: ignore[union-attr]
+        events = cast("Iterator[tuple[str, Element]]", parser.read_events())  # start/end only
+        for event, element in events:
+            tag = element.tag.rsplit("}", 1)[-1]
             if event == "start":
                 if self.kind is None:
                     self._root(tag)
                 continue
             if tag == "loc":
-                self._loc = (element.text or "").strip()  # type: ignore[union-attr]
+                self._loc = (element.text or "").strip()
             elif tag == "lastmod":
-                self._lastmod = (element.text or "").strip() or None  # type: ignore[union-attr]
+                self._lastmod = (element.text or "").strip() or None
             elif tag in ("url", "sitemap"):
                 self._entry()
-                element.clear()  # type: ignore[union-attr]
+                element.clear()
 
     def _root(self, tag: str) -> None:
         if tag in ("urlset", "sitemapindex"):

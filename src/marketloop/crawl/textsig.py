@@ -2,9 +2,10 @@
 
 - `content_hash`: xxh3-128 of the lower-cased words joined by one space, so markup, whitespace
   and case changes do not make two copies of a text differ (`duplicate_content`).
-- `simhash`: Charikar's SimHash over 3-word shingles, each distinct shingle weighted once. Two texts that share
-  most shingles differ in few of the 64 bits; `similarity = 1 - hamming(a, b) / 64`, and the
-  auditor's `near_duplicate` (>= 90 %) is a Hamming distance of at most 6.
+- `simhash`: Charikar's SimHash over 3-word shingles, each distinct shingle weighted once. Two
+  texts that share most shingles differ in few of the 64 bits: `similarity = 1 - hamming / 64`,
+  so the auditor's `near_duplicate` (>= 90 %) is a Hamming distance of at most 6. SimHash is a
+  sketch: texts 96 % alike usually differ in 2-6 bits but sometimes in more.
 """
 
 from __future__ import annotations
@@ -60,15 +61,16 @@ def _word_hash(word: str) -> int:
     return value
 
 
-def _rotate(values: np.ndarray, bits: int) -> np.ndarray:  # type: ignore[type-arg]
-    return (values << np.uint64(bits)) | (values >> np.uint64(64 - bits))  # type: ignore[no-any-return]
+def _rotate(values: np.ndarray, bits: int) -> np.ndarray:
+    return (values << np.uint64(bits)) | (values >> np.uint64(64 - bits))
 
 
-def _mix(values: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _mix(values: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser: spreads the bits of combined word hashes."""
     values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return values ^ (values >> np.uint64(31))  # type: ignore[no-any-return]
+    mixed: np.ndarray = values ^ (values >> np.uint64(31))
+    return mixed
 
 
 def hamming(a: int, b: int) -> int:

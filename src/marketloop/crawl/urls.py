@@ -122,17 +122,17 @@ class PageUrls:
         href = href.strip()
         if not href or href.startswith("#"):
             return None
-        if href.startswith(("http://", "https://", "HTTP://", "HTTPS://")):
-            return _resolved("", href)
-        if href.startswith("//"):
-            return _resolved(self.scheme + ":", href)
-        if href.startswith("/"):
-            return _resolved(self.origin, href)
-        if href.startswith("?"):
+        if href[:8].lower().startswith(("http://", "https://")):
+            prefix = ""
+        elif href.startswith("//"):
+            prefix = self.scheme + ":"
+        elif href.startswith("/"):
+            prefix = self.origin
+        elif href.startswith("?") or _has_scheme(href):
             return resolve_reference(self.base, href)
-        if href.lower().startswith(_SKIPPED_SCHEMES) or _has_scheme(href):
-            return try_normalize(href) if href[:5].lower() in ("http:", "https") else None
-        return _resolved(self.directory, href)
+        else:
+            prefix = self.directory
+        return _resolved(prefix, href)
 
 
 def resolve_reference(base: str, href: str) -> str | None:

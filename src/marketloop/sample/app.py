@@ -68,24 +68,9 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     site, bases, path = mount.site, mount.bases, request.path
     mount.hits[path] += 1
     assert bases is not None, "the site is not mounted yet"
-    if path == "/robots.txt":
-        robots = (
-            robots_txt(site, bases) if mount.origin is Origin.MAIN else b"User-agent: *\nAllow: /\n"
-        )
-        return web.Response(body=robots, content_type="text/plain")
-    if mount.origin is Origin.MAIN:
-        if not mount.sitemaps:
-            mount.sitemaps = sitemap_files(site, bases)
-        if path in mount.sitemaps:
-            content_type = "application/gzip" if path.endswith(".gz") else "application/xml"
-            return web.Response(body=mount.sitemaps[path], content_type=content_type)
-    if path == "/static/site.css" or path.endswith(".js"):
-        return web.Response(
-            body=STYLESHEET, content_type="text/css" if path.endswith(".css") else "text/javascript"
-        )
-    if path in site.images:
-        data = mount.cached(path, lambda: image(path, site.images[path]))
-        return web.Response(body=data, content_type="image/png")
+    asset = _asset(mount, bases, path)
+    if asset is not None:
+        return asset
     special = site.specials.get(path)
     if special is not None and mount.origin is Origin.MAIN:
         return await _special(request, special)
@@ -100,6 +85,27 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         request[NO_SECURITY_HEADERS] = True
     body = mount.cached(path, lambda: render_page(page, site, bases))
     return web.Response(body=body, content_type="text/html", charset="utf-8", headers=page.headers)
+
+
+def _asset(mount: Mount, bases: Bases, path: str) -> web.Response | None:
+    """robots.txt, sitemaps, stylesheet, scripts and images; None for anything else."""
+    if path == "/robots.txt":
+        main = mount.origin is Origin.MAIN
+        robots = robots_txt(mount.site, bases) if main else b"User-agent: *\nAllow: /\n"
+        return web.Response(body=robots, content_type="text/plain")
+    if mount.origin is Origin.MAIN:
+        if not mount.sitemaps:
+            mount.sitemaps = sitemap_files(mount.site, bases)
+        if path in mount.sitemaps:
+            kind = "application/gzip" if path.endswith(".gz") else "application/xml"
+            return web.Response(body=mount.sitemaps[path], content_type=kind)
+    if path.endswith((".css", ".js")):
+        kind = "text/css" if path.endswith(".css") else "text/javascript"
+        return web.Response(body=STYLESHEET, content_type=kind)
+    if path in mount.site.images:
+        data = mount.cached(path, lambda: image(path, mount.site.images[path]))
+        return web.Response(body=data, content_type="image/png")
+    return None
 
 
 async def _special(request: web.Request, special: Special) -> web.StreamResponse:

@@ -106,7 +106,8 @@ async def no_charset(request: web.Request) -> web.StreamResponse:
 
 
 async def binary(request: web.Request) -> web.StreamResponse:
-    return web.Response(body=random.Random(3).randbytes(50_000), content_type="text/html")
+    noise = random.Random(3).randbytes(50_000)  # noqa: S311 - fixed test bytes
+    return web.Response(body=noise, content_type="text/html")
 
 
 async def huge(request: web.Request) -> web.StreamResponse:

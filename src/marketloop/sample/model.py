@@ -11,8 +11,8 @@ pagination, docs, German pages (2) → posts (at most 3).
 from __future__ import annotations
 
 import json
-import re
 import math
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 

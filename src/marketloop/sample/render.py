@@ -83,8 +83,9 @@ def render_page(page: Page, site: Site, bases: Bases) -> bytes:
 
 def _header(page: Page, bases: Bases) -> str:
     items = "".join(f'<li><a href="{bases.link(h, page)}">{a}</a></li>' for h, a in NAV)
+    src = bases.link("/img/logo.png", page)
     logo = (
-        f'<a href="{bases.link("/", page)}" class="logo"><img src="{bases.link("/img/logo.png", page)}" '
+        f'<a href="{bases.link("/", page)}" class="logo"><img src="{src}" '
         f'alt="{BRAND} home" width="120" height="32"></a>'
     )
     return (

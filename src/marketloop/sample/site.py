@@ -15,9 +15,9 @@ make checks fire too, so the ground truth is exact only without them.
 from __future__ import annotations
 
 import shutil
-from collections import Counter
 import ssl
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
