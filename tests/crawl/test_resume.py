@@ -106,3 +106,26 @@ def _path(url: str) -> str:
     from urllib.parse import unquote, urlsplit
 
     return unquote(urlsplit(url).path)
+
+
+def test_ctrl_c_stops_cleanly_and_the_crawl_resumes(
+    sample_site: RunningSite, sample_crawl: CrawlDataset, tmp_path: Path
+) -> None:
+    folder = tmp_path / "interrupted"
+    crawler = start_killable_crawl(sample_site, folder)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not committed_urls_or_empty(folder):
+        time.sleep(0.02)
+    crawler.send_signal(signal.SIGINT)
+    assert crawler.wait(timeout=30) == 130
+    stopped = Manifest.read(folder)
+    assert stopped.status == "interrupted"
+    assert stopped.counts["urls"] == len(committed_urls(folder)) > 0  # every finished URL kept
+    resumed = run_crawl(sample_site.url, folder, settings_for(sample_site), resume=True)
+    assert resumed.manifest.status == "finished"
+    got = {r["url"] for r in CrawlDataset.open(folder).query("SELECT url FROM pages")}
+    assert got == {r["url"] for r in sample_crawl.query("SELECT url FROM pages")}
+
+
+def committed_urls_or_empty(folder: Path) -> set[str]:
+    return committed_urls(folder) if (folder / "manifest.json").is_file() else set()

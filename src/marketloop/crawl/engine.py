@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +32,14 @@ from marketloop.crawl.pool import ParserPool
 from marketloop.crawl.progress import CrawlStats
 from marketloop.crawl.records import HtmlJob, HtmlResult
 from marketloop.crawl.robots import RobotsRules
+from marketloop.crawl.scope import Found, Scope
 from marketloop.crawl.session import open_dataset
 from marketloop.crawl.sitemap_reader import SitemapReader, fetch_robots
 from marketloop.crawl.urls import host_of, origin_of, resolve_reference
 from marketloop.crawl.writer import Batch, DatasetWriter
 
 FLUSH_SECONDS = 10.0
+LINKS_PER_PAGE = 25  # a batch is also written at batch_rows * 25 links (link-heavy sites)
 ProgressFn = Callable[[CrawlStats], None]
 
 
@@ -61,14 +62,12 @@ class Crawler:
         self.folder = folder
         self.session = open_dataset(start_url, folder, settings, resume=resume)
         self.start_url = self.session.manifest.start_url
-        self.internal_hosts = frozenset({host_of(self.start_url)})
+        self.scope = Scope(self.start_url, settings)
         self._inner_resolver = resolver
         self.on_progress = on_progress
         self.stats = CrawlStats(done=self.session.done)
         self.notes: list[str] = []
         self.batch = Batch()
-        self._include = [re.compile(p) for p in settings.include]
-        self._exclude = [re.compile(p) for p in settings.exclude]
         self._levels: Counter[int] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -183,7 +182,7 @@ class Crawler:
         status = response.status or 0
         if 200 <= status < 300 and response.error is None and rows.is_html(response):
             _, charset = rows.media_type(response.headers.get("content-type"))
-            job = HtmlJob(url, response.body, charset, self.internal_hosts)
+            job = HtmlJob(url, response.body, charset, self.scope.internal_hosts)
             parsed = await self.pool.parse_page(job)
         return self._record(entry, row, response, parsed)
 
@@ -203,14 +202,13 @@ class Crawler:
         parsed: HtmlResult | None = None,
     ) -> None:
         """Everything one visit learnt, in one synchronous step (see the module docstring)."""
-        found: list[tuple[str, int | None, str, tuple[str, ...]]] = []
+        found: list[Found] = []
         if response is not None and response.status and 300 <= response.status < 400:
             found += self._redirect(entry, row, response)
         if parsed is not None:
             rows.add_html(self.batch, row, parsed)
             if parsed.extracted is not None:
-                depth = None if entry.depth is None else entry.depth + 1
-                found += self._discoveries(parsed.extracted.discovered, depth)
+                found += self.scope.from_page(entry, parsed.extracted.discovered)
         self.batch["pages"].add(row)
         self.frontier.add(found)
         self.stats.count(row)
@@ -219,51 +217,15 @@ class Crawler:
             self.on_progress(self.stats)
         self._maybe_flush()
 
-    def _redirect(
-        self, entry: Entry, row: dict[str, Any], response: Response
-    ) -> list[tuple[str, int | None, str, tuple[str, ...]]]:
+    def _redirect(self, entry: Entry, row: dict[str, Any], response: Response) -> list[Found]:
         location = response.headers.get("location")
         target = resolve_reference(entry.url, location) if location else None
+        found, error = self.scope.from_redirect(entry, target)
         row["redirect_url"] = target
-        if target is not None and self._starts_chain(entry):
-            self.internal_hosts = self.internal_hosts | {host_of(target)}
-        self.batch["redirects"].add(
-            rows.redirect_row(entry.url, response.status or 0, target, self.internal_hosts)
-        )
-        chain = (*entry.chain, entry.url)
-        if target is None or host_of(target) not in self.internal_hosts:
-            return []
-        if target in chain:
-            row["error"] = "redirect_loop"
-            return []
-        if len(chain) >= self.settings.max_redirects:
-            row["error"] = "too_many_redirects"
-            return []
-        return [(target, entry.depth, "redirect", chain)]
-
-    def _starts_chain(self, entry: Entry) -> bool:
-        """Redirects of the start URL decide the site's host (http → https, www or not)."""
-        return entry.via == "start" or (
-            entry.via == "redirect" and entry.chain[:1] == (self.start_url,)
-        )
-
-    def _discoveries(
-        self, discovered: Iterable[tuple[str, str]], depth: int | None
-    ) -> list[tuple[str, int | None, str, tuple[str, ...]]]:
-        max_depth = self.settings.max_depth
-        if max_depth is not None and (depth is None or depth > max_depth):
-            return []
-        return [
-            (url, depth, via, ())
-            for url, via in discovered
-            if (via != "image" or self.settings.fetch_images) and self.wanted(url)
-        ]
-
-    def wanted(self, url: str) -> bool:
-        """--include / --exclude: whether a discovered URL enters the frontier."""
-        if self._include and not any(p.search(url) for p in self._include):
-            return False
-        return not any(p.search(url) for p in self._exclude)
+        row["error"] = row.get("error") or error
+        hop = rows.redirect_row(entry.url, response.status or 0, target, self.scope.internal_hosts)
+        self.batch["redirects"].add(hop)
+        return found
 
     # -- robots.txt ---------------------------------------------------------------------
     async def robots(self, url: str) -> RobotsRules:
@@ -286,7 +248,7 @@ class Crawler:
         big = self.batch["pages"].rows >= self.settings.batch_rows
         if (
             big
-            or self.batch["links"].rows >= 100 * self.settings.batch_rows
+            or self.batch["links"].rows >= LINKS_PER_PAGE * self.settings.batch_rows
             or (due and self.batch.rows)
         ):
             self._flush = asyncio.create_task(self._flush_now())

@@ -36,6 +36,7 @@ class _Worker:
         self.pending: deque[tuple[Job, asyncio.Future[Result]]] = deque()
         self.proc: asyncio.subprocess.Process | None = None
         self.reader: asyncio.Task[None] | None = None
+        self.outbox: list[bytes] = []
 
     async def start(self) -> None:
         env = dict(os.environ)
@@ -49,15 +50,19 @@ class _Worker:
         )  # fmt: skip
         self.reader = asyncio.create_task(self._read())
 
-    async def submit(self, job: Job, future: asyncio.Future[Result]) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
+    def submit(self, job: Job, future: asyncio.Future[Result]) -> None:
+        """Queue `job`; jobs submitted in one turn of the event loop go out in one write."""
         self.pending.append((job, future))
         frame = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            self.proc.stdin.write(FRAME.pack(len(frame)) + frame)
-            await self.proc.stdin.drain()
-        except (ConnectionError, RuntimeError):
-            pass  # the reader notices the dead process and resends
+        if not self.outbox:
+            asyncio.get_running_loop().call_soon(self._send)
+        self.outbox.append(FRAME.pack(len(frame)) + frame)
+
+    def _send(self) -> None:
+        data, self.outbox = b"".join(self.outbox), []
+        if self.proc is None or self.proc.stdin is None or self.proc.stdin.is_closing():
+            return  # the reader notices the dead process and resends
+        self.proc.stdin.write(data)
 
     async def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
@@ -123,7 +128,7 @@ class ParserPool:
         async with self.slots:
             future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
             worker = min(self.workers, key=lambda w: len(w.pending))
-            await worker.submit(job, future)
+            worker.submit(job, future)
             done, _ = await asyncio.wait({future}, timeout=self.timeout)
             if not done:
                 worker.kill()  # stuck on a document: the reader replaces it
@@ -146,7 +151,7 @@ class ParserPool:
         await fresh.start()
         self.workers.append(fresh)
         for job, future in dead.pending:
-            await fresh.submit(job, future)
+            fresh.submit(job, future)
 
     async def close(self) -> None:
         self.closing = True

@@ -96,9 +96,8 @@ class SitemapReader:
                 crawler.batch["sitemap_urls"].extend(
                     {"sitemap_url": url, "url": doc.locs, "lastmod": doc.lastmods}, count
                 )
+                scope = crawler.scope
                 crawler.frontier.add_sitemap_pages(
-                    u
-                    for u in doc.locs
-                    if host_of(u) in crawler.internal_hosts and crawler.wanted(u)
+                    u for u in doc.locs if scope.is_internal(u) and scope.wanted(u)
                 )
         crawler.batch["sitemaps"].add(row)
