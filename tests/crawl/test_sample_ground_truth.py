@@ -4,14 +4,12 @@ those, under the conventions of the reference oracle (and docs/crawl.md)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from marketloop.crawl.dataset import CrawlDataset
 from marketloop.sample import RunningSite
 
 from .oracle import issues
 
-ISSUE = Path("/work/brief/crawl.md")
 CHECK_IDS = {
     "critical": "server_error broken_link no_response redirect_loop missing_title "
     "canonical_to_non_indexable insecure_http mixed_content hreflang_broken sitemap_over_limit",

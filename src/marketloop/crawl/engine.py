@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import structlog
 from aiohttp.abc import AbstractResolver
 
 from marketloop.crawl import rows
@@ -40,6 +41,8 @@ from marketloop.crawl.writer import Batch, DatasetWriter
 
 FLUSH_SECONDS = 10.0
 LINKS_PER_PAGE = 25  # a batch is also written at batch_rows * 25 links (link-heavy sites)
+MAX_NOTES = 20
+log = structlog.get_logger("marketloop.crawl")
 ProgressFn = Callable[[CrawlStats], None]
 
 
@@ -106,6 +109,8 @@ class Crawler:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(sitemaps, *self._tasks, return_exceptions=True)
+            if not sitemaps.cancelled() and sitemaps.exception() is not None:
+                self.note(f"sitemap discovery stopped: {sitemaps.exception()!r}")
             await self._flush_now()
             await self.fetcher.close()
             await self.pool.close()
@@ -149,14 +154,24 @@ class Crawler:
             self._levels[entry.level] += 1
             task = asyncio.create_task(self._visit(entry))
             self._tasks.add(task)
-            task.add_done_callback(functools.partial(self._visited, level=entry.level))
+            task.add_done_callback(functools.partial(self._visited, entry=entry))
 
-    def _visited(self, task: asyncio.Task[None], *, level: int) -> None:
+    def _visited(self, task: asyncio.Task[None], *, entry: Entry) -> None:
         self._tasks.discard(task)
-        self._levels[level] -= 1
-        if not self._levels[level]:
-            del self._levels[level]
+        self._levels[entry.level] -= 1
+        if not self._levels[entry.level]:
+            del self._levels[entry.level]
         self._wake.set()
+        error = None if task.cancelled() else task.exception()
+        if error is not None:  # a bug: keep the URL visible instead of dropping it
+            log.error("crawler error", url=entry.url, error=repr(error))
+            self._record(entry, {**rows.page_row(entry), "error": "crawler_error"})
+            self.note(f"crawler error on {entry.url}: {error!r} (please report it)")
+
+    def note(self, note: str) -> None:
+        """Something a person should know about this crawl (kept in the manifest)."""
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(note)
 
     async def _sleep(self, sitemaps: asyncio.Task[None]) -> None:
         self._wake.clear()

@@ -39,7 +39,7 @@ async def fetch_robots(crawler: Crawler, origin: str) -> RobotsRules:
         error = response.error if response.error != "too_large" else None
         rules = rules_from_response(origin, response.status, response.body, error)
         if rules.note:
-            crawler.notes.append(rules.note)
+            crawler.note(rules.note)
         return rules
     return rules_from_response(origin, 404, b"", None)  # too many redirects: no rules
 
