@@ -42,7 +42,7 @@ class CrawlSettings(Section):
     )
     fetch_images: bool = Field(True, description="fetch internal images for size and status")
     batch_rows: int = Field(
-        2_000, ge=1, description="rows buffered before a Parquet part is written"
+        1_000, ge=1, description="pages buffered before a Parquet part is written"
     )
     parse_workers: int | None = Field(None, ge=0, description="parser processes; default: cores")
 

@@ -164,9 +164,9 @@ class Crawler:
         self._wake.set()
         error = None if task.cancelled() else task.exception()
         if error is not None:  # a bug: keep the URL visible instead of dropping it
-            log.error("crawler error", url=entry.url, error=repr(error))
             self._record(entry, {**rows.page_row(entry), "error": "crawler_error"})
             self.note(f"crawler error on {entry.url}: {error!r} (please report it)")
+            log.error("crawler error", url=entry.url, error=repr(error))
 
     def note(self, note: str) -> None:
         """Something a person should know about this crawl (kept in the manifest)."""

@@ -142,7 +142,7 @@ def resolve_reference(base: str, href: str) -> str | None:
     return try_normalize(urljoin(base, href.strip()))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 12)  # site-wide navigation repeats; a small cache holds it
 def _resolved(prefix: str, href: str) -> str | None:
     return try_normalize(prefix + href if prefix else href)
 

@@ -85,6 +85,7 @@ class Prose:
         self.rng = random.Random(seed)  # noqa: S311 - reproducible content, not secrets
         self._titles: set[str] = set()
         self._descriptions: set[str] = set()
+        self._series = 0
 
     def sentence(self, german: bool = False) -> str:
         words = self.rng.choices(_GERMAN if german else _VOCABULARY, k=self.rng.randint(9, 17))
@@ -102,15 +103,19 @@ class Prose:
 
     def post_title(self) -> str:
         """A unique blog title of 30–60 characters (no brand suffix)."""
-        while True:
+        for _ in range(12):
             title = f"{self.rng.choice(OPENERS)} {self.rng.choice(TOPICS)}"
             if self.rng.random() < 0.5:
                 title += f" for {self.rng.choice(AUDIENCES)}"
             if self.rng.random() < 0.3 or title in self._titles:
                 title += f" in {self.rng.randint(2019, 2031)}"
             if 30 <= len(title) <= 60 and title not in self._titles:
-                self._titles.add(title)
-                return title
+                return self.claim(title)
+        while True:  # the combinations run out on very large sites: number a series
+            self._series += 1
+            title = f"{self.rng.choice(OPENERS)} {self.rng.choice(TOPICS)}, part {self._series}"
+            if 30 <= len(title) <= 60 and title not in self._titles:
+                return self.claim(title)
 
     def claim(self, title: str) -> str:
         """Reserve a hand-written title so generated ones never repeat it."""
