@@ -100,6 +100,9 @@ def test_resume_refuses_what_it_cannot_resume(sample_site: RunningSite, tmp_path
         run_crawl(site.url, done.folder, settings_for(site))
     with pytest.raises(CrawlError, match="is a crawl of"):
         run_crawl(site.plain_url, done.folder, settings_for(site), resume=True)
+    with pytest.raises(CrawlError, match="finished crawl"):
+        run_crawl(site.url, done.folder, settings_for(site), resume=True)
+    assert not (done.folder / "state").exists()  # a finished crawl drops its resume state
 
 
 def _path(url: str) -> str:

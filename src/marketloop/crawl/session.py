@@ -8,6 +8,7 @@ and marks every URL and sitemap with stored rows as done, so none is fetched twi
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import uuid
 from collections import Counter
@@ -53,13 +54,19 @@ class DatasetSession:
         return {**self.totals, "urls": self.totals["pages"]}
 
     def finish(self, status: str, notes: list[str]) -> None:
-        """Record the final status and exact counts (recounted from the stored parts)."""
+        """Record the final status and exact counts (recounted from the stored parts).
+
+        A finished crawl drops its resume state (the frontier can be large); an interrupted or
+        failed one keeps it for --resume.
+        """
         self.frontier.close()
         counts = dict.fromkeys(TABLES, 0) | recount(self.folder)
         self.manifest.notes = list(dict.fromkeys([*self.manifest.notes, *notes]))
         if status == "finished":
             self.manifest.finished_at = datetime.now(UTC)
         self.writer.commit(counts, status)
+        if status == "finished":
+            shutil.rmtree(self.folder / STATE.parent, ignore_errors=True)
 
 
 def open_dataset(
@@ -119,6 +126,10 @@ def _resumable(folder: Path, start: str, resume: bool) -> Manifest:
         raise CrawlError(
             f"{folder} is a crawl of {manifest.start_url}, not {start}",
             hint="resume with the same URL, or choose a new --out",
+        )
+    if manifest.status == "finished":
+        raise CrawlError(
+            f"{folder} is a finished crawl: nothing to resume", hint="crawl again with a new --out"
         )
     if not (folder / STATE).is_file():
         raise CrawlError(
