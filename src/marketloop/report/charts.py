@@ -123,7 +123,7 @@ def stacked_bars(
     parts = [_open(width, height), _axes(left, pad, width - pad, height - bottom, 0, top)]
     for i, category in enumerate(categories):
         x = left + i * slot + (slot - bar_w) / 2
-        y = height - bottom
+        y: float = height - bottom
         for k, (name, values) in enumerate(series.items()):
             h = plot_h * values[i] / top
             if h <= 0:
