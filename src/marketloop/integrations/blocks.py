@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 TEXT_LIMIT = 2000  # characters per rich-text object
@@ -37,6 +37,7 @@ TEXT_BLOCKS = (
 STYLES = ("bold", "italic", "strikethrough", "underline", "code")
 
 Block = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,10 @@ def divider() -> list[Block]:
     return [{"object": "block", "type": "divider", "divider": {}}]
 
 
-def chunks(blocks: Sequence[Block], size: int = CHILDREN_LIMIT) -> Iterator[list[Block]]:
-    """`blocks` in request-sized pieces (Notion takes at most 100 children per request)."""
-    for start in range(0, len(blocks), size):
-        yield list(blocks[start : start + size])
+def chunks(items: Sequence[T], size: int = CHILDREN_LIMIT) -> Iterator[list[T]]:
+    """`items` in request-sized pieces (Notion takes at most 100 children per request)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def fingerprint(block: Block) -> tuple[Any, ...]:

@@ -107,10 +107,12 @@ class NotionClient:
     def children(self, block_id: str) -> Iterator[Json]:
         return self._pages("GET", f"/v1/blocks/{block_id}/children")
 
-    def append(self, block_id: str, children: list[Json]) -> list[Json]:
-        answer = self.call(
-            "PATCH", f"/v1/blocks/{block_id}/children", {"children": children}, safe=False
-        )
+    def append(
+        self, block_id: str, children: list[Json], *, after: str | None = None
+    ) -> list[Json]:
+        """Add `children` at the end of `block_id`, or right after its child block `after`."""
+        body: Json = {"children": children} | ({"after": after} if after else {})
+        answer = self.call("PATCH", f"/v1/blocks/{block_id}/children", body, safe=False)
         results: list[Json] = answer.get("results", [])
         return results
 
