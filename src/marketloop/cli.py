@@ -53,8 +53,11 @@ def root(
 
 def _register() -> None:
     from marketloop import demo
+    from marketloop.integrations import cli as integrations
 
     app.command("demo")(demo.demo_command)
+    app.add_typer(integrations.notion_app, name="notion")
+    app.add_typer(integrations.webhooks_app, name="webhooks")
 
 
 _register()

@@ -29,6 +29,15 @@ DemoStep = Callable[[DemoRun], None]
 STEPS: list[tuple[str, DemoStep]] = []
 
 
+def _publish(run: DemoRun) -> None:
+    from marketloop.integrations.demo import publish_step
+
+    publish_step(run)
+
+
+STEPS.append(("publish: Notion and webhooks", _publish))
+
+
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     """Run the whole loop on a bundled sample site and data, offline; say where to look."""
     cli = state(ctx)

@@ -94,8 +94,8 @@ def publish_to_webhooks(
     outcomes = [
         Outcome(e.slug, "webhook", "failed", detail=e.error or "") for e in entries if not e.brief
     ]
-    events = {brief_event(e.brief): e.slug for e in entries if e.brief}
-    slugs = {event.id: slug for event, slug in events.items()}
+    events = [(brief_event(e.brief), e.slug) for e in entries if e.brief]
+    slugs = {event.id: slug for event, slug in events}
 
     def delivered(delivery: Delivery) -> None:
         if on_outcome:
@@ -105,7 +105,7 @@ def publish_to_webhooks(
         if on_outcome:
             on_outcome(outcome)
     with WebhookSender(settings, transport=transport) as sender:
-        deliveries = sender.send_many(list(events), urls, force=force, on_delivery=delivered)
+        deliveries = sender.send_many([e for e, _ in events], urls, force=force, on_delivery=delivered)
     return outcomes + [_delivery_outcome(slugs[d.event_id], d) for d in deliveries]
 
 

@@ -161,7 +161,7 @@ class WebhookSender:
         level = log.info if delivery.delivered else log.warning
         level(
             "webhook.delivery",
-            event=event.id,
+            event_id=event.id,
             url=shown,
             status=delivery.status,
             attempts=delivery.attempts,
