@@ -55,6 +55,7 @@ class Failure:
     path: str = ""  # a prefix of the request path; "" matches every request
     method: str | None = None
     after_write: bool = False  # apply the request first, then answer with the error
+    skip: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -80,9 +81,15 @@ class NotionFake(NotionStore):
         self.app = self._build_app()
 
     def fail_next(
-        self, status: int, path: str = "", *, method: str | None = None, after_write: bool = False
+        self,
+        status: int,
+        path: str = "",
+        *,
+        method: str | None = None,
+        after_write: bool = False,
+        skip: int = 0,
     ) -> None:
-        self.knobs.failures.append(Failure(status, path, method, after_write))
+        self.knobs.failures.append(Failure(status, path, method, after_write, skip))
 
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._gate])
@@ -154,6 +161,9 @@ class NotionFake(NotionStore):
     def _take_failure(self, request: web.Request) -> Failure | None:
         for failure in self.knobs.failures:
             if request.path.startswith(failure.path) and failure.method in (None, request.method):
+                if failure.skip:
+                    failure.skip -= 1
+                    return None
                 self.knobs.failures.remove(failure)
                 return failure
         return None
