@@ -5,10 +5,11 @@
         ...
     receiver.events                                # accepted events, once each
 
-It checks `X-Marketloop-Signature` with the shared secret (401 when it does not verify), drops
-repeats by `Idempotency-Key` (answering 200, as a receiver should), and answers like a Zapier
-Catch Hook: `{"status": "success", "attempt", "id", "request_id"}`. Knobs: `fail_next`
-(statuses to answer before accepting, e.g. [500, 429]) and `retry_after` for those 429s.
+Hooks live under `/hooks/<name>[/<token>...]`. It checks `X-Marketloop-Signature` with the
+shared secret (401 when it does not verify), drops repeats by `Idempotency-Key` per hook
+(answering 200, as a receiver should), and answers like a Zapier Catch Hook:
+`{"status": "success", "attempt", "id", "request_id"}`. Knobs: `fail_next` (statuses to answer
+before accepting, e.g. [500, 429]) and `retry_after` for those 429s.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class WebhookReceiver:
         self.retry_after = "1"
         self.app = web.Application()
         self.app.router.add_post("/hooks/{name}", self._receive)
+        self.app.router.add_post("/hooks/{name}/{token:.*}", self._receive)  # Zapier-style
         self.app.router.add_get("/events", self._list)
 
     async def _receive(self, request: web.Request) -> web.Response:
@@ -48,12 +50,12 @@ class WebhookReceiver:
         if not verify(body, request.headers.get(SIGNATURE_HEADER, ""), self.secret):
             self.rejected_signatures += 1
             return web.json_response({"status": "error", "message": "bad signature"}, status=401)
-        key = request.headers.get("Idempotency-Key", "")
-        if any(event.get("id") == key for event in self.events):
+        seen = (request.match_info["name"], request.headers.get("Idempotency-Key", ""))
+        if seen in zip(self.hooks, (event.get("id") for event in self.events), strict=True):
             self.repeats += 1
         else:
             self.events.append(json.loads(body))
-            self.hooks.append(request.match_info["name"])
+            self.hooks.append(seen[0])
         ids = {name: str(uuid.uuid4()) for name in ("attempt", "id", "request_id")}
         return web.json_response({"status": "success", **ids})
 
