@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from marketloop.appdb import dispose_all
 from marketloop.config import Settings, load_settings
@@ -63,9 +64,11 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_engines() -> Iterator[None]:
+def _isolated() -> Iterator[None]:
+    """CLI runs configure logging onto a captured stderr that closes with the test: undo that."""
     yield
     dispose_all()
+    structlog.reset_defaults()
 
 
 def make_settings(

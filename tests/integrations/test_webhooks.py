@@ -98,6 +98,7 @@ def test_retries_run_out_and_the_failure_is_recorded(
     send, slept = sender(workspace, receiver, webhooks={"retries": 2})
     with send:
         [delivery] = send.send(Event(type="ping", id="evt_down"))
+    assert len(slept) == 2
     assert not delivery.delivered and delivery.attempts == 3 and delivery.status == 503
     [row] = records.recent_deliveries(send.db_url)
     assert (row.event_id, row.delivered, row.attempts, row.status) == ("evt_down", False, 3, 503)

@@ -121,7 +121,7 @@ class NotionFake(NotionStore):
         if failure is not None and not failure.after_write:
             return _failure(failure.status)
         try:
-            request["body"] = json.loads(await request.text() or "{}")
+            await _body(request)
         except ValueError:
             return _error(400, "invalid_json", "Error parsing JSON body.")
         try:
@@ -177,11 +177,12 @@ class NotionFake(NotionStore):
         return web.json_response(self.data_source(request.match_info["id"]))
 
     async def _patch_data_source(self, request: web.Request) -> web.Response:
-        source = self.add_columns(request.match_info["id"], request["body"].get("properties", {}))
+        body = await _body(request)
+        source = self.add_columns(request.match_info["id"], body.get("properties", {}))
         return web.json_response(source)
 
     async def _query(self, request: web.Request) -> web.Response:
-        body = request["body"]
+        body = await _body(request)
         size = _page_size(body.get("page_size", 100), "body.page_size")
         found = self.query(request.match_info["id"], body.get("filter"))
         return web.json_response(
@@ -189,7 +190,7 @@ class NotionFake(NotionStore):
         )
 
     async def _create_page(self, request: web.Request) -> web.Response:
-        body = request["body"]
+        body = await _body(request)
         self._check_knobs(body.get("children", []))
         return web.json_response(self.create_page(body))
 
@@ -197,7 +198,8 @@ class NotionFake(NotionStore):
         return web.json_response(self.page(request.match_info["id"]))
 
     async def _patch_page(self, request: web.Request) -> web.Response:
-        return web.json_response(self.update_page(request.match_info["id"], request["body"]))
+        body = await _body(request)
+        return web.json_response(self.update_page(request.match_info["id"], body))
 
     async def _list_children(self, request: web.Request) -> web.Response:
         size = _page_size(request.query.get("page_size", "100"), "query.page_size")
@@ -206,9 +208,10 @@ class NotionFake(NotionStore):
         return web.json_response(_paginate(found, size, cursor, "block"))
 
     async def _append_children(self, request: web.Request) -> web.Response:
-        children = request["body"].get("children")
+        body = await _body(request)
+        children = body.get("children")
         self._check_knobs(children if isinstance(children, list) else [])
-        added = self.append(request.match_info["id"], children, request["body"].get("after"))
+        added = self.append(request.match_info["id"], children, body.get("after"))
         return web.json_response(_paginate(added, len(added) or 1, None, "block"))
 
     async def _delete_block(self, request: web.Request) -> web.Response:
@@ -230,6 +233,12 @@ class NotionFake(NotionStore):
                 raise NotionStoreError(
                     400, "validation_error", rules.failed(where, "valid", "rejected")
                 )
+
+
+async def _body(request: web.Request) -> Json:
+    """The JSON body ({} when empty); aiohttp keeps the bytes, so a second read is free."""
+    parsed = json.loads(await request.text() or "{}")
+    return parsed if isinstance(parsed, dict) else {"_": parsed}
 
 
 def _paginate(items: list[Json], size: int, cursor: str | None, kind: str) -> Json:

@@ -128,8 +128,10 @@ def notion_setup(
         if missing:
             client.add_properties(source_id, missing)
         read_schema(client.data_source(source_id), settings.notion)
-    added = ", ".join(f"{name} ({next(iter(kind))})" for name, kind in missing.items())
-    console.print(f"added {added}" if missing else "nothing to add: every column is there")
+    for name, kind in missing.items():
+        console.print(f"added column {name} ({next(iter(kind))})")
+    if not missing:
+        console.print("nothing to add: every column is there")
 
 
 @webhooks_app.command("test")

@@ -105,7 +105,9 @@ def publish_to_webhooks(
         if on_outcome:
             on_outcome(outcome)
     with WebhookSender(settings, transport=transport) as sender:
-        deliveries = sender.send_many([e for e, _ in events], urls, force=force, on_delivery=delivered)
+        deliveries = sender.send_many(
+            [e for e, _ in events], urls, force=force, on_delivery=delivered
+        )
     return outcomes + [_delivery_outcome(slugs[d.event_id], d) for d in deliveries]
 
 
