@@ -14,6 +14,7 @@ from marketloop.integrations import records
 from marketloop.integrations.errors import WebhookError
 from marketloop.integrations.redact import redact_url
 from marketloop.integrations.signing import SIGNATURE_HEADER, verify
+from marketloop.integrations.webhook_batch import send_many
 from marketloop.integrations.webhooks import Event, WebhookSender, brief_event, send_event
 from marketloop.workspace import Workspace
 
@@ -147,10 +148,13 @@ def test_many_events_to_many_urls_in_a_batch(workspace: Workspace, receiver: Rec
     )
     seen: list[str] = []
     with send:
-        deliveries = send.send_many(events, on_delivery=lambda d: seen.append(d.event_id))
+        deliveries = send_many(send, events, on_delivery=lambda d: seen.append(d.event_id))
+        again = send_many(send, events)
     assert [d.event_id for d in deliveries] == [e.id for e in events for _ in range(2)]
     assert all(d.delivered for d in deliveries) and len(seen) == 24
     assert sorted(receiver.fake.hooks) == ["crm"] * 12 + ["zap"] * 12
+    assert len(records.recent_deliveries(send.db_url, 100)) == 24  # recorded in batches
+    assert all(d.skipped for d in again) and receiver.fake.attempts == 24
 
 
 def test_deliveries_are_recorded_with_the_url_redacted(

@@ -9,11 +9,12 @@ Hooks live under `/hooks/<name>[/<token>...]`. It checks `X-Marketloop-Signature
 shared secret (401 when it does not verify), drops repeats by `Idempotency-Key` per hook
 (answering 200, as a receiver should), and answers like a Zapier Catch Hook:
 `{"status": "success", "attempt", "id", "request_id"}`. Knobs: `fail_next` (statuses to answer
-before accepting, e.g. [500, 429]) and `retry_after` for those 429s.
+before accepting, e.g. [500, 429]), `retry_after` for those 429s, and `delay` per answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -35,6 +36,7 @@ class WebhookReceiver:
         self.rejected_signatures = 0
         self.fail_next: list[int] = []
         self.retry_after = "1"
+        self.delay = 0.0  # seconds before each answer, like a real endpoint's latency
         self.app = web.Application()
         self.app.router.add_post("/hooks/{name}", self._receive)
         self.app.router.add_post("/hooks/{name}/{token:.*}", self._receive)  # Zapier-style
@@ -43,6 +45,8 @@ class WebhookReceiver:
     async def _receive(self, request: web.Request) -> web.Response:
         self.attempts += 1
         body = await request.read()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.fail_next:
             status = self.fail_next.pop(0)
             headers = {"Retry-After": self.retry_after} if status == 429 else None

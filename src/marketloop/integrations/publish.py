@@ -27,6 +27,7 @@ from marketloop.integrations.errors import (
 )
 from marketloop.integrations.notion import NotionClient
 from marketloop.integrations.notion_publish import NotionPublisher, PageResult
+from marketloop.integrations.webhook_batch import send_many
 from marketloop.integrations.webhooks import Delivery, WebhookSender, brief_event
 
 SHARED_CAUSES = (NotionAuthError, NotionAccessError, NotionUnavailable)
@@ -105,8 +106,8 @@ def publish_to_webhooks(
         if on_outcome:
             on_outcome(outcome)
     with WebhookSender(settings, transport=transport) as sender:
-        deliveries = sender.send_many(
-            [e for e, _ in events], urls, force=force, on_delivery=delivered
+        deliveries = send_many(
+            sender, [e for e, _ in events], urls, force=force, on_delivery=delivered
         )
     return outcomes + [_delivery_outcome(slugs[d.event_id], d) for d in deliveries]
 
@@ -121,11 +122,11 @@ def _publish_page(
     except NotionError as exc:
         key = f"{ID_PREFIX}{entry.slug}"
         records.save(
-            db_url, records.NotionPublication(marketloop_id=key, action="failed", error=str(exc))
+            db_url, records.NotionPublication, marketloop_id=key, action="failed", error=str(exc)
         )
         return Outcome(entry.slug, "notion", "failed", detail=str(exc)), exc
     action = "partial" if result.rejected else "created" if result.created else "updated"
-    records.save(db_url, _publication(result, action))
+    records.save(db_url, records.NotionPublication, **_publication(result, action))
     return Outcome(entry.slug, "notion", action, result.url, _page_detail(result)), None
 
 
@@ -137,18 +138,18 @@ def _page_detail(result: PageResult) -> str:
     return "; ".join(parts + result.notes)
 
 
-def _publication(result: PageResult, action: str) -> records.NotionPublication:
-    return records.NotionPublication(
-        marketloop_id=result.marketloop_id,
-        action=action,
-        page_id=result.page_id,
-        url=result.url,
-        blocks=result.blocks,
-        kept=result.kept,
-        written=result.written,
-        deleted=result.deleted,
-        rejected=[vars(r) for r in result.rejected] or None,
-    )
+def _publication(result: PageResult, action: str) -> dict[str, Any]:
+    return {
+        "marketloop_id": result.marketloop_id,
+        "action": action,
+        "page_id": result.page_id,
+        "url": result.url,
+        "blocks": result.blocks,
+        "kept": result.kept,
+        "written": result.written,
+        "deleted": result.deleted,
+        "rejected": [vars(r) for r in result.rejected] or None,
+    }
 
 
 def _delivery_outcome(slug: str, delivery: Delivery) -> Outcome:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketloop.appdb import Base, session_factory
+from marketloop.appdb import Base, open_app_db, session_factory
 
 
 def _now() -> datetime:
@@ -55,9 +55,19 @@ class NotionPublication(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
-def save(db_url: str, row: WebhookDelivery | NotionPublication) -> None:
-    with session_factory(db_url)() as session, session.begin():
-        session.add(row)
+def save(db_url: str, table: type[WebhookDelivery | NotionPublication], **values: Any) -> None:
+    """Insert one row and commit (a Core insert: less than half the time of an ORM add)."""
+    with open_app_db(db_url).begin() as connection:
+        connection.execute(insert(table).values(created_at=_now(), **values))
+
+
+def save_many(
+    db_url: str, table: type[WebhookDelivery | NotionPublication], rows: list[dict[str, Any]]
+) -> None:
+    """Insert rows in one transaction: one commit (and one fsync) for a whole batch."""
+    stamp = _now()
+    with open_app_db(db_url).begin() as connection:
+        connection.execute(insert(table), [{"created_at": stamp, **row} for row in rows])
 
 
 def delivered_before(db_url: str, event_id: str, url_key: str) -> bool:
@@ -68,6 +78,19 @@ def delivered_before(db_url: str, event_id: str, url_key: str) -> bool:
     )
     with session_factory(db_url)() as session:
         return session.execute(query.limit(1)).first() is not None
+
+
+def delivered_pairs(db_url: str, event_ids: list[str]) -> set[tuple[str, str]]:
+    """(event_id, url_key) of every successful delivery of `event_ids`, in one query per 500."""
+    found: set[tuple[str, str]] = set()
+    with session_factory(db_url)() as session:
+        for start in range(0, len(event_ids), 500):
+            query = select(WebhookDelivery.event_id, WebhookDelivery.url_key).where(
+                WebhookDelivery.event_id.in_(event_ids[start : start + 500]),
+                WebhookDelivery.delivered.is_(True),
+            )
+            found.update((row[0], row[1]) for row in session.execute(query))
+    return found
 
 
 def recent_deliveries(db_url: str, limit: int = 50) -> list[WebhookDelivery]:

@@ -18,8 +18,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -128,45 +127,36 @@ class WebhookSender:
     ) -> list[Delivery]:
         return [self.deliver(event, url, force=force) for url in self.urls(urls)]
 
-    def send_many(
-        self,
-        events: Iterable[Event],
-        urls: Sequence[str] | None = None,
-        *,
-        force: bool = False,
-        on_delivery: Callable[[Delivery], None] | None = None,
-    ) -> list[Delivery]:
-        """Every event to every URL, `webhooks.concurrency` at a time, in input order."""
-        targets = self.urls(urls)
-        jobs = [(event, url) for event in events for url in targets]
-
-        def run(job: tuple[Event, str]) -> Delivery:
-            delivery = self.deliver(*job, force=force)
-            if on_delivery is not None:
-                on_delivery(delivery)
-            return delivery
-
-        with ThreadPoolExecutor(
-            max_workers=self.hooks.concurrency, thread_name_prefix="webhook"
-        ) as pool:
-            return list(pool.map(run, jobs))
-
     def deliver(self, event: Event, url: str, *, force: bool = False) -> Delivery:
-        """POST `event` to `url` until it is accepted, refused or out of retries; record it."""
-        key, shown = url_key(url), redact_url(url)
-        if not force and records.delivered_before(self.db_url, event.id, key):
-            return Delivery(event.id, event.type, shown, delivered=True, skipped=True)
-        delivery = self._post(event, url, shown)
-        records.save(self.db_url, _row(delivery, key))
-        level = log.info if delivery.delivered else log.warning
-        level(
-            "webhook.delivery",
-            event_id=event.id,
-            url=shown,
-            status=delivery.status,
-            attempts=delivery.attempts,
-        )
+        """POST `event` to `url` until it is accepted, refused or out of retries; record it.
+
+        Skipped when the record says it was delivered there before, unless `force`.
+        """
+        if not force and records.delivered_before(self.db_url, event.id, url_key(url)):
+            return Delivery(event.id, event.type, redact_url(url), delivered=True, skipped=True)
+        delivery = self.post(event, url)
+        self.record([(delivery, url_key(url))])
         return delivery
+
+    def post(self, event: Event, url: str) -> Delivery:
+        """Deliver without recording (see `record`); batches record many at once."""
+        return self._post(event, url, redact_url(url))
+
+    def record(self, deliveries: Sequence[tuple[Delivery, str]]) -> None:
+        """Record (delivery, url_key) pairs in one transaction, and log them."""
+        if not deliveries:
+            return
+        rows = [_row(delivery, key) for delivery, key in deliveries]
+        records.save_many(self.db_url, records.WebhookDelivery, rows)
+        for delivery, _ in deliveries:
+            level = log.info if delivery.delivered else log.warning
+            level(
+                "webhook.delivery",
+                event_id=delivery.event_id,
+                url=delivery.url,
+                status=delivery.status,
+                attempts=delivery.attempts,
+            )
 
     def _post(self, event: Event, url: str, shown: str) -> Delivery:
         body = event.body()
@@ -227,15 +217,18 @@ def send_event(
         return sender.send(event, urls, force=force)
 
 
-def _row(delivery: Delivery, key: str) -> records.WebhookDelivery:
-    return records.WebhookDelivery(
-        event_id=delivery.event_id,
-        event_type=delivery.event_type,
-        url=delivery.url,
-        url_key=key,
-        delivered=delivery.delivered,
-        status=delivery.status,
-        attempts=delivery.attempts,
-        latency_ms=delivery.latency_ms,
-        error=delivery.error,
-    )
+def _row(delivery: Delivery, key: str) -> dict[str, Any]:
+    row = {name: getattr(delivery, name) for name in _RECORDED}
+    return row | {"url_key": key}
+
+
+_RECORDED = (
+    "event_id",
+    "event_type",
+    "url",
+    "delivered",
+    "status",
+    "attempts",
+    "latency_ms",
+    "error",
+)
