@@ -46,6 +46,7 @@ def publish_step(run: DemoRun) -> None:
         outcomes=[o.row() for o in first + again + sent],
         pages=pages,
         events=receiver.events,
+        users={user["id"]: user["name"] for user in fake.users},
     )
     run.outputs["published pages"] = write_report(run.workspace.reports_dir / "publish.html", html)
 
