@@ -196,3 +196,22 @@ def test_the_cli_edge_turns_errors_into_exit_codes(env: dict[str, str]) -> None:
         check=False,
     )
     assert run.returncode == 2 and "notion.token is not set" in run.stderr
+
+
+def test_no_token_in_logs_even_at_debug(
+    cli: CliRunner,
+    env: dict[str, str],
+    folder: Path,
+    notion: Notion,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    notion.fake.fail_next(503, "/v1/data_sources/", method="GET")  # provokes a logged retry
+    env |= {"MARKETLOOP_LOG_LEVEL": "debug", "MARKETLOOP_NOTION_BACKOFF": "0"}
+    result = cli.invoke(briefs, ["publish", str(folder), "--to", "notion"], env=env)
+    assert result.exit_code == 0, result.output
+    logged = result.output + caplog.text
+    assert "notion.retry" in logged  # the retry was logged ...
+    assert notion.fake.token not in logged and "Bearer" not in logged  # ... without the token
