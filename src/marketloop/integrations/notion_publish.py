@@ -179,12 +179,13 @@ class NotionPublisher:
         self, exc: NotionValidationError, chunk: Numbered, body: Numbered, rejected: list[Rejected]
     ) -> None:
         """Leave out the block Notion named in `exc`, or re-raise when it named none."""
-        if (
-            exc.block_index is None
-            or exc.block_index >= len(chunk)
-            or len(rejected) >= MAX_REJECTED
-        ):
+        if exc.block_index is None or exc.block_index >= len(chunk):
             raise exc
+        if len(rejected) >= MAX_REJECTED:
+            raise NotionError(
+                f"Notion rejected over {MAX_REJECTED} blocks of one brief; last: {exc.message}",
+                hint="check the brief's draft and that notion.base_url is Notion's API",
+            ) from exc
         index, block = chunk.pop(exc.block_index)
         body.remove((index, block))
         rejected.append(Rejected(index, plain_text(block)[:60], exc.message))
