@@ -13,7 +13,7 @@ from marketloop.plan.tracker import View
 
 TASK_COLUMNS = (
     "task", "day", "weekday", "baseline", "forecast", "status", "variance", "slack",
-    "critical", "focus", "owner", "after",
+    "critical", "focus", "owner",
 )  # fmt: skip
 
 
