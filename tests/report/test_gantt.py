@@ -36,3 +36,7 @@ def test_gantt_places_bars_by_column_and_outlines_the_baseline() -> None:
 
 def test_gantt_without_rows_says_so() -> None:
     assert "No data" in charts.gantt([], ["1"])
+
+
+def test_legend_takes_explicit_colours() -> None:
+    assert "#123456" in charts.legend(["done"], {"done": "#123456"})

@@ -158,4 +158,4 @@ def gantt_chart(view: View) -> Markup:
         today=today if 0 <= today < last else None,
         colours=STATUS_COLOURS,
     )
-    return chart + charts.legend(list(STATUS_COLOURS))
+    return chart + charts.legend(list(STATUS_COLOURS), STATUS_COLOURS)

@@ -101,6 +101,10 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
     own = {t.id: _own_date(plan, state, base[t.id], t.id, today) for t in plan.work}
     buffer_days = {sprint.date_of(b.day) for b in plan.buffers}
     taken = {own[t.id]: t.id for t in plan.work if own[t.id] in buffer_days}
+    for task in plan.work:  # work done on a buffer day used that buffer
+        done_at = state.task(task.id).done_at
+        if done_at is not None and sprint.local_date(done_at) in buffer_days:
+            taken.setdefault(sprint.local_date(done_at), task.id)
     dates: dict[str, date] = {}
     reasons: dict[str, str] = {}
     culprits: dict[str, str] = {}

@@ -143,9 +143,10 @@ def stacked_bars(
     return Markup("".join(parts)) + legend(list(series))
 
 
-def legend(names: Sequence[str]) -> Markup:
+def legend(names: Sequence[str], colours: Mapping[str, str] | None = None) -> Markup:
     items = "".join(
-        f'<span class="key"><i style="background:{colour(n, k)}"></i>{escape(n)}</span>'
+        f'<span class="key"><i style="background:{(colours or {}).get(n) or colour(n, k)}">'
+        f"</i>{escape(n)}</span>"
         for k, n in enumerate(names)
     )
     return Markup(f'<div class="legend">{items}</div>')
