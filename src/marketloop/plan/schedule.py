@@ -116,21 +116,22 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
             continue
         dates[task.id] = own[task.id]
         latest = max((dates[a] for a in task.after), default=None)
-        if latest is None or latest < own[task.id]:
-            continue
-        culprit = culprits[task.id] = max(task.after, key=lambda a: dates[a])
-        before = min((own[s] for s in plan.successors[task.id] if s in own), default=None)
-        buffer = _free_buffer(buffer_days, taken, after=max(latest, today), before=before)
-        if buffer is not None and plan.adjustments.push_to_buffer:
-            dates[task.id] = buffer
-            taken[buffer] = task.id
-            reasons[task.id] = f"pushed to buffer day {sprint.day_of(buffer)}: {culprit} slipped"
-            pull = _pull_for(plan, state, task, own[task.id], dates, pulls)
-            if pull is not None:
-                pulls.append(pull)
-        else:
-            dates[task.id] = sprint.next_business_day(latest)
-            reasons[task.id] = f"waits for {culprit} (forecast {dates[culprit]:%a %b %d})"
+        if latest is not None and latest >= own[task.id]:
+            culprit = culprits[task.id] = max(task.after, key=lambda a: dates[a])
+            before = min((own[s] for s in plan.successors[task.id] if s in own), default=None)
+            buffer = _free_buffer(buffer_days, taken, latest, today, before)
+            if buffer is not None and plan.adjustments.push_to_buffer:
+                dates[task.id] = buffer
+                taken[buffer] = task.id
+                reasons[task.id] = f"pushed to buffer day {sprint.day_of(buffer)}: {culprit} slipped"
+                pull = _pull_for(plan, state, task, own[task.id], dates, pulls)
+                if pull is not None:
+                    pulls.append(pull)
+            else:
+                dates[task.id] = sprint.next_business_day(latest)
+                reasons[task.id] = f"waits for {culprit} (forecast {dates[culprit]:%a %b %d})"
+        if dates[task.id] < today:  # it could have happened and did not: it is late
+            dates[task.id] = own[task.id] = sprint.on_or_after(today)
     uses = buffer_uses(plan, state, at, base, dates, taken, [p.item for p in pulls])
     pulls.extend(p for use in uses for p in use.pulls)
     return Schedule(
@@ -148,16 +149,15 @@ def _own_date(plan: Plan, state: State, baseline: date, task_id: str, today: dat
     own = sprint.add_business_days(baseline, task_state.slip_days)
     if task_state.open_block is not None:
         return max(own, sprint.next_business_day(today))
-    if own < today:
-        return sprint.on_or_after(today)
     return own
 
 
 def _free_buffer(
-    buffers: set[date], taken: Mapping[date, str], *, after: date, before: date | None
+    buffers: set[date], taken: Mapping[date, str], after: date, today: date, before: date | None
 ) -> date | None:
+    """The first buffer day after `after` (and not past) that is free and before `before`."""
     for day in sorted(buffers):
-        if day > after and day not in taken and (before is None or day < before):
+        if day > after and day >= today and day not in taken and (before is None or day < before):
             return day
     return None
 
@@ -246,7 +246,7 @@ def _status(
         return "pushed"
     if task_state.slip_days:
         return "slipped"
-    if base < today:
+    if base < today and own == when and own > base:
         return "late"
     if reason:
         return "waiting"
