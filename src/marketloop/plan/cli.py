@@ -18,6 +18,7 @@ from marketloop import config
 from marketloop.appdb import open_app_db
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state, stdout
 from marketloop.errors import ConfigError
+from marketloop.plan.escalation import Escalation
 from marketloop.plan.loader import load_plan
 from marketloop.plan.store import EventLog
 from marketloop.plan.tracker import Tracker, View
@@ -250,13 +251,18 @@ def _notify(
     from marketloop.plan.notify import ConsoleNotifier, Notifier, WebhookNotifier, dispatch
 
     settings = state(ctx).settings(workspace).plan
-    notifier: Notifier = ConsoleNotifier(console)
     if settings.notifier == "webhook":
         if not settings.webhook_url:
             raise ConfigError("plan.webhook_url is not set", hint="set MARKETLOOP_PLAN_WEBHOOK_URL")
         secret = config.require_secret(settings.webhook_secret, section="plan", field="webhook_secret")
-        notifier = WebhookNotifier(settings.webhook_url, secret, timeout=settings.webhook_timeout)
-    sent = dispatch(tracker, view, notifier, when)
+        with WebhookNotifier(settings.webhook_url, secret, timeout=settings.webhook_timeout) as hook:
+            _report_sent(view, hook, dispatch(tracker, view, hook, when))
+        return
+    notifier: Notifier = ConsoleNotifier(console)
+    _report_sent(view, notifier, dispatch(tracker, view, notifier, when))
+
+
+def _report_sent(view: View, notifier: Notifier, sent: list[Escalation]) -> None:
     skipped = len(view.escalations) - len(sent)
     console.print(f"sent {len(sent)} escalation(s) via {notifier.name}; {skipped} already sent")
 

@@ -62,6 +62,15 @@ class WebhookNotifier:
         self.secret = secret
         self.client = client or httpx.Client(timeout=timeout)
 
+    def __enter__(self) -> WebhookNotifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+
     def send(self, plan_id: str, escalation: Escalation) -> None:
         body = json.dumps(
             {
