@@ -39,10 +39,12 @@ class Sprint:
         self._seq: Iterator[int] = itertools.count(1)
 
     def at(self, day: int, hour: float = 9) -> datetime:
-        clock = time(int(hour), int(round(hour % 1 * 60)))
+        clock = time(int(hour), round(hour % 1 * 60))
         return self.plan.sprint.at_time(self.plan.sprint.date_of(day), clock)
 
-    def record(self, kind: str, task: str | None, day: int, hour: float = 9, **data: object) -> None:
+    def record(
+        self, kind: str, task: str | None, day: int, hour: float = 9, **data: object
+    ) -> None:
         self.events.append(Event(kind, self.at(day, hour), task, data, next(self._seq)))  # type: ignore[arg-type]
 
     def slip(self, task: str, days: int, day: int, hour: float = 10) -> None:

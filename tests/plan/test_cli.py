@@ -17,7 +17,9 @@ from .conftest import EXAMPLE
 @pytest.fixture
 def run(cli: CliRunner, tmp_path: Path):  # type: ignore[no-untyped-def]
     def invoke(*args: str, ok: bool = True):  # type: ignore[no-untyped-def]
-        result = cli.invoke(app, ["plan", *args, "--plan", str(EXAMPLE), "-w", str(tmp_path / "ws")])
+        result = cli.invoke(
+            app, ["plan", *args, "--plan", str(EXAMPLE), "-w", str(tmp_path / "ws")]
+        )
         if ok:
             assert result.exit_code == 0, (result.output, result.exception)
         return result
@@ -29,7 +31,9 @@ def test_escalations_json_is_a_list_of_task_to_channel_reason(run) -> None:  # t
     for n in (1, 2, 3, 4, 5, 7, 8, 9):
         run("done", f"day{n}", "--at", f"2026-12-0{n}T16:00")
     run("slip", "day10", "--days", "2", "--reason", "vault access", "--at", "2026-12-10T10:00")
-    escalations = json.loads(run("escalations", "--format", "json", "--at", "2026-12-10T12:00").stdout)
+    escalations = json.loads(
+        run("escalations", "--format", "json", "--at", "2026-12-10T12:00").stdout
+    )
     assert isinstance(escalations, list) and len(escalations) == 1
     first = escalations[0]
     assert {"task", "to", "channel", "reason"} <= set(first)
@@ -90,7 +94,12 @@ def test_memo_writes_markdown_and_a_self_contained_html_report(run, tmp_path: Pa
     run("slip", "day14", "--days", "2", "--reason", "seats", "--at", "2026-12-01T10:00")
     result = run("memo", "--at", "2026-12-01T17:00")
     assert result.stdout.startswith("# AI Marketing Automation Sprint: status memo")
-    for section in ("## Variance against the baseline", "## Escalations", "## Decisions needed", "## Next week"):
+    for section in (
+        "## Variance against the baseline",
+        "## Escalations",
+        "## Decisions needed",
+        "## Next week",
+    ):
         assert section in result.stdout
     assert "| day14 |" in result.stdout
     html = (tmp_path / "ws" / "reports" / "plan-memo-PRJ-AIML-002-2026-12-01.html").read_text()
@@ -115,7 +124,9 @@ def test_export_ics_is_valid_rfc5545(run) -> None:  # type: ignore[no-untyped-de
     assert len([e for e in events if str(e["SUMMARY"]).startswith("Due: ")]) == 18
     assert len({str(e["UID"]) for e in events}) == len(events) == 21
     day3 = next(e for e in events if str(e["SUMMARY"]).startswith("Due: day3 "))
-    assert "API keys" not in str(day3["DESCRIPTION"]) and "Airbyte connectors" in str(day3["DESCRIPTION"])
+    assert "API keys" not in str(day3["DESCRIPTION"]) and "Airbyte connectors" in str(
+        day3["DESCRIPTION"]
+    )
 
 
 def test_export_csv_expands_every_occurrence(run) -> None:  # type: ignore[no-untyped-def]

@@ -101,7 +101,9 @@ def test_example_plan_carries_every_rule_of_the_seed(example: Plan) -> None:
     ]
     assert example.adjustments.rebaseline_min_critical_slips == 2
     assert example.adjustments.push_to_buffer and example.adjustments.pull_backlog
-    meetings = {(m.title.split(" (")[0], m.at.strftime("%H:%M"), m.on) for m in example.cadence.meetings}
+    meetings = {
+        (m.title.split(" (")[0], m.at.strftime("%H:%M"), m.on) for m in example.cadence.meetings
+    }
     assert meetings == {
         ("Daily stand-up", "09:00", "business"),
         ("Weekend async check-in", "11:00", "weekend"),

@@ -29,7 +29,9 @@ class Receiver:
         if not verify(body, request.headers.get(SIGNATURE_HEADER, ""), SECRET):
             return web.json_response({"error": "bad signature"}, status=401)
         if self.status != 200:
-            return web.json_response({"error": "busy"}, status=self.status, headers={"Retry-After": "7"})
+            return web.json_response(
+                {"error": "busy"}, status=self.status, headers={"Retry-After": "7"}
+            )
         self.bodies.append(json.loads(body))
         return web.json_response({"ok": True})
 
@@ -47,7 +49,9 @@ def test_webhook_signs_sends_once_and_records_what_was_sent(
     example: Plan, receiver: tuple[Receiver, str], tmp_path: Path
 ) -> None:
     hook, url = receiver
-    tracker = Tracker(example, EventLog(open_app_db(f"sqlite:///{tmp_path / 'app.db'}"), example.id))
+    tracker = Tracker(
+        example, EventLog(open_app_db(f"sqlite:///{tmp_path / 'app.db'}"), example.id)
+    )
     start = datetime(2026, 12, 1, 18, tzinfo=UTC)  # 10:00 PT on day 1
     tracker.slip("day7", 3, "licenses pending", start)
     notifier = WebhookNotifier(url, SECRET)
@@ -67,12 +71,17 @@ def test_webhook_signs_sends_once_and_records_what_was_sent(
     assert [e.task for e in tracker.view(start).pending] == ["day12"]  # nothing recorded
 
     notifier.close()
-    with pytest.raises(NotifyError, match="refused it with 401"), WebhookNotifier(url, "wrong") as bad:
+    with (
+        pytest.raises(NotifyError, match="refused it with 401"),
+        WebhookNotifier(url, "wrong") as bad,
+    ):
         dispatch(tracker, tracker.view(start), bad, start)
 
 
 def test_unreachable_receiver_is_transient(example: Plan, tmp_path: Path) -> None:
-    tracker = Tracker(example, EventLog(open_app_db(f"sqlite:///{tmp_path / 'app.db'}"), example.id))
+    tracker = Tracker(
+        example, EventLog(open_app_db(f"sqlite:///{tmp_path / 'app.db'}"), example.id)
+    )
     start = datetime(2026, 12, 1, 18, tzinfo=UTC)
     tracker.slip("day7", 3, "licenses pending", start)
     with (

@@ -36,7 +36,9 @@ def build(plan: Plan, items: list[tuple[str, str, int, int]]) -> Sprint:
     return s
 
 
-slow = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+slow = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @slow

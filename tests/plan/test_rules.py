@@ -47,7 +47,9 @@ def test_a_one_day_slip_that_moves_the_launch_escalates(on_time: OnTime) -> None
     assert escalated(s, 18) == [("day18", "Executive Sponsor", "slack:@alex.rivera", ("launch",))]
 
 
-def test_a_weekend_blocker_reaches_the_sponsor_when_unresolved_after_4_hours(on_time: OnTime) -> None:
+def test_a_weekend_blocker_reaches_the_sponsor_when_unresolved_after_4_hours(
+    on_time: OnTime,
+) -> None:
     s = on_time(13)
     s.record("block", "day13", 13, 10, reason="QA environment down")
     lead = ("day13", "Project Lead", "slack:#aiml-delivery", ("weekend-blocker",))
@@ -99,7 +101,9 @@ def test_a_slip_with_slack_downstream_is_absorbed_by_a_buffer(on_time: OnTime) -
     assert [p.date for p in schedule.pulls if "pushed" in p.because] == [s.plan.sprint.date_of(11)]
 
 
-def test_without_a_buffer_before_the_successors_the_slip_travels_downstream(on_time: OnTime) -> None:
+def test_without_a_buffer_before_the_successors_the_slip_travels_downstream(
+    on_time: OnTime,
+) -> None:
     s = on_time(14)
     s.slip("day14", 2, day=14)
     forecasts = s.schedule(14).forecasts
@@ -147,10 +151,16 @@ def test_swap_rule_clean_prior_day_pulls_backlog_into_the_buffer(on_time: OnTime
     day6 = s.schedule(6, 11).buffers[0]
     assert day6.mode == "pull-backlog" and day6.pulls
     assert sum(p.effort for p in day6.pulls) <= s.plan.by_id["day6"].capacity  # type: ignore[operator]
-    assert {p.item for p in day6.pulls} <= {"bl-seo-quick-wins", "bl-gsc-connector", "bl-freshness-alerts"}
+    assert {p.item for p in day6.pulls} <= {
+        "bl-seo-quick-wins",
+        "bl-gsc-connector",
+        "bl-freshness-alerts",
+    }
 
 
-def test_swap_rule_unclean_prior_day_stabilises_open_issues_in_priority_order(sprint: Sprint) -> None:
+def test_swap_rule_unclean_prior_day_stabilises_open_issues_in_priority_order(
+    sprint: Sprint,
+) -> None:
     sprint.done("day1", "day2", "day5")
     day6 = sprint.schedule(6, 11).buffers[0]
     assert day6.mode == "stabilise" and not day6.pulls

@@ -23,7 +23,7 @@ def append_only(url: str) -> None:
     log.append(Event("done", at, "day3"))
     EventLog(engine, "other").append(Event("done", at, "day3"))
     events = log.events()
-    assert [(e.kind, e.task, e.at, e.seq) for e in events][0] == ("slip", "day3", at, first.seq)
+    assert next((e.kind, e.task, e.at, e.seq) for e in events) == ("slip", "day3", at, first.seq)
     assert len(events) == 2 and events[0].data == {"days": 2, "reason": "keys late"}
     for statement in (
         "UPDATE plan_events SET task = 'day4'",

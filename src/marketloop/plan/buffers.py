@@ -22,6 +22,7 @@ from marketloop.plan.events import State
 from marketloop.plan.fallback import triage
 from marketloop.plan.model import Plan, Task
 
+Day = date  # `BufferUse.date` shadows the name inside the class
 BufferMode = Literal["pushed", "pull-backlog", "stabilise", "pending"]
 
 
@@ -39,7 +40,7 @@ class BufferUse:
     task: str
     date: date
     mode: BufferMode
-    prior_day: date
+    prior_day: Day
     pushed: tuple[str, ...] = ()
     pulls: tuple[Pull, ...] = ()
     open_issues: tuple[str, ...] = ()  # stabilise: work on these, in this order

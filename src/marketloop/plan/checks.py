@@ -62,11 +62,14 @@ def _tasks(plan: Plan) -> Iterator[Problem]:
     sprint = plan.sprint
     for i, task in enumerate(plan.tasks):
         if task.owner not in plan.people:
-            yield Problem(("tasks", i, "owner"), f"unknown owner {task.owner!r}{_known_people(plan)}")
+            yield Problem(
+                ("tasks", i, "owner"), f"unknown owner {task.owner!r}{_known_people(plan)}"
+            )
         elif task.role not in plan.people[task.owner].roles:
             held = ", ".join(plan.people[task.owner].roles)
             yield Problem(
-                ("tasks", i, "role"), f"{task.owner} does not hold role {task.role!r} (holds {held})"
+                ("tasks", i, "role"),
+                f"{task.owner} does not hold role {task.role!r} (holds {held})",
             )
         if task.role not in plan.roles:
             yield Problem(("tasks", i, "role"), f"unknown role {task.role!r}{_known(plan)}")
@@ -94,7 +97,9 @@ def _dependency(plan: Plan, loc: Loc, task_id: str, day: int, before: str) -> It
     elif other.kind == "buffer":
         yield Problem(loc, f"{task_id} depends on buffer day {before}; depend on work tasks")
     elif other.day >= day and before != task_id:
-        yield Problem(loc, f"{task_id} (day {day}) depends on {before}, planned later (day {other.day})")
+        yield Problem(
+            loc, f"{task_id} (day {day}) depends on {before}, planned later (day {other.day})"
+        )
 
 
 def _cycles(plan: Plan) -> Iterator[Problem]:
@@ -114,10 +119,14 @@ def _backlog(plan: Plan) -> Iterator[Problem]:
             yield Problem(("backlog", i, "id"), f"backlog id {item.id!r} is already used")
         seen.add(item.id)
         if item.owner is not None and item.owner not in plan.people:
-            yield Problem(("backlog", i, "owner"), f"unknown owner {item.owner!r}{_known_people(plan)}")
+            yield Problem(
+                ("backlog", i, "owner"), f"unknown owner {item.owner!r}{_known_people(plan)}"
+            )
         for j, before in enumerate(item.after):
             if before not in plan.by_id:
-                yield Problem(("backlog", i, "after", j), f"{item.id} depends on unknown task {before!r}")
+                yield Problem(
+                    ("backlog", i, "after", j), f"{item.id} depends on unknown task {before!r}"
+                )
 
 
 def _fallback(plan: Plan) -> Iterator[Problem]:
@@ -128,7 +137,8 @@ def _fallback(plan: Plan) -> Iterator[Problem]:
                 yield Problem(("fallback", i, "tasks", j), f"unknown task {task_id!r}")
             elif task_id in placed:
                 yield Problem(
-                    ("fallback", i, "tasks", j), f"{task_id} is already in class {placed[task_id]!r}"
+                    ("fallback", i, "tasks", j),
+                    f"{task_id} is already in class {placed[task_id]!r}",
                 )
             placed.setdefault(task_id, group.name)
 

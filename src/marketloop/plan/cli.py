@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from marketloop import config
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state, stdout
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    state,
+    stdout,
+)
 from marketloop.errors import ConfigError
 from marketloop.plan.escalation import Escalation
 from marketloop.plan.loader import load_plan
@@ -24,6 +32,9 @@ from marketloop.plan.store import EventLog
 from marketloop.plan.tracker import Tracker, View
 from marketloop.plan.views import TASK_COLUMNS, escalation_rows, status_dict, task_rows
 from marketloop.workspace import Workspace
+
+if TYPE_CHECKING:
+    from marketloop.plan.notify import Notifier
 
 app = typer.Typer(
     help="The delivery plan as software: schedule, slips, buffers, escalations, memos.",
@@ -248,14 +259,18 @@ def escalations_command(
 def _notify(
     ctx: typer.Context, tracker: Tracker, view: View, workspace: Path | None, when: datetime
 ) -> None:
-    from marketloop.plan.notify import ConsoleNotifier, Notifier, WebhookNotifier, dispatch
+    from marketloop.plan.notify import ConsoleNotifier, WebhookNotifier, dispatch
 
     settings = state(ctx).settings(workspace).plan
     if settings.notifier == "webhook":
         if not settings.webhook_url:
             raise ConfigError("plan.webhook_url is not set", hint="set MARKETLOOP_PLAN_WEBHOOK_URL")
-        secret = config.require_secret(settings.webhook_secret, section="plan", field="webhook_secret")
-        with WebhookNotifier(settings.webhook_url, secret, timeout=settings.webhook_timeout) as hook:
+        secret = config.require_secret(
+            settings.webhook_secret, section="plan", field="webhook_secret"
+        )
+        with WebhookNotifier(
+            settings.webhook_url, secret, timeout=settings.webhook_timeout
+        ) as hook:
             _report_sent(view, hook, dispatch(tracker, view, hook, when))
         return
     notifier: Notifier = ConsoleNotifier(console)

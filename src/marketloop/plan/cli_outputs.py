@@ -9,7 +9,15 @@ from typing import Annotated
 
 import typer
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, rows_to_csv, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    rows_to_csv,
+    state,
+)
 from marketloop.plan.cli import AtOption, FormatOption, PlanOption, app, moment, open_tracker
 from marketloop.report import write_report
 from marketloop.workspace import Workspace
@@ -104,7 +112,11 @@ def triage_command(
     tracker = open_tracker(ctx, plan, workspace)
     view = tracker.view(moment(at, tracker))
     today = view.plan.sprint.local_date(view.at)
-    due = [f.task for f in view.schedule.forecasts.values() if f.status != "done" and f.baseline <= today]
+    due = [
+        f.task
+        for f in view.schedule.forecasts.values()
+        if f.status != "done" and f.baseline <= today
+    ]
     result = triage(view.plan, due, capacity or view.plan.calendar.day_hours)
     rows = [
         {
@@ -116,4 +128,9 @@ def triage_command(
         }
         for task_id in (*result.focus, *result.deferred)
     ]
-    emit_rows(rows, fmt, columns=("task", "class", "effort", "decision", "owner"), title=f"capacity {result.capacity:g} h")
+    emit_rows(
+        rows,
+        fmt,
+        columns=("task", "class", "effort", "decision", "owner"),
+        title=f"capacity {result.capacity:g} h",
+    )

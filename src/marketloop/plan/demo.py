@@ -52,7 +52,9 @@ def run(run: DemoRun) -> None:
         tracker.done("day11", day(13, 15))
         tracker.slip("day14", 2, "Zapier premium seats not approved yet", day(14, 10))
     view = tracker.view(day(14, 17))
-    console.print(f"{plan.id}: day 14, {sum(f.status == 'done' for f in view.schedule.forecasts.values())}/{len(plan.work)} done; critical path {' → '.join(view.schedule.critical_path)}")
+    done = sum(f.status == "done" for f in view.schedule.forecasts.values())
+    path_text = " → ".join(view.schedule.critical_path)
+    console.print(f"{plan.id} at day 14: {done}/{len(plan.work)} done; critical path {path_text}")
     for e in view.escalations:
         console.print(f"escalate {e.task} → {e.to} ({e.person}) via {e.channel}: {e.reason}")
     console.print(view.rebaseline.explanation)

@@ -129,6 +129,7 @@ def _blocker(plan: Plan, task_id: str, block: BlockSpan, at: datetime) -> Iterat
         kind = "weekend blocker" if weekend else "blocker"
         reason = f"{kind} since {since:%a %b %d %H:%M}: {block.reason}"
         if level.after_hours:
-            reason = f"{kind} unresolved after {level.after_hours:g} hours (since {since:%a %H:%M}): {block.reason}"
+            waited = f"unresolved after {level.after_hours:g} hours (since {since:%a %H:%M})"
+            reason = f"{kind} {waited}: {block.reason}"
         rule = "weekend-blocker" if weekend else "blocker"
         yield (task_id, index + 1, level.role, level.channel, rule, reason)

@@ -55,12 +55,30 @@ def entries(view: View) -> list[Entry]:
                 start = datetime.combine(when, meeting.at)
                 end = start + timedelta(minutes=meeting.minutes)
                 found.append(
-                    Entry("meeting", when, f"{start:%H:%M}", f"{end:%H:%M}", meeting.title, "", "", meeting.channel or "")
+                    Entry(
+                        "meeting",
+                        when,
+                        f"{start:%H:%M}",
+                        f"{end:%H:%M}",
+                        meeting.title,
+                        "",
+                        "",
+                        meeting.channel or "",
+                    )
                 )
     for f in view.schedule.forecasts.values():
         task = plan.by_id[f.task]
         found.append(
-            Entry("due", f.date, "", "", f"Due: {task.id} {task.focus}", task.id, plan.owner_label(task), "")
+            Entry(
+                "due",
+                f.date,
+                "",
+                "",
+                f"Due: {task.id} {task.focus}",
+                task.id,
+                plan.owner_label(task),
+                "",
+            )
         )
     return sorted(found, key=lambda e: (e.date, e.start or "99", e.title))
 
@@ -92,8 +110,15 @@ def ics(view: View, stamp: datetime | None = None) -> bytes:
         event.add("summary", meeting.title)
         event.add("dtstart", datetime.combine(first, meeting.at, tzinfo=sprint.tz))
         event.add("duration", timedelta(minutes=meeting.minutes))
-        event.add("rrule", {"freq": "weekly", "byday": _days(plan, meeting), "until": until.astimezone(UTC)})
-        holidays = [datetime.combine(h, meeting.at, tzinfo=sprint.tz) for h in sorted(sprint.holidays) if h in dates]
+        event.add(
+            "rrule",
+            {"freq": "weekly", "byday": _days(plan, meeting), "until": until.astimezone(UTC)},
+        )
+        holidays = [
+            datetime.combine(h, meeting.at, tzinfo=sprint.tz)
+            for h in sorted(sprint.holidays)
+            if h in dates
+        ]
         if holidays:
             event.add("exdate", holidays)
         if meeting.channel:
@@ -120,8 +145,8 @@ def ics(view: View, stamp: datetime | None = None) -> bytes:
 
 def _days(plan: Plan, meeting: Recurring) -> list[str]:
     weekend = {WEEKDAYS.index(d) for d in plan.calendar.weekend}
-    wanted = (lambda i: i not in weekend) if meeting.on == "business" else (lambda i: i in weekend)
-    return [ICAL_DAYS[i] for i in range(7) if wanted(i)]
+    business = meeting.on == "business"
+    return [ICAL_DAYS[i] for i in range(7) if (i in weekend) != business]
 
 
 def _slug(text: str) -> str:

@@ -64,9 +64,7 @@ def parse_plan(text: str, name: str = "<plan>") -> Plan:
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
-        lines = [
-            _where(name, root, tuple(err["loc"]), _message(err)) for err in exc.errors()
-        ]
+        lines = [_where(name, root, tuple(err["loc"]), _message(err)) for err in exc.errors()]
         raise PlanFileError(_summary(name, lines), hint="fix the lines named above") from None
     found = problems(plan)
     if found:

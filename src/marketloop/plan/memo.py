@@ -53,26 +53,33 @@ def build_memo(view: View) -> Memo:
         escalations=escalation_rows(view.escalations),
         decisions=decisions(view),
         next_week=[
-            r for r in task_rows(view) if r["status"] != "done" and today < r["forecast"] <= week_ahead
+            r
+            for r in task_rows(view)
+            if r["status"] != "done" and today < r["forecast"] <= week_ahead
         ],
     )
 
 
 def decisions(view: View) -> list[str]:
     plan = view.plan
-    found = []
     decider = plan.holder(plan.escalation.decision_role).name
-    for e in view.escalations:
-        if e.role == plan.escalation.decision_role:
-            found.append(f"{decider}: {e.task} — {e.reason}. Add resourcing or trade scope?")
+    found = [
+        f"{decider}: {e.task} — {e.reason}. Add resourcing or trade scope?"
+        for e in view.escalations
+        if e.role == plan.escalation.decision_role
+    ]
     if view.rebaseline.due:
         found.append(f"Approve re-baselining: {view.rebaseline.explanation}.")
-    for use in view.schedule.buffers:
-        if use.deferred:
-            found.append(f"Accept deferring {', '.join(use.deferred)} past buffer {use.task}.")
-    for pull in view.schedule.pulls:
-        p = pull_dict(plan, pull)
-        found.append(f"Confirm pulling {p['item']} ({p['title']}) into {p['date']} for {p['owner']}.")
+    found.extend(
+        f"Accept deferring {', '.join(use.deferred)} past buffer {use.task}."
+        for use in view.schedule.buffers
+        if use.deferred
+    )
+    pulls = [pull_dict(plan, pull) for pull in view.schedule.pulls]
+    found.extend(
+        f"Confirm pulling {p['item']} ({p['title']}) into {p['date']} for {p['owner']}."
+        for p in pulls
+    )
     return found
 
 
@@ -101,13 +108,27 @@ def markdown(memo: Memo) -> str:
         ),
         "",
         "## Escalations",
-        *(_bullets([f"{e['task']} → {e['to']} ({e['person']}) via {e['channel']}: {e['reason']}" for e in memo.escalations])),
+        *(
+            _bullets(
+                [
+                    f"{e['task']} → {e['to']} ({e['person']}) via {e['channel']}: {e['reason']}"
+                    for e in memo.escalations
+                ]
+            )
+        ),
         "",
         "## Decisions needed",
         *(_bullets(memo.decisions)),
         "",
         "## Next week",
-        *(_bullets([f"{r['forecast']} {r['task']} {r['focus']} ({r['owner']}) — {r['status']}" for r in memo.next_week])),
+        *(
+            _bullets(
+                [
+                    f"{r['forecast']} {r['task']} {r['focus']} ({r['owner']}) — {r['status']}"
+                    for r in memo.next_week
+                ]
+            )
+        ),
         "",
         "## Buffer days",
         *(_bullets([f"{b['task']} ({b['date']}): {b['note']}" for b in s["buffers"]])),
@@ -142,7 +163,7 @@ def gantt_chart(view: View) -> Markup:
         if forecast is None:
             bars.append((task.id, task.day - 1, 1, "buffer"))
             continue
-        key = forecast.status if forecast.status in STATUS_COLOURS else "planned"
+        key: str = forecast.status if forecast.status in STATUS_COLOURS else "planned"
         if forecast.critical and key == "planned":
             key = "critical"
         bars.append((task.id, sprint.day_of(forecast.date) - 1, 1, key))

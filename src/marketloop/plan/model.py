@@ -117,7 +117,9 @@ class EscalationPolicy(Frozen):
 
 
 class Adjustments(Frozen):
-    push_to_buffer: bool = Field(True, description="a task whose dependency slipped moves to a buffer")
+    push_to_buffer: bool = Field(
+        True, description="a task whose dependency slipped moves to a buffer"
+    )
     pull_backlog: bool = Field(True, description="a freed slot pulls a ready backlog item")
     rebaseline_min_critical_slips: int = Field(2, ge=1)
     notes: str = ""

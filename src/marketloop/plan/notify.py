@@ -47,9 +47,8 @@ class ConsoleNotifier:
 
     def send(self, plan_id: str, escalation: Escalation) -> None:
         e = escalation
-        self.console.print(
-            f"[bold]{plan_id} → {e.to}[/] ({e.person}) via {e.channel}: [bold]{e.task}[/] {e.reason}"
-        )
+        who = f"[bold]{plan_id} → {e.to}[/] ({e.person}) via {e.channel}"
+        self.console.print(f"{who}: [bold]{e.task}[/] {e.reason}")
 
 
 class WebhookNotifier:
@@ -102,7 +101,7 @@ class WebhookNotifier:
         if response.status_code >= 400:
             raise NotifyError(
                 f"escalation for {task}: {self.url} refused it with {response.status_code}",
-                hint="check [plan] webhook_secret matches the receiver's (401/403 means it does not)",
+                hint="check that [plan] webhook_secret matches the receiver's (a 401 says not)",
             )
 
 

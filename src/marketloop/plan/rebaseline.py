@@ -41,9 +41,7 @@ def baseline_critical(plan: Plan, state: State) -> set[str]:
     deadline = max(dates[t.id] for t in plan.work)
     latest = latest_dates(plan, deadline)
     sprint = plan.sprint
-    return {
-        t.id for t in plan.work if sprint.business_days_between(dates[t.id], latest[t.id]) <= 0
-    }
+    return {t.id for t in plan.work if sprint.business_days_between(dates[t.id], latest[t.id]) <= 0}
 
 
 def verdict(plan: Plan, state: State, schedule: Schedule) -> Verdict:

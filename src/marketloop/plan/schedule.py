@@ -123,7 +123,9 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
             if buffer is not None and plan.adjustments.push_to_buffer:
                 dates[task.id] = buffer
                 taken[buffer] = task.id
-                reasons[task.id] = f"pushed to buffer day {sprint.day_of(buffer)}: {culprit} slipped"
+                reasons[task.id] = (
+                    f"pushed to buffer day {sprint.day_of(buffer)}: {culprit} slipped"
+                )
                 pull = _pull_for(plan, state, task, own[task.id], dates, pulls)
                 if pull is not None:
                     pulls.append(pull)
@@ -218,9 +220,7 @@ def _forecasts(
     return result
 
 
-def latest_dates(
-    plan: Plan, deadline: date, state: State | None = None
-) -> dict[str, date]:
+def latest_dates(plan: Plan, deadline: date, state: State | None = None) -> dict[str, date]:
     """Backward pass: the last date each task can take without moving the end of the sprint."""
     sprint = plan.sprint
     latest: dict[str, date] = {}
@@ -238,19 +238,16 @@ def _status(
     state: State, tid: str, today: date, base: date, own: date, when: date, reason: str
 ) -> Status:
     task_state = state.task(tid)
-    if task_state.done_at is not None:
-        return "done"
-    if task_state.open_block is not None:
-        return "blocked"
-    if reason.startswith("pushed"):
-        return "pushed"
-    if task_state.slip_days:
-        return "slipped"
-    if base < today and own == when and own > base:
-        return "late"
-    if reason:
-        return "waiting"
-    return "today" if when == today else "planned"
+    checks: tuple[tuple[bool, Status], ...] = (
+        (task_state.done_at is not None, "done"),
+        (task_state.open_block is not None, "blocked"),
+        (reason.startswith("pushed"), "pushed"),
+        (task_state.slip_days > 0, "slipped"),
+        (base < today and own == when and own > base, "late"),
+        (bool(reason), "waiting"),
+        (when == today, "today"),
+    )
+    return next((status for hit, status in checks if hit), "planned")
 
 
 def _own_reason(state: State, tid: str, status: Status) -> str:

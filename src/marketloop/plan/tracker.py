@@ -63,8 +63,9 @@ class Tracker:
         state = self._open(task_id, at, "block")
         block = state.task(task_id).open_block
         if block is not None:
+            since = f"{block.since:%Y-%m-%d %H:%M %Z}"
             raise PlanError(
-                f"{task_id} is already blocked since {block.since:%Y-%m-%d %H:%M %Z}: {block.reason}",
+                f"{task_id} is already blocked since {since}: {block.reason}",
                 hint=f"run `marketloop plan unblock {task_id}` when it is resolved",
             )
         return self._record(Event("block", at, task_id, {"reason": reason}))
@@ -86,7 +87,9 @@ class Tracker:
                 f"no re-baseline: {current.rebaseline.explanation}",
                 hint="see `marketloop plan status` for the pushes and pulls in force",
             )
-        return self._record(rebaseline_event(self.plan, current.state, current.schedule, at, reason))
+        return self._record(
+            rebaseline_event(self.plan, current.state, current.schedule, at, reason)
+        )
 
     def record_sent(self, escalation: Escalation, at: datetime, notifier: str) -> Event:
         data = {**escalation.as_dict(), "notifier": notifier}

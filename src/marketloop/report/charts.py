@@ -209,11 +209,11 @@ def gantt(
     cell = (width - label_w - 8) / len(columns)
     height = top + row * len(bars) + 4
     parts = [_open(width, height)]
-    for col in shaded:
-        parts.append(
-            f'<rect x="{label_w + col * cell:.1f}" y="{top}" width="{cell:.1f}" '
-            f'height="{row * len(bars)}" fill="#f3f4f6"/>'
-        )
+    parts.extend(
+        f'<rect x="{label_w + col * cell:.1f}" y="{top}" width="{cell:.1f}" '
+        f'height="{row * len(bars)}" fill="#f3f4f6"/>'
+        for col in shaded
+    )
     for col, name in enumerate(columns):
         parts.append(
             f'<text x="{label_w + (col + 0.5) * cell:.1f}" y="12" text-anchor="middle">'
