@@ -53,8 +53,10 @@ def root(
 
 def _register() -> None:
     from marketloop import demo
+    from marketloop.plan import cli as plan_cli
 
     app.command("demo")(demo.demo_command)
+    plan_cli.register(app)
 
 
 _register()
