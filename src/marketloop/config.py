@@ -27,6 +27,7 @@ from marketloop.audit.config import AuditSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
 from marketloop.integrations.config import NotionSettings, WebhookSettings
+from marketloop.plan.config import PlanSettings
 from marketloop.workspace import Workspace
 
 ENV_PREFIX = "MARKETLOOP_"
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     notion: NotionSettings = NotionSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    plan: PlanSettings = PlanSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,8 @@ import typer
 
 from marketloop.clikit import WorkspaceOption, console, state
 from marketloop.config import Settings
+from marketloop.integrations import demo as integrations_demo
+from marketloop.plan import demo as plan_demo
 from marketloop.workspace import Workspace
 
 
@@ -26,16 +28,10 @@ class DemoRun:
 
 
 DemoStep = Callable[[DemoRun], None]
-STEPS: list[tuple[str, DemoStep]] = []
-
-
-def _publish(run: DemoRun) -> None:
-    from marketloop.integrations.demo import publish_step
-
-    publish_step(run)
-
-
-STEPS.append(("publish: Notion and webhooks", _publish))
+STEPS: list[tuple[str, DemoStep]] = [
+    ("publish: Notion and webhooks", integrations_demo.publish_step),
+    ("delivery plan", plan_demo.run),
+]
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from marketloop.clikit import console
 from marketloop.config import Settings
 from marketloop.content.brief import Brief, InternalLink, OutlineItem, TermTarget
-from marketloop.demo import DemoRun
 from marketloop.fakes.notion import BRIEF_SCHEMA, NotionFake
 from marketloop.fakes.server import LocalServer
 from marketloop.fakes.webhook_receiver import WebhookReceiver
 from marketloop.integrations.briefs_folder import read_folder
 from marketloop.integrations.publish import Outcome, publish_to_notion, publish_to_webhooks
 from marketloop.report import render, write_report
+
+if TYPE_CHECKING:
+    from marketloop.demo import DemoRun
 
 
 def publish_step(run: DemoRun) -> None:
