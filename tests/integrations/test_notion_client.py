@@ -153,3 +153,37 @@ def test_retry_delay_prefers_retry_after_and_is_capped() -> None:
     assert retry_delay(1, backoff=1, retry_after=7, cap=60) == 7
     assert retry_delay(1, backoff=1, retry_after=700, cap=60) == 60
     assert retry_delay(3, backoff=1, retry_after=None, cap=60, jitter=False) == 4
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"MARKETLOOP_NOTION_BASE_URL": "http://notion.example.com"}, "must use https://"),
+        ({"MARKETLOOP_WEBHOOKS_URLS": '["http://hooks.example.com/x"]'}, "must use https://"),
+        ({"MARKETLOOP_WEBHOOKS_URLS": '["hooks.example.com"]'}, "no scheme"),
+        ({"MARKETLOOP_NOTION_PROPERTIES": '{"title": ""}'}, "cannot be left out"),
+        ({"MARKETLOOP_NOTION_RATE": "0"}, "notion.rate"),
+    ],
+)
+def test_unsafe_or_wrong_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], problem: str
+) -> None:
+    from marketloop.config import load_settings
+    from marketloop.errors import ConfigError
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match=problem):
+        load_settings()
+
+
+def test_the_token_comes_from_the_environment_and_stays_hidden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from marketloop.config import load_settings
+
+    monkeypatch.setenv("MARKETLOOP_NOTION_TOKEN", "ntn_secret_value_123456")
+    settings = load_settings()
+    assert settings.notion.token is not None
+    assert settings.notion.token.get_secret_value() == "ntn_secret_value_123456"
+    assert "ntn_secret" not in repr(settings) and "ntn_secret" not in settings.model_dump_json()
