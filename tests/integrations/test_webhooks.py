@@ -15,7 +15,13 @@ from marketloop.integrations.errors import WebhookError
 from marketloop.integrations.redact import redact_url
 from marketloop.integrations.signing import SIGNATURE_HEADER, verify
 from marketloop.integrations.webhook_batch import send_many
-from marketloop.integrations.webhooks import Event, WebhookSender, brief_event, send_event
+from marketloop.integrations.webhooks import (
+    Delivery,
+    Event,
+    WebhookSender,
+    brief_event,
+    send_event,
+)
 from marketloop.workspace import Workspace
 
 from .conftest import SECRET, Receiver, make_brief, make_settings
@@ -239,3 +245,30 @@ def test_no_secret_reaches_the_logs(
     logged = caplog.text + capsys.readouterr().err
     assert "webhook.delivery" in logged  # we did log the delivery
     assert "AbC123" not in logged and SECRET not in logged
+
+
+def test_an_interrupted_batch_keeps_the_record_of_what_was_sent(
+    workspace: Workspace, receiver: Receiver
+) -> None:
+    events = [Event(type="brief.created", data={"n": n}) for n in range(10)]
+    seen: list[Delivery] = []
+
+    def interrupt(delivery: Delivery) -> None:
+        seen.append(delivery)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    receiver.fake.delay = 0.05  # one at a time, slow enough for the interrupt to come first
+    send, _ = sender(workspace, receiver, webhooks={"concurrency": 1})
+    with send, pytest.raises(KeyboardInterrupt):
+        send_many(send, events, on_delivery=interrupt)
+    recorded = {row.event_id for row in records.recent_deliveries(send.db_url, 100)}
+    received = {e["id"] for e in receiver.fake.events}
+    assert {d.event_id for d in seen} <= recorded == received  # all that was sent is recorded
+    assert len(received) < len(events)  # and the queued rest was not sent
+    again, _ = sender(workspace, receiver)
+    with again:
+        rest = send_many(again, events)  # the next run sends only the others
+    assert sum(d.skipped for d in rest) == len(recorded)
+    assert {e["id"] for e in receiver.fake.events} == {e.id for e in events}
+    assert receiver.fake.repeats == 0

@@ -2,9 +2,10 @@
 
 Each delivery still gets its own retries; records are written from the calling thread, at most
 `FLUSH_ROWS` rows or `FLUSH_SECONDS` apart, so a batch of hundreds costs a few commits instead
-of one per delivery. If the run is interrupted, what completed is recorded before the error
-goes up; a delivery in flight at a hard kill may be sent again by the next run, which is what
-the `Idempotency-Key` header is for.
+of one per delivery. If the run is interrupted (an error, Ctrl-C), queued deliveries are
+cancelled, the ones in flight finish, and everything sent is recorded before the error goes up.
+Only a hard kill can leave a sent delivery unrecorded; the next run then sends it again, which
+is what the `Idempotency-Key` header is for.
 """
 
 from __future__ import annotations
@@ -43,7 +44,12 @@ def send_many(
             for index, (event, url) in enumerate(jobs)
             if results[index] is None
         }
-        _collect(sender, futures, jobs, results, on_delivery)
+        try:
+            _collect(sender, futures, jobs, results, on_delivery)
+        except BaseException:  # Ctrl-C included: send nothing more, record what was sent
+            pool.shutdown(wait=True, cancel_futures=True)
+            _record_finished(sender, futures, jobs, results)
+            raise
     for delivery in results:
         if delivery is not None and delivery.skipped and on_delivery is not None:
             on_delivery(delivery)
@@ -71,3 +77,18 @@ def _collect(
                 pending, flushed = [], time.monotonic()
     finally:
         sender.record(pending)  # what completed is recorded, even on the way out of an error
+
+
+def _record_finished(
+    sender: WebhookSender,
+    futures: dict[Future[Delivery], int],
+    jobs: list[tuple[Event, str]],
+    results: list[Delivery | None],
+) -> None:
+    finished = []
+    for future, index in futures.items():
+        unrecorded = results[index] is None and future.done() and not future.cancelled()
+        if unrecorded and future.exception() is None:
+            results[index] = future.result()
+            finished.append((future.result(), url_key(jobs[index][1])))
+    sender.record(finished)
