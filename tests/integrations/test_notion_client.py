@@ -118,7 +118,7 @@ def test_pagination_follows_cursors(notion: Notion) -> None:
 
 
 def test_the_real_rate_limit_is_honoured_end_to_end(notion: Notion) -> None:
-    notion.fake.knobs.rate, notion.fake.knobs.burst = 20.0, 2
+    notion.fake.knobs.rate, notion.fake.knobs.burst = 5.0, 2
     config = NotionSettings(base_url=notion.url, rate=1000, burst=100, backoff=0.01)
     with NotionClient(config, notion.fake.token) as api:  # far faster than the fake allows
         for _ in range(6):

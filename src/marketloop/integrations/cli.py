@@ -90,6 +90,12 @@ def publish_command(
                 entries, settings, urls=url, force=force, on_outcome=step
             )
     emit_rows([o.row() for o in outcomes], fmt, title=f"Briefs published to {to}")
+    partial = [o.brief for o in outcomes if o.action == "partial"]
+    if partial:
+        console.print(
+            f"[yellow]published without the blocks Notion rejected:[/] {', '.join(partial)} "
+            "(see detail; the next run tries them again)"
+        )
     failed = [o for o in outcomes if o.failed]
     if failed:
         raise IntegrationError(
