@@ -53,9 +53,12 @@ def root(
 
 def _register() -> None:
     from marketloop import demo
+    from marketloop.integrations import cli as integrations
     from marketloop.plan import cli as plan_cli
 
     app.command("demo")(demo.demo_command)
+    app.add_typer(integrations.notion_app, name="notion")
+    app.add_typer(integrations.webhooks_app, name="webhooks")
     plan_cli.register(app)
 
 

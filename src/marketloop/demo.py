@@ -15,6 +15,7 @@ import typer
 
 from marketloop.clikit import WorkspaceOption, console, state
 from marketloop.config import Settings
+from marketloop.integrations import demo as integrations_demo
 from marketloop.plan import demo as plan_demo
 from marketloop.workspace import Workspace
 
@@ -28,6 +29,7 @@ class DemoRun:
 
 DemoStep = Callable[[DemoRun], None]
 STEPS: list[tuple[str, DemoStep]] = [
+    ("publish: Notion and webhooks", integrations_demo.publish_step),
     ("delivery plan", plan_demo.run),
 ]
 
