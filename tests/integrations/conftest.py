@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
-from marketloop.appdb import dispose_all
 from marketloop.config import Settings, load_settings
 from marketloop.content.brief import Brief
 from marketloop.fakes.notion import BRIEF_SCHEMA, NotionFake
@@ -61,14 +59,6 @@ def receiver() -> Iterator[Receiver]:
     fake = WebhookReceiver(SECRET)
     with LocalServer(fake.app) as server:
         yield Receiver(fake, f"{server.url}/hooks/zap/AbC123")
-
-
-@pytest.fixture(autouse=True)
-def _isolated() -> Iterator[None]:
-    """CLI runs configure logging onto a captured stderr that closes with the test: undo that."""
-    yield
-    dispose_all()
-    structlog.reset_defaults()
 
 
 def make_settings(
