@@ -72,6 +72,7 @@ class Delivery:
     latency_ms: int = 0  # from the first attempt to the last answer, waits included
     error: str | None = None
     skipped: bool = False  # delivered before, not sent again
+    retry_after: float | None = None  # the last answer's Retry-After, seconds (not recorded)
 
 
 class WebhookSender:
@@ -175,7 +176,15 @@ class WebhookSender:
             retryable = status is None or status in RETRYABLE_STATUS
             if error is None or not retryable or attempt > self.hooks.retries:
                 return Delivery(
-                    event.id, event.type, shown, error is None, status, attempt, elapsed, error
+                    event.id,
+                    event.type,
+                    shown,
+                    error is None,
+                    status,
+                    attempt,
+                    elapsed,
+                    error,
+                    retry_after=retry_after,
                 )
             self._sleep(
                 retry_delay(

@@ -261,16 +261,9 @@ def _notify(
 ) -> None:
     from marketloop.plan.notify import ConsoleNotifier, WebhookNotifier, dispatch
 
-    settings = state(ctx).settings(workspace).plan
-    if settings.notifier == "webhook":
-        if not settings.webhook_url:
-            raise ConfigError("plan.webhook_url is not set", hint="set MARKETLOOP_PLAN_WEBHOOK_URL")
-        secret = config.require_secret(
-            settings.webhook_secret, section="plan", field="webhook_secret"
-        )
-        with WebhookNotifier(
-            settings.webhook_url, secret, timeout=settings.webhook_timeout
-        ) as hook:
+    settings = state(ctx).settings(workspace)
+    if settings.plan.notifier == "webhook":
+        with WebhookNotifier(settings) as hook:
             _report_sent(view, hook, dispatch(tracker, view, hook, when))
         return
     notifier: Notifier = ConsoleNotifier(console)

@@ -1,13 +1,19 @@
-"""Settings of the delivery plan (`[plan]` in marketloop.toml, `MARKETLOOP_PLAN_*` in the env)."""
+"""Settings of the delivery plan (`[plan]` in marketloop.toml, `MARKETLOOP_PLAN_*` in the env).
+
+A webhook's secret, timeout and retries are `[webhooks]` settings, shared with every other
+stage that sends events (see integrations/config.py); only the escalation URL is the plan's.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, model_validator
 
 from marketloop.section import Section
+
+MOVED = {"webhook_secret": "secret", "webhook_timeout": "timeout"}
 
 
 class PlanSettings(Section):
@@ -16,7 +22,18 @@ class PlanSettings(Section):
         "console", description="where `plan escalations --notify` sends escalations"
     )
     webhook_url: str | None = Field(
-        None, pattern=r"^https?://", description="receiver of signed escalation webhooks"
+        None,
+        pattern=r"^https?://",
+        description="receiver of escalation webhooks; default: every [webhooks] urls",
     )
-    webhook_secret: SecretStr | None = Field(None, description="HMAC secret shared with it")
-    webhook_timeout: float = Field(10.0, gt=0, description="seconds for one delivery")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        for old, new in MOVED.items():
+            if isinstance(data, dict) and old in data:
+                raise ValueError(
+                    f"plan.{old} moved to webhooks.{new} "
+                    f"(MARKETLOOP_WEBHOOKS_{new.upper()}, `{new} = ...` under [webhooks])"
+                )
+        return data
