@@ -1,0 +1,140 @@
+"""`quality run`: check the warehouse and record the result.
+
+    1. inventory   which source tables exist (one short connection)
+    2. freshness   `dbt source freshness` (load and data freshness per source)
+    3. build       `dbt build`: staging models, schema tests, intermediate and marts, in DAG order
+                   (a model downstream of a failing error-severity test is skipped)
+    4. record      row counts, columns and dlt loads are read, compared with history, and the
+                   run is written to marketloop_health in one transaction (one short connection)
+
+The warehouse is never held open while dbt runs (DuckDB allows one writing process per file).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from marketloop.config import Settings
+from marketloop.errors import QualityError
+from marketloop.quality import history, inventory
+from marketloop.quality.contract import DLT_LOADS, SOURCES, TRACKED_DATASETS
+from marketloop.quality.dbt import Dbt, DbtDirs, NodeCallback, dbt_vars
+from marketloop.quality.config import QualitySettings
+from marketloop.quality.health import VolumeCheck, schema_changes, volume_check
+from marketloop.quality.report import RunFacts, build_report
+from marketloop.quality.results import freshness_results, node_results
+from marketloop.quality.warehouse import Target, connect, target_from_settings
+from marketloop.workspace import Workspace
+
+PhaseCallback = Callable[[str], None]
+
+
+def run_quality(
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    on_phase: PhaseCallback | None = None,
+    on_node: NodeCallback | None = None,
+) -> dict[str, Any]:
+    """Run freshness, build and tests, record the run, and return its report (JSON-ready)."""
+    phase = on_phase or (lambda _: None)
+    target = target_from_settings(settings)
+    quality = settings.quality
+    started = datetime.now(UTC)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+    phase("inventory")
+    with connect(target) as wh:
+        present = inventory.present_tables(wh, TRACKED_DATASETS)
+    sources = {name: present[name] for name in SOURCES if name in present}
+    _require_data(target, sources)
+    variables = dbt_vars(sources, quality)
+
+    dbt = Dbt(target, quality, DbtDirs(Workspace(settings.workspace).root / "dbt"), on_node)
+    with dbt.session():
+        dbt.clear_artifacts()
+        phase("freshness")
+        dbt.invoke(["source", "freshness"], variables)
+        freshness = freshness_results(dbt.artifact("sources.json"))
+        phase("build")
+        dbt.invoke(["build", *(["--full-refresh"] if full_refresh else [])], variables)
+        run_results = dbt.artifact("run_results.json")
+        models, tests = node_results(run_results, dbt.artifact("manifest.json"))
+
+    phase("record")
+    schemas = [*present, *(f"{quality.schema_prefix}_{s}" for s in ("intermediate", "marts"))]
+    with connect(target) as wh:
+        history.ensure(wh)
+        relations = inventory.tracked(inventory.relations(wh, schemas))
+        counts = inventory.row_counts(wh, relations)
+        columns = inventory.columns(wh, relations)
+        past_runs = history.recent_runs(wh, quality.anomaly_window)
+        past_counts = history.counts_by_run(wh, [r["run_id"] for r in past_runs])
+        previous_columns = history.columns_of_run(wh, past_runs[-1]["run_id"]) if past_runs else None
+        facts = RunFacts(
+            run_id=run_id,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            warehouse=target.display,
+            dbt_version=str(run_results.get("metadata", {}).get("dbt_version", "")),
+            present=present,
+            freshness=freshness,
+            models=models,
+            tests=tests,
+            volumes=_volumes(counts, past_runs, past_counts, quality),
+            changes=schema_changes(previous_columns, columns),
+            loads=inventory.recent_loads(wh, present),
+            past_runs=past_runs,
+            past_counts=past_counts,
+        )
+        report = build_report(facts)
+        history.record(wh, report, counts, columns, freshness, [*models, *tests])
+    return report
+
+
+def latest_report(settings: Settings) -> dict[str, Any]:
+    """The report of the newest recorded run."""
+    target = target_from_settings(settings)
+    with connect(target, read_only=target.kind == "duckdb") as wh:
+        report = history.latest_report(wh) if history.exists(wh) else None
+    if report is None:
+        raise QualityError(
+            f"no quality run is recorded in {target.display}",
+            hint="run `marketloop quality run` first",
+        )
+    return report
+
+
+def _volumes(
+    counts: dict[str, int],
+    past_runs: list[dict[str, Any]],
+    past_counts: dict[str, dict[str, int]],
+    quality: QualitySettings,
+) -> list[VolumeCheck]:
+    checks = []
+    for table, count in counts.items():
+        seen = past_counts.get(table, {})
+        previous = [seen[run["run_id"]] for run in past_runs if run["run_id"] in seen]
+        checks.append(
+            volume_check(
+                table,
+                count,
+                previous,
+                z_threshold=quality.anomaly_z,
+                window=quality.anomaly_window,
+                min_history=quality.anomaly_min_history,
+            )
+        )
+    return checks
+
+
+def _require_data(target: Target, sources: dict[str, list[str]]) -> None:
+    if any(table != DLT_LOADS for tables in sources.values() for table in tables):
+        return
+    raise QualityError(
+        f"the warehouse {target.display} holds none of the sources {', '.join(SOURCES)}",
+        hint="load data first: `marketloop ingest ga4|gsc|hubspot|crawl` (or `marketloop demo`)",
+    )
