@@ -53,8 +53,10 @@ def root(
 
 def _register() -> None:
     from marketloop import demo
+    from marketloop.quality.cli import app as quality_app
 
     app.command("demo")(demo.demo_command)
+    app.add_typer(quality_app, name="quality")
 
 
 _register()

@@ -15,6 +15,7 @@ import typer
 
 from marketloop.clikit import WorkspaceOption, console, state
 from marketloop.config import Settings
+from marketloop.quality.demo import quality_step
 from marketloop.workspace import Workspace
 
 
@@ -26,7 +27,9 @@ class DemoRun:
 
 
 DemoStep = Callable[[DemoRun], None]
-STEPS: list[tuple[str, DemoStep]] = []
+STEPS: list[tuple[str, DemoStep]] = [
+    ("data quality", quality_step),
+]
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:

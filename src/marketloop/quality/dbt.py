@@ -10,6 +10,7 @@ read by dbt through `env_var()` and never written to disk.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -27,6 +28,7 @@ from marketloop.quality.warehouse import Target, WarehouseBusy
 PROJECT_DIR = Path(__file__).parent / "dbt_project"
 PROFILE = "marketloop"
 PASSWORD_ENV = "MARKETLOOP_DBT_WAREHOUSE_PASSWORD"
+DBT_FILE_LOGGER = "file_log"  # the python logger dbt writes dbt.log with
 
 #: progress callback: (unique id of the node, its status when finished or "started")
 NodeCallback = Callable[[str, str], None]
@@ -129,7 +131,10 @@ class Dbt:
             "--no-send-anonymous-usage-stats",
             "--no-version-check",
         ]  # fmt: skip
-        result = dbtRunner(callbacks=[self._event]).invoke(args)
+        try:
+            result = dbtRunner(callbacks=[self._event]).invoke(args)
+        finally:
+            _close_dbt_log_file()
         if result.exception is not None or (not result.success and result.result is None):
             raise self._failure(" ".join(command), result.exception)
         return result.result
@@ -166,6 +171,14 @@ class Dbt:
             f"dbt {command} failed on {self.target.display}: {text}",
             hint=f"see {self.dirs.log_file}",
         )
+
+
+def _close_dbt_log_file() -> None:
+    """dbt replaces its log file handler on each invocation without closing the old one; close
+    it ourselves so that a long-lived process (runner, API) does not leak a file per run."""
+    for handler in list(logging.getLogger(DBT_FILE_LOGGER).handlers):
+        handler.close()
+        logging.getLogger(DBT_FILE_LOGGER).removeHandler(handler)
 
 
 @contextmanager

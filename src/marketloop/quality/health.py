@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from marketloop.quality.results import FreshnessResult, NodeResult
+from marketloop.quality.results import FreshnessResult, NodeResult, age_text
 
 Overall = Literal["pass", "warn", "fail"]
 Columns = Sequence[tuple[str, str]]  # (name, type) in table order
@@ -126,7 +126,7 @@ def _freshness_reason(result: FreshnessResult) -> str:
     if result.status == "error":
         return f"{result.source} {what}: freshness check could not run: {result.message}"
     limit = result.error_after if result.status == "fail" else result.warn_after
-    return f"{result.source} {what} is {result.lag_hours:,.1f} hours old (limit {limit})"
+    return f"{result.source} {what} is {age_text(result.lag_hours)} old (limit {limit})"
 
 
 def _test_reason(test: NodeResult) -> str:

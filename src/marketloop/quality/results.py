@@ -131,6 +131,13 @@ def _test(
     )
 
 
+def age_text(hours: float | None) -> str:
+    """3.5 h, 2.1 days: how old something is, in the unit a person reads fastest."""
+    if hours is None:
+        return "unknown"
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
 def _area(model: str) -> str:
     """stg_ga4__pages -> ga4; anything that is not a staging model -> marts."""
     if model.startswith("stg_") and "__" in model:

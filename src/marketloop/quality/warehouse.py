@@ -47,9 +47,9 @@ class Target:
 
         if self.kind == "duckdb":
             return dlt.destinations.duckdb(str(self.path))
-        secret = f":{quote(self.password, safe='')}" if self.password else ""
+        secret = quote(self.password or "", safe="")  # dlt wants one, even for trust auth
         user = quote(self.user, safe="")
-        url = f"postgresql://{user}{secret}@{self.host}:{self.port}/{self.database}"
+        url = f"postgresql://{user}:{secret}@{self.host}:{self.port}/{self.database}"
         return dlt.destinations.postgres(credentials=url)
 
 

@@ -1,0 +1,35 @@
+"""The marts compute the hand-checked numbers, on DuckDB and on PostgreSQL, and the incremental
+ones take late corrections within the lookback window only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.quality.conftest import Built, build_twice
+from tests.quality.marts import check_first_build, check_second_build
+
+
+def test_duckdb_marts_first_build(duck: Built) -> None:
+    check_first_build(duck.marts_first)
+
+
+def test_duckdb_marts_take_corrections_within_the_lookback(duck: Built) -> None:
+    check_second_build(duck.marts_second)
+
+
+@pytest.mark.postgres
+def test_postgres_end_to_end(postgres_url: str, tmp_path: Path) -> None:
+    built = build_twice(tmp_path, warehouse_url=postgres_url)
+    assert built.target.kind == "postgres"
+    check_first_build(built.marts_first)
+    check_second_build(built.marts_second)
+    assert (built.first["status"], built.second["status"]) == ("pass", "pass")
+    assert built.first["summary"]["tests"] == built.second["summary"]["tests"]
+    assert [r["run_id"] for r in built.second["history"]["runs"]] == [
+        built.first["run_id"],
+        built.second["run_id"],
+    ]
+    changes = built.second["schema_changes"]
+    assert {"table": "hubspot.contacts", "change": "column_added", "column": "hs_persona"}.items() <= changes[0].items()
