@@ -14,6 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
 from marketloop.quality.dbt import NodeCallback
+from marketloop.quality.health import failing_rows
 from marketloop.quality.results import age_text
 from marketloop.quality.run import PhaseCallback
 
@@ -148,7 +149,7 @@ def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             "subject": f"{t['test'] or t['name']} on {t['model']}"
             + (f".{t['column']}" if t["column"] else ""),
             "status": t["status"],
-            "detail": f"{t['failures']} failing rows" if t["failures"] else t["message"],
+            "detail": failing_rows(t["failures"]) if t["failures"] else t["message"],
         }
         for t in report["tests"]
         if t["status"] in {"warn", "fail", "error"}

@@ -135,6 +135,7 @@ class Dbt:
             result = dbtRunner(callbacks=[self._event]).invoke(args)
         finally:
             _close_dbt_log_file()
+            _release_duckdb()
         if result.exception is not None or (not result.success and result.result is None):
             raise self._failure(" ".join(command), result.exception)
         return result.result
@@ -179,6 +180,21 @@ def _close_dbt_log_file() -> None:
     for handler in list(logging.getLogger(DBT_FILE_LOGGER).handlers):
         handler.close()
         logging.getLogger(DBT_FILE_LOGGER).removeHandler(handler)
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB connection open in a class attribute for the life of the
+    process (closed only at exit), which would hold the warehouse file between invocations.
+    Close it, so that other processes (and read-only readers here) can open the file."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a core dependency
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if environment is not None:
+            environment.close()
 
 
 @contextmanager

@@ -133,7 +133,11 @@ def _test_reason(test: NodeResult) -> str:
     where = f"{test.model}.{test.column}" if test.column else test.model
     if test.status == "error":
         return f"test {test.test or test.name} on {where} could not run: {test.message}"
-    return f"test {test.test or test.name} on {where}: {test.failures or 0} failing rows"
+    return f"test {test.test or test.name} on {where}: {failing_rows(test.failures or 0)}"
+
+
+def failing_rows(n: int) -> str:
+    return f"{n:,} failing row{'' if n == 1 else 's'}"
 
 
 def _change_reason(change: SchemaChange) -> str:
