@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest import approx
-
-from tests.quality.conftest import D1, D2, D3
+from tests.quality.warehouses import D1, D2, D3
 
 Rows = list[dict[str, Any]]
 

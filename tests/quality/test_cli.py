@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -11,13 +12,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.quality.warehouses import Built, age_loads, load_data, quality_settings, tiny_data
 from typer.testing import CliRunner
 
 import marketloop
 from marketloop.cli import app
 from marketloop.errors import QualityError
 from marketloop.quality.warehouse import Target, target_from_settings
-from tests.quality.conftest import age_loads, load_data, quality_settings, tiny_data
 
 
 def _target(ws: Path) -> Target:
@@ -26,71 +27,83 @@ def _target(ws: Path) -> Target:
     return target
 
 
-def test_ga4_only_warns_on_a_stale_load_and_skips_absent_sources(
-    cli: CliRunner, tmp_path: Path
-) -> None:
+def test_stale_sources_and_duplicate_ids_fail_with_exit_2(cli: CliRunner, tmp_path: Path) -> None:
+    """GA4 (loaded 100 h ago: load freshness error) and HubSpot (a duplicated contact id: an
+    error test fails; nothing modified for 20 days: data freshness warn); no GSC, no crawl."""
     ws = tmp_path / "ws"
     target = _target(ws)
-    load_data(target, ws / "dlt", {"ga4": tiny_data()["ga4"]})
-    age_loads(target, "ga4", hours=30)  # warn after 26 h, error after 72 h
+    data = tiny_data()
+    for table in data["hubspot"].values():
+        for row in table:
+            if "hs_lastmodifieddate" in row:
+                row["hs_lastmodifieddate"] -= timedelta(days=20)  # warn after 14 days
+    load_data(target, ws / "dlt", {"ga4": data["ga4"], "hubspot": data["hubspot"]})
+    duplicate = dict(data["hubspot"]["contacts"][0])
+    load_data(target, ws / "dlt", {"hubspot": {"contacts": [duplicate]}}, disposition="append")
+    age_loads(target, "ga4", hours=100)  # error after 72 h
 
     before = cli.invoke(app, ["quality", "report", "--workspace", str(ws)])
     assert isinstance(before.exception, QualityError)  # the CLI edge prints it, exit 3
     assert "no quality run is recorded" in before.exception.message
     assert "marketloop quality run" in str(before.exception.hint)
 
-    result = cli.invoke(app, ["quality", "run", "--workspace", str(ws), "--format", "json"])
-    assert result.exit_code == 1, result.output
-    report = json.loads(result.stdout)  # nothing but the report on stdout
-    assert report["status"] == "warn"
-    assert report["reasons"] == ["ga4 last load is 30.0 h old (limit 26 hours)"]
-    assert [n.split(":")[0] for n in report["notes"]] == [
-        "gsc",
-        "hubspot",
-        "crawl",
-        "mart query_performance is not built",
-        "mart query_page_performance is not built",
-        "mart landing_page_leads is not built",
-    ]
-    built = {m["name"] for m in report["models"]}
-    assert built == {"stg_ga4__pages", "stg_ga4__traffic_sources", "int_page_daily", "page_performance"}
-    assert {f["source"] for f in report["freshness"]} == {"ga4"}
-    assert "WARN" in result.stderr
-
-    out = tmp_path / "health.html"
-    html = cli.invoke(app, ["quality", "report", "-w", str(ws), "--format", "html", "--out", str(out)])
-    assert html.exit_code == 0
-    page = out.read_text()
-    assert "ga4 last load is 30.0 h old" in page and "not in the warehouse" in page
-    as_json = cli.invoke(app, ["quality", "report", "-w", str(ws), "--format", "json"])
-    assert json.loads(as_json.stdout)["run_id"] == report["run_id"]
-    assert (ws / "dbt" / "logs" / "dbt.log").stat().st_size > 0
-
-
-def test_duplicate_ids_and_stale_search_data_fail_with_exit_2(
-    cli: CliRunner, tmp_path: Path
-) -> None:
-    ws = tmp_path / "ws"
-    target = _target(ws)
-    data = tiny_data()
-    for row in data["gsc"]["search_analytics"]:
-        row["date"] -= timedelta(days=10)  # data freshness: error after 8 days
-    load_data(target, ws / "dlt", {"gsc": data["gsc"], "hubspot": data["hubspot"]})
-    duplicate = dict(data["hubspot"]["contacts"][0])
-    load_data(target, ws / "dlt", {"hubspot": {"contacts": [duplicate]}}, disposition="append")
-
     result = cli.invoke(app, ["quality", "run", "--workspace", str(ws)])
     assert result.exit_code == 2, result.output
     assert "unique on" in result.stdout and "1 failing row " in result.stdout
-    assert "FAIL" in result.stderr
+    assert "FAIL" in result.stderr and "gsc: not in the warehouse" in result.stderr
 
-    report = json.loads(cli.invoke(app, ["quality", "report", "-w", str(ws), "-f", "json"]).stdout)
-    failing = [(t["test"], t["column"], t["failures"]) for t in report["tests"] if t["status"] == "fail"]
+    as_json = cli.invoke(app, ["quality", "report", "-w", str(ws), "--format", "json"])
+    report = json.loads(as_json.stdout)  # nothing but the report on stdout
+    assert report["status"] == "fail"
+    freshness = {(f["source"], f["table"]): f["status"] for f in report["freshness"]}
+    assert freshness == {
+        ("ga4", "dlt_loads"): "fail",
+        ("ga4", "pages"): "pass",
+        ("ga4", "traffic_sources"): "pass",
+        ("hubspot", "dlt_loads"): "pass",
+        ("hubspot", "companies"): "warn",
+        ("hubspot", "contacts"): "warn",
+        ("hubspot", "deals"): "warn",
+    }
+    failing = [
+        (t["test"], t["column"], t["failures"]) for t in report["tests"] if t["status"] == "fail"
+    ]
     assert failing == [("unique", "id", 1)]
-    assert {m["name"]: m["status"] for m in report["models"]}["landing_page_leads"] == "skipped"
-    gsc_data = next(f for f in report["freshness"] if f["table"] == "search_analytics")
-    assert gsc_data["status"] == "fail"
-    assert report["reasons"][0].startswith("gsc newest data in search_analytics is")
+    assert report["reasons"][:2] == [
+        "ga4 last load is 4.2 days old (limit 72 hours)",
+        "test unique on stg_hubspot__contacts.id: 1 failing row",
+    ]
+    assert [n.split(":")[0] for n in report["notes"]] == [
+        "gsc",
+        "crawl",
+        "mart query_performance is not built",
+        "mart query_page_performance is not built",
+    ]
+    models = {m["name"]: m["status"] for m in report["models"]}
+    assert models["landing_page_leads"] == "skipped"  # downstream of the failing test
+    assert models["page_performance"] == "pass"  # from GA4 alone
+    assert "query_performance" not in models and "stg_crawl__pages" not in models
+
+    out = tmp_path / "health.html"
+    html = cli.invoke(app, ["quality", "report", "-w", str(ws), "-f", "html", "--out", str(out)])
+    assert html.exit_code == 0
+    page = out.read_text()
+    assert "ga4 last load is 4.2 days old" in page and "gsc: not in the warehouse" in page
+    assert (ws / "dbt" / "logs" / "dbt.log").stat().st_size > 0
+
+
+def test_a_warning_exits_1_and_lists_what_to_look_at(
+    cli: CliRunner, duck: Built, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    report = copy.deepcopy(duck.second)
+    report["status"] = "warn"
+    report["volumes"][0] |= {"anomaly": True, "z": -4.2}
+    monkeypatch.setattr("marketloop.quality.run.run_quality", lambda settings, **_: report)
+    result = cli.invoke(app, ["quality", "run", "--workspace", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{report['volumes'][0]['table']}" in result.stdout and "z = -4.2" in result.stdout
+    assert "column added" in result.stdout  # schema changes are listed too
+    assert "WARN" in result.stderr
 
 
 def _marketloop(*args: str) -> subprocess.CompletedProcess[str]:
@@ -98,7 +111,11 @@ def _marketloop(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETLOOP_")}
     env["PYTHONPATH"] = str(Path(marketloop.__file__).parents[1])  # this checkout's code
     return subprocess.run(
-        [sys.executable, "-m", "marketloop", *args], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "marketloop", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
 
 

@@ -16,7 +16,9 @@ def test_defaults_cover_every_source() -> None:
 
 
 def test_one_field_overrides_keep_the_source_defaults() -> None:
-    settings = load_settings(overrides={"quality": {"freshness": {"hubspot": {"data_warn_days": 30}}}})
+    settings = load_settings(
+        overrides={"quality": {"freshness": {"hubspot": {"data_warn_days": 30}}}}
+    )
     hubspot = settings.quality.freshness["hubspot"]
     assert (hubspot.data_warn_days, hubspot.data_error_days) == (30, 60)
     assert settings.quality.freshness["gsc"].data_warn_days == 4

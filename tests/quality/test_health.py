@@ -21,7 +21,9 @@ CASES = Path(__file__).parent / "cases"
 
 
 def _cases(name: str) -> list[Any]:
-    return [pytest.param(case, id=case["name"]) for case in yaml.safe_load((CASES / name).read_text())]
+    return [
+        pytest.param(case, id=case["name"]) for case in yaml.safe_load((CASES / name).read_text())
+    ]
 
 
 @pytest.mark.parametrize("case", _cases("volumes.yaml"))
@@ -51,16 +53,25 @@ def test_schema_changes(case: dict[str, Any]) -> None:
 
 
 def _fresh(status: str, kind: str = "data") -> FreshnessResult:
-    return FreshnessResult("ga4", "pages", kind, status, None, 100.0, "3 days", "7 days")  # type: ignore[arg-type]
+    return FreshnessResult("ga4", "pages", kind, status, None, 100.0, "3 days", "7 days")
 
 
 def _test(status: str, severity: str = "error") -> NodeResult:
-    return NodeResult("test", "unique_x", status, "stg_ga4__pages", "ga4", "unique", "id",  # type: ignore[arg-type]
-                      severity, 2)  # fmt: skip
+    return NodeResult(
+        "test",
+        "unique_x",
+        status,
+        "stg_ga4__pages",
+        "ga4",
+        "unique",
+        "id",
+        severity,
+        2,
+    )
 
 
 def _model(status: str) -> NodeResult:
-    return NodeResult("model", "page_performance", status, "page_performance", "marts")  # type: ignore[arg-type]
+    return NodeResult("model", "page_performance", status, "page_performance", "marts")
 
 
 ANOMALY = VolumeCheck("ga4.pages", 0, [10, 10, 10], 10.0, -10.0, anomaly=True)
@@ -101,9 +112,7 @@ def test_overall_status(
 
 
 def test_reasons_put_failures_first_and_name_what_to_look_at() -> None:
-    status, reasons = overall_status(
-        [_fresh("warn")], [], [_test("fail")], [ANOMALY], [RETYPED]
-    )
+    status, reasons = overall_status([_fresh("warn")], [], [_test("fail")], [ANOMALY], [RETYPED])
     assert status == "fail"
     assert reasons[0] == "test unique on stg_ga4__pages.id: 2 failing rows"
     assert "ga4 newest data in pages is 4.2 days old (limit 3 days)" in reasons

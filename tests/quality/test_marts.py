@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tests.quality.conftest import Built, build_twice
 from tests.quality.marts import check_first_build, check_second_build
+from tests.quality.warehouses import Built, build_twice
 
 
 def test_duckdb_marts_first_build(duck: Built) -> None:
@@ -32,4 +31,8 @@ def test_postgres_end_to_end(postgres_url: str, tmp_path: Path) -> None:
         built.second["run_id"],
     ]
     changes = built.second["schema_changes"]
-    assert {"table": "hubspot.contacts", "change": "column_added", "column": "hs_persona"}.items() <= changes[0].items()
+    assert {
+        "table": "hubspot.contacts",
+        "change": "column_added",
+        "column": "hs_persona",
+    }.items() <= changes[0].items()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+from tests.quality.warehouses import Built, isolated
+
 from marketloop.quality import history
 from marketloop.quality.report_html import render_html
 from marketloop.quality.run import latest_report
 from marketloop.quality.warehouse import connect
-from tests.quality.conftest import Built, isolated
 
 REPORT_KEYS = {
     "run_id", "started_at", "finished_at", "warehouse", "dbt_version", "status", "status_rule",
@@ -40,7 +41,11 @@ def test_report_json_shape(duck: Built) -> None:
         ["ga4", "gsc", "hubspot", "crawl"], True
     )
     freshness = {(f["source"], f["kind"], f["table"]) for f in report["freshness"]}
-    assert ("ga4", "load", "dlt_loads") in freshness and ("gsc", "data", "search_analytics") in freshness
+    assert ("ga4", "load", "dlt_loads") in freshness and (
+        "gsc",
+        "data",
+        "search_analytics",
+    ) in freshness
     assert set(report["freshness"][0]) >= {"status", "lag_hours", "warn_after", "error_after"}
     assert set(report["tests"][0]) >= {"name", "test", "model", "column", "status", "failures"}
     assert {load["dataset"] for load in report["loads"]} == {"ga4", "gsc", "hubspot", "crawl"}
@@ -62,9 +67,13 @@ def test_history_keeps_runs_counts_and_schema_changes(duck: Built) -> None:
     assert second["status"] == "pass"  # an added column is reported, not a warning
     with connect(duck.target) as wh:
         assert len(history.recent_runs(wh, 10)) == 2
-        assert history.columns_of_run(wh, first["run_id"])["ga4.pages"][0] == ("property_id", "varchar")
+        assert history.columns_of_run(wh, first["run_id"])["ga4.pages"][0] == (
+            "property_id",
+            "varchar",
+        )
         checks = wh.rows(
-            "select kind, count(*) as n from marketloop_health.checks where run_id = ? group by kind",
+            "select kind, count(*) as n from marketloop_health.checks "
+            "where run_id = ? group by kind",
             [second["run_id"]],
         )
     assert {c["kind"]: c["n"] for c in checks} == {

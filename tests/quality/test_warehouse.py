@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.quality.warehouses import quality_settings
 
 from marketloop.errors import ConfigError, QualityError
 from marketloop.quality.dbt import PASSWORD_ENV, Dbt, DbtDirs, profile
 from marketloop.quality.warehouse import WarehouseBusy, connect, parse_url, target_from_settings
-from tests.quality.conftest import quality_settings
 
 
 def test_default_warehouse_is_the_workspace_duckdb_file(tmp_path: Path) -> None:
@@ -25,7 +25,7 @@ def test_default_warehouse_is_the_workspace_duckdb_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("postgresql://analytics@db.internal:6543/marketing", ("db.internal", 6543, "analytics", "marketing")),
+        ("postgresql://analytics@db.internal:6543/mkt", ("db.internal", 6543, "analytics", "mkt")),
         ("postgres://db/warehouse", ("db", 5432, "postgres", "warehouse")),
         ("postgresql+psycopg://u%40corp@10.0.0.5/w", ("10.0.0.5", 5432, "u@corp", "w")),
     ],

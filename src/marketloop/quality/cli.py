@@ -72,7 +72,9 @@ def run_command(
 
     settings = state(ctx).settings(workspace)
     with _progress() as (on_phase, on_node):
-        report = run_quality(settings, full_refresh=full_refresh, on_phase=on_phase, on_node=on_node)
+        report = run_quality(
+            settings, full_refresh=full_refresh, on_phase=on_phase, on_node=on_node
+        )
     if fmt is RunFormat.json:
         emit_json(report)
     else:

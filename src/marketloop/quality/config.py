@@ -1,4 +1,4 @@
-"""Settings of the quality stage (`[quality]` in marketloop.toml, `MARKETLOOP_QUALITY_*` in the env).
+"""Settings of the quality stage (`[quality]` in marketloop.toml, `MARKETLOOP_QUALITY_*` env).
 
     [quality]
     warehouse_url = "postgresql://analytics@db.internal:5432/marketing"  # default: the DuckDB file
@@ -91,5 +91,7 @@ class QualitySettings(Section):
             given = value.get(name, {})
             if isinstance(given, Freshness):
                 given = given.model_dump(exclude_unset=True)
-            merged[name] = {**DEFAULT_FRESHNESS[name], **given} if isinstance(given, Mapping) else given
+            merged[name] = (
+                {**DEFAULT_FRESHNESS[name], **given} if isinstance(given, Mapping) else given
+            )
         return merged

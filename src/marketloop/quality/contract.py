@@ -114,7 +114,9 @@ CONTRACT: dict[str, dict[str, Table]] = {
         "contact_companies": Table(
             {"contact_id": "text", "company_id": "text"}, ("contact_id", "company_id")
         ),
-        "deal_contacts": Table({"deal_id": "text", "contact_id": "text"}, ("deal_id", "contact_id")),
+        "deal_contacts": Table(
+            {"deal_id": "text", "contact_id": "text"}, ("deal_id", "contact_id")
+        ),
     },
     "crawl": {
         "pages": Table(
@@ -138,7 +140,13 @@ CONTRACT: dict[str, dict[str, Table]] = {
             ("url",),
         ),
         "issues": Table(
-            {"crawl_id": "text", "check": "text", "severity": "text", "url": "text", "detail": "text"},
+            {
+                "crawl_id": "text",
+                "check": "text",
+                "severity": "text",
+                "url": "text",
+                "detail": "text",
+            },
             (),
         ),
     },

@@ -27,7 +27,7 @@ from marketloop.quality.warehouse import Target, WarehouseBusy
 
 PROJECT_DIR = Path(__file__).parent / "dbt_project"
 PROFILE = "marketloop"
-PASSWORD_ENV = "MARKETLOOP_DBT_WAREHOUSE_PASSWORD"
+PASSWORD_ENV = "MARKETLOOP_DBT_WAREHOUSE_PASSWORD"  # noqa: S105 - a variable name, not a secret
 DBT_FILE_LOGGER = "file_log"  # the python logger dbt writes dbt.log with
 
 #: progress callback: (unique id of the node, its status when finished or "started")

@@ -62,7 +62,9 @@ def volume_check(
 @dataclass(frozen=True)
 class SchemaChange:
     table: str
-    change: Literal["table_added", "table_removed", "column_added", "column_removed", "type_changed"]
+    change: Literal[
+        "table_added", "table_removed", "column_added", "column_removed", "type_changed"
+    ]
     column: str | None = None
     before: str | None = None  # the type before
     after: str | None = None  # the type after

@@ -12,8 +12,8 @@ DDL and queries are plain SQL that DuckDB and PostgreSQL both accept.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from marketloop.quality.health import Columns
@@ -88,17 +88,33 @@ def record(
                 for i, (name, kind) in enumerate(cols, start=1)
             ],
         )
-        checks = [
-            (run_id, "freshness", f"{f.source}.{f.table}", f.source, None, None, f.status, None)
-            + (f.lag_hours, f.message)
-            for f in freshness
-        ]
-        checks += [
-            (run_id, n.kind, n.name, n.source, n.model, n.column, n.status, n.failures)
-            + (None, n.message)
-            for n in nodes
-        ]
-        wh.executemany(f"insert into {SCHEMA}.checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", checks)
+        wh.executemany(
+            f"insert into {SCHEMA}.checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _check_rows(run_id, freshness, nodes),
+        )
+
+
+CHECK_COLUMNS = (
+    *("kind", "name", "source", "model", "column_name"),
+    *("status", "failures", "lag_hours", "message"),
+)
+
+
+def _check_rows(
+    run_id: str, freshness: Sequence[FreshnessResult], nodes: Sequence[NodeResult]
+) -> list[tuple[Any, ...]]:
+    rows: list[dict[str, Any]] = [
+        {"kind": "freshness", "name": f"{f.source}.{f.table}", "source": f.source}
+        | {"status": f.status, "lag_hours": f.lag_hours, "message": f.message}
+        for f in freshness
+    ]
+    rows += [
+        {"kind": n.kind, "name": n.name, "source": n.source, "model": n.model}
+        | {"column_name": n.column, "status": n.status, "failures": n.failures}
+        | {"message": n.message}
+        for n in nodes
+    ]
+    return [(run_id, *(row.get(column) for column in CHECK_COLUMNS)) for row in rows]
 
 
 def recent_runs(wh: Warehouse, limit: int) -> list[dict[str, Any]]:
@@ -127,8 +143,7 @@ def counts_by_run(wh: Warehouse, run_ids: Sequence[str]) -> dict[str, dict[str, 
         return {}
     marks = ", ".join("?" for _ in run_ids)
     found = wh.rows(
-        f"select run_id, table_name, row_count from {SCHEMA}.row_counts "
-        f"where run_id in ({marks})",
+        f"select run_id, table_name, row_count from {SCHEMA}.row_counts where run_id in ({marks})",
         list(run_ids),
     )
     by_table: dict[str, dict[str, int]] = {}

@@ -89,8 +89,10 @@ def build_report(facts: RunFacts) -> dict[str, Any]:
         "history": {
             "runs": runs,
             "row_counts": {
-                v.table: [*(facts.past_counts.get(v.table, {}).get(r["run_id"]) for r in runs[:-1])]
-                + [v.count]
+                v.table: [
+                    *(facts.past_counts.get(v.table, {}).get(r["run_id"]) for r in runs[:-1]),
+                    v.count,
+                ]
                 for v in facts.volumes
             },
         },

@@ -52,8 +52,7 @@ def chart_data(report: Mapping[str, Any]) -> dict[str, Any]:
         },
         "test_areas": areas,
         "test_outcomes": {
-            status: [_count(report["tests"], area, status) for area in areas]
-            for status in STATUSES
+            status: [_count(report["tests"], area, status) for area in areas] for status in STATUSES
         },
         "test_runs": {
             status: [run.get("tests", {}).get(status, 0) for run in runs] for status in STATUSES

@@ -95,39 +95,43 @@ def node_results(
     models, tests = [], []
     for item in run_results.get("results", []):
         unique_id = item["unique_id"]
-        node = nodes.get(unique_id, {})
-        status = _NODE.get(item.get("status", ""), "error")
-        common = {
-            "status": status,
-            "message": "" if status == "pass" else _one_line(item.get("message")),
-            "seconds": round(float(item.get("execution_time") or 0.0), 3),
-        }
         if unique_id.startswith("model."):
-            name = node.get("name", unique_id.rsplit(".", 1)[-1])
-            models.append(
-                NodeResult(kind="model", name=name, model=name, source=_area(name), **common)
-            )
+            models.append(_model(item, nodes.get(unique_id, {})))
         elif unique_id.startswith("test."):
-            tests.append(_test(unique_id, node, item, common))
+            tests.append(_test(item, nodes.get(unique_id, {})))
     return models, tests
 
 
-def _test(
-    unique_id: str, node: dict[str, Any], item: dict[str, Any], common: dict[str, Any]
-) -> NodeResult:
+def _model(item: dict[str, Any], node: dict[str, Any]) -> NodeResult:
+    name = node.get("name", item["unique_id"].split(".")[2])
+    status = _NODE.get(item.get("status", ""), "error")
+    return NodeResult(
+        kind="model",
+        name=name,
+        status=status,
+        model=name,
+        source=_area(name),
+        message="" if status == "pass" else _one_line(item.get("message")),
+        seconds=round(float(item.get("execution_time") or 0.0), 3),
+    )
+
+
+def _test(item: dict[str, Any], node: dict[str, Any]) -> NodeResult:
     model = (node.get("attached_node") or "").rsplit(".", 1)[-1]
-    metadata = node.get("test_metadata") or {}
+    status = _NODE.get(item.get("status", ""), "error")
     failures = item.get("failures")
     return NodeResult(
         kind="test",
-        name=node.get("name", unique_id.split(".")[2]),
+        name=node.get("name", item["unique_id"].split(".")[2]),
+        status=status,
         model=model,
         source=_area(model),
-        test=metadata.get("name"),
+        test=(node.get("test_metadata") or {}).get("name"),
         column=node.get("column_name"),
         severity=str((node.get("config") or {}).get("severity", "error")).lower(),
         failures=int(failures) if failures is not None else None,
-        **common,
+        message="" if status == "pass" else _one_line(item.get("message")),
+        seconds=round(float(item.get("execution_time") or 0.0), 3),
     )
 
 

@@ -20,9 +20,9 @@ from typing import Any
 from marketloop.config import Settings
 from marketloop.errors import QualityError
 from marketloop.quality import history, inventory
+from marketloop.quality.config import QualitySettings
 from marketloop.quality.contract import DLT_LOADS, SOURCES, TRACKED_DATASETS
 from marketloop.quality.dbt import Dbt, DbtDirs, NodeCallback, dbt_vars
-from marketloop.quality.config import QualitySettings
 from marketloop.quality.health import VolumeCheck, schema_changes, volume_check
 from marketloop.quality.report import RunFacts, build_report
 from marketloop.quality.results import freshness_results, node_results
@@ -73,7 +73,9 @@ def run_quality(
         columns = inventory.columns(wh, relations)
         past_runs = history.recent_runs(wh, quality.anomaly_window)
         past_counts = history.counts_by_run(wh, [r["run_id"] for r in past_runs])
-        previous_columns = history.columns_of_run(wh, past_runs[-1]["run_id"]) if past_runs else None
+        previous_columns = (
+            history.columns_of_run(wh, past_runs[-1]["run_id"]) if past_runs else None
+        )
         facts = RunFacts(
             run_id=run_id,
             started_at=started,

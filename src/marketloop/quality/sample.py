@@ -56,13 +56,15 @@ def load(
     for name, rows in tables.items():
         spec = specs.get(name)
         chosen = disposition or ("replace" if dataset == "crawl" or not spec else "merge")
-        key = list(spec.key) if spec and spec.key and chosen == "merge" else None
-        columns = {c: {"data_type": t, "nullable": True} for c, t in spec.columns.items()} if spec else None
-        resources.append(
-            dlt.resource(
-                list(rows), name=name, write_disposition=chosen, primary_key=key, columns=columns
-            )
-        )
+        hints: dict[str, Any] = {"write_disposition": chosen}
+        if spec:
+            hints["columns"] = {
+                column: {"data_type": kind, "nullable": True}
+                for column, kind in spec.columns.items()
+            }
+            if spec.key and chosen == "merge":
+                hints["primary_key"] = list(spec.key)
+        resources.append(dlt.resource(list(rows), name=name, **hints))
     pipeline = dlt.pipeline(
         pipeline_name=f"marketloop_sample_{dataset}",
         destination=target.dlt_destination(),
@@ -76,7 +78,7 @@ def demo_data(
     today: date, *, site: str = SAMPLE_SITE, paths: Sequence[str] = SAMPLE_PATHS, days: int = 28
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """A month of plausible, deterministic data for a small marketing site."""
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 - sample data, not secrets
     host = urlsplit(site).hostname or "www.example.com"
     weights = {path: 1 / (rank + 1) for rank, path in enumerate(paths)}
     ga4_days = [today - timedelta(days=d) for d in range(days, 0, -1)]
@@ -177,7 +179,9 @@ def _crm(
                 "lastname": "Sample",
                 "lifecyclestage": rng.choice(stages),
                 "hs_analytics_first_url": site + rng.choice(paths[:7]) + "?utm_source=google",
-                "hs_analytics_source": rng.choice(["ORGANIC_SEARCH", "DIRECT_TRAFFIC", "REFERRALS"]),
+                "hs_analytics_source": rng.choice(
+                    ["ORGANIC_SEARCH", "DIRECT_TRAFFIC", "REFERRALS"]
+                ),
                 "createdate": created,
                 "hs_lastmodifieddate": created + timedelta(days=1),
                 "archived": False,
@@ -222,7 +226,13 @@ def _crawl(site: str, paths: Sequence[str], today: date) -> dict[str, list[dict[
         for n, path in enumerate(paths)
     ]
     issues = [
-        {"crawl_id": "sample", "check": check, "severity": severity, "url": site + path, "detail": d}
+        {
+            "crawl_id": "sample",
+            "check": check,
+            "severity": severity,
+            "url": site + path,
+            "detail": d,
+        }
         for check, severity, path, d in (
             ("status_4xx", "critical", "/about", "404 Not Found"),
             ("title_missing", "warning", "/customers", "no <title>"),

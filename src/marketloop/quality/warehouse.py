@@ -67,7 +67,9 @@ def parse_url(url: str, password: str | None = None) -> Target:
     if parts.scheme == "duckdb":
         path = unquote(parts.path if not parts.netloc else parts.netloc + parts.path)
         if not path:
-            raise ConfigError(f"{url!r} names no file", hint="use duckdb:///path/to/warehouse.duckdb")
+            raise ConfigError(
+                f"{url!r} names no file", hint="use duckdb:///path/to/warehouse.duckdb"
+            )
         return Target("duckdb", path=Path(path).resolve())
     if parts.scheme in {"postgresql", "postgres", "postgresql+psycopg"}:
         database = parts.path.lstrip("/")
