@@ -71,7 +71,7 @@ def run_command(
     from marketloop.quality.run import run_quality
 
     settings = state(ctx).settings(workspace)
-    with _progress() as (on_phase, on_node):
+    with dbt_progress() as (on_phase, on_node):
         report = run_quality(
             settings, full_refresh=full_refresh, on_phase=on_phase, on_node=on_node
         )
@@ -178,7 +178,7 @@ def _print_verdict(report: dict[str, Any]) -> None:
 
 
 @contextmanager
-def _progress() -> Iterator[tuple[PhaseCallback, NodeCallback]]:
+def dbt_progress() -> Iterator[tuple[PhaseCallback, NodeCallback]]:
     """A spinner naming the phase and, while dbt runs, how many nodes are done."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:

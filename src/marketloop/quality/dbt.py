@@ -127,6 +127,7 @@ class Dbt:
             "--vars", json.dumps(dict(variables)),
             "--log-level", "none",
             "--log-level-file", "info",
+            "--no-use-colors",
             "--no-use-colors-file",
             "--no-send-anonymous-usage-stats",
             "--no-version-check",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from marketloop.clikit import console
 from marketloop.quality import inventory
+from marketloop.quality.cli import dbt_progress
 from marketloop.quality.contract import SOURCES
 from marketloop.quality.report_html import write_html
 from marketloop.quality.run import run_quality
@@ -25,7 +26,8 @@ def quality_step(run: DemoRun) -> None:
         console.print("Nothing ingested yet: loading a month of sample data for www.example.com")
         for dataset, tables in demo_data(datetime.now(UTC).date()).items():
             load(target, dataset, tables, pipelines_dir=run.workspace.root / "dlt")
-    report = run_quality(run.settings, on_phase=lambda phase: console.print(f"quality: {phase}"))
+    with dbt_progress() as (on_phase, on_node):
+        report = run_quality(run.settings, on_phase=on_phase, on_node=on_node)
     path = write_html(report, run.workspace.reports_dir / "data-health.html")
     console.print(f"data health: [bold]{report['status']}[/] ({len(report['tests'])} tests)")
     run.outputs["data health report"] = path

@@ -167,44 +167,48 @@ def _crm(
     rng: random.Random, site: str, paths: Sequence[str], today: date
 ) -> dict[str, list[dict[str, Any]]]:
     stages = ["subscriber", "lead", "lead", "marketingqualifiedlead", "salesqualifiedlead"]
-    stages += ["customer"]
-    contacts, deals, deal_contacts = [], [], []
+    tables: dict[str, list[dict[str, Any]]] = {
+        "contacts": [],
+        "companies": [],
+        "deals": [],
+        "contact_companies": [],
+        "deal_contacts": [],
+    }
+    for n in range(1, 13):
+        tables["companies"].append(
+            {"id": str(500 + n), "name": f"Company {n}", "domain": f"company{n}.example"}
+            | {"industry": rng.choice(["RETAIL", "SOFTWARE", "MARKETING"])}
+            | _record(rng, today)
+        )
     for n in range(1, 61):
-        created = _at(today - timedelta(days=rng.randint(1, 90)))
-        contacts.append(
-            {
-                "id": str(1000 + n),
-                "email": f"person{n}@example.org",
-                "firstname": f"Person{n}",
-                "lastname": "Sample",
-                "lifecyclestage": rng.choice(stages),
-                "hs_analytics_first_url": site + rng.choice(paths[:7]) + "?utm_source=google",
-                "hs_analytics_source": rng.choice(
-                    ["ORGANIC_SEARCH", "DIRECT_TRAFFIC", "REFERRALS"]
-                ),
-                "createdate": created,
-                "hs_lastmodifieddate": created + timedelta(days=1),
-                "archived": False,
-                "archived_at": None,
-            }
+        record = _record(rng, today)
+        tables["contacts"].append(
+            {"id": str(1000 + n), "email": f"person{n}@example.org", "firstname": f"Person{n}"}
+            | {"lastname": "Sample", "lifecyclestage": rng.choice([*stages, "customer"])}
+            | {"hs_analytics_first_url": f"{site}{rng.choice(paths[:7])}?utm_source=google"}
+            | {"hs_analytics_source": rng.choice(["ORGANIC_SEARCH", "DIRECT_TRAFFIC"])}
+            | record
+        )
+        tables["contact_companies"].append(
+            {"contact_id": str(1000 + n), "company_id": str(501 + n % 12)}
         )
         if n % 4 == 0:
-            deals.append(
-                {
-                    "id": str(9000 + n),
-                    "dealname": f"Deal {n}",
-                    "amount": float(rng.choice([1200, 2400, 4800, 9600])),
-                    "dealstage": rng.choice(["appointmentscheduled", "closedwon", "closedlost"]),
-                    "pipeline": "default",
-                    "closedate": created + timedelta(days=30),
-                    "createdate": created,
-                    "hs_lastmodifieddate": created + timedelta(days=2),
-                    "archived": False,
-                    "archived_at": None,
-                }
+            tables["deals"].append(
+                {"id": str(9000 + n), "dealname": f"Deal {n}", "pipeline": "default"}
+                | {"amount": float(rng.choice([1200, 2400, 4800, 9600]))}
+                | {"dealstage": rng.choice(["appointmentscheduled", "closedwon", "closedlost"])}
+                | {"closedate": record["createdate"] + timedelta(days=30)}
+                | record
             )
-            deal_contacts.append({"deal_id": str(9000 + n), "contact_id": str(1000 + n)})
-    return {"contacts": contacts, "deals": deals, "deal_contacts": deal_contacts}
+            tables["deal_contacts"].append({"deal_id": str(9000 + n), "contact_id": str(1000 + n)})
+    return tables
+
+
+def _record(rng: random.Random, today: date) -> dict[str, Any]:
+    """Created in the last 90 days, modified in the last 5 days, not archived."""
+    created = _at(today - timedelta(days=rng.randint(6, 90)))
+    modified = _at(today - timedelta(days=rng.randint(1, 5)))
+    return {"createdate": created, "hs_lastmodifieddate": modified, "archived": False}
 
 
 def _crawl(site: str, paths: Sequence[str], today: date) -> dict[str, list[dict[str, Any]]]:
