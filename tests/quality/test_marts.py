@@ -20,8 +20,12 @@ def test_duckdb_marts_take_corrections_within_the_lookback(duck: Built) -> None:
 
 @pytest.mark.postgres
 def test_postgres_end_to_end(postgres_url: str, tmp_path: Path) -> None:
-    built = build_twice(tmp_path, warehouse_url=postgres_url)
+    secret = "pw-8c1f-never-on-disk"  # trust auth accepts any password
+    built = build_twice(tmp_path, warehouse_url=postgres_url, warehouse_password=secret)
     assert built.target.kind == "postgres"
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "dbt.log" for p in written)
+    assert not [p for p in written if secret.encode() in p.read_bytes()]
     check_first_build(built.marts_first)
     check_second_build(built.marts_second)
     assert (built.first["status"], built.second["status"]) == ("pass", "pass")
