@@ -21,7 +21,7 @@ from marketloop.config import Settings
 from marketloop.errors import QualityError
 from marketloop.quality import history, inventory
 from marketloop.quality.config import QualitySettings
-from marketloop.quality.contract import DLT_LOADS, SOURCES, TRACKED_DATASETS
+from marketloop.quality.contract import SOURCES, TRACKED_DATASETS
 from marketloop.quality.dbt import Dbt, DbtDirs, NodeCallback, dbt_vars
 from marketloop.quality.health import VolumeCheck, schema_changes, volume_check
 from marketloop.quality.report import RunFacts, build_report
@@ -134,7 +134,7 @@ def _volumes(
 
 
 def _require_data(target: Target, sources: dict[str, list[str]]) -> None:
-    if any(table != DLT_LOADS for tables in sources.values() for table in tables):
+    if any(not table.startswith("_dlt_") for tables in sources.values() for table in tables):
         return
     raise QualityError(
         f"the warehouse {target.display} holds none of the sources {', '.join(SOURCES)}",

@@ -82,7 +82,7 @@ def demo_data(
     host = urlsplit(site).hostname or "www.example.com"
     weights = {path: 1 / (rank + 1) for rank, path in enumerate(paths)}
     ga4_days = [today - timedelta(days=d) for d in range(days, 0, -1)]
-    gsc_days = ga4_days[:-2]  # Search Console lags two days; the last two are not final
+    gsc_days = ga4_days[:-2]  # Search Console lags two days
     pages, search = [], []
     for day in ga4_days:
         weekday = 0.6 if day.weekday() >= 5 else 1.0
@@ -106,7 +106,8 @@ def demo_data(
                 }
             )
             if day in gsc_days:
-                search.extend(_search_rows(rng, site, path, day, weight, day >= today - timedelta(days=4)))
+                fresh = day >= today - timedelta(days=4)  # data_state "all", not yet final
+                search.extend(_search_rows(rng, site, path, day, weight, fresh))
     return {
         "ga4": {"pages": pages, "traffic_sources": _traffic(rng, ga4_days)},
         "gsc": {"search_analytics": search},
