@@ -8,16 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from marketloop.report import render, write_report
+from marketloop.report import charts, render, write_report
 
 STATUSES = ("pass", "warn", "fail", "error", "skipped")
-COLOURS = {
-    "pass": "#16a34a",
-    "warn": "#f59e0b",
-    "fail": "#dc2626",
-    "error": "#7f1d1d",
-    "skipped": "#9ca3af",
-}
 
 
 def render_html(report: Mapping[str, Any]) -> str:
@@ -48,7 +41,7 @@ def chart_data(report: Mapping[str, Any]) -> dict[str, Any]:
         "row_counts": row_counts,
         "freshness": lags,
         "freshness_colours": {
-            _freshness_label(f): COLOURS[f["status"]] for f in report["freshness"]
+            _freshness_label(f): charts.colour(f["status"]) for f in report["freshness"]
         },
         "test_areas": areas,
         "test_outcomes": {
