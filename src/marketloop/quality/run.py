@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,8 +26,13 @@ from marketloop.quality.contract import SOURCES, TRACKED_DATASETS
 from marketloop.quality.dbt import Dbt, DbtDirs, NodeCallback, dbt_vars
 from marketloop.quality.health import VolumeCheck, schema_changes, volume_check
 from marketloop.quality.report import RunFacts, build_report
-from marketloop.quality.results import freshness_results, node_results
-from marketloop.quality.warehouse import Target, connect, target_from_settings
+from marketloop.quality.results import (
+    FreshnessResult,
+    NodeResult,
+    freshness_results,
+    node_results,
+)
+from marketloop.quality.warehouse import Target, Warehouse, connect, target_from_settings
 from marketloop.workspace import Workspace
 
 PhaseCallback = Callable[[str], None]
@@ -42,18 +48,35 @@ def run_quality(
     """Run freshness, build and tests, record the run, and return its report (JSON-ready)."""
     phase = on_phase or (lambda _: None)
     target = target_from_settings(settings)
-    quality = settings.quality
     started = datetime.now(UTC)
-    run_id = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
     phase("inventory")
     with connect(target) as wh:
         present = inventory.present_tables(wh, TRACKED_DATASETS)
     sources = {name: present[name] for name in SOURCES if name in present}
     _require_data(target, sources)
-    variables = dbt_vars(sources, quality)
 
-    dbt = Dbt(target, quality, DbtDirs(Workspace(settings.workspace).root / "dbt"), on_node)
+    dbt = Dbt(
+        target, settings.quality, DbtDirs(Workspace(settings.workspace).root / "dbt"), on_node
+    )
+    outcome = _check(dbt, dbt_vars(sources, settings.quality), full_refresh, phase)
+
+    phase("record")
+    with connect(target) as wh:
+        return _record(wh, settings.quality, started, present, outcome)
+
+
+@dataclass(frozen=True)
+class DbtOutcome:
+    freshness: list[FreshnessResult]
+    models: list[NodeResult]
+    tests: list[NodeResult]
+    dbt_version: str
+
+
+def _check(
+    dbt: Dbt, variables: dict[str, Any], full_refresh: bool, phase: PhaseCallback
+) -> DbtOutcome:
     with dbt.session():
         dbt.clear_artifacts()
         phase("freshness")
@@ -63,37 +86,46 @@ def run_quality(
         dbt.invoke(["build", *(["--full-refresh"] if full_refresh else [])], variables)
         run_results = dbt.artifact("run_results.json")
         models, tests = node_results(run_results, dbt.artifact("manifest.json"))
+    version = str(run_results.get("metadata", {}).get("dbt_version", ""))
+    return DbtOutcome(freshness, models, tests, version)
 
-    phase("record")
+
+def _record(
+    wh: Warehouse,
+    quality: QualitySettings,
+    started: datetime,
+    present: dict[str, list[str]],
+    outcome: DbtOutcome,
+) -> dict[str, Any]:
+    """Compare what the warehouse holds now with history, write the run, return its report."""
+    history.ensure(wh)
     schemas = [*present, *(f"{quality.schema_prefix}_{s}" for s in ("intermediate", "marts"))]
-    with connect(target) as wh:
-        history.ensure(wh)
-        relations = inventory.tracked(inventory.relations(wh, schemas))
-        counts = inventory.row_counts(wh, relations)
-        columns = inventory.columns(wh, relations)
-        past_runs = history.recent_runs(wh, quality.anomaly_window)
-        past_counts = history.counts_by_run(wh, [r["run_id"] for r in past_runs])
-        previous_columns = (
-            history.columns_of_run(wh, past_runs[-1]["run_id"]) if past_runs else None
-        )
-        facts = RunFacts(
-            run_id=run_id,
+    relations = inventory.tracked(inventory.relations(wh, schemas))
+    counts = inventory.row_counts(wh, relations)
+    columns = inventory.columns(wh, relations)
+    past_runs = history.recent_runs(wh, quality.anomaly_window)
+    past_counts = history.counts_by_run(wh, [r["run_id"] for r in past_runs])
+    previous_columns = history.columns_of_run(wh, past_runs[-1]["run_id"]) if past_runs else None
+    report = build_report(
+        RunFacts(
+            run_id=f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}",
             started_at=started,
             finished_at=datetime.now(UTC),
-            warehouse=target.display,
-            dbt_version=str(run_results.get("metadata", {}).get("dbt_version", "")),
+            warehouse=wh.target.display,
+            dbt_version=outcome.dbt_version,
             present=present,
-            freshness=freshness,
-            models=models,
-            tests=tests,
+            freshness=outcome.freshness,
+            models=outcome.models,
+            tests=outcome.tests,
             volumes=_volumes(counts, past_runs, past_counts, quality),
             changes=schema_changes(previous_columns, columns),
             loads=inventory.recent_loads(wh, present),
             past_runs=past_runs,
             past_counts=past_counts,
         )
-        report = build_report(facts)
-        history.record(wh, report, counts, columns, freshness, [*models, *tests])
+    )
+    nodes = [*outcome.models, *outcome.tests]
+    history.record(wh, report, counts, columns, outcome.freshness, nodes)
     return report
 
 
