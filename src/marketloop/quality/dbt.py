@@ -122,8 +122,8 @@ class Dbt:
             *command,
             "--project-dir", str(PROJECT_DIR),
             "--profiles-dir", str(self._profiles_dir),
-            "--target-path", str(self.dirs.target),
-            "--log-path", str(self.dirs.logs),
+            "--target-path", str(self.dirs.target.resolve()),  # relative: under the project
+            "--log-path", str(self.dirs.logs.resolve()),
             "--vars", json.dumps(dict(variables)),
             "--log-level", "none",
             "--log-level-file", "info",

@@ -56,9 +56,8 @@ def run_quality(
     sources = {name: present[name] for name in SOURCES if name in present}
     _require_data(target, sources)
 
-    dbt = Dbt(
-        target, settings.quality, DbtDirs(Workspace(settings.workspace).root / "dbt"), on_node
-    )
+    dbt_dirs = DbtDirs(Workspace(settings.workspace).root.resolve() / "dbt")
+    dbt = Dbt(target, settings.quality, dbt_dirs, on_node)
     outcome = _check(dbt, dbt_vars(sources, settings.quality), full_refresh, phase)
 
     phase("record")
