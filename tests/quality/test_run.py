@@ -7,6 +7,7 @@ import json
 from tests.quality.warehouses import Built, isolated
 
 from marketloop.quality import history
+from marketloop.quality.dbt import PROJECT_DIR
 from marketloop.quality.report_html import render_html
 from marketloop.quality.run import latest_report
 from marketloop.quality.warehouse import connect
@@ -97,3 +98,10 @@ def test_html_report_is_self_contained_with_charts(duck: Built) -> None:
     assert "hs_persona" in html and "column added" in html
     assert "landing_page_leads" in html
     assert "<script" not in html and "<link" not in html and "src=" not in html
+
+
+def test_dbt_writes_only_into_the_workspace(duck: Built) -> None:
+    assert sorted(p.name for p in PROJECT_DIR.iterdir()) == ["dbt_project.yml", "macros", "models"]
+    dbt_dir = duck.settings.workspace / "dbt"
+    assert (dbt_dir / "target" / "manifest.json").is_file()
+    assert (dbt_dir / "logs" / "dbt.log").is_file()
