@@ -55,11 +55,13 @@ def _register() -> None:
     from marketloop import demo
     from marketloop.integrations import cli as integrations
     from marketloop.plan import cli as plan_cli
+    from marketloop.quality.cli import app as quality_app
 
     app.command("demo")(demo.demo_command)
     app.add_typer(integrations.notion_app, name="notion")
     app.add_typer(integrations.webhooks_app, name="webhooks")
     plan_cli.register(app)
+    app.add_typer(quality_app, name="quality")
 
 
 _register()

@@ -28,6 +28,7 @@ from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
 from marketloop.integrations.config import NotionSettings, WebhookSettings
 from marketloop.plan.config import PlanSettings
+from marketloop.quality.config import QualitySettings
 from marketloop.workspace import Workspace
 
 ENV_PREFIX = "MARKETLOOP_"
@@ -57,6 +58,7 @@ class Settings(BaseSettings):
     notion: NotionSettings = NotionSettings()
     webhooks: WebhookSettings = WebhookSettings()
     plan: PlanSettings = PlanSettings()
+    quality: QualitySettings = QualitySettings()
 
     @classmethod
     def settings_customise_sources(

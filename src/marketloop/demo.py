@@ -17,6 +17,7 @@ from marketloop.clikit import WorkspaceOption, console, state
 from marketloop.config import Settings
 from marketloop.integrations import demo as integrations_demo
 from marketloop.plan import demo as plan_demo
+from marketloop.quality.demo import quality_step
 from marketloop.workspace import Workspace
 
 
@@ -29,6 +30,7 @@ class DemoRun:
 
 DemoStep = Callable[[DemoRun], None]
 STEPS: list[tuple[str, DemoStep]] = [
+    ("data quality", quality_step),
     ("publish: Notion and webhooks", integrations_demo.publish_step),
     ("delivery plan", plan_demo.run),
 ]

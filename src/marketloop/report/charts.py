@@ -20,6 +20,7 @@ SEMANTIC = {
     "warn": "#f59e0b",
     "pass": "#16a34a",
     "error": "#dc2626",
+    "skipped": "#9ca3af",
 }
 
 
