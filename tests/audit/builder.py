@@ -33,6 +33,15 @@ def url(path: str) -> str:
     return path if "://" in path else BASE + path
 
 
+def absolute(key: str, value: Any) -> Any:
+    """Make the URL-valued fields of a row absolute: canonical, redirect_url, hreflang."""
+    if key in {"canonical", "canonical_header", "redirect_url"} and value:
+        return url(value)
+    if key == "hreflang" and value:
+        return [{"lang": a["lang"], "url": url(a["url"])} for a in value]
+    return value
+
+
 def fingerprint(text: str, bits: int = 64) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[: bits // 8], "big")
 
@@ -134,9 +143,10 @@ class Site:
     def apply(self, operations: Iterable[Mapping[str, Any]]) -> Site:
         for operation in operations:
             ((name, arguments),) = operation.items()
-            getattr(self, name)(**arguments) if isinstance(arguments, Mapping) else getattr(
-                self, name
-            )(arguments)
+            if isinstance(arguments, Mapping):
+                getattr(self, name)(**arguments)
+            else:
+                getattr(self, name)(arguments)
         return self
 
     def page(self, **fields: Any) -> None:
@@ -144,7 +154,7 @@ class Site:
         address = url(fields.pop("url"))
         for row in self.tables["pages"]:
             if row["url"] == address:
-                row.update({k: url(v) if k == "canonical" and v else v for k, v in fields.items()})
+                row.update({key: absolute(key, value) for key, value in fields.items()})
                 return
         self.tables["pages"].append(clean_page(address, **fields))
 

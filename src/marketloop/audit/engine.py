@@ -109,18 +109,22 @@ def audit(
     return result
 
 
+#: DuckDB errors that mean a check's SQL is wrong, not that the dataset is
+_BUGS = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
+
+
 def _find(check: Check, ctx: CheckContext, crawl: CrawlDataset) -> list[Finding]:
     try:
         return list(check.find(ctx))
-    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-        raise CrawlDatasetError(
-            f"cannot read crawl {crawl.manifest.crawl_id} in {crawl.folder} "
-            f"(check {check.id}): {str(exc).splitlines()[0]}",
-            hint="a part file may be truncated or corrupted; re-run the crawl",
-        ) from None
-    except duckdb.Error as exc:
+    except _BUGS as exc:
         raise AuditError(
             f"check {check.id} failed on crawl {crawl.manifest.crawl_id}: "
             f"{str(exc).splitlines()[0]}",
             hint=f"this is a bug: report it, and meanwhile set audit.disabled = ['{check.id}']",
+        ) from None
+    except duckdb.Error as exc:
+        raise CrawlDatasetError(
+            f"cannot read crawl {crawl.manifest.crawl_id} in {crawl.folder} "
+            f"(check {check.id}): {str(exc).splitlines()[0]}",
+            hint="a part file may be truncated or corrupted; re-run the crawl",
         ) from None

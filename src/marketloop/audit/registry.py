@@ -123,7 +123,7 @@ def plan(settings: AuditSettings, select: Collection[str] | None = None) -> Plan
     for key, threshold in thresholds.items():
         value = settings.thresholds.get(key, threshold.default)
         _check_range(threshold, value)
-        limits[key] = value
+        limits[key] = float(value)
     chosen = [
         c for c in checks if c.id not in settings.disabled and (select is None or c.id in select)
     ]
