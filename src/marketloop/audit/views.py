@@ -40,6 +40,16 @@ CREATE OR REPLACE TEMP MACRO first_text(items) AS trim(texts(items)[1]);
 CREATE OR REPLACE TEMP MACRO plural(n, word) AS n || ' ' || word || CASE WHEN n = 1 THEN '' ELSE 's' END;
 CREATE OR REPLACE TEMP MACRO sample_text(items, total) AS array_to_string(items, ', ')
     || CASE WHEN total > len(items) THEN ' (+' || (total - len(items)) || ' more)' ELSE '' END;
+CREATE OR REPLACE TEMP MACRO blocker(blocked, status, error, redirect_url, meta, header, canonical, url)
+    AS CASE
+         WHEN blocked THEN 'blocked by robots.txt'
+         WHEN status IS NULL THEN 'no response (' || coalesce(error, 'unknown error') || ')'
+         WHEN status BETWEEN 300 AND 399
+           THEN 'redirects (HTTP ' || status || ') to ' || coalesce(redirect_url, 'nowhere')
+         WHEN status <> 200 THEN 'HTTP ' || status
+         WHEN is_noindex(meta, header) THEN 'noindex'
+         WHEN canonical <> url THEN 'canonicalised to ' || canonical
+       END;
 CREATE OR REPLACE TEMP MACRO linked_from(n, sample) AS CASE WHEN coalesce(n, 0) = 0
     THEN 'not linked from any crawled page'
     ELSE 'linked from ' || plural(n, 'page') || ': ' || sample_text(sample, n) END;
@@ -58,16 +68,8 @@ WHERE NOT is_noindex(meta_robots, x_robots_tag)
 CREATE OR REPLACE TEMP TABLE page_state AS
 SELECT url, is_internal, status, depth, found_via, is_html(content_type) AS html,
        canonical_of(canonical, canonical_header) AS canonical_target,
-       CASE
-         WHEN blocked_by_robots THEN 'blocked by robots.txt'
-         WHEN status IS NULL THEN 'no response (' || coalesce(error, 'unknown error') || ')'
-         WHEN status BETWEEN 300 AND 399
-           THEN 'redirects (HTTP ' || status || ') to ' || coalesce(redirect_url, 'nowhere')
-         WHEN status <> 200 THEN 'HTTP ' || status
-         WHEN is_noindex(meta_robots, x_robots_tag) THEN 'noindex'
-         WHEN canonical_of(canonical, canonical_header) <> url
-           THEN 'canonicalised to ' || canonical_of(canonical, canonical_header)
-       END AS blocker
+       blocker(blocked_by_robots, status, error, redirect_url, meta_robots, x_robots_tag,
+               canonical_of(canonical, canonical_header), url) AS blocker
 FROM pages;
 
 CREATE OR REPLACE TEMP TABLE refs AS
