@@ -61,8 +61,12 @@ def audit_command(
     dataset: DatasetArgument = None,
     fmt: Annotated[
         AuditFormat,
-        typer.Option("--format", "-f", help="table: tickets and top issues; json/csv: every "
-                     "issue; html: a self-contained report with charts."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="table: tickets and top issues; json/csv: every "
+            "issue; html: a self-contained report with charts.",
+        ),
     ] = AuditFormat.table,
     severity: Annotated[
         list[Severity] | None,
@@ -70,28 +74,45 @@ def audit_command(
     ] = None,
     check: Annotated[
         list[str] | None,
-        typer.Option("--check", "-c", help="Show only these check ids (repeatable); see "
-                     "docs/checks.md."),
+        typer.Option(
+            "--check", "-c", help="Show only these check ids (repeatable); see docs/checks.md."
+        ),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write json/csv/html to this file. html default: "
-                     "WORKSPACE/reports/audit-<crawl id>.html.", show_default=False),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write json/csv/html to this file. html default: "
+            "WORKSPACE/reports/audit-<crawl id>.html.",
+            show_default=False,
+        ),
     ] = None,
     fail_on: Annotated[
         Severity | None,
-        typer.Option("--fail-on", help="Exit with status 1 when a shown issue is at least this "
-                     "severe (a CI gate). The output is written first.", show_default=False),
+        typer.Option(
+            "--fail-on",
+            help="Exit with status 1 when a shown issue is at least this "
+            "severe (a CI gate). The output is written first.",
+            show_default=False,
+        ),
     ] = None,
     threshold: Annotated[
         list[str] | None,
-        typer.Option("--threshold", "-t", metavar="KEY=VALUE", help="Override a threshold "
-                     "for this run, e.g. slow_response=2 (repeatable)."),
+        typer.Option(
+            "--threshold",
+            "-t",
+            metavar="KEY=VALUE",
+            help="Override a threshold for this run, e.g. slow_response=2 (repeatable).",
+        ),
     ] = None,
     disable: Annotated[
         list[str] | None,
-        typer.Option("--disable", metavar="CHECK", help="Skip a check for this run "
-                     "(repeatable); adds to audit.disabled."),
+        typer.Option(
+            "--disable",
+            metavar="CHECK",
+            help="Skip a check for this run (repeatable); adds to audit.disabled.",
+        ),
     ] = None,
     limit: Annotated[
         int, typer.Option("--limit", min=1, help="Top issues listed by --format table.")
@@ -172,8 +193,12 @@ def export_command(
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.csv,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="File to write (required for parquet). "
-                     "Default for csv: stdout.", show_default=False),
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write (required for parquet). Default for csv: stdout.",
+            show_default=False,
+        ),
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 import duckdb
-
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -65,7 +64,7 @@ def export(
                 if out is None:
                     raise AuditError("Parquet is binary: name a file", hint="pass --out FILE")
                 return _to_file(out, lambda tmp: _copy_parquet(con, table, tmp))
-            reader = con.execute(export_sql(table, for_csv=True)).fetch_record_batch(BATCH_ROWS)
+            reader = con.execute(export_sql(table, for_csv=True)).to_arrow_reader(BATCH_ROWS)
             if out is None:
                 sys.stdout.flush()
                 _write_csv(reader, sys.stdout.buffer)
@@ -77,9 +76,7 @@ def export(
 
 def _copy_parquet(con: duckdb.DuckDBPyConnection, table: Table, tmp: Path) -> None:
     path = str(tmp).replace("'", "''")
-    con.execute(
-        f"COPY ({export_sql(table, for_csv=False)}) TO '{path}' (FORMAT parquet)"
-    )
+    con.execute(f"COPY ({export_sql(table, for_csv=False)}) TO '{path}' (FORMAT parquet)")
 
 
 def _write_csv(reader: pa.RecordBatchReader, sink: BinaryIO) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -46,7 +47,7 @@ def near_duplicate_groups(fingerprints: Sequence[int], distance: int) -> list[Gr
         keys = (unique >> np.uint64(shift)) & np.uint64((1 << width) - 1)
         order = np.argsort(keys, kind="stable")
         starts = np.flatnonzero(np.r_[True, keys[order][1:] != keys[order][:-1], True])
-        for lo, hi in zip(starts[:-1], starts[1:], strict=True):
+        for lo, hi in pairwise(starts.tolist()):
             if hi - lo > 1:
                 _link_bucket(unique, order[lo:hi], distance, parent, closest)
     roots = _roots(parent, np.arange(len(unique), dtype=np.int64))
@@ -64,7 +65,7 @@ def _bands(distance: int) -> list[tuple[int, int]]:
     """(shift, width) of `distance + 1` bands covering the 64 bits."""
     count = min(BITS, distance + 1)
     edges = [round(i * BITS / count) for i in range(count + 1)]
-    return [(lo, hi - lo) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    return [(lo, hi - lo) for lo, hi in pairwise(edges)]
 
 
 def _link_bucket(prints: U64, bucket: I64, distance: int, parent: I64, closest: I64) -> None:

@@ -30,18 +30,22 @@ from marketloop.crawl.schema import SCHEMAS
 from marketloop.errors import CrawlDatasetError
 
 MACROS = r"""
-CREATE OR REPLACE TEMP MACRO is_html(ct) AS coalesce(ct IN ('text/html', 'application/xhtml+xml'), false);
+CREATE OR REPLACE TEMP MACRO is_html(ct) AS
+    coalesce(ct IN ('text/html', 'application/xhtml+xml'), false);
 CREATE OR REPLACE TEMP MACRO robots_none(v, sep) AS
     coalesce(regexp_matches(lower(v), '(^|[\s,' || sep || '])(noindex|none)($|[\s,])'), false);
-CREATE OR REPLACE TEMP MACRO is_noindex(meta, header) AS robots_none(meta, '') OR robots_none(header, ':');
+CREATE OR REPLACE TEMP MACRO is_noindex(meta, header) AS
+    robots_none(meta, '') OR robots_none(header, ':');
 CREATE OR REPLACE TEMP MACRO canonical_of(link, header) AS nullif(trim(coalesce(link, header)), '');
-CREATE OR REPLACE TEMP MACRO texts(items) AS [x for x in coalesce(items, []) if trim(x) <> ''];
+CREATE OR REPLACE TEMP MACRO texts(items) AS
+    [x for x in coalesce(items, []) if trim(x) <> ''];
 CREATE OR REPLACE TEMP MACRO first_text(items) AS trim(texts(items)[1]);
-CREATE OR REPLACE TEMP MACRO plural(n, word) AS n || ' ' || word || CASE WHEN n = 1 THEN '' ELSE 's' END;
+CREATE OR REPLACE TEMP MACRO plural(n, word) AS
+    n || ' ' || word || CASE WHEN n = 1 THEN '' ELSE 's' END;
 CREATE OR REPLACE TEMP MACRO sample_text(items, total) AS array_to_string(items, ', ')
     || CASE WHEN total > len(items) THEN ' (+' || (total - len(items)) || ' more)' ELSE '' END;
-CREATE OR REPLACE TEMP MACRO blocker(blocked, status, error, redirect_url, meta, header, canonical, url)
-    AS CASE
+CREATE OR REPLACE TEMP MACRO blocker(
+    blocked, status, error, redirect_url, meta, header, canonical, url) AS CASE
          WHEN blocked THEN 'blocked by robots.txt'
          WHEN status IS NULL THEN 'no response (' || coalesce(error, 'unknown error') || ')'
          WHEN status BETWEEN 300 AND 399
@@ -58,7 +62,8 @@ CREATE OR REPLACE TEMP MACRO linked_from(n, sample) AS CASE WHEN coalesce(n, 0) 
 HELPERS = """
 CREATE OR REPLACE TEMP VIEW html_pages AS
 SELECT * FROM pages
-WHERE is_internal AND status = 200 AND is_html(content_type) AND NOT coalesce(blocked_by_robots, false);
+WHERE is_internal AND status = 200 AND is_html(content_type)
+  AND NOT coalesce(blocked_by_robots, false);
 
 CREATE OR REPLACE TEMP VIEW indexable_pages AS
 SELECT * FROM html_pages
@@ -91,7 +96,7 @@ SELECT url, min(sitemap_url) AS sitemap FROM sitemap_urls GROUP BY url;
 
 
 def validate(dataset: CrawlDataset) -> None:
-    """Read every part file's footer: a corrupted file or one missing contract columns fails here."""
+    """Read every part's footer: a corrupted file, or one missing contract columns, fails here."""
     for table, schema in SCHEMAS.items():
         for part in dataset.parts(table):
             try:
