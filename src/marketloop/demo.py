@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from marketloop.audit.demo import audit_step
 from marketloop.clikit import WorkspaceOption, console, state
 from marketloop.config import Settings
 from marketloop.workspace import Workspace
@@ -26,7 +27,7 @@ class DemoRun:
 
 
 DemoStep = Callable[[DemoRun], None]
-STEPS: list[tuple[str, DemoStep]] = []
+STEPS: list[tuple[str, DemoStep]] = [("audit", audit_step)]
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:

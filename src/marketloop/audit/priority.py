@@ -1,7 +1,8 @@
 """How much an issue matters: severity weight × the importance of the URL that has it.
 
 Importance comes from what the crawl knows about a URL — how many crawled pages refer to it,
-how deep it is, whether a sitemap lists it and whether it can be indexed — and, when the
+how deep it is, whether a sitemap lists it and whether it is kept out of the index on purpose
+(noindex, canonicalised: problems there cost less) — and, when the
 measure stage supplies it, its traffic. That is the seam for the warehouse: pass a
 `TrafficSource` (URL → sessions or clicks over a recent window) to `engine.audit`, and pages
 people actually visit rise to the top.
@@ -9,7 +10,7 @@ people actually visit rise to the top.
     importance = (1 + log2(1 + referring pages))      a page linked from 255 pages: 9
                × 1 / (1 + depth / 4)                  the start URL: 1, depth 4: 0.5
                × 1.25 if a sitemap lists it
-               × 0.6 unless indexable
+               × 0.6 if noindexed or canonicalised
                × (1 + log10(1 + traffic))             100 sessions: 3
 
 URLs the crawl has no row for (a sitemap file) get a neutral importance of 1.
@@ -37,7 +38,7 @@ class PageSignals:
     referring_pages: int = 0
     depth: int | None = None
     in_sitemap: bool = False
-    indexable: bool = False
+    excluded: bool = False  # a live page kept out of the index on purpose
     traffic: float | None = None
 
 
@@ -48,7 +49,7 @@ def importance(signals: PageSignals | None) -> float:
     depth = signals.depth if signals.depth is not None else UNKNOWN_DEPTH
     score = links / (1 + depth / 4)
     score *= 1.25 if signals.in_sitemap else 1.0
-    score *= 1.0 if signals.indexable else 0.6
+    score *= 0.6 if signals.excluded else 1.0
     if signals.traffic:
         score *= 1 + math.log10(1 + signals.traffic)
     return score
@@ -60,7 +61,7 @@ def priority(severity: Severity, signals: PageSignals | None) -> float:
 
 SIGNALS_SQL = """
 SELECT s.url, s.depth, coalesce(r.n, 0) AS referring_pages, m.url IS NOT NULL AS in_sitemap,
-       coalesce(s.html AND s.status = 200 AND s.blocker IS NULL, false) AS indexable
+       coalesce(s.html AND s.status = 200 AND s.blocker IS NOT NULL, false) AS excluded
 FROM page_state s LEFT JOIN refs r USING (url) LEFT JOIN in_sitemap m USING (url)
 WHERE s.url IN (SELECT unnest(?::VARCHAR[]))
 """
@@ -72,8 +73,8 @@ def load_signals(
     """Signals for `urls` from the audit views (see views.py), with traffic joined in if given."""
     wanted = sorted(set(urls))
     signals = {
-        url: PageSignals(refs, depth, in_sitemap, indexable)
-        for url, depth, refs, in_sitemap, indexable in con.execute(SIGNALS_SQL, [wanted]).fetchall()
+        url: PageSignals(refs, depth, in_sitemap, excluded)
+        for url, depth, refs, in_sitemap, excluded in con.execute(SIGNALS_SQL, [wanted]).fetchall()
     }
     if traffic is not None:
         for url, visits in traffic(wanted).items():

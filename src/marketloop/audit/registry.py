@@ -88,10 +88,10 @@ def _number(value: object) -> float | None:
 
 
 def all_checks() -> list[Check]:
-    """Every registered check, critical first, then in declaration order."""
+    """Every registered check, critical first, then by id."""
     import marketloop.audit.checks  # noqa: F401  (registers the checks)
 
-    return sorted(REGISTRY.values(), key=lambda c: -c.severity.rank)
+    return sorted(REGISTRY.values(), key=lambda c: (-c.severity.rank, c.id))
 
 
 def all_thresholds() -> dict[str, Threshold]:

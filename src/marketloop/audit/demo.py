@@ -1,0 +1,36 @@
+"""The audit step of `marketloop demo`: audit the crawl the demo just made, write the report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from marketloop.clikit import console
+
+if TYPE_CHECKING:
+    from marketloop.demo import DemoRun
+
+TOP_TICKETS = 5
+
+
+def audit_step(run: DemoRun) -> None:
+    """Audit `run.outputs["crawl"]` (else the workspace's latest crawl) into reports/audit.html."""
+    from marketloop.audit.engine import audit
+    from marketloop.audit.report import write_html
+
+    folder = run.outputs.get("crawl") or run.workspace.latest_crawl()
+    result = audit(folder, run.settings)
+    if result.warning:
+        console.print(f"[yellow]warning:[/] {result.warning}")
+    report = write_html(result, run.workspace.reports_dir / "audit.html")
+    table = Table(title=f"Top tickets of {len(result.tickets)}", header_style="bold")
+    for column in ("severity", "check", "URLs", "impact", "example"):
+        table.add_column(column)
+    for ticket in result.tickets[:TOP_TICKETS]:
+        example = ticket.examples[0].url if ticket.examples else ""
+        table.add_row(ticket.severity.value, ticket.check, str(ticket.urls),
+                      f"{ticket.impact:.1f}", example)  # fmt: skip
+    console.print(f"{len(result.issues)} issues on {len({i.url for i in result.issues})} URLs")
+    console.print(table)
+    run.outputs["audit report"] = report
