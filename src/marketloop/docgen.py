@@ -34,7 +34,7 @@ def checks_md() -> str:
         "",
         f"`marketloop audit` runs {len(checks)} checks over a crawl dataset. Thresholds are "
         "set under `[audit.thresholds]` in marketloop.toml (or `--threshold KEY=VALUE`); "
-        "checks are switched off with `audit.disabled = [\"id\", ...]` (or `--disable ID`). "
+        'checks are switched off with `audit.disabled = ["id", ...]` (or `--disable ID`). '
         "See [audit.md](audit.md) for how issues are prioritised.",
         "",
         "| Check | Severity | Default threshold |",

@@ -53,7 +53,15 @@ def test_json_is_a_list_of_issues(cli: CliRunner, dataset: Path) -> None:
         ("low_content", "notice"),
         ("non_descriptive_anchor", "notice"),
     }
-    assert set(issues[0]) >= {"check", "severity", "url", "detail", "value", "threshold", "priority"}
+    assert set(issues[0]) >= {
+        "check",
+        "severity",
+        "url",
+        "detail",
+        "value",
+        "threshold",
+        "priority",
+    }
     assert [i["priority"] for i in issues] == sorted((i["priority"] for i in issues), reverse=True)
 
 
@@ -68,14 +76,25 @@ def test_csv_has_a_header_and_one_row_per_issue(cli: CliRunner, dataset: Path) -
     ("args", "checks"),
     [
         (["--severity", "critical"], {"broken_link"}),
-        (["--severity", "warning", "--severity", "notice"], {"missing_h1", "low_content", "non_descriptive_anchor"}),
+        (
+            ["--severity", "warning", "--severity", "notice"],
+            {"missing_h1", "low_content", "non_descriptive_anchor"},
+        ),
         (["--check", "low_content"], {"low_content"}),
         (["--check", "low_content", "--severity", "critical"], set()),
-        (["--threshold", "low_content=100"], {"broken_link", "missing_h1", "non_descriptive_anchor"}),
-        (["--disable", "missing_h1", "--disable", "broken_link"], {"low_content", "non_descriptive_anchor"}),
+        (
+            ["--threshold", "low_content=100"],
+            {"broken_link", "missing_h1", "non_descriptive_anchor"},
+        ),
+        (
+            ["--disable", "missing_h1", "--disable", "broken_link"],
+            {"low_content", "non_descriptive_anchor"},
+        ),
     ],
 )
-def test_filters_and_overrides(cli: CliRunner, dataset: Path, args: list[str], checks: set[str]) -> None:
+def test_filters_and_overrides(
+    cli: CliRunner, dataset: Path, args: list[str], checks: set[str]
+) -> None:
     _, out, _ = audit(cli, str(dataset), "--format", "json", *args)
     assert {i["check"] for i in json.loads(out)} == checks
 
@@ -125,7 +144,9 @@ def test_html_report_is_self_contained_with_charts_and_every_issue(
     assert 'src="http' not in html and "<link" not in html
 
 
-def test_html_goes_to_the_workspace_by_default(cli: CliRunner, dataset: Path, tmp_path: Path) -> None:
+def test_html_goes_to_the_workspace_by_default(
+    cli: CliRunner, dataset: Path, tmp_path: Path
+) -> None:
     ws = tmp_path / "ws"
     audit(cli, str(dataset), "--format", "html", workspace=ws)
     assert (ws / "reports" / f"audit-{dataset.name}.html").is_file()
@@ -156,7 +177,10 @@ def marketloop(*args: str) -> subprocess.CompletedProcess[str]:
     """The real entry point in a subprocess, on this worktree's code."""
     env = {**os.environ, "PYTHONPATH": str(Path(marketloop_package.__file__).parents[1])}
     return subprocess.run(
-        [sys.executable, "-m", "marketloop", *args], capture_output=True, text=True, env=env,
+        [sys.executable, "-m", "marketloop", *args],
+        capture_output=True,
+        text=True,
+        env=env,
         check=False,
     )
 

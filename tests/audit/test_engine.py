@@ -42,7 +42,8 @@ def test_thresholds_from_settings_change_results(make_dataset: MakeDataset) -> N
     assert checks_found(folder, AuditSettings(thresholds={"slow_response": 2})) == set()
     strict = checks_found(folder, AuditSettings(thresholds={"slow_response": 0.1}))
     assert {url for check, url in strict if check == "slow_response"} == {
-        f"https://example.com{p}" for p in ("/", "/pricing", "/blog", "/de/preise", "/blog/first-post")
+        f"https://example.com{p}"
+        for p in ("/", "/pricing", "/blog", "/de/preise", "/blog/first-post")
     }
 
 
@@ -77,7 +78,7 @@ def test_bad_settings_are_config_errors(
 
 
 def test_a_selection_runs_only_those_checks_and_stores_nothing(make_dataset: MakeDataset) -> None:
-    folder = make_dataset(SLOW + [{"page": {"url": "/blog", "h1": []}}])
+    folder = make_dataset([*SLOW, {"page": {"url": "/blog", "h1": []}}])
     result = audit(folder, AuditSettings(), select=["missing_h1"])
     assert [i.check for i in result.issues] == ["missing_h1"]
     assert not (folder / ISSUES_FILE).exists()
@@ -90,7 +91,10 @@ def test_priority_follows_page_importance_and_traffic(make_dataset: MakeDataset)
     ]
     folder = make_dataset(ops)
     issues = audit(folder, AuditSettings(), save=False).issues
-    assert [i.url for i in issues] == ["https://example.com/", "https://example.com/blog/first-post"]
+    assert [i.url for i in issues] == [
+        "https://example.com/",
+        "https://example.com/blog/first-post",
+    ]
 
     def traffic(urls: object) -> dict[str, float]:
         return {"https://example.com/blog/first-post": 50_000}
@@ -101,10 +105,14 @@ def test_priority_follows_page_importance_and_traffic(make_dataset: MakeDataset)
 
 
 def test_tickets_group_by_check_and_order_by_impact(make_dataset: MakeDataset) -> None:
-    ops = [{"page": {"url": p, "meta_descriptions": []}} for p in ("/pricing", "/blog", "/de/preise")]
+    ops = [
+        {"page": {"url": p, "meta_descriptions": []}} for p in ("/pricing", "/blog", "/de/preise")
+    ]
     ops.append({"page": {"url": "/", "status": 500}})  # the home page is down
     result = audit(make_dataset(ops), AuditSettings(), save=False)
-    assert [t.impact for t in result.tickets] == sorted((t.impact for t in result.tickets), reverse=True)
+    assert [t.impact for t in result.tickets] == sorted(
+        (t.impact for t in result.tickets), reverse=True
+    )
     first, second = result.tickets[:2]
     assert (first.check, first.urls) == ("server_error", 1)
     assert (second.check, second.urls) == ("missing_meta_description", 3)
@@ -137,7 +145,9 @@ def test_a_corrupted_part_file_is_a_clear_dataset_error(make_dataset: MakeDatase
     folder = make_dataset()
     part = folder / "links" / "part-00000.parquet"
     part.write_bytes(part.read_bytes()[:100])
-    with pytest.raises(CrawlDatasetError, match=r"links/part-00000.parquet is not readable Parquet"):
+    with pytest.raises(
+        CrawlDatasetError, match=r"links/part-00000.parquet is not readable Parquet"
+    ):
         audit(folder, AuditSettings())
 
 
@@ -168,5 +178,5 @@ def test_a_read_only_dataset_cannot_store_but_says_why(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(pq, "write_table", refuse)
-    with pytest.raises(AuditError, match="cannot write .*issues.parquet: Permission denied"):
+    with pytest.raises(AuditError, match=r"cannot write .*issues\.parquet: Permission denied"):
         audit(folder, AuditSettings())

@@ -64,7 +64,7 @@ def export(
                 if out is None:
                     raise AuditError("Parquet is binary: name a file", hint="pass --out FILE")
                 return _to_file(out, lambda tmp: _copy_parquet(con, table, tmp))
-            reader = con.execute(export_sql(table, for_csv=True)).to_arrow_reader(BATCH_ROWS)
+            reader = con.sql(export_sql(table, for_csv=True)).to_arrow_reader(BATCH_ROWS)
             if out is None:
                 sys.stdout.flush()
                 _write_csv(reader, sys.stdout.buffer)
