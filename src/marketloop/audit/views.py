@@ -65,11 +65,6 @@ SELECT * FROM pages
 WHERE is_internal AND status = 200 AND is_html(content_type)
   AND NOT coalesce(blocked_by_robots, false);
 
-CREATE OR REPLACE TEMP VIEW indexable_pages AS
-SELECT * FROM html_pages
-WHERE NOT is_noindex(meta_robots, x_robots_tag)
-  AND coalesce(canonical_of(canonical, canonical_header) = url, true);
-
 CREATE OR REPLACE TEMP TABLE page_state AS
 SELECT url, is_internal, status, depth, found_via, is_html(content_type) AS html,
        canonical_of(canonical, canonical_header) AS canonical_target,
@@ -77,17 +72,20 @@ SELECT url, is_internal, status, depth, found_via, is_html(content_type) AS html
                canonical_of(canonical, canonical_header), url) AS blocker
 FROM pages;
 
+CREATE OR REPLACE TEMP VIEW indexable_pages AS
+SELECT * FROM html_pages WHERE url IN (SELECT url FROM page_state WHERE blocker IS NULL);
+
 CREATE OR REPLACE TEMP TABLE refs AS
 WITH r AS (
-  SELECT to_url AS url, from_url, kind = 'a' AS is_a FROM links WHERE from_url <> to_url
-  UNION ALL
-  SELECT src, page_url, false FROM images
+  SELECT url, from_url, bool_or(is_a) AS is_a FROM (
+    SELECT to_url AS url, from_url, kind = 'a' AS is_a FROM links WHERE from_url <> to_url
+    UNION ALL
+    SELECT src, page_url, false FROM images
+  ) GROUP BY ALL
 )
-SELECT url,
-       count(DISTINCT from_url) AS n,
-       list(DISTINCT from_url ORDER BY from_url)[1:3] AS sample,
-       count(DISTINCT from_url) FILTER (WHERE is_a) AS n_a,
-       coalesce(list(DISTINCT from_url ORDER BY from_url) FILTER (WHERE is_a), [])[1:3] AS sample_a
+SELECT url, count(*) AS n, min(from_url, 3) AS sample,
+       count(*) FILTER (WHERE is_a) AS n_a,
+       coalesce(min(from_url, 3) FILTER (WHERE is_a), []) AS sample_a
 FROM r GROUP BY url;
 
 CREATE OR REPLACE TEMP TABLE in_sitemap AS

@@ -12,7 +12,8 @@ def _shared(key: str, what: str, scope_filter: str = "true") -> str:
     """Every member of each group of indexable pages sharing `key` (an SQL expression)."""
     return f"""
     WITH d AS (
-      SELECT url, {key} AS k FROM indexable_pages WHERE {key} IS NOT NULL AND {scope_filter}
+      SELECT * FROM (SELECT url, {key} AS k FROM indexable_pages WHERE {scope_filter})
+      WHERE k IS NOT NULL
     ), g AS (
       SELECT k, count(*) AS n, list(url ORDER BY url)[1:6] AS sample
       FROM d GROUP BY k HAVING count(*) > 1

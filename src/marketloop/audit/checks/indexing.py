@@ -89,8 +89,8 @@ sql_check(
     "them poorly. Link to the page from relevant pages and navigation, or retire it.",
     sql="""
     SELECT p.url, 'no internal link reaches it; listed in ' || m.sitemap AS detail
-    FROM indexable_pages p JOIN in_sitemap m USING (url)
-    WHERE coalesce(p.found_via, '') <> 'start' AND p.url NOT IN (SELECT url FROM inlinks)
+    FROM indexable_pages p JOIN in_sitemap m USING (url) LEFT JOIN refs r USING (url)
+    WHERE coalesce(p.found_via, '') <> 'start' AND coalesce(r.n_a, 0) = 0
     """,
 )
 

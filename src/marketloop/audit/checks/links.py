@@ -5,7 +5,7 @@ from marketloop.audit.model import Severity, Threshold
 from marketloop.audit.registry import sql_check
 
 #: anchors that say nothing about the target (Lighthouse's list, plus "link"), compared after
-#: lower-casing and turning punctuation into spaces; "" is an empty anchor
+#: lower-casing and trimming spaces and punctuation; "" is an empty anchor
 GENERIC_ANCHORS = (
     "",
     "click here",
@@ -35,9 +35,10 @@ sql_check(
     fix="Dead ends stop visitors and pass no link equity on. Add navigation and contextual links "
     "to related pages.",
     sql="""
-    SELECT url, 'no <a href> to another internal URL' AS detail, 0 AS value FROM html_pages
-    WHERE url NOT IN (
-      SELECT from_url FROM links WHERE kind = 'a' AND is_internal AND to_url <> from_url
+    SELECT h.url, 'no <a href> to another internal URL' AS detail, 0 AS value FROM html_pages h
+    WHERE NOT EXISTS (
+      SELECT 1 FROM links l
+      WHERE l.from_url = h.url AND l.kind = 'a' AND l.is_internal AND l.to_url <> l.from_url
     )
     """,
 )
@@ -51,16 +52,15 @@ sql_check(
     "('click here', 'read more', empty, ...).",
     fix="Anchor text tells search engines and screen-reader users what the target is about. "
     "Describe the target in the link text (or the alt text of a linked image).",
-    sql=rf"""
+    sql=f"""
     WITH a AS (
       SELECT from_url, to_url, coalesce(trim(anchor), '') AS shown,
-             trim(regexp_replace(lower(coalesce(anchor, '')), '[^\p{{L}}\p{{N}}]+', ' ', 'g'))
-               AS norm
-      FROM links WHERE kind = 'a' AND is_internal
+             lower(trim(coalesce(anchor, ''), $$ \t\n.,:;!?…»«›‹→←-–—()[]"'$$)) AS norm
+      FROM links WHERE kind = 'a' AND is_internal AND length(coalesce(anchor, '')) <= 40
     )
     SELECT from_url AS url,
            plural(count(*), 'link') || ' with non-descriptive anchors: '
-             || sample_text(list('"' || shown || '" → ' || to_url ORDER BY to_url)[1:5], count(*))
+             || sample_text(min('"' || shown || '" → ' || to_url, 5), count(*))
              AS detail,
            count(*) AS value
     FROM a WHERE norm IN ({_anchors})
