@@ -41,7 +41,9 @@ BASE = "https://shop.example.com"
 
 def synthetic_crawl(folder: Path, pages: int, seed: int = 7) -> None:
     rng = np.random.default_rng(seed)
-    urls = np.array([f"{BASE}/"] + [f"{BASE}/c/{i % 100}/p/{i}" for i in range(1, pages)], dtype=object)
+    urls = np.array(
+        [f"{BASE}/"] + [f"{BASE}/c/{i % 100}/p/{i}" for i in range(1, pages)], dtype=object
+    )
     depth = np.minimum(1 + rng.geometric(0.45, pages), 7).astype(np.int32)
     depth[0] = 0
     status = np.where(rng.random(pages) < 0.01, 404, 200).astype(np.int32)
@@ -85,7 +87,9 @@ def synthetic_crawl(folder: Path, pages: int, seed: int = 7) -> None:
         "content_hash": [f"{h:016x}" for h in simhash.tolist()],
         "simhash": simhash,
         "jsonld_types": [["Product"]] * pages,
-        "jsonld_errors": [[] if rng.random() > 0.005 else ["Expecting value"] for _ in range(pages)],
+        "jsonld_errors": [
+            [] if rng.random() > 0.005 else ["Expecting value"] for _ in range(pages)
+        ],
         "hreflang": [[] for _ in range(pages)],
         "outlinks_internal": np.full(pages, LINKS_PER_PAGE, np.int32),
     }
@@ -176,10 +180,14 @@ def main() -> None:
     print(f"  audit: {figures['seconds']:.1f} s = {pages / figures['seconds']:,.0f} pages/s, "
           f"peak RSS {figures['peak_mb']:.0f} MB, {figures['issues']:,} issues in "
           f"{figures['tickets']} tickets")  # fmt: skip
-    print(f"  ratio to goal: speed {goal_s / figures['seconds']:.2f}× (goal {goal_s:.0f} s), "
-          f"memory {GOAL_RSS_MB / figures['peak_mb']:.2f}× (goal {GOAL_RSS_MB:.0f} MB)")
-    print("  slowest checks (the first one run also builds the shared views): "
-          + ", ".join(f"{c} {s:.2f} s" for c, s in figures["slowest"]))
+    print(
+        f"  ratio to goal: speed {goal_s / figures['seconds']:.2f}× (goal {goal_s:.0f} s), "
+        f"memory {GOAL_RSS_MB / figures['peak_mb']:.2f}× (goal {GOAL_RSS_MB:.0f} MB)"
+    )
+    print(
+        "  slowest checks (the first one run also builds the shared views): "
+        + ", ".join(f"{c} {s:.2f} s" for c, s in figures["slowest"])
+    )
 
 
 if __name__ == "__main__":

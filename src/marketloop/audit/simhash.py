@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -96,7 +96,7 @@ def _blocks(count: int, distance: int) -> list[tuple[int, int]]:
 
     k = min((k for k in range(1, 6) if distance + k <= BITS), key=cost)
     edges = [round(i * BITS / (distance + k)) for i in range(distance + k + 1)]
-    return [(lo, hi - lo) for lo, hi in zip(edges, edges[1:], strict=False)]
+    return [(lo, hi - lo) for lo, hi in pairwise(edges)]
 
 
 def _bucket_pairs(sorted_keys: U64) -> Iterator[tuple[I64, I64]]:

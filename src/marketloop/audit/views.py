@@ -4,7 +4,7 @@
 `CrawlDatasetError` naming it), opens the dataset views (`crawl.dataset`), and adds what many
 checks share, computed once per audit:
 
-    html_pages        internal URLs answering 200 with an HTML content type
+    html_pages        internal URLs answering 200 with an HTML content type that parsed
     indexable_pages   html_pages without noindex whose canonical is missing or points to itself
     page_state        every URL of `pages` with its indexability blocker (NULL when indexable)
     refs              per URL: pages referring to it (any link or <img>; `_a`: <a> links only)
@@ -63,7 +63,7 @@ HELPERS = """
 CREATE OR REPLACE TEMP VIEW html_pages AS
 SELECT * FROM pages
 WHERE is_internal AND status = 200 AND is_html(content_type)
-  AND NOT coalesce(blocked_by_robots, false);
+  AND NOT coalesce(blocked_by_robots, false) AND parse_error IS NULL;
 
 CREATE OR REPLACE TEMP TABLE page_state AS
 SELECT url, is_internal, status, depth, found_via, is_html(content_type) AS html,

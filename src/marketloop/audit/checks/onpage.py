@@ -4,11 +4,18 @@ from marketloop.audit.checks.scope import HTML_PAGES, INDEXABLE
 from marketloop.audit.model import Severity, Threshold
 from marketloop.audit.registry import sql_check
 
-#: wording of a not-found page, matched in the title and H1s (RE2, case-insensitive)
+#: wording of a not-found page anywhere in a heading (RE2, lower case)
 NOT_FOUND = (
-    r"(?i)\b(404|not found|page (does not|doesn't|doesn’t) exist|no longer (exists|available)"
-    r"|page (is )?missing|nothing (was )?found)\b"
+    r"\b(404|410|not found|cannot be found|can.t be found|(does not|doesn.t) exist"
+    r"|no longer (exists|available)|page (is )?missing|nothing (was )?found)\b"
 )
+#: a heading that is nothing but a not-found message, once a " | Site name" suffix is cut
+NOT_FOUND_HEADING = (
+    r"^(error\s*)?(404|410)?\s*(error)?\s*[:\-–]?\s*((the |this )?page\s+)?"
+    r"(not found|cannot be found|can.t be found|(does not|doesn.t) exist|is missing"
+    r"|no longer (exists|available))?[.!\s]*$"
+)
+_SUFFIX = r"\s+[|–—·•-]\s+.*$"
 
 sql_check(
     "missing_title",
@@ -120,34 +127,49 @@ sql_check(
     "that answers the searcher's question, merge it into a stronger page, or noindex it.",
     thresholds=(Threshold("low_content", 200, "words", "flag main content shorter than this"),),
     sql="""
-    SELECT url, word_count || ' words of main content (minimum ' || $low_content::INT || ')'
-             AS detail, word_count AS value
+    SELECT url, coalesce(word_count, 0) || ' words of main content (minimum '
+             || $low_content::INT || ')' AS detail, coalesce(word_count, 0) AS value
     FROM indexable_pages WHERE coalesce(word_count, 0) < $low_content
     """,
 )
 
-_NOT_FOUND_SQL = NOT_FOUND.replace("'", "''")
+_SAYS_NOT_FOUND = (
+    f"[trim(t) for t in texts(titles) || texts(h1) if regexp_matches(lower(t), '{NOT_FOUND}')]"
+)
+_IS_NOT_FOUND = (
+    f"[t for t in {_SAYS_NOT_FOUND} "
+    f"if regexp_matches(regexp_replace(lower(t), '{_SUFFIX}', ''), '{NOT_FOUND_HEADING}')]"
+)
 
 sql_check(
     "soft_404",
     Severity.warning,
-    scope=INDEXABLE + " whose title or H1 reads like a not-found page",
+    scope=INDEXABLE + " whose title or H1 is a not-found message (any length), or mentions "
+    "one on a thin page",
     description="A page answers 200 but looks like a 'page not found' page.",
     fix="Search engines flag such pages as soft 404s and waste crawl on them. Make missing pages "
     "answer 404 (or 410), or redirect them to a real replacement.",
     thresholds=(
-        Threshold("soft_404", 150, "words", "only pages with less main content than this count"),
+        Threshold(
+            "soft_404",
+            150,
+            "words",
+            "a heading that only mentions 'not found' counts on pages with less main content",
+        ),
     ),
     sql=f"""
+    WITH h AS (
+      SELECT url, coalesce(word_count, 0) AS words,
+             {_SAYS_NOT_FOUND} AS says, {_IS_NOT_FOUND} AS is_heading
+      FROM indexable_pages
+    )
     SELECT url,
-           'answers 200 but reads "'
-             || coalesce([t for t in texts(titles) || texts(h1)
-                          if regexp_matches(t, '{_NOT_FOUND_SQL}')][1], '')
-             || '" with ' || coalesce(word_count, 0) || ' words of main content' AS detail,
-           coalesce(word_count, 0) AS value
-    FROM indexable_pages
-    WHERE coalesce(word_count, 0) < $soft_404
-      AND len([t for t in texts(titles) || texts(h1) if regexp_matches(t, '{_NOT_FOUND_SQL}')]) > 0
+           'answers 200 but its '
+             || CASE WHEN len(is_heading) > 0 THEN 'heading is "' || is_heading[1] || '"'
+                     ELSE 'heading mentions "' || says[1] || '" with only ' || words
+                          || ' words of main content' END AS detail,
+           words AS value
+    FROM h WHERE len(is_heading) > 0 OR (len(says) > 0 AND words < $soft_404)
     """,
 )
 

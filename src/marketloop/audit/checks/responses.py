@@ -23,7 +23,8 @@ sql_check(
 sql_check(
     "broken_link",
     Severity.critical,
-    scope=INTERNAL_URLS + " answering 4xx; `url` is the broken target itself",
+    scope=LINKED_URLS + " answering 4xx; `url` is the broken target itself (4xx URLs only "
+    "named by a canonical, hreflang or sitemap are left to those checks)",
     description="An internal URL answers with a client error (4xx), so links to it are broken.",
     fix="Broken links waste crawl budget, lose the link equity they carry and send visitors to "
     "a dead end. Update or remove the links on the referring pages listed in the detail, or "
@@ -31,8 +32,8 @@ sql_check(
     sql="""
     SELECT p.url, 'HTTP ' || p.status || '; ' || linked_from(r.n, r.sample) AS detail,
            p.status AS value
-    FROM pages p LEFT JOIN refs r USING (url)
-    WHERE p.is_internal AND p.status BETWEEN 400 AND 499
+    FROM pages p JOIN refs r USING (url)
+    WHERE p.is_internal AND p.status BETWEEN 400 AND 499 AND r.n > 0
     """,
 )
 
