@@ -171,6 +171,8 @@ def test_the_latest_crawl_of_the_workspace_is_the_default(
 def test_unknown_check_is_a_usage_error(cli: CliRunner, dataset: Path) -> None:
     code, _, err = audit(cli, str(dataset), "--check", "missing_titel")
     assert code == 2 and "unknown check missing_titel" in err
+    code, _, err = audit(cli, str(dataset), "--out", "issues.txt")
+    assert code == 2 and "--out needs --format json, csv or html" in err
 
 
 def marketloop(*args: str) -> subprocess.CompletedProcess[str]:

@@ -128,6 +128,8 @@ def audit_command(
     from marketloop.audit import present
     from marketloop.audit.engine import audit
 
+    if out is not None and fmt is AuditFormat.table:
+        raise typer.BadParameter("--out needs --format json, csv or html", param_hint="--out")
     settings = _settings(ctx, workspace, threshold or [], disable or [])
     crawl = _open(dataset, settings)
     wanted = set(check or [])
