@@ -54,11 +54,13 @@ def root(
 def _register() -> None:
     from marketloop import demo
     from marketloop.audit import cli as audit_cli
+    from marketloop.plan import cli as plan_cli
 
     app.command("demo")(demo.demo_command)
     app.command("audit")(audit_cli.audit_command)
     app.command("crawl-diff")(audit_cli.crawl_diff_command)
     app.command("export")(audit_cli.export_command)
+    plan_cli.register(app)
 
 
 _register()

@@ -16,6 +16,7 @@ import typer
 from marketloop.audit.demo import audit_step
 from marketloop.clikit import WorkspaceOption, console, state
 from marketloop.config import Settings
+from marketloop.plan import demo as plan_demo
 from marketloop.workspace import Workspace
 
 
@@ -27,7 +28,10 @@ class DemoRun:
 
 
 DemoStep = Callable[[DemoRun], None]
-STEPS: list[tuple[str, DemoStep]] = [("audit", audit_step)]
+STEPS: list[tuple[str, DemoStep]] = [
+    ("audit", audit_step),
+    ("delivery plan", plan_demo.run),
+]
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:

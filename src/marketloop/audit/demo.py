@@ -19,7 +19,11 @@ def audit_step(run: DemoRun) -> None:
     from marketloop.audit.engine import audit
     from marketloop.audit.report import write_html
 
-    folder = run.outputs.get("crawl") or run.workspace.latest_crawl()
+    folder = run.outputs.get("crawl")
+    if folder is None and not run.workspace.crawl_dirs():
+        console.print("no crawl to audit yet: skipped (`marketloop crawl URL` makes one)")
+        return
+    folder = folder or run.workspace.latest_crawl()
     result = audit(folder, run.settings)
     if result.warning:
         console.print(f"[yellow]warning:[/] {result.warning}")

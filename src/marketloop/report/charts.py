@@ -143,9 +143,10 @@ def stacked_bars(
     return Markup("".join(parts)) + legend(list(series))
 
 
-def legend(names: Sequence[str]) -> Markup:
+def legend(names: Sequence[str], colours: Mapping[str, str] | None = None) -> Markup:
     items = "".join(
-        f'<span class="key"><i style="background:{colour(n, k)}"></i>{escape(n)}</span>'
+        f'<span class="key"><i style="background:{(colours or {}).get(n) or colour(n, k)}">'
+        f"</i>{escape(n)}</span>"
         for k, n in enumerate(names)
     )
     return Markup(f'<div class="legend">{items}</div>')
@@ -184,3 +185,64 @@ def _fmt(value: float) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def gantt(
+    bars: Sequence[tuple[str, int, int, str]],
+    columns: Sequence[str],
+    *,
+    ghosts: Mapping[str, int] | None = None,
+    shaded: Sequence[int] = (),
+    today: int | None = None,
+    colours: Mapping[str, str] | None = None,
+    width: int = 760,
+    row: int = 20,
+) -> Markup:
+    """A Gantt chart: one row per (label, start column, length in columns, status).
+
+    `ghosts` draws a dashed outline where a row was planned (its baseline column), `shaded`
+    greys columns (weekends, buffer days) and `today` draws a vertical line.
+    """
+    if not bars or not columns:
+        return Markup('<p class="muted">No data.</p>')
+    label_w, top = 120, 18
+    cell = (width - label_w - 8) / len(columns)
+    height = top + row * len(bars) + 4
+    parts = [_open(width, height)]
+    parts.extend(
+        f'<rect x="{label_w + col * cell:.1f}" y="{top}" width="{cell:.1f}" '
+        f'height="{row * len(bars)}" fill="#f3f4f6"/>'
+        for col in shaded
+    )
+    for col, name in enumerate(columns):
+        parts.append(
+            f'<text x="{label_w + (col + 0.5) * cell:.1f}" y="12" text-anchor="middle">'
+            f"{escape(_clip(name, 4))}</text>"
+        )
+    for i, (label, start, length, status) in enumerate(bars):
+        y = top + i * row
+        fill = (colours or {}).get(status) or colour(status, 0)
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + row * 0.7:.1f}" text-anchor="end">'
+            f"{escape(_clip(label, 18))}</text>"
+        )
+        ghost = (ghosts or {}).get(label)
+        if ghost is not None and ghost != start:
+            parts.append(
+                f'<rect x="{label_w + ghost * cell + 1:.1f}" y="{y + 4}" width="{cell - 2:.1f}" '
+                f'height="{row - 8}" fill="none" stroke="#9ca3af" stroke-dasharray="3 2">'
+                f"<title>{escape(label)}: planned {escape(columns[ghost])}</title></rect>"
+            )
+        parts.append(
+            f'<rect x="{label_w + start * cell + 1:.1f}" y="{y + 3}" '
+            f'width="{max(1.0, length * cell - 2):.1f}" height="{row - 6}" rx="2" fill="{fill}">'
+            f"<title>{escape(label)}: {escape(status)}</title></rect>"
+        )
+    if today is not None:
+        x = label_w + (today + 0.5) * cell
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height}" stroke="#dc2626" '
+            'stroke-width="1.5"><title>today</title></line>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
