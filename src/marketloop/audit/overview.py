@@ -65,7 +65,7 @@ class Overview:
 
 
 def overview(dataset: CrawlDataset) -> Overview:
-    with open_views(dataset) as con:
+    with open_views(dataset, refs=False) as con:
 
         def counts(sql: str) -> Counts:
             return [(str(row[0]), float(row[1])) for row in con.execute(sql).fetchall()]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from marketloop.audit.config import AuditSettings
 from marketloop.audit.model import Check, CheckContext, Finder, Finding, Severity, Threshold
@@ -83,8 +84,8 @@ def _sql_finder(sql: str) -> Finder:
     return find
 
 
-def _number(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def all_checks() -> list[Check]:

@@ -7,7 +7,8 @@ checks share, computed once per audit:
     html_pages        internal URLs answering 200 with an HTML content type that parsed
     indexable_pages   html_pages without noindex whose canonical is missing or points to itself
     page_state        every URL of `pages` with its indexability blocker (NULL when indexable)
-    refs              per URL: pages referring to it (any link or <img>; `_a`: <a> links only)
+    refs              per URL: pages referring to it (any link or <img>; `_a`: <a> links only);
+                      skipped with `refs=False` (the report overview needs no link pass)
     in_sitemap        URLs listed in a urlset sitemap, with one sitemap naming them
     crawl             one row: the crawl id and start URL from the manifest
     macros            is_html, is_noindex, canonical_of, plural, sample_text, linked_from
@@ -75,6 +76,12 @@ FROM pages;
 CREATE OR REPLACE TEMP VIEW indexable_pages AS
 SELECT * FROM html_pages WHERE url IN (SELECT url FROM page_state WHERE blocker IS NULL);
 
+CREATE OR REPLACE TEMP TABLE in_sitemap AS
+SELECT url, min(sitemap_url) AS sitemap FROM sitemap_urls GROUP BY url;
+"""
+
+#: the heaviest helper (a pass over every link): only the checks need it, not the overview
+REFS = """
 CREATE OR REPLACE TEMP TABLE refs AS
 WITH r AS (
   SELECT url, from_url, bool_or(is_a) AS is_a FROM (
@@ -87,9 +94,6 @@ SELECT url, count(*) AS n, min(from_url, 3) AS sample,
        count(*) FILTER (WHERE is_a) AS n_a,
        coalesce(min(from_url, 3) FILTER (WHERE is_a), []) AS sample_a
 FROM r GROUP BY url;
-
-CREATE OR REPLACE TEMP TABLE in_sitemap AS
-SELECT url, min(sitemap_url) AS sitemap FROM sitemap_urls GROUP BY url;
 """
 
 
@@ -113,7 +117,7 @@ def validate(dataset: CrawlDataset) -> None:
 
 
 @contextmanager
-def open_views(dataset: CrawlDataset) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_views(dataset: CrawlDataset, *, refs: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection with the dataset views and the audit helpers; errors name the crawl."""
     validate(dataset)
     con = duckdb.connect()
@@ -127,6 +131,8 @@ def open_views(dataset: CrawlDataset) -> Iterator[duckdb.DuckDBPyConnection]:
                 [dataset.manifest.crawl_id, dataset.manifest.start_url],
             )
             con.execute(HELPERS)
+            if refs:
+                con.execute(REFS)
             yield con
     finally:
         con.close()
