@@ -193,8 +193,11 @@ def test_errors_exit_3_with_one_line(make_dataset: MakeDataset, tmp_path: Path) 
     result = marketloop("audit", str(folder), "-w", str(tmp_path / "ws"))
     assert result.returncode == 3
     assert "is not readable Parquet" in result.stderr and "Traceback" not in result.stderr
-    bad = marketloop("audit", str(folder), "-t", "slow_response=x")
-    assert bad.returncode == 2 and "KEY=NUMBER" in bad.stderr
+
+
+def test_a_malformed_threshold_is_a_usage_error(cli: CliRunner, dataset: Path) -> None:
+    code, _, err = audit(cli, str(dataset), "-t", "slow_response=x")
+    assert code == 2 and "KEY=NUMBER" in err
 
 
 class Tags(HTMLParser):
