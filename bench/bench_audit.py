@@ -158,10 +158,12 @@ def child(folder: str) -> None:
     started = time.perf_counter()
     result = audit(Path(folder), AuditSettings(), progress=tick)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "issues": len(result.issues),
-                      "tickets": len(result.tickets), "slowest": slowest}))  # fmt: skip
+    figures = {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "issues": len(result.issues),
+               "tickets": len(result.tickets), "slowest": slowest}  # fmt: skip
+    print(json.dumps(figures))
 
 
 def main() -> None:
@@ -177,7 +179,9 @@ def main() -> None:
         )  # fmt: skip
         figures = json.loads(out.stdout.strip().splitlines()[-1])
     goal_s = GOAL_SECONDS_PER_100K * pages / 100_000
-    print(f"  audit: {figures['seconds']:.1f} s = {pages / figures['seconds']:,.0f} pages/s, "
+    load = os.getloadavg()[0]
+    print(f"  audit: {figures['seconds']:.1f} s = {pages / figures['seconds']:,.0f} pages/s "
+          f"({figures['cpu']:.1f} CPU s; load average {load:.1f} on {os.cpu_count()} cores), "
           f"peak RSS {figures['peak_mb']:.0f} MB, {figures['issues']:,} issues in "
           f"{figures['tickets']} tickets")  # fmt: skip
     print(
