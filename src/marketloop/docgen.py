@@ -10,6 +10,7 @@ every command, found by walking the click command tree, so commands added later 
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import sys
@@ -52,13 +53,19 @@ def checks_md() -> str:
     for severity in Severity:
         lines += ["", f"## {severity.value.title()}"]
         for check in (c for c in checks if c.severity is severity):
-            lines += ["", f"### {check.id}", "", f"**{check.description}**", ""]
-            lines += [f"- Severity: {check.severity.value}", f"- Looks at: {check.scope}"]
+            lines += ["", f"### {check.id}", "", f"**{_text(check.description)}**", ""]
+            lines += [f"- Severity: {check.severity.value}", f"- Looks at: {_text(check.scope)}"]
             lines += [
-                f"- Threshold `{t.key}`: {t.describe()} — {t.meaning}" for t in check.thresholds
+                f"- Threshold `{t.key}`: {t.describe()} — {_text(t.meaning)}"
+                for t in check.thresholds
             ]
-            lines += ["", f"Why it matters and how to fix it: {check.fix}"]
+            lines += ["", f"Why it matters and how to fix it: {_text(check.fix)}"]
     return "\n".join(lines) + "\n"
+
+
+def _text(text: str) -> str:
+    """Markdown-safe prose: `<title>` must show as text, not become an HTML tag."""
+    return html.escape(text, quote=False)
 
 
 def cli_md() -> str:
