@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,15 @@ def test_version(cli: CliRunner) -> None:
     assert result.output.strip() == f"marketloop {__version__}"
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess, importing this checkout's code (not whatever is installed)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
     return subprocess.run(
         [sys.executable, "-m", "marketloop", *args],
         capture_output=True,

@@ -26,6 +26,7 @@ from pydantic_settings import (
 from marketloop.audit.config import AuditSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
+from marketloop.integrations.config import NotionSettings, WebhookSettings
 from marketloop.plan.config import PlanSettings
 from marketloop.workspace import Workspace
 
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
 
     crawl: CrawlSettings = CrawlSettings()
     audit: AuditSettings = AuditSettings()
+    notion: NotionSettings = NotionSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     plan: PlanSettings = PlanSettings()
 
     @classmethod

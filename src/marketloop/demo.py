@@ -16,6 +16,7 @@ import typer
 from marketloop.audit.demo import audit_step
 from marketloop.clikit import WorkspaceOption, console, state
 from marketloop.config import Settings
+from marketloop.integrations import demo as integrations_demo
 from marketloop.plan import demo as plan_demo
 from marketloop.workspace import Workspace
 
@@ -30,6 +31,7 @@ class DemoRun:
 DemoStep = Callable[[DemoRun], None]
 STEPS: list[tuple[str, DemoStep]] = [
     ("audit", audit_step),
+    ("publish: Notion and webhooks", integrations_demo.publish_step),
     ("delivery plan", plan_demo.run),
 ]
 
