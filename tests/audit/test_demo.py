@@ -16,7 +16,7 @@ def test_the_step_audits_the_demo_crawl_and_writes_the_report(
     make_dataset: MakeDataset, workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = DemoRun(Settings(workspace=workspace.root), workspace)
-    run.outputs["crawl"] = make_dataset([{"page": {"url": "/blog", "h1": []}}])
+    run.outputs["crawl dataset"] = make_dataset([{"page": {"url": "/blog", "h1": []}}])
     audit_step(run)
     report = run.outputs["audit report"]
     assert report == workspace.reports_dir / "audit.html"

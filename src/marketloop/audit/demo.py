@@ -12,14 +12,16 @@ if TYPE_CHECKING:
     from marketloop.demo import DemoRun
 
 TOP_TICKETS = 5
+#: where the crawl step leaves its dataset (the brief's key, and the crawl stage's)
+CRAWL_KEYS = ("crawl", "crawl dataset")
 
 
 def audit_step(run: DemoRun) -> None:
-    """Audit `run.outputs["crawl"]` (else the workspace's latest crawl) into reports/audit.html."""
+    """Audit the demo's crawl (else the workspace's latest) into WORKSPACE/reports/audit.html."""
     from marketloop.audit.engine import audit
     from marketloop.audit.report import write_html
 
-    folder = run.outputs.get("crawl")
+    folder = next((run.outputs[k] for k in CRAWL_KEYS if k in run.outputs), None)
     if folder is None and not run.workspace.crawl_dirs():
         console.print("no crawl to audit yet: skipped (`marketloop crawl URL` makes one)")
         return

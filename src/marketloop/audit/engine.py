@@ -43,7 +43,7 @@ class Audit:
         manifest = self.dataset.manifest
         if manifest.status == "finished":
             return None
-        fetched = manifest.counts.get("pages")
+        fetched = manifest.counts.get("urls", manifest.counts.get("pages"))
         so_far = f" ({fetched} URLs so far)" if fetched is not None else ""
         return (
             f"crawl {manifest.crawl_id} is {manifest.status}{so_far}: this audit covers only "
