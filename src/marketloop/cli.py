@@ -53,11 +53,15 @@ def root(
 
 def _register() -> None:
     from marketloop import demo
+    from marketloop.audit import cli as audit_cli
     from marketloop.integrations import cli as integrations
     from marketloop.plan import cli as plan_cli
     from marketloop.quality.cli import app as quality_app
 
     app.command("demo")(demo.demo_command)
+    app.command("audit")(audit_cli.audit_command)
+    app.command("crawl-diff")(audit_cli.crawl_diff_command)
+    app.command("export")(audit_cli.export_command)
     app.add_typer(integrations.notion_app, name="notion")
     app.add_typer(integrations.webhooks_app, name="webhooks")
     plan_cli.register(app)

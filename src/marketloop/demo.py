@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from marketloop.audit.demo import audit_step
 from marketloop.clikit import WorkspaceOption, console, state
 from marketloop.config import Settings
 from marketloop.integrations import demo as integrations_demo
@@ -30,6 +31,7 @@ class DemoRun:
 
 DemoStep = Callable[[DemoRun], None]
 STEPS: list[tuple[str, DemoStep]] = [
+    ("audit", audit_step),
     ("data quality", quality_step),
     ("publish: Notion and webhooks", integrations_demo.publish_step),
     ("delivery plan", plan_demo.run),
