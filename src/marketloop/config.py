@@ -26,6 +26,7 @@ from pydantic_settings import (
 from marketloop.audit.config import AuditSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
+from marketloop.keywords.config import KeywordsSettings
 from marketloop.workspace import Workspace
 
 ENV_PREFIX = "MARKETLOOP_"
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
 
     crawl: CrawlSettings = CrawlSettings()
     audit: AuditSettings = AuditSettings()
+    keywords: KeywordsSettings = KeywordsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,117 @@
+"""Leader clustering over unit vectors: the core of the lexical and semantic modes.
+
+Keywords are taken in order of search volume, highest first. Each joins the most similar
+*leader* (cosine ≥ threshold) seen so far, or becomes a leader itself. The leader is therefore
+the cluster's highest-volume keyword, which is also its name, and every member is close to it,
+so clusters do not drift through chains of near neighbours the way connected components do.
+
+Similarities are sparse (or dense, for embeddings) products of one block of keywords against
+the leaders found so far and against the block itself, never an N×N matrix: memory is
+O(block × leaders), time O(N × leaders) in the worst case and far less on sparse TF-IDF rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+Vectors = sp.csr_matrix | NDArray[np.float32]
+OnProgress = Callable[[int, int], None]  # (keywords done, keywords total)
+
+
+def leader_clusters(
+    vectors: Vectors,
+    volumes: NDArray[np.int64],
+    *,
+    threshold: float,
+    block: int = 1024,
+    on_progress: OnProgress | None = None,
+) -> NDArray[np.int64]:
+    """A cluster label per row; the label is the row index of the cluster's leader.
+
+    `vectors` rows must be L2-normalised; ties in volume keep the input order.
+    """
+    n = vectors.shape[0]
+    order = np.argsort(-volumes, kind="stable")
+    ordered = vectors[order]
+    labels = np.empty(n, dtype=np.int64)  # leader position in `order`, filled block by block
+    leaders: list[int] = []
+    leader_rows: list[Vectors] = []
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        chunk = ordered[start:stop]
+        best, best_sim = _best_leader(chunk, _stack(leader_rows), threshold)
+        within = _dense(chunk @ chunk.T)
+        new, fresh = _resolve_block(within, best, best_sim, threshold, offset=len(leaders))
+        leaders.extend(start + i for i in fresh)
+        if fresh:
+            leader_rows.append(chunk[fresh])
+        labels[start:stop] = np.asarray(leaders, dtype=np.int64)[new]
+        if on_progress is not None:
+            on_progress(stop, n)
+    result = np.empty(n, dtype=np.int64)
+    result[order] = order[labels]
+    return result
+
+
+def _best_leader(
+    chunk: Vectors, leader_matrix: Vectors | None, threshold: float
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """Index of the most similar existing leader per row (-1 when none reaches threshold)."""
+    rows = chunk.shape[0]
+    if leader_matrix is None:
+        return np.full(rows, -1, dtype=np.int64), np.zeros(rows, dtype=np.float32)
+    sims = chunk @ leader_matrix.T
+    if sp.issparse(sims):
+        sims = sims.tocsr()
+        best = np.asarray(sims.argmax(axis=1)).ravel().astype(np.int64)
+        best_sim = np.asarray(sims.max(axis=1).todense()).ravel().astype(np.float32)
+    else:
+        best = np.argmax(sims, axis=1).astype(np.int64)
+        best_sim = sims[np.arange(rows), best].astype(np.float32)
+    best[best_sim < threshold] = -1
+    return best, best_sim
+
+
+def _resolve_block(
+    within: NDArray[np.float32],
+    best: NDArray[np.int64],
+    best_sim: NDArray[np.float32],
+    threshold: float,
+    offset: int,
+) -> tuple[list[int], list[int]]:
+    """Walk the block in volume order: join the best leader (old or new in this block).
+
+    Returns each row's leader number and the rows that became leaders.
+    """
+    labels: list[int] = []
+    new_rows: list[int] = []  # rows of this block that became leaders
+    for i in range(within.shape[0]):
+        label, sim = int(best[i]), float(best_sim[i])
+        if new_rows:
+            candidates = within[i, new_rows]
+            j = int(np.argmax(candidates))
+            if candidates[j] >= threshold and candidates[j] > sim:
+                label, sim = offset + j, float(candidates[j])
+        if label < 0:
+            label = offset + len(new_rows)
+            new_rows.append(i)
+        labels.append(label)
+    return labels, new_rows
+
+
+def _stack(parts: list[Vectors]) -> Vectors | None:
+    if not parts:
+        return None
+    if sp.issparse(parts[0]):
+        return sp.vstack(parts, format="csr")
+    return np.vstack(parts)
+
+
+def _dense(matrix: sp.spmatrix | NDArray[np.float32]) -> NDArray[np.float32]:
+    if sp.issparse(matrix):
+        return np.asarray(matrix.todense(), dtype=np.float32)
+    return np.asarray(matrix, dtype=np.float32)
