@@ -3,7 +3,7 @@
     [keywords]
     mode = "serp"                 # auto | serp | lexical | semantic
     min_shared = 3                # serp: shared top-N URLs that make two keywords related
-    strictness = "moderate"       # serp: soft | moderate | hard
+    strictness = "soft"           # serp: soft | moderate | hard
     ctr_curve = [0.28, 0.15, 0.11, 0.08, 0.06, 0.05, 0.04, 0.03, 0.025, 0.02]
     brand_terms = ["acme", "acme cloud"]
 """
@@ -31,7 +31,7 @@ class KeywordsSettings(Section):
     top_n: int = Field(10, ge=1, le=100, description="SERP results per keyword that are compared")
     min_shared: int = Field(3, ge=1, le=100, description="shared URLs that relate two keywords")
     strictness: Strictness = Field(
-        "moderate",
+        "soft",
         description="soft: against the cluster's top keyword; moderate: connected components; "
         "hard: every pair shares",
     )
@@ -39,10 +39,10 @@ class KeywordsSettings(Section):
     threshold: float | None = Field(
         None, gt=0, le=1, description="cosine similarity that links two keywords (mode default)"
     )
-    lexical_threshold: float = Field(0.5, gt=0, le=1)
+    lexical_threshold: float = Field(0.7, gt=0, le=1)
     semantic_threshold: float = Field(0.75, gt=0, le=1)
-    neighbours: int = Field(
-        20, ge=1, le=200, description="nearest neighbours kept per keyword (bounds memory)"
+    refine_rounds: int = Field(
+        1, ge=0, le=10, description="centroid passes after leader clustering (lexical/semantic)"
     )
     semantic_model: str = Field(
         "all-MiniLM-L6-v2",

@@ -115,3 +115,45 @@ def _dense(matrix: sp.spmatrix | NDArray[np.float32]) -> NDArray[np.float32]:
     if sp.issparse(matrix):
         return np.asarray(matrix.todense(), dtype=np.float32)
     return np.asarray(matrix, dtype=np.float32)
+
+
+def refine(
+    vectors: Vectors, labels: NDArray[np.int64], *, rounds: int = 1, top_features: int = 40
+) -> NDArray[np.int64]:
+    """Move each keyword to its nearest cluster centroid (spherical k-means steps).
+
+    Leader clustering compares members with one keyword; a centroid stands for the whole
+    cluster, so a typo of a distinctive word or a long modifier no longer splits a cluster.
+    Sparse centroids keep their `top_features` heaviest features, which also keeps the
+    keywords × centroids product sparse. Labels stay row indices (of a member).
+    """
+    for _ in range(rounds):
+        ids, members = np.unique(labels, return_inverse=True)
+        centroids = _centroids(vectors, members, len(ids), top_features)
+        labels = ids[_nearest(vectors, centroids)]
+    return labels
+
+
+def _centroids(vectors: Vectors, members: NDArray[np.int64], k: int, top: int) -> Vectors:
+    n = members.size
+    assign = sp.csr_matrix((np.ones(n, np.float32), (members, np.arange(n))), shape=(k, n))
+    sums = assign @ vectors
+    if not sp.issparse(sums):
+        return np.asarray(sums / np.linalg.norm(sums, axis=1, keepdims=True), dtype=np.float32)
+    coo = sp.csr_matrix(sums).tocoo()
+    order = np.lexsort((-coo.data, coo.row))
+    row, col, data = coo.row[order], coo.col[order], coo.data[order]
+    keep = (np.arange(row.size) - np.searchsorted(row, row)) < top
+    pruned = sp.csr_matrix((data[keep], (row[keep], col[keep])), shape=sums.shape)
+    norms = np.sqrt(np.asarray(pruned.multiply(pruned).sum(axis=1)).ravel())
+    return sp.csr_matrix(sp.diags(1 / np.maximum(norms, 1e-12)) @ pruned)
+
+
+def _nearest(vectors: Vectors, centroids: Vectors, block: int = 2048) -> NDArray[np.int64]:
+    out = np.empty(vectors.shape[0], dtype=np.int64)
+    transposed = centroids.T.tocsr() if sp.issparse(centroids) else centroids.T
+    for start in range(0, vectors.shape[0], block):
+        sims = vectors[start : start + block] @ transposed
+        best = sims.argmax(axis=1)
+        out[start : start + block] = np.asarray(best).ravel()
+    return out

@@ -21,8 +21,6 @@ from pathlib import Path
 
 from marketloop.keywords.model import KeywordRecord
 
-SITE = "https://www.loopmetrics.example"
-
 # Topics the sample site covers or should cover (product, pricing, blog, docs of a B2B company).
 CURATED_TOPICS = [
     "marketing automation",
@@ -95,9 +93,9 @@ class SampleKeywords:
         keywords, serps = folder / "keywords.csv", folder / "serps.csv"
         with keywords.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
-            writer.writerow(["Keyword", "Search Volume", "Keyword Difficulty", "CPC", "Position", "URL"])
+            writer.writerow(["Keyword", "Search Volume", "Keyword Difficulty", "CPC", "Position"])
             for r in self.records:
-                writer.writerow([r.keyword, r.volume, r.difficulty, r.cpc, r.position or "", r.url or ""])
+                writer.writerow([r.keyword, r.volume, r.difficulty, r.cpc, r.position or ""])
         with serps.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             writer.writerow(["keyword", "position", "url"])
@@ -204,7 +202,6 @@ def _record(keyword: str, stem: str, head_volume: int, rng: random.Random) -> Ke
         difficulty=difficulty,
         cpc=round(rng.uniform(0.5, 25.0), 2),
         position=rng.randint(1, 60) if ranking else None,
-        url=f"{SITE}/{_slug(stem)}" if ranking else None,
     )
 
 
