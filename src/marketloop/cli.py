@@ -53,8 +53,10 @@ def root(
 
 def _register() -> None:
     from marketloop import demo
+    from marketloop.keywords.cli import app as keywords_app
 
     app.command("demo")(demo.demo_command)
+    app.add_typer(keywords_app, name="keywords")
 
 
 _register()

@@ -26,7 +26,15 @@ class DemoRun:
 
 
 DemoStep = Callable[[DemoRun], None]
-STEPS: list[tuple[str, DemoStep]] = []
+
+
+def _keywords(run: DemoRun) -> None:
+    from marketloop.keywords.demo import demo_step
+
+    demo_step(run)
+
+
+STEPS: list[tuple[str, DemoStep]] = [("keywords", _keywords)]
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:

@@ -44,8 +44,8 @@ RULES: list[Rule] = [
     *_words("transactional", 2.5, "deal", "cheap", "order", "purchase", "near me", "quote"),
     *_words("transactional", 2.0, "free trial", "demo", "subscription", "sign up", "download"),
     *_words("transactional", 1.0, "free", "trial", "plans?"),
-    *_words("navigational", 3.0, "login", "log in", "sign in", "dashboard", "account", "support"),
-    *_words("navigational", 1.5, "app", "api", "docs", "documentation", "contact", "status"),
+    *_words("navigational", 3.0, "login", "log in", "sign in", "signin", "my account"),
+    *_words("navigational", 1.5, "api", "docs", "documentation", "support", "contact", "status"),
 ]
 SERP_HINTS: list[Rule] = [
     Rule(r"/(blog|wiki|guides?|learn|academy|resources|how-to|what-is)(/|$)", "informational", 1),
