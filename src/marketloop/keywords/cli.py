@@ -89,7 +89,7 @@ ThresholdOpt = Annotated[
     typer.Option(
         "--threshold",
         help="lexical/semantic: cosine similarity that joins a keyword to a cluster "
-        "(default 0.7 lexical, 0.75 semantic).",
+        "(default 0.65 lexical, 0.75 semantic).",
         min=0.01,
         max=1.0,
     ),

@@ -39,7 +39,7 @@ class KeywordsSettings(Section):
     threshold: float | None = Field(
         None, gt=0, le=1, description="cosine similarity that links two keywords (mode default)"
     )
-    lexical_threshold: float = Field(0.7, gt=0, le=1)
+    lexical_threshold: float = Field(0.65, gt=0, le=1)
     semantic_threshold: float = Field(0.75, gt=0, le=1)
     refine_rounds: int = Field(
         1, ge=0, le=10, description="centroid passes after leader clustering (lexical/semantic)"

@@ -148,4 +148,5 @@ def _index(pages: Iterable[PageText]) -> dict[str, list[int]]:
 
 
 def _stem(token: str) -> str:
-    return token[:-1] if len(token) > 3 and token.endswith("s") and not token.endswith("ss") else token
+    plural = len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is", "as"))
+    return token[:-1] if plural else token

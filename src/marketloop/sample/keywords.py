@@ -120,13 +120,13 @@ def topic_stems(count: int, seed: int) -> list[str]:
 
 
 def generate(n_keywords: int = 60, *, seed: int = 7, per_topic: int | None = None) -> SampleKeywords:
-    """About `n_keywords` keywords (exactly, unless duplicates collide) in planted topics.
+    """`n_keywords` keywords in planted topics (the last topic may be cut short).
 
     Topics hold 4-40 keywords (mean about 25) unless `per_topic` fixes their size.
     """
     rng = random.Random(seed)
     mean = per_topic or (6 if n_keywords <= 200 else 25)
-    topics = topic_stems(max(1, round(n_keywords / mean)), seed)
+    topics = topic_stems(max(1, round(n_keywords / mean * 1.3)), seed)  # spares; cut below
     records: list[KeywordRecord] = []
     labels: list[int] = []
     serps: list[tuple[str, int, str]] = []
@@ -143,6 +143,9 @@ def generate(n_keywords: int = 60, *, seed: int = 7, per_topic: int | None = Non
             records.append(_record(keyword, stem, head_volume, rng))
             labels.append(label)
             serps.extend((keyword, pos, url) for pos, url in enumerate(_serp(pool, rng), 1))
+        if len(records) >= n_keywords:
+            topics = topics[: label + 1]
+            break
     return SampleKeywords(records, labels, topics, serps)
 
 
