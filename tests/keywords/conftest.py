@@ -38,7 +38,9 @@ def write_crawl(folder: Path, pages: Sequence[PageSpec], status: int = 200) -> P
         }
         for path, title, h1 in pages
     ]
-    pq.write_table(pa.Table.from_pylist(rows, schema=PAGES), folder / "pages" / "part-00000.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=PAGES), folder / "pages" / "part-00000.parquet"
+    )
     Manifest(
         crawl_id=folder.name,
         start_url=SITE + "/",

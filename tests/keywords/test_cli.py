@@ -29,7 +29,9 @@ def run(cli: CliRunner, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_cluster_json_is_a_list_of_clusters(cli: CliRunner, sample_files: tuple[Path, Path], tmp_path: Path) -> None:
+def test_cluster_json_is_a_list_of_clusters(
+    cli: CliRunner, sample_files: tuple[Path, Path], tmp_path: Path
+) -> None:
     keywords, serps = sample_files
     out = tmp_path / "clusters.json"
     code, stdout, _ = run(
@@ -40,28 +42,46 @@ def test_cluster_json_is_a_list_of_clusters(cli: CliRunner, sample_files: tuple[
     printed = [Cluster.model_validate(c) for c in json.loads(stdout)]
     written = [Cluster.model_validate(c) for c in json.loads(out.read_text())]
     assert printed == written and len(printed) >= 5
-    assert {"cluster", "keywords", "intent", "volume", "opportunity", "status"} <= set(json.loads(stdout)[0])
+    assert {"cluster", "keywords", "intent", "volume", "opportunity", "status"} <= set(
+        json.loads(stdout)[0]
+    )
 
 
-def test_cluster_csv_and_table(cli: CliRunner, sample_files: tuple[Path, Path], tmp_path: Path) -> None:
+def test_cluster_csv_and_table(
+    cli: CliRunner, sample_files: tuple[Path, Path], tmp_path: Path
+) -> None:
     keywords, _ = sample_files
-    code, stdout, _ = run(cli, "keywords", "cluster", str(keywords), "--format", "csv", "-w", str(tmp_path / "ws"))
+    code, stdout, _ = run(
+        cli, "keywords", "cluster", str(keywords), "--format", "csv", "-w", str(tmp_path / "ws")
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(stdout)))
     assert sum(int(r["size"]) for r in rows) == len(generate(60, seed=7).records) == 60
     code, stdout, stderr = run(
-        cli, "keywords", "cluster", str(keywords), "--mode", "lexical", "--threshold", "0.5", "-w", str(tmp_path / "ws")
+        cli,
+        "keywords",
+        "cluster",
+        str(keywords),
+        "--mode",
+        "lexical",
+        "--threshold",
+        "0.5",
+        "-w",
+        str(tmp_path / "ws"),
     )
     assert code == 0 and "Keyword clusters" in stdout and "opportunity" in stdout
     assert "no crawl dataset" in stderr
 
 
-def test_flags_override_settings(cli: CliRunner, sample_files: tuple[Path, Path], tmp_path: Path) -> None:
+def test_flags_override_settings(
+    cli: CliRunner, sample_files: tuple[Path, Path], tmp_path: Path
+) -> None:
     keywords, serps = sample_files
     counts = {}
     for strictness in ("soft", "hard"):
         code, stdout, _ = run(
-            cli, "keywords", "cluster", str(keywords), "--serp", str(serps), "--strictness", strictness,
+            cli, "keywords", "cluster", str(keywords), "--serp", str(serps),
+            "--strictness", strictness,
             "--min-shared", "4", "--format", "json", "-w", str(tmp_path / "ws"),
         )  # fmt: skip
         assert code == 0
@@ -78,18 +98,29 @@ def test_gaps_against_a_crawl_and_search_console(cli: CliRunner, tmp_path: Path)
     )  # fmt: skip
     keywords = tmp_path / "k.csv"
     keywords.write_text("keyword,volume\nlead scoring,900\nwebinar software,400\n")
-    code, stdout, stderr = run(cli, "keywords", "gaps", str(keywords), "--format", "json", "-w", str(workspace.root))
+    code, stdout, stderr = run(
+        cli, "keywords", "gaps", str(keywords), "--format", "json", "-w", str(workspace.root)
+    )
     assert code == 0, stderr
     rows = {r["cluster"]: r for r in json.loads(stdout)}
     assert rows["webinar software"]["status"] == "gap"
-    assert rows["lead scoring"]["status"] == "cannibalised" and rows["lead scoring"]["source"] == "crawl"
+    assert (
+        rows["lead scoring"]["status"] == "cannibalised"
+        and rows["lead scoring"]["source"] == "crawl"
+    )
     assert "2 clusters: 0 covered, 1 gaps, 1 cannibalised" in stderr
 
     write_warehouse(workspace.warehouse_path, [("lead scoring", "/product/lead-scoring", 1000)])
-    code, stdout, _ = run(cli, "keywords", "gaps", "--format", "json", "--all", "-w", str(workspace.root))
+    code, stdout, _ = run(
+        cli, "keywords", "gaps", "--format", "json", "--all", "-w", str(workspace.root)
+    )
     assert code == 0  # no file: the Search Console queries are the keywords
     (row,) = json.loads(stdout)
-    assert (row["cluster"], row["status"], row["source"]) == ("lead scoring", "covered", "search console")
+    assert (row["cluster"], row["status"], row["source"]) == (
+        "lead scoring",
+        "covered",
+        "search console",
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,5 +168,3 @@ def test_demo_step_writes_clusters_and_gaps(tmp_path: Path) -> None:
 def test_help_explains_the_commands(cli: CliRunner) -> None:
     code, stdout, _ = run(cli, "keywords", "cluster", "--help")
     assert code == 0 and "--strictness" in stdout and "--min-shared" in stdout
-
-

@@ -45,13 +45,17 @@ def test_leader_blocks_give_the_same_answer_as_one_block() -> None:
 def test_clusters_are_named_described_and_cover_every_keyword() -> None:
     sample = generate(60, seed=7)
     clusters = cluster_keywords(sample.records, KeywordsSettings(mode="lexical"))
-    assert sorted(k for c in clusters for k in c.keywords) == sorted(r.keyword for r in sample.records)
+    assert sorted(k for c in clusters for k in c.keywords) == sorted(
+        r.keyword for r in sample.records
+    )
     for cluster in clusters:
         assert cluster.cluster == max(cluster.members, key=lambda m: m.volume).keyword
         assert cluster.volume == sum(m.volume for m in cluster.members)
         assert all(m.intent is not None for m in cluster.members)
     assert max(c.opportunity for c in clusters) == 10
-    assert [c.opportunity for c in clusters] == sorted((c.opportunity for c in clusters), reverse=True)
+    assert [c.opportunity for c in clusters] == sorted(
+        (c.opportunity for c in clusters), reverse=True
+    )
 
 
 def test_serp_mode_without_snapshots_says_what_to_pass() -> None:

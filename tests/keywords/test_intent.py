@@ -5,7 +5,9 @@ import pytest
 
 from marketloop.keywords.intent import IntentGuess, RuleClassifier, cluster_intent, decide
 
-CASES = list(csv.DictReader((Path(__file__).parent / "cases" / "intent.csv").read_text().splitlines()))
+CASES = list(
+    csv.DictReader((Path(__file__).parent / "cases" / "intent.csv").read_text().splitlines())
+)
 classifier = RuleClassifier(brand_terms=["Loopmetrics"])
 
 

@@ -13,7 +13,11 @@ from .conftest import SITE, write_warehouse
 
 PAGES = [
     ("/product/lead-scoring", "Lead Scoring Software for B2B Teams", "Lead scoring"),
-    ("/blog/what-is-lead-scoring", "What Is Lead Scoring? A Practical Guide", "What is lead scoring"),
+    (
+        "/blog/what-is-lead-scoring",
+        "What Is Lead Scoring? A Practical Guide",
+        "What is lead scoring",
+    ),
     ("/pricing", "Pricing and Plans | Loopmetrics", "Pricing"),
     ("/product/attribution", "Marketing Attribution Reports", "Multi-touch marketing attribution"),
 ]
@@ -28,7 +32,9 @@ def test_words_drop_stopwords_and_plurals() -> None:
     assert words("The Best Lead Scoring Tools for a SaaS") == {"lead", "scoring", "tool", "saas"}
 
 
-def test_crawl_titles_give_covered_gap_and_cannibalised(crawl_dir: Callable[[Sequence[tuple[str, str, str]]], Path]) -> None:
+def test_crawl_titles_give_covered_gap_and_cannibalised(
+    crawl_dir: Callable[[Sequence[tuple[str, str, str]]], Path],
+) -> None:
     pages = crawl_pages(crawl_dir(PAGES))
     clusters = [
         cluster("lead scoring", "lead scoring tools"),
@@ -39,8 +45,15 @@ def test_crawl_titles_give_covered_gap_and_cannibalised(crawl_dir: Callable[[Seq
     coverage = map_clusters(clusters, search=None, pages=pages, share=0.2, title_match=0.75)
     by_name = {c.cluster: (c.status, c.page, c.pages) for c in clusters}
     assert by_name["lead scoring"][0] == "cannibalised"  # product page and blog post both match
-    assert set(by_name["lead scoring"][2]) == {SITE + "/product/lead-scoring", SITE + "/blog/what-is-lead-scoring"}
-    assert by_name["marketing attribution"] == ("covered", SITE + "/product/attribution", [SITE + "/product/attribution"])
+    assert set(by_name["lead scoring"][2]) == {
+        SITE + "/product/lead-scoring",
+        SITE + "/blog/what-is-lead-scoring",
+    }
+    assert by_name["marketing attribution"] == (
+        "covered",
+        SITE + "/product/attribution",
+        [SITE + "/product/attribution"],
+    )
     assert by_name["webinar software"] == ("gap", None, [])
     assert by_name["pricing"][0] == "covered"
     assert {c.source for c in coverage} == {"crawl", "none"}
@@ -65,7 +78,10 @@ def test_search_console_shares_decide_when_present(tmp_path: Path) -> None:
     lead, attribution = clusters
     assert lead.status == "cannibalised"  # 700 vs 300 of 1000: both ≥ 20%
     assert lead.page == SITE + "/product/lead-scoring"
-    assert coverage[0].pages == [(SITE + "/product/lead-scoring", 0.7), (SITE + "/blog/what-is-lead-scoring", 0.3)]
+    assert coverage[0].pages == [
+        (SITE + "/product/lead-scoring", 0.7),
+        (SITE + "/blog/what-is-lead-scoring", 0.3),
+    ]
     assert attribution.status == "covered"  # the blog post holds only 5%
     assert attribution.pages == [SITE + "/product/attribution", SITE + "/blog/attribution-models"]
     assert coverage[1].source == "search console"
@@ -88,7 +104,11 @@ def test_keyword_file_urls_are_evidence_without_search_console() -> None:
     ]
     found = Cluster(cluster="ab testing", keywords=["ab testing", "ab test tool"], members=members)
     coverage = map_clusters([found], search=None, pages=None, share=0.2, title_match=0.75)
-    assert (found.status, found.page, coverage[0].source) == ("cannibalised", SITE + "/ab", "keyword file")
+    assert (found.status, found.page, coverage[0].source) == (
+        "cannibalised",
+        SITE + "/ab",
+        "keyword file",
+    )
 
 
 def test_no_warehouse_or_no_table_means_no_search_data(tmp_path: Path) -> None:
@@ -104,7 +124,12 @@ def test_a_warehouse_held_by_a_writer_is_a_transient_error(tmp_path: Path) -> No
     import sys
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); "
+            "time.sleep(30)",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -59,5 +59,5 @@ def test_ctr_curve_and_defaults_come_from_settings(monkeypatch: pytest.MonkeyPat
 
 def test_a_ctr_above_one_is_a_config_error() -> None:
     Path("marketloop.toml").write_text("[keywords]\nctr_curve = [1.5]\n")
-    with pytest.raises(ConfigError, match="keywords.ctr_curve"):
+    with pytest.raises(ConfigError, match=r"keywords\.ctr_curve"):
         load_settings()

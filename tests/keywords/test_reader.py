@@ -19,7 +19,7 @@ def test_seo_tool_headers_and_duplicates_are_merged(tmp_path: Path) -> None:
         "Lead Scoring,1\u00a0200,45,3.10,12,https://site/a\n"
         "\n"
         "lead  scoring,900,,,4,https://site/b\n"
-        "crm sync,\"2,400\",n/a,,0,\n"
+        'crm sync,"2,400",n/a,,0,\n'
         ",,,,,\n",
     )
     records, report = read_keywords(path)
@@ -33,7 +33,10 @@ def test_seo_tool_headers_and_duplicates_are_merged(tmp_path: Path) -> None:
 
 
 def test_cp1252_bytes_are_decoded_and_reported(tmp_path: Path) -> None:
-    path = write(tmp_path, "keyword,volume\ncaf\xe9 marketing,10\n\u201csmart\u201d quotes,5\n".encode("cp1252"))
+    path = write(
+        tmp_path,
+        "keyword,volume\ncaf\xe9 marketing,10\n\u201csmart\u201d quotes,5\n".encode("cp1252"),
+    )
     records, report = read_keywords(path)
     assert [r.keyword for r in records] == ["café marketing", "\u201csmart\u201d quotes"]
     assert report.encoding == "cp1252"
@@ -43,7 +46,11 @@ def test_cp1252_bytes_are_decoded_and_reported(tmp_path: Path) -> None:
 def test_utf16_tab_separated_ahrefs_export(tmp_path: Path) -> None:
     text = "Keyword\tVolume\tKD\tCPC\n\u00fcber marketing\t300\t12\t1.5\n"
     records, report = read_keywords(write(tmp_path, text.encode("utf-16")))
-    assert (records[0].keyword, records[0].volume, records[0].difficulty) == ("über marketing", 300, 12)
+    assert (records[0].keyword, records[0].volume, records[0].difficulty) == (
+        "über marketing",
+        300,
+        12,
+    )
     assert report.notes() == []
 
 
@@ -67,7 +74,9 @@ def test_missing_keyword_column_names_what_was_found(tmp_path: Path) -> None:
     assert "Search term" in message or "search term" in message  # the accepted aliases
 
 
-@pytest.mark.parametrize(("content", "problem"), [("", "is empty"), ("keyword,volume\n\n", "has no keywords")])
+@pytest.mark.parametrize(
+    ("content", "problem"), [("", "is empty"), ("keyword,volume\n\n", "has no keywords")]
+)
 def test_empty_files(tmp_path: Path, content: str, problem: str) -> None:
     with pytest.raises(KeywordsError, match=problem):
         read_keywords(write(tmp_path, content))

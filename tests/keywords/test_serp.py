@@ -22,7 +22,7 @@ def groups(keywords: list[str], labels: np.ndarray) -> list[set[str]]:
     found: dict[int, set[str]] = {}
     for keyword, label in zip(keywords, labels.tolist(), strict=True):
         found.setdefault(label, set()).add(keyword)
-    return sorted(found.values(), key=lambda g: sorted(g))
+    return sorted(found.values(), key=sorted)
 
 
 @pytest.mark.parametrize("strictness", EXPECTED)
@@ -31,7 +31,7 @@ def test_strictness_on_a_star_and_a_chain(strictness: str) -> None:
     keywords = sorted(serps)
     volumes = np.array([VOLUMES.get(k, 1) for k in keywords])
     labels = serp_clusters(keywords, volumes, serps, min_shared=3, strictness=strictness)  # type: ignore[arg-type]
-    assert groups(keywords, labels) == sorted(EXPECTED[strictness], key=lambda g: sorted(g))
+    assert groups(keywords, labels) == sorted(EXPECTED[strictness], key=sorted)
 
 
 def test_min_shared_raises_the_bar() -> None:
@@ -53,7 +53,9 @@ def test_top_n_and_position_order(tmp_path: Path) -> None:
     with path.open("w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["Keyword", "Rank", "Link"])
-        writer.writerows([("CRM", 3, "https://c"), ("crm", 1, "https://a"), ("crm", 2, "https://b")])
+        writer.writerows(
+            [("CRM", 3, "https://c"), ("crm", 1, "https://a"), ("crm", 2, "https://b")]
+        )
     serps, _ = read_serps(path, top_n=2)
     assert serps == {"crm": ["https://a", "https://b"]}
 

@@ -73,7 +73,9 @@ SerpOpt = Annotated[
 ]
 MinSharedOpt = Annotated[
     int | None,
-    typer.Option("--min-shared", help="serp: shared URLs that relate two keywords (default 3).", min=1),
+    typer.Option(
+        "--min-shared", help="serp: shared URLs that relate two keywords (default 3).", min=1
+    ),
 ]
 StrictnessOpt = Annotated[
     StrictnessChoice | None,
@@ -109,6 +111,7 @@ FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table, 
 def cluster_command(
     ctx: typer.Context,
     file: FileArg,
+    *,
     mode: ModeOpt = None,
     serp: SerpOpt = None,
     min_shared: MinSharedOpt = None,
@@ -144,6 +147,7 @@ def cluster_command(
 @app.command("gaps")
 def gaps_command(
     ctx: typer.Context,
+    *,
     file: Annotated[
         Path | None,
         typer.Argument(
@@ -173,7 +177,9 @@ def gaps_command(
         )
     _notes(run)
     rows = gap_rows(run, show_all=show_all)
-    counts = {s: sum(1 for c in run.clusters if c.status == s) for s in ("covered", "gap", "cannibalised")}
+    counts = {
+        s: sum(1 for c in run.clusters if c.status == s) for s in ("covered", "gap", "cannibalised")
+    }
     console.print(
         f"{len(run.clusters)} clusters: {counts['covered']} covered, {counts['gap']} gaps, "
         f"{counts['cannibalised']} cannibalised"

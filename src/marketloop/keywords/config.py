@@ -1,11 +1,11 @@
 """Settings of the keyword stage (`[keywords]` in marketloop.toml, `MARKETLOOP_KEYWORDS_*`).
 
-    [keywords]
-    mode = "serp"                 # auto | serp | lexical | semantic
-    min_shared = 3                # serp: shared top-N URLs that make two keywords related
-    strictness = "soft"           # serp: soft | moderate | hard
-    ctr_curve = [0.28, 0.15, 0.11, 0.08, 0.06, 0.05, 0.04, 0.03, 0.025, 0.02]
-    brand_terms = ["acme", "acme cloud"]
+[keywords]
+mode = "serp"                 # auto | serp | lexical | semantic
+min_shared = 3                # serp: shared top-N URLs that make two keywords related
+strictness = "soft"           # serp: soft | moderate | hard
+ctr_curve = [0.28, 0.15, 0.11, 0.08, 0.06, 0.05, 0.04, 0.03, 0.025, 0.02]
+brand_terms = ["acme", "acme cloud"]
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ DEFAULT_CTR_CURVE = [0.28, 0.15, 0.11, 0.08, 0.06, 0.05, 0.04, 0.03, 0.025, 0.02
 
 class KeywordsSettings(Section):
     mode: Mode = Field(
-        "auto", description="clustering mode; auto = serp when SERP snapshots are given, else lexical"
+        "auto",
+        description="clustering mode; auto = serp when SERP snapshots are given, else lexical",
     )
     # serp mode
     top_n: int = Field(10, ge=1, le=100, description="SERP results per keyword that are compared")

@@ -50,9 +50,11 @@ RULES: list[Rule] = [
 SERP_HINTS: list[Rule] = [
     Rule(r"/(blog|wiki|guides?|learn|academy|resources|how-to|what-is)(/|$)", "informational", 1),
     Rule(r"wikipedia\.org|quora\.com|reddit\.com|youtube\.com", "informational", 1),
-    Rule(r"g2\.com|capterra\.com|trustradius\.com|getapp\.com|/(reviews?|compare|vs)(/|$)", "commercial", 1),
+    Rule(r"g2\.com|capterra\.com|trustradius\.com|getapp\.com", "commercial", 1),
+    Rule(r"/(reviews?|compare|vs)(/|$)", "commercial", 1),
     Rule(r"/(best|top|alternatives?)[-/]|-vs-|-alternatives", "commercial", 1),
-    Rule(r"/(pricing|plans|buy|shop|cart|checkout|product|products|store|signup|trial)(/|$)", "transactional", 1),
+    Rule(r"/(pricing|plans|buy|shop|cart|checkout|signup|trial)(/|$)", "transactional", 1),
+    Rule(r"/(products?|store)(/|$)", "transactional", 1),
     Rule(r"/(login|signin|sign-in|account|app|dashboard|docs|support)(/|$)", "navigational", 1),
 ]  # fmt: skip
 SERP_WEIGHT = 2.0  # the whole SERP counts as much as one strong modifier

@@ -13,12 +13,14 @@ O(block × leaders), time O(N × leaders) in the worst case and far less on spar
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-Vectors = sp.csr_matrix | NDArray[np.float32]
+# A scipy CSR matrix (TF-IDF) or a float32 ndarray (embeddings); scipy ships no type stubs.
+Vectors = Any
 OnProgress = Callable[[int, int], None]  # (keywords done, keywords total)
 
 
@@ -111,7 +113,7 @@ def _stack(parts: list[Vectors]) -> Vectors | None:
     return np.vstack(parts)
 
 
-def _dense(matrix: sp.spmatrix | NDArray[np.float32]) -> NDArray[np.float32]:
+def _dense(matrix: Vectors) -> NDArray[np.float32]:
     if sp.issparse(matrix):
         return np.asarray(matrix.todense(), dtype=np.float32)
     return np.asarray(matrix, dtype=np.float32)

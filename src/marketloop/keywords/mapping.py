@@ -28,8 +28,45 @@ from marketloop.keywords.search_console import SearchData
 
 Source = Literal["search console", "keyword file", "crawl", "none"]
 STOPWORDS = frozenset(
-    "a an and are as at be best buy by can do does for free from how i in is it of on or "
-    "the to top vs what when where which who why with your you".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "best",
+        "buy",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "free",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "top",
+        "vs",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+        "your",
+        "you",
+    ]
 )
 
 
@@ -47,7 +84,7 @@ class Coverage:
 
 
 def words(text: str) -> frozenset[str]:
-    """Content words, lower case, a plural 's' dropped: 'Lead Scoring Tools' -> lead scoring tool."""
+    """Content words, lower case, plural 's' dropped: 'The Lead Tools' -> lead tool."""
     tokens = re.findall(r"[a-z0-9]+", text.lower())
     return frozenset(_stem(t) for t in tokens if t not in STOPWORDS)
 

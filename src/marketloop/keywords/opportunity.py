@@ -31,7 +31,9 @@ def raw_opportunity(
     record: KeywordRecord, *, curve: Sequence[float], target: float, default_difficulty: float
 ) -> float:
     gain = ctr_at(target, curve) - ctr_at(record.position, curve)
-    difficulty = max(1.0, record.difficulty if record.difficulty is not None else default_difficulty)
+    difficulty = max(
+        1.0, record.difficulty if record.difficulty is not None else default_difficulty
+    )
     return max(0.0, record.volume * gain / difficulty)
 
 

@@ -135,8 +135,7 @@ def _read_table(
         found = ", ".join(repr(h.strip()) for h in header) or "nothing"
         raise KeywordsError(
             f"{path} has no {' or '.join(missing)} column; found: {found}",
-            hint="accepted names: "
-            + "; ".join(f"{m}: {', '.join(aliases[m])}" for m in missing),
+            hint="accepted names: " + "; ".join(f"{m}: {', '.join(aliases[m])}" for m in missing),
         )
     rows: list[tuple[int, list[str]]] = []
     for number, row in enumerate(reader, start=header_at + 2):
@@ -174,7 +173,9 @@ def _header_key(cell: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", cell).split())
 
 
-def _record(row: list[str], columns: dict[str, int], line: int, report: ReadReport) -> KeywordRecord:
+def _record(
+    row: list[str], columns: dict[str, int], line: int, report: ReadReport
+) -> KeywordRecord:
     volume = _number(row, columns.get("volume"), "volume", line, report)
     position = _number(row, columns.get("position"), "position", line, report)
     url = _cell(row, columns.get("url"))

@@ -120,7 +120,9 @@ def _records(
     return search.as_keywords()
 
 
-def _crawl_pages(crawl: Path | None, workspace: Workspace, notes: list[str]) -> list[PageText] | None:
+def _crawl_pages(
+    crawl: Path | None, workspace: Workspace, notes: list[str]
+) -> list[PageText] | None:
     if crawl is None:
         try:
             crawl = workspace.latest_crawl()

@@ -109,7 +109,7 @@ def topic_stems(count: int, seed: int) -> list[str]:
     No topic is contained in another ("lead routing" next to "saas lead routing" would make
     the planted truth itself ambiguous).
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (sample data, not secrets)
     qualifiers = QUALIFIERS + _brand_names(max(0, count // 8 - len(QUALIFIERS)), rng)
     combos = [f"{q} {h}" for q, h in product(qualifiers, HEADS)]
     rng.shuffle(combos)
@@ -119,12 +119,14 @@ def topic_stems(count: int, seed: int) -> list[str]:
     return stems[:count]
 
 
-def generate(n_keywords: int = 60, *, seed: int = 7, per_topic: int | None = None) -> SampleKeywords:
+def generate(
+    n_keywords: int = 60, *, seed: int = 7, per_topic: int | None = None
+) -> SampleKeywords:
     """`n_keywords` keywords in planted topics (the last topic may be cut short).
 
     Topics hold 4-40 keywords (mean about 25) unless `per_topic` fixes their size.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (sample data, not secrets)
     mean = per_topic or (6 if n_keywords <= 200 else 25)
     topics = topic_stems(max(1, round(n_keywords / mean * 1.3)), seed)  # spares; cut below
     records: list[KeywordRecord] = []
@@ -151,7 +153,34 @@ def generate(n_keywords: int = 60, *, seed: int = 7, per_topic: int | None = Non
 
 def _brand_names(count: int, rng: random.Random) -> list[str]:
     """Made-up product names ("zentrova", "klipdash"): the long tail of integration keywords."""
-    onsets, vowels, codas = "b c d f g k l m n p r s t v z br cl dr fl gr kl pl pr st tr".split(), "aeiou", ["", "n", "x", "sh", "ck", "r", "l"]
+    onsets = [
+        "b",
+        "c",
+        "d",
+        "f",
+        "g",
+        "k",
+        "l",
+        "m",
+        "n",
+        "p",
+        "r",
+        "s",
+        "t",
+        "v",
+        "z",
+        "br",
+        "cl",
+        "dr",
+        "fl",
+        "gr",
+        "kl",
+        "pl",
+        "pr",
+        "st",
+        "tr",
+    ]
+    vowels, codas = "aeiou", ["", "n", "x", "sh", "ck", "r", "l"]
     names: set[str] = set()
     while len(names) < count:
         parts = [rng.choice(onsets) + rng.choice(vowels) for _ in range(rng.randint(2, 3))]
@@ -215,7 +244,10 @@ def _url_pool(stem: str, rng: random.Random) -> list[str]:
     own = [f"https://{site}/blog/{slug}-{n}" for n, site in enumerate(rng.sample(PUBLISHERS, 8))]
     own += [f"https://{site}/categories/{slug}" for site in rng.sample(REVIEW_SITES, 2)]
     own += [f"https://www.{slug}-pro.example/pricing", f"https://www.{slug}-hq.example/"]
-    shared = [f"https://en.wikipedia.org/wiki/{_slug(head)}", f"https://www.g2.com/compare/{_slug(head)}"]
+    shared = [
+        f"https://en.wikipedia.org/wiki/{_slug(head)}",
+        f"https://www.g2.com/compare/{_slug(head)}",
+    ]
     return own + shared
 
 
