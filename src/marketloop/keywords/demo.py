@@ -25,14 +25,17 @@ SAMPLE_SIZE = 90
 
 def demo_step(run: DemoRun) -> None:
     keywords_csv, serps_csv = generate(SAMPLE_SIZE).write(run.workspace.root / "keywords")
-    settings = run.settings.model_copy(
-        update={"keywords": run.settings.keywords.model_copy(update={"mode": "lexical"})}
+    # a short list: its modifiers are rare, so they weigh more; a lower threshold suits it
+    lexical_settings = run.settings.keywords.model_copy(
+        update={"mode": "lexical", "threshold": 0.5}
     )
+    settings = run.settings.model_copy(update={"keywords": lexical_settings})
     lexical = run_clustering(settings, keywords_csv)
     lexical_path = run.workspace.reports_dir / "clusters-lexical.json"
     write_clusters(lexical.clusters, lexical_path)
 
     settings.keywords.mode = "serp"
+    settings.keywords.threshold = None
     result = run_clustering(settings, keywords_csv, serp_file=serps_csv)
     for note in result.notes:
         console.print(f"[dim]{note}[/]")
