@@ -72,3 +72,27 @@ def test_semantic_without_the_extra_names_the_extra_and_the_setting(
     text = str(caught.value)
     assert "marketloop[semantic]" in text and "MARKETLOOP_KEYWORDS_SEMANTIC_MODEL" in text
     assert "--mode lexical" in text
+
+
+def test_row_argmax_matches_dense_and_handles_empty_rows() -> None:
+    import scipy.sparse as sp
+
+    from marketloop.keywords.leader import row_argmax
+
+    dense = np.array([[0, 0.5, 0.9, 0.9], [0, 0, 0, 0], [0.2, 0, 0, 0]], dtype=np.float32)
+    best, value = row_argmax(sp.csr_matrix(dense))
+    assert best.tolist() == [2, -1, 0]  # first of a tie; -1 for a row with nothing
+    assert value.tolist() == pytest.approx([0.9, 0.0, 0.2])
+    dense_best, _ = row_argmax(dense)
+    assert dense_best.tolist()[0::2] == [2, 0]
+
+
+def test_refine_keeps_a_keyword_that_overlaps_no_centroid() -> None:
+    from marketloop.keywords.leader import refine
+    from marketloop.keywords.lexical import tfidf_vectors
+
+    # the short keyword's n-grams weigh most, so the pruned centroid of cluster 0 keeps only
+    # those: "lead scoring" then overlaps no centroid and must stay where it was
+    vectors = tfidf_vectors(["lead scoring", "zzzz", "crm"])
+    labels = refine(vectors, np.array([0, 0, 2]), top_features=3)
+    assert labels.tolist() == [0, 0, 2]
