@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from marketloop.keywords.model import Intent
@@ -23,40 +24,50 @@ DEFAULT: Intent = "informational"  # a bare topic with no modifier reads as a qu
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: str  # a regex matched against the normalised keyword, on word boundaries
+    phrase: str  # a word or phrase, matched on word boundaries in the lower-cased keyword
     intent: Intent
     weight: float
 
 
-def _words(intent: Intent, weight: float, *words: str) -> list[Rule]:
-    return [Rule(rf"\b{w}\b", intent, weight) for w in words]
+@dataclass(frozen=True)
+class Hint:
+    pattern: str  # a regex searched in a result URL
+    intent: Intent
+
+
+def _words(intent: Intent, weight: float, *phrases: str) -> list[Rule]:
+    return [Rule(p, intent, weight) for p in phrases]
 
 
 RULES: list[Rule] = [
     *_words("informational", 2.0, "how", "what", "why", "when", "where", "who", "which"),
-    *_words("informational", 1.5, "guide", "tutorial", "examples?", "ideas", "tips", "meaning"),
-    *_words("informational", 1.5, "definition", "learn", "checklist", "strategy", "template"),
+    *_words("informational", 1.5, "guide", "tutorial", "example", "examples", "ideas", "tips"),
+    *_words("informational", 1.5, "meaning", "definition", "learn", "checklist", "strategy"),
+    *_words("informational", 1.5, "template", "templates"),
     *_words("informational", 1.0, "best practices", "course", "metrics", "is", "does", "can"),
-    *_words("commercial", 2.0, "best", "top", "vs", "versus", "reviews?", "compare"),
-    *_words("commercial", 2.0, "comparison", "alternatives?", "competitors", "rated"),
-    *_words("commercial", 1.0, "software", "tools?", "platforms?", "apps", "solutions?"),
-    *_words("transactional", 2.5, "buy", "price", "pricing", "cost", "discount", "coupon"),
-    *_words("transactional", 2.5, "deal", "cheap", "order", "purchase", "near me", "quote"),
-    *_words("transactional", 2.0, "free trial", "demo", "subscription", "sign up", "download"),
-    *_words("transactional", 1.0, "free", "trial", "plans?"),
+    *_words("commercial", 2.0, "best", "top", "vs", "versus", "review", "reviews", "compare"),
+    *_words("commercial", 2.0, "comparison", "alternative", "alternatives", "competitors"),
+    *_words("commercial", 1.0, "software", "tool", "tools", "platform", "platforms", "apps"),
+    *_words("commercial", 1.0, "solution", "solutions", "rated"),
+    *_words("transactional", 2.5, "buy", "price", "prices", "pricing", "cost", "discount"),
+    *_words("transactional", 2.5, "coupon", "deal", "deals", "cheap", "order", "purchase"),
+    *_words("transactional", 2.5, "near me", "quote", "free trial", "sign up"),
+    *_words("transactional", 2.0, "demo", "subscription", "download"),
+    *_words("transactional", 1.0, "free", "trial", "plan", "plans"),
     *_words("navigational", 3.0, "login", "log in", "sign in", "signin", "my account"),
     *_words("navigational", 1.5, "api", "docs", "documentation", "support", "contact", "status"),
 ]
-SERP_HINTS: list[Rule] = [
-    Rule(r"/(blog|wiki|guides?|learn|academy|resources|how-to|what-is)(/|$)", "informational", 1),
-    Rule(r"wikipedia\.org|quora\.com|reddit\.com|youtube\.com", "informational", 1),
-    Rule(r"g2\.com|capterra\.com|trustradius\.com|getapp\.com", "commercial", 1),
-    Rule(r"/(reviews?|compare|vs)(/|$)", "commercial", 1),
-    Rule(r"/(best|top|alternatives?)[-/]|-vs-|-alternatives", "commercial", 1),
-    Rule(r"/(pricing|plans|buy|shop|cart|checkout|signup|trial)(/|$)", "transactional", 1),
-    Rule(r"/(products?|store)(/|$)", "transactional", 1),
-    Rule(r"/(login|signin|sign-in|account|app|dashboard|docs|support)(/|$)", "navigational", 1),
-]  # fmt: skip
+SERP_HINTS: list[Hint] = [
+    Hint(r"/(blog|wiki|guides?|learn|academy|resources|how-to|what-is)(/|$)", "informational"),
+    Hint(r"wikipedia\.org|quora\.com|reddit\.com|youtube\.com", "informational"),
+    Hint(r"g2\.com|capterra\.com|trustradius\.com|getapp\.com", "commercial"),
+    Hint(r"/(reviews?|compare|vs)(/|$)", "commercial"),
+    Hint(r"/(best|top|alternatives?)[-/]|-vs-|-alternatives", "commercial"),
+    Hint(r"/(pricing|plans|buy|shop|cart|checkout|signup|trial)(/|$)", "transactional"),
+    Hint(r"/(products?|store)(/|$)", "transactional"),
+    Hint(r"/(login|signin|sign-in|account|app|dashboard|docs|support)(/|$)", "navigational"),
+]
+_HINTS = [(re.compile(h.pattern), h.intent) for h in SERP_HINTS]
 SERP_WEIGHT = 2.0  # the whole SERP counts as much as one strong modifier
 
 
@@ -75,13 +86,18 @@ class IntentClassifier(Protocol):
 
 
 class RuleClassifier:
-    """The offline default: modifier rules, brand names and SERP URL patterns."""
+    """The offline default: modifier rules, brand names and SERP URL patterns.
+
+    All phrases are one regex alternation (longest first), so a keyword is scanned once and
+    "free trial" counts as itself, not also as "free" and "trial".
+    """
 
     def __init__(self, brand_terms: Iterable[str] = ()) -> None:
-        brands = [re.escape(b.lower().strip()) for b in brand_terms if b.strip()]
-        brand_rules = [Rule(rf"\b{b}\b", "navigational", 3.0) for b in brands]
-        self._rules = [(re.compile(r.pattern), r) for r in [*RULES, *brand_rules]]
-        self._hints = [(re.compile(r.pattern), r) for r in SERP_HINTS]
+        brands = [" ".join(b.lower().split()) for b in brand_terms if b.strip()]
+        rules = [*RULES, *(Rule(b, "navigational", 3.0) for b in brands)]
+        self._rules = {rule.phrase: rule for rule in rules}
+        alternation = "|".join(re.escape(p) for p in sorted(self._rules, key=len, reverse=True))
+        self._pattern = re.compile(rf"\b(?:{alternation})\b")
 
     def classify(
         self, keywords: Sequence[str], serps: dict[str, list[str]] | None = None
@@ -90,22 +106,20 @@ class RuleClassifier:
 
     def guess(self, keyword: str, serp: Sequence[str] = ()) -> IntentGuess:
         scores: dict[Intent, float] = defaultdict(float)
-        text = keyword.lower()
-        for pattern, rule in self._rules:
-            if pattern.search(text):
-                scores[rule.intent] += rule.weight
-        for intent, share in self._serp_shares(serp).items():
-            scores[intent] += SERP_WEIGHT * share
+        for phrase in set(self._pattern.findall(" ".join(keyword.lower().split()))):
+            rule = self._rules[phrase]
+            scores[rule.intent] += rule.weight
+        hints = [h for h in map(url_hint, serp) if h is not None]
+        for intent in hints:
+            scores[intent] += SERP_WEIGHT / len(serp)
         return decide(scores)
 
-    def _serp_shares(self, serp: Sequence[str]) -> dict[Intent, float]:
-        hits: dict[Intent, float] = defaultdict(float)
-        for url in serp:
-            for pattern, rule in self._hints:
-                if pattern.search(url.lower()):
-                    hits[rule.intent] += 1
-                    break
-        return {intent: count / len(serp) for intent, count in hits.items()} if serp else {}
+
+@lru_cache(maxsize=200_000)  # result URLs repeat across keywords
+def url_hint(url: str) -> Intent | None:
+    """The intent a result URL suggests (its first matching hint), if any."""
+    lowered = url.lower()
+    return next((intent for pattern, intent in _HINTS if pattern.search(lowered)), None)
 
 
 def decide(scores: dict[Intent, float]) -> IntentGuess:
