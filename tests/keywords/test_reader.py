@@ -60,9 +60,9 @@ def test_semicolon_separated_file(tmp_path: Path) -> None:
 
 
 def test_unreadable_numbers_are_kept_as_missing_and_reported(tmp_path: Path) -> None:
-    records, report = read_keywords(write(tmp_path, "keyword,volume\nab test,lots\n"))
-    assert records[0].volume == 0
-    assert report.bad_values == ["row 2: volume 'lots'"]
+    records, report = read_keywords(write(tmp_path, "keyword,volume\nab test,lots\ncrm,nan\n"))
+    assert [r.volume for r in records] == [0, 0]
+    assert report.bad_values == ["row 2: volume 'lots'", "row 3: volume 'nan'"]
 
 
 def test_missing_keyword_column_names_what_was_found(tmp_path: Path) -> None:

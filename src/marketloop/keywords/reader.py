@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,16 +83,25 @@ def read_keywords(path: Path) -> tuple[list[KeywordRecord], ReadReport]:
 
 
 def read_serps(path: Path, top_n: int) -> tuple[dict[str, list[str]], ReadReport]:
-    """Top `top_n` result URLs per keyword (normalised), ordered by position."""
+    """Top `top_n` result URLs per keyword (normalised), ordered by position.
+
+    A lean loop: SERP files run to millions of rows (ten per keyword).
+    """
     report = ReadReport(path)
     rows, columns = _read_table(path, SERP_ALIASES, ("keyword", "url"), report)
+    keyword_at, url_at, position_at = columns["keyword"], columns["url"], columns.get("position")
     ranked: dict[str, list[tuple[float, str]]] = {}
+    raw_keyword, entries = "", []
     for line, row in rows:
-        url = _cell(row, columns["url"])
-        position = _number(row, columns.get("position"), "position", line, report)
-        if url:
-            entries = ranked.setdefault(normalise(row[columns["keyword"]]), [])
-            entries.append((position if position is not None else len(entries) + 1, url))
+        url = row[url_at].strip() if url_at < len(row) else ""
+        if not url:
+            continue
+        if row[keyword_at] != raw_keyword:  # rows come grouped by keyword
+            raw_keyword = row[keyword_at]
+            entries = ranked.setdefault(normalise(raw_keyword), [])
+        position = _number(row, position_at, "position", line, report)
+        rank = position if position is not None else len(entries) + 1
+        entries.append((rank, sys.intern(url)))  # result URLs repeat across keywords
     return {k: [u for _, u in sorted(v)[:top_n]] for k, v in ranked.items()}, report
 
 
@@ -117,17 +128,18 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def _read_table(
     path: Path, aliases: dict[str, tuple[str, ...]], required: Iterable[str], report: ReadReport
-) -> tuple[list[tuple[int, list[str]]], dict[str, int]]:
+) -> tuple[Iterator[tuple[int, list[str]]], dict[str, int]]:
+    """The column of each field, and the non-empty rows with their line numbers (streamed, so
+    a million SERP rows never sit in memory as lists)."""
     try:
         text, report.encoding = decode(path.read_bytes())
     except OSError as exc:
         raise KeywordsError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
-    lines = text.splitlines()
-    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if header_at is None:
+    body = text.lstrip("\r\n\t ")
+    if not body:
         raise KeywordsError(f"{path} is empty", hint="export the keyword list again")
-    dialect = _dialect(lines[header_at])
-    reader = csv.reader(io.StringIO("\n".join(lines[header_at:])), dialect)
+    skipped = text[: len(text) - len(body)].count("\n")
+    reader = csv.reader(io.StringIO(body), _dialect(body.split("\n", 1)[0]))
     header = next(reader)
     columns = _columns(header, aliases)
     missing = [name for name in required if name not in columns]
@@ -137,14 +149,18 @@ def _read_table(
             f"{path} has no {' or '.join(missing)} column; found: {found}",
             hint="accepted names: " + "; ".join(f"{m}: {', '.join(aliases[m])}" for m in missing),
         )
-    rows: list[tuple[int, list[str]]] = []
-    for number, row in enumerate(reader, start=header_at + 2):
-        if not _cell(row, columns["keyword"]):
+    return _rows(reader, columns["keyword"], skipped + 2, report), columns
+
+
+def _rows(
+    reader: Iterator[list[str]], keyword_at: int, first_line: int, report: ReadReport
+) -> Iterator[tuple[int, list[str]]]:
+    for number, row in enumerate(reader, start=first_line):
+        if keyword_at >= len(row) or not row[keyword_at].strip():
             report.empty_lines += 1
             continue
-        rows.append((number, row))
-    report.rows = len(rows)
-    return rows, columns
+        report.rows += 1
+        yield number, row
 
 
 def _dialect(header: str) -> type[csv.Dialect]:
@@ -196,15 +212,27 @@ def _cell(row: list[str], at: int | None) -> str:
 def _number(
     row: list[str], at: int | None, name: str, line: int, report: ReadReport
 ) -> float | None:
-    raw = _cell(row, at)
+    if at is None or at >= len(row):
+        return None
+    raw = row[at]
+    try:
+        value = float(raw)  # the common case: a plain number
+    except ValueError:
+        raw = raw.strip()
+    else:
+        if math.isfinite(value):
+            return value
     if raw.lower() in _MISSING:
         return None
-    cleaned = raw.replace("\u00a0", "").replace(",", "").replace("$", "").replace("%", "")
+    cleaned = raw.replace("\u00a0", "").replace(" ", "").replace(",", "").replace("$", "")
     try:
-        return float(cleaned)
+        value = float(cleaned.replace("%", ""))
     except ValueError:
-        report.bad_values.append(f"row {line}: {name} {raw!r}")
-        return None
+        value = math.nan
+    if math.isfinite(value):
+        return value
+    report.bad_values.append(f"row {line}: {name} {raw!r}")
+    return None
 
 
 def _merge(first: KeywordRecord, other: KeywordRecord) -> KeywordRecord:

@@ -15,6 +15,7 @@ Strictness decides how the "shares ≥ min_shared" graph becomes clusters:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -70,6 +71,7 @@ def shared_url_graph(
     return sp.csr_matrix((data, (rows, cols)), shape=(n, n))
 
 
+@lru_cache(maxsize=500_000)
 def normalise_url(url: str) -> str:
     """Compare results by scheme-less host and path: 'HTTPS://Site.com/a/' == 'http://site.com/a'."""
     parts = urlsplit(url.strip())
