@@ -91,8 +91,18 @@ def test_refine_keeps_a_keyword_that_overlaps_no_centroid() -> None:
     from marketloop.keywords.leader import refine
     from marketloop.keywords.lexical import tfidf_vectors
 
-    # the short keyword's n-grams weigh most, so the pruned centroid of cluster 0 keeps only
+    # the short z-keywords' n-grams weigh most, so the pruned centroid of cluster 0 keeps only
     # those: "lead scoring" then overlaps no centroid and must stay where it was
-    vectors = tfidf_vectors(["lead scoring", "zzzz", "crm"])
-    labels = refine(vectors, np.array([0, 0, 2]), top_features=3)
-    assert labels.tolist() == [0, 0, 2]
+    keywords = ["lead scoring", "zzzz", "zzzz zzzz", "crm", "crm crm", "crmm"]
+    labels = refine(tfidf_vectors(keywords), np.array([0, 0, 0, 3, 3, 3]), top_features=3)
+    assert labels.tolist() == [0, 0, 0, 3, 3, 3]
+
+
+def test_refine_moves_a_stray_keyword_to_its_topic() -> None:
+    from marketloop.keywords.leader import refine
+    from marketloop.keywords.lexical import tfidf_vectors
+
+    keywords = ["lead scoring", "lead scoring tool", "lead scoring guide", "lead scorring"]
+    keywords += ["crm sync", "crm", "crm app"]
+    labels = refine(tfidf_vectors(keywords), np.array([0, 0, 0, 4, 4, 4, 4]))  # typo misplaced
+    assert labels.tolist() == [0, 0, 0, 0, 4, 4, 4]

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 # A scipy CSR matrix (TF-IDF) or a float32 ndarray (embeddings); scipy ships no type stubs.
 Vectors = Any
 OnProgress = Callable[[int, int], None]  # (keywords done, keywords total)
+MIN_TARGET = 3  # members a cluster needs before refine() moves keywords into it
 
 
 def leader_clusters(
@@ -152,7 +153,11 @@ def refine(
         ids, members = np.unique(labels, return_inverse=True)
         centroids = _centroids(vectors, members, len(ids), top_features)
         nearest = _nearest(vectors, centroids)
-        labels = np.where(nearest >= 0, ids[nearest], labels)  # no overlap at all: stay
+        sizes = np.bincount(members)
+        # a centroid of one or two keywords is just those keywords: only move into a cluster
+        # of MIN_TARGET or more (and stay put when no centroid overlaps at all)
+        moves = (nearest >= 0) & (sizes[np.maximum(nearest, 0)] >= MIN_TARGET)
+        labels = np.where(moves, ids[np.maximum(nearest, 0)], labels)
     return labels
 
 
