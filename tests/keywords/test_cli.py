@@ -168,3 +168,23 @@ def test_demo_step_writes_clusters_and_gaps(tmp_path: Path) -> None:
 def test_help_explains_the_commands(cli: CliRunner) -> None:
     code, stdout, _ = run(cli, "keywords", "cluster", "--help")
     assert code == 0 and "--strictness" in stdout and "--min-shared" in stdout
+
+
+def test_html_report_is_self_contained_and_escaped(cli: CliRunner, tmp_path: Path) -> None:
+    keywords = tmp_path / "k.csv"
+    keywords.write_text(
+        'keyword,volume,url\n"<script>alert(1)</script> crm",500,javascript:alert(1)\n'
+        "lead scoring,90,\n"
+    )
+    crawl = write_crawl(tmp_path / "crawl", [("/lead", "Lead scoring", "Lead scoring")])
+    html = tmp_path / "report.html"
+    code, _, stderr = run(
+        cli, "keywords", "gaps", str(keywords), "--crawl", str(crawl), "--html", str(html),
+        "-w", str(tmp_path / "ws"),
+    )  # fmt: skip
+    assert code == 0, stderr
+    page = html.read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert 'href="javascript' not in page and "javascript:alert(1)" in page  # shown, not linked
+    assert "<svg" in page and "lead scoring" in page and "covered" in page
+    assert "http" not in page.split("<table>")[0]  # nothing loaded from elsewhere

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
 from marketloop.keywords.pipeline import OnProgress
+from marketloop.keywords.report import write_report
 from marketloop.keywords.run import (
     TABLE_COLUMNS,
     KeywordRun,
@@ -105,6 +106,10 @@ CrawlOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option("--html", help="Also write a self-contained HTML report (chart + table) to FILE."),
+]
 
 
 @app.command("cluster")
@@ -123,6 +128,7 @@ def cluster_command(
         Path | None,
         typer.Option("--out", help="Also write the clusters to FILE: JSON (or CSV for *.csv)."),
     ] = None,
+    html: HtmlOpt = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Cluster keywords; name each cluster, score intent and opportunity, map it to the site.
@@ -138,6 +144,7 @@ def cluster_command(
     if out is not None:
         write_clusters(run.clusters, out)
         console.print(f"wrote {len(run.clusters)} clusters to {out}")
+    _html(run, html)
     if fmt is OutputFormat.json:
         emit_json([c.model_dump() for c in run.clusters])
     else:
@@ -163,6 +170,7 @@ def gaps_command(
     show_all: Annotated[
         bool, typer.Option("--all", help="Also list the clusters that are covered.")
     ] = False,
+    html: HtmlOpt = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Content gaps (clusters no page serves) and cannibalisation (pages splitting a cluster).
@@ -184,6 +192,7 @@ def gaps_command(
         f"{len(run.clusters)} clusters: {counts['covered']} covered, {counts['gap']} gaps, "
         f"{counts['cannibalised']} cannibalised"
     )
+    _html(run, html)
     emit_rows(rows, fmt, columns=GAP_COLUMNS, title="Content gaps and cannibalisation")
 
 
@@ -225,6 +234,12 @@ def _overrides(
 
 def _columns(fmt: OutputFormat) -> list[str]:
     return [*TABLE_COLUMNS, "keywords"] if fmt is OutputFormat.csv else TABLE_COLUMNS
+
+
+def _html(run: KeywordRun, path: Path | None) -> None:
+    if path is not None:
+        write_report(run.clusters, run.coverage, path)
+        console.print(f"report: {path}")
 
 
 def _notes(run: KeywordRun) -> None:

@@ -6,6 +6,7 @@ crawl (and Search Console data, if an earlier step ingested it), and write what 
     WORKSPACE/reports/clusters.json              SERP clusters (read by the content step)
     WORKSPACE/reports/clusters-lexical.json      the same keywords clustered lexically
     WORKSPACE/reports/keyword-gaps.csv           gaps and cannibalisation
+    WORKSPACE/reports/keywords.html              the clusters, opportunity chart and coverage
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from marketloop.clikit import console, rows_to_csv
 from marketloop.keywords.cli import GAP_COLUMNS, gap_rows
+from marketloop.keywords.report import write_report
 from marketloop.keywords.run import run_clustering, write_clusters
 from marketloop.sample.keywords import generate
 
@@ -50,5 +52,9 @@ def demo_step(run: DemoRun) -> None:
         f"{SAMPLE_SIZE} keywords: {statuses.count('covered')} covered, "
         f"{statuses.count('gap')} gaps, {statuses.count('cannibalised')} cannibalised"
     )
+    report = write_report(
+        result.clusters, result.coverage, run.workspace.reports_dir / "keywords.html"
+    )
+    run.outputs["keyword report"] = report
     run.outputs["clusters"] = clusters_path
     run.outputs["keyword gaps"] = gaps_path
