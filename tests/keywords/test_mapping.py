@@ -143,3 +143,18 @@ def test_a_warehouse_held_by_a_writer_is_a_transient_error(tmp_path: Path) -> No
         holder.wait()
         assert holder.stdout is not None
         holder.stdout.close()
+
+
+def test_search_console_fills_missing_positions(tmp_path: Path) -> None:
+    from marketloop.keywords.run import with_positions
+
+    search = read_search_console(write_warehouse(tmp_path / "w.duckdb", [("crm", "/a", 100)]))
+    notes: list[str] = []
+    records = [
+        KeywordRecord(keyword="CRM", volume=10),
+        KeywordRecord(keyword="crm sync", volume=10),
+        KeywordRecord(keyword="crm", volume=10, position=2),
+    ]
+    filled = with_positions(records, search, notes)
+    assert [r.position for r in filled] == [5.5, None, 2]  # days at positions 5 and 6
+    assert notes == ["took the current position of 1 keyword(s) from Search Console"]

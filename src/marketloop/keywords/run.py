@@ -46,7 +46,10 @@ def run_clustering(
     notes: list[str] = []
     search = read_search_console(workspace.warehouse_path)
     if search is None:
-        notes.append(f"no Search Console data in {workspace.warehouse_path}; using the crawl")
+        notes.append(
+            f"no Search Console data in {workspace.warehouse_path} "
+            "(`marketloop ingest gsc` adds positions and page impressions)"
+        )
     records = _records(file, search, workspace, notes)
     serps = None
     if serp_file is not None:
@@ -110,7 +113,7 @@ def _records(
     if file is not None:
         records, report = read_keywords(file)
         notes += report.notes()
-        return records
+        return with_positions(records, search, notes)
     if search is None or not search.queries:
         raise KeywordsError(
             f"no keyword file given and no Search Console queries in {workspace.warehouse_path}",
@@ -118,6 +121,25 @@ def _records(
         )
     notes.append(f"using {len(search.queries)} Search Console queries (impressions as volume)")
     return search.as_keywords()
+
+
+def with_positions(
+    records: list[KeywordRecord], search: SearchData | None, notes: list[str]
+) -> list[KeywordRecord]:
+    """Fill a missing current position from Search Console (the site's average position)."""
+    if search is None:
+        return records
+    out, filled = [], 0
+    for record in records:
+        stats = search.queries.get(" ".join(record.keyword.lower().split()))
+        if record.position is None and stats is not None and stats.impressions > 0:
+            out.append(record.model_copy(update={"position": round(stats.position, 1)}))
+            filled += 1
+        else:
+            out.append(record)
+    if filled:
+        notes.append(f"took the current position of {filled} keyword(s) from Search Console")
+    return out
 
 
 def _crawl_pages(
