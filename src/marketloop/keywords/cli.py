@@ -15,9 +15,11 @@ from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json,
 from marketloop.keywords.pipeline import OnProgress
 from marketloop.keywords.report import write_report
 from marketloop.keywords.run import (
+    GAP_COLUMNS,
     TABLE_COLUMNS,
     KeywordRun,
     cluster_rows,
+    gap_rows,
     run_clustering,
     write_clusters,
 )
@@ -194,28 +196,6 @@ def gaps_command(
     )
     _html(run, html)
     emit_rows(rows, fmt, columns=GAP_COLUMNS, title="Content gaps and cannibalisation")
-
-
-GAP_COLUMNS = ["cluster", "status", "volume", "intent", "opportunity", "source", "pages"]
-
-
-def gap_rows(run: KeywordRun, *, show_all: bool = False) -> list[dict[str, Any]]:
-    rows = []
-    for cluster, found in zip(run.clusters, run.coverage, strict=True):
-        if cluster.status == "covered" and not show_all:
-            continue
-        rows.append(
-            {
-                "cluster": cluster.cluster,
-                "status": cluster.status,
-                "volume": cluster.volume,
-                "intent": cluster.intent,
-                "opportunity": cluster.opportunity,
-                "source": found.source,
-                "pages": [f"{url} ({share:.0%})" for url, share in found.pages],
-            }
-        )
-    return rows
 
 
 def _overrides(

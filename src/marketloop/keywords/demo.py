@@ -14,9 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from marketloop.clikit import console, rows_to_csv
-from marketloop.keywords.cli import GAP_COLUMNS, gap_rows
 from marketloop.keywords.report import write_report
-from marketloop.keywords.run import run_clustering, write_clusters
+from marketloop.keywords.run import GAP_COLUMNS, gap_rows, run_clustering, write_clusters
 from marketloop.sample.keywords import generate
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from marketloop.clikit import rows_to_csv
 from marketloop.config import Settings
@@ -18,11 +19,12 @@ from marketloop.keywords.intent import IntentClassifier
 from marketloop.keywords.mapping import Coverage, PageText, crawl_pages, map_clusters
 from marketloop.keywords.model import Cluster, KeywordRecord
 from marketloop.keywords.pipeline import OnProgress, cluster_keywords
-from marketloop.keywords.reader import read_keywords, read_serps
+from marketloop.keywords.reader import normalise, read_keywords, read_serps
 from marketloop.keywords.search_console import SearchData, read_search_console
 from marketloop.workspace import Workspace
 
 TABLE_COLUMNS = ["cluster", "size", "volume", "intent", "opportunity", "status", "page"]
+GAP_COLUMNS = ["cluster", "status", "volume", "intent", "opportunity", "source", "pages"]
 
 
 @dataclass
@@ -55,7 +57,7 @@ def run_clustering(
     if serp_file is not None:
         serps, report = read_serps(serp_file, settings.keywords.top_n)
         notes += report.notes()
-        missing = sum(1 for r in records if " ".join(r.keyword.lower().split()) not in serps)
+        missing = sum(1 for r in records if normalise(r.keyword) not in serps)
         if missing:
             notes.append(f"{missing} keyword(s) have no SERP snapshot and stay on their own")
     clusters = cluster_keywords(
@@ -95,6 +97,25 @@ def cluster_rows(clusters: list[Cluster]) -> list[dict[str, object]]:
     ]
 
 
+def gap_rows(run: KeywordRun, *, show_all: bool = False) -> list[dict[str, Any]]:
+    rows = []
+    for cluster, found in zip(run.clusters, run.coverage, strict=True):
+        if cluster.status == "covered" and not show_all:
+            continue
+        rows.append(
+            {
+                "cluster": cluster.cluster,
+                "status": cluster.status,
+                "volume": cluster.volume,
+                "intent": cluster.intent,
+                "opportunity": cluster.opportunity,
+                "source": found.source,
+                "pages": [f"{url} ({share:.0%})" for url, share in found.pages],
+            }
+        )
+    return rows
+
+
 def write_clusters(clusters: list[Cluster], path: Path) -> None:
     """JSON list of clusters (CSV rows when the name ends in .csv), written atomically."""
     if path.suffix.lower() == ".csv":
@@ -131,7 +152,7 @@ def with_positions(
         return records
     out, filled = [], 0
     for record in records:
-        stats = search.queries.get(" ".join(record.keyword.lower().split()))
+        stats = search.queries.get(normalise(record.keyword))
         if record.position is None and stats is not None and stats.impressions > 0:
             out.append(record.model_copy(update={"position": round(stats.position, 1)}))
             filled += 1
