@@ -110,10 +110,15 @@ def gap_rows(run: KeywordRun, *, show_all: bool = False) -> list[dict[str, Any]]
                 "intent": cluster.intent,
                 "opportunity": cluster.opportunity,
                 "source": found.source,
-                "pages": [f"{url} ({share:.0%})" for url, share in found.pages],
+                "pages": [_page_label(url, share, found.source) for url, share in found.pages],
             }
         )
     return rows
+
+
+def _page_label(url: str, share: float, source: str) -> str:
+    what = "title match" if source == "crawl" else "of impressions"
+    return f"{url} ({share:.0%} {what})"
 
 
 def write_clusters(clusters: list[Cluster], path: Path) -> None:

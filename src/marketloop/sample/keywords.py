@@ -73,6 +73,7 @@ MODIFIERS = [
     "{s} tutorial", "{s} ideas", "{s} cost", "{s} for saas companies", "{s} definition",
     "{s} api", "{s} vs spreadsheet", "{s} platform", "{s} course", "{s} metrics",
 ]  # fmt: skip
+PRODUCT_WORDS = {"software", "builder", "tool", "platform", "scheduling", "dashboard", "widget"}
 REVIEW_SITES = ["www.g2.com", "www.capterra.com", "www.trustradius.com", "www.getapp.com"]
 PUBLISHERS = [
     "blog.hubspot.com", "neilpatel.com", "moz.com", "backlinko.com", "www.semrush.com",
@@ -238,12 +239,19 @@ def _record(keyword: str, stem: str, head_volume: int, rng: random.Random) -> Ke
 
 
 def _url_pool(stem: str, rng: random.Random) -> list[str]:
-    """Twelve URLs about this topic, plus two every topic with the same head also ranks."""
+    """Twelve URLs about this topic, plus two every topic with the same head also ranks.
+
+    Product categories ("... software", "... builder") rank review sites and vendors; other
+    topics rank mostly guides, as their real results do.
+    """
     slug = _slug(stem)
     head = next((h for h in HEADS if stem.endswith(h)), stem)
-    own = [f"https://{site}/blog/{slug}-{n}" for n, site in enumerate(rng.sample(PUBLISHERS, 8))]
-    own += [f"https://{site}/categories/{slug}" for site in rng.sample(REVIEW_SITES, 2)]
-    own += [f"https://www.{slug}-pro.example/pricing", f"https://www.{slug}-hq.example/"]
+    commercial = stem.rsplit(maxsplit=1)[-1] in PRODUCT_WORDS
+    guides, reviews = (3, 4) if commercial else (8, 2)
+    own = [f"https://{s}/blog/{slug}-{n}" for n, s in enumerate(rng.sample(PUBLISHERS, guides))]
+    own += [f"https://{site}/categories/{slug}" for site in rng.sample(REVIEW_SITES, reviews)]
+    vendors = [f"https://www.{slug}-{v}.example/" for v in ("pro", "hq", "cloud", "io", "app")]
+    own += [f"{url}pricing" for url in vendors[: 12 - len(own) - 1]] + [vendors[-1]]
     shared = [
         f"https://en.wikipedia.org/wiki/{_slug(head)}",
         f"https://www.g2.com/compare/{_slug(head)}",
