@@ -55,6 +55,7 @@ def _register() -> None:
     from marketloop import demo
     from marketloop.audit import cli as audit_cli
     from marketloop.integrations import cli as integrations
+    from marketloop.keywords.cli import app as keywords_app
     from marketloop.plan import cli as plan_cli
     from marketloop.quality.cli import app as quality_app
 
@@ -62,10 +63,11 @@ def _register() -> None:
     app.command("audit")(audit_cli.audit_command)
     app.command("crawl-diff")(audit_cli.crawl_diff_command)
     app.command("export")(audit_cli.export_command)
+    app.add_typer(quality_app, name="quality")
+    app.add_typer(keywords_app, name="keywords")
     app.add_typer(integrations.notion_app, name="notion")
     app.add_typer(integrations.webhooks_app, name="webhooks")
     plan_cli.register(app)
-    app.add_typer(quality_app, name="quality")
 
 
 _register()

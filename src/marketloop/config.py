@@ -27,6 +27,7 @@ from marketloop.audit.config import AuditSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
 from marketloop.integrations.config import NotionSettings, WebhookSettings
+from marketloop.keywords.config import KeywordsSettings
 from marketloop.plan.config import PlanSettings
 from marketloop.quality.config import QualitySettings
 from marketloop.workspace import Workspace
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     plan: PlanSettings = PlanSettings()
     quality: QualitySettings = QualitySettings()
+    keywords: KeywordsSettings = KeywordsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -7,18 +7,15 @@ needs no network and no credentials.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
 
-from marketloop.audit.demo import audit_step
 from marketloop.clikit import WorkspaceOption, console, state
 from marketloop.config import Settings
-from marketloop.integrations import demo as integrations_demo
-from marketloop.plan import demo as plan_demo
-from marketloop.quality.demo import quality_step
 from marketloop.workspace import Workspace
 
 
@@ -30,12 +27,21 @@ class DemoRun:
 
 
 DemoStep = Callable[[DemoRun], None]
-STEPS: list[tuple[str, DemoStep]] = [
-    ("audit", audit_step),
-    ("data quality", quality_step),
-    ("publish: Notion and webhooks", integrations_demo.publish_step),
-    ("delivery plan", plan_demo.run),
-]
+
+# (title, "module:function"): imported only when the demo runs, so `marketloop --help` stays fast.
+STEPS: tuple[tuple[str, str], ...] = (
+    ("audit", "marketloop.audit.demo:audit_step"),
+    ("data quality", "marketloop.quality.demo:quality_step"),
+    ("keywords", "marketloop.keywords.demo:demo_step"),
+    ("publish: Notion and webhooks", "marketloop.integrations.demo:publish_step"),
+    ("delivery plan", "marketloop.plan.demo:run"),
+)
+
+
+def load_step(reference: str) -> DemoStep:
+    module, _, name = reference.partition(":")
+    step: DemoStep = getattr(importlib.import_module(module), name)
+    return step
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
@@ -46,9 +52,9 @@ def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     if not STEPS:
         console.print("The demo has no stages yet: the crawler and auditor are the first to land.")
         return
-    for name, step in STEPS:
+    for name, reference in STEPS:
         console.rule(f"[bold]{name}")
-        step(run)
+        load_step(reference)(run)
     console.rule("[bold]done")
     for name, path in run.outputs.items():
         console.print(f"{name}: [link=file://{path.resolve()}]{path}[/link]")

@@ -6,7 +6,7 @@ import pytest
 
 from marketloop.audit.demo import audit_step
 from marketloop.config import Settings
-from marketloop.demo import STEPS, DemoRun
+from marketloop.demo import STEPS, DemoRun, load_step
 from marketloop.workspace import Workspace
 
 from .conftest import MakeDataset
@@ -22,7 +22,8 @@ def test_the_step_audits_the_demo_crawl_and_writes_the_report(
     assert report == workspace.reports_dir / "audit.html"
     assert "missing_h1" in report.read_text()
     assert "Top tickets" in capsys.readouterr().err
-    assert ("audit", audit_step) in STEPS
+    assert ("audit", "marketloop.audit.demo:audit_step") in STEPS
+    assert load_step("marketloop.audit.demo:audit_step") is audit_step
 
 
 def test_without_a_demo_crawl_the_latest_workspace_crawl_is_audited(

@@ -1,11 +1,12 @@
 from marketloop.config import load_settings
-from marketloop.demo import STEPS, DemoRun
+from marketloop.demo import STEPS, DemoRun, load_step
 from marketloop.plan.demo import run as plan_step
 from marketloop.workspace import Workspace
 
 
 def test_demo_step_writes_the_memo_and_is_repeatable(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    assert ("delivery plan", plan_step) in STEPS
+    assert ("delivery plan", "marketloop.plan.demo:run") in STEPS
+    assert load_step("marketloop.plan.demo:run") is plan_step
     settings = load_settings(overrides={"workspace": tmp_path / "ws"})
     for _ in range(2):
         run = DemoRun(settings, Workspace(settings.workspace).ensure())
