@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from marketloop.audit.config import AuditSettings
+from marketloop.content.config import ContentSettings, LlmSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
 from marketloop.workspace import Workspace
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
 
     crawl: CrawlSettings = CrawlSettings()
     audit: AuditSettings = AuditSettings()
+    llm: LlmSettings = LlmSettings()
+    content: ContentSettings = ContentSettings()
 
     @classmethod
     def settings_customise_sources(
