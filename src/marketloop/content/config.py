@@ -10,6 +10,7 @@ are costed at zero and reported as unpriced.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
@@ -93,6 +94,9 @@ class ContentSettings(Section):
     brief_prompt: str = Field("brief@v2", description="prompt NAME@VERSION for LLM briefs")
     draft_prompt: str = Field("draft@v1", description="prompt NAME@VERSION for drafts")
     judge_prompt: str = Field("judge@v1", description="prompt NAME@VERSION for the eval judge")
+    prompts_dir: Path | None = Field(
+        None, description="folder of your own NAME/VERSION.jinja templates, searched first"
+    )
     banned_phrases: list[str] = Field(default_factory=lambda: list(DEFAULT_BANNED_PHRASES))
     claim_window: int = Field(
         160, ge=0, description="characters around a claim searched for a link or source"
