@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from marketloop import __version__
 from marketloop.clikit import CliState, WorkspaceOption, console
@@ -53,8 +54,11 @@ def root(
 
 def _register() -> None:
     from marketloop import demo
+    from marketloop.content.cli import briefs_app, eval_app
 
     app.command("demo")(demo.demo_command)
+    app.add_typer(briefs_app, name="briefs")
+    app.add_typer(eval_app, name="eval")
 
 
 _register()
@@ -65,7 +69,7 @@ def main() -> None:
     try:
         app()  # standalone: click handles usage errors (exit 2) and --help itself
     except MarketloopError as exc:
-        console.print(f"[bold red]error:[/] {exc.message}")
+        console.print(f"[bold red]error:[/] {escape(exc.message)}")
         if exc.hint:
-            console.print(f"[dim]hint:[/] {exc.hint}")
+            console.print(f"[dim]hint:[/] {escape(exc.hint)}")
         raise SystemExit(exc.exit_code) from None

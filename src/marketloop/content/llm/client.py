@@ -171,7 +171,7 @@ class LlmClient:
                 raise self._terminal(exc, request) from None
         raise LlmUnavailable(
             f"{self._where(request)}: no answer after {attempts} attempts (last: {last})",
-            hint="try again later, raise [llm] retries or timeout, or lower [llm] concurrency",
+            hint="try again later, or raise MARKETLOOP_LLM_RETRIES / _TIMEOUT, or lower _CONCURRENCY",
         )
 
     def _rate_limited(self, exc: openai.RateLimitError, request: ChatRequest, attempt: int) -> None:
@@ -198,12 +198,12 @@ class LlmClient:
         if exc.status_code in (401, 403):
             return LlmAuthError(
                 f"{where}: the endpoint rejected the API key ({exc.code or exc.status_code})",
-                hint="set a valid key in MARKETLOOP_LLM_API_KEY (or [llm] api_key)",
+                hint="set a valid key in MARKETLOOP_LLM_API_KEY (or api_key under llm in the TOML)",
             )
         if exc.status_code == 404:
             return LlmError(
                 f"{where}: model {request.model!r} not found ({exc.code or 404})",
-                hint="check --model / [llm] model against the models the endpoint serves",
+                hint="check --model (or MARKETLOOP_LLM_MODEL) against the models the endpoint serves",
             )
         param = f" (param {exc.param})" if exc.param else ""
         return LlmError(

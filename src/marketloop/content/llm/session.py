@@ -1,0 +1,56 @@
+"""One LLM session per command run: the ledger, the workspace's response cache and the client,
+built from the settings, and the ledger saved to the app database at the end.
+
+    async with LlmSession(settings, run_id) as session:
+        await ask_structured(session.client, request, Model)
+    session.ledger.totals()
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from types import TracebackType
+
+from marketloop.appdb import open_app_db
+from marketloop.config import Settings, app_db_url
+from marketloop.content.llm.cache import ResponseCache
+from marketloop.content.llm.client import LlmClient
+from marketloop.content.llm.ledger import Ledger
+from marketloop.workspace import Workspace
+
+CACHE_FILE = "llm-cache.sqlite"
+
+
+def new_run_id(prefix: str) -> str:
+    """`gen-20250301T101500Z-3fa2`: sortable by time, unique across concurrent runs."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{prefix}-{stamp}-{secrets.token_hex(2)}"
+
+
+class LlmSession:
+    def __init__(self, settings: Settings, run_id: str) -> None:
+        self.settings = settings
+        self.run_id = run_id
+        self.ledger = Ledger(settings.llm, run_id)
+        root = Workspace(settings.workspace).ensure().root
+        self.cache = ResponseCache(root / CACHE_FILE) if settings.llm.cache else None
+        self.client = LlmClient(settings.llm, self.ledger, self.cache)
+
+    def persist(self) -> int:
+        """Save the ledger's new records in the app database."""
+        return self.ledger.persist(open_app_db(app_db_url(self.settings)))
+
+    async def __aenter__(self) -> LlmSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.client.aclose()
+        if self.cache is not None:
+            self.cache.close()
+        self.persist()
