@@ -122,8 +122,8 @@ def _plan(settings: Settings, refs: list[str], *, drafts: bool, force: bool) -> 
     if drafts and provider == "offline":
         raise ConfigError(
             "drafts need an LLM",
-            hint="pass --provider openai and set MARKETLOOP_LLM_API_KEY (or MARKETLOOP_LLM_BASE_URL "
-            "for a local server)",
+            hint="pass --provider openai and set MARKETLOOP_LLM_API_KEY "
+            "(or MARKETLOOP_LLM_BASE_URL for a local server)",
         )
     chosen = {"brief": settings.content.brief_prompt, "draft": settings.content.draft_prompt}
     for ref in [r.strip() for item in refs for r in item.split(",") if r.strip()]:

@@ -171,7 +171,8 @@ class LlmClient:
                 raise self._terminal(exc, request) from None
         raise LlmUnavailable(
             f"{self._where(request)}: no answer after {attempts} attempts (last: {last})",
-            hint="try again later, or raise MARKETLOOP_LLM_RETRIES / _TIMEOUT, or lower _CONCURRENCY",
+            hint="try again later, or raise MARKETLOOP_LLM_RETRIES or _TIMEOUT, "
+            "or lower MARKETLOOP_LLM_CONCURRENCY",
         )
 
     def _rate_limited(self, exc: openai.RateLimitError, request: ChatRequest, attempt: int) -> None:
@@ -203,7 +204,7 @@ class LlmClient:
         if exc.status_code == 404:
             return LlmError(
                 f"{where}: model {request.model!r} not found ({exc.code or 404})",
-                hint="check --model (or MARKETLOOP_LLM_MODEL) against the models the endpoint serves",
+                hint="check --model (or MARKETLOOP_LLM_MODEL) against the endpoint's models",
             )
         param = f" (param {exc.param})" if exc.param else ""
         return LlmError(
