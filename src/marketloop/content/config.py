@@ -92,7 +92,7 @@ class LlmSettings(Section):
 
 class ContentSettings(Section):
     brief_prompt: str = Field("brief@v2", description="prompt NAME@VERSION for LLM briefs")
-    draft_prompt: str = Field("draft@v1", description="prompt NAME@VERSION for drafts")
+    draft_prompt: str = Field("draft@v2", description="prompt NAME@VERSION for drafts")
     judge_prompt: str = Field("judge@v1", description="prompt NAME@VERSION for the eval judge")
     prompts_dir: Path | None = Field(
         None, description="folder of your own NAME/VERSION.jinja templates, searched first"

@@ -95,10 +95,16 @@ def links_to_add(
 def pages_to_link_from(
     cluster: Cluster, pages: Sequence[SitePage], *, limit: int, exclude: Iterable[str] = ()
 ) -> list[str]:
-    """Pages that share the cluster's topic and hold link equity (followed inlinks)."""
+    """Pages about the head term (half its words or more in their title/H1), ranked by that
+    share × link equity (1 + log(1 + followed inlinks))."""
     skip = {cluster.page, *cluster.pages, *exclude} - {None}
-    ranked = _ranked(pages, cluster_topic(cluster), minimum=0.34)
-    return [p.url for p in ranked if p.url not in skip][:limit]
+    head = tokens(cluster.cluster)
+    scored = [
+        (len(head & page.topic) / len(head) * (1 + math.log1p(page.inlinks)), page)
+        for page in pages
+        if head and page.url not in skip and len(head & page.topic) / len(head) >= 0.5
+    ]
+    return [p.url for _, p in sorted(scored, key=lambda s: (-s[0], s[1].url))][:limit]
 
 
 def related_clusters(cluster: Cluster, cluster_map: Iterable[Cluster]) -> list[Cluster]:
