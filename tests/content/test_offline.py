@@ -60,7 +60,7 @@ def test_pages_to_link_from_rank_equal_topics_by_inlinks(crm: Cluster) -> None:
     pages = [
         SitePage(f"{SITE}/a", "CRM software guide", inlinks=1),
         SitePage(f"{SITE}/b", "CRM software checklist", inlinks=9),
-        SitePage(f"{SITE}/c", "Email software", inlinks=50),
+        SitePage(f"{SITE}/c", "Email newsletter tips", inlinks=50),
     ]
     assert pages_to_link_from(crm, pages, limit=5) == [f"{SITE}/b", f"{SITE}/a"]
 
