@@ -36,6 +36,7 @@ def fake_openai(_fake_server: tuple[FakeOpenAI, LocalServer]) -> FakeOpenAI:
     fake, _ = _fake_server
     fake.knobs = Knobs()
     fake.requests.clear()
+    fake.calls = 0
     fake._window.clear()
     return fake
 

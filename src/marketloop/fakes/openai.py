@@ -58,7 +58,8 @@ class FakeOpenAI:
 
     def __init__(self, knobs: Knobs | None = None, **settings: Any) -> None:
         self.knobs = knobs or Knobs(**settings)
-        self.requests: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []  # bodies of authorised requests
+        self.calls = 0  # every POST to /v1/chat/completions, refused ones included
         self._window: deque[float] = deque()
         self._ids = itertools.count(1)
 
@@ -76,6 +77,7 @@ class FakeOpenAI:
         return web.json_response({"object": "list", "data": data})
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
+        self.calls += 1
         if denied := self._auth(request):
             return denied
         try:

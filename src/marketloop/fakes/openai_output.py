@@ -2,7 +2,7 @@
 
 - `response_format` json_schema: an instance valid for the schema, strings filled from the
   prompt's quoted phrases ("terms"), lengths taken from "N–M characters" in a property's
-  description, enums cycled by array position (scalars: chosen by a hash of the prompt).
+  description, enums cycled by array position (the first value outside arrays).
 - json_object: `{"answer": ...}` built the same way.
 - text: a Markdown article. It follows the prompt the way an obedient model would: the
   headings (`## …`) listed in the prompt, each quoted term as often as the prompt asks
@@ -58,8 +58,9 @@ def prompt_text(messages: Sequence[Mapping[str, Any]]) -> str:
 
 
 def user_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    """What the user said, every turn in order (a re-ask keeps the first turn's terms)."""
     users = [m for m in messages if m.get("role") == "user"]
-    return prompt_text(users[-1:]) if users else prompt_text(messages)
+    return prompt_text(users) if users else prompt_text(messages)
 
 
 def terms_of(text: str) -> list[str]:
@@ -86,7 +87,7 @@ class _Instance:
             return self.build(options[0], name, index)
         if "enum" in node:
             values = node["enum"]
-            return values[(index if name.endswith("]") else self.seed + len(name)) % len(values)]
+            return values[index % len(values)]
         kind = node.get("type")
         if isinstance(kind, list):
             kind = next((k for k in kind if k != "null"), "null")
