@@ -45,8 +45,7 @@ DEFAULT_BANNED_PHRASES = [
     "in today's fast-paced world",
     "in today's digital age",
     "delve",
-    "game-changer",
-    "game changer",
+    "game-changer",  # also matches "game changer": hyphens and spaces are alike
     "unlock the power",
     "unleash",
     "revolutionize",

@@ -148,4 +148,4 @@ def count_phrase(text: str, phrase: str) -> int:
     if not parts:
         return 0
     pattern = r"\b" + r"[\s\-]+".join(parts) + r"(?:s|es)?\b"
-    return len(re.findall(pattern, text.lower()))
+    return len(re.findall(pattern, text.lower().replace("’", "'")))
