@@ -6,7 +6,7 @@ check when only a brief was written) is `skipped` and does not count in pass rat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from marketloop.content.brief import Brief
