@@ -22,7 +22,7 @@ from marketloop.content.folder import BriefFolder
 from marketloop.content.generate import Generator, Outcome, Plan, assign_slugs
 from marketloop.content.inputs import read_serp, select_clusters, site_pages
 from marketloop.content.llm.ledger import Ledger
-from marketloop.content.llm.prompts import load_prompt
+from marketloop.content.llm.prompts import load_prompt, prompt_kind
 from marketloop.content.llm.session import LlmSession, new_run_id
 from marketloop.content.offline import BriefContext, write_brief
 from marketloop.content.writer import brief_request, draft_request
@@ -127,10 +127,7 @@ def _plan(settings: Settings, refs: list[str], *, drafts: bool, force: bool) -> 
         )
     chosen = {"brief": settings.content.brief_prompt, "draft": settings.content.draft_prompt}
     for ref in [r.strip() for item in refs for r in item.split(",") if r.strip()]:
-        kind = next((k for k in chosen if ref.startswith(k)), None)
-        if kind is None:
-            raise ConfigError(f"--prompt {ref}: the name must start with brief or draft")
-        chosen[kind] = ref
+        chosen[prompt_kind(ref)] = ref
     directory = settings.content.prompts_dir
     if provider == "offline":
         return Plan(force=force)

@@ -52,7 +52,12 @@ class BriefProse(BaseModel):
 
 
 def brief_request(
-    brief: Brief, cluster: Cluster, prompt: Prompt, llm: LlmSettings, model: str | None = None
+    brief: Brief,
+    cluster: Cluster,
+    prompt: Prompt,
+    llm: LlmSettings,
+    model: str | None = None,
+    label: str | None = None,
 ) -> ChatRequest:
     """The request that asks the model for the brief's prose (what `--show-prompt` prints)."""
     return ChatRequest(
@@ -62,7 +67,7 @@ def brief_request(
         temperature=llm.temperature,
         max_tokens=llm.max_tokens,
         purpose="brief",
-        label=brief.slug,
+        label=label or brief.slug,
         prompt_version=prompt.ref,
     )
 
@@ -73,6 +78,7 @@ def draft_request(
     llm: LlmSettings,
     content: ContentSettings,
     model: str | None = None,
+    label: str | None = None,
 ) -> ChatRequest:
     return ChatRequest(
         model=model or llm.model,
@@ -80,15 +86,20 @@ def draft_request(
         temperature=llm.temperature,
         max_tokens=llm.max_tokens,
         purpose="draft",
-        label=brief.slug,
+        label=label or brief.slug,
         prompt_version=prompt.ref,
     )
 
 
 async def write_llm_brief(
-    client: LlmClient, offline: Brief, cluster: Cluster, prompt: Prompt, model: str | None = None
+    client: LlmClient,
+    offline: Brief,
+    cluster: Cluster,
+    prompt: Prompt,
+    model: str | None = None,
+    label: str | None = None,
 ) -> Brief:
-    request = brief_request(offline, cluster, prompt, client.settings, model)
+    request = brief_request(offline, cluster, prompt, client.settings, model, label)
     prose = await ask_structured(client, request, BriefProse)
     return Brief.model_validate(
         {
@@ -107,5 +118,7 @@ async def write_draft(
     prompt: Prompt,
     content: ContentSettings,
     model: str | None = None,
+    label: str | None = None,
 ) -> str:
-    return await ask_text(client, draft_request(brief, prompt, client.settings, content, model))
+    request = draft_request(brief, prompt, client.settings, content, model, label)
+    return await ask_text(client, request)

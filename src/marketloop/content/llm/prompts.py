@@ -64,6 +64,18 @@ def parse_ref(ref: str) -> tuple[str, str]:
     return name, version
 
 
+def prompt_kind(ref: str, kinds: tuple[str, ...] = ("brief", "draft")) -> str:
+    """Which step a prompt is for, from its name: `brief@v2`, `brief-short@v1` → brief."""
+    name, _ = parse_ref(ref)
+    for kind in kinds:
+        if name.startswith(kind):
+            return kind
+    raise ContentError(
+        f"prompt {ref}: the name must start with {' or '.join(kinds)}",
+        hint="e.g. brief@v2 or draft@v1",
+    )
+
+
 def load_prompt(ref: str, prompts_dir: Path | None = None) -> Prompt:
     name, version = parse_ref(ref)
     env = _environment(prompts_dir)
