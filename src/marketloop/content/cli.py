@@ -7,7 +7,6 @@ marketloop briefs generate --clusters clusters.json --provider openai --show-pro
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,11 +18,9 @@ from marketloop.config import Settings
 from marketloop.content.config import Provider
 from marketloop.content.evals.cli import eval_app
 from marketloop.content.folder import BriefFolder
-from marketloop.content.generate import Generator, Outcome, Plan, assign_slugs
+from marketloop.content.generate import Plan, assign_slugs, generate_briefs, make_plan
 from marketloop.content.inputs import read_serp, select_clusters, site_pages
 from marketloop.content.llm.ledger import Ledger
-from marketloop.content.llm.prompts import load_prompt, prompt_kind
-from marketloop.content.llm.session import LlmSession, new_run_id
 from marketloop.content.offline import BriefContext, write_brief
 from marketloop.content.writer import brief_request, draft_request
 from marketloop.errors import ConfigError, ContentError
@@ -95,48 +92,25 @@ def generate_command(
         max_internal_links=settings.content.max_internal_links,
         max_link_from=settings.content.max_link_from,
     )
-    plan = _plan(settings, prompt or [], drafts=drafts, force=force)
+    plan = make_plan(settings, prompt or [], drafts=drafts, force=force)
     if show_prompt:
         emit_json(_requests(settings, chosen, context, plan))
         return
     if out is None:
         raise typer.BadParameter("--out DIR is required (unless --show-prompt)", param_hint="--out")
-    folder = BriefFolder(out)
-    run_id = new_run_id("gen")
-    known = {p.url for p in pages} or None
-    outcomes, ledger = asyncio.run(_run(settings, run_id, folder, context, plan, known, chosen))
-    run = {
-        "run_id": run_id,
-        "provider": plan.provider,
-        "model": settings.llm.model if plan.provider == "openai" else None,
-        "prompts": [p.ref for p in (plan.brief_prompt, plan.draft_prompt) if p],
-        "crawl": str(crawl_dir) if crawl_dir else None,
-    }
-    entries = [{**o.entry(), **_costs(ledger, o.slug)} for o in outcomes]
-    folder.write_index(run, entries)
-    _report(entries, ledger, fmt, out)
-
-
-def _plan(settings: Settings, refs: list[str], *, drafts: bool, force: bool) -> Plan:
-    provider = settings.llm.resolved_provider()
-    if drafts and provider == "offline":
-        raise ConfigError(
-            "drafts need an LLM",
-            hint="pass --provider openai and set MARKETLOOP_LLM_API_KEY "
-            "(or MARKETLOOP_LLM_BASE_URL for a local server)",
+    columns = (TextColumn("[bold]briefs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("briefs", total=len(chosen))
+        run = generate_briefs(
+            settings,
+            chosen,
+            context,
+            plan,
+            BriefFolder(out),
+            crawl=str(crawl_dir) if crawl_dir else None,
+            on_done=lambda _: progress.advance(task),
         )
-    chosen = {"brief": settings.content.brief_prompt, "draft": settings.content.draft_prompt}
-    for ref in [r.strip() for item in refs for r in item.split(",") if r.strip()]:
-        chosen[prompt_kind(ref)] = ref
-    directory = settings.content.prompts_dir
-    if provider == "offline":
-        return Plan(force=force)
-    return Plan(
-        model=settings.llm.model,
-        brief_prompt=load_prompt(chosen["brief"], directory),
-        draft_prompt=load_prompt(chosen["draft"], directory) if drafts else None,
-        force=force,
-    )
+    _report(run.entries, run.ledger, fmt, out, plan.provider)
 
 
 def _requests(
@@ -163,44 +137,13 @@ def _requests(
     return shown
 
 
-async def _run(
-    settings: Settings,
-    run_id: str,
-    folder: BriefFolder,
-    context: BriefContext,
-    plan: Plan,
-    known: set[str] | None,
-    clusters: list[Cluster],
-) -> tuple[list[Outcome], Ledger]:
-    session = LlmSession(settings, run_id) if plan.provider == "openai" else None
-    generator = Generator(
-        folder, context, plan, settings.content, session.client if session else None, known
-    )
-    columns = (TextColumn("[bold]briefs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("briefs", total=len(clusters))
-        try:
-            if session is None:
-                outcomes = await generator.run(clusters, lambda _: progress.advance(task))
-            else:
-                async with session:
-                    outcomes = await generator.run(clusters, lambda _: progress.advance(task))
-        finally:
-            progress.stop()
-    return outcomes, session.ledger if session else Ledger(settings.llm, run_id)
+OFFLINE_COLUMNS = ["slug", "status", "h1", "words", "internal_links", "link_from", "note"]
+LLM_COLUMNS = ["slug", "status", "model", "tokens", "cost_usd", "cache_hits", "checks", "note"]
 
 
-def _costs(ledger: Ledger, slug: str) -> dict[str, Any]:
-    totals = ledger.totals([r for r in ledger.records if r.label == slug])
-    return {
-        "tokens": totals["prompt_tokens"] + totals["completion_tokens"],
-        "cost_usd": totals["cost_usd"],
-        "cache_hits": totals["cache_hits"],
-    }
-
-
-def _report(entries: list[dict[str, Any]], ledger: Ledger, fmt: OutputFormat, out: Path) -> None:
-    columns = ["slug", "status", "provider", "tokens", "cost_usd", "cache_hits", "checks", "note"]
+def _report(
+    entries: list[dict[str, Any]], ledger: Ledger, fmt: OutputFormat, out: Path, provider: str
+) -> None:
     rows = [
         {
             **e,
@@ -211,6 +154,7 @@ def _report(entries: list[dict[str, Any]], ledger: Ledger, fmt: OutputFormat, ou
         }
         for e in sorted(entries, key=lambda e: e["slug"])
     ]
+    columns = OFFLINE_COLUMNS if provider == "offline" else LLM_COLUMNS
     emit_rows(rows, fmt, columns=columns, title=f"Briefs in {out}")
     totals = ledger.totals()
     failed = [e for e in entries if e["status"] == "failed"]
