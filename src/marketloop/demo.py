@@ -26,7 +26,17 @@ class DemoRun:
 
 
 DemoStep = Callable[[DemoRun], None]
-STEPS: list[tuple[str, DemoStep]] = []
+
+
+def _content_step(run: DemoRun) -> None:
+    from marketloop.content.demo import content_step
+
+    content_step(run)
+
+
+STEPS: list[tuple[str, DemoStep]] = [
+    ("create: briefs, drafts and evals", _content_step),
+]
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:

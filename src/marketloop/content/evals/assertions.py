@@ -60,6 +60,7 @@ class Result:
 
 
 Check = Callable[[Output, AssertionSpec], Result]
+READABILITY = (50.0, 90.0)  # plain English to easy; under 50 is hard going for web readers
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ def readability(out: Output, spec: AssertionSpec) -> Result:
     if out.draft is None:
         return _skip(spec, "no draft")
     score = flesch_reading_ease(out.draft)
-    low = 30.0 if spec.min is None else spec.min
-    high = 80.0 if spec.max is None else spec.max
+    low = READABILITY[0] if spec.min is None else spec.min
+    high = READABILITY[1] if spec.max is None else spec.max
     return Result(spec.type, low <= score <= high, score, f"Flesch {score} ({low:g}–{high:g})")
 
 
@@ -153,7 +154,7 @@ REGISTRY: dict[str, Assertion] = {
             terms_covered,
         ),
         Assertion("word_count", "draft length within min–max (default: the brief's)", word_count),
-        Assertion("readability", "Flesch reading ease within min–max (default 30–80)", readability),
+        Assertion("readability", "Flesch reading ease within min–max (default 50–90)", readability),
         Assertion("no_banned_phrases", "none of [content] banned_phrases", no_banned_phrases),
         Assertion(
             "no_unsupported_claims",
