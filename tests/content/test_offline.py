@@ -4,7 +4,7 @@ import pytest
 
 from marketloop.content.brief import Brief
 from marketloop.content.offline import META_MAX, META_MIN, BriefContext, word_range, write_brief
-from marketloop.content.site import SitePage, load_pages, pages_to_link_from
+from marketloop.content.site import SitePage, load_pages, pages_to_link_from, site_index
 from marketloop.keywords.model import Cluster, KeywordRecord
 
 from .conftest import SITE, crm_cluster
@@ -62,7 +62,7 @@ def test_pages_to_link_from_rank_equal_topics_by_inlinks(crm: Cluster) -> None:
         SitePage(f"{SITE}/b", "CRM software checklist", inlinks=9),
         SitePage(f"{SITE}/c", "Email newsletter tips", inlinks=50),
     ]
-    assert pages_to_link_from(crm, pages, limit=5) == [f"{SITE}/b", f"{SITE}/a"]
+    assert pages_to_link_from(crm, site_index(pages), limit=5) == [f"{SITE}/b", f"{SITE}/a"]
 
 
 def test_cluster_map_adds_related_links_and_out_of_scope(crawl_dir: Path) -> None:

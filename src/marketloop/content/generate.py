@@ -101,22 +101,31 @@ class Generator:
     content: ContentSettings
     client: LlmClient | None = None
     known_urls: set[str] | None = None
+    workers: int = 8
 
     async def run(
         self, clusters: Sequence[Cluster], on_done: Callable[[Outcome], None] = lambda _: None
     ) -> list[Outcome]:
-        """Every cluster's outcome, in the order they finish; stops on run-wide errors."""
-        outcomes: list[Outcome] = []
+        """Every cluster's outcome, in the order they finish; stops on run-wide errors.
 
-        async def one(slug: str, cluster: Cluster) -> None:
-            outcome = await self.one(slug, cluster)
-            outcomes.append(outcome)
-            on_done(outcome)
+        `workers` coroutines take the next cluster as they free up. Twice as many workers as
+        the client lets calls fly: while `concurrency` calls are out, the other workers have
+        their next request ready, so a freed slot is used at once and the offline work and
+        file writes stay off the critical path.
+        """
+        outcomes: list[Outcome] = []
+        pending = iter(zip(assign_slugs(clusters), clusters, strict=True))
+
+        async def worker() -> None:
+            for slug, cluster in pending:  # one shared iterator: each item is taken once
+                outcome = await self.one(slug, cluster)
+                outcomes.append(outcome)
+                on_done(outcome)
 
         try:
             async with asyncio.TaskGroup() as group:
-                for slug, cluster in zip(assign_slugs(clusters), clusters, strict=True):
-                    group.create_task(one(slug, cluster))
+                for _ in range(max(1, min(self.workers, len(clusters)))):
+                    group.create_task(worker())
         except* MarketloopError as failure:
             raise failure.exceptions[0] from None
         return outcomes
@@ -215,9 +224,9 @@ def generate_briefs(
     session = LlmSession(settings, run_id) if plan.provider == "openai" else None
     ledger = session.ledger if session else Ledger(settings.llm, run_id)
     known = {p.url for p in context.pages} or None
-    generator = Generator(
-        folder, context, plan, settings.content, session.client if session else None, known
-    )
+    client = session.client if session else None
+    workers = 2 * settings.llm.concurrency
+    generator = Generator(folder, context, plan, settings.content, client, known, workers)
     outcomes: list[Outcome] = []
 
     def done(outcome: Outcome) -> None:

@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from marketloop.content import outline as shape
 from marketloop.content.brief import Brief, TermTarget
-from marketloop.content.site import SitePage, links_to_add, pages_to_link_from, related_clusters
+from marketloop.content.site import (
+    SitePage,
+    TopicIndex,
+    cluster_index,
+    links_to_add,
+    pages_to_link_from,
+    related_clusters,
+    site_index,
+)
 from marketloop.content.text import (
     acronyms,
     distinct_topics,
@@ -74,6 +83,14 @@ class BriefContext:
     max_internal_links: int = 8
     max_link_from: int = 5
 
+    @cached_property
+    def site(self) -> TopicIndex[SitePage]:
+        return site_index(self.pages)
+
+    @cached_property
+    def cluster_map(self) -> TopicIndex[Cluster]:
+        return cluster_index(self.clusters)
+
 
 def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = None) -> Brief:
     intent = cluster.intent
@@ -81,7 +98,8 @@ def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = N
     fmt = {"head": head, "Head": sentence_case(head), "H": title_case(head)}
     low, high = word_range(cluster)
     primary, secondary = terms(cluster, (low + high) // 2)
-    links = links_to_add(cluster, context.pages, context.clusters, limit=context.max_internal_links)
+    related = related_clusters(cluster, context.cluster_map)
+    links = links_to_add(cluster, context.site, related, limit=context.max_internal_links)
     asked = shape.questions(cluster, intent)
     titles = _titles(head, intent, fmt)
     return Brief(
@@ -99,9 +117,9 @@ def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = N
         word_count_min=low,
         word_count_max=high,
         internal_links=links,
-        link_from=pages_to_link_from(cluster, context.pages, limit=context.max_link_from),
+        link_from=pages_to_link_from(cluster, context.site, limit=context.max_link_from),
         call_to_action=CTA[intent].format(**fmt),
-        out_of_scope=[c.cluster for c in related_clusters(cluster, context.clusters)[:5]],
+        out_of_scope=[c.cluster for c in related[:5]],
         sources=sources(cluster, context.serp),
         opportunity=cluster.opportunity,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -37,6 +38,7 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
+@lru_cache(maxsize=65536)
 def tokens(text: str) -> frozenset[str]:
     """Stemmed content words of `text`, without stopwords: what two texts can share."""
     return frozenset(stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1)

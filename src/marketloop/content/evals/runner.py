@@ -145,18 +145,19 @@ class EvalRunner:
         on_result: Callable[[CaseRun], None] = lambda _: None,
     ) -> list[CaseRun]:
         done: list[CaseRun] = []
+        jobs = iter([(c, v, m) for v in variants for m in models for c in self.loaded.cases])
 
-        async def one(case: ResolvedCase, variant: Variant, model: str) -> None:
-            result = await self.one(case, variant, model)
-            done.append(result)
-            on_result(result)
+        async def worker() -> None:
+            for case, variant, model in jobs:  # one shared iterator: each job is taken once
+                result = await self.one(case, variant, model)
+                done.append(result)
+                on_result(result)
 
+        workers = 2 * self.settings.llm.concurrency  # requests ready when a slot frees
         try:
             async with asyncio.TaskGroup() as group:
-                for variant in variants:
-                    for model in models:
-                        for case in self.loaded.cases:
-                            group.create_task(one(case, variant, model))
+                for _ in range(workers):
+                    group.create_task(worker())
         except* MarketloopError as failure:
             raise failure.exceptions[0] from None
         return done

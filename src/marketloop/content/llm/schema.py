@@ -12,6 +12,7 @@ re-ask errors.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,8 +23,10 @@ DROPPED = frozenset(
 _NAME = re.compile(r"[^a-zA-Z0-9_-]")
 
 
+@cache
 def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema in the strict subset (see the module docstring)."""
+    """The model's JSON schema in the strict subset (see the module docstring). Built once per
+    model and shared: treat it as read-only (copy it to change it)."""
     schema: dict[str, Any] = _strict(model.model_json_schema())
     return schema
 

@@ -8,9 +8,12 @@ built from the settings, and the ledger saved to the app database at the end.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import UTC, datetime
 from types import TracebackType
+
+from sqlalchemy import Engine
 
 from marketloop.appdb import open_app_db
 from marketloop.config import Settings, app_db_url
@@ -37,11 +40,16 @@ class LlmSession:
         self.cache = ResponseCache(root / CACHE_FILE) if settings.llm.cache else None
         self.client = LlmClient(settings.llm, self.ledger, self.cache)
 
+        self._engine: asyncio.Task[Engine] | None = None
+
     def persist(self) -> int:
         """Save the ledger's new records in the app database."""
         return self.ledger.persist(open_app_db(app_db_url(self.settings)))
 
     async def __aenter__(self) -> LlmSession:
+        # open (and migrate) the app database in a thread while the first calls are out
+        url = app_db_url(self.settings)
+        self._engine = asyncio.create_task(asyncio.to_thread(open_app_db, url))
         return self
 
     async def __aexit__(
@@ -53,4 +61,5 @@ class LlmSession:
         await self.client.aclose()
         if self.cache is not None:
             self.cache.close()
-        self.persist()
+        engine = await self._engine if self._engine else open_app_db(app_db_url(self.settings))
+        self.ledger.persist(engine)
