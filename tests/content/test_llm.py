@@ -160,6 +160,8 @@ async def test_second_identical_call_is_served_from_the_cache(
 ) -> None:
     first = clients()
     await ask_structured(first, request(), Answer)
+    assert first.cache is not None
+    first.cache.flush()  # what the end of a run does
     again = clients()  # another run, same workspace cache
     answer = await ask_structured(again, request(), Answer)
     assert len(llm_env.requests) == 1  # no request reached the fake

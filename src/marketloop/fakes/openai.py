@@ -102,10 +102,10 @@ class FakeOpenAI:
             return limited
         if _take(knobs, "server_errors"):
             return error(500, SERVER_ERROR, None, None, kind="server_error")
+        content, refusal, finish = self._content(body)  # decided on arrival, like the knobs
         if _take(knobs, "hangs"):
             await asyncio.sleep(knobs.hang_seconds)
         await asyncio.sleep(knobs.latency)
-        content, refusal, finish = self._content(body)
         return web.json_response(
             self._completion(body, content, refusal, finish), headers=self._limit_headers()
         )
