@@ -117,6 +117,8 @@ def test_a_rerun_keeps_valid_briefs_and_retries_failed_ones(
     checks = json.loads((out / "checks" / "crm-software.json").read_text())
     assert [c["name"] for c in checks] == ["terms", "length", "banned_phrases", "claims", "links"]
     assert (out / "crm-software.md").read_text().startswith("# ")
+    drafted = Brief.model_validate_json((out / "crm-software.json").read_text())
+    assert (drafted.prompt_version, drafted.draft_prompt_version) == ("brief@v2", "draft@v2")
 
 
 def test_summary_counts_tokens_cost_and_cache_hits(
@@ -131,6 +133,18 @@ def test_summary_counts_tokens_cost_and_cache_hits(
     row = json.loads(second.stdout)[0]
     assert row["cache_hits"] == 2 and row["tokens"] == 0 and row["cost_usd"] == 0
     assert len(llm_env.requests) == 2
+    ledger = json.loads(cli.invoke(app, ["briefs", "ledger", "--format", "json"]).stdout)
+    assert ledger == [
+        {
+            "model": "gpt-4o-mini",
+            "calls": 2,
+            "cache_hits": 2,
+            "prompt_tokens": ledger[0]["prompt_tokens"],
+            "completion_tokens": ledger[0]["completion_tokens"],
+            "cost_usd": pytest.approx(json.loads(first.stdout)[0]["cost_usd"], abs=1e-6),
+            "priced": True,
+        }
+    ]
 
 
 @pytest.mark.parametrize(

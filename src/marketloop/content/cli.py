@@ -13,14 +13,15 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from marketloop.appdb import open_app_db
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
-from marketloop.config import Settings
+from marketloop.config import Settings, app_db_url
 from marketloop.content.config import Provider
 from marketloop.content.evals.cli import eval_app
 from marketloop.content.folder import BriefFolder
 from marketloop.content.generate import Plan, assign_slugs, generate_briefs, make_plan
 from marketloop.content.inputs import read_serp, select_clusters, site_pages
-from marketloop.content.llm.ledger import Ledger
+from marketloop.content.llm.ledger import Ledger, stored_totals
 from marketloop.content.offline import BriefContext, write_brief
 from marketloop.content.writer import brief_request, draft_request
 from marketloop.errors import ConfigError, ContentError
@@ -54,7 +55,9 @@ def generate_command(
         Provider | None,
         typer.Option(help="offline (no LLM) or openai (any OpenAI-compatible endpoint)."),
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name; default [llm] model.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model name; default: the llm.model setting.")
+    ] = None,
     prompt: Annotated[
         list[str] | None,
         typer.Option(help="Prompt NAME@VERSION, e.g. brief@v1 or draft@v2 (repeatable)."),
@@ -135,6 +138,27 @@ def _requests(
         "brief the model returns; it is shown here from the offline brief.[/]"
     )
     return shown
+
+
+@briefs_app.command("ledger")
+def ledger_command(
+    ctx: typer.Context,
+    run: Annotated[
+        str | None, typer.Option(help="Only this run (gen-… or ev-…); default: every run.")
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
+        OutputFormat.table
+    ),
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The token and cost ledger of every LLM call (briefs, drafts, evals), per model."""
+    settings = state(ctx).settings(workspace)
+    rows = stored_totals(open_app_db(app_db_url(settings)), run)
+    for row in rows:
+        row["priced"] = settings.llm.price_of(row["model"]) is not None
+    emit_rows(rows, fmt, title="LLM ledger" + (f" of {run}" if run else ""))
+    if not rows:
+        console.print("no LLM calls recorded yet")
 
 
 OFFLINE_COLUMNS = ["slug", "status", "h1", "words", "internal_links", "link_from", "note"]

@@ -74,6 +74,7 @@ class Outcome:
             "provider": self.brief.provider if self.brief else None,
             "model": self.brief.model if self.brief else None,
             "prompt_version": self.brief.prompt_version if self.brief else None,
+            "draft_prompt_version": self.brief.draft_prompt_version if self.brief else None,
             "brief": f"{self.slug}.json" if self.brief else None,
             "draft": f"{self.slug}.md" if self.draft else None,
             "checks_failed": [c.name for c in self.checks if not c.passed],
@@ -145,6 +146,7 @@ class Generator:
             if wants_draft:
                 outcome.checks = await self._draft(outcome.brief)
                 outcome.draft = True
+                outcome.brief = self._record_draft_prompt(outcome.brief)
         except PER_BRIEF_ERRORS as exc:
             outcome.status, outcome.error = "failed", str(exc)
             if isinstance(exc, InvalidOutput):
@@ -161,6 +163,13 @@ class Generator:
         return await write_llm_brief(
             self.client, brief, cluster, self.plan.brief_prompt, self.plan.model
         )
+
+    def _record_draft_prompt(self, brief: Brief) -> Brief:
+        assert self.plan.draft_prompt is not None
+        update = {"draft_prompt_version": self.plan.draft_prompt.ref}
+        drafted = brief.model_copy(update=update)
+        self.folder.write_brief(drafted)
+        return drafted
 
     async def _draft(self, brief: Brief) -> list[Check]:
         assert self.client is not None and self.plan.draft_prompt is not None

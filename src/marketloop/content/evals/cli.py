@@ -46,11 +46,11 @@ def run_command(
         str | None,
         typer.Option(
             help="Prompt variants, comma-separated; `brief@v1+draft@v2` sets both prompts. "
-            "Default: [content] brief_prompt + draft_prompt."
+            "Default: the content.brief_prompt + content.draft_prompt settings."
         ),
     ] = None,
     models: Annotated[
-        str | None, typer.Option(help="Models, comma-separated. Default: [llm] model.")
+        str | None, typer.Option(help="Models, comma-separated. Default: the llm.model setting.")
     ] = None,
     provider: Annotated[
         Provider | None, typer.Option(help="offline (briefs only) or openai.")
