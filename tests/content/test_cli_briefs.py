@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,8 @@ from marketloop.fakes.openai import FakeOpenAI
 from marketloop.keywords.model import Cluster
 
 from .conftest import crm_cluster
+
+SRC = Path(__file__).parents[2] / "src"
 
 
 @pytest.fixture
@@ -177,3 +184,36 @@ def test_bad_clusters_files_name_the_problem(
     path.write_text(content)
     result = generate(cli, "--clusters", str(path), "--out", str(tmp_path / "o"))
     assert isinstance(result.exception, ContentError) and text in str(result.exception)
+
+
+def test_a_killed_run_loses_nothing_and_the_next_run_continues(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    names = ",".join(f"topic {i} software" for i in range(24))
+    out = tmp_path / "briefs"
+    llm_env.knobs.latency = 0.2
+    env = {**os.environ, "PYTHONPATH": str(SRC), "MARKETLOOP_LLM_CONCURRENCY": "2"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "marketloop", "briefs", "generate", "--clusters", names,
+         "--out", str(out)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(list(out.glob("*.json"))) < 4 and time.monotonic() < deadline:
+            assert child.poll() is None, child.communicate()[1].decode()
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=10)
+    done = {p.stem for p in out.glob("*.json")} - {"_index"}
+    assert 4 <= len(done) < 24  # killed mid-run
+    for path in out.glob("topic-*.json"):
+        Brief.model_validate_json(path.read_text())  # no half-written brief
+    sent = len(llm_env.requests)
+    llm_env.knobs.latency = 0.0
+    again = generate(cli, "--clusters", names, "--out", str(out), "--format", "json")
+    assert again.exit_code == 0, again.output
+    statuses = [r["status"] for r in json.loads(again.stdout)]
+    assert statuses.count("kept") == len(done) and statuses.count("written") == 24 - len(done)
+    assert len(llm_env.requests) - sent == 24 - len(done)

@@ -52,7 +52,7 @@ def read_clusters(path: Path) -> list[Cluster]:
 def select_clusters(spec: str | None, workspace: Workspace) -> list[Cluster]:
     """`--clusters`: a file, or comma-separated names looked up in the workspace's clusters
     file (names it does not hold become one-keyword clusters)."""
-    if spec and Path(spec).is_file():
+    if spec and _is_file(spec):
         return read_clusters(Path(spec))
     known = _workspace_clusters(workspace)
     if not spec:
@@ -112,6 +112,13 @@ def site_pages(crawl: Path | None, workspace: Workspace) -> tuple[list[SitePage]
             f"cannot read the pages of crawl dataset {crawl}: {exc}",
             hint="pass another --crawl DIR, or re-run the crawl",
         ) from None
+
+
+def _is_file(spec: str) -> bool:
+    try:
+        return Path(spec).is_file()
+    except OSError:  # a list of names longer than a file name can be
+        return False
 
 
 def _workspace_clusters(workspace: Workspace) -> list[Cluster] | None:
