@@ -240,6 +240,8 @@ def generate_briefs(
 
     def done(outcome: Outcome) -> None:
         outcomes.append(outcome)
+        if session is not None:
+            session.checkpoint()
         on_done(outcome)
 
     async def go() -> None:

@@ -48,6 +48,8 @@ def run_eval(
 
         def save(result: CaseRun) -> None:
             store.save_result(engine, run_id, result.row(session.ledger if session else None))
+            if session is not None:
+                session.checkpoint()
             on_result(result)
 
         if session is None:

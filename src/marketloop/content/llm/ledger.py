@@ -84,6 +84,10 @@ class Ledger:
             for model, rows in sorted(by_model.items())
         ]
 
+    @property
+    def unsaved(self) -> int:
+        return len(self.records) - self._saved
+
     def persist(self, engine: Engine) -> int:
         """Insert the records not saved yet; returns how many were written."""
         fresh = self.records[self._saved :]

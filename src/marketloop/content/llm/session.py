@@ -46,6 +46,12 @@ class LlmSession:
         """Save the ledger's new records in the app database."""
         return self.ledger.persist(open_app_db(app_db_url(self.settings)))
 
+    def checkpoint(self, every: int = 25) -> None:
+        """Save the ledger once `every` records are waiting, so a kill loses few of them."""
+        ready = self._engine is not None and self._engine.done()
+        if ready and self.ledger.unsaved >= every and self._engine is not None:
+            self.ledger.persist(self._engine.result())
+
     async def __aenter__(self) -> LlmSession:
         # open (and migrate) the app database in a thread while the first calls are out
         url = app_db_url(self.settings)
