@@ -25,8 +25,8 @@ from pydantic import SecretStr
 
 from marketloop.config import Settings, load_settings
 from marketloop.content.folder import BriefFolder
-from marketloop.content.generate import generate_briefs, make_plan
 from marketloop.content.offline import BriefContext
+from marketloop.content.runs import generate_briefs, make_plan
 from marketloop.fakes.openai import FakeOpenAI
 from marketloop.fakes.server import LocalServer
 from marketloop.keywords.model import Cluster, KeywordRecord

@@ -19,10 +19,11 @@ from marketloop.config import Settings, app_db_url
 from marketloop.content.config import Provider
 from marketloop.content.evals.cli import eval_app
 from marketloop.content.folder import BriefFolder
-from marketloop.content.generate import Plan, assign_slugs, generate_briefs, make_plan
+from marketloop.content.generate import Plan, assign_slugs
 from marketloop.content.inputs import read_serp, select_clusters, site_pages
 from marketloop.content.llm.ledger import Ledger, stored_totals
 from marketloop.content.offline import BriefContext, write_brief
+from marketloop.content.runs import generate_briefs, make_plan
 from marketloop.content.writer import brief_request, draft_request
 from marketloop.errors import ConfigError, ContentError
 from marketloop.keywords.model import Cluster

@@ -23,9 +23,9 @@ from marketloop.content.evals.run import run_eval
 from marketloop.content.evals.runner import parse_variants
 from marketloop.content.evals.suite import load_suite
 from marketloop.content.folder import BriefFolder
-from marketloop.content.generate import generate_briefs, make_plan
 from marketloop.content.inputs import read_clusters, site_pages
 from marketloop.content.offline import BriefContext
+from marketloop.content.runs import generate_briefs, make_plan
 from marketloop.content.sample import sample_clusters
 from marketloop.fakes.openai import FakeOpenAI
 from marketloop.fakes.server import LocalServer
