@@ -217,3 +217,13 @@ def test_a_killed_run_loses_nothing_and_the_next_run_continues(
     statuses = [r["status"] for r in json.loads(again.stdout)]
     assert statuses.count("kept") == len(done) and statuses.count("written") == 24 - len(done)
     assert len(llm_env.requests) - sent == 24 - len(done)
+
+
+def test_openai_without_a_key_names_where_to_set_it(cli: CliRunner, tmp_path: Path) -> None:
+    result = generate(
+        cli, "--clusters", "crm", "--provider", "openai", "--out", str(tmp_path / "o"),
+        "-w", str(tmp_path / "ws"),
+    )  # fmt: skip
+    assert isinstance(result.exception, ConfigError)
+    assert "MARKETLOOP_LLM_API_KEY" in str(result.exception.hint)
+    assert not (tmp_path / "o" / "crm.json").exists()
