@@ -106,7 +106,9 @@ def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = N
         slug=slug or slugify(cluster.cluster),
         cluster=cluster.cluster.strip(),
         title_options=titles,
-        meta_description=meta_description(head, intent, [acronyms(t.term) for t in secondary]),
+        meta_description=meta_description(
+            head, intent, [acronyms(t.term) for t in [*primary[1:], *secondary]]
+        ),
         h1=titles[0],
         outline=shape.outline(cluster, intent, asked, links),
         primary_terms=primary,

@@ -121,6 +121,7 @@ def outline(
             )
         )
         items.extend(OutlineItem(level=3, heading=title_case(k)) for k in topic.keywords[1:3])
+    asked = [q for q in asked if tokens(q) != tokens(intro)]  # the intro answers that one
     if asked:
         items.append(
             OutlineItem(
