@@ -133,3 +133,15 @@ def test_question_head_gets_question_titles() -> None:
     )
     brief = write_brief(cluster, BriefContext())
     assert brief.title_options[0] == "How to Write a Content Brief: A Step-by-Step Guide"
+
+
+def test_buying_queries_ask_about_the_product_not_the_price() -> None:
+    cluster = Cluster(
+        cluster="marketing automation pricing",
+        keywords=["marketing automation pricing", "marketing automation free trial"],
+        intent="transactional",
+    )
+    brief = write_brief(cluster, BriefContext())
+    assert "How much does marketing automation cost?" in brief.questions
+    assert brief.outline[0].heading == "What you get with marketing automation"
+    assert brief.title_options[0] == "Marketing Automation: Plans and Pricing"

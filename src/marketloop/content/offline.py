@@ -48,7 +48,7 @@ WORD_RANGE: dict[Intent, tuple[int, int]] = {
 TITLES: dict[Intent, list[str]] = {
     "informational": ["{H}: A Practical Guide", "{H} Explained, Step by Step", "What Is {H}?"],
     "commercial": ["{H}: How to Choose", "{H} Compared: Features and Pricing", "{H} Buyer's Guide"],
-    "transactional": ["{H}: Plans and Pricing", "Get Started with {H}", "{H}: Compare Plans"],
+    "transactional": ["{P}: Plans and Pricing", "Get Started with {P}", "{P}: Compare Plans"],
     "navigational": ["{H}", "{H}: Where to Find What You Need", "{H} Help and Resources"],
 }
 META: dict[Intent, str] = {
@@ -95,7 +95,12 @@ class BriefContext:
 def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = None) -> Brief:
     intent = cluster.intent
     head = acronyms(cluster.cluster)
-    fmt = {"head": head, "Head": sentence_case(head), "H": title_case(head)}
+    fmt = {
+        "head": head,
+        "Head": sentence_case(head),
+        "H": title_case(head),
+        "P": title_case(shape.product(head)),
+    }
     low, high = word_range(cluster)
     primary, secondary = terms(cluster, (low + high) // 2)
     related = related_clusters(cluster, context.cluster_map)

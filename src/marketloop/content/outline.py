@@ -26,6 +26,9 @@ from marketloop.content.text import (
 from marketloop.keywords.model import Cluster, Intent
 
 MAX_SUBTOPICS = 6
+BUYING_WORDS = frozenset(
+    ["pricing", "price", "prices", "cost", "costs", "buy", "plans", "trial", "discount", "coupon"]
+)
 MAX_QUESTIONS = 8
 
 INTRO = {
@@ -98,7 +101,7 @@ def subtopics(cluster: Cluster) -> list[Subtopic]:
 def questions(cluster: Cluster, intent: Intent) -> list[str]:
     """Question-form keywords of the cluster first, then the intent's standard questions."""
     asked = [sentence_case(as_question(k)) for k in ranked_keywords(cluster) if is_question(k)]
-    head = acronyms(cluster.cluster)
+    head = product(acronyms(cluster.cluster))
     templates = [q.format(head=head) for q in QUESTION_TEMPLATES[intent]]
     return distinct_topics([*asked, *templates])[:MAX_QUESTIONS]
 
@@ -108,7 +111,7 @@ def outline(
 ) -> list[OutlineItem]:
     """Intro, one H2 per subtopic (H3s for its other keywords), an FAQ, a closing section."""
     head = acronyms(cluster.cluster)
-    fmt = {"head": head, "Head": title_case(head)}
+    fmt = {"head": product(head), "Head": title_case(head)}
     plain = [k for k in ranked_keywords(cluster)[1:] if not subtopic_of(k, cluster)]
     intro = sentence_case(INTRO[intent].format(**fmt))
     items = [OutlineItem(level=2, heading=intro, notes=_intro_notes(plain))]
@@ -135,6 +138,12 @@ def outline(
     heading = sentence_case(CLOSING[intent].format(**fmt))
     items.append(OutlineItem(level=2, heading=heading, notes=closing))
     return items
+
+
+def product(head: str) -> str:
+    """What a buying query is about: `marketing automation pricing` → `marketing automation`."""
+    kept = [w for w in head.split() if w.lower() not in BUYING_WORDS]
+    return " ".join(kept) or head
 
 
 def subtopic_of(keyword: str, cluster: Cluster) -> bool:
