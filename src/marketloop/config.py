@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from marketloop.audit.config import AuditSettings
+from marketloop.content.config import ContentSettings, LlmSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
 from marketloop.integrations.config import NotionSettings, WebhookSettings
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
     plan: PlanSettings = PlanSettings()
     quality: QualitySettings = QualitySettings()
     keywords: KeywordsSettings = KeywordsSettings()
+    llm: LlmSettings = LlmSettings()
+    content: ContentSettings = ContentSettings()
 
     @classmethod
     def settings_customise_sources(

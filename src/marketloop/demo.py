@@ -33,6 +33,7 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("audit", "marketloop.audit.demo:audit_step"),
     ("data quality", "marketloop.quality.demo:quality_step"),
     ("keywords", "marketloop.keywords.demo:demo_step"),
+    ("create: briefs, drafts and evals", "marketloop.content.demo:content_step"),
     ("publish: Notion and webhooks", "marketloop.integrations.demo:publish_step"),
     ("delivery plan", "marketloop.plan.demo:run"),
 )

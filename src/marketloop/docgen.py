@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer import _click as click  # typer vendors click
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 HELP_WIDTH = 100
@@ -85,12 +87,16 @@ def cli_md() -> str:
 
 
 def _command_paths(command: Any, path: tuple[str, ...] = ()) -> Iterator[list[str]]:
-    """Every command path in the tree (typer vendors click, so groups are found by shape)."""
+    """Every command path in the tree, lazily loaded groups included (asked through the group's
+    own list_commands/get_command, as click does when it runs a command)."""
     yield list(path)
-    subcommands: dict[str, Any] = getattr(command, "commands", {})
-    for name in sorted(subcommands):
-        if not getattr(subcommands[name], "hidden", False):
-            yield from _command_paths(subcommands[name], (*path, name))
+    if not isinstance(command, TyperGroup):
+        return
+    context = click.Context(command)
+    for name in sorted(command.list_commands(context)):
+        sub = command.get_command(context, name)
+        if sub is not None and not sub.hidden:
+            yield from _command_paths(sub, (*path, name))
 
 
 def _help(path: list[str]) -> str:

@@ -275,7 +275,8 @@ def _report_sent(view: View, notifier: Notifier, sent: list[Escalation]) -> None
     console.print(f"sent {len(sent)} escalation(s) via {notifier.name}; {skipped} already sent")
 
 
-def register(root: typer.Typer) -> None:
+def plan_group() -> typer.Typer:
+    """The `plan` group with every command (memo, export and triage live in cli_outputs)."""
     from marketloop.plan import cli_outputs  # noqa: F401  (adds memo, export, triage)
 
-    root.add_typer(app, name="plan")
+    return app
