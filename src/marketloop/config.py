@@ -26,6 +26,13 @@ from pydantic_settings import (
 from marketloop.audit.config import AuditSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
+from marketloop.ingest.config import (
+    Ga4Settings,
+    GoogleSettings,
+    GscSettings,
+    HubspotSettings,
+    WarehouseSettings,
+)
 from marketloop.workspace import Workspace
 
 ENV_PREFIX = "MARKETLOOP_"
@@ -52,6 +59,12 @@ class Settings(BaseSettings):
 
     crawl: CrawlSettings = CrawlSettings()
     audit: AuditSettings = AuditSettings()
+    # measure stage (ingest/config.py): the warehouse and the sources that load into it
+    warehouse: WarehouseSettings = WarehouseSettings()
+    google: GoogleSettings = GoogleSettings()
+    ga4: Ga4Settings = Ga4Settings()
+    gsc: GscSettings = GscSettings()
+    hubspot: HubspotSettings = HubspotSettings()
 
     @classmethod
     def settings_customise_sources(

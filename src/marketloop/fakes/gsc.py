@@ -1,0 +1,173 @@
+"""A fake of the Search Console API `sites/{siteUrl}/searchAnalytics/query`, with deterministic
+queries for a site's pages.
+
+Faithful where a client can tell: request validation with Google error bodies, 403 for a site
+the token cannot see, positional `keys` in the order of `dimensions`, rows ordered by clicks,
+`rowLimit` up to 25,000 and `startRow` paging that ends with a page without `rows`,
+`dataState` (final data stops `final_lag_days` before today; `all` adds fresher days and
+`metadata.firstIncompleteDate`). Rows are computed from their index, so a million of them cost
+no memory. Knobs: `faults`, `revision` (late corrections to the last days), `qpm` (a per-minute
+query limit answered with 429 RESOURCE_EXHAUSTED).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from marketloop.fakes.common import (
+    Faults,
+    TokenBucket,
+    google_error,
+    json_response,
+    malformed_json,
+    unit,
+)
+from marketloop.fakes.google_token import GoogleTokens
+
+SCOPE = "https://www.googleapis.com/auth/webmasters.readonly"
+TYPES = {"web", "image", "video", "news", "discover", "googleNews"}
+DIMENSIONS = {"date", "query", "page", "country", "device", "searchAppearance", "hour"}
+COUNTRIES = ("usa", "gbr", "deu", "ind", "can", "fra", "aus", "bra")
+DEVICES = ("DESKTOP", "MOBILE", "TABLET")
+TEMPLATES = ("{t}", "{t} software", "best {t}", "how to {t}", "{t} examples", "{t} pricing")
+
+
+@dataclass
+class GscFake:
+    tokens: GoogleTokens
+    sites: dict[str, Sequence[str]]  # site URL (property) → page URLs
+    today: date = field(default_factory=date.today)
+    queries_per_page: int = 3
+    countries: int = 3
+    final_lag_days: int = 3
+    revision: int = 0
+    faults: Faults = field(default_factory=Faults)
+    qpm: int | None = None
+    requests: int = 0
+    _bucket: TokenBucket | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/webmasters/v3/sites/{site}/searchAnalytics/query", self._query)
+        return app
+
+    @property
+    def rows_per_day(self) -> int:
+        pages = max(len(p) for p in self.sites.values())
+        return pages * self.queries_per_page * self.countries * len(DEVICES)
+
+    async def _query(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        denied = self.tokens.check(request, SCOPE)
+        if denied is not None:
+            return denied
+        site = request.match_info["site"]
+        if site not in self.sites:
+            return google_error(
+                403,
+                f"User does not have sufficient permission for site '{site}'. See also: "
+                "https://support.google.com/webmasters/answer/2451999.",
+            )
+        limited = self._rate_limited()
+        if limited is not None:
+            return limited
+        fault = self.faults.next_page()
+        if fault == "fail":
+            return google_error(self.faults.fail_status, "Backend Error", self.faults.retry_headers())
+        try:
+            response = self._answer(site, await request.json())
+        except ValueError as exc:
+            return google_error(400, str(exc))
+        return malformed_json() if fault == "malformed" else json_response(response)
+
+    def _rate_limited(self) -> web.Response | None:
+        if self.qpm is None:
+            return None
+        if self._bucket is None:
+            self._bucket = TokenBucket(self.qpm, 60.0)
+        wait = self._bucket.take()
+        if wait == 0.0:
+            return None
+        message = "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute'."
+        return google_error(429, message, {"Retry-After": f"{max(1, round(wait))}"})
+
+    def _answer(self, site: str, body: dict[str, Any]) -> dict[str, Any]:
+        first, last, dims, row_limit, start_row = _validated(body)
+        state = body.get("dataState", "final")
+        newest = self.today - timedelta(days=1 if state == "all" else self.final_lag_days)
+        last = min(last, newest)
+        days = max(0, (last - first).days + 1)
+        total = days * self.rows_per_day
+        stop = min(total, start_row + row_limit)
+        response: dict[str, Any] = {"responseAggregationType": "byPage"}
+        if start_row < stop:
+            pages = self.sites[site]
+            response["rows"] = [self._row(site, pages, first, days, k, dims) for k in range(start_row, stop)]
+        incomplete = self.today - timedelta(days=self.final_lag_days - 1)
+        if state == "all" and "date" in dims and first <= incomplete <= last:
+            response["metadata"] = {"firstIncompleteDate": incomplete.isoformat()}
+        return response
+
+    def _row(
+        self, site: str, pages: Sequence[str], first: date, days: int, k: int, dims: list[str]
+    ) -> dict[str, Any]:
+        """Row number k over all days, interleaved so clicks fall as k grows."""
+        day = first + timedelta(days=k % days)
+        j = k // days
+        j, device = divmod(j, len(DEVICES))
+        j, country = divmod(j, self.countries)
+        page_index, query_index = divmod(j, self.queries_per_page)
+        page = pages[page_index % len(pages)]
+        late = self.revision if (self.today - day).days <= 4 else 0
+        noise = unit(site, day, page_index, query_index, country, device, late)
+        impressions = 1 + int(5000 * noise / (1 + j) ** 0.6)
+        clicks = int(impressions * (0.02 + 0.25 * unit(noise)))
+        values = {
+            "date": day.isoformat(),
+            "query": _query_text(page, query_index),
+            "page": page,
+            "country": COUNTRIES[country],
+            "device": DEVICES[device],
+        }
+        return {
+            "keys": [values[d] for d in dims],
+            "clicks": clicks,
+            "impressions": impressions,
+            "ctr": clicks / impressions,
+            "position": round(1 + 40 * unit(noise, "position") ** 2, 2),
+        }
+
+
+def _validated(body: dict[str, Any]) -> tuple[date, date, list[str], int, int]:
+    try:
+        first = date.fromisoformat(body["startDate"])
+        last = date.fromisoformat(body["endDate"])
+    except (KeyError, ValueError):
+        raise ValueError("startDate and endDate are required, as YYYY-MM-DD.") from None
+    if first > last:
+        raise ValueError("startDate must be before or equal to endDate.")
+    dims = list(body.get("dimensions") or [])
+    bad = [d for d in dims if d not in DIMENSIONS]
+    if bad:
+        raise ValueError(f"Invalid value at 'dimensions' ({bad[0]}).")
+    kind = body.get("type", body.get("searchType", "web"))
+    if kind not in TYPES:
+        raise ValueError(f"Invalid value at 'type' ({kind}).")
+    if body.get("dataState", "final") not in ("final", "all", "hourly_all"):
+        raise ValueError("Invalid value at 'data_state'.")
+    row_limit, start_row = int(body.get("rowLimit", 1000)), int(body.get("startRow", 0))
+    if not 1 <= row_limit <= 25_000 or start_row < 0:
+        raise ValueError("rowLimit must be between 1 and 25000; startRow must be at least 0.")
+    return first, last, dims, row_limit, start_row
+
+
+def _query_text(page: str, index: int) -> str:
+    slug = urlsplit(page).path.rstrip("/").rsplit("/", 1)[-1]
+    topic = slug.replace("-", " ").replace("_", " ") or "marketing automation platform"
+    return TEMPLATES[index % len(TEMPLATES)].format(t=topic)
