@@ -89,17 +89,17 @@ def ingest_hubspot(
     settings: Settings,
     objects: Sequence[HubspotObject] = (),
     *,
+    full: bool = False,
     listener: PageListener | None = None,
 ) -> IngestResult:
-    from marketloop.ingest.hubspot import hubspot_source, observe_rate_limit
+    from marketloop.ingest.hubspot import RateLimitObserver, hubspot_source
 
     stats = RunStats("hubspot", listener=listener)
     chosen = list(objects) or list(settings.hubspot.objects)
-    pacer_observer = observe_rate_limit()
-    with ApiClient(
-        "HubSpot", settings.hubspot, auth=hubspot_auth(settings), stats=stats, observe=pacer_observer
-    ) as client:
-        source = hubspot_source(client, settings.hubspot, chosen, pacer_observer.pacer)
+    limits = RateLimitObserver()
+    auth = hubspot_auth(settings)
+    with ApiClient("HubSpot", settings.hubspot, auth=auth, stats=stats, observe=limits) as client:
+        source = hubspot_source(client, settings.hubspot, chosen, limits, full=full)
         loaded = pipeline.load(settings, "hubspot", source)
     return IngestResult("hubspot", loaded, stats)
 
