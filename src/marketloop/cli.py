@@ -53,8 +53,10 @@ def root(
 
 def _register() -> None:
     from marketloop import demo
+    from marketloop.ingest.cli import app as ingest_app
 
     app.command("demo")(demo.demo_command)
+    app.add_typer(ingest_app, name="ingest")
 
 
 _register()

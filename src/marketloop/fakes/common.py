@@ -47,7 +47,9 @@ def unit(*parts: object) -> float:
     return xxhash.xxh64_intdigest(key.encode()) / 2**64
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         body=json.dumps(body, separators=(",", ":")).encode(),
         status=status,
@@ -59,7 +61,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def google_error(code: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     """Google's JSON error body: {"error": {"code", "message", "status"}}."""
     status = GOOGLE_STATUS.get(code, "UNKNOWN")
-    return json_response({"error": {"code": code, "message": message, "status": status}}, code, headers)
+    return json_response(
+        {"error": {"code": code, "message": message, "status": status}}, code, headers
+    )
 
 
 @dataclass
@@ -78,10 +82,10 @@ class Faults:
     def next_page(self) -> str | None:
         """Count a data request; say "fail" or "malformed" when this one should misbehave."""
         self.pages += 1
-        if self.fail_on_page is not None and self.pages >= self.fail_on_page:
-            if self.failures < self.fail_times:
-                self.failures += 1
-                return "fail"
+        failing = self.fail_on_page is not None and self.pages >= self.fail_on_page
+        if failing and self.failures < self.fail_times:
+            self.failures += 1
+            return "fail"
         if self.malformed_on_page is not None and self.pages == self.malformed_on_page:
             return "malformed"
         return None

@@ -161,7 +161,11 @@ class Ga4Fake:
                 yield day, {k: v for part in parts for k, v in part.items()}
 
     def _row(
-        self, property_id: str, combo: tuple[date, dict[str, str]], dims: list[str], metrics: list[str]
+        self,
+        property_id: str,
+        combo: tuple[date, dict[str, str]],
+        dims: list[str],
+        metrics: list[str],
     ) -> dict[str, Any]:
         day, values = combo
         late = self.revision if (self.today - day).days < 3 else 0
@@ -214,4 +218,6 @@ def _day(text: str, today: date) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"Invalid date: {text}. Use YYYY-MM-DD, today, yesterday or NdaysAgo.") from None
+        raise ValueError(
+            f"Invalid date: {text}. Use YYYY-MM-DD, today, yesterday or NdaysAgo."
+        ) from None

@@ -48,7 +48,10 @@ class GoogleTokens:
     exchanges: int = 0
 
     def create_service_account(
-        self, path: Path, token_uri: str, email: str = "ingest@marketloop-demo.iam.gserviceaccount.com"
+        self,
+        path: Path,
+        token_uri: str,
+        email: str = "ingest@marketloop-demo.iam.gserviceaccount.com",
     ) -> Path:
         """Write a service-account key file whose signatures this fake accepts."""
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -84,7 +87,11 @@ class GoogleTokens:
         token = header.removeprefix("Bearer ").strip()
         expiry, granted = self.issued.get(token, (0.0, ""))
         if not header.startswith("Bearer ") or expiry < time.time():
-            return google_error(401, UNAUTHENTICATED, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+            return google_error(
+                401,
+                UNAUTHENTICATED,
+                {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
+            )
         if granted not in ("*", scope) and scope not in granted.split():
             return google_error(403, "Request had insufficient authentication scopes.")
         return None
@@ -97,14 +104,18 @@ class GoogleTokens:
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         if form.get("grant_type") != JWT_GRANT:
-            return _oauth_error("unsupported_grant_type", f"Invalid grant_type: {form.get('grant_type')}")
+            return _oauth_error(
+                "unsupported_grant_type", f"Invalid grant_type: {form.get('grant_type')!s}"
+            )
         try:
             claims = self._verify(str(form.get("assertion", "")), f"{request.url.origin()}/token")
         except ValueError as exc:
             return _oauth_error("invalid_grant", str(exc))
         self.exchanges += 1
         token = self.add_token("ya29." + secrets.token_urlsafe(32), str(claims.get("scope", "")))
-        return json_response({"access_token": token, "expires_in": self.lifetime - 1, "token_type": "Bearer"})
+        return json_response(
+            {"access_token": token, "expires_in": self.lifetime - 1, "token_type": "Bearer"}
+        )
 
     def _verify(self, assertion: str, audience: str) -> dict[str, Any]:
         try:

@@ -79,7 +79,9 @@ class GscFake:
             return limited
         fault = self.faults.next_page()
         if fault == "fail":
-            return google_error(self.faults.fail_status, "Backend Error", self.faults.retry_headers())
+            return google_error(
+                self.faults.fail_status, "Backend Error", self.faults.retry_headers()
+            )
         try:
             response = self._answer(site, await request.json())
         except ValueError as exc:
@@ -108,14 +110,17 @@ class GscFake:
         response: dict[str, Any] = {"responseAggregationType": "byPage"}
         if start_row < stop:
             pages = self.sites[site]
-            response["rows"] = [self._row(site, pages, first, days, k, dims) for k in range(start_row, stop)]
+            response["rows"] = [
+                self._row(site, pages, k, first=first, days=days, dims=dims)
+                for k in range(start_row, stop)
+            ]
         incomplete = self.today - timedelta(days=self.final_lag_days - 1)
         if state == "all" and "date" in dims and first <= incomplete <= last:
             response["metadata"] = {"firstIncompleteDate": incomplete.isoformat()}
         return response
 
     def _row(
-        self, site: str, pages: Sequence[str], first: date, days: int, k: int, dims: list[str]
+        self, site: str, pages: Sequence[str], k: int, *, first: date, days: int, dims: list[str]
     ) -> dict[str, Any]:
         """Row number k over all days, interleaved so clicks fall as k grows."""
         day = first + timedelta(days=k % days)

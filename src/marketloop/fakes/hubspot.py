@@ -32,8 +32,15 @@ SEARCH_CAP = 10_000
 ASSOCIATION_TYPES = {("contacts", "companies"): 279, ("deals", "contacts"): 3}
 
 
-def hubspot_error(status: int, message: str, category: str, headers: dict[str, str] | None = None) -> web.Response:
-    body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category}
+def hubspot_error(
+    status: int, message: str, category: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": category,
+    }
     return json_response(body, status, headers)
 
 
@@ -73,7 +80,9 @@ class HubspotFake:
         self.daily_limit -= 1
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if token in self.expired:
-            return hubspot_error(401, "The OAuth token used to make this call expired.", "EXPIRED_AUTHENTICATION")
+            return hubspot_error(
+                401, "The OAuth token used to make this call expired.", "EXPIRED_AUTHENTICATION"
+            )
         if token not in self.tokens:
             return hubspot_error(
                 401,
@@ -87,10 +96,20 @@ class HubspotFake:
         if wait:
             self.throttled += 1
             retry = self.faults.retry_headers() or {"Retry-After": f"{wait:.3f}"}
-            return hubspot_error(429, "You have reached your ten_secondly_rolling limit.", "RATE_LIMITS", {**headers, **retry})
+            return hubspot_error(
+                429,
+                "You have reached your ten_secondly_rolling limit.",
+                "RATE_LIMITS",
+                {**headers, **retry},
+            )
         fault = self.faults.next_page()
         if fault == "fail":
-            return hubspot_error(self.faults.fail_status, "internal error", "INTERNAL_ERROR", self.faults.retry_headers())
+            return hubspot_error(
+                self.faults.fail_status,
+                "internal error",
+                "INTERNAL_ERROR",
+                self.faults.retry_headers(),
+            )
         response = malformed_json() if fault == "malformed" else await handler(request)
         response.headers.update(headers)
         return response
@@ -129,12 +148,14 @@ class HubspotFake:
         query = request.query
         limit = int(query.get("limit", "10"))
         if not 1 <= limit <= 100:
-            return hubspot_error(400, f"limit must be between 1 and 100, was {limit}", "VALIDATION_ERROR")
+            return hubspot_error(
+                400, f"limit must be between 1 and 100, was {limit}", "VALIDATION_ERROR"
+            )
         wanted = [p for value in query.getall("properties", []) for p in value.split(",") if p]
         links = [a for value in query.getall("associations", []) for a in value.split(",") if a]
         archived = query.get("archived", "false") == "true"
         index = _uncursor(query["after"]) if "after" in query else 0
-        results = []
+        results: list[dict[str, Any]] = []
         while index < self.data.counts[obj] and len(results) < limit:
             if self.data.archived(obj, index) == archived:
                 results.append(self._with_links(obj, index, wanted, links))
@@ -145,7 +166,9 @@ class HubspotFake:
             body["paging"] = {"next": {"after": after, "link": f"{request.path}?after={after}"}}
         return json_response(body)
 
-    def _with_links(self, obj: str, index: int, wanted: list[str], links: list[str]) -> dict[str, Any]:
+    def _with_links(
+        self, obj: str, index: int, wanted: list[str], links: list[str]
+    ) -> dict[str, Any]:
         record = self.data.record(obj, index, wanted)
         for to in links:
             linked = self.data.associated(obj, index, to)
@@ -167,20 +190,33 @@ class HubspotFake:
     async def _associations(self, request: web.Request) -> web.Response:
         source, target = request.match_info["from"], request.match_info["to"]
         if (source, target) not in ASSOCIATION_TYPES:
-            return hubspot_error(400, f"{source} to {target} is not a valid association", "VALIDATION_ERROR")
+            return hubspot_error(
+                400, f"{source} to {target} is not a valid association", "VALIDATION_ERROR"
+            )
         inputs = (await request.json()).get("inputs", [])
         if len(inputs) > 1000:
             return hubspot_error(400, "Batch read is limited to 1000 inputs", "VALIDATION_ERROR")
-        results = []
+        results: list[dict[str, Any]] = []
         for item in inputs:
             index = self.data.index_of(source, str(item.get("id", "")))
             linked = self.data.associated(source, index, target) if index is not None else []
             if linked:
-                types = [{"category": "HUBSPOT_DEFINED", "typeId": ASSOCIATION_TYPES[(source, target)], "label": None}]
-                to = [{"toObjectId": int(self.data.ident(target, j)), "associationTypes": types} for j in linked]
+                types = [
+                    {
+                        "category": "HUBSPOT_DEFINED",
+                        "typeId": ASSOCIATION_TYPES[(source, target)],
+                        "label": None,
+                    }
+                ]
+                to = [
+                    {"toObjectId": int(self.data.ident(target, j)), "associationTypes": types}
+                    for j in linked
+                ]
                 results.append({"from": {"id": item["id"]}, "to": to})
         now = datetime.now(UTC).isoformat()
-        return json_response({"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
+        return json_response(
+            {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+        )
 
 
 __all__ = ["MODIFIED", "HubspotData", "HubspotFake", "hubspot_error"]

@@ -17,18 +17,51 @@ from typing import Any
 from marketloop.fakes.common import DEFAULT_PATHS, unit
 
 OBJECTS = ("contacts", "companies", "deals")
-MODIFIED = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate", "deals": "hs_lastmodifieddate"}
+MODIFIED = {
+    "contacts": "lastmodifieddate",
+    "companies": "hs_lastmodifieddate",
+    "deals": "hs_lastmodifieddate",
+}
 FIRST_ID = {"contacts": 101, "companies": 50_001, "deals": 90_001}
 FIRST = ("Ada", "Grace", "Linus", "Margaret", "Alan", "Katherine", "Tim", "Radia", "Ken", "Barbara")
 LAST = ("Lovelace", "Hopper", "Torvalds", "Hamilton", "Turing", "Johnson", "Berners-Lee", "Perlman")
-STAGES = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")
-SOURCES = ("ORGANIC_SEARCH", "PAID_SEARCH", "DIRECT_TRAFFIC", "REFERRALS", "SOCIAL_MEDIA", "EMAIL_MARKETING")
-INDUSTRIES = ("COMPUTER_SOFTWARE", "MARKETING_AND_ADVERTISING", "FINANCIAL_SERVICES", "RETAIL", "HOSPITAL_HEALTH_CARE")
-DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "contractsent", "closedwon", "closedlost")
+STAGES = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+)
+SOURCES = (
+    "ORGANIC_SEARCH",
+    "PAID_SEARCH",
+    "DIRECT_TRAFFIC",
+    "REFERRALS",
+    "SOCIAL_MEDIA",
+    "EMAIL_MARKETING",
+)
+INDUSTRIES = (
+    "COMPUTER_SOFTWARE",
+    "MARKETING_AND_ADVERTISING",
+    "FINANCIAL_SERVICES",
+    "RETAIL",
+    "HOSPITAL_HEALTH_CARE",
+)
+DEAL_STAGES = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "contractsent",
+    "closedwon",
+    "closedlost",
+)
 
 
 def iso_ms(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def pick(options: Sequence[str], *key: object) -> str:
@@ -37,8 +70,12 @@ def pick(options: Sequence[str], *key: object) -> str:
 
 @dataclass
 class HubspotData:
-    urls: Sequence[str] = field(default_factory=lambda: [f"https://www.example.com{p}" for p in DEFAULT_PATHS])
-    counts: dict[str, int] = field(default_factory=lambda: {"contacts": 200, "companies": 20, "deals": 40})
+    urls: Sequence[str] = field(
+        default_factory=lambda: [f"https://www.example.com{p}" for p in DEFAULT_PATHS]
+    )
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"contacts": 200, "companies": 20, "deals": 40}
+    )
     epoch: datetime = datetime(2023, 1, 1, tzinfo=UTC)
     step: timedelta = timedelta(seconds=61)
     archived_every: int = 50  # every n-th base record is archived
@@ -116,7 +153,12 @@ class HubspotData:
                 "hs_analytics_source": pick(SOURCES, "source", i),
             }
         if obj == "companies":
-            return {**common, "name": f"Company {i} Ltd", "domain": f"company{i}.example", "industry": pick(INDUSTRIES, "ind", i)}
+            return {
+                **common,
+                "name": f"Company {i} Ltd",
+                "domain": f"company{i}.example",
+                "industry": pick(INDUSTRIES, "ind", i),
+            }
         close = created + timedelta(days=int(90 * unit("close", i)))
         return {
             **common,

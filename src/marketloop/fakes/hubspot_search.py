@@ -29,7 +29,11 @@ def parse_moment(value: str) -> datetime:
 
 
 def _matches(props: dict[str, Any], flt: dict[str, Any]) -> bool:
-    name, op, want = flt.get("propertyName", ""), flt.get("operator", "EQ"), str(flt.get("value", ""))
+    name, op, want = (
+        flt.get("propertyName", ""),
+        flt.get("operator", "EQ"),
+        str(flt.get("value", "")),
+    )
     have = props.get(name)
     if op == "HAS_PROPERTY":
         return have not in (None, "")
@@ -42,14 +46,16 @@ def _matches(props: dict[str, Any], flt: dict[str, Any]) -> bool:
         right: Any = parse_moment(want)
     else:
         left, right = str(have), want
-    return {
-        "EQ": left == right,
-        "NEQ": left != right,
-        "GT": left > right,
-        "GTE": left >= right,
-        "LT": left < right,
-        "LTE": left <= right,
-    }[op]
+    return bool(
+        {
+            "EQ": left == right,
+            "NEQ": left != right,
+            "GT": left > right,
+            "GTE": left >= right,
+            "LT": left < right,
+            "LTE": left <= right,
+        }[op]
+    )
 
 
 def _validate(body: dict[str, Any]) -> tuple[list[list[dict[str, Any]]], int, int]:
@@ -77,17 +83,31 @@ def _sort(body: dict[str, Any]) -> tuple[str | None, bool]:
     return sort.get("propertyName"), sort.get("direction", "ASCENDING") == "ASCENDING"
 
 
-def _candidates(data: HubspotData, obj: str, body: dict[str, Any], groups: list[list[dict[str, Any]]]) -> Iterable[int]:
+def _candidates(
+    data: HubspotData, obj: str, body: dict[str, Any], groups: list[list[dict[str, Any]]]
+) -> Iterable[int]:
     prop, ascending = _sort(body)
     modified = MODIFIED[obj]
     only = groups[0] if len(groups) == 1 and len(groups[0]) == 1 else []
-    if only and only[0]["propertyName"] == modified and only[0]["operator"] in ("GT", "GTE") and prop in (None, modified) and ascending:
-        return data.by_modified(obj, parse_moment(str(only[0]["value"])), only[0]["operator"] == "GT")
+    if (
+        only
+        and only[0]["propertyName"] == modified
+        and only[0]["operator"] in ("GT", "GTE")
+        and prop in (None, modified)
+        and ascending
+    ):
+        return data.by_modified(
+            obj, parse_moment(str(only[0]["value"])), only[0]["operator"] == "GT"
+        )
     hits = []
     for index in range(data.counts[obj]):
         if data.archived(obj, index):
             continue
-        props = data.record(obj, index, [f["propertyName"] for f in itertools.chain(*groups)] + ([prop] if prop else []))["properties"]
+        props = data.record(
+            obj,
+            index,
+            [f["propertyName"] for f in itertools.chain(*groups)] + ([prop] if prop else []),
+        )["properties"]
         if not groups or any(all(_matches(props, f) for f in g) for g in groups):
             hits.append((str(props.get(prop) or "") if prop else "", index))
     hits.sort(reverse=not ascending)
@@ -97,7 +117,9 @@ def _candidates(data: HubspotData, obj: str, body: dict[str, Any], groups: list[
 def run_search(data: HubspotData, obj: str, body: dict[str, Any], *, cap: int) -> dict[str, Any]:
     groups, limit, after = _validate(body)
     if after >= cap:
-        raise SearchError(f"Search results are limited to {cap:,} per query; after={after} is past them")
+        raise SearchError(
+            f"Search results are limited to {cap:,} per query; after={after} is past them"
+        )
     wanted = list(body.get("properties") or [])
     matched: Iterator[int] = iter(_candidates(data, obj, body, groups))
     total = 0

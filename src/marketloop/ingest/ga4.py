@@ -36,7 +36,9 @@ def snake(name: str) -> str:
     return str(NamingConvention().normalize_identifier(name))
 
 
-def report_request(report: Ga4Report, window: DateWindow, limit: int, offset: int) -> dict[str, Any]:
+def report_request(
+    report: Ga4Report, window: DateWindow, limit: int, offset: int
+) -> dict[str, Any]:
     return {
         "dateRanges": [{"startDate": window.start.isoformat(), "endDate": window.end.isoformat()}],
         "dimensions": [{"name": name} for name in report.dimensions],
@@ -63,7 +65,9 @@ def _dimension_value(name: str, text: str) -> str | date:
 def report_table(response: Mapping[str, Any], property_id: str) -> pa.Table:
     """Zip one runReport response's positional rows with its headers into a typed table."""
     dimensions = [h["name"] for h in response.get("dimensionHeaders", [])]
-    metrics = [(h["name"], h.get("type") in INTEGER_TYPES) for h in response.get("metricHeaders", [])]
+    metrics = [
+        (h["name"], h.get("type") in INTEGER_TYPES) for h in response.get("metricHeaders", [])
+    ]
     rows: Sequence[Mapping[str, Any]] = response.get("rows", [])
     thresholded = bool(response.get("metadata", {}).get("subjectToThresholding", False))
     columns: dict[str, list[Any]] = {"property_id": [property_id] * len(rows)}
@@ -106,6 +110,7 @@ def report_pages(
     client: ApiClient,
     property_id: str,
     name: str,
+    *,
     report: Ga4Report,
     window: DateWindow,
     page_size: int,
@@ -174,7 +179,15 @@ def ga4_source(
         )
         log.info("ga4 report", report=name, property=property_id, window=str(window))
         newest = saved
-        for table in report_pages(client, property_id, name, reports[name], window, settings.page_size):
+        pages = report_pages(
+            client,
+            property_id,
+            name,
+            report=reports[name],
+            window=window,
+            page_size=settings.page_size,
+        )
+        for table in pages:
             newest = advance(newest, newest_day(table))
             yield table
         if newest is not None:

@@ -23,7 +23,7 @@ from marketloop.errors import ConfigError, CredentialError
 from marketloop.ingest.http import Auth, Credential, StaticToken, error_detail
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
+GOOGLE_OAUTH_ENDPOINT = "https://oauth2.googleapis.com/token"
 SCOPES = {
     "ga4": "https://www.googleapis.com/auth/analytics.readonly",
     "gsc": "https://www.googleapis.com/auth/webmasters.readonly",
@@ -63,7 +63,7 @@ class ServiceAccountKey:
             client_email=info["client_email"],
             private_key=key,
             private_key_id=str(info.get("private_key_id", "")),
-            token_uri=str(info.get("token_uri") or DEFAULT_TOKEN_URI),
+            token_uri=str(info.get("token_uri") or GOOGLE_OAUTH_ENDPOINT),
             path=path,
         )
 
@@ -147,8 +147,7 @@ def google_auth(settings: Settings, service: str) -> Auth:
         return ServiceAccountAuth(key, SCOPES[service], token_uri, settings.ga4.timeout)
     if google.access_token is None:
         raise ConfigError(
-            "no Google credentials: neither google.credentials_file nor google.access_token "
-            "is set",
+            "no Google credentials: neither google.credentials_file nor google.access_token is set",
             hint="set MARKETLOOP_GOOGLE_CREDENTIALS_FILE to a service-account key, or "
             f"MARKETLOOP_GOOGLE_ACCESS_TOKEN, or [google] in {config_file()}",
         )

@@ -96,7 +96,7 @@ def retry_delay(attempt: int, retry_after: float | None, backoff: float, cap: fl
     else `backoff` doubled per attempt, never more than `cap`."""
     if retry_after is not None:
         return max(retry_after, 0.0)
-    return min(cap, backoff * 2**attempt)
+    return min(cap, backoff * 2.0**attempt)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -111,7 +111,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+    return max(float((when - (now or datetime.now(UTC))).total_seconds()), 0.0)
 
 
 def error_detail(response: httpx.Response) -> str:
@@ -230,7 +230,9 @@ class ApiClient:
 
     def _note_retry(self, method: str, path: str, why: str, delay: float) -> None:
         self.stats.retries += 1
-        log.warning("retrying", service=self.service, method=method, path=path, why=why, delay=delay)
+        log.warning(
+            "retrying", service=self.service, method=method, path=path, why=why, delay=delay
+        )
         time.sleep(delay)
 
     def _decode(self, response: httpx.Response, method: str, path: str) -> Any:

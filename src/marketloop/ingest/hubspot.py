@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from marketloop.errors import IngestError
 from marketloop.ingest.config import HubspotObject, HubspotSettings
+from marketloop.ingest.http import ApiClient, Pacer
 from marketloop.ingest.hubspot_rows import (
     ASSOCIATIONS,
     MODIFIED,
@@ -31,7 +32,6 @@ from marketloop.ingest.hubspot_rows import (
     records_table,
     requested,
 )
-from marketloop.ingest.http import ApiClient, Pacer
 
 SEARCH_CAP = 10_000
 
@@ -57,7 +57,12 @@ class RateLimitObserver:
 
 
 def list_pages(
-    client: ApiClient, settings: HubspotSettings, obj: HubspotObject, *, archived: bool, pacer: Pacer
+    client: ApiClient,
+    settings: HubspotSettings,
+    obj: HubspotObject,
+    *,
+    archived: bool,
+    pacer: Pacer,
 ) -> Iterator[list[dict[str, Any]]]:
     params: dict[str, Any] = {
         "limit": settings.page_size,
@@ -114,10 +119,14 @@ def search_pages(
         start = last_seen  # restart the search where the cap stopped it
 
 
-def _search_body(settings: HubspotSettings, obj: HubspotObject, since: int, after: int) -> dict[str, Any]:
+def _search_body(
+    settings: HubspotSettings, obj: HubspotObject, since: int, after: int
+) -> dict[str, Any]:
     prop = MODIFIED[obj]
     return {
-        "filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE", "value": str(since)}]}],
+        "filterGroups": [
+            {"filters": [{"propertyName": prop, "operator": "GTE", "value": str(since)}]}
+        ],
         "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
         "properties": requested(obj, settings.properties.get(obj, [])),
         "limit": settings.search_page_size,
@@ -132,7 +141,9 @@ def _modified_ms(record: dict[str, Any], obj: HubspotObject) -> int:
     return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def association_batch(client: ApiClient, obj: HubspotObject, ids: Sequence[str]) -> list[dict[str, Any]]:
+def association_batch(
+    client: ApiClient, obj: HubspotObject, ids: Sequence[str]
+) -> list[dict[str, Any]]:
     link = ASSOCIATIONS[obj]
     body = client.call(
         "POST",
@@ -147,6 +158,7 @@ def object_items(
     client: ApiClient,
     settings: HubspotSettings,
     obj: HubspotObject,
+    *,
     state: dict[str, Any],
     pacers: tuple[Pacer, Pacer],
     full: bool,
@@ -168,8 +180,12 @@ def object_items(
         newest = max(filter(None, (newest, newest_modified(table))), default=None)
         yield from records_out.add(table)
         if obj in ASSOCIATIONS:
-            links = inline_links(obj, records) if cursor is None else batch_links(
-                obj, association_batch(client, obj, [str(r["id"]) for r in records])
+            links = (
+                inline_links(obj, records)
+                if cursor is None
+                else batch_links(
+                    obj, association_batch(client, obj, [str(r["id"]) for r in records])
+                )
             )
             yield from (_as_links(obj, t) for t in links_out.add(links))
     for records in list_pages(client, settings, obj, archived=True, pacer=list_pacer):
@@ -236,7 +252,7 @@ def hubspot_source(
 
     def items(obj: HubspotObject) -> Iterator[Any]:
         state = dlt.current.resource_state(obj)
-        yield from object_items(client, settings, obj, state, pacers, full)
+        yield from object_items(client, settings, obj, state=state, pacers=pacers, full=full)
         if limits.daily_remaining is not None:
             client.stats.quota["daily"] = float(limits.daily_remaining)
 
@@ -251,4 +267,3 @@ def hubspot_source(
             )
 
     return source()
-

@@ -121,7 +121,9 @@ def records_table(
     columns: dict[str, Any] = {"id": [str(record["id"]) for record in records]}
     for name in names[1:-3]:
         raw = [p.get(name) for p in props]
-        columns[name] = times(raw) if name in TIMESTAMPS else numbers(raw) if name in NUMBERS else raw
+        columns[name] = (
+            times(raw) if name in TIMESTAMPS else numbers(raw) if name in NUMBERS else raw
+        )
     columns["hs_lastmodifieddate"] = times(
         [p.get(modified) or r.get("updatedAt") for p, r in zip(props, records, strict=True)]
     )
@@ -155,7 +157,10 @@ def batch_links(obj: HubspotObject, results: Sequence[Mapping[str, Any]]) -> pa.
 def links_table(link: Association, pairs: Sequence[tuple[str, str]]) -> pa.Table:
     unique = sorted(set(pairs))
     schema = pa.schema(
-        [pa.field(link.own_id, pa.string(), nullable=False), pa.field(link.other_id, pa.string(), nullable=False)]
+        [
+            pa.field(link.own_id, pa.string(), nullable=False),
+            pa.field(link.other_id, pa.string(), nullable=False),
+        ]
     )
     return pa.table(
         {link.own_id: [a for a, _ in unique], link.other_id: [b for _, b in unique]}, schema=schema

@@ -44,7 +44,9 @@ def ingest_ga4(
 
     chosen = property_id or settings.ga4.property_id
     if not chosen:
-        raise ConfigError("no GA4 property given", hint="pass --property ID or set [ga4] property_id")
+        raise ConfigError(
+            "no GA4 property given", hint="pass --property ID or set [ga4] property_id"
+        )
     stats = RunStats("ga4", listener=listener)
     names = list(reports) or list(settings.ga4.all_reports())
     with ApiClient("GA4", settings.ga4, auth=google_auth(settings, "ga4"), stats=stats) as client:
@@ -71,7 +73,9 @@ def ingest_gsc(
     if not chosen:
         raise ConfigError("no Search Console site given", hint="pass --site or set [gsc] site")
     stats = RunStats("gsc", listener=listener)
-    with ApiClient("Search Console", settings.gsc, auth=google_auth(settings, "gsc"), stats=stats) as client:
+    with ApiClient(
+        "Search Console", settings.gsc, auth=google_auth(settings, "gsc"), stats=stats
+    ) as client:
         source = gsc_source(
             client, settings.gsc, chosen, today=today or date.today(), start=start, end=end
         )

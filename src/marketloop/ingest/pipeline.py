@@ -90,7 +90,6 @@ def pipeline_for(settings: Settings, dataset: str) -> Any:
         pipelines_dir=str(pipelines_dir.resolve()),
         destination=destination(settings),
         dataset_name=dataset,
-        progress=None,
     )
 
 

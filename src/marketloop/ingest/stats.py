@@ -41,9 +41,7 @@ class RunStats:
         return ", ".join(f"{name} {value:,.0f}" for name, value in self.quota.items()) or "-"
 
 
-def summary_rows(
-    dataset: str, loaded: Mapping[str, int], stats: RunStats
-) -> list[dict[str, Any]]:
+def summary_rows(dataset: str, loaded: Mapping[str, int], stats: RunStats) -> list[dict[str, Any]]:
     """One row per table loaded: the summary every `ingest` command prints."""
     rows = []
     for table, count in sorted(loaded.items()):
