@@ -43,6 +43,8 @@ class GoogleTokens:
     """Which service accounts the token endpoint trusts, and which access tokens are valid."""
 
     lifetime: int = 3600
+    max_uses: int | None = None  # a token dies after this many requests (expiry mid-run)
+    uses: dict[str, int] = field(default_factory=dict)
     trusted: dict[str, rsa.RSAPublicKey] = field(default_factory=dict)
     issued: dict[str, tuple[float, str]] = field(default_factory=dict)  # token → (expiry, scope)
     exchanges: int = 0
@@ -86,7 +88,9 @@ class GoogleTokens:
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip()
         expiry, granted = self.issued.get(token, (0.0, ""))
-        if not header.startswith("Bearer ") or expiry < time.time():
+        self.uses[token] = used = self.uses.get(token, 0) + 1
+        worn_out = self.max_uses is not None and used > self.max_uses
+        if not header.startswith("Bearer ") or expiry < time.time() or worn_out:
             return google_error(
                 401,
                 UNAUTHENTICATED,

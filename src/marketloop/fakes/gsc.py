@@ -6,12 +6,13 @@ the token cannot see, positional `keys` in the order of `dimensions`, rows order
 `rowLimit` up to 25,000 and `startRow` paging that ends with a page without `rows`,
 `dataState` (final data stops `final_lag_days` before today; `all` adds fresher days and
 `metadata.firstIncompleteDate`). Rows are computed from their index, so a million of them cost
-no memory. Knobs: `faults`, `revision` (late corrections to the last days), `qpm` (a per-minute
-query limit answered with 429 RESOURCE_EXHAUSTED).
+no memory. Knobs: `faults`, `revision` (late corrections to the last days), `rate_limit` (a
+query quota answered with 429 RESOURCE_EXHAUSTED and Retry-After).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -48,7 +49,7 @@ class GscFake:
     final_lag_days: int = 3
     revision: int = 0
     faults: Faults = field(default_factory=Faults)
-    qpm: int | None = None
+    rate_limit: tuple[int, float] | None = None  # (queries, per seconds), e.g. (1200, 60.0)
     requests: int = 0
     _bucket: TokenBucket | None = None
 
@@ -89,15 +90,14 @@ class GscFake:
         return malformed_json() if fault == "malformed" else json_response(response)
 
     def _rate_limited(self) -> web.Response | None:
-        if self.qpm is None:
+        if self.rate_limit is None:
             return None
-        if self._bucket is None:
-            self._bucket = TokenBucket(self.qpm, 60.0)
+        self._bucket = self._bucket or TokenBucket(*self.rate_limit)
         wait = self._bucket.take()
         if wait == 0.0:
             return None
         message = "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute'."
-        return google_error(429, message, {"Retry-After": f"{max(1, round(wait))}"})
+        return google_error(429, message, {"Retry-After": str(math.ceil(wait))})
 
     def _answer(self, site: str, body: dict[str, Any]) -> dict[str, Any]:
         first, last, dims, row_limit, start_row = _validated(body)

@@ -8,6 +8,7 @@ plus the (few) changed records merged in.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,8 @@ class HubspotData:
     archived_every: int = 50  # every n-th base record is archived
     custom: dict[str, dict[str, Sequence[str]]] = field(default_factory=dict)  # extra properties
     changes: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # (object, index)
+    _version: int = 0
+    _index: dict[str, tuple[int, list[tuple[datetime, int]]]] = field(default_factory=dict)
 
     # --- what tests do to the portal ---------------------------------------------------------
 
@@ -89,6 +92,7 @@ class HubspotData:
         change = self.changes.setdefault((obj, index), {"properties": {}})
         change["properties"].update(properties)
         change["modified"] = at or datetime.now(UTC)
+        self._version += 1
 
     def archive(self, obj: str, index: int, at: datetime | None = None) -> None:
         self.modify(obj, index, at)
@@ -186,12 +190,21 @@ class HubspotData:
 
     # --- the modified-date index a search walks -----------------------------------------------
 
+    def _changed_by_time(self, obj: str) -> list[tuple[datetime, int]]:
+        """Changed records by modification time (cached until the next change)."""
+        version, ordered = self._index.get(obj, (-1, []))
+        if version != self._version:
+            ordered = sorted((c["modified"], i) for (o, i), c in self.changes.items() if o == obj)
+            self._index[obj] = (self._version, ordered)
+        return ordered
+
     def by_modified(self, obj: str, since: datetime, strict: bool) -> Iterator[int]:
         """Live (not archived) records modified at or after `since`, oldest first."""
         first = max(0, int((since - self.epoch) / self.step) - 1)
         base = (i for i in range(first, self.counts[obj]) if (obj, i) not in self.changes)
-        changed = sorted((c["modified"], i) for (o, i), c in self.changes.items() if o == obj)
-        merged = heapq.merge(((self.epoch + i * self.step, i) for i in base), changed)
+        changed = self._changed_by_time(obj)
+        start = bisect.bisect_left(changed, (since, -1))
+        merged = heapq.merge(((self.epoch + i * self.step, i) for i in base), changed[start:])
         for moment, index in merged:
             if (moment > since if strict else moment >= since) and not self.archived(obj, index):
                 yield index
