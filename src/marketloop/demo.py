@@ -29,11 +29,21 @@ DemoStep = Callable[[DemoRun], None]
 STEPS: list[tuple[str, DemoStep]] = []
 
 
+def _register_steps() -> None:
+    from marketloop.ingest.demo import ingest_step
+
+    STEPS.append(
+        ("measure: GA4, Search Console, HubSpot and the crawl into the warehouse", ingest_step)
+    )
+
+
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     """Run the whole loop on a bundled sample site and data, offline; say where to look."""
     cli = state(ctx)
     settings = cli.settings(workspace)
     run = DemoRun(settings, Workspace(settings.workspace).ensure())
+    if not STEPS:
+        _register_steps()
     if not STEPS:
         console.print("The demo has no stages yet: the crawler and auditor are the first to land.")
         return

@@ -121,10 +121,13 @@ def snapshot(settings: Settings, *tables: str) -> dict[str, list[tuple[Any, ...]
 
 
 def make_crawl(
-    workspace: Workspace, pages: list[dict[str, Any]], issues: list[dict[str, Any]] | None
+    workspace: Workspace,
+    pages: list[dict[str, Any]],
+    issues: list[dict[str, Any]] | None,
+    when: datetime = datetime(2024, 6, 30, tzinfo=UTC),
 ) -> Path:
     """A small crawl dataset folder in the workspace, as the crawler writes it."""
-    folder = workspace.new_crawl_dir(HOST, datetime(2024, 6, 30, tzinfo=UTC))
+    folder = workspace.new_crawl_dir(HOST, when)
     (folder / "pages").mkdir(parents=True)
     rows = [{name: page.get(name) for name in PAGES.names} for page in pages]
     pq.write_table(
@@ -136,6 +139,6 @@ def make_crawl(
         crawl_id=folder.name,
         start_url=SITE,
         status="finished",
-        started_at=datetime(2024, 6, 30, tzinfo=UTC),
+        started_at=when,
     ).write(folder)
     return folder

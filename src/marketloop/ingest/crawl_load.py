@@ -57,7 +57,7 @@ def page_batches(dataset: CrawlDataset, stats: RunStats) -> Iterator[pa.RecordBa
     con = dataset.connect()
     try:
         sql = f"SELECT ? AS crawl_id, {', '.join(page_columns())}, {INDEXABLE} FROM pages"
-        reader = con.execute(sql, [dataset.manifest.crawl_id]).to_arrow_reader(BATCH_ROWS)
+        reader = con.sql(sql, params=[dataset.manifest.crawl_id]).to_arrow_reader(BATCH_ROWS)
         for batch in reader or ():
             stats.page("pages", batch.num_rows)
             yield batch
@@ -85,9 +85,8 @@ def issue_tables(dataset: CrawlDataset, path: Path, stats: RunStats) -> Iterator
                 hint="re-run `marketloop audit` on the dataset with this marketloop version",
             )
         picked = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in ISSUE_COLUMNS)
-        table = con.execute(
-            f"SELECT ? AS crawl_id, {picked} FROM read_parquet(?)", [crawl_id, str(path)]
-        ).to_arrow_table()
+        sql = f"SELECT ? AS crawl_id, {picked} FROM read_parquet(?)"
+        table = con.sql(sql, params=[crawl_id, str(path)]).to_arrow_table()
     finally:
         con.close()
     issues = ISSUES.empty_table() if table is None else table.cast(ISSUES)
