@@ -3,6 +3,7 @@ to read the warehouse back (DuckDB file or PostgreSQL) without going through our
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,6 +14,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import structlog
 
 from marketloop.config import Settings, load_settings
 from marketloop.crawl.dataset import Manifest
@@ -32,6 +34,19 @@ HOST = "www.example.com"
 SITE = f"https://{HOST}/"
 URLS = [f"https://{HOST}{path}" for path in DEFAULT_PATHS]
 HUBSPOT_TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A CLI run configures logging onto the test's captured stderr; undo that afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.reset_defaults()
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @dataclass
@@ -115,8 +130,15 @@ def snapshot(settings: Settings, *tables: str) -> dict[str, list[tuple[Any, ...]
     """Every row of the tables (without dlt's load ids), sorted: equal snapshots, equal data."""
     found = {}
     for table in tables:
-        rows = query(settings, f"SELECT * EXCLUDE (_dlt_load_id, _dlt_id) FROM {table}")
-        found[table] = sorted(rows, key=repr)
+        schema, name = table.split(".")
+        columns = query(
+            settings,
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            f"'{schema}' AND table_name = '{name}' AND column_name NOT IN ('_dlt_load_id', '_dlt_id') "
+            "ORDER BY ordinal_position",
+        )
+        listed = ", ".join(f'"{column}"' for (column,) in columns)
+        found[table] = sorted(query(settings, f"SELECT {listed} FROM {table}"), key=repr)
     return found
 
 

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from marketloop.config import load_settings
 from marketloop.errors import ConfigError, IngestError
 from marketloop.ingest.ga4 import report_table, snake
 from marketloop.ingest.gsc import rows_table
 from marketloop.ingest.hubspot_rows import inline_links, records_table
+from marketloop.ingest.pipeline import destination_label
 from marketloop.ingest.windows import DateWindow, advance, parse_day, plan_window
 
 CASES = Path(__file__).parent / "cases"
@@ -136,3 +138,17 @@ def test_the_cursor_only_moves_forward() -> None:
     assert advance(date(2024, 6, 1), date(2024, 5, 1)) == date(2024, 6, 1)
     assert advance(date(2024, 6, 1), date(2024, 6, 5)) == date(2024, 6, 5)
     assert str(DateWindow(date(2024, 6, 1), date(2024, 6, 2))) == "2024-06-01..2024-06-02"
+
+
+@pytest.mark.parametrize(
+    ("destination", "credentials", "label"),
+    [
+        ("postgres", "postgresql://loader:s3cret@db.internal:5432/wh", "postgres postgresql://loader:***@db.internal:5432/wh"),
+        ("duckdb", "/data/wh.duckdb", "duckdb /data/wh.duckdb"),
+        ("motherduck", "md:?motherduck_token=abcdefghij", "motherduck (connection string hidden)"),
+        ("postgres", "postgresql://h/wh?password=x&sslmode=require", "postgres postgresql://h/wh?password=***&sslmode=require"),
+    ],
+)
+def test_the_destination_label_never_shows_a_password(destination: str, credentials: str, label: str) -> None:
+    settings = load_settings(overrides={"warehouse": {"destination": destination, "credentials": credentials}})
+    assert destination_label(settings) == label

@@ -21,7 +21,7 @@ from typing import Any
 from marketloop.config import Settings
 from marketloop.errors import IngestError, MarketloopError
 from marketloop.ingest.http import IngestUnavailable
-from marketloop.observe.logging import get_logger, mask_secrets
+from marketloop.observe.logging import MASK, SECRET_KEY, get_logger, mask_secrets
 from marketloop.workspace import Workspace
 
 log = get_logger("marketloop.ingest")
@@ -49,16 +49,23 @@ def destination_url(settings: Settings) -> str:
 
 
 def destination_label(settings: Settings) -> str:
-    """Where data goes, printable: the connection string with its password masked."""
+    """Where data goes, printable: passwords and token parameters masked, other opaque
+    connection strings not shown at all."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    url = destination_url(settings)
+    name, url = settings.warehouse.destination, destination_url(settings)
+    if not url:
+        return name
+    if name == "duckdb" and "://" not in url and "?" not in url:
+        return f"{name} {url}"
     try:
-        shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+        parsed = make_url(url)
     except ArgumentError:
-        shown = mask_secrets(url)
-    return f"{settings.warehouse.destination} {shown}".strip()
+        return f"{name} (connection string hidden)"
+    hidden = {key: MASK for key in parsed.query if SECRET_KEY.search(key)}
+    shown = parsed.update_query_dict(hidden).render_as_string(hide_password=True)
+    return f"{name} {shown.replace('%2A%2A%2A', MASK)}"
 
 
 def destination(settings: Settings) -> Any:
