@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from marketloop.config import Settings
 from marketloop.errors import ConfigError, CredentialError, IngestError
 from marketloop.fakes.hubspot_data import HubspotData
+from marketloop.ingest import hubspot
 from marketloop.ingest.jobs import ingest_hubspot
 from marketloop.workspace import Workspace
 
-from .conftest import Fakes, Google, make_settings, query, snapshot
+from .conftest import HUBSPOT_TOKEN, Fakes, Google, make_settings, query, snapshot
 
 TABLES = (
     "hubspot.contacts",
@@ -90,34 +92,53 @@ def _add_contacts(data: HubspotData, count: int, same_time: bool) -> None:
         data.modify("contacts", index, at=start + timedelta(milliseconds=0 if same_time else index))
 
 
+def test_the_fake_refuses_to_page_past_10000_results(fakes: Fakes) -> None:
+    response = httpx.post(
+        f"{fakes.urls['hubspot']}/crm/v3/objects/contacts/search",
+        json={"limit": 100, "after": "10000"},
+        headers={"Authorization": f"Bearer {HUBSPOT_TOKEN}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["category"] == "VALIDATION_ERROR"
+    assert hubspot.SEARCH_CAP == fakes.hubspot.search_cap == 10_000
+
+
+@pytest.fixture
+def small_cap(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> int:
+    """HubSpot's 10,000-result cap scaled down to 1,000, in the client and the fake alike."""
+    monkeypatch.setattr(hubspot, "SEARCH_CAP", 1_000)
+    fakes.hubspot.search_cap = 1_000
+    return 1_000
+
+
 def test_the_search_cap_restarts_from_the_last_modified_date(
-    workspace: Workspace, fakes: Fakes, google: Google
+    workspace: Workspace, fakes: Fakes, google: Google, small_cap: int
 ) -> None:
     data = _one_contact(fakes)
     settings = make_settings(
         workspace, fakes, google, hubspot={"objects": ["contacts"], "search_rps": 1000}
     )
     ingest_hubspot(settings)  # the list endpoint: one contact, and a cursor
-    _add_contacts(data, 10_150, same_time=False)
+    _add_contacts(data, 1_150, same_time=False)
     result = ingest_hubspot(settings)
-    # 10,151 matches (the first contact is inside the cursor overlap): 50 pages of 200 reach
-    # the cap, the restart from the last modified date seen needs 1 more, then 1 archived page
-    assert result.stats.pages["contacts"] == 50 + 1 + 1
+    # 1,151 matches (the first contact is inside the cursor overlap): 5 pages of 200 reach the
+    # cap, the restart from the last modified date seen needs 1 more, then 1 archived page
+    assert result.stats.pages["contacts"] == 5 + 1 + 1
     assert query(settings, "SELECT count(*), count(DISTINCT id) FROM hubspot.contacts") == [
-        (10_151, 10_151)
+        (1_151, 1_151)
     ]
 
 
 def test_more_than_the_cap_in_one_millisecond_is_a_clear_error(
-    workspace: Workspace, fakes: Fakes, google: Google
+    workspace: Workspace, fakes: Fakes, google: Google, small_cap: int
 ) -> None:
     data = _one_contact(fakes)
     settings = make_settings(
         workspace, fakes, google, hubspot={"objects": ["contacts"], "search_rps": 1000}
     )
     ingest_hubspot(settings)
-    _add_contacts(data, 10_001, same_time=True)
-    with pytest.raises(IngestError, match="more than 10,000 HubSpot contacts were modified at"):
+    _add_contacts(data, 1_001, same_time=True)
+    with pytest.raises(IngestError, match="more than 1,000 HubSpot contacts were modified at"):
         ingest_hubspot(settings)
 
 

@@ -61,6 +61,7 @@ class HubspotFake:
     rate_limit: tuple[int, float] | None = None  # (requests, per seconds), e.g. (100, 10.0)
     search_rps: float | None = None
     daily_limit: int = 500_000
+    search_cap: int = SEARCH_CAP  # HubSpot's: results per search query
     requests: int = 0
     throttled: int = 0
     _bucket: TokenBucket | None = None
@@ -183,7 +184,7 @@ class HubspotFake:
         obj = self._object(request)
         try:
             body = await request.json()
-            return json_response(run_search(self.data, obj, body, cap=SEARCH_CAP))
+            return json_response(run_search(self.data, obj, body, cap=self.search_cap))
         except SearchError as exc:
             return hubspot_error(400, str(exc), "VALIDATION_ERROR")
 
