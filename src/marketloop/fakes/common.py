@@ -47,6 +47,13 @@ def unit(*parts: object) -> float:
     return xxhash.xxh64_intdigest(key.encode()) / 2**64
 
 
+def fractions(key: str) -> tuple[float, float, float]:
+    """Three independent deterministic numbers in [0, 1) from one hash of `key`."""
+    bits = xxhash.xxh64_intdigest(key.encode())
+    mask = (1 << 21) - 1
+    return (bits & mask) / 2**21, ((bits >> 21) & mask) / 2**21, ((bits >> 42) & mask) / 2**21
+
+
 def json_response(
     body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:

@@ -24,16 +24,17 @@ from aiohttp import web
 from marketloop.fakes.common import (
     Faults,
     TokenBucket,
+    fractions,
     google_error,
     json_response,
     malformed_json,
-    unit,
 )
 from marketloop.fakes.google_token import GoogleTokens
 
 SCOPE = "https://www.googleapis.com/auth/webmasters.readonly"
 TYPES = {"web", "image", "video", "news", "discover", "googleNews"}
 DIMENSIONS = {"date", "query", "page", "country", "device", "searchAppearance", "hour"}
+ROW_DIMENSIONS = ("date", "query", "page", "country", "device")  # the ones this fake serves
 COUNTRIES = ("usa", "gbr", "deu", "ind", "can", "fra", "aus", "bra")
 DEVICES = ("DESKTOP", "MOBILE", "TABLET")
 TEMPLATES = ("{t}", "{t} software", "best {t}", "how to {t}", "{t} examples", "{t} pricing")
@@ -109,44 +110,46 @@ class GscFake:
         stop = min(total, start_row + row_limit)
         response: dict[str, Any] = {"responseAggregationType": "byPage"}
         if start_row < stop:
-            pages = self.sites[site]
-            response["rows"] = [
-                self._row(site, pages, k, first=first, days=days, dims=dims)
-                for k in range(start_row, stop)
-            ]
+            response["rows"] = self._rows(site, first, days, dims, range(start_row, stop))
         incomplete = self.today - timedelta(days=self.final_lag_days - 1)
         if state == "all" and "date" in dims and first <= incomplete <= last:
             response["metadata"] = {"firstIncompleteDate": incomplete.isoformat()}
         return response
 
-    def _row(
-        self, site: str, pages: Sequence[str], k: int, *, first: date, days: int, dims: list[str]
-    ) -> dict[str, Any]:
-        """Row number k over all days, interleaved so clicks fall as k grows."""
-        day = first + timedelta(days=k % days)
-        j = k // days
-        j, device = divmod(j, len(DEVICES))
-        j, country = divmod(j, self.countries)
-        page_index, query_index = divmod(j, self.queries_per_page)
-        page = pages[page_index % len(pages)]
-        late = self.revision if (self.today - day).days <= 4 else 0
-        noise = unit(site, day, page_index, query_index, country, device, late)
-        impressions = 1 + int(5000 * noise / (1 + j) ** 0.6)
-        clicks = int(impressions * (0.02 + 0.25 * unit(noise)))
-        values = {
-            "date": day.isoformat(),
-            "query": _query_text(page, query_index),
-            "page": page,
-            "country": COUNTRIES[country],
-            "device": DEVICES[device],
-        }
-        return {
-            "keys": [values[d] for d in dims],
-            "clicks": clicks,
-            "impressions": impressions,
-            "ctr": clicks / impressions,
-            "position": round(1 + 40 * unit(noise, "position") ** 2, 2),
-        }
+    def _rows(
+        self, site: str, first: date, days: int, dims: list[str], numbers: range
+    ) -> list[dict[str, Any]]:
+        """Rows number `numbers` over all days, interleaved so clicks fall as the number grows."""
+        pages = self.sites[site]
+        dates = [first + timedelta(days=d) for d in range(days)]
+        names = [day.isoformat() for day in dates]
+        late = [self.revision if (self.today - day).days <= 4 else 0 for day in dates]
+        order = [ROW_DIMENSIONS.index(d) for d in dims]
+        queries: dict[tuple[int, int], str] = {}
+        rows = []
+        for k in numbers:
+            d, j = k % days, k // days
+            rest, device = divmod(j, len(DEVICES))
+            rest, country = divmod(rest, self.countries)
+            page_index, query_index = divmod(rest, self.queries_per_page)
+            page = pages[page_index % len(pages)]
+            text = queries.get((page_index, query_index))
+            if text is None:
+                text = queries[(page_index, query_index)] = _query_text(page, query_index)
+            noise, ctr, position = fractions(f"{site}|{names[d]}|{j}|{late[d]}")
+            impressions = 1 + int(5000 * noise / (1 + j) ** 0.6)
+            clicks = int(impressions * (0.02 + 0.25 * ctr))
+            values = (names[d], text, page, COUNTRIES[country], DEVICES[device])
+            rows.append(
+                {
+                    "keys": [values[i] for i in order],
+                    "clicks": clicks,
+                    "impressions": impressions,
+                    "ctr": clicks / impressions,
+                    "position": round(1 + 40 * position**2, 2),
+                }
+            )
+        return rows
 
 
 def _validated(body: dict[str, Any]) -> tuple[date, date, list[str], int, int]:
@@ -161,6 +164,9 @@ def _validated(body: dict[str, Any]) -> tuple[date, date, list[str], int, int]:
     bad = [d for d in dims if d not in DIMENSIONS]
     if bad:
         raise ValueError(f"Invalid value at 'dimensions' ({bad[0]}).")
+    unserved = [d for d in dims if d not in ROW_DIMENSIONS]
+    if unserved:
+        raise ValueError(f"This fake does not serve the dimension {unserved[0]}.")
     kind = body.get("type", body.get("searchType", "web"))
     if kind not in TYPES:
         raise ValueError(f"Invalid value at 'type' ({kind}).")

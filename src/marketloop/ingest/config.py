@@ -32,6 +32,9 @@ class WarehouseSettings(Section):
         description="the destination's connection string; duckdb: a file path "
         "(default WORKSPACE/warehouse.duckdb)",
     )
+    duckdb_memory_limit: str = Field(
+        "2GB", description="DuckDB's memory cap during loads; it spills to disk beyond it"
+    )
 
 
 class HttpSection(Section):

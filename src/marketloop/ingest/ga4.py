@@ -4,8 +4,9 @@ Rows arrive positional: `dimensionValues[i]` belongs to `dimensionHeaders[i]`, `
 to `metricHeaders[j]`, every value a string. We zip them with the headers, type metrics from
 `metricHeaders[].type` (TYPE_INTEGER → BIGINT, every other type → DOUBLE), parse `date`
 (YYYYMMDD), flag `(other)` rows and thresholded responses, and page with limit/offset until
-`rowCount` rows have arrived. Tables merge on property_id + dimensions; each run replaces whole
-days (property_id + date), so re-runs add no duplicates and late corrections land.
+`rowCount` rows have arrived. GA4 returns one row per combination of dimension values, and a
+run replaces the whole days it read (merge key property_id + date): re-runs add no duplicates,
+late corrections land, and rows GA4 no longer reports for a day disappear with it.
 """
 
 from __future__ import annotations
@@ -196,12 +197,10 @@ def ga4_source(
     @dlt.source(name="ga4", max_table_nesting=0)
     def source() -> Iterator[Any]:
         for name in report_names:
-            keys = ["property_id", *(snake(d) for d in reports[name].dimensions)]
             yield dlt.resource(
                 rows(name),
                 name=name,
                 write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-                primary_key=keys,
                 merge_key=["property_id", "date"],
             )
 

@@ -1,15 +1,17 @@
 """Search Console `searchAnalytics/query` → gsc.search_analytics.
 
 One query per run over the date window, grouped by date, query, page, country and device,
-paged with `startRow` in steps of `rowLimit` (25,000) until a page comes back empty. Rows carry
-their dimension values positionally in `keys`. The table merges on site, search type, date and
-the dimensions; each run replaces whole days, so the lookback window lands Google's late
-corrections without duplicates.
+paged with `startRow` in steps of `rowLimit` (25,000) until a page comes back empty; the next
+page downloads while the current one is typed. Rows carry
+their dimension values positionally in `keys`, one row per combination. Each run replaces the
+whole days it read (merge key site, search type, date), so the lookback window lands Google's
+late corrections without duplicates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -74,9 +76,10 @@ def rows_table(
 def query_pages(
     client: ApiClient, site_url: str, settings: GscSettings, window: DateWindow
 ) -> Iterator[pa.Table]:
+    """Every page of the query, the next one downloading while this one is typed."""
     path = f"/webmasters/v3/sites/{quote(site_url, safe='')}/searchAnalytics/query"
-    start_row = 0
-    while True:
+
+    def fetch(start_row: int) -> list[dict[str, Any]]:
         body = query_request(
             window, settings.search_type, settings.data_state, settings.row_limit, start_row
         )
@@ -88,12 +91,19 @@ def query_pages(
                 hint="check --site (a URL-prefix property ends with /; a domain property is "
                 "sc-domain:example.com) and [gsc] settings; nothing was loaded",
             ) from None
-        rows = response.get("rows") or []
-        client.stats.page(TABLE, len(rows))
-        if not rows:
-            return
-        yield rows_table(rows, site_url, settings.search_type, settings.data_state)
-        start_row += len(rows)
+        return list(response.get("rows") or [])
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gsc-page") as pool:
+        start_row = 0
+        pending = pool.submit(fetch, start_row)
+        while True:
+            rows = pending.result()
+            client.stats.page(TABLE, len(rows))
+            if not rows:  # paging ends with an empty page
+                return
+            start_row += len(rows)
+            pending = pool.submit(fetch, start_row)
+            yield rows_table(rows, site_url, settings.search_type, settings.data_state)
 
 
 def gsc_source(
@@ -134,7 +144,6 @@ def gsc_source(
             rows(),
             name=TABLE,
             write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-            primary_key=list(KEYS),
             merge_key=["site_url", "search_type", "date"],
         )
 

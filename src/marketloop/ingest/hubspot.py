@@ -86,10 +86,12 @@ def list_pages(
 def search_pages(
     client: ApiClient, settings: HubspotSettings, obj: HubspotObject, since_ms: int, pacer: Pacer
 ) -> Iterator[list[dict[str, Any]]]:
-    """Records modified at or after `since_ms`, oldest first, past the 10,000 cap."""
-    start = since_ms
+    """Records modified at or after `since_ms`, oldest first, past the 10,000 cap: a capped
+    search restarts from the last modified time it saw, skipping the records it already
+    returned with exactly that time."""
+    start, seen_at_start = since_ms, set[str]()
     while True:
-        last_seen: int | None = None
+        boundary = Boundary(start, seen_at_start)
         after = 0
         while True:
             body = client.call(
@@ -98,25 +100,46 @@ def search_pages(
                 body=_search_body(settings, obj, start, after),
                 pacer=pacer,
             )
-            records = body.get("results") or []
+            records = boundary.new(body.get("results") or [], obj)
             client.stats.page(obj, len(records), body.get("total"))
             if records:
                 yield records
-                last_seen = _modified_ms(records[-1], obj)
             following = ((body.get("paging") or {}).get("next") or {}).get("after")
             if not following:
                 return
             if int(following) >= SEARCH_CAP:
                 break
             after = int(following)
-        if last_seen is None or last_seen <= start:
+        if boundary.last <= start:
             moment = datetime.fromtimestamp(start / 1000, UTC).isoformat()
             raise IngestError(
                 f"more than {SEARCH_CAP:,} HubSpot {obj} were modified at {moment}; the search "
                 "API cannot page past them",
                 hint="run a full load instead: `marketloop ingest hubspot --full`",
             )
-        start = last_seen  # restart the search where the cap stopped it
+        start, seen_at_start = boundary.last, boundary.at_last
+
+
+class Boundary:
+    """The newest modified time a search returned and the records returned with it."""
+
+    def __init__(self, start: int, seen_at_start: set[str]) -> None:
+        self.start = start
+        self.skip = seen_at_start
+        self.last = start
+        self.at_last = set(seen_at_start)
+
+    def new(self, records: list[dict[str, Any]], obj: HubspotObject) -> list[dict[str, Any]]:
+        fresh = []
+        for record in records:
+            moment, ident = _modified_ms(record, obj), str(record["id"])
+            if moment == self.start and ident in self.skip:
+                continue  # returned before the restart
+            if moment != self.last:
+                self.last, self.at_last = moment, set()
+            self.at_last.add(ident)
+            fresh.append(record)
+        return fresh
 
 
 def _search_body(
@@ -232,8 +255,8 @@ def _link_hints(obj: HubspotObject) -> Any:
     return dlt.mark.make_hints(
         table_name=link.table,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key=[link.own_id, link.other_id],
-        merge_key=link.own_id,
+        primary_key=[],  # not the records' `id`
+        merge_key=link.own_id,  # a re-read record's links replace all its old ones
     )
 
 

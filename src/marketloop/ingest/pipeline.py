@@ -75,7 +75,14 @@ def destination(settings: Settings) -> Any:
     url = destination_url(settings)
     name = settings.warehouse.destination
     if name == "duckdb":
-        return dlt.destinations.duckdb(url)
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        credentials = DuckDbCredentials(url)
+        credentials.global_config = {
+            "memory_limit": settings.warehouse.duckdb_memory_limit,
+            "preserve_insertion_order": False,
+        }
+        return dlt.destinations.duckdb(credentials)
     if name == "postgres":
         from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
