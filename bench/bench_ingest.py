@@ -195,10 +195,8 @@ def main() -> None:
         print("  incremental re-run (1% of contacts changed, one more day):")
         print(_line("hubspot (search)", again_h) + f" (full run: {hubspot['requests']})")
         print(_line("search console", again_g) + f" (full run: {gsc['requests']})")
-    (_, _, (hubspot_small, gsc_small, *_)), (_, (hubspot_full, gsc_full, *_)) = (
-        (small, results[small]),
-        (full, results[full]),
-    )
+    hubspot_small, gsc_small = results[small][:2]
+    hubspot_full, gsc_full = results[full][:2]
     print("\npeak memory vs rows (goal: does not grow with the row count)")
     for label, a, b in (("hubspot", hubspot_small, hubspot_full), ("search console", gsc_small, gsc_full)):
         print(f"  {label:<15} {a['rows']:>9,} rows {a['peak_mb']:5.0f} MB → {b['rows']:>9,} rows "

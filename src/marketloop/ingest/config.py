@@ -33,7 +33,7 @@ class WarehouseSettings(Section):
         "(default WORKSPACE/warehouse.duckdb)",
     )
     duckdb_memory_limit: str = Field(
-        "2GB", description="DuckDB's memory cap during loads; it spills to disk beyond it"
+        "256MB", description="DuckDB's memory cap during loads; it spills to disk beyond it"
     )
 
 
