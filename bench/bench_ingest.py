@@ -62,13 +62,17 @@ def serve_fakes(contacts: int, pages: int, conn: Connection) -> None:
                 for index in range(0, contacts, max(1, contacts // arg)):
                     data.modify("contacts", index, lifecyclestage="customer")
                 gsc.today += timedelta(days=1)
-            conn.send({"gsc": gsc.requests, "hubspot": hubspot.requests, "throttled": hubspot.throttled})
+            conn.send(
+                {"gsc": gsc.requests, "hubspot": hubspot.requests, "throttled": hubspot.throttled}
+            )
 
 
 class Fakes:
     def __init__(self, contacts: int, pages: int) -> None:
         self._conn, child = mp.Pipe()
-        self._process = mp.get_context("spawn").Process(target=serve_fakes, args=(contacts, pages, child))
+        self._process = mp.get_context("spawn").Process(
+            target=serve_fakes, args=(contacts, pages, child)
+        )
         self._process.start()
         self.info: dict[str, Any] = self._conn.recv()
 
@@ -103,10 +107,7 @@ def ingest_once(job: str, workspace: str, urls: dict[str, Any], days: int, out: 
         }
     )
     started = time.perf_counter()
-    if job == "gsc":
-        result = ingest_gsc(settings, SITE, today=TODAY)
-    else:
-        result = ingest_hubspot(settings)
+    result = ingest_gsc(settings, SITE, today=TODAY) if job == "gsc" else ingest_hubspot(settings)
     elapsed = time.perf_counter() - started
     out.send(
         {
@@ -190,23 +191,41 @@ def main() -> None:
         total_rows = hubspot["rows"] + gsc["rows"]
         total_s = hubspot["seconds"] + gsc["seconds"]
         rate = total_rows / total_s
-        print(f"  end to end: {total_rows:,} rows in {total_s:.1f} s = {rate:,.0f} rows/s "
-              f"(goal {GOAL_ROWS_PER_S:,}: ratio {rate / GOAL_ROWS_PER_S:.2f})")
+        print(
+            f"  end to end: {total_rows:,} rows in {total_s:.1f} s = {rate:,.0f} rows/s "
+            f"(goal {GOAL_ROWS_PER_S:,}: ratio {rate / GOAL_ROWS_PER_S:.2f})"
+        )
         print("  incremental re-run (1% of contacts changed, one more day):")
         print(_line("hubspot (search)", again_h) + f" (full run: {hubspot['requests']})")
         print(_line("search console", again_g) + f" (full run: {gsc['requests']})")
     hubspot_small, gsc_small = results[small][:2]
     hubspot_full, gsc_full = results[full][:2]
     print("\npeak memory vs rows (goal: does not grow with the row count)")
-    for label, a, b in (("hubspot", hubspot_small, hubspot_full), ("search console", gsc_small, gsc_full)):
-        print(f"  {label:<15} {a['rows']:>9,} rows {a['peak_mb']:5.0f} MB → {b['rows']:>9,} rows "
-              f"{b['peak_mb']:5.0f} MB: ×{b['rows'] / a['rows']:.0f} rows, ×{b['peak_mb'] / a['peak_mb']:.2f} memory")
+    for label, a, b in (
+        ("hubspot", hubspot_small, hubspot_full),
+        ("search console", gsc_small, gsc_full),
+    ):
+        growth = b["peak_mb"] / a["peak_mb"]
+        print(
+            f"  {label:<15} {a['rows']:>9,} rows {a['peak_mb']:5.0f} MB → {b['rows']:>9,} rows "
+            f"{b['peak_mb']:5.0f} MB: ×{b['rows'] / a['rows']:.0f} rows, ×{growth:.2f} memory"
+        )
     hubspot, gsc = limited
-    print(f"\nrate limits on: HubSpot {HUBSPOT_LIMIT[0]} requests / {HUBSPOT_LIMIT[1]:g} s, "
-          f"Search Console {GSC_LIMIT[0]:,} / {GSC_LIMIT[1]:g} s")
-    for label, run, limit in (("hubspot", hubspot, HUBSPOT_LIMIT), ("search console", gsc, GSC_LIMIT)):
+    print(
+        f"\nrate limits on: HubSpot {HUBSPOT_LIMIT[0]} requests / {HUBSPOT_LIMIT[1]:g} s, "
+        f"Search Console {GSC_LIMIT[0]:,} / {GSC_LIMIT[1]:g} s"
+    )
+    for label, run, limit in (
+        ("hubspot", hubspot, HUBSPOT_LIMIT),
+        ("search console", gsc, GSC_LIMIT),
+    ):
         floor = floor_seconds(run["requests"], limit)
-        verdict = f"ratio {run['seconds'] / floor:.3f} (goal ≤ 1.10)" if floor else "limit not binding"
-        print(f"  {label:<15} {run['requests']:>5} requests, floor {floor:6.1f} s, "
-              f"took {run['seconds']:6.1f} s: {verdict}")
-    print(f"  hubspot answered 429 {hubspot.get('throttled', 0)} times; client retries {hubspot['retries']}")
+        verdict = (
+            f"ratio {run['seconds'] / floor:.3f} (goal ≤ 1.10)" if floor else "limit not binding"
+        )
+        print(
+            f"  {label:<15} {run['requests']:>5} requests, floor {floor:6.1f} s, "
+            f"took {run['seconds']:6.1f} s: {verdict}"
+        )
+    throttled, retries = hubspot.get("throttled", 0), hubspot["retries"]
+    print(f"  hubspot answered 429 {throttled} times; client retries {retries}")

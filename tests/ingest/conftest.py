@@ -134,8 +134,8 @@ def snapshot(settings: Settings, *tables: str) -> dict[str, list[tuple[Any, ...]
         columns = query(
             settings,
             "SELECT column_name FROM information_schema.columns WHERE table_schema = "
-            f"'{schema}' AND table_name = '{name}' AND column_name NOT IN ('_dlt_load_id', '_dlt_id') "
-            "ORDER BY ordinal_position",
+            f"'{schema}' AND table_name = '{name}' "
+            "AND column_name NOT IN ('_dlt_load_id', '_dlt_id') ORDER BY ordinal_position",
         )
         listed = ", ".join(f'"{column}"' for (column,) in columns)
         found[table] = sorted(query(settings, f"SELECT {listed} FROM {table}"), key=repr)

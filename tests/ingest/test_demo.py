@@ -11,9 +11,19 @@ from .conftest import make_crawl, query
 
 
 def test_the_demo_loads_every_source_for_the_crawled_pages(workspace: Workspace) -> None:
-    crawled = ["http://127.0.0.1:8123/", "http://127.0.0.1:8123/pricing", "http://127.0.0.1:8123/blog/a"]
+    crawled = [
+        "http://127.0.0.1:8123/",
+        "http://127.0.0.1:8123/pricing",
+        "http://127.0.0.1:8123/blog/a",
+    ]
     pages = [
-        {"url": url, "status": 200, "content_type": "text/html", "is_internal": True, "depth": depth}
+        {
+            "url": url,
+            "status": 200,
+            "content_type": "text/html",
+            "is_internal": True,
+            "depth": depth,
+        }
         for depth, url in enumerate(crawled)
     ]
     pages.append({"url": "http://127.0.0.1:8123/gone", "status": 404, "is_internal": True})
@@ -27,7 +37,9 @@ def test_the_demo_loads_every_source_for_the_crawled_pages(workspace: Workspace)
     assert run.outputs["warehouse"] == workspace.warehouse_path
     paths = {row[0] for row in query(settings, "SELECT DISTINCT page_path FROM ga4.pages")}
     assert paths == {"/", "/pricing", "/blog/a"}
-    gsc_pages = {row[0] for row in query(settings, "SELECT DISTINCT page FROM gsc.search_analytics")}
+    gsc_pages = {
+        row[0] for row in query(settings, "SELECT DISTINCT page FROM gsc.search_analytics")
+    }
     assert gsc_pages == set(crawled)
     first_touch = query(settings, "SELECT DISTINCT hs_analytics_first_url FROM hubspot.contacts")
     assert {row[0] for row in first_touch} <= set(crawled)

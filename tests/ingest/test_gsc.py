@@ -81,7 +81,7 @@ def test_failures_mid_paging_load_nothing_then_resume(
     fakes.gsc.revision += 1
     for fault in ("fail_on_page", "malformed_on_page"):
         setattr(fakes.gsc.faults, fault, fakes.gsc.faults.pages + 3)
-        with pytest.raises(IngestError, match="HTTP 500|malformed JSON"):
+        with pytest.raises(IngestError, match=r"HTTP 500|malformed JSON"):
             ingest_gsc(settings, SITE, today=TODAY)
         setattr(fakes.gsc.faults, fault, None)
         assert snapshot(settings, TABLE) == before

@@ -67,9 +67,10 @@ def test_later_runs_search_only_what_changed(settings: Settings, fakes: Fakes) -
     names = dict(query(settings, "SELECT id, firstname FROM hubspot.contacts"))
     assert names[data.ident("contacts", 3)] == "Augusta"
     assert data.ident("contacts", new) in names
+    deal_id = data.ident("deals", 5)
     deal = query(
         settings,
-        f"SELECT archived, archived_at IS NOT NULL FROM hubspot.deals WHERE id = '{data.ident('deals', 5)}'",
+        f"SELECT archived, archived_at IS NOT NULL FROM hubspot.deals WHERE id = '{deal_id}'",
     )
     assert deal == [(True, True)]  # marked, not deleted
     assert result.stats.rows["contacts"] >= 2

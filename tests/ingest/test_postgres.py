@@ -28,8 +28,13 @@ def test_google_sources_merge_into_postgres(
     ingest_ga4(settings, PROPERTY, today=TODAY, reports=["pages"])
     dupes = query(settings, "SELECT count(*) - count(DISTINCT (date, page_path)) FROM ga4.pages")
     assert dupes == [(0,)]
-    types = dict(query(settings, "SELECT column_name, data_type FROM information_schema.columns "
-                                 "WHERE table_schema = 'ga4' AND table_name = 'pages'"))
+    types = dict(
+        query(
+            settings,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'ga4' AND table_name = 'pages'",
+        )
+    )
     assert types["date"] == "date" and types["sessions"] == "bigint"
     assert types["total_revenue"] == "double precision" and types["is_other_row"] == "boolean"
 
@@ -52,14 +57,18 @@ def test_hubspot_and_files_into_postgres(
     fakes.hubspot.data.archive("companies", 2)
     ingest_hubspot(settings)
     contact = fakes.hubspot.data.ident("contacts", 4)
-    assert query(settings, f"SELECT lifecyclestage FROM hubspot.contacts WHERE id = '{contact}'") == [
-        ("customer",)
-    ]
+    assert query(
+        settings, f"SELECT lifecyclestage FROM hubspot.contacts WHERE id = '{contact}'"
+    ) == [("customer",)]
     company = fakes.hubspot.data.ident("companies", 2)
-    assert query(settings, f"SELECT archived FROM hubspot.companies WHERE id = '{company}'") == [(True,)]
+    assert query(settings, f"SELECT archived FROM hubspot.companies WHERE id = '{company}'") == [
+        (True,)
+    ]
     assert query(settings, "SELECT count(*) - count(DISTINCT id) FROM hubspot.contacts") == [(0,)]
 
     path = tmp_path / "keywords.csv"
     path.write_text("keyword,volume\nmarketing automation,5400\n")
     assert ingest_file(settings, path, "keywords").loaded == {"keywords": 1}
-    assert query(settings, "SELECT keyword, volume FROM files.keywords") == [("marketing automation", 5400)]
+    assert query(settings, "SELECT keyword, volume FROM files.keywords") == [
+        ("marketing automation", 5400)
+    ]

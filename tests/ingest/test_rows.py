@@ -120,8 +120,12 @@ def test_an_empty_date_range_is_a_clear_error() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2024-02-29", date(2024, 2, 29)), ("today", TODAY), ("yesterday", date(2024, 6, 29))]
-    + [("7daysAgo", date(2024, 6, 23))],
+    [
+        ("2024-02-29", date(2024, 2, 29)),
+        ("today", TODAY),
+        ("yesterday", date(2024, 6, 29)),
+        ("7daysAgo", date(2024, 6, 23)),
+    ],
 )
 def test_parse_day(text: str, expected: date) -> None:
     assert parse_day(text, TODAY) == expected
@@ -143,12 +147,24 @@ def test_the_cursor_only_moves_forward() -> None:
 @pytest.mark.parametrize(
     ("destination", "credentials", "label"),
     [
-        ("postgres", "postgresql://loader:s3cret@db.internal:5432/wh", "postgres postgresql://loader:***@db.internal:5432/wh"),
+        (
+            "postgres",
+            "postgresql://loader:s3cret@db.internal:5432/wh",
+            "postgres postgresql://loader:***@db.internal:5432/wh",
+        ),
         ("duckdb", "/data/wh.duckdb", "duckdb /data/wh.duckdb"),
         ("motherduck", "md:?motherduck_token=abcdefghij", "motherduck (connection string hidden)"),
-        ("postgres", "postgresql://h/wh?password=x&sslmode=require", "postgres postgresql://h/wh?password=***&sslmode=require"),
+        (
+            "postgres",
+            "postgresql://h/wh?password=x&sslmode=require",
+            "postgres postgresql://h/wh?password=***&sslmode=require",
+        ),
     ],
 )
-def test_the_destination_label_never_shows_a_password(destination: str, credentials: str, label: str) -> None:
-    settings = load_settings(overrides={"warehouse": {"destination": destination, "credentials": credentials}})
+def test_the_destination_label_never_shows_a_password(
+    destination: str, credentials: str, label: str
+) -> None:
+    settings = load_settings(
+        overrides={"warehouse": {"destination": destination, "credentials": credentials}}
+    )
     assert destination_label(settings) == label

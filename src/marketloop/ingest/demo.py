@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from marketloop.demo import DemoRun
 
 PROPERTY_ID = "314159265"
-HUBSPOT_TOKEN = "pat-demo-00000000-0000-0000-0000-000000000000"  # accepted by the fake only
+HUBSPOT_TOKEN = "pat-demo-00000000-0000-0000-0000-000000000000"  # noqa: S105 (the fake's only)
 
 
 @dataclass(frozen=True)

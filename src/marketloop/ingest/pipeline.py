@@ -77,18 +77,18 @@ def destination(settings: Settings) -> Any:
     if name == "duckdb":
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-        credentials = DuckDbCredentials(url)
-        credentials.global_config = {
+        duckdb = DuckDbCredentials(url)
+        duckdb.global_config = {
             "memory_limit": settings.warehouse.duckdb_memory_limit,
             "preserve_insertion_order": False,
         }
-        return dlt.destinations.duckdb(credentials)
+        return dlt.destinations.duckdb(duckdb)
     if name == "postgres":
         from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
-        credentials = PostgresCredentials(url)
-        credentials.password = credentials.password or ""  # trust/peer auth needs none
-        return dlt.destinations.postgres(credentials)
+        postgres = PostgresCredentials(url)
+        postgres.password = postgres.password or ""  # trust/peer auth needs none
+        return dlt.destinations.postgres(postgres)
     return Destination.from_reference(name, credentials=url or None)
 
 
