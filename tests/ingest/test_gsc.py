@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 
 import pytest
 
 from marketloop.config import Settings
 from marketloop.errors import CredentialError, IngestError
+from marketloop.ingest.http import IngestUnavailable
 from marketloop.ingest.jobs import ingest_gsc
 from marketloop.workspace import Workspace
 
@@ -94,3 +97,33 @@ def test_a_query_quota_is_waited_out(settings: Settings, fakes: Fakes) -> None:
     result = ingest_gsc(settings, SITE, today=TODAY, start=date(2024, 6, 27))
     assert result.stats.retries == 1  # the empty last page came too soon: 429, Retry-After: 1
     assert result.loaded == {"search_analytics": fakes.gsc.rows_per_day}
+
+
+def test_a_load_blocked_by_another_writer_is_finished_by_the_next_run(
+    settings: Settings, fakes: Fakes, workspace: Workspace
+) -> None:
+    ingest_gsc(settings, SITE, today=TODAY, start=date(2024, 6, 26))
+    before = snapshot(settings, TABLE)
+    fakes.gsc.revision += 1
+    command = [sys.executable, "-c", HOLD_LOCK, str(workspace.warehouse_path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            with pytest.raises(IngestUnavailable, match="in use by another process"):
+                ingest_gsc(settings, SITE, today=TODAY)
+        finally:
+            holder.kill()
+    assert snapshot(settings, TABLE) == before
+    ingest_gsc(settings, SITE, today=TODAY)  # loads the pending package first, then fetches
+    after = snapshot(settings, TABLE)[TABLE]
+    assert len(after) == 4 * fakes.gsc.rows_per_day  # June 24..27: the lookback from the 27th
+    assert not set(before[TABLE]) & set(after)  # the 26th and 27th were revised
+    assert query(settings, "SELECT count(*) FROM gsc._dlt_loads") == [(3,)]
+
+
+HOLD_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(60)
+"""
