@@ -15,12 +15,10 @@ from marketloop.ingest.http import (
     ApiRejected,
     Credential,
     IngestUnavailable,
-    Pacer,
     StaticToken,
     error_detail,
-    parse_retry_after,
-    retry_delay,
 )
+from marketloop.ingest.pacing import Pacer, RateLimitObserver, parse_retry_after, retry_delay
 from marketloop.ingest.stats import RunStats
 
 from .conftest import HUBSPOT_TOKEN, Fakes
@@ -168,8 +166,6 @@ def test_an_unreachable_host_is_transient_and_names_the_base_url() -> None:
 
 
 def test_fake_rate_limit_headers_drive_the_pacer(fakes: Fakes) -> None:
-    from marketloop.ingest.hubspot import RateLimitObserver
-
     fakes.hubspot.rate_limit = (5, 0.5)  # 5 requests per half second: 10/s sustained
     observer = RateLimitObserver()
     with _client(fakes) as client:

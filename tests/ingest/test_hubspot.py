@@ -10,7 +10,7 @@ import pytest
 from marketloop.config import Settings
 from marketloop.errors import ConfigError, CredentialError, IngestError
 from marketloop.fakes.hubspot_data import HubspotData
-from marketloop.ingest import hubspot
+from marketloop.ingest import hubspot_search
 from marketloop.ingest.jobs import ingest_hubspot
 from marketloop.workspace import Workspace
 
@@ -101,13 +101,13 @@ def test_the_fake_refuses_to_page_past_10000_results(fakes: Fakes) -> None:
     )
     assert response.status_code == 400
     assert response.json()["category"] == "VALIDATION_ERROR"
-    assert hubspot.SEARCH_CAP == fakes.hubspot.search_cap == 10_000
+    assert hubspot_search.SEARCH_CAP == fakes.hubspot.search_cap == 10_000
 
 
 @pytest.fixture
 def small_cap(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> int:
     """HubSpot's 10,000-result cap scaled down to 1,000, in the client and the fake alike."""
-    monkeypatch.setattr(hubspot, "SEARCH_CAP", 1_000)
+    monkeypatch.setattr(hubspot_search, "SEARCH_CAP", 1_000)
     fakes.hubspot.search_cap = 1_000
     return 1_000
 

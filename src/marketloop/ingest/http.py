@@ -5,18 +5,16 @@
     other 4xx                      ApiRejected with the service's own message
     a body that is not JSON        IngestError naming the request
 
-A `Pacer` spaces requests so a run stays under a rate limit instead of running into it.
+A `Pacer` (pacing.py) spaces requests so a run stays under a rate limit instead of into it.
 Secrets are never logged: only the method, path, status and delay are.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -24,6 +22,7 @@ import httpx
 from marketloop import __version__
 from marketloop.errors import CredentialError, IngestError, TransientError
 from marketloop.ingest.config import HttpSection
+from marketloop.ingest.pacing import Pacer, parse_retry_after, retry_delay
 from marketloop.ingest.stats import RunStats
 from marketloop.observe.logging import get_logger, mask_secrets
 
@@ -74,44 +73,6 @@ class StaticToken:
 
     def refresh(self) -> bool:
         return False
-
-
-class Pacer:
-    """Keeps at least `interval` seconds between request starts (0: no spacing)."""
-
-    def __init__(self, interval: float = 0.0) -> None:
-        self.interval = interval
-        self._next = 0.0
-
-    def wait(self) -> None:
-        now = time.monotonic()
-        if now < self._next:
-            time.sleep(self._next - now)
-            now = self._next
-        self._next = now + self.interval
-
-
-def retry_delay(attempt: int, retry_after: float | None, backoff: float, cap: float) -> float:
-    """Seconds to wait before retry number `attempt` (0-based): what the server asked for,
-    else `backoff` doubled per attempt, never more than `cap`."""
-    if retry_after is not None:
-        return max(retry_after, 0.0)
-    return min(cap, backoff * 2.0**attempt)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: delay-seconds or an HTTP date (RFC 9110); None if absent/bad."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(float((when - (now or datetime.now(UTC))).total_seconds()), 0.0)
 
 
 def error_detail(response: httpx.Response) -> str:

@@ -17,43 +17,21 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pyarrow as pa
 
-from marketloop.errors import IngestError
 from marketloop.ingest.config import HubspotObject, HubspotSettings
-from marketloop.ingest.http import ApiClient, Pacer
+from marketloop.ingest.http import ApiClient
 from marketloop.ingest.hubspot_rows import (
     ASSOCIATIONS,
-    MODIFIED,
+    Batcher,
     batch_links,
     inline_links,
     newest_modified,
     records_table,
     requested,
 )
-
-SEARCH_CAP = 10_000
-
-
-class RateLimitObserver:
-    """Reads HubSpot's rate-limit headers: when the window is nearly spent, requests are spaced
-    at the refill rate (interval / max) until it recovers."""
-
-    def __init__(self) -> None:
-        self.pacer = Pacer()
-        self.daily_remaining: int | None = None
-
-    def __call__(self, headers: httpx.Headers) -> None:
-        try:
-            most = int(headers["X-HubSpot-RateLimit-Max"])
-            remaining = int(headers["X-HubSpot-RateLimit-Remaining"])
-            interval = int(headers["X-HubSpot-RateLimit-Interval-Milliseconds"]) / 1000
-        except (KeyError, ValueError):
-            return
-        if "X-HubSpot-RateLimit-Daily-Remaining" in headers:
-            self.daily_remaining = int(headers["X-HubSpot-RateLimit-Daily-Remaining"])
-        self.pacer.interval = 1.02 * interval / most if remaining <= 2 else 0.0
+from marketloop.ingest.hubspot_search import search_pages
+from marketloop.ingest.pacing import Pacer, RateLimitObserver
 
 
 def list_pages(
@@ -81,87 +59,6 @@ def list_pages(
         if not after:
             return
         params["after"] = after
-
-
-def search_pages(
-    client: ApiClient, settings: HubspotSettings, obj: HubspotObject, since_ms: int, pacer: Pacer
-) -> Iterator[list[dict[str, Any]]]:
-    """Records modified at or after `since_ms`, oldest first, past the 10,000 cap: a capped
-    search restarts from the last modified time it saw, skipping the records it already
-    returned with exactly that time."""
-    start, seen_at_start = since_ms, set[str]()
-    while True:
-        boundary = Boundary(start, seen_at_start)
-        after = 0
-        while True:
-            body = client.call(
-                "POST",
-                f"/crm/v3/objects/{obj}/search",
-                body=_search_body(settings, obj, start, after),
-                pacer=pacer,
-            )
-            records = boundary.new(body.get("results") or [], obj)
-            client.stats.page(obj, len(records), body.get("total"))
-            if records:
-                yield records
-            following = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if not following:
-                return
-            if int(following) >= SEARCH_CAP:
-                break
-            after = int(following)
-        if boundary.last <= start:
-            moment = datetime.fromtimestamp(start / 1000, UTC).isoformat()
-            raise IngestError(
-                f"more than {SEARCH_CAP:,} HubSpot {obj} were modified at {moment}; the search "
-                "API cannot page past them",
-                hint="run a full load instead: `marketloop ingest hubspot --full`",
-            )
-        start, seen_at_start = boundary.last, boundary.at_last
-
-
-class Boundary:
-    """The newest modified time a search returned and the records returned with it."""
-
-    def __init__(self, start: int, seen_at_start: set[str]) -> None:
-        self.start = start
-        self.skip = seen_at_start
-        self.last = start
-        self.at_last = set(seen_at_start)
-
-    def new(self, records: list[dict[str, Any]], obj: HubspotObject) -> list[dict[str, Any]]:
-        fresh = []
-        for record in records:
-            moment, ident = _modified_ms(record, obj), str(record["id"])
-            if moment == self.start and ident in self.skip:
-                continue  # returned before the restart
-            if moment != self.last:
-                self.last, self.at_last = moment, set()
-            self.at_last.add(ident)
-            fresh.append(record)
-        return fresh
-
-
-def _search_body(
-    settings: HubspotSettings, obj: HubspotObject, since: int, after: int
-) -> dict[str, Any]:
-    prop = MODIFIED[obj]
-    return {
-        "filterGroups": [
-            {"filters": [{"propertyName": prop, "operator": "GTE", "value": str(since)}]}
-        ],
-        "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
-        "properties": requested(obj, settings.properties.get(obj, [])),
-        "limit": settings.search_page_size,
-        "after": str(after),
-    }
-
-
-def _modified_ms(record: dict[str, Any], obj: HubspotObject) -> int:
-    text = (record.get("properties") or {}).get(MODIFIED[obj]) or record["updatedAt"]
-    if str(text).isdigit():
-        return int(text)
-    return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
 
 
 def association_batch(
@@ -217,29 +114,6 @@ def object_items(
     yield from (_as_links(obj, t) for t in links_out.flush())
     if newest is not None:
         state["cursor"] = int(min(newest, started).timestamp() * 1000)
-
-
-class Batcher:
-    """Joins small pages into tables of at least `rows` rows: dlt's cost is per item, and
-    HubSpot pages hold only 100 records. Memory stays bounded by one batch."""
-
-    def __init__(self, rows: int = 10_000) -> None:
-        self.rows = rows
-        self._tables: list[pa.Table] = []
-        self._count = 0
-
-    def add(self, table: pa.Table) -> list[pa.Table]:
-        if table.num_rows:
-            self._tables.append(table)
-            self._count += table.num_rows
-        return self.flush() if self._count >= self.rows else []
-
-    def flush(self) -> list[pa.Table]:
-        if not self._tables:
-            return []
-        joined = pa.concat_tables(self._tables)
-        self._tables, self._count = [], 0
-        return [joined]
 
 
 def _as_links(obj: HubspotObject, table: pa.Table) -> Any:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from marketloop.ingest.config import HubspotObject
 
@@ -168,9 +169,30 @@ def links_table(link: Association, pairs: Sequence[tuple[str, str]]) -> pa.Table
 
 
 def newest_modified(table: pa.Table) -> datetime | None:
-    import pyarrow.compute as pc
-
     if table.num_rows == 0:
         return None
     value = pc.max(table.column("hs_lastmodifieddate")).as_py()
     return value if isinstance(value, datetime) else None
+
+
+class Batcher:
+    """Joins small pages into tables of at least `rows` rows: dlt's cost is per item, and
+    HubSpot pages hold only 100 records. Memory stays bounded by one batch."""
+
+    def __init__(self, rows: int = 10_000) -> None:
+        self.rows = rows
+        self._tables: list[pa.Table] = []
+        self._count = 0
+
+    def add(self, table: pa.Table) -> list[pa.Table]:
+        if table.num_rows:
+            self._tables.append(table)
+            self._count += table.num_rows
+        return self.flush() if self._count >= self.rows else []
+
+    def flush(self) -> list[pa.Table]:
+        if not self._tables:
+            return []
+        joined = pa.concat_tables(self._tables)
+        self._tables, self._count = [], 0
+        return [joined]

@@ -96,7 +96,8 @@ def ingest_hubspot(
     full: bool = False,
     listener: PageListener | None = None,
 ) -> IngestResult:
-    from marketloop.ingest.hubspot import RateLimitObserver, hubspot_source
+    from marketloop.ingest.hubspot import hubspot_source
+    from marketloop.ingest.pacing import RateLimitObserver
 
     stats = RunStats("hubspot", listener=listener)
     chosen = list(objects) or list(settings.hubspot.objects)
