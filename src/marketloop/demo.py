@@ -26,15 +26,17 @@ class DemoRun:
 
 
 DemoStep = Callable[[DemoRun], None]
-STEPS: list[tuple[str, DemoStep]] = []
 
 
-def _register_steps() -> None:
-    from marketloop.ingest.demo import ingest_step
+def _measure(run: DemoRun) -> None:
+    from marketloop.ingest.demo import ingest_step  # imported when run: keeps the CLI quick
 
-    STEPS.append(
-        ("measure: GA4, Search Console, HubSpot and the crawl into the warehouse", ingest_step)
-    )
+    ingest_step(run)
+
+
+STEPS: list[tuple[str, DemoStep]] = [
+    ("measure: GA4, Search Console, HubSpot and the crawl into the warehouse", _measure),
+]
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
@@ -42,8 +44,6 @@ def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     cli = state(ctx)
     settings = cli.settings(workspace)
     run = DemoRun(settings, Workspace(settings.workspace).ensure())
-    if not STEPS:
-        _register_steps()
     if not STEPS:
         console.print("The demo has no stages yet: the crawler and auditor are the first to land.")
         return
