@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from marketloop.fakes.common import Faults, TokenBucket, json_response, malformed_json
-from marketloop.fakes.hubspot_data import MODIFIED, OBJECTS, HubspotData
+from marketloop.fakes.hubspot_data import OBJECTS, HubspotData
 from marketloop.fakes.hubspot_search import SearchError, run_search
 
 SEARCH_CAP = 10_000
@@ -219,5 +219,3 @@ class HubspotFake:
             {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
         )
 
-
-__all__ = ["MODIFIED", "HubspotData", "HubspotFake", "hubspot_error"]
