@@ -31,6 +31,7 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "audit": ("marketloop.audit.cli:audit_command", "command"),
     "crawl-diff": ("marketloop.audit.cli:crawl_diff_command", "command"),
     "export": ("marketloop.audit.cli:export_command", "command"),
+    "ingest": ("marketloop.ingest.cli:app", "group"),
     "quality": ("marketloop.quality.cli:app", "group"),
     "keywords": ("marketloop.keywords.cli:app", "group"),
     "briefs": ("marketloop.cli:briefs_group", "factory"),

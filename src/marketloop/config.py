@@ -27,6 +27,13 @@ from marketloop.audit.config import AuditSettings
 from marketloop.content.config import ContentSettings, LlmSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
+from marketloop.ingest.config import (
+    Ga4Settings,
+    GoogleSettings,
+    GscSettings,
+    HubspotSettings,
+    WarehouseSettings,
+)
 from marketloop.integrations.config import NotionSettings, WebhookSettings
 from marketloop.keywords.config import KeywordsSettings
 from marketloop.plan.config import PlanSettings
@@ -64,6 +71,12 @@ class Settings(BaseSettings):
     keywords: KeywordsSettings = KeywordsSettings()
     llm: LlmSettings = LlmSettings()
     content: ContentSettings = ContentSettings()
+    # measure stage (ingest/config.py): the warehouse and the sources that load into it
+    warehouse: WarehouseSettings = WarehouseSettings()
+    google: GoogleSettings = GoogleSettings()
+    ga4: Ga4Settings = Ga4Settings()
+    gsc: GscSettings = GscSettings()
+    hubspot: HubspotSettings = HubspotSettings()
 
     @classmethod
     def settings_customise_sources(

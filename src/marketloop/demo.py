@@ -31,6 +31,10 @@ DemoStep = Callable[[DemoRun], None]
 # (title, "module:function"): imported only when the demo runs, so `marketloop --help` stays fast.
 STEPS: tuple[tuple[str, str], ...] = (
     ("audit", "marketloop.audit.demo:audit_step"),
+    (
+        "measure: GA4, Search Console, HubSpot and the crawl into the warehouse",
+        "marketloop.ingest.demo:ingest_step",
+    ),
     ("data quality", "marketloop.quality.demo:quality_step"),
     ("keywords", "marketloop.keywords.demo:demo_step"),
     ("create: briefs, drafts and evals", "marketloop.content.demo:content_step"),
