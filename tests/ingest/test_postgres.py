@@ -1,5 +1,6 @@
 """The same loads into the real PostgreSQL at 127.0.0.1:5432 (`[warehouse] destination =
-"postgres"`): types, merges, incremental runs and a failed run."""
+"postgres"`): types, merges, incremental runs and a failed run; then `quality run` on what
+was loaded, with the same settings."""
 
 from __future__ import annotations
 
@@ -72,3 +73,22 @@ def test_hubspot_and_files_into_postgres(
     assert query(settings, "SELECT keyword, volume FROM files.keywords") == [
         ("marketing automation", 5400)
     ]
+
+
+def test_quality_checks_what_ingest_loaded_with_one_warehouse_setting(
+    workspace: Workspace, fakes: Fakes, google: Google, postgres_url: str
+) -> None:
+    from marketloop.quality.run import run_quality
+
+    old_data = {"data_warn_days": 9999, "data_error_days": 9999}  # the fakes serve June 2024
+    quality = {"freshness": dict.fromkeys(("ga4", "gsc", "hubspot"), old_data)}
+    settings = make_settings(workspace, fakes, google, postgres_url, quality=quality)
+    ingest_ga4(settings, PROPERTY, today=TODAY, start=date(2024, 6, 24))
+    ingest_gsc(settings, SITE, today=TODAY, start=date(2024, 6, 24))
+    ingest_hubspot(settings)
+    report = run_quality(settings)  # the same settings: [warehouse] is the only place it is named
+    assert report["warehouse"] == postgres_url
+    assert report["status"] == "pass", report["reasons"]
+    assert set(report["summary"]["models"]) == set(report["summary"]["tests"]) == {"pass"}
+    pages = query(settings, "SELECT count(*) FROM marketloop_marts.page_performance")
+    assert pages[0][0] > 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -50,34 +51,47 @@ def write_crawl(folder: Path, pages: Sequence[PageSpec], status: int = 200) -> P
     return folder
 
 
+GSC_TABLE = """CREATE TABLE gsc.search_analytics (
+    site_url VARCHAR, search_type VARCHAR, date DATE, query VARCHAR, page VARCHAR,
+    country VARCHAR, device VARCHAR, clicks BIGINT, impressions BIGINT, ctr DOUBLE PRECISION,
+    position DOUBLE PRECISION, data_state VARCHAR, _dlt_load_id VARCHAR, _dlt_id VARCHAR)"""
+
+
+def gsc_rows(rows: Sequence[GscRow]) -> list[tuple[Any, ...]]:
+    """Rows of gsc.search_analytics: two days, two devices per row spec (the reader sums them)."""
+    return [
+        (
+            "sc-domain:loopmetrics.example", "web", date(2025, 1, day), query, SITE + page, "usa",
+            "DESKTOP" if day == 1 else "MOBILE", impressions // 40, impressions // 2, 0.05,
+            4.0 + day, "final", "1", f"{n}-{day}",
+        )
+        for n, (query, page, impressions) in enumerate(rows)
+        for day in (1, 2)
+    ]  # fmt: skip
+
+
 def write_warehouse(path: Path, rows: Sequence[GscRow]) -> Path:
+    """A DuckDB warehouse file holding `rows` in gsc.search_analytics."""
     con = duckdb.connect(str(path))
     con.execute("CREATE SCHEMA gsc")
-    con.execute(
-        """CREATE TABLE gsc.search_analytics (
-            site_url VARCHAR, search_type VARCHAR, date DATE, query VARCHAR, page VARCHAR,
-            country VARCHAR, device VARCHAR, clicks BIGINT, impressions BIGINT, ctr DOUBLE,
-            position DOUBLE, data_state VARCHAR, _dlt_load_id VARCHAR, _dlt_id VARCHAR)"""
+    con.execute(GSC_TABLE)
+    con.executemany(
+        f"INSERT INTO gsc.search_analytics VALUES ({', '.join('?' * 14)})", gsc_rows(rows)
     )
-    for n, (query, page, impressions) in enumerate(rows):
-        for day in (1, 2):  # two days, two devices: the reader must sum them
-            con.execute(
-                "INSERT INTO gsc.search_analytics VALUES "
-                "(?, 'web', ?, ?, ?, 'usa', ?, ?, ?, 0.05, ?, 'final', '1', ?)",
-                [
-                    "sc-domain:loopmetrics.example",
-                    date(2025, 1, day),
-                    query,
-                    SITE + page,
-                    "DESKTOP" if day == 1 else "MOBILE",
-                    impressions // 40,
-                    impressions // 2,
-                    4.0 + day,
-                    f"{n}-{day}",
-                ],
-            )
     con.close()
     return path
+
+
+def write_postgres(url: str, rows: Sequence[GscRow]) -> None:
+    """The same table in a PostgreSQL warehouse."""
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        con.execute("CREATE SCHEMA gsc")
+        con.execute(GSC_TABLE)
+        con.cursor().executemany(
+            f"INSERT INTO gsc.search_analytics VALUES ({', '.join(['%s'] * 14)})", gsc_rows(rows)
+        )
 
 
 @pytest.fixture

@@ -7,9 +7,15 @@ import pytest
 from marketloop.errors import KeywordsError
 from marketloop.keywords.mapping import crawl_pages, map_clusters, words
 from marketloop.keywords.model import Cluster, KeywordRecord
-from marketloop.keywords.search_console import read_search_console
+from marketloop.keywords.search_console import SearchData, read_search_console
+from marketloop.quality.warehouse import Target
 
 from .conftest import SITE, write_warehouse
+
+
+def read(path: Path) -> SearchData | None:
+    return read_search_console(Target("duckdb", path=path))
+
 
 PAGES = [
     ("/product/lead-scoring", "Lead Scoring Software for B2B Teams", "Lead scoring"),
@@ -70,7 +76,7 @@ def test_search_console_shares_decide_when_present(tmp_path: Path) -> None:
             ("marketing attribution", "/blog/attribution-models", 50),
         ],
     )
-    search = read_search_console(warehouse)
+    search = read(warehouse)
     assert search is not None
     assert search.queries["lead scoring"].impressions == 800  # two days × two pages summed
     clusters = [cluster("lead scoring", "lead scoring tools"), cluster("marketing attribution")]
@@ -88,9 +94,7 @@ def test_search_console_shares_decide_when_present(tmp_path: Path) -> None:
 
 
 def test_share_threshold_is_configurable(tmp_path: Path) -> None:
-    search = read_search_console(
-        write_warehouse(tmp_path / "w.duckdb", [("crm", "/a", 900), ("crm", "/b", 100)])
-    )
+    search = read(write_warehouse(tmp_path / "w.duckdb", [("crm", "/a", 900), ("crm", "/b", 100)]))
     strict, loose = cluster("crm"), cluster("crm")
     map_clusters([strict], search=search, pages=None, share=0.2, title_match=0.75)
     map_clusters([loose], search=search, pages=None, share=0.1, title_match=0.75)
@@ -112,10 +116,10 @@ def test_keyword_file_urls_are_evidence_without_search_console() -> None:
 
 
 def test_no_warehouse_or_no_table_means_no_search_data(tmp_path: Path) -> None:
-    assert read_search_console(tmp_path / "missing.duckdb") is None
+    assert read(tmp_path / "missing.duckdb") is None
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
-    assert read_search_console(empty) is None
+    assert read(empty) is None
 
 
 def test_a_warehouse_held_by_a_writer_is_a_transient_error(tmp_path: Path) -> None:
@@ -136,7 +140,7 @@ def test_a_warehouse_held_by_a_writer_is_a_transient_error(tmp_path: Path) -> No
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
         with pytest.raises(KeywordsError) as caught:
-            read_search_console(path)
+            read(path)
         assert caught.value.transient and "try again" in str(caught.value)
     finally:
         holder.kill()
@@ -148,7 +152,7 @@ def test_a_warehouse_held_by_a_writer_is_a_transient_error(tmp_path: Path) -> No
 def test_search_console_fills_missing_positions(tmp_path: Path) -> None:
     from marketloop.keywords.run import with_positions
 
-    search = read_search_console(write_warehouse(tmp_path / "w.duckdb", [("crm", "/a", 100)]))
+    search = read(write_warehouse(tmp_path / "w.duckdb", [("crm", "/a", 100)]))
     notes: list[str] = []
     records = [
         KeywordRecord(keyword="CRM", volume=10),

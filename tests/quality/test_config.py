@@ -1,6 +1,9 @@
-"""[quality] settings: per-source freshness thresholds merge over the defaults."""
+"""[quality] settings: per-source freshness thresholds merge over the defaults; the warehouse
+settings that moved to [warehouse] stop start-up with where they went."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +46,19 @@ def test_thresholds_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_bad_thresholds_are_config_errors(freshness: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(overrides={"quality": {"freshness": freshness}})
+
+
+@pytest.mark.parametrize("old", ["warehouse_url", "warehouse_password"])
+def test_the_old_warehouse_settings_say_where_they_moved(tmp_path: Path, old: str) -> None:
+    config = tmp_path / "marketloop.toml"
+    config.write_text(f'[quality]\n{old} = "postgresql://a:pw@db/w"\n')
+    with pytest.raises(ConfigError, match=rf"quality\.{old} moved to warehouse\.") as raised:
+        load_settings(config)
+    assert "MARKETLOOP_WAREHOUSE_CREDENTIALS" in raised.value.message
+    assert "under [warehouse]" in raised.value.message
+
+
+def test_the_old_warehouse_url_in_the_environment_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARKETLOOP_QUALITY_WAREHOUSE_URL", "postgresql://a@db/w")
+    with pytest.raises(ConfigError, match=r"moved to warehouse\.destination and warehouse\.cred"):
+        load_settings()

@@ -21,7 +21,9 @@ def test_duckdb_marts_take_corrections_within_the_lookback(duck: Built) -> None:
 @pytest.mark.postgres
 def test_postgres_end_to_end(postgres_url: str, tmp_path: Path) -> None:
     secret = "pw-8c1f-never-on-disk"  # trust auth accepts any password
-    built = build_twice(tmp_path, warehouse_url=postgres_url, warehouse_password=secret)
+    credentials = postgres_url.replace("postgres@", f"postgres:{secret}@", 1)
+    built = build_twice(tmp_path, {"destination": "postgres", "credentials": credentials})
+    assert built.target.password == secret
     assert built.target.kind == "postgres"
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.name == "dbt.log" for p in written)

@@ -1,4 +1,5 @@
-"""Where the warehouse is, how dbt is pointed at it, and that secrets stay out of files."""
+"""Where the warehouse is ([warehouse], shared with ingest), how dbt is pointed at it, and that
+secrets stay out of files."""
 
 from __future__ import annotations
 
@@ -13,13 +14,57 @@ from tests.quality.warehouses import quality_settings
 
 from marketloop.errors import ConfigError, QualityError
 from marketloop.quality.dbt import PASSWORD_ENV, Dbt, DbtDirs, profile
-from marketloop.quality.warehouse import WarehouseBusy, connect, parse_url, target_from_settings
+from marketloop.quality.warehouse import (
+    Target,
+    WarehouseBusy,
+    connect,
+    postgres_target,
+    target_from_settings,
+)
 
 
 def test_default_warehouse_is_the_workspace_duckdb_file(tmp_path: Path) -> None:
     target = target_from_settings(quality_settings(tmp_path / "ws"))
     assert target.kind == "duckdb"
     assert target.path == (tmp_path / "ws" / "warehouse.duckdb").resolve()
+
+
+@pytest.mark.parametrize(
+    ("credentials", "expected"),
+    [
+        ("{tmp}/w.duckdb", "{tmp}/w.duckdb"),
+        ("duckdb:///{tmp}/w.duckdb", "{tmp}/w.duckdb"),  # duckdb:/// + an absolute path
+        ("rel/w.duckdb", "{cwd}/rel/w.duckdb"),
+    ],
+)  # fmt: skip
+def test_a_duckdb_file_in_credentials_is_the_one_ingest_writes(
+    tmp_path: Path, credentials: str, expected: str
+) -> None:
+    from marketloop.ingest.pipeline import destination_url
+
+    values = {"tmp": str(tmp_path), "cwd": str(Path.cwd())}
+    warehouse = {"destination": "duckdb", "credentials": credentials.format(**values)}
+    settings = quality_settings(tmp_path / "ws", warehouse)
+    target = target_from_settings(settings)
+    assert target.path == Path(expected.format(**values)).resolve()
+    assert destination_url(settings) == str(target.path)
+
+
+@pytest.mark.parametrize(
+    ("credentials", "message"),
+    [
+        ("postgresql://u:pw@db/w", "is a connection string, but the destination is duckdb"),
+        (":memory:", "names no DuckDB file"),
+        ("duckdb://", "names no DuckDB file"),
+    ],
+)
+def test_duckdb_credentials_that_name_no_file(
+    tmp_path: Path, credentials: str, message: str
+) -> None:
+    warehouse = {"destination": "duckdb", "credentials": credentials}
+    with pytest.raises(ConfigError, match=message) as raised:
+        target_from_settings(quality_settings(tmp_path, warehouse))
+    assert raised.value.hint and "pw" not in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -30,32 +75,50 @@ def test_default_warehouse_is_the_workspace_duckdb_file(tmp_path: Path) -> None:
         ("postgresql+psycopg://u%40corp@10.0.0.5/w", ("10.0.0.5", 5432, "u@corp", "w")),
     ],
 )  # fmt: skip
-def test_postgres_urls(url: str, expected: tuple[str, int, str, str]) -> None:
-    target = parse_url(url)
+def test_postgres_urls(tmp_path: Path, url: str, expected: tuple[str, int, str, str]) -> None:
+    settings = quality_settings(tmp_path, {"destination": "postgres", "credentials": url})
+    target = target_from_settings(settings)
     assert (target.host, target.port, target.user, target.database) == expected
 
 
-def test_duckdb_url(tmp_path: Path) -> None:
-    assert parse_url(f"duckdb://{tmp_path}/w.duckdb").path == tmp_path / "w.duckdb"
+def test_postgres_password_and_ssl_options_come_from_the_connection_string() -> None:
+    target = postgres_target("postgresql://a@db/w?password=p%2Fw&sslmode=require")
+    assert (target.password, target.options) == ("p/w", (("sslmode", "require"),))
+    output = profile(target, quality_settings(Path("ws")).quality)["marketloop"]["outputs"]
+    assert output["postgres"]["sslmode"] == "require"
+    assert "p/w" not in yaml.safe_dump(output)
 
 
-@pytest.mark.parametrize("url", ["mysql://db/x", "postgresql://db", "postgresql:///x", "duckdb://"])
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://db/x", "postgresql://db", "postgresql:///x", "nonsense", "postgresql://db/x?foo=1"],
+)
 def test_bad_urls_say_what_to_write(url: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        parse_url(url)
+        postgres_target(url)
     assert raised.value.hint
 
 
+def test_postgres_without_credentials_names_where_to_set_them(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"warehouse\.credentials is not set") as raised:
+        target_from_settings(quality_settings(tmp_path, {"destination": "postgres"}))
+    assert "MARKETLOOP_WAREHOUSE_CREDENTIALS" in str(raised.value.hint)
+
+
+def test_other_destinations_say_what_quality_supports(tmp_path: Path) -> None:
+    settings = quality_settings(tmp_path, {"destination": "bigquery"})
+    with pytest.raises(ConfigError, match="cannot check a bigquery warehouse") as raised:
+        target_from_settings(settings)
+    assert "duckdb and postgres" in raised.value.message
+    assert "dbt-bigquery" in str(raised.value.hint)
+
+
 def test_password_never_shows_and_never_reaches_the_profile(tmp_path: Path) -> None:
-    settings = quality_settings(
-        tmp_path,
-        warehouse_url="postgresql://analytics:in-url@db:5432/marketing",
-        warehouse_password="s3cret-pw",
-    )
+    url = "postgresql://analytics:s3cret-pw@db:5432/marketing"
+    settings = quality_settings(tmp_path, {"destination": "postgres", "credentials": url})
     target = target_from_settings(settings)
-    assert target.password == "s3cret-pw"  # the setting wins over the URL
+    assert target.password == "s3cret-pw"
     assert "s3cret" not in repr(target) and "s3cret" not in target.display
-    assert "in-url" not in target.display
     generated = profile(target, settings.quality)
     assert "s3cret" not in yaml.safe_dump(generated)
     output = generated["marketloop"]["outputs"]["postgres"]
@@ -63,8 +126,8 @@ def test_password_never_shows_and_never_reaches_the_profile(tmp_path: Path) -> N
 
 
 def test_dbt_session_hands_the_password_through_the_environment_only(tmp_path: Path) -> None:
-    settings = quality_settings(tmp_path, warehouse_url="postgresql://a@db/w")
-    target = parse_url("postgresql://a@db/w", password="s3cret-pw")
+    settings = quality_settings(tmp_path)
+    target = postgres_target("postgresql://a:s3cret-pw@db/w")
     dbt = Dbt(target, settings.quality, DbtDirs(tmp_path / "dbt"))
     with dbt.session():
         assert dbt._profiles_dir is not None
@@ -93,7 +156,7 @@ def test_a_warehouse_locked_by_another_process_is_a_transient_error(tmp_path: Pa
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-        with pytest.raises(WarehouseBusy) as raised, connect(parse_url(f"duckdb://{path}")):
+        with pytest.raises(WarehouseBusy) as raised, connect(Target("duckdb", path=path)):
             pass
         assert raised.value.transient
         assert "another marketloop job" in str(raised.value.hint)
@@ -103,8 +166,8 @@ def test_a_warehouse_locked_by_another_process_is_a_transient_error(tmp_path: Pa
 
 @pytest.mark.postgres
 def test_unreachable_postgres_names_the_settings_to_check() -> None:
-    target = parse_url("postgresql://postgres@127.0.0.1:1/nowhere")
+    target = postgres_target("postgresql://postgres@127.0.0.1:1/nowhere")
     with pytest.raises(WarehouseBusy) as raised, connect(target):
         pass
     assert "127.0.0.1:1/nowhere" in raised.value.message
-    assert "MARKETLOOP_QUALITY_WAREHOUSE_PASSWORD" in str(raised.value.hint)
+    assert "MARKETLOOP_WAREHOUSE_CREDENTIALS" in str(raised.value.hint)

@@ -250,8 +250,12 @@ def age_loads(target: Target, dataset: str, hours: float) -> None:
         wh.execute(f"update {dataset}._dlt_loads set inserted_at = ?", [when])
 
 
-def quality_settings(workspace: Path, **quality: Any) -> Settings:
-    return load_settings(overrides={"workspace": workspace, "quality": quality})
+def quality_settings(
+    workspace: Path, warehouse: dict[str, str] | None = None, **quality: Any
+) -> Settings:
+    """Settings for `workspace`; `warehouse` is the [warehouse] section (default: DuckDB)."""
+    overrides = {"workspace": workspace, "quality": quality, "warehouse": warehouse or {}}
+    return load_settings(overrides=overrides)
 
 
 MART_QUERIES = {
@@ -292,9 +296,9 @@ def isolated(root: Path) -> Iterator[None]:
         yield
 
 
-def build_twice(root: Path, **quality: Any) -> Built:
+def build_twice(root: Path, warehouse: dict[str, str] | None = None, **quality: Any) -> Built:
     with isolated(root):
-        settings = quality_settings(root / "ws", lookback_days=0, **quality)
+        settings = quality_settings(root / "ws", warehouse, lookback_days=0, **quality)
         target = target_from_settings(settings)
         if target.path is not None:
             target.path.parent.mkdir(parents=True, exist_ok=True)

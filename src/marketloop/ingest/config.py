@@ -1,6 +1,7 @@
 """Settings of the measure stage's sources and of the warehouse they load into.
 
-    [warehouse]   MARKETLOOP_WAREHOUSE_*   where dlt loads (DuckDB in the workspace by default)
+    [warehouse]   MARKETLOOP_WAREHOUSE_*   where dlt loads (DuckDB in the workspace by default),
+                                           and where quality and keywords read: the one setting
     [google]      MARKETLOOP_GOOGLE_*      a service-account key file or an OAuth access token
     [ga4]         MARKETLOOP_GA4_*         GA4 Data API: base URL, property, reports
     [gsc]         MARKETLOOP_GSC_*         Search Console: base URL, site, search type
@@ -16,7 +17,9 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from marketloop.errors import ConfigError
 from marketloop.section import Section
+from marketloop.workspace import Workspace
 
 HubspotObject = Literal["contacts", "companies", "deals"]
 HUBSPOT_OBJECTS: tuple[HubspotObject, ...] = ("contacts", "companies", "deals")
@@ -29,12 +32,41 @@ class WarehouseSettings(Section):
     )
     credentials: SecretStr | None = Field(
         None,
-        description="the destination's connection string; duckdb: a file path "
-        "(default WORKSPACE/warehouse.duckdb)",
+        description="the destination's connection string; duckdb: a file path, relative to "
+        "the current directory (default WORKSPACE/warehouse.duckdb)",
     )
     duckdb_memory_limit: str = Field(
         "256MB", description="DuckDB's memory cap during loads; it spills to disk beyond it"
     )
+
+    def duckdb_file(self, workspace: Workspace) -> Path:
+        """The DuckDB file every stage uses: `credentials` (a path, or duckdb:///path; relative
+        to the current directory), else WORKSPACE/warehouse.duckdb. Absolute, so that ingest and
+        its readers agree wherever dlt keeps its pipelines."""
+        value = self.credentials.get_secret_value() if self.credentials else ""
+        if not value:
+            return workspace.warehouse_path.resolve()
+        if "://" in value:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                url = make_url(value)
+            except ArgumentError:
+                url = None
+            if url is None or url.drivername != "duckdb":
+                raise ConfigError(
+                    "warehouse.credentials is a connection string, but the destination is duckdb",
+                    hint="set [warehouse] destination to match it, or credentials to a file path",
+                )
+            value = url.database or ""
+        if not value or value.startswith(":"):  # :memory:, :pipeline: hold no shared file
+            raise ConfigError(
+                "warehouse.credentials names no DuckDB file",
+                hint="use a file path such as /data/warehouse.duckdb, or leave it unset for "
+                "WORKSPACE/warehouse.duckdb",
+            )
+        return Path(value).expanduser().resolve()
 
 
 class HttpSection(Section):

@@ -108,4 +108,4 @@ def ingest_step(run: DemoRun) -> None:
     rows = [row for result in results for row in result.rows()]
     emit_rows(rows, "table", columns=["table", "rows", "pages", "retries"], title="warehouse")
     if settings.warehouse.destination == "duckdb":
-        run.outputs["warehouse"] = run.workspace.warehouse_path
+        run.outputs["warehouse"] = settings.warehouse.duckdb_file(run.workspace)

@@ -39,12 +39,13 @@ def configure_dlt() -> None:
 
 
 def destination_url(settings: Settings) -> str:
-    """The destination's connection string (secret); duckdb: WORKSPACE/warehouse.duckdb."""
+    """The destination's connection string (secret); duckdb: the absolute path of the file
+    (`WarehouseSettings.duckdb_file`, which quality and keywords read too)."""
     warehouse = settings.warehouse
+    if warehouse.destination == "duckdb":
+        return str(warehouse.duckdb_file(Workspace(settings.workspace).ensure()))
     if warehouse.credentials is not None and warehouse.credentials.get_secret_value():
         return warehouse.credentials.get_secret_value()
-    if warehouse.destination == "duckdb":
-        return str(Workspace(settings.workspace).ensure().warehouse_path.resolve())
     return ""  # dlt resolves it from its own config (e.g. DESTINATION__BIGQUERY__CREDENTIALS)
 
 

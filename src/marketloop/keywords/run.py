@@ -19,7 +19,8 @@ from marketloop.keywords.intent import IntentClassifier
 from marketloop.keywords.mapping import Coverage, PageText, crawl_pages, map_clusters
 from marketloop.keywords.model import Cluster, KeywordRecord
 from marketloop.keywords.reader import normalise, read_keywords, read_serps
-from marketloop.keywords.search_console import SearchData, read_search_console
+from marketloop.keywords.search_console import SearchData, read_search_console, warehouse_target
+from marketloop.quality.warehouse import READABLE
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -48,13 +49,8 @@ def run_clustering(
 ) -> KeywordRun:
     workspace = Workspace(settings.workspace)
     notes: list[str] = []
-    search = read_search_console(workspace.warehouse_path)
-    if search is None:
-        notes.append(
-            f"no Search Console data in {workspace.warehouse_path} "
-            "(`marketloop ingest gsc` adds positions and page impressions)"
-        )
-    records = _records(file, search, workspace, notes)
+    search, where = _search_console(settings, notes)
+    records = _records(file, search, where, notes)
     serps = None
     if serp_file is not None:
         serps, report = read_serps(serp_file, settings.keywords.top_n)
@@ -137,8 +133,27 @@ def write_clusters(clusters: list[Cluster], path: Path) -> None:
     tmp.replace(path)
 
 
+def _search_console(settings: Settings, notes: list[str]) -> tuple[SearchData | None, str]:
+    """Search Console data from the warehouse, if any, and where it was looked for."""
+    target = warehouse_target(settings)
+    if target is None:
+        destination = settings.warehouse.destination
+        notes.append(
+            f"Search Console data not read: keywords reads a {' or '.join(READABLE)} warehouse, "
+            f"and [warehouse] destination is {destination}"
+        )
+        return None, f"the {destination} warehouse (not readable here yet)"
+    search = read_search_console(target)
+    if search is None:
+        notes.append(
+            f"no Search Console data in {target.display} "
+            "(`marketloop ingest gsc` adds positions and page impressions)"
+        )
+    return search, target.display
+
+
 def _records(
-    file: Path | None, search: SearchData | None, workspace: Workspace, notes: list[str]
+    file: Path | None, search: SearchData | None, where: str, notes: list[str]
 ) -> list[KeywordRecord]:
     if file is not None:
         records, report = read_keywords(file)
@@ -146,7 +161,7 @@ def _records(
         return with_positions(records, search, notes)
     if search is None or not search.queries:
         raise KeywordsError(
-            f"no keyword file given and no Search Console queries in {workspace.warehouse_path}",
+            f"no keyword file given and no Search Console queries in {where}",
             hint="pass a keyword CSV, or run `marketloop ingest gsc` first",
         )
     notes.append(f"using {len(search.queries)} Search Console queries (impressions as volume)")

@@ -1,25 +1,35 @@
-"""Search Console data from the warehouse (`gsc.search_analytics` in WORKSPACE/warehouse.duckdb).
+"""Search Console data from the warehouse: `gsc.search_analytics` where `[warehouse]` says
+ingest loads it (the DuckDB file, or PostgreSQL; see quality/warehouse.py). Other destinations
+cannot be read here yet; the run says so and goes on without Search Console data.
 
 Read-only and closed as soon as the two aggregates are read, so a writer (an ingest run) is
-never blocked for long; a writer holding the file makes this a transient error to retry.
+never blocked for long; a writer holding the DuckDB file makes this a transient error to retry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 
+from marketloop.config import Settings
 from marketloop.errors import KeywordsError, TransientError
 from marketloop.keywords.model import KeywordRecord
+from marketloop.quality.warehouse import (
+    READABLE,
+    Target,
+    Warehouse,
+    WarehouseBusy,
+    connect,
+    target_from_settings,
+)
 
 TABLE = "gsc.search_analytics"
 _QUERY = "lower(trim(regexp_replace(query, '\\s+', ' ', 'g')))"
 
 
 class WarehouseBusyError(KeywordsError, TransientError):
-    """Another process is writing the warehouse."""
+    """Another process is writing the warehouse (or PostgreSQL cannot be reached right now)."""
 
 
 @dataclass(frozen=True)
@@ -42,49 +52,64 @@ class SearchData:
         ]
 
 
-def read_search_console(warehouse: Path) -> SearchData | None:
+def warehouse_target(settings: Settings) -> Target | None:
+    """The warehouse to read Search Console data from; None for a destination not read yet."""
+    if settings.warehouse.destination not in READABLE:
+        return None
+    return target_from_settings(settings)
+
+
+def read_search_console(target: Target) -> SearchData | None:
     """Web search queries and their pages; None when there is no warehouse or no GSC table."""
-    if not warehouse.is_file():
+    if target.kind == "duckdb" and not (target.path and target.path.is_file()):
         return None
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException as exc:
-        raise WarehouseBusyError(
-            f"cannot open {warehouse} read-only: {exc}",
-            hint="an ingest run is probably writing it; try again when it has finished",
-        ) from None
-    try:
-        if not _has_table(con):
-            return None
-        return _aggregate(con)
-    except duckdb.Error as exc:
+        with connect(target, read_only=True) as wh:
+            if not _has_table(wh):
+                return None
+            return _aggregate(wh)
+    except WarehouseBusy as exc:
+        raise WarehouseBusyError(exc.message, hint=exc.hint) from None
+    except _driver_errors(target) as exc:
         raise KeywordsError(
-            f"cannot read {TABLE} in {warehouse}: {exc}",
+            f"cannot read {TABLE} in {target.display}: {' '.join(str(exc).split())}",
             hint="re-run `marketloop ingest gsc` to rebuild the table",
         ) from None
-    finally:
-        con.close()
 
 
-def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'gsc' AND table_name = 'search_analytics'"
-    ).fetchone()
-    return bool(found and found[0])
+def _driver_errors(target: Target) -> tuple[type[Exception], ...]:
+    if target.kind == "duckdb":
+        return (duckdb.Error,)
+    try:
+        import psycopg
+    except ImportError:  # connect() has said what to install
+        return ()
+    return (psycopg.Error,)
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection) -> SearchData:
+def _has_table(wh: Warehouse) -> bool:
+    return bool(
+        wh.rows(
+            "SELECT 1 AS found FROM information_schema.tables "
+            "WHERE table_schema = 'gsc' AND table_name = 'search_analytics'"
+        )
+    )
+
+
+def _aggregate(wh: Warehouse) -> SearchData:
     data = SearchData()
     web = f"FROM {TABLE} WHERE coalesce(search_type, 'web') = 'web' AND query IS NOT NULL"
-    rows = con.execute(
-        f"SELECT {_QUERY} AS q, sum(impressions), sum(clicks), "
-        f"sum(position * impressions) / nullif(sum(impressions), 0) {web} GROUP BY q"
-    ).fetchall()
-    for query, impressions, clicks, position in rows:
-        data.queries[query] = QueryStats(int(impressions or 0), int(clicks or 0), position or 0.0)
-    for query, page, impressions in con.execute(
-        f"SELECT {_QUERY} AS q, page, sum(impressions) {web} AND page IS NOT NULL GROUP BY q, page"
-    ).fetchall():
-        data.pages.setdefault(query, {})[page] = int(impressions or 0)
+    for row in wh.rows(
+        f"SELECT {_QUERY} AS q, sum(impressions) AS shown, sum(clicks) AS clicked, "
+        "sum(position * impressions) / nullif(sum(impressions), 0) AS avg_position "
+        f"{web} GROUP BY q"
+    ):
+        data.queries[row["q"]] = QueryStats(
+            int(row["shown"] or 0), int(row["clicked"] or 0), float(row["avg_position"] or 0.0)
+        )
+    for row in wh.rows(
+        f"SELECT {_QUERY} AS q, page, sum(impressions) AS shown {web} AND page IS NOT NULL "
+        "GROUP BY q, page"
+    ):
+        data.pages.setdefault(row["q"], {})[row["page"]] = int(row["shown"] or 0)
     return data

@@ -6,17 +6,21 @@ stage that sends events (see integrations/config.py); only the escalation URL is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from marketloop.section import Section
-
-MOVED = {"webhook_secret": "secret", "webhook_timeout": "timeout"}
+from marketloop.section import Section, moved_to
 
 
 class PlanSettings(Section):
+    moved: ClassVar[Mapping[str, str]] = {
+        "webhook_secret": moved_to("plan.webhook_secret", "webhooks", "secret"),
+        "webhook_timeout": moved_to("plan.webhook_timeout", "webhooks", "timeout"),
+    }
+
     file: Path | None = Field(None, description="the plan file; default ./plan.yaml")
     notifier: Literal["console", "webhook"] = Field(
         "console", description="where `plan escalations --notify` sends escalations"
@@ -26,14 +30,3 @@ class PlanSettings(Section):
         pattern=r"^https?://",
         description="receiver of escalation webhooks; default: every [webhooks] urls",
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _moved(cls, data: Any) -> Any:
-        for old, new in MOVED.items():
-            if isinstance(data, dict) and old in data:
-                raise ValueError(
-                    f"plan.{old} moved to webhooks.{new} "
-                    f"(MARKETLOOP_WEBHOOKS_{new.upper()}, `{new} = ...` under [webhooks])"
-                )
-        return data

@@ -1,24 +1,24 @@
 """Settings of the quality stage (`[quality]` in marketloop.toml, `MARKETLOOP_QUALITY_*` env).
 
     [quality]
-    warehouse_url = "postgresql://analytics@db.internal:5432/marketing"  # default: the DuckDB file
     anomaly_z = 3.0
 
     [quality.freshness.hubspot]   # per source: load freshness in hours, data freshness in days
     data_warn_days = 30
 
-The warehouse password never goes into the URL or a file: set MARKETLOOP_QUALITY_WAREHOUSE_PASSWORD.
+The warehouse checked is the one ingest loads: `[warehouse] destination` and `credentials`
+(ingest/config.py; see quality/warehouse.py for what quality reads there).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from marketloop.quality.contract import SOURCES
-from marketloop.section import Section
+from marketloop.section import Section, moved_to
 
 
 class Freshness(Section):
@@ -54,14 +54,23 @@ DEFAULT_FRESHNESS: dict[str, dict[str, int]] = {
 
 
 class QualitySettings(Section):
-    warehouse_url: str | None = Field(
-        None,
-        description="postgresql://user@host:port/db, or duckdb:///path; "
-        "default: WORKSPACE/warehouse.duckdb",
-    )
-    warehouse_password: SecretStr | None = Field(
-        None, description="password of the PostgreSQL warehouse user"
-    )
+    moved: ClassVar[Mapping[str, str]] = {
+        "warehouse_url": moved_to(
+            "quality.warehouse_url",
+            "warehouse",
+            "destination",
+            "credentials",
+            note="quality checks the warehouse ingest loads, "
+            'e.g. destination = "postgres", credentials = "postgresql://user@host:5432/db"',
+        ),
+        "warehouse_password": moved_to(
+            "quality.warehouse_password",
+            "warehouse",
+            "credentials",
+            note="the password is part of the connection string; keep it in the environment",
+        ),
+    }
+
     schema_prefix: str = Field(
         "marketloop",
         pattern=r"^[a-z_][a-z0-9_]*$",

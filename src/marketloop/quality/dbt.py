@@ -76,6 +76,7 @@ def profile(target: Target, quality: QualitySettings) -> dict[str, Any]:
             "password": f"{{{{ env_var('{PASSWORD_ENV}', '') }}}}",
             "dbname": target.database,
             "connect_timeout": 10,
+            **dict(target.options),
         }
     return {PROFILE: {"target": target.kind, "outputs": {target.kind: output}}}
 

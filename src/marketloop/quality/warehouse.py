@@ -1,9 +1,14 @@
 """Where the warehouse is, and short-lived connections to it.
 
-The warehouse is the DuckDB file `WORKSPACE/warehouse.duckdb` unless `quality.warehouse_url`
-names a PostgreSQL database. DuckDB lets one process write a file at a time, so connections here
-are opened for one job and closed at once (`with connect(target) as wh: ...`), and never held
-while dbt runs. SQL passed to `Warehouse` uses `?` placeholders on both engines.
+The warehouse is the one `marketloop ingest` loads, named by `[warehouse]` (ingest/config.py):
+
+    destination = "duckdb"     the file in `credentials`, else WORKSPACE/warehouse.duckdb
+    destination = "postgres"   the database in the `credentials` connection string
+    anything else              a ConfigError: dbt would need that adapter, and a profile for it
+
+DuckDB lets one process write a file at a time, so connections here are opened for one job and
+closed at once (`with connect(target) as wh: ...`), and never held while dbt runs. SQL passed to
+`Warehouse` uses `?` placeholders on both engines.
 """
 
 from __future__ import annotations
@@ -13,11 +18,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlencode
 
-from marketloop.config import Settings
+from marketloop.config import Settings, require_secret
 from marketloop.errors import ConfigError, QualityError, TransientError
 from marketloop.workspace import Workspace
+
+#: the destinations whose warehouse quality (and keywords) can read
+READABLE = ("duckdb", "postgres")
+#: connection-string parameters passed on to psycopg and to the dbt profile
+PG_OPTIONS = ("sslmode", "sslrootcert", "sslcert", "sslkey")
+PG_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
 
 
 class WarehouseBusy(QualityError, TransientError):
@@ -33,6 +44,7 @@ class Target:
     user: str = "postgres"
     database: str = ""
     password: str | None = field(default=None, repr=False)
+    options: tuple[tuple[str, str], ...] = ()  # sslmode and friends (PG_OPTIONS)
 
     @property
     def display(self) -> str:
@@ -50,45 +62,65 @@ class Target:
         secret = quote(self.password or "", safe="")  # dlt wants one, even for trust auth
         user = quote(self.user, safe="")
         url = f"postgresql://{user}:{secret}@{self.host}:{self.port}/{self.database}"
+        if self.options:
+            url += "?" + urlencode(self.options)
         return dlt.destinations.postgres(credentials=url)
 
 
 def target_from_settings(settings: Settings) -> Target:
-    """The warehouse in force: `quality.warehouse_url`, else the workspace's DuckDB file."""
-    quality = settings.quality
-    password = quality.warehouse_password.get_secret_value() if quality.warehouse_password else None
-    if not quality.warehouse_url:
-        return Target("duckdb", path=Workspace(settings.workspace).warehouse_path.resolve())
-    return parse_url(quality.warehouse_url, password)
-
-
-def parse_url(url: str, password: str | None = None) -> Target:
-    parts = urlsplit(url)
-    if parts.scheme == "duckdb":
-        path = unquote(parts.path if not parts.netloc else parts.netloc + parts.path)
-        if not path:
-            raise ConfigError(
-                f"{url!r} names no file", hint="use duckdb:///path/to/warehouse.duckdb"
-            )
-        return Target("duckdb", path=Path(path).resolve())
-    if parts.scheme in {"postgresql", "postgres", "postgresql+psycopg"}:
-        database = parts.path.lstrip("/")
-        if not parts.hostname or not database:
-            raise ConfigError(
-                "quality.warehouse_url needs a host and a database",
-                hint="e.g. postgresql://user@127.0.0.1:5432/warehouse",
-            )
-        return Target(
-            "postgres",
-            host=parts.hostname,
-            port=parts.port or 5432,
-            user=unquote(parts.username or "postgres"),
-            database=database,
-            password=password or (unquote(parts.password) if parts.password else None),
-        )
+    """The warehouse `[warehouse]` names: the DuckDB file ingest writes, or the PostgreSQL
+    database of its connection string."""
+    warehouse = settings.warehouse
+    if warehouse.destination == "duckdb":
+        return Target("duckdb", path=warehouse.duckdb_file(Workspace(settings.workspace)))
+    if warehouse.destination == "postgres":
+        url = require_secret(warehouse.credentials, section="warehouse", field="credentials")
+        return postgres_target(url)
+    name = warehouse.destination
     raise ConfigError(
-        f"unsupported warehouse URL scheme {parts.scheme!r}",
-        hint="use postgresql://user@host:port/db or duckdb:///path (the default)",
+        f"quality cannot check a {name} warehouse yet: it supports {' and '.join(READABLE)}",
+        hint="dbt needs the matching adapter (dbt-bigquery, dbt-snowflake, ...) and a profile "
+        "marketloop does not generate yet; with destination duckdb or postgres, quality runs",
+    )
+
+
+def postgres_target(url: str) -> Target:
+    """A PostgreSQL connection string (the one dlt loads with) as a target; its password is kept
+    on the target only, never in `display`, a file or a log."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    example = "e.g. postgresql://user:password@db.internal:5432/warehouse"
+    try:
+        parts = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            "warehouse.credentials is not a connection string", hint=example
+        ) from None
+    if parts.drivername not in PG_SCHEMES:
+        raise ConfigError(
+            f"warehouse.credentials is a {parts.drivername}:// connection string, "
+            "but the destination is postgres",
+            hint=example,
+        )
+    if not parts.host or not parts.database:
+        raise ConfigError("warehouse.credentials needs a host and a database", hint=example)
+    query = {key: str(value) for key, value in parts.query.items()}
+    password = parts.password or query.pop("password", None)
+    unknown = sorted(set(query) - set(PG_OPTIONS))
+    if unknown:
+        raise ConfigError(
+            f"quality cannot pass the connection parameter(s) {', '.join(unknown)} on to dbt",
+            hint=f"it passes {', '.join(PG_OPTIONS)}; drop the others from warehouse.credentials",
+        )
+    return Target(
+        "postgres",
+        host=parts.host,
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        database=parts.database,
+        password=str(password) if password else None,
+        options=tuple(sorted(query.items())),
     )
 
 
@@ -168,23 +200,25 @@ def _open_duckdb(target: Target, read_only: bool) -> Any:
 def _open_pg(target: Target) -> Any:
     try:
         import psycopg
+        from psycopg.conninfo import make_conninfo
     except ImportError:  # pragma: no cover - depends on the installed extras
         raise QualityError(
             "the PostgreSQL warehouse needs psycopg", hint="pip install 'marketloop[postgres]'"
         ) from None
+    conninfo = make_conninfo(
+        host=target.host,
+        port=target.port,
+        user=target.user,
+        dbname=target.database,
+        password=target.password or None,
+        connect_timeout=10,
+        **dict(target.options),
+    )
     try:
-        return psycopg.connect(
-            host=target.host,
-            port=target.port,
-            user=target.user,
-            dbname=target.database,
-            password=target.password or None,
-            connect_timeout=10,
-            autocommit=True,
-        )
+        return psycopg.connect(conninfo, autocommit=True)
     except psycopg.OperationalError as exc:
         raise WarehouseBusy(
             f"cannot connect to the warehouse {target.display}: {str(exc).strip()}",
-            hint="check quality.warehouse_url and MARKETLOOP_QUALITY_WAREHOUSE_PASSWORD, "
+            hint="check [warehouse] credentials (MARKETLOOP_WAREHOUSE_CREDENTIALS), "
             "and that the server is up",
         ) from None
