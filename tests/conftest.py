@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from typer.testing import CliRunner
 
+from marketloop.appdb import dispose_all
 from marketloop.workspace import Workspace
 
 
@@ -27,6 +29,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     home.mkdir()
     monkeypatch.chdir(home)
     yield
+    # CLI runs bind logging to a captured stderr that closes with the test; pooled app-database
+    # connections point at this test's workspace: neither may leak into the next test.
+    structlog.reset_defaults()
+    dispose_all()
 
 
 @pytest.fixture

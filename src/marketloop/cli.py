@@ -7,17 +7,57 @@ error, 3 the work could not be completed (see errors.py).
 
 from __future__ import annotations
 
+import importlib
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
+import typer.main
+from rich.markup import escape
+from typer import _click as click  # typer vendors click; its Context and Command types
+from typer.core import TyperGroup
 
 from marketloop import __version__
 from marketloop.clikit import CliState, WorkspaceOption, console
 from marketloop.errors import MarketloopError
 
+Kind = Literal["command", "group", "factory"]
+
+# Every command and group, imported only when it is run (or when help lists them all), so a
+# command pays for its own stage's dependencies and no other's. Order is the loop's order.
+LAZY: dict[str, tuple[str, Kind]] = {
+    "demo": ("marketloop.demo:demo_command", "command"),
+    "crawl": ("marketloop.crawl.cli:crawl_command", "command"),
+    "audit": ("marketloop.audit.cli:audit_command", "command"),
+    "crawl-diff": ("marketloop.audit.cli:crawl_diff_command", "command"),
+    "export": ("marketloop.audit.cli:export_command", "command"),
+    "ingest": ("marketloop.ingest.cli:app", "group"),
+    "quality": ("marketloop.quality.cli:app", "group"),
+    "keywords": ("marketloop.keywords.cli:app", "group"),
+    "briefs": ("marketloop.cli:briefs_group", "factory"),
+    "eval": ("marketloop.content.cli:eval_app", "group"),
+    "notion": ("marketloop.integrations.cli:notion_app", "group"),
+    "webhooks": ("marketloop.integrations.cli:webhooks_app", "group"),
+    "plan": ("marketloop.plan.cli:plan_group", "factory"),
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root group: resolves `LAZY` entries on first use and caches them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *LAZY]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY:
+            return _load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
     name="marketloop",
+    cls=LazyGroup,
     help="One self-hosted loop for marketing: measure, diagnose, plan content, create, operate.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -51,15 +91,30 @@ def root(
     ctx.obj = CliState(config=config, workspace=workspace, log_level=log_level)
 
 
-def _register() -> None:
-    from marketloop import demo
-    from marketloop.crawl import cli as crawl_cli
+def briefs_group() -> typer.Typer:
+    """`briefs`: generate (content stage) and publish (integrations stage) in one group."""
+    from marketloop.content.cli import briefs_app
+    from marketloop.integrations.cli import publish_command
 
-    app.command("demo")(demo.demo_command)
-    app.command("crawl", epilog=crawl_cli.EPILOG)(crawl_cli.crawl_command)
+    if "publish" not in {c.name for c in briefs_app.registered_commands}:
+        briefs_app.command("publish")(publish_command)
+    return briefs_app
 
 
-_register()
+@cache
+def _load(name: str) -> click.Command:
+    reference, kind = LAZY[name]
+    module, _, attribute = reference.partition(":")
+    target = getattr(importlib.import_module(module), attribute)
+    if kind == "factory":
+        target = target()
+    if kind == "command":
+        single = typer.Typer(add_completion=False, rich_markup_mode="rich")
+        single.command(name)(target)
+        return typer.main.get_command(single)
+    group = typer.main.get_group(target)
+    group.name = name
+    return group
 
 
 def main() -> None:
@@ -67,7 +122,7 @@ def main() -> None:
     try:
         app()  # standalone: click handles usage errors (exit 2) and --help itself
     except MarketloopError as exc:
-        console.print(f"[bold red]error:[/] {exc.message}")
+        console.print(f"[bold red]error:[/] {escape(exc.message)}")
         if exc.hint:
-            console.print(f"[dim]hint:[/] {exc.hint}")
+            console.print(f"[dim]hint:[/] {escape(exc.hint)}")
         raise SystemExit(exc.exit_code) from None

@@ -24,8 +24,20 @@ from pydantic_settings import (
 )
 
 from marketloop.audit.config import AuditSettings
+from marketloop.content.config import ContentSettings, LlmSettings
 from marketloop.crawl.config import CrawlSettings
 from marketloop.errors import ConfigError
+from marketloop.ingest.config import (
+    Ga4Settings,
+    GoogleSettings,
+    GscSettings,
+    HubspotSettings,
+    WarehouseSettings,
+)
+from marketloop.integrations.config import NotionSettings, WebhookSettings
+from marketloop.keywords.config import KeywordsSettings
+from marketloop.plan.config import PlanSettings
+from marketloop.quality.config import QualitySettings
 from marketloop.workspace import Workspace
 
 ENV_PREFIX = "MARKETLOOP_"
@@ -52,6 +64,19 @@ class Settings(BaseSettings):
 
     crawl: CrawlSettings = CrawlSettings()
     audit: AuditSettings = AuditSettings()
+    notion: NotionSettings = NotionSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    plan: PlanSettings = PlanSettings()
+    quality: QualitySettings = QualitySettings()
+    keywords: KeywordsSettings = KeywordsSettings()
+    llm: LlmSettings = LlmSettings()
+    content: ContentSettings = ContentSettings()
+    # measure stage (ingest/config.py): the warehouse and the sources that load into it
+    warehouse: WarehouseSettings = WarehouseSettings()
+    google: GoogleSettings = GoogleSettings()
+    ga4: Ga4Settings = Ga4Settings()
+    gsc: GscSettings = GscSettings()
+    hubspot: HubspotSettings = HubspotSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -7,6 +7,7 @@ needs no network and no credentials.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -30,14 +31,26 @@ class DemoRun:
 
 DemoStep = Callable[[DemoRun], None]
 
+# (title, "module:function"): imported only when the demo runs, so `marketloop --help` stays fast.
+STEPS: tuple[tuple[str, str], ...] = (
+    ("crawl the sample site", "marketloop.crawl.demo:crawl_step"),
+    ("audit", "marketloop.audit.demo:audit_step"),
+    (
+        "measure: GA4, Search Console, HubSpot and the crawl into the warehouse",
+        "marketloop.ingest.demo:ingest_step",
+    ),
+    ("data quality", "marketloop.quality.demo:quality_step"),
+    ("keywords", "marketloop.keywords.demo:demo_step"),
+    ("create: briefs, drafts and evals", "marketloop.content.demo:content_step"),
+    ("publish: Notion and webhooks", "marketloop.integrations.demo:publish_step"),
+    ("delivery plan", "marketloop.plan.demo:run"),
+)
 
-def _crawl(run: DemoRun) -> None:
-    from marketloop.crawl.demo import crawl_step
 
-    crawl_step(run)
-
-
-STEPS: list[tuple[str, DemoStep]] = [("crawl the sample site", _crawl)]
+def load_step(reference: str) -> DemoStep:
+    module, _, name = reference.partition(":")
+    step: DemoStep = getattr(importlib.import_module(module), name)
+    return step
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
@@ -48,10 +61,10 @@ def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     if not STEPS:
         console.print("The demo has no stages yet: the crawler and auditor are the first to land.")
         return
-    with run.resources:
-        for name, step in STEPS:
+    with run.resources:  # the sample site and fakes started by steps stop when the demo ends
+        for name, reference in STEPS:
             console.rule(f"[bold]{name}")
-            step(run)
+            load_step(reference)(run)
     console.rule("[bold]done")
     for name, path in run.outputs.items():
         console.print(f"{name}: [link=file://{path.resolve()}]{path}[/link]")

@@ -53,7 +53,8 @@ class Brief(BaseModel):
     # provenance: how the brief was written
     provider: str = "offline"
     model: str | None = None
-    prompt_version: str | None = None
+    prompt_version: str | None = None  # the brief prompt, NAME@VERSION
+    draft_prompt_version: str | None = None  # the prompt of the draft <slug>.md, when one exists
 
     @model_validator(mode="after")
     def _word_range(self) -> Brief:

@@ -18,13 +18,6 @@ if TYPE_CHECKING:
     from marketloop.crawl.progress import CrawlStats
     from marketloop.crawl.run import CrawlResult
 
-EPILOG = (
-    "Examples:\n\n"
-    "  marketloop crawl https://example.com/\n\n"
-    "  marketloop crawl https://example.com/ --out crawl-1 --max-urls 5000 --exclude '/tag/'\n\n"
-    "  marketloop crawl https://example.com/ --out crawl-1 --resume   # after a kill or Ctrl-C"
-)
-
 
 def crawl_command(
     ctx: typer.Context,
@@ -72,6 +65,14 @@ def crawl_command(
     robots.txt is obeyed, redirects are recorded hop by hop, and sitemaps are read.
     Private addresses are refused unless the start URL is on one.
     Ctrl-C stops cleanly; --resume continues without fetching a finished URL again.
+
+    Examples:
+
+      marketloop crawl https://example.com/
+
+      marketloop crawl https://example.com/ --out crawl-1 --max-urls 5000 --exclude '/tag/'
+
+      marketloop crawl https://example.com/ --out crawl-1 --resume
     """
     overrides: dict[str, Any] = {
         "max_urls": max_urls,

@@ -1,0 +1,201 @@
+"""Audit speed and memory on a synthetic crawl dataset (`make bench BENCH=audit`).
+
+Generates a crawl of N pages in the contract's schemas (100,000 by default: ~3M links, 200k
+images, redirects, sitemaps, hreflang pairs, seeded defects), written in 2,000-row part files
+like the crawler's, then runs the full audit (every check, priorities, tickets, issues.parquet)
+in a fresh process and reports wall time, pages per second and peak RSS, against the goals:
+
+    100,000 pages audited in at most 30 s on this 2-core machine, in at most 1 GB peak RSS.
+
+There is no open-source peer that audits a crawl dataset (advertools crawls, Screaming Frog is
+a desktop app), so the ratios are to those goals. Also prints the slowest checks.
+
+    python -m bench audit            # 100k pages
+    BENCH_AUDIT_PAGES=20000 python -m bench audit
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from marketloop.crawl.dataset import Manifest
+from marketloop.crawl.schema import SCHEMAS
+
+GOAL_SECONDS_PER_100K = 30.0
+GOAL_RSS_MB = 1024.0
+PART_ROWS = 2_000
+LINKS_PER_PAGE = 30
+BASE = "https://shop.example.com"
+
+
+def synthetic_crawl(folder: Path, pages: int, seed: int = 7) -> None:
+    rng = np.random.default_rng(seed)
+    urls = np.array(
+        [f"{BASE}/"] + [f"{BASE}/c/{i % 100}/p/{i}" for i in range(1, pages)], dtype=object
+    )
+    depth = np.minimum(1 + rng.geometric(0.45, pages), 7).astype(np.int32)
+    depth[0] = 0
+    status = np.where(rng.random(pages) < 0.01, 404, 200).astype(np.int32)
+    status[rng.random(pages) < 0.003] = 500
+    redirecting = rng.random(pages) < 0.01
+    status[redirecting] = 301
+    status[0] = 200
+    titles = [[f"Product {i} from Acme's category {i % 100} for teams"] for i in range(pages)]
+    for i in rng.choice(pages, pages // 100, replace=False):
+        titles[i] = ["Acme product"]  # duplicate, too short
+    descriptions = [
+        [f"Buy product {i} in category {i % 100}: specifications, prices, delivery times and "
+         "reviews from verified customers."]
+        if rng.random() > 0.02 else []
+        for i in range(pages)
+    ]  # fmt: skip
+    simhash = rng.integers(0, 2**63, pages, dtype=np.uint64) * np.uint64(2)
+    for group in rng.choice(pages, (pages // 500, 5), replace=False):
+        simhash[group] = simhash[group[0]] ^ rng.integers(0, 8, 5).astype(np.uint64)
+    table = {
+        "url": urls.tolist(),
+        "host": ["shop.example.com"] * pages,
+        "depth": depth,
+        "found_via": ["start"] + ["link"] * (pages - 1),
+        "is_internal": np.ones(pages, bool),
+        "blocked_by_robots": np.zeros(pages, bool),
+        "status": status,
+        "content_type": ["text/html"] * pages,
+        "size": rng.integers(8_000, 90_000, pages),
+        "response_time_ms": rng.gamma(2.0, 120.0, pages),
+        "redirect_url": [f"{BASE}/" if r else None for r in redirecting],
+        "hsts": ["max-age=63072000"] * pages,
+        "content_security_policy": ["default-src 'self'"] * pages,
+        "x_content_type_options": ["nosniff"] * pages,
+        "referrer_policy": ["strict-origin-when-cross-origin"] * pages,
+        "titles": titles,
+        "meta_descriptions": descriptions,
+        "canonical": urls.tolist(),
+        "h1": [[f"Product {i}"] for i in range(pages)],
+        "word_count": rng.integers(80, 1_500, pages).astype(np.int32),
+        "content_hash": [f"{h:016x}" for h in simhash.tolist()],
+        "simhash": simhash,
+        "jsonld_types": [["Product"]] * pages,
+        "jsonld_errors": [
+            [] if rng.random() > 0.005 else ["Expecting value"] for _ in range(pages)
+        ],
+        "hreflang": [[] for _ in range(pages)],
+        "outlinks_internal": np.full(pages, LINKS_PER_PAGE, np.int32),
+    }
+    for i in range(1, pages // 10, 2):  # hreflang pairs, every tenth pair broken
+        pair = [{"lang": "en", "url": urls[i]}, {"lang": "de", "url": urls[i + 1]}]
+        table["hreflang"][i] = pair
+        table["hreflang"][i + 1] = pair if i % 20 else pair[1:]
+    _write(folder, "pages", table, pages)
+    sources = np.repeat(np.arange(pages), LINKS_PER_PAGE)
+    targets = np.where(rng.random(len(sources)) < 0.3, rng.integers(0, 101, len(sources)),
+                       rng.integers(0, pages, len(sources)))  # fmt: skip
+    anchors = np.array(["Read more", "Product details", "Shop the category", "here"], dtype=object)
+    _write(folder, "links", {
+        "from_url": urls[sources].tolist(), "to_url": urls[targets].tolist(),
+        "kind": ["a"] * len(sources), "anchor": anchors[rng.integers(0, 4, len(sources))].tolist(),
+        "nofollow": np.zeros(len(sources), bool), "is_internal": np.ones(len(sources), bool),
+        "in_main": np.ones(len(sources), bool),
+    }, len(sources))  # fmt: skip
+    images = np.repeat(np.arange(pages), 2)
+    _write(folder, "images", {
+        "page_url": urls[images].tolist(),
+        "src": [f"{BASE}/img/{i}.jpg" for i in range(len(images))],
+        "alt": [None if a < 0.02 else "Product photo" for a in rng.random(len(images))],
+        "width": ["800"] * len(images), "height": ["600"] * len(images),
+        "is_internal": np.ones(len(images), bool),
+    }, len(images))  # fmt: skip
+    hops = np.flatnonzero(redirecting)
+    _write(folder, "redirects", {
+        "url": urls[hops].tolist(), "status": np.full(len(hops), 301, np.int32),
+        "location": [f"{BASE}/"] * len(hops), "is_internal": np.ones(len(hops), bool),
+    }, len(hops))  # fmt: skip
+    _write(folder, "sitemap_urls", {
+        "sitemap_url": [f"{BASE}/sitemap-{i // 40_000}.xml" for i in range(pages)],
+        "url": urls.tolist(),
+    }, pages)  # fmt: skip
+    started = time.time()
+    Manifest(crawl_id="bench", start_url=f"{BASE}/", status="finished",
+             started_at=started, counts={"pages": pages}).write(folder)  # fmt: skip
+
+
+def _write(folder: Path, name: str, columns: dict[str, object], rows: int) -> None:
+    schema = SCHEMAS[name]
+    arrays = [
+        pa.array(columns[f.name], type=f.type) if f.name in columns else pa.nulls(rows, f.type)
+        for f in schema
+    ]
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    (folder / name).mkdir(parents=True, exist_ok=True)
+    for n, start in enumerate(range(0, rows, PART_ROWS)):
+        pq.write_table(table.slice(start, PART_ROWS), folder / name / f"part-{n:05d}.parquet")
+
+
+def child(folder: str) -> None:
+    """Run in a fresh process: the audit alone, timed, with its own peak RSS."""
+    from marketloop.audit.config import AuditSettings
+    from marketloop.audit.engine import audit
+
+    timings: dict[str, float] = {}
+    last = [time.perf_counter()]
+
+    def tick(check: object) -> None:
+        now = time.perf_counter()
+        timings[getattr(check, "id", "?")] = now - last[0]
+        last[0] = now
+
+    started = time.perf_counter()
+    result = audit(Path(folder), AuditSettings(), progress=tick)
+    seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
+    figures = {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "issues": len(result.issues),
+               "tickets": len(result.tickets), "slowest": slowest}  # fmt: skip
+    print(json.dumps(figures))
+
+
+def main() -> None:
+    pages = int(os.environ.get("BENCH_AUDIT_PAGES", "100000"))
+    with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
+        folder = Path(tmp) / "crawl"
+        started = time.perf_counter()
+        synthetic_crawl(folder, pages)
+        print(f"audit bench: generated {pages:,} pages in {time.perf_counter() - started:.1f} s")
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.bench_audit", "--child", str(folder)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+    goal_s = GOAL_SECONDS_PER_100K * pages / 100_000
+    load = os.getloadavg()[0]
+    print(f"  audit: {figures['seconds']:.1f} s = {pages / figures['seconds']:,.0f} pages/s "
+          f"({figures['cpu']:.1f} CPU s; load average {load:.1f} on {os.cpu_count()} cores), "
+          f"peak RSS {figures['peak_mb']:.0f} MB, {figures['issues']:,} issues in "
+          f"{figures['tickets']} tickets")  # fmt: skip
+    print(
+        f"  ratio to goal: speed {goal_s / figures['seconds']:.2f}× (goal {goal_s:.0f} s), "
+        f"memory {GOAL_RSS_MB / figures['peak_mb']:.2f}× (goal {GOAL_RSS_MB:.0f} MB)"
+    )
+    print(
+        "  slowest checks (the first one run also builds the shared views): "
+        + ", ".join(f"{c} {s:.2f} s" for c, s in figures["slowest"])
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        child(sys.argv[2])
+    else:
+        main()

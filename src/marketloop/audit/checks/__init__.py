@@ -1,0 +1,13 @@
+"""Every audit check, one module per theme; importing this package registers them all."""
+
+from marketloop.audit.checks import (  # noqa: F401
+    duplicates,
+    hreflang,
+    images,
+    indexing,
+    links,
+    onpage,
+    redirects,
+    responses,
+    security,
+)

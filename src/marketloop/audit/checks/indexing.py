@@ -1,0 +1,126 @@
+"""Checks on what search engines may index: directives, canonicals and sitemaps."""
+
+from marketloop.audit.checks.scope import HTML_PAGES, INDEXABLE
+from marketloop.audit.model import Severity, Threshold
+from marketloop.audit.registry import sql_check
+
+sql_check(
+    "noindex",
+    Severity.warning,
+    scope=HTML_PAGES,
+    description="A page asks search engines not to index it (meta robots or X-Robots-Tag).",
+    fix="Noindexed pages never rank. That is right for thank-you pages and internal search, and "
+    "a costly accident anywhere else: remove the directive from pages that should rank.",
+    sql="""
+    SELECT url,
+           concat_ws('; ',
+             CASE WHEN robots_none(meta_robots, '') THEN 'meta robots: ' || meta_robots END,
+             CASE WHEN robots_none(x_robots_tag, ':') THEN 'X-Robots-Tag: ' || x_robots_tag END
+           ) AS detail
+    FROM html_pages WHERE is_noindex(meta_robots, x_robots_tag)
+    """,
+)
+
+sql_check(
+    "missing_canonical",
+    Severity.warning,
+    scope=HTML_PAGES + ", without noindex",
+    description="An indexable page declares no canonical URL (neither <link> nor Link header).",
+    fix="Without a canonical, search engines guess which of the URL variants (parameters, "
+    "trailing slashes, http/https) to index. Add <link rel=canonical> pointing at the page's "
+    "preferred URL — itself, in most cases.",
+    sql="""
+    SELECT url, 'no <link rel=canonical> and no canonical Link header' AS detail
+    FROM html_pages
+    WHERE NOT is_noindex(meta_robots, x_robots_tag)
+      AND canonical_of(canonical, canonical_header) IS NULL
+    """,
+)
+
+sql_check(
+    "canonicalised",
+    Severity.notice,
+    scope=HTML_PAGES,
+    description="A page names another URL as its canonical, so it will not be indexed itself.",
+    fix="Fine for parameter and duplicate variants. If the page should rank on its own, make its "
+    "canonical point to itself; either way, link internally to the canonical URL.",
+    sql="""
+    SELECT url, 'canonical: ' || canonical_of(canonical, canonical_header) AS detail
+    FROM html_pages WHERE canonical_of(canonical, canonical_header) <> url
+    """,
+)
+
+sql_check(
+    "canonical_to_non_indexable",
+    Severity.critical,
+    scope=HTML_PAGES + " whose canonical target was crawled",
+    description="A page's canonical points to a URL that cannot be indexed.",
+    fix="Search engines ignore a canonical that points at an error, a redirect, a blocked or "
+    "noindexed URL, and may drop both pages. Point the canonical at the live, indexable URL.",
+    sql="""
+    SELECT h.url,
+           'canonical ' || s.url || ' is not indexable: ' || s.blocker AS detail
+    FROM html_pages h JOIN page_state s ON s.url = canonical_of(h.canonical, h.canonical_header)
+    WHERE s.url <> h.url AND s.blocker IS NOT NULL
+    """,
+)
+
+sql_check(
+    "non_indexable_in_sitemap",
+    Severity.warning,
+    scope="internal URLs listed in a urlset sitemap that the crawler fetched or was blocked from",
+    description="A sitemap lists a URL that cannot be indexed.",
+    fix="Sitemaps should list only canonical, indexable URLs that answer 200; anything else "
+    "wastes crawl budget and makes search engines trust the sitemap less. Remove the URL from "
+    "the sitemap, or fix the URL.",
+    sql="""
+    SELECT s.url, s.blocker || '; listed in ' || m.sitemap AS detail
+    FROM page_state s JOIN in_sitemap m USING (url)
+    WHERE s.is_internal AND s.blocker IS NOT NULL
+    """,
+)
+
+sql_check(
+    "orphan_page",
+    Severity.warning,
+    scope=INDEXABLE + ", listed in a sitemap, other than the start URL",
+    description="A page listed in a sitemap is not linked from any crawled page.",
+    fix="Orphan pages get no link equity and are hard for visitors to find; search engines rank "
+    "them poorly. Link to the page from relevant pages and navigation, or retire it.",
+    sql="""
+    SELECT p.url, 'no internal link reaches it; listed in ' || m.sitemap AS detail
+    FROM indexable_pages p JOIN in_sitemap m USING (url) LEFT JOIN refs r USING (url)
+    WHERE coalesce(p.found_via, '') <> 'start' AND coalesce(r.n_a, 0) = 0
+    """,
+)
+
+sql_check(
+    "sitemap_over_limit",
+    Severity.critical,
+    scope="every sitemap file read",
+    description="A sitemap file has more URLs or more bytes than the sitemap protocol allows.",
+    fix="Search engines reject the whole file beyond 50,000 URLs or 50 MB uncompressed. Split it "
+    "into several sitemaps and list them in a sitemap index.",
+    thresholds=(
+        Threshold("sitemap_over_limit", 50_000, "URLs", "flag sitemaps with more URLs than this"),
+        Threshold(
+            "sitemap_over_limit_mb", 50, "MB", "flag sitemaps larger than this, uncompressed"
+        ),
+    ),
+    sql="""
+    SELECT sitemap_url AS url,
+           concat_ws('; ',
+             CASE WHEN url_count > $sitemap_over_limit
+               THEN url_count || ' URLs (limit ' || $sitemap_over_limit::BIGINT || ')' END,
+             CASE WHEN size > $sitemap_over_limit_mb * 1048576
+               THEN printf('%.1f MB uncompressed (limit %g MB)', size / 1048576,
+                           $sitemap_over_limit_mb) END
+           ) AS detail,
+           CASE WHEN url_count > $sitemap_over_limit THEN url_count
+                ELSE round(size / 1048576, 1) END AS value,
+           CASE WHEN url_count > $sitemap_over_limit THEN $sitemap_over_limit
+                ELSE $sitemap_over_limit_mb END AS threshold
+    FROM sitemaps
+    WHERE url_count > $sitemap_over_limit OR size > $sitemap_over_limit_mb * 1048576
+    """,
+)

@@ -1,0 +1,100 @@
+"""Checks on links and URLs: dead ends, vague anchors, URL hygiene."""
+
+from marketloop.audit.checks.scope import HTML_PAGES, INDEXABLE
+from marketloop.audit.model import Severity, Threshold
+from marketloop.audit.registry import sql_check
+
+#: anchors that say nothing about the target (Lighthouse's list, plus "link"), compared after
+#: lower-casing and trimming spaces and punctuation; "" is an empty anchor
+GENERIC_ANCHORS = (
+    "",
+    "click here",
+    "click this",
+    "go",
+    "here",
+    "information",
+    "learn more",
+    "link",
+    "more",
+    "more info",
+    "more information",
+    "read more",
+    "right here",
+    "see more",
+    "start",
+    "this",
+    "this link",
+    "this page",
+)
+
+sql_check(
+    "no_internal_outlinks",
+    Severity.warning,
+    scope=HTML_PAGES,
+    description="A page links to no other internal URL: a dead end for visitors and crawlers.",
+    fix="Dead ends stop visitors and pass no link equity on. Add navigation and contextual links "
+    "to related pages.",
+    sql="""
+    SELECT h.url, 'no <a href> to another internal URL' AS detail, 0 AS value FROM html_pages h
+    WHERE NOT EXISTS (
+      SELECT 1 FROM links l
+      WHERE l.from_url = h.url AND l.kind = 'a' AND l.is_internal AND l.to_url <> l.from_url
+    )
+    """,
+)
+
+_anchors = ", ".join(f"'{anchor}'" for anchor in GENERIC_ANCHORS)
+sql_check(
+    "non_descriptive_anchor",
+    Severity.notice,
+    scope="internal <a> links on crawled pages; `url` is the page holding the links",
+    description="Internal links whose anchor text says nothing about the target "
+    "('click here', 'read more', empty, ...).",
+    fix="Anchor text tells search engines and screen-reader users what the target is about. "
+    "Describe the target in the link text (or the alt text of a linked image).",
+    sql=f"""
+    WITH a AS (
+      SELECT from_url, to_url, coalesce(trim(anchor), '') AS shown,
+             lower(trim(coalesce(anchor, ''), $$ \t\n.,:;!?…»«›‹→←-–—()[]"'$$)) AS norm
+      FROM links WHERE kind = 'a' AND is_internal AND length(coalesce(anchor, '')) <= 40
+    )
+    SELECT from_url AS url,
+           plural(count(*), 'link') || ' with non-descriptive anchors: '
+             || sample_text(min('"' || shown || '" → ' || to_url, 5), count(*))
+             AS detail,
+           count(*) AS value
+    FROM a WHERE norm IN ({_anchors})
+    GROUP BY from_url
+    """,
+)
+
+sql_check(
+    "url_hygiene",
+    Severity.notice,
+    scope=INDEXABLE,
+    description="The page's URL is long, or has uppercase letters, spaces, underscores or "
+    "parameters.",
+    fix="Short, lower-case, hyphenated URLs without parameters are easier to read, share and "
+    "link to, and avoid duplicate variants. Change the URL (with a 301 from the old one) or "
+    "point the canonical at a clean URL.",
+    thresholds=(Threshold("url_hygiene", 115, "chars", "flag URLs longer than this"),),
+    sql=r"""
+    WITH u AS (
+      SELECT url, regexp_extract(url, '^[a-z][a-z0-9+.-]*://[^/?#]*([^?#]*)', 1) AS path,
+             contains(url, '?') AS has_query
+      FROM indexable_pages
+    ), rules AS (
+      SELECT url, concat_ws('; ',
+        CASE WHEN length(url) > $url_hygiene
+          THEN 'longer than ' || $url_hygiene::INT || ' characters (' || length(url) || ')' END,
+        CASE WHEN regexp_matches(regexp_replace(path, '%[0-9A-Fa-f]{2}', '', 'g'), '[A-Z]')
+          THEN 'uppercase letters' END,
+        CASE WHEN contains(path, ' ') OR contains(lower(path), '%20') THEN 'spaces' END,
+        CASE WHEN contains(path, '_') THEN 'underscores' END,
+        CASE WHEN has_query THEN 'parameters' END) AS detail,
+        length(url) AS value
+      FROM u
+    )
+    SELECT url, detail, value FROM rules WHERE detail <> ''
+    """,
+)

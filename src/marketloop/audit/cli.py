@@ -1,0 +1,279 @@
+"""`marketloop audit`, `marketloop crawl-diff` and `marketloop export` (the contract in issue 2).
+
+Heavy imports (DuckDB, Arrow) happen inside the commands, so `marketloop --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from marketloop.audit.model import Check, Severity, at_least
+from marketloop.clikit import WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.workspace import Workspace
+
+if TYPE_CHECKING:
+    from marketloop.config import Settings
+    from marketloop.crawl.dataset import CrawlDataset
+
+
+class AuditFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+class ExportTable(StrEnum):
+    pages = "pages"
+    links = "links"
+    images = "images"
+
+
+DatasetArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="DIR",
+        help="Crawl dataset folder (what `marketloop crawl --out` wrote). "
+        "Default: the latest crawl in the workspace.",
+        show_default=False,
+    ),
+]
+
+
+def audit_command(
+    ctx: typer.Context,
+    dataset: DatasetArgument = None,
+    fmt: Annotated[
+        AuditFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table: tickets and top issues; json/csv: every "
+            "issue; html: a self-contained report with charts.",
+        ),
+    ] = AuditFormat.table,
+    severity: Annotated[
+        list[Severity] | None,
+        typer.Option("--severity", "-s", help="Show only these severities (repeatable)."),
+    ] = None,
+    check: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check", "-c", help="Show only these check ids (repeatable); see docs/checks.md."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write json/csv/html to this file. html default: "
+            "WORKSPACE/reports/audit-<crawl id>.html.",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit with status 1 when a shown issue is at least this "
+            "severe (a CI gate). The output is written first.",
+            show_default=False,
+        ),
+    ] = None,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--threshold",
+            "-t",
+            metavar="KEY=VALUE",
+            help="Override a threshold for this run, e.g. slow_response=2 (repeatable).",
+        ),
+    ] = None,
+    disable: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disable",
+            metavar="CHECK",
+            help="Skip a check for this run (repeatable); adds to audit.disabled.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Top issues listed by --format table.")
+    ] = 20,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Audit a crawl dataset: find SEO problems, prioritise them and group them into tickets.
+
+    Runs every check (docs/checks.md) over the crawl, stores the result as DIR/issues.parquet
+    and shows it. Exit status: 0 done, 1 --fail-on matched, 2 bad settings, 3 unreadable
+    dataset.
+    """
+    from marketloop.audit import present
+    from marketloop.audit.engine import audit
+
+    if out is not None and fmt is AuditFormat.table:
+        raise typer.BadParameter("--out needs --format json, csv or html", param_hint="--out")
+    settings = _settings(ctx, workspace, threshold or [], disable or [])
+    crawl = _open(dataset, settings)
+    wanted = set(check or [])
+    _known_checks(wanted)
+    with _progress("auditing") as advance:
+        result = audit(crawl, settings, progress=advance)
+    if result.warning:
+        console.print(f"[yellow]warning:[/] {result.warning}")
+    shown = [
+        i
+        for i in result.issues
+        if (not severity or i.severity in severity) and (not wanted or i.check in wanted)
+    ]
+    present.emit(result, shown, fmt.value, out, limit, Workspace(settings.workspace))
+    if fail_on is not None and at_least(shown, fail_on):
+        console.print(f"[red]{len(at_least(shown, fail_on))} issues at {fail_on} or above[/]")
+        raise typer.Exit(1)
+
+
+def crawl_diff_command(
+    ctx: typer.Context,
+    old: Annotated[Path, typer.Argument(help="The earlier crawl dataset folder.")],
+    new: Annotated[Path, typer.Argument(help="The later crawl dataset folder.")],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.table,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Rows per list shown by --format table.")
+    ] = 50,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Compare two crawls: issues new, resolved and persisting; pages added, removed, changed.
+
+    A crawl without DIR/issues.parquet (or with one made under other thresholds) is audited
+    first. Changed pages compare status, indexability, title, meta description, H1, word count,
+    depth and canonical.
+    """
+    from marketloop.audit.diff import crawl_diff
+
+    settings = state(ctx).settings(workspace)
+    with console.status("comparing the crawls (auditing them if needed)"):
+        result = crawl_diff(_open(old, settings), _open(new, settings), settings.audit)
+    if fmt is DiffFormat.json:
+        emit_json(result.as_json())
+        return
+    emit_rows(result.summary(), "table", title=f"{result.old_crawl} → {result.new_crawl}")
+    for title, issues in (("New issues", result.new_issues),
+                          ("Resolved issues", result.resolved_issues)):  # fmt: skip
+        if issues:
+            rows = [i.as_row() for i in issues[:limit]]
+            emit_rows(rows, "table", columns=["severity", "check", "url", "detail"], title=title)
+    if result.changed_pages:
+        rows = [c.__dict__ for c in result.changed_pages[:limit]]
+        emit_rows(rows, "table", title="Changed pages")
+    for title, urls in (("Added pages", result.added_pages),
+                        ("Removed pages", result.removed_pages)):  # fmt: skip
+        if urls:
+            emit_rows([{"url": u} for u in urls[:limit]], "table", title=title)
+
+
+def export_command(
+    ctx: typer.Context,
+    dataset: Annotated[Path, typer.Argument(help="Crawl dataset folder.")],
+    table: Annotated[ExportTable, typer.Argument(help="Which table to export.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.csv,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write (required for parquet). Default for csv: stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Export the pages, links or images of a crawl as CSV or Parquet.
+
+    pages carries inlinks and followed_inlinks. In CSV, list cells hold one item per line
+    (hreflang: `lang url`, Open Graph: `key=value`).
+    """
+    from marketloop.audit.export import export
+
+    crawl = _open(dataset, state(ctx).settings(workspace))
+    if crawl.manifest.status != "finished":
+        console.print(f"[yellow]warning:[/] crawl {crawl.manifest.crawl_id} is "
+                      f"{crawl.manifest.status}: the export is partial")  # fmt: skip
+    if fmt is ExportFormat.parquet and out is None:
+        raise typer.BadParameter("Parquet is binary: pass --out FILE", param_hint="--out")
+    written = export(crawl, table.value, fmt.value, out)
+    if written is not None:
+        console.print(f"wrote {written}")
+
+
+def _settings(
+    ctx: typer.Context, workspace: Path | None, thresholds: list[str], disable: list[str]
+) -> Settings:
+    cli = state(ctx)
+    if not thresholds and not disable:
+        return cli.settings(workspace)
+    base = cli.settings(workspace).audit
+    overrides: dict[str, object] = {"disabled": sorted({*base.disabled, *disable})}
+    if thresholds:
+        overrides["thresholds"] = {**base.thresholds, **_parse_thresholds(thresholds)}
+    return cli.settings(workspace, audit=overrides)
+
+
+def _parse_thresholds(pairs: list[str]) -> dict[str, float]:
+    parsed = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            parsed[key.strip()] = float(value)
+        except ValueError:
+            raise typer.BadParameter(
+                f"{pair!r} is not KEY=NUMBER, e.g. slow_response=2", param_hint="--threshold"
+            ) from None
+    return parsed
+
+
+def _open(folder: Path | None, settings: Settings) -> CrawlDataset:
+    from marketloop.crawl.dataset import CrawlDataset
+
+    return CrawlDataset.open(folder or Workspace(settings.workspace).latest_crawl())
+
+
+def _known_checks(wanted: set[str]) -> None:
+    from marketloop.audit.registry import all_checks
+
+    unknown = sorted(wanted - {c.id for c in all_checks()})
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown check {', '.join(unknown)}; see docs/checks.md or `--format json`",
+            param_hint="--check",
+        )
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[Check], None]]:
+    """A transient progress bar on stderr that ticks once per check."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from marketloop.audit.registry import all_checks
+
+    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.description}"))  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=len(all_checks()))
+        yield lambda check: bar.update(task, advance=1, description=check.id)

@@ -1,0 +1,130 @@
+"""Running an audit: plan the checks, run them over the dataset views, prioritise, store.
+
+    issues = audit.run(CrawlDataset.open(folder), settings)     # the contract
+    result = audit.engine.audit(folder, settings)               # issues, tickets, warnings
+
+Every issue carries a priority (see priority.py) and the result groups them into tickets.
+A full audit (no `select`) is written to `DIR/issues.parquet` with its thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from marketloop.audit import priority
+from marketloop.audit.config import AuditSettings
+from marketloop.audit.model import Check, CheckContext, Finding, Issue, Ticket
+from marketloop.audit.registry import REGISTRY, Plan, plan
+from marketloop.audit.store import AuditRecord, write_issues
+from marketloop.audit.tickets import tickets
+from marketloop.audit.views import open_views
+from marketloop.config import Settings
+from marketloop.crawl.dataset import CrawlDataset
+from marketloop.errors import AuditError, CrawlDatasetError
+
+Progress = Callable[[Check], None]
+
+
+@dataclass(frozen=True)
+class Audit:
+    dataset: CrawlDataset
+    plan: Plan
+    issues: list[Issue]
+    tickets: list[Ticket]
+    signals: dict[str, priority.PageSignals] = field(default_factory=dict)
+
+    @property
+    def warning(self) -> str | None:
+        """Set when the crawl did not finish, so the audit covers part of the site."""
+        manifest = self.dataset.manifest
+        if manifest.status == "finished":
+            return None
+        fetched = manifest.counts.get("urls", manifest.counts.get("pages"))
+        so_far = f" ({fetched} URLs so far)" if fetched is not None else ""
+        return (
+            f"crawl {manifest.crawl_id} is {manifest.status}{so_far}: this audit covers only "
+            "part of the site"
+        )
+
+    def record(self) -> AuditRecord:
+        return AuditRecord(
+            crawl_id=self.dataset.manifest.crawl_id,
+            checks=[c.id for c in self.plan.checks],
+            disabled=self.plan.disabled,
+            thresholds=self.plan.limits,
+        )
+
+
+def run(dataset: CrawlDataset | Path | str, settings: Settings | AuditSettings) -> list[Issue]:
+    """Audit a crawl dataset and store `DIR/issues.parquet`; the issues, highest priority first."""
+    return audit(dataset, settings).issues
+
+
+def audit(
+    dataset: CrawlDataset | Path | str,
+    settings: Settings | AuditSettings,
+    *,
+    select: Collection[str] | None = None,
+    traffic: priority.TrafficSource | None = None,
+    save: bool = True,
+    progress: Progress | None = None,
+) -> Audit:
+    """Run the enabled checks (or only `select`), prioritise, group into tickets, store."""
+    crawl = dataset if isinstance(dataset, CrawlDataset) else CrawlDataset.open(dataset)
+    section = settings.audit if isinstance(settings, Settings) else settings
+    chosen = plan(section, select)
+    found: list[tuple[Check, str, str, float | None, float | None]] = []
+    with open_views(crawl) as con:
+        for check in chosen.checks:
+            ctx = CheckContext(con, chosen.limits_for(check), crawl.manifest)
+            for f in _find(check, ctx, crawl):
+                default = chosen.limits[check.thresholds[0].key] if check.thresholds else None
+                threshold = f.threshold if f.threshold is not None else default
+                found.append((check, f.url, f.detail, f.value, threshold))
+            if progress is not None:
+                progress(check)
+        signals = priority.load_signals(con, {url for _, url, *_ in found}, traffic)
+    issues = sorted(
+        (
+            Issue(
+                c.id,
+                c.severity,
+                url,
+                detail,
+                value,
+                threshold,
+                priority.priority(c.severity, signals.get(url)),
+            )
+            for c, url, detail, value, threshold in found
+        ),
+        key=lambda i: (-i.priority, -i.severity.rank, i.check, i.url),
+    )
+    result = Audit(crawl, chosen, issues, tickets(issues, REGISTRY), signals)
+    if save and select is None:
+        write_issues(crawl.folder, issues, result.record())
+    return result
+
+
+#: DuckDB errors that mean a check's SQL is wrong, not that the dataset is
+_BUGS = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
+
+
+def _find(check: Check, ctx: CheckContext, crawl: CrawlDataset) -> list[Finding]:
+    try:
+        return list(check.find(ctx))
+    except _BUGS as exc:
+        raise AuditError(
+            f"check {check.id} failed on crawl {crawl.manifest.crawl_id}: "
+            f"{str(exc).splitlines()[0]}",
+            hint=f"this is a bug: report it, and meanwhile set audit.disabled = ['{check.id}']",
+        ) from None
+    except duckdb.Error as exc:
+        raise CrawlDatasetError(
+            f"cannot read crawl {crawl.manifest.crawl_id} in {crawl.folder} "
+            f"(check {check.id}): {str(exc).splitlines()[0]}",
+            hint="a part file may be truncated or corrupted; re-run the crawl",
+        ) from None

@@ -1,0 +1,103 @@
+"""`marketloop export`: one table of a crawl dataset as CSV or Parquet, streamed.
+
+`pages` gets the `inlinks` and `followed_inlinks` columns joined in. Parquet keeps every type
+as it is. CSV renders what a spreadsheet cannot hold: lists become one item per line inside the
+cell, hreflang one `lang url` per line, Open Graph one `key=value` per line, times ISO 8601.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from marketloop.audit.views import dataset_errors, validate
+from marketloop.crawl.dataset import CrawlDataset
+from marketloop.crawl.schema import SCHEMAS
+from marketloop.errors import AuditError
+
+Table = Literal["pages", "links", "images"]
+BATCH_ROWS = 10_000
+
+
+def export_sql(table: Table, *, for_csv: bool) -> str:
+    fields = list(SCHEMAS[table])
+    columns = [_csv_column(f) if for_csv else f'"{f.name}"' for f in fields]
+    if table == "pages":
+        columns += ["coalesce(i.inlinks, 0) AS inlinks",
+                    "coalesce(i.followed_inlinks, 0) AS followed_inlinks"]  # fmt: skip
+        return f"SELECT {', '.join(columns)} FROM pages p LEFT JOIN inlinks i USING (url)"
+    return f"SELECT {', '.join(columns)} FROM {table}"
+
+
+def _csv_column(field: pa.Field) -> str:
+    name, kind = f'"{field.name}"', field.type
+    if pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):  # hreflang
+        return f"array_to_string([x.lang || ' ' || x.url for x in {name}], chr(10)) AS {name}"
+    if pa.types.is_list(kind):
+        return f"array_to_string({name}, chr(10)) AS {name}"
+    if pa.types.is_map(kind):
+        return (
+            f"array_to_string([e.key || '=' || e.value for e in map_entries({name})], chr(10)) "
+            f"AS {name}"
+        )
+    if pa.types.is_timestamp(kind):
+        return f"strftime({name}, '%Y-%m-%dT%H:%M:%S.%gZ') AS {name}"
+    return name
+
+
+def export(
+    dataset: CrawlDataset, table: Table, fmt: Literal["csv", "parquet"], out: Path | None
+) -> Path | None:
+    """Write `table` to `out` (atomically) or, for CSV without `out`, to stdout."""
+    validate(dataset)
+    con = dataset.connect()
+    try:
+        with dataset_errors(dataset):
+            if fmt == "parquet":
+                if out is None:
+                    raise AuditError("Parquet is binary: name a file", hint="pass --out FILE")
+                return _to_file(out, lambda tmp: _copy_parquet(con, table, tmp))
+            reader = con.sql(export_sql(table, for_csv=True)).to_arrow_reader(BATCH_ROWS)
+            if out is None:
+                sys.stdout.flush()
+                _write_csv(reader, sys.stdout.buffer)
+                return None
+            return _to_file(out, lambda tmp: _write_csv_file(reader, tmp))
+    finally:
+        con.close()
+
+
+def _copy_parquet(con: duckdb.DuckDBPyConnection, table: Table, tmp: Path) -> None:
+    path = str(tmp).replace("'", "''")
+    con.execute(f"COPY ({export_sql(table, for_csv=False)}) TO '{path}' (FORMAT parquet)")
+
+
+def _write_csv(reader: pa.RecordBatchReader, sink: BinaryIO) -> None:
+    options = pacsv.WriteOptions(quoting_style="needed")
+    with pacsv.CSVWriter(sink, reader.schema, write_options=options) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+
+
+def _write_csv_file(reader: pa.RecordBatchReader, tmp: Path) -> None:
+    with tmp.open("wb") as sink:
+        _write_csv(reader, sink)
+
+
+def _to_file(out: Path, write: Callable[[Path], None]) -> Path:
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AuditError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return out

@@ -1,0 +1,60 @@
+"""How `marketloop audit` shows a result: ticket and issue tables, JSON, CSV or the HTML report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from marketloop.audit.engine import Audit
+from marketloop.audit.model import Issue, Severity
+from marketloop.clikit import console, emit_rows, rows_to_csv, to_jsonable
+from marketloop.report import write_report
+from marketloop.workspace import Workspace
+
+ISSUE_COLUMNS = ["check", "severity", "url", "detail", "value", "threshold", "priority"]
+
+
+def emit(
+    result: Audit, shown: list[Issue], fmt: str, out: Path | None, limit: int, ws: Workspace
+) -> None:
+    """Print `shown` as tables, JSON or CSV, or write it to `out`; html always goes to a file."""
+    rows = [i.as_row() for i in shown]
+    if fmt == "html":
+        from marketloop.audit.report import write_html
+
+        crawl_id = result.dataset.manifest.crawl_id
+        path = write_html(result, out or ws.ensure().reports_dir / f"audit-{crawl_id}.html", shown)
+        console.print(f"report: [link=file://{path.resolve()}]{path}[/link]")
+    elif fmt == "table":
+        tables(result, shown, limit)
+    elif out is None:
+        emit_rows(rows, fmt, columns=ISSUE_COLUMNS)
+    else:
+        text = (
+            json.dumps(to_jsonable(rows), indent=2, ensure_ascii=False) + "\n"
+            if fmt == "json"
+            else rows_to_csv(rows, ISSUE_COLUMNS)
+        )
+        console.print(f"wrote {write_report(out, text)}")
+
+
+def tables(result: Audit, shown: list[Issue], limit: int) -> None:
+    """A one-line summary, the tickets by impact, and the top issues by priority."""
+    checks = {i.check for i in shown}
+    tickets = [t for t in result.tickets if t.check in checks]
+    per_severity = ", ".join(f"{sum(i.severity is s for i in shown)} {s.value}" for s in Severity)
+    console.print(
+        f"crawl {result.dataset.manifest.crawl_id}: {len(shown)} issues on "
+        f"{len({i.url for i in shown})} URLs ({per_severity}) in {len(tickets)} tickets"
+    )
+    if not shown:
+        return
+    rows = [
+        {"#": n, "severity": t.severity.value, "check": t.check, "urls": t.urls,
+         "impact": t.impact, "top examples": [i.url for i in t.examples[:3]]}
+        for n, t in enumerate(tickets, 1)
+    ]  # fmt: skip
+    emit_rows(rows, "table", title="Tickets, by impact")
+    top = [i.as_row() for i in shown[:limit]]
+    columns = ["severity", "check", "url", "detail", "priority"]
+    emit_rows(top, "table", columns=columns, title=f"Top {len(top)} of {len(shown)} issues")

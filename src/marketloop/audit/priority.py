@@ -1,0 +1,83 @@
+"""How much an issue matters: severity weight × the importance of the URL that has it.
+
+Importance comes from what the crawl knows about a URL — how many crawled pages refer to it,
+how deep it is, whether a sitemap lists it and whether it is kept out of the index on purpose
+(noindex, canonicalised: problems there cost less) — and, when the
+measure stage supplies it, its traffic. That is the seam for the warehouse: pass a
+`TrafficSource` (URL → sessions or clicks over a recent window) to `engine.audit`, and pages
+people actually visit rise to the top.
+
+    importance = (1 + log2(1 + referring pages))      a page linked from 255 pages: 9
+               × 1 / (1 + depth / 4)                  the start URL: 1, depth 4: 0.5
+               × 1.25 if a sitemap lists it
+               × 0.6 if noindexed or canonicalised
+               × (1 + log10(1 + traffic))             100 sessions: 3
+
+URLs the crawl has no row for (a sitemap file) get a neutral importance of 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+
+import duckdb
+
+from marketloop.audit.model import Severity
+
+SEVERITY_WEIGHT = {Severity.critical: 10.0, Severity.warning: 3.0, Severity.notice: 1.0}
+UNKNOWN_DEPTH = 4  # sitemap-only URLs have no link depth
+
+#: the warehouse seam: given URLs, return recent traffic (sessions, clicks) for those it knows
+TrafficSource = Callable[[Collection[str]], Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class PageSignals:
+    referring_pages: int = 0
+    depth: int | None = None
+    in_sitemap: bool = False
+    excluded: bool = False  # a live page kept out of the index on purpose
+    traffic: float | None = None
+
+
+def importance(signals: PageSignals | None) -> float:
+    if signals is None:
+        return 1.0
+    links = 1 + math.log2(1 + signals.referring_pages)
+    depth = signals.depth if signals.depth is not None else UNKNOWN_DEPTH
+    score = links / (1 + depth / 4)
+    score *= 1.25 if signals.in_sitemap else 1.0
+    score *= 0.6 if signals.excluded else 1.0
+    if signals.traffic:
+        score *= 1 + math.log10(1 + signals.traffic)
+    return score
+
+
+def priority(severity: Severity, signals: PageSignals | None) -> float:
+    return round(SEVERITY_WEIGHT[severity] * importance(signals), 2)
+
+
+SIGNALS_SQL = """
+SELECT s.url, s.depth, coalesce(r.n, 0) AS referring_pages, m.url IS NOT NULL AS in_sitemap,
+       coalesce(s.html AND s.status = 200 AND s.blocker IS NOT NULL, false) AS excluded
+FROM page_state s LEFT JOIN refs r USING (url) LEFT JOIN in_sitemap m USING (url)
+WHERE s.url IN (SELECT unnest(?::VARCHAR[]))
+"""
+
+
+def load_signals(
+    con: duckdb.DuckDBPyConnection, urls: Collection[str], traffic: TrafficSource | None = None
+) -> dict[str, PageSignals]:
+    """Signals for `urls` from the audit views (see views.py), with traffic joined in if given."""
+    wanted = sorted(set(urls))
+    signals = {
+        url: PageSignals(refs, depth, in_sitemap, excluded)
+        for url, depth, refs, in_sitemap, excluded in con.execute(SIGNALS_SQL, [wanted]).fetchall()
+    }
+    if traffic is not None:
+        for url, visits in traffic(wanted).items():
+            if url in signals:
+                signals[url] = replace(signals[url], traffic=visits)
+    return signals

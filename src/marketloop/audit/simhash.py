@@ -1,0 +1,123 @@
+"""Near-duplicate groups from 64-bit SimHash fingerprints, without comparing all pairs.
+
+Split the 64 bits into `B` blocks. Two fingerprints at most `d` bits apart differ in at most
+`d` blocks, so they agree exactly on at least `k = B - d` blocks (pigeonhole). For every choice
+of `k` blocks, fingerprints are bucketed by those bits and only bucket mates are compared: a
+handful of sorts and vectorised XOR/popcounts instead of n² comparisons. `k` is chosen to
+minimise the expected work for the number of fingerprints. Identical fingerprints are collapsed
+first; groups are single-linkage (connected components of the "at most d bits apart" graph).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import combinations, pairwise
+
+import numpy as np
+import numpy.typing as npt
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+BITS = 64
+PAIR_BATCH = 2_000_000  # candidate pairs compared at once (bounds memory)
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
+
+
+def max_distance(similarity_percent: float) -> int:
+    """Differing bits allowed for a similarity: 90% of 64 bits → at most 6 bits differ."""
+    return int(BITS * (100 - similarity_percent) / 100 + 1e-9)
+
+
+def similarity(distance: int) -> float:
+    return round(100 * (BITS - distance) / BITS, 1)
+
+
+@dataclass(frozen=True)
+class Group:
+    members: list[int]  # indices into the fingerprints given
+    closest: dict[int, int]  # member → bits to its closest other member
+
+
+def near_duplicate_groups(fingerprints: Sequence[int], distance: int) -> list[Group]:
+    """Groups (of two or more) of fingerprints linked by distances of at most `distance` bits."""
+    if not fingerprints:
+        return []
+    unique, inverse, counts = np.unique(
+        np.array(fingerprints, dtype=np.uint64), return_inverse=True, return_counts=True
+    )
+    a, b, bits = _close_pairs(unique, distance)
+    size = len(unique)
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(size, size))
+    _, labels = connected_components(graph, directed=False)
+    closest = np.where(counts > 1, 0, BITS + 1).astype(np.int64)
+    np.minimum.at(closest, a, bits)
+    np.minimum.at(closest, b, bits)
+    by_label: dict[int, list[int]] = {}
+    for index, label in enumerate(labels[inverse].tolist()):
+        by_label.setdefault(label, []).append(index)
+    return [
+        Group(members, {m: int(closest[inverse[m]]) for m in members})
+        for members in by_label.values()
+        if len(members) > 1
+    ]
+
+
+def _close_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
+    found: list[tuple[I64, I64, I64]] = []
+    if distance > 0:
+        blocks = _blocks(len(prints), distance)
+        for chosen in combinations(blocks, len(blocks) - distance):
+            keys = np.zeros(len(prints), dtype=np.uint64)
+            for shift, width in chosen:
+                mask = np.uint64((1 << width) - 1)
+                keys = (keys << np.uint64(width)) | ((prints >> np.uint64(shift)) & mask)
+            order = np.argsort(keys, kind="stable")
+            for left, right in _bucket_pairs(keys[order]):
+                a, b = order[left], order[right]
+                bits = np.bitwise_count(prints[a] ^ prints[b]).astype(np.int64)
+                near = bits <= distance
+                found.append((a[near], b[near], bits[near]))
+    empty = np.zeros(0, dtype=np.int64)
+    if not found:
+        return empty, empty, empty
+    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))  # type: ignore[return-value]
+
+
+def _blocks(count: int, distance: int) -> list[tuple[int, int]]:
+    """(shift, width) of the blocks, their number chosen to minimise the expected comparisons."""
+
+    def cost(k: int) -> float:
+        blocks = distance + k
+        key_bits = BITS * k / blocks
+        return math.comb(blocks, k) * (count + count * count / 2**key_bits)
+
+    k = min((k for k in range(1, 6) if distance + k <= BITS), key=cost)
+    edges = [round(i * BITS / (distance + k)) for i in range(distance + k + 1)]
+    return [(lo, hi - lo) for lo, hi in pairwise(edges)]
+
+
+def _bucket_pairs(sorted_keys: U64) -> Iterator[tuple[I64, I64]]:
+    """Every pair of positions (i < j) with equal keys, in batches of about PAIR_BATCH."""
+    boundaries = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1], True])
+    starts, lengths = boundaries[:-1], np.diff(boundaries)
+    starts, lengths = starts[lengths > 1], lengths[lengths > 1]
+    if not len(starts):
+        return
+    # one row per position that has partners after it in its bucket
+    per_run = lengths - 1
+    first_row = np.repeat(starts - (np.cumsum(per_run) - per_run), per_run)
+    rows = np.arange(int(per_run.sum())) + first_row
+    ends = np.repeat(starts + lengths, per_run)
+    partners = ends - rows - 1
+    cut = np.searchsorted(np.cumsum(partners), np.arange(PAIR_BATCH, partners.sum(), PAIR_BATCH))
+    for chunk_rows, chunk_partners in zip(
+        np.split(rows, cut), np.split(partners, cut), strict=True
+    ):
+        total = int(chunk_partners.sum())
+        left = np.repeat(chunk_rows, chunk_partners)
+        offsets = np.arange(total) - np.repeat(np.cumsum(chunk_partners) - chunk_partners,
+                                               chunk_partners)  # fmt: skip
+        yield left, left + 1 + offsets

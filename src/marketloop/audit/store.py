@@ -1,0 +1,104 @@
+"""`DIR/issues.parquet`: the audit's result beside the crawl, with the settings that made it.
+
+The file's key-value metadata (`marketloop.audit`) records the crawl id, when the audit ran,
+the marketloop version, the checks that ran, the disabled ones and every threshold in force,
+so a later reader (crawl-diff, the warehouse) knows what the rows mean.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from marketloop import __version__
+from marketloop.audit.model import Issue, Severity
+from marketloop.errors import AuditError
+
+ISSUES_FILE = "issues.parquet"
+META_KEY = b"marketloop.audit"
+
+ISSUES = pa.schema(
+    [
+        ("check", pa.string()),
+        ("severity", pa.string()),
+        ("url", pa.string()),
+        ("detail", pa.string()),
+        ("value", pa.float64()),
+        ("threshold", pa.float64()),
+        ("priority", pa.float64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    crawl_id: str
+    checks: list[str]
+    disabled: list[str]
+    thresholds: dict[str, float]
+    audited_at: str = ""
+    tool_version: str = __version__
+
+    def same_settings(self, other: AuditRecord) -> bool:
+        return (self.checks, self.thresholds, self.tool_version) == (
+            other.checks,
+            other.thresholds,
+            other.tool_version,
+        )
+
+
+def write_issues(folder: Path, issues: list[Issue], record: AuditRecord) -> Path:
+    """Write atomically (temp file + rename): a reader never sees half a file."""
+    meta = {**record.__dict__, "audited_at": record.audited_at or _now()}
+    columns = {name: [getattr(i, name) for i in issues] for name in ISSUES.names}
+    table = pa.table(columns, schema=ISSUES)
+    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
+    target = folder / ISSUES_FILE
+    tmp = folder / f".{ISSUES_FILE}.{os.getpid()}.tmp"
+    try:
+        pq.write_table(table, tmp)
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AuditError(
+            f"cannot write {target}: {exc.strerror or exc}",
+            hint="make the crawl folder writable, or copy it somewhere you can write",
+        ) from None
+    return target
+
+
+def read_issues(folder: Path) -> tuple[list[Issue], AuditRecord] | None:
+    """The stored audit of a crawl, or None when it has none (or an unreadable one)."""
+    path = folder / ISSUES_FILE
+    if not path.is_file():
+        return None
+    try:
+        meta: dict[str, Any] = json.loads((pq.read_schema(path).metadata or {})[META_KEY])
+        table = pq.read_table(path).select(ISSUES.names)
+        record = AuditRecord(**meta)
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return None
+    issues = [
+        Issue(
+            check=row["check"],
+            severity=Severity(row["severity"]),
+            url=row["url"],
+            detail=row["detail"],
+            value=row["value"],
+            threshold=row["threshold"],
+            priority=row["priority"],
+        )
+        for row in table.to_pylist()
+    ]
+    return issues, record
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

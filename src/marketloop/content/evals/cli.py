@@ -1,0 +1,120 @@
+"""`marketloop eval run SUITE` and `marketloop eval compare [RUN …]`.
+
+marketloop eval run examples/evals/briefs.yaml --prompts brief@v1,brief@v2 --models gpt-4o-mini
+marketloop eval compare --format html --out eval.html
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from marketloop.appdb import open_app_db
+from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
+from marketloop.config import app_db_url
+from marketloop.content.config import Provider
+from marketloop.content.evals import store
+from marketloop.content.evals.compare import render_html, summarise, summary_rows
+from marketloop.content.evals.run import run_eval
+from marketloop.content.evals.runner import parse_variants
+from marketloop.content.evals.suite import load_suite
+from marketloop.report import write_report
+from marketloop.workspace import Workspace
+
+eval_app = typer.Typer(
+    help="Evaluate prompt versions and models on a suite of cases, and compare them.",
+    no_args_is_help=True,
+)
+
+
+class CompareFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+@eval_app.command("run")
+def run_command(
+    ctx: typer.Context,
+    suite: Annotated[Path, typer.Argument(help="Suite file (YAML or JSON), see docs/content.md.")],
+    prompts: Annotated[
+        str | None,
+        typer.Option(
+            help="Prompt variants, comma-separated; `brief@v1+draft@v2` sets both prompts. "
+            "Default: the content.brief_prompt + content.draft_prompt settings."
+        ),
+    ] = None,
+    models: Annotated[
+        str | None, typer.Option(help="Models, comma-separated. Default: the llm.model setting.")
+    ] = None,
+    provider: Annotated[
+        Provider | None, typer.Option(help="offline (briefs only) or openai.")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Call the model even for cached requests.")
+    ] = False,
+    crawl: Annotated[
+        Path | None, typer.Option(help="Crawl dataset for link checks; default: suite's, latest.")
+    ] = None,
+    mlflow: Annotated[
+        str | None, typer.Option("--mlflow", help="Also log to this MLflow tracking URI.")
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format.")] = (
+        OutputFormat.table
+    ),
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Run every case × prompt variant × model of SUITE; store every result in the app database."""
+    llm = {"provider": provider, "cache": False if no_cache else None}
+    settings = state(ctx).settings(workspace, llm=llm)
+    loaded = load_suite(suite)
+    variants = parse_variants(prompts, settings)
+    chosen = [m.strip() for m in (models or "").split(",") if m.strip()] or [settings.llm.model]
+    total = len(loaded.cases) * len(variants) * len(chosen)
+    columns = (TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("eval", total=total)
+        run_id, summaries = run_eval(
+            settings, loaded, variants, chosen, lambda _: progress.advance(task), crawl
+        )
+    emit_rows(summary_rows(summaries, with_run=False), fmt, title=f"Eval run {run_id}")
+    console.print(f"run [bold]{run_id}[/]: `marketloop eval compare {run_id} --format html`")
+    if mlflow:
+        from marketloop.content.evals.mlflow_export import export
+
+        logged = export(mlflow, loaded.suite.name, summaries)
+        console.print(f"logged {len(logged)} MLflow runs to {mlflow}")
+
+
+@eval_app.command("compare")
+def compare_command(
+    ctx: typer.Context,
+    runs: Annotated[
+        list[str] | None, typer.Argument(help="Eval run ids; default: the latest run.")
+    ] = None,
+    fmt: Annotated[CompareFormat, typer.Option("--format", help="table, json, csv or html.")] = (
+        CompareFormat.table
+    ),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file; default WORKSPACE/reports/eval-<run>.html."),
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Show prompt variants × models side by side: pass rates, judge, latency, tokens, cost."""
+    settings = state(ctx).settings(workspace)
+    found, results = store.load_runs(open_app_db(app_db_url(settings)), runs or [])
+    if fmt is CompareFormat.html:
+        target = out or Workspace(settings.workspace).ensure().reports_dir / (
+            f"eval-{found[-1]['id']}.html"
+        )
+        write_report(target, render_html(found, results))
+        console.print(f"wrote {target}")
+        return
+    rows = summary_rows(summarise(results), with_run=len(found) > 1)
+    emit_rows(rows, OutputFormat(fmt.value), title="Eval comparison")

@@ -1,0 +1,129 @@
+"""Reading what the brief writer works from: clusters (the keyword stage's JSON), SERP
+snapshots (CSV: keyword, position, url) and the site's pages (a crawl dataset).
+
+Every reader fails with a message that names the file, the row or item, and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from marketloop.content.site import SitePage, load_pages
+from marketloop.errors import ContentError, CrawlDatasetError
+from marketloop.keywords.model import Cluster
+from marketloop.workspace import Workspace
+
+CLUSTERS_FILES = ("clusters.json", "reports/clusters.json")
+
+
+def read_clusters(path: Path) -> list[Cluster]:
+    """A JSON list of clusters (or `{"clusters": [...]}`), as `keywords cluster` prints it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise ContentError(f"cannot read clusters file {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ContentError(
+            f"{path} is not valid JSON: {exc}",
+            hint="write it with `marketloop keywords cluster FILE --format json > clusters.json`",
+        ) from None
+    items = data.get("clusters") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ContentError(f"{path} must hold a JSON list of clusters")
+    clusters = []
+    for i, item in enumerate(items, 1):
+        try:
+            clusters.append(Cluster.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ContentError(
+                f"{path}: cluster {i}: {where}: {first['msg']}",
+                hint="each cluster needs at least `cluster` and `keywords`",
+            ) from None
+    return clusters
+
+
+def select_clusters(spec: str | None, workspace: Workspace) -> list[Cluster]:
+    """`--clusters`: a file, or comma-separated names looked up in the workspace's clusters
+    file (names it does not hold become one-keyword clusters)."""
+    if spec and _is_file(spec):
+        return read_clusters(Path(spec))
+    known = _workspace_clusters(workspace)
+    if not spec:
+        if known is None:
+            raise ContentError(
+                "no clusters to write briefs for",
+                hint="pass --clusters FILE (from `marketloop keywords cluster --format json`) "
+                "or --clusters 'name one,name two'",
+            )
+        return known
+    by_name = {c.cluster.lower(): c for c in known or []}
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    if not names:
+        raise ContentError(f"--clusters {spec!r} names no cluster")
+    return [by_name.get(n.lower()) or Cluster(cluster=n, keywords=[n]) for n in names]
+
+
+def read_serp(path: Path) -> dict[str, list[str]]:
+    """keyword (lower case) → result URLs by position, from a CSV of keyword, position, url."""
+    rows: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"keyword", "position", "url"} - set(reader.fieldnames or [])
+            if missing:
+                raise ContentError(
+                    f"{path}: missing column(s) {', '.join(sorted(missing))}",
+                    hint="a SERP file has columns keyword, position, url",
+                )
+            for line, row in enumerate(reader, 2):
+                try:
+                    position = float(row["position"])
+                except (TypeError, ValueError):
+                    raise ContentError(
+                        f"{path}: line {line}: position {row['position']!r} is not a number"
+                    ) from None
+                if row["keyword"] and row["url"]:
+                    rows[row["keyword"].strip().lower()].append((position, row["url"].strip()))
+    except OSError as exc:
+        raise ContentError(f"cannot read SERP file {path}: {exc.strerror}") from None
+    return {k: [url for _, url in sorted(v)] for k, v in rows.items()}
+
+
+def site_pages(crawl: Path | None, workspace: Workspace) -> tuple[list[SitePage], Path | None]:
+    """Pages of `--crawl DIR`, else of the workspace's latest crawl, else none."""
+    if crawl is None:
+        found = workspace.crawl_dirs()
+        if not found:
+            return [], None
+        crawl = found[-1]
+    try:
+        return load_pages(crawl), crawl
+    except CrawlDatasetError:
+        raise
+    except Exception as exc:  # duckdb/pyarrow errors on damaged part files
+        raise CrawlDatasetError(
+            f"cannot read the pages of crawl dataset {crawl}: {exc}",
+            hint="pass another --crawl DIR, or re-run the crawl",
+        ) from None
+
+
+def _is_file(spec: str) -> bool:
+    try:
+        return Path(spec).is_file()
+    except OSError:  # a list of names longer than a file name can be
+        return False
+
+
+def _workspace_clusters(workspace: Workspace) -> list[Cluster] | None:
+    for name in CLUSTERS_FILES:
+        path = workspace.root / name
+        if path.is_file():
+            return read_clusters(path)
+    return None

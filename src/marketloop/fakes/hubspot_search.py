@@ -1,0 +1,134 @@
+"""The HubSpot fake's search endpoint: filterGroups (OR of ANDed filters), one sort, paging by
+offset `after`, and the cap of 10,000 results per query (a 400 for `after` at or past it).
+
+A search on the modified date, sorted ascending, walks the modified-date index; any other
+search scans every record (fine for the small portals tests use).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from marketloop.fakes.hubspot_data import MODIFIED, HubspotData
+
+OPERATORS = {"EQ", "NEQ", "GT", "GTE", "LT", "LTE", "HAS_PROPERTY", "NOT_HAS_PROPERTY"}
+
+
+class SearchError(ValueError):
+    pass
+
+
+def parse_moment(value: str) -> datetime:
+    """HubSpot accepts datetimes as epoch milliseconds or ISO 8601."""
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _matches(props: dict[str, Any], flt: dict[str, Any]) -> bool:
+    name, op, want = (
+        flt.get("propertyName", ""),
+        flt.get("operator", "EQ"),
+        str(flt.get("value", "")),
+    )
+    have = props.get(name)
+    if op == "HAS_PROPERTY":
+        return have not in (None, "")
+    if op == "NOT_HAS_PROPERTY":
+        return have in (None, "")
+    if have is None:
+        return False
+    if want.isdigit() and "T" in str(have):
+        left: Any = parse_moment(str(have))
+        right: Any = parse_moment(want)
+    else:
+        left, right = str(have), want
+    return bool(
+        {
+            "EQ": left == right,
+            "NEQ": left != right,
+            "GT": left > right,
+            "GTE": left >= right,
+            "LT": left < right,
+            "LTE": left <= right,
+        }[op]
+    )
+
+
+def _validate(body: dict[str, Any]) -> tuple[list[list[dict[str, Any]]], int, int]:
+    groups = [g.get("filters", []) for g in body.get("filterGroups", [])]
+    if len(groups) > 5 or any(len(g) > 6 for g in groups):
+        raise SearchError("Too many filters: at most 5 filterGroups of at most 6 filters")
+    for flt in itertools.chain(*groups):
+        if flt.get("operator") not in OPERATORS:
+            raise SearchError(f"Unsupported operator {flt.get('operator')!r} in this fake")
+    limit, after = int(body.get("limit", 10)), int(body.get("after", 0) or 0)
+    if not 1 <= limit <= 200:
+        raise SearchError(f"limit must be between 1 and 200, was {limit}")
+    return groups, limit, after
+
+
+def _sort(body: dict[str, Any]) -> tuple[str | None, bool]:
+    sorts = body.get("sorts") or []
+    if len(sorts) > 1:
+        raise SearchError("Only one sort is supported")
+    if not sorts:
+        return None, True
+    sort = sorts[0]
+    if isinstance(sort, str):
+        return sort.lstrip("-"), not sort.startswith("-")
+    return sort.get("propertyName"), sort.get("direction", "ASCENDING") == "ASCENDING"
+
+
+def _candidates(
+    data: HubspotData, obj: str, body: dict[str, Any], groups: list[list[dict[str, Any]]]
+) -> Iterable[int]:
+    prop, ascending = _sort(body)
+    modified = MODIFIED[obj]
+    only = groups[0] if len(groups) == 1 and len(groups[0]) == 1 else []
+    if (
+        only
+        and only[0]["propertyName"] == modified
+        and only[0]["operator"] in ("GT", "GTE")
+        and prop in (None, modified)
+        and ascending
+    ):
+        return data.by_modified(
+            obj, parse_moment(str(only[0]["value"])), only[0]["operator"] == "GT"
+        )
+    hits = []
+    for index in range(data.counts[obj]):
+        if data.archived(obj, index):
+            continue
+        props = data.record(
+            obj,
+            index,
+            [f["propertyName"] for f in itertools.chain(*groups)] + ([prop] if prop else []),
+        )["properties"]
+        if not groups or any(all(_matches(props, f) for f in g) for g in groups):
+            hits.append((str(props.get(prop) or "") if prop else "", index))
+    hits.sort(reverse=not ascending)
+    return [index for _, index in hits]
+
+
+def run_search(data: HubspotData, obj: str, body: dict[str, Any], *, cap: int) -> dict[str, Any]:
+    groups, limit, after = _validate(body)
+    if after >= cap:
+        raise SearchError(
+            f"Search results are limited to {cap:,} per query; after={after} is past them"
+        )
+    wanted = list(body.get("properties") or [])
+    matched: Iterator[int] = iter(_candidates(data, obj, body, groups))
+    total = 0
+    page = []
+    for position, index in enumerate(matched):
+        total = position + 1
+        if after <= position < after + limit:
+            page.append(data.record(obj, index, wanted))
+    response: dict[str, Any] = {"total": total, "results": page}
+    if after + limit < total:
+        response["paging"] = {"next": {"after": str(after + limit)}}
+    return response

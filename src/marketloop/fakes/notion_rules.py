@@ -1,0 +1,200 @@
+"""What the fake Notion server checks and how it stores things: the documented request rules.
+
+Pure functions. Each `check_*` returns None when the request is valid, else Notion's
+`validation_error` message for it, worded the way Notion words it:
+
+    body failed validation: body.children.length should be ≤ `100`, instead was `150`.
+    body failed validation: body.children[3].paragraph.rich_text[0].text.content.length
+        should be ≤ `2000`, instead was `2500`.
+    Cluster is not a property that exists.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from marketloop.integrations.markdown import NOTION_LANGUAGES
+
+CHILDREN_LIMIT = 100
+RICH_TEXT_ITEMS = 100
+TEXT_LIMIT = 2000
+BLOCK_TYPES = frozenset(
+    {
+        "paragraph", "heading_1", "heading_2", "heading_3", "bulleted_list_item",
+        "numbered_list_item", "quote", "callout", "code", "to_do", "toggle", "divider",
+    }
+)  # fmt: skip
+PROPERTY_TYPES = frozenset(
+    {"title", "rich_text", "number", "select", "multi_select", "status", "people"}
+)
+STYLES = ("bold", "italic", "strikethrough", "underline", "code")
+Json = dict[str, Any]
+
+
+def failed(path: str, expected: str, actual: Any) -> str:
+    return f"body failed validation: {path} should be {expected}, instead was `{actual}`."
+
+
+def check_children(children: Any, where: str = "body.children") -> str | None:
+    if not isinstance(children, list):
+        return failed(where, "an array", type(children).__name__)
+    if len(children) > CHILDREN_LIMIT:
+        return failed(f"{where}.length", f"≤ `{CHILDREN_LIMIT}`", len(children))
+    for index, block in enumerate(children):
+        problem = check_block(block, f"{where}[{index}]")
+        if problem:
+            return problem
+    return None
+
+
+def check_block(block: Any, where: str) -> str | None:
+    if not isinstance(block, dict):
+        return failed(where, "an object", type(block).__name__)
+    kind = block.get("type") or next((k for k in block if k in BLOCK_TYPES), None)
+    if kind not in BLOCK_TYPES or not isinstance(block.get(kind), dict):
+        return failed(where, "a supported block object", kind)
+    body = block[kind]
+    if kind == "code" and body.get("language", "plain text") not in NOTION_LANGUAGES:
+        return failed(f"{where}.code.language", "one of Notion's languages", body["language"])
+    if kind == "divider":
+        return None
+    return check_rich_text(body.get("rich_text"), f"{where}.{kind}.rich_text")
+
+
+def check_rich_text(items: Any, where: str) -> str | None:
+    if not isinstance(items, list):
+        return failed(where, "an array", type(items).__name__)
+    if len(items) > RICH_TEXT_ITEMS:
+        return failed(f"{where}.length", f"≤ `{RICH_TEXT_ITEMS}`", len(items))
+    for index, item in enumerate(items):
+        text = item.get("text") if isinstance(item, dict) else None
+        content = text.get("content") if isinstance(text, dict) else None
+        if not isinstance(text, dict) or not isinstance(content, str):
+            return failed(f"{where}[{index}].text.content", "a string", content)
+        if len(content) > TEXT_LIMIT:
+            return failed(
+                f"{where}[{index}].text.content.length", f"≤ `{TEXT_LIMIT}`", len(content)
+            )
+        url = (text.get("link") or {}).get("url")
+        if url is not None and not str(url).startswith(("http://", "https://", "mailto:")):
+            return f"Invalid URL for link: {where}[{index}].text.link.url"
+    return None
+
+
+def check_properties(values: Any, schema: Json, *, users: set[str]) -> str | None:
+    """`values` (page property values by name) against the data source's `schema`."""
+    if not isinstance(values, dict):
+        return failed("body.properties", "an object", type(values).__name__)
+    for name, value in values.items():
+        column = schema.get(name)
+        if column is None:
+            return f"{name} is not a property that exists."
+        kind = column["type"]
+        if not isinstance(value, dict) or kind not in value:
+            return f"{name} is expected to be {kind}."
+        problem = _check_value(name, kind, value[kind], column, users)
+        if problem:
+            return problem
+    return None
+
+
+def _check_value(name: str, kind: str, value: Any, column: Json, users: set[str]) -> str | None:
+    if kind in {"title", "rich_text"}:
+        return check_rich_text(value, f"body.properties.{name}.{kind}")
+    if kind == "number" and value is not None and not isinstance(value, int | float):
+        return failed(f"body.properties.{name}.number", "a number or `null`", value)
+    if kind in {"select", "status"} and value is not None:
+        option = value.get("name", "") if isinstance(value, dict) else ""
+        if kind == "select" and "," in option:
+            return f"Invalid select option, commas not allowed: {option}"
+        known = {o["name"] for o in column[kind].get("options", [])}
+        if kind == "status" and option not in known:
+            return f'Invalid status option. Status option "{option}" does not exist.'
+    if kind == "people":
+        for person in value or []:
+            if person.get("id") not in users:
+                return f"Could not find user with ID: {person.get('id')}."
+    return None
+
+
+def stored_rich_text(items: list[Json]) -> list[Json]:
+    """Rich text the way Notion returns it: annotations filled in, plain_text and href."""
+    stored = []
+    for item in items:
+        text = dict(item["text"])
+        link = text.get("link")
+        annotations: Json = {
+            name: bool((item.get("annotations") or {}).get(name)) for name in STYLES
+        }
+        annotations["color"] = (item.get("annotations") or {}).get("color", "default")
+        stored.append(
+            {
+                "type": "text",
+                "text": {"content": text["content"], "link": link},
+                "annotations": annotations,
+                "plain_text": text["content"],
+                "href": (link or {}).get("url"),
+            }
+        )
+    return stored
+
+
+def check_filter(filter_: Any, schema: Json) -> str | None:
+    if filter_ is None:
+        return None
+    if not isinstance(filter_, dict):
+        return failed("body.filter", "an object", type(filter_).__name__)
+    for group in ("and", "or"):
+        if group in filter_:
+            problems = (check_filter(f, schema) for f in filter_[group])
+            return next((p for p in problems if p), None)
+    name = str(filter_.get("property"))
+    column = schema.get(name)
+    if column is None:
+        return f"Could not find property with name or id: {name}"
+    accepted = {column["type"], "rich_text"} if column["type"] == "title" else {column["type"]}
+    if not accepted & filter_.keys():
+        return failed(f"body.filter.{column['type']}", "defined", "undefined")
+    return None
+
+
+def matches(page: Json, filter_: Json | None) -> bool:
+    """Whether `page` passes a query filter (property filters, `and`, `or`)."""
+    if not filter_:
+        return True
+    if "and" in filter_:
+        return all(matches(page, f) for f in filter_["and"])
+    if "or" in filter_:
+        return any(matches(page, f) for f in filter_["or"])
+    prop = page["properties"][filter_["property"]]
+    condition = next(v for k, v in filter_.items() if k != "property")
+    return _compare(_comparable(prop), condition)
+
+
+def _comparable(prop: Json) -> Any:
+    value = prop[prop["type"]]
+    if prop["type"] in {"title", "rich_text"}:
+        return "".join(item["plain_text"] for item in value)
+    if prop["type"] in {"select", "status"}:
+        return (value or {}).get("name")
+    return value
+
+
+def _compare(actual: Any, condition: Json) -> bool:
+    op, expected = next(iter(condition.items()))
+    test = _OPERATORS.get(op)
+    return bool(test(actual, expected)) if test else False
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "equals": operator.eq,
+    "does_not_equal": operator.ne,
+    "contains": lambda actual, expected: str(expected) in str(actual or ""),
+    "starts_with": lambda actual, expected: str(actual or "").startswith(str(expected)),
+    "is_empty": lambda actual, _: actual in (None, "", []),
+    "is_not_empty": lambda actual, _: actual not in (None, "", []),
+    "greater_than": lambda actual, expected: actual is not None and actual > expected,
+    "less_than": lambda actual, expected: actual is not None and actual < expected,
+}

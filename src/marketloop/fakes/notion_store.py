@@ -1,0 +1,286 @@
+"""The fake Notion's state in memory, and the operations the routes of `fakes/notion.py` call.
+
+Objects are shaped like the API's (2025-09-03): a database lists its `data_sources`; a data
+source holds the property schema; pages have `parent.data_source_id`; blocks have `parent`,
+`archived`/`in_trash`. Operations raise `NotionStoreError(status, code, message)`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from marketloop.fakes import notion_rules as rules
+
+Json = dict[str, Any]
+NOT_SHARED = "Make sure the relevant pages and databases are shared with your integration."
+
+
+class NotionStoreError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def invalid(message: str) -> NotionStoreError:
+    return NotionStoreError(400, "validation_error", message)
+
+
+class NotionStore:
+    def __init__(self) -> None:
+        self.databases: dict[str, Json] = {}
+        self.sources: dict[str, Json] = {}
+        self.pages: dict[str, Json] = {}
+        self.blocks: dict[str, Json] = {}
+        self.kids: dict[str, list[str]] = defaultdict(list)  # parent id -> child block ids
+        self.unshared: set[str] = set()  # database ids the integration cannot see
+        self.users = [
+            _person("Ada Lovelace", "ada@example.com"),
+            _person("Grace Hopper", "grace@example.com"),
+        ]
+
+    # --- set-up and inspection (tests, demo) ---------------------------------------------------
+
+    def add_database(
+        self, title: str, schema: dict[str, str | tuple[str, list[str]]], *, sources: int = 1
+    ) -> tuple[str, str]:
+        """A database with `sources` data sources of `schema`: (database id, first source id)."""
+        database_id = str(uuid.uuid4())
+        ids = [str(uuid.uuid4()) for _ in range(sources)]
+        names = [f"{title} {n + 1}" if n else title for n in range(sources)]
+        self.databases[database_id] = {
+            "object": "database", "id": database_id, "title": _rich(title),
+            "parent": {"type": "workspace", "workspace": True}, "is_inline": False,
+            "in_trash": False, "created_time": _now(), "last_edited_time": _now(),
+            "data_sources": [{"id": i, "name": n} for i, n in zip(ids, names, strict=True)],
+            "url": f"https://www.notion.so/{database_id.replace('-', '')}",
+        }  # fmt: skip
+        for source_id in ids:
+            columns = {name: _column(name, spec) for name, spec in schema.items()}
+            self.sources[source_id] = {
+                "object": "data_source", "id": source_id, "title": _rich(title),
+                "parent": {"type": "database_id", "database_id": database_id},
+                "properties": columns, "created_time": _now(), "last_edited_time": _now(),
+            }  # fmt: skip
+        return database_id, ids[0]
+
+    def pages_in(self, data_source_id: str) -> list[Json]:
+        return [
+            p for p in self.pages.values() if _source_of(p) == data_source_id and not p["in_trash"]
+        ]
+
+    def body(self, page_id: str) -> list[Json]:
+        return self.live_children(page_id)
+
+    # --- operations ---------------------------------------------------------------------------
+
+    def database(self, database_id: str) -> Json:
+        found = self.databases.get(database_id)
+        if found is None or database_id in self.unshared:
+            raise _missing("database", database_id)
+        return found
+
+    def data_source(self, source_id: str) -> Json:
+        found = self.sources.get(source_id)
+        if found is None or found["parent"]["database_id"] in self.unshared:
+            raise _missing("data source", source_id)
+        return found
+
+    def add_columns(self, source_id: str, properties: Json) -> Json:
+        source = self.data_source(source_id)
+        for name, config in properties.items():
+            kind = next(iter(config), None) if isinstance(config, dict) else None
+            if kind == "status":
+                raise invalid("Creating new status database properties is currently not supported.")
+            if kind not in rules.PROPERTY_TYPES:
+                raise invalid(rules.failed(f"body.properties.{name}", "a property schema", kind))
+            source["properties"][name] = _column(
+                name, (kind, [o["name"] for o in config[kind].get("options", [])])
+            )
+        return source
+
+    def query(self, source_id: str, filter_: Json | None) -> list[Json]:
+        schema = self.data_source(source_id)["properties"]
+        problem = rules.check_filter(filter_, schema)
+        if problem:
+            raise invalid(problem)
+        return [page for page in self.pages_in(source_id) if rules.matches(page, filter_)]
+
+    def create_page(self, body: Json) -> Json:
+        parent = body.get("parent") or {}
+        source_id = parent.get("data_source_id")
+        if source_id is None:
+            raise invalid(rules.failed("body.parent.data_source_id", "defined", "undefined"))
+        source = self.data_source(source_id)
+        values = body.get("properties", {})
+        self._check(rules.check_properties(values, source["properties"], users=self._user_ids()))
+        children = body.get("children", [])
+        self._check(rules.check_children(children))
+        page_id = str(uuid.uuid4())
+        page = {
+            "object": "page", "id": page_id, "created_time": _now(), "last_edited_time": _now(),
+            "parent": {"type": "data_source_id", "data_source_id": source_id,
+                       "database_id": source["parent"]["database_id"]},
+            "archived": False, "in_trash": False, "icon": None, "cover": None, "public_url": None,
+            "properties": {name: _empty(column) for name, column in source["properties"].items()},
+        }  # fmt: skip
+        self._set_values(page, values, source)
+        self.pages[page_id] = page
+        self._add_blocks(page_id, children, None)
+        return page
+
+    def page(self, page_id: str) -> Json:
+        page = self.pages.get(page_id)
+        if page is None or self.sources[_source_of(page)]["parent"]["database_id"] in self.unshared:
+            raise _missing("page", page_id)
+        return page
+
+    def update_page(self, page_id: str, body: Json) -> Json:
+        page = self.page(page_id)
+        source = self.sources[_source_of(page)]
+        values = body.get("properties", {})
+        self._check(rules.check_properties(values, source["properties"], users=self._user_ids()))
+        self._set_values(page, values, source)
+        for flag in ("in_trash", "archived"):
+            if flag in body:
+                page["in_trash"] = page["archived"] = bool(body[flag])
+        page["last_edited_time"] = _now()
+        return page
+
+    def live_children(self, parent_id: str) -> list[Json]:
+        self._parent(parent_id)
+        return [self.blocks[i] for i in self.kids[parent_id] if not self.blocks[i]["in_trash"]]
+
+    def append(self, parent_id: str, children: Any, after: str | None) -> list[Json]:
+        self._parent(parent_id)
+        self._check(rules.check_children(children))
+        return self._add_blocks(parent_id, children, after)
+
+    def archive(self, block_id: str) -> Json:
+        block = self.blocks.get(block_id)
+        if block is None:
+            raise _missing("block", block_id)
+        if block["in_trash"]:
+            raise invalid(
+                "Can't edit block that is archived. You must unarchive the block before editing."
+            )
+        block["in_trash"] = block["archived"] = True
+        return block
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _parent(self, parent_id: str) -> None:
+        if parent_id in self.pages:
+            self.page(parent_id)
+        elif parent_id not in self.blocks or self.blocks[parent_id]["in_trash"]:
+            raise _missing("block", parent_id)
+
+    def _add_blocks(self, parent_id: str, children: list[Json], after: str | None) -> list[Json]:
+        parent = {"type": "page_id", "page_id": parent_id} if parent_id in self.pages else {
+            "type": "block_id", "block_id": parent_id}  # fmt: skip
+        added = [_block(child, parent) for child in children]
+        for block in added:
+            self.blocks[block["id"]] = block
+        siblings = self.kids[parent_id]
+        at = siblings.index(after) + 1 if after in siblings else len(siblings)
+        siblings[at:at] = [block["id"] for block in added]
+        return added
+
+    def _set_values(self, page: Json, values: Json, source: Json) -> None:
+        for name, value in values.items():
+            column = source["properties"][name]
+            kind = column["type"]
+            stored = value[kind]
+            if kind in {"title", "rich_text"}:
+                stored = rules.stored_rich_text(stored)
+            elif kind in {"select", "status"} and stored is not None:
+                stored = _option(column, stored["name"])
+            page["properties"][name] = {"id": column["id"], "type": kind, kind: stored}
+        title = next((v for v in page["properties"].values() if v["type"] == "title"), None)
+        words = "".join(t["plain_text"] for t in (title or {}).get("title", []))
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", words).strip("-")
+        page["url"] = (
+            f"https://www.notion.so/{slug + '-' if slug else ''}{page['id'].replace('-', '')}"
+        )
+
+    def _user_ids(self) -> set[str]:
+        return {user["id"] for user in self.users}
+
+    @staticmethod
+    def _check(problem: str | None) -> None:
+        if problem:
+            raise invalid(problem)
+
+
+def _source_of(page: Json) -> str:
+    return str(page["parent"]["data_source_id"])
+
+
+def _missing(what: str, object_id: str) -> NotionStoreError:
+    return NotionStoreError(
+        404, "object_not_found", f"Could not find {what} with ID: {object_id}. {NOT_SHARED}"
+    )
+
+
+def _column(name: str, spec: str | tuple[str, list[str]]) -> Json:
+    kind, options = (spec, []) if isinstance(spec, str) else spec
+    config: Json = {}
+    if kind in {"select", "status", "multi_select"}:
+        config = {
+            "options": [
+                {"id": uuid.uuid4().hex[:4], "name": o, "color": "default"} for o in options
+            ]
+        }
+    return {
+        "id": "title" if kind == "title" else uuid.uuid4().hex[:4],
+        "name": name,
+        "type": kind,
+        kind: config,
+    }
+
+
+def _option(column: Json, name: str) -> Json:
+    options = column[column["type"]].setdefault("options", [])
+    for option in options:
+        if option["name"] == name:
+            return dict(option)
+    option = {"id": uuid.uuid4().hex[:4], "name": name, "color": "default"}
+    options.append(option)  # Notion adds new select options as they are used
+    return dict(option)
+
+
+def _empty(column: Json) -> Json:
+    kind = column["type"]
+    value: Any = [] if kind in {"title", "rich_text", "people", "multi_select"} else None
+    return {"id": column["id"], "type": kind, kind: value}
+
+
+def _block(request: Json, parent: Json) -> Json:
+    kind = request.get("type") or next(k for k in request if k in rules.BLOCK_TYPES)
+    body = dict(request[kind])
+    if "rich_text" in body:
+        body["rich_text"] = rules.stored_rich_text(body["rich_text"])
+    if kind not in {"divider"}:
+        body.setdefault("color", "default")
+    return {
+        "object": "block", "id": str(uuid.uuid4()), "parent": parent, "type": kind, kind: body,
+        "created_time": _now(), "last_edited_time": _now(), "has_children": False,
+        "archived": False, "in_trash": False,
+    }  # fmt: skip
+
+
+def _rich(text: str) -> list[Json]:
+    return rules.stored_rich_text([{"text": {"content": text}}])
+
+
+def _person(name: str, email: str) -> Json:
+    user_id = str(uuid.uuid5(uuid.NAMESPACE_URL, email))
+    return {"object": "user", "id": user_id, "type": "person", "name": name, "avatar_url": None,
+            "person": {"email": email}}  # fmt: skip
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -1,0 +1,111 @@
+"""The measure stage's demo step: GA4, Search Console and HubSpot sample data for the sample
+site's pages, from local fakes, plus the latest crawl, into the workspace warehouse. Offline:
+a throwaway service-account key is made for the fake token endpoint."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from marketloop.clikit import console, emit_rows
+from marketloop.config import Settings
+from marketloop.errors import MarketloopError
+from marketloop.fakes.common import DEFAULT_PATHS
+from marketloop.fakes.ga4 import Ga4Fake
+from marketloop.fakes.google_token import GoogleTokens
+from marketloop.fakes.gsc import GscFake
+from marketloop.fakes.hubspot import HubspotFake
+from marketloop.fakes.hubspot_data import HubspotData
+from marketloop.fakes.server import LocalServer
+from marketloop.ingest import jobs
+from marketloop.workspace import Workspace
+
+if TYPE_CHECKING:
+    from marketloop.demo import DemoRun
+
+PROPERTY_ID = "314159265"
+HUBSPOT_TOKEN = "pat-demo-00000000-0000-0000-0000-000000000000"  # noqa: S105 (the fake's only)
+
+
+@dataclass(frozen=True)
+class SiteSample:
+    host: str
+    site_url: str
+    urls: list[str]
+
+    @property
+    def paths(self) -> list[str]:
+        return [urlsplit(url).path or "/" for url in self.urls]
+
+
+def site_sample(workspace: Workspace) -> SiteSample:
+    """The latest crawl's HTML pages (what the crawl step fetched), else an example site."""
+    from marketloop.crawl.dataset import CrawlDataset
+
+    try:
+        dataset = CrawlDataset.open(workspace.latest_crawl())
+        rows = dataset.query(
+            "SELECT url FROM pages WHERE status = 200 AND content_type = 'text/html' "
+            "AND is_internal ORDER BY depth NULLS LAST, url LIMIT 200"
+        )
+    except MarketloopError:
+        rows = []
+    urls = [str(row["url"]) for row in rows]
+    if not urls:
+        urls = [f"https://www.example.com{path}" for path in DEFAULT_PATHS]
+    parts = urlsplit(urls[0])
+    return SiteSample(parts.netloc, f"{parts.scheme}://{parts.netloc}/", urls)
+
+
+@contextmanager
+def fake_services(site: SiteSample, folder: Path) -> Iterator[dict[str, Any]]:
+    """The four fakes on 127.0.0.1 and the settings that point at them."""
+    tokens = GoogleTokens()
+    with ExitStack() as stack:
+        token_url = stack.enter_context(LocalServer(tokens.app())).url + "/token"
+        key = tokens.create_service_account(folder / "service-account.json", token_uri=token_url)
+        ga4 = Ga4Fake(tokens, {PROPERTY_ID: (site.host, site.paths)})
+        gsc = GscFake(tokens, {site.site_url: site.urls})
+        hubspot = HubspotFake({HUBSPOT_TOKEN}, HubspotData(urls=site.urls))
+        urls = [stack.enter_context(LocalServer(fake.app())).url for fake in (ga4, gsc, hubspot)]
+        yield {
+            "google": {"credentials_file": key},
+            "ga4": {"base_url": urls[0], "initial_days": 28},
+            "gsc": {"base_url": urls[1], "initial_days": 28},
+            "hubspot": {"base_url": urls[2], "token": HUBSPOT_TOKEN},
+        }
+
+
+def _with(settings: Settings, sections: dict[str, dict[str, Any]]) -> Settings:
+    """`settings` with some fields of some sections replaced (and validated)."""
+    updates = {}
+    for name, values in sections.items():
+        section = getattr(settings, name)
+        updates[name] = type(section).model_validate({**section.model_dump(), **values})
+    return settings.model_copy(update=updates)
+
+
+def ingest_step(run: DemoRun) -> None:
+    site = site_sample(run.workspace)
+    console.print(f"sample data for {len(site.urls)} pages of {site.site_url}")
+    with tempfile.TemporaryDirectory() as tmp, fake_services(site, Path(tmp)) as sections:
+        settings = _with(run.settings, sections)
+        results = [
+            jobs.ingest_ga4(settings, PROPERTY_ID, today=date.today()),
+            jobs.ingest_gsc(settings, site.site_url, today=date.today()),
+            jobs.ingest_hubspot(settings),
+        ]
+    try:
+        results.append(jobs.ingest_crawl(settings))
+    except MarketloopError as exc:
+        console.print(f"[yellow]no crawl loaded:[/] {exc.message}")
+    rows = [row for result in results for row in result.rows()]
+    emit_rows(rows, "table", columns=["table", "rows", "pages", "retries"], title="warehouse")
+    if settings.warehouse.destination == "duckdb":
+        run.outputs["warehouse"] = settings.warehouse.duckdb_file(run.workspace)

@@ -1,0 +1,166 @@
+"""One dlt pipeline per dataset (ga4, gsc, hubspot, files, crawl), run so that a failure leaves
+the warehouse as it was.
+
+dlt extracts a whole run to local files before anything is loaded, so an error or a kill while
+paging loads nothing and commits no state: the incremental cursors (kept in dlt's state, loaded
+with the data) advance only with a successful load. Merge and replace tables go through a
+staging dataset and are swapped in by SQL in a transaction. A run killed during the load step
+leaves a pending package that the next run loads first.
+
+Working directories live in WORKSPACE/dlt/; pipelines are named after the dataset and the
+destination, so a new warehouse never inherits another warehouse's cursors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from marketloop.config import Settings
+from marketloop.errors import IngestError, MarketloopError
+from marketloop.ingest.http import IngestUnavailable
+from marketloop.observe.logging import MASK, SECRET_KEY, get_logger, mask_secrets
+from marketloop.workspace import Workspace
+
+log = get_logger("marketloop.ingest")
+BOOKKEEPING = ("_dlt_pipeline_state", "_dlt_loads", "_dlt_version")
+
+
+def configure_dlt() -> None:
+    """dlt settings marketloop relies on (process-wide, idempotent)."""
+    import dlt
+
+    dlt.config["runtime.dlthub_telemetry"] = False  # offline by default: no phoning home
+    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True  # the contract's _dlt_id
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    dlt.config["destination.replace_strategy"] = "insert-from-staging"  # atomic replace
+
+
+def destination_url(settings: Settings) -> str:
+    """The destination's connection string (secret); duckdb: the absolute path of the file
+    (`WarehouseSettings.duckdb_file`, which quality and keywords read too)."""
+    warehouse = settings.warehouse
+    if warehouse.destination == "duckdb":
+        return str(warehouse.duckdb_file(Workspace(settings.workspace).ensure()))
+    if warehouse.credentials is not None and warehouse.credentials.get_secret_value():
+        return warehouse.credentials.get_secret_value()
+    return ""  # dlt resolves it from its own config (e.g. DESTINATION__BIGQUERY__CREDENTIALS)
+
+
+def destination_label(settings: Settings) -> str:
+    """Where data goes, printable: passwords and token parameters masked, other opaque
+    connection strings not shown at all."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    name, url = settings.warehouse.destination, destination_url(settings)
+    if not url:
+        return name
+    if name == "duckdb" and "://" not in url and "?" not in url:
+        return f"{name} {url}"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return f"{name} (connection string hidden)"
+    hidden = {key: MASK for key in parsed.query if SECRET_KEY.search(key)}
+    shown = parsed.update_query_dict(hidden).render_as_string(hide_password=True)
+    return f"{name} {shown.replace('%2A%2A%2A', MASK)}"
+
+
+def destination(settings: Settings) -> Any:
+    import dlt
+    from dlt.common.destination import Destination
+
+    url = destination_url(settings)
+    name = settings.warehouse.destination
+    if name == "duckdb":
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        duckdb = DuckDbCredentials(url)
+        duckdb.global_config = {
+            "memory_limit": settings.warehouse.duckdb_memory_limit,
+            "preserve_insertion_order": False,
+        }
+        return dlt.destinations.duckdb(duckdb)
+    if name == "postgres":
+        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+        postgres = PostgresCredentials(url)
+        postgres.password = postgres.password or ""  # trust/peer auth needs none
+        return dlt.destinations.postgres(postgres)
+    return Destination.from_reference(name, credentials=url or None)
+
+
+def pipeline_for(settings: Settings, dataset: str) -> Any:
+    import dlt
+
+    configure_dlt()
+    identity = f"{settings.warehouse.destination}|{destination_url(settings)}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
+    pipelines_dir = Workspace(settings.workspace).ensure().root / "dlt"
+    return dlt.pipeline(
+        pipeline_name=f"marketloop_{dataset}_{digest}",
+        pipelines_dir=str(pipelines_dir.resolve()),
+        destination=destination(settings),
+        dataset_name=dataset,
+    )
+
+
+def load(settings: Settings, dataset: str, data: Any) -> dict[str, int]:
+    """Extract everything `data` yields, then load it; return rows loaded per table."""
+    pipeline = pipeline_for(settings, dataset)
+    with translated_errors(settings, dataset):
+        if pipeline.has_pending_data:
+            log.warning("finishing an interrupted load first", dataset=dataset)
+            pipeline.run()
+        pipeline.extract(data)
+        pipeline.normalize()
+        pipeline.load()
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    return {table: n for table, n in counts.items() if table not in BOOKKEEPING}
+
+
+@contextmanager
+def translated_errors(settings: Settings, dataset: str) -> Iterator[None]:
+    """Turn dlt's wrapped exceptions back into ours, or into one clear IngestError."""
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    try:
+        yield
+    except PipelineStepFailed as exc:
+        cause = _root_cause(exc.exception)
+        if isinstance(cause, MarketloopError | KeyboardInterrupt):
+            raise cause from None
+        where = destination_label(settings)
+        message = mask_secrets(" ".join(str(cause).split()))[:500]
+        if "lock" in message.lower() and settings.warehouse.destination == "duckdb":
+            raise IngestUnavailable(
+                f"the warehouse {where} is in use by another process",
+                hint="wait for the other marketloop job to finish, then run again",
+            ) from None
+        hint = (
+            "nothing new was loaded; the next run retries the pending load first"
+            if exc.step == "load"
+            else "nothing was loaded"
+        )
+        raise IngestError(
+            f"{exc.step} of dataset {dataset} into {where} failed: "
+            f"{type(cause).__name__}: {message}",
+            hint=hint,
+        ) from None
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The first marketloop error in the chain, else the innermost exception."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    innermost = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MarketloopError | KeyboardInterrupt):
+            return current
+        seen.add(id(current))
+        innermost = current
+        current = current.__cause__ or current.__context__
+    return innermost

@@ -1,0 +1,253 @@
+"""`marketloop keywords ...`: cluster a keyword list, and find content gaps and cannibalisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.keywords.report import write_report
+from marketloop.keywords.run import (
+    GAP_COLUMNS,
+    TABLE_COLUMNS,
+    KeywordRun,
+    cluster_rows,
+    gap_rows,
+    run_clustering,
+    write_clusters,
+)
+
+if TYPE_CHECKING:
+    from marketloop.keywords.pipeline import OnProgress
+
+app = typer.Typer(
+    name="keywords",
+    help="Plan content: cluster keywords (SERP overlap, lexical, semantic), score intent and "
+    "opportunity, map clusters to the site, find gaps and cannibalisation.",
+    no_args_is_help=True,
+)
+PROGRESS_FROM = 2_000  # keywords; smaller runs finish before a bar is worth drawing
+
+
+class ModeChoice(StrEnum):
+    auto = "auto"
+    serp = "serp"
+    lexical = "lexical"
+    semantic = "semantic"
+
+
+class StrictnessChoice(StrEnum):
+    soft = "soft"
+    moderate = "moderate"
+    hard = "hard"
+
+
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Keyword CSV/TSV: a `keyword` column (or Keyword, Query...) and optional "
+        "volume, difficulty, cpc, position, url (Semrush/Ahrefs/Keyword Planner headers work).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+ModeOpt = Annotated[
+    ModeChoice | None,
+    typer.Option(
+        "--mode",
+        help="serp: shared top-N result URLs (needs --serp); lexical: character n-grams, "
+        "offline; semantic: sentence embeddings (extra `semantic`). Default auto: serp when "
+        "--serp is given, else lexical.",
+        show_default=False,
+    ),
+]
+SerpOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--serp",
+        help="SERP snapshots: CSV with keyword, position, url (one row per result).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+MinSharedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--min-shared", help="serp: shared URLs that relate two keywords (default 3).", min=1
+    ),
+]
+StrictnessOpt = Annotated[
+    StrictnessChoice | None,
+    typer.Option(
+        "--strictness",
+        help="serp: soft = against the cluster's top keyword (default); moderate = connected "
+        "components; hard = every pair shares.",
+        show_default=False,
+    ),
+]
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold",
+        help="lexical/semantic: cosine similarity that joins a keyword to a cluster "
+        "(default 0.65 lexical, 0.75 semantic).",
+        min=0.01,
+        max=1.0,
+    ),
+]
+CrawlOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--crawl",
+        help="Crawl dataset folder to match titles/H1s against (default: the workspace's latest).",
+        file_okay=False,
+    ),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option("--html", help="Also write a self-contained HTML report (chart + table) to FILE."),
+]
+
+
+@app.command("cluster")
+def cluster_command(
+    ctx: typer.Context,
+    file: FileArg,
+    *,
+    mode: ModeOpt = None,
+    serp: SerpOpt = None,
+    min_shared: MinSharedOpt = None,
+    strictness: StrictnessOpt = None,
+    threshold: ThresholdOpt = None,
+    crawl: CrawlOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the clusters to FILE: JSON (or CSV for *.csv)."),
+    ] = None,
+    html: HtmlOpt = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Cluster keywords; name each cluster, score intent and opportunity, map it to the site.
+
+    Example: marketloop keywords cluster keywords.csv --serp serps.csv --format json --out
+    clusters.json
+    """
+    overrides = _overrides(mode, min_shared, strictness, threshold)
+    settings = state(ctx).settings(workspace, keywords=overrides)
+    with _progress("clustering") as on_progress:
+        run = run_clustering(settings, file, serp_file=serp, crawl=crawl, on_progress=on_progress)
+    _notes(run)
+    if out is not None:
+        write_clusters(run.clusters, out)
+        console.print(f"wrote {len(run.clusters)} clusters to {out}")
+    _html(run, html)
+    if fmt is OutputFormat.json:
+        emit_json([c.model_dump() for c in run.clusters])
+    else:
+        emit_rows(cluster_rows(run.clusters), fmt, columns=_columns(fmt), title="Keyword clusters")
+
+
+@app.command("gaps")
+def gaps_command(
+    ctx: typer.Context,
+    *,
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Keyword CSV (default: the Search Console queries in the warehouse).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    crawl: CrawlOpt = None,
+    serp: SerpOpt = None,
+    mode: ModeOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list the clusters that are covered.")
+    ] = False,
+    html: HtmlOpt = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Content gaps (clusters no page serves) and cannibalisation (pages splitting a cluster).
+
+    Uses Search Console impressions per page from the warehouse when present, else titles and
+    H1s of the crawl. Example: marketloop keywords gaps keywords.csv --crawl .marketloop/crawls/X
+    """
+    settings = state(ctx).settings(workspace, keywords=_overrides(mode, None, None, None))
+    with _progress("clustering") as on_progress:
+        run = run_clustering(
+            settings, file, serp_file=serp, crawl=crawl, need_site=True, on_progress=on_progress
+        )
+    _notes(run)
+    rows = gap_rows(run, show_all=show_all)
+    counts = {
+        s: sum(1 for c in run.clusters if c.status == s) for s in ("covered", "gap", "cannibalised")
+    }
+    console.print(
+        f"{len(run.clusters)} clusters: {counts['covered']} covered, {counts['gap']} gaps, "
+        f"{counts['cannibalised']} cannibalised"
+    )
+    _html(run, html)
+    emit_rows(rows, fmt, columns=GAP_COLUMNS, title="Content gaps and cannibalisation")
+
+
+def _overrides(
+    mode: ModeChoice | None,
+    min_shared: int | None,
+    strictness: StrictnessChoice | None,
+    threshold: float | None,
+) -> dict[str, Any]:
+    return {
+        "mode": mode.value if mode else None,
+        "min_shared": min_shared,
+        "strictness": strictness.value if strictness else None,
+        "threshold": threshold,
+    }
+
+
+def _columns(fmt: OutputFormat) -> list[str]:
+    return [*TABLE_COLUMNS, "keywords"] if fmt is OutputFormat.csv else TABLE_COLUMNS
+
+
+def _html(run: KeywordRun, path: Path | None) -> None:
+    if path is not None:
+        write_report(run.clusters, run.coverage, path)
+        console.print(f"report: {path}")
+
+
+def _notes(run: KeywordRun) -> None:
+    for note in run.notes:
+        console.print(f"[dim]{note}[/]")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[OnProgress]:
+    """A progress bar on stderr that appears once a run is large enough to need one."""
+    with Progress(
+        f"[bold]{label}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = None
+
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if total < PROGRESS_FROM:
+                return
+            if task is None:
+                task = bar.add_task(label, total=total)
+            bar.update(task, completed=done, total=total)
+
+        yield update

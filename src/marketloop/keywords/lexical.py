@@ -1,0 +1,40 @@
+"""Lexical clustering: character n-gram TF-IDF and leader clustering, offline and model-free.
+
+Character n-grams within words (3-5 characters) make typos, plurals and word order matter
+little: "lead socring tools" and "tools for lead scoring" share most of their n-grams. TF-IDF
+weighs the n-grams of rare, distinctive words above those of modifiers every keyword has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from marketloop.keywords.leader import OnProgress, leader_clusters, refine
+
+
+def tfidf_vectors(keywords: Sequence[str]):  # type: ignore[no-untyped-def]  # scipy csr_matrix
+    """L2-normalised character n-gram TF-IDF rows, one per keyword (sparse)."""
+    vectorizer = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
+    )
+    return vectorizer.fit_transform(keywords).tocsr()
+
+
+def lexical_clusters(
+    keywords: Sequence[str],
+    volumes: NDArray[np.int64],
+    *,
+    threshold: float,
+    refine_rounds: int = 1,
+    on_progress: OnProgress | None = None,
+) -> NDArray[np.int64]:
+    """A label per keyword (the row index of one member of its cluster)."""
+    if not keywords:
+        return np.empty(0, dtype=np.int64)
+    vectors = tfidf_vectors(keywords)
+    labels = leader_clusters(vectors, volumes, threshold=threshold, on_progress=on_progress)
+    return refine(vectors, labels, rounds=refine_rounds)

@@ -1,0 +1,139 @@
+"""From keyword records to named clusters with intent and opportunity (the pure core of
+`marketloop keywords cluster`): choose the mode, cluster, then describe each cluster."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from marketloop.errors import KeywordsError
+from marketloop.keywords.config import KeywordsSettings, Mode
+from marketloop.keywords.intent import (
+    DEFAULT,
+    IntentClassifier,
+    IntentGuess,
+    RuleClassifier,
+    cluster_intent,
+)
+from marketloop.keywords.lexical import lexical_clusters
+from marketloop.keywords.model import Cluster, KeywordRecord
+from marketloop.keywords.opportunity import normalise, raw_opportunity
+from marketloop.keywords.reader import normalise as normalise_keyword
+from marketloop.keywords.semantic import semantic_clusters
+from marketloop.keywords.serp import serp_clusters
+
+OnProgress = Callable[[int, int], None]
+
+
+def resolve_mode(mode: Mode, serps: Mapping[str, Sequence[str]] | None) -> Mode:
+    if mode == "auto":
+        return "serp" if serps else "lexical"
+    if mode == "serp" and not serps:
+        raise KeywordsError(
+            "serp mode needs SERP snapshots",
+            hint="pass --serp FILE (columns keyword, position, url), or use --mode lexical",
+        )
+    return mode
+
+
+def cluster_keywords(
+    records: Sequence[KeywordRecord],
+    settings: KeywordsSettings,
+    *,
+    serps: Mapping[str, Sequence[str]] | None = None,
+    classifier: IntentClassifier | None = None,
+    on_progress: OnProgress | None = None,
+) -> list[Cluster]:
+    """Clusters, highest opportunity first; every record lands in exactly one cluster."""
+    mode = resolve_mode(settings.mode, serps)
+    labels = cluster_labels(records, settings, mode, serps or {}, on_progress)
+    classifier = classifier or RuleClassifier(settings.brand_terms)
+    guesses = classifier.classify([normalise_keyword(r.keyword) for r in records], _lists(serps))
+    records = [
+        r.model_copy(update={"intent": g.intent, "intent_confidence": g.confidence})
+        for r, g in zip(records, guesses, strict=True)
+    ]
+    return describe(records, labels, settings)
+
+
+def cluster_labels(
+    records: Sequence[KeywordRecord],
+    settings: KeywordsSettings,
+    mode: Mode,
+    serps: Mapping[str, Sequence[str]],
+    on_progress: OnProgress | None = None,
+) -> NDArray[np.int64]:
+    keywords = [normalise_keyword(r.keyword) for r in records]
+    volumes = np.array([r.volume for r in records], dtype=np.int64)
+    if mode == "serp":
+        return serp_clusters(
+            keywords,
+            volumes,
+            serps,
+            min_shared=settings.min_shared,
+            strictness=settings.strictness,
+            on_progress=on_progress,
+        )
+    if mode == "semantic":
+        return semantic_clusters(
+            keywords,
+            volumes,
+            model_name=settings.semantic_model,
+            threshold=settings.similarity_threshold("semantic"),
+            refine_rounds=settings.refine_rounds,
+            on_progress=on_progress,
+        )
+    return lexical_clusters(
+        keywords,
+        volumes,
+        threshold=settings.similarity_threshold("lexical"),
+        refine_rounds=settings.refine_rounds,
+        on_progress=on_progress,
+    )
+
+
+def describe(
+    records: Sequence[KeywordRecord], labels: NDArray[np.int64], settings: KeywordsSettings
+) -> list[Cluster]:
+    """Name (highest-volume keyword), intent, volume and 0-10 opportunity of each cluster."""
+    groups: dict[int, list[KeywordRecord]] = defaultdict(list)
+    for record, label in zip(records, labels.tolist(), strict=True):
+        groups[label].append(record)
+    clusters, raw = [], []
+    for members in groups.values():
+        members.sort(key=lambda m: (-m.volume, m.keyword))
+        guess = cluster_intent([_guess(m) for m in members], [m.volume for m in members])
+        clusters.append(
+            Cluster(
+                cluster=members[0].keyword,
+                keywords=[m.keyword for m in members],
+                members=members,
+                intent=guess.intent,
+                intent_confidence=guess.confidence,
+                volume=sum(m.volume for m in members),
+            )
+        )
+        raw.append(sum(_raw(m, settings) for m in members))
+    for cluster, score in zip(clusters, normalise(raw, settings.opportunity_scale), strict=True):
+        cluster.opportunity = score
+    return sorted(clusters, key=lambda c: (-c.opportunity, -c.volume, c.cluster))
+
+
+def _raw(record: KeywordRecord, settings: KeywordsSettings) -> float:
+    return raw_opportunity(
+        record,
+        curve=settings.ctr_curve,
+        target=settings.target_position,
+        default_difficulty=settings.default_difficulty,
+    )
+
+
+def _guess(record: KeywordRecord) -> IntentGuess:
+    return IntentGuess(record.intent or DEFAULT, record.intent_confidence or 0.0)
+
+
+def _lists(serps: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]] | None:
+    return {k: list(v) for k, v in serps.items()} if serps else None

@@ -1,0 +1,282 @@
+"""`marketloop plan …`: the delivery plan from the command line.
+
+Every command reads the plan file (`--plan`, else `[plan] file`, else ./plan.yaml) and the
+plan's event log in the workspace's app database, and evaluates the rules at `--at` (default:
+now). Commands that record (slip, block, unblock, done, rebaseline) append one event effective
+at `--at`; nothing is ever changed or removed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from marketloop import config
+from marketloop.appdb import open_app_db
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    state,
+    stdout,
+)
+from marketloop.errors import ConfigError
+from marketloop.plan.escalation import Escalation
+from marketloop.plan.loader import load_plan
+from marketloop.plan.store import EventLog
+from marketloop.plan.tracker import Tracker, View
+from marketloop.plan.views import TASK_COLUMNS, escalation_rows, status_dict, task_rows
+from marketloop.workspace import Workspace
+
+if TYPE_CHECKING:
+    from marketloop.plan.notify import Notifier
+
+app = typer.Typer(
+    help="The delivery plan as software: schedule, slips, buffers, escalations, memos.",
+    no_args_is_help=True,
+)
+
+PlanOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan",
+        "-p",
+        help="Plan file (YAML). Default: [plan] file in settings, else ./plan.yaml.",
+        show_default=False,
+    ),
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Evaluate the rules at this moment, e.g. 2026-12-14 or 2026-12-14T16:30 (read in "
+        "the plan's time zone unless it carries an offset). Recording commands date the change "
+        "at this moment. Default: now.",
+        show_default=False,
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="table for people; json or csv for tools.")
+]
+ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why: kept in the event log.")]
+
+
+def open_tracker(ctx: typer.Context, plan_file: Path | None, workspace: Path | None) -> Tracker:
+    settings = state(ctx).settings(workspace, plan={"file": plan_file})
+    plan = load_plan(settings.plan.file or Path("plan.yaml"))
+    Workspace(settings.workspace).ensure()
+    return Tracker(plan, EventLog(open_app_db(config.app_db_url(settings)), plan.id))
+
+
+def moment(text: str | None, tracker: Tracker) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    tz = tracker.plan.sprint.tz
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--at {text!r} is not a date or date-time",
+            hint="use ISO 8601, e.g. 2026-12-14, 2026-12-14T16:30 or 2026-12-14T16:30-08:00",
+        ) from None
+    if len(text) == 10:  # a bare date: the start of that day
+        parsed = datetime.combine(parsed.date(), time(0))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """The schedule: every day's task with baseline and forecast dates, slack and the critical
+    path, then a Gantt chart (weekends and buffer days shaded)."""
+    tracker = open_tracker(ctx, plan, workspace)
+    view = tracker.view(moment(at, tracker))
+    rows = task_rows(view)
+    emit_rows(rows, fmt, columns=TASK_COLUMNS, title=f"{view.plan.id} · {view.plan.name}")
+    if fmt is OutputFormat.table:
+        from marketloop.plan.gantt import gantt
+
+        stdout.print(gantt(view))
+        stdout.print("critical path: " + " → ".join(view.schedule.critical_path))
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Where the sprint stands: progress, open tasks, buffer days and their swap rule, pulled
+    backlog items, whether re-baselining is due, and escalations."""
+    tracker = open_tracker(ctx, plan, workspace)
+    data = status_dict(tracker.view(moment(at, tracker)))
+    if fmt is not OutputFormat.table:
+        emit_json(data) if fmt is OutputFormat.json else emit_rows(data["tasks"], fmt)
+        return
+    stdout.print(
+        f"[bold]{data['plan']}[/] {data['name']} · day {data['sprint_day']} "
+        f"({data['phase'] or 'outside the sprint'}) · {data['done']}/{data['total']} done · "
+        f"baseline v{data['baseline_version']} · ends {data['end']['forecast']} "
+        f"(baseline {data['end']['baseline']})"
+    )
+    emit_rows(data["tasks"], fmt, columns=TASK_COLUMNS, title="open tasks")
+    emit_rows(data["buffers"], fmt, columns=("task", "date", "mode", "note"), title="buffer days")
+    if data["pulls"]:
+        emit_rows(data["pulls"], fmt, title="backlog pulled in")
+    stdout.print(data["rebaseline"]["explanation"])
+    stdout.print(f"{len(data['escalations'])} escalation(s): see `marketloop plan escalations`")
+
+
+def _record_and_report(tracker: Tracker, at: datetime, message: str) -> None:
+    view = tracker.view(at)
+    console.print(message)
+    for e in view.pending:
+        console.print(f"[yellow]escalate[/] {e.task} → {e.to} via {e.channel}: {e.reason}")
+    if view.rebaseline.due:
+        console.print(f"[bold]{view.rebaseline.explanation}[/]: run `marketloop plan rebaseline`")
+
+
+@app.command("slip")
+def slip(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="Task id, e.g. day10.")],
+    days: Annotated[int, typer.Option("--days", "-d", min=1, help="Business days it slips.")],
+    reason: ReasonOption,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+) -> None:
+    """Record that TASK finishes N business days later; everything downstream is re-computed
+    (push to a buffer, pull backlog, escalate) and the consequences are printed."""
+    tracker = open_tracker(ctx, plan, workspace)
+    when = moment(at, tracker)
+    tracker.slip(task, days, reason, when)
+    _record_and_report(tracker, when, f"recorded: {task} slips {days} business day(s)")
+
+
+@app.command("block")
+def block(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="Task id (a buffer day too).")],
+    reason: ReasonOption,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+) -> None:
+    """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time."""
+    tracker = open_tracker(ctx, plan, workspace)
+    when = moment(at, tracker)
+    tracker.block(task, reason, when)
+    _record_and_report(tracker, when, f"recorded: {task} is blocked")
+
+
+@app.command("unblock")
+def unblock(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="Task id.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="How it was resolved.")] = "",
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+) -> None:
+    """Record that TASK's blocker is resolved."""
+    tracker = open_tracker(ctx, plan, workspace)
+    when = moment(at, tracker)
+    tracker.unblock(task, reason, when)
+    _record_and_report(tracker, when, f"recorded: {task} is unblocked")
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="Task id or backlog item id.")],
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+) -> None:
+    """Record that TASK (or a backlog item) is finished."""
+    tracker = open_tracker(ctx, plan, workspace)
+    when = moment(at, tracker)
+    tracker.done(task, when)
+    _record_and_report(tracker, when, f"recorded: {task} is done")
+
+
+@app.command("rebaseline")
+def rebaseline(
+    ctx: typer.Context,
+    reason: ReasonOption,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+) -> None:
+    """Record a new baseline from today's forecasts (the old one is kept). Refused unless two
+    or more critical-path items slip at once: otherwise push/pull absorbs the slip."""
+    tracker = open_tracker(ctx, plan, workspace)
+    when = moment(at, tracker)
+    event = tracker.rebaseline(reason, when)
+    moved = {k: v for k, v in event.data["variance"].items() if v}
+    console.print(f"recorded baseline v{event.data['version']}; variance (business days): {moved}")
+
+
+@app.command("escalations")
+def escalations_command(
+    ctx: typer.Context,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    notify: Annotated[
+        bool,
+        typer.Option("--notify", help="Send the ones not sent yet through the [plan] notifier."),
+    ] = False,
+) -> None:
+    """What must be escalated now: to whom, through which channel, and why."""
+    tracker = open_tracker(ctx, plan, workspace)
+    when = moment(at, tracker)
+    view = tracker.view(when)
+    emit_rows(
+        escalation_rows(view.escalations),
+        fmt,
+        columns=("task", "level", "to", "person", "channel", "reason"),
+        title="escalations",
+    )
+    if notify:
+        _notify(ctx, tracker, view, workspace, when)
+
+
+def _notify(
+    ctx: typer.Context, tracker: Tracker, view: View, workspace: Path | None, when: datetime
+) -> None:
+    from marketloop.plan.notify import ConsoleNotifier, WebhookNotifier, dispatch
+
+    settings = state(ctx).settings(workspace)
+    if settings.plan.notifier == "webhook":
+        with WebhookNotifier(settings) as hook:
+            _report_sent(view, hook, dispatch(tracker, view, hook, when))
+        return
+    notifier: Notifier = ConsoleNotifier(console)
+    _report_sent(view, notifier, dispatch(tracker, view, notifier, when))
+
+
+def _report_sent(view: View, notifier: Notifier, sent: list[Escalation]) -> None:
+    skipped = len(view.escalations) - len(sent)
+    console.print(f"sent {len(sent)} escalation(s) via {notifier.name}; {skipped} already sent")
+
+
+def plan_group() -> typer.Typer:
+    """The `plan` group with every command (memo, export and triage live in cli_outputs)."""
+    from marketloop.plan import cli_outputs  # noqa: F401  (adds memo, export, triage)
+
+    return app

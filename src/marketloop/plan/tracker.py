@@ -1,0 +1,130 @@
+"""A plan and its event log together: the thin edge the CLI, the demo and the API use.
+
+Reading evaluates the pure rules at a moment (`view(at)`); recording checks that the change
+makes sense now (no slip on a finished task, no second blocker on a blocked one) and appends
+one event. Nothing here changes or removes a recorded event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from marketloop.errors import PlanError
+from marketloop.plan.escalation import Escalation, escalations
+from marketloop.plan.events import Event, State, fold
+from marketloop.plan.model import Plan
+from marketloop.plan.rebaseline import Verdict, rebaseline_event, verdict
+from marketloop.plan.schedule import Schedule, compute
+from marketloop.plan.store import EventLog
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything the rules say at one moment."""
+
+    plan: Plan
+    at: datetime
+    state: State
+    schedule: Schedule
+    escalations: tuple[Escalation, ...]
+    rebaseline: Verdict
+
+    @property
+    def pending(self) -> tuple[Escalation, ...]:
+        """Escalations not sent yet."""
+        return tuple(e for e in self.escalations if e.key not in self.state.notified)
+
+
+class Tracker:
+    def __init__(self, plan: Plan, log: EventLog) -> None:
+        self.plan = plan
+        self.log = log
+
+    def view(self, at: datetime) -> View:
+        state = fold(self.log.events(), at)
+        schedule = compute(self.plan, state, at)
+        return View(
+            self.plan,
+            at,
+            state,
+            schedule,
+            tuple(escalations(self.plan, state, schedule)),
+            verdict(self.plan, state, schedule),
+        )
+
+    def slip(self, task_id: str, days: int, reason: str, at: datetime) -> Event:
+        self._open_work(task_id, at, "slip")
+        if days < 1:
+            raise PlanError(f"a slip of {task_id} must be at least 1 business day, not {days}")
+        return self._record(Event("slip", at, task_id, {"days": days, "reason": reason}))
+
+    def block(self, task_id: str, reason: str, at: datetime) -> Event:
+        state = self._open(task_id, at, "block")
+        block = state.task(task_id).open_block
+        if block is not None:
+            since = f"{block.since:%Y-%m-%d %H:%M %Z}"
+            raise PlanError(
+                f"{task_id} is already blocked since {since}: {block.reason}",
+                hint=f"run `marketloop plan unblock {task_id}` when it is resolved",
+            )
+        return self._record(Event("block", at, task_id, {"reason": reason}))
+
+    def unblock(self, task_id: str, reason: str, at: datetime) -> Event:
+        state = self._open(task_id, at, "unblock")
+        if state.task(task_id).open_block is None:
+            raise PlanError(f"{task_id} is not blocked at {at:%Y-%m-%d %H:%M %Z}")
+        return self._record(Event("unblock", at, task_id, {"reason": reason}))
+
+    def done(self, task_id: str, at: datetime) -> Event:
+        self._open(task_id, at, "done", backlog=True)
+        return self._record(Event("done", at, task_id))
+
+    def rebaseline(self, reason: str, at: datetime) -> Event:
+        current = self.view(at)
+        if not current.rebaseline.due:
+            raise PlanError(
+                f"no re-baseline: {current.rebaseline.explanation}",
+                hint="see `marketloop plan status` for the pushes and pulls in force",
+            )
+        return self._record(
+            rebaseline_event(self.plan, current.state, current.schedule, at, reason)
+        )
+
+    def record_sent(self, escalation: Escalation, at: datetime, notifier: str) -> Event:
+        data = {**escalation.as_dict(), "notifier": notifier}
+        return self._record(Event("notified", at, escalation.task, data))
+
+    def _record(self, event: Event) -> Event:
+        return self.log.append(event)
+
+    def _open_work(self, task_id: str, at: datetime, verb: str) -> State:
+        state = self._open(task_id, at, verb)
+        if self.plan.by_id[task_id].kind != "work":
+            raise PlanError(
+                f"{task_id} is a buffer day; only work tasks {verb}",
+                hint="block the buffer day instead if something stops it",
+            )
+        return state
+
+    def _open(self, task_id: str, at: datetime, verb: str, *, backlog: bool = False) -> State:
+        known = set(self.plan.by_id) | ({b.id for b in self.plan.backlog} if backlog else set())
+        if task_id not in known:
+            raise PlanError(
+                f"cannot {verb} {task_id!r}: plan {self.plan.id} has no such task",
+                hint="tasks: " + ", ".join(sorted(known, key=_natural)),
+            )
+        state = fold(self.log.events(), at)
+        done_at = state.task(task_id).done_at
+        if done_at is not None:
+            raise PlanError(
+                f"cannot {verb} {task_id}: it was done at {done_at:%Y-%m-%d %H:%M %Z}; "
+                "nothing recorded"
+            )
+        return state
+
+
+def _natural(text: str) -> tuple[str, int]:
+    head = text.rstrip("0123456789")
+    tail = text[len(head) :]
+    return head, int(tail) if tail else -1

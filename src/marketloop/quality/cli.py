@@ -1,0 +1,204 @@
+"""`marketloop quality ...`: check the warehouse with dbt and publish the data health report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.quality.dbt import NodeCallback
+from marketloop.quality.health import failing_rows
+from marketloop.quality.results import age_text
+from marketloop.quality.run import PhaseCallback
+
+app = typer.Typer(
+    help="Check the warehouse: source freshness, schema tests and marts (dbt), and the data "
+    "health report.",
+    no_args_is_help=True,
+)
+
+EXIT_STATUS = {"pass": 0, "warn": 1, "fail": 2}
+PHASES = {
+    "inventory": "Reading the warehouse inventory",
+    "freshness": "dbt source freshness",
+    "build": "dbt build (models and tests)",
+    "record": "Recording row counts, schemas and results",
+}
+
+
+class RunFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    json = "json"
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    fmt: Annotated[
+        RunFormat, typer.Option("--format", "-f", help="table: a summary; json: the full report.")
+    ] = RunFormat.table,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Rebuild incremental marts from scratch (after a backfill older than the "
+            "lookback window).",
+        ),
+    ] = False,
+) -> None:
+    """Check the warehouse and record the result.
+
+    Runs dbt source freshness, then dbt build (models and schema tests), records the run in the
+    warehouse's marketloop_health schema and prints a summary.
+
+    Exit status: 0 pass, 1 warn, 2 fail; 3 when the run could not be carried out.
+
+    dbt's own log: WORKSPACE/dbt/logs/dbt.log.
+    """
+    from marketloop.quality.run import run_quality
+
+    settings = state(ctx).settings(workspace)
+    with dbt_progress() as (on_phase, on_node):
+        report = run_quality(
+            settings, full_refresh=full_refresh, on_phase=on_phase, on_node=on_node
+        )
+    if fmt is RunFormat.json:
+        emit_json(report)
+    else:
+        emit_rows(summary_rows(report), OutputFormat.table, title=f"Data health {report['run_id']}")
+    _print_verdict(report)
+    raise typer.Exit(EXIT_STATUS[report["status"]])
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="html: a self-contained page; json.")
+    ] = ReportFormat.html,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write. Default: WORKSPACE/reports/data-health.html for html, "
+            "stdout for json.",
+        ),
+    ] = None,
+) -> None:
+    """Write the data health report of the latest recorded `quality run`.
+
+    HTML is one self-contained file with charts; JSON is the full report document.
+    """
+    from marketloop.quality.report_html import write_html
+    from marketloop.quality.run import latest_report
+    from marketloop.workspace import Workspace
+
+    settings = state(ctx).settings(workspace)
+    report = latest_report(settings)
+    if fmt is ReportFormat.json and out is None:
+        emit_json(report)
+        return
+    if fmt is ReportFormat.json:
+        assert out is not None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    else:
+        out = out or Workspace(settings.workspace).ensure().reports_dir / "data-health.html"
+        write_html(report, out)
+    console.print(f"data health report ({report['status']}, run {report['run_id']}): {out}")
+
+
+def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One line per freshness check, then tests and models in total, then what went wrong."""
+    rows = [
+        {
+            "check": "freshness",
+            "subject": f"{f['source']} {'load' if f['kind'] == 'load' else f['table']}",
+            "status": f["status"],
+            "detail": f"{age_text(f['lag_hours'])} old (warn {f['warn_after']}, "
+            f"error {f['error_after']})"
+            if f["lag_hours"] is not None
+            else f["message"],
+        }
+        for f in report["freshness"]
+    ]
+    for kind in ("tests", "models"):
+        tally = report["summary"][kind]
+        worst = next((s for s in ("error", "fail", "warn") if tally.get(s)), "pass")
+        detail = ", ".join(f"{n} {status}" for status, n in tally.items())
+        rows.append(
+            {"check": kind, "subject": f"{sum(tally.values())} {kind}", "status": worst}
+            | {"detail": detail}
+        )
+    rows += [
+        {
+            "check": "test",
+            "subject": f"{t['test'] or t['name']} on {t['model']}"
+            + (f".{t['column']}" if t["column"] else ""),
+            "status": t["status"],
+            "detail": failing_rows(t["failures"]) if t["failures"] else t["message"],
+        }
+        for t in report["tests"]
+        if t["status"] in {"warn", "fail", "error"}
+    ]
+    rows += [
+        {"check": "volume", "subject": v["table"], "status": "warn"}
+        | {"detail": f"{v['count']:,} rows, z = {v['z']}"}
+        for v in report["volumes"]
+        if v["anomaly"]
+    ]
+    rows += [
+        {"check": "schema", "subject": c["table"], "status": "warn" if c["breaking"] else "pass"}
+        | {"detail": f"{c['change'].replace('_', ' ')} {c['column'] or ''}".strip()}
+        for c in report["schema_changes"]
+    ]
+    return rows
+
+
+def _print_verdict(report: dict[str, Any]) -> None:
+    colour = {"pass": "green", "warn": "yellow", "fail": "red"}[report["status"]]
+    console.print(f"[bold {colour}]{report['status'].upper()}[/]  run {report['run_id']}")
+    for note in report["notes"]:
+        console.print(f"[dim]note:[/] {note}")
+
+
+@contextmanager
+def dbt_progress() -> Iterator[tuple[PhaseCallback, NodeCallback]]:
+    """A spinner naming the phase and, while dbt runs, how many nodes are done."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        spinner = _Spinner(progress)
+        yield spinner.phase, spinner.node
+
+
+class _Spinner:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("starting", total=None)
+        self.label = ""
+        self.done = 0
+
+    def phase(self, phase: str) -> None:
+        self.label, self.done = PHASES.get(phase, phase), 0
+        self.progress.update(self.task, description=self.label)
+
+    def node(self, unique_id: str, status: str) -> None:
+        if status != "started":
+            self.done += 1
+        name = unique_id.split(".")[2]  # model.<project>.<name>, test.<project>.<name>.<hash>
+        self.progress.update(self.task, description=f"{self.label}: {self.done} done · {name}")

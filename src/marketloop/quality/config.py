@@ -1,0 +1,106 @@
+"""Settings of the quality stage (`[quality]` in marketloop.toml, `MARKETLOOP_QUALITY_*` env).
+
+    [quality]
+    anomaly_z = 3.0
+
+    [quality.freshness.hubspot]   # per source: load freshness in hours, data freshness in days
+    data_warn_days = 30
+
+The warehouse checked is the one ingest loads: `[warehouse] destination` and `credentials`
+(ingest/config.py; see quality/warehouse.py for what quality reads there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from marketloop.quality.contract import SOURCES
+from marketloop.section import Section, moved_to
+
+
+class Freshness(Section):
+    """When a source is stale. Load freshness: hours since dlt's newest successful load into the
+    source's dataset. Data freshness: days since the newest date in the data itself."""
+
+    load_warn_hours: int = Field(26, ge=1)
+    load_error_hours: int = Field(72, ge=1)
+    data_warn_days: int = Field(3, ge=1)
+    data_error_days: int = Field(7, ge=1)
+
+    @model_validator(mode="after")
+    def _error_after_warn(self) -> Self:
+        if self.load_error_hours < self.load_warn_hours:
+            raise ValueError("load_error_hours must be at least load_warn_hours")
+        if self.data_error_days < self.data_warn_days:
+            raise ValueError("data_error_days must be at least data_warn_days")
+        return self
+
+
+#: per-source defaults; a setting overrides single fields and keeps the rest
+DEFAULT_FRESHNESS: dict[str, dict[str, int]] = {
+    "ga4": {},
+    "gsc": {"data_warn_days": 4, "data_error_days": 8},  # Search Console lags 2-3 days
+    "hubspot": {"data_warn_days": 14, "data_error_days": 60},  # newest modification
+    "crawl": {
+        "load_warn_hours": 192,
+        "load_error_hours": 720,
+        "data_warn_days": 8,
+        "data_error_days": 30,
+    },
+}
+
+
+class QualitySettings(Section):
+    moved: ClassVar[Mapping[str, str]] = {
+        "warehouse_url": moved_to(
+            "quality.warehouse_url",
+            "warehouse",
+            "destination",
+            "credentials",
+            note="quality checks the warehouse ingest loads, "
+            'e.g. destination = "postgres", credentials = "postgresql://user@host:5432/db"',
+        ),
+        "warehouse_password": moved_to(
+            "quality.warehouse_password",
+            "warehouse",
+            "credentials",
+            note="the password is part of the connection string; keep it in the environment",
+        ),
+    }
+
+    schema_prefix: str = Field(
+        "marketloop",
+        pattern=r"^[a-z_][a-z0-9_]*$",
+        description="dbt builds into <prefix>_staging, <prefix>_intermediate, <prefix>_marts",
+    )
+    threads: int = Field(2, ge=1, le=16, description="dbt threads")
+    lookback_days: int = Field(
+        3, ge=0, le=365, description="days incremental marts re-process for late corrections"
+    )
+    freshness: dict[str, Freshness] = Field(default_factory=dict, validate_default=True)
+    anomaly_z: float = Field(
+        3.0, gt=0, description="a row count this many standard deviations off is an anomaly"
+    )
+    anomaly_window: int = Field(14, ge=2, description="previous runs a row count is compared to")
+    anomaly_min_history: int = Field(3, ge=2, description="runs needed before anomalies flag")
+
+    @field_validator("freshness", mode="before")
+    @classmethod
+    def _over_source_defaults(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        unknown = sorted(set(value) - set(SOURCES))
+        if unknown:
+            raise ValueError(f"unknown sources {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+        merged: dict[str, Any] = {}
+        for name in SOURCES:
+            given = value.get(name, {})
+            if isinstance(given, Freshness):
+                given = given.model_dump(exclude_unset=True)
+            merged[name] = (
+                {**DEFAULT_FRESHNESS[name], **given} if isinstance(given, Mapping) else given
+            )
+        return merged

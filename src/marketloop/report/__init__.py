@@ -1,0 +1,63 @@
+"""Self-contained HTML reports (audit, data health, eval comparison, status memo).
+
+One Jinja2 environment per stage package: a stage keeps its templates in
+`marketloop/<stage>/templates/` and extends `base.html` from here, which carries the CSS, so a
+report is one file that can be mailed or attached to a ticket. Charts are inline SVG
+(`report.charts`), so reports need no JavaScript and no network.
+
+    html = render("marketloop.audit", "audit_report.html", title="SEO audit", issues=rows)
+    write_report(path, html)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from marketloop import __version__
+from marketloop.report import charts
+
+
+@cache
+def environment(package: str) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [PackageLoader(package, "templates"), PackageLoader("marketloop.report", "templates")]
+        ),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(charts=charts, version=__version__)
+    env.filters.update(number=format_number, percent=format_percent)
+    return env
+
+
+def render(package: str, template: str, **context: Any) -> str:
+    """Render `template` from `package`'s templates folder (falling back to the shared ones)."""
+    context.setdefault("generated_at", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    return environment(package).get_template(template).render(**context)
+
+
+def write_report(path: Path, html: str) -> Path:
+    """Write atomically, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def format_number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def format_percent(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value * 100:.{digits}f}%"

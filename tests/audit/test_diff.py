@@ -1,0 +1,110 @@
+"""`marketloop crawl-diff`: issues new, resolved and persisting; pages added, removed, changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from marketloop.audit.config import AuditSettings
+from marketloop.audit.diff import PageChange, crawl_diff
+from marketloop.audit.engine import audit
+from marketloop.audit.model import Issue, Severity
+from marketloop.audit.store import ISSUES_FILE, read_issues, write_issues
+from marketloop.cli import app
+from marketloop.crawl.dataset import CrawlDataset
+
+from .conftest import MakeDataset
+
+B = "https://example.com"
+BEFORE = [
+    {"page": {"url": "/blog", "h1": []}},  # fixed in the later crawl
+    {"page": {"url": "/pricing", "word_count": 120}},  # still thin later
+    {"page": {"url": "/old-landing"}},  # gone later
+    {"link": {"from": "/blog", "to": "/old-landing", "anchor": "Our old spring landing page"}},
+    {"link": {"from": "/old-landing", "to": "/blog", "anchor": "The Acme blog"}},
+]
+AFTER = [
+    {
+        "page": {
+            "url": "/pricing",
+            "word_count": 150,
+            "titles": ["Acme pricing: plans for teams and agencies"],
+        }
+    },
+    {"page": {"url": "/blog/first-post", "meta_robots": "noindex"}},  # new problem
+    {"page": {"url": "/blog/second-post", "depth": 2}},  # new page
+    {"link": {"from": "/blog", "to": "/blog/second-post", "anchor": "Our second post on pricing"}},
+    {"link": {"from": "/blog/second-post", "to": "/blog", "anchor": "The Acme blog"}},
+]
+
+
+@pytest.fixture
+def crawls(make_dataset: MakeDataset) -> tuple[Path, Path]:
+    return make_dataset(BEFORE, name="before"), make_dataset(AFTER, name="after")
+
+
+def test_issues_and_pages_are_compared(crawls: tuple[Path, Path]) -> None:
+    old, new = (CrawlDataset.open(c) for c in crawls)
+    diff = crawl_diff(old, new, AuditSettings())
+    assert {(i.check, i.url) for i in diff.new_issues} == {
+        ("noindex", f"{B}/blog/first-post"),
+        ("non_indexable_in_sitemap", f"{B}/blog/first-post"),
+    }
+    assert {(i.check, i.url) for i in diff.resolved_issues} == {("missing_h1", f"{B}/blog")}
+    assert {(i.check, i.url) for i in diff.persisting_issues} == {("low_content", f"{B}/pricing")}
+    assert diff.added_pages == [f"{B}/blog/second-post"]
+    assert diff.removed_pages == [f"{B}/old-landing"]
+    assert set(diff.changed_pages) == {
+        PageChange(f"{B}/blog", "h1", None, "Acme blog"),
+        PageChange(f"{B}/blog/first-post", "indexability", "indexable", "noindex"),
+        PageChange(f"{B}/pricing", "title", "Acme Pricing: the guide for growing teams",
+                   "Acme pricing: plans for teams and agencies"),
+        PageChange(f"{B}/pricing", "word_count", "120", "150"),
+    }  # fmt: skip
+    assert next(s["count"] for s in diff.summary() if s["what"] == "pages changed") == 3
+
+
+def test_crawls_without_issues_are_audited_and_stored(crawls: tuple[Path, Path]) -> None:
+    old, new = crawls
+    assert not (old / ISSUES_FILE).exists()
+    crawl_diff(CrawlDataset.open(old), CrawlDataset.open(new), AuditSettings())
+    assert read_issues(old) is not None and read_issues(new) is not None
+
+
+def test_stored_issues_are_reused_only_under_the_same_settings(crawls: tuple[Path, Path]) -> None:
+    old, new = (CrawlDataset.open(c) for c in crawls)
+    settings = AuditSettings(thresholds={"low_content": 100})
+    real = audit(old, settings)
+    marker = Issue("server_error", Severity.critical, f"{B}/marker", "stored", None, None, 1.0)
+    write_issues(old.folder, [marker], real.record())  # a stored result we can recognise
+    reused = crawl_diff(old, new, settings)
+    assert marker in reused.resolved_issues
+    redone = crawl_diff(old, new, AuditSettings())  # other thresholds: audited again
+    assert marker not in redone.resolved_issues
+    assert ("low_content", f"{B}/pricing") in {(i.check, i.url) for i in redone.persisting_issues}
+
+
+def test_cli_json_and_table(cli: CliRunner, crawls: tuple[Path, Path]) -> None:
+    old, new = crawls
+    result = cli.invoke(app, ["crawl-diff", str(old), str(new), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["old_crawl"] == "before" and data["new_crawl"] == "after"
+    assert set(data["issues"]) == {"new", "resolved", "persisting"}
+    assert data["pages"]["added"] == [f"{B}/blog/second-post"]
+    assert {"url", "field", "old", "new"} == set(data["pages"]["changed"][0])
+    table = cli.invoke(app, ["crawl-diff", str(old), str(new)])
+    assert table.exit_code == 0
+    for title in ("New issues", "Resolved issues", "Changed pages", "Added pages", "Removed pages"):
+        assert title in table.stdout
+
+
+def test_a_broken_crawl_is_a_dataset_error(cli: CliRunner, crawls: tuple[Path, Path]) -> None:
+    old, new = crawls
+    (new / "manifest.json").unlink()
+    result = cli.invoke(app, ["crawl-diff", str(old), str(new)])
+    assert result.exit_code != 0
+    assert "is not a crawl dataset" in str(result.exception)

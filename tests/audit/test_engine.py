@@ -1,0 +1,182 @@
+"""Running an audit: settings, stored results, priorities, tickets and bad datasets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from marketloop.audit.config import AuditSettings
+from marketloop.audit.engine import audit, run
+from marketloop.audit.model import Severity
+from marketloop.audit.store import ISSUES_FILE, META_KEY, read_issues
+from marketloop.config import Settings
+from marketloop.errors import AuditError, ConfigError, CrawlDatasetError
+
+from .conftest import MakeDataset
+
+SLOW = [{"page": {"url": "/pricing", "response_time_ms": 1500.0}}]
+
+
+def checks_found(folder: Path, settings: AuditSettings) -> set[tuple[str, str]]:
+    return {(i.check, i.url) for i in audit(folder, settings, save=False).issues}
+
+
+def test_run_is_the_contract_and_stores_issues_with_thresholds(make_dataset: MakeDataset) -> None:
+    folder = make_dataset(SLOW)
+    issues = run(folder, Settings(audit=AuditSettings(thresholds={"title_too_long": 70})))
+    assert [(i.check, i.url) for i in issues] == [("slow_response", "https://example.com/pricing")]
+    stored, record = read_issues(folder) or ([], None)
+    assert stored == issues
+    assert record is not None and record.thresholds["title_too_long"] == 70
+    assert record.thresholds["slow_response"] == 1.0
+    meta = json.loads(pq.read_schema(folder / ISSUES_FILE).metadata[META_KEY])
+    assert meta["crawl_id"] == folder.name and "slow_response" in meta["checks"]
+    assert not list(folder.glob(".*.tmp"))
+
+
+def test_thresholds_from_settings_change_results(make_dataset: MakeDataset) -> None:
+    folder = make_dataset(SLOW)
+    assert checks_found(folder, AuditSettings(thresholds={"slow_response": 2})) == set()
+    strict = checks_found(folder, AuditSettings(thresholds={"slow_response": 0.1}))
+    assert {url for check, url in strict if check == "slow_response"} == {
+        f"https://example.com{p}"
+        for p in ("/", "/pricing", "/blog", "/de/preise", "/blog/first-post")
+    }
+
+
+def test_issue_carries_value_and_the_threshold_in_force(make_dataset: MakeDataset) -> None:
+    result = audit(make_dataset(SLOW), AuditSettings(thresholds={"slow_response": 1.2}), save=False)
+    (issue,) = result.issues
+    assert (issue.value, issue.threshold, issue.severity) == (1.5, 1.2, Severity.warning)
+    assert "threshold 1.20 s" in issue.detail
+
+
+def test_disabled_checks_do_not_run(make_dataset: MakeDataset) -> None:
+    result = audit(make_dataset(SLOW), AuditSettings(disabled=["slow_response"]), save=False)
+    assert result.issues == []
+    assert "slow_response" not in {c.id for c in result.plan.checks}
+    assert result.plan.disabled == ["slow_response"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (AuditSettings(disabled=["slow_responses"]), "audit.disabled: unknown"),
+        (AuditSettings(thresholds={"nope": 1}), "audit.thresholds: unknown"),
+        (AuditSettings(thresholds={"near_duplicate": 50}), "near_duplicate = 50 is out of range"),
+        (AuditSettings(thresholds={"slow_response": -1}), "out of range"),
+    ],
+)
+def test_bad_settings_are_config_errors(
+    make_dataset: MakeDataset, settings: AuditSettings, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        audit(make_dataset(), settings)
+
+
+def test_a_selection_runs_only_those_checks_and_stores_nothing(make_dataset: MakeDataset) -> None:
+    folder = make_dataset([*SLOW, {"page": {"url": "/blog", "h1": []}}])
+    result = audit(folder, AuditSettings(), select=["missing_h1"])
+    assert [i.check for i in result.issues] == ["missing_h1"]
+    assert not (folder / ISSUES_FILE).exists()
+
+
+def test_priority_follows_page_importance_and_traffic(make_dataset: MakeDataset) -> None:
+    ops = [
+        {"page": {"url": "/", "h1": []}},
+        {"page": {"url": "/blog/first-post", "h1": []}},
+    ]
+    folder = make_dataset(ops)
+    issues = audit(folder, AuditSettings(), save=False).issues
+    assert [i.url for i in issues] == [
+        "https://example.com/",
+        "https://example.com/blog/first-post",
+    ]
+
+    def traffic(urls: object) -> dict[str, float]:
+        return {"https://example.com/blog/first-post": 50_000}
+
+    boosted = audit(folder, AuditSettings(), save=False, traffic=traffic).issues
+    assert boosted[0].url == "https://example.com/blog/first-post"
+    assert boosted[0].priority > issues[1].priority
+
+
+def test_tickets_group_by_check_and_order_by_impact(make_dataset: MakeDataset) -> None:
+    ops = [
+        {"page": {"url": p, "meta_descriptions": []}} for p in ("/pricing", "/blog", "/de/preise")
+    ]
+    ops.append({"page": {"url": "/", "status": 500}})  # the home page is down
+    result = audit(make_dataset(ops), AuditSettings(), save=False)
+    assert [t.impact for t in result.tickets] == sorted(
+        (t.impact for t in result.tickets), reverse=True
+    )
+    first, second = result.tickets[:2]
+    assert (first.check, first.urls) == ("server_error", 1)
+    assert (second.check, second.urls) == ("missing_meta_description", 3)
+    assert second.impact == pytest.approx(
+        sum(i.priority for i in result.issues if i.check == "missing_meta_description")
+    )
+    assert [i.priority for i in second.examples] == sorted(
+        (i.priority for i in second.examples), reverse=True
+    )
+
+
+# --- malformed and unfinished datasets -----------------------------------------------------
+
+
+def test_missing_manifest(tmp_path: Path) -> None:
+    (tmp_path / "pages").mkdir()
+    with pytest.raises(CrawlDatasetError, match="is not a crawl dataset"):
+        audit(tmp_path, AuditSettings())
+
+
+def test_a_running_crawl_is_audited_with_a_partial_warning(make_dataset: MakeDataset) -> None:
+    result = audit(make_dataset([{"manifest_fields": {"status": "running"}}]), AuditSettings())
+    assert result.warning is not None
+    assert "is running" in result.warning and "part of the site" in result.warning
+    finished = audit(make_dataset(), AuditSettings())
+    assert finished.warning is None
+
+
+def test_a_corrupted_part_file_is_a_clear_dataset_error(make_dataset: MakeDataset) -> None:
+    folder = make_dataset()
+    part = folder / "links" / "part-00000.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    with pytest.raises(
+        CrawlDatasetError, match=r"links/part-00000.parquet is not readable Parquet"
+    ):
+        audit(folder, AuditSettings())
+
+
+def test_corruption_inside_a_part_is_a_dataset_error(make_dataset: MakeDataset) -> None:
+    folder = make_dataset()
+    part = folder / "pages" / "part-00000.parquet"
+    data = bytearray(part.read_bytes())
+    data[200:2000] = b"\x55" * 1800  # the footer survives, the column chunks do not
+    part.write_bytes(bytes(data))
+    with pytest.raises(CrawlDatasetError, match=f"cannot read crawl {folder.name}"):
+        audit(folder, AuditSettings())
+
+
+def test_a_part_without_contract_columns_is_rejected(make_dataset: MakeDataset) -> None:
+    folder = make_dataset()
+    part = folder / "images" / "part-00000.parquet"
+    pq.write_table(pq.read_table(part).drop_columns(["alt"]), part)
+    with pytest.raises(CrawlDatasetError, match="lacks columns alt"):
+        audit(folder, AuditSettings())
+
+
+def test_a_read_only_dataset_cannot_store_but_says_why(
+    make_dataset: MakeDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_dataset()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(pq, "write_table", refuse)
+    with pytest.raises(AuditError, match=r"cannot write .*issues\.parquet: Permission denied"):
+        audit(folder, AuditSettings())

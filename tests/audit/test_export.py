@@ -1,0 +1,78 @@
+"""`marketloop export`: CSV (stdout or file) and Parquet, inlinks joined into pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from marketloop.cli import app
+from marketloop.crawl.schema import SCHEMAS
+
+from .conftest import MakeDataset
+
+B = "https://example.com"
+
+
+@pytest.fixture
+def dataset(make_dataset: MakeDataset) -> Path:
+    return make_dataset([{"page": {"url": "/pricing", "titles": ["Plans | Acme", "Second title"]}}])
+
+
+def test_pages_csv_on_stdout_with_inlinks_and_readable_lists(cli: CliRunner, dataset: Path) -> None:
+    result = cli.invoke(app, ["export", str(dataset), "pages"])
+    assert result.exit_code == 0, result.output
+    rows = {r["url"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert list(next(iter(rows.values()))) == [
+        *SCHEMAS["pages"].names,
+        "inlinks",
+        "followed_inlinks",
+    ]
+    pricing = rows[f"{B}/pricing"]
+    assert pricing["titles"] == "Plans | Acme\nSecond title"  # one item per line
+    assert pricing["hreflang"] == f"en {B}/pricing\nde {B}/de/preise"
+    assert pricing["og"] == "og:title=pricing"
+    assert pricing["fetched_at"] == "2025-01-15T09:30:00.000Z"
+    assert pricing["inlinks"] == "4"  # every other HTML page links to it
+    assert rows[f"{B}/img/hero.png"]["inlinks"] == "0"
+
+
+def test_links_csv_to_a_file(cli: CliRunner, dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "links.csv"
+    result = cli.invoke(app, ["export", str(dataset), "links", "--out", str(out)])
+    assert result.exit_code == 0 and "wrote" in result.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(rows) == len(pq.read_table(dataset / "links").to_pylist())
+    assert list(rows[0]) == SCHEMAS["links"].names
+
+
+def test_parquet_keeps_types_and_needs_a_file(
+    cli: CliRunner, dataset: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "images.parquet"
+    assert (
+        cli.invoke(
+            app, ["export", str(dataset), "images", "--format", "parquet", "--out", str(out)]
+        ).exit_code
+        == 0
+    )
+    assert pq.read_table(out).schema.names == SCHEMAS["images"].names
+    pages = tmp_path / "pages.parquet"
+    cli.invoke(app, ["export", str(dataset), "pages", "-f", "parquet", "-o", str(pages)])
+    table = pq.read_table(pages)
+    assert table.schema.field("titles").type == SCHEMAS["pages"].field("titles").type
+    assert "inlinks" in table.schema.names and not list(tmp_path.glob(".*.tmp"))
+    missing = cli.invoke(app, ["export", str(dataset), "pages", "--format", "parquet"])
+    assert missing.exit_code == 2 and "--out" in missing.stderr
+
+
+def test_a_partial_crawl_is_exported_with_a_warning(
+    cli: CliRunner, make_dataset: MakeDataset
+) -> None:
+    folder = make_dataset([{"manifest_fields": {"status": "interrupted"}}])
+    result = cli.invoke(app, ["export", str(folder), "images"])
+    assert result.exit_code == 0 and "the export is partial" in result.stderr

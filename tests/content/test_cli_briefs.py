@@ -1,0 +1,229 @@
+"""`marketloop briefs generate`: offline, with the fake LLM, --show-prompt, resuming."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from marketloop.cli import app
+from marketloop.config import load_settings
+from marketloop.content.brief import Brief
+from marketloop.content.llm.prompts import load_prompt
+from marketloop.content.offline import BriefContext, write_brief
+from marketloop.content.site import load_pages
+from marketloop.content.writer import brief_request
+from marketloop.errors import ConfigError, ContentError
+from marketloop.fakes.openai import FakeOpenAI
+from marketloop.keywords.model import Cluster
+
+from .conftest import crm_cluster
+
+SRC = Path(__file__).parents[2] / "src"
+
+
+@pytest.fixture
+def clusters_file(tmp_path: Path) -> Path:
+    email = Cluster(
+        cluster="email marketing automation",
+        keywords=["email marketing automation", "email automation tools"],
+        intent="informational",
+    )
+    path = tmp_path / "clusters.json"
+    path.write_text(json.dumps([crm_cluster().model_dump(), email.model_dump()]))
+    return path
+
+
+def generate(cli: CliRunner, *args: str) -> object:
+    return cli.invoke(app, ["briefs", "generate", *args])
+
+
+def test_offline_briefs_with_crawl_links(
+    cli: CliRunner, clusters_file: Path, crawl_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "briefs"
+    result = generate(
+        cli, "--clusters", str(clusters_file), "--crawl", str(crawl_dir), "--out", str(out),
+        "--provider", "offline", "--format", "json", "-w", str(tmp_path / "ws"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["slug"]: r["status"] for r in rows} == {
+        "crm-software": "written",
+        "email-marketing-automation": "written",
+    }
+    brief = Brief.model_validate_json((out / "crm-software.json").read_text())
+    crawled = {p.url for p in load_pages(crawl_dir)}
+    assert brief.internal_links and {link.url for link in brief.internal_links} <= crawled
+    index = json.loads((out / "_index.json").read_text())
+    assert index["provider"] == "offline" and index["crawl"] == str(crawl_dir)
+    assert not (out / "crm-software.md").exists()
+
+
+def test_show_prompt_prints_the_exact_request_and_sends_nothing(
+    cli: CliRunner, llm_env: FakeOpenAI, clusters_file: Path
+) -> None:
+    result = generate(cli, "--clusters", str(clusters_file), "--show-prompt", "--drafts")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert [s["slug"] for s in shown] == ["crm-software", "email-marketing-automation"]
+    settings = load_settings()
+    clusters = [crm_cluster(), Cluster.model_validate(json.loads(clusters_file.read_text())[1])]
+    expected = brief_request(
+        write_brief(clusters[0], BriefContext(clusters=clusters)),
+        clusters[0],
+        load_prompt("brief@v2"),
+        settings.llm,
+    ).body()
+    assert shown[0]["requests"][0] == expected
+    assert shown[0]["requests"][0]["response_format"]["json_schema"]["strict"] is True
+    assert "response_format" not in shown[0]["requests"][1]  # the draft is Markdown
+    assert llm_env.calls == 0
+
+
+def test_a_rerun_keeps_valid_briefs_and_retries_failed_ones(
+    cli: CliRunner, llm_env: FakeOpenAI, clusters_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "briefs"
+    args = ["--out", str(out)]
+    assert generate(cli, "--clusters", "email marketing automation", *args).exit_code == 0
+    kept = (out / "email-marketing-automation.json").stat().st_mtime_ns
+    assert len(llm_env.requests) == 1
+
+    llm_env.knobs.invalid_json = 2  # the CRM brief gets two broken answers
+    failed = generate(cli, "--clusters", str(clusters_file), *args)
+    assert isinstance(failed.exception, ContentError)
+    assert "1 of 2 briefs failed" in str(failed.exception)
+    assert len(llm_env.requests) == 3  # the kept brief sent nothing
+    assert (out / "failed" / "crm-software.brief.txt").read_text().count("not valid JSON") >= 1
+    assert not (out / "crm-software.json").exists()
+    index = {e["slug"]: e for e in json.loads((out / "_index.json").read_text())["briefs"]}
+    assert index["crm-software"]["status"] == "failed"
+    assert index["email-marketing-automation"]["status"] == "kept"
+
+    again = generate(cli, "--clusters", str(clusters_file), *args, "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert {r["slug"]: r["status"] for r in json.loads(again.stdout)} == {
+        "crm-software": "written",
+        "email-marketing-automation": "kept",
+    }
+    assert (out / "email-marketing-automation.json").stat().st_mtime_ns == kept
+    assert Brief.model_validate_json((out / "crm-software.json").read_text()).provider == "openai"
+
+    drafts = generate(cli, "--clusters", str(clusters_file), *args, "--drafts", "--format", "json")
+    assert drafts.exit_code == 0, drafts.output
+    sent = llm_env.requests[4:]
+    assert len(sent) == 2 and all("response_format" not in r for r in sent)  # drafts only
+    checks = json.loads((out / "checks" / "crm-software.json").read_text())
+    assert [c["name"] for c in checks] == ["terms", "length", "banned_phrases", "claims", "links"]
+    assert (out / "crm-software.md").read_text().startswith("# ")
+    drafted = Brief.model_validate_json((out / "crm-software.json").read_text())
+    assert (drafted.prompt_version, drafted.draft_prompt_version) == ("brief@v2", "draft@v2")
+
+
+def test_summary_counts_tokens_cost_and_cache_hits(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    args = ["--clusters", "lead scoring", "--drafts", "--format", "json"]
+    first = generate(cli, *args, "--out", str(tmp_path / "a"))
+    row = json.loads(first.stdout)[0]
+    assert row["tokens"] > 0 and row["cost_usd"] > 0 and row["cache_hits"] == 0
+    assert row["checks"].endswith("/5")
+    second = generate(cli, *args, "--out", str(tmp_path / "b"))  # same requests, another folder
+    row = json.loads(second.stdout)[0]
+    assert row["cache_hits"] == 2 and row["tokens"] == 0 and row["cost_usd"] == 0
+    assert len(llm_env.requests) == 2
+    ledger = json.loads(cli.invoke(app, ["briefs", "ledger", "--format", "json"]).stdout)
+    assert ledger == [
+        {
+            "model": "gpt-4o-mini",
+            "calls": 2,
+            "cache_hits": 2,
+            "prompt_tokens": ledger[0]["prompt_tokens"],
+            "completion_tokens": ledger[0]["completion_tokens"],
+            "cost_usd": pytest.approx(json.loads(first.stdout)[0]["cost_usd"], abs=1e-6),
+            "priced": True,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "text"),
+    [
+        (["--provider", "offline", "--drafts", "--out", "x"], ConfigError, "drafts need an LLM"),
+        (["--prompt", "summary@v1", "--provider", "openai"], ContentError, "must start with"),
+        (["--prompt", "brief@v9", "--provider", "openai"], ContentError, "no prompt template"),
+    ],
+)
+def test_usage_errors(
+    cli: CliRunner, llm_env: FakeOpenAI, args: list[str], error: type[Exception], text: str
+) -> None:
+    result = generate(cli, "--clusters", "crm", "--out", "o", *args)
+    assert isinstance(result.exception, error) and text in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        ("not json", "is not valid JSON"),
+        ('{"a": 1}', "must hold a JSON list"),
+        ('[{"cluster": "x", "keywords": ["x"]}, {"cluster": "y"}]', "cluster 2: keywords"),
+    ],
+)
+def test_bad_clusters_files_name_the_problem(
+    cli: CliRunner, tmp_path: Path, content: str, text: str
+) -> None:
+    path = tmp_path / "clusters.json"
+    path.write_text(content)
+    result = generate(cli, "--clusters", str(path), "--out", str(tmp_path / "o"))
+    assert isinstance(result.exception, ContentError) and text in str(result.exception)
+
+
+def test_a_killed_run_loses_nothing_and_the_next_run_continues(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    names = ",".join(f"topic {i} software" for i in range(24))
+    out = tmp_path / "briefs"
+    llm_env.knobs.latency = 0.2
+    env = {**os.environ, "PYTHONPATH": str(SRC), "MARKETLOOP_LLM_CONCURRENCY": "2"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "marketloop", "briefs", "generate", "--clusters", names,
+         "--out", str(out)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(list(out.glob("*.json"))) < 4 and time.monotonic() < deadline:
+            assert child.poll() is None, child.communicate()[1].decode()
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=10)
+    done = {p.stem for p in out.glob("*.json")} - {"_index"}
+    assert 4 <= len(done) < 24  # killed mid-run
+    for path in out.glob("topic-*.json"):
+        Brief.model_validate_json(path.read_text())  # no half-written brief
+    sent = len(llm_env.requests)
+    llm_env.knobs.latency = 0.0
+    again = generate(cli, "--clusters", names, "--out", str(out), "--format", "json")
+    assert again.exit_code == 0, again.output
+    statuses = [r["status"] for r in json.loads(again.stdout)]
+    assert statuses.count("kept") == len(done) and statuses.count("written") == 24 - len(done)
+    assert len(llm_env.requests) - sent == 24 - len(done)
+
+
+def test_openai_without_a_key_names_where_to_set_it(cli: CliRunner, tmp_path: Path) -> None:
+    result = generate(
+        cli, "--clusters", "crm", "--provider", "openai", "--out", str(tmp_path / "o"),
+        "-w", str(tmp_path / "ws"),
+    )  # fmt: skip
+    assert isinstance(result.exception, ConfigError)
+    assert "MARKETLOOP_LLM_API_KEY" in str(result.exception.hint)
+    assert not (tmp_path / "o" / "crm.json").exists()

@@ -1,0 +1,147 @@
+from pathlib import Path
+
+import pytest
+
+from marketloop.content.brief import Brief
+from marketloop.content.offline import META_MAX, META_MIN, BriefContext, word_range, write_brief
+from marketloop.content.site import SitePage, load_pages, pages_to_link_from, site_index
+from marketloop.keywords.model import Cluster, KeywordRecord
+
+from .conftest import SITE, crm_cluster
+
+
+def context(crawl_dir: Path, *clusters: Cluster, **extra: object) -> BriefContext:
+    return BriefContext(clusters=list(clusters), pages=load_pages(crawl_dir), **extra)  # type: ignore[arg-type]
+
+
+def test_brief_from_cluster_and_crawl_is_a_valid_contract(crm: Cluster, crawl_dir: Path) -> None:
+    email = Cluster(
+        cluster="email marketing automation",
+        keywords=["email marketing automation"],
+        page=f"{SITE}/blog/email-automation",
+    )
+    brief = write_brief(crm, context(crawl_dir, crm, email))
+    assert Brief.model_validate_json(brief.model_dump_json()) == brief
+    assert brief.slug == "crm-software" and brief.intent == "commercial"
+    assert brief.h1 == brief.title_options[0] == "CRM Software: How to Choose"
+    assert META_MIN <= len(brief.meta_description) <= META_MAX
+    assert brief.primary_terms[0].term == "crm software"
+    assert brief.opportunity == 7.5 and brief.provider == "offline"
+
+
+def test_internal_links_point_at_real_indexable_crawled_pages(
+    crm: Cluster, crawl_dir: Path
+) -> None:
+    brief = write_brief(crm, context(crawl_dir, crm))
+    crawled = {p.url for p in load_pages(crawl_dir)}
+    urls = [link.url for link in brief.internal_links]
+    assert urls and set(urls) <= crawled
+    assert f"{SITE}/crm-old" not in urls  # noindex
+    assert f"{SITE}/gone" not in urls  # 404
+    by_url = {link.url: link.anchor for link in brief.internal_links}
+    assert by_url[f"{SITE}/crm"] == "crm software for small business"  # the keyword it covers
+
+
+def test_own_page_is_neither_a_link_target_nor_a_link_source(crawl_dir: Path) -> None:
+    crm = crm_cluster(page=f"{SITE}/crm", pages=[f"{SITE}/crm"])
+    brief = write_brief(crm, context(crawl_dir, crm))
+    assert f"{SITE}/crm" not in [link.url for link in brief.internal_links]
+    assert f"{SITE}/crm" not in brief.link_from
+
+
+def test_pages_to_link_from_are_about_the_head_term(crm: Cluster, crawl_dir: Path) -> None:
+    brief = write_brief(crm, context(crawl_dir, crm))
+    # /crm covers "crm software" fully; the tips post ("CRM") and home ("software") half of
+    # it, the tips post with more inlinks; pricing and the email guide not at all
+    assert brief.link_from == [f"{SITE}/crm", f"{SITE}/blog/crm-tips", f"{SITE}/"]
+
+
+def test_pages_to_link_from_rank_equal_topics_by_inlinks(crm: Cluster) -> None:
+    pages = [
+        SitePage(f"{SITE}/a", "CRM software guide", inlinks=1),
+        SitePage(f"{SITE}/b", "CRM software checklist", inlinks=9),
+        SitePage(f"{SITE}/c", "Email newsletter tips", inlinks=50),
+    ]
+    assert pages_to_link_from(crm, site_index(pages), limit=5) == [f"{SITE}/b", f"{SITE}/a"]
+
+
+def test_cluster_map_adds_related_links_and_out_of_scope(crawl_dir: Path) -> None:
+    crm = crm_cluster()
+    related = Cluster(cluster="crm pricing", keywords=["crm pricing"], page=f"{SITE}/pricing")
+    other = Cluster(cluster="seo audit", keywords=["seo audit"])
+    brief = write_brief(crm, context(crawl_dir, crm, related, other))
+    assert {"anchor": "crm pricing", "url": f"{SITE}/pricing"} in [
+        link.model_dump() for link in brief.internal_links
+    ]
+    assert brief.out_of_scope == ["crm pricing"]
+
+
+def test_same_input_same_brief(crm: Cluster, crawl_dir: Path) -> None:
+    first = write_brief(crm, context(crawl_dir, crm)).model_dump_json()
+    assert write_brief(crm_cluster(), context(crawl_dir, crm_cluster())).model_dump_json() == first
+
+
+def test_outline_groups_keywords_into_subtopics_and_asks_their_questions(crm: Cluster) -> None:
+    brief = write_brief(crm, BriefContext())
+    h2 = [item.heading for item in brief.outline if item.level == 2]
+    assert h2[0] == "What to look for in CRM software"
+    assert "CRM Software for Small Business" in h2 and "CRM Software Pricing" in h2
+    assert h2[-2:] == ["Frequently asked questions", "How to decide"]
+    assert brief.questions[:2] == ["What is CRM software?", "How to choose CRM software?"]
+    assert "How do you choose CRM software?" not in brief.questions  # same question twice
+
+
+def test_sources_come_from_serp_snapshots_in_keyword_order(crm: Cluster) -> None:
+    serp = {
+        "crm software": ["https://a.test/1", "https://b.test/2"],
+        "best crm software": ["https://b.test/2", "https://c.test/3"],
+    }
+    brief = write_brief(crm, BriefContext(serp=serp))
+    assert brief.sources == ["https://a.test/1", "https://b.test/2", "https://c.test/3"]
+
+
+def test_term_targets_scale_with_the_word_range(crm: Cluster) -> None:
+    brief = write_brief(crm, BriefContext())
+    head = brief.primary_terms[0]
+    middle = (brief.word_count_min + brief.word_count_max) // 2
+    assert head.min_count == round(middle / 350) and head.max_count == 2 * head.min_count
+    assert all(t.min_count == 1 for t in brief.secondary_terms)
+    terms = [t.term for t in brief.primary_terms + brief.secondary_terms]
+    assert "best crm software" not in terms  # same content words as the head term
+
+
+@pytest.mark.parametrize(
+    ("intent", "difficulty", "expected"),
+    [
+        ("informational", None, (1200, 2000)),
+        ("commercial", 100, (1800, 3000)),
+        ("transactional", 0, (500, 950)),
+        ("navigational", 50, (300, 800)),
+    ],
+)
+def test_word_range_by_intent_and_difficulty(
+    intent: str, difficulty: float | None, expected: tuple[int, int]
+) -> None:
+    member = KeywordRecord(keyword="x", difficulty=difficulty)
+    cluster = Cluster(cluster="x", keywords=["x"], members=[member], intent=intent)  # type: ignore[arg-type]
+    assert word_range(cluster) == expected
+
+
+def test_question_head_gets_question_titles() -> None:
+    cluster = Cluster(
+        cluster="how to write a content brief", keywords=["how to write a content brief"]
+    )
+    brief = write_brief(cluster, BriefContext())
+    assert brief.title_options[0] == "How to Write a Content Brief: A Step-by-Step Guide"
+
+
+def test_buying_queries_ask_about_the_product_not_the_price() -> None:
+    cluster = Cluster(
+        cluster="marketing automation pricing",
+        keywords=["marketing automation pricing", "marketing automation free trial"],
+        intent="transactional",
+    )
+    brief = write_brief(cluster, BriefContext())
+    assert "How much does marketing automation cost?" in brief.questions
+    assert brief.outline[0].heading == "What you get with marketing automation"
+    assert brief.title_options[0] == "Marketing Automation: Plans and Pricing"

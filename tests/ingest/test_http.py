@@ -1,0 +1,181 @@
+"""The HTTP edge: retries honouring Retry-After, backoff, credential errors, malformed JSON."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from marketloop.errors import CredentialError, IngestError, TransientError
+from marketloop.ingest.config import HubspotSettings
+from marketloop.ingest.http import (
+    ApiClient,
+    ApiRejected,
+    Credential,
+    IngestUnavailable,
+    StaticToken,
+    error_detail,
+)
+from marketloop.ingest.pacing import Pacer, RateLimitObserver, parse_retry_after, retry_delay
+from marketloop.ingest.stats import RunStats
+
+from .conftest import HUBSPOT_TOKEN, Fakes
+
+
+@pytest.mark.parametrize(
+    ("attempt", "retry_after", "expected"),
+    [
+        (0, None, 0.5),
+        (1, None, 1.0),
+        (3, None, 4.0),
+        (10, None, 8.0),
+        (2, 2.5, 2.5),
+        (0, 30.0, 30.0),
+    ],
+)
+def test_retry_delay_honours_the_server_else_backs_off_capped(
+    attempt: int, retry_after: float | None, expected: float
+) -> None:
+    assert retry_delay(attempt, retry_after, backoff=0.5, cap=8.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("3", 3.0),
+        ("0.25", 0.25),
+        ("-1", 0.0),
+        (None, None),
+        ("soon", None),
+        ("Sun, 30 Jun 2024 12:00:10 GMT", 10.0),
+    ],
+)
+def test_parse_retry_after(header: str | None, expected: float | None) -> None:
+    now = datetime(2024, 6, 30, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after(header, now) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            b'{"error": {"code": 400, "message": "Field foo is not a valid metric."}}',
+            "Field foo is not a valid metric.",
+        ),
+        (
+            b'{"status": "error", "message": "You have reached your secondly limit."}',
+            "You have reached your secondly limit.",
+        ),
+        (
+            b'{"error": "invalid_grant", "error_description": "Invalid JWT Signature."}',
+            "invalid_grant: Invalid JWT Signature.",
+        ),
+        (b"<html>Bad Gateway  Bearer abc.def</html>", "<html>Bad Gateway Bearer ***</html>"),
+    ],
+)
+def test_error_detail_takes_the_services_own_words(body: bytes, expected: str) -> None:
+    assert error_detail(httpx.Response(400, content=body)) == expected
+
+
+def test_pacer_spaces_requests() -> None:
+    pacer = Pacer(0.05)
+    started = time.monotonic()
+    for _ in range(4):
+        pacer.wait()
+    assert time.monotonic() - started >= 0.14
+
+
+def _client(fakes: Fakes, token: str = HUBSPOT_TOKEN, **settings: object) -> ApiClient:
+    section = HubspotSettings(base_url=fakes.urls["hubspot"], backoff=0.01, **settings)  # type: ignore[arg-type]
+    credential = Credential("HubSpot private-app token", "MARKETLOOP_HUBSPOT_TOKEN")
+    return ApiClient("HubSpot", section, auth=StaticToken(token, credential), stats=RunStats("t"))
+
+
+def test_429_is_retried_after_the_servers_retry_after(fakes: Fakes) -> None:
+    fakes.hubspot.faults.fail_on_page = 1
+    fakes.hubspot.faults.fail_status = 429
+    fakes.hubspot.faults.fail_times = 2
+    fakes.hubspot.faults.retry_after = 0.3
+    with _client(fakes) as client:
+        started = time.monotonic()
+        body = client.call("GET", "/crm/v3/objects/contacts", params={"limit": 2})
+        waited = time.monotonic() - started
+    assert len(body["results"]) == 2
+    assert client.stats.retries == 2 and client.stats.requests == 3
+    assert waited >= 0.6  # 2 × Retry-After, not the 0.01 s backoff
+
+
+def test_5xx_past_the_retries_is_transient_and_says_nothing_was_loaded(fakes: Fakes) -> None:
+    fakes.hubspot.faults.fail_on_page = 1
+    fakes.hubspot.faults.fail_status = 503
+    with _client(fakes, retries=2) as client, pytest.raises(IngestUnavailable) as info:
+        client.call("GET", "/crm/v3/objects/contacts")
+    assert isinstance(info.value, TransientError)
+    assert "HTTP 503" in info.value.message and "after 2 retries" in info.value.message
+    assert "nothing was loaded" in str(info.value)
+    assert client.stats.requests == 3
+
+
+def test_a_retry_after_longer_than_the_cap_stops_at_once(fakes: Fakes) -> None:
+    fakes.hubspot.faults.fail_on_page = 1
+    fakes.hubspot.faults.fail_status = 429
+    fakes.hubspot.faults.retry_after = 3600
+    with (
+        _client(fakes, backoff_cap=5.0) as client,
+        pytest.raises(IngestUnavailable, match="wait 3600 s"),
+    ):
+        client.call("GET", "/crm/v3/objects/contacts")
+    assert client.stats.requests == 1
+
+
+@pytest.mark.parametrize("expired", [False, True])
+def test_401_names_the_credential_and_where_it_was_read(fakes: Fakes, expired: bool) -> None:
+    token = "pat-expired" if expired else "pat-wrong"
+    if expired:
+        fakes.hubspot.expired.add(token)
+    with _client(fakes, token=token) as client, pytest.raises(CredentialError) as info:
+        client.call("GET", "/crm/v3/objects/contacts")
+    message = str(info.value)
+    assert "HubSpot rejected the HubSpot private-app token (HTTP 401" in message
+    assert "fix MARKETLOOP_HUBSPOT_TOKEN" in message
+    assert ("expired" in message) is expired
+    assert token not in message
+
+
+def test_malformed_json_is_a_clear_error(fakes: Fakes) -> None:
+    fakes.hubspot.faults.malformed_on_page = 1
+    with _client(fakes) as client, pytest.raises(IngestError, match="malformed JSON for GET"):
+        client.call("GET", "/crm/v3/objects/contacts")
+
+
+def test_other_4xx_carry_the_services_message(fakes: Fakes) -> None:
+    with _client(fakes) as client, pytest.raises(ApiRejected) as info:
+        client.call("GET", "/crm/v3/objects/contacts", params={"limit": 1000})
+    assert info.value.status == 400
+    assert "limit must be between 1 and 100" in info.value.detail
+
+
+def test_an_unreachable_host_is_transient_and_names_the_base_url() -> None:
+    section = HubspotSettings(base_url="http://127.0.0.1:9", retries=1, backoff=0.01)
+    with ApiClient("HubSpot", section, auth=None, stats=RunStats("t")) as client:
+        with pytest.raises(IngestUnavailable, match=r"cannot reach HubSpot at http://127.0.0.1:9"):
+            client.call("GET", "/crm/v3/objects/contacts")
+        assert client.stats.retries == 1
+
+
+def test_fake_rate_limit_headers_drive_the_pacer(fakes: Fakes) -> None:
+    fakes.hubspot.rate_limit = (5, 0.5)  # 5 requests per half second: 10/s sustained
+    observer = RateLimitObserver()
+    with _client(fakes) as client:
+        client.observe = observer
+        started = time.monotonic()
+        for _ in range(15):
+            client.call(
+                "GET", "/crm/v3/objects/contacts", params={"limit": 1}, pacer=observer.pacer
+            )
+        elapsed = time.monotonic() - started
+    assert fakes.hubspot.throttled <= 1  # paced, not bounced
+    assert 0.85 <= elapsed <= 2.0  # floor: (15 - 5) / 10 per second = 1.0 s
+    assert observer.daily_remaining is not None

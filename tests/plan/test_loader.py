@@ -1,0 +1,115 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from marketloop.plan.loader import PlanFileError, load_plan, parse_plan
+from marketloop.plan.model import Plan
+
+from .conftest import CASES, EXAMPLE
+
+SEED = Path("/work/shared/seeds/ai-marketing-automation-sprint.md")
+
+# case file → (line the message must name, what it must say)
+MALFORMED = {
+    "cycle": (16, "tasks[0].after: dependency cycle: day1 → day1"),
+    "later_dependency": (17, "dependency cycle: day2 → day3 → day2"),
+    "unknown_owner": (19, "tasks[3].owner: unknown owner 'anne'"),
+    "missing_day": (19, "day 4 is missing"),
+    "duplicate_day": (19, "day 3 is already taken by day3"),
+    "unknown_dependency": (23, "tasks[7].after[1]: day8 depends on unknown task 'day9'"),
+    "bad_date": (4, "calendar.start: Input should be a valid date"),
+    "bad_timezone": (5, "unknown time zone 'Europe/Berlinn'"),
+    "buffer_on_business_day": (21, "buffer day 6 falls on Sat 2026-12-12, a business day"),
+    "unknown_role": (14, "people.cid.roles[0]: unknown role 'developer'"),
+    "duplicate_key": (11, "duplicate key 'lead' (first on line 8)"),
+    "unknown_field": (38, "cadence.meetings[0].when: unknown field"),
+    "yaml_syntax": (31, "not valid YAML"),
+    "missing_field": (29, "escalation.decision_role: field required"),
+    "unknown_channel": (32, "slack:@robert is nobody's slack contact"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_plans_are_rejected_naming_file_line_and_field(case: str) -> None:
+    line, expected = MALFORMED[case]
+    path = CASES / f"{case}.yaml"
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(path)
+    assert f"{path}:{line}: " in caught.value.message
+    assert expected in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+def test_every_case_file_is_in_the_table() -> None:
+    files = {p.stem for p in CASES.glob("*.yaml")} - {"minimal"}
+    assert files == set(MALFORMED)
+
+
+def test_missing_file_says_where_to_look(tmp_path: Path) -> None:
+    with pytest.raises(PlanFileError, match="does not exist") as caught:
+        load_plan(tmp_path / "plan.yaml")
+    assert "examples/plans/ai-marketing-sprint.yaml" in str(caught.value.hint)
+
+
+def test_times_stay_clock_times_not_sexagesimal_numbers(minimal: Plan) -> None:
+    text = (CASES / "minimal.yaml").read_text().replace('at: "09:00"', "at: 14:00")
+    assert parse_plan(text).cadence.meetings[0].at.hour == 14
+
+
+def test_empty_file_is_an_error() -> None:
+    with pytest.raises(PlanFileError, match="empty"):
+        parse_plan("")
+
+
+def test_example_plan_has_all_21_days_as_day_ids(example: Plan) -> None:
+    assert [t.id for t in sorted(example.tasks, key=lambda t: t.day)] == [
+        f"day{n}" for n in range(1, 22)
+    ]
+    assert [b.day for b in example.buffers] == [6, 13, 20]
+    for buffer in example.buffers:
+        assert example.sprint.date_of(buffer.day).strftime("%a") == "Sun"
+        assert buffer.swap_rule and buffer.owner == "sam.jackson" and buffer.role == "on-call"
+
+
+def test_example_plan_has_every_owner_and_contact_from_the_seed(example: Plan) -> None:
+    seed = SEED.read_text() if SEED.exists() else EXAMPLE.read_text()
+    owners = set(re.findall(r"\| ([A-Z][a-z]+ [A-Z][a-z]+) \(([^)]+)\) \|", seed))
+    labels = {(example.people[t.owner].name, example.roles[t.role].title) for t in example.tasks}
+    assert owners == labels and len(labels) == 10  # Sam Jackson leads and is on call
+    sam, alex, taylor = (example.people[p] for p in ("sam.jackson", "alex.rivera", "taylor.brooks"))
+    assert (sam.slack, sam.email) == ("@sam.jackson", "sam@samsjackson.dev")
+    assert alex.slack == "@alex.rivera" and "executive-sponsor" in alex.roles
+    assert taylor.pagerduty == "AIML-Auto" and "sre-on-call" in taylor.roles
+
+
+def test_example_plan_carries_every_rule_of_the_seed(example: Plan) -> None:
+    policy = example.escalation
+    assert policy.delivery_channel == "slack:#aiml-delivery"
+    assert policy.slip_threshold_days == 1 and policy.launch_task == "day19"
+    assert example.roles[policy.decision_role].title == "Executive Sponsor"
+    ladder = [(lvl.role, lvl.channel, lvl.after_hours) for lvl in policy.blocker_ladder]
+    assert ladder[:2] == [
+        ("project-lead", "slack:#aiml-delivery", 0),
+        ("executive-sponsor", "slack:@alex.rivera", 4),
+    ]
+    assert ladder[2][:2] == ("sre-on-call", "pagerduty:AIML-Auto")
+    assert [(g.name, g.tasks) for g in example.fallback] == [
+        ("data integrity", ("day3", "day4")),
+        ("automation stability", ("day10", "day11", "day12")),
+        ("stakeholder alignment", ("day15",)),
+    ]
+    assert example.adjustments.rebaseline_min_critical_slips == 2
+    assert example.adjustments.push_to_buffer and example.adjustments.pull_backlog
+    meetings = {
+        (m.title.split(" (")[0], m.at.strftime("%H:%M"), m.on) for m in example.cadence.meetings
+    }
+    assert meetings == {
+        ("Daily stand-up", "09:00", "business"),
+        ("Weekend async check-in", "11:00", "weekend"),
+        ("Blocker triage window", "14:00", "business"),
+    }
+    assert example.calendar.timezone == "America/Los_Angeles"
+    assert [(p.first_day, p.last_day) for p in example.phases] == [(1, 5), (6, 15), (16, 21)]
+    assert example.backlog and all(item.effort > 0 for item in example.backlog)
+    assert example.by_id["day3"].prerequisites == ("API keys for GA4, HubSpot",)
