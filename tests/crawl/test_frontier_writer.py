@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from marketloop.crawl.dataset import CrawlDataset, Manifest
 from marketloop.crawl.frontier import SITEMAP_LEVEL, Frontier
@@ -110,3 +111,18 @@ def test_recover_drops_uncommitted_parts_and_temporary_files(tmp_path: Path) -> 
     assert reopened.recover()["pages"] == 1
     assert sorted(p.name for p in (tmp_path / "pages").iterdir()) == ["part-00001.parquet"]
     assert list((tmp_path / "links").iterdir()) == []
+
+
+def test_a_dataset_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    from marketloop.errors import CrawlDatasetError
+
+    manifest = _manifest()
+    manifest.write(tmp_path)
+    writer = DatasetWriter(tmp_path, manifest)
+    (tmp_path / "pages").rmdir()
+    (tmp_path / "pages").write_text("not a folder")
+    batch = Batch()
+    batch["pages"].add({"url": "https://a.test/1"})
+    with pytest.raises(CrawlDatasetError, match="cannot write the crawl dataset") as caught:
+        writer.write(batch, {})
+    assert caught.value.hint is not None and "--resume" in caught.value.hint

@@ -13,6 +13,7 @@ batch becomes Arrow arrays in one call per column.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pyarrow.parquet as pq
 
 from marketloop.crawl.dataset import Manifest
 from marketloop.crawl.schema import SCHEMAS, TABLES
+from marketloop.errors import CrawlDatasetError
 
 PART = "part-{:05d}.parquet"
 
@@ -77,14 +79,15 @@ class DatasetWriter:
         """Write one batch and commit it with the manifest (blocking; run it off the loop)."""
         number = self.batch_number + 1
         written: list[tuple[Path, Path]] = []
-        for name, buffer in batch.tables.items():
-            if buffer.rows:
-                final = self.folder / name / PART.format(number)
-                temp = final.with_name(f".{final.name}.tmp")
-                pq.write_table(buffer.to_table(), temp, compression="zstd")
-                written.append((temp, final))
-        for temp, final in written:
-            temp.replace(final)
+        with self._disk():
+            for name, buffer in batch.tables.items():
+                if buffer.rows:
+                    final = self.folder / name / PART.format(number)
+                    temp = final.with_name(f".{final.name}.tmp")
+                    pq.write_table(buffer.to_table(), temp, compression="zstd")
+                    written.append((temp, final))
+            for temp, final in written:
+                temp.replace(final)
         self.batch_number = number
         self.commit(counts)
 
@@ -92,7 +95,19 @@ class DatasetWriter:
         self.manifest.counts = {**counts, "batches": self.batch_number}
         if status is not None:
             self.manifest.status = status  # type: ignore[assignment]
-        self.manifest.write(self.folder)
+        with self._disk():
+            self.manifest.write(self.folder)
+
+    @contextmanager
+    def _disk(self) -> Iterator[None]:
+        """A full disk or a vanished folder stops the crawl with a message, not a traceback."""
+        try:
+            yield
+        except OSError as exc:
+            raise CrawlDatasetError(
+                f"cannot write the crawl dataset in {self.folder}: {exc.strerror or exc}",
+                hint="free some space or fix the permissions, then continue with --resume",
+            ) from None
 
     def recover(self) -> dict[str, int]:
         """After a kill: drop uncommitted and temporary files; return the stored row counts."""
