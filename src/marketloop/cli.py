@@ -28,6 +28,7 @@ Kind = Literal["command", "group", "factory"]
 # command pays for its own stage's dependencies and no other's. Order is the loop's order.
 LAZY: dict[str, tuple[str, Kind]] = {
     "demo": ("marketloop.demo:demo_command", "command"),
+    "crawl": ("marketloop.crawl.cli:crawl_command", "command"),
     "audit": ("marketloop.audit.cli:audit_command", "command"),
     "crawl-diff": ("marketloop.audit.cli:crawl_diff_command", "command"),
     "export": ("marketloop.audit.cli:export_command", "command"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,12 +25,15 @@ class DemoRun:
     settings: Settings
     workspace: Workspace
     outputs: dict[str, Path] = field(default_factory=dict)  # what to look at, by name
+    site_url: str | None = None  # the sample site, served while the demo runs (crawl step)
+    resources: ExitStack = field(default_factory=ExitStack)  # closed when the demo ends
 
 
 DemoStep = Callable[[DemoRun], None]
 
 # (title, "module:function"): imported only when the demo runs, so `marketloop --help` stays fast.
 STEPS: tuple[tuple[str, str], ...] = (
+    ("crawl the sample site", "marketloop.crawl.demo:crawl_step"),
     ("audit", "marketloop.audit.demo:audit_step"),
     (
         "measure: GA4, Search Console, HubSpot and the crawl into the warehouse",
@@ -57,9 +61,10 @@ def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
     if not STEPS:
         console.print("The demo has no stages yet: the crawler and auditor are the first to land.")
         return
-    for name, reference in STEPS:
-        console.rule(f"[bold]{name}")
-        load_step(reference)(run)
+    with run.resources:  # the sample site and fakes started by steps stop when the demo ends
+        for name, reference in STEPS:
+            console.rule(f"[bold]{name}")
+            load_step(reference)(run)
     console.rule("[bold]done")
     for name, path in run.outputs.items():
         console.print(f"{name}: [link=file://{path.resolve()}]{path}[/link]")

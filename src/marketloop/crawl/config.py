@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import Field, field_validator
 
@@ -22,7 +23,15 @@ class CrawlSettings(Section):
     connect_timeout: float = Field(10.0, gt=0)
     retries: int = Field(2, ge=0, le=10, description="retries of transient failures")
     backoff: float = Field(0.5, ge=0, description="first retry delay in seconds, doubled each time")
-    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="stop reading a body beyond this (too_large)"
+    )
+    max_redirects: int = Field(
+        20, ge=1, le=100, description="hops of one redirect chain before it is recorded as endless"
+    )
+    ca_file: Path | None = Field(
+        None, description="extra CA certificates (PEM) to trust, e.g. an intranet CA"
+    )
     obey_robots: bool = True
     include: list[str] = Field(default_factory=list, description="regexes a URL must match")
     exclude: list[str] = Field(default_factory=list, description="regexes a URL must not match")
@@ -33,7 +42,7 @@ class CrawlSettings(Section):
     )
     fetch_images: bool = Field(True, description="fetch internal images for size and status")
     batch_rows: int = Field(
-        2_000, ge=1, description="rows buffered before a Parquet part is written"
+        1_000, ge=1, description="pages buffered before a Parquet part is written"
     )
     parse_workers: int | None = Field(None, ge=0, description="parser processes; default: cores")
 

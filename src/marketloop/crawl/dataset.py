@@ -6,15 +6,17 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, Field, ValidationError
 
 from marketloop.crawl.schema import FORMAT_VERSION, SCHEMAS, TABLES
 from marketloop.errors import CrawlDatasetError
 from marketloop.workspace import MANIFEST
+
+if TYPE_CHECKING:
+    import duckdb
 
 CrawlStatus = Literal["running", "finished", "interrupted", "failed"]
 
@@ -28,6 +30,7 @@ class Manifest(BaseModel):
     finished_at: datetime | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     counts: dict[str, int] = Field(default_factory=dict)  # rows per table, URLs fetched, errors
+    notes: list[str] = Field(default_factory=list)  # what a person should know (robots.txt, ...)
     tool_version: str = ""
 
     def write(self, folder: Path) -> None:
@@ -77,6 +80,8 @@ class CrawlDataset:
         Tables with no part files yet are empty views with the right columns, so every query
         works on a crawl that found no images or no sitemaps.
         """
+        import duckdb  # only readers need it; the crawler writes without it
+
         con = con or duckdb.connect()
         for table in TABLES:
             parts = self.parts(table)

@@ -1,0 +1,259 @@
+"""Crawl speed and memory: marketloop against advertools (Scrapy), same site, same run.
+
+The generated sample site (clean, no defects) is exported to static files and served by nginx
+(/usr/sbin/nginx, foreground, a temp config on a free port). Both crawlers run as separate
+process trees with the same user agent, robots.txt obeyed, no throttling and the same
+concurrency; peak RSS is the sum over each tree, sampled with psutil every 50 ms. Then a
+100,000-page crawl by marketloop alone reports its peak RSS against the 500 MB goal.
+
+    python -m bench crawl                                   # 10,000 pages, then 100,000
+    BENCH_CRAWL_PAGES=2000 BENCH_CRAWL_BIG=0 python -m bench crawl   # quick look
+    BENCH_CRAWL_PAGES=0 python -m bench crawl                        # only the 100,000 pages
+
+Goals (issue 2): >= 10x advertools' pages/s with the same URLs found, peak memory no higher
+than advertools', and a 100,000-page crawl under 500 MB peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from marketloop.crawl.dataset import CrawlDataset
+from marketloop.crawl.urls import normalize
+from marketloop.sample import SampleSite
+
+USER_AGENT = "marketloop-bench/1.0"
+CONCURRENCY = 16
+SRC = Path(__file__).resolve().parents[1] / "src"
+NGINX = "/usr/sbin/nginx"
+NGINX_CONF = """
+daemon off;
+worker_processes {workers};
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    types {{ text/html html; text/css css; text/plain txt; application/xml xml;
+            application/gzip gz; image/png png; }}
+    default_type application/octet-stream;
+    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        root {root};
+        index index.html;
+    }}
+}}
+"""
+
+
+@dataclass
+class Run:
+    tool: str
+    seconds: float
+    peak_rss: int  # bytes, summed over the process tree
+    cpu: float  # user + system seconds of the process tree
+    urls: set[str]
+
+    @property
+    def rate(self) -> float:
+        return len(self.urls) / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu / max(len(self.urls), 1) * 1000
+
+
+def main() -> None:
+    pages = int(os.environ.get("BENCH_CRAWL_PAGES", "10000"))
+    big = int(os.environ.get("BENCH_CRAWL_BIG", "100000"))
+    repeat = int(os.environ.get("BENCH_CRAWL_REPEAT", "2"))
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
+        work = Path(tmp)
+        ours, theirs = [], []
+        if pages:
+            with served(SampleSite(pages, defects=False), work / "site") as url:
+                for n in range(repeat):  # alternate, so a burst of load elsewhere hits both
+                    ours.append(crawl_marketloop(url, work / f"ours-{n}"))
+                    theirs.append(crawl_advertools(url, work / f"theirs-{n}.jl"))
+            report(pages, ours, theirs)
+        if big:
+            with served(SampleSite(big, defects=False), work / "big") as url:
+                report_big(crawl_marketloop(url, work / "big-crawl"))
+
+
+@contextmanager
+def served(sample: SampleSite, root: Path) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    count = sample.export(root, url)
+    print(f"exported {count:,} pages in {time.perf_counter() - started:.1f} s")
+    conf = root.parent / f"nginx-{port}.conf"
+    workers = max(2, os.cpu_count() or 2)
+    text = NGINX_CONF.format(workers=workers, tmp=root.parent, port=port, root=root)
+    conf.write_text(text, encoding="utf-8")
+    root.parent.chmod(0o755)
+    nginx = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-p", str(root.parent), "-e", str(root.parent / "error.log")]
+    )
+    try:
+        wait_for_port(port)
+        yield url + "/"
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+
+
+def crawl_marketloop(url: str, out: Path) -> Run:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "MARKETLOOP_CRAWL_FETCH_IMAGES": "false"}
+    command = [
+        *(sys.executable, "-m", "marketloop", "crawl", url, "--out", str(out), "--format", "json"),
+        *("--user-agent", USER_AGENT, "--concurrency", str(CONCURRENCY), "--max-urls", "10000000"),
+    ]
+    seconds, peak, cpu = measure(command, env)
+    dataset = CrawlDataset.open(out)
+    urls = {
+        r["url"] for r in dataset.query("SELECT url FROM pages WHERE content_type = 'text/html'")
+    }
+    return Run("marketloop", seconds, peak, cpu, urls)
+
+
+def crawl_advertools(url: str, output: Path) -> Run:
+    settings = {
+        "USER_AGENT": USER_AGENT,
+        "ROBOTSTXT_OBEY": True,
+        "CONCURRENT_REQUESTS": CONCURRENCY,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        "LOG_LEVEL": "WARNING",
+    }
+    code = (
+        "import advertools, json, sys; "
+        "advertools.crawl([sys.argv[1]], sys.argv[2], follow_links=True, "
+        "allowed_domains=['127.0.0.1'], custom_settings=json.loads(sys.argv[3]))"
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    seconds, peak, cpu = measure(
+        [sys.executable, "-c", code, url, str(output), json.dumps(settings)], env
+    )
+    urls = set()
+    with output.open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if str(row.get("status")) == "200":
+                urls.add(normalize(row["url"]))
+    return Run("advertools", seconds, peak, cpu, urls)
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, float]:
+    """Wall time, peak RSS (summed over the process tree) and CPU time of a command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    peak = [0]
+    sampler = threading.Thread(target=sample_rss, args=(process.pid, peak), daemon=True)
+    sampler.start()
+    process.wait()
+    seconds = time.perf_counter() - started
+    sampler.join(timeout=1)
+    if process.returncode != 0:
+        raise SystemExit(f"{command[:4]} failed with exit status {process.returncode}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, peak[0], cpu
+
+
+def sample_rss(pid: int, peak: list[int]) -> None:
+    try:
+        root = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    while root.is_running() and root.status() != psutil.STATUS_ZOMBIE:
+        total = 0
+        for process in [root, *root.children(recursive=True)]:
+            try:
+                total += process.memory_info().rss
+            except psutil.Error:
+                continue
+        peak[0] = max(peak[0], total)
+        time.sleep(0.05)
+
+
+def report(pages: int, ours_runs: list[Run], theirs_runs: list[Run]) -> None:
+    load = os.getloadavg()[0]
+    print(f"\ncrawl of the {pages:,}-page sample site served by nginx, concurrency {CONCURRENCY}")
+    print(
+        f"(load average {load:.1f} on {os.cpu_count()} cores; best of {len(ours_runs)} runs each)"
+    )
+    header = ("pages", 8), ("seconds", 9), ("pages/s", 9), ("CPU ms/page", 13), ("peak RSS MB", 13)
+    print(f"{'tool':<12}" + "".join(f"{name:>{width}}" for name, width in header))
+    for run in [*ours_runs, *theirs_runs]:
+        mb = run.peak_rss / 2**20
+        print(
+            f"{run.tool:<12}{len(run.urls):>8,}{run.seconds:>9.1f}{run.rate:>9.1f}"
+            f"{run.cpu_ms:>13.2f}{mb:>13.0f}"
+        )
+    ours = max(ours_runs, key=lambda r: r.rate)
+    theirs = max(theirs_runs, key=lambda r: r.rate)
+    speed = ours.rate / theirs.rate
+    memory = max(r.peak_rss for r in ours_runs) / min(r.peak_rss for r in theirs_runs)
+    efficiency = theirs.cpu_ms / ours.cpu_ms
+    same = all(run.urls == theirs.urls for run in [*ours_runs, *theirs_runs])
+    print(f"speed ratio    {speed:5.1f}x  (goal >= 10x)   {'PASS' if speed >= 10 else 'FAIL'}")
+    print(f"memory ratio   {memory:5.2f}x  (goal <= 1x)    {'PASS' if memory <= 1 else 'FAIL'}")
+    print(f"CPU per page   {efficiency:5.1f}x  less than advertools (not a goal; load-independent)")
+    only_ours, only_theirs = len(ours.urls - theirs.urls), len(theirs.urls - ours.urls)
+    print(
+        f"same URLs      {same} ({only_ours} only marketloop, {only_theirs} only advertools)  "
+        f"{'PASS' if same else 'FAIL'}"
+    )
+
+
+def report_big(run: Run) -> None:
+    mb = run.peak_rss / 2**20
+    print(
+        f"\n{len(run.urls):,}-page crawl: {run.seconds:.1f} s, {run.rate:.0f} pages/s, "
+        f"{run.cpu_ms:.2f} CPU ms/page, peak RSS {mb:.0f} MB (goal < 500 MB)  "
+        f"{'PASS' if mb < 500 else 'FAIL'}"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nginx did not start on port {port}")
+
+
+if __name__ == "__main__":
+    main()

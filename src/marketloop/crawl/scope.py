@@ -1,0 +1,67 @@
+"""What enters the frontier: the crawl's scope (pure decisions, no I/O).
+
+Internal hosts (the start URL's host, plus the hosts its own redirects lead to: http → https,
+apex → www), `--include`/`--exclude`, `--max-depth`, `fetch_images`, and redirect chains
+(a chain that comes back to one of its URLs is a loop; one longer than `max_redirects` is
+endless). Each decision returns the `(url, depth, found_via, chain)` items to add.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from marketloop.crawl.config import CrawlSettings
+from marketloop.crawl.frontier import Entry
+from marketloop.crawl.urls import host_of
+
+Found = tuple[str, int | None, str, tuple[str, ...]]
+
+
+class Scope:
+    def __init__(self, start_url: str, settings: CrawlSettings) -> None:
+        self.start_url = start_url
+        self.settings = settings
+        self.internal_hosts = frozenset({host_of(start_url)})
+        self._include = [re.compile(p) for p in settings.include]
+        self._exclude = [re.compile(p) for p in settings.exclude]
+
+    def is_internal(self, url: str) -> bool:
+        return host_of(url) in self.internal_hosts
+
+    def wanted(self, url: str) -> bool:
+        """--include / --exclude: whether a discovered URL enters the frontier."""
+        if self._include and not any(p.search(url) for p in self._include):
+            return False
+        return not any(p.search(url) for p in self._exclude)
+
+    def from_page(self, entry: Entry, discovered: Iterable[tuple[str, str]]) -> list[Found]:
+        """The internal URLs a parsed page names (links, canonical, hreflang, images)."""
+        depth = None if entry.depth is None else entry.depth + 1
+        max_depth = self.settings.max_depth
+        if max_depth is not None and (depth is None or depth > max_depth):
+            return []
+        filtered = self._include or self._exclude
+        return [
+            (url, depth, via, ())
+            for url, via in discovered
+            if (via != "image" or self.settings.fetch_images) and (not filtered or self.wanted(url))
+        ]
+
+    def from_redirect(self, entry: Entry, target: str | None) -> tuple[list[Found], str | None]:
+        """The next hop of a redirect chain, or the error that ends the chain."""
+        if target is not None and self._starts_chain(entry):
+            self.internal_hosts = self.internal_hosts | {host_of(target)}
+        chain = (*entry.chain, entry.url)
+        if target is None or not self.is_internal(target):
+            return [], None
+        if target in chain:
+            return [], "redirect_loop"
+        if len(chain) >= self.settings.max_redirects:
+            return [], "too_many_redirects"
+        return [(target, entry.depth, "redirect", chain)], None
+
+    def _starts_chain(self, entry: Entry) -> bool:
+        return entry.via == "start" or (
+            entry.via == "redirect" and entry.chain[:1] == (self.start_url,)
+        )

@@ -1,0 +1,103 @@
+"""Discovery beside the link crawl: robots.txt per origin, and the site's XML sitemaps.
+
+Sitemaps are found from the start origin's robots.txt `Sitemap:` lines, else `/sitemap.xml`,
+and followed through sitemap indexes. Each file read becomes a `sitemaps` row, each `<loc>` a
+`sitemap_urls` row; internal page URLs wait in the frontier until the link crawl is over and
+then enter it with `found_via='sitemap'` (see `frontier.release_sitemap_pages`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from marketloop.crawl.netpolicy import literal_is_forbidden
+from marketloop.crawl.records import SitemapDoc, SitemapJob
+from marketloop.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, rules_from_response
+from marketloop.crawl.sitemaps import MAX_UNCOMPRESSED
+from marketloop.crawl.urls import host_of, origin_of, resolve_reference
+
+if TYPE_CHECKING:
+    from marketloop.crawl.engine import Crawler
+
+ROBOTS_REDIRECTS = 5
+
+
+async def fetch_robots(crawler: Crawler, origin: str) -> RobotsRules:
+    """The rules of `origin`, following up to five redirects as Google does."""
+    url = f"{origin}/robots.txt"
+    for _ in range(ROBOTS_REDIRECTS + 1):
+        if not crawler.resolver.allow_private and literal_is_forbidden(host_of(url)):
+            return rules_from_response(origin, None, b"", "private_address")
+        response = await crawler.fetcher.get(url, max_body=MAX_ROBOTS_BYTES)
+        location = response.headers.get("location")
+        status = response.status or 0
+        if 300 <= status < 400 and location:
+            target = resolve_reference(url, location)
+            if target is not None:
+                url = target
+                continue
+        error = response.error if response.error != "too_large" else None
+        rules = rules_from_response(origin, response.status, response.body, error)
+        if rules.note:
+            crawler.note(rules.note)
+        return rules
+    return rules_from_response(origin, 404, b"", None)  # too many redirects: no rules
+
+
+class SitemapReader:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    async def run(self) -> None:
+        crawler = self.crawler
+        origin = origin_of(crawler.start_url)
+        rules = await crawler.robots(crawler.start_url)
+        listed = [u for s in rules.sitemaps if (u := resolve_reference(origin + "/", s))]
+        for url in listed:
+            crawler.frontier.add_sitemap_file(url, "robots")
+        if not listed:
+            crawler.frontier.add_sitemap_file(f"{origin}/sitemap.xml", "default")
+        last = 0
+        while files := crawler.frontier.sitemap_files(after=last):
+            for seq, url, via in files:
+                await self.read(url, via)
+                last = seq
+
+    async def read(self, url: str, via: str) -> None:
+        crawler = self.crawler
+        row: dict[str, Any] = {"sitemap_url": url, "found_via": via, "kind": "invalid"}
+        doc: SitemapDoc | None = None
+        if not crawler.resolver.allow_private and literal_is_forbidden(host_of(url)):
+            row["error"] = "private_address"
+        else:
+            response = await crawler.fetcher.get(url, max_body=MAX_UNCOMPRESSED)
+            row.update(status=response.status, size=response.size, error=response.error)
+            status = response.status or 0
+            if 200 <= status < 300 and response.error is None:
+                doc = await crawler.pool.parse_sitemap(SitemapJob(url, response.body))
+            elif 300 <= status < 400:
+                target = resolve_reference(url, response.headers.get("location") or "")
+                row["error"] = f"redirects to {target}" if target else "redirect without Location"
+                if target:
+                    crawler.frontier.add_sitemap_file(target, via)
+            elif response.status is not None:
+                row["error"] = f"HTTP {response.status}"
+        self._record(url, row, doc)
+
+    def _record(self, url: str, row: dict[str, Any], doc: SitemapDoc | None) -> None:
+        crawler = self.crawler
+        if doc is not None:
+            row.update(kind=doc.kind, url_count=doc.url_count, size=doc.size, error=doc.error)
+            if doc.kind == "sitemapindex":
+                for loc in doc.locs:
+                    crawler.frontier.add_sitemap_file(loc, "index")
+            elif doc.kind == "urlset":
+                count = len(doc.locs)
+                crawler.batch["sitemap_urls"].extend(
+                    {"sitemap_url": url, "url": doc.locs, "lastmod": doc.lastmods}, count
+                )
+                scope = crawler.scope
+                crawler.frontier.add_sitemap_pages(
+                    u for u in doc.locs if scope.is_internal(u) and scope.wanted(u)
+                )
+        crawler.batch["sitemaps"].add(row)

@@ -1,0 +1,172 @@
+"""What the parse step records for crafted documents (stored under cases/html/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from marketloop.crawl.parse import HtmlJob, detect_charset, parse_html
+
+CASES = Path(__file__).parent / "cases" / "html"
+URL = "https://acme.test/pricing/"
+INTERNAL = frozenset({"acme.test"})
+
+
+def parse(body: bytes, url: str = URL, charset: str | None = None):  # type: ignore[no-untyped-def]
+    return parse_html(HtmlJob(url, body, charset, INTERNAL))
+
+
+@pytest.fixture(scope="module")
+def article():  # type: ignore[no-untyped-def]
+    result = parse((CASES / "article.html").read_bytes())
+    assert result.parse_error is None
+    return result.extracted
+
+
+def test_head(article) -> None:  # type: ignore[no-untyped-def]
+    facts = article.facts
+    assert facts.titles == ["Pricing plans | Acme"]  # the svg <title> is not a page title
+    assert facts.meta_descriptions == ["Plans for teams of every size.", "A second description."]
+    assert facts.meta_robots == "noindex, follow, noarchive"
+    assert facts.canonical == URL
+    assert facts.canonical_count == 1
+    assert facts.hreflang == [("de-de", "https://acme.test/de/preise/"), ("x-default", URL)]
+    assert facts.og == [("og:title", "Pricing"), ("og:image", "https://acme.test/og.png")]
+    assert facts.lang == "en-GB"
+    assert facts.headings == [["Pricing plans"], ["Team"], ["Details"], [], [], []]
+
+
+def test_jsonld_types_and_errors(article) -> None:  # type: ignore[no-untyped-def]
+    assert article.facts.jsonld_types == ["Product", "Thing", "Organization", "WebSite"]
+    errors = article.facts.jsonld_errors
+    assert len(errors) == 3
+    assert errors[0].startswith("block 3: invalid JSON")
+    assert errors[1] == "block 4: no @context"
+    assert errors[2] == "block 5: not a JSON object"
+
+
+def test_main_content_words_leave_out_nav_header_footer_aside_and_scripts(article) -> None:  # type: ignore[no-untyped-def]
+    # h1 (2) + sentence (10) + Team, Details (2) + "Talk to sales and follow us" (6)
+    # + "this very page" (3); image alts, svg text, the aside and scripts are not counted
+    assert article.facts.word_count == 23
+    assert article.facts.content_hash is not None
+    assert article.facts.simhash is not None
+
+
+def test_links(article) -> None:  # type: ignore[no-untyped-def]
+    links = article.links
+    rows = list(
+        zip(
+            links.to_url,
+            links.kind,
+            links.anchor,
+            links.nofollow,
+            links.is_internal,
+            links.in_main,
+            strict=True,
+        )
+    )
+    assert ("https://acme.test/", "a", "Acme home", False, True, False) in rows
+    assert ("https://acme.test/product/", "a", "Product words in nav", False, True, False) in rows
+    assert ("https://acme.test/contact/", "a", "Talk to sales", True, True, True) in rows
+    assert ("https://twitter.com/acme", "a", "follow us", False, False, True) in rows
+    assert ("https://acme.test/pricing/faq/", "a", "Pricing FAQ", False, True, True) in rows
+    assert ("https://acme.test/blog/", "a", "Blog", False, True, False) in rows  # aside
+    assert ("https://acme.test/legal/", "a", "Legal", False, True, False) in rows  # footer
+    kinds = {(t, k) for t, k, *_ in rows if k != "a"}
+    assert kinds == {
+        ("http://cdn.acme.test/site.css", "stylesheet"),
+        ("https://acme.test/static/app.js", "script"),
+        ("https://www.youtube.com/embed/x", "iframe"),
+        ("https://acme.test/subscribe/", "form"),
+    }
+    assert not any("mailto" in t for t in links.to_url)
+    assert article.facts.outlinks_internal == 6  # a-links to other internal URLs
+    assert article.facts.outlinks_external == 1
+
+
+def test_images_and_discoveries(article) -> None:  # type: ignore[no-untyped-def]
+    images = list(zip(*article.images, strict=True))
+    assert ("https://acme.test/pricing/hero.png", None, None, None, True) in images
+    assert ("https://cdn.acme.test/banner.png", "", "10", "10", False) in images
+    discovered = dict(article.discovered)
+    assert discovered["https://acme.test/contact/"] == "link"
+    assert discovered["https://acme.test/pricing/hero.png"] == "image"
+    assert discovered["https://acme.test/de/preise/"] == "hreflang"
+    assert URL not in discovered  # never the page itself
+    assert "https://twitter.com/acme" not in discovered  # external
+
+
+def test_base_href_changes_resolution() -> None:
+    body = (
+        b"<head><base href='https://acme.test/docs/v2/'></head><body><a href='intro'>In</a></body>"
+    )
+    links = parse(body).extracted.links
+    assert links.to_url == ["https://acme.test/docs/v2/intro"]
+
+
+def test_meta_nofollow_makes_every_link_nofollow() -> None:
+    body = b"<meta name=robots content=nofollow><a href='/a'>A</a><a href='/b'>B</a>"
+    assert parse(body).extracted.links.nofollow == [True, True]
+
+
+def test_without_main_the_body_minus_chrome_is_the_content() -> None:
+    body = b"<header>one two</header><nav>three</nav><p>four five six</p><footer>seven</footer>"
+    assert parse(body).extracted.facts.word_count == 3
+
+
+def test_same_text_with_different_markup_has_the_same_hash() -> None:
+    a = parse(b"<main><p>Hello   World, again</p></main>").extracted.facts
+    b = parse(b"<main><div>hello <b>world</b> again</div></main>").extracted.facts
+    assert a.content_hash == b.content_hash
+    assert a.simhash == b.simhash
+
+
+def test_binary_served_as_html_is_a_parse_error_not_a_crash() -> None:
+    result = parse(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
+    assert result.extracted is None
+    assert result.parse_error == "binary content served as HTML"
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "expected"),
+    [
+        (b"<meta charset='iso-8859-1'><p>caf\xe9</p>", None, "iso8859-1"),
+        (
+            b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">',
+            None,
+            "cp1252",
+        ),
+        (b"<p>x</p>", "utf-8", "utf-8"),
+        (b"<meta charset='latin-1'>", "utf-8", "utf-8"),  # the header wins
+        (b"<p>x</p>", "no-such-charset", "utf-8"),
+        (b"\xef\xbb\xbf<p>x</p>", "latin-1", "utf-8"),  # a BOM wins over everything
+        (b"<p>x</p>", None, "utf-8"),
+    ],
+)
+def test_charset_detection(body: bytes, header: str | None, expected: str) -> None:
+    assert detect_charset(body, header) == expected
+
+
+def test_wrong_charset_decodes_with_replacement_instead_of_failing() -> None:
+    body = "<title>Café Müller</title>".encode("latin-1")
+    result = parse(body, charset="utf-8")
+    assert result.extracted.facts.titles == ["Caf\ufffd M\ufffdller"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<",
+        b"<html><head><title>unclosed <b>tags</title><body><div><p><table><tr><td>x</div></span>",
+        b"<a href='http://[::1'>bad url</a><img src='javascript:x'>",
+        b"<!-- comment only -->",
+        ("<p>" + "deep " * 10 + "<div>" * 5000 + "</p>").encode(),
+    ],
+)
+def test_malformed_html_never_crashes(body: bytes) -> None:
+    result = parse(body)
+    assert result.parse_error is None
+    assert result.extracted is not None
