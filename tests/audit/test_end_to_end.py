@@ -1,7 +1,6 @@
 """End to end: crawl the generated sample site, audit it, and compare with its ground truth.
 
 Every `SeededDefect` must be found, and URLs the sample site leaves clean must raise nothing.
-Needs the crawler and the sample site (`marketloop.sample`); skipped until they are merged.
 """
 
 from __future__ import annotations
@@ -12,12 +11,10 @@ from typing import Any
 
 import pytest
 
+import marketloop.sample as sample
 from marketloop.audit.config import AuditSettings
 from marketloop.audit.engine import Audit, audit
 from marketloop.crawl.config import CrawlSettings
-
-pytest.importorskip("marketloop.sample.site", reason="the sample site is not merged yet")
-import marketloop.sample as sample
 
 FAST = {"retries": 1, "backoff": 0.05, "timeout": 3.0, "connect_timeout": 2.0, "parse_workers": 1}
 

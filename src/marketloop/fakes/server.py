@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from types import TracebackType
 
@@ -16,10 +17,18 @@ from aiohttp import web
 
 
 class LocalServer:
-    def __init__(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port or _free_port(host)
+        self.ssl_context = ssl_context
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="local")
@@ -27,8 +36,9 @@ class LocalServer:
 
     @property
     def url(self) -> str:
-        """Base URL without a trailing slash, e.g. http://127.0.0.1:54321."""
-        return f"http://{self.host}:{self.port}"
+        """Base URL without a trailing slash, e.g. http://127.0.0.1:54321 (https with TLS)."""
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def start(self) -> LocalServer:
         self._thread.start()
@@ -49,7 +59,10 @@ class LocalServer:
     async def _start(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port, reuse_address=True).start()
+        site = web.TCPSite(
+            self._runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context
+        )
+        await site.start()
 
     async def _stop(self) -> None:
         if self._runner is not None:

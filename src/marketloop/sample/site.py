@@ -15,14 +15,11 @@ make checks fire too, so the ground truth is exact only without them.
 from __future__ import annotations
 
 import shutil
-import ssl
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-
-from aiohttp import web
 
 from marketloop.fakes.server import LocalServer
 from marketloop.sample.app import Mount, make_app
@@ -94,7 +91,7 @@ class RunningSite:
         self._main_mount = Mount(sample.site, Origin.MAIN)
         self._plain_mount = Mount(sample.site, Origin.PLAIN)
         context = server_context(self.ca_file, key_file)
-        self._main = _TlsServer(make_app(self._main_mount), context)
+        self._main = LocalServer(make_app(self._main_mount), ssl_context=context)
         self._plain = LocalServer(make_app(self._plain_mount))
         self._second = LocalServer(second_host_app(), host=SECOND_HOST) if sample.hostile else None
         self.bases = Bases(self._main.url, self._plain.url)
@@ -158,21 +155,3 @@ class RunningSite:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-class _TlsServer(LocalServer):
-    """`LocalServer` over TLS."""
-
-    def __init__(self, app: web.Application, context: ssl.SSLContext) -> None:
-        super().__init__(app)
-        self.context = context
-
-    @property
-    def url(self) -> str:
-        return f"https://{self.host}:{self.port}"
-
-    async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.context)
-        await site.start()
