@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -63,6 +63,13 @@ def site_sample(workspace: Workspace) -> SiteSample:
     return SiteSample(parts.netloc, f"{parts.scheme}://{parts.netloc}/", urls)
 
 
+def _recent_crm(urls: list[str]) -> HubspotData:
+    """A CRM modified recently enough for the data health report's freshness checks: one record
+    an hour from ten days ago (the 200 contacts end ~2 days ago, companies and deals ~9 days)."""
+    ten_days_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
+    return HubspotData(urls=urls, epoch=ten_days_ago, step=timedelta(hours=1))
+
+
 @contextmanager
 def fake_services(site: SiteSample, folder: Path) -> Iterator[dict[str, Any]]:
     """The four fakes on 127.0.0.1 and the settings that point at them."""
@@ -72,7 +79,7 @@ def fake_services(site: SiteSample, folder: Path) -> Iterator[dict[str, Any]]:
         key = tokens.create_service_account(folder / "service-account.json", token_uri=token_url)
         ga4 = Ga4Fake(tokens, {PROPERTY_ID: (site.host, site.paths)})
         gsc = GscFake(tokens, {site.site_url: site.urls})
-        hubspot = HubspotFake({HUBSPOT_TOKEN}, HubspotData(urls=site.urls))
+        hubspot = HubspotFake({HUBSPOT_TOKEN}, _recent_crm(site.urls))
         urls = [stack.enter_context(LocalServer(fake.app())).url for fake in (ga4, gsc, hubspot)]
         yield {
             "google": {"credentials_file": key},
