@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -35,6 +36,7 @@ def environment(package: str) -> Environment:
     )
     env.globals.update(charts=charts, version=__version__)
     env.filters.update(number=format_number, percent=format_percent)
+    env.tests.update(web_url=is_web_url)
     return env
 
 
@@ -51,6 +53,11 @@ def write_report(path: Path, html: str) -> Path:
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def is_web_url(url: str) -> bool:
+    """`{% if url is web_url %}`: link only http(s) URLs; data can hold `javascript:` ones."""
+    return urlsplit(url).scheme in {"http", "https"}
 
 
 def format_number(value: float | int | None, digits: int = 0) -> str:
