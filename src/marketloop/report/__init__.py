@@ -21,6 +21,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, se
 
 from marketloop import __version__
 from marketloop.report import charts
+from marketloop.workspace import write_atomic
 
 
 @cache
@@ -48,11 +49,7 @@ def render(package: str, template: str, **context: Any) -> str:
 
 def write_report(path: Path, html: str) -> Path:
     """Write atomically, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, html)
 
 
 def is_web_url(url: str) -> bool:
