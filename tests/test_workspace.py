@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from marketloop.errors import WorkspaceError
-from marketloop.workspace import Workspace
+from marketloop.workspace import Workspace, write_atomic
 
 
 def test_layout(tmp_path: Path) -> None:
@@ -34,3 +34,11 @@ def test_unwritable_workspace(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(WorkspaceError, match="cannot create workspace"):
         Workspace(blocker / "ws").ensure()
+
+
+def test_write_atomic_replaces_the_file_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "a.json"
+    assert write_atomic(path, "one\n") == path
+    write_atomic(path, "twö\n")
+    assert path.read_text(encoding="utf-8") == "twö\n"
+    assert [p.name for p in path.parent.iterdir()] == ["a.json"]

@@ -10,6 +10,7 @@ the warehouse, the app database and generated reports.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,3 +73,13 @@ class Workspace:
                 hint="run `marketloop crawl URL` first, or pass the dataset folder",
             )
         return crawls[-1]
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write `text` (UTF-8) through a temp file and a rename, so a reader never sees half a
+    file and a kill never leaves one; the folder is created if missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from marketloop.ingest.http import (
     StaticToken,
     error_detail,
 )
-from marketloop.ingest.pacing import Pacer, RateLimitObserver, parse_retry_after, retry_delay
+from marketloop.ingest.pacing import Pacer, RateLimitObserver, retry_delay
 from marketloop.ingest.stats import RunStats
 
 from .conftest import HUBSPOT_TOKEN, Fakes
@@ -39,22 +38,6 @@ def test_retry_delay_honours_the_server_else_backs_off_capped(
     attempt: int, retry_after: float | None, expected: float
 ) -> None:
     assert retry_delay(attempt, retry_after, backoff=0.5, cap=8.0) == expected
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("3", 3.0),
-        ("0.25", 0.25),
-        ("-1", 0.0),
-        (None, None),
-        ("soon", None),
-        ("Sun, 30 Jun 2024 12:00:10 GMT", 10.0),
-    ],
-)
-def test_parse_retry_after(header: str | None, expected: float | None) -> None:
-    now = datetime(2024, 6, 30, 12, 0, 0, tzinfo=UTC)
-    assert parse_retry_after(header, now) == expected
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from marketloop.config import load_settings
@@ -15,7 +16,7 @@ from marketloop.ingest.ga4 import report_table, snake
 from marketloop.ingest.gsc import rows_table
 from marketloop.ingest.hubspot_rows import inline_links, records_table
 from marketloop.ingest.pipeline import destination_label
-from marketloop.ingest.windows import DateWindow, advance, parse_day, plan_window
+from marketloop.ingest.windows import DateWindow, advance, parse_day, plan_window, read_window
 
 CASES = Path(__file__).parent / "cases"
 
@@ -142,6 +143,27 @@ def test_the_cursor_only_moves_forward() -> None:
     assert advance(date(2024, 6, 1), date(2024, 5, 1)) == date(2024, 6, 1)
     assert advance(date(2024, 6, 1), date(2024, 6, 5)) == date(2024, 6, 5)
     assert str(DateWindow(date(2024, 6, 1), date(2024, 6, 2))) == "2024-06-01..2024-06-02"
+
+
+def test_read_window_reads_from_the_saved_cursor_and_moves_it_to_the_newest_day() -> None:
+    cursors = {"site-a": "2024-06-20", "site-b": "2024-01-01"}
+    seen: list[DateWindow] = []
+
+    def pages(window: DateWindow) -> list[pa.Table]:
+        seen.append(window)
+        days = [date(2024, 6, 18), date(2024, 6, 27)]
+        return [pa.table({"date": days[:1]}), pa.table({"date": days[1:]})]
+
+    common: dict[str, Any] = {"today": TODAY, "start": None, "end": None, "initial_days": 90}
+    tables = list(read_window(cursors, "site-a", pages, lookback_days=3, **common))
+    assert len(tables) == 2 and str(seen[0]) == "2024-06-17..2024-06-30"
+    assert cursors == {"site-a": "2024-06-27", "site-b": "2024-01-01"}
+    list(
+        read_window(
+            cursors, "site-c", lambda _: [pa.table({"date": []})], lookback_days=3, **common
+        )
+    )
+    assert "site-c" not in cursors  # nothing arrived: no cursor yet
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from marketloop.integrations.errors import (
     NotionValidationError,
 )
 from marketloop.integrations.notion import NotionClient
-from marketloop.integrations.pacing import TokenBucket, parse_retry_after, retry_delay
+from marketloop.integrations.pacing import TokenBucket, retry_delay
 
 from .conftest import Notion
 
@@ -140,13 +140,6 @@ def test_token_bucket_paces_after_the_burst() -> None:
     assert waits[:3] == [0, 0, 0]
     assert waits[3:] == pytest.approx([1 / 3] * 3)
     assert now[0] == pytest.approx(1.0)  # six requests in one second: 3 burst + 3 paced
-
-
-@pytest.mark.parametrize(
-    ("header", "seconds"), [("3", 3.0), ("0.5", 0.5), (None, None), ("soon", None), ("-4", 0.0)]
-)
-def test_retry_after_header(header: str | None, seconds: float | None) -> None:
-    assert parse_retry_after(header) == seconds
 
 
 def test_retry_delay_prefers_retry_after_and_is_capped() -> None:

@@ -1,6 +1,8 @@
 import xml.etree.ElementTree as ET
 
-from marketloop.report import charts, render, write_report
+import pytest
+
+from marketloop.report import charts, environment, render, write_report
 
 
 def parse(svg: str) -> ET.Element:
@@ -39,3 +41,15 @@ def test_base_template_is_self_contained(tmp_path) -> None:  # type: ignore[no-u
     assert "http" not in html.split("<body>")[0].replace("http://www.w3.org", "")
     path = write_report(tmp_path / "r" / "x.html", html)
     assert path.read_text() == html
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [("https://example.com/a", True), ("http://x.test", True), ("javascript:alert(1)", False),
+     ("/relative", False), ("", False)],
+)  # fmt: skip
+def test_only_web_urls_are_links(url: str, linked: bool) -> None:
+    template = environment("marketloop.report").from_string(
+        "{% if url is web_url %}<a href='{{ url }}'>{{ url }}</a>{% else %}{{ url }}{% endif %}"
+    )
+    assert template.render(url=url).startswith("<a ") is linked

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from marketloop.content.brief import Brief
 from marketloop.content.guardrails import Check
 from marketloop.errors import ContentError
+from marketloop.workspace import write_atomic
 
 INDEX = "_index.json"
 
@@ -57,12 +58,12 @@ class BriefFolder:
         return path.is_file() and path.stat().st_size > 0
 
     def write_brief(self, brief: Brief) -> Path:
-        return _atomic(self.brief_path(brief.slug), brief.model_dump_json(indent=2) + "\n")
+        return write_atomic(self.brief_path(brief.slug), brief.model_dump_json(indent=2) + "\n")
 
     def write_draft(self, slug: str, markdown: str, checks: Iterable[Check]) -> Path:
         report = json.dumps([c.as_dict() for c in checks], indent=2, ensure_ascii=False)
-        _atomic(self.root / "checks" / f"{slug}.json", report + "\n")
-        return _atomic(self.draft_path(slug), markdown.rstrip() + "\n")
+        write_atomic(self.root / "checks" / f"{slug}.json", report + "\n")
+        return write_atomic(self.draft_path(slug), markdown.rstrip() + "\n")
 
     def read_checks(self, slug: str) -> list[Check]:
         """The guardrail results stored with a draft (none when missing or unreadable)."""
@@ -74,7 +75,7 @@ class BriefFolder:
 
     def keep_failed(self, slug: str, purpose: str, raw: str, errors: str) -> Path:
         text = f"# validation errors\n{errors}\n\n# the answer\n{raw}\n"
-        return _atomic(self.root / "failed" / f"{slug}.{purpose}.txt", text)
+        return write_atomic(self.root / "failed" / f"{slug}.{purpose}.txt", text)
 
     def read_index(self) -> dict[str, Any]:
         try:
@@ -92,12 +93,6 @@ class BriefFolder:
             "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "briefs": sorted(previous.values(), key=lambda e: str(e.get("slug"))),
         }
-        return _atomic(self.root / INDEX, json.dumps(index, indent=2, ensure_ascii=False) + "\n")
-
-
-def _atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+        return write_atomic(
+            self.root / INDEX, json.dumps(index, indent=2, ensure_ascii=False) + "\n"
+        )

@@ -22,7 +22,7 @@ from marketloop.errors import IngestError
 from marketloop.ingest.config import Ga4Report, Ga4Settings
 from marketloop.ingest.http import ApiClient, ApiRejected
 from marketloop.ingest.stats import RunStats
-from marketloop.ingest.windows import DateWindow, advance, newest_day, plan_window
+from marketloop.ingest.windows import DateWindow, read_window
 from marketloop.observe.logging import get_logger
 
 log = get_logger("marketloop.ingest.ga4")
@@ -174,31 +174,27 @@ def ga4_source(
         )
 
     def rows(name: str) -> Iterator[pa.Table]:
-        cursors = dlt.current.resource_state(name).setdefault("cursors", {})
-        saved = date.fromisoformat(cursors[property_id]) if property_id in cursors else None
-        window = plan_window(
+        def pages(window: DateWindow) -> Iterator[pa.Table]:
+            log.info("ga4 report", report=name, property=property_id, window=str(window))
+            return report_pages(
+                client,
+                property_id,
+                name,
+                report=reports[name],
+                window=window,
+                page_size=settings.page_size,
+            )
+
+        yield from read_window(
+            dlt.current.resource_state(name).setdefault("cursors", {}),
+            property_id,
+            pages,
             today=today,
             start=start,
             end=end,
-            cursor=saved,
             lookback_days=settings.lookback_days,
             initial_days=settings.initial_days,
         )
-        log.info("ga4 report", report=name, property=property_id, window=str(window))
-        newest = saved
-        pages = report_pages(
-            client,
-            property_id,
-            name,
-            report=reports[name],
-            window=window,
-            page_size=settings.page_size,
-        )
-        for table in pages:
-            newest = advance(newest, newest_day(table))
-            yield table
-        if newest is not None:
-            cursors[property_id] = newest.isoformat()
 
     @dlt.source(name="ga4", max_table_nesting=0)
     def source() -> Iterator[Any]:

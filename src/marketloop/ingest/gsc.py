@@ -21,7 +21,7 @@ import pyarrow as pa
 from marketloop.errors import IngestError
 from marketloop.ingest.config import GscSettings
 from marketloop.ingest.http import ApiClient, ApiRejected
-from marketloop.ingest.windows import DateWindow, advance, newest_day, plan_window
+from marketloop.ingest.windows import DateWindow, read_window
 from marketloop.observe.logging import get_logger
 
 log = get_logger("marketloop.ingest.gsc")
@@ -118,25 +118,21 @@ def gsc_source(
     """A dlt source with the one merge resource; the cursor per site lives in dlt's state."""
     import dlt
 
+    def pages(window: DateWindow) -> Iterator[pa.Table]:
+        log.info("gsc query", site=site_url, window=str(window))
+        return query_pages(client, site_url, settings, window)
+
     def rows() -> Iterator[pa.Table]:
-        state = dlt.current.resource_state(TABLE).setdefault("cursors", {})
-        key = f"{site_url}|{settings.search_type}"
-        saved = date.fromisoformat(state[key]) if key in state else None
-        window = plan_window(
+        yield from read_window(
+            dlt.current.resource_state(TABLE).setdefault("cursors", {}),
+            f"{site_url}|{settings.search_type}",
+            pages,
             today=today,
             start=start,
             end=end,
-            cursor=saved,
             lookback_days=settings.lookback_days,
             initial_days=settings.initial_days,
         )
-        log.info("gsc query", site=site_url, window=str(window))
-        newest = saved
-        for table in query_pages(client, site_url, settings, window):
-            newest = advance(newest, newest_day(table))
-            yield table
-        if newest is not None:
-            state[key] = newest.isoformat()
 
     @dlt.source(name="gsc", max_table_nesting=0)
     def source() -> Any:

@@ -22,9 +22,10 @@ import httpx
 from marketloop import __version__
 from marketloop.errors import CredentialError, IngestError, TransientError
 from marketloop.ingest.config import HttpSection
-from marketloop.ingest.pacing import Pacer, parse_retry_after, retry_delay
+from marketloop.ingest.pacing import Pacer, retry_delay
 from marketloop.ingest.stats import RunStats
 from marketloop.observe.logging import get_logger, mask_secrets
+from marketloop.retry import parse_retry_after
 
 log = get_logger("marketloop.ingest")
 RETRYABLE = frozenset({429, 500, 502, 503, 504})

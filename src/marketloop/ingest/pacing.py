@@ -3,15 +3,16 @@
 Pacer               keeps a minimum interval between request starts
 RateLimitObserver   HubSpot's X-HubSpot-RateLimit-* headers → the pacer's interval
 retry_delay         Retry-After when the server sent one, else capped exponential backoff
+                    (parsing and backoff: marketloop.retry, shared with integrations and LLMs)
 """
 
 from __future__ import annotations
 
-import email.utils
 import time
-from datetime import UTC, datetime
 
 import httpx
+
+from marketloop import retry
 
 
 class Pacer:
@@ -30,26 +31,11 @@ class Pacer:
 
 
 def retry_delay(attempt: int, retry_after: float | None, backoff: float, cap: float) -> float:
-    """Seconds to wait before retry number `attempt` (0-based): what the server asked for,
-    else `backoff` doubled per attempt, never more than `cap`."""
+    """Seconds to wait before retry number `attempt` (0-based): what the server asked for (not
+    capped: the client refuses a wait longer than `cap`), else capped exponential backoff."""
     if retry_after is not None:
         return max(retry_after, 0.0)
-    return min(cap, backoff * 2.0**attempt)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: delay-seconds or an HTTP date (RFC 9110); None if absent/bad."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(float((when - (now or datetime.now(UTC))).total_seconds()), 0.0)
+    return retry.backoff(attempt, backoff, cap)
 
 
 class RateLimitObserver:

@@ -5,6 +5,9 @@
                      late corrections land
     --start/--end    exactly those days (a backfill); the cursor never moves backwards
 
+`read_window` runs one such read: the window from the cursor saved under a key, the pages
+read for it, then the cursor moved to the newest day that arrived.
+
 Days are inclusive, as in both Google APIs. Dates accept YYYY-MM-DD, `today`, `yesterday` or
 `NdaysAgo` (GA4's spelling).
 """
@@ -12,6 +15,7 @@ Days are inclusive, as in both Google APIs. Dates accept YYYY-MM-DD, `today`, `y
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -98,3 +102,33 @@ def newest_day(table: pa.Table, column: str = "date") -> date | None:
         return None
     value = pc.max(table.column(column)).as_py()
     return value if isinstance(value, date) else None
+
+
+def read_window(
+    cursors: MutableMapping[str, str],
+    key: str,
+    pages: Callable[[DateWindow], Iterable[pa.Table]],
+    *,
+    today: date,
+    start: date | None,
+    end: date | None,
+    lookback_days: int,
+    initial_days: int,
+) -> Iterator[pa.Table]:
+    """Yield `pages(window)` for the days this run reads, then save under `cursors[key]` the
+    newest day that arrived (ISO date; untouched when nothing did)."""
+    saved = date.fromisoformat(cursors[key]) if key in cursors else None
+    window = plan_window(
+        today=today,
+        start=start,
+        end=end,
+        cursor=saved,
+        lookback_days=lookback_days,
+        initial_days=initial_days,
+    )
+    newest = saved
+    for table in pages(window):
+        newest = advance(newest, newest_day(table))
+        yield table
+    if newest is not None:
+        cursors[key] = newest.isoformat()

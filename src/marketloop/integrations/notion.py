@@ -30,9 +30,10 @@ from marketloop.integrations.errors import (
     NotionUnavailable,
     NotionValidationError,
 )
-from marketloop.integrations.pacing import TokenBucket, parse_retry_after, retry_delay
+from marketloop.integrations.pacing import TokenBucket, retry_delay
 from marketloop.integrations.redact import quiet_http_logs
 from marketloop.observe.logging import get_logger
+from marketloop.retry import parse_retry_after
 
 NOTION_VERSION = "2025-09-03"
 PAGE_SIZE = 100

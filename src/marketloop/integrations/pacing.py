@@ -2,7 +2,7 @@
 
 Both Notion and webhook receivers answer 429 with `Retry-After`; when they do, the wait they ask
 for wins over our own exponential backoff (capped, so a hostile or broken header cannot park a
-run for hours).
+run for hours). Parsing the header and the backoff itself are shared (marketloop.retry).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
+
+from marketloop import retry
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 
@@ -56,22 +57,6 @@ class TokenBucket:
             self._stamp = self._clock()
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent/garbage."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def retry_delay(
     attempt: int, *, backoff: float, retry_after: float | None, cap: float, jitter: bool = True
 ) -> float:
@@ -82,7 +67,7 @@ def retry_delay(
     """
     if retry_after is not None:
         return min(retry_after, cap)
-    delay: float = backoff * 2.0 ** (attempt - 1)
+    delay = retry.backoff(attempt - 1, backoff, cap)
     if jitter:
         delay *= 1 + random.random() / 4  # noqa: S311 - jitter, not cryptography
     return min(delay, cap)

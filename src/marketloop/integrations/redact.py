@@ -16,7 +16,8 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-MASK = "***"
+from marketloop.observe.logging import MASK
+
 _WORD = re.compile(r"[a-z][a-z_-]{0,23}")  # a lower-case word such as hooks, services, webhooks
 
 

@@ -34,10 +34,11 @@ from marketloop.integrations import records
 from marketloop.integrations.brief_page import marketloop_id
 from marketloop.integrations.config import check_webhook_url
 from marketloop.integrations.errors import WebhookError
-from marketloop.integrations.pacing import RETRYABLE_STATUS, parse_retry_after, retry_delay
+from marketloop.integrations.pacing import RETRYABLE_STATUS, retry_delay
 from marketloop.integrations.redact import quiet_http_logs, redact_url, url_key
 from marketloop.integrations.signing import SIGNATURE_HEADER, sign
 from marketloop.observe.logging import get_logger
+from marketloop.retry import parse_retry_after
 
 log = get_logger(__name__)
 

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
-from marketloop.keywords.report import write_report
+from marketloop.keywords.report import write_html
 from marketloop.keywords.run import (
     GAP_COLUMNS,
     TABLE_COLUMNS,
@@ -220,7 +220,7 @@ def _columns(fmt: OutputFormat) -> list[str]:
 
 def _html(run: KeywordRun, path: Path | None) -> None:
     if path is not None:
-        write_report(run.clusters, run.coverage, path)
+        write_html(run.clusters, run.coverage, path)
         console.print(f"report: {path}")
 
 

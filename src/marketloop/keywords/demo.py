@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from marketloop.clikit import console, rows_to_csv
-from marketloop.keywords.report import write_report
+from marketloop.keywords.report import write_html
 from marketloop.keywords.run import GAP_COLUMNS, gap_rows, run_clustering, write_clusters
 from marketloop.sample.keywords import generate
 
@@ -51,7 +51,7 @@ def demo_step(run: DemoRun) -> None:
         f"{SAMPLE_SIZE} keywords: {statuses.count('covered')} covered, "
         f"{statuses.count('gap')} gaps, {statuses.count('cannibalised')} cannibalised"
     )
-    report = write_report(
+    report = write_html(
         result.clusters, result.coverage, run.workspace.reports_dir / "keywords.html"
     )
     run.outputs["keyword report"] = report

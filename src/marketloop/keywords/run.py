@@ -7,7 +7,6 @@ dataset (the one given, else the workspace's latest), whichever are there.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from marketloop.keywords.model import Cluster, KeywordRecord
 from marketloop.keywords.reader import normalise, read_keywords, read_serps
 from marketloop.keywords.search_console import SearchData, read_search_console, warehouse_target
 from marketloop.quality.warehouse import READABLE
-from marketloop.workspace import Workspace
+from marketloop.workspace import Workspace, write_atomic
 
 if TYPE_CHECKING:
     from marketloop.keywords.pipeline import OnProgress
@@ -127,10 +126,7 @@ def write_clusters(clusters: list[Cluster], path: Path) -> None:
         text = rows_to_csv(cluster_rows(clusters), [*TABLE_COLUMNS, "keywords"])
     else:
         text = "[\n" + ",\n".join(c.model_dump_json(indent=2) for c in clusters) + "\n]\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, text)
 
 
 def _search_console(settings: Settings, notes: list[str]) -> tuple[SearchData | None, str]:

@@ -66,11 +66,23 @@ FormatOption = Annotated[
 ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why: kept in the event log.")]
 
 
-def open_tracker(ctx: typer.Context, plan_file: Path | None, workspace: Path | None) -> Tracker:
+def open_tracker(
+    ctx: typer.Context, plan_file: Path | None, workspace: Path | None, at: str | None
+) -> tuple[Tracker, datetime]:
+    """The plan with its event log, and the moment `--at` names (in the plan's time zone)."""
     settings = state(ctx).settings(workspace, plan={"file": plan_file})
     plan = load_plan(settings.plan.file or Path("plan.yaml"))
     Workspace(settings.workspace).ensure()
-    return Tracker(plan, EventLog(open_app_db(config.app_db_url(settings)), plan.id))
+    tracker = Tracker(plan, EventLog(open_app_db(config.app_db_url(settings)), plan.id))
+    return tracker, moment(at, tracker)
+
+
+def open_view(
+    ctx: typer.Context, plan_file: Path | None, workspace: Path | None, at: str | None
+) -> View:
+    """What the plan looks like at `--at`: the read-only commands start here."""
+    tracker, when = open_tracker(ctx, plan_file, workspace, at)
+    return tracker.view(when)
 
 
 def moment(text: str | None, tracker: Tracker) -> datetime:
@@ -99,8 +111,7 @@ def show(
 ) -> None:
     """The schedule: every day's task with baseline and forecast dates, slack and the critical
     path, then a Gantt chart (weekends and buffer days shaded)."""
-    tracker = open_tracker(ctx, plan, workspace)
-    view = tracker.view(moment(at, tracker))
+    view = open_view(ctx, plan, workspace, at)
     rows = task_rows(view)
     emit_rows(rows, fmt, columns=TASK_COLUMNS, title=f"{view.plan.id} · {view.plan.name}")
     if fmt is OutputFormat.table:
@@ -120,8 +131,7 @@ def status(
 ) -> None:
     """Where the sprint stands: progress, open tasks, buffer days and their swap rule, pulled
     backlog items, whether re-baselining is due, and escalations."""
-    tracker = open_tracker(ctx, plan, workspace)
-    data = status_dict(tracker.view(moment(at, tracker)))
+    data = status_dict(open_view(ctx, plan, workspace, at))
     if fmt is not OutputFormat.table:
         emit_json(data) if fmt is OutputFormat.json else emit_rows(data["tasks"], fmt)
         return
@@ -160,8 +170,7 @@ def slip(
 ) -> None:
     """Record that TASK finishes N business days later; everything downstream is re-computed
     (push to a buffer, pull backlog, escalate) and the consequences are printed."""
-    tracker = open_tracker(ctx, plan, workspace)
-    when = moment(at, tracker)
+    tracker, when = open_tracker(ctx, plan, workspace, at)
     tracker.slip(task, days, reason, when)
     _record_and_report(tracker, when, f"recorded: {task} slips {days} business day(s)")
 
@@ -176,8 +185,7 @@ def block(
     at: AtOption = None,
 ) -> None:
     """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time."""
-    tracker = open_tracker(ctx, plan, workspace)
-    when = moment(at, tracker)
+    tracker, when = open_tracker(ctx, plan, workspace, at)
     tracker.block(task, reason, when)
     _record_and_report(tracker, when, f"recorded: {task} is blocked")
 
@@ -192,8 +200,7 @@ def unblock(
     at: AtOption = None,
 ) -> None:
     """Record that TASK's blocker is resolved."""
-    tracker = open_tracker(ctx, plan, workspace)
-    when = moment(at, tracker)
+    tracker, when = open_tracker(ctx, plan, workspace, at)
     tracker.unblock(task, reason, when)
     _record_and_report(tracker, when, f"recorded: {task} is unblocked")
 
@@ -207,8 +214,7 @@ def done(
     at: AtOption = None,
 ) -> None:
     """Record that TASK (or a backlog item) is finished."""
-    tracker = open_tracker(ctx, plan, workspace)
-    when = moment(at, tracker)
+    tracker, when = open_tracker(ctx, plan, workspace, at)
     tracker.done(task, when)
     _record_and_report(tracker, when, f"recorded: {task} is done")
 
@@ -223,8 +229,7 @@ def rebaseline(
 ) -> None:
     """Record a new baseline from today's forecasts (the old one is kept). Refused unless two
     or more critical-path items slip at once: otherwise push/pull absorbs the slip."""
-    tracker = open_tracker(ctx, plan, workspace)
-    when = moment(at, tracker)
+    tracker, when = open_tracker(ctx, plan, workspace, at)
     event = tracker.rebaseline(reason, when)
     moved = {k: v for k, v in event.data["variance"].items() if v}
     console.print(f"recorded baseline v{event.data['version']}; variance (business days): {moved}")
@@ -243,8 +248,7 @@ def escalations_command(
     ] = False,
 ) -> None:
     """What must be escalated now: to whom, through which channel, and why."""
-    tracker = open_tracker(ctx, plan, workspace)
-    when = moment(at, tracker)
+    tracker, when = open_tracker(ctx, plan, workspace, at)
     view = tracker.view(when)
     emit_rows(
         escalation_rows(view.escalations),

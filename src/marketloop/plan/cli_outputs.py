@@ -18,7 +18,7 @@ from marketloop.clikit import (
     rows_to_csv,
     state,
 )
-from marketloop.plan.cli import AtOption, FormatOption, PlanOption, app, moment, open_tracker
+from marketloop.plan.cli import AtOption, FormatOption, PlanOption, app, open_view
 from marketloop.report import write_report
 from marketloop.workspace import Workspace
 
@@ -47,8 +47,7 @@ def memo_command(
     a Gantt chart."""
     from marketloop.plan.memo import build_memo, html, markdown
 
-    tracker = open_tracker(ctx, plan, workspace)
-    view = tracker.view(moment(at, tracker))
+    view = open_view(ctx, plan, workspace, at)
     memo = build_memo(view)
     root = Workspace(state(ctx).settings(workspace).workspace)
     path = html_out or root.reports_dir / f"plan-memo-{view.plan.id}-{memo.today}.html"
@@ -77,8 +76,7 @@ def export_command(
     plan's time zone, and every task's due date (its forecast) as an all-day event."""
     from marketloop.plan.export import entry_rows, ics
 
-    tracker = open_tracker(ctx, plan, workspace)
-    view = tracker.view(moment(at, tracker))
+    view = open_view(ctx, plan, workspace, at)
     if fmt is ExportFormat.ics:
         data = ics(view, view.at)
     else:
@@ -109,8 +107,7 @@ def triage_command(
     hours available and what is deferred."""
     from marketloop.plan.fallback import priority_class, triage
 
-    tracker = open_tracker(ctx, plan, workspace)
-    view = tracker.view(moment(at, tracker))
+    view = open_view(ctx, plan, workspace, at)
     today = view.plan.sprint.local_date(view.at)
     due = [
         f.task

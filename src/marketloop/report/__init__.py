@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from marketloop import __version__
 from marketloop.report import charts
+from marketloop.workspace import write_atomic
 
 
 @cache
@@ -35,6 +37,7 @@ def environment(package: str) -> Environment:
     )
     env.globals.update(charts=charts, version=__version__)
     env.filters.update(number=format_number, percent=format_percent)
+    env.tests.update(web_url=is_web_url)
     return env
 
 
@@ -46,11 +49,12 @@ def render(package: str, template: str, **context: Any) -> str:
 
 def write_report(path: Path, html: str) -> Path:
     """Write atomically, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, html)
+
+
+def is_web_url(url: str) -> bool:
+    """`{% if url is web_url %}`: link only http(s) URLs; data can hold `javascript:` ones."""
+    return urlsplit(url).scheme in {"http", "https"}
 
 
 def format_number(value: float | int | None, digits: int = 0) -> str:

@@ -1,12 +1,13 @@
-"""How long to wait before trying an LLM call again: what the server says, else backoff."""
+"""How long to wait before trying an LLM call again: what the server says, else backoff
+(the Retry-After parsing and the backoff are marketloop.retry's, shared with every client)."""
 
 from __future__ import annotations
 
 import random
 import re
-import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
+
+from marketloop import retry
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
@@ -17,14 +18,8 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
             return max(0.0, float(ms) / 1000)
         except ValueError:
             pass
-    if (value := headers.get("retry-after")) is not None:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-            except (TypeError, ValueError):
-                pass
+    if (seconds := retry.parse_retry_after(headers.get("retry-after"))) is not None:
+        return seconds
     return _duration(headers.get("x-ratelimit-reset-requests", ""))
 
 
@@ -38,5 +33,5 @@ def _duration(text: str) -> float | None:
 
 def backoff(attempt: int, first: float, longest: float) -> float:
     """`first` doubled per attempt, capped at `longest`, with jitter (50–100%)."""
-    base = min(longest, first * 2.0**attempt)
-    return base * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not cryptography)
+    jitter = random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not cryptography)
+    return retry.backoff(attempt, first, longest) * jitter
