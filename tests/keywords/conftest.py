@@ -1,9 +1,10 @@
 """Fixtures of the keyword stage: a small crawl dataset and a warehouse with Search Console
-rows, both written in the contract shapes (crawl/schema.py, the warehouse's gsc table)."""
+rows, both written in the contract shapes (crawl/schema.py, the warehouse's gsc table); the
+fake OpenAI server (one per session, knobs reset per test) for `--intent llm`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from marketloop.appdb import dispose_all
 from marketloop.crawl.dataset import Manifest
 from marketloop.crawl.schema import PAGES
+from marketloop.fakes import openai_output
+from marketloop.fakes.openai import FakeOpenAI, Knobs
+from marketloop.fakes.server import LocalServer
 
 SITE = "https://www.loopmetrics.example"
 
@@ -100,3 +105,55 @@ def crawl_dir(tmp_path: Path) -> Callable[[Sequence[PageSpec]], Path]:
         return write_crawl(tmp_path / "crawls" / "site-20250101T000000Z", pages)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _fake_server() -> Iterator[tuple[FakeOpenAI, LocalServer]]:
+    fake = FakeOpenAI()
+    with LocalServer(fake.app()) as server:
+        yield fake, server
+
+
+@pytest.fixture
+def llm_env(
+    _fake_server: tuple[FakeOpenAI, LocalServer], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> FakeOpenAI:
+    """The fake with default knobs and no recorded requests, and MARKETLOOP_* variables pointing
+    the LLM layer at it (fast retries, intent llm)."""
+    fake, server = _fake_server
+    fake.knobs = Knobs()
+    fake.requests.clear()
+    fake.calls = 0
+    fake._window.clear()
+    env = {
+        "MARKETLOOP_WORKSPACE": str(tmp_path / "ws"),
+        "MARKETLOOP_LLM_BASE_URL": server.url + "/v1",
+        "MARKETLOOP_LLM_API_KEY": "sk-fake",
+        "MARKETLOOP_LLM_BACKOFF": "0.01",
+        "MARKETLOOP_LLM_TIMEOUT": "5",
+        "MARKETLOOP_KEYWORDS_INTENT": "llm",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    dispose_all()
+    return fake
+
+
+Answer = dict[str, Any]
+
+
+@pytest.fixture
+def edit_answers(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[Answer], None]], None]:
+    """Change what the fake answers: `edit(fn)` runs `fn` on every JSON answer it builds (the
+    server thread calls the module's function at request time)."""
+    original = openai_output.from_schema
+
+    def edit(change: Callable[[Answer], None]) -> None:
+        def patched(schema: Any, messages: Any) -> Any:
+            value = original(schema, messages)
+            change(value)
+            return value
+
+        monkeypatch.setattr(openai_output, "from_schema", patched)
+
+    return edit

@@ -12,6 +12,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.config import Settings
+from marketloop.errors import ConfigError
 from marketloop.keywords.report import write_html
 from marketloop.keywords.run import (
     GAP_COLUMNS,
@@ -19,6 +21,7 @@ from marketloop.keywords.run import (
     KeywordRun,
     cluster_rows,
     gap_rows,
+    intent_requests,
     run_clustering,
     write_clusters,
 )
@@ -40,6 +43,11 @@ class ModeChoice(StrEnum):
     serp = "serp"
     lexical = "lexical"
     semantic = "semantic"
+
+
+class IntentChoice(StrEnum):
+    rules = "rules"
+    llm = "llm"
 
 
 class StrictnessChoice(StrEnum):
@@ -101,6 +109,16 @@ ThresholdOpt = Annotated[
         max=1.0,
     ),
 ]
+IntentOpt = Annotated[
+    IntentChoice | None,
+    typer.Option(
+        "--intent",
+        help="rules: modifier rules and SERP hints, offline (default); llm: a model labels "
+        "each keyword, unsure labels combined with the rules (needs MARKETLOOP_LLM_API_KEY or "
+        "MARKETLOOP_LLM_BASE_URL).",
+        show_default=False,
+    ),
+]
 CrawlOpt = Annotated[
     Path | None,
     typer.Option(
@@ -126,6 +144,15 @@ def cluster_command(
     min_shared: MinSharedOpt = None,
     strictness: StrictnessOpt = None,
     threshold: ThresholdOpt = None,
+    intent: IntentOpt = None,
+    show_prompt: Annotated[
+        bool,
+        typer.Option(
+            "--show-prompt",
+            help="With --intent llm: print the exact requests as JSON; call nothing, cluster "
+            "nothing.",
+        ),
+    ] = False,
     crawl: CrawlOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     out: Annotated[
@@ -140,8 +167,11 @@ def cluster_command(
     Example: marketloop keywords cluster keywords.csv --serp serps.csv --format json --out
     clusters.json
     """
-    overrides = _overrides(mode, min_shared, strictness, threshold)
+    overrides = _overrides(mode, min_shared, strictness, threshold, intent)
     settings = state(ctx).settings(workspace, keywords=overrides)
+    if show_prompt:
+        _show_prompt(settings, file, serp)
+        return
     with _progress("clustering") as on_progress:
         run = run_clustering(settings, file, serp_file=serp, crawl=crawl, on_progress=on_progress)
     _notes(run)
@@ -170,6 +200,7 @@ def gaps_command(
     crawl: CrawlOpt = None,
     serp: SerpOpt = None,
     mode: ModeOpt = None,
+    intent: IntentOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     show_all: Annotated[
         bool, typer.Option("--all", help="Also list the clusters that are covered.")
@@ -182,7 +213,7 @@ def gaps_command(
     Uses Search Console impressions per page from the warehouse when present, else titles and
     H1s of the crawl. Example: marketloop keywords gaps keywords.csv --crawl .marketloop/crawls/X
     """
-    settings = state(ctx).settings(workspace, keywords=_overrides(mode, None, None, None))
+    settings = state(ctx).settings(workspace, keywords=_overrides(mode, None, None, None, intent))
     with _progress("clustering") as on_progress:
         run = run_clustering(
             settings, file, serp_file=serp, crawl=crawl, need_site=True, on_progress=on_progress
@@ -205,13 +236,29 @@ def _overrides(
     min_shared: int | None,
     strictness: StrictnessChoice | None,
     threshold: float | None,
+    intent: IntentChoice | None,
 ) -> dict[str, Any]:
     return {
         "mode": mode.value if mode else None,
         "min_shared": min_shared,
         "strictness": strictness.value if strictness else None,
         "threshold": threshold,
+        "intent": intent.value if intent else None,
     }
+
+
+def _show_prompt(settings: Settings, file: Path, serp: Path | None) -> None:
+    if settings.keywords.intent != "llm":
+        raise ConfigError(
+            "--show-prompt shows the requests of --intent llm, and intent is rules",
+            hint="add --intent llm (no call is made, no key is needed)",
+        )
+    shown = intent_requests(settings, file, serp)
+    console.print(
+        f"[dim]{len(shown)} request(s) of up to {settings.keywords.intent_batch_size} keywords; "
+        "nothing was sent.[/]"
+    )
+    emit_json(shown)
 
 
 def _columns(fmt: OutputFormat) -> list[str]:

@@ -6,6 +6,7 @@ min_shared = 3                # serp: shared top-N URLs that make two keywords r
 strictness = "soft"           # serp: soft | moderate | hard
 ctr_curve = [0.28, 0.15, 0.11, 0.08, 0.06, 0.05, 0.04, 0.03, 0.025, 0.02]
 brand_terms = ["acme", "acme cloud"]
+intent = "rules"              # rules | llm (needs [llm]: MARKETLOOP_LLM_API_KEY or _BASE_URL)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from marketloop.section import Section
 
 Mode = Literal["auto", "serp", "lexical", "semantic"]
 Strictness = Literal["soft", "moderate", "hard"]
+IntentMethod = Literal["rules", "llm"]
 
 # Organic CTR by position 1..10 (desktop + mobile blend of public CTR studies, 2023-24).
 DEFAULT_CTR_CURVE = [0.28, 0.15, 0.11, 0.08, 0.06, 0.05, 0.04, 0.03, 0.025, 0.02]
@@ -52,6 +54,20 @@ class KeywordsSettings(Section):
     # intent
     brand_terms: list[str] = Field(
         default_factory=list, description="your brand and product names (navigational intent)"
+    )
+    intent: IntentMethod = Field(
+        "rules",
+        description="rules: modifier rules and SERP hints, offline; llm: a model labels each "
+        "keyword, unsure labels combined with the rules (needs [llm])",
+    )
+    intent_model: str | None = Field(None, description="model for intent llm (default llm.model)")
+    intent_prompt: str = Field("intent@v1", description="prompt NAME@VERSION for intent llm")
+    intent_batch_size: int = Field(50, ge=1, le=200, description="keywords per LLM request")
+    intent_serp_urls: int = Field(
+        3, ge=0, le=10, description="top result URLs sent with each keyword as hints"
+    )
+    intent_min_confidence: float = Field(
+        0.6, ge=0, le=1, description="below this, the model's label is combined with the rules"
     )
     # opportunity
     ctr_curve: list[float] = Field(

@@ -4,7 +4,7 @@ commercial, transactional), from modifier rules plus hints in the URLs Google ra
 The rules are data (`RULES`, `SERP_HINTS`), each with a weight; a keyword's intent is the one
 with the highest total, its confidence that total's share of all evidence, shrunk when there is
 little evidence. An LLM (or any other) classifier can replace the rules through the
-`IntentClassifier` protocol; the offline rules are the default.
+`IntentClassifier` protocol; the offline rules are the default, `llm_intent.py` the LLM adapter.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
-from marketloop.keywords.model import Intent
+from marketloop.keywords.model import Intent, IntentSource
 
 INTENTS: tuple[Intent, ...] = ("informational", "navigational", "commercial", "transactional")
 DEFAULT: Intent = "informational"  # a bare topic with no modifier reads as a question
@@ -75,6 +75,12 @@ SERP_WEIGHT = 2.0  # the whole SERP counts as much as one strong modifier
 class IntentGuess:
     intent: Intent
     confidence: float
+    source: IntentSource = "rules"
+
+
+# what the rules say when nothing matched: this one instance, so `guess is NO_EVIDENCE` tells
+# it apart from real evidence that happens to score the same
+NO_EVIDENCE = IntentGuess(DEFAULT, 0.3)
 
 
 class IntentClassifier(Protocol):
@@ -126,7 +132,7 @@ def decide(scores: dict[Intent, float]) -> IntentGuess:
     """The best-scoring intent; confidence = its share of the evidence × how much there is."""
     total = sum(scores.values())
     if total <= 0:
-        return IntentGuess(DEFAULT, 0.3)
+        return NO_EVIDENCE
     intent = max(INTENTS, key=lambda i: scores.get(i, 0.0))
     strength = min(1.0, total / 3.0)  # one strong modifier is enough evidence
     return IntentGuess(intent, round(scores[intent] / total * strength, 3))

@@ -11,6 +11,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Intent = Literal["informational", "navigational", "commercial", "transactional"]
+# who labelled a keyword: the rules; the model (sure); the model and the rules together (the
+# model was unsure); the rules because the model gave no usable label (see keywords/llm_intent.py)
+IntentSource = Literal["rules", "llm", "llm+rules", "fallback"]
 CoverageStatus = Literal["covered", "gap", "cannibalised"]
 
 
@@ -23,6 +26,7 @@ class KeywordRecord(BaseModel):
     url: str | None = None  # the site's ranking URL, if known
     intent: Intent | None = None
     intent_confidence: float | None = Field(None, ge=0, le=1)
+    intent_source: IntentSource | None = None
 
 
 class Cluster(BaseModel):

@@ -52,10 +52,7 @@ def cluster_keywords(
     labels = cluster_labels(records, settings, mode, serps or {}, on_progress)
     classifier = classifier or RuleClassifier(settings.brand_terms)
     guesses = classifier.classify([normalise_keyword(r.keyword) for r in records], _lists(serps))
-    records = [
-        r.model_copy(update={"intent": g.intent, "intent_confidence": g.confidence})
-        for r, g in zip(records, guesses, strict=True)
-    ]
+    records = [r.model_copy(update=_labelled(g)) for r, g in zip(records, guesses, strict=True)]
     return describe(records, labels, settings)
 
 
@@ -129,6 +126,14 @@ def _raw(record: KeywordRecord, settings: KeywordsSettings) -> float:
         target=settings.target_position,
         default_difficulty=settings.default_difficulty,
     )
+
+
+def _labelled(guess: IntentGuess) -> dict[str, object]:
+    return {
+        "intent": guess.intent,
+        "intent_confidence": guess.confidence,
+        "intent_source": guess.source,
+    }
 
 
 def _guess(record: KeywordRecord) -> IntentGuess:

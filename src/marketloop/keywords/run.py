@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from marketloop.clikit import rows_to_csv
 from marketloop.config import Settings
 from marketloop.errors import KeywordsError, WorkspaceError
-from marketloop.keywords.intent import IntentClassifier
+from marketloop.keywords.intent import IntentClassifier, RuleClassifier
 from marketloop.keywords.mapping import Coverage, PageText, crawl_pages, map_clusters
 from marketloop.keywords.model import Cluster, KeywordRecord
 from marketloop.keywords.reader import normalise, read_keywords, read_serps
@@ -47,6 +47,7 @@ def run_clustering(
     on_progress: OnProgress | None = None,
 ) -> KeywordRun:
     workspace = Workspace(settings.workspace)
+    classifier = classifier or intent_classifier(settings)  # before any work: config errors
     notes: list[str] = []
     search, where = _search_console(settings, notes)
     records = _records(file, search, where, notes)
@@ -62,6 +63,7 @@ def run_clustering(
     clusters = cluster_keywords(
         records, settings.keywords, serps=serps, classifier=classifier, on_progress=on_progress
     )
+    notes += classifier_notes(classifier)
     pages = _crawl_pages(crawl, workspace, notes)
     if need_site and search is None and pages is None and not any(r.url for r in records):
         raise KeywordsError(
@@ -77,6 +79,33 @@ def run_clustering(
         title_match=settings.keywords.title_match,
     )
     return KeywordRun(clusters, coverage, notes)
+
+
+def intent_classifier(settings: Settings) -> IntentClassifier:
+    """The classifier `[keywords] intent` names; `llm` stops here when no LLM is configured."""
+    if settings.keywords.intent == "llm":
+        from marketloop.keywords.llm_intent import LlmIntentClassifier  # the openai SDK
+
+        return LlmIntentClassifier(settings)
+    return RuleClassifier(settings.keywords.brand_terms)
+
+
+def classifier_notes(classifier: IntentClassifier) -> list[str]:
+    """What a classifier says about its run, if it says anything (the LLM one: cost, fallbacks)."""
+    notes = getattr(classifier, "notes", None)
+    return list(notes()) if callable(notes) else []
+
+
+def intent_requests(
+    settings: Settings, file: Path, serp_file: Path | None = None
+) -> list[dict[str, Any]]:
+    """`--show-prompt`: the requests `intent llm` would send for the file, nothing sent."""
+    from marketloop.keywords.intent_request import intent_batches
+
+    records, _ = read_keywords(file)
+    serps = read_serps(serp_file, settings.keywords.top_n)[0] if serp_file else None
+    batches = intent_batches(settings, [r.keyword for r in records], serps)
+    return [{"batch": b.request.label, "request": b.request.body()} for b in batches]
 
 
 def cluster_rows(clusters: list[Cluster]) -> list[dict[str, object]]:
