@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from marketloop.audit.config import AuditSettings
-from marketloop.audit.diff import PageChange, crawl_diff
+from marketloop.audit.diff import PageChange, compare_pages, crawl_diff
 from marketloop.audit.engine import audit
 from marketloop.audit.model import Issue, Severity
 from marketloop.audit.store import ISSUES_FILE, read_issues, write_issues
@@ -108,3 +108,11 @@ def test_a_broken_crawl_is_a_dataset_error(cli: CliRunner, crawls: tuple[Path, P
     result = cli.invoke(app, ["crawl-diff", str(old), str(new)])
     assert result.exit_code != 0
     assert "is not a crawl dataset" in str(result.exception)
+
+
+def test_indexability_changes_use_the_shared_reasons(make_dataset: MakeDataset) -> None:
+    """A page that turns into a PDF is no longer indexable as a page (crawl/dataset.py)."""
+    before = make_dataset(name="before")
+    after = make_dataset([{"page": {"url": "/pricing", "content_type": "application/pdf"}}])
+    _, _, changed = compare_pages(CrawlDataset.open(before), CrawlDataset.open(after))
+    assert PageChange(f"{B}/pricing", "indexability", "indexable", "not_html") in changed

@@ -11,8 +11,10 @@ import pytest
 from marketloop.audit.config import AuditSettings
 from marketloop.audit.engine import audit, run
 from marketloop.audit.model import Severity
+from marketloop.audit.overview import overview
 from marketloop.audit.store import ISSUES_FILE, META_KEY, read_issues
 from marketloop.config import Settings
+from marketloop.crawl.dataset import CrawlDataset
 from marketloop.errors import AuditError, ConfigError, CrawlDatasetError
 
 from .conftest import MakeDataset
@@ -180,3 +182,25 @@ def test_a_read_only_dataset_cannot_store_but_says_why(
     monkeypatch.setattr(pq, "write_table", refuse)
     with pytest.raises(AuditError, match=r"cannot write .*issues\.parquet: Permission denied"):
         audit(folder, AuditSettings())
+
+
+def test_the_overview_counts_the_shared_indexability_reasons(make_dataset: MakeDataset) -> None:
+    """The report's chart reads `indexability` (crawl/dataset.py): an HTML page whose body could
+    not be parsed is not counted indexable, as it is not in `indexable_pages`."""
+    folder = make_dataset(
+        [
+            {"page": {"url": "/binary", "parse_error": "binary content served as HTML"}},
+            {"page": {"url": "/guide.pdf", "content_type": "application/pdf", "canonical": None}},
+            {"page": {"url": "/gone", "status": 404}},
+            {"page": {"url": "/thanks", "x_robots_tag": "NOINDEX"}},
+        ]
+    )
+    counts = dict(overview(CrawlDataset.open(folder)).indexability)
+    assert counts == {
+        "indexable": 5,
+        "redirect": 1,
+        "HTML not parsed": 1,
+        "not HTML": 1,
+        "client error (4xx)": 1,
+        "noindex": 1,
+    }

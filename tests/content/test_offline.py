@@ -7,7 +7,7 @@ from marketloop.content.offline import META_MAX, META_MIN, BriefContext, word_ra
 from marketloop.content.site import SitePage, load_pages, pages_to_link_from, site_index
 from marketloop.keywords.model import Cluster, KeywordRecord
 
-from .conftest import SITE, crm_cluster
+from .conftest import SITE, crm_cluster, write_crawl
 
 
 def context(crawl_dir: Path, *clusters: Cluster, **extra: object) -> BriefContext:
@@ -40,6 +40,23 @@ def test_internal_links_point_at_real_indexable_crawled_pages(
     assert f"{SITE}/gone" not in urls  # 404
     by_url = {link.url: link.anchor for link in brief.internal_links}
     assert by_url[f"{SITE}/crm"] == "crm software for small business"  # the keyword it covers
+
+
+def test_site_pages_are_the_crawls_indexable_pages(tmp_path: Path) -> None:
+    """The shared definition (crawl/dataset.py `indexable_pages`), not one of the stage's own."""
+    pages = [
+        {"url": f"{SITE}/kept", "titles": ["Kept"]},
+        {"url": f"{SITE}/xhtml", "content_type": "application/xhtml+xml"},
+        {"url": f"{SITE}/upper", "meta_robots": "NOINDEX"},
+        {"url": f"{SITE}/none", "meta_robots": "none"},
+        {"url": f"{SITE}/header", "x_robots_tag": "noindex"},
+        {"url": f"{SITE}/copy", "canonical_header": f"{SITE}/kept"},
+        {"url": f"{SITE}/blocked", "blocked_by_robots": True, "status": None},
+        {"url": f"{SITE}/binary", "parse_error": "binary content served as HTML"},
+    ]
+    crawled = load_pages(write_crawl(tmp_path / "crawl", pages, []))
+    assert [p.url for p in crawled] == [f"{SITE}/kept", f"{SITE}/xhtml"]
+    assert crawled[0].title == "Kept"
 
 
 def test_own_page_is_neither_a_link_target_nor_a_link_source(crawl_dir: Path) -> None:

@@ -151,7 +151,8 @@ def make_crawl(
     """A small crawl dataset folder in the workspace, as the crawler writes it."""
     folder = workspace.new_crawl_dir(HOST, when)
     (folder / "pages").mkdir(parents=True)
-    rows = [{name: page.get(name) for name in PAGES.names} for page in pages]
+    written = {"is_internal": True, "blocked_by_robots": False}  # the crawler's pages rows
+    rows = [{name: {**written, **page}.get(name) for name in PAGES.names} for page in pages]
     pq.write_table(
         pa.Table.from_pylist(rows, schema=PAGES), folder / "pages" / "part-00000.parquet"
     )

@@ -129,6 +129,10 @@ PAGES = [
         False,
     ),
     ("https://www.example.com/gone", 404, "text/html", None, None, None, False),
+    # the shared definition (crawl/dataset.py): any case, `none`, a header per user agent, XHTML
+    ("https://www.example.com/none", 200, "text/html", "NONE", None, None, False),
+    ("https://www.example.com/bot", 200, "text/html", None, "googlebot: NoIndex", None, False),
+    ("https://www.example.com/x", 200, "application/xhtml+xml", None, None, None, True),
 ]
 
 

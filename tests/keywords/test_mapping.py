@@ -1,9 +1,14 @@
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from marketloop.crawl.dataset import Manifest
+from marketloop.crawl.schema import PAGES as PAGES_SCHEMA
 from marketloop.errors import KeywordsError
 from marketloop.keywords.mapping import crawl_pages, map_clusters, words
 from marketloop.keywords.model import Cluster, KeywordRecord
@@ -63,6 +68,33 @@ def test_crawl_titles_give_covered_gap_and_cannibalised(
     assert by_name["webinar software"] == ("gap", None, [])
     assert by_name["pricing"][0] == "covered"
     assert {c.source for c in coverage} == {"crawl", "none"}
+
+
+def test_crawl_pages_are_the_html_pages_indexable_or_not(tmp_path: Path) -> None:
+    """`html_pages` of the shared definitions (crawl/dataset.py): noindex and canonicalised
+    pages still count (a person reaches them); errors, non-HTML and unparsed bodies do not."""
+    kinds = {
+        "indexable": {},
+        "xhtml": {"content_type": "application/xhtml+xml"},
+        "noindex": {"meta_robots": "noindex"},
+        "canonicalised": {"canonical": f"{SITE}/indexable"},
+        "gone": {"status": 404},
+        "pdf": {"content_type": "application/pdf"},
+        "binary": {"parse_error": "binary content served as HTML"},
+        "partner": {"is_internal": False},
+    }
+    rows = [
+        {"url": f"{SITE}/{name}", "is_internal": True, "status": 200, "content_type": "text/html",
+         "titles": [f"Lead scoring {name}"], **fields}
+        for name, fields in kinds.items()
+    ]  # fmt: skip
+    folder = tmp_path / "crawl"
+    (folder / "pages").mkdir(parents=True)
+    table = pa.Table.from_pylist(rows, schema=PAGES_SCHEMA)
+    pq.write_table(table, folder / "pages" / "part-00000.parquet")
+    Manifest(crawl_id="c", start_url=SITE + "/", started_at=datetime.now(UTC)).write(folder)
+    found = [page.url.removeprefix(SITE) for page in crawl_pages(folder)]
+    assert found == ["/canonicalised", "/indexable", "/noindex", "/xhtml"]
 
 
 def test_search_console_shares_decide_when_present(tmp_path: Path) -> None:

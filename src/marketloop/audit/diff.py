@@ -20,17 +20,18 @@ from marketloop.audit.store import AuditRecord, read_issues
 from marketloop.audit.views import MACROS, dataset_errors, validate
 from marketloop.crawl.dataset import CrawlDataset
 
-#: what a page change is about, and the SQL expression that reads it from `pages`
+#: what a page change is about, and the SQL expression that reads it from `page_indexability`
+#: (`pages` plus the shared indexability reason; see crawl/dataset.py)
 FIELDS = {
     "status": "coalesce(status::VARCHAR, error, 'no response')",
-    "indexability": "coalesce(blocker(blocked_by_robots, status, error, redirect_url, meta_robots,"
-    " x_robots_tag, canonical_of(canonical, canonical_header), url), 'indexable')",
+    "indexability": "coalesce(blocker(indexability, status, error, redirect_url, canonical_target),"
+    " indexability)",
     "title": "first_text(titles)",
     "meta_description": "first_text(meta_descriptions)",
     "h1": "first_text(h1)",
     "word_count": "word_count::VARCHAR",
     "depth": "depth::VARCHAR",
-    "canonical": "canonical_of(canonical, canonical_header)",
+    "canonical": "canonical_target",
 }
 
 
@@ -134,10 +135,10 @@ def compare_pages(
 
 
 def _facts(con: duckdb.DuckDBPyConnection, side: str, dataset: CrawlDataset) -> None:
-    dataset.connect(con)  # (re)defines the `pages` view for this side
+    dataset.connect(con)  # (re)defines the `pages` view (and those over it) for this side
     columns = ", ".join(f"{expr} AS {name}" for name, expr in FIELDS.items())
     con.execute(
-        f"CREATE TEMP TABLE {side} AS SELECT url, {columns} FROM pages "
+        f"CREATE TEMP TABLE {side} AS SELECT url, {columns} FROM page_indexability "
         "WHERE is_internal AND coalesce(found_via, '') <> 'image'"
     )
 

@@ -26,15 +26,18 @@ FROM html_pages WHERE response_time_ms IS NOT NULL GROUP BY label ORDER BY low
 """
 
 INDEXABILITY = """
-SELECT CASE WHEN blocker IS NULL AND html AND status = 200 THEN 'indexable'
-            WHEN blocker IS NULL THEN 'not HTML'
-            WHEN blocker LIKE 'canonicalised%' THEN 'canonicalised'
-            WHEN blocker LIKE 'redirects%' THEN 'redirect'
-            WHEN blocker LIKE 'HTTP 4%' THEN 'client error (4xx)'
-            WHEN blocker LIKE 'HTTP 5%' THEN 'server error (5xx)'
-            WHEN blocker LIKE 'no response%' THEN 'no response'
-            WHEN blocker LIKE 'blocked%' THEN 'blocked by robots.txt'
-            WHEN blocker = 'noindex' THEN 'noindex'
+SELECT CASE indexability
+            WHEN 'indexable' THEN 'indexable'
+            WHEN 'not_html' THEN 'not HTML'
+            WHEN 'unparsed' THEN 'HTML not parsed'
+            WHEN 'canonicalised' THEN 'canonicalised'
+            WHEN 'redirect' THEN 'redirect'
+            WHEN 'non_200' THEN CASE WHEN status BETWEEN 400 AND 499 THEN 'client error (4xx)'
+                                     WHEN status BETWEEN 500 AND 599 THEN 'server error (5xx)'
+                                     ELSE 'other' END
+            WHEN 'no_response' THEN 'no response'
+            WHEN 'blocked_by_robots' THEN 'blocked by robots.txt'
+            WHEN 'noindex' THEN 'noindex'
             ELSE 'other' END AS label, count(*) AS n
 FROM page_state WHERE is_internal AND coalesce(found_via, '') <> 'image'
 GROUP BY label ORDER BY n DESC

@@ -1,17 +1,23 @@
 """The audit's view of a crawl dataset: a checked DuckDB connection plus shared helper tables.
 
 `open_views(dataset)` validates every Parquet part (a corrupted or foreign file is a clear
-`CrawlDatasetError` naming it), opens the dataset views (`crawl.dataset`), and adds what many
-checks share, computed once per audit:
+`CrawlDatasetError` naming it), opens the dataset views (`crawl.dataset`: the tables, `inlinks`,
+and the one definition of indexability: `page_indexability`, `html_pages`, `indexable_pages`
+and the macros is_html, is_noindex, robots_none, canonical_of), and adds what many checks
+share, computed once per audit:
 
-    html_pages        internal URLs answering 200 with an HTML content type that parsed
-    indexable_pages   html_pages without noindex whose canonical is missing or points to itself
-    page_state        every URL of `pages` with its indexability blocker (NULL when indexable)
+    page_state        every URL of `pages` with its `indexability` and the audit's `blocker`
     refs              per URL: pages referring to it (any link or <img>; `_a`: <a> links only);
                       skipped with `refs=False` (the report overview needs no link pass)
     in_sitemap        URLs listed in a urlset sitemap, with one sitemap naming them
     crawl             one row: the crawl id and start URL from the manifest
-    macros            is_html, is_noindex, canonical_of, plural, sample_text, linked_from
+    macros            blocker, texts, first_text, plural, sample_text, linked_from
+
+`blocker` is the shared `indexability` reason in words ('redirects (HTTP 301) to …'), for the
+reasons that belong to the URL's response and directives; it is NULL for an indexable page and
+for a URL that is only not an (internal, parsed) HTML page: the audit judges a PDF or an image
+answering 200 without directives as fine to list in a sitemap or to point a canonical at, and
+the `html` column tells the kinds apart.
 
 Any DuckDB error while the checks run (a truncated part file, a missing column) is turned into
 a `CrawlDatasetError` that names the dataset.
@@ -31,13 +37,6 @@ from marketloop.crawl.schema import SCHEMAS
 from marketloop.errors import CrawlDatasetError
 
 MACROS = r"""
-CREATE OR REPLACE TEMP MACRO is_html(ct) AS
-    coalesce(ct IN ('text/html', 'application/xhtml+xml'), false);
-CREATE OR REPLACE TEMP MACRO robots_none(v, sep) AS
-    coalesce(regexp_matches(lower(v), '(^|[\s,' || sep || '])(noindex|none)($|[\s,])'), false);
-CREATE OR REPLACE TEMP MACRO is_noindex(meta, header) AS
-    robots_none(meta, '') OR robots_none(header, ':');
-CREATE OR REPLACE TEMP MACRO canonical_of(link, header) AS nullif(trim(coalesce(link, header)), '');
 CREATE OR REPLACE TEMP MACRO texts(items) AS
     [x for x in coalesce(items, []) if trim(x) <> ''];
 CREATE OR REPLACE TEMP MACRO first_text(items) AS trim(texts(items)[1]);
@@ -45,15 +44,15 @@ CREATE OR REPLACE TEMP MACRO plural(n, word) AS
     n || ' ' || word || CASE WHEN n = 1 THEN '' ELSE 's' END;
 CREATE OR REPLACE TEMP MACRO sample_text(items, total) AS array_to_string(items, ', ')
     || CASE WHEN total > len(items) THEN ' (+' || (total - len(items)) || ' more)' ELSE '' END;
-CREATE OR REPLACE TEMP MACRO blocker(
-    blocked, status, error, redirect_url, meta, header, canonical, url) AS CASE
-         WHEN blocked THEN 'blocked by robots.txt'
-         WHEN status IS NULL THEN 'no response (' || coalesce(error, 'unknown error') || ')'
-         WHEN status BETWEEN 300 AND 399
+CREATE OR REPLACE TEMP MACRO blocker(indexability, status, error, redirect_url, canonical) AS
+    CASE indexability
+         WHEN 'blocked_by_robots' THEN 'blocked by robots.txt'
+         WHEN 'no_response' THEN 'no response (' || coalesce(error, 'unknown error') || ')'
+         WHEN 'redirect'
            THEN 'redirects (HTTP ' || status || ') to ' || coalesce(redirect_url, 'nowhere')
-         WHEN status <> 200 THEN 'HTTP ' || status
-         WHEN is_noindex(meta, header) THEN 'noindex'
-         WHEN canonical <> url THEN 'canonicalised to ' || canonical
+         WHEN 'non_200' THEN 'HTTP ' || status
+         WHEN 'noindex' THEN 'noindex'
+         WHEN 'canonicalised' THEN 'canonicalised to ' || canonical
        END;
 CREATE OR REPLACE TEMP MACRO linked_from(n, sample) AS CASE WHEN coalesce(n, 0) = 0
     THEN 'not linked from any crawled page'
@@ -61,20 +60,11 @@ CREATE OR REPLACE TEMP MACRO linked_from(n, sample) AS CASE WHEN coalesce(n, 0) 
 """
 
 HELPERS = """
-CREATE OR REPLACE TEMP VIEW html_pages AS
-SELECT * FROM pages
-WHERE is_internal AND status = 200 AND is_html(content_type)
-  AND NOT coalesce(blocked_by_robots, false) AND parse_error IS NULL;
-
 CREATE OR REPLACE TEMP TABLE page_state AS
 SELECT url, is_internal, status, depth, found_via, is_html(content_type) AS html,
-       canonical_of(canonical, canonical_header) AS canonical_target,
-       blocker(blocked_by_robots, status, error, redirect_url, meta_robots, x_robots_tag,
-               canonical_of(canonical, canonical_header), url) AS blocker
-FROM pages;
-
-CREATE OR REPLACE TEMP VIEW indexable_pages AS
-SELECT * FROM html_pages WHERE url IN (SELECT url FROM page_state WHERE blocker IS NULL);
+       canonical_target, indexability,
+       blocker(indexability, status, error, redirect_url, canonical_target) AS blocker
+FROM page_indexability;
 
 CREATE OR REPLACE TEMP TABLE in_sitemap AS
 SELECT url, min(sitemap_url) AS sitemap FROM sitemap_urls GROUP BY url;

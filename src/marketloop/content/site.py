@@ -24,10 +24,7 @@ T = TypeVar("T")
 _PAGES_SQL = """
 SELECT p.url, coalesce(p.titles[1], '') AS title, coalesce(p.h1[1], '') AS h1,
        coalesce(p.h2, []) AS h2, coalesce(i.followed_inlinks, 0) AS inlinks
-FROM pages p LEFT JOIN inlinks i ON i.url = p.url
-WHERE p.is_internal AND p.status = 200 AND p.content_type = 'text/html'
-  AND coalesce(p.meta_robots, '') NOT LIKE '%noindex%'
-  AND (p.canonical IS NULL OR p.canonical = p.url)
+FROM indexable_pages p LEFT JOIN inlinks i ON i.url = p.url
 ORDER BY p.url
 """
 
@@ -52,7 +49,8 @@ class SitePage:
 
 
 def load_pages(crawl_dir: Path) -> list[SitePage]:
-    """The indexable pages of a crawl dataset (200, HTML, not noindex, self-canonical)."""
+    """The indexable pages of a crawl dataset: its `indexable_pages` view (see crawl/dataset.py:
+    internal, 200, HTML, not robots-blocked, parsed, no noindex, canonical absent or itself)."""
     rows = CrawlDataset.open(crawl_dir).query(_PAGES_SQL)
     return [
         SitePage(r["url"], r["title"], r["h1"], tuple(r["h2"]), int(r["inlinks"])) for r in rows

@@ -1,4 +1,13 @@
-"""Reading a crawl dataset (see `crawl/schema.py`), and its manifest."""
+"""Reading a crawl dataset (see `crawl/schema.py`), and its manifest.
+
+`CrawlDataset.connect()` opens the dataset in DuckDB: one view per table, plus the views every
+stage shares, so that "indexable" has one definition (see `INDEXABILITY` and docs/crawl.md):
+
+    inlinks            per URL: pages linking to it with <a> (all, and followed only)
+    page_indexability  every row of `pages`, plus `canonical_target` and `indexability`
+    html_pages         internal URLs answering 200 with an HTML content type whose body parsed
+    indexable_pages    the rows whose `indexability` is 'indexable' (all of them HTML pages)
+"""
 
 from __future__ import annotations
 
@@ -19,6 +28,54 @@ if TYPE_CHECKING:
     import duckdb
 
 CrawlStatus = Literal["running", "finished", "interrupted", "failed"]
+
+#: The one definition of an indexable page, in SQL over the `pages` view. `indexability` is the
+#: first reason that applies, in this order (the response, then the directives, then the kind
+#: of page), or 'indexable' when none does:
+#:
+#:     blocked_by_robots  robots.txt disallows the URL
+#:     no_response        no HTTP response (`error` says why)
+#:     redirect           3xx
+#:     non_200            any other status but 200
+#:     noindex            `noindex` or `none` in meta robots or X-Robots-Tag (any case; in the
+#:                        header also after a user agent: `googlebot: noindex`)
+#:     canonicalised      the canonical (<link rel=canonical>, else the Link header) is another URL
+#:     external           not an internal URL
+#:     not_html           a content type other than text/html or application/xhtml+xml
+#:     unparsed           HTML whose body could not be parsed (`parse_error`)
+#:
+#: The macros are part of the definition and usable in any query over the connection.
+INDEXABILITY = r"""
+CREATE OR REPLACE MACRO is_html(ct) AS
+    coalesce(ct IN ('text/html', 'application/xhtml+xml'), false);
+CREATE OR REPLACE MACRO robots_none(v, sep) AS
+    coalesce(regexp_matches(lower(v), '(^|[\s,' || sep || '])(noindex|none)($|[\s,])'), false);
+CREATE OR REPLACE MACRO is_noindex(meta, header) AS
+    robots_none(meta, '') OR robots_none(header, ':');
+CREATE OR REPLACE MACRO canonical_of(link, header) AS nullif(trim(coalesce(link, header)), '');
+
+CREATE OR REPLACE VIEW page_indexability AS
+SELECT *, CASE
+    WHEN coalesce(blocked_by_robots, false) THEN 'blocked_by_robots'
+    WHEN status IS NULL THEN 'no_response'
+    WHEN status BETWEEN 300 AND 399 THEN 'redirect'
+    WHEN status <> 200 THEN 'non_200'
+    WHEN is_noindex(meta_robots, x_robots_tag) THEN 'noindex'
+    WHEN canonical_target <> url THEN 'canonicalised'
+    WHEN NOT coalesce(is_internal, false) THEN 'external'
+    WHEN NOT is_html(content_type) THEN 'not_html'
+    WHEN parse_error IS NOT NULL THEN 'unparsed'
+    ELSE 'indexable' END AS indexability
+FROM (SELECT *, canonical_of(canonical, canonical_header) AS canonical_target FROM pages);
+
+CREATE OR REPLACE VIEW html_pages AS
+SELECT * FROM page_indexability
+WHERE is_internal AND status = 200 AND is_html(content_type)
+  AND NOT coalesce(blocked_by_robots, false) AND parse_error IS NULL;
+
+CREATE OR REPLACE VIEW indexable_pages AS
+SELECT * FROM page_indexability WHERE indexability = 'indexable';
+"""
 
 
 class Manifest(BaseModel):
@@ -75,7 +132,8 @@ class CrawlDataset:
         return sorted((self.folder / table).glob("part-*.parquet"))
 
     def connect(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection (in memory unless given) with one view per table, plus `inlinks`.
+        """A DuckDB connection (in memory unless given) with one view per table, plus `inlinks`
+        and the indexability views and macros (`INDEXABILITY`).
 
         Tables with no part files yet are empty views with the right columns, so every query
         works on a crawl that found no images or no sitemaps.
@@ -95,6 +153,7 @@ class CrawlDataset:
                 empty = pa.Table.from_pylist([], schema=SCHEMAS[table])
                 con.register(f"_{table}_empty", empty)
                 con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM _{table}_empty")
+        con.execute(INDEXABILITY)
         con.execute(
             """
             CREATE OR REPLACE VIEW inlinks AS

@@ -2,8 +2,9 @@
 
 `crawl.pages` holds the scalar columns of the dataset's pages table (lists and maps stay in the
 Parquet files), `simhash` as 16 hex digits (an unsigned 64-bit number fits no SQL integer type
-everywhere), plus `crawl_id` and `indexable`: status 200, HTML, no noindex in meta robots or
-X-Robots-Tag, and a canonical (HTML or header) that is empty or the page itself.
+everywhere), plus `crawl_id` and `indexable`: whether the page is in the dataset's `indexable_pages`
+(internal, status 200, HTML, not blocked by robots.txt, parsed, no noindex/none in meta robots
+or X-Robots-Tag, canonical absent or itself; the one definition, in `crawl/dataset.py`).
 
 `crawl.issues` holds the rows `marketloop audit` wrote to DIR/issues.parquet. A dataset that
 was not audited loads an empty issues table and says so, rather than keeping another crawl's.
@@ -44,19 +45,15 @@ def page_columns() -> list[str]:
     return columns
 
 
-INDEXABLE = """coalesce(
-    status = 200
-    AND content_type IN ('text/html', 'application/xhtml+xml')
-    AND coalesce(lower(meta_robots), '') NOT LIKE '%noindex%'
-    AND coalesce(lower(x_robots_tag), '') NOT LIKE '%noindex%'
-    AND coalesce(canonical, '') IN ('', url)
-    AND coalesce(canonical_header, '') IN ('', url), false) AS indexable"""
+#: the shared definition (crawl/dataset.py `page_indexability`), as a boolean
+INDEXABLE = "indexability = 'indexable' AS indexable"
 
 
 def page_batches(dataset: CrawlDataset, stats: RunStats) -> Iterator[pa.RecordBatch]:
     con = dataset.connect()
     try:
-        sql = f"SELECT ? AS crawl_id, {', '.join(page_columns())}, {INDEXABLE} FROM pages"
+        columns = ", ".join(page_columns())
+        sql = f"SELECT ? AS crawl_id, {columns}, {INDEXABLE} FROM page_indexability"
         reader = con.sql(sql, params=[dataset.manifest.crawl_id]).to_arrow_reader(BATCH_ROWS)
         for batch in reader or ():
             stats.page("pages", batch.num_rows)

@@ -45,15 +45,12 @@ class SiteSample:
 
 
 def site_sample(workspace: Workspace) -> SiteSample:
-    """The latest crawl's HTML pages (what the crawl step fetched), else an example site."""
+    """The latest crawl's HTML pages (its `html_pages` view), else an example site."""
     from marketloop.crawl.dataset import CrawlDataset
 
     try:
         dataset = CrawlDataset.open(workspace.latest_crawl())
-        rows = dataset.query(
-            "SELECT url FROM pages WHERE status = 200 AND content_type = 'text/html' "
-            "AND is_internal ORDER BY depth NULLS LAST, url LIMIT 200"
-        )
+        rows = dataset.query("SELECT url FROM html_pages ORDER BY depth NULLS LAST, url LIMIT 200")
     except MarketloopError:
         rows = []
     urls = [str(row["url"]) for row in rows]

@@ -6,8 +6,8 @@ Evidence, strongest first, per cluster:
    most impressions serves the cluster; two or more pages each holding ≥ `share` of the
    cluster's impressions are cannibalising each other.
 2. The keyword file's own `url` column (the site's ranking URL), weighted by volume, same rules.
-3. The crawl: pages whose title or H1 contains the cluster's words (≥ `title_match` of them);
-   two or more matching pages are cannibalisation.
+3. The crawl: HTML pages (indexable or not, see `crawl_pages`) whose title or H1 contains the
+   cluster's words (≥ `title_match` of them); two or more matching pages are cannibalisation.
 
 A cluster with no evidence is a content gap.
 """
@@ -90,11 +90,14 @@ def words(text: str) -> frozenset[str]:
 
 
 def crawl_pages(folder: Path) -> list[PageText]:
-    """HTML pages of a crawl dataset that answered 200, with their title and H1 words."""
-    rows = CrawlDataset.open(folder).query(
-        "SELECT url, titles, h1 FROM pages WHERE status = 200 AND is_internal "
-        "AND content_type = 'text/html' ORDER BY url"
-    )
+    """The crawl's HTML pages (its `html_pages` view: internal, 200, HTML, parsed), with their
+    title and H1 words.
+
+    Deliberately looser than `indexable_pages`: a noindex or canonicalised page still serves the
+    people who reach it, so it still covers (or cannibalises) a topic; its `indexability` says
+    which it is. See crawl/dataset.py for the shared definitions.
+    """
+    rows = CrawlDataset.open(folder).query("SELECT url, titles, h1 FROM html_pages ORDER BY url")
     return [
         PageText(row["url"], words(" ".join([*(row["titles"] or []), *(row["h1"] or [])])))
         for row in rows

@@ -1,4 +1,5 @@
-"""The sets of rows checks look at, in words (shown in docs/checks.md); see `audit/views.py`."""
+"""The sets of rows checks look at, in words (shown in docs/checks.md). `html_pages` and
+`indexable_pages` are defined once, for every stage, in `crawl/dataset.py`; see `audit/views.py`."""
 
 HTML_PAGES = "internal URLs answering 200 with an HTML content type that parsed (`html_pages`)"
 INDEXABLE = (
