@@ -24,8 +24,10 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API runs an event loop in this thread while it is open,
+    so it must be closed before other tests call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.is_file():
