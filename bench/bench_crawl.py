@@ -83,6 +83,11 @@ class Run:
 
 
 def main() -> None:
+    if not Path(NGINX).is_file():
+        raise SystemExit(
+            f"the crawl bench serves the site with nginx: {NGINX} is missing "
+            "(apt-get install -y nginx)"
+        )
     pages = int(os.environ.get("BENCH_CRAWL_PAGES", "10000"))
     big = int(os.environ.get("BENCH_CRAWL_BIG", "100000"))
     repeat = int(os.environ.get("BENCH_CRAWL_REPEAT", "2"))
