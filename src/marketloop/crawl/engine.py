@@ -3,21 +3,23 @@
     crawler = Crawler(start_url, folder, settings)
     manifest = await crawler.run()        # or crawler.stop() from a signal handler
 
-Depth is exact even with many requests in flight: an entry of level L is dispatched only while
-nothing of level L-2 or less is still queued or in flight, so every page that could link to it
-at a smaller depth has been parsed. Everything a visit learns (rows and newly found URLs) is
-recorded in one synchronous step, so a cancelled visit leaves no trace and is redone on resume.
+Fetching runs ahead, many requests in flight; what a visit learns (its rows and the URLs it
+found) is recorded strictly in breadth-first order, `(level, seq)`, as if one page were crawled
+at a time: a finished visit waits until every URL before it is recorded, including URLs that
+are still queued. So depth, `found_via` and the frontier's own order are the same on every run,
+whatever the timing. Recording is one synchronous step, so a cancelled or unrecorded visit
+leaves no trace and is redone on resume.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import heapq
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 from aiohttp.abc import AbstractResolver
@@ -41,9 +43,20 @@ from marketloop.crawl.writer import Batch, DatasetWriter
 
 FLUSH_SECONDS = 10.0
 LINKS_PER_PAGE = 25  # a batch is also written at batch_rows * 25 links (link-heavy sites)
+AHEAD = 8  # visits fetched but not yet recorded, at most AHEAD x the requests in flight
 MAX_NOTES = 20
 log = structlog.get_logger("marketloop.crawl")
 ProgressFn = Callable[[CrawlStats], None]
+Key = tuple[int, int]  # (level, seq): an entry's place in breadth-first order
+
+
+class Visit(NamedTuple):
+    """What one visit learnt, waiting to be recorded in order (no body: it is parsed)."""
+
+    entry: Entry
+    row: dict[str, Any]
+    redirect: tuple[int, str | None] | None = None  # (status, Location) of a 3xx
+    parsed: HtmlResult | None = None
 
 
 class Crawler:
@@ -71,8 +84,9 @@ class Crawler:
         self.stats = CrawlStats(done=self.session.done)
         self.notes: list[str] = []
         self.batch = Batch()
-        self._levels: Counter[int] = Counter()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Visit]] = set()
+        self._unrecorded: list[Key] = []  # heap of dispatched entries not yet recorded
+        self._visits: dict[Key, Visit] = {}  # finished visits among them
         self._wake = asyncio.Event()
         self._stopping = False
         self._flush: asyncio.Task[None] | None = None
@@ -132,41 +146,69 @@ class Crawler:
     async def _dispatch(self, sitemaps: asyncio.Task[None]) -> None:
         limit = max(32, self.settings.concurrency * 4)
         while not self._stopping:
-            entry = self.frontier.peek()
+            self._record_ready()
+            entry = self.frontier.peek() if self._may_dispatch() else None
             if entry is None:
                 if self._tasks or not sitemaps.done():
                     await self._sleep(sitemaps)
                     continue
+                if self.stats.dispatched >= self.settings.max_urls:
+                    return
                 if self.settings.max_depth is None and self.frontier.release_sitemap_pages():
                     continue  # a depth-limited crawl cannot tell orphans from deep pages
                 return
-            if self.stats.dispatched >= self.settings.max_urls:
-                if not self._tasks:
-                    return
+            if len(self._tasks) >= limit or len(self._unrecorded) >= AHEAD * limit:
                 await self._sleep(sitemaps)
                 continue
-            blocked = self._levels and entry.level > min(self._levels) + 1
-            if blocked or len(self._tasks) >= limit or self._backlogged():
+            if self._backlogged():
                 await self._sleep(sitemaps)
                 continue
             self.frontier.take()
             self.stats.dispatched += 1
-            self._levels[entry.level] += 1
+            heapq.heappush(self._unrecorded, entry[:2])
             task = asyncio.create_task(self._visit(entry))
             self._tasks.add(task)
             task.add_done_callback(functools.partial(self._visited, entry=entry))
 
-    def _visited(self, task: asyncio.Task[None], *, entry: Entry) -> None:
+    def _may_dispatch(self) -> bool:
+        return not self._stopping and self.stats.dispatched < self.settings.max_urls
+
+    def _visited(self, task: asyncio.Task[Visit], *, entry: Entry) -> None:
         self._tasks.discard(task)
-        self._levels[entry.level] -= 1
-        if not self._levels[entry.level]:
-            del self._levels[entry.level]
         self._wake.set()
-        error = None if task.cancelled() else task.exception()
-        if error is not None:  # a bug: keep the URL visible instead of dropping it
-            self._record(entry, {**rows.page_row(entry), "error": "crawler_error"})
-            self.note(f"crawler error on {entry.url}: {error!r} (please report it)")
-            log.error("crawler error", url=entry.url, error=repr(error))
+        if task.cancelled():
+            return
+        error = task.exception()
+        self._visits[entry[:2]] = task.result() if error is None else self._failed(entry, error)
+        self._record_ready()
+
+    def _failed(self, entry: Entry, error: BaseException) -> Visit:
+        """A bug in a visit: keep the URL visible, as `crawler_error`, instead of dropping it."""
+        self.note(f"crawler error on {entry.url}: {error!r} (please report it)")
+        log.error("crawler error", url=entry.url, error=repr(error))
+        return Visit(entry, {**rows.page_row(entry), "error": "crawler_error"})
+
+    def _record_ready(self) -> None:
+        """Record finished visits in breadth-first order, as far as the order allows.
+
+        The next visit to record is the earliest unrecorded one; it waits while it is still in
+        flight or while a queued URL comes before it (a redirect target found meanwhile), unless
+        no more URLs will be fetched.
+        """
+        while self._unrecorded:
+            key = self._unrecorded[0]
+            visit = self._visits.get(key)
+            if visit is None:
+                return
+            queued = self.frontier.peek() if self._may_dispatch() else None
+            if queued is not None and queued[:2] < key:
+                return
+            heapq.heappop(self._unrecorded)
+            del self._visits[key]
+            try:
+                self._record(visit)
+            except Exception as error:  # a bug: see _failed
+                self._record(self._failed(visit.entry, error))
 
     def note(self, note: str) -> None:
         """Something a person should know about this crawl (kept in the manifest)."""
@@ -180,26 +222,28 @@ class Crawler:
         waiter.cancel()
 
     # -- one URL ------------------------------------------------------------------------
-    async def _visit(self, entry: Entry) -> None:
+    async def _visit(self, entry: Entry) -> Visit:
         row = rows.page_row(entry)
         url = entry.url
         if not self.resolver.allow_private and literal_is_forbidden(host_of(url)):
             row["error"] = "private_address"
-            return self._record(entry, row)
+            return Visit(entry, row)
         if self.settings.obey_robots and not (await self.robots(url)).allowed(
             url, self.settings.user_agent
         ):
             row["blocked_by_robots"] = True
-            return self._record(entry, row)
+            return Visit(entry, row)
         response = await self._fetch(url, "HEAD" if entry.via == "image" else "GET")
         rows.add_response(row, response)
-        parsed: HtmlResult | None = None
         status = response.status or 0
+        if 300 <= status < 400:
+            return Visit(entry, row, (status, response.headers.get("location")))
+        parsed: HtmlResult | None = None
         if 200 <= status < 300 and response.error is None and rows.is_html(response):
             _, charset = rows.media_type(response.headers.get("content-type"))
             job = HtmlJob(url, response.body, charset, self.scope.internal_hosts)
             parsed = await self.pool.parse_page(job)
-        return self._record(entry, row, response, parsed)
+        return Visit(entry, row, parsed=parsed)
 
     async def _fetch(self, url: str, method: str) -> Response:
         response = await self.fetcher.get(url, method)
@@ -209,17 +253,12 @@ class Crawler:
             response = await self.fetcher.get(url, "GET")
         return response
 
-    def _record(
-        self,
-        entry: Entry,
-        row: dict[str, Any],
-        response: Response | None = None,
-        parsed: HtmlResult | None = None,
-    ) -> None:
+    def _record(self, visit: Visit) -> None:
         """Everything one visit learnt, in one synchronous step (see the module docstring)."""
+        entry, row, redirect, parsed = visit
         found: list[Found] = []
-        if response is not None and response.status and 300 <= response.status < 400:
-            found += self._redirect(entry, row, response)
+        if redirect is not None:
+            found += self._redirect(entry, row, *redirect)
         if parsed is not None:
             rows.add_html(self.batch, row, parsed)
             if parsed.extracted is not None:
@@ -232,13 +271,14 @@ class Crawler:
             self.on_progress(self.stats)
         self._maybe_flush()
 
-    def _redirect(self, entry: Entry, row: dict[str, Any], response: Response) -> list[Found]:
-        location = response.headers.get("location")
+    def _redirect(
+        self, entry: Entry, row: dict[str, Any], status: int, location: str | None
+    ) -> list[Found]:
         target = resolve_reference(entry.url, location) if location else None
         found, error = self.scope.from_redirect(entry, target)
         row["redirect_url"] = target
         row["error"] = row.get("error") or error
-        hop = rows.redirect_row(entry.url, response.status or 0, target, self.scope.internal_hosts)
+        hop = rows.redirect_row(entry.url, status, target, self.scope.internal_hosts)
         self.batch["redirects"].add(hop)
         return found
 
