@@ -88,6 +88,7 @@ def test_kill_9_then_resume_equals_an_uninterrupted_crawl(
     assert got.query(
         "SELECT count(DISTINCT from_url || to_url || kind) AS n FROM links"
     ) == want.query("SELECT count(DISTINCT from_url || to_url || kind) AS n FROM links")
+    assert found_at(got) == found_at(want)  # a resumed crawl keeps breadth-first order
 
 
 def test_resume_refuses_what_it_cannot_resume(sample_site: RunningSite, tmp_path: Path) -> None:
@@ -126,8 +127,13 @@ def test_ctrl_c_stops_cleanly_and_the_crawl_resumes(
     assert stopped.counts["urls"] == len(committed_urls(folder)) > 0  # every finished URL kept
     resumed = run_crawl(sample_site.url, folder, settings_for(sample_site), resume=True)
     assert resumed.manifest.status == "finished"
-    got = {r["url"] for r in CrawlDataset.open(folder).query("SELECT url FROM pages")}
-    assert got == {r["url"] for r in sample_crawl.query("SELECT url FROM pages")}
+    assert found_at(CrawlDataset.open(folder)) == found_at(sample_crawl)
+
+
+def found_at(dataset: CrawlDataset) -> dict[str, tuple[int | None, str]]:
+    """Every URL with its depth and found_via."""
+    rows = dataset.query("SELECT url, depth, found_via FROM pages")
+    return {r["url"]: (r["depth"], r["found_via"]) for r in rows}
 
 
 def committed_urls_or_empty(folder: Path) -> set[str]:

@@ -58,6 +58,11 @@ class Visit(NamedTuple):
     redirect: tuple[int, str | None] | None = None  # (status, Location) of a 3xx
     parsed: HtmlResult | None = None
 
+    @property
+    def links(self) -> int:
+        extracted = self.parsed.extracted if self.parsed is not None else None
+        return len(extracted.links.to_url) if extracted is not None else 0
+
 
 class Crawler:
     resolver: PolicyResolver
@@ -87,6 +92,7 @@ class Crawler:
         self._tasks: set[asyncio.Task[Visit]] = set()
         self._unrecorded: list[Key] = []  # heap of dispatched entries not yet recorded
         self._visits: dict[Key, Visit] = {}  # finished visits among them
+        self._waiting_links = 0  # link rows those finished visits hold
         self._wake = asyncio.Event()
         self._stopping = False
         self._flush: asyncio.Task[None] | None = None
@@ -145,22 +151,24 @@ class Crawler:
     # -- dispatch -----------------------------------------------------------------------
     async def _dispatch(self, sitemaps: asyncio.Task[None]) -> None:
         limit = max(32, self.settings.concurrency * 4)
-        while not self._stopping:
+        while not self._stopping and self.stats.done < self.settings.max_urls:
             self._record_ready()
-            entry = self.frontier.peek() if self._may_dispatch() else None
+            entry = self.frontier.peek()
+            if entry is not None and not self._within_budget(entry):
+                entry = None
             if entry is None:
-                if self._tasks or not sitemaps.done():
+                if self._tasks:
                     await self._sleep(sitemaps)
                     continue
-                if self.stats.dispatched >= self.settings.max_urls:
+                if self._planned() >= self.settings.max_urls:
                     return
+                if not sitemaps.done():
+                    await self._sleep(sitemaps)
+                    continue
                 if self.settings.max_depth is None and self.frontier.release_sitemap_pages():
                     continue  # a depth-limited crawl cannot tell orphans from deep pages
                 return
-            if len(self._tasks) >= limit or len(self._unrecorded) >= AHEAD * limit:
-                await self._sleep(sitemaps)
-                continue
-            if self._backlogged():
+            if self._held(entry, limit):
                 await self._sleep(sitemaps)
                 continue
             self.frontier.take()
@@ -170,8 +178,34 @@ class Crawler:
             self._tasks.add(task)
             task.add_done_callback(functools.partial(self._visited, entry=entry))
 
-    def _may_dispatch(self) -> bool:
-        return not self._stopping and self.stats.dispatched < self.settings.max_urls
+    def _planned(self) -> int:
+        """URLs recorded (this run and earlier ones) plus those dispatched and not recorded."""
+        return self.stats.done + len(self._unrecorded)
+
+    def _within_budget(self, entry: Entry) -> bool:
+        """--max-urls counts the first URLs in breadth-first order, whatever the timing.
+
+        When the budget is fully dispatched, a URL that sorts before one already dispatched (a
+        redirect target found late) is still fetched; the last URLs in order are then fetched
+        for nothing and never recorded.
+        """
+        if self._planned() < self.settings.max_urls:
+            return True
+        return bool(self._unrecorded) and entry[:2] < max(self._unrecorded)
+
+    def _held(self, entry: Entry, limit: int) -> bool:
+        """Whether dispatch waits: enough requests in flight, or enough results waiting.
+
+        The earliest unrecorded visit may be waiting for this very entry, so an entry that
+        sorts before it is never held by the size of the reorder buffer.
+        """
+        if len(self._tasks) >= limit or self._backlogged():
+            return True
+        full = (
+            len(self._unrecorded) >= AHEAD * limit
+            or self._waiting_links >= LINKS_PER_PAGE * self.settings.batch_rows
+        )
+        return full and not (self._unrecorded and entry[:2] < self._unrecorded[0])
 
     def _visited(self, task: asyncio.Task[Visit], *, entry: Entry) -> None:
         self._tasks.discard(task)
@@ -179,7 +213,9 @@ class Crawler:
         if task.cancelled():
             return
         error = task.exception()
-        self._visits[entry[:2]] = task.result() if error is None else self._failed(entry, error)
+        visit = task.result() if error is None else self._failed(entry, error)
+        self._visits[entry[:2]] = visit
+        self._waiting_links += visit.links
         self._record_ready()
 
     def _failed(self, entry: Entry, error: BaseException) -> Visit:
@@ -192,19 +228,22 @@ class Crawler:
         """Record finished visits in breadth-first order, as far as the order allows.
 
         The next visit to record is the earliest unrecorded one; it waits while it is still in
-        flight or while a queued URL comes before it (a redirect target found meanwhile), unless
-        no more URLs will be fetched.
+        flight or while a queued URL comes before it (a redirect target found meanwhile). Once
+        --max-urls URLs are recorded, the rest were fetched out of order and are dropped.
         """
         while self._unrecorded:
             key = self._unrecorded[0]
             visit = self._visits.get(key)
             if visit is None:
                 return
-            queued = self.frontier.peek() if self._may_dispatch() else None
+            queued = self.frontier.peek()
             if queued is not None and queued[:2] < key:
                 return
             heapq.heappop(self._unrecorded)
             del self._visits[key]
+            self._waiting_links -= visit.links
+            if self.stats.done >= self.settings.max_urls:
+                continue
             try:
                 self._record(visit)
             except Exception as error:  # a bug: see _failed
@@ -216,9 +255,11 @@ class Crawler:
             self.notes.append(note)
 
     async def _sleep(self, sitemaps: asyncio.Task[None]) -> None:
+        """Until a visit ends, a flush ends or sitemap discovery ends (if it has not yet)."""
         self._wake.clear()
         waiter = asyncio.create_task(self._wake.wait())
-        await asyncio.wait({waiter, sitemaps}, return_when=asyncio.FIRST_COMPLETED)
+        wakers = {waiter} if sitemaps.done() else {waiter, sitemaps}
+        await asyncio.wait(wakers, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
 
     # -- one URL ------------------------------------------------------------------------
