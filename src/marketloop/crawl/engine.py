@@ -258,7 +258,7 @@ class Crawler:
         """Until a visit ends, a flush ends or sitemap discovery ends (if it has not yet)."""
         self._wake.clear()
         waiter = asyncio.create_task(self._wake.wait())
-        wakers = {waiter} if sitemaps.done() else {waiter, sitemaps}
+        wakers: set[asyncio.Task[Any]] = {waiter} if sitemaps.done() else {waiter, sitemaps}
         await asyncio.wait(wakers, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
 
