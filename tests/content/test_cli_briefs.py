@@ -140,7 +140,9 @@ def test_summary_counts_tokens_cost_and_cache_hits(
     row = json.loads(second.stdout)[0]
     assert row["cache_hits"] == 2 and row["tokens"] == 0 and row["cost_usd"] == 0
     assert len(llm_env.requests) == 2
+    billed = json.loads(first.stdout)[0]["tokens"]  # only the first run reached the model
     ledger = json.loads(cli.invoke(app, ["briefs", "ledger", "--format", "json"]).stdout)
+    assert ledger[0]["prompt_tokens"] + ledger[0]["completion_tokens"] == billed
     assert ledger == [
         {
             "model": "gpt-4o-mini",
@@ -149,6 +151,7 @@ def test_summary_counts_tokens_cost_and_cache_hits(
             "prompt_tokens": ledger[0]["prompt_tokens"],
             "completion_tokens": ledger[0]["completion_tokens"],
             "cost_usd": pytest.approx(json.loads(first.stdout)[0]["cost_usd"], abs=1e-6),
+            "tokens_saved": billed,
             "priced": True,
         }
     ]
