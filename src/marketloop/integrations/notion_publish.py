@@ -1,10 +1,12 @@
 """Publish a brief as a Notion page, idempotently, and pick up where a failed run stopped.
 
 The page is found by its `marketloop_id` column (a query on the data source), so publishing a
-brief twice updates one page. Its body is reconciled, not rewritten: the blocks already on the
-page that match the brief at the start and at the end are kept, the ones in between are
-deleted and the missing ones inserted, 100 per request. A run killed half way, or a block
-Notion rejected, therefore costs only the missing blocks next time.
+brief twice updates one page; the fields in `notion.create_only` (status and owner by default)
+are written only on create, so what editors set there survives re-publishing. Its body is
+reconciled, not rewritten: the blocks already on the page that match the brief at the start and
+at the end are kept, the ones in between are deleted and the missing ones inserted, 100 per
+request. A run killed half way, or a block Notion rejected, therefore costs only the missing
+blocks next time.
 
 A create or append that failed without a clear answer may still have been applied; the
 publisher then looks the page up again and reconciles instead of creating a duplicate.
@@ -88,13 +90,13 @@ class NotionPublisher:
         schema = self.prepare()
         notes: list[str] = []
         fields = page_fields(brief, self.settings.status_names)
-        values = schema.values(fields, lambda owner: self._person(owner, notes))
         body: Numbered = list(enumerate(brief_blocks(brief, draft)))
         total = len(body)
         rejected: list[Rejected] = []
         page = self._find(schema, fields["marketloop_id"])
         for attempt in range(1, RECONCILE_ATTEMPTS + 1):
             try:
+                values = self._values(schema, fields, page, notes)
                 result = self._write(schema, page, values, body, rejected)
                 break
             except NotionUnavailable:
@@ -107,6 +109,16 @@ class NotionPublisher:
         result.marketloop_id, result.blocks = fields["marketloop_id"], total
         result.rejected, result.notes = rejected, notes
         return result
+
+    def _values(
+        self, schema: PageSchema, fields: Json, page: Json | None, notes: list[str]
+    ) -> Json:
+        """The properties to write: all on create; on update, not the `create_only` fields."""
+        leave_out = () if page is None else self.settings.create_only
+        found: list[str] = []
+        values = schema.values(fields, lambda owner: self._person(owner, found), leave_out)
+        notes += [n for n in found if n not in notes]
+        return values
 
     def _write(
         self,
