@@ -139,6 +139,19 @@ def test_a_long_brief_is_one_create_and_appends_of_100(
     assert texts(notion, result.page_id) == expected(brief, draft)
 
 
+def test_a_body_over_500_kb_is_sent_in_requests_notion_accepts(
+    notion: Notion, publisher: NotionPublisher
+) -> None:
+    draft = "\n\n".join(f"Part {n} " + "x" * 20_000 for n in range(40))  # ~800 KB of text
+    brief = make_brief()
+    result = publisher.publish(brief, draft)
+    [page] = notion.pages()
+    assert result.created and not result.rejected
+    assert texts(notion, page["id"]) == expected(brief, draft)
+    appends = [w for w in notion.writes() if w[0] == "PATCH" and w[1].endswith("/children")]
+    assert appends  # fewer than 100 blocks, yet more than one request
+
+
 def test_a_rejected_block_is_reported_by_index_and_the_rest_is_kept(
     notion: Notion, publisher: NotionPublisher
 ) -> None:
