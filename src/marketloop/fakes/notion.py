@@ -11,8 +11,9 @@ Like Notion: `Authorization: Bearer` and `Notion-Version` required (401 `unautho
 properties checked against its schema; at most 100 children per array, 1,000 block elements and
 500 KB per request (400 `validation_error`), rich text at most 2,000 characters per object;
 queries with filters and cursor pagination (`page_size` ≤ 100); block children listed, appended
-and deleted (archived); error bodies `{"object": "error", "status", "code", "message",
-"request_id"}`; an average rate limit answered with 429 `rate_limited` and `Retry-After`;
+(`after` must be a live child of the parent) and deleted (archived); a page in the trash refuses
+property edits and appends until restored; error bodies `{"object": "error", "status", "code",
+"message", "request_id"}`; an average rate limit answered with 429 `rate_limited` and `Retry-After`;
 `fail_next(529)` answers 529 `service_overload` with `Retry-After`, as Notion does when
 overloaded; objects not shared with the integration answer 404 `object_not_found`. Knobs
 (`fake.knobs`) provoke the rest: see `Knobs`.
