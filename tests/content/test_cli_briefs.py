@@ -128,6 +128,72 @@ def test_a_rerun_keeps_valid_briefs_and_retries_failed_ones(
     assert (drafted.prompt_version, drafted.draft_prompt_version) == ("brief@v2", "draft@v2")
 
 
+def statuses(result: object) -> dict[str, tuple[str, str]]:
+    rows = json.loads(result.stdout)  # type: ignore[attr-defined]
+    return {r["slug"]: (r["status"], r["note"]) for r in rows}
+
+
+def test_briefs_made_another_way_are_regenerated(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    out = tmp_path / "briefs"
+    args = ["--clusters", "lead scoring", "--out", str(out), "--format", "json"]
+    brief = lambda: Brief.model_validate_json((out / "lead-scoring.json").read_text())  # noqa: E731
+    assert generate(cli, *args, "--provider", "offline").exit_code == 0
+
+    llm = generate(cli, *args, "--provider", "openai")
+    assert statuses(llm) == {"lead-scoring": ("written", "replaced the brief by offline")}
+    assert (brief().provider, brief().prompt_version) == ("openai", "brief@v2")
+
+    again = generate(cli, *args, "--provider", "openai")
+    assert statuses(again) == {"lead-scoring": ("kept", "")}
+    assert len(llm_env.requests) == 1
+
+    other_prompt = generate(cli, *args, "--provider", "openai", "--prompt", "brief@v1")
+    assert statuses(other_prompt)["lead-scoring"] == (
+        "written",
+        "replaced the brief by openai gpt-4o-mini brief@v2",
+    )
+    assert brief().prompt_version == "brief@v1" and len(llm_env.requests) == 2
+
+    other_model = generate(cli, *args, "--provider", "openai", "--prompt", "brief@v1",
+                           "--model", "gpt-4o")  # fmt: skip
+    assert statuses(other_model)["lead-scoring"][0] == "written"
+    assert brief().model == "gpt-4o" and llm_env.requests[-1]["model"] == "gpt-4o"
+
+
+def test_an_offline_run_keeps_an_llm_brief_and_says_how_to_replace_it(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    args = ["--clusters", "lead scoring", "--out", str(tmp_path), "--format", "json"]
+    assert generate(cli, *args, "--provider", "openai").exit_code == 0
+    offline = generate(cli, *args, "--provider", "offline")
+    status, note = statuses(offline)["lead-scoring"]
+    assert status == "kept" and "openai gpt-4o-mini brief@v2" in note and "--force" in note
+    forced = generate(cli, *args, "--provider", "offline", "--force")
+    assert statuses(forced)["lead-scoring"][0] == "written"
+    assert Brief.model_validate_json((tmp_path / "lead-scoring.json").read_text()).provider == (
+        "offline"
+    )
+
+
+def test_a_draft_of_another_prompt_is_redrafted_and_a_replaced_brief_loses_its_draft(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    args = ["--clusters", "lead scoring", "--out", str(tmp_path), "--format", "json"]
+    assert generate(cli, *args, "--drafts", "--prompt", "draft@v1").exit_code == 0
+    assert len(llm_env.requests) == 2
+    redraft = generate(cli, *args, "--drafts", "--prompt", "draft@v2")
+    assert statuses(redraft)["lead-scoring"][0] == "written"
+    assert len(llm_env.requests) == 3  # the brief was kept, only the draft was sent
+    drafted = Brief.model_validate_json((tmp_path / "lead-scoring.json").read_text())
+    assert drafted.draft_prompt_version == "draft@v2"
+
+    generate(cli, *args, "--prompt", "brief@v1")  # a new brief, no draft asked for
+    assert not (tmp_path / "lead-scoring.md").exists()
+    assert not (tmp_path / "checks" / "lead-scoring.json").exists()
+
+
 def test_summary_counts_tokens_cost_and_cache_hits(
     cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
 ) -> None:
@@ -140,7 +206,9 @@ def test_summary_counts_tokens_cost_and_cache_hits(
     row = json.loads(second.stdout)[0]
     assert row["cache_hits"] == 2 and row["tokens"] == 0 and row["cost_usd"] == 0
     assert len(llm_env.requests) == 2
+    billed = json.loads(first.stdout)[0]["tokens"]  # only the first run reached the model
     ledger = json.loads(cli.invoke(app, ["briefs", "ledger", "--format", "json"]).stdout)
+    assert ledger[0]["prompt_tokens"] + ledger[0]["completion_tokens"] == billed
     assert ledger == [
         {
             "model": "gpt-4o-mini",
@@ -149,6 +217,7 @@ def test_summary_counts_tokens_cost_and_cache_hits(
             "prompt_tokens": ledger[0]["prompt_tokens"],
             "completion_tokens": ledger[0]["completion_tokens"],
             "cost_usd": pytest.approx(json.loads(first.stdout)[0]["cost_usd"], abs=1e-6),
+            "tokens_saved": billed,
             "priced": True,
         }
     ]

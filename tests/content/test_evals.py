@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -165,6 +168,98 @@ def test_mlflow_export_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ContentError, match="mlflow extra") as info:
         export("file:///tmp/x", "s", [Summary("r", "v", "m")])
     assert "marketloop[mlflow]" in str(info.value.hint)
+
+
+class StubMlflow(types.ModuleType):
+    """Records what the exporter asks of MLflow, in order."""
+
+    def __init__(self) -> None:
+        super().__init__("mlflow")
+        self.calls: list[tuple[str, object]] = []
+
+    def set_tracking_uri(self, uri: str) -> None:
+        self.calls.append(("set_tracking_uri", uri))
+
+    def set_experiment(self, name: str) -> None:
+        self.calls.append(("set_experiment", name))
+
+    @contextlib.contextmanager
+    def start_run(self, run_name: str) -> Iterator[object]:
+        self.calls.append(("start_run", run_name))
+        yield types.SimpleNamespace(info=types.SimpleNamespace(run_id=f"ml-{len(self.calls)}"))
+        self.calls.append(("end_run", run_name))
+
+    def log_params(self, params: dict[str, object]) -> None:
+        self.calls.append(("log_params", params))
+
+    def log_metrics(self, metrics: dict[str, float]) -> None:
+        self.calls.append(("log_metrics", metrics))
+
+    def named(self, name: str) -> list[object]:
+        return [value for call, value in self.calls if call == name]
+
+
+def test_mlflow_export_logs_one_run_per_variant_and_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from marketloop.content.evals.mlflow_export import export
+
+    stub = StubMlflow()
+    monkeypatch.setitem(sys.modules, "mlflow", stub)
+    summaries = [
+        Summary("ev-1", "brief@v2+draft@v1", "gpt-4o-mini", cases=4, passed=3,
+                assertions={"terms": 0.75, "links": None}, judge=4.5, prompt_tokens=100,
+                completion_tokens=50, cost_usd=0.01, latency_ms=120.0),
+        Summary("ev-1", "brief@v2+draft@v2", "gpt-4o", cases=4, passed=4),
+    ]  # fmt: skip
+    ids = export("http://mlflow.local:5000", "briefs", summaries)
+    assert stub.calls[:2] == [
+        ("set_tracking_uri", "http://mlflow.local:5000"),
+        ("set_experiment", "marketloop-eval-briefs"),
+    ]
+    assert stub.named("start_run") == [
+        "brief@v2+draft@v1 · gpt-4o-mini",
+        "brief@v2+draft@v2 · gpt-4o",
+    ]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert stub.named("log_params") == [
+        {"eval_run": "ev-1", "variant": "brief@v2+draft@v1", "model": "gpt-4o-mini"},
+        {"eval_run": "ev-1", "variant": "brief@v2+draft@v2", "model": "gpt-4o"},
+    ]
+    first, second = stub.named("log_metrics")
+    assert first == {
+        "pass_rate": 0.75, "cases": 4, "latency_ms": 120.0, "tokens": 150, "cost_usd": 0.01,
+        "assert_terms": 0.75, "judge": 4.5,
+    }  # fmt: skip
+    assert second["pass_rate"] == 1.0 and "judge" not in second
+    assert [c for c, _ in stub.calls[2:6]] == ["start_run", "log_params", "log_metrics", "end_run"]
+
+
+def test_eval_run_with_mlflow_checks_the_extra_before_calling_a_model(
+    cli: CliRunner, llm_env: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # as if not installed
+    result = cli.invoke(app, ["eval", "run", str(CASES / "suite.yaml"), "--mlflow", "file:///x"])
+    assert isinstance(result.exception, ContentError) and "mlflow extra" in str(result.exception)
+    assert llm_env.calls == 0  # nothing was paid for
+    with open_app_db(app_db_url(load_settings())).connect() as connection:
+        assert connection.execute(select(func.count()).select_from(EvalRun)).scalar() == 0
+
+
+def test_eval_run_exports_every_variant_and_model_to_mlflow(
+    cli: CliRunner, llm_env: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub = StubMlflow()
+    monkeypatch.setitem(sys.modules, "mlflow", stub)
+    args = ["--prompts", "draft@v1,draft@v2", "--models", "gpt-4o-mini,gpt-4o"]
+    run_eval(cli, str(CASES / "suite.yaml"), *args, "--mlflow", "http://mlflow.local:5000")
+    assert sorted((p["variant"], p["model"]) for p in stub.named("log_params")) == [  # type: ignore[index]
+        ("brief@v2+draft@v1", "gpt-4o"),
+        ("brief@v2+draft@v1", "gpt-4o-mini"),
+        ("brief@v2+draft@v2", "gpt-4o"),
+        ("brief@v2+draft@v2", "gpt-4o-mini"),
+    ]
+    assert len(stub.named("log_metrics")) == 4
 
 
 @pytest.mark.postgres

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -39,11 +40,12 @@ async def clients(settings: Settings, tmp_path: Path) -> AsyncIterator[Callable[
     """Make clients on the fake (same workspace cache); closes them after the test."""
     made: list[LlmClient] = []
 
-    def make(**llm: Any) -> LlmClient:
+    def make(sleep: Any = None, **llm: Any) -> LlmClient:
         config = settings.llm.model_copy(update=llm)
         cache = ResponseCache(tmp_path / "cache.sqlite")
-        made.append(LlmClient(config, Ledger(config, "run-1"), cache))
-        return made[-1]
+        client = LlmClient(config, Ledger(config, "run-1"), cache, sleep=sleep or asyncio.sleep)
+        made.append(client)
+        return client
 
     yield make
     for client in made:
@@ -107,6 +109,33 @@ async def test_429_waits_for_retry_after_then_succeeds(
     assert time.monotonic() - started >= 0.4
     assert len(llm_env.requests) == 2
     assert client.ledger.records[0].retries == 1
+
+
+@pytest.mark.parametrize(
+    ("asked", "max_retry_after", "waited"),
+    [
+        (90.0, 300.0, 90.0),  # longer than max_backoff (60): still honoured
+        (500.0, 300.0, 300.0),  # cut to max_retry_after
+        (500.0, 1000.0, 500.0),
+    ],
+)
+async def test_retry_after_is_honoured_up_to_max_retry_after(
+    llm_env: FakeOpenAI,
+    clients: Callable[..., LlmClient],
+    asked: float,
+    max_retry_after: float,
+    waited: float,
+) -> None:
+    llm_env.knobs.rate_limits, llm_env.knobs.retry_after = 1, asked
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    client = clients(sleep, max_backoff=60.0, max_retry_after=max_retry_after)
+    await ask_text(client, request(response_format=None))
+    assert len(slept) == 1 and slept[0] == pytest.approx(waited, abs=0.5)
+    assert len(llm_env.requests) == 2
 
 
 async def test_5xx_is_retried_with_backoff(

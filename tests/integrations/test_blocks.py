@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from marketloop.fakes.notion_rules import check_children, stored_rich_text
 from marketloop.integrations.blocks import (
+    BLOCK_BYTES,
+    CHUNK_BYTES,
+    REQUEST_BYTES,
     Span,
     chunks,
     code,
     fingerprint,
+    json_size,
     paragraph,
+    plain_text,
     rich_text,
     text_blocks,
 )
@@ -58,6 +65,23 @@ def test_more_than_100_rich_text_objects_make_more_blocks(spans: int, blocks: in
 )
 def test_chunks_of_100(count: int, sizes: list[int]) -> None:
     assert [len(c) for c in chunks(list(range(count)))] == sizes
+
+
+def test_chunks_stay_under_the_request_size() -> None:
+    blocks = [b for n in range(100) for b in paragraph(f"{n} " + "é" * 10_000)]  # ~60 KB each
+    pieces = list(chunks(list(enumerate(blocks)), block=lambda item: item[1]))
+    assert [i for piece in pieces for i, _ in piece] == list(range(100))  # all, in order
+    assert len(pieces) > 1
+    assert all(json_size([b for _, b in piece]) <= CHUNK_BYTES for piece in pieces)
+    assert all(len(json.dumps([b for _, b in p]).encode()) < REQUEST_BYTES for p in pieces)
+    assert [len(c) for c in chunks([1] * 10, 4, max_bytes=6)] == [3, 3, 3, 1]  # "1," costs 2
+
+
+def test_a_block_of_huge_text_is_split_by_size() -> None:
+    made = paragraph("ü" * 100 * 2000)  # 100 rich-text objects, but 1.2 MB as escaped JSON
+    assert len(made) > 1 and all(json_size(b) <= BLOCK_BYTES for b in made)
+    assert "".join(plain_text(b) for b in made) == "ü" * 100 * 2000
+    assert check_children(made) is None
 
 
 def test_a_long_code_block_stays_one_block_and_valid() -> None:

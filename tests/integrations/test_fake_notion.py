@@ -110,6 +110,65 @@ def test_block_limits(notion: Notion, api: httpx.Client) -> None:
     assert notion.pages() == []
 
 
+def test_request_size_and_block_element_limits(notion: Notion, api: httpx.Client) -> None:
+    big = [
+        {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": "x" * 2000}}] * 5}}
+    ] * 60  # 60 blocks of 10,000 characters: about 600 KB
+    status, code, message = error(page(api, notion, "big", big))
+    assert (status, code) == (400, "validation_error") and "500000" in message
+    nested = [
+        {"type": "toggle", "toggle": {"rich_text": [], "children": paragraph("a") * 10}}
+    ] * 100  # 100 toggles with 10 children each: 1,100 block elements
+    message = error(page(api, notion, "nested", nested))[2]
+    assert "body.children should be ≤ `1000` block elements, instead was `1100`" in message
+    assert notion.pages() == []
+    created = page(api, notion, "ok", nested[:90])  # 990 elements
+    assert created.status_code == 200, created.text
+    appended = api.patch(f"/v1/blocks/{created.json()['id']}/children", json={"children": big})
+    assert error(appended)[:2] == (400, "validation_error")
+
+
+def test_after_must_be_a_live_child_of_the_parent(notion: Notion, api: httpx.Client) -> None:
+    first = page(api, notion, "first", paragraph("a") + paragraph("b")).json()
+    other = page(api, notion, "other", paragraph("x")).json()
+    kids = api.get(f"/v1/blocks/{first['id']}/children").json()["results"]
+    foreign = api.get(f"/v1/blocks/{other['id']}/children").json()["results"][0]["id"]
+    api.delete(f"/v1/blocks/{kids[0]['id']}")
+    for after in (foreign, kids[0]["id"], "00000000-0000-0000-0000-000000000000"):
+        body = {"children": paragraph("new"), "after": after}
+        answer = api.patch(f"/v1/blocks/{first['id']}/children", json=body)
+        status, code, message = error(answer)
+        assert (status, code) == (400, "validation_error") and after in message
+    assert [b["id"] for b in notion.fake.body(first["id"])] == [kids[1]["id"]]  # nothing added
+
+
+def test_a_page_in_the_trash_cannot_be_edited_until_restored(
+    notion: Notion, api: httpx.Client
+) -> None:
+    created = page(api, notion, "p", paragraph("a")).json()
+    assert api.patch(f"/v1/pages/{created['id']}", json={"in_trash": True}).status_code == 200
+    rename = {"properties": {"Name": {"title": [{"text": {"content": "new"}}]}}}
+    append = {"children": paragraph("b")}
+    for answer in (
+        api.patch(f"/v1/pages/{created['id']}", json=rename),
+        api.patch(f"/v1/blocks/{created['id']}/children", json=append),
+    ):
+        status, code, message = error(answer)
+        assert (status, code) == (400, "validation_error") and "archived" in message
+    restored = api.patch(f"/v1/pages/{created['id']}", json={"in_trash": False, **rename})
+    assert restored.status_code == 200
+    assert restored.json()["properties"]["Name"]["title"][0]["plain_text"] == "new"
+    assert api.patch(f"/v1/blocks/{created['id']}/children", json=append).status_code == 200
+
+
+def test_529_service_overload_on_demand(notion: Notion, api: httpx.Client) -> None:
+    notion.fake.fail_next(529, retry_after=7)
+    answer = api.get(f"/v1/databases/{notion.database_id}")
+    assert error(answer)[:2] == (529, "service_overload")
+    assert answer.headers["Retry-After"] == "7"
+    assert api.get(f"/v1/databases/{notion.database_id}").status_code == 200
+
+
 def test_children_list_append_after_and_delete(notion: Notion, api: httpx.Client) -> None:
     created = page(api, notion, "p", [b for n in range(3) for b in paragraph(f"b{n}")]).json()
     kids = api.get(f"/v1/blocks/{created['id']}/children").json()["results"]

@@ -68,6 +68,15 @@ def test_429_waits_for_retry_after_then_succeeds(notion: Notion) -> None:
     assert api.requests == 2
 
 
+def test_529_service_overload_is_waited_out_like_429_even_for_a_create(notion: Notion) -> None:
+    notion.fake.fail_next(529, "/v1/pages", method="POST", retry_after=3)
+    api, slept = client(notion)
+    with api:
+        api.create_page(notion.source_id, title("once"), [])
+    assert slept and slept[0] >= 3.0  # Notion's Retry-After, not the 0.01 s backoff
+    assert len(notion.pages()) == 1 and api.requests == 2
+
+
 def test_5xx_is_retried_with_backoff_for_reads(notion: Notion) -> None:
     notion.fake.fail_next(500, "/v1/databases")
     notion.fake.fail_next(503, "/v1/databases")

@@ -80,12 +80,49 @@ def test_republishing_updates_the_same_page(notion: Notion, publisher: NotionPub
     assert (result.kept, result.written, result.deleted) == (result.blocks, 0, 0)
     assert len(notion.writes()) == writes + 1  # only the properties were patched
 
-    changed = make_brief(cluster="crm tools", call_to_action="Start a trial", status="draft")
+    changed = make_brief(cluster="crm tools", call_to_action="Start a trial")
     result = publisher.publish(changed)
     [page] = notion.pages()
-    assert value(page, "Cluster") == "crm tools" and value(page, "Status") == "Draft"
+    assert value(page, "Cluster") == "crm tools"
     assert texts(notion, page["id"]) == expected(changed)
     assert result.written == result.deleted == 1  # only the callout changed
+
+
+def test_republishing_keeps_the_status_and_owner_editors_set(
+    notion: Notion, publisher: NotionPublisher
+) -> None:
+    publisher.publish(make_brief())
+    [page] = notion.pages()
+    grace = next(u["id"] for u in notion.fake.users if u["person"]["email"] == "grace@example.com")
+    edit = {"Status": {"status": {"name": "Published"}}, "Owner": {"people": [{"id": grace}]}}
+    notion.fake.update_page(page["id"], {"properties": edit})  # what an editor does in Notion
+
+    publisher.publish(make_brief(cluster="crm tools", status="draft", owner="nobody@example.com"))
+    [page] = notion.pages()
+    assert value(page, "Cluster") == "crm tools"  # the brief's own columns are updated
+    assert (value(page, "Status"), value(page, "Owner")) == ("Published", [grace])
+
+
+def test_create_only_can_be_emptied_to_overwrite_status_and_owner(notion: Notion) -> None:
+    settings = NotionSettings(
+        database_id=notion.database_id, base_url=notion.url, rate=1000, burst=100, create_only=[]
+    )
+    with NotionClient(settings, notion.fake.token) as client:
+        publisher = NotionPublisher(client)
+        publisher.publish(make_brief())
+        publisher.publish(make_brief(status="draft", owner="grace@example.com"))
+    [page] = notion.pages()
+    grace = next(u["id"] for u in notion.fake.users if u["person"]["email"] == "grace@example.com")
+    assert (value(page, "Status"), value(page, "Owner")) == ("Draft", [grace])
+
+
+@pytest.mark.parametrize(
+    ("names", "text"),
+    [(["stage"], "unknown field(s) stage"), (["marketloop_id"], "pages are found by it")],
+)
+def test_create_only_names_brief_fields(names: list[str], text: str) -> None:
+    with pytest.raises(ValueError, match=text.replace("(", r"\(").replace(")", r"\)")):
+        NotionSettings(create_only=names)
 
 
 def test_a_long_brief_is_one_create_and_appends_of_100(
@@ -100,6 +137,19 @@ def test_a_long_brief_is_one_create_and_appends_of_100(
     appends = [w for w in writes[1:] if w[0] == "PATCH"]
     assert len(appends) == -(-(total - 100) // 100)  # ceil
     assert texts(notion, result.page_id) == expected(brief, draft)
+
+
+def test_a_body_over_500_kb_is_sent_in_requests_notion_accepts(
+    notion: Notion, publisher: NotionPublisher
+) -> None:
+    draft = "\n\n".join(f"Part {n} " + "x" * 20_000 for n in range(40))  # ~800 KB of text
+    brief = make_brief()
+    result = publisher.publish(brief, draft)
+    [page] = notion.pages()
+    assert result.created and not result.rejected
+    assert texts(notion, page["id"]) == expected(brief, draft)
+    appends = [w for w in notion.writes() if w[0] == "PATCH" and w[1].endswith("/children")]
+    assert appends  # fewer than 100 blocks, yet more than one request
 
 
 def test_a_rejected_block_is_reported_by_index_and_the_rest_is_kept(

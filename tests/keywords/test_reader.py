@@ -39,8 +39,31 @@ def test_cp1252_bytes_are_decoded_and_reported(tmp_path: Path) -> None:
     )
     records, report = read_keywords(path)
     assert [r.keyword for r in records] == ["café marketing", "\u201csmart\u201d quotes"]
-    assert report.encoding == "cp1252"
-    assert "not UTF-8; decoded as cp1252" in report.notes()[0]
+    assert report.fallback_lines == {2: "cp1252", 3: "cp1252"}
+    assert "2 line(s) not UTF-8, decoded as cp1252 (line 2, 3)" in report.notes()[0]
+
+
+def test_a_file_with_rows_in_two_encodings_keeps_the_utf8_rows(tmp_path: Path) -> None:
+    data = (
+        b"keyword,volume\n"
+        + "crème brûlée recipe,40\n".encode()  # written by one tool in UTF-8
+        + "café marketing,10\n".encode("cp1252")  # appended by another in cp1252
+        + "\u00fcber seo,5\n".encode()
+    )
+    records, report = read_keywords(write(tmp_path, data))
+    assert [r.keyword for r in records] == ["crème brûlée recipe", "café marketing", "über seo"]
+    assert report.fallback_lines == {3: "cp1252"}
+    assert report.notes() == [
+        "keywords.csv: 1 line(s) not UTF-8, decoded as cp1252 (line 3); save the file as UTF-8 "
+        "to be sure"
+    ]
+
+
+def test_bytes_cp1252_cannot_decode_fall_back_to_latin1_for_that_line(tmp_path: Path) -> None:
+    data = "keyword\nbrûlée\n".encode() + b"odd \x81 byte\n"  # 0x81 is undefined in cp1252
+    records, report = read_keywords(write(tmp_path, data))
+    assert [r.keyword for r in records] == ["brûlée", "odd \x81 byte"]
+    assert report.fallback_lines == {3: "latin-1"}
 
 
 def test_utf16_tab_separated_ahrefs_export(tmp_path: Path) -> None:

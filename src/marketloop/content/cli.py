@@ -175,7 +175,8 @@ def _report(
             "checks": f"{e['checks_passed']}/{e['checks_passed'] + len(e['checks_failed'])}"
             if e["draft"]
             else "",
-            "note": e["error"] or ", ".join(e["checks_failed"]),
+            "note": e["error"]
+            or "; ".join(filter(None, [e["note"], ", ".join(e["checks_failed"])])),
         }
         for e in sorted(entries, key=lambda e: e["slug"])
     ]

@@ -70,7 +70,12 @@ class LlmSettings(Section):
     timeout: float = Field(120.0, gt=0, description="seconds for one call")
     retries: int = Field(4, ge=0, le=20, description="retries of 429, 5xx and timeouts")
     backoff: float = Field(1.0, ge=0, description="first retry delay in seconds, doubled each time")
-    max_backoff: float = Field(60.0, ge=0, description="longest wait between retries")
+    max_backoff: float = Field(
+        60.0, ge=0, description="longest backoff between retries (when no Retry-After is given)"
+    )
+    max_retry_after: float = Field(
+        300.0, gt=0, description="longest Retry-After honoured; a longer one is cut to this"
+    )
     concurrency: int = Field(8, ge=1, le=256, description="calls in flight at once")
     cache: bool = Field(True, description="reuse responses to identical requests")
     prices: dict[str, Price] = Field(default_factory=dict, description="adds to DEFAULT_PRICES")

@@ -57,6 +57,11 @@ class BriefFolder:
         path = self.draft_path(slug)
         return path.is_file() and path.stat().st_size > 0
 
+    def drop_draft(self, slug: str) -> None:
+        """Remove the draft of `slug` and its checks (when its brief is replaced)."""
+        self.draft_path(slug).unlink(missing_ok=True)
+        (self.root / "checks" / f"{slug}.json").unlink(missing_ok=True)
+
     def write_brief(self, brief: Brief) -> Path:
         return write_atomic(self.brief_path(brief.slug), brief.model_dump_json(indent=2) + "\n")
 

@@ -1,8 +1,10 @@
 """Briefs (and drafts) for many clusters at once, resumable.
 
-For each cluster: keep the brief (and draft) a previous run left if valid; otherwise write the
-offline brief, let the LLM rewrite its prose (provider `openai`), write the draft and check it
-with the guardrails. Every file lands atomically as soon as it is ready, so a kill or an error
+For each cluster: keep the brief (and draft) a previous run left if valid and made the way this
+run would make it (provider, model, prompt version); otherwise write the offline brief, let the
+LLM rewrite its prose (provider `openai`), write the draft and check it with the guardrails. An
+offline run keeps a brief an LLM wrote (it would only be worse) and says so, `--force` replaces
+it. Every file lands atomically as soon as it is ready, so a kill or an error
 keeps what was done and the next run continues from there.
 
 Errors that concern one cluster (an invalid answer, a refusal, an endpoint that stayed
@@ -46,6 +48,22 @@ class Plan:
     def provider(self) -> str:
         return "openai" if self.brief_prompt or self.draft_prompt else "offline"
 
+    @property
+    def maker(self) -> tuple[str, str | None, str | None]:
+        """(provider, model, prompt version) of the briefs this run writes."""
+        if self.brief_prompt is None:
+            return ("offline", None, None)
+        return ("openai", self.model, self.brief_prompt.ref)
+
+
+def made_by(brief: Brief) -> tuple[str, str | None, str | None]:
+    return (brief.provider, brief.model, brief.prompt_version)
+
+
+def describe(maker: tuple[str, str | None, str | None]) -> str:
+    """('openai', 'gpt-4o-mini', 'brief@v2') -> 'openai gpt-4o-mini brief@v2'."""
+    return " ".join(part for part in maker if part)
+
 
 @dataclass
 class Outcome:
@@ -56,6 +74,7 @@ class Outcome:
     draft: bool = False
     checks: list[Check] = field(default_factory=list)
     error: str | None = None
+    note: str | None = None  # why a brief was kept or replaced
 
     def entry(self) -> dict[str, Any]:
         """This brief's line in the folder's index."""
@@ -77,6 +96,7 @@ class Outcome:
             "checks_failed": [c.name for c in self.checks if not c.passed],
             "checks_passed": sum(c.passed for c in self.checks),
             "error": self.error,
+            "note": self.note,
         }
 
 
@@ -130,15 +150,16 @@ class Generator:
 
     async def one(self, slug: str, cluster: Cluster) -> Outcome:
         wants_draft = self.plan.draft_prompt is not None
-        kept = None if self.plan.force else self.folder.existing_brief(slug)
-        if kept is not None and (not wants_draft or self.folder.has_draft(slug)):
+        kept, note = self._reusable_brief(slug)
+        if kept is not None and (not wants_draft or self._current_draft(kept)):
             drafted = self.folder.has_draft(slug)
             checks = self.folder.read_checks(slug) if drafted else []
-            return Outcome(slug, cluster.cluster, "kept", kept, drafted, checks)
-        outcome = Outcome(slug, cluster.cluster, "written", kept)
+            return Outcome(slug, cluster.cluster, "kept", kept, drafted, checks, note=note)
+        outcome = Outcome(slug, cluster.cluster, "written", kept, note=note)
         try:
             if outcome.brief is None:
                 outcome.brief = await self._brief(slug, cluster)
+                self.folder.drop_draft(slug)  # it was written from the brief just replaced
                 self.folder.write_brief(outcome.brief)
             if wants_draft:
                 outcome.checks = await self._draft(outcome.brief)
@@ -151,6 +172,23 @@ class Generator:
                 path = self.folder.keep_failed(slug, purpose, exc.raw, exc.errors)
                 outcome.error += f" (answer kept in {path})"
         return outcome
+
+    def _reusable_brief(self, slug: str) -> tuple[Brief | None, str | None]:
+        """The brief a previous run left, when this run would make it the same way, and a note
+        when a brief made another way was found (kept by an offline run, else replaced)."""
+        found = None if self.plan.force else self.folder.existing_brief(slug)
+        if found is None or made_by(found) == self.plan.maker:
+            return found, None
+        was = describe(made_by(found))
+        if self.plan.provider == "offline" and found.provider != "offline":
+            return found, f"kept the brief by {was}; --force replaces it with an offline brief"
+        return None, f"replaced the brief by {was}"
+
+    def _current_draft(self, brief: Brief) -> bool:
+        """Whether the folder holds a draft of `brief` written with this run's draft prompt."""
+        assert self.plan.draft_prompt is not None
+        current = brief.draft_prompt_version == self.plan.draft_prompt.ref
+        return current and self.folder.has_draft(brief.slug)
 
     async def _brief(self, slug: str, cluster: Cluster) -> Brief:
         brief = write_brief(cluster, self.context, slug=slug)

@@ -8,12 +8,15 @@
 
 Like Notion: `Authorization: Bearer` and `Notion-Version` required (401 `unauthorized`, 400
 `missing_version`); databases hold data sources; pages are created under a data source with
-properties checked against its schema; at most 100 children per request, rich text at most
-2,000 characters per object; queries with filters and cursor pagination (`page_size` ≤ 100);
-block children listed, appended and deleted (archived); error bodies
-`{"object": "error", "status", "code", "message", "request_id"}`; an average rate limit
-answered with 429 `rate_limited` and `Retry-After`; objects not shared with the integration
-answer 404 `object_not_found`. Knobs (`fake.knobs`) provoke the rest: see `Knobs`.
+properties checked against its schema; at most 100 children per array, 1,000 block elements and
+500 KB per request (400 `validation_error`), rich text at most 2,000 characters per object;
+queries with filters and cursor pagination (`page_size` ≤ 100); block children listed, appended
+(`after` must be a live child of the parent) and deleted (archived); a page in the trash refuses
+property edits and appends until restored; error bodies `{"object": "error", "status", "code",
+"message", "request_id"}`; an average rate limit answered with 429 `rate_limited` and `Retry-After`;
+`fail_next(529)` answers 529 `service_overload` with `Retry-After`, as Notion does when
+overloaded; objects not shared with the integration answer 404 `object_not_found`. Knobs
+(`fake.knobs`) provoke the rest: see `Knobs`.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class Failure:
     method: str | None = None
     after_write: bool = False  # apply the request first, then answer with the error
     skip: int = 0  # let this many matching requests through first
+    retry_after: int = 1  # the Retry-After of a 429 or 529
 
 
 @dataclass
@@ -88,11 +92,14 @@ class NotionFake(NotionStore):
         method: str | None = None,
         after_write: bool = False,
         skip: int = 0,
+        retry_after: int = 1,
     ) -> None:
-        self.knobs.failures.append(Failure(status, path, method, after_write, skip))
+        failure = Failure(status, path, method, after_write, skip, retry_after)
+        self.knobs.failures.append(failure)
 
     def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._gate])
+        # aiohttp's own 1 MiB cap would answer 413 first; Notion answers a 400 validation_error
+        app = web.Application(middlewares=[self._gate], client_max_size=16 * 1024 * 1024)
         route = app.router
         route.add_get("/v1/databases/{id}", self._get_database)
         route.add_get("/v1/data_sources/{id}", self._get_data_source)
@@ -119,7 +126,10 @@ class NotionFake(NotionStore):
             return refusal
         failure = self._take_failure(request)
         if failure is not None and not failure.after_write:
-            return _failure(failure.status)
+            return _failure(failure)
+        too_large = rules.check_request_size(len(await request.read()))
+        if too_large:
+            return _error(400, "validation_error", too_large)
         try:
             await _body(request)
         except ValueError:
@@ -128,7 +138,7 @@ class NotionFake(NotionStore):
             response = await handler(request)
         except NotionStoreError as exc:
             return _error(exc.status, exc.code, exc.message)
-        return _failure(failure.status) if failure is not None else response
+        return _failure(failure) if failure is not None else response
 
     def _refusal(self, request: web.Request) -> web.Response | None:
         version = request.headers.get("Notion-Version")
@@ -274,10 +284,13 @@ def _page_size(value: Any, where: str) -> int:
     return size
 
 
-def _failure(status: int) -> web.Response:
+def _failure(failure: Failure) -> web.Response:
+    status = failure.status
     codes = {429: "rate_limited", 500: "internal_server_error", 502: "bad_gateway"}
     codes |= {503: "service_unavailable", 504: "gateway_timeout", 409: "conflict_error"}
-    headers = {"Retry-After": "1"} if status == 429 else None
+    codes |= {529: "service_overload"}
+    throttled = status in {429, 529}
+    headers = {"Retry-After": str(failure.retry_after)} if throttled else None
     return _error(status, codes.get(status, "internal_server_error"), "Injected failure.", headers)
 
 

@@ -4,6 +4,7 @@ Pure functions. Each `check_*` returns None when the request is valid, else Noti
 `validation_error` message for it, worded the way Notion words it:
 
     body failed validation: body.children.length should be ≤ `100`, instead was `150`.
+    body failed validation: body.children should be ≤ `1000` block elements, instead was `1100`.
     body failed validation: body.children[3].paragraph.rich_text[0].text.content.length
         should be ≤ `2000`, instead was `2500`.
     Cluster is not a property that exists.
@@ -18,6 +19,8 @@ from typing import Any
 from marketloop.integrations.markdown import NOTION_LANGUAGES
 
 CHILDREN_LIMIT = 100
+BLOCK_ELEMENTS = 1000  # blocks in one request, nested ones included
+REQUEST_BYTES = 500_000  # "500KB overall" per request
 RICH_TEXT_ITEMS = 100
 TEXT_LIMIT = 2000
 BLOCK_TYPES = frozenset(
@@ -37,11 +40,35 @@ def failed(path: str, expected: str, actual: Any) -> str:
     return f"body failed validation: {path} should be {expected}, instead was `{actual}`."
 
 
+def check_request_size(size: int) -> str | None:
+    """Notion documents the limit (500 KB per request, a 400 `validation_error`), not the
+    wording; this message is the fake's own."""
+    if size <= REQUEST_BYTES:
+        return None
+    return f"Request body too large: {size} bytes, the limit is {REQUEST_BYTES} bytes (500KB)."
+
+
+def count_blocks(children: Any) -> int:
+    """Block elements in a children array, nested children included."""
+    if not isinstance(children, list):
+        return 0
+    total = 0
+    for block in children:
+        total += 1
+        kind = block.get("type") if isinstance(block, dict) else None
+        body = block.get(kind) if isinstance(block, dict) and kind else None
+        total += count_blocks(body.get("children")) if isinstance(body, dict) else 0
+    return total
+
+
 def check_children(children: Any, where: str = "body.children") -> str | None:
     if not isinstance(children, list):
         return failed(where, "an array", type(children).__name__)
     if len(children) > CHILDREN_LIMIT:
         return failed(f"{where}.length", f"≤ `{CHILDREN_LIMIT}`", len(children))
+    elements = count_blocks(children)
+    if where == "body.children" and elements > BLOCK_ELEMENTS:
+        return failed(where, f"≤ `{BLOCK_ELEMENTS}` block elements", elements)
     for index, block in enumerate(children):
         problem = check_block(block, f"{where}[{index}]")
         if problem:
@@ -58,6 +85,10 @@ def check_block(block: Any, where: str) -> str | None:
     body = block[kind]
     if kind == "code" and body.get("language", "plain text") not in NOTION_LANGUAGES:
         return failed(f"{where}.code.language", "one of Notion's languages", body["language"])
+    if "children" in body:
+        problem = check_children(body["children"], f"{where}.{kind}.children")
+        if problem:
+            return problem
     if kind == "divider":
         return None
     return check_rich_text(body.get("rich_text"), f"{where}.{kind}.rich_text")

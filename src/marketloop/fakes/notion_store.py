@@ -17,6 +17,7 @@ from marketloop.fakes import notion_rules as rules
 
 Json = dict[str, Any]
 NOT_SHARED = "Make sure the relevant pages and databases are shared with your integration."
+ARCHIVED = "Can't edit block that is archived. You must unarchive the block before editing."
 
 
 class NotionStoreError(Exception):
@@ -142,6 +143,9 @@ class NotionStore:
         page = self.page(page_id)
         source = self.sources[_source_of(page)]
         values = body.get("properties", {})
+        restores = body.get("in_trash") is False or body.get("archived") is False
+        if page["in_trash"] and values and not restores:
+            raise invalid(ARCHIVED)  # a page in the trash is edited only after restoring it
         self._check(rules.check_properties(values, source["properties"], users=self._user_ids()))
         self._set_values(page, values, source)
         for flag in ("in_trash", "archived"):
@@ -156,7 +160,15 @@ class NotionStore:
 
     def append(self, parent_id: str, children: Any, after: str | None) -> list[Json]:
         self._parent(parent_id)
+        if parent_id in self.pages and self.pages[parent_id]["in_trash"]:
+            raise invalid(ARCHIVED)
         self._check(rules.check_children(children))
+        live = {block["id"] for block in self.live_children(parent_id)}
+        if after is not None and after not in live:
+            raise invalid(  # Notion documents the rule, not the wording: this one is the fake's
+                f"body failed validation: body.after should be the ID of a block that is a "
+                f"child of {parent_id}, instead was `{after}`."
+            )
         return self._add_blocks(parent_id, children, after)
 
     def archive(self, block_id: str) -> Json:
@@ -185,7 +197,7 @@ class NotionStore:
         for block in added:
             self.blocks[block["id"]] = block
         siblings = self.kids[parent_id]
-        at = siblings.index(after) + 1 if after in siblings else len(siblings)
+        at = siblings.index(after) + 1 if after is not None else len(siblings)
         siblings[at:at] = [block["id"] for block in added]
         return added
 

@@ -5,13 +5,19 @@ splitting any run longer than 2,000 characters (Notion's limit per text object) 
 links Notion would reject (relative, non-http, longer than 2,000 characters). A block whose
 rich text would exceed 100 objects becomes several blocks of the same type.
 
+Requests stay within Notion's size limits too: `chunks` cuts a body into requests of at most
+100 blocks and `CHUNK_BYTES` of JSON (Notion refuses a request over 500 KB or 1,000 block
+elements with a 400 `validation_error`), and a block's rich text is also split by size
+(`BLOCK_BYTES`), so no single block comes near the limit.
+
 `fingerprint` reduces a block, as sent or as Notion returns it, to what a reader sees, so the
 publisher can tell which blocks of a page are already right.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, TypeVar
@@ -21,6 +27,9 @@ TEXT_LIMIT = 2000  # characters per rich-text object
 URL_LIMIT = 2000  # characters per link URL
 RICH_TEXT_ITEMS = 100  # rich-text objects per array
 CHILDREN_LIMIT = 100  # blocks per children array in one request
+REQUEST_BYTES = 500_000  # Notion refuses a request body over 500 KB
+CHUNK_BYTES = 400_000  # blocks of one request, leaving room for the page's properties
+BLOCK_BYTES = 100_000  # rich text of one block; more becomes several blocks
 TEXT_BLOCKS = (
     "paragraph",
     "heading_1",
@@ -73,9 +82,9 @@ def rich_text(spans: Sequence[Span] | str) -> list[dict[str, Any]]:
 
 
 def text_blocks(kind: str, spans: Sequence[Span] | str, **extra: Any) -> list[Block]:
-    """One block of `kind` holding `spans`, or several when the rich text has > 100 objects."""
-    objects = rich_text(spans)
-    pieces = [objects[i : i + RICH_TEXT_ITEMS] for i in range(0, len(objects), RICH_TEXT_ITEMS)]
+    """One block of `kind` holding `spans`, or several when the rich text has more than 100
+    objects or `BLOCK_BYTES` of JSON."""
+    pieces = list(chunks(rich_text(spans), RICH_TEXT_ITEMS, max_bytes=BLOCK_BYTES))
     return [
         {"object": "block", "type": kind, kind: {"rich_text": piece, **extra}}
         for piece in pieces or [[]]
@@ -106,10 +115,32 @@ def divider() -> list[Block]:
     return [{"object": "block", "type": "divider", "divider": {}}]
 
 
-def chunks(items: Sequence[T], size: int = CHILDREN_LIMIT) -> Iterator[list[T]]:
-    """`items` in request-sized pieces (Notion takes at most 100 children per request)."""
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+def json_size(value: Any) -> int:
+    """Bytes of `value` as JSON with non-ASCII escaped: never less than what is sent."""
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+def chunks(
+    items: Sequence[T],
+    size: int = CHILDREN_LIMIT,
+    *,
+    max_bytes: int = CHUNK_BYTES,
+    block: Callable[[T], Any] = lambda item: item,
+) -> Iterator[list[T]]:
+    """`items` in request-sized pieces: at most `size` of them (Notion takes 100 children per
+    request) and at most `max_bytes` of JSON (Notion takes 500 KB per request). `block` gives
+    the part of an item that is sent. An item larger than `max_bytes` goes alone."""
+    piece: list[T] = []
+    used = 0
+    for item in items:
+        cost = json_size(block(item)) + 1  # the comma
+        if piece and (len(piece) >= size or used + cost > max_bytes):
+            yield piece
+            piece, used = [], 0
+        piece.append(item)
+        used += cost
+    if piece:
+        yield piece
 
 
 def fingerprint(block: Block) -> tuple[Any, ...]:

@@ -62,6 +62,25 @@ class NotionSettings(Section):
     retries: int = Field(5, ge=0, le=20, description="retries of 429, 5xx and timeouts")
     backoff: float = Field(1.0, ge=0, description="first retry delay in seconds, doubled each time")
     max_retry_after: float = Field(120.0, gt=0, description="longest Retry-After honoured")
+    create_only: list[str] = Field(
+        default_factory=lambda: ["status", "owner"],
+        description="brief fields written only when a page is created, so editors own them "
+        "afterwards; [] overwrites them on every publish",
+    )
+
+    @field_validator("create_only")
+    @classmethod
+    def _known_fields(cls, names: list[str]) -> list[str]:
+        fields = set(NotionProperties.model_fields)
+        unknown = sorted(set(names) - fields)
+        if unknown:
+            raise ValueError(
+                f"notion.create_only: unknown field(s) {', '.join(unknown)}; "
+                f"choose from {', '.join(sorted(fields - {'marketloop_id'}))}"
+            )
+        if "marketloop_id" in names:
+            raise ValueError("notion.create_only cannot hold marketloop_id (pages are found by it)")
+        return names
 
     @field_validator("base_url")
     @classmethod

@@ -2,9 +2,11 @@
 
 Why not `notion-client`: publishing needs exact control over what is retried. A create or an
 append that timed out may have been applied, so those "unsafe" calls are retried only when
-Notion provably did not process them (429, connection refused); the publisher then re-reads the
-page and reconciles instead of duplicating. Reads, property updates and deletes are retried on
-429, 5xx and timeouts with backoff, `Retry-After` honoured. Every request waits for a token
+Notion provably did not process them (429 `rate_limited`, 529 `service_overload`, connection
+refused); the publisher then re-reads the page and reconciles instead of duplicating. Reads,
+property updates and deletes are retried on 429, 5xx and timeouts with backoff. A 429 or 529
+(Notion's documented "slow down" answers) is waited out for its `Retry-After` by every request
+of the client. Every request waits for a token
 bucket (~3 requests/s, Notion's average limit). Errors name the object and what to do next.
 """
 
@@ -37,6 +39,7 @@ from marketloop.retry import parse_retry_after
 
 NOTION_VERSION = "2025-09-03"
 PAGE_SIZE = 100
+THROTTLED = frozenset({429, 529})  # rate_limited, service_overload: not processed, wait Retry-After
 _BLOCK_INDEX = re.compile(r"body\.children\[(\d+)\]")
 log = get_logger(__name__)
 
@@ -157,8 +160,8 @@ class NotionClient:
             answer: Json = response.json()
             return answer
         failure = describe(response, method, path)
-        rate_limited = response.status_code == 429  # Notion did not process it: always safe
-        return _Failed(failure, isinstance(failure, NotionUnavailable) and (safe or rate_limited))
+        throttled = response.status_code in THROTTLED  # Notion did not process it: always safe
+        return _Failed(failure, isinstance(failure, NotionUnavailable) and (safe or throttled))
 
     def _wait(self, attempt: int, failure: NotionError, method: str, path: str) -> None:
         retry_after = failure.retry_after if isinstance(failure, NotionUnavailable) else None
@@ -169,7 +172,7 @@ class NotionClient:
             cap=self.settings.max_retry_after,
         )
         log.warning("notion.retry", method=method, path=path, status=failure.status, wait=delay)
-        if failure.status == 429:
+        if failure.status in THROTTLED:
             self._bucket.pause(delay)  # the next acquire() waits it out, for every caller
         else:
             self._sleep(delay)
@@ -217,6 +220,6 @@ def describe(response: httpx.Response, method: str, path: str) -> NotionError:
         return NotionValidationError(what, status=status, code=code, block_index=index)
     if status in {409, 429} or status >= 500:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        hint = "Notion is rate limiting or unavailable; run the command again later"
+        hint = "Notion is rate limiting, overloaded or unavailable; run the command again later"
         return NotionUnavailable(what, hint=hint, status=status, code=code, retry_after=retry_after)
     return NotionError(what, status=status, code=code)

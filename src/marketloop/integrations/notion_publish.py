@@ -1,10 +1,12 @@
 """Publish a brief as a Notion page, idempotently, and pick up where a failed run stopped.
 
 The page is found by its `marketloop_id` column (a query on the data source), so publishing a
-brief twice updates one page. Its body is reconciled, not rewritten: the blocks already on the
-page that match the brief at the start and at the end are kept, the ones in between are
-deleted and the missing ones inserted, 100 per request. A run killed half way, or a block
-Notion rejected, therefore costs only the missing blocks next time.
+brief twice updates one page; the fields in `notion.create_only` (status and owner by default)
+are written only on create, so what editors set there survives re-publishing. Its body is
+reconciled, not rewritten: the blocks already on the page that match the brief at the start and
+at the end are kept, the ones in between are deleted and the missing ones inserted, 100 (and
+under 500 KB) per request. A run killed half way, or a block Notion rejected, therefore costs
+only the missing blocks next time.
 
 A create or append that failed without a clear answer may still have been applied; the
 publisher then looks the page up again and reconciles instead of creating a duplicate.
@@ -88,13 +90,13 @@ class NotionPublisher:
         schema = self.prepare()
         notes: list[str] = []
         fields = page_fields(brief, self.settings.status_names)
-        values = schema.values(fields, lambda owner: self._person(owner, notes))
         body: Numbered = list(enumerate(brief_blocks(brief, draft)))
         total = len(body)
         rejected: list[Rejected] = []
         page = self._find(schema, fields["marketloop_id"])
         for attempt in range(1, RECONCILE_ATTEMPTS + 1):
             try:
+                values = self._values(schema, fields, page, notes)
                 result = self._write(schema, page, values, body, rejected)
                 break
             except NotionUnavailable:
@@ -108,6 +110,16 @@ class NotionPublisher:
         result.rejected, result.notes = rejected, notes
         return result
 
+    def _values(
+        self, schema: PageSchema, fields: Json, page: Json | None, notes: list[str]
+    ) -> Json:
+        """The properties to write: all on create; on update, not the `create_only` fields."""
+        leave_out = () if page is None else self.settings.create_only
+        found: list[str] = []
+        values = schema.values(fields, lambda owner: self._person(owner, found), leave_out)
+        notes += [n for n in found if n not in notes]
+        return values
+
     def _write(
         self,
         schema: PageSchema,
@@ -117,8 +129,7 @@ class NotionPublisher:
         rejected: list[Rejected],
     ) -> PageResult:
         if page is None:
-            page = self._create(schema, values, body, rejected)
-            first = min(len(body), 100)
+            page, first = self._create(schema, values, body, rejected)
             result = _result(page, created=True)
             result.written = first
             self._insert(page["id"], body[first:], None, body, rejected, result)
@@ -130,11 +141,13 @@ class NotionPublisher:
 
     def _create(
         self, schema: PageSchema, values: Json, body: Numbered, rejected: list[Rejected]
-    ) -> Json:
+    ) -> tuple[Json, int]:
+        """The new page, with as many blocks as one request holds; and how many that was."""
         while True:
-            first = body[:100]
+            first = next(chunks(body, block=_block), [])
             try:
-                return self.client.create_page(schema.data_source_id, values, [b for _, b in first])
+                blocks = [b for _, b in first]
+                return self.client.create_page(schema.data_source_id, values, blocks), len(first)
             except NotionValidationError as exc:
                 self._reject(exc, first, body, rejected)
 
@@ -163,8 +176,8 @@ class NotionPublisher:
         rejected: list[Rejected],
         result: PageResult,
     ) -> None:
-        """Add `blocks` after block `after` (or at the end), 100 per request."""
-        for chunk in chunks(blocks):
+        """Add `blocks` after block `after` (or at the end), 100 (and < 500 KB) per request."""
+        for chunk in chunks(blocks, block=_block):
             while chunk:
                 try:
                     added = self.client.append(page_id, [b for _, b in chunk], after=after)
@@ -214,6 +227,10 @@ class NotionPublisher:
         if found is None:
             notes.append(f"owner {owner!r} is not a user of the workspace; left empty")
         return found
+
+
+def _block(item: tuple[int, Block]) -> Block:
+    return item[1]
 
 
 def _result(page: Json, *, created: bool) -> PageResult:

@@ -7,7 +7,7 @@ the database is found before anything is written and reported at once, with the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +46,20 @@ class PageSchema:
         column = self.columns["marketloop_id"]
         return {"property": column.name, "rich_text": {"equals": marketloop_id}}
 
-    def values(self, fields: Json, person: Callable[[str], str | None]) -> Json:
-        """Notion property values for brief `fields`; `person` finds a user id for the owner."""
+    def values(
+        self,
+        fields: Json,
+        person: Callable[[str], str | None],
+        leave_out: Collection[str] = (),
+    ) -> Json:
+        """Notion property values for brief `fields`; `person` finds a user id for the owner.
+
+        The columns of the fields in `leave_out` are not in the result, so they are not written.
+        """
         values: Json = {}
         for name, column in self.columns.items():
+            if name in leave_out:
+                continue
             value = fields.get(name)
             values[column.name] = {column.type: _typed(column.type, value, person)}
         return values

@@ -1,10 +1,11 @@
 """Reading keyword files and SERP snapshots as SEO tools export them.
 
 Headers are matched case-insensitively with the aliases of common exports (Semrush, Ahrefs,
-Google Keyword Planner, Search Console); UTF-8 (with or without BOM) and UTF-16 are read as
-such, anything else falls back to cp1252 then latin-1 for the whole file, and the fallback is
-reported. Duplicates are merged (highest volume, best position), empty lines skipped, unreadable
-numbers treated as missing and reported: nothing the file holds is silently lost.
+Google Keyword Planner, Search Console); UTF-16 (by its BOM) is read as such, anything else as
+UTF-8 (with or without BOM) line by line: a line that is not valid UTF-8 falls back to cp1252
+then latin-1 on its own, so the valid UTF-8 of the other lines is kept, and the lines that fell
+back are reported. Duplicates are merged (highest volume, best position), empty lines skipped,
+unreadable numbers treated as missing and reported: nothing the file holds is silently lost.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class ReadReport:
     """What reading a file noticed; printed by the CLI, never fatal."""
 
     path: Path
-    encoding: str = "utf-8"
+    encoding: str = "utf-8"  # "utf-8" or "utf-16"
+    fallback_lines: dict[int, str] = field(default_factory=dict)  # not UTF-8: line -> encoding
     rows: int = 0
     empty_lines: int = 0
     duplicates: int = 0
@@ -51,8 +53,13 @@ class ReadReport:
 
     def notes(self) -> list[str]:
         notes = []
-        if self.encoding not in {"utf-8", "utf-8-sig", "utf-16"}:
-            notes.append(f"{self.path.name} is not UTF-8; decoded as {self.encoding}")
+        for encoding in sorted(set(self.fallback_lines.values())):
+            lines = [n for n, e in self.fallback_lines.items() if e == encoding]
+            shown = ", ".join(map(str, lines[:10])) + (" …" if len(lines) > 10 else "")
+            notes.append(
+                f"{self.path.name}: {len(lines)} line(s) not UTF-8, decoded as {encoding} "
+                f"(line {shown}); save the file as UTF-8 to be sure"
+            )
         if self.empty_lines:
             notes.append(f"skipped {self.empty_lines} empty line(s)")
         if self.duplicates:
@@ -110,17 +117,34 @@ def normalise(keyword: str) -> str:
     return " ".join(keyword.lower().split())
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text of a file and the encoding used (UTF-8/16 by BOM or validity, else cp1252)."""
+def decode(data: bytes) -> tuple[str, str, dict[int, str]]:
+    """The text of a file, its encoding (utf-16 by BOM, else utf-8) and the lines that are not
+    UTF-8 with the encoding each was decoded with (cp1252, else latin-1).
+
+    Decoding line by line keeps a file whose rows were saved by different tools intact: one
+    cp1252 row does not turn the other rows' UTF-8 into mojibake (brûlée -> brÃ»lÃ©e).
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16"), "utf-16", {}
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        return data.decode("utf-8-sig"), "utf-8", {}
     except UnicodeDecodeError:
         pass
+    texts: list[str] = []
+    fallback: dict[int, str] = {}
+    for number, line in enumerate(data.split(b"\n"), start=1):  # \n is never inside a UTF-8 char
+        try:
+            texts.append(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError:
+            text, fallback[number] = _decode_legacy(line)
+            texts.append(text)
+    return "\n".join(texts), "utf-8", fallback
+
+
+def _decode_legacy(line: bytes) -> tuple[str, str]:
     for encoding in FALLBACK_ENCODINGS:
         try:
-            return data.decode(encoding), encoding
+            return line.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
@@ -132,7 +156,7 @@ def _read_table(
     """The column of each field, and the non-empty rows with their line numbers (streamed, so
     a million SERP rows never sit in memory as lists)."""
     try:
-        text, report.encoding = decode(path.read_bytes())
+        text, report.encoding, report.fallback_lines = decode(path.read_bytes())
     except OSError as exc:
         raise KeywordsError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
     body = text.lstrip("\r\n\t ")

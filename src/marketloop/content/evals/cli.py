@@ -19,6 +19,7 @@ from marketloop.config import app_db_url
 from marketloop.content.config import Provider
 from marketloop.content.evals import store
 from marketloop.content.evals.compare import render_html, summarise, summary_rows
+from marketloop.content.evals.mlflow_export import export, require_mlflow
 from marketloop.content.evals.run import run_eval
 from marketloop.content.evals.runner import parse_variants
 from marketloop.content.evals.suite import load_suite
@@ -75,6 +76,8 @@ def run_command(
     loaded = load_suite(suite)
     variants = parse_variants(prompts, settings)
     chosen = [m.strip() for m in (models or "").split(",") if m.strip()] or [settings.llm.model]
+    if mlflow:
+        require_mlflow()  # before the run: it may cost money, the export would fail after it
     total = len(loaded.cases) * len(variants) * len(chosen)
     columns = (TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -85,8 +88,6 @@ def run_command(
     emit_rows(summary_rows(summaries, with_run=False), fmt, title=f"Eval run {run_id}")
     console.print(f"run [bold]{run_id}[/]: `marketloop eval compare {run_id} --format html`")
     if mlflow:
-        from marketloop.content.evals.mlflow_export import export
-
         logged = export(mlflow, loaded.suite.name, summaries)
         console.print(f"logged {len(logged)} MLflow runs to {mlflow}")
 

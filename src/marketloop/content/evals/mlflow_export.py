@@ -1,5 +1,9 @@
 """Export eval summaries to MLflow (the `mlflow` extra): one MLflow run per prompt variant ×
-model, with its pass rates, judge score, latency, tokens and cost as metrics."""
+model, with its pass rates, judge score, latency, tokens and cost as metrics.
+
+`eval run --mlflow` calls `require_mlflow` before the (paid) eval starts, so a missing extra is
+reported before any model is called, not after.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from marketloop.content.evals.compare import Summary
 from marketloop.errors import ContentError
 
 
-def _mlflow() -> Any:
+def require_mlflow() -> Any:
+    """The `mlflow` module, or a ContentError naming the extra to install."""
     try:
         import mlflow
     except ImportError:
@@ -22,7 +27,7 @@ def _mlflow() -> Any:
 
 def export(uri: str, suite: str, summaries: list[Summary]) -> list[str]:
     """Log each summary as an MLflow run under the experiment `marketloop-eval-<suite>`."""
-    mlflow = _mlflow()
+    mlflow = require_mlflow()
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(f"marketloop-eval-{suite}")
     ids = []

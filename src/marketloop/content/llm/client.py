@@ -1,8 +1,9 @@
 """One client for every OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM, llama.cpp):
 the `openai` SDK's `AsyncOpenAI` with its own retries turned off, and ours on top:
 
-- 429: wait what `Retry-After` (or `retry-after-ms`, `x-ratelimit-reset-requests`) says, and
-  make every other call wait too; `insufficient_quota` is not retried (it will not heal);
+- 429: wait what `Retry-After` (or `retry-after-ms`, `x-ratelimit-reset-requests`) says, up to
+  `[llm] max_retry_after` (a longer ask is cut, with a warning), and make every other call wait
+  too; `insufficient_quota` is not retried (it will not heal);
 - 5xx, timeouts, dropped connections: exponential backoff, at most `[llm] retries` times;
 - 401/403, unknown model, rejected request: a clear error at once;
 - at most `[llm] concurrency` calls in flight; identical requests answered from the cache.
@@ -28,8 +29,10 @@ from marketloop.content.errors import LlmAuthError, LlmError, LlmUnavailable, Qu
 from marketloop.content.llm.cache import CachedAnswer, ResponseCache, cache_key
 from marketloop.content.llm.ledger import Ledger
 from marketloop.content.llm.retry import backoff, retry_after
+from marketloop.observe.logging import get_logger
 
 OPENAI_URL = "https://api.openai.com/v1"
+log = get_logger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -181,10 +184,21 @@ class LlmClient:
                 f"{self._where(request)}: the account has no quota left (insufficient_quota)",
                 hint="check the plan and billing of the API key's account, or use another key",
             ) from None
-        wait = retry_after(exc.response.headers)
-        wait = self._backoff(attempt) if wait is None else wait
+        wait = self._retry_wait(retry_after(exc.response.headers), request, attempt)
         loop = asyncio.get_running_loop()
-        self._resume_at = max(self._resume_at, loop.time() + min(wait, self.settings.max_backoff))
+        self._resume_at = max(self._resume_at, loop.time() + wait)
+
+    def _retry_wait(self, asked: float | None, request: ChatRequest, attempt: int) -> float:
+        """The server's Retry-After up to `max_retry_after`; backoff when it gave none."""
+        if asked is None:
+            return self._backoff(attempt)
+        longest = self.settings.max_retry_after
+        if asked > longest:
+            log.warning(
+                "llm.retry_after_cut", where=self._where(request), asked=asked, waiting=longest,
+                hint="raise MARKETLOOP_LLM_MAX_RETRY_AFTER to wait as long as the server asks",
+            )  # fmt: skip
+        return min(asked, longest)
 
     async def _wait_for_resume(self) -> None:
         delay = self._resume_at - asyncio.get_running_loop().time()

@@ -99,14 +99,23 @@ class Ledger:
 
 
 def stored_totals(engine: Engine, run_id: str | None = None) -> list[dict[str, Any]]:
-    """What the app database holds, per model (optionally for one run)."""
+    """What the app database holds, per model (optionally for one run).
+
+    Like `Ledger.totals`, tokens and cost count only the calls sent to the model; the tokens of
+    the cache hits are in `tokens_saved` (what the cache spared).
+    """
+    paid, cached = LlmCall.cache_hit.is_(False), LlmCall.cache_hit.is_(True)
+    tokens = LlmCall.prompt_tokens + LlmCall.completion_tokens
     query = select(
         LlmCall.model,
-        func.count().filter(LlmCall.cache_hit.is_(False)).label("calls"),
-        func.count().filter(LlmCall.cache_hit.is_(True)).label("cache_hits"),
-        func.coalesce(func.sum(LlmCall.prompt_tokens), 0).label("prompt_tokens"),
-        func.coalesce(func.sum(LlmCall.completion_tokens), 0).label("completion_tokens"),
-        func.coalesce(func.sum(LlmCall.cost_usd), 0.0).label("cost_usd"),
+        func.count().filter(paid).label("calls"),
+        func.count().filter(cached).label("cache_hits"),
+        func.coalesce(func.sum(LlmCall.prompt_tokens).filter(paid), 0).label("prompt_tokens"),
+        func.coalesce(func.sum(LlmCall.completion_tokens).filter(paid), 0).label(
+            "completion_tokens"
+        ),
+        func.coalesce(func.sum(LlmCall.cost_usd).filter(paid), 0.0).label("cost_usd"),
+        func.coalesce(func.sum(tokens).filter(cached), 0).label("tokens_saved"),
     ).group_by(LlmCall.model)
     if run_id is not None:
         query = query.where(LlmCall.run_id == run_id)
