@@ -132,6 +132,38 @@ def test_two_critical_slips_at_once_rebaseline_and_keep_the_old_baseline(on_time
     assert before.baseline_version == 1  # evaluating before it still sees the old baseline
 
 
+def test_a_successor_on_a_buffer_day_leaves_its_predecessor_without_negative_slack(
+    sprint: Sprint,
+) -> None:
+    sprint.slip("day18", 1, day=1)
+    schedule = sprint.schedule(1, 10)
+    assert schedule.forecasts["day19"].date == sprint.plan.sprint.date_of(20)  # pushed to a buffer
+    assert schedule.end == sprint.plan.sprint.date_of(21)  # the sprint still ends on time
+    assert {t: schedule.forecasts[t].slack for t in ("day17", "day18", "day19")} == {
+        "day17": 1,  # one more day here is absorbed by the same buffer
+        "day18": 0,
+        "day19": 0,
+    }
+
+
+def test_a_rebaseline_keeps_pushed_work_on_its_buffer_and_every_slack_non_negative(
+    sprint: Sprint,
+) -> None:
+    sprint.slip("day14", 1, day=1)
+    sprint.slip("day17", 1, day=1)
+    at = sprint.at(1, 12)
+    state = sprint.state(1, 11)
+    event = rebaseline_event(sprint.plan, state, compute(sprint.plan, state, at), at, "two slips")
+    sprint.record("rebaseline", None, 1, 12, **event.data)
+    after = sprint.schedule(1, 13)
+    assert after.baseline_version == 2
+    assert all(f.slack is not None and f.slack >= 0 for f in after.forecasts.values())
+    day19 = after.forecasts["day19"]
+    assert day19.baseline == day19.date == sprint.plan.sprint.date_of(20)
+    assert day19.status == "pushed" and "before baseline v2" in day19.reason
+    assert after.buffers[-1].pushed == ("day19",)
+
+
 def test_slips_one_after_another_do_not_rebaseline(on_time: OnTime) -> None:
     s = on_time(14)
     s.slip("day14", 1, day=14)

@@ -11,9 +11,11 @@ Forward pass, in dependency order over the work tasks:
   effort; without such a buffer the task shifts to the next business day after the dependency
   and the slip travels downstream.
 
-Backward pass: each task's latest date is the business day before its earliest successor's
-latest date (the sprint's last baseline date for the last task); slack is the business days
-between forecast and latest date, and the critical path is every open task without slack.
+Backward pass: each task's latest date is the last date before its earliest successor's latest
+date that can hold its work (a business day, or the buffer day it was pushed to), and the
+sprint's last baseline date for the last task; slack is the business days between forecast
+and latest date, and the critical path is every open task without slack. A task sitting on a
+buffer day after a re-baseline stays "pushed": it holds that buffer.
 """
 
 from __future__ import annotations
@@ -115,6 +117,10 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
             dates[task.id] = sprint.local_date(done_at)
             continue
         dates[task.id] = own[task.id]
+        if own[task.id] in buffer_days:  # a re-baseline kept it on the buffer it was pushed to
+            reasons[task.id] = f"pushed to buffer day {sprint.day_of(own[task.id])} before " + (
+                f"baseline v{state.baselines[-1].version}" if state.baselines else "the baseline"
+            )
         latest = max((dates[a] for a in task.after), default=None)
         if latest is not None and latest >= own[task.id]:
             culprit = culprits[task.id] = max(task.after, key=lambda a: dates[a])
@@ -198,7 +204,9 @@ def _forecasts(
     culprits: Mapping[str, str],
 ) -> dict[str, Forecast]:
     sprint = plan.sprint
-    latest = latest_dates(plan, max(base[t.id] for t in plan.work), state)
+    open_dates = {t.id: dates[t.id] for t in plan.work if state.task(t.id).done_at is None}
+    deadline = max(base[t.id] for t in plan.work)
+    latest = latest_dates(plan, deadline, on_buffers(plan, open_dates), state)
     result: dict[str, Forecast] = {}
     for task in plan.work:
         tid = task.id
@@ -220,18 +228,41 @@ def _forecasts(
     return result
 
 
-def latest_dates(plan: Plan, deadline: date, state: State | None = None) -> dict[str, date]:
-    """Backward pass: the last date each task can take without moving the end of the sprint."""
-    sprint = plan.sprint
+def latest_dates(
+    plan: Plan,
+    deadline: date,
+    held: Mapping[str, date] | None = None,
+    state: State | None = None,
+) -> dict[str, date]:
+    """Backward pass: the last date each task can take without moving the end of the sprint.
+
+    A task's latest date is the last date before its earliest successor's latest date that can
+    hold the task's work: a business day, or the buffer day the task already holds (`held`:
+    pushed there). Free buffers are contingency, not planned capacity, so the critical path
+    does not count on them; a successor that sits on a buffer day moves its predecessors'
+    latest dates to the business day before that buffer, as the forward pass does.
+    """
+    holds = held or {}
     latest: dict[str, date] = {}
     for task in reversed(dependency_order(plan)):
         later = [
-            sprint.prev_business_day(latest[s])
+            _last_slot_before(plan, latest[s], holds.get(task.id))
             for s in plan.successors[task.id]
             if s in latest and (state is None or state.task(s).done_at is None)
         ]
         latest[task.id] = min(later, default=deadline)
     return latest
+
+
+def on_buffers(plan: Plan, dates: Mapping[str, date]) -> dict[str, date]:
+    """The work tasks whose date is a buffer day (they were pushed there)."""
+    buffer_days = {plan.sprint.date_of(b.day) for b in plan.buffers}
+    return {t.id: dates[t.id] for t in plan.work if t.id in dates and dates[t.id] in buffer_days}
+
+
+def _last_slot_before(plan: Plan, when: date, held: date | None) -> date:
+    slot = plan.sprint.prev_business_day(when)
+    return held if held is not None and slot < held < when else slot
 
 
 def _status(
