@@ -103,6 +103,13 @@ def test_buffers_hold_only_pushed_work_or_pulled_backlog(
     for pull in schedule.pulls:
         if pull.date in buffer_days:
             assert "closed cleanly" in pull.because
+    today = sprint.local_date(s.at(now))
+    for pull in schedule.pulls:
+        if "was pushed" in pull.because:  # a pushed task's freed slot: never a day gone by
+            assert pull.date >= today, pull
+    for f in schedule.forecasts.values():
+        if f.status == "pushed" and f.culprit is not None:
+            assert f"{f.culprit} slipped" not in f.reason or state.task(f.culprit).slip_days > 0
     pulled = [p.item for p in schedule.pulls]
     assert len(pulled) == len(set(pulled))  # a backlog item is pulled once
     for f in schedule.forecasts.values():

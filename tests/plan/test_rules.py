@@ -164,6 +164,14 @@ def test_a_rebaseline_keeps_pushed_work_on_its_buffer_and_every_slack_non_negati
     assert after.buffers[-1].pushed == ("day19",)
 
 
+def test_a_late_dependency_pushes_without_pulling_into_a_day_gone_by(sprint: Sprint) -> None:
+    sprint.done("day1", "day2")
+    schedule = sprint.schedule(5, 12)
+    day4 = schedule.forecasts["day4"]
+    assert day4.status == "pushed" and day4.reason == "pushed to buffer day 6: day3 is late"
+    assert [p for p in schedule.pulls if p.date < sprint.plan.sprint.date_of(5)] == []
+
+
 def test_slips_one_after_another_do_not_rebaseline(on_time: OnTime) -> None:
     s = on_time(14)
     s.slip("day14", 1, day=14)

@@ -8,8 +8,8 @@ Forward pass, in dependency order over the work tasks:
 * when a dependency finishes on or after that date, the **push rule** applies: the task moves
   to the next available buffer day after the dependency, if one is free and comes before the
   task's successors, and its freed slot **pulls** a ready backlog item of equal or lesser
-  effort; without such a buffer the task shifts to the next business day after the dependency
-  and the slip travels downstream.
+  effort (unless that slot is already past); without such a buffer the task shifts to the
+  next business day after the dependency and the slip travels downstream.
 
 Backward pass: each task's latest date is the last date before its earliest successor's latest
 date that can hold its work (a business day, or the buffer day it was pushed to), and the
@@ -111,6 +111,7 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
     reasons: dict[str, str] = {}
     culprits: dict[str, str] = {}
     pulls: list[Pull] = []
+    late: set[str] = set()
     for task in dependency_order(plan):
         done_at = state.task(task.id).done_at
         if done_at is not None:
@@ -129,10 +130,9 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
             if buffer is not None and plan.adjustments.push_to_buffer:
                 dates[task.id] = buffer
                 taken[buffer] = task.id
-                reasons[task.id] = (
-                    f"pushed to buffer day {sprint.day_of(buffer)}: {culprit} slipped"
-                )
-                pull = _pull_for(plan, state, task, own[task.id], dates, pulls)
+                why = _what_happened(state, culprit, late, reasons)
+                reasons[task.id] = f"pushed to buffer day {sprint.day_of(buffer)}: {culprit} {why}"
+                pull = _pull_for(plan, state, task, own[task.id], today, dates, pulls)
                 if pull is not None:
                     pulls.append(pull)
             else:
@@ -140,6 +140,7 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
                 reasons[task.id] = f"waits for {culprit} (forecast {dates[culprit]:%a %b %d})"
         if dates[task.id] < today:  # it could have happened and did not: it is late
             dates[task.id] = own[task.id] = sprint.on_or_after(today)
+            late.add(task.id)
     uses = buffer_uses(plan, state, at, base, dates, taken, [p.item for p in pulls])
     pulls.extend(p for use in uses for p in use.pulls)
     return Schedule(
@@ -170,11 +171,32 @@ def _free_buffer(
     return None
 
 
+def _what_happened(state: State, culprit: str, late: set[str], reasons: Mapping[str, str]) -> str:
+    """Why `culprit` is not done in time, in a few words."""
+    culprit_state = state.task(culprit)
+    if culprit_state.open_block is not None:
+        return "is blocked"
+    if culprit_state.slip_days > 0:
+        return "slipped"
+    if culprit in late:
+        return "is late"
+    if reasons.get(culprit, "").startswith("pushed"):
+        return "was pushed"
+    return "is delayed upstream"
+
+
 def _pull_for(
-    plan: Plan, state: State, task: Task, slot: date, dates: Mapping[str, date], pulls: list[Pull]
+    plan: Plan,
+    state: State,
+    task: Task,
+    slot: date,
+    today: date,
+    dates: Mapping[str, date],
+    pulls: list[Pull],
 ) -> Pull | None:
-    """A ready backlog item of equal or lesser effort for the slot `task` left free."""
-    if not plan.adjustments.pull_backlog:
+    """A ready backlog item of equal or lesser effort for the slot `task` left free; none when
+    that slot is already past (nobody can work in it any more)."""
+    if not plan.adjustments.pull_backlog or slot < today:
         return None
     taken = {p.item for p in pulls}
     ready = [
