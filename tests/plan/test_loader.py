@@ -27,6 +27,7 @@ MALFORMED = {
     "yaml_syntax": (31, "not valid YAML"),
     "missing_field": (29, "escalation.decision_role: field required"),
     "unknown_channel": (32, "slack:@robert is nobody's slack contact"),
+    "recursive_alias": (2, "YAML anchor &a: anchors and aliases are not supported"),
 }
 
 
@@ -55,6 +56,16 @@ def test_missing_file_says_where_to_look(tmp_path: Path) -> None:
 def test_times_stay_clock_times_not_sexagesimal_numbers(minimal: Plan) -> None:
     text = (CASES / "minimal.yaml").read_text().replace('at: "09:00"', "at: 14:00")
     assert parse_plan(text).cadence.meetings[0].at.hour == 14
+
+
+def test_an_alias_is_refused_naming_its_line(minimal: Plan) -> None:
+    text = (CASES / "minimal.yaml").read_text()
+    text = text.replace("name:", "name: &title", 1) + "summary: *title\n"
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan(text, "plan.yaml")
+    line = text.count("\n", 0, text.index("&title")) + 1
+    assert f"plan.yaml:{line}: YAML anchor &title" in caught.value.message
+    assert "write the value out" in str(caught.value.hint)
 
 
 def test_empty_file_is_an_error() -> None:
