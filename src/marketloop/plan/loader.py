@@ -96,7 +96,7 @@ def _reject_anchors(text: str, name: str) -> None:
         anchor = getattr(event, "anchor", None)
         if anchor is None:
             continue
-        line = event.start_mark.line + 1
+        line = event.start_mark.line + 1 if event.start_mark else 1
         what = "alias *" if isinstance(event, yaml.AliasEvent) else "anchor &"
         raise PlanFileError(
             f"{name}:{line}: YAML {what}{anchor}: anchors and aliases are not supported in plan "
