@@ -124,3 +124,25 @@ def test_example_plan_carries_every_rule_of_the_seed(example: Plan) -> None:
     assert [(p.first_day, p.last_day) for p in example.phases] == [(1, 5), (6, 15), (16, 21)]
     assert example.backlog and all(item.effort > 0 for item in example.backlog)
     assert example.by_id["day3"].prerequisites == ("API keys for GA4, HubSpot",)
+
+
+def test_example_marks_links_the_seed_does_not_state_as_assumptions(example: Plan) -> None:
+    lines = EXAMPLE.read_text().splitlines()
+    assumed = {
+        (task, line.split("-", 1)[1].split("#")[0].strip())
+        for task, start in (("day14", "  - id: day14"), ("day15", "  - id: day15"),
+                            ("day18", "  - id: day18"), ("day19", "  - id: day19"))
+        for line in lines[lines.index(start) : lines.index(start) + 14]
+        if "# assumed:" in line and line.strip().startswith("- day")
+    }  # fmt: skip
+    assert assumed == {
+        ("day14", "day5"), ("day15", "day11"), ("day15", "day12"), ("day15", "day14"),
+        ("day18", "day5"), ("day19", "day18"), ("day19", "day12"),
+    }  # fmt: skip
+    for task, before in assumed:
+        assert before in example.by_id[task].after
+    if SEED.exists():  # the seed names no other day's deliverable for these two
+        seed = SEED.read_text()
+        for day in (15, 19):
+            row = next(r for r in seed.splitlines() if r.startswith(f"| Day {day} |"))
+            assert "Day" not in row.split("|")[4]
