@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,21 @@ def test_memo_format_is_markdown_html_or_json(run) -> None:  # type: ignore[no-u
     assert memo["title"].startswith("AI Marketing Automation Sprint")
     refused = run("memo", "--format", "xml", "--at", "2026-12-01", ok=False)
     assert refused.exit_code == 2 and "xml" in refused.output
+
+
+def test_ics_stamps_now_sequences_moves_and_bounds_the_time_zone(run) -> None:  # type: ignore[no-untyped-def]
+    def due_events(at: str) -> dict[str, object]:
+        calendar = Calendar.from_ical(run("export", "--at", at).stdout_bytes)
+        return {str(e["UID"]): e for e in calendar.walk("VEVENT") if "-due@" in str(e["UID"])}
+
+    first = due_events("2026-12-01")
+    now = datetime.now(UTC)
+    stamps = {e.decoded("DTSTAMP") for e in first.values()}  # type: ignore[attr-defined]
+    assert all(abs(stamp - now) < timedelta(minutes=1) for stamp in stamps)  # not --at's Dec 1
+    assert {e["SEQUENCE"] for e in first.values()} == {0}  # type: ignore[index]
+    run("slip", "day18", "--days", "1", "--reason", "x", "--at", "2026-12-01T09:00")
+    moved = due_events("2026-12-01T10:00")
+    day19 = moved["PRJ-AIML-002-day19-due@marketloop"]
+    assert day19["SEQUENCE"] > first["PRJ-AIML-002-day19-due@marketloop"]["SEQUENCE"]  # type: ignore[index,operator]
+    raw = run("export", "--at", "2026-12-01").stdout
+    assert raw.count("BEGIN:STANDARD") + raw.count("BEGIN:DAYLIGHT") == 1  # no 1970–2038 table

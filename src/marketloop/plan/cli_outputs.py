@@ -97,7 +97,7 @@ def export_command(
 
     view = open_view(ctx, plan, workspace, at)
     if fmt is ExportFormat.ics:
-        data = ics(view, view.at)
+        data = ics(view)
     elif fmt is ExportFormat.json:
         data = (json.dumps(to_jsonable(entry_rows(view)), indent=2) + "\n").encode()
     else:

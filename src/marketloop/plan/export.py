@@ -91,6 +91,10 @@ def entry_rows(view: View) -> list[dict[str, Any]]:
 
 
 def ics(view: View, stamp: datetime | None = None) -> bytes:
+    """The calendar as RFC 5545. DTSTAMP is `stamp` (default: now, in UTC: when this file was
+    written, not the moment evaluated); a due date's SEQUENCE is the number of schedule events
+    recorded so far, so a re-export after any change supersedes the earlier import; the
+    VTIMEZONE covers the sprint's dates only."""
     plan = view.plan
     sprint = plan.sprint
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
@@ -145,8 +149,9 @@ def ics(view: View, stamp: datetime | None = None) -> bytes:
             f"status: {f.status}",
         )
         event.add("transp", "TRANSPARENT")
+        event.add("sequence", view.state.changes)
         cal.add_component(event)
-    cal.add_missing_timezones()
+    cal.add_missing_timezones(first_date=sprint.start, last_date=dates[-1] + timedelta(days=1))
     return bytes(cal.to_ical())
 
 
