@@ -154,7 +154,7 @@ def test_recording_commands_emit_the_event_and_its_consequences_as_json(run) -> 
         run("slip", "day14", "--days", "1", "-r", "y", "-f", "json", "--at", "2026-12-02").stdout
     )
     assert second["consequences"]["rebaseline"]["due"] is True
-    assert "day18" not in {e["task"] for e in second["consequences"]["new_escalations"]}
+    assert [e["task"] for e in second["consequences"]["new_escalations"]] == ["day14"]
     rebased = json.loads(run("rebaseline", "-r", "z", "-f", "json", "--at", "2026-12-02").stdout)
     assert rebased["event"]["data"]["version"] == 2
     assert rebased["consequences"]["rebaseline"]["due"] is False

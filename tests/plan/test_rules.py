@@ -47,6 +47,25 @@ def test_a_one_day_slip_that_moves_the_launch_escalates(on_time: OnTime) -> None
     assert escalated(s, 18) == [("day18", "Executive Sponsor", "slack:@alex.rivera", ("launch",))]
 
 
+def test_every_slip_that_moves_the_launch_escalates_not_only_the_binding_chain(
+    on_time: OnTime,
+) -> None:
+    s = on_time(14)
+    s.slip("day14", 1, day=14)
+    s.slip("day17", 1, day=14)
+    launch = ("Executive Sponsor", "slack:@alex.rivera", ("launch",))
+    assert escalated(s, 14) == [("day14", *launch), ("day17", *launch)]
+
+
+def test_a_slip_within_its_slack_to_the_launch_does_not_escalate_for_the_launch(
+    on_time: OnTime,
+) -> None:
+    s = on_time(12)
+    s.slip("day12", 1, day=12)  # one business day of slack before day 14 (and the launch)
+    s.slip("day18", 1, day=12)  # moves the launch onto the day 20 buffer
+    assert escalated(s, 12) == [("day18", "Executive Sponsor", "slack:@alex.rivera", ("launch",))]
+
+
 def test_a_weekend_blocker_reaches_the_sponsor_when_unresolved_after_4_hours(
     on_time: OnTime,
 ) -> None:

@@ -64,17 +64,6 @@ class Schedule:
     def end(self) -> date:
         return max(f.date for f in self.forecasts.values())
 
-    def root_causes(self, task_id: str) -> tuple[str, ...]:
-        """The tasks whose own delay sets `task_id`'s date: follow the binding dependencies."""
-        roots: list[str] = []
-        current: str | None = task_id
-        while current is not None:
-            forecast = self.forecasts[current]
-            if forecast.status != "done" and forecast.own > forecast.baseline:
-                roots.append(current)
-            current = forecast.culprit
-        return tuple(roots)
-
 
 def baseline_dates(plan: Plan, state: State) -> dict[str, date]:
     """The dates in force: the newest recorded baseline, else the plan file's days."""
@@ -255,6 +244,7 @@ def latest_dates(
     deadline: date,
     held: Mapping[str, date] | None = None,
     state: State | None = None,
+    sink: str | None = None,
 ) -> dict[str, date]:
     """Backward pass: the last date each task can take without moving the end of the sprint.
 
@@ -263,10 +253,16 @@ def latest_dates(
     pushed there). Free buffers are contingency, not planned capacity, so the critical path
     does not count on them; a successor that sits on a buffer day moves its predecessors'
     latest dates to the business day before that buffer, as the forward pass does.
+
+    With `sink`, only that task and the tasks it depends on (directly or not) are computed,
+    and `deadline` is the sink's: the latest dates that do not move the sink.
     """
     holds = held or {}
+    within = upstream(plan, sink) | {sink} if sink is not None else set(plan.by_id)
     latest: dict[str, date] = {}
     for task in reversed(dependency_order(plan)):
+        if task.id not in within:
+            continue
         later = [
             _last_slot_before(plan, latest[s], holds.get(task.id))
             for s in plan.successors[task.id]
@@ -274,6 +270,18 @@ def latest_dates(
         ]
         latest[task.id] = min(later, default=deadline)
     return latest
+
+
+def upstream(plan: Plan, task_id: str) -> set[str]:
+    """Every task `task_id` depends on, directly or through others."""
+    found: set[str] = set()
+    stack = list(plan.by_id[task_id].after)
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(plan.by_id[current].after)
+    return found
 
 
 def on_buffers(plan: Plan, dates: Mapping[str, date]) -> dict[str, date]:
