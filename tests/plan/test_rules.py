@@ -191,6 +191,18 @@ def test_a_late_dependency_pushes_without_pulling_into_a_day_gone_by(sprint: Spr
     assert [p for p in schedule.pulls if p.date < sprint.plan.sprint.date_of(5)] == []
 
 
+def test_a_push_costs_the_business_days_it_skips_and_may_exceed_the_buffer_capacity(
+    on_time: OnTime,
+) -> None:
+    s = on_time(3)
+    s.slip("day3", 1, day=3)  # day3 on Fri Dec 4: day4 (Fri) is pushed to Sun Dec 6
+    schedule = s.schedule(3)
+    day4 = schedule.forecasts["day4"]
+    assert (day4.status, day4.date.isoformat(), day4.variance) == ("pushed", "2026-12-06", 1)
+    day6 = schedule.buffers[0]
+    assert day6.pushed == ("day4",) and "6 h, more than the buffer's 4 h" in day6.note
+
+
 def test_slips_one_after_another_do_not_rebaseline(on_time: OnTime) -> None:
     s = on_time(14)
     s.slip("day14", 1, day=14)
