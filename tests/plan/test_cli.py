@@ -196,3 +196,12 @@ def test_ics_stamps_now_sequences_moves_and_bounds_the_time_zone(run) -> None:  
     assert day19["SEQUENCE"] > first["PRJ-AIML-002-day19-due@marketloop"]["SEQUENCE"]  # type: ignore[index,operator]
     raw = run("export", "--at", "2026-12-01").stdout
     assert raw.count("BEGIN:STANDARD") + raw.count("BEGIN:DAYLIGHT") == 1  # no 1970–2038 table
+
+
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [("show", "Default: [plan] file in settings"), ("escalations", "through the [plan] notifier")],
+)
+def test_help_keeps_settings_sections_in_brackets(cli: CliRunner, command: str, text: str) -> None:
+    out = cli.invoke(app, ["plan", command, "--help"]).output
+    assert text in " ".join(out.replace("│", " ").split())

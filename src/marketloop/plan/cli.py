@@ -51,7 +51,7 @@ PlanOption = Annotated[
     typer.Option(
         "--plan",
         "-p",
-        help="Plan file (YAML). Default: [plan] file in settings, else ./plan.yaml.",
+        help="Plan file (YAML). Default: \\[plan] file in settings, else ./plan.yaml.",
         show_default=False,
     ),
 ]
@@ -163,7 +163,7 @@ def escalations_command(
     fmt: FormatOption = OutputFormat.table,
     notify: Annotated[
         bool,
-        typer.Option("--notify", help="Send the ones not sent yet through the [plan] notifier."),
+        typer.Option("--notify", help="Send the ones not sent yet through the \\[plan] notifier."),
     ] = False,
 ) -> None:
     """What must be escalated now: to whom, through which channel, and why."""
