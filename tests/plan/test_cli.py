@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,72 @@ def test_export_csv_expands_every_occurrence(run) -> None:  # type: ignore[no-un
     standups = [line for line in lines if "Daily stand-up" in line]
     assert len(standups) == 18  # business days from Tue Dec 1 to Mon Dec 21
     assert sum(line.startswith("due,") for line in lines) == 18
+
+
+def test_recording_commands_emit_the_event_and_its_consequences_as_json(run) -> None:  # type: ignore[no-untyped-def]
+    done = json.loads(run("done", "day1", "-f", "json", "--at", "2026-12-01T16:00").stdout)
+    assert done["event"]["kind"] == "done" and done["event"]["task"] == "day1"
+    first = json.loads(
+        run("slip", "day18", "--days", "1", "-r", "x", "-f", "json", "--at", "2026-12-02").stdout
+    )
+    assert first["event"]["data"] == {"days": 1, "reason": "x"}
+    effects = first["consequences"]
+    assert [(p["task"], p["to"]) for p in effects["pushes"]] == [("day19", "2026-12-20")]
+    assert {m["task"] for m in effects["moved"]} == {"day18", "day19"}
+    assert [e["task"] for e in effects["new_escalations"]] == ["day18"]
+    assert effects["rebaseline"]["due"] is False and effects["end"]["after"] == "2026-12-21"
+    second = json.loads(
+        run("slip", "day14", "--days", "1", "-r", "y", "-f", "json", "--at", "2026-12-02").stdout
+    )
+    assert second["consequences"]["rebaseline"]["due"] is True
+    assert [e["task"] for e in second["consequences"]["new_escalations"]] == ["day14"]
+    rebased = json.loads(run("rebaseline", "-r", "z", "-f", "json", "--at", "2026-12-02").stdout)
+    assert rebased["event"]["data"]["version"] == 2
+    assert rebased["consequences"]["rebaseline"]["due"] is False
+    blocked = json.loads(run("block", "day2", "-r", "b", "-f", "json", "--at", "2026-12-02").stdout)
+    assert blocked["event"]["kind"] == "block"
+    unblocked = json.loads(run("unblock", "day2", "-f", "json", "--at", "2026-12-02T12:00").stdout)
+    assert unblocked["event"]["kind"] == "unblock"
+
+
+def test_export_json_lists_the_calendar_rows(run) -> None:  # type: ignore[no-untyped-def]
+    rows = json.loads(run("export", "--format", "json", "--at", "2026-12-01").stdout)
+    csv_lines = run("export", "--format", "csv", "--at", "2026-12-01").stdout.splitlines()
+    assert len(rows) == len(csv_lines) - 1
+    assert list(rows[0]) == csv_lines[0].split(",")
+
+
+def test_memo_format_is_markdown_html_or_json(run) -> None:  # type: ignore[no-untyped-def]
+    page = run("memo", "--format", "html", "--at", "2026-12-01").stdout
+    assert page.lstrip().lower().startswith("<!doctype html>")
+    memo = json.loads(run("memo", "--format", "json", "--at", "2026-12-01").stdout)
+    assert memo["title"].startswith("AI Marketing Automation Sprint")
+    refused = run("memo", "--format", "xml", "--at", "2026-12-01", ok=False)
+    assert refused.exit_code == 2 and "xml" in refused.output
+
+
+def test_ics_stamps_now_sequences_moves_and_bounds_the_time_zone(run) -> None:  # type: ignore[no-untyped-def]
+    def due_events(at: str) -> dict[str, object]:
+        calendar = Calendar.from_ical(run("export", "--at", at).stdout_bytes)
+        return {str(e["UID"]): e for e in calendar.walk("VEVENT") if "-due@" in str(e["UID"])}
+
+    first = due_events("2026-12-01")
+    now = datetime.now(UTC)
+    stamps = {e.decoded("DTSTAMP") for e in first.values()}  # type: ignore[attr-defined]
+    assert all(abs(stamp - now) < timedelta(minutes=1) for stamp in stamps)  # not --at's Dec 1
+    assert {e["SEQUENCE"] for e in first.values()} == {0}  # type: ignore[index]
+    run("slip", "day18", "--days", "1", "--reason", "x", "--at", "2026-12-01T09:00")
+    moved = due_events("2026-12-01T10:00")
+    day19 = moved["PRJ-AIML-002-day19-due@marketloop"]
+    assert day19["SEQUENCE"] > first["PRJ-AIML-002-day19-due@marketloop"]["SEQUENCE"]  # type: ignore[index,operator]
+    raw = run("export", "--at", "2026-12-01").stdout
+    assert raw.count("BEGIN:STANDARD") + raw.count("BEGIN:DAYLIGHT") == 1  # no 1970–2038 table
+
+
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [("show", "Default: [plan] file in settings"), ("escalations", "through the [plan] notifier")],
+)
+def test_help_keeps_settings_sections_in_brackets(cli: CliRunner, command: str, text: str) -> None:
+    out = cli.invoke(app, ["plan", command, "--help"]).output
+    assert text in " ".join(out.replace("│", " ").split())

@@ -27,6 +27,7 @@ MALFORMED = {
     "yaml_syntax": (31, "not valid YAML"),
     "missing_field": (29, "escalation.decision_role: field required"),
     "unknown_channel": (32, "slack:@robert is nobody's slack contact"),
+    "recursive_alias": (2, "YAML anchor &a: anchors and aliases are not supported"),
 }
 
 
@@ -55,6 +56,16 @@ def test_missing_file_says_where_to_look(tmp_path: Path) -> None:
 def test_times_stay_clock_times_not_sexagesimal_numbers(minimal: Plan) -> None:
     text = (CASES / "minimal.yaml").read_text().replace('at: "09:00"', "at: 14:00")
     assert parse_plan(text).cadence.meetings[0].at.hour == 14
+
+
+def test_an_alias_is_refused_naming_its_line(minimal: Plan) -> None:
+    text = (CASES / "minimal.yaml").read_text()
+    text = text.replace("name:", "name: &title", 1) + "summary: *title\n"
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan(text, "plan.yaml")
+    line = text.count("\n", 0, text.index("&title")) + 1
+    assert f"plan.yaml:{line}: YAML anchor &title" in caught.value.message
+    assert "write the value out" in str(caught.value.hint)
 
 
 def test_empty_file_is_an_error() -> None:
@@ -113,3 +124,25 @@ def test_example_plan_carries_every_rule_of_the_seed(example: Plan) -> None:
     assert [(p.first_day, p.last_day) for p in example.phases] == [(1, 5), (6, 15), (16, 21)]
     assert example.backlog and all(item.effort > 0 for item in example.backlog)
     assert example.by_id["day3"].prerequisites == ("API keys for GA4, HubSpot",)
+
+
+def test_example_marks_links_the_seed_does_not_state_as_assumptions(example: Plan) -> None:
+    lines = EXAMPLE.read_text().splitlines()
+    assumed = {
+        (task, line.split("-", 1)[1].split("#")[0].strip())
+        for task, start in (("day14", "  - id: day14"), ("day15", "  - id: day15"),
+                            ("day18", "  - id: day18"), ("day19", "  - id: day19"))
+        for line in lines[lines.index(start) : lines.index(start) + 14]
+        if "# assumed:" in line and line.strip().startswith("- day")
+    }  # fmt: skip
+    assert assumed == {
+        ("day14", "day5"), ("day15", "day11"), ("day15", "day12"), ("day15", "day14"),
+        ("day18", "day5"), ("day19", "day18"), ("day19", "day12"),
+    }  # fmt: skip
+    for task, before in assumed:
+        assert before in example.by_id[task].after
+    if SEED.exists():  # the seed names no other day's deliverable for these two
+        seed = SEED.read_text()
+        for day in (15, 19):
+            row = next(r for r in seed.splitlines() if r.startswith(f"| Day {day} |"))
+            assert "Day" not in row.split("|")[4]

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from marketloop.plan.events import Event, fold
 from marketloop.plan.model import Plan
-from marketloop.plan.schedule import compute
+from marketloop.plan.rebaseline import rebaseline_event
+from marketloop.plan.schedule import Schedule, compute
 
 from .conftest import Sprint
 
@@ -15,7 +16,7 @@ WORK = [f"day{n}" for n in range(1, 22) if n not in (6, 13, 20)]
 
 changes = st.lists(
     st.tuples(
-        st.sampled_from(["slip", "slip", "block", "done"]),
+        st.sampled_from(["slip", "slip", "block", "done", "rebaseline"]),
         st.sampled_from(WORK),
         st.integers(1, 3),  # slip days
         st.integers(1, 21),  # sprint day it is recorded
@@ -24,16 +25,37 @@ changes = st.lists(
 )
 
 
+REBASELINE_HOUR = 12
+
+
 def build(plan: Plan, items: list[tuple[str, str, int, int]]) -> Sprint:
+    """The events, recorded in the order of the sprint days they happen on; a re-baseline
+    takes the forecasts in force at its moment (forced, whether or not the protocol asks)."""
     s = Sprint(plan)
-    for kind, task, days, day in items:
+    for kind, task, days, day in sorted(items, key=lambda item: item[3]):
         if kind == "slip":
             s.slip(task, days, day=day)
         elif kind == "block":
             s.record("block", task, day, 11, reason="random blocker")
+        elif kind == "rebaseline":
+            at = s.at(day, REBASELINE_HOUR)
+            state = fold(s.events, at)
+            event = rebaseline_event(plan, state, compute(plan, state, at), at, "random")
+            s.record("rebaseline", None, day, REBASELINE_HOUR, **event.data)
         else:
             s.record("done", task, day, 16)
     return s
+
+
+def assert_work_on_business_days_or_its_buffer(plan: Plan, schedule: Schedule) -> None:
+    buffer_days = {plan.sprint.date_of(b.day) for b in plan.buffers}
+    for f in schedule.forecasts.values():
+        if f.status == "done":
+            continue
+        if f.date in buffer_days:
+            assert f.status == "pushed", f
+        else:
+            assert plan.sprint.is_business_day(f.date), f
 
 
 slow = settings(
@@ -70,6 +92,7 @@ def test_buffers_hold_only_pushed_work_or_pulled_backlog(
         f for f in schedule.forecasts.values() if f.date in buffer_days and f.status != "done"
     ]
     assert all(f.status == "pushed" for f in on_buffers)
+    assert_work_on_business_days_or_its_buffer(example, schedule)
     assert len({f.date for f in on_buffers}) == len(on_buffers)  # one pushed task per buffer
     for use in schedule.buffers:
         if use.pulls:
@@ -80,6 +103,13 @@ def test_buffers_hold_only_pushed_work_or_pulled_backlog(
     for pull in schedule.pulls:
         if pull.date in buffer_days:
             assert "closed cleanly" in pull.because
+    today = sprint.local_date(s.at(now))
+    for pull in schedule.pulls:
+        if "was pushed" in pull.because:  # a pushed task's freed slot: never a day gone by
+            assert pull.date >= today, pull
+    for f in schedule.forecasts.values():
+        if f.status == "pushed" and f.culprit is not None:
+            assert f"{f.culprit} slipped" not in f.reason or state.task(f.culprit).slip_days > 0
     pulled = [p.item for p in schedule.pulls]
     assert len(pulled) == len(set(pulled))  # a backlog item is pulled once
     for f in schedule.forecasts.values():
@@ -98,3 +128,20 @@ def test_folding_does_not_depend_on_the_order_events_arrive_in(
     at = s.at(now, 17)
     assert fold(shuffled, at) == fold(s.events, at)
     assert compute(example, fold(shuffled, at), at) == compute(example, fold(s.events, at), at)
+
+
+@slow
+@given(items=changes)
+def test_right_after_a_rebaseline_every_slack_is_non_negative(
+    example: Plan, items: list[tuple[str, str, int, int]]
+) -> None:
+    s = build(example, items)
+    for index, event in enumerate(s.events):
+        if event.kind != "rebaseline":
+            continue
+        recorded_so_far = s.events[: index + 1]
+        schedule = compute(example, fold(recorded_so_far, event.at), event.at)
+        assert schedule.baseline_version == event.data["version"]
+        slacks = {f.task: f.slack for f in schedule.forecasts.values() if f.slack is not None}
+        assert all(slack >= 0 for slack in slacks.values()), slacks
+        assert_work_on_business_days_or_its_buffer(example, schedule)

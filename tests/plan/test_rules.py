@@ -47,6 +47,25 @@ def test_a_one_day_slip_that_moves_the_launch_escalates(on_time: OnTime) -> None
     assert escalated(s, 18) == [("day18", "Executive Sponsor", "slack:@alex.rivera", ("launch",))]
 
 
+def test_every_slip_that_moves_the_launch_escalates_not_only_the_binding_chain(
+    on_time: OnTime,
+) -> None:
+    s = on_time(14)
+    s.slip("day14", 1, day=14)
+    s.slip("day17", 1, day=14)
+    launch = ("Executive Sponsor", "slack:@alex.rivera", ("launch",))
+    assert escalated(s, 14) == [("day14", *launch), ("day17", *launch)]
+
+
+def test_a_slip_within_its_slack_to_the_launch_does_not_escalate_for_the_launch(
+    on_time: OnTime,
+) -> None:
+    s = on_time(12)
+    s.slip("day12", 1, day=12)  # one business day of slack before day 14 (and the launch)
+    s.slip("day18", 1, day=12)  # moves the launch onto the day 20 buffer
+    assert escalated(s, 12) == [("day18", "Executive Sponsor", "slack:@alex.rivera", ("launch",))]
+
+
 def test_a_weekend_blocker_reaches_the_sponsor_when_unresolved_after_4_hours(
     on_time: OnTime,
 ) -> None:
@@ -130,6 +149,58 @@ def test_two_critical_slips_at_once_rebaseline_and_keep_the_old_baseline(on_time
     assert not verdict(s.plan, after, rebased).due
     before = compute(s.plan, fold(s.events, s.at(15, 17)), s.at(15, 17))
     assert before.baseline_version == 1  # evaluating before it still sees the old baseline
+
+
+def test_a_successor_on_a_buffer_day_leaves_its_predecessor_without_negative_slack(
+    sprint: Sprint,
+) -> None:
+    sprint.slip("day18", 1, day=1)
+    schedule = sprint.schedule(1, 10)
+    assert schedule.forecasts["day19"].date == sprint.plan.sprint.date_of(20)  # pushed to a buffer
+    assert schedule.end == sprint.plan.sprint.date_of(21)  # the sprint still ends on time
+    assert {t: schedule.forecasts[t].slack for t in ("day17", "day18", "day19")} == {
+        "day17": 1,  # one more day here is absorbed by the same buffer
+        "day18": 0,
+        "day19": 0,
+    }
+
+
+def test_a_rebaseline_keeps_pushed_work_on_its_buffer_and_every_slack_non_negative(
+    sprint: Sprint,
+) -> None:
+    sprint.slip("day14", 1, day=1)
+    sprint.slip("day17", 1, day=1)
+    at = sprint.at(1, 12)
+    state = sprint.state(1, 11)
+    event = rebaseline_event(sprint.plan, state, compute(sprint.plan, state, at), at, "two slips")
+    sprint.record("rebaseline", None, 1, 12, **event.data)
+    after = sprint.schedule(1, 13)
+    assert after.baseline_version == 2
+    assert all(f.slack is not None and f.slack >= 0 for f in after.forecasts.values())
+    day19 = after.forecasts["day19"]
+    assert day19.baseline == day19.date == sprint.plan.sprint.date_of(20)
+    assert day19.status == "pushed" and "before baseline v2" in day19.reason
+    assert after.buffers[-1].pushed == ("day19",)
+
+
+def test_a_late_dependency_pushes_without_pulling_into_a_day_gone_by(sprint: Sprint) -> None:
+    sprint.done("day1", "day2")
+    schedule = sprint.schedule(5, 12)
+    day4 = schedule.forecasts["day4"]
+    assert day4.status == "pushed" and day4.reason == "pushed to buffer day 6: day3 is late"
+    assert [p for p in schedule.pulls if p.date < sprint.plan.sprint.date_of(5)] == []
+
+
+def test_a_push_costs_the_business_days_it_skips_and_may_exceed_the_buffer_capacity(
+    on_time: OnTime,
+) -> None:
+    s = on_time(3)
+    s.slip("day3", 1, day=3)  # day3 on Fri Dec 4: day4 (Fri) is pushed to Sun Dec 6
+    schedule = s.schedule(3)
+    day4 = schedule.forecasts["day4"]
+    assert (day4.status, day4.date.isoformat(), day4.variance) == ("pushed", "2026-12-06", 1)
+    day6 = schedule.buffers[0]
+    assert day6.pushed == ("day4",) and "6 h, more than the buffer's 4 h" in day6.note
 
 
 def test_slips_one_after_another_do_not_rebaseline(on_time: OnTime) -> None:

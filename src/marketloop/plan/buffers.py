@@ -2,7 +2,10 @@
 
 A buffer day (a weekend date) is capacity, not work. It is used in exactly one of these ways:
 
-* **pushed**: a task whose dependency slipped was pushed onto it (schedule.py);
+* **pushed**: a task whose dependency slipped was pushed onto it (schedule.py). One pushed
+  task per buffer, whatever its effort: the task brings its owner, and `capacity` bounds only
+  what the buffer's own owner pulls or stabilises; the note says when the pushed work is
+  longer than that capacity (the owner works the buffer day);
 * **pull-backlog**: the prior business day closed cleanly (everything due by then done, no
   open blocker at its close), so the owner may pull forward ready backlog items that fit the
   buffer's capacity;
@@ -45,11 +48,19 @@ class BufferUse:
     pulls: tuple[Pull, ...] = ()
     open_issues: tuple[str, ...] = ()  # stabilise: work on these, in this order
     deferred: tuple[str, ...] = ()  # stabilise: did not fit the buffer's capacity
+    pushed_hours: float = 0  # pushed: the pushed task's effort
+    capacity: float = 0  # the buffer's own hours (for pulls and stabilising)
 
     @property
     def note(self) -> str:
         if self.mode == "pushed":
-            return "holds pushed work: " + ", ".join(self.pushed)
+            text = "holds pushed work: " + ", ".join(self.pushed)
+            if self.pushed_hours > self.capacity:
+                text += (
+                    f" ({self.pushed_hours:g} h, more than the buffer's {self.capacity:g} h: "
+                    "its owner works the buffer day)"
+                )
+            return text
         if self.mode == "pull-backlog":
             items = ", ".join(p.item for p in self.pulls) or "none ready"
             return f"prior day closed cleanly: pull forward backlog ({items})"
@@ -91,7 +102,16 @@ def _use(
     day = sprint.date_of(buffer.day)
     prior = sprint.prev_business_day(day)
     if day in taken:
-        return BufferUse(buffer.id, day, "pushed", prior, pushed=(taken[day],))
+        pushed = plan.by_id[taken[day]]
+        return BufferUse(
+            buffer.id,
+            day,
+            "pushed",
+            prior,
+            pushed=(pushed.id,),
+            pushed_hours=pushed.effort,
+            capacity=buffer.capacity or 0,
+        )
     close = sprint.end_of_day(prior)
     if at < close:
         return BufferUse(buffer.id, day, "pending", prior)

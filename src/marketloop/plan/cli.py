@@ -30,7 +30,12 @@ from marketloop.plan.escalation import Escalation
 from marketloop.plan.loader import load_plan
 from marketloop.plan.store import EventLog
 from marketloop.plan.tracker import Tracker, View
-from marketloop.plan.views import TASK_COLUMNS, escalation_rows, status_dict, task_rows
+from marketloop.plan.views import (
+    TASK_COLUMNS,
+    escalation_rows,
+    status_dict,
+    task_rows,
+)
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -46,7 +51,7 @@ PlanOption = Annotated[
     typer.Option(
         "--plan",
         "-p",
-        help="Plan file (YAML). Default: [plan] file in settings, else ./plan.yaml.",
+        help="Plan file (YAML). Default: \\[plan] file in settings, else ./plan.yaml.",
         show_default=False,
     ),
 ]
@@ -149,92 +154,6 @@ def status(
     stdout.print(f"{len(data['escalations'])} escalation(s): see `marketloop plan escalations`")
 
 
-def _record_and_report(tracker: Tracker, at: datetime, message: str) -> None:
-    view = tracker.view(at)
-    console.print(message)
-    for e in view.pending:
-        console.print(f"[yellow]escalate[/] {e.task} → {e.to} via {e.channel}: {e.reason}")
-    if view.rebaseline.due:
-        console.print(f"[bold]{view.rebaseline.explanation}[/]: run `marketloop plan rebaseline`")
-
-
-@app.command("slip")
-def slip(
-    ctx: typer.Context,
-    task: Annotated[str, typer.Argument(help="Task id, e.g. day10.")],
-    days: Annotated[int, typer.Option("--days", "-d", min=1, help="Business days it slips.")],
-    reason: ReasonOption,
-    plan: PlanOption = None,
-    workspace: WorkspaceOption = None,
-    at: AtOption = None,
-) -> None:
-    """Record that TASK finishes N business days later; everything downstream is re-computed
-    (push to a buffer, pull backlog, escalate) and the consequences are printed."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
-    tracker.slip(task, days, reason, when)
-    _record_and_report(tracker, when, f"recorded: {task} slips {days} business day(s)")
-
-
-@app.command("block")
-def block(
-    ctx: typer.Context,
-    task: Annotated[str, typer.Argument(help="Task id (a buffer day too).")],
-    reason: ReasonOption,
-    plan: PlanOption = None,
-    workspace: WorkspaceOption = None,
-    at: AtOption = None,
-) -> None:
-    """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
-    tracker.block(task, reason, when)
-    _record_and_report(tracker, when, f"recorded: {task} is blocked")
-
-
-@app.command("unblock")
-def unblock(
-    ctx: typer.Context,
-    task: Annotated[str, typer.Argument(help="Task id.")],
-    reason: Annotated[str, typer.Option("--reason", "-r", help="How it was resolved.")] = "",
-    plan: PlanOption = None,
-    workspace: WorkspaceOption = None,
-    at: AtOption = None,
-) -> None:
-    """Record that TASK's blocker is resolved."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
-    tracker.unblock(task, reason, when)
-    _record_and_report(tracker, when, f"recorded: {task} is unblocked")
-
-
-@app.command("done")
-def done(
-    ctx: typer.Context,
-    task: Annotated[str, typer.Argument(help="Task id or backlog item id.")],
-    plan: PlanOption = None,
-    workspace: WorkspaceOption = None,
-    at: AtOption = None,
-) -> None:
-    """Record that TASK (or a backlog item) is finished."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
-    tracker.done(task, when)
-    _record_and_report(tracker, when, f"recorded: {task} is done")
-
-
-@app.command("rebaseline")
-def rebaseline(
-    ctx: typer.Context,
-    reason: ReasonOption,
-    plan: PlanOption = None,
-    workspace: WorkspaceOption = None,
-    at: AtOption = None,
-) -> None:
-    """Record a new baseline from today's forecasts (the old one is kept). Refused unless two
-    or more critical-path items slip at once: otherwise push/pull absorbs the slip."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
-    event = tracker.rebaseline(reason, when)
-    moved = {k: v for k, v in event.data["variance"].items() if v}
-    console.print(f"recorded baseline v{event.data['version']}; variance (business days): {moved}")
-
-
 @app.command("escalations")
 def escalations_command(
     ctx: typer.Context,
@@ -244,7 +163,7 @@ def escalations_command(
     fmt: FormatOption = OutputFormat.table,
     notify: Annotated[
         bool,
-        typer.Option("--notify", help="Send the ones not sent yet through the [plan] notifier."),
+        typer.Option("--notify", help="Send the ones not sent yet through the \\[plan] notifier."),
     ] = False,
 ) -> None:
     """What must be escalated now: to whom, through which channel, and why."""
@@ -280,7 +199,8 @@ def _report_sent(view: View, notifier: Notifier, sent: list[Escalation]) -> None
 
 
 def plan_group() -> typer.Typer:
-    """The `plan` group with every command (memo, export and triage live in cli_outputs)."""
-    from marketloop.plan import cli_outputs  # noqa: F401  (adds memo, export, triage)
+    """The `plan` group with every command (slip, block, unblock, done and rebaseline live in
+    cli_record; memo, export and triage in cli_outputs)."""
+    from marketloop.plan import cli_record, cli_outputs  # noqa: F401, I001  (they add commands)
 
     return app

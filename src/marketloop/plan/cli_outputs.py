@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +18,7 @@ from marketloop.clikit import (
     emit_rows,
     rows_to_csv,
     state,
+    to_jsonable,
 )
 from marketloop.plan.cli import AtOption, FormatOption, PlanOption, app, open_view
 from marketloop.report import write_report
@@ -26,6 +28,13 @@ from marketloop.workspace import Workspace
 class ExportFormat(StrEnum):
     ics = "ics"
     csv = "csv"
+    json = "json"
+
+
+class MemoFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+    json = "json"
 
 
 @app.command("memo")
@@ -35,25 +44,29 @@ def memo_command(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="markdown (default) or json.")
-    ] = "markdown",
+        MemoFormat,
+        typer.Option("--format", "-f", help="What goes to stdout: markdown, html or json."),
+    ] = MemoFormat.markdown,
     html_out: Annotated[
         Path | None,
         typer.Option("--html", help="Where to write the HTML memo. Default: WORKSPACE/reports/."),
     ] = None,
 ) -> None:
     """The weekly status memo: progress, variance against the baseline, escalations, decisions
-    needed, next week. Markdown on stdout (paste it in Slack or Notion) and an HTML report with
-    a Gantt chart."""
+    needed, next week. Markdown on stdout (paste it in Slack or Notion; or the HTML, or JSON)
+    and an HTML report with a Gantt chart in the workspace."""
     from marketloop.plan.memo import build_memo, html, markdown
 
     view = open_view(ctx, plan, workspace, at)
     memo = build_memo(view)
     root = Workspace(state(ctx).settings(workspace).workspace)
     path = html_out or root.reports_dir / f"plan-memo-{view.plan.id}-{memo.today}.html"
-    write_report(path, html(memo, view))
-    if fmt == "json":
+    page = html(memo, view)
+    write_report(path, page)
+    if fmt is MemoFormat.json:
         emit_json({**memo.__dict__, "html": path})
+    elif fmt is MemoFormat.html:
+        sys.stdout.write(page)
     else:
         sys.stdout.write(markdown(memo))
     console.print(f"HTML memo: {path}")
@@ -66,7 +79,13 @@ def export_command(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="ics (RFC 5545 calendar) or csv.")
+        ExportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="ics (RFC 5545 calendar), csv (one row per occurrence) or json (the same rows "
+            "as a list).",
+        ),
     ] = ExportFormat.ics,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
@@ -78,7 +97,9 @@ def export_command(
 
     view = open_view(ctx, plan, workspace, at)
     if fmt is ExportFormat.ics:
-        data = ics(view, view.at)
+        data = ics(view)
+    elif fmt is ExportFormat.json:
+        data = (json.dumps(to_jsonable(entry_rows(view)), indent=2) + "\n").encode()
     else:
         rows = entry_rows(view)
         data = rows_to_csv(rows, list(rows[0]) if rows else []).encode()

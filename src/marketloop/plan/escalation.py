@@ -3,7 +3,9 @@
 * A task that slips (recorded slips, lateness or a blocker) by more than the policy's
   threshold (1 business day) goes to the decision role (the Executive Sponsor) for resourcing
   or scope trade-offs.
-* So does any slipping task that moves the production launch (the policy's `launch_task`).
+* So does every slipping task upstream of the production launch (the policy's `launch_task`)
+  whose own delay exceeds its slack to the launch, once the launch moves: all of them, not
+  only the chain that binds the launch's date.
 * A blocker opened on a weekend date climbs the blocker ladder: the Project Lead in the
   delivery channel at once, the Executive Sponsor when unresolved after 4 hours, the SRE
   on-call through PagerDuty after that. A weekday blocker goes to the ladder's first level
@@ -21,7 +23,7 @@ from datetime import datetime, timedelta
 
 from marketloop.plan.events import BlockSpan, State
 from marketloop.plan.model import Plan
-from marketloop.plan.schedule import Schedule
+from marketloop.plan.schedule import Schedule, latest_dates, on_buffers
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _slips(plan: Plan, schedule: Schedule) -> Iterator[Trigger]:
     sprint = plan.sprint
     level = _decision_level(plan)
     launch = schedule.forecasts[policy.launch_task]
-    moving_launch = schedule.root_causes(launch.task) if launch.date > launch.baseline else ()
+    moving_launch = _moving_launch(plan, schedule)
     for f in schedule.forecasts.values():
         if f.status == "done":
             continue
@@ -113,9 +115,31 @@ def _slips(plan: Plan, schedule: Schedule) -> Iterator[Trigger]:
         if f.task in moving_launch:
             reason = (
                 f"affects production launch readiness: {launch.task} moves from "
-                f"{launch.baseline:%a %b %d} to {launch.date:%a %b %d}"
+                f"{launch.baseline:%a %b %d} to {launch.date:%a %b %d} ({f.task} is "
+                f"{own_slip} business day(s) behind with {moving_launch[f.task]} of slack "
+                "to the launch)"
             )
             yield (f.task, level, *head, "launch", reason)
+
+
+def _moving_launch(plan: Plan, schedule: Schedule) -> dict[str, int]:
+    """Every open task upstream of the launch whose own delay exceeds its slack to the launch
+    (business days it could slip without moving the launch's baseline date), with that slack;
+    empty while the launch holds its date."""
+    sprint = plan.sprint
+    forecasts = schedule.forecasts
+    launch = forecasts[plan.escalation.launch_task]
+    if launch.date <= launch.baseline:
+        return {}
+    base = {f.task: f.baseline for f in forecasts.values()}
+    latest = latest_dates(plan, launch.baseline, on_buffers(plan, base), sink=launch.task)
+    found: dict[str, int] = {}
+    for task_id, last in latest.items():
+        f = forecasts[task_id]
+        slack = sprint.business_days_between(f.baseline, last)
+        if f.status != "done" and sprint.business_days_between(f.baseline, f.own) > slack:
+            found[task_id] = slack
+    return found
 
 
 def _blocker(plan: Plan, task_id: str, block: BlockSpan, at: datetime) -> Iterator[Trigger]:

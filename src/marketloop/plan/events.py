@@ -75,6 +75,7 @@ class State:
     tasks: Mapping[str, TaskState] = field(default_factory=dict)
     baselines: tuple[Baseline, ...] = ()
     notified: frozenset[str] = frozenset()
+    changes: int = 0  # schedule events applied (all but `notified`): grows with every change
 
     def task(self, task_id: str) -> TaskState:
         return self.tasks.get(task_id, TaskState())
@@ -93,6 +94,7 @@ def apply(state: State, event: Event) -> State:
     """One event applied to a state; events that no longer make sense are ignored, not fatal."""
     if event.kind == "notified":
         return replace(state, notified=state.notified | {str(event.data["key"])})
+    state = replace(state, changes=state.changes + 1)
     if event.kind == "rebaseline":
         return _rebaselined(state, event)
     assert event.task is not None, f"{event.kind} events name a task"

@@ -3,7 +3,9 @@ plan's time zone, and each task's due date (its forecast) as an all-day event.
 
 `ics` writes RFC 5545 with the `icalendar` library (line folding at 75 octets, CRLF, escaping,
 and a VTIMEZONE built from the IANA zone so every client agrees on the wall-clock times);
-`entries` is the same calendar expanded to one row per occurrence, for CSV.
+`entries` is the same calendar expanded to one row per occurrence, for CSV. Both follow one rule
+(`_meets_on`): business-day meetings skip holidays, weekend meetings also meet on holidays; the
+ICS writes it as a weekly RRULE on the weekdays, with EXDATE and RDATE for the holidays.
 """
 
 from __future__ import annotations
@@ -89,6 +91,10 @@ def entry_rows(view: View) -> list[dict[str, Any]]:
 
 
 def ics(view: View, stamp: datetime | None = None) -> bytes:
+    """The calendar as RFC 5545. DTSTAMP is `stamp` (default: now, in UTC: when this file was
+    written, not the moment evaluated); a due date's SEQUENCE is the number of schedule events
+    recorded so far, so a re-export after any change supersedes the earlier import; the
+    VTIMEZONE covers the sprint's dates only."""
     plan = view.plan
     sprint = plan.sprint
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
@@ -101,26 +107,31 @@ def ics(view: View, stamp: datetime | None = None) -> bytes:
     cal.add("x-wr-timezone", plan.calendar.timezone)
     until = datetime.combine(dates[-1] + timedelta(days=1), datetime.min.time(), tzinfo=sprint.tz)
     for meeting in plan.cadence.meetings:
-        first = next((d for d in dates if _meets_on(plan, meeting, d)), None)
-        if first is None:
+        meets = [d for d in dates if _meets_on(plan, meeting, d)]
+        if not meets:
             continue
+        by_rule = [d for d in dates if ICAL_DAYS[d.weekday()] in _days(plan, meeting)]
+        first = by_rule[0] if by_rule else meets[0]
         event = VEvent()
         event.add("uid", f"{plan.id}-{_slug(meeting.title)}@marketloop")
         event.add("dtstamp", stamp)
         event.add("summary", meeting.title)
         event.add("dtstart", datetime.combine(first, meeting.at, tzinfo=sprint.tz))
         event.add("duration", timedelta(minutes=meeting.minutes))
-        event.add(
-            "rrule",
-            {"freq": "weekly", "byday": _days(plan, meeting), "until": until.astimezone(UTC)},
-        )
-        holidays = [
-            datetime.combine(h, meeting.at, tzinfo=sprint.tz)
-            for h in sorted(sprint.holidays)
-            if h in dates
-        ]
-        if holidays:
-            event.add("exdate", holidays)
+        if by_rule:
+            event.add(
+                "rrule",
+                {"freq": "weekly", "byday": _days(plan, meeting), "until": until.astimezone(UTC)},
+            )
+        # the weekday rule, corrected day by day to what `_meets_on` (and so the CSV) says
+        skipped = [d for d in by_rule if d not in meets]  # a holiday on a rule day
+        added = [d for d in meets if d not in by_rule and d != first]  # a weekday holiday
+        if skipped:
+            event.add(
+                "exdate", [datetime.combine(d, meeting.at, tzinfo=sprint.tz) for d in skipped]
+            )
+        if added:
+            event.add("rdate", [datetime.combine(d, meeting.at, tzinfo=sprint.tz) for d in added])
         if meeting.channel:
             event.add("location", meeting.channel)
         cal.add_component(event)
@@ -138,8 +149,9 @@ def ics(view: View, stamp: datetime | None = None) -> bytes:
             f"status: {f.status}",
         )
         event.add("transp", "TRANSPARENT")
+        event.add("sequence", view.state.changes)
         cal.add_component(event)
-    cal.add_missing_timezones()
+    cal.add_missing_timezones(first_date=sprint.start, last_date=dates[-1] + timedelta(days=1))
     return bytes(cal.to_ical())
 
 

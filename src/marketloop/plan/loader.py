@@ -4,7 +4,8 @@ The YAML is composed into nodes first, so each value keeps its position (`start_
 pydantic's error locations and the checks' locations are walked back through those nodes to a
 line number. The resolver is YAML 1.2-like: `14:00` stays a string (YAML 1.1 reads it as the
 sexagesimal number 840), dates stay strings for pydantic to parse, and only true/false are
-booleans. Duplicate keys are errors, not silent overwrites.
+booleans. Duplicate keys are errors, not silent overwrites, and so are anchors and aliases
+(an alias inside its own anchor would make a plan that contains itself).
 """
 
 from __future__ import annotations
@@ -83,8 +84,25 @@ def _compose(text: str, name: str) -> yaml.Node:
         raise PlanFileError(f"{name}: not valid YAML: {exc}") from None
     if node is None:
         raise PlanFileError(f"{name}:1: the plan file is empty")
+    _reject_anchors(text, name)
     _reject_duplicate_keys(node, name)
     return node
+
+
+def _reject_anchors(text: str, name: str) -> None:
+    """Anchors and aliases (`&a`, `*a`) are refused: an alias inside its own anchor makes a
+    structure that contains itself, and every alias hides where a value really is."""
+    for event in yaml.parse(text, Loader=_Loader):
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
+            continue
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        what = "alias *" if isinstance(event, yaml.AliasEvent) else "anchor &"
+        raise PlanFileError(
+            f"{name}:{line}: YAML {what}{anchor}: anchors and aliases are not supported in plan "
+            "files",
+            hint="write the value out in full where it is used",
+        )
 
 
 def _construct(node: yaml.Node, name: str) -> Any:

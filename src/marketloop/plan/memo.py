@@ -75,7 +75,8 @@ def decisions(view: View) -> list[str]:
         for use in view.schedule.buffers
         if use.deferred
     )
-    pulls = [pull_dict(plan, pull) for pull in view.schedule.pulls]
+    today = plan.sprint.local_date(view.at)
+    pulls = [pull_dict(plan, pull) for pull in view.schedule.pulls if pull.date >= today]
     found.extend(
         f"Confirm pulling {p['item']} ({p['title']}) into {p['date']} for {p['owner']}."
         for p in pulls

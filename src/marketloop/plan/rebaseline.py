@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from marketloop.plan.events import Event, State
 from marketloop.plan.model import Plan
-from marketloop.plan.schedule import Schedule, baseline_dates, latest_dates
+from marketloop.plan.schedule import Schedule, baseline_dates, latest_dates, on_buffers
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def baseline_critical(plan: Plan, state: State) -> set[str]:
     """Tasks without slack in the baseline itself (before any slip)."""
     dates = baseline_dates(plan, state)
     deadline = max(dates[t.id] for t in plan.work)
-    latest = latest_dates(plan, deadline)
+    latest = latest_dates(plan, deadline, on_buffers(plan, dates))
     sprint = plan.sprint
     return {t.id for t in plan.work if sprint.business_days_between(dates[t.id], latest[t.id]) <= 0}
 

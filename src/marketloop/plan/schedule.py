@@ -8,12 +8,14 @@ Forward pass, in dependency order over the work tasks:
 * when a dependency finishes on or after that date, the **push rule** applies: the task moves
   to the next available buffer day after the dependency, if one is free and comes before the
   task's successors, and its freed slot **pulls** a ready backlog item of equal or lesser
-  effort; without such a buffer the task shifts to the next business day after the dependency
-  and the slip travels downstream.
+  effort (unless that slot is already past); without such a buffer the task shifts to the
+  next business day after the dependency and the slip travels downstream.
 
-Backward pass: each task's latest date is the business day before its earliest successor's
-latest date (the sprint's last baseline date for the last task); slack is the business days
-between forecast and latest date, and the critical path is every open task without slack.
+Backward pass: each task's latest date is the last date before its earliest successor's latest
+date that can hold its work (a business day, or the buffer day it was pushed to), and the
+sprint's last baseline date for the last task; slack is the business days between forecast
+and latest date, and the critical path is every open task without slack. A task sitting on a
+buffer day after a re-baseline stays "pushed": it holds that buffer.
 """
 
 from __future__ import annotations
@@ -62,17 +64,6 @@ class Schedule:
     def end(self) -> date:
         return max(f.date for f in self.forecasts.values())
 
-    def root_causes(self, task_id: str) -> tuple[str, ...]:
-        """The tasks whose own delay sets `task_id`'s date: follow the binding dependencies."""
-        roots: list[str] = []
-        current: str | None = task_id
-        while current is not None:
-            forecast = self.forecasts[current]
-            if forecast.status != "done" and forecast.own > forecast.baseline:
-                roots.append(current)
-            current = forecast.culprit
-        return tuple(roots)
-
 
 def baseline_dates(plan: Plan, state: State) -> dict[str, date]:
     """The dates in force: the newest recorded baseline, else the plan file's days."""
@@ -109,12 +100,17 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
     reasons: dict[str, str] = {}
     culprits: dict[str, str] = {}
     pulls: list[Pull] = []
+    late: set[str] = set()
     for task in dependency_order(plan):
         done_at = state.task(task.id).done_at
         if done_at is not None:
             dates[task.id] = sprint.local_date(done_at)
             continue
         dates[task.id] = own[task.id]
+        if own[task.id] in buffer_days:  # a re-baseline kept it on the buffer it was pushed to
+            reasons[task.id] = f"pushed to buffer day {sprint.day_of(own[task.id])} before " + (
+                f"baseline v{state.baselines[-1].version}" if state.baselines else "the baseline"
+            )
         latest = max((dates[a] for a in task.after), default=None)
         if latest is not None and latest >= own[task.id]:
             culprit = culprits[task.id] = max(task.after, key=lambda a: dates[a])
@@ -123,10 +119,9 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
             if buffer is not None and plan.adjustments.push_to_buffer:
                 dates[task.id] = buffer
                 taken[buffer] = task.id
-                reasons[task.id] = (
-                    f"pushed to buffer day {sprint.day_of(buffer)}: {culprit} slipped"
-                )
-                pull = _pull_for(plan, state, task, own[task.id], dates, pulls)
+                why = _what_happened(state, culprit, late, reasons)
+                reasons[task.id] = f"pushed to buffer day {sprint.day_of(buffer)}: {culprit} {why}"
+                pull = _pull_for(plan, state, task, own[task.id], today, dates, pulls)
                 if pull is not None:
                     pulls.append(pull)
             else:
@@ -134,6 +129,7 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
                 reasons[task.id] = f"waits for {culprit} (forecast {dates[culprit]:%a %b %d})"
         if dates[task.id] < today:  # it could have happened and did not: it is late
             dates[task.id] = own[task.id] = sprint.on_or_after(today)
+            late.add(task.id)
     uses = buffer_uses(plan, state, at, base, dates, taken, [p.item for p in pulls])
     pulls.extend(p for use in uses for p in use.pulls)
     return Schedule(
@@ -164,11 +160,32 @@ def _free_buffer(
     return None
 
 
+def _what_happened(state: State, culprit: str, late: set[str], reasons: Mapping[str, str]) -> str:
+    """Why `culprit` is not done in time, in a few words."""
+    culprit_state = state.task(culprit)
+    if culprit_state.open_block is not None:
+        return "is blocked"
+    if culprit_state.slip_days > 0:
+        return "slipped"
+    if culprit in late:
+        return "is late"
+    if reasons.get(culprit, "").startswith("pushed"):
+        return "was pushed"
+    return "is delayed upstream"
+
+
 def _pull_for(
-    plan: Plan, state: State, task: Task, slot: date, dates: Mapping[str, date], pulls: list[Pull]
+    plan: Plan,
+    state: State,
+    task: Task,
+    slot: date,
+    today: date,
+    dates: Mapping[str, date],
+    pulls: list[Pull],
 ) -> Pull | None:
-    """A ready backlog item of equal or lesser effort for the slot `task` left free."""
-    if not plan.adjustments.pull_backlog:
+    """A ready backlog item of equal or lesser effort for the slot `task` left free; none when
+    that slot is already past (nobody can work in it any more)."""
+    if not plan.adjustments.pull_backlog or slot < today:
         return None
     taken = {p.item for p in pulls}
     ready = [
@@ -198,7 +215,9 @@ def _forecasts(
     culprits: Mapping[str, str],
 ) -> dict[str, Forecast]:
     sprint = plan.sprint
-    latest = latest_dates(plan, max(base[t.id] for t in plan.work), state)
+    open_dates = {t.id: dates[t.id] for t in plan.work if state.task(t.id).done_at is None}
+    deadline = max(base[t.id] for t in plan.work)
+    latest = latest_dates(plan, deadline, on_buffers(plan, open_dates), state)
     result: dict[str, Forecast] = {}
     for task in plan.work:
         tid = task.id
@@ -220,18 +239,60 @@ def _forecasts(
     return result
 
 
-def latest_dates(plan: Plan, deadline: date, state: State | None = None) -> dict[str, date]:
-    """Backward pass: the last date each task can take without moving the end of the sprint."""
-    sprint = plan.sprint
+def latest_dates(
+    plan: Plan,
+    deadline: date,
+    held: Mapping[str, date] | None = None,
+    state: State | None = None,
+    sink: str | None = None,
+) -> dict[str, date]:
+    """Backward pass: the last date each task can take without moving the end of the sprint.
+
+    A task's latest date is the last date before its earliest successor's latest date that can
+    hold the task's work: a business day, or the buffer day the task already holds (`held`:
+    pushed there). Free buffers are contingency, not planned capacity, so the critical path
+    does not count on them; a successor that sits on a buffer day moves its predecessors'
+    latest dates to the business day before that buffer, as the forward pass does.
+
+    With `sink`, only that task and the tasks it depends on (directly or not) are computed,
+    and `deadline` is the sink's: the latest dates that do not move the sink.
+    """
+    holds = held or {}
+    within = upstream(plan, sink) | {sink} if sink is not None else set(plan.by_id)
     latest: dict[str, date] = {}
     for task in reversed(dependency_order(plan)):
+        if task.id not in within:
+            continue
         later = [
-            sprint.prev_business_day(latest[s])
+            _last_slot_before(plan, latest[s], holds.get(task.id))
             for s in plan.successors[task.id]
             if s in latest and (state is None or state.task(s).done_at is None)
         ]
         latest[task.id] = min(later, default=deadline)
     return latest
+
+
+def upstream(plan: Plan, task_id: str) -> set[str]:
+    """Every task `task_id` depends on, directly or through others."""
+    found: set[str] = set()
+    stack = list(plan.by_id[task_id].after)
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(plan.by_id[current].after)
+    return found
+
+
+def on_buffers(plan: Plan, dates: Mapping[str, date]) -> dict[str, date]:
+    """The work tasks whose date is a buffer day (they were pushed there)."""
+    buffer_days = {plan.sprint.date_of(b.day) for b in plan.buffers}
+    return {t.id: dates[t.id] for t in plan.work if t.id in dates and dates[t.id] in buffer_days}
+
+
+def _last_slot_before(plan: Plan, when: date, held: date | None) -> date:
+    slot = plan.sprint.prev_business_day(when)
+    return held if held is not None and slot < held < when else slot
 
 
 def _status(

@@ -7,6 +7,7 @@ from typing import Any
 
 from marketloop.plan.buffers import BufferUse, Pull
 from marketloop.plan.escalation import Escalation
+from marketloop.plan.events import Event
 from marketloop.plan.fallback import priority_class
 from marketloop.plan.model import Plan, Task
 from marketloop.plan.tracker import View
@@ -125,10 +126,54 @@ def status_dict(view: View) -> dict[str, Any]:
         "tasks": [r for r in task_rows(view) if r["status"] != "done"],
         "buffers": [buffer_dict(use) for use in schedule.buffers],
         "pulls": [pull_dict(plan, p) for p in schedule.pulls],
-        "rebaseline": {
-            "due": view.rebaseline.due,
-            "slipping_critical": list(view.rebaseline.slipping),
-            "explanation": view.rebaseline.explanation,
-        },
+        "rebaseline": _rebaseline_dict(view),
         "escalations": escalation_rows(view.escalations),
+    }
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "at": event.at,
+        "task": event.task,
+        "data": dict(event.data),
+        "seq": event.seq,
+    }
+
+
+def recorded_dict(event: Event, before: View, after: View) -> dict[str, Any]:
+    """A recorded event and what it changed: forecasts that moved, the pushes and pulls in force
+    after it, escalations it raised (not there before), and whether a re-baseline is due."""
+    old = before.schedule.forecasts
+    moved = [
+        {"task": f.task, "from": old[f.task].date, "to": f.date, "status": f.status,
+         "reason": f.reason}
+        for f in after.schedule.forecasts.values()
+        if f.date != old[f.task].date
+    ]  # fmt: skip
+    known = {e.key for e in before.escalations}
+    return {
+        "event": event_dict(event),
+        "consequences": {
+            "moved": moved,
+            "pushes": [
+                {"task": f.task, "to": f.date, "reason": f.reason}
+                for f in after.schedule.forecasts.values()
+                if f.status == "pushed"
+            ],
+            "pulls": [pull_dict(after.plan, p) for p in after.schedule.pulls],
+            "new_escalations": escalation_rows(
+                tuple(e for e in after.escalations if e.key not in known)
+            ),
+            "rebaseline": _rebaseline_dict(after),
+            "end": {"before": before.schedule.end, "after": after.schedule.end},
+        },
+    }
+
+
+def _rebaseline_dict(view: View) -> dict[str, Any]:
+    return {
+        "due": view.rebaseline.due,
+        "slipping_critical": list(view.rebaseline.slipping),
+        "explanation": view.rebaseline.explanation,
     }

@@ -1,0 +1,160 @@
+"""`plan slip|block|unblock|done|rebaseline`: the commands that record one event.
+
+Each appends one event effective at `--at`, then reports what it changed compared with the
+moment just before it: as a short report for people, or with `--format json` as the recorded
+event and its consequences (forecasts moved, pushes and pulls in force, new escalations, and
+whether a re-baseline is due).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from marketloop.clikit import WorkspaceOption, console, emit_json
+from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
+from marketloop.plan.events import Event
+from marketloop.plan.tracker import Tracker
+from marketloop.plan.views import recorded_dict
+
+
+class RecordFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+RecordFormatOption = Annotated[
+    RecordFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table: a short report for people; json: the recorded event and its consequences "
+        "(forecasts moved, pushes and pulls, new escalations, whether a re-baseline is due).",
+    ),
+]
+
+
+def _record(
+    tracker: Tracker,
+    when: datetime,
+    fmt: RecordFormat,
+    record: Callable[[], Event],
+    message: Callable[[Event], str],
+) -> None:
+    """Record one event, then report what it changed (compared with just before it)."""
+    before = tracker.view(when)
+    event = record()
+    after = tracker.view(when)
+    if fmt is RecordFormat.json:
+        emit_json(recorded_dict(event, before, after))
+        return
+    console.print(message(event))
+    for e in after.pending:
+        console.print(f"[yellow]escalate[/] {e.task} → {e.to} via {e.channel}: {e.reason}")
+    if after.rebaseline.due:
+        console.print(f"[bold]{after.rebaseline.explanation}[/]: run `marketloop plan rebaseline`")
+
+
+@app.command("slip")
+def slip(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="Task id, e.g. day10.")],
+    days: Annotated[int, typer.Option("--days", "-d", min=1, help="Business days it slips.")],
+    reason: ReasonOption,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: RecordFormatOption = RecordFormat.table,
+) -> None:
+    """Record that TASK finishes N business days later; everything downstream is re-computed
+    (push to a buffer, pull backlog, escalate) and the consequences are printed."""
+    tracker, when = open_tracker(ctx, plan, workspace, at)
+    _record(
+        tracker,
+        when,
+        fmt,
+        lambda: tracker.slip(task, days, reason, when),
+        lambda _: f"recorded: {task} slips {days} business day(s)",
+    )
+
+
+@app.command("block")
+def block(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="Task id (a buffer day too).")],
+    reason: ReasonOption,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: RecordFormatOption = RecordFormat.table,
+) -> None:
+    """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time."""
+    tracker, when = open_tracker(ctx, plan, workspace, at)
+    _record(
+        tracker,
+        when,
+        fmt,
+        lambda: tracker.block(task, reason, when),
+        lambda _: f"recorded: {task} is blocked",
+    )
+
+
+@app.command("unblock")
+def unblock(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="Task id.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="How it was resolved.")] = "",
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: RecordFormatOption = RecordFormat.table,
+) -> None:
+    """Record that TASK's blocker is resolved."""
+    tracker, when = open_tracker(ctx, plan, workspace, at)
+    _record(
+        tracker,
+        when,
+        fmt,
+        lambda: tracker.unblock(task, reason, when),
+        lambda _: f"recorded: {task} is unblocked",
+    )
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="Task id or backlog item id.")],
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: RecordFormatOption = RecordFormat.table,
+) -> None:
+    """Record that TASK (or a backlog item) is finished."""
+    tracker, when = open_tracker(ctx, plan, workspace, at)
+    _record(
+        tracker, when, fmt, lambda: tracker.done(task, when), lambda _: f"recorded: {task} is done"
+    )
+
+
+@app.command("rebaseline")
+def rebaseline(
+    ctx: typer.Context,
+    reason: ReasonOption,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: RecordFormatOption = RecordFormat.table,
+) -> None:
+    """Record a new baseline from today's forecasts (the old one is kept). Refused unless two
+    or more critical-path items slip at once: otherwise push/pull absorbs the slip."""
+    tracker, when = open_tracker(ctx, plan, workspace, at)
+    _record(tracker, when, fmt, lambda: tracker.rebaseline(reason, when), _baseline_message)
+
+
+def _baseline_message(event: Event) -> str:
+    moved = {k: v for k, v in event.data["variance"].items() if v}
+    return f"recorded baseline v{event.data['version']}; variance (business days): {moved}"
