@@ -40,11 +40,11 @@ FormatOption = Annotated[
 ]
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database-id", help="Notion database to use (default: [notion] database_id)."),
+    typer.Option("--database-id", help="Notion database to use (default: \\[notion] database_id)."),
 ]
 UrlOption = Annotated[
     list[str] | None,
-    typer.Option("--url", help="Webhook URL; repeat for several. Replaces [webhooks] urls."),
+    typer.Option("--url", help="Webhook URL; repeat for several. Replaces \\[webhooks] urls."),
 ]
 
 
@@ -62,8 +62,8 @@ def publish_command(
         Target,
         typer.Option(
             "--to",
-            help="notion: one page per brief in the [notion] database, updated in place when "
-            "published again. webhook: a signed brief.created event to every [webhooks] URL.",
+            help="notion: one page per brief in the \\[notion] database, updated in place when "
+            "published again. webhook: a signed brief.created event to every \\[webhooks] URL.",
         ),
     ],
     workspace: WorkspaceOption = None,
