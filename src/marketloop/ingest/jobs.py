@@ -115,7 +115,9 @@ def ingest_file(
     from marketloop.ingest.files import file_source
 
     stats = RunStats("files", listener=listener)
-    loaded = pipeline.load(settings, "files", file_source(path, table, stats))
+    source = file_source(path, table, stats)
+    # the file defines the table: columns of an older file go, a column may change its type
+    loaded = pipeline.load(settings, "files", source, refresh="drop_resources")
     return IngestResult("files", loaded, stats)
 
 

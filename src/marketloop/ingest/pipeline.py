@@ -25,13 +25,16 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marketloop.config import Settings
 from marketloop.errors import IngestError, MarketloopError
 from marketloop.ingest.http import IngestUnavailable
 from marketloop.observe.logging import MASK, SECRET_KEY, get_logger, mask_secrets
 from marketloop.workspace import Workspace
+
+if TYPE_CHECKING:
+    from dlt.common.typing import TRefreshMode
 
 log = get_logger("marketloop.ingest")
 BOOKKEEPING = ("_dlt_pipeline_state", "_dlt_loads", "_dlt_version")
@@ -127,14 +130,18 @@ def pipeline_for(settings: Settings, dataset: str) -> Any:
     return pipeline
 
 
-def load(settings: Settings, dataset: str, data: Any) -> dict[str, int]:
-    """Extract everything `data` yields, then load it; return rows loaded per table."""
+def load(
+    settings: Settings, dataset: str, data: Any, *, refresh: TRefreshMode | None = None
+) -> dict[str, int]:
+    """Extract everything `data` yields, then load it; return rows loaded per table.
+    `refresh="drop_resources"` drops the tables of `data` first (dlt's refresh), so the new
+    rows define their columns and types."""
     pipeline = pipeline_for(settings, dataset)
     with translated_errors(settings, dataset):
         if pipeline.has_pending_data:
             log.warning("finishing an interrupted load first", dataset=dataset)
             pipeline.run()
-        pipeline.extract(data)
+        pipeline.extract(data, refresh=refresh)
         pipeline.normalize()
         pipeline.load()
     counts = pipeline.last_trace.last_normalize_info.row_counts
