@@ -22,7 +22,16 @@ from typing import Any
 
 from aiohttp import web
 
-from marketloop.fakes.common import Faults, google_error, json_response, malformed_json, unit
+from marketloop.fakes.common import (
+    Faults,
+    google_error,
+    google_payload,
+    int_field,
+    json_response,
+    malformed_json,
+    named_items,
+    unit,
+)
 from marketloop.fakes.google_token import GoogleTokens
 
 SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
@@ -92,23 +101,21 @@ class Ga4Fake:
             status = self.faults.fail_status
             return google_error(status, "Internal error encountered.", self.faults.retry_headers())
         try:
-            body = await request.json()
-            response = self._report(property_id, body)
+            response = self._report(property_id, await google_payload(request))
         except ValueError as exc:
             return google_error(400, str(exc))
         return malformed_json() if fault == "malformed" else json_response(response)
 
     def _report(self, property_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        dims = [d["name"] for d in body.get("dimensions", [])]
-        metrics = [m["name"] for m in body.get("metrics", [])]
+        dims, metrics = named_items(body, "dimensions"), named_items(body, "metrics")
         self._validate(dims, metrics)
         ranges = body.get("dateRanges") or []
-        if len(ranges) != 1:
+        if not isinstance(ranges, list) or len(ranges) != 1 or not isinstance(ranges[0], dict):
             raise ValueError("This fake serves exactly one dateRange.")
-        first, last = (_day(ranges[0][k], self.today) for k in ("startDate", "endDate"))
+        first, last = (_day(ranges[0].get(k), self.today) for k in ("startDate", "endDate"))
         if first > last:
             raise ValueError(f"Invalid date range: startDate {first} is after endDate {last}.")
-        limit, offset = int(body.get("limit") or 10_000), int(body.get("offset") or 0)
+        limit, offset = int_field(body, "limit", 10_000) or 10_000, int_field(body, "offset", 0)
         if not 0 < limit <= MAX_LIMIT or offset < 0:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT} and offset at least 0.")
         combos = list(self._combos(property_id, dims, first, last))
@@ -238,7 +245,8 @@ def _metric(name: str, scale: float, key: tuple[object, ...]) -> str:
     return repr(round(size * scale * unit(name, *key), 2))
 
 
-def _day(text: str, today: date) -> date:
+def _day(value: Any, today: date) -> date:
+    text = str(value)
     if text == "today":
         return today
     if text == "yesterday":
