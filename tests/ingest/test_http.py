@@ -81,14 +81,24 @@ def test_429_is_retried_after_the_servers_retry_after(fakes: Fakes) -> None:
     fakes.hubspot.faults.fail_on_page = 1
     fakes.hubspot.faults.fail_status = 429
     fakes.hubspot.faults.fail_times = 2
-    fakes.hubspot.faults.retry_after = 0.3
+    fakes.hubspot.faults.retry_after = 1
     with _client(fakes) as client:
         started = time.monotonic()
         body = client.call("GET", "/crm/v3/objects/contacts", params={"limit": 2})
         waited = time.monotonic() - started
     assert len(body["results"]) == 2
     assert client.stats.retries == 2 and client.stats.requests == 3
-    assert waited >= 0.6  # 2 × Retry-After, not the 0.01 s backoff
+    assert waited >= 2.0  # 2 × Retry-After, not the 0.01 s backoff
+
+
+def test_the_hubspot_fake_sends_retry_after_in_whole_seconds(fakes: Fakes) -> None:
+    fakes.hubspot.rate_limit = (1, 0.3)  # one request per 0.3 s: the second waits ~0.3 s
+    url = fakes.urls["hubspot"] + "/crm/v3/objects/contacts"
+    headers = {"Authorization": f"Bearer {HUBSPOT_TOKEN}"}
+    assert httpx.get(url, headers=headers).status_code == 200
+    refused = httpx.get(url, headers=headers)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"  # RFC 9110 delay-seconds: 1*DIGIT
 
 
 def test_5xx_past_the_retries_is_transient_and_says_nothing_was_loaded(fakes: Fakes) -> None:

@@ -129,7 +129,7 @@ class Faults:
     fail_status: int = 500
     fail_times: int = 1_000_000
     malformed_on_page: int | None = None
-    retry_after: float | None = None  # sent with injected 429/503 answers
+    retry_after: int | None = None  # whole seconds (RFC 9110), sent with injected 429/503
     pages: int = 0  # data pages answered so far (including injected failures)
     failures: int = 0
 
@@ -145,7 +145,7 @@ class Faults:
         return None
 
     def retry_headers(self) -> dict[str, str]:
-        return {} if self.retry_after is None else {"Retry-After": f"{self.retry_after:g}"}
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 def malformed_json() -> web.Response:

@@ -18,6 +18,7 @@ body that is not a JSON object). Knobs: `faults`, `rate_limit` (requests per int
 from __future__ import annotations
 
 import base64
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -123,7 +124,8 @@ class HubspotFake:
         headers = {} if search else self._limit_headers()
         if wait:
             self.throttled += 1
-            retry = self.faults.retry_headers() or {"Retry-After": f"{wait:.3f}"}
+            # RFC 9110: delay-seconds is a whole number; round up so a retry then passes
+            retry = self.faults.retry_headers() or {"Retry-After": str(math.ceil(wait))}
             return hubspot_error(
                 429,
                 "You have reached your ten_secondly_rolling limit.",
