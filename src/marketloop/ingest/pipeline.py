@@ -1,6 +1,6 @@
 """One dlt pipeline per dataset (ga4, gsc, hubspot, files, crawl), run so that a failure while
-fetching leaves the warehouse as it was, and a failure while writing is finished or undone by
-the next run.
+fetching leaves the warehouse as it was, and a failure while writing is completed (transient)
+or fetched again (terminal) by the next run.
 
 dlt extracts a whole run to local files before anything is loaded, so an error or a kill while
 paging loads nothing and commits no state: the incremental cursors (kept in dlt's state, loaded
