@@ -71,6 +71,21 @@ def test_parquet_streams_and_a_reload_replaces_the_table(
     assert query(settings, "SELECT count(*), max(dr) FROM files.backlinks") == [(10, 9)]
 
 
+def test_a_new_file_defines_the_table_columns_and_types(settings: Settings, tmp_path: Path) -> None:
+    ingest_file(settings, _write(tmp_path, "k1.csv", "keyword,volume\nseo tools,1200\n"), "kw")
+    ingest_file(settings, _write(tmp_path, "k2.csv", "keyword,volume\nseo tools,high\n"), "kw")
+    assert query(settings, "SELECT keyword, volume FROM files.kw") == [("seo tools", "high")]
+    ingest_file(settings, _write(tmp_path, "k3.csv", "url,anchor\nhttps://a.example/,x\n"), "kw")
+    columns = query(
+        settings,
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'files' "
+        "AND table_name = 'kw' AND column_name NOT LIKE '\\_dlt%' ESCAPE '\\' "
+        "ORDER BY ordinal_position",
+    )
+    assert columns == [("url",), ("anchor",)]
+    assert query(settings, "SELECT url, anchor FROM files.kw") == [("https://a.example/", "x")]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

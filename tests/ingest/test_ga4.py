@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import httpx
 import pytest
 
 from marketloop.config import Settings
 from marketloop.errors import ConfigError, IngestError
+from marketloop.ingest.http import IngestUnavailable
 from marketloop.ingest.jobs import ingest_ga4
 from marketloop.workspace import Workspace
 
@@ -120,6 +122,41 @@ def test_a_500_mid_paging_leaves_the_tables_unchanged_and_the_next_run_resumes(
     resumed = _run(settings)
     assert resumed["pages"] == 4 * len(fakes.ga4.properties[PROPERTY][1])  # from the old cursor
     assert snapshot(settings, PAGES, "ga4.traffic_sources") != before
+
+
+@pytest.mark.parametrize(
+    ("spent", "period", "hours"),
+    [("tokens_per_day", "per day", 24), ("tokens_per_hour", "per hour", 1)],
+)
+def test_a_spent_token_quota_stops_at_once_and_says_when_to_try_again(
+    workspace: Workspace, fakes: Fakes, google: Google, spent: str, period: str, hours: int
+) -> None:
+    settings = make_settings(workspace, fakes, google, ga4={"retries": 5, "backoff": 0.01})
+    setattr(fakes.ga4, spent, 1)  # enough for the first report's only page
+    with pytest.raises(IngestUnavailable, match=f"Exhausted property tokens {period}") as spent_:
+        ingest_ga4(settings, PROPERTY, today=TODAY)
+    assert spent_.value.retry_after == hours * 3600
+    assert "retrying now would fail; run again after" in str(spent_.value.hint)
+    assert fakes.ga4.requests == 2  # the 429 was not retried
+    assert not workspace.warehouse_path.exists()  # nothing was loaded
+
+
+def test_the_fake_charges_every_report_and_refuses_once_spent(fakes: Fakes, google: Google) -> None:
+    token = google.tokens.add_token("ya29.quota")
+    url = f"{fakes.urls['ga4']}/v1beta/properties/{PROPERTY}:runReport"
+    body = {
+        "metrics": [{"name": "sessions"}],
+        "dateRanges": [{"startDate": "yesterday", "endDate": "today"}],
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    fakes.ga4.tokens_per_day = 2
+    assert httpx.post(url, json=body, headers=headers).status_code == 200  # quota not asked for
+    answer = httpx.post(url, json={**body, "returnPropertyQuota": True}, headers=headers)
+    assert answer.json()["propertyQuota"]["tokensPerDay"]["remaining"] == 0
+    refused = httpx.post(url, json=body, headers=headers)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+    assert "Retry-After" not in refused.headers
 
 
 def test_malformed_json_and_an_empty_range_load_nothing(settings: Settings, fakes: Fakes) -> None:

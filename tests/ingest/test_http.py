@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from marketloop.ingest.http import (
 from marketloop.ingest.pacing import Pacer, RateLimitObserver, retry_delay
 from marketloop.ingest.stats import RunStats
 
-from .conftest import HUBSPOT_TOKEN, Fakes
+from .conftest import HUBSPOT_TOKEN, PROPERTY, SITE, Fakes, Google
 
 
 @pytest.mark.parametrize(
@@ -80,14 +81,24 @@ def test_429_is_retried_after_the_servers_retry_after(fakes: Fakes) -> None:
     fakes.hubspot.faults.fail_on_page = 1
     fakes.hubspot.faults.fail_status = 429
     fakes.hubspot.faults.fail_times = 2
-    fakes.hubspot.faults.retry_after = 0.3
+    fakes.hubspot.faults.retry_after = 1
     with _client(fakes) as client:
         started = time.monotonic()
         body = client.call("GET", "/crm/v3/objects/contacts", params={"limit": 2})
         waited = time.monotonic() - started
     assert len(body["results"]) == 2
     assert client.stats.retries == 2 and client.stats.requests == 3
-    assert waited >= 0.6  # 2 × Retry-After, not the 0.01 s backoff
+    assert waited >= 2.0  # 2 × Retry-After, not the 0.01 s backoff
+
+
+def test_the_hubspot_fake_sends_retry_after_in_whole_seconds(fakes: Fakes) -> None:
+    fakes.hubspot.rate_limit = (1, 0.3)  # one request per 0.3 s: the second waits ~0.3 s
+    url = fakes.urls["hubspot"] + "/crm/v3/objects/contacts"
+    headers = {"Authorization": f"Bearer {HUBSPOT_TOKEN}"}
+    assert httpx.get(url, headers=headers).status_code == 200
+    refused = httpx.get(url, headers=headers)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"  # RFC 9110 delay-seconds: 1*DIGIT
 
 
 def test_5xx_past_the_retries_is_transient_and_says_nothing_was_loaded(fakes: Fakes) -> None:
@@ -162,3 +173,56 @@ def test_fake_rate_limit_headers_drive_the_pacer(fakes: Fakes) -> None:
     assert fakes.hubspot.throttled <= 1  # paced, not bounced
     assert 0.85 <= elapsed <= 2.0  # floor: (15 - 5) / 10 per second = 1.0 s
     assert observer.daily_remaining is not None
+
+
+GA4_REPORT = f"/v1beta/properties/{PROPERTY}:runReport"
+GSC_QUERY = "/webmasters/v3/sites/{site}/searchAnalytics/query"
+MALFORMED = [
+    ("ga4", "POST", GA4_REPORT, {"dimensions": [{"nam": "date"}]}, 'Unknown name "nam"'),
+    ("ga4", "POST", GA4_REPORT, [1, 2], "Root element must be a message"),
+    ("ga4", "POST", GA4_REPORT, {"limit": "abc", "dateRanges": [{}]}, "Invalid date: None"),
+    (
+        "ga4",
+        "POST",
+        GA4_REPORT,
+        {"limit": "abc", "dateRanges": [{"startDate": "yesterday", "endDate": "today"}]},
+        "Invalid value at 'limit'",
+    ),
+    ("gsc", "POST", GSC_QUERY, [1, 2], "Root element must be a message"),
+    (
+        "gsc",
+        "POST",
+        GSC_QUERY,
+        {"startDate": "2024-06-01", "endDate": "2024-06-02", "dimensions": "date"},
+        "Invalid value at 'dimensions'",
+    ),
+    (
+        "gsc",
+        "POST",
+        GSC_QUERY,
+        {"startDate": "2024-06-01", "endDate": "2024-06-02", "rowLimit": "x"},
+        "Invalid value at 'rowLimit'",
+    ),
+    ("hubspot", "GET", "/crm/v3/objects/contacts?limit=abc", None, "limit"),
+    ("hubspot", "GET", "/crm/v3/objects/contacts?after=%25%25", None, "paging cursor"),
+    ("hubspot", "POST", "/crm/v3/objects/contacts/search", [1], "expected an object"),
+    ("hubspot", "POST", "/crm/v3/objects/contacts/search", {"limit": "x"}, "integers"),
+    ("hubspot", "POST", "/crm/v4/associations/deals/contacts/batch/read", {"inputs": 3}, "inputs"),
+]
+
+
+@pytest.mark.parametrize(("service", "method", "path", "body", "words"), MALFORMED)
+def test_the_fakes_answer_malformed_requests_with_the_services_400(
+    fakes: Fakes, google: Google, service: str, method: str, path: str, body: object, words: str
+) -> None:
+    token = HUBSPOT_TOKEN if service == "hubspot" else google.tokens.add_token("ya29.malformed")
+    url = fakes.urls[service] + path.format(site=quote(SITE, safe=""))
+    answer = httpx.request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/json")
+    if service == "hubspot":
+        assert answer.json()["category"] == "VALIDATION_ERROR"
+        assert answer.json()["status"] == "error" and words in answer.json()["message"]
+    else:
+        assert answer.json()["error"]["status"] == "INVALID_ARGUMENT"
+        assert words in answer.json()["error"]["message"]

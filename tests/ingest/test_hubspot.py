@@ -93,6 +93,27 @@ def _add_contacts(data: HubspotData, count: int, same_time: bool) -> None:
         data.modify("contacts", index, at=start + timedelta(milliseconds=0 if same_time else index))
 
 
+def test_incremental_runs_can_skip_listing_archived_records(
+    workspace: Workspace, fakes: Fakes, google: Google
+) -> None:
+    settings = make_settings(workspace, fakes, google, hubspot={"archived_every_run": False})
+    data = fakes.hubspot.data
+    ingest_hubspot(settings)  # the first run lists archived records all the same
+    archived = query(settings, "SELECT count(*) FROM hubspot.deals WHERE archived")
+    assert archived == [(data.counts["deals"] // data.archived_every,)]
+    data.modify("contacts", 3, firstname="Augusta")
+    data.archive("deals", 5)
+    requests = fakes.hubspot.requests
+    ingest_hubspot(settings)
+    assert fakes.hubspot.requests - requests == 3 + 2  # searches and association reads only
+    deal = data.ident("deals", 5)
+    assert query(settings, f"SELECT archived FROM hubspot.deals WHERE id = '{deal}'") == [
+        (False,)
+    ]  # the archiving is not seen until a full read
+    ingest_hubspot(settings, full=True)
+    assert query(settings, f"SELECT archived FROM hubspot.deals WHERE id = '{deal}'") == [(True,)]
+
+
 def test_the_fake_refuses_to_page_past_10000_results(fakes: Fakes) -> None:
     response = httpx.post(
         f"{fakes.urls['hubspot']}/crm/v3/objects/contacts/search",

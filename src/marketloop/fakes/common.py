@@ -73,6 +73,53 @@ def google_error(code: int, message: str, headers: dict[str, str] | None = None)
     )
 
 
+INVALID_PAYLOAD = "Invalid JSON payload received."
+
+
+async def google_payload(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, or ValueError with Google's words for a body that is not JSON
+    or not an object (answered as 400 INVALID_ARGUMENT)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ValueError(f"{INVALID_PAYLOAD} Unexpected token.") from None
+    if not isinstance(body, dict):
+        raise ValueError(f'{INVALID_PAYLOAD} Unknown name "": Root element must be a message.')
+    return body
+
+
+def named_items(body: dict[str, Any], key: str) -> list[str]:
+    """The `name` of each object in `body[key]` (GA4's dimensions and metrics), or ValueError
+    with Google's words ("Unknown name "nam" at 'dimensions[0]': Cannot find field.")."""
+    items = body.get(key) or []
+    if not isinstance(items, list):
+        raise ValueError(f"{INVALID_PAYLOAD} Invalid value at '{key}': expected a list.")
+    names = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValueError(f"{INVALID_PAYLOAD} Invalid value at '{key}[{index}]'.")
+        unknown = [name for name in item if name not in ("name", "expression")]
+        if unknown or not isinstance(item.get("name"), str):
+            field = unknown[0] if unknown else "name"
+            raise ValueError(
+                f"{INVALID_PAYLOAD} Unknown name \"{field}\" at '{key}[{index}]': "
+                "Cannot find field."
+            )
+        names.append(item["name"])
+    return names
+
+
+def int_field(body: dict[str, Any], key: str, default: int) -> int:
+    """An integer field (JSON number or numeric string, as protobuf JSON allows)."""
+    value = body.get(key, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{INVALID_PAYLOAD} Invalid value at '{key}' (TYPE_INT64), {value!r}"
+        ) from None
+
+
 @dataclass
 class Faults:
     """Switchable misbehaviour. `fail_on_page`: that data page (and the next `fail_times - 1`
@@ -82,7 +129,7 @@ class Faults:
     fail_status: int = 500
     fail_times: int = 1_000_000
     malformed_on_page: int | None = None
-    retry_after: float | None = None  # sent with injected 429/503 answers
+    retry_after: int | None = None  # whole seconds (RFC 9110), sent with injected 429/503
     pages: int = 0  # data pages answered so far (including injected failures)
     failures: int = 0
 
@@ -98,7 +145,7 @@ class Faults:
         return None
 
     def retry_headers(self) -> dict[str, str]:
-        return {} if self.retry_after is None else {"Retry-After": f"{self.retry_after:g}"}
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 def malformed_json() -> web.Response:

@@ -5,8 +5,11 @@ Faithful where a client can tell: request validation with Google error bodies, u
 retired field names rejected by name, positional `dimensionValues`/`metricValues` holding
 strings, `metricHeaders[].type`, `date` as YYYYMMDD, limit/offset paging with `rowCount`
 (omitted, like `rows`, when zero), `metadata` (thresholding, `(other)` row data loss) and
-`propertyQuota` when asked for. Knobs: `faults`, `thresholding`, `other_row`, `revision` (bumps
-the numbers of the last days, like GA4's late processing), `retired` field names.
+`propertyQuota` when asked for, token quotas per day and per hour charged on every report and
+answered with 429 RESOURCE_EXHAUSTED ("Exhausted property tokens per day ...") once spent,
+Google's 400 INVALID_ARGUMENT for malformed requests. Knobs: `faults`, `thresholding`,
+`other_row`, `revision` (bumps the numbers of the last days, like GA4's late processing),
+`retired` field names, `tokens_per_day`/`tokens_per_hour` (what is left).
 """
 
 from __future__ import annotations
@@ -19,7 +22,16 @@ from typing import Any
 
 from aiohttp import web
 
-from marketloop.fakes.common import Faults, google_error, json_response, malformed_json, unit
+from marketloop.fakes.common import (
+    Faults,
+    google_error,
+    google_payload,
+    int_field,
+    json_response,
+    malformed_json,
+    named_items,
+    unit,
+)
 from marketloop.fakes.google_token import GoogleTokens
 
 SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
@@ -63,7 +75,8 @@ class Ga4Fake:
     other_row: bool = False
     revision: int = 0
     retired: dict[str, str] = field(default_factory=lambda: {"conversions": "keyEvents"})
-    tokens_per_day: int = 200_000
+    tokens_per_day: int = 200_000  # remaining; a request needs at least one
+    tokens_per_hour: int = 40_000
     requests: int = 0
 
     def app(self) -> web.Application:
@@ -76,38 +89,33 @@ class Ga4Fake:
         property_id, _, method = request.match_info["call"].partition(":")
         if method != "runReport":
             return google_error(404, f"Method not found: {method}")
-        denied = self.tokens.check(request, SCOPE)
-        if denied is not None:
-            return denied
-        if property_id not in self.properties:
-            return google_error(
-                403,
-                "User does not have sufficient permissions for this property. To learn more "
-                "about Property ID, see https://developers.google.com/analytics/devguides/"
-                "reporting/data/v1/property-id.",
-            )
+        refused = (
+            self.tokens.check(request, SCOPE)
+            or self._unknown_property(property_id)
+            or self._exhausted()
+        )
+        if refused is not None:
+            return refused
         fault = self.faults.next_page()
         if fault == "fail":
             status = self.faults.fail_status
             return google_error(status, "Internal error encountered.", self.faults.retry_headers())
         try:
-            body = await request.json()
-            response = self._report(property_id, body)
+            response = self._report(property_id, await google_payload(request))
         except ValueError as exc:
             return google_error(400, str(exc))
         return malformed_json() if fault == "malformed" else json_response(response)
 
     def _report(self, property_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        dims = [d["name"] for d in body.get("dimensions", [])]
-        metrics = [m["name"] for m in body.get("metrics", [])]
+        dims, metrics = named_items(body, "dimensions"), named_items(body, "metrics")
         self._validate(dims, metrics)
         ranges = body.get("dateRanges") or []
-        if len(ranges) != 1:
+        if not isinstance(ranges, list) or len(ranges) != 1 or not isinstance(ranges[0], dict):
             raise ValueError("This fake serves exactly one dateRange.")
-        first, last = (_day(ranges[0][k], self.today) for k in ("startDate", "endDate"))
+        first, last = (_day(ranges[0].get(k), self.today) for k in ("startDate", "endDate"))
         if first > last:
             raise ValueError(f"Invalid date range: startDate {first} is after endDate {last}.")
-        limit, offset = int(body.get("limit") or 10_000), int(body.get("offset") or 0)
+        limit, offset = int_field(body, "limit", 10_000) or 10_000, int_field(body, "offset", 0)
         if not 0 < limit <= MAX_LIMIT or offset < 0:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT} and offset at least 0.")
         combos = list(self._combos(property_id, dims, first, last))
@@ -122,9 +130,36 @@ class Ga4Fake:
             response["rows"] = [self._row(property_id, c, dims, metrics) for c in page]
         if combos:
             response["rowCount"] = len(combos)
+        quota = self._charge(len(page))
         if body.get("returnPropertyQuota"):
-            response["propertyQuota"] = self._quota(len(page))
+            response["propertyQuota"] = quota
         return response
+
+    def _unknown_property(self, property_id: str) -> web.Response | None:
+        if property_id in self.properties:
+            return None
+        return google_error(
+            403,
+            "User does not have sufficient permissions for this property. To learn more "
+            "about Property ID, see https://developers.google.com/analytics/devguides/"
+            "reporting/data/v1/property-id.",
+        )
+
+    def _exhausted(self) -> web.Response | None:
+        """GA4's answer once a token quota is spent (no Retry-After: the tokens come back
+        within the day or the hour)."""
+        for remaining, period, back in (
+            (self.tokens_per_day, "per day", "under 24 hours"),
+            (self.tokens_per_hour, "per hour", "under an hour"),
+        ):
+            if remaining <= 0:
+                return google_error(
+                    429,
+                    f"Exhausted property tokens {period}. These quota tokens will return in "
+                    f"{back}. To learn more, see https://developers.google.com/analytics/"
+                    "devguides/reporting/data/v1/quotas",
+                )
+        return None
 
     def _validate(self, dims: list[str], metrics: list[str]) -> None:
         known = {"date", *itertools.chain(*DIMENSION_FAMILIES.values())}
@@ -186,12 +221,14 @@ class Ga4Fake:
             meta["dataLossFromOtherRow"] = True
         return meta
 
-    def _quota(self, rows: int) -> dict[str, Any]:
-        self.tokens_per_day -= 1 + rows // 10_000
-        used = 200_000 - self.tokens_per_day
+    def _charge(self, rows: int) -> dict[str, Any]:
+        """Charge a served report (every one, asked for the quota or not); the PropertyQuota."""
+        cost = 1 + rows // 10_000
+        self.tokens_per_day = max(0, self.tokens_per_day - cost)
+        self.tokens_per_hour = max(0, self.tokens_per_hour - cost)
         return {
-            "tokensPerDay": {"consumed": 1 + rows // 10_000, "remaining": self.tokens_per_day},
-            "tokensPerHour": {"consumed": 1 + rows // 10_000, "remaining": max(0, 40_000 - used)},
+            "tokensPerDay": {"consumed": cost, "remaining": self.tokens_per_day},
+            "tokensPerHour": {"consumed": cost, "remaining": self.tokens_per_hour},
             "concurrentRequests": {"consumed": 0, "remaining": 10},
             "serverErrorsPerProjectPerHour": {"consumed": 0, "remaining": 10},
             "potentiallyThresholdedRequestsPerHour": {"consumed": 0, "remaining": 120},
@@ -208,7 +245,8 @@ def _metric(name: str, scale: float, key: tuple[object, ...]) -> str:
     return repr(round(size * scale * unit(name, *key), 2))
 
 
-def _day(text: str, today: date) -> date:
+def _day(value: Any, today: date) -> date:
+    text = str(value)
     if text == "today":
         return today
     if text == "yesterday":

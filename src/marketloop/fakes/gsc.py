@@ -26,6 +26,8 @@ from marketloop.fakes.common import (
     TokenBucket,
     fractions,
     google_error,
+    google_payload,
+    int_field,
     json_response,
     malformed_json,
 )
@@ -85,7 +87,7 @@ class GscFake:
                 self.faults.fail_status, "Backend Error", self.faults.retry_headers()
             )
         try:
-            response = self._answer(site, await request.json())
+            response = self._answer(site, await google_payload(request))
         except ValueError as exc:
             return google_error(400, str(exc))
         return malformed_json() if fault == "malformed" else json_response(response)
@@ -156,23 +158,25 @@ def _validated(body: dict[str, Any]) -> tuple[date, date, list[str], int, int]:
     try:
         first = date.fromisoformat(body["startDate"])
         last = date.fromisoformat(body["endDate"])
-    except (KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):
         raise ValueError("startDate and endDate are required, as YYYY-MM-DD.") from None
     if first > last:
         raise ValueError("startDate must be before or equal to endDate.")
-    dims = list(body.get("dimensions") or [])
-    bad = [d for d in dims if d not in DIMENSIONS]
+    dims = body.get("dimensions") or []
+    if not isinstance(dims, list):
+        raise ValueError("Invalid value at 'dimensions': expected a list.")
+    bad = [d for d in dims if not isinstance(d, str) or d not in DIMENSIONS]
     if bad:
         raise ValueError(f"Invalid value at 'dimensions' ({bad[0]}).")
     unserved = [d for d in dims if d not in ROW_DIMENSIONS]
     if unserved:
         raise ValueError(f"This fake does not serve the dimension {unserved[0]}.")
     kind = body.get("type", body.get("searchType", "web"))
-    if kind not in TYPES:
+    if not isinstance(kind, str) or kind not in TYPES:
         raise ValueError(f"Invalid value at 'type' ({kind}).")
-    if body.get("dataState", "final") not in ("final", "all", "hourly_all"):
+    if str(body.get("dataState", "final")) not in ("final", "all", "hourly_all"):
         raise ValueError("Invalid value at 'data_state'.")
-    row_limit, start_row = int(body.get("rowLimit", 1000)), int(body.get("startRow", 0))
+    row_limit, start_row = int_field(body, "rowLimit", 1000), int_field(body, "startRow", 0)
     if not 1 <= row_limit <= 25_000 or start_row < 0:
         raise ValueError("rowLimit must be between 1 and 25000; startRow must be at least 0.")
     return first, last, dims, row_limit, start_row

@@ -10,13 +10,15 @@ Faithful where a client can tell: bearer tokens (401 INVALID_AUTHENTICATION, or
 EXPIRED_AUTHENTICATION for a token in `expired`), HubSpot's error body (`status`, `message`,
 `correlationId`, `category`), `X-HubSpot-RateLimit-*` headers on everything but search, 429
 RATE_LIMIT with `Retry-After` (knob) past the limits, property values as strings, archived
-records only with `archived=true`. Knobs: `faults`, `rate_limit` (requests per interval),
+records only with `archived=true`, 400 VALIDATION_ERROR for malformed requests (`limit=abc`, a
+body that is not a JSON object). Knobs: `faults`, `rate_limit` (requests per interval),
 `search_rps`, `expired`, and the portal's data (`data.modify`, `archive`, `add`, `custom`).
 """
 
 from __future__ import annotations
 
 import base64
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,12 +46,38 @@ def hubspot_error(
     return json_response(body, status, headers)
 
 
+class BadRequest(ValueError):
+    """A malformed request: HubSpot answers 400 VALIDATION_ERROR with its error body."""
+
+
+def _int_query(query: Any, name: str, default: int) -> int:
+    text = query.get(name, str(default))
+    try:
+        return int(text)
+    except ValueError:
+        message = f"Invalid value for query parameter {name}: {text!r} is not an integer"
+        raise BadRequest(message) from None
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise BadRequest("Invalid input JSON on line 1: the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("Invalid input JSON: expected an object")
+    return body
+
+
 def _cursor(index: int) -> str:
     return base64.urlsafe_b64encode(str(index).encode()).decode().rstrip("=")
 
 
 def _uncursor(text: str) -> int:
-    return int(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+    try:
+        return int(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        raise BadRequest(f"Invalid paging cursor after={text!r}") from None
 
 
 @dataclass
@@ -96,7 +124,8 @@ class HubspotFake:
         headers = {} if search else self._limit_headers()
         if wait:
             self.throttled += 1
-            retry = self.faults.retry_headers() or {"Retry-After": f"{wait:.3f}"}
+            # RFC 9110: delay-seconds is a whole number; round up so a retry then passes
+            retry = self.faults.retry_headers() or {"Retry-After": str(math.ceil(wait))}
             return hubspot_error(
                 429,
                 "You have reached your ten_secondly_rolling limit.",
@@ -111,7 +140,10 @@ class HubspotFake:
                 "INTERNAL_ERROR",
                 self.faults.retry_headers(),
             )
-        response = malformed_json() if fault == "malformed" else await handler(request)
+        try:
+            response = malformed_json() if fault == "malformed" else await handler(request)
+        except BadRequest as exc:
+            response = hubspot_error(400, str(exc), "VALIDATION_ERROR")
         response.headers.update(headers)
         return response
 
@@ -147,7 +179,7 @@ class HubspotFake:
     async def _list(self, request: web.Request) -> web.Response:
         obj = self._object(request)
         query = request.query
-        limit = int(query.get("limit", "10"))
+        limit = _int_query(query, "limit", 10)
         if not 1 <= limit <= 100:
             return hubspot_error(
                 400, f"limit must be between 1 and 100, was {limit}", "VALIDATION_ERROR"
@@ -182,8 +214,8 @@ class HubspotFake:
 
     async def _search(self, request: web.Request) -> web.Response:
         obj = self._object(request)
+        body = await _json_object(request)
         try:
-            body = await request.json()
             return json_response(run_search(self.data, obj, body, cap=self.search_cap))
         except SearchError as exc:
             return hubspot_error(400, str(exc), "VALIDATION_ERROR")
@@ -194,7 +226,9 @@ class HubspotFake:
             return hubspot_error(
                 400, f"{source} to {target} is not a valid association", "VALIDATION_ERROR"
             )
-        inputs = (await request.json()).get("inputs", [])
+        inputs = (await _json_object(request)).get("inputs", [])
+        if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
+            raise BadRequest("inputs must be a list of objects with an id")
         if len(inputs) > 1000:
             return hubspot_error(400, "Batch read is limited to 1000 inputs", "VALIDATION_ERROR")
         results: list[dict[str, Any]] = []

@@ -59,13 +59,23 @@ def _matches(props: dict[str, Any], flt: dict[str, Any]) -> bool:
 
 
 def _validate(body: dict[str, Any]) -> tuple[list[list[dict[str, Any]]], int, int]:
-    groups = [g.get("filters", []) for g in body.get("filterGroups", [])]
+    listed = body.get("filterGroups", [])
+    if not isinstance(listed, list) or not all(
+        isinstance(g, dict) and isinstance(g.get("filters", []), list) for g in listed
+    ):
+        raise SearchError("filterGroups must be a list of objects with a list of filters")
+    groups = [g.get("filters", []) for g in listed]
+    if any(not isinstance(f, dict) for g in groups for f in g):
+        raise SearchError("each filter must be an object")
     if len(groups) > 5 or any(len(g) > 6 for g in groups):
         raise SearchError("Too many filters: at most 5 filterGroups of at most 6 filters")
     for flt in itertools.chain(*groups):
         if flt.get("operator") not in OPERATORS:
             raise SearchError(f"Unsupported operator {flt.get('operator')!r} in this fake")
-    limit, after = int(body.get("limit", 10)), int(body.get("after", 0) or 0)
+    try:
+        limit, after = int(body.get("limit", 10)), int(body.get("after", 0) or 0)
+    except (TypeError, ValueError):
+        raise SearchError("limit and after must be integers") from None
     if not 1 <= limit <= 200:
         raise SearchError(f"limit must be between 1 and 200, was {limit}")
     return groups, limit, after

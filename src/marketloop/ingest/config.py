@@ -164,3 +164,8 @@ class HubspotSettings(HttpSection):
     cursor_overlap_minutes: int = Field(
         10, ge=0, description="re-read records modified this long before the saved cursor"
     )
+    archived_every_run: bool = Field(
+        True,
+        description="list archived records on incremental runs too (search never returns "
+        "them); false: only on a full read (first run, --full)",
+    )

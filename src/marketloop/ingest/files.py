@@ -5,8 +5,9 @@
     .json                an array of objects (nested lists become child tables)
     .jsonl .ndjson       one object per line
 
-Loading a file replaces the table of that name. A malformed file is an IngestError that names
-the file and the line, and nothing is loaded.
+Loading a file replaces the table of that name, columns and types included (the table is
+dropped and created from the new file, see jobs.ingest_file). A malformed file is an
+IngestError that names the file and the line, and nothing is loaded.
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ def file_items(path: Path, table: str, stats: RunStats) -> Iterator[Any]:
 
 
 def file_source(path: Path, table: str, stats: RunStats) -> Any:
-    """A dlt resource that replaces `files.<table>` with the file's rows."""
+    """A dlt resource that replaces `files.<table>` with the file's rows (load it with
+    `refresh="drop_resources"` so the old columns go too)."""
     import dlt
 
     if not path.is_file():

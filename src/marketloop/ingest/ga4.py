@@ -15,12 +15,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import httpx
 import pyarrow as pa
 
 from marketloop.config import config_file
 from marketloop.errors import IngestError
 from marketloop.ingest.config import Ga4Report, Ga4Settings
-from marketloop.ingest.http import ApiClient, ApiRejected
+from marketloop.ingest.http import ApiClient, ApiRejected, error_detail
 from marketloop.ingest.stats import RunStats
 from marketloop.ingest.windows import DateWindow, read_window
 from marketloop.observe.logging import get_logger
@@ -95,6 +96,18 @@ def _schema(dimensions: list[str], metrics: list[tuple[str, bool]]) -> pa.Schema
     fields += [pa.field(name, pa.int64() if i else pa.float64()) for name, i in metrics]
     fields += [pa.field("is_other_row", pa.bool_()), pa.field("thresholding_applied", pa.bool_())]
     return pa.schema([f.with_name(snake(f.name)) for f in fields])
+
+
+def quota_wait(response: httpx.Response) -> float | None:
+    """Seconds until a spent GA4 token quota returns ("Exhausted property tokens per day.
+    These quota tokens will return in under 24 hours."); None for a 429 worth retrying soon
+    (e.g. too many concurrent requests)."""
+    detail = error_detail(response)
+    if "Exhausted" not in detail or "tokens" not in detail:
+        return None
+    if "per day" in detail:
+        return 24 * 3600.0
+    return 3600.0 if "per hour" in detail else None
 
 
 def note_quota(response: Mapping[str, Any], stats: RunStats) -> None:

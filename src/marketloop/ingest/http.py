@@ -1,6 +1,7 @@
 """The HTTP edge every source shares: one httpx client per run, JSON in and out.
 
     429, 5xx, dropped connections  retried, honouring Retry-After, else capped exponential backoff
+    429 of a spent daily/hourly quota  IngestUnavailable at once, saying when to try again
     401/403                        CredentialError naming the credential and where it was read
     other 4xx                      ApiRejected with the service's own message
     a body that is not JSON        IngestError naming the request
@@ -15,6 +16,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -106,12 +108,16 @@ class ApiClient:
         auth: Auth | None,
         stats: RunStats,
         observe: Callable[[httpx.Headers], None] | None = None,
+        quota_wait: Callable[[httpx.Response], float | None] | None = None,
     ) -> None:
+        """`quota_wait` reads a 429: the seconds until a spent quota returns, or None when
+        retrying soon may pass."""
         self.service = service
         self.section = section
         self.auth = auth
         self.stats = stats
         self.observe = observe
+        self.quota_wait = quota_wait
         self._http = httpx.Client(
             base_url=section.base_url,
             timeout=httpx.Timeout(section.timeout, connect=min(section.timeout, 10.0)),
@@ -152,6 +158,8 @@ class ApiClient:
             if status == 401 and not refreshed and self.auth is not None and self.auth.refresh():
                 refreshed = True
                 continue
+            if status == 429 and self.quota_wait is not None:
+                self._stop_if_quota_spent(response, method, path)
             if status in RETRYABLE and attempt < self.section.retries:
                 self._wait_before_retry(response, method, path, attempt)
                 attempt += 1
@@ -189,6 +197,19 @@ class ApiClient:
                 retry_after=delay,
             )
         self._note_retry(method, path, str(response.status_code), delay)
+
+    def _stop_if_quota_spent(self, response: httpx.Response, method: str, path: str) -> None:
+        assert self.quota_wait is not None
+        wait = self.quota_wait(response)
+        if wait is None:
+            return
+        when = datetime.now(UTC) + timedelta(seconds=wait)
+        raise IngestUnavailable(
+            f"{self.service} quota is spent ({method} {path}, HTTP 429: {error_detail(response)})",
+            hint=f"retrying now would fail; run again after {when:%Y-%m-%d %H:%M} UTC "
+            "(nothing was loaded)",
+            retry_after=wait,
+        )
 
     def _note_retry(self, method: str, path: str, why: str, delay: float) -> None:
         self.stats.retries += 1

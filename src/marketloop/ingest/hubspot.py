@@ -108,8 +108,11 @@ def object_items(
                 )
             )
             yield from (_as_links(obj, t) for t in links_out.add(links))
-    for records in list_pages(client, settings, obj, archived=True, pacer=list_pacer):
-        yield from records_out.add(records_table(obj, records, extra))
+    # the search endpoint never returns archived records: list them (all of them, since the
+    # list endpoint has no "archived since" filter), unless the settings skip it
+    if cursor is None or settings.archived_every_run:
+        for records in list_pages(client, settings, obj, archived=True, pacer=list_pacer):
+            yield from records_out.add(records_table(obj, records, extra))
     yield from records_out.flush()
     yield from (_as_links(obj, t) for t in links_out.flush())
     if newest is not None:

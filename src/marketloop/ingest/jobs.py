@@ -39,7 +39,7 @@ def ingest_ga4(
     today: date | None = None,
     listener: PageListener | None = None,
 ) -> IngestResult:
-    from marketloop.ingest.ga4 import ga4_source
+    from marketloop.ingest.ga4 import ga4_source, quota_wait
     from marketloop.ingest.google_auth import google_auth
 
     chosen = property_id or settings.ga4.property_id
@@ -49,7 +49,8 @@ def ingest_ga4(
         )
     stats = RunStats("ga4", listener=listener)
     names = list(reports) or list(settings.ga4.all_reports())
-    with ApiClient("GA4", settings.ga4, auth=google_auth(settings, "ga4"), stats=stats) as client:
+    auth = google_auth(settings, "ga4")
+    with ApiClient("GA4", settings.ga4, auth=auth, stats=stats, quota_wait=quota_wait) as client:
         source = ga4_source(
             client, settings.ga4, chosen, names, today=today or date.today(), start=start, end=end
         )
@@ -115,7 +116,9 @@ def ingest_file(
     from marketloop.ingest.files import file_source
 
     stats = RunStats("files", listener=listener)
-    loaded = pipeline.load(settings, "files", file_source(path, table, stats))
+    source = file_source(path, table, stats)
+    # the file defines the table: columns of an older file go, a column may change its type
+    loaded = pipeline.load(settings, "files", source, refresh="drop_resources")
     return IngestResult("files", loaded, stats)
 
 

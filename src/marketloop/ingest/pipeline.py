@@ -1,11 +1,19 @@
-"""One dlt pipeline per dataset (ga4, gsc, hubspot, files, crawl), run so that a failure leaves
-the warehouse as it was.
+"""One dlt pipeline per dataset (ga4, gsc, hubspot, files, crawl), run so that a failure while
+fetching leaves the warehouse as it was, and a failure while writing is completed (transient)
+or fetched again (terminal) by the next run.
 
 dlt extracts a whole run to local files before anything is loaded, so an error or a kill while
 paging loads nothing and commits no state: the incremental cursors (kept in dlt's state, loaded
 with the data) advance only with a successful load. Merge and replace tables go through a
-staging dataset and are swapped in by SQL in a transaction. A run killed during the load step
-leaves a pending package that the next run loads first.
+staging dataset and are swapped in by SQL, one transaction per table (dlt runs one job per
+table, so the load step is not atomic across tables). A failure while writing can therefore
+leave some tables with this run's rows:
+
+- transient (a lost connection, a lock, a kill): the package stays pending and the next run
+  loads it first, then fetches new data;
+- terminal (a value the column's type rejects): the package is aborted (dlt's
+  `auto_abort_on_terminal_error`) and the local cursors go back to the last complete load, so
+  the next run fetches the same records again and merges them (merges are idempotent).
 
 Working directories live in WORKSPACE/dlt/; pipelines are named after the dataset and the
 destination, so a new warehouse never inherits another warehouse's cursors.
@@ -14,15 +22,19 @@ destination, so a new warehouse never inherits another warehouse's cursors.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marketloop.config import Settings
 from marketloop.errors import IngestError, MarketloopError
 from marketloop.ingest.http import IngestUnavailable
 from marketloop.observe.logging import MASK, SECRET_KEY, get_logger, mask_secrets
 from marketloop.workspace import Workspace
+
+if TYPE_CHECKING:
+    from dlt.common.typing import TRefreshMode
 
 log = get_logger("marketloop.ingest")
 BOOKKEEPING = ("_dlt_pipeline_state", "_dlt_loads", "_dlt_version")
@@ -35,7 +47,15 @@ def configure_dlt() -> None:
     dlt.config["runtime.dlthub_telemetry"] = False  # offline by default: no phoning home
     dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True  # the contract's _dlt_id
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    dlt.config["destination.replace_strategy"] = "insert-from-staging"  # atomic replace
+    dlt.config["destination.replace_strategy"] = "insert-from-staging"  # atomic per table
+    dlt.config["load.auto_abort_on_terminal_error"] = True  # a bad value must not block forever
+    dlt.config["runtime.log_level"] = "CRITICAL"  # dlt's tracebacks may quote rows and secrets
+
+
+def silence_dlt_logger() -> None:
+    """dlt (re)creates its logger, printing to stderr, when a pipeline starts; our errors say
+    what failed, so its warnings (with tracebacks that may quote row values) stay quiet."""
+    logging.getLogger("dlt").setLevel(logging.CRITICAL)
 
 
 def destination_url(settings: Settings) -> str:
@@ -100,22 +120,28 @@ def pipeline_for(settings: Settings, dataset: str) -> Any:
     identity = f"{settings.warehouse.destination}|{destination_url(settings)}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
     pipelines_dir = Workspace(settings.workspace).ensure().root / "dlt"
-    return dlt.pipeline(
+    pipeline = dlt.pipeline(
         pipeline_name=f"marketloop_{dataset}_{digest}",
         pipelines_dir=str(pipelines_dir.resolve()),
         destination=destination(settings),
         dataset_name=dataset,
     )
+    silence_dlt_logger()
+    return pipeline
 
 
-def load(settings: Settings, dataset: str, data: Any) -> dict[str, int]:
-    """Extract everything `data` yields, then load it; return rows loaded per table."""
+def load(
+    settings: Settings, dataset: str, data: Any, *, refresh: TRefreshMode | None = None
+) -> dict[str, int]:
+    """Extract everything `data` yields, then load it; return rows loaded per table.
+    `refresh="drop_resources"` drops the tables of `data` first (dlt's refresh), so the new
+    rows define their columns and types."""
     pipeline = pipeline_for(settings, dataset)
     with translated_errors(settings, dataset):
         if pipeline.has_pending_data:
             log.warning("finishing an interrupted load first", dataset=dataset)
             pipeline.run()
-        pipeline.extract(data)
+        pipeline.extract(data, refresh=refresh)
         pipeline.normalize()
         pipeline.load()
     counts = pipeline.last_trace.last_normalize_info.row_counts
@@ -140,16 +166,40 @@ def translated_errors(settings: Settings, dataset: str) -> Iterator[None]:
                 f"the warehouse {where} is in use by another process",
                 hint="wait for the other marketloop job to finish, then run again",
             ) from None
-        hint = (
-            "nothing new was loaded; the next run retries the pending load first"
-            if exc.step == "load"
-            else "nothing was loaded"
-        )
         raise IngestError(
             f"{exc.step} of dataset {dataset} into {where} failed: "
             f"{type(cause).__name__}: {message}",
-            hint=hint,
+            hint=failure_hint(exc),
         ) from None
+
+
+def failure_hint(exc: Any) -> str:
+    """What a failed step left behind (`exc` is dlt's PipelineStepFailed)."""
+    from dlt.common.destination.exceptions import DestinationTerminalException
+
+    if exc.step != "load":
+        return "nothing was loaded"
+    if _in_chain(exc.exception, DestinationTerminalException):
+        return (
+            "the load was abandoned: tables written before the failure keep this run's rows, "
+            "the cursors are back at the last complete load, so the next run fetches the same "
+            "records again; fix the data or the table first"
+        )
+    return (
+        "some tables may already hold this run's rows; "
+        "the next run completes the pending load first"
+    )
+
+
+def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -162,5 +212,8 @@ def _root_cause(exc: BaseException) -> BaseException:
             return current
         seen.add(id(current))
         innermost = current
-        current = current.__cause__ or current.__context__
+        # a failed load job carries the database's exception; its message is a traceback
+        current = (
+            getattr(current, "client_exception", None) or current.__cause__ or current.__context__
+        )
     return innermost
