@@ -1,5 +1,6 @@
 """Checks on what search engines may index: directives, canonicals and sitemaps."""
 
+from marketloop.audit.checks.redirects import MAX_HOPS
 from marketloop.audit.checks.scope import HTML_PAGES, INDEXABLE
 from marketloop.audit.model import Severity, Threshold
 from marketloop.audit.registry import sql_check
@@ -80,17 +81,42 @@ sql_check(
     """,
 )
 
+#: the URLs whose redirect chain ends at a candidate page (the page itself at 0 hops), walked
+#: backwards through `redirects`; the cap guards against loops in inconsistent data
+_REACHED_VIA_REDIRECTS = f"""
+WITH RECURSIVE hop AS (
+  SELECT url, any_value(location) AS location FROM redirects
+  WHERE location IS NOT NULL GROUP BY url
+),
+candidates AS (
+  SELECT p.url, m.sitemap FROM indexable_pages p JOIN in_sitemap m USING (url)
+),
+chain(page, url, hops) AS (
+  SELECT url, url, 0 FROM candidates
+  UNION ALL
+  SELECT c.page, h.url, c.hops + 1 FROM chain c JOIN hop h ON h.location = c.url
+  WHERE c.hops < {MAX_HOPS}
+),
+reached AS (
+  SELECT DISTINCT c.page FROM chain c
+  LEFT JOIN refs r ON r.url = c.url LEFT JOIN pages s ON s.url = c.url
+  WHERE coalesce(r.n_a, 0) > 0 OR s.found_via = 'start'
+)
+"""
+
 sql_check(
     "orphan_page",
     Severity.warning,
-    scope=INDEXABLE + ", listed in a sitemap, other than the start URL",
+    scope=INDEXABLE + ", listed in a sitemap, other than the start URL (or where its "
+    "redirects lead); a link to a URL that redirects to the page, in any number of hops, "
+    "reaches it",
     description="A page listed in a sitemap is not linked from any crawled page.",
     fix="Orphan pages get no link equity and are hard for visitors to find; search engines rank "
     "them poorly. Link to the page from relevant pages and navigation, or retire it.",
-    sql="""
-    SELECT p.url, 'no internal link reaches it; listed in ' || m.sitemap AS detail
-    FROM indexable_pages p JOIN in_sitemap m USING (url) LEFT JOIN refs r USING (url)
-    WHERE coalesce(p.found_via, '') <> 'start' AND coalesce(r.n_a, 0) = 0
+    sql=_REACHED_VIA_REDIRECTS
+    + """
+    SELECT url, 'no internal link reaches it; listed in ' || sitemap AS detail
+    FROM candidates WHERE url NOT IN (SELECT page FROM reached)
     """,
 )
 
