@@ -98,6 +98,16 @@ def test_images_and_discoveries(article) -> None:  # type: ignore[no-untyped-def
     assert "https://twitter.com/acme" not in discovered  # external
 
 
+def test_images_inside_noscript_are_not_recorded() -> None:
+    # a lazy-loading fallback and a tracking pixel: browsers running scripts load neither
+    body = (
+        b"<body><img src='/lazy.png' alt='Chart'><noscript><img src='/chart.png'></noscript>"
+        b"<p><noscript><img height=1 width=1 src='https://www.facebook.com/tr?id=1'>"
+        b"</noscript></p></body>"
+    )
+    assert parse(body).extracted.images.src == ["https://acme.test/lazy.png"]
+
+
 def test_base_href_changes_resolution() -> None:
     body = (
         b"<head><base href='https://acme.test/docs/v2/'></head><body><a href='intro'>In</a></body>"

@@ -206,7 +206,7 @@ def _images(
     images = ImageColumns([], [], [], [], [])
     for node in tree.css("img[src]"):
         src = urls.resolve(node.attributes.get("src") or "")
-        if src is None:
+        if src is None or _inside(node, "noscript"):  # a browser running scripts never loads it
             continue
         internal = host_of(src) in internal_hosts
         images.src.append(src)
