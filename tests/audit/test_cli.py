@@ -144,6 +144,20 @@ def test_html_report_is_self_contained_with_charts_and_every_issue(
     assert 'src="http' not in html and "<link" not in html
 
 
+def test_a_limited_crawl_warns_on_stderr_and_in_the_report(
+    cli: CliRunner, make_dataset: MakeDataset, tmp_path: Path
+) -> None:
+    folder = make_dataset([{"manifest_fields": {"settings": {"max_depth": 1}}}])
+    out = tmp_path / "report.html"
+    code, _, err = audit(cli, str(folder), "--format", "html", "--out", str(out))
+    assert code == 0
+    said = " ".join(err.split())  # rich wraps long lines
+    assert "limited to depth 1" in said and "orphan_page and non_indexable_in_sitemap" in said
+    parser = Tags()
+    parser.feed(out.read_text())
+    assert "limited" in parser.ids and "partial" not in parser.ids
+
+
 def test_html_goes_to_the_workspace_by_default(
     cli: CliRunner, dataset: Path, tmp_path: Path
 ) -> None:

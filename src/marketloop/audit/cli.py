@@ -136,8 +136,8 @@ def audit_command(
     _known_checks(wanted)
     with _progress("auditing") as advance:
         result = audit(crawl, settings, progress=advance)
-    if result.warning:
-        console.print(f"[yellow]warning:[/] {result.warning}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
     shown = [
         i
         for i in result.issues

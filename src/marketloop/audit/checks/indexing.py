@@ -5,6 +5,12 @@ from marketloop.audit.checks.scope import HTML_PAGES, INDEXABLE
 from marketloop.audit.model import Severity, Threshold
 from marketloop.audit.registry import sql_check
 
+#: what the sitemap checks cannot see on a crawl cut short (see engine.WHOLE_SITE)
+LIMITED_CRAWL = (
+    ". On a crawl limited by --max-depth or stopped at --max-urls, the pages the crawl did not "
+    "reach are not judged, and the audit warns"
+)
+
 sql_check(
     "noindex",
     Severity.warning,
@@ -69,7 +75,8 @@ sql_check(
 sql_check(
     "non_indexable_in_sitemap",
     Severity.warning,
-    scope="internal URLs listed in a urlset sitemap that the crawler fetched or was blocked from",
+    scope="internal URLs listed in a urlset sitemap that the crawler fetched or was blocked from"
+    + LIMITED_CRAWL,
     description="A sitemap lists a URL that cannot be indexed.",
     fix="Sitemaps should list only canonical, indexable URLs that answer 200; anything else "
     "wastes crawl budget and makes search engines trust the sitemap less. Remove the URL from "
@@ -109,7 +116,7 @@ sql_check(
     Severity.warning,
     scope=INDEXABLE + ", listed in a sitemap, other than the start URL (or where its "
     "redirects lead); a link to a URL that redirects to the page, in any number of hops, "
-    "reaches it",
+    "reaches it" + LIMITED_CRAWL,
     description="A page listed in a sitemap is not linked from any crawled page.",
     fix="Orphan pages get no link equity and are hard for visitors to find; search engines rank "
     "them poorly. Link to the page from relevant pages and navigation, or retire it.",
