@@ -214,6 +214,13 @@ def test_a_malformed_threshold_is_a_usage_error(cli: CliRunner, dataset: Path) -
     assert code == 2 and "KEY=NUMBER" in err
 
 
+def test_a_threshold_that_is_not_finite_exits_2(dataset: Path, tmp_path: Path) -> None:
+    result = marketloop("audit", str(dataset), "-t", "slow_response=nan", "-w", str(tmp_path))
+    assert result.returncode == 2
+    assert "slow_response = nan is not a finite number" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 class Tags(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

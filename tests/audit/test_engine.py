@@ -70,6 +70,18 @@ def test_disabled_checks_do_not_run(make_dataset: MakeDataset) -> None:
         (AuditSettings(thresholds={"nope": 1}), "audit.thresholds: unknown"),
         (AuditSettings(thresholds={"near_duplicate": 50}), "near_duplicate = 50 is out of range"),
         (AuditSettings(thresholds={"slow_response": -1}), "out of range"),
+        (AuditSettings(thresholds={"slow_response": float("nan")}), "nan is not a finite"),
+        (AuditSettings(thresholds={"large_image": float("inf")}), "inf is not a finite"),
+        (AuditSettings(thresholds={"near_duplicate": float("-inf")}), "not a finite number"),
+        (
+            AuditSettings(thresholds={"meta_description_length_min": 200}),
+            "meta_description_length_min = 200 is above "
+            "audit.thresholds.meta_description_length = 155",
+        ),
+        (
+            AuditSettings(thresholds={"title_too_short": 50, "title_too_long": 40}),
+            "title_too_short = 50 is above audit.thresholds.title_too_long = 40",
+        ),
     ],
 )
 def test_bad_settings_are_config_errors(

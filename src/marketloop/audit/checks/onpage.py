@@ -59,7 +59,15 @@ sql_check(
     scope=INDEXABLE + ", with a non-empty title",
     description="The title is so short it wastes the most visible words of the search result.",
     fix="Describe the page's topic and the searcher's benefit in 30–60 characters.",
-    thresholds=(Threshold("title_too_short", 30, "chars", "flag titles shorter than this"),),
+    thresholds=(
+        Threshold(
+            "title_too_short",
+            30,
+            "chars",
+            "flag titles shorter than this",
+            not_above="title_too_long",
+        ),
+    ),
     sql="""
     SELECT url, length(first_text(titles)) || ' characters (minimum ' || $title_too_short::INT
              || '): ' || first_text(titles) AS detail,
@@ -89,7 +97,13 @@ sql_check(
     fix="Aim for 70–155 characters: long enough to sell the click, short enough to show whole.",
     thresholds=(
         Threshold("meta_description_length", 155, "chars", "flag descriptions longer than this"),
-        Threshold("meta_description_length_min", 70, "chars", "flag descriptions shorter"),
+        Threshold(
+            "meta_description_length_min",
+            70,
+            "chars",
+            "flag descriptions shorter",
+            not_above="meta_description_length",
+        ),
     ),
     sql="""
     SELECT url,
