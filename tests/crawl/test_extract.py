@@ -108,6 +108,22 @@ def test_images_inside_noscript_are_not_recorded() -> None:
     assert parse(body).extracted.images.src == ["https://acme.test/lazy.png"]
 
 
+@pytest.mark.parametrize(
+    ("link", "anchor"),
+    [
+        (b"<a href='/cart' aria-label='Shopping cart'><svg></svg></a>", "Shopping cart"),
+        (b"<a href='/cart' title=' Your  cart '><i class='icon'></i></a>", "Your cart"),
+        (b"<a href='/cart' aria-label='Cart' title='Basket'><img src=c.png alt=Bag></a>", "Cart"),
+        (b"<a href='/cart' title='Basket'><img src=c.png alt=Bag></a>", "Basket"),
+        (b"<a href='/cart' aria-label=' '><img src=c.png alt='Bag'></a>", "Bag"),
+        (b"<a href='/cart' aria-label='Cart'>View cart</a>", "View cart"),  # text comes first
+        (b"<a href='/cart'><i class='icon'></i></a>", ""),
+    ],
+)
+def test_an_anchor_without_text_falls_back_to_its_accessible_name(link: bytes, anchor: str) -> None:
+    assert parse(b"<body>" + link + b"</body>").extracted.links.anchor == [anchor]
+
+
 def test_base_href_changes_resolution() -> None:
     body = (
         b"<head><base href='https://acme.test/docs/v2/'></head><body><a href='intro'>In</a></body>"

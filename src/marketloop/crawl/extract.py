@@ -220,11 +220,21 @@ def _images(
 
 
 def _anchor(node: LexborNode) -> str:
+    """The link's accessible name, roughly: its text, else its aria-label, else its title,
+    else the alt of an image inside it ("" when none of them says anything)."""
     text = _text(node)
     if text:
         return text
     image = node.css_first("img[alt]")
-    return " ".join((image.attributes.get("alt") or "").split()) if image else ""
+    for candidate in (
+        node.attributes.get("aria-label"),
+        node.attributes.get("title"),
+        image.attributes.get("alt") if image else None,
+    ):
+        name = " ".join((candidate or "").split())
+        if name:
+            return name
+    return ""
 
 
 def _text(node: LexborNode) -> str:

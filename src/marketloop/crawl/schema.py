@@ -85,7 +85,7 @@ LINKS = pa.schema(
         ("from_url", pa.string()),
         ("to_url", pa.string()),  # resolved, normalised
         ("kind", pa.string()),  # a | script | stylesheet | iframe | media | form
-        ("anchor", pa.string()),  # visible text, or the alt of an image link
+        ("anchor", pa.string()),  # text, else aria-label, else title, else an inner img alt
         ("rel", pa.string()),
         ("nofollow", pa.bool_()),
         ("is_internal", pa.bool_()),
