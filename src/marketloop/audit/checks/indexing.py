@@ -22,7 +22,7 @@ sql_check(
     SELECT url,
            concat_ws('; ',
              CASE WHEN robots_none(meta_robots, '') THEN 'meta robots: ' || meta_robots END,
-             CASE WHEN robots_none(x_robots_tag, ':') THEN 'X-Robots-Tag: ' || x_robots_tag END
+             CASE WHEN header_noindex(x_robots_tag) THEN 'X-Robots-Tag: ' || x_robots_tag END
            ) AS detail
     FROM html_pages WHERE is_noindex(meta_robots, x_robots_tag)
     """,
