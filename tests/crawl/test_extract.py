@@ -124,6 +124,19 @@ def test_an_anchor_without_text_falls_back_to_its_accessible_name(link: bytes, a
     assert parse(b"<body>" + link + b"</body>").extracted.links.anchor == [anchor]
 
 
+def test_stylesheet_rel_is_a_case_insensitive_token() -> None:
+    body = (
+        b"<head><link rel='StyleSheet' href='http://cdn.acme.test/a.css'>"
+        b"<link rel='Alternate STYLESHEET' href='/b.css'>"
+        b"<link rel='stylesheets-list' href='/c.css'><link rel=icon href='/d.ico'></head>"
+    )
+    links = parse(body).extracted.links
+    assert list(zip(links.to_url, links.kind, links.rel, strict=True)) == [
+        ("http://cdn.acme.test/a.css", "stylesheet", "stylesheet"),
+        ("https://acme.test/b.css", "stylesheet", "alternate stylesheet"),
+    ]
+
+
 def test_base_href_changes_resolution() -> None:
     body = (
         b"<head><base href='https://acme.test/docs/v2/'></head><body><a href='intro'>In</a></body>"

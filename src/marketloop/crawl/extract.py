@@ -168,12 +168,12 @@ def _resources(
 ) -> None:
     for selector, attribute, kind in _RESOURCES:
         for node in tree.css(selector):
-            if kind == "stylesheet" and "stylesheet" not in (node.attributes.get("rel") or ""):
-                continue
+            rel = (node.attributes.get("rel") or "").lower() or None
+            if kind == "stylesheet" and "stylesheet" not in (rel or "").split():
+                continue  # rel is a set of case-insensitive tokens: StyleSheet counts
             target = urls.resolve(node.attributes.get(attribute) or "")
             if target is None:
                 continue
-            rel = (node.attributes.get("rel") or "").lower() or None
             internal = host_of(target) in internal_hosts
             _add_link(links, target, kind, anchor=None, rel=rel, internal=internal)
 
