@@ -47,3 +47,22 @@ def test_every_registered_check_has_cases() -> None:
 def test_the_clean_site_raises_nothing(make_dataset: MakeDataset) -> None:
     result = audit(make_dataset(), AuditSettings(), save=False)
     assert [(i.check, i.url, i.detail) for i in result.issues] == []
+
+
+def test_near_duplicate_names_the_closest_member_first(make_dataset: MakeDataset) -> None:
+    # /blog/first-post is 2 bits from /pricing; /blog is 6 bits from /pricing, 4 from first-post
+    folder = make_dataset(
+        [
+            {"page": {"url": "/pricing", "simhash": 0x0F0F0F0F0F0F0F0F}},
+            {"page": {"url": "/blog", "simhash": 0x0F0F0F0F0F0F0F30}},
+            {"page": {"url": "/blog/first-post", "simhash": 0x0F0F0F0F0F0F0F0C}},
+        ]
+    )
+    assert found(folder, "near_duplicate") == {
+        url("/pricing"): f"96.9% similar to {url('/blog/first-post')} (threshold 90%); "
+        "group of 3 pages",
+        url("/blog"): f"93.8% similar to {url('/blog/first-post')} (threshold 90%); "
+        "group of 3 pages",
+        url("/blog/first-post"): f"96.9% similar to {url('/pricing')} (threshold 90%); "
+        "group of 3 pages",
+    }

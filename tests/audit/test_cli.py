@@ -144,6 +144,20 @@ def test_html_report_is_self_contained_with_charts_and_every_issue(
     assert 'src="http' not in html and "<link" not in html
 
 
+def test_a_limited_crawl_warns_on_stderr_and_in_the_report(
+    cli: CliRunner, make_dataset: MakeDataset, tmp_path: Path
+) -> None:
+    folder = make_dataset([{"manifest_fields": {"settings": {"max_depth": 1}}}])
+    out = tmp_path / "report.html"
+    code, _, err = audit(cli, str(folder), "--format", "html", "--out", str(out))
+    assert code == 0
+    said = " ".join(err.split())  # rich wraps long lines
+    assert "limited to depth 1" in said and "orphan_page and non_indexable_in_sitemap" in said
+    parser = Tags()
+    parser.feed(out.read_text())
+    assert "limited" in parser.ids and "partial" not in parser.ids
+
+
 def test_html_goes_to_the_workspace_by_default(
     cli: CliRunner, dataset: Path, tmp_path: Path
 ) -> None:
@@ -198,6 +212,13 @@ def test_errors_exit_3_with_one_line(make_dataset: MakeDataset, tmp_path: Path) 
 def test_a_malformed_threshold_is_a_usage_error(cli: CliRunner, dataset: Path) -> None:
     code, _, err = audit(cli, str(dataset), "-t", "slow_response=x")
     assert code == 2 and "KEY=NUMBER" in err
+
+
+def test_a_threshold_that_is_not_finite_exits_2(dataset: Path, tmp_path: Path) -> None:
+    result = marketloop("audit", str(dataset), "-t", "slow_response=nan", "-w", str(tmp_path))
+    assert result.returncode == 2
+    assert "slow_response = nan is not a finite number" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 class Tags(HTMLParser):

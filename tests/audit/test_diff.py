@@ -98,8 +98,25 @@ def test_cli_json_and_table(cli: CliRunner, crawls: tuple[Path, Path]) -> None:
     assert {"url", "field", "old", "new"} == set(data["pages"]["changed"][0])
     table = cli.invoke(app, ["crawl-diff", str(old), str(new)])
     assert table.exit_code == 0
-    for title in ("New issues", "Resolved issues", "Changed pages", "Added pages", "Removed pages"):
+    for title in ("New issues", "Resolved issues", "Persisting issues", "Changed pages",
+                  "Added pages", "Removed pages"):  # fmt: skip
         assert title in table.stdout
+    assert "more" not in table.stdout  # every list fits in the default --limit
+
+
+def test_cli_table_counts_what_limit_cuts(cli: CliRunner, make_dataset: MakeDataset) -> None:
+    thin = {"page": {"url": "/de/preise", "word_count": 90}}  # a second persisting issue
+    old, new = make_dataset([*BEFORE, thin], name="before"), make_dataset([*AFTER, thin])
+    diff = crawl_diff(CrawlDataset.open(old), CrawlDataset.open(new), AuditSettings())
+    table = cli.invoke(app, ["crawl-diff", str(old), str(new), "--limit", "1"])
+    assert table.exit_code == 0
+    text = " ".join(table.stdout.split())
+    for title, items in (("new issues", diff.new_issues),
+                         ("persisting issues", diff.persisting_issues),
+                         ("changes", diff.changed_pages)):  # fmt: skip
+        assert len(items) > 1
+        assert f"(+{len(items) - 1} more {title}: raise --limit, or use --format json)" in text
+    assert "more added pages" not in text  # one page added: nothing cut
 
 
 def test_a_broken_crawl_is_a_dataset_error(cli: CliRunner, crawls: tuple[Path, Path]) -> None:

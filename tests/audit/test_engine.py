@@ -70,6 +70,18 @@ def test_disabled_checks_do_not_run(make_dataset: MakeDataset) -> None:
         (AuditSettings(thresholds={"nope": 1}), "audit.thresholds: unknown"),
         (AuditSettings(thresholds={"near_duplicate": 50}), "near_duplicate = 50 is out of range"),
         (AuditSettings(thresholds={"slow_response": -1}), "out of range"),
+        (AuditSettings(thresholds={"slow_response": float("nan")}), "nan is not a finite"),
+        (AuditSettings(thresholds={"large_image": float("inf")}), "inf is not a finite"),
+        (AuditSettings(thresholds={"near_duplicate": float("-inf")}), "not a finite number"),
+        (
+            AuditSettings(thresholds={"meta_description_length_min": 200}),
+            "meta_description_length_min = 200 is above "
+            "audit.thresholds.meta_description_length = 155",
+        ),
+        (
+            AuditSettings(thresholds={"title_too_short": 50, "title_too_long": 40}),
+            "title_too_short = 50 is above audit.thresholds.title_too_long = 40",
+        ),
     ],
 )
 def test_bad_settings_are_config_errors(
@@ -141,6 +153,32 @@ def test_a_running_crawl_is_audited_with_a_partial_warning(make_dataset: MakeDat
     assert "is running" in result.warning and "part of the site" in result.warning
     finished = audit(make_dataset(), AuditSettings())
     assert finished.warning is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"settings": {"max_depth": 2, "max_urls": 1000}}, "limited to depth 2 (--max-depth)"),
+        ({"settings": {"max_depth": None, "max_urls": 6}}, "limit of 6 URLs (--max-urls)"),
+    ],
+)
+def test_a_limited_crawl_warns_that_the_sitemap_checks_cannot_judge(
+    make_dataset: MakeDataset, fields: dict[str, object], says: str
+) -> None:
+    result = audit(make_dataset([{"manifest_fields": fields}]), AuditSettings())
+    assert result.limited is not None and says in result.limited
+    assert "orphan_page and non_indexable_in_sitemap cannot judge" in result.limited
+    assert result.warnings == [result.limited]  # the crawl finished: not partial
+    narrowed = audit(make_dataset([{"manifest_fields": fields}]), AuditSettings(),
+                     select=["orphan_page"], save=False)  # fmt: skip
+    assert narrowed.limited is not None and "non_indexable" not in narrowed.limited
+    assert audit(make_dataset([{"manifest_fields": fields}]), AuditSettings(),
+                 select=["missing_h1"], save=False).limited is None  # fmt: skip
+
+
+def test_a_crawl_within_its_url_budget_is_not_limited(make_dataset: MakeDataset) -> None:
+    ops = [{"manifest_fields": {"settings": {"max_depth": None, "max_urls": 100_000}}}]
+    assert audit(make_dataset(ops), AuditSettings()).warnings == []
 
 
 def test_a_corrupted_part_file_is_a_clear_dataset_error(make_dataset: MakeDataset) -> None:

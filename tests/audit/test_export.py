@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -39,6 +41,24 @@ def test_pages_csv_on_stdout_with_inlinks_and_readable_lists(cli: CliRunner, dat
     assert pricing["fetched_at"] == "2025-01-15T09:30:00.000Z"
     assert pricing["inlinks"] == "4"  # every other HTML page links to it
     assert rows[f"{B}/img/hero.png"]["inlinks"] == "0"
+
+
+@pytest.fixture
+def far_east(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run with the machine's local time zone at UTC+9 (DuckDB's session default)."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("far_east")
+def test_csv_times_are_utc_whatever_the_local_zone(cli: CliRunner, dataset: Path) -> None:
+    result = cli.invoke(app, ["export", str(dataset), "pages"])
+    assert result.exit_code == 0, result.output
+    rows = {r["url"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert rows[f"{B}/pricing"]["fetched_at"] == "2025-01-15T09:30:00.000Z"
 
 
 def test_links_csv_to_a_file(cli: CliRunner, dataset: Path, tmp_path: Path) -> None:

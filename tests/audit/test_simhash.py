@@ -54,6 +54,16 @@ def test_closest_is_the_distance_to_the_nearest_other_member() -> None:
     (group,) = near_duplicate_groups(prints, 6)
     assert group.members == [0, 1, 2, 3]
     assert group.closest == {0: 3, 1: 0, 2: 0, 3: 5}
+    assert group.nearest == {0: 1, 1: 2, 2: 1, 3: 0}  # 0: 1 and 2 tie at 3 bits, 1 is lower
+
+
+def test_nearest_is_a_closest_member_on_random_groups() -> None:
+    prints = planted(7)
+    for group in near_duplicate_groups(prints, 6):
+        for member in group.members:
+            other = group.nearest[member]
+            assert other != member and other in group.members
+            assert (prints[member] ^ prints[other]).bit_count() == group.closest[member]
 
 
 def test_similarity_thresholds_map_to_bits() -> None:

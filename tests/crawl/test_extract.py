@@ -98,6 +98,45 @@ def test_images_and_discoveries(article) -> None:  # type: ignore[no-untyped-def
     assert "https://twitter.com/acme" not in discovered  # external
 
 
+def test_images_inside_noscript_are_not_recorded() -> None:
+    # a lazy-loading fallback and a tracking pixel: browsers running scripts load neither
+    body = (
+        b"<body><img src='/lazy.png' alt='Chart'><noscript><img src='/chart.png'></noscript>"
+        b"<p><noscript><img height=1 width=1 src='https://www.facebook.com/tr?id=1'>"
+        b"</noscript></p></body>"
+    )
+    assert parse(body).extracted.images.src == ["https://acme.test/lazy.png"]
+
+
+@pytest.mark.parametrize(
+    ("link", "anchor"),
+    [
+        (b"<a href='/cart' aria-label='Shopping cart'><svg></svg></a>", "Shopping cart"),
+        (b"<a href='/cart' title=' Your  cart '><i class='icon'></i></a>", "Your cart"),
+        (b"<a href='/cart' aria-label='Cart' title='Basket'><img src=c.png alt=Bag></a>", "Cart"),
+        (b"<a href='/cart' title='Basket'><img src=c.png alt=Bag></a>", "Basket"),
+        (b"<a href='/cart' aria-label=' '><img src=c.png alt='Bag'></a>", "Bag"),
+        (b"<a href='/cart' aria-label='Cart'>View cart</a>", "View cart"),  # text comes first
+        (b"<a href='/cart'><i class='icon'></i></a>", ""),
+    ],
+)
+def test_an_anchor_without_text_falls_back_to_its_accessible_name(link: bytes, anchor: str) -> None:
+    assert parse(b"<body>" + link + b"</body>").extracted.links.anchor == [anchor]
+
+
+def test_stylesheet_rel_is_a_case_insensitive_token() -> None:
+    body = (
+        b"<head><link rel='StyleSheet' href='http://cdn.acme.test/a.css'>"
+        b"<link rel='Alternate STYLESHEET' href='/b.css'>"
+        b"<link rel='stylesheets-list' href='/c.css'><link rel=icon href='/d.ico'></head>"
+    )
+    links = parse(body).extracted.links
+    assert list(zip(links.to_url, links.kind, links.rel, strict=True)) == [
+        ("http://cdn.acme.test/a.css", "stylesheet", "stylesheet"),
+        ("https://acme.test/b.css", "stylesheet", "alternate stylesheet"),
+    ]
+
+
 def test_base_href_changes_resolution() -> None:
     body = (
         b"<head><base href='https://acme.test/docs/v2/'></head><body><a href='intro'>In</a></body>"

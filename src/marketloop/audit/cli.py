@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from marketloop.audit.model import Check, Severity, at_least
-from marketloop.clikit import WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.clikit import WorkspaceOption, console, emit_json, state
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -136,8 +136,8 @@ def audit_command(
     _known_checks(wanted)
     with _progress("auditing") as advance:
         result = audit(crawl, settings, progress=advance)
-    if result.warning:
-        console.print(f"[yellow]warning:[/] {result.warning}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
     shown = [
         i
         for i in result.issues
@@ -155,7 +155,10 @@ def crawl_diff_command(
     new: Annotated[Path, typer.Argument(help="The later crawl dataset folder.")],
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.table,
     limit: Annotated[
-        int, typer.Option("--limit", min=1, help="Rows per list shown by --format table.")
+        int,
+        typer.Option(
+            "--limit", min=1, help="Rows per list shown by --format table; the rest are counted."
+        ),
     ] = 50,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -165,6 +168,7 @@ def crawl_diff_command(
     first. Changed pages compare status, indexability, title, meta description, H1, word count,
     depth and canonical.
     """
+    from marketloop.audit import present
     from marketloop.audit.diff import crawl_diff
 
     settings = state(ctx).settings(workspace)
@@ -173,19 +177,7 @@ def crawl_diff_command(
     if fmt is DiffFormat.json:
         emit_json(result.as_json())
         return
-    emit_rows(result.summary(), "table", title=f"{result.old_crawl} → {result.new_crawl}")
-    for title, issues in (("New issues", result.new_issues),
-                          ("Resolved issues", result.resolved_issues)):  # fmt: skip
-        if issues:
-            rows = [i.as_row() for i in issues[:limit]]
-            emit_rows(rows, "table", columns=["severity", "check", "url", "detail"], title=title)
-    if result.changed_pages:
-        rows = [c.__dict__ for c in result.changed_pages[:limit]]
-        emit_rows(rows, "table", title="Changed pages")
-    for title, urls in (("Added pages", result.added_pages),
-                        ("Removed pages", result.removed_pages)):  # fmt: skip
-        if urls:
-            emit_rows([{"url": u} for u in urls[:limit]], "table", title=title)
+    present.diff_tables(result, limit)
 
 
 def export_command(

@@ -27,8 +27,8 @@ def audit_step(run: DemoRun) -> None:
         return
     folder = folder or run.workspace.latest_crawl()
     result = audit(folder, run.settings)
-    if result.warning:
-        console.print(f"[yellow]warning:[/] {result.warning}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
     report = write_html(result, run.workspace.reports_dir / "audit.html")
     table = Table(title=f"Top tickets of {len(result.tickets)}", header_style="bold")
     for column in ("severity", "check", "URLs", "impact", "example"):

@@ -23,10 +23,26 @@ from marketloop.audit.store import AuditRecord, write_issues
 from marketloop.audit.tickets import tickets
 from marketloop.audit.views import open_views
 from marketloop.config import Settings
-from marketloop.crawl.dataset import CrawlDataset
+from marketloop.crawl.dataset import CrawlDataset, Manifest
 from marketloop.errors import AuditError, CrawlDatasetError
 
 Progress = Callable[[Check], None]
+
+#: checks that need the whole site: on a crawl cut short by a limit, an unreached page may be
+#: linked (orphan_page) or listed in a sitemap while not indexable (non_indexable_in_sitemap)
+WHOLE_SITE = ("orphan_page", "non_indexable_in_sitemap")
+
+
+def crawl_limit(manifest: Manifest) -> str | None:
+    """How a crawl limit cut the crawl short, in words: a depth limit, or --max-urls reached."""
+    depth = manifest.settings.get("max_depth")
+    if depth is not None:
+        return f"was limited to depth {depth} (--max-depth)"
+    budget = manifest.settings.get("max_urls")
+    fetched = manifest.counts.get("urls", manifest.counts.get("pages"))
+    if budget is not None and fetched is not None and fetched >= budget:
+        return f"stopped at its limit of {budget} URLs (--max-urls)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,24 @@ class Audit:
             f"crawl {manifest.crawl_id} is {manifest.status}{so_far}: this audit covers only "
             "part of the site"
         )
+
+    @property
+    def limited(self) -> str | None:
+        """Set when a crawl limit (--max-depth, --max-urls) leaves checks blind (`WHOLE_SITE`)."""
+        manifest = self.dataset.manifest
+        planned = {c.id for c in self.plan.checks}
+        blind = [check for check in WHOLE_SITE if check in planned]
+        limit = crawl_limit(manifest)
+        if not blind or limit is None:
+            return None
+        return (
+            f"crawl {manifest.crawl_id} {limit}: {' and '.join(blind)} cannot judge the pages "
+            "it did not reach (crawl without the limit to audit them)"
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for w in (self.warning, self.limited) if w is not None]
 
     def record(self) -> AuditRecord:
         return AuditRecord(

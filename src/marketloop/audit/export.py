@@ -2,7 +2,7 @@
 
 `pages` gets the `inlinks` and `followed_inlinks` columns joined in. Parquet keeps every type
 as it is. CSV renders what a spreadsheet cannot hold: lists become one item per line inside the
-cell, hreflang one `lang url` per line, Open Graph one `key=value` per line, times ISO 8601.
+cell, hreflang one `lang url` per line, Open Graph one `key=value` per line, times ISO 8601 in UTC.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def _csv_column(field: pa.Field) -> str:
             f"AS {name}"
         )
     if pa.types.is_timestamp(kind):
-        return f"strftime({name}, '%Y-%m-%dT%H:%M:%S.%gZ') AS {name}"
+        # in UTC whatever the session's TimeZone (DuckDB takes it from the machine)
+        return f"strftime(timezone('UTC', {name}), '%Y-%m-%dT%H:%M:%S.%gZ') AS {name}"
     return name
 
 

@@ -40,6 +40,8 @@ class Threshold:
     meaning: str
     minimum: float = 0.0
     maximum: float | None = None
+    #: the key of a threshold this one may not exceed (a lower bound paired with an upper one)
+    not_above: str | None = None
 
     def describe(self, value: float | None = None) -> str:
         shown = self.default if value is None else value

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from marketloop.audit.engine import Audit
 from marketloop.audit.model import Issue, Severity
-from marketloop.clikit import console, emit_rows, rows_to_csv, to_jsonable
+from marketloop.clikit import console, emit_rows, rows_to_csv, stdout, to_jsonable
 from marketloop.report import write_report
 from marketloop.workspace import Workspace
+
+if TYPE_CHECKING:
+    from marketloop.audit.diff import CrawlDiff
 
 ISSUE_COLUMNS = ["check", "severity", "url", "detail", "value", "threshold", "priority"]
 
@@ -58,3 +62,33 @@ def tables(result: Audit, shown: list[Issue], limit: int) -> None:
     top = [i.as_row() for i in shown[:limit]]
     columns = ["severity", "check", "url", "detail", "priority"]
     emit_rows(top, "table", columns=columns, title=f"Top {len(top)} of {len(shown)} issues")
+
+
+def diff_tables(result: CrawlDiff, limit: int) -> None:
+    """`crawl-diff --format table`: the summary, then each non-empty list cut at `limit` rows."""
+    emit_rows(result.summary(), "table", title=f"{result.old_crawl} → {result.new_crawl}")
+    issue_columns = ["severity", "check", "url", "detail"]
+    for title, issues in (("New issues", result.new_issues),
+                          ("Resolved issues", result.resolved_issues),
+                          ("Persisting issues", result.persisting_issues)):  # fmt: skip
+        _cut_table(title, [i.as_row() for i in issues], limit, issue_columns)
+    _cut_table("Changed pages", [c.__dict__ for c in result.changed_pages], limit, what="changes")
+    for title, urls in (("Added pages", result.added_pages),
+                        ("Removed pages", result.removed_pages)):  # fmt: skip
+        _cut_table(title, [{"url": u} for u in urls], limit)
+
+
+def _cut_table(
+    title: str,
+    rows: list[dict[str, Any]],
+    limit: int,
+    columns: list[str] | None = None,
+    what: str | None = None,
+) -> None:
+    """One table of at most `limit` rows, and a line counting the rows left out."""
+    if not rows:
+        return
+    emit_rows(rows[:limit], "table", columns=columns, title=title)
+    if len(rows) > limit:
+        left = f"{len(rows) - limit} more {what or title.lower()}"
+        stdout.print(f"(+{left}: raise --limit, or use --format json)")

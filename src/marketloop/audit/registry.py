@@ -17,6 +17,7 @@ their thresholds as a named parameter `$<key>`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ def plan(settings: AuditSettings, select: Collection[str] | None = None) -> Plan
         value = settings.thresholds.get(key, threshold.default)
         _check_range(threshold, value)
         limits[key] = float(value)
+    _check_order(thresholds, limits)
     chosen = [
         c for c in checks if c.id not in settings.disabled and (select is None or c.id in select)
     ]
@@ -141,6 +143,11 @@ def _reject_unknown(where: str, given: Iterable[str], known: set[str]) -> None:
 
 
 def _check_range(threshold: Threshold, value: float) -> None:
+    if not math.isfinite(value):
+        raise ConfigError(
+            f"audit.thresholds.{threshold.key} = {value} is not a finite number",
+            hint=f"use a number of {threshold.unit}, e.g. the default {threshold.default:g}",
+        )
     too_high = threshold.maximum is not None and value > threshold.maximum
     if value < threshold.minimum or too_high:
         upper = "" if threshold.maximum is None else f" and at most {threshold.maximum:g}"
@@ -148,3 +155,16 @@ def _check_range(threshold: Threshold, value: float) -> None:
             f"audit.thresholds.{threshold.key} = {value:g} is out of range",
             hint=f"use a value of at least {threshold.minimum:g}{upper} {threshold.unit}",
         )
+
+
+def _check_order(thresholds: dict[str, Threshold], limits: dict[str, float]) -> None:
+    """A lower bound above its upper bound would flag every page: reject it."""
+    for key, threshold in thresholds.items():
+        upper = threshold.not_above
+        if upper is not None and limits[key] > limits[upper]:
+            raise ConfigError(
+                f"audit.thresholds.{key} = {limits[key]:g} is above "
+                f"audit.thresholds.{upper} = {limits[upper]:g}",
+                hint=f"{key} is a minimum and {upper} its maximum: lower the first or raise "
+                "the second",
+            )

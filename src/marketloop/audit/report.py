@@ -33,6 +33,7 @@ def render_report(result: Audit, issues: list[Issue] | None = None) -> str:
         title=f"SEO audit · {crawl.start_url}",
         crawl=crawl,
         warning=result.warning,
+        limited=result.limited,
         overview=overview(result.dataset),
         counts=Counter(i.severity.value for i in shown),
         issues_total=len(shown),

@@ -39,6 +39,7 @@ def similarity(distance: int) -> float:
 class Group:
     members: list[int]  # indices into the fingerprints given
     closest: dict[int, int]  # member → bits to its closest other member
+    nearest: dict[int, int]  # member → that closest other member (ties: the lowest index)
 
 
 def near_duplicate_groups(fingerprints: Sequence[int], distance: int) -> list[Group]:
@@ -55,14 +56,44 @@ def near_duplicate_groups(fingerprints: Sequence[int], distance: int) -> list[Gr
     closest = np.where(counts > 1, 0, BITS + 1).astype(np.int64)
     np.minimum.at(closest, a, bits)
     np.minimum.at(closest, b, bits)
+    copies: dict[int, list[int]] = {}  # unique fingerprint → the indices holding it
+    for index, u in enumerate(inverse.tolist()):
+        copies.setdefault(u, []).append(index)
+    nearest_print = _nearest(a, b, bits, np.array([copies[u][0] for u in range(size)]))
+
+    def nearest(member: int) -> int:
+        same = copies[int(inverse[member])]
+        if len(same) > 1:  # an identical fingerprint is as close as it gets
+            return same[0] if same[0] != member else same[1]
+        return copies[int(nearest_print[inverse[member]])][0]
+
     by_label: dict[int, list[int]] = {}
     for index, label in enumerate(labels[inverse].tolist()):
         by_label.setdefault(label, []).append(index)
     return [
-        Group(members, {m: int(closest[inverse[m]]) for m in members})
+        Group(
+            members,
+            {m: int(closest[inverse[m]]) for m in members},
+            {m: nearest(m) for m in members},
+        )
         for members in by_label.values()
         if len(members) > 1
     ]
+
+
+def _nearest(a: I64, b: I64, bits: I64, first_index: I64) -> I64:
+    """Per unique fingerprint, the closest other one linked to it (-1: none); ties go to the
+    one whose first index is lowest."""
+    ends, others = np.concatenate([a, b]), np.concatenate([b, a])
+    apart = np.concatenate([bits, bits])
+    nearest = np.full(len(first_index), -1, dtype=np.int64)
+    if not len(ends):
+        return nearest
+    order = np.lexsort((first_index[others], apart, ends))
+    ends, others = ends[order], others[order]
+    first = np.r_[True, ends[1:] != ends[:-1]]
+    nearest[ends[first]] = others[first]
+    return nearest
 
 
 def _close_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:

@@ -3,8 +3,8 @@
 `open_views(dataset)` validates every Parquet part (a corrupted or foreign file is a clear
 `CrawlDatasetError` naming it), opens the dataset views (`crawl.dataset`: the tables, `inlinks`,
 and the one definition of indexability: `page_indexability`, `html_pages`, `indexable_pages`
-and the macros is_html, is_noindex, robots_none, canonical_of), and adds what many checks
-share, computed once per audit:
+and the macros is_html, is_noindex, robots_none, header_noindex, canonical_of), and adds what
+many checks share, computed once per audit:
 
     page_state        every URL of `pages` with its `indexability` and the audit's `blocker`
     refs              per URL: pages referring to it (any link or <img>; `_a`: <a> links only);

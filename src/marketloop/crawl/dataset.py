@@ -37,8 +37,9 @@ CrawlStatus = Literal["running", "finished", "interrupted", "failed"]
 #:     no_response        no HTTP response (`error` says why)
 #:     redirect           3xx
 #:     non_200            any other status but 200
-#:     noindex            `noindex` or `none` in meta robots or X-Robots-Tag (any case; in the
-#:                        header also after a user agent: `googlebot: noindex`)
+#:     noindex            `noindex` or `none` in meta robots or X-Robots-Tag (any case); in
+#:                        the header only for every crawler or for Googlebot: a directive after
+#:                        `otherbot:` belongs to that crawler, up to the next user agent
 #:     canonicalised      the canonical (<link rel=canonical>, else the Link header) is another URL
 #:     external           not an internal URL
 #:     not_html           a content type other than text/html or application/xhtml+xml
@@ -50,8 +51,20 @@ CREATE OR REPLACE MACRO is_html(ct) AS
     coalesce(ct IN ('text/html', 'application/xhtml+xml'), false);
 CREATE OR REPLACE MACRO robots_none(v, sep) AS
     coalesce(regexp_matches(lower(v), '(^|[\s,' || sep || '])(noindex|none)($|[\s,])'), false);
+CREATE OR REPLACE MACRO robots_tokens(v) AS
+    [trim(t) for t in string_split(lower(coalesce(v, '')), ',')];
+CREATE OR REPLACE MACRO robots_agent(token) AS CASE
+    WHEN regexp_matches(token, '^(max-snippet|max-image-preview|max-video-preview'
+                               || '|unavailable_after)\s*:') THEN NULL
+    ELSE nullif(regexp_extract(token, '^([a-z0-9_.-]+)\s*:', 1), '') END;
+CREATE OR REPLACE MACRO header_noindex(v) AS len([
+    1 for t, i in robots_tokens(v)
+    if regexp_matches(t, '^([a-z0-9_.-]+\s*:\s*)?(noindex|none)$')
+       AND coalesce([a for a in [robots_agent(x) for x in robots_tokens(v)[1:i]]
+                     if a IS NOT NULL][-1], 'googlebot') = 'googlebot'
+]) > 0;
 CREATE OR REPLACE MACRO is_noindex(meta, header) AS
-    robots_none(meta, '') OR robots_none(header, ':');
+    robots_none(meta, '') OR header_noindex(header);
 CREATE OR REPLACE MACRO canonical_of(link, header) AS nullif(trim(coalesce(link, header)), '');
 
 CREATE OR REPLACE VIEW page_indexability AS

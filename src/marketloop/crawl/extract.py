@@ -168,12 +168,12 @@ def _resources(
 ) -> None:
     for selector, attribute, kind in _RESOURCES:
         for node in tree.css(selector):
-            if kind == "stylesheet" and "stylesheet" not in (node.attributes.get("rel") or ""):
-                continue
+            rel = (node.attributes.get("rel") or "").lower() or None
+            if kind == "stylesheet" and "stylesheet" not in (rel or "").split():
+                continue  # rel is a set of case-insensitive tokens: StyleSheet counts
             target = urls.resolve(node.attributes.get(attribute) or "")
             if target is None:
                 continue
-            rel = (node.attributes.get("rel") or "").lower() or None
             internal = host_of(target) in internal_hosts
             _add_link(links, target, kind, anchor=None, rel=rel, internal=internal)
 
@@ -206,7 +206,7 @@ def _images(
     images = ImageColumns([], [], [], [], [])
     for node in tree.css("img[src]"):
         src = urls.resolve(node.attributes.get("src") or "")
-        if src is None:
+        if src is None or _inside(node, "noscript"):  # a browser running scripts never loads it
             continue
         internal = host_of(src) in internal_hosts
         images.src.append(src)
@@ -220,11 +220,21 @@ def _images(
 
 
 def _anchor(node: LexborNode) -> str:
+    """The link's accessible name, roughly: its text, else its aria-label, else its title,
+    else the alt of an image inside it ("" when none of them says anything)."""
     text = _text(node)
     if text:
         return text
     image = node.css_first("img[alt]")
-    return " ".join((image.attributes.get("alt") or "").split()) if image else ""
+    for candidate in (
+        node.attributes.get("aria-label"),
+        node.attributes.get("title"),
+        image.attributes.get("alt") if image else None,
+    ):
+        name = " ".join((candidate or "").split())
+        if name:
+            return name
+    return ""
 
 
 def _text(node: LexborNode) -> str:

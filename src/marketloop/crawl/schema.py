@@ -6,7 +6,7 @@ A crawl dataset is one folder, written in batches while the crawl runs and never
       manifest.json            format, crawl id, start URL, settings, status, counts (see Manifest)
       pages/part-NNNNN.parquet one row per URL the crawler decided about (fetched, failed, blocked)
       links/part-NNNNN.parquet one row per link or resource reference found on an HTML page
-      images/part-NNNNN.parquet one row per <img> on an HTML page
+      images/part-NNNNN.parquet one row per <img> on an HTML page (not inside <noscript>)
       redirects/part-NNNNN.parquet one row per 3xx response (one hop)
       sitemaps/part-NNNNN.parquet one row per sitemap file read
       sitemap_urls/part-NNNNN.parquet one row per <loc> in a urlset sitemap
@@ -85,7 +85,7 @@ LINKS = pa.schema(
         ("from_url", pa.string()),
         ("to_url", pa.string()),  # resolved, normalised
         ("kind", pa.string()),  # a | script | stylesheet | iframe | media | form
-        ("anchor", pa.string()),  # visible text, or the alt of an image link
+        ("anchor", pa.string()),  # text, else aria-label, else title, else an inner img alt
         ("rel", pa.string()),
         ("nofollow", pa.bool_()),
         ("is_internal", pa.bool_()),

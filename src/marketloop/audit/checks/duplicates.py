@@ -73,7 +73,8 @@ NEAR_DUPLICATE = Threshold(
     "near_duplicate",
     Severity.warning,
     scope=INDEXABLE + " with some main content; groups linked by similar pairs, every member "
-    "reported (groups of exact copies only are left to duplicate_content)",
+    "reported with its closest other member (groups of exact copies only are left to "
+    "duplicate_content)",
     description="Several indexable pages have almost the same main content.",
     fix="Near-duplicates split ranking signals and look like thin, templated content. Merge "
     "them, make each substantially different, or canonicalise the variants to one page.",
@@ -90,16 +91,12 @@ def near_duplicate(ctx: CheckContext) -> Iterator[Finding]:
     for group in groups:
         if len({rows[m]["content_hash"] for m in group.members}) < 2:
             continue
-        urls = [rows[m]["url"] for m in group.members]
+        size = len(group.members)
         for member in group.members:
-            others = [u for u in urls if u != rows[member]["url"]]
             best = simhash.similarity(group.closest[member])
-            shown = ", ".join(others[:5]) + (
-                f" (+{len(others) - 5} more)" if len(others) > 5 else ""
-            )
             yield Finding(
                 url=rows[member]["url"],
-                detail=f"{best:g}% similar (threshold {percent:g}%); group of {len(urls)} "
-                f"pages with {shown}",
+                detail=f"{best:g}% similar to {rows[group.nearest[member]]['url']} "
+                f"(threshold {percent:g}%); group of {size} pages",
                 value=best,
             )

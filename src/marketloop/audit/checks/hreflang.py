@@ -1,10 +1,13 @@
 """hreflang annotations: every alternate must answer 200 and link back (return link)."""
 
 from collections.abc import Iterator
+from typing import Any
 
 from marketloop.audit.checks.scope import HTML_PAGES
 from marketloop.audit.model import CheckContext, Finding, Severity
 from marketloop.audit.registry import python_check
+
+X_DEFAULT = "x-default"
 
 
 @python_check(
@@ -12,7 +15,10 @@ from marketloop.audit.registry import python_check
     Severity.critical,
     scope=HTML_PAGES + " with hreflang annotations; alternates the crawl did not fetch are "
     "not judged",
-    description="An hreflang alternate does not answer 200, or does not link back.",
+    description="An hreflang alternate does not answer 200, or does not link back. The "
+    "x-default alternate is the fallback for every other language (often a language selector "
+    "or a home page that redirects by locale, as Google documents), so it need not link back "
+    "and may redirect; only an error or no response there is reported.",
     fix="Search engines ignore hreflang pairs that are not confirmed from both sides or point "
     "at errors and redirects, so the wrong language version ranks. Point every alternate at "
     "a live 200 URL and make each alternate list the page in its own hreflang set.",
@@ -36,9 +42,19 @@ def hreflang_broken(ctx: CheckContext) -> Iterator[Finding]:
             state = states.get(target)
             if target == url or state is None:
                 continue
-            if state["status"] != 200:
-                problems.append(f"{lang} → {target}: not 200 ({state['blocker']})")
-            elif url not in returns.get(target, set()):
-                problems.append(f"{lang} → {target}: no return link")
+            problem = _problem(lang, state, linked_back=url in returns.get(target, set()))
+            if problem:
+                problems.append(f"{lang} → {target}: {problem}")
         if problems:
             yield Finding(url, "; ".join(problems), value=len(problems))
+
+
+def _problem(lang: str, state: dict[str, Any], *, linked_back: bool) -> str | None:
+    """What is wrong with one alternate; x-default may redirect and need not link back."""
+    status = state["status"]
+    if lang.lower() == X_DEFAULT:
+        redirects = status is not None and 300 <= status <= 399
+        return None if status == 200 or redirects else f"not 200 ({state['blocker']})"
+    if status != 200:
+        return f"not 200 ({state['blocker']})"
+    return None if linked_back else "no return link"

@@ -1,8 +1,15 @@
 """Checks on what search engines may index: directives, canonicals and sitemaps."""
 
+from marketloop.audit.checks.redirects import MAX_HOPS
 from marketloop.audit.checks.scope import HTML_PAGES, INDEXABLE
 from marketloop.audit.model import Severity, Threshold
 from marketloop.audit.registry import sql_check
+
+#: what the sitemap checks cannot see on a crawl cut short (see engine.WHOLE_SITE)
+LIMITED_CRAWL = (
+    ". On a crawl limited by --max-depth or stopped at --max-urls, the pages the crawl did not "
+    "reach are not judged, and the audit warns"
+)
 
 sql_check(
     "noindex",
@@ -15,7 +22,7 @@ sql_check(
     SELECT url,
            concat_ws('; ',
              CASE WHEN robots_none(meta_robots, '') THEN 'meta robots: ' || meta_robots END,
-             CASE WHEN robots_none(x_robots_tag, ':') THEN 'X-Robots-Tag: ' || x_robots_tag END
+             CASE WHEN header_noindex(x_robots_tag) THEN 'X-Robots-Tag: ' || x_robots_tag END
            ) AS detail
     FROM html_pages WHERE is_noindex(meta_robots, x_robots_tag)
     """,
@@ -68,7 +75,8 @@ sql_check(
 sql_check(
     "non_indexable_in_sitemap",
     Severity.warning,
-    scope="internal URLs listed in a urlset sitemap that the crawler fetched or was blocked from",
+    scope="internal URLs listed in a urlset sitemap that the crawler fetched or was blocked from"
+    + LIMITED_CRAWL,
     description="A sitemap lists a URL that cannot be indexed.",
     fix="Sitemaps should list only canonical, indexable URLs that answer 200; anything else "
     "wastes crawl budget and makes search engines trust the sitemap less. Remove the URL from "
@@ -80,17 +88,42 @@ sql_check(
     """,
 )
 
+#: the URLs whose redirect chain ends at a candidate page (the page itself at 0 hops), walked
+#: backwards through `redirects`; the cap guards against loops in inconsistent data
+_REACHED_VIA_REDIRECTS = f"""
+WITH RECURSIVE hop AS (
+  SELECT url, any_value(location) AS location FROM redirects
+  WHERE location IS NOT NULL GROUP BY url
+),
+candidates AS (
+  SELECT p.url, m.sitemap FROM indexable_pages p JOIN in_sitemap m USING (url)
+),
+chain(page, url, hops) AS (
+  SELECT url, url, 0 FROM candidates
+  UNION ALL
+  SELECT c.page, h.url, c.hops + 1 FROM chain c JOIN hop h ON h.location = c.url
+  WHERE c.hops < {MAX_HOPS}
+),
+reached AS (
+  SELECT DISTINCT c.page FROM chain c
+  LEFT JOIN refs r ON r.url = c.url LEFT JOIN pages s ON s.url = c.url
+  WHERE coalesce(r.n_a, 0) > 0 OR s.found_via = 'start'
+)
+"""
+
 sql_check(
     "orphan_page",
     Severity.warning,
-    scope=INDEXABLE + ", listed in a sitemap, other than the start URL",
+    scope=INDEXABLE + ", listed in a sitemap, other than the start URL (or where its "
+    "redirects lead); a link to a URL that redirects to the page, in any number of hops, "
+    "reaches it" + LIMITED_CRAWL,
     description="A page listed in a sitemap is not linked from any crawled page.",
     fix="Orphan pages get no link equity and are hard for visitors to find; search engines rank "
     "them poorly. Link to the page from relevant pages and navigation, or retire it.",
-    sql="""
-    SELECT p.url, 'no internal link reaches it; listed in ' || m.sitemap AS detail
-    FROM indexable_pages p JOIN in_sitemap m USING (url) LEFT JOIN refs r USING (url)
-    WHERE coalesce(p.found_via, '') <> 'start' AND coalesce(r.n_a, 0) = 0
+    sql=_REACHED_VIA_REDIRECTS
+    + """
+    SELECT url, 'no internal link reaches it; listed in ' || sitemap AS detail
+    FROM candidates WHERE url NOT IN (SELECT page FROM reached)
     """,
 )
 

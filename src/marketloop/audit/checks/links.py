@@ -47,7 +47,9 @@ _anchors = ", ".join(f"'{anchor}'" for anchor in GENERIC_ANCHORS)
 sql_check(
     "non_descriptive_anchor",
     Severity.notice,
-    scope="internal <a> links on crawled pages; `url` is the page holding the links",
+    scope="internal <a> links on crawled pages; `url` is the page holding the links. The "
+    "anchor is the link's text, else its aria-label, else its title, else the alt of an image "
+    "inside it, so an icon link with an aria-label is not empty",
     description="Internal links whose anchor text says nothing about the target "
     "('click here', 'read more', empty, ...).",
     fix="Anchor text tells search engines and screen-reader users what the target is about. "

@@ -4,17 +4,28 @@ from marketloop.audit.checks.scope import HTML_PAGES, INDEXABLE
 from marketloop.audit.model import Severity, Threshold
 from marketloop.audit.registry import sql_check
 
-#: wording of a not-found page anywhere in a heading (RE2, lower case)
+_CANNOT = r"(cannot|can.t|could not|couldn.t)"
+#: wording of a not-found message anywhere in a heading (RE2, lower case). A bare 404 or 410
+#: is left out ("Peugeot 404 Estate"), and so is "does not exist" without "page" ("Why the
+#: perfect CRM does not exist"): they count only as the whole heading (`NOT_FOUND_HEADING`)
 NOT_FOUND = (
-    r"\b(404|410|not found|cannot be found|can.t be found|(does not|doesn.t) exist"
+    rf"\b(not found|{_CANNOT} be found|{_CANNOT} find|isn.t here|page (does not|doesn.t) exist"
     r"|no longer (exists|available)|page (is )?missing|nothing (was )?found)\b"
 )
-#: a heading that is nothing but a not-found message, once a " | Site name" suffix is cut
+#: a heading that is nothing but a not-found message, once a " | Site name" suffix is cut:
+#: "404", "Error 404: page not found", "Oops! That page can't be found", "We couldn't find
+#: that page", "Sorry, that page isn't here"
 NOT_FOUND_HEADING = (
-    r"^(error\s*)?(404|410)?\s*(error)?\s*[:\-–]?\s*((the |this )?page\s+)?"
-    r"(not found|cannot be found|can.t be found|(does not|doesn.t) exist|is missing"
-    r"|no longer (exists|available))?[.!\s]*$"
+    r"^((oops|sorry|whoops|hmm|uh.oh)[,.!\s]*)?("
+    r"(error\s*)?(404|410)?\s*(error)?\s*[:\-–]?\s*"
+    r"((the |this |that )?page( you (requested|were looking for|are looking for))?\s+)?"
+    rf"(not found|{_CANNOT} be found|(does not|doesn.t) exist|is missing|isn.t here"
+    r"|is not here|no longer (exists|available))?"
+    rf"|((we|i)\s+)?{_CANNOT}\s+find\s+(that|this|the|your)\s+page"
+    r")[.!\s]*$"
 )
+#: what makes a heading more than filler: a status code or the not-found wording itself
+_NOT_FOUND_WORDS = rf"\b(404|410)\b|{NOT_FOUND}"
 _SUFFIX = r"\s+[|–—·•-]\s+.*$"
 
 sql_check(
@@ -48,7 +59,15 @@ sql_check(
     scope=INDEXABLE + ", with a non-empty title",
     description="The title is so short it wastes the most visible words of the search result.",
     fix="Describe the page's topic and the searcher's benefit in 30–60 characters.",
-    thresholds=(Threshold("title_too_short", 30, "chars", "flag titles shorter than this"),),
+    thresholds=(
+        Threshold(
+            "title_too_short",
+            30,
+            "chars",
+            "flag titles shorter than this",
+            not_above="title_too_long",
+        ),
+    ),
     sql="""
     SELECT url, length(first_text(titles)) || ' characters (minimum ' || $title_too_short::INT
              || '): ' || first_text(titles) AS detail,
@@ -78,7 +97,13 @@ sql_check(
     fix="Aim for 70–155 characters: long enough to sell the click, short enough to show whole.",
     thresholds=(
         Threshold("meta_description_length", 155, "chars", "flag descriptions longer than this"),
-        Threshold("meta_description_length_min", 70, "chars", "flag descriptions shorter"),
+        Threshold(
+            "meta_description_length_min",
+            70,
+            "chars",
+            "flag descriptions shorter",
+            not_above="meta_description_length",
+        ),
     ),
     sql="""
     SELECT url,
@@ -137,8 +162,9 @@ _SAYS_NOT_FOUND = (
     f"[trim(t) for t in texts(titles) || texts(h1) if regexp_matches(lower(t), '{NOT_FOUND}')]"
 )
 _IS_NOT_FOUND = (
-    f"[t for t in {_SAYS_NOT_FOUND} "
-    f"if regexp_matches(regexp_replace(lower(t), '{_SUFFIX}', ''), '{NOT_FOUND_HEADING}')]"
+    "[h for h in [trim(t) for t in texts(titles) || texts(h1)] "
+    f"if regexp_matches(regexp_replace(lower(h), '{_SUFFIX}', ''), '{NOT_FOUND_HEADING}') "
+    f"AND regexp_matches(regexp_replace(lower(h), '{_SUFFIX}', ''), '{_NOT_FOUND_WORDS}')]"
 )
 
 sql_check(
