@@ -78,7 +78,21 @@ class QualitySettings(Section):
     )
     threads: int = Field(2, ge=1, le=16, description="dbt threads")
     lookback_days: int = Field(
-        3, ge=0, le=365, description="days incremental marts re-process for late corrections"
+        3,
+        ge=0,
+        le=365,
+        description="days before the newest date built that incremental models always rebuild "
+        "(besides the dates of every new load)",
+    )
+    gsc_site_url: str | None = Field(
+        None,
+        description="Search Console property kept when several report the same page and day "
+        "(default: the sc-domain: property, else the one with the most impressions)",
+    )
+    ga4_property_id: str | None = Field(
+        None,
+        description="GA4 property kept when several report the same page and day "
+        "(default: the one with the most sessions)",
     )
     freshness: dict[str, Freshness] = Field(default_factory=dict, validate_default=True)
     anomaly_z: float = Field(
