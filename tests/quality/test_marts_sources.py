@@ -70,7 +70,8 @@ def gsc_backfill() -> Data:
     rows = []
     for day in DAYS:
         prefix = _gsc(day, "web", "post", POST, "usa", "DESKTOP", 1, 10, 4.0)
-        rows += [prefix, prefix | {"site_url": "sc-domain:shop.test", "clicks": 2, "impressions": 8}]
+        domain = prefix | {"site_url": "sc-domain:shop.test", "clicks": 2, "impressions": 8}
+        rows += [prefix, domain]
     return {"gsc": {"search_analytics": rows}}
 
 
