@@ -1,6 +1,7 @@
 """The marts when sources arrive late, overlap or disagree: a Search Console backfill connected
 after GA4, a site verified as both a domain and a URL-prefix property, two GA4 properties, crawl
-URLs that share a page key, and deals without a contact or lost. On DuckDB and PostgreSQL."""
+URLs that share a page key, deals without a contact or lost, and a file loaded with
+`ingest file` (load freshness). On DuckDB and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def first_load() -> Data:
                 {"deal_id": "d2", "contact_id": "c2"},
             ],
         },
+        "files": {"keywords": [{"keyword": "blog post", "volume": 90}]},  # `ingest file`
     }
 
 
@@ -126,6 +128,11 @@ def check(built: Overlap) -> None:
     assert (lost["deals"], lost["deal_value"], lost["open_deal_value"]) == (1, 0.0, 0.0)
     orphan = leads["(no contact)"]
     assert (orphan["contacts"], orphan["deals"], orphan["open_deal_value"]) == (0, 1, 400.0)
+
+    freshness = {(f["source"], f["table"]): f["status"] for f in built.second["freshness"]}
+    assert freshness[("files", "dlt_loads")] == "pass"
+    files = next(s for s in built.second["sources"] if s["source"] == "files")
+    assert (files["present"], files["tables"], files["load_status"]) == (True, ["keywords"], "pass")
 
     assert built.first["status"] == "warn"  # two GA4 properties report the same page and day
     warned = {t["name"] for t in built.second["tests"] if t["status"] == "warn"}

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from marketloop.quality.contract import SOURCES
+from marketloop.quality.contract import TRACKED_DATASETS
 from marketloop.section import Section, moved_to
 
 
@@ -50,6 +50,8 @@ DEFAULT_FRESHNESS: dict[str, dict[str, int]] = {
         "data_warn_days": 8,
         "data_error_days": 30,
     },
+    # files come when someone uploads one: load freshness only (a month, then a quarter)
+    "files": {"load_warn_hours": 720, "load_error_hours": 2160},
 }
 
 
@@ -106,11 +108,12 @@ class QualitySettings(Section):
     def _over_source_defaults(cls, value: Any) -> Any:
         if not isinstance(value, Mapping):
             return value
-        unknown = sorted(set(value) - set(SOURCES))
+        known = TRACKED_DATASETS
+        unknown = sorted(set(value) - set(known))
         if unknown:
-            raise ValueError(f"unknown sources {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+            raise ValueError(f"unknown sources {', '.join(unknown)}; known: {', '.join(known)}")
         merged: dict[str, Any] = {}
-        for name in SOURCES:
+        for name in known:
             given = value.get(name, {})
             if isinstance(given, Freshness):
                 given = given.model_dump(exclude_unset=True)
