@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from tests.quality.warehouses import (
     TODAY,
     Data,
@@ -26,10 +27,11 @@ from tests.quality.warehouses import (
 )
 
 from marketloop.quality.run import run_quality
-from marketloop.quality.warehouse import target_from_settings
+from marketloop.quality.warehouse import connect, target_from_settings
 
 DAYS = [TODAY - timedelta(days=n) for n in range(10, -1, -1)]  # 11 days, older than the lookback
 POST = "https://shop.test/blog/post"
+PAGE_KEYS = yaml.safe_load((Path(__file__).parent / "cases" / "page_keys.yaml").read_text())
 
 
 def first_load() -> Data:
@@ -44,6 +46,7 @@ def first_load() -> Data:
                 _page(POST, 200, True),
                 _page("http://shop.test/blog/post", 301, False),
                 _page(POST + "?page=2", 200, False),
+                *(_page(case["url"], 404, False) | {"host": "shop.test"} for case in PAGE_KEYS),
             ],
             "issues": [
                 _issue("h1_missing", "critical", POST),
@@ -86,6 +89,7 @@ class Overlap:
     first: dict[str, Any]
     second: dict[str, Any]
     marts: dict[str, list[dict[str, Any]]]
+    keys: dict[str, str]  # crawled URL -> its page key
 
 
 def build(root: Path, warehouse: dict[str, str] | None = None) -> Overlap:
@@ -98,7 +102,9 @@ def build(root: Path, warehouse: dict[str, str] | None = None) -> Overlap:
         first = run_quality(settings)
         load_data(target, root / "ws" / "dlt", gsc_backfill())
         second = run_quality(settings)
-        return Overlap(first, second, read_marts(target))
+        with connect(target) as wh:
+            rows = wh.rows("select url, page_key from marketloop_staging.stg_crawl__pages")
+        return Overlap(first, second, read_marts(target), {r["url"]: r["page_key"] for r in rows})
 
 
 @pytest.fixture(scope="module")
@@ -139,10 +145,23 @@ def check(built: Overlap) -> None:
     assert any("stg_gsc__search_analytics" in name for name in warned), warned
 
 
+def check_page_keys(built: Overlap) -> None:
+    assert {c["url"]: built.keys[c["url"]] for c in PAGE_KEYS} == {
+        c["url"]: c["key"] for c in PAGE_KEYS
+    }
+
+
 def test_duckdb_sources_that_arrive_late_or_overlap(overlap: Overlap) -> None:
     check(overlap)
 
 
+@pytest.mark.parametrize("case", PAGE_KEYS, ids=[c["url"] for c in PAGE_KEYS])
+def test_duckdb_page_keys(overlap: Overlap, case: dict[str, str]) -> None:
+    assert overlap.keys[case["url"]] == case["key"]
+
+
 @pytest.mark.postgres
 def test_postgres_sources_that_arrive_late_or_overlap(postgres_url: str, tmp_path: Path) -> None:
-    check(build(tmp_path, {"destination": "postgres", "credentials": postgres_url}))
+    built = build(tmp_path, {"destination": "postgres", "credentials": postgres_url})
+    check(built)
+    check_page_keys(built)  # the same keys as DuckDB
