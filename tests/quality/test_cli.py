@@ -106,6 +106,25 @@ def test_a_warning_exits_1_and_lists_what_to_look_at(
     assert "WARN" in result.stderr
 
 
+def test_a_real_warning_exits_1(cli: CliRunner, tmp_path: Path) -> None:
+    """No monkeypatching: two GA4 properties report the same page and day, which a
+    warn-severity test reports (the marts keep one property)."""
+    ws = tmp_path / "ws"
+    pages = tiny_data()["ga4"]["pages"]
+    load_data(
+        _target(ws), ws / "dlt", {"ga4": {"pages": [*pages, pages[0] | {"property_id": "p2"}]}}
+    )
+    result = cli.invoke(app, ["quality", "run", "--workspace", str(ws), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["status"] == "warn"
+    warned = [t for t in report["tests"] if t["status"] == "warn"]
+    assert [(t["model"], t["test"], t["failures"]) for t in warned] == [
+        ("stg_ga4__pages", "unique_combination", 1)
+    ]
+    assert "WARN" in result.stderr
+
+
 def _marketloop(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     """The real command line, so the error edge (one line, exit 3) is what is tested;
     `settings` are MARKETLOOP_* environment variables."""
