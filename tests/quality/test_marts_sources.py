@@ -77,6 +77,8 @@ def gsc_backfill() -> Data:
         prefix = _gsc(day, "web", "post", POST, "usa", "DESKTOP", 1, 10, 4.0)
         domain = prefix | {"site_url": "sc-domain:shop.test", "clicks": 2, "impressions": 8}
         rows += [prefix, domain]
+    # a row only the URL-prefix property reports (anonymised in the other): kept, not dropped
+    rows.append(_gsc(DAYS[-1], "web", "post pricing", POST, "usa", "MOBILE", 3, 20, 6.0))
     return {"gsc": {"search_analytics": rows}}
 
 
@@ -115,10 +117,10 @@ def overlap(tmp_path_factory: pytest.TempPathFactory) -> Overlap:
 def check(built: Overlap) -> None:
     pages = built.marts["page_performance"]
     assert [r["date"] for r in pages] == DAYS
-    # the whole backfill reached the page mart, from the domain property only
-    assert [r["clicks"] for r in pages] == [2] * len(DAYS)
-    assert [r["impressions"] for r in pages] == [8] * len(DAYS)
-    assert sum(r["clicks"] for r in built.marts["query_performance"]) == 2 * len(DAYS)
+    # the whole backfill reached the page mart, each search once (from the domain property)
+    assert [r["clicks"] for r in pages] == [2] * (len(DAYS) - 1) + [2 + 3]
+    assert [r["impressions"] for r in pages] == [8] * (len(DAYS) - 1) + [8 + 20]
+    assert sum(r["clicks"] for r in built.marts["query_performance"]) == 2 * len(DAYS) + 3
     # GA4: one property per page and day (p1, with more sessions), not p1 + p2
     assert [r["sessions"] for r in pages] == [10] * len(DAYS)
     # the open issues of the crawl URL chosen (the 200 without a query), not of its key-mates

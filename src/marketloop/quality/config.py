@@ -88,7 +88,7 @@ class QualitySettings(Section):
     )
     gsc_site_url: str | None = Field(
         None,
-        description="Search Console property kept when several report the same page and day "
+        description="Search Console property kept when several report the same search row "
         "(default: the sc-domain: property, else the one with the most impressions)",
     )
     ga4_property_id: str | None = Field(

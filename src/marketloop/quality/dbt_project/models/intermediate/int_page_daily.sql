@@ -1,5 +1,5 @@
 {#- Page x day metrics from GA4 (pages report, one property per page and day) and Search
-    Console (web search, one property per page and day), joined on the page key (see
+    Console (web search, each search row once across properties), joined on the page key (see
     macros/page_key.sql). Either source may be absent; its columns are then null.
     Incremental by dlt load (macros/rebuild.sql): a run rebuilds every date present in a GA4 or
     Search Console load newer than the newest one built (`ga4_load_id`, `gsc_load_id`), so a

@@ -1,5 +1,5 @@
 {#- One row per query, page, day and search type (summed over countries and devices; one Search
-    Console property per page and day): which pages answer a query, the input to
+    Console property per search row): which pages answer a query, the input to
     cannibalisation checks. Incremental by dlt load (macros/rebuild.sql). -#}
 {{ config(
     enabled=has_table('gsc', 'search_analytics'),

@@ -1,5 +1,5 @@
 {#- One row per query, day and search type, summed over the pages shown (one Search Console
-    property per page and day; see int_gsc__search_analytics), countries and devices.
+    property per search row; see int_gsc__search_analytics), countries and devices.
     Position is the impression-weighted average of Search Console's average positions.
     Caveats (docs/quality.md): Search Console counts one impression per page shown, so a search
     showing two pages of the site counts 2 impressions here, and the position averages both pages.
