@@ -6,8 +6,9 @@ N Search Console rows (1,000,000 by default: 90 days, 2,000 pages, ~11,000 queri
 merge key) and N/10 GA4 page rows. Then, in this process:
 
     full         `quality run --full-refresh`: freshness, every model and mart from scratch, tests
-    incremental  one new day of rows is added and `quality run` runs again: the incremental marts
-                 re-process the lookback window only (3 days), the views and tests run as before
+    incremental  one new day of rows is added in a new load and `quality run` runs again: the
+                 incremental marts rebuild the new load's day and the lookback window (3 days),
+                 the views and tests run as before
 
 Goals (no open-source peer does freshness + build + tests + health history in one step; the
 "peer" is dbt itself, timed inside the same runs):
@@ -66,9 +67,12 @@ from range({rows}) t(i)
 
 
 def fill(target: Any, gsc_rows: int, ga4_rows: int, *, new_day: bool = False) -> None:
-    """Bulk rows for DAYS days (i % DAYS picks the day), or one more day with `new_day`."""
+    """Bulk rows for DAYS days (i % DAYS picks the day), or one more day with `new_day`, which
+    comes in a newer load (as a real one would): incremental models rebuild by load."""
     with connect(target) as wh:
         load_id = wh.rows("select max(load_id) as id from gsc._dlt_loads")[0]["id"]
+        if new_day:
+            load_id = f"{time.time():.6f}"
         days = 1 if new_day else DAYS
         day = "0" if new_day else f"1 + (i % {DAYS})"
         for sql, rows in ((GSC_ROWS, gsc_rows), (GA4_ROWS, ga4_rows)):

@@ -106,9 +106,29 @@ def test_a_warning_exits_1_and_lists_what_to_look_at(
     assert "WARN" in result.stderr
 
 
-def _marketloop(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real command line, so the error edge (one line, exit 3) is what is tested."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETLOOP_")}
+def test_a_real_warning_exits_1(cli: CliRunner, tmp_path: Path) -> None:
+    """No monkeypatching: two GA4 properties report the same page and day, which a
+    warn-severity test reports (the marts keep one property)."""
+    ws = tmp_path / "ws"
+    pages = tiny_data()["ga4"]["pages"]
+    load_data(
+        _target(ws), ws / "dlt", {"ga4": {"pages": [*pages, pages[0] | {"property_id": "p2"}]}}
+    )
+    result = cli.invoke(app, ["quality", "run", "--workspace", str(ws), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["status"] == "warn"
+    warned = [t for t in report["tests"] if t["status"] == "warn"]
+    assert [(t["model"], t["test"], t["failures"]) for t in warned] == [
+        ("stg_ga4__pages", "unique_combination", 1)
+    ]
+    assert "WARN" in result.stderr
+
+
+def _marketloop(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """The real command line, so the error edge (one line, exit 3) is what is tested;
+    `settings` are MARKETLOOP_* environment variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETLOOP_")} | settings
     env["PYTHONPATH"] = str(Path(marketloop.__file__).parents[1])  # this checkout's code
     return subprocess.run(
         [sys.executable, "-m", "marketloop", *args],
@@ -142,3 +162,21 @@ def test_help_explains(cli: CliRunner, command: list[str]) -> None:
     result = cli.invoke(app, ["quality", *command, "--help"])
     assert result.exit_code == 0
     assert "--workspace" in result.output and "--format" in result.output
+
+
+USAGE_AND_SETTINGS_ERRORS = [
+    (["run", "--format", "xml"], {}, "Invalid value for '--format'"),
+    (["report", "--format", "xml"], {}, "Invalid value for '--format'"),
+    (["nothing"], {}, "No such command"),
+    (["run"], {"MARKETLOOP_QUALITY_ANOMALY_Z": "-1"}, "quality.anomaly_z"),
+    (["run"], {"MARKETLOOP_WAREHOUSE_DESTINATION": "bigquery"}, "cannot check a bigquery"),
+]
+
+
+@pytest.mark.parametrize(("args", "settings", "message"), USAGE_AND_SETTINGS_ERRORS)
+def test_usage_and_settings_errors_exit_3_not_2_which_means_fail(
+    args: list[str], settings: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    result = _marketloop("quality", *args, "--workspace", str(tmp_path / "ws"), **settings)
+    assert result.returncode == 3, result.stderr
+    assert message in " ".join(result.stderr.split()) and "Traceback" not in result.stderr

@@ -13,9 +13,10 @@ from marketloop.errors import ConfigError
 
 def test_defaults_cover_every_source() -> None:
     freshness = load_settings().quality.freshness
-    assert set(freshness) == {"ga4", "gsc", "hubspot", "crawl"}
+    assert set(freshness) == {"ga4", "gsc", "hubspot", "crawl", "files"}
     assert freshness["crawl"].load_warn_hours == 192
     assert freshness["ga4"].data_error_days == 7
+    assert freshness["files"].load_warn_hours == 720  # `ingest file`: load freshness only
 
 
 def test_one_field_overrides_keep_the_source_defaults() -> None:

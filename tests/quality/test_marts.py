@@ -1,5 +1,5 @@
 """The marts compute the hand-checked numbers, on DuckDB and on PostgreSQL, and the incremental
-ones take late corrections within the lookback window only."""
+ones rebuild every date of a new load."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def test_duckdb_marts_first_build(duck: Built) -> None:
     check_first_build(duck.marts_first)
 
 
-def test_duckdb_marts_take_corrections_within_the_lookback(duck: Built) -> None:
+def test_duckdb_marts_rebuild_the_dates_of_new_loads(duck: Built) -> None:
     check_second_build(duck.marts_second)
 
 

@@ -224,8 +224,9 @@ def tiny_data() -> Data:
 
 
 def corrections() -> Data:
-    """A second load: a late correction on D2, a change on D1 (outside a lookback of 0 days, so
-    the incremental mart keeps the old value), a new day D3, and a new HubSpot property."""
+    """A second load: a late correction on D2, a change on D1 (outside a lookback of 0 days, but
+    in a new load, so the incremental mart rebuilds it), a new day D3, and a new HubSpot
+    property."""
     return {
         "ga4": {
             "pages": [

@@ -1,4 +1,9 @@
-"""`marketloop quality ...`: check the warehouse with dbt and publish the data health report."""
+"""`marketloop quality ...`: check the warehouse with dbt and publish the data health report.
+
+Exit statuses: 0 pass, 1 warn, 2 fail, 3 the run could not be carried out. Elsewhere in the CLI
+2 means a usage or settings error; here 2 is the verdict "fail", so a bad flag or setting of a
+quality command exits 3 instead (QualityGroup), and a script reading 2 knows the data failed.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,34 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer import _click as click  # typer vendors click; its Context type
+from typer._click.exceptions import UsageError
+from typer.core import TyperGroup
 
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.errors import ConfigError
 from marketloop.quality.dbt import NodeCallback
 from marketloop.quality.health import failing_rows
 from marketloop.quality.results import age_text
 from marketloop.quality.run import PhaseCallback
 
+#: exit status of a quality command that could not run, a bad flag or setting included
+UNUSABLE = 3
+
+
+class QualityGroup(TyperGroup):
+    """The `quality` group: usage and settings errors exit 3, since 2 is the verdict "fail"."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (UsageError, ConfigError) as exc:
+            exc.exit_code = UNUSABLE  # this instance only; other commands keep 2
+            raise
+
+
 app = typer.Typer(
+    cls=QualityGroup,
     help="Check the warehouse: source freshness, schema tests and marts (dbt), and the data "
     "health report.",
     no_args_is_help=True,
@@ -54,8 +79,8 @@ def run_command(
         bool,
         typer.Option(
             "--full-refresh",
-            help="Rebuild incremental marts from scratch (after a backfill older than the "
-            "lookback window).",
+            help="Rebuild incremental marts from scratch (new loads are picked up without it; "
+            "use it after deleting rows from a source).",
         ),
     ] = False,
 ) -> None:
@@ -64,7 +89,8 @@ def run_command(
     Runs dbt source freshness, then dbt build (models and schema tests), records the run in the
     warehouse's marketloop_health schema and prints a summary.
 
-    Exit status: 0 pass, 1 warn, 2 fail; 3 when the run could not be carried out.
+    Exit status: 0 pass, 1 warn, 2 fail; 3 when the run could not be carried out (a bad flag
+    or setting included).
 
     dbt's own log: WORKSPACE/dbt/logs/dbt.log.
     """

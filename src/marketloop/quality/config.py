@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from marketloop.quality.contract import SOURCES
+from marketloop.quality.contract import TRACKED_DATASETS
 from marketloop.section import Section, moved_to
 
 
@@ -50,6 +50,8 @@ DEFAULT_FRESHNESS: dict[str, dict[str, int]] = {
         "data_warn_days": 8,
         "data_error_days": 30,
     },
+    # files come when someone uploads one: load freshness only (a month, then a quarter)
+    "files": {"load_warn_hours": 720, "load_error_hours": 2160},
 }
 
 
@@ -78,7 +80,21 @@ class QualitySettings(Section):
     )
     threads: int = Field(2, ge=1, le=16, description="dbt threads")
     lookback_days: int = Field(
-        3, ge=0, le=365, description="days incremental marts re-process for late corrections"
+        3,
+        ge=0,
+        le=365,
+        description="days before the newest date built that incremental models always rebuild "
+        "(besides the dates of every new load)",
+    )
+    gsc_site_url: str | None = Field(
+        None,
+        description="Search Console property kept when several report the same search row "
+        "(default: the sc-domain: property, else the one with the most impressions)",
+    )
+    ga4_property_id: str | None = Field(
+        None,
+        description="GA4 property kept when several report the same page and day "
+        "(default: the one with the most sessions)",
     )
     freshness: dict[str, Freshness] = Field(default_factory=dict, validate_default=True)
     anomaly_z: float = Field(
@@ -92,11 +108,12 @@ class QualitySettings(Section):
     def _over_source_defaults(cls, value: Any) -> Any:
         if not isinstance(value, Mapping):
             return value
-        unknown = sorted(set(value) - set(SOURCES))
+        known = TRACKED_DATASETS
+        unknown = sorted(set(value) - set(known))
         if unknown:
-            raise ValueError(f"unknown sources {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+            raise ValueError(f"unknown sources {', '.join(unknown)}; known: {', '.join(known)}")
         merged: dict[str, Any] = {}
-        for name in SOURCES:
+        for name in known:
             given = value.get(name, {})
             if isinstance(given, Freshness):
                 given = given.model_dump(exclude_unset=True)

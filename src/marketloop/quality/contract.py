@@ -152,7 +152,9 @@ CONTRACT: dict[str, dict[str, Table]] = {
     },
 }
 
-#: the datasets dbt reads (sources) and the one `marketloop ingest file` writes (tracked only)
+#: the datasets dbt reads (sources) and the one `marketloop ingest file` writes: files have no
+#: models, but a dbt source for load freshness (`files._dlt_loads`) and are tracked for volumes
 SOURCES = tuple(CONTRACT)
-TRACKED_DATASETS = (*SOURCES, "files")
+FILES = "files"
+TRACKED_DATASETS = (*SOURCES, FILES)
 DLT_LOADS = "_dlt_loads"

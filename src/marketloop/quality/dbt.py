@@ -59,6 +59,10 @@ def dbt_vars(present: Mapping[str, list[str]], quality: QualitySettings) -> dict
             name: rule.model_dump() for name, rule in quality.freshness.items()
         },
         "marketloop_lookback_days": quality.lookback_days,
+        "marketloop_preferred": {
+            "ga4_property_id": quality.ga4_property_id or "",
+            "gsc_site_url": quality.gsc_site_url or "",
+        },
     }
 
 

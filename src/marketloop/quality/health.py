@@ -56,7 +56,9 @@ def volume_check(
     mean = statistics.fmean(previous)
     sigma = max(statistics.stdev(previous), 0.01 * abs(mean), 1.0)
     z = (count - mean) / sigma
-    return VolumeCheck(table, count, previous, round(mean, 2), round(z, 2), abs(z) >= z_threshold)
+    emptied = count == 0 and mean > 0  # however small and noisy the table was
+    anomaly = emptied or abs(z) >= z_threshold
+    return VolumeCheck(table, count, previous, round(mean, 2), round(z, 2), anomaly)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from marketloop.clikit import to_jsonable
-from marketloop.quality.contract import CONTRACT, DLT_LOADS, SOURCES
+from marketloop.quality.contract import CONTRACT, DLT_LOADS, FILES, SOURCES
 from marketloop.quality.health import SchemaChange, VolumeCheck, overall_status
 from marketloop.quality.results import FreshnessResult, NodeResult
 
@@ -126,7 +126,7 @@ def _sources(
     present: Mapping[str, list[str]], freshness: list[FreshnessResult]
 ) -> list[dict[str, Any]]:
     rows = []
-    for source in SOURCES:
+    for source in (*SOURCES, FILES) if FILES in present else SOURCES:
         checks = [f for f in freshness if f.source == source]
         load = next((f for f in checks if f.kind == "load"), None)
         data = [f for f in checks if f.kind == "data"]

@@ -33,7 +33,7 @@ _NODE: dict[str, Status] = {
 
 @dataclass(frozen=True)
 class FreshnessResult:
-    source: str  # ga4 | gsc | hubspot | crawl
+    source: str  # ga4 | gsc | hubspot | crawl | files
     table: str  # the source table, or "dlt_loads" for load freshness
     kind: Literal["load", "data"]
     status: Status

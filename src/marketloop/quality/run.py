@@ -22,7 +22,7 @@ from marketloop.config import Settings
 from marketloop.errors import QualityError
 from marketloop.quality import history, inventory
 from marketloop.quality.config import QualitySettings
-from marketloop.quality.contract import SOURCES, TRACKED_DATASETS
+from marketloop.quality.contract import FILES, SOURCES, TRACKED_DATASETS
 from marketloop.quality.dbt import Dbt, DbtDirs, NodeCallback, dbt_vars
 from marketloop.quality.health import VolumeCheck, schema_changes, volume_check
 from marketloop.quality.report import RunFacts, build_report
@@ -58,7 +58,8 @@ def run_quality(
 
     dbt_dirs = DbtDirs(Workspace(settings.workspace).root.resolve() / "dbt")
     dbt = Dbt(target, settings.quality, dbt_dirs, on_node)
-    outcome = _check(dbt, dbt_vars(sources, settings.quality), full_refresh, phase)
+    in_dbt = sources | ({FILES: present[FILES]} if FILES in present else {})  # load freshness
+    outcome = _check(dbt, dbt_vars(in_dbt, settings.quality), full_refresh, phase)
 
     phase("record")
     with connect(target) as wh:

@@ -1,17 +1,28 @@
-{#- Page x day metrics from GA4 (pages report) and Search Console (web search), joined on the
-    page key (see macros/page_key.sql). Either source may be absent; its columns are then null.
-    Incremental: each run rebuilds the last `marketloop_lookback_days` days before the newest
-    date already built, so late corrections land (use --full-refresh for an older backfill). -#}
+{#- Page x day metrics from GA4 (pages report, one property per page and day) and Search
+    Console (web search, each search row once across properties), joined on the page key (see
+    macros/page_key.sql). Either source may be absent; its columns are then null.
+    Incremental by dlt load (macros/rebuild.sql): a run rebuilds every date present in a GA4 or
+    Search Console load newer than the newest one built (`ga4_load_id`, `gsc_load_id`), so a
+    source connected later or a backfill of old days lands, and so do late corrections. -#}
 {%- set has_ga4 = has_table('ga4', 'pages') -%}
 {%- set has_gsc = has_table('gsc', 'search_analytics') -%}
+{%- set loads = {} -%}
+{%- if has_ga4 %}{% do loads.update({'ga4_load_id': ref('stg_ga4__pages')}) %}{% endif -%}
+{%- if has_gsc %}{% do loads.update({'gsc_load_id': ref('stg_gsc__search_analytics')}) %}{% endif -%}
 {{ config(
     enabled=has_ga4 or has_gsc,
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['page_key', 'date'],
+    on_schema_change='append_new_columns',
 ) }}
 
-with ga4 as (
+with
+{% if is_incremental() %}
+rebuild_dates as ({{ rebuild_dates(loads) }}),
+{% endif %}
+
+ga4 as (
 {% if has_ga4 %}
     select
         page_key,
@@ -23,8 +34,8 @@ with ga4 as (
         cast(sum(screen_page_views) as bigint) as screen_page_views,
         cast(sum(key_events) as double precision) as key_events,
         cast(sum(total_revenue) as double precision) as total_revenue
-    from {{ ref('stg_ga4__pages') }}
-    where not is_other_row and page_key is not null {{ lookback_filter() }}
+    from {{ ref('int_ga4__pages') }}
+    where true {{ rebuild_filter() }}
     group by page_key, date
 {% else %}
     select
@@ -37,6 +48,14 @@ with ga4 as (
 {% endif %}
 ),
 
+ga4_loads as (
+{% if has_ga4 %}
+    {{ load_ids_by_date(ref('stg_ga4__pages'), 'ga4_load_id') }}
+{% else %}
+    select cast(null as date) as date, cast(null as varchar) as ga4_load_id where 1 = 0
+{% endif %}
+),
+
 gsc as (
 {% if has_gsc %}
     select
@@ -46,8 +65,8 @@ gsc as (
         cast(sum(clicks) as bigint) as clicks,
         cast(sum(impressions) as bigint) as impressions,
         cast(sum(position * impressions) as double precision) as position_weight
-    from {{ ref('stg_gsc__search_analytics') }}
-    where search_type = 'web' and page_key is not null {{ lookback_filter() }}
+    from {{ ref('int_gsc__search_analytics') }}
+    where search_type = 'web' and page_key is not null {{ rebuild_filter() }}
     group by page_key, date
 {% else %}
     select
@@ -56,22 +75,40 @@ gsc as (
         cast(null as bigint) as impressions, cast(null as double precision) as position_weight
     where 1 = 0
 {% endif %}
+),
+
+gsc_loads as (
+{% if has_gsc %}
+    {{ load_ids_by_date(ref('stg_gsc__search_analytics'), 'gsc_load_id') }}
+{% else %}
+    select cast(null as date) as date, cast(null as varchar) as gsc_load_id where 1 = 0
+{% endif %}
+),
+
+pages as (
+    select
+        coalesce(ga4.page_key, gsc.page_key) as page_key,
+        coalesce(ga4.date, gsc.date) as date,
+        ga4.host_name,
+        ga4.page_path,
+        gsc.gsc_page,
+        ga4.sessions,
+        ga4.active_users,
+        ga4.screen_page_views,
+        ga4.key_events,
+        ga4.total_revenue,
+        gsc.clicks,
+        gsc.impressions,
+        gsc.position_weight
+    from ga4
+    full outer join gsc
+        on ga4.page_key = gsc.page_key and ga4.date = gsc.date
 )
 
 select
-    coalesce(ga4.page_key, gsc.page_key) as page_key,
-    coalesce(ga4.date, gsc.date) as date,
-    ga4.host_name,
-    ga4.page_path,
-    gsc.gsc_page,
-    ga4.sessions,
-    ga4.active_users,
-    ga4.screen_page_views,
-    ga4.key_events,
-    ga4.total_revenue,
-    gsc.clicks,
-    gsc.impressions,
-    gsc.position_weight
-from ga4
-full outer join gsc
-    on ga4.page_key = gsc.page_key and ga4.date = gsc.date
+    pages.*,
+    ga4_loads.ga4_load_id,
+    gsc_loads.gsc_load_id
+from pages
+left join ga4_loads on ga4_loads.date = pages.date
+left join gsc_loads on gsc_loads.date = pages.date

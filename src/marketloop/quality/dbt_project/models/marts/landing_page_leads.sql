@@ -1,7 +1,11 @@
-{#- Contacts and deal value by first-touch page (HubSpot `hs_analytics_first_url`, as a page key
+{#- Contacts and deals by first-touch page (HubSpot `hs_analytics_first_url`, as a page key
     that matches page_performance). Archived contacts and deals are left out. Contacts without
     a first-touch URL are grouped under '(unknown)'. A deal counts once: for the page of its
-    earliest-created associated contact, so deal values add up to the pipeline total. -#}
+    earliest-created non-archived associated contact, so deal figures add up to the pipeline
+    total; a deal without one is counted under '(no contact)'.
+    deals: every deal; deal_value: open and won deals (closedlost is left out, it is not value);
+    open_deal_value: neither closedwon nor closedlost; won_deal_value: closedwon. The stage ids
+    are those of HubSpot's default pipeline. -#}
 {%- set has_deals = has_table('hubspot', 'deals') and has_table('hubspot', 'deal_contacts') -%}
 {{ config(enabled=has_table('hubspot', 'contacts')) }}
 
@@ -34,12 +38,17 @@ by_page as (
 deal_value as (
 {% if has_deals %}
     select
-        attributed.page_key,
+        coalesce(attributed.page_key, '(no contact)') as page_key,
         cast(count(*) as bigint) as deals,
-        cast(sum(coalesce(deals.amount, 0)) as double precision) as deal_value,
+        cast(sum(case when deals.deal_stage = 'closedlost' then 0 else coalesce(deals.amount, 0) end)
+            as double precision) as deal_value,
+        cast(sum(case when deals.deal_stage in ('closedwon', 'closedlost') then 0
+                      else coalesce(deals.amount, 0) end)
+            as double precision) as open_deal_value,
         cast(sum(case when deals.deal_stage = 'closedwon' then coalesce(deals.amount, 0) else 0 end)
             as double precision) as won_deal_value
-    from (
+    from {{ ref('stg_hubspot__deals') }} as deals
+    left join (
         select
             links.deal_id,
             contacts.page_key,
@@ -49,28 +58,29 @@ deal_value as (
         from {{ ref('stg_hubspot__deal_contacts') }} as links
         inner join contacts on contacts.id = links.contact_id
     ) as attributed
-    inner join {{ ref('stg_hubspot__deals') }} as deals
-        on deals.id = attributed.deal_id and not coalesce(deals.archived, false)
-    where attributed.pick = 1
-    group by attributed.page_key
+        on attributed.deal_id = deals.id and attributed.pick = 1
+    where not coalesce(deals.archived, false)
+    group by coalesce(attributed.page_key, '(no contact)')
 {% else %}
     select cast(null as varchar) as page_key, cast(null as bigint) as deals,
            cast(null as double precision) as deal_value,
+           cast(null as double precision) as open_deal_value,
            cast(null as double precision) as won_deal_value
     where 1 = 0
 {% endif %}
 )
 
 select
-    by_page.page_key,
+    coalesce(by_page.page_key, deal_value.page_key) as page_key,
     by_page.first_url,
-    by_page.contacts,
-    by_page.leads,
-    by_page.marketing_qualified,
-    by_page.sales_qualified,
-    by_page.customers,
+    coalesce(by_page.contacts, 0) as contacts,
+    coalesce(by_page.leads, 0) as leads,
+    coalesce(by_page.marketing_qualified, 0) as marketing_qualified,
+    coalesce(by_page.sales_qualified, 0) as sales_qualified,
+    coalesce(by_page.customers, 0) as customers,
     coalesce(deal_value.deals, 0) as deals,
     coalesce(deal_value.deal_value, 0) as deal_value,
+    coalesce(deal_value.open_deal_value, 0) as open_deal_value,
     coalesce(deal_value.won_deal_value, 0) as won_deal_value
 from by_page
-left join deal_value on deal_value.page_key = by_page.page_key
+full outer join deal_value on deal_value.page_key = by_page.page_key

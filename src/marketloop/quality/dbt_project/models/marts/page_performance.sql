@@ -2,7 +2,8 @@
     state in the latest crawl (status, indexability, open audit issues by severity).
     A view over the incremental int_page_daily, so crawl columns always reflect the latest crawl.
     Join rule: the page key (macros/page_key.sql). When several crawled URLs share a key (http and
-    https, www and bare host, trailing slash), the one that answered 200 wins, then the shortest. -#}
+    https, www and bare host, trailing slash), the one that answered 200 wins, then the shortest;
+    the open issues counted are those of that URL only (not of the other URLs with the same key). -#}
 {%- set has_crawl = has_table('crawl', 'pages') -%}
 {%- set has_issues = has_table('crawl', 'issues') and has_crawl -%}
 {{ config(
@@ -34,14 +35,14 @@ with crawl_pages as (
 issues as (
 {% if has_issues %}
     select
-        page_key,
+        url,
         cast(sum(case when severity = 'critical' then 1 else 0 end) as bigint) as critical,
         cast(sum(case when severity = 'warning' then 1 else 0 end) as bigint) as warning,
         cast(sum(case when severity = 'notice' then 1 else 0 end) as bigint) as notice
     from {{ ref('stg_crawl__issues') }}
-    group by page_key
+    group by url
 {% else %}
-    select cast(null as varchar) as page_key, cast(null as bigint) as critical,
+    select cast(null as varchar) as url, cast(null as bigint) as critical,
            cast(null as bigint) as warning, cast(null as bigint) as notice
     where 1 = 0
 {% endif %}
@@ -77,4 +78,4 @@ select
     {% endif %}
 from {{ ref('int_page_daily') }} as daily
 left join crawl_pages on crawl_pages.page_key = daily.page_key
-left join issues on issues.page_key = daily.page_key
+left join issues on issues.url = crawl_pages.url
