@@ -106,7 +106,17 @@ def test_claim_source_must_be_near() -> None:
         ("See [old](https://acme.test/old).", None, False, "0/1 internal links valid"),
         ("See [old](https://acme.test/old).", {"https://acme.test/old"}, True, "1/1"),
         ("See [G](https://google.test/x).", None, True, "0/0 internal links valid"),
-        ("See [rel](/pricing).", None, False, "0/1"),
+        ("See [rel](/pricing).", None, True, "1/1"),
+        ("See [rel](pricing/).", None, True, "1/1"),
+        ("See [p](https://acme.test/pricing/).", None, True, "1/1"),
+        ("See [p](https://acme.test/pricing#plans).", None, True, "1/1"),
+        ("See [p](http://www.acme.test/pricing).", None, True, "1/1"),
+        ("See [p](#plans) and [mail](mailto:hi@acme.test).", None, True, "0/0"),
+        ("See [nope](https://www.acme.test/nope).", None, False, "0/1"),
+        ("See [nope](/nope).", None, False, "0/1"),
+        ("See [nope](/pricing/extra).", None, False, "0/1"),
+        ("See [p](/pricing?plan=pro).", None, False, "0/1"),
+        ("See [x](https://acme.test/old/#top).", {"https://www.acme.test/old"}, True, "1/1"),
     ],
 )
 def test_links_against_the_crawl(
@@ -119,6 +129,12 @@ def test_links_against_the_crawl(
 def test_unused_brief_links_are_reported_not_failed() -> None:
     check = check_links("See [pricing](https://acme.test/pricing).", BRIEF, None)
     assert check.passed and "not used: https://acme.test/blog/crm-tips" in check.findings
+
+
+def test_links_used_in_another_form_count_as_used() -> None:
+    draft = "See [pricing](/pricing/) and [tips](http://www.acme.test/blog/crm-tips#one)."
+    check = check_links(draft, BRIEF, None)
+    assert check.passed and "not used" not in check.detail
 
 
 def test_check_draft_runs_every_guardrail() -> None:
