@@ -128,6 +128,41 @@ def test_a_rerun_keeps_valid_briefs_and_retries_failed_ones(
     assert (drafted.prompt_version, drafted.draft_prompt_version) == ("brief@v2", "draft@v2")
 
 
+def test_update_briefs_tell_the_model_which_page_to_update(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    covered = crm_cluster(
+        status="covered", page="https://acme.test/crm", pages=["https://acme.test/crm"]
+    )
+    path = tmp_path / "clusters.json"
+    path.write_text(json.dumps([covered.model_dump()]))
+    result = generate(cli, "--clusters", str(path), "--show-prompt", "--drafts")
+    assert result.exit_code == 0, result.output
+    brief_ask, draft_ask = json.loads(result.stdout)[0]["requests"]
+    assert "UPDATES the existing page https://acme.test/crm" in json.dumps(brief_ask)
+    assert "new version of the existing page https://acme.test/crm" in json.dumps(draft_ask)
+
+
+def test_a_brief_whose_coverage_changed_is_replaced(cli: CliRunner, tmp_path: Path) -> None:
+    out, path = tmp_path / "briefs", tmp_path / "clusters.json"
+    args = ["--clusters", str(path), "--out", str(out), "--provider", "offline", "--format", "json"]
+    path.write_text(json.dumps([crm_cluster().model_dump()]))
+    assert statuses(generate(cli, *args)) == {"crm-software": ("written", "")}
+    assert statuses(generate(cli, *args)) == {"crm-software": ("kept", "")}
+    covered = crm_cluster(
+        status="covered", page="https://acme.test/crm", pages=["https://acme.test/crm"]
+    )
+    path.write_text(json.dumps([covered.model_dump()]))
+    assert statuses(generate(cli, *args)) == {
+        "crm-software": (
+            "written",
+            "replaced: the cluster now needs update of https://acme.test/crm",
+        )
+    }
+    brief = Brief.model_validate_json((out / "crm-software.json").read_text())
+    assert (brief.action, brief.target_url) == ("update", "https://acme.test/crm")
+
+
 def statuses(result: object) -> dict[str, tuple[str, str]]:
     rows = json.loads(result.stdout)  # type: ignore[attr-defined]
     return {r["slug"]: (r["status"], r["note"]) for r in rows}

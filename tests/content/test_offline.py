@@ -162,3 +162,49 @@ def test_buying_queries_ask_about_the_product_not_the_price() -> None:
     assert "How much does marketing automation cost?" in brief.questions
     assert brief.outline[0].heading == "What you get with marketing automation"
     assert brief.title_options[0] == "Marketing Automation: Plans and Pricing"
+
+
+def test_a_gap_gets_a_new_piece(crm: Cluster, crawl_dir: Path) -> None:
+    brief = write_brief(crm, context(crawl_dir, crm))
+    assert (brief.action, brief.target_url, brief.existing_pages) == ("new", None, [])
+    assert not any("Update" in item.notes or "Add:" in item.notes for item in brief.outline)
+
+
+def test_a_covered_cluster_gets_an_update_of_its_page(crawl_dir: Path) -> None:
+    crm = crm_cluster(status="covered", page=f"{SITE}/crm", pages=[f"{SITE}/crm"])
+    brief = write_brief(crm, context(crawl_dir, crm))
+    assert (brief.action, brief.target_url) == ("update", f"{SITE}/crm")
+    assert brief.existing_pages == [f"{SITE}/crm"]
+    assert brief.outline[0].notes.startswith(f"Update the existing page {SITE}/crm")
+    notes = {item.heading: item.notes for item in brief.outline if item.level == 2}
+    # the page's H1 is "CRM for small business": that section is there, the others are not
+    assert notes["CRM Software for Small Business"].startswith("Refresh")
+    assert notes["CRM Software Pricing"].startswith("Add")
+    assert notes["Free CRM Software"].startswith("Add")
+    assert notes["How to decide"].startswith("Sum up")  # the closing is not a page section
+    assert f"{SITE}/crm" not in brief.link_from  # the page does not link to itself
+
+
+def test_a_cannibalised_cluster_gets_a_consolidation(crawl_dir: Path) -> None:
+    pages = [f"{SITE}/crm", f"{SITE}/blog/crm-tips"]
+    crm = crm_cluster(status="cannibalised", page=pages[0], pages=pages)
+    brief = write_brief(crm, context(crawl_dir, crm))
+    assert (brief.action, brief.target_url, brief.existing_pages) == (
+        "consolidate",
+        *pages[:1],
+        pages,
+    )
+    assert f"merge the useful parts of {SITE}/blog/crm-tips" in brief.outline[0].notes
+
+
+def test_an_update_of_an_uncrawled_page_says_to_compare(crm: Cluster) -> None:
+    crm = crm_cluster(status="covered", page=f"{SITE}/crm", pages=[f"{SITE}/crm"])
+    brief = write_brief(crm, BriefContext(clusters=[crm]))
+    assert brief.action == "update" and "compare it with this outline" in brief.outline[0].notes
+
+
+def test_briefs_written_before_actions_read_as_new(crm: Cluster) -> None:
+    old = write_brief(crm, BriefContext()).model_dump(
+        exclude={"action", "target_url", "existing_pages"}
+    )
+    assert Brief.model_validate(old).action == "new"

@@ -162,7 +162,7 @@ def ledger_command(
         console.print("no LLM calls recorded yet")
 
 
-OFFLINE_COLUMNS = ["slug", "status", "h1", "words", "internal_links", "link_from", "note"]
+OFFLINE_COLUMNS = ["slug", "status", "action", "h1", "words", "internal_links", "link_from", "note"]
 LLM_COLUMNS = ["slug", "status", "model", "tokens", "cost_usd", "cache_hits", "checks", "note"]
 
 

@@ -5,7 +5,9 @@
 Titles, H1, meta description, audience and call to action come from the head term and the
 intent; the outline and questions from the cluster's keywords (`outline.py`); terms and their
 target counts from keyword weight scaled to the word range; links from the crawl and the
-cluster map (`site.py`); sources from SERP snapshots when they are known.
+cluster map (`site.py`); sources from SERP snapshots when they are known; the action (new
+piece, update of the page serving the cluster, or consolidation) from its coverage status
+(`coverage.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import cached_property
 
 from marketloop.content import outline as shape
 from marketloop.content.brief import Brief, TermTarget
+from marketloop.content.coverage import annotate, plan_for
 from marketloop.content.site import (
     SitePage,
     TopicIndex,
@@ -107,15 +110,20 @@ def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = N
     links = links_to_add(cluster, context.site, related, limit=context.max_internal_links)
     asked = shape.questions(cluster, intent)
     titles = _titles(head, intent, fmt)
+    plan = plan_for(cluster)
+    page = next((p for p in context.pages if p.url == plan.target_url), None)
     return Brief(
         slug=slug or slugify(cluster.cluster),
         cluster=cluster.cluster.strip(),
+        action=plan.action,
+        target_url=plan.target_url,
+        existing_pages=plan.existing_pages,
         title_options=titles,
         meta_description=meta_description(
             head, intent, [acronyms(t.term) for t in [*primary[1:], *secondary]]
         ),
         h1=titles[0],
-        outline=shape.outline(cluster, intent, asked, links),
+        outline=annotate(shape.outline(cluster, intent, asked, links), plan, page),
         primary_terms=primary,
         secondary_terms=secondary,
         questions=asked,
