@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from marketloop.errors import KeywordsError
 from marketloop.keywords.config import KeywordsSettings, Mode
+from marketloop.keywords.guard import JoinGuard
 from marketloop.keywords.intent import (
     DEFAULT,
     IntentClassifier,
@@ -18,6 +19,7 @@ from marketloop.keywords.intent import (
     RuleClassifier,
     cluster_intent,
 )
+from marketloop.keywords.leader import Guard
 from marketloop.keywords.lexical import lexical_clusters
 from marketloop.keywords.model import Cluster, KeywordRecord
 from marketloop.keywords.opportunity import normalise, raw_opportunity
@@ -74,6 +76,7 @@ def cluster_labels(
             strictness=settings.strictness,
             on_progress=on_progress,
         )
+    guard = join_guard(keywords, settings)
     if mode == "semantic":
         return semantic_clusters(
             keywords,
@@ -82,6 +85,7 @@ def cluster_labels(
             threshold=settings.similarity_threshold("semantic"),
             refine_rounds=settings.refine_rounds,
             on_progress=on_progress,
+            guard=guard,
         )
     return lexical_clusters(
         keywords,
@@ -89,7 +93,14 @@ def cluster_labels(
         threshold=settings.similarity_threshold("lexical"),
         refine_rounds=settings.refine_rounds,
         on_progress=on_progress,
+        guard=guard,
     )
+
+
+def join_guard(keywords: Sequence[str], settings: KeywordsSettings) -> Guard:
+    """The word-level check on top of n-gram similarity (keywords/guard.py), from rule intents."""
+    guesses = RuleClassifier(settings.brand_terms).classify(keywords)
+    return JoinGuard(keywords, guesses).allowed
 
 
 def describe(
