@@ -55,7 +55,7 @@ def cluster_keywords(
     classifier = classifier or RuleClassifier(settings.brand_terms)
     guesses = classifier.classify([normalise_keyword(r.keyword) for r in records], _lists(serps))
     records = [r.model_copy(update=_labelled(g)) for r, g in zip(records, guesses, strict=True)]
-    return describe(records, labels, settings)
+    return describe(records, labels, settings, guesses)
 
 
 def cluster_labels(
@@ -104,16 +104,23 @@ def join_guard(keywords: Sequence[str], settings: KeywordsSettings) -> Guard:
 
 
 def describe(
-    records: Sequence[KeywordRecord], labels: NDArray[np.int64], settings: KeywordsSettings
+    records: Sequence[KeywordRecord],
+    labels: NDArray[np.int64],
+    settings: KeywordsSettings,
+    guesses: Sequence[IntentGuess] | None = None,
 ) -> list[Cluster]:
-    """Name (highest-volume keyword), intent, volume and 0-10 opportunity of each cluster."""
-    groups: dict[int, list[KeywordRecord]] = defaultdict(list)
-    for record, label in zip(records, labels.tolist(), strict=True):
-        groups[label].append(record)
+    """Name (highest-volume keyword), intent, volume and 0-10 opportunity of each cluster.
+
+    `guesses` are the members' intent labels (default: read back from the records)."""
+    groups: dict[int, list[tuple[KeywordRecord, IntentGuess]]] = defaultdict(list)
+    labelled = guesses if guesses is not None else [_guess(r) for r in records]
+    for record, guess, label in zip(records, labelled, labels.tolist(), strict=True):
+        groups[label].append((record, guess))
     clusters, raw = [], []
-    for members in groups.values():
-        members.sort(key=lambda m: (-m.volume, m.keyword))
-        guess = cluster_intent([_guess(m) for m in members], [m.volume for m in members])
+    for pairs in groups.values():
+        pairs.sort(key=lambda p: (-p[0].volume, p[0].keyword))
+        members = [m for m, _ in pairs]
+        guess = cluster_intent([g for _, g in pairs], [m.volume for m in members])
         clusters.append(
             Cluster(
                 cluster=members[0].keyword,
