@@ -4,7 +4,14 @@ import pytest
 
 from marketloop.content.brief import Brief
 from marketloop.content.offline import META_MAX, META_MIN, BriefContext, word_range, write_brief
-from marketloop.content.site import SitePage, load_pages, pages_to_link_from, site_index
+from marketloop.content.site import (
+    SitePage,
+    cluster_index,
+    load_pages,
+    pages_to_link_from,
+    related_clusters,
+    site_index,
+)
 from marketloop.keywords.model import Cluster, KeywordRecord
 
 from .conftest import SITE, crm_cluster, write_crawl
@@ -68,9 +75,9 @@ def test_own_page_is_neither_a_link_target_nor_a_link_source(crawl_dir: Path) ->
 
 def test_pages_to_link_from_are_about_the_head_term(crm: Cluster, crawl_dir: Path) -> None:
     brief = write_brief(crm, context(crawl_dir, crm))
-    # /crm covers "crm software" fully; the tips post ("CRM") and home ("software") half of
-    # it, the tips post with more inlinks; pricing and the email guide not at all
-    assert brief.link_from == [f"{SITE}/crm", f"{SITE}/blog/crm-tips", f"{SITE}/"]
+    # /crm covers "crm software" fully, the tips post its rarest word ("crm"); the homepage
+    # ("marketing software") is left out: it links everywhere already
+    assert brief.link_from == [f"{SITE}/crm", f"{SITE}/blog/crm-tips"]
 
 
 def test_pages_to_link_from_rank_equal_topics_by_inlinks(crm: Cluster) -> None:
@@ -80,6 +87,48 @@ def test_pages_to_link_from_rank_equal_topics_by_inlinks(crm: Cluster) -> None:
         SitePage(f"{SITE}/c", "Email newsletter tips", inlinks=50),
     ]
     assert pages_to_link_from(crm, site_index(pages), limit=5) == [f"{SITE}/b", f"{SITE}/a"]
+
+
+SITE_PAGES = [
+    SitePage(f"{SITE}/", "Acme: CRM software", "Acme CRM software", inlinks=0, lang="en"),
+    SitePage(f"{SITE}/crm-guide", "CRM software buyer's guide", inlinks=3, lang="en"),
+    SitePage(f"{SITE}/de/crm", "CRM Software für kleine Firmen", inlinks=9, lang="de"),
+    SitePage(f"{SITE}/blog/software-updates", "Software updates", inlinks=40, lang="en-US"),
+    SitePage(f"{SITE}/blog/design-software", "Design software we love", inlinks=30, lang="en"),
+    SitePage(f"{SITE}/blog/video-software", "Video software tips", inlinks=20, lang="en"),
+    SitePage(f"{SITE}/blog/crm-pipeline", "CRM pipeline stages", inlinks=1, lang="en-GB"),
+]
+
+
+def test_link_from_needs_the_rare_word_not_one_common_word(crm: Cluster) -> None:
+    found = pages_to_link_from(crm, site_index(SITE_PAGES), limit=5)
+    # "software" is on five pages, "crm" on four: a software page without "crm" does not
+    # qualify however well linked; the homepage and the German page are left out
+    assert found == [f"{SITE}/crm-guide", f"{SITE}/blog/crm-pipeline"]
+
+
+def test_links_to_add_skip_other_languages_and_single_common_words(crm: Cluster) -> None:
+    brief = write_brief(crm, BriefContext(pages=SITE_PAGES))
+    urls = [link.url for link in brief.internal_links]
+    assert f"{SITE}/de/crm" not in urls and f"{SITE}/blog/software-updates" not in urls
+    assert f"{SITE}/blog/crm-pipeline" in urls
+    by_url = {link.url: link.anchor for link in brief.internal_links}
+    assert by_url[f"{SITE}/blog/crm-pipeline"] == "CRM pipeline stages"  # partial: its title
+
+
+def test_a_german_cluster_page_links_within_german() -> None:
+    german = crm_cluster(page=f"{SITE}/de/crm", pages=[f"{SITE}/de/crm"], status="covered")
+    extra = SitePage(f"{SITE}/de/crm-preise", "CRM Software Preise", inlinks=2, lang="de")
+    found = pages_to_link_from(german, site_index([*SITE_PAGES, extra]), limit=5)
+    assert found == [f"{SITE}/de/crm-preise"]
+
+
+def test_related_clusters_on_a_small_site_ignore_a_word_every_cluster_has() -> None:
+    names = ["email marketing", "email marketing tools", "content marketing", "marketing plan",
+             "marketing budget", "marketing analytics", "video marketing"]  # fmt: skip
+    clusters = [Cluster(cluster=n, keywords=[n]) for n in names]
+    related = related_clusters(clusters[0], cluster_index(clusters))
+    assert [c.cluster for c in related] == ["email marketing tools"]  # not via "marketing"
 
 
 def test_cluster_map_adds_related_links_and_out_of_scope(crawl_dir: Path) -> None:
