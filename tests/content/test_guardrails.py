@@ -93,6 +93,32 @@ def test_unsupported_claims(draft: str, flagged: list[str]) -> None:
     assert [f.split('"')[1] for f in check.findings] == flagged
 
 
+@pytest.mark.parametrize(
+    ("draft", "flagged"),
+    [
+        ("The best CRM software for small teams is the one they use.", []),
+        ("Compare the best-crm-software lists with care.", []),
+        ("Choose CRM software carefully: ours is the best.", ["the best"]),
+        ("The best CRM for you is the #1 pick.", ["The best", "#1"]),  # not the term
+    ],
+)
+def test_claim_words_inside_a_required_term_are_the_query(draft: str, flagged: list[str]) -> None:
+    exempt = ["crm software", "best crm software"]
+    check = check_claims(draft, window=20, exempt=exempt)
+    assert [f.split('"')[1] for f in check.findings] == flagged
+
+
+def test_check_draft_exempts_the_briefs_terms() -> None:
+    data = BRIEF.model_dump()
+    brief = Brief.model_validate(
+        {**data, "primary_terms": [{"term": "best crm software", "min_count": 1}]}
+    )
+    (claims,) = [
+        c for c in check_draft("The best CRM software.", brief, banned=[]) if c.name == "claims"
+    ]
+    assert claims.passed
+
+
 def test_claim_source_must_be_near() -> None:
     far = "73% of teams grow. " + "Filler words here. " * 20 + "[source](https://x.test)"
     assert not check_claims(far, window=60).passed

@@ -172,8 +172,14 @@ def test_term_targets_scale_with_the_word_range(crm: Cluster) -> None:
     middle = (brief.word_count_min + brief.word_count_max) // 2
     assert head.min_count == round(middle / 350) and head.max_count == 2 * head.min_count
     assert all(t.min_count == 1 for t in brief.secondary_terms)
-    terms = [t.term for t in brief.primary_terms + brief.secondary_terms]
-    assert "best crm software" not in terms  # same content words as the head term
+    # what buyers search in a commercial cluster; the second-heaviest keyword
+    assert brief.primary_terms[1].term == "best crm software"
+
+
+def test_best_is_no_term_of_its_own_outside_commercial_clusters() -> None:
+    guide = crm_cluster(intent="informational")
+    terms = [t.term for t in write_brief(guide, BriefContext()).primary_terms]
+    assert "best crm software" not in terms  # the same content words as the head term
 
 
 @pytest.mark.parametrize(

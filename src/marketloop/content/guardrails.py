@@ -6,7 +6,8 @@
 - `length`: words within the brief's range;
 - `banned_phrases`: none of the configured phrases;
 - `claims`: statistics, percentages and superlatives ("#1", "the best", "guaranteed",
-  "studies show") only with a link or a named source within `claim_window` characters;
+  "studies show") only with a link or a named source within `claim_window` characters; a
+  match overlapping the cluster name or a brief term ("the best crm software") is exempt;
 - `links`: every internal link points at a page the crawl knows (or, without a crawl, at one of
   the brief's internal links); brief links left out are reported, not failed. Relative links
   resolve against the site; both sides compare without scheme, `www.`, fragment or trailing
@@ -64,7 +65,7 @@ def check_draft(
         check_terms(markdown, brief),
         check_length(markdown, brief),
         check_banned(markdown, banned),
-        check_claims(markdown, claim_window),
+        check_claims(markdown, claim_window, exempt=brief_phrases(brief)),
         check_links(markdown, brief, known_urls),
     ]
 
@@ -96,14 +97,34 @@ def check_banned(markdown: str, banned: Iterable[str]) -> Check:
     return Check("banned_phrases", not findings, f"{len(findings)} banned phrases", findings)
 
 
-def check_claims(markdown: str, window: int = 160) -> Check:
+def brief_phrases(brief: Brief) -> list[str]:
+    """The cluster name and the terms the brief asks for: a claim word inside one of them
+    ("the best crm software" when "best crm software" is a required term) is the search
+    query, not a claim."""
+    return [brief.cluster, *(t.term for t in [*brief.primary_terms, *brief.secondary_terms])]
+
+
+def check_claims(markdown: str, window: int = 160, exempt: Iterable[str] = ()) -> Check:
     findings = []
+    spans = _phrase_spans(markdown, exempt)
     for match in _CLAIM.finditer(markdown):
+        if any(match.start() < stop and start < match.end() for start, stop in spans):
+            continue
         start, end = max(0, match.start() - window), match.end() + window
         if not _SOURCE.search(markdown[start:end]):
             line = markdown.count("\n", 0, match.start()) + 1
             findings.append(f'"{match.group(0)}" on line {line} without a source nearby')
     return Check("claims", not findings, f"{len(findings)} unsupported claims", findings)
+
+
+def _phrase_spans(markdown: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
+    spans = []
+    for phrase in phrases:
+        parts = [re.escape(p) for p in phrase.split()]
+        if parts:
+            pattern = re.compile(r"\b" + r"[\s-]+".join(parts) + r"\b", re.I)
+            spans += [(m.start(), m.end()) for m in pattern.finditer(markdown)]
+    return spans
 
 
 def check_links(markdown: str, brief: Brief, known_urls: set[str] | None) -> Check:

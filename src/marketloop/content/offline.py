@@ -29,13 +29,14 @@ from marketloop.content.site import (
     site_index,
 )
 from marketloop.content.text import (
+    RANKING_WORDS,
     acronyms,
     distinct_topics,
     is_question,
     sentence_case,
     slugify,
+    term_tokens,
     title_case,
-    tokens,
     unique,
 )
 from marketloop.keywords.model import Cluster, Intent
@@ -153,11 +154,17 @@ def terms(cluster: Cluster, words: int) -> tuple[list[TermTarget], list[TermTarg
     """Primary terms (head + up to two distinct variants) and secondary terms, with counts.
 
     The head term appears about once per 350 words, variants once per 900, secondary terms at
-    least once; the maxima stop keyword stuffing.
+    least once; the maxima stop keyword stuffing. In a commercial cluster "best"/"top" make a
+    variant of their own ("best crm software" is what buyers search), elsewhere they do not.
     """
     ranked = [k for k in shape.ranked_keywords(cluster) if not is_question(k)]
-    head_tokens = tokens(cluster.cluster)
-    variants = distinct_topics(k for k in ranked[1:] if tokens(k) != head_tokens)
+    keep = RANKING_WORDS if cluster.intent == "commercial" else frozenset()
+
+    def key(text: str) -> frozenset[str]:
+        return term_tokens(text, keep)
+
+    head_key = key(cluster.cluster)
+    variants = distinct_topics((k for k in ranked[1:] if key(k) != head_key), key)
     head_min = max(2, round(words / 350))
     primary = [TermTarget(term=cluster.cluster.strip(), min_count=head_min, max_count=head_min * 2)]
     variant_min = max(1, round(words / 900))
