@@ -263,3 +263,48 @@ def test_briefs_written_before_actions_read_as_new(crm: Cluster) -> None:
         exclude={"action", "target_url", "existing_pages"}
     )
     assert Brief.model_validate(old).action == "new"
+
+
+def utm_guide() -> Cluster:
+    """An informational cluster whose tail holds buying queries (labelled by the rules)."""
+    rows = [
+        ("utm builder", 2400, "informational", 0.3),
+        ("how to use a utm builder", 590, "informational", 1.0),
+        ("buy utm builder software", 480, "transactional", 0.833),
+        ("best utm builder software", 320, "commercial", 1.0),
+        ("utm builder tools", 260, "commercial", 0.333),  # unsure: stays
+        ("utm builder examples", 210, "informational", 0.5),
+        ("utm builder login", 90, "navigational", 1.0),
+    ]
+    members = [
+        KeywordRecord(keyword=k, volume=v, intent=i, intent_confidence=c) for k, v, i, c in rows
+    ]
+    return Cluster(
+        cluster="utm builder", keywords=[r[0] for r in rows], members=members,
+        intent="informational", intent_confidence=0.6,
+    )  # fmt: skip
+
+
+def test_variants_of_another_intent_go_out_of_scope() -> None:
+    brief = write_brief(utm_guide(), BriefContext())
+    terms = [t.term for t in brief.primary_terms + brief.secondary_terms]
+    headings = " ".join(item.heading for item in brief.outline)
+    assert "buy utm builder software" not in terms and "Buy" not in headings
+    assert "best utm builder software" not in terms
+    assert brief.out_of_scope[:2] == ["buy utm builder software", "best utm builder software"]
+    assert "utm builder tools" in terms and "utm builder login" in terms  # unsure; compatible
+    assert brief.h1.startswith("UTM Builder")  # utm is an acronym
+
+
+def test_a_commercial_cluster_keeps_its_pricing_and_question_variants() -> None:
+    members = [
+        KeywordRecord(keyword="ab testing tools", volume=900, intent="commercial", intent_confidence=0.4),
+        KeywordRecord(keyword="ab testing tools pricing", volume=300, intent="transactional", intent_confidence=0.8),
+        KeywordRecord(keyword="what is ab testing", volume=200, intent="informational", intent_confidence=1.0),
+    ]  # fmt: skip
+    cluster = Cluster(cluster="ab testing tools", keywords=[m.keyword for m in members],
+                      members=members, intent="commercial")  # fmt: skip
+    brief = write_brief(cluster, BriefContext())
+    assert brief.out_of_scope == []
+    assert "ab testing tools pricing" in [t.term for t in brief.primary_terms]
+    assert brief.title_options[0].startswith("AB Testing Tools")

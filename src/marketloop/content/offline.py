@@ -96,7 +96,18 @@ class BriefContext:
         return cluster_index(self.clusters)
 
 
+# a member whose own intent is one of these (confidently) wants another page than the cluster
+CONFLICTS: dict[Intent, frozenset[Intent]] = {
+    "informational": frozenset(["commercial", "transactional"]),
+    "commercial": frozenset(["navigational"]),
+    "transactional": frozenset(["navigational"]),
+    "navigational": frozenset(["commercial", "transactional"]),
+}
+SURE = 0.5  # member intent confidence from which a conflict counts
+
+
 def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = None) -> Brief:
+    cluster, off_intent = in_scope(cluster)
     intent = cluster.intent
     head = acronyms(cluster.cluster)
     fmt = {
@@ -135,10 +146,34 @@ def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = N
         internal_links=links,
         link_from=pages_to_link_from(cluster, context.site, limit=context.max_link_from),
         call_to_action=CTA[intent].format(**fmt),
-        out_of_scope=[c.cluster for c in related[:5]],
+        out_of_scope=unique([*off_intent, *(c.cluster for c in related[:5])]),
         sources=sources(cluster, context.serp),
         opportunity=cluster.opportunity,
     )
+
+
+def in_scope(cluster: Cluster) -> tuple[Cluster, list[str]]:
+    """The cluster without the members whose intent conflicts with its own (an informational
+    guide gets no "buy utm builder software" term or section), and those keywords.
+
+    Commercial and transactional go together (one buyer journey), and informational members
+    of other clusters become questions; a member counts only when its label is sure (≥ 0.5).
+    The cluster's name always stays."""
+    name = cluster.cluster.strip().lower()
+    conflicts = CONFLICTS[cluster.intent]
+    off = {
+        m.keyword.lower()
+        for m in cluster.members
+        if m.intent in conflicts
+        and (m.intent_confidence or 0.0) >= SURE
+        and m.keyword.strip().lower() != name
+    }
+    if not off:
+        return cluster, []
+    kept = [k for k in cluster.keywords if k.lower() not in off]
+    members = [m for m in cluster.members if m.keyword.lower() not in off]
+    scoped = cluster.model_copy(update={"keywords": kept, "members": members})
+    return scoped, [k for k in shape.ranked_keywords(cluster) if k.lower() in off]
 
 
 def word_range(cluster: Cluster) -> tuple[int, int]:

@@ -76,8 +76,8 @@ def slugify(text: str, *, max_length: int = 80) -> str:
 
 
 ACRONYMS = _wordset(
-    "ai api b2b b2c cms crm cro css csv ctr cx erp faq ga4 gdpr hr html kpi ppc pr roi saas "
-    "sdk seo sem serp sla sms sql ui ur url ux"
+    "ab ai api b2b b2c cms crm cro css csv ctr cx erp faq ga4 gdpr hr html kpi ppc pr roi saas "
+    "sdk seo sem serp sla sms sql ui ur url utm ux"
 )
 _SMALL = _wordset("a an and as at by for in of on or the to vs via with")
 
