@@ -297,13 +297,18 @@ def test_variants_of_another_intent_go_out_of_scope() -> None:
 
 
 def test_a_commercial_cluster_keeps_its_pricing_and_question_variants() -> None:
+    rows = [
+        ("ab testing tools", 900, "commercial", 0.4),
+        ("ab testing tools pricing", 300, "transactional", 0.8),
+        ("what is ab testing", 200, "informational", 1.0),
+    ]
     members = [
-        KeywordRecord(keyword="ab testing tools", volume=900, intent="commercial", intent_confidence=0.4),
-        KeywordRecord(keyword="ab testing tools pricing", volume=300, intent="transactional", intent_confidence=0.8),
-        KeywordRecord(keyword="what is ab testing", volume=200, intent="informational", intent_confidence=1.0),
-    ]  # fmt: skip
-    cluster = Cluster(cluster="ab testing tools", keywords=[m.keyword for m in members],
-                      members=members, intent="commercial")  # fmt: skip
+        KeywordRecord(keyword=k, volume=v, intent=i, intent_confidence=c) for k, v, i, c in rows
+    ]
+    cluster = Cluster(
+        cluster="ab testing tools", keywords=[r[0] for r in rows], members=members,
+        intent="commercial",
+    )  # fmt: skip
     brief = write_brief(cluster, BriefContext())
     assert brief.out_of_scope == []
     assert "ab testing tools pricing" in [t.term for t in brief.primary_terms]
