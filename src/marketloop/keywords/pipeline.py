@@ -143,6 +143,7 @@ def _raw(record: KeywordRecord, settings: KeywordsSettings) -> float:
         curve=settings.ctr_curve,
         target=settings.target_position,
         default_difficulty=settings.default_difficulty,
+        min_difficulty=settings.min_difficulty,
     )
 
 
