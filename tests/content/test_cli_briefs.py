@@ -20,7 +20,7 @@ from marketloop.content.llm.prompts import load_prompt
 from marketloop.content.offline import BriefContext, write_brief
 from marketloop.content.site import load_pages
 from marketloop.content.writer import brief_request
-from marketloop.errors import ConfigError, ContentError
+from marketloop.errors import ConfigError, ContentError, KeywordsError
 from marketloop.fakes.openai import FakeOpenAI
 from marketloop.keywords.model import Cluster
 
@@ -331,3 +331,37 @@ def test_openai_without_a_key_names_where_to_set_it(cli: CliRunner, tmp_path: Pa
     assert isinstance(result.exception, ConfigError)
     assert "MARKETLOOP_LLM_API_KEY" in str(result.exception.hint)
     assert not (tmp_path / "o" / "crm.json").exists()
+
+
+def test_serp_files_are_read_like_the_keyword_stage_reads_them(
+    cli: CliRunner, clusters_file: Path, tmp_path: Path
+) -> None:
+    """A SEO-tool export (Keyword, Rank, Link; odd case and spacing): the same reader as
+    `keywords cluster --serp`, so the brief gets its sources."""
+    serp = tmp_path / "serp.csv"
+    serp.write_text(
+        "Keyword,Rank,Link\n"
+        "CRM  Software,2,https://b.test/crm\n"
+        "crm software,1,https://a.test/crm\n"
+        "best crm software,1,https://c.test/best\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "briefs"
+    result = generate(
+        cli, "--clusters", str(clusters_file), "--serp", str(serp), "--out", str(out),
+        "--provider", "offline", "-w", str(tmp_path / "ws"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    brief = Brief.model_validate_json((out / "crm-software.json").read_text())
+    assert brief.sources == ["https://a.test/crm", "https://b.test/crm", "https://c.test/best"]
+
+
+def test_a_serp_file_without_a_url_column_names_it(
+    cli: CliRunner, clusters_file: Path, tmp_path: Path
+) -> None:
+    serp = tmp_path / "serp.csv"
+    serp.write_text("keyword,position\ncrm software,1\n", encoding="utf-8")
+    result = generate(cli, "--clusters", str(clusters_file), "--serp", str(serp),
+                      "--out", str(tmp_path / "b"), "--provider", "offline")  # fmt: skip
+    assert isinstance(result.exception, KeywordsError)
+    assert "has no url column; found: 'keyword', 'position'" in str(result.exception)

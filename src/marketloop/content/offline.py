@@ -40,6 +40,7 @@ from marketloop.content.text import (
     unique,
 )
 from marketloop.keywords.model import Cluster, Intent
+from marketloop.keywords.reader import normalise
 
 META_MIN, META_MAX = 70, 155
 
@@ -83,7 +84,8 @@ class BriefContext:
 
     clusters: Sequence[Cluster] = ()
     pages: Sequence[SitePage] = ()
-    serp: Mapping[str, Sequence[str]] = field(default_factory=dict)  # keyword → result URLs
+    # normalised keyword (keywords.reader.normalise) → result URLs, from keywords.reader.read_serps
+    serp: Mapping[str, Sequence[str]] = field(default_factory=dict)
     max_internal_links: int = 8
     max_link_from: int = 5
 
@@ -230,7 +232,7 @@ def sources(cluster: Cluster, serp: Mapping[str, Sequence[str]], limit: int = 10
     """Result URLs of the cluster's keywords (heaviest keyword first), without repeats."""
     found: list[str] = []
     for keyword in shape.ranked_keywords(cluster):
-        found.extend(serp.get(keyword.lower(), ()))
+        found.extend(serp.get(normalise(keyword), ()))
     return unique(found)[:limit]
 
 
