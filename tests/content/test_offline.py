@@ -270,7 +270,7 @@ def utm_guide() -> Cluster:
     rows = [
         ("utm builder", 2400, "informational", 0.3),
         ("how to use a utm builder", 590, "informational", 1.0),
-        ("buy utm builder software", 480, "transactional", 0.833),
+        ("buy utm builder software", 480, "transactional", 0.491),  # SERP hints dilute it
         ("best utm builder software", 320, "commercial", 1.0),
         ("utm builder tools", 260, "commercial", 0.333),  # unsure: stays
         ("utm builder examples", 210, "informational", 0.5),

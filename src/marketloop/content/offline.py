@@ -105,7 +105,8 @@ CONFLICTS: dict[Intent, frozenset[Intent]] = {
     "transactional": frozenset(["navigational"]),
     "navigational": frozenset(["commercial", "transactional"]),
 }
-SURE = 0.5  # member intent confidence from which a conflict counts
+SURE = 0.4  # member intent confidence from which a conflict counts (SERP hints dilute
+# a clear "buy X software" to about 0.5; one weak modifier alone scores 0.33)
 
 
 def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = None) -> Brief:
@@ -159,7 +160,7 @@ def in_scope(cluster: Cluster) -> tuple[Cluster, list[str]]:
     guide gets no "buy utm builder software" term or section), and those keywords.
 
     Commercial and transactional go together (one buyer journey), and informational members
-    of other clusters become questions; a member counts only when its label is sure (≥ 0.5).
+    of other clusters become questions; a member counts only when its label is sure (`SURE`, 0.4).
     The cluster's name always stays."""
     name = cluster.cluster.strip().lower()
     conflicts = CONFLICTS[cluster.intent]
