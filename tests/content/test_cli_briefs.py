@@ -20,7 +20,7 @@ from marketloop.content.llm.prompts import load_prompt
 from marketloop.content.offline import BriefContext, write_brief
 from marketloop.content.site import load_pages
 from marketloop.content.writer import brief_request
-from marketloop.errors import ConfigError, ContentError
+from marketloop.errors import ConfigError, ContentError, KeywordsError
 from marketloop.fakes.openai import FakeOpenAI
 from marketloop.keywords.model import Cluster
 
@@ -126,6 +126,41 @@ def test_a_rerun_keeps_valid_briefs_and_retries_failed_ones(
     assert (out / "crm-software.md").read_text().startswith("# ")
     drafted = Brief.model_validate_json((out / "crm-software.json").read_text())
     assert (drafted.prompt_version, drafted.draft_prompt_version) == ("brief@v2", "draft@v2")
+
+
+def test_update_briefs_tell_the_model_which_page_to_update(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    covered = crm_cluster(
+        status="covered", page="https://acme.test/crm", pages=["https://acme.test/crm"]
+    )
+    path = tmp_path / "clusters.json"
+    path.write_text(json.dumps([covered.model_dump()]))
+    result = generate(cli, "--clusters", str(path), "--show-prompt", "--drafts")
+    assert result.exit_code == 0, result.output
+    brief_ask, draft_ask = json.loads(result.stdout)[0]["requests"]
+    assert "UPDATES the existing page https://acme.test/crm" in json.dumps(brief_ask)
+    assert "new version of the existing page https://acme.test/crm" in json.dumps(draft_ask)
+
+
+def test_a_brief_whose_coverage_changed_is_replaced(cli: CliRunner, tmp_path: Path) -> None:
+    out, path = tmp_path / "briefs", tmp_path / "clusters.json"
+    args = ["--clusters", str(path), "--out", str(out), "--provider", "offline", "--format", "json"]
+    path.write_text(json.dumps([crm_cluster().model_dump()]))
+    assert statuses(generate(cli, *args)) == {"crm-software": ("written", "")}
+    assert statuses(generate(cli, *args)) == {"crm-software": ("kept", "")}
+    covered = crm_cluster(
+        status="covered", page="https://acme.test/crm", pages=["https://acme.test/crm"]
+    )
+    path.write_text(json.dumps([covered.model_dump()]))
+    assert statuses(generate(cli, *args)) == {
+        "crm-software": (
+            "written",
+            "replaced: the cluster now needs update of https://acme.test/crm",
+        )
+    }
+    brief = Brief.model_validate_json((out / "crm-software.json").read_text())
+    assert (brief.action, brief.target_url) == ("update", "https://acme.test/crm")
 
 
 def statuses(result: object) -> dict[str, tuple[str, str]]:
@@ -296,3 +331,37 @@ def test_openai_without_a_key_names_where_to_set_it(cli: CliRunner, tmp_path: Pa
     assert isinstance(result.exception, ConfigError)
     assert "MARKETLOOP_LLM_API_KEY" in str(result.exception.hint)
     assert not (tmp_path / "o" / "crm.json").exists()
+
+
+def test_serp_files_are_read_like_the_keyword_stage_reads_them(
+    cli: CliRunner, clusters_file: Path, tmp_path: Path
+) -> None:
+    """A SEO-tool export (Keyword, Rank, Link; odd case and spacing): the same reader as
+    `keywords cluster --serp`, so the brief gets its sources."""
+    serp = tmp_path / "serp.csv"
+    serp.write_text(
+        "Keyword,Rank,Link\n"
+        "CRM  Software,2,https://b.test/crm\n"
+        "crm software,1,https://a.test/crm\n"
+        "best crm software,1,https://c.test/best\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "briefs"
+    result = generate(
+        cli, "--clusters", str(clusters_file), "--serp", str(serp), "--out", str(out),
+        "--provider", "offline", "-w", str(tmp_path / "ws"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    brief = Brief.model_validate_json((out / "crm-software.json").read_text())
+    assert brief.sources == ["https://a.test/crm", "https://b.test/crm", "https://c.test/best"]
+
+
+def test_a_serp_file_without_a_url_column_names_it(
+    cli: CliRunner, clusters_file: Path, tmp_path: Path
+) -> None:
+    serp = tmp_path / "serp.csv"
+    serp.write_text("keyword,position\ncrm software,1\n", encoding="utf-8")
+    result = generate(cli, "--clusters", str(clusters_file), "--serp", str(serp),
+                      "--out", str(tmp_path / "b"), "--provider", "offline")  # fmt: skip
+    assert isinstance(result.exception, KeywordsError)
+    assert "has no url column; found: 'keyword', 'position'" in str(result.exception)

@@ -72,6 +72,15 @@ def brief(**overrides: object) -> Brief:
     return Brief.model_validate({**base, **overrides})
 
 
+CRAWLED = {"https://acme.test/pricing", "https://acme.test/blog/lead-scoring/"}
+LINKED = brief(
+    internal_links=[
+        {"anchor": "pricing", "url": "https://www.acme.test/pricing/"},
+        {"anchor": "guide", "url": "http://acme.test/blog/lead-scoring#model"},
+    ]
+)
+
+
 @pytest.mark.parametrize(
     ("spec", "output", "passed"),
     [
@@ -89,6 +98,22 @@ def brief(**overrides: object) -> Brief:
         (AssertionSpec(type="valid_schema"), Output(None, error="not valid twice"), False),
         (AssertionSpec(type="links_valid"), Output(brief()), None),  # no crawl, no draft
         (AssertionSpec(type="meta_length"), Output(brief(meta_description="short")), False),
+        (AssertionSpec(type="links_valid"), Output(LINKED, known_urls=CRAWLED), True),
+        (
+            AssertionSpec(type="links_valid"),
+            Output(LINKED, known_urls={"https://acme.test/pricing"}),
+            False,
+        ),
+        (
+            AssertionSpec(type="links_valid"),
+            Output(LINKED, "[p](/pricing/#plans)", known_urls=CRAWLED),
+            True,
+        ),
+        (
+            AssertionSpec(type="links_valid"),
+            Output(LINKED, "[p](https://www.acme.test/gone)", known_urls=CRAWLED),
+            False,
+        ),
     ],
 )
 def test_assertions(spec: AssertionSpec, output: Output, passed: bool | None) -> None:

@@ -93,6 +93,32 @@ def test_unsupported_claims(draft: str, flagged: list[str]) -> None:
     assert [f.split('"')[1] for f in check.findings] == flagged
 
 
+@pytest.mark.parametrize(
+    ("draft", "flagged"),
+    [
+        ("The best CRM software for small teams is the one they use.", []),
+        ("Compare the best-crm-software lists with care.", []),
+        ("Choose CRM software carefully: ours is the best.", ["the best"]),
+        ("The best CRM for you is the #1 pick.", ["The best", "#1"]),  # not the term
+    ],
+)
+def test_claim_words_inside_a_required_term_are_the_query(draft: str, flagged: list[str]) -> None:
+    exempt = ["crm software", "best crm software"]
+    check = check_claims(draft, window=20, exempt=exempt)
+    assert [f.split('"')[1] for f in check.findings] == flagged
+
+
+def test_check_draft_exempts_the_briefs_terms() -> None:
+    data = BRIEF.model_dump()
+    brief = Brief.model_validate(
+        {**data, "primary_terms": [{"term": "best crm software", "min_count": 1}]}
+    )
+    (claims,) = [
+        c for c in check_draft("The best CRM software.", brief, banned=[]) if c.name == "claims"
+    ]
+    assert claims.passed
+
+
 def test_claim_source_must_be_near() -> None:
     far = "73% of teams grow. " + "Filler words here. " * 20 + "[source](https://x.test)"
     assert not check_claims(far, window=60).passed
@@ -106,7 +132,17 @@ def test_claim_source_must_be_near() -> None:
         ("See [old](https://acme.test/old).", None, False, "0/1 internal links valid"),
         ("See [old](https://acme.test/old).", {"https://acme.test/old"}, True, "1/1"),
         ("See [G](https://google.test/x).", None, True, "0/0 internal links valid"),
-        ("See [rel](/pricing).", None, False, "0/1"),
+        ("See [rel](/pricing).", None, True, "1/1"),
+        ("See [rel](pricing/).", None, True, "1/1"),
+        ("See [p](https://acme.test/pricing/).", None, True, "1/1"),
+        ("See [p](https://acme.test/pricing#plans).", None, True, "1/1"),
+        ("See [p](http://www.acme.test/pricing).", None, True, "1/1"),
+        ("See [p](#plans) and [mail](mailto:hi@acme.test).", None, True, "0/0"),
+        ("See [nope](https://www.acme.test/nope).", None, False, "0/1"),
+        ("See [nope](/nope).", None, False, "0/1"),
+        ("See [nope](/pricing/extra).", None, False, "0/1"),
+        ("See [p](/pricing?plan=pro).", None, False, "0/1"),
+        ("See [x](https://acme.test/old/#top).", {"https://www.acme.test/old"}, True, "1/1"),
     ],
 )
 def test_links_against_the_crawl(
@@ -119,6 +155,12 @@ def test_links_against_the_crawl(
 def test_unused_brief_links_are_reported_not_failed() -> None:
     check = check_links("See [pricing](https://acme.test/pricing).", BRIEF, None)
     assert check.passed and "not used: https://acme.test/blog/crm-tips" in check.findings
+
+
+def test_links_used_in_another_form_count_as_used() -> None:
+    draft = "See [pricing](/pricing/) and [tips](http://www.acme.test/blog/crm-tips#one)."
+    check = check_links(draft, BRIEF, None)
+    assert check.passed and "not used" not in check.detail
 
 
 def test_check_draft_runs_every_guardrail() -> None:

@@ -104,11 +104,10 @@ def test_gaps_against_a_crawl_and_search_console(cli: CliRunner, tmp_path: Path)
     assert code == 0, stderr
     rows = {r["cluster"]: r for r in json.loads(stdout)}
     assert rows["webinar software"]["status"] == "gap"
-    assert (
-        rows["lead scoring"]["status"] == "cannibalised"
-        and rows["lead scoring"]["source"] == "crawl"
-    )
-    assert "2 clusters: 0 covered, 1 gaps, 1 cannibalised" in stderr
+    # two title matches: listed as candidates (shown without --all), not cannibalised
+    assert rows["lead scoring"]["status"] == "covered"
+    assert rows["lead scoring"]["source"] == "crawl" and len(rows["lead scoring"]["pages"]) == 2
+    assert "2 clusters: 1 covered, 1 gaps, 0 cannibalised" in stderr
 
     write_warehouse(workspace.warehouse_path, [("lead scoring", "/product/lead-scoring", 1000)])
     code, stdout, _ = run(

@@ -34,7 +34,7 @@ def test_confidence_grows_with_evidence_and_agreement() -> None:
 
 
 def test_decide_without_evidence_defaults_to_informational() -> None:
-    assert decide({}) == IntentGuess("informational", 0.3)
+    assert decide({}) == IntentGuess("informational", 0.3, evidence=False)
 
 
 def test_cluster_intent_is_volume_weighted() -> None:
@@ -43,3 +43,32 @@ def test_cluster_intent_is_volume_weighted() -> None:
     assert cluster_intent(guesses, [10, 1000]).intent == "informational"
     split = cluster_intent(guesses, [500, 500])
     assert split.confidence == pytest.approx(0.45)  # half the weight × 0.9
+
+
+def test_members_without_evidence_do_not_outvote_evidence() -> None:
+    """A bare head ("crm", 50,000 searches, no modifier) next to its commercial variants."""
+    bare = decide({})
+    best = IntentGuess("commercial", 0.67)
+    tools = IntentGuess("commercial", 0.33)
+    guess = cluster_intent([bare, best, tools], [50_000, 3_000, 1_000])
+    assert guess.intent == "commercial"
+    assert guess.confidence == pytest.approx((0.67 * 3000 + 0.33 * 1000) / 4000, abs=0.001)
+
+
+def test_a_cluster_with_no_evidence_at_all_keeps_the_default() -> None:
+    guess = cluster_intent([decide({}), decide({})], [100, 10])
+    assert (guess.intent, guess.confidence) == ("informational", 0.3)
+
+
+def test_pipeline_cluster_intent_ignores_bare_members() -> None:
+    from marketloop.keywords.config import KeywordsSettings
+    from marketloop.keywords.model import KeywordRecord
+    from marketloop.keywords.pipeline import cluster_keywords
+
+    records = [
+        KeywordRecord(keyword="crm software", volume=40_000),  # commercial (software)
+        KeywordRecord(keyword="best crm software", volume=1_000),
+        KeywordRecord(keyword="crm softwares", volume=300_000),  # no evidence: a typo
+    ]
+    (found,) = cluster_keywords(records, KeywordsSettings(mode="lexical", threshold=0.5))
+    assert found.intent == "commercial"

@@ -43,7 +43,7 @@ def test_words_drop_stopwords_and_plurals() -> None:
     assert words("The Best Lead Scoring Tools for a SaaS") == {"lead", "scoring", "tool", "saas"}
 
 
-def test_crawl_titles_give_covered_gap_and_cannibalised(
+def test_crawl_titles_give_covered_and_gap_never_cannibalised(
     crawl_dir: Callable[[Sequence[tuple[str, str, str]]], Path],
 ) -> None:
     pages = crawl_pages(crawl_dir(PAGES))
@@ -55,7 +55,8 @@ def test_crawl_titles_give_covered_gap_and_cannibalised(
     ]
     coverage = map_clusters(clusters, search=None, pages=pages, share=0.2, title_match=0.75)
     by_name = {c.cluster: (c.status, c.page, c.pages) for c in clusters}
-    assert by_name["lead scoring"][0] == "cannibalised"  # product page and blog post both match
+    # product page and blog post both match: candidates, but titles are no ranking evidence
+    assert by_name["lead scoring"][0] == "covered"
     assert set(by_name["lead scoring"][2]) == {
         SITE + "/product/lead-scoring",
         SITE + "/blog/what-is-lead-scoring",
@@ -135,8 +136,8 @@ def test_share_threshold_is_configurable(tmp_path: Path) -> None:
 
 def test_keyword_file_urls_are_evidence_without_search_console() -> None:
     members = [
-        KeywordRecord(keyword="ab testing", volume=500, url=SITE + "/ab"),
-        KeywordRecord(keyword="ab test tool", volume=300, url=SITE + "/tools"),
+        KeywordRecord(keyword="ab testing", volume=500, url=SITE + "/ab", position=7),
+        KeywordRecord(keyword="ab test tool", volume=300, url=SITE + "/tools", position=12),
     ]
     found = Cluster(cluster="ab testing", keywords=["ab testing", "ab test tool"], members=members)
     coverage = map_clusters([found], search=None, pages=None, share=0.2, title_match=0.75)
@@ -145,6 +146,34 @@ def test_keyword_file_urls_are_evidence_without_search_console() -> None:
         SITE + "/ab",
         "keyword file",
     )
+
+
+def test_keyword_file_urls_without_a_position_cover_but_do_not_split() -> None:
+    members = [
+        KeywordRecord(keyword="ab testing", volume=500, url=SITE + "/ab", position=7),
+        KeywordRecord(keyword="ab test tool", volume=300, url=SITE + "/tools"),  # not ranking
+    ]
+    found = Cluster(cluster="ab testing", keywords=["ab testing", "ab test tool"], members=members)
+    coverage = map_clusters([found], search=None, pages=None, share=0.2, title_match=0.75)
+    assert (found.status, found.page, found.pages) == (
+        "covered",
+        SITE + "/ab",
+        [SITE + "/ab", SITE + "/tools"],
+    )
+    assert coverage[0].source == "keyword file"
+
+
+def test_search_console_overrules_title_candidates(
+    crawl_dir: Callable[[Sequence[tuple[str, str, str]]], Path], tmp_path: Path
+) -> None:
+    """Both lead scoring pages match by title, but only one gets the impressions."""
+    pages = crawl_pages(crawl_dir(PAGES))
+    search = read(
+        write_warehouse(tmp_path / "w.duckdb", [("lead scoring", "/product/lead-scoring", 900)])
+    )
+    found = cluster("lead scoring")
+    map_clusters([found], search=search, pages=pages, share=0.2, title_match=0.75)
+    assert (found.status, found.pages) == ("covered", [SITE + "/product/lead-scoring"])
 
 
 def test_no_warehouse_or_no_table_means_no_search_data(tmp_path: Path) -> None:

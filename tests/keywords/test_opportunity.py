@@ -24,7 +24,8 @@ def test_ctr_curve_interpolates_and_is_zero_outside(position: float | None, ctr:
         (KeywordRecord(keyword="a", volume=1000, difficulty=20), 1000 * 0.30 / 20),  # unranked
         (KeywordRecord(keyword="a", volume=1000, difficulty=20, position=3), 1000 * 0.20 / 20),
         (KeywordRecord(keyword="a", volume=1000, position=2), 1000 * 0.10 / 50),  # default KD
-        (KeywordRecord(keyword="a", volume=1000, difficulty=0), 1000 * 0.30 / 1),  # floor 1
+        (KeywordRecord(keyword="a", volume=1000, difficulty=0), 1000 * 0.30 / 5),  # floor 5
+        (KeywordRecord(keyword="a", volume=1000, difficulty=3), 1000 * 0.30 / 5),
         (KeywordRecord(keyword="a", volume=1000, difficulty=20, position=1), 0.0),  # at target
     ],
 )
@@ -35,8 +36,28 @@ def test_raw_opportunity(record: KeywordRecord, expected: float) -> None:
 
 def test_normalisation_puts_the_best_at_ten() -> None:
     assert normalise([0, 5, 10], "linear") == [0.0, 5.0, 10.0]
-    log = normalise([0, 99, 9999], "log")
-    assert log[0] == 0 and log[2] == 10 and log[1] == pytest.approx(5.0, abs=0.01)
+    log = normalise([0, 10, 100, 1000], "log")
+    assert log[0] == 0 and log[3] == 10
+    assert log[2] == pytest.approx(6.67, abs=0.01)  # a tenth of the best
+    assert log[1] == pytest.approx(3.47, abs=0.01)  # a hundredth
+
+
+@pytest.mark.parametrize("scale", ["log", "linear"])
+def test_normalisation_does_not_depend_on_units(scale: str) -> None:
+    values = [0.02, 0.5, 3.0, 40.0]
+    scaled = [v * 1000 for v in values]  # e.g. volume in thousands vs units
+    assert normalise(values, scale) == normalise(scaled, scale)  # type: ignore[arg-type]
+
+
+def test_a_zero_difficulty_keyword_does_not_dominate() -> None:
+    easy = KeywordRecord(keyword="new tool", volume=1000, difficulty=0)
+    real = KeywordRecord(keyword="crm software", volume=40_000, difficulty=60)
+    raw = [raw_opportunity(r, curve=CURVE, target=1, default_difficulty=30) for r in (easy, real)]
+    assert raw[1] > raw[0]  # 40,000 × 0.3 ÷ 60 = 200 vs 1,000 × 0.3 ÷ 5 = 60
+    floor_one = raw_opportunity(
+        easy, curve=CURVE, target=1, default_difficulty=30, min_difficulty=1
+    )
+    assert floor_one == pytest.approx(300)  # floored at 1 it would beat crm software
     assert normalise([0, 0]) == [0.0, 0.0]
     assert normalise([]) == []
 

@@ -31,6 +31,12 @@ class InternalLink(BaseModel):
 class Brief(BaseModel):
     slug: str
     cluster: str
+    # what to do about the site's pages (content/coverage.py): a new piece, an update of the
+    # page serving the cluster, or a merge of the pages splitting it into `target_url`;
+    # briefs written before these fields existed read as `new`
+    action: Literal["new", "update", "consolidate"] = "new"
+    target_url: str | None = None
+    existing_pages: list[str] = Field(default_factory=list)
     title_options: list[str] = Field(min_length=1)
     meta_description: str
     h1: str

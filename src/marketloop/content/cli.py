@@ -20,13 +20,14 @@ from marketloop.content.config import Provider
 from marketloop.content.evals.cli import eval_app
 from marketloop.content.folder import BriefFolder
 from marketloop.content.generate import Plan, assign_slugs
-from marketloop.content.inputs import read_serp, select_clusters, site_pages
+from marketloop.content.inputs import select_clusters, site_pages
 from marketloop.content.llm.ledger import Ledger, stored_totals
 from marketloop.content.offline import BriefContext, write_brief
 from marketloop.content.runs import generate_briefs, make_plan
 from marketloop.content.writer import brief_request, draft_request
 from marketloop.errors import ConfigError, ContentError
 from marketloop.keywords.model import Cluster
+from marketloop.keywords.reader import read_serps
 from marketloop.workspace import Workspace
 
 __all__ = ["briefs_app", "eval_app"]
@@ -92,7 +93,7 @@ def generate_command(
     context = BriefContext(
         clusters=chosen,
         pages=pages,
-        serp=read_serp(serp) if serp else {},
+        serp=read_serps(serp, settings.keywords.top_n)[0] if serp else {},
         max_internal_links=settings.content.max_internal_links,
         max_link_from=settings.content.max_link_from,
     )
@@ -162,7 +163,7 @@ def ledger_command(
         console.print("no LLM calls recorded yet")
 
 
-OFFLINE_COLUMNS = ["slug", "status", "h1", "words", "internal_links", "link_from", "note"]
+OFFLINE_COLUMNS = ["slug", "status", "action", "h1", "words", "internal_links", "link_from", "note"]
 LLM_COLUMNS = ["slug", "status", "model", "tokens", "cost_usd", "cache_hits", "checks", "note"]
 
 

@@ -30,6 +30,7 @@ from marketloop.content.sample import sample_clusters
 from marketloop.fakes.openai import FakeOpenAI
 from marketloop.fakes.server import LocalServer
 from marketloop.keywords.model import Cluster
+from marketloop.keywords.reader import read_serps
 from marketloop.report import write_report
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ VARIANTS = "draft@v1,draft@v2"
 def content_step(run: DemoRun) -> None:
     clusters = _clusters(run)
     pages, crawl = site_pages(None, run.workspace)
-    context = BriefContext(clusters=clusters, pages=pages)
+    serp = _serps(run)
+    context = BriefContext(clusters=clusters, pages=pages, serp=serp)
     root = run.workspace.root
     offline = generate_briefs(
         _with_provider(run.settings, "offline"),
@@ -61,7 +63,7 @@ def content_step(run: DemoRun) -> None:
         llm = generate_briefs(
             settings,
             chosen,
-            BriefContext(clusters=clusters, pages=pages),
+            context,
             make_plan(settings, drafts=True, force=True),
             BriefFolder(root / "briefs"),
             crawl=str(crawl) if crawl else None,
@@ -75,6 +77,14 @@ def content_step(run: DemoRun) -> None:
     run.outputs["briefs"] = root / "briefs"
     run.outputs["briefs-offline"] = root / "briefs-offline"
     run.outputs["eval report"] = report
+
+
+def _serps(run: DemoRun) -> dict[str, list[str]]:
+    """The keyword step's SERP snapshots (the briefs' sources), when it ran."""
+    path = run.outputs.get("serps")
+    if path is None or not Path(path).is_file():
+        return {}
+    return read_serps(Path(path), run.settings.keywords.top_n)[0]
 
 
 def _clusters(run: DemoRun) -> list[Cluster]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from marketloop.content.brief import Brief
 from marketloop.content.config import ContentSettings
+from marketloop.content.coverage import plan_for
 from marketloop.content.errors import InvalidOutput, LlmUnavailable, Refusal
 from marketloop.content.folder import BriefFolder
 from marketloop.content.guardrails import Check, check_draft
@@ -83,6 +84,8 @@ class Outcome:
             "slug": self.slug,
             "cluster": self.cluster,
             "status": self.status,
+            "action": b.action if b else None,
+            "target_url": b.target_url if b else None,
             "h1": b.h1 if b else None,
             "words": f"{b.word_count_min}–{b.word_count_max}" if b else None,
             "internal_links": len(b.internal_links) if b else 0,
@@ -150,7 +153,7 @@ class Generator:
 
     async def one(self, slug: str, cluster: Cluster) -> Outcome:
         wants_draft = self.plan.draft_prompt is not None
-        kept, note = self._reusable_brief(slug)
+        kept, note = self._reusable_brief(slug, cluster)
         if kept is not None and (not wants_draft or self._current_draft(kept)):
             drafted = self.folder.has_draft(slug)
             checks = self.folder.read_checks(slug) if drafted else []
@@ -173,10 +176,17 @@ class Generator:
                 outcome.error += f" (answer kept in {path})"
         return outcome
 
-    def _reusable_brief(self, slug: str) -> tuple[Brief | None, str | None]:
+    def _reusable_brief(self, slug: str, cluster: Cluster) -> tuple[Brief | None, str | None]:
         """The brief a previous run left, when this run would make it the same way, and a note
-        when a brief made another way was found (kept by an offline run, else replaced)."""
+        when a brief made another way was found (kept by an offline run, else replaced).
+
+        A brief whose action no longer fits the cluster's coverage (a gap that now has a page,
+        a page that now splits with another) is replaced whoever wrote it."""
         found = None if self.plan.force else self.folder.existing_brief(slug)
+        plan = plan_for(cluster)
+        if found is not None and (found.action, found.target_url) != (plan.action, plan.target_url):
+            target = f" of {plan.target_url}" if plan.target_url else ""
+            return None, f"replaced: the cluster now needs {plan.action}{target}"
         if found is None or made_by(found) == self.plan.maker:
             return found, None
         was = describe(made_by(found))

@@ -1,14 +1,14 @@
-"""Reading what the brief writer works from: clusters (the keyword stage's JSON), SERP
-snapshots (CSV: keyword, position, url) and the site's pages (a crawl dataset).
+"""Reading what the brief writer works from: clusters (the keyword stage's JSON) and the
+site's pages (a crawl dataset). SERP snapshots are read by the keyword stage's reader
+(`keywords.reader.read_serps`: the same columns, aliases, encodings and keyword normalisation
+as `keywords cluster --serp`).
 
 Every reader fails with a message that names the file, the row or item, and what to do.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-from collections import defaultdict
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -68,32 +68,6 @@ def select_clusters(spec: str | None, workspace: Workspace) -> list[Cluster]:
     if not names:
         raise ContentError(f"--clusters {spec!r} names no cluster")
     return [by_name.get(n.lower()) or Cluster(cluster=n, keywords=[n]) for n in names]
-
-
-def read_serp(path: Path) -> dict[str, list[str]]:
-    """keyword (lower case) → result URLs by position, from a CSV of keyword, position, url."""
-    rows: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"keyword", "position", "url"} - set(reader.fieldnames or [])
-            if missing:
-                raise ContentError(
-                    f"{path}: missing column(s) {', '.join(sorted(missing))}",
-                    hint="a SERP file has columns keyword, position, url",
-                )
-            for line, row in enumerate(reader, 2):
-                try:
-                    position = float(row["position"])
-                except (TypeError, ValueError):
-                    raise ContentError(
-                        f"{path}: line {line}: position {row['position']!r} is not a number"
-                    ) from None
-                if row["keyword"] and row["url"]:
-                    rows[row["keyword"].strip().lower()].append((position, row["url"].strip()))
-    except OSError as exc:
-        raise ContentError(f"cannot read SERP file {path}: {exc.strerror}") from None
-    return {k: [url for _, url in sorted(v)] for k, v in rows.items()}
 
 
 def site_pages(crawl: Path | None, workspace: Workspace) -> tuple[list[SitePage], Path | None]:

@@ -5,7 +5,9 @@
 Titles, H1, meta description, audience and call to action come from the head term and the
 intent; the outline and questions from the cluster's keywords (`outline.py`); terms and their
 target counts from keyword weight scaled to the word range; links from the crawl and the
-cluster map (`site.py`); sources from SERP snapshots when they are known.
+cluster map (`site.py`); sources from SERP snapshots when they are known; the action (new
+piece, update of the page serving the cluster, or consolidation) from its coverage status
+(`coverage.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import cached_property
 
 from marketloop.content import outline as shape
 from marketloop.content.brief import Brief, TermTarget
+from marketloop.content.coverage import annotate, plan_for
 from marketloop.content.site import (
     SitePage,
     TopicIndex,
@@ -26,16 +29,18 @@ from marketloop.content.site import (
     site_index,
 )
 from marketloop.content.text import (
+    RANKING_WORDS,
     acronyms,
     distinct_topics,
     is_question,
     sentence_case,
     slugify,
+    term_tokens,
     title_case,
-    tokens,
     unique,
 )
 from marketloop.keywords.model import Cluster, Intent
+from marketloop.keywords.reader import normalise
 
 META_MIN, META_MAX = 70, 155
 
@@ -79,7 +84,8 @@ class BriefContext:
 
     clusters: Sequence[Cluster] = ()
     pages: Sequence[SitePage] = ()
-    serp: Mapping[str, Sequence[str]] = field(default_factory=dict)  # keyword → result URLs
+    # normalised keyword (keywords.reader.normalise) → result URLs, from keywords.reader.read_serps
+    serp: Mapping[str, Sequence[str]] = field(default_factory=dict)
     max_internal_links: int = 8
     max_link_from: int = 5
 
@@ -92,7 +98,19 @@ class BriefContext:
         return cluster_index(self.clusters)
 
 
+# a member whose own intent is one of these (confidently) wants another page than the cluster
+CONFLICTS: dict[Intent, frozenset[Intent]] = {
+    "informational": frozenset(["commercial", "transactional"]),
+    "commercial": frozenset(["navigational"]),
+    "transactional": frozenset(["navigational"]),
+    "navigational": frozenset(["commercial", "transactional"]),
+}
+SURE = 0.4  # member intent confidence from which a conflict counts (SERP hints dilute
+# a clear "buy X software" to about 0.5; one weak modifier alone scores 0.33)
+
+
 def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = None) -> Brief:
+    cluster, off_intent = in_scope(cluster)
     intent = cluster.intent
     head = acronyms(cluster.cluster)
     fmt = {
@@ -107,15 +125,20 @@ def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = N
     links = links_to_add(cluster, context.site, related, limit=context.max_internal_links)
     asked = shape.questions(cluster, intent)
     titles = _titles(head, intent, fmt)
+    plan = plan_for(cluster)
+    page = next((p for p in context.pages if p.url == plan.target_url), None)
     return Brief(
         slug=slug or slugify(cluster.cluster),
         cluster=cluster.cluster.strip(),
+        action=plan.action,
+        target_url=plan.target_url,
+        existing_pages=plan.existing_pages,
         title_options=titles,
         meta_description=meta_description(
             head, intent, [acronyms(t.term) for t in [*primary[1:], *secondary]]
         ),
         h1=titles[0],
-        outline=shape.outline(cluster, intent, asked, links),
+        outline=annotate(shape.outline(cluster, intent, asked, links), plan, page),
         primary_terms=primary,
         secondary_terms=secondary,
         questions=asked,
@@ -126,10 +149,34 @@ def write_brief(cluster: Cluster, context: BriefContext, *, slug: str | None = N
         internal_links=links,
         link_from=pages_to_link_from(cluster, context.site, limit=context.max_link_from),
         call_to_action=CTA[intent].format(**fmt),
-        out_of_scope=[c.cluster for c in related[:5]],
+        out_of_scope=unique([*off_intent, *(c.cluster for c in related[:5])]),
         sources=sources(cluster, context.serp),
         opportunity=cluster.opportunity,
     )
+
+
+def in_scope(cluster: Cluster) -> tuple[Cluster, list[str]]:
+    """The cluster without the members whose intent conflicts with its own (an informational
+    guide gets no "buy utm builder software" term or section), and those keywords.
+
+    Commercial and transactional go together (one buyer journey), and informational members
+    of other clusters become questions; a member counts only when its label is sure (`SURE`, 0.4).
+    The cluster's name always stays."""
+    name = cluster.cluster.strip().lower()
+    conflicts = CONFLICTS[cluster.intent]
+    off = {
+        m.keyword.lower()
+        for m in cluster.members
+        if m.intent in conflicts
+        and (m.intent_confidence or 0.0) >= SURE
+        and m.keyword.strip().lower() != name
+    }
+    if not off:
+        return cluster, []
+    kept = [k for k in cluster.keywords if k.lower() not in off]
+    members = [m for m in cluster.members if m.keyword.lower() not in off]
+    scoped = cluster.model_copy(update={"keywords": kept, "members": members})
+    return scoped, [k for k in shape.ranked_keywords(cluster) if k.lower() in off]
 
 
 def word_range(cluster: Cluster) -> tuple[int, int]:
@@ -145,11 +192,17 @@ def terms(cluster: Cluster, words: int) -> tuple[list[TermTarget], list[TermTarg
     """Primary terms (head + up to two distinct variants) and secondary terms, with counts.
 
     The head term appears about once per 350 words, variants once per 900, secondary terms at
-    least once; the maxima stop keyword stuffing.
+    least once; the maxima stop keyword stuffing. In a commercial cluster "best"/"top" make a
+    variant of their own ("best crm software" is what buyers search), elsewhere they do not.
     """
     ranked = [k for k in shape.ranked_keywords(cluster) if not is_question(k)]
-    head_tokens = tokens(cluster.cluster)
-    variants = distinct_topics(k for k in ranked[1:] if tokens(k) != head_tokens)
+    keep = RANKING_WORDS if cluster.intent == "commercial" else frozenset()
+
+    def key(text: str) -> frozenset[str]:
+        return term_tokens(text, keep)
+
+    head_key = key(cluster.cluster)
+    variants = distinct_topics((k for k in ranked[1:] if key(k) != head_key), key)
     head_min = max(2, round(words / 350))
     primary = [TermTarget(term=cluster.cluster.strip(), min_count=head_min, max_count=head_min * 2)]
     variant_min = max(1, round(words / 900))
@@ -180,7 +233,7 @@ def sources(cluster: Cluster, serp: Mapping[str, Sequence[str]], limit: int = 10
     """Result URLs of the cluster's keywords (heaviest keyword first), without repeats."""
     found: list[str] = []
     for keyword in shape.ranked_keywords(cluster):
-        found.extend(serp.get(keyword.lower(), ()))
+        found.extend(serp.get(normalise(keyword), ()))
     return unique(found)[:limit]
 
 

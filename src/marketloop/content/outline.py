@@ -30,6 +30,7 @@ BUYING_WORDS = frozenset(
     ["pricing", "price", "prices", "cost", "costs", "buy", "plans", "trial", "discount", "coupon"]
 )
 MAX_QUESTIONS = 8
+SUBTOPIC_NOTE = "Cover: "  # how a subtopic section's notes start
 
 INTRO = {
     "informational": "What is {head}?",
@@ -161,7 +162,7 @@ def _intro_notes(variants: list[str]) -> str:
 def _section_notes(
     keywords: tuple[str, ...], links: list[InternalLink], head: frozenset[str]
 ) -> str:
-    note = "Cover: " + ", ".join(keywords[:6]) + "."
+    note = SUBTOPIC_NOTE + ", ".join(keywords[:6]) + "."
     topic = frozenset().union(*(tokens(k) for k in keywords)) - head
     fitting = [link for link in links if tokens(link.anchor) & topic]
     if fitting:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 
@@ -18,6 +18,7 @@ STOPWORDS = _wordset(
     "should that the their this to vs versus was what when where which who why will with you "
     "your near best top"
 )
+RANKING_WORDS = _wordset("best top")  # stopwords for matching, but part of a commercial term
 QUESTION_WORDS = _wordset(
     "how what why when where which who whom whose can does do is are should will could"
 )
@@ -42,6 +43,12 @@ def stem(word: str) -> str:
 def tokens(text: str) -> frozenset[str]:
     """Stemmed content words of `text`, without stopwords: what two texts can share."""
     return frozenset(stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1)
+
+
+def term_tokens(text: str, keep: frozenset[str] = frozenset()) -> frozenset[str]:
+    """`tokens`, plus the stopwords in `keep` ("best" in "best crm software" for a commercial
+    cluster, where it is what people search for)."""
+    return tokens(text) | frozenset(w for w in words(text) if w in keep)
 
 
 def overlap(a: frozenset[str], b: frozenset[str]) -> float:
@@ -69,8 +76,8 @@ def slugify(text: str, *, max_length: int = 80) -> str:
 
 
 ACRONYMS = _wordset(
-    "ai api b2b b2c cms crm cro css csv ctr cx erp faq ga4 gdpr hr html kpi ppc pr roi saas "
-    "sdk seo sem serp sla sms sql ui ur url ux"
+    "ab ai api b2b b2c cms crm cro css csv ctr cx erp faq ga4 gdpr hr html kpi ppc pr roi saas "
+    "sdk seo sem serp sla sms sql ui ur url utm ux"
 )
 _SMALL = _wordset("a an and as at by for in of on or the to vs via with")
 
@@ -99,12 +106,14 @@ def sentence_case(text: str) -> str:
     return fixed[:1].upper() + fixed[1:]
 
 
-def distinct_topics(items: Iterable[str]) -> list[str]:
+def distinct_topics(
+    items: Iterable[str], key_of: Callable[[str], frozenset[str]] = tokens
+) -> list[str]:
     """Items in order, keeping the first of any that share the same content words."""
     seen: set[frozenset[str]] = set()
     out = []
     for item in unique(items):
-        key = tokens(item) or frozenset([item.lower()])
+        key = key_of(item) or frozenset([item.lower()])
         if key not in seen:
             seen.add(key)
             out.append(item)

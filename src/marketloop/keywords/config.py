@@ -79,8 +79,16 @@ class KeywordsSettings(Section):
     default_difficulty: float = Field(
         30, gt=0, le=100, description="difficulty assumed when the file gives none"
     )
+    min_difficulty: float = Field(
+        5,
+        ge=0,
+        le=100,
+        description="difficulty floor: a reported 0 (little data) does not dominate opportunity",
+    )
     opportunity_scale: Literal["log", "linear"] = Field(
-        "log", description="how raw opportunity is normalised to 0-10 across the run"
+        "log",
+        description="how raw opportunity is normalised to 0-10 across the run: log spreads the "
+        "top three orders of magnitude, linear keeps ratios",
     )
     # site mapping
     cannibalisation_share: float = Field(

@@ -56,4 +56,5 @@ def demo_step(run: DemoRun) -> None:
     )
     run.outputs["keyword report"] = report
     run.outputs["clusters"] = clusters_path
+    run.outputs["serps"] = serps_csv  # the briefs' sources
     run.outputs["keyword gaps"] = gaps_path

@@ -27,6 +27,7 @@ class Rule:
     phrase: str  # a word or phrase, matched on word boundaries in the lower-cased keyword
     intent: Intent
     weight: float
+    with_brand: bool = False  # counts only when a brand term is in the keyword too
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,14 @@ class Hint:
     intent: Intent
 
 
-def _words(intent: Intent, weight: float, *phrases: str) -> list[Rule]:
-    return [Rule(p, intent, weight) for p in phrases]
+def _words(intent: Intent, weight: float, *phrases: str, with_brand: bool = False) -> list[Rule]:
+    return [Rule(p, intent, weight, with_brand) for p in phrases]
 
 
+# Phrases are matched longest first, so "best way to" counts as itself and not as "best".
 RULES: list[Rule] = [
+    *_words("informational", 3.0, "best way to", "best ways to", "best time to", "top of funnel"),
+    *_words("informational", 3.0, "top of the funnel", "top-of-funnel"),
     *_words("informational", 2.0, "how", "what", "why", "when", "where", "who", "which"),
     *_words("informational", 1.5, "guide", "tutorial", "example", "examples", "ideas", "tips"),
     *_words("informational", 1.5, "meaning", "definition", "learn", "checklist", "strategy"),
@@ -53,9 +57,23 @@ RULES: list[Rule] = [
     *_words("transactional", 2.5, "coupon", "deal", "deals", "cheap", "order", "purchase"),
     *_words("transactional", 2.5, "near me", "quote", "free trial", "sign up"),
     *_words("transactional", 2.0, "demo", "subscription", "download"),
-    *_words("transactional", 1.0, "free", "trial", "plan", "plans"),
+    *_words("transactional", 1.0, "free", "trial"),
+    # "plan" alone is a verb as often as a price list ("plan a wedding"): only next to pricing
+    *_words("transactional", 2.5, "pricing plans", "pricing plan", "price plans", "paid plans"),
+    *_words("transactional", 2.5, "plans and pricing", "plan pricing", "paid plan", "free plan"),
     *_words("navigational", 3.0, "login", "log in", "sign in", "signin", "my account"),
-    *_words("navigational", 1.5, "api", "docs", "documentation", "support", "contact", "status"),
+    # "api rate limit" is a question about APIs; "acme api" is a way to a place on acme's site
+    *_words(
+        "navigational",
+        1.5,
+        "api",
+        "docs",
+        "documentation",
+        "support",
+        "contact",
+        "status",
+        with_brand=True,
+    ),
 ]
 SERP_HINTS: list[Hint] = [
     Hint(r"/(blog|wiki|guides?|learn|academy|resources|how-to|what-is)(/|$)", "informational"),
@@ -76,11 +94,12 @@ class IntentGuess:
     intent: Intent
     confidence: float
     source: IntentSource = "rules"
+    evidence: bool = True  # False: nothing matched, the intent is only the default
 
 
 # what the rules say when nothing matched: this one instance, so `guess is NO_EVIDENCE` tells
 # it apart from real evidence that happens to score the same
-NO_EVIDENCE = IntentGuess(DEFAULT, 0.3)
+NO_EVIDENCE = IntentGuess(DEFAULT, 0.3, evidence=False)
 
 
 class IntentClassifier(Protocol):
@@ -102,6 +121,7 @@ class RuleClassifier:
         brands = [" ".join(b.lower().split()) for b in brand_terms if b.strip()]
         rules = [*RULES, *(Rule(b, "navigational", 3.0) for b in brands)]
         self._rules = {rule.phrase: rule for rule in rules}
+        self._brands = frozenset(brands)
         alternation = "|".join(re.escape(p) for p in sorted(self._rules, key=len, reverse=True))
         self._pattern = re.compile(rf"\b(?:{alternation})\b")
 
@@ -112,9 +132,12 @@ class RuleClassifier:
 
     def guess(self, keyword: str, serp: Sequence[str] = ()) -> IntentGuess:
         scores: dict[Intent, float] = defaultdict(float)
-        for phrase in set(self._pattern.findall(" ".join(keyword.lower().split()))):
+        found = set(self._pattern.findall(" ".join(keyword.lower().split())))
+        branded = not self._brands.isdisjoint(found)
+        for phrase in found:
             rule = self._rules[phrase]
-            scores[rule.intent] += rule.weight
+            if branded or not rule.with_brand:
+                scores[rule.intent] += rule.weight
         hints = [h for h in map(url_hint, serp) if h is not None]
         for intent in hints:
             scores[intent] += SERP_WEIGHT / len(serp)
@@ -141,8 +164,13 @@ def decide(scores: dict[Intent, float]) -> IntentGuess:
 def cluster_intent(guesses: Sequence[IntentGuess], volumes: Sequence[int]) -> IntentGuess:
     """A cluster's intent: its members' intents weighted by volume × confidence.
 
-    Confidence = the winning intent's share of that weight × the members' mean confidence.
+    Members with no evidence (the default label) are left out when any member has evidence,
+    so a bare high-volume head term cannot outvote the modifiers of the rest. Confidence = the
+    winning intent's share of that weight × the counted members' mean confidence.
     """
+    if any(g.evidence for g in guesses):
+        kept = [(g, v) for g, v in zip(guesses, volumes, strict=True) if g.evidence]
+        guesses, volumes = [g for g, _ in kept], [v for _, v in kept]
     scores: dict[Intent, float] = defaultdict(float)
     weights = [max(volume, 1) for volume in volumes]
     for guess, weight in zip(guesses, weights, strict=True):

@@ -22,6 +22,8 @@ from numpy.typing import NDArray
 # A scipy CSR matrix (TF-IDF) or a float32 ndarray (embeddings); scipy ships no type stubs.
 Vectors = Any
 OnProgress = Callable[[int, int], None]  # (keywords done, keywords total)
+# (keyword rows, leader rows) -> which pairs may join (keywords/guard.py); None allows all
+Guard = Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.bool_]]
 MIN_TARGET = 3  # members a cluster needs before refine() moves keywords into it
 
 
@@ -32,10 +34,12 @@ def leader_clusters(
     threshold: float,
     block: int = 1024,
     on_progress: OnProgress | None = None,
+    guard: Guard | None = None,
 ) -> NDArray[np.int64]:
     """A cluster label per row; the label is the row index of the cluster's leader.
 
-    `vectors` rows must be L2-normalised; ties in volume keep the input order.
+    `vectors` rows must be L2-normalised; ties in volume keep the input order. A keyword
+    only joins a leader `guard` allows (the most similar allowed one).
     """
     n = vectors.shape[0]
     order = np.argsort(-volumes, kind="stable")
@@ -46,8 +50,12 @@ def leader_clusters(
     for start in range(0, n, block):
         stop = min(start + block, n)
         chunk = ordered[start:stop]
-        best, best_sim = _best_leader(chunk, _stack(leader_rows), threshold)
+        rows = order[start:stop]
+        pair_guard = None if guard is None else _positional(guard, rows, order, leaders)
+        best, best_sim = _best_leader(chunk, _stack(leader_rows), threshold, pair_guard)
         within = _dense(chunk @ chunk.T)
+        if guard is not None:
+            within = _guard_within(within, rows, threshold, guard)
         new, fresh = _resolve_block(within, best, best_sim, threshold, offset=len(leaders))
         leaders.extend(start + i for i in fresh)
         if fresh:
@@ -61,15 +69,57 @@ def leader_clusters(
 
 
 def _best_leader(
-    chunk: Vectors, leader_matrix: Vectors | None, threshold: float
+    chunk: Vectors,
+    leader_matrix: Vectors | None,
+    threshold: float,
+    guard: Guard | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Index of the most similar existing leader per row (-1 when none reaches threshold)."""
+    """Index of the most similar existing leader per row (-1 when none reaches threshold);
+    `guard` takes (chunk positions, leader numbers)."""
     rows = chunk.shape[0]
     if leader_matrix is None:
         return np.full(rows, -1, dtype=np.int64), np.zeros(rows, dtype=np.float32)
-    best, best_sim = row_argmax(chunk @ leader_matrix.T)
+    sims = chunk @ leader_matrix.T
+    if guard is not None:
+        sims = _drop_disallowed(sims, threshold, guard)
+    best, best_sim = row_argmax(sims)
     best[best_sim < threshold] = -1
     return best, best_sim
+
+
+def _positional(
+    guard: Guard, rows: NDArray[np.int64], order: NDArray[np.int64], leaders: list[int]
+) -> Guard:
+    """The guard in block coordinates: (position in the block, leader number)."""
+    leader_rows = order[np.asarray(leaders, dtype=np.int64)] if leaders else order[:0]
+    return lambda i, j: guard(rows[i], leader_rows[j])
+
+
+def _drop_disallowed(sims: Vectors, threshold: float, guard: Guard) -> Vectors:
+    """`sims` with the pairs above threshold that the guard refuses set to zero."""
+    if sp.issparse(sims):
+        coo = sp.coo_matrix(sims)
+        keep = coo.data < threshold
+        above = np.flatnonzero(~keep)
+        keep[above] = guard(coo.row[above].astype(np.int64), coo.col[above].astype(np.int64))
+        return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape)
+    dense = np.array(sims, dtype=np.float32)
+    r, c = np.nonzero(dense >= threshold)
+    refused = ~guard(r.astype(np.int64), c.astype(np.int64))
+    dense[r[refused], c[refused]] = 0.0
+    return dense
+
+
+def _guard_within(
+    within: NDArray[np.float32], rows: NDArray[np.int64], threshold: float, guard: Guard
+) -> NDArray[np.float32]:
+    """Block-internal similarities with refused pairs set to zero (either way round)."""
+    r, c = np.nonzero(within >= threshold)
+    off = r != c
+    r, c = r[off], c[off]
+    refused = ~guard(rows[r], rows[c])
+    within[r[refused], c[refused]] = 0.0
+    return within
 
 
 def row_argmax(sims: Vectors) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
@@ -140,14 +190,20 @@ def _dense(matrix: Vectors) -> NDArray[np.float32]:
 
 
 def refine(
-    vectors: Vectors, labels: NDArray[np.int64], *, rounds: int = 1, top_features: int = 40
+    vectors: Vectors,
+    labels: NDArray[np.int64],
+    *,
+    rounds: int = 1,
+    top_features: int = 40,
+    guard: Guard | None = None,
 ) -> NDArray[np.int64]:
     """Move each keyword to its nearest cluster centroid (spherical k-means steps).
 
     Leader clustering compares members with one keyword; a centroid stands for the whole
     cluster, so a typo of a distinctive word or a long modifier no longer splits a cluster.
     Sparse centroids keep their `top_features` heaviest features, which also keeps the
-    keywords × centroids product sparse. Labels stay row indices (of a member).
+    keywords × centroids product sparse. Labels stay row indices (of a member). A keyword
+    only moves into a cluster whose label row (its leader) `guard` allows.
     """
     for _ in range(rounds):
         ids, members = np.unique(labels, return_inverse=True)
@@ -156,8 +212,13 @@ def refine(
         sizes = np.bincount(members)
         # a centroid of one or two keywords is just those keywords: only move into a cluster
         # of MIN_TARGET or more (and stay put when no centroid overlaps at all)
+        target = ids[np.maximum(nearest, 0)]
         moves = (nearest >= 0) & (sizes[np.maximum(nearest, 0)] >= MIN_TARGET)
-        labels = np.where(moves, ids[np.maximum(nearest, 0)], labels)
+        moves &= target != labels
+        if guard is not None:
+            moving = np.flatnonzero(moves)
+            moves[moving] = guard(moving.astype(np.int64), target[moving])
+        labels = np.where(moves, target, labels)
     return labels
 
 

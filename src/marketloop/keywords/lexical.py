@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from marketloop.keywords.leader import OnProgress, leader_clusters, refine
+from marketloop.keywords.leader import Guard, OnProgress, leader_clusters, refine
 
 
 def tfidf_vectors(keywords: Sequence[str]):  # type: ignore[no-untyped-def]  # scipy csr_matrix
@@ -31,10 +31,13 @@ def lexical_clusters(
     threshold: float,
     refine_rounds: int = 1,
     on_progress: OnProgress | None = None,
+    guard: Guard | None = None,
 ) -> NDArray[np.int64]:
     """A label per keyword (the row index of one member of its cluster)."""
     if not keywords:
         return np.empty(0, dtype=np.int64)
     vectors = tfidf_vectors(keywords)
-    labels = leader_clusters(vectors, volumes, threshold=threshold, on_progress=on_progress)
-    return refine(vectors, labels, rounds=refine_rounds)
+    labels = leader_clusters(
+        vectors, volumes, threshold=threshold, on_progress=on_progress, guard=guard
+    )
+    return refine(vectors, labels, rounds=refine_rounds, guard=guard)

@@ -142,7 +142,9 @@ class LlmIntentClassifier:
         for keyword, by_rules in zip(keywords, rules, strict=True):
             label = labels.get(normalise(keyword))
             if label is None:
-                guesses.append(IntentGuess(by_rules.intent, by_rules.confidence, "fallback"))
+                guesses.append(
+                    IntentGuess(by_rules.intent, by_rules.confidence, "fallback", by_rules.evidence)
+                )
                 continue
             guesses.append(combine(label, by_rules, sure))
             self.report.unsure += guesses[-1].source == "llm+rules"

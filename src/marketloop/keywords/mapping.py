@@ -5,9 +5,12 @@ Evidence, strongest first, per cluster:
 1. Search Console: impressions per (query, page) for the cluster's keywords. The page with the
    most impressions serves the cluster; two or more pages each holding ≥ `share` of the
    cluster's impressions are cannibalising each other.
-2. The keyword file's own `url` column (the site's ranking URL), weighted by volume, same rules.
+2. The keyword file's own `url` column (the site's ranking URL), weighted by volume, same rules;
+   only URLs with a `position` (they rank) can split a cluster, a bare URL only covers it.
 3. The crawl: HTML pages (indexable or not, see `crawl_pages`) whose title or H1 contains the
-   cluster's words (≥ `title_match` of them); two or more matching pages are cannibalisation.
+   cluster's words (≥ `title_match` of them). The best match covers the cluster; the others
+   are listed as candidates (`pages`) but never make it `cannibalised`: cannibalisation is
+   pages splitting impressions, and a title says nothing about what ranks.
 
 A cluster with no evidence is a content gap.
 """
@@ -117,8 +120,8 @@ def map_clusters(
     coverage = []
     for cluster in clusters:
         found = (
-            _by_impressions(_gsc_weights(cluster, search), share, "search console")
-            or _by_impressions(_file_weights(cluster), share, "keyword file")
+            _by_impressions(_gsc_weights(cluster, search), None, share, "search console")
+            or _by_impressions(*_file_weights(cluster), share, "keyword file")
             or _by_title(cluster, pages or [], index, title_match)
         )
         cluster.pages = [url for url, _ in found.pages]
@@ -138,20 +141,30 @@ def _gsc_weights(cluster: Cluster, search: SearchData | None) -> dict[str, float
     return weights
 
 
-def _file_weights(cluster: Cluster) -> dict[str, float]:
+def _file_weights(cluster: Cluster) -> tuple[dict[str, float], set[str]]:
+    """Volume per URL of the keyword file, and the URLs that rank (have a position)."""
     weights: dict[str, float] = defaultdict(float)
+    ranking: set[str] = set()
     for member in cluster.members:
         if member.url:
             weights[member.url] += max(member.volume, 1)
-    return weights
+            if member.position is not None:
+                ranking.add(member.url)
+    return weights, ranking
 
 
-def _by_impressions(weights: dict[str, float], share: float, source: Source) -> Coverage | None:
+def _by_impressions(
+    weights: dict[str, float],
+    ranking: set[str] | None,
+    share: float,
+    source: Source,
+) -> Coverage | None:
+    """Coverage by share of `weights`; only `ranking` URLs (None: all) can split the cluster."""
     total = sum(weights.values())
     if total <= 0:
         return None
     ranked = sorted(((url, w / total) for url, w in weights.items()), key=lambda p: (-p[1], p[0]))
-    material = [url for url, s in ranked if s >= share]
+    material = [url for url, s in ranked if s >= share and (ranking is None or url in ranking)]
     status: CoverageStatus = "cannibalised" if len(material) >= 2 else "covered"
     return Coverage(status, source, [(url, round(s, 3)) for url, s in ranked])
 
@@ -169,7 +182,7 @@ def _by_title(
     if not matches:
         return Coverage("gap", "none")
     matches.sort(key=lambda p: (-p[1], p[0]))
-    return Coverage("cannibalised" if len(matches) >= 2 else "covered", "crawl", matches)
+    return Coverage("covered", "crawl", matches)  # more than one: candidates, not evidence
 
 
 def _leading_keywords(cluster: Cluster, count: int = 3) -> list[str]:

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from marketloop.errors import KeywordsError
 from marketloop.keywords.config import KeywordsSettings, Mode
+from marketloop.keywords.guard import JoinGuard
 from marketloop.keywords.intent import (
     DEFAULT,
     IntentClassifier,
@@ -18,6 +19,7 @@ from marketloop.keywords.intent import (
     RuleClassifier,
     cluster_intent,
 )
+from marketloop.keywords.leader import Guard
 from marketloop.keywords.lexical import lexical_clusters
 from marketloop.keywords.model import Cluster, KeywordRecord
 from marketloop.keywords.opportunity import normalise, raw_opportunity
@@ -53,7 +55,7 @@ def cluster_keywords(
     classifier = classifier or RuleClassifier(settings.brand_terms)
     guesses = classifier.classify([normalise_keyword(r.keyword) for r in records], _lists(serps))
     records = [r.model_copy(update=_labelled(g)) for r, g in zip(records, guesses, strict=True)]
-    return describe(records, labels, settings)
+    return describe(records, labels, settings, guesses)
 
 
 def cluster_labels(
@@ -74,6 +76,7 @@ def cluster_labels(
             strictness=settings.strictness,
             on_progress=on_progress,
         )
+    guard = join_guard(keywords, settings)
     if mode == "semantic":
         return semantic_clusters(
             keywords,
@@ -82,6 +85,7 @@ def cluster_labels(
             threshold=settings.similarity_threshold("semantic"),
             refine_rounds=settings.refine_rounds,
             on_progress=on_progress,
+            guard=guard,
         )
     return lexical_clusters(
         keywords,
@@ -89,20 +93,34 @@ def cluster_labels(
         threshold=settings.similarity_threshold("lexical"),
         refine_rounds=settings.refine_rounds,
         on_progress=on_progress,
+        guard=guard,
     )
 
 
+def join_guard(keywords: Sequence[str], settings: KeywordsSettings) -> Guard:
+    """The word-level check on top of n-gram similarity (keywords/guard.py), from rule intents."""
+    guesses = RuleClassifier(settings.brand_terms).classify(keywords)
+    return JoinGuard(keywords, guesses).allowed
+
+
 def describe(
-    records: Sequence[KeywordRecord], labels: NDArray[np.int64], settings: KeywordsSettings
+    records: Sequence[KeywordRecord],
+    labels: NDArray[np.int64],
+    settings: KeywordsSettings,
+    guesses: Sequence[IntentGuess] | None = None,
 ) -> list[Cluster]:
-    """Name (highest-volume keyword), intent, volume and 0-10 opportunity of each cluster."""
-    groups: dict[int, list[KeywordRecord]] = defaultdict(list)
-    for record, label in zip(records, labels.tolist(), strict=True):
-        groups[label].append(record)
+    """Name (highest-volume keyword), intent, volume and 0-10 opportunity of each cluster.
+
+    `guesses` are the members' intent labels (default: read back from the records)."""
+    groups: dict[int, list[tuple[KeywordRecord, IntentGuess]]] = defaultdict(list)
+    labelled = guesses if guesses is not None else [_guess(r) for r in records]
+    for record, guess, label in zip(records, labelled, labels.tolist(), strict=True):
+        groups[label].append((record, guess))
     clusters, raw = [], []
-    for members in groups.values():
-        members.sort(key=lambda m: (-m.volume, m.keyword))
-        guess = cluster_intent([_guess(m) for m in members], [m.volume for m in members])
+    for pairs in groups.values():
+        pairs.sort(key=lambda p: (-p[0].volume, p[0].keyword))
+        members = [m for m, _ in pairs]
+        guess = cluster_intent([g for _, g in pairs], [m.volume for m in members])
         clusters.append(
             Cluster(
                 cluster=members[0].keyword,
@@ -125,6 +143,7 @@ def _raw(record: KeywordRecord, settings: KeywordsSettings) -> float:
         curve=settings.ctr_curve,
         target=settings.target_position,
         default_difficulty=settings.default_difficulty,
+        min_difficulty=settings.min_difficulty,
     )
 
 

@@ -128,7 +128,7 @@ def cluster_rows(clusters: list[Cluster]) -> list[dict[str, object]]:
 def gap_rows(run: KeywordRun, *, show_all: bool = False) -> list[dict[str, Any]]:
     rows = []
     for cluster, found in zip(run.clusters, run.coverage, strict=True):
-        if cluster.status == "covered" and not show_all:
+        if cluster.status == "covered" and not show_all and not _candidates(found):
             continue
         rows.append(
             {
@@ -144,8 +144,13 @@ def gap_rows(run: KeywordRun, *, show_all: bool = False) -> list[dict[str, Any]]
     return rows
 
 
+def _candidates(found: Coverage) -> bool:
+    """Several crawl pages match the cluster's words: worth a look, not proof of cannibalisation."""
+    return found.source == "crawl" and len(found.pages) >= 2
+
+
 def _page_label(url: str, share: float, source: str) -> str:
-    what = "title match" if source == "crawl" else "of impressions"
+    what = {"crawl": "title match", "keyword file": "of volume"}.get(source, "of impressions")
     return f"{url} ({share:.0%} {what})"
 
 

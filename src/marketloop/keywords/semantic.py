@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from marketloop.errors import KeywordsError
-from marketloop.keywords.leader import OnProgress, leader_clusters, refine
+from marketloop.keywords.leader import Guard, OnProgress, leader_clusters, refine
 
 SETTING = "keywords.semantic_model (MARKETLOOP_KEYWORDS_SEMANTIC_MODEL)"
 
@@ -55,10 +55,13 @@ def semantic_clusters(
     threshold: float,
     refine_rounds: int = 1,
     on_progress: OnProgress | None = None,
+    guard: Guard | None = None,
 ) -> NDArray[np.int64]:
     model = load_model(model_name)
     if not keywords:
         return np.empty(0, dtype=np.int64)
     vectors = embed(model, keywords)
-    labels = leader_clusters(vectors, volumes, threshold=threshold, on_progress=on_progress)
-    return refine(vectors, labels, rounds=refine_rounds)
+    labels = leader_clusters(
+        vectors, volumes, threshold=threshold, on_progress=on_progress, guard=guard
+    )
+    return refine(vectors, labels, rounds=refine_rounds, guard=guard)

@@ -12,7 +12,13 @@ from typing import Any
 from marketloop.content.brief import Brief
 from marketloop.content.errors import EvalError
 from marketloop.content.evals.suite import AssertionSpec
-from marketloop.content.guardrails import check_banned, check_claims, check_links
+from marketloop.content.guardrails import (
+    SiteUrls,
+    brief_phrases,
+    check_banned,
+    check_claims,
+    check_links,
+)
 from marketloop.content.offline import META_MAX, META_MIN
 from marketloop.content.readability import flesch_reading_ease
 from marketloop.content.text import count_phrase, visible_text, words
@@ -118,7 +124,8 @@ def no_banned_phrases(out: Output, spec: AssertionSpec) -> Result:
 def no_unsupported_claims(out: Output, spec: AssertionSpec) -> Result:
     if out.draft is None:
         return _skip(spec, "no draft")
-    check = check_claims(out.draft, out.claim_window)
+    exempt = brief_phrases(out.brief) if out.brief else []
+    check = check_claims(out.draft, out.claim_window, exempt=exempt)
     return Result(spec.type, check.passed, float(len(check.findings)), _detail(check.findings))
 
 
@@ -128,7 +135,8 @@ def links_valid(out: Output, spec: AssertionSpec) -> Result:
     if out.draft is None:
         if out.known_urls is None:
             return _skip(spec, "no crawl to check the brief's links against")
-        bad = [link.url for link in out.brief.internal_links if link.url not in out.known_urls]
+        planned = [link.url for link in out.brief.internal_links]
+        bad = SiteUrls(out.known_urls).unknown(planned, out.known_urls)
         return Result(spec.type, not bad, float(len(bad)), _detail(bad))
     check = check_links(out.draft, out.brief, out.known_urls)
     broken = [f for f in check.findings if not f.startswith("not used")]
