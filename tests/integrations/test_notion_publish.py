@@ -72,6 +72,22 @@ def test_a_brief_becomes_a_page_with_properties_and_body(
         assert line in body
 
 
+def test_a_consolidation_brief_names_its_target_and_the_pages_to_merge(
+    notion: Notion, publisher: NotionPublisher
+) -> None:
+    target, other = "https://acme.test/crm/", "https://acme.test/blog/what-is-crm/"
+    brief = make_brief(action="consolidate", target_url=target, existing_pages=[target, other])
+    publisher.publish(brief)
+    [page] = notion.pages()
+    [heading, action, merged] = notion.fake.body(page["id"])[:3]
+    assert plain_text(heading) == "Summary"
+    assert plain_text(action) == f"Action: merge the pages splitting this cluster into {target}"
+    assert action["paragraph"]["rich_text"][-1]["text"]["link"] == {"url": target}
+    assert plain_text(merged) == other
+    new_page = [plain_text(b) for b in brief_blocks(make_brief())]
+    assert new_page[:3] == ["Summary", "Action: write a new page", f"H1: {make_brief().h1}"]
+
+
 def test_republishing_updates_the_same_page(notion: Notion, publisher: NotionPublisher) -> None:
     publisher.publish(make_brief())
     writes = len(notion.writes())

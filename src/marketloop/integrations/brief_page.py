@@ -54,8 +54,15 @@ def brief_blocks(brief: Brief, draft: str | None = None) -> list[Block]:
     return blocks
 
 
+ACTIONS = {
+    "new": "write a new page",
+    "update": "update the page that serves this cluster:",
+    "consolidate": "merge the pages splitting this cluster into",
+}
+
+
 def _summary(brief: Brief) -> list[Block]:
-    blocks = heading(1, "Summary")
+    blocks = heading(1, "Summary") + _action(brief)
     blocks += _labelled("H1", brief.h1)
     blocks += _labelled("Meta description", brief.meta_description)
     blocks += _labelled("Intent", f"{brief.intent} · audience: {brief.audience}")
@@ -65,6 +72,22 @@ def _summary(brief: Brief) -> list[Block]:
         for title in brief.title_options:
             blocks += bullet(title)
     return blocks
+
+
+def _action(brief: Brief) -> list[Block]:
+    """What to do with the site's pages: new, or update/consolidate naming the pages."""
+    spans = [Span("Action: ", bold=True), Span(ACTIONS[brief.action])]
+    if brief.target_url:
+        spans += [Span(" "), _url_span(brief.target_url)]
+    blocks = paragraph(spans)
+    for url in brief.existing_pages:
+        if url != brief.target_url:
+            blocks += bullet([_url_span(url)])
+    return blocks
+
+
+def _url_span(url: str) -> Span:
+    return Span(url, link=url if url.startswith(("http://", "https://")) else None)
 
 
 def _outline(brief: Brief) -> list[Block]:
