@@ -44,7 +44,8 @@ def configure_dlt() -> None:
     """dlt settings marketloop relies on (process-wide, idempotent)."""
     import dlt
 
-    dlt.config["runtime.dlthub_telemetry"] = False  # offline by default: no phoning home
+    # telemetry is switched off in marketloop/__init__.py: here it would come too late
+    dlt.config["runtime.dlthub_telemetry"] = False
     dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True  # the contract's _dlt_id
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     dlt.config["destination.replace_strategy"] = "insert-from-staging"  # atomic per table
