@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NoReturn
 
 import typer
 import typer.main
@@ -22,6 +22,7 @@ from marketloop import __version__
 from marketloop.clikit import CliState, WorkspaceOption, console
 from marketloop.errors import MarketloopError
 
+WRITE_HINT = "pass --workspace/--out with a folder you can write to"
 Kind = Literal["command", "group", "factory"]
 
 # Every command and group, imported only when it is run (or when help lists them all), so a
@@ -118,11 +119,28 @@ def _load(name: str) -> click.Command:
 
 
 def main() -> None:
-    """Entry point: run the app, turning marketloop errors into a message and an exit status."""
+    """Entry point: run the app, turning marketloop errors, and files that cannot be written or
+    read, into a message and an exit status."""
     try:
         app()  # standalone: click handles usage errors (exit 2) and --help itself
     except MarketloopError as exc:
-        console.print(f"[bold red]error:[/] {escape(exc.message)}")
-        if exc.hint:
-            console.print(f"[dim]hint:[/] {escape(exc.hint)}")
-        raise SystemExit(exc.exit_code) from None
+        _fail(exc.message, exc.hint, exc.exit_code)
+    except OSError as exc:  # a folder or file the command was pointed at (--out, --workspace)
+        _fail(*_describe_os_error(exc), 3)
+
+
+def _fail(message: str, hint: str | None, exit_code: int) -> NoReturn:
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    if hint:
+        console.print(f"[dim]hint:[/] {escape(hint)}", soft_wrap=True)
+    raise SystemExit(exit_code) from None
+
+
+def _describe_os_error(exc: OSError) -> tuple[str, str | None]:
+    """The message and hint for an OSError no stage turned into a marketloop error."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return reason, None
+    if isinstance(exc, FileNotFoundError):
+        return f"cannot open {exc.filename}: {reason}", "check the path"
+    return f"cannot write {exc.filename}: {reason}", WRITE_HINT

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, ProgressColumn
 from rich.table import Table
 
 from marketloop.config import Settings, load_settings
@@ -38,6 +39,12 @@ WorkspaceOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def progress(*columns: str | ProgressColumn) -> Progress:
+    """A transient progress display on stderr, shown only on a terminal: rich would otherwise
+    leave a blank line in captured or piped output (before an `error:` line, say)."""
+    return Progress(*columns, console=console, transient=True, disable=not console.is_interactive)
 
 
 class OutputFormat(StrEnum):

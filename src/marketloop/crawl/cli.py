@@ -7,9 +7,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    progress,
+    state,
+)
 from marketloop.crawl.urls import InvalidUrl, host_of, normalize
 from marketloop.errors import CrawlError
 from marketloop.workspace import Workspace
@@ -128,14 +136,12 @@ class CrawlProgress:
     """A rich progress line fed by the crawler's stats (at most ten redraws a second)."""
 
     def __init__(self) -> None:
-        self.bar = Progress(
+        self.bar = progress(
             SpinnerColumn(),
             TextColumn("[bold]crawling[/]"),
             TextColumn("{task.fields[done]:,} done · {task.fields[queued]:,} queued"),
             TextColumn("· {task.fields[rate]:,.0f} URLs/s · {task.fields[errors]:,} errors"),
             TimeElapsedColumn(),
-            console=console,
-            transient=True,
         )
         self.task = self.bar.add_task("crawl", total=None, done=0, queued=0, rate=0.0, errors=0)
         self.last = 0.0

@@ -1,0 +1,104 @@
+"""What a person sees when a command cannot finish: one `error:` line, a `hint:` line and the
+exit status of the README's table, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from marketloop.cli import main
+from marketloop.errors import WorkspaceError
+from marketloop.workspace import Workspace
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """`marketloop ARGS` in process through the real entry point: (exit status, stderr)."""
+    saved = sys.argv
+    sys.argv = ["marketloop", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = saved
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A workspace, complete with its folders, that nobody can create files in. Root ignores
+    mode bits, so as root the folders are made immutable (chattr +i) instead of chmod 555."""
+    folder = tmp_path / "read-only"
+    folders = [folder, folder / "crawls", folder / "reports"]
+    for each in folders:
+        each.mkdir()
+    for each in reversed(folders):
+        _lock(each)
+    try:
+        yield folder
+    finally:
+        for each in folders:
+            _unlock(each)
+
+
+def _lock(folder: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+
+
+def _unlock(folder: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o755)
+
+
+def test_read_only_workspace_is_refused_before_any_work(read_only_dir: Path) -> None:
+    with pytest.raises(WorkspaceError, match="cannot write in workspace folder") as info:
+        Workspace(read_only_dir).ensure()
+    assert info.value.hint == "pass --workspace DIR with a folder you can write to"
+
+
+def test_read_only_workspace_on_the_command_line_exits_3_without_traceback(
+    read_only_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_main(capsys, "--workspace", str(read_only_dir), "crawl", "http://127.0.0.1:9/")
+    assert code == 3
+    assert err.splitlines() == [
+        f"error: cannot write in workspace folder {read_only_dir}: {_refused()}",
+        "hint: pass --workspace DIR with a folder you can write to",
+    ]
+
+
+def _refused() -> str:
+    return "Operation not permitted" if os.geteuid() == 0 else "Permission denied"
+
+
+def test_unwritable_out_exits_3_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    out = blocker / "dataset"  # a folder under a regular file: NotADirectoryError, even as root
+    code, err = run_main(
+        capsys,
+        "--workspace",
+        str(tmp_path / "ws"),
+        "crawl",
+        "http://127.0.0.1:9/",
+        "--out",
+        str(out),
+    )
+    assert code == 3
+    assert err.splitlines() == [
+        f"error: cannot write {out}: Not a directory",
+        "hint: pass --workspace/--out with a folder you can write to",
+    ]
