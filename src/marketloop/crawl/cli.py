@@ -71,7 +71,7 @@ def crawl_command(
     """Crawl a site breadth-first into a crawl dataset that `marketloop audit` reads.
 
     robots.txt is obeyed, redirects are recorded hop by hop, and sitemaps are read.
-    Private addresses are refused unless the start URL is on one.
+    Private addresses are refused unless the start URL is one (an IP or localhost).
     Ctrl-C stops cleanly; --resume continues without fetching a finished URL again.
 
     Examples:
