@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from marketloop import __version__
 from marketloop.clikit import CliState, WorkspaceOption, console
 from marketloop.errors import MarketloopError
+from marketloop.observe.logging import mask_secrets
 
 WRITE_HINT = "pass --workspace/--out with a folder you can write to"
 Kind = Literal["command", "group", "factory"]
@@ -130,9 +131,10 @@ def main() -> None:
 
 
 def _fail(message: str, hint: str | None, exit_code: int) -> NoReturn:
-    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    """Print the error (secrets masked: a message may quote a server's answer) and exit."""
+    console.print(f"[bold red]error:[/] {escape(mask_secrets(message))}", soft_wrap=True)
     if hint:
-        console.print(f"[dim]hint:[/] {escape(hint)}", soft_wrap=True)
+        console.print(f"[dim]hint:[/] {escape(mask_secrets(hint))}", soft_wrap=True)
     raise SystemExit(exit_code) from None
 
 

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,6 +37,7 @@ from marketloop.ingest.config import (
 )
 from marketloop.integrations.config import NotionSettings, WebhookSettings
 from marketloop.keywords.config import KeywordsSettings
+from marketloop.observe.logging import register_secret
 from marketloop.plan.config import PlanSettings
 from marketloop.quality.config import QualitySettings
 from marketloop.workspace import Workspace
@@ -124,11 +126,36 @@ def load_settings(
         raise ConfigError(f"config file {config} does not exist", hint="check --config")
     try:
         with using_config_file(config):
-            return Settings(**_drop_unset(overrides or {}))
+            settings = Settings(**_drop_unset(overrides or {}))
     except ValidationError as exc:
         raise ConfigError(_describe(exc), hint=f"looked in {_layers()}") from None
     except (OSError, ValueError) as exc:  # unreadable or malformed TOML
         raise ConfigError(f"cannot read {config_file()}: {exc}") from None
+    register_secrets(settings)
+    return settings
+
+
+def register_secrets(model: BaseModel) -> None:
+    """Register every secret value of `model` (SecretStr fields, passwords in URLs) with the
+    masking of logs and error messages, so no message can quote one."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            register_secrets(value)
+        elif isinstance(value, SecretStr):
+            register_secret(value.get_secret_value())
+            register_secret(_url_password(value.get_secret_value()))
+        elif isinstance(value, str):
+            register_secret(_url_password(value))
+
+
+def _url_password(value: str) -> str | None:
+    if "://" not in value:
+        return None
+    try:
+        return unquote(urlsplit(value).password or "") or None
+    except ValueError:
+        return None
 
 
 def require_secret(value: SecretStr | None, *, section: str, field: str) -> str:
