@@ -41,13 +41,42 @@ def test_explicit_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ("[crawl]\nmax_urls = 0\n", "crawl.max_urls"),
         ("[crawl]\nexclude = ['(']\n", "invalid regex"),
         ("[crawl]\nno_such_setting = 1\n", "crawl.no_such_setting"),
-        ("[crawl\n", "cannot read"),
+        ("[crawl\n", "cannot read marketloop.toml: Expected ']'"),
     ],
 )
 def test_bad_settings_name_the_setting(toml: str, expected: str) -> None:
     Path("marketloop.toml").write_text(toml)
     with pytest.raises(ConfigError, match=expected.replace("(", r"\(")):
         load_settings()
+
+
+def test_a_malformed_config_file_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[crawl\n")
+    with pytest.raises(ConfigError, match=f"^cannot read {bad}: Expected") as info:
+        load_settings(bad)
+    assert info.value.hint == f"fix {bad}"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        (
+            "MARKETLOOP_CRAWL_EXCLUDE",
+            "/tag/",
+            """MARKETLOOP_CRAWL_EXCLUDE: lists take JSON, e.g. '["/tag/"]'""",
+        ),
+        ("MARKETLOOP_CRAWL", "max_urls=3", "MARKETLOOP_CRAWL: tables take JSON"),
+    ],
+)
+def test_an_env_value_that_is_not_json_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.message.startswith(expected)
+    assert "marketloop.toml" not in str(info.value)
 
 
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -8,12 +8,13 @@ is `./marketloop.toml` unless `--config FILE` or `MARKETLOOP_CONFIG` names anoth
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -21,6 +22,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -124,15 +126,67 @@ def load_settings(
     """
     if config is not None and not config.is_file():
         raise ConfigError(f"config file {config} does not exist", hint="check --config")
-    try:
-        with using_config_file(config):
+    with using_config_file(config):
+        toml = config_file()
+        layers = _layers()
+        try:
             settings = Settings(**_drop_unset(overrides or {}))
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc), hint=f"looked in {_layers()}") from None
-    except (OSError, ValueError) as exc:  # unreadable or malformed TOML
-        raise ConfigError(f"cannot read {config_file()}: {exc}") from None
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc), hint=f"looked in {layers}") from None
+        except SettingsError as exc:  # a MARKETLOOP_* value that is not what its field takes
+            if "EnvSettingsSource" not in str(exc):
+                raise ConfigError(f"cannot read {toml}: {exc}", hint=f"fix {toml}") from None
+            raise _env_error(exc) from None
+        except (OSError, ValueError) as exc:  # unreadable or malformed TOML
+            raise ConfigError(f"cannot read {toml}: {exc}", hint=f"fix {toml}") from None
     register_secrets(settings)
     return settings
+
+
+def _env_error(exc: SettingsError) -> ConfigError:
+    """Name the variable whose value could not be parsed (pydantic names only the section)."""
+    field = str(exc).split('"')[1] if '"' in str(exc) else ""
+    for name, value in sorted(os.environ.items()):
+        kind = _complex_kind(_env_field(name, field))
+        if kind and not _is_json(value):
+            example = json.dumps([value] if kind == "list" else {"key": value})
+            return ConfigError(
+                f"{name}: {kind}s take JSON, e.g. '{example}'", hint=f"fix or unset {name}"
+            )
+    return ConfigError(f"cannot read the {ENV_PREFIX}* environment: {exc}")
+
+
+def _env_field(variable: str, field: str) -> Any:
+    """The annotation of the setting `variable` sets, when it belongs to settings field `field`."""
+    section_prefix = f"{ENV_PREFIX}{field.upper()}_"
+    if variable.upper() == f"{ENV_PREFIX}{field.upper()}":
+        return Settings.model_fields[field].annotation
+    if not variable.upper().startswith(section_prefix):
+        return None
+    section = Settings.model_fields[field].annotation
+    if not (isinstance(section, type) and issubclass(section, BaseModel)):
+        return None
+    sub = section.model_fields.get(variable[len(section_prefix) :].lower())
+    return sub.annotation if sub is not None else None
+
+
+def _complex_kind(annotation: Any) -> str | None:
+    """ "list" or "table" for a field the environment must give as JSON, else None."""
+    for candidate in (annotation, *get_args(annotation)):
+        origin = get_origin(candidate) or candidate
+        if origin in (list, set, tuple, frozenset):
+            return "list"
+        if origin is dict or (isinstance(origin, type) and issubclass(origin, BaseModel)):
+            return "table"
+    return None
+
+
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
 
 
 def register_secrets(model: BaseModel) -> None:
