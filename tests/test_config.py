@@ -84,6 +84,15 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml")
 
 
+def test_a_missing_file_named_by_marketloop_config_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MARKETLOOP_CONFIG", str(tmp_path / "nope.toml"))
+    with pytest.raises(ConfigError, match=r"nope\.toml does not exist") as info:
+        load_settings()
+    assert info.value.hint == "check MARKETLOOP_CONFIG"
+
+
 def test_require_secret_names_every_place_looked() -> None:
     with pytest.raises(ConfigError) as info:
         require_secret(SecretStr("changeme"), section="hubspot", field="token")

@@ -124,8 +124,7 @@ def load_settings(
 
     A flag left at None is treated as not given, so it never hides a lower layer.
     """
-    if config is not None and not config.is_file():
-        raise ConfigError(f"config file {config} does not exist", hint="check --config")
+    _check_named_config(config)
     with using_config_file(config):
         toml = config_file()
         layers = _layers()
@@ -141,6 +140,18 @@ def load_settings(
             raise ConfigError(f"cannot read {toml}: {exc}", hint=f"fix {toml}") from None
     register_secrets(settings)
     return settings
+
+
+def _check_named_config(config: Path | None) -> None:
+    """A file named by --config or MARKETLOOP_CONFIG must exist (only the default may not)."""
+    if config is not None:
+        named, where = config, "--config"
+    elif os.environ.get(f"{ENV_PREFIX}CONFIG"):
+        named, where = Path(os.environ[f"{ENV_PREFIX}CONFIG"]), f"{ENV_PREFIX}CONFIG"
+    else:
+        return
+    if not named.is_file():
+        raise ConfigError(f"config file {named} does not exist", hint=f"check {where}")
 
 
 def _env_error(exc: SettingsError) -> ConfigError:
