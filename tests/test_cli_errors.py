@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.core import TyperGroup
+from typer.testing import CliRunner
 
 from marketloop.cli import main
 from marketloop.errors import WorkspaceError
@@ -102,3 +104,37 @@ def test_unwritable_out_exits_3_naming_the_file(
         f"error: cannot write {out}: Not a directory",
         "hint: pass --workspace/--out with a folder you can write to",
     ]
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_config_and_log_level_work_before_and_after_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], position: str
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[crawl]\nmax_urls = 0\n")
+    command = ["crawl", "http://127.0.0.1:9/", "--workspace", str(tmp_path / "ws")]
+    shared = ["--config", str(bad)]
+    code, err = run_main(capsys, *(shared + command if position == "before" else command + shared))
+    assert code == 2
+    assert err.startswith("error: invalid settings: crawl.max_urls")
+    shared = ["--log-level", "loud"]
+    code, err = run_main(capsys, *(shared + command if position == "before" else command + shared))
+    assert code == 2
+    assert err.startswith("error: invalid settings: log_level")
+
+
+def test_group_summaries_are_one_line_and_flags_show_no_type(cli: CliRunner) -> None:
+    from marketloop.cli import _load, app
+
+    plan = _load("plan")
+    assert isinstance(plan, TyperGroup)
+    for command in plan.commands.values():
+        assert command.short_help and "\n" not in command.short_help, command.name
+    assert plan.commands["show"].short_help.startswith(  # type: ignore[union-attr]
+        "The schedule: every day's task with baseline and forecast dates, slack and the critical "
+        "path, then"
+    )
+    result = cli.invoke(app, ["plan", "--help"])
+    assert result.exit_code == 0
+    assert "<bool>" not in result.output
+    assert "<bool>" not in cli.invoke(app, ["crawl", "--help"]).output
