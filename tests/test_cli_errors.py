@@ -138,3 +138,16 @@ def test_group_summaries_are_one_line_and_flags_show_no_type(cli: CliRunner) -> 
     assert result.exit_code == 0
     assert "<bool>" not in result.output
     assert "<bool>" not in cli.invoke(app, ["crawl", "--help"]).output
+
+
+def test_a_misspelt_variable_is_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARKETLOOP_LOGLEVEL", "debug")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[crawl]\nmax_urls = 0\n")
+    code, err = run_main(capsys, "--config", str(bad), "crawl", "http://127.0.0.1:9/")
+    assert code == 2  # the warning comes first, whatever happens next
+    assert err.startswith(
+        "warning: MARKETLOOP_LOGLEVEL matches no setting; did you mean MARKETLOOP_LOG_LEVEL?\n"
+    )

@@ -1,9 +1,10 @@
+import re
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from marketloop.config import load_settings, require_secret
+from marketloop.config import load_settings, require_secret, unknown_env_variables
 from marketloop.errors import ConfigError
 
 
@@ -101,3 +102,29 @@ def test_require_secret_names_every_place_looked() -> None:
     assert require_secret(SecretStr("pat-na1-123"), section="hubspot", field="token") == (
         "pat-na1-123"
     )
+
+
+def test_variables_that_set_nothing_are_reported_with_the_likely_name() -> None:
+    environ = {
+        "MARKETLOOP_LOGLEVEL": "debug",
+        "MARKETLOOP_CRAWLS_MAX_URLS": "5",
+        "MARKETLOOP_WORKSPACE_DIR": "/tmp/ws",
+        "MARKETLOOP_LOG_LEVEL": "info",
+        "PATH": "/usr/bin",
+    }
+    assert unknown_env_variables(environ) == [
+        "MARKETLOOP_CRAWLS_MAX_URLS matches no setting; did you mean MARKETLOOP_CRAWL_MAX_URLS?",
+        "MARKETLOOP_LOGLEVEL matches no setting; did you mean MARKETLOOP_LOG_LEVEL?",
+        "MARKETLOOP_WORKSPACE_DIR matches no setting; did you mean MARKETLOOP_WORKSPACE?",
+    ]
+
+
+def test_no_variable_the_docs_name_is_reported() -> None:
+    root = Path(__file__).resolve().parents[1]
+    texts = [
+        (root / "README.md").read_text(),
+        *(p.read_text() for p in (root / "docs").glob("*.md")),
+    ]
+    named = {m for text in texts for m in re.findall(r"MARKETLOOP_[A-Z0-9_]*[A-Z0-9]", text)}
+    assert len(named) > 20
+    assert unknown_env_variables(dict.fromkeys(named, "x")) == []

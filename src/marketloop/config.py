@@ -8,6 +8,7 @@ is `./marketloop.toml` unless `--config FILE` or `MARKETLOOP_CONFIG` names anoth
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -140,6 +141,55 @@ def load_settings(
             raise ConfigError(f"cannot read {toml}: {exc}", hint=f"fix {toml}") from None
     register_secrets(settings)
     return settings
+
+
+# MARKETLOOP_* variables that are not settings: the settings file, the test suite's services and
+# what marketloop hands to dbt.
+NOT_SETTINGS = ("CONFIG",)
+NOT_SETTINGS_PREFIXES = ("TEST_", "DBT_")
+
+
+def unknown_env_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Warnings for MARKETLOOP_* variables that set nothing (a typo is otherwise silent):
+    `MARKETLOOP_LOGLEVEL matches no setting; did you mean MARKETLOOP_LOG_LEVEL?`."""
+    environ = os.environ if environ is None else environ
+    known = _setting_variables()
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or _is_setting_variable(upper, known):
+            continue
+        warning = f"{name} matches no setting"
+        close = difflib.get_close_matches(upper, known, n=1, cutoff=0.8)
+        warnings.append(f"{warning}; did you mean {close[0]}?" if close else warning)
+    return warnings
+
+
+def _is_setting_variable(upper: str, known: list[str]) -> bool:
+    rest = upper[len(ENV_PREFIX) :]
+    if upper in known or rest in NOT_SETTINGS or rest.startswith(NOT_SETTINGS_PREFIXES):
+        return True
+    section = rest.split("_", 1)[0].lower()  # an unknown field of a section fails validation
+    return section in _sections()
+
+
+def _sections() -> set[str]:
+    return {
+        name
+        for name, field in Settings.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+
+
+def _setting_variables() -> list[str]:
+    names = []
+    for name, field in Settings.model_fields.items():
+        names.append(f"{ENV_PREFIX}{name.upper()}")
+        if name in _sections():
+            section = field.annotation
+            assert isinstance(section, type) and issubclass(section, BaseModel)
+            names += [f"{ENV_PREFIX}{name.upper()}_{sub.upper()}" for sub in section.model_fields]
+    return names
 
 
 def _check_named_config(config: Path | None) -> None:
