@@ -151,3 +151,38 @@ def test_a_misspelt_variable_is_warned_about(
     assert err.startswith(
         "warning: MARKETLOOP_LOGLEVEL matches no setting; did you mean MARKETLOOP_LOG_LEVEL?\n"
     )
+
+
+@pytest.mark.parametrize("out", [None, "dataset"])
+def test_a_start_url_without_scheme_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], out: str | None
+) -> None:
+    args = ["--workspace", str(tmp_path / "ws"), "crawl", "example.com"]
+    code, err = run_main(capsys, *args, *(["--out", str(tmp_path / out)] if out else []))
+    assert code == 2
+    assert err.splitlines() == [
+        "error: cannot crawl: 'example.com' is not an http(s) URL",
+        "hint: give a full URL, e.g. https://example.com/",
+    ]
+
+
+def test_resume_without_an_unfinished_crawl_prints_no_blank_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workspace = str(tmp_path / "ws")
+    code, err = run_main(
+        capsys, "--workspace", workspace, "crawl", "http://127.0.0.1:9/", "--resume"
+    )
+    assert code == 3
+    assert err.startswith("error: no unfinished crawl of http://127.0.0.1:9/")
+
+
+def test_an_ingest_error_inside_the_progress_display_starts_with_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "bad.csv"
+    export.write_text('a,b\n1,2,3\n"x\n')
+    workspace = str(tmp_path / "ws")
+    code, err = run_main(capsys, "-w", workspace, "ingest", "file", str(export), "--table", "t")
+    assert code == 3
+    assert err.startswith(f"error: {export}: line 2 has 3 fields")

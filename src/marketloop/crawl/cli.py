@@ -19,7 +19,7 @@ from marketloop.clikit import (
     state,
 )
 from marketloop.crawl.urls import InvalidUrl, host_of, normalize
-from marketloop.errors import CrawlError
+from marketloop.errors import CrawlError, UsageError
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -96,8 +96,9 @@ def crawl_command(
     }
     from marketloop.crawl.run import run_crawl  # the crawler's imports wait until needed
 
+    start = _start_url(url)
     settings = state(ctx).settings(workspace, crawl=overrides)
-    folder = out or _default_folder(Workspace(settings.workspace).ensure(), url, resume)
+    folder = out or _default_folder(Workspace(settings.workspace).ensure(), start, resume)
     with CrawlProgress() as show:
         result = run_crawl(url, folder, settings.crawl, resume=resume, on_progress=show)
     _summary(result, fmt)
@@ -112,15 +113,19 @@ def crawl_command(
         )
 
 
-def _default_folder(workspace: Workspace, url: str, resume: bool) -> Path:
+def _start_url(url: str) -> str:
+    """The start URL in normal form; anything else is a usage error (exit 2)."""
+    try:
+        return normalize(url)
+    except InvalidUrl as exc:
+        raise UsageError(
+            f"cannot crawl: {exc}", hint="give a full URL, e.g. https://example.com/"
+        ) from None
+
+
+def _default_folder(workspace: Workspace, start: str, resume: bool) -> Path:
     from marketloop.crawl.dataset import Manifest
 
-    try:
-        start = normalize(url)
-    except InvalidUrl as exc:
-        raise CrawlError(
-            f"cannot crawl {exc}", hint="give a full URL, e.g. https://example.com/"
-        ) from None
     if not resume:
         return workspace.new_crawl_dir(host_of(start))
     for folder in reversed(workspace.crawl_dirs()):
