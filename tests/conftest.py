@@ -16,6 +16,7 @@ import structlog
 from typer.testing import CliRunner
 
 from marketloop.appdb import dispose_all
+from marketloop.observe.logging import forget_secrets
 from marketloop.workspace import Workspace
 
 
@@ -33,6 +34,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     # connections point at this test's workspace: neither may leak into the next test.
     structlog.reset_defaults()
     dispose_all()
+    forget_secrets()  # secret values registered by this test's settings mask nothing later
 
 
 @pytest.fixture

@@ -7,21 +7,25 @@ error, 3 the work could not be completed (see errors.py).
 
 from __future__ import annotations
 
+import copy as cp
 import importlib
+import inspect
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NoReturn
 
 import typer
 import typer.main
 from rich.markup import escape
 from typer import _click as click  # typer vendors click; its Context and Command types
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from marketloop import __version__
 from marketloop.clikit import CliState, WorkspaceOption, console
 from marketloop.errors import MarketloopError
+from marketloop.observe.logging import mask_secrets
 
+WRITE_HINT = "pass --workspace/--out with a folder you can write to"
 Kind = Literal["command", "group", "factory"]
 
 # Every command and group, imported only when it is run (or when help lists them all), so a
@@ -111,18 +115,94 @@ def _load(name: str) -> click.Command:
     if kind == "command":
         single = typer.Typer(add_completion=False, rich_markup_mode="rich")
         single.command(name)(target)
-        return typer.main.get_command(single)
+        return _polish(typer.main.get_command(single))
     group = typer.main.get_group(target)
     group.name = name
-    return group
+    return _polish(group)
+
+
+# Root options every command accepts too, so `marketloop crawl URL --config x.toml` works.
+SHARED_ROOT_OPTIONS = ("config", "log_level")
+
+
+def _polish(command: click.Command) -> click.Command:
+    """Give every command the shared root options, and every group one-line summaries."""
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            _polish(sub)
+            sub.short_help = sub.short_help or _summary(sub.help)
+    else:
+        known = {param.name for param in command.params}
+        command.params += [p for p in _root_options() if p.name not in known]
+    return command
+
+
+def _summary(help_text: str | None) -> str | None:
+    """The first paragraph of a docstring on one line: the summary a group lists."""
+    if not help_text:
+        return None
+    first = inspect.cleandoc(help_text).split("\n\n")[0]
+    return " ".join(first.replace("\b", "").split())
+
+
+@cache
+def _root_options() -> list[click.Parameter]:
+    """Copies of the root's --config and --log-level that set the same root state."""
+    root = typer.main.get_command(app)
+    copies = []
+    for param in root.params:
+        if param.name in SHARED_ROOT_OPTIONS:
+            copy = cp.copy(param)
+            copy.expose_value = False
+            copy.callback = _remember_root_option
+            copies.append(copy)
+    return copies
+
+
+def _remember_root_option(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    root = ctx.find_root()  # its callback (`root` above) has run and made the state
+    if value is not None and param.name and isinstance(root.obj, CliState):
+        setattr(root.obj, param.name, value)
+    return value
+
+
+def _hide_flag_types() -> None:
+    """Help shows no `<bool>` type for flags (--help, --resume): they take no value."""
+    show_type = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: click.Context) -> str | None:
+        return None if self.is_flag else show_type(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_types()
 
 
 def main() -> None:
-    """Entry point: run the app, turning marketloop errors into a message and an exit status."""
+    """Entry point: run the app, turning marketloop errors, and files that cannot be written or
+    read, into a message and an exit status."""
     try:
         app()  # standalone: click handles usage errors (exit 2) and --help itself
     except MarketloopError as exc:
-        console.print(f"[bold red]error:[/] {escape(exc.message)}")
-        if exc.hint:
-            console.print(f"[dim]hint:[/] {escape(exc.hint)}")
-        raise SystemExit(exc.exit_code) from None
+        _fail(exc.message, exc.hint, exc.exit_code)
+    except OSError as exc:  # a folder or file the command was pointed at (--out, --workspace)
+        _fail(*_describe_os_error(exc), 3)
+
+
+def _fail(message: str, hint: str | None, exit_code: int) -> NoReturn:
+    """Print the error (secrets masked: a message may quote a server's answer) and exit."""
+    console.print(f"[bold red]error:[/] {escape(mask_secrets(message))}", soft_wrap=True)
+    if hint:
+        console.print(f"[dim]hint:[/] {escape(mask_secrets(hint))}", soft_wrap=True)
+    raise SystemExit(exit_code) from None
+
+
+def _describe_os_error(exc: OSError) -> tuple[str, str | None]:
+    """The message and hint for an OSError no stage turned into a marketloop error."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return reason, None
+    if isinstance(exc, FileNotFoundError):
+        return f"cannot open {exc.filename}: {reason}", "check the path"
+    return f"cannot write {exc.filename}: {reason}", WRITE_HINT

@@ -19,9 +19,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, ProgressColumn
 from rich.table import Table
 
-from marketloop.config import Settings, load_settings
+from marketloop.config import Settings, load_settings, unknown_env_variables
 from marketloop.observe.logging import configure_logging
 from marketloop.workspace import Workspace
 
@@ -38,6 +40,12 @@ WorkspaceOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def progress(*columns: str | ProgressColumn) -> Progress:
+    """A transient progress display on stderr, shown only on a terminal: rich would otherwise
+    leave a blank line in captured or piped output (before an `error:` line, say)."""
+    return Progress(*columns, console=console, transient=True, disable=not console.is_interactive)
 
 
 class OutputFormat(StrEnum):
@@ -61,6 +69,9 @@ class CliState:
             values["log_level"] = self.log_level
         key = json.dumps(values, default=str, sort_keys=True)
         if key not in self._cache:
+            if not self._cache:  # once per invocation, before an error can stop it
+                for warning in unknown_env_variables():
+                    console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
             settings = load_settings(self.config, values)
             configure_logging(settings.log_level, settings.log_format)
             self._cache[key] = settings

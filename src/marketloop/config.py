@@ -8,18 +8,22 @@ is `./marketloop.toml` unless `--config FILE` or `MARKETLOOP_CONFIG` names anoth
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
+from urllib.parse import unquote, urlsplit
 
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -36,6 +40,7 @@ from marketloop.ingest.config import (
 )
 from marketloop.integrations.config import NotionSettings, WebhookSettings
 from marketloop.keywords.config import KeywordsSettings
+from marketloop.observe.logging import register_secret
 from marketloop.plan.config import PlanSettings
 from marketloop.quality.config import QualitySettings
 from marketloop.workspace import Workspace
@@ -120,15 +125,152 @@ def load_settings(
 
     A flag left at None is treated as not given, so it never hides a lower layer.
     """
-    if config is not None and not config.is_file():
-        raise ConfigError(f"config file {config} does not exist", hint="check --config")
+    _check_named_config(config)
+    with using_config_file(config):
+        toml = config_file()
+        layers = _layers()
+        try:
+            settings = Settings(**_drop_unset(overrides or {}))
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc), hint=f"looked in {layers}") from None
+        except SettingsError as exc:  # a MARKETLOOP_* value that is not what its field takes
+            if "EnvSettingsSource" not in str(exc):
+                raise ConfigError(f"cannot read {toml}: {exc}", hint=f"fix {toml}") from None
+            raise _env_error(exc) from None
+        except (OSError, ValueError) as exc:  # unreadable or malformed TOML
+            raise ConfigError(f"cannot read {toml}: {exc}", hint=f"fix {toml}") from None
+    register_secrets(settings)
+    return settings
+
+
+# MARKETLOOP_* variables that are not settings: the settings file, the test suite's services and
+# what marketloop hands to dbt.
+NOT_SETTINGS = ("CONFIG",)
+NOT_SETTINGS_PREFIXES = ("TEST_", "DBT_")
+
+
+def unknown_env_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Warnings for MARKETLOOP_* variables that set nothing (a typo is otherwise silent):
+    `MARKETLOOP_LOGLEVEL matches no setting; did you mean MARKETLOOP_LOG_LEVEL?`."""
+    environ = os.environ if environ is None else environ
+    known = _setting_variables()
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or _is_setting_variable(upper, known):
+            continue
+        warning = f"{name} matches no setting"
+        close = difflib.get_close_matches(upper, known, n=1, cutoff=0.8)
+        warnings.append(f"{warning}; did you mean {close[0]}?" if close else warning)
+    return warnings
+
+
+def _is_setting_variable(upper: str, known: list[str]) -> bool:
+    rest = upper[len(ENV_PREFIX) :]
+    if upper in known or rest in NOT_SETTINGS or rest.startswith(NOT_SETTINGS_PREFIXES):
+        return True
+    section = rest.split("_", 1)[0].lower()  # an unknown field of a section fails validation
+    return section in _sections()
+
+
+def _sections() -> set[str]:
+    return {
+        name
+        for name, field in Settings.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    }
+
+
+def _setting_variables() -> list[str]:
+    names = []
+    for name, field in Settings.model_fields.items():
+        names.append(f"{ENV_PREFIX}{name.upper()}")
+        if name in _sections():
+            section = field.annotation
+            assert isinstance(section, type) and issubclass(section, BaseModel)
+            names += [f"{ENV_PREFIX}{name.upper()}_{sub.upper()}" for sub in section.model_fields]
+    return names
+
+
+def _check_named_config(config: Path | None) -> None:
+    """A file named by --config or MARKETLOOP_CONFIG must exist (only the default may not)."""
+    if config is not None:
+        named, where = config, "--config"
+    elif os.environ.get(f"{ENV_PREFIX}CONFIG"):
+        named, where = Path(os.environ[f"{ENV_PREFIX}CONFIG"]), f"{ENV_PREFIX}CONFIG"
+    else:
+        return
+    if not named.is_file():
+        raise ConfigError(f"config file {named} does not exist", hint=f"check {where}")
+
+
+def _env_error(exc: SettingsError) -> ConfigError:
+    """Name the variable whose value could not be parsed (pydantic names only the section)."""
+    field = str(exc).split('"')[1] if '"' in str(exc) else ""
+    for name, value in sorted(os.environ.items()):
+        kind = _complex_kind(_env_field(name, field))
+        if kind and not _is_json(value):
+            example = json.dumps([value] if kind == "list" else {"key": value})
+            return ConfigError(
+                f"{name}: {kind}s take JSON, e.g. '{example}'", hint=f"fix or unset {name}"
+            )
+    return ConfigError(f"cannot read the {ENV_PREFIX}* environment: {exc}")
+
+
+def _env_field(variable: str, field: str) -> Any:
+    """The annotation of the setting `variable` sets, when it belongs to settings field `field`."""
+    section_prefix = f"{ENV_PREFIX}{field.upper()}_"
+    if variable.upper() == f"{ENV_PREFIX}{field.upper()}":
+        return Settings.model_fields[field].annotation
+    if not variable.upper().startswith(section_prefix):
+        return None
+    section = Settings.model_fields[field].annotation
+    if not (isinstance(section, type) and issubclass(section, BaseModel)):
+        return None
+    sub = section.model_fields.get(variable[len(section_prefix) :].lower())
+    return sub.annotation if sub is not None else None
+
+
+def _complex_kind(annotation: Any) -> str | None:
+    """ "list" or "table" for a field the environment must give as JSON, else None."""
+    for candidate in (annotation, *get_args(annotation)):
+        origin = get_origin(candidate) or candidate
+        if origin in (list, set, tuple, frozenset):
+            return "list"
+        if origin is dict or (isinstance(origin, type) and issubclass(origin, BaseModel)):
+            return "table"
+    return None
+
+
+def _is_json(value: str) -> bool:
     try:
-        with using_config_file(config):
-            return Settings(**_drop_unset(overrides or {}))
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc), hint=f"looked in {_layers()}") from None
-    except (OSError, ValueError) as exc:  # unreadable or malformed TOML
-        raise ConfigError(f"cannot read {config_file()}: {exc}") from None
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
+def register_secrets(model: BaseModel) -> None:
+    """Register every secret value of `model` (SecretStr fields, passwords in URLs) with the
+    masking of logs and error messages, so no message can quote one."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            register_secrets(value)
+        elif isinstance(value, SecretStr):
+            register_secret(value.get_secret_value())
+            register_secret(_url_password(value.get_secret_value()))
+        elif isinstance(value, str):
+            register_secret(_url_password(value))
+
+
+def _url_password(value: str) -> str | None:
+    if "://" not in value:
+        return None
+    try:
+        return unquote(urlsplit(value).password or "") or None
+    except ValueError:
+        return None
 
 
 def require_secret(value: SecretStr | None, *, section: str, field: str) -> str:

@@ -5,6 +5,7 @@ it, and each error says whether retrying can help: `TransientError` (a rate limi
 5xx) may succeed later; everything else is terminal until a person changes something.
 
     MarketloopError
+    ├── UsageError             an argument the command cannot take (exit 2, like click's)
     ├── ConfigError            settings, secrets, files the user points at
     ├── WorkspaceError         the workspace folder and what it holds
     ├── CrawlError             fetching and parsing a site
@@ -60,6 +61,11 @@ class TransientError(MarketloopError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.retry_after = retry_after
+
+
+class UsageError(MarketloopError):
+    exit_code = 2
+    http_status = 400
 
 
 class ConfigError(MarketloopError):

@@ -18,6 +18,7 @@ from pathlib import Path
 from marketloop.errors import WorkspaceError
 
 MANIFEST = "manifest.json"
+WRITABLE_HINT = "pass --workspace DIR with a folder you can write to"
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,23 @@ class Workspace:
         return self.root / "app.db"
 
     def ensure(self) -> Workspace:
-        """Create the workspace folders if they are missing; fail clearly if that is impossible."""
+        """Create the workspace folders if they are missing and check that files can be written
+        in them; fail clearly (before any work starts) if that is impossible."""
         try:
             for folder in (self.root, self.crawls_dir, self.reports_dir):
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WorkspaceError(
-                f"cannot create workspace {self.root}: {exc.strerror}",
-                hint="pass --workspace DIR with a folder you can write to",
+                f"cannot create workspace {self.root}: {exc.strerror}", hint=WRITABLE_HINT
             ) from None
+        for folder in (self.root, self.crawls_dir, self.reports_dir):
+            try:
+                _probe_write(folder)
+            except OSError as exc:
+                raise WorkspaceError(
+                    f"cannot write in workspace folder {folder}: {exc.strerror}",
+                    hint=WRITABLE_HINT,
+                ) from None
         return self
 
     def new_crawl_dir(self, host: str, now: datetime | None = None) -> Path:
@@ -73,6 +82,13 @@ class Workspace:
                 hint="run `marketloop crawl URL` first, or pass the dataset folder",
             )
         return crawls[-1]
+
+
+def _probe_write(folder: Path) -> None:
+    """Create and remove a file in `folder`: an existing read-only folder passes `mkdir`."""
+    probe = folder / f".write-probe-{os.getpid()}"
+    os.close(os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+    probe.unlink()
 
 
 def write_atomic(path: Path, text: str) -> Path:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from marketloop.cli import app
 from marketloop.crawl.dataset import CrawlDataset
-from marketloop.errors import CrawlError
+from marketloop.errors import CrawlError, UsageError
 from marketloop.sample import RunningSite
 
 pytestmark = pytest.mark.timeout(90)
@@ -89,17 +89,21 @@ def test_ignore_robots_fetches_disallowed_urls(
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "error", "message"),
     [
-        (["crawl", "example.com"], "not an http(s) URL"),
-        (["crawl", "https://example.com/", "--resume", "--out", "{tmp}/none"], "nothing to resume"),
+        (["crawl", "example.com"], UsageError, "not an http(s) URL"),
+        (
+            ["crawl", "https://example.com/", "--resume", "--out", "{tmp}/none"],
+            CrawlError,
+            "nothing to resume",
+        ),
     ],
 )
-def test_bad_invocations_raise_crawl_errors(
-    cli: CliRunner, tmp_path: Path, args: list[str], message: str
+def test_bad_invocations_raise_clear_errors(
+    cli: CliRunner, tmp_path: Path, args: list[str], error: type[Exception], message: str
 ) -> None:
     result = cli.invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in args])
-    assert isinstance(result.exception, CrawlError)
+    assert isinstance(result.exception, error)
     assert message in str(result.exception)
 
 

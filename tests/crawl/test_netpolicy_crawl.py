@@ -28,6 +28,10 @@ async def _page(request: web.Request) -> web.StreamResponse:
         return web.Response(
             status=301, headers={"Location": f"http://127.0.0.1:{request.url.port}/", **headers}
         )
+    if request.path == "/elsewhere/":  # another loopback address than the start's
+        return web.Response(
+            status=301, headers={"Location": f"http://127.0.0.2:{request.url.port}/", **headers}
+        )
     body = "<html><head><title>t</title></head><a href='/a/'>A</a> <a href='/b/'>B</a></html>"
     request.app[SERVED].append(request.path)
     return web.Response(text=body, content_type="text/html", headers=headers)
@@ -113,6 +117,38 @@ def test_the_setting_allows_private_networks(server: LocalServer, tmp_path: Path
     assert statuses(dataset) == {"": (200, None), "a/": (200, None), "b/": (200, None)}
 
 
+@pytest.mark.usefixtures("route_public_address_to_localhost")
+def test_one_private_answer_for_the_start_name_does_not_switch_the_policy_off(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    # lookup 1 (start classification) says 127.0.0.1, then public, then rebinding to 127.0.0.1
+    resolver = StaticResolver({"www.example.com": ["127.0.0.1"] + [PUBLIC] * 3 + ["127.0.0.1"]})
+    dataset = crawl(f"http://www.example.com:{server.port}/", tmp_path / "c", resolver)
+    assert statuses(dataset) == {
+        "": (200, None),
+        "a/": (None, "private_address"),
+        "b/": (None, "private_address"),
+    }
+    assert "/a/" not in server.app[SERVED] and "/b/" not in server.app[SERVED]
+
+
+def test_a_start_name_on_a_private_address_needs_the_setting(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    resolver = StaticResolver({"intranet.test": "127.0.0.1"})
+    dataset = crawl(f"http://intranet.test:{server.port}/", tmp_path / "c", resolver)
+    assert statuses(dataset) == {"": (None, "private_address")}
+    assert any("allow_private_networks" in note for note in dataset.manifest.notes)
+    assert server.app[SERVED] == []
+
+
+def test_the_start_exemption_covers_the_start_address_only(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    dataset = crawl(server.url + "/elsewhere/", tmp_path / "c")  # 301 to 127.0.0.2
+    assert statuses(dataset) == {"elsewhere/": (301, None), "": (None, "private_address")}
+
+
 def test_a_crawl_that_starts_on_localhost_may_stay_there(
     server: LocalServer, tmp_path: Path
 ) -> None:
@@ -120,9 +156,18 @@ def test_a_crawl_that_starts_on_localhost_may_stay_there(
     assert statuses(dataset) == {"": (200, None), "a/": (200, None), "b/": (200, None)}
 
 
+def test_a_crawl_that_starts_on_the_name_localhost_may_stay_there(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    dataset = crawl(f"http://localhost:{server.port}/", tmp_path / "c")
+    assert statuses(dataset) == {"": (200, None), "a/": (200, None), "b/": (200, None)}
+
+
 def test_an_idn_host_is_requested_in_punycode(server: LocalServer, tmp_path: Path) -> None:
     resolver = StaticResolver({"xn--bcher-kva.test": "127.0.0.1"})
-    dataset = crawl(f"http://bücher.test:{server.port}/", tmp_path / "c", resolver)
+    dataset = crawl(
+        f"http://bücher.test:{server.port}/", tmp_path / "c", resolver, allow_private_networks=True
+    )
     urls = {r["url"] for r in dataset.query("SELECT url FROM pages")}
     assert f"http://xn--bcher-kva.test:{server.port}/a/" in urls
     assert statuses(dataset)[""] == (200, None)

@@ -7,11 +7,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    progress,
+    state,
+)
 from marketloop.crawl.urls import InvalidUrl, host_of, normalize
-from marketloop.errors import CrawlError
+from marketloop.errors import CrawlError, UsageError
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -63,7 +71,7 @@ def crawl_command(
     """Crawl a site breadth-first into a crawl dataset that `marketloop audit` reads.
 
     robots.txt is obeyed, redirects are recorded hop by hop, and sitemaps are read.
-    Private addresses are refused unless the start URL is on one.
+    Private addresses are refused unless the start URL is one (an IP or localhost).
     Ctrl-C stops cleanly; --resume continues without fetching a finished URL again.
 
     Examples:
@@ -88,8 +96,9 @@ def crawl_command(
     }
     from marketloop.crawl.run import run_crawl  # the crawler's imports wait until needed
 
+    start = _start_url(url)
     settings = state(ctx).settings(workspace, crawl=overrides)
-    folder = out or _default_folder(Workspace(settings.workspace).ensure(), url, resume)
+    folder = out or _default_folder(Workspace(settings.workspace).ensure(), start, resume)
     with CrawlProgress() as show:
         result = run_crawl(url, folder, settings.crawl, resume=resume, on_progress=show)
     _summary(result, fmt)
@@ -104,15 +113,19 @@ def crawl_command(
         )
 
 
-def _default_folder(workspace: Workspace, url: str, resume: bool) -> Path:
+def _start_url(url: str) -> str:
+    """The start URL in normal form; anything else is a usage error (exit 2)."""
+    try:
+        return normalize(url)
+    except InvalidUrl as exc:
+        raise UsageError(
+            f"cannot crawl: {exc}", hint="give a full URL, e.g. https://example.com/"
+        ) from None
+
+
+def _default_folder(workspace: Workspace, start: str, resume: bool) -> Path:
     from marketloop.crawl.dataset import Manifest
 
-    try:
-        start = normalize(url)
-    except InvalidUrl as exc:
-        raise CrawlError(
-            f"cannot crawl {exc}", hint="give a full URL, e.g. https://example.com/"
-        ) from None
     if not resume:
         return workspace.new_crawl_dir(host_of(start))
     for folder in reversed(workspace.crawl_dirs()):
@@ -128,14 +141,12 @@ class CrawlProgress:
     """A rich progress line fed by the crawler's stats (at most ten redraws a second)."""
 
     def __init__(self) -> None:
-        self.bar = Progress(
+        self.bar = progress(
             SpinnerColumn(),
             TextColumn("[bold]crawling[/]"),
             TextColumn("{task.fields[done]:,} done · {task.fields[queued]:,} queued"),
             TextColumn("· {task.fields[rate]:,.0f} URLs/s · {task.fields[errors]:,} errors"),
             TimeElapsedColumn(),
-            console=console,
-            transient=True,
         )
         self.task = self.bar.add_task("crawl", total=None, done=0, queued=0, rate=0.0, errors=0)
         self.last = 0.0

@@ -37,8 +37,8 @@ class CrawlSettings(Section):
     exclude: list[str] = Field(default_factory=list, description="regexes a URL must not match")
     allow_private_networks: bool = Field(
         False,
-        description="follow links into private, loopback or link-local addresses even when the "
-        "start URL is public",
+        description="reach private, loopback or link-local addresses: needed for a start name "
+        "that resolves to one (an intranet); a start IP or localhost reaches its own address",
     )
     fetch_images: bool = Field(True, description="fetch internal images for size and status")
     batch_rows: int = Field(

@@ -29,7 +29,7 @@ from marketloop.crawl.config import CrawlSettings
 from marketloop.crawl.dataset import Manifest
 from marketloop.crawl.fetch import Fetcher, Response
 from marketloop.crawl.frontier import Entry, Frontier
-from marketloop.crawl.netpolicy import PolicyResolver, is_forbidden, literal_is_forbidden
+from marketloop.crawl.netpolicy import PolicyResolver
 from marketloop.crawl.politeness import Gates
 from marketloop.crawl.pool import ParserPool
 from marketloop.crawl.progress import CrawlStats
@@ -138,15 +138,22 @@ class Crawler:
         return self.session.manifest
 
     async def _classify_start(self) -> None:
-        """A crawl that starts on a private address may stay on private addresses."""
+        """A crawl that starts on a private IP address or localhost may reach that address (and
+        only it); a start name that resolves to a private address needs the setting, so a DNS
+        answer cannot switch the policy off (rebinding)."""
         if self.resolver.allow_private:
             return
+        host = host_of(self.start_url)
         try:
-            addresses = await self.resolver.addresses(host_of(self.start_url))
+            await self.resolver.exempt_start(host)
+            addresses = await self.resolver.addresses(host)
         except OSError:
             return  # the start URL's own fetch will record the DNS error
-        if any(is_forbidden(a) for a in addresses):
-            self.resolver.allow_private = True
+        if any(self.resolver.refuses(a) for a in addresses):
+            self.note(
+                f"{host} resolves to a private or local address, which a crawl reaches only "
+                "with crawl.allow_private_networks (--allow-private-networks)"
+            )
 
     # -- dispatch -----------------------------------------------------------------------
     async def _dispatch(self, sitemaps: asyncio.Task[None]) -> None:
@@ -266,7 +273,7 @@ class Crawler:
     async def _visit(self, entry: Entry) -> Visit:
         row = rows.page_row(entry)
         url = entry.url
-        if not self.resolver.allow_private and literal_is_forbidden(host_of(url)):
+        if self.resolver.refuses_literal(host_of(url)):
             row["error"] = "private_address"
             return Visit(entry, row)
         if self.settings.obey_robots and not (await self.robots(url)).allowed(

@@ -1,11 +1,14 @@
 """Network policy: a crawl never reaches private, loopback, link-local, unique-local or
-unspecified addresses (nor any other non-global range) unless the start URL itself is on such an
-address or `crawl.allow_private_networks` is set.
+unspecified addresses (nor any other non-global range) unless `crawl.allow_private_networks` is
+set, or the start URL's host is such an IP address or `localhost`: then that address (or what
+localhost resolves to), and only it, is exempt. A start *name* that resolves to a private
+address earns no exemption, since one DNS answer must not switch the policy off.
 
 The decision is made on the addresses a host *resolves to*, at connection time, by
 `PolicyResolver` (the aiohttp resolver edge), so a public name that later resolves to
 127.0.0.1 or 169.254.169.254 (DNS rebinding) is refused too. Literal IP hosts never reach a
-resolver in aiohttp, so the crawler checks them with `literal_is_forbidden` before a request.
+resolver in aiohttp, so the crawler checks them with `PolicyResolver.refuses_literal` before a
+request.
 The pure part (`is_forbidden`) is what the API uses to vet a URL it is asked to crawl.
 """
 
@@ -65,13 +68,30 @@ class PolicyResolver(AbstractResolver):
     def __init__(self, inner: AbstractResolver | None = None, *, allow_private: bool) -> None:
         self.inner = inner or DefaultResolver()
         self.allow_private = allow_private
+        #: forbidden addresses this crawl may still reach: the start URL's own (see `exempt`)
+        self.exempt: frozenset[IPAddress] = frozenset()
+
+    def refuses(self, address: str) -> bool:
+        """Whether the policy refuses a connection to `address` (an IP, without brackets)."""
+        if self.allow_private or not is_forbidden(address):
+            return False
+        return ipaddress.ip_address(address) not in self.exempt
+
+    def refuses_literal(self, host: str) -> bool:
+        """For a URL host: whether it is an IP literal the policy refuses (names: False)."""
+        return _is_literal(host) and self.refuses(host.strip("[]"))
+
+    async def exempt_start(self, host: str) -> None:
+        """Exempt the start URL's own addresses, when its host is an IP literal or localhost."""
+        if _is_literal(host) or host.lower().rstrip(".") == "localhost":
+            self.exempt = frozenset(ipaddress.ip_address(a) for a in await self.addresses(host))
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         answers = await self.inner.resolve(host, port, family)
         if not self.allow_private:
-            forbidden = [a["host"] for a in answers if is_forbidden(a["host"])]
+            forbidden = [a["host"] for a in answers if self.refuses(a["host"])]
             if forbidden:
                 raise PrivateAddressError(
                     f"{host} resolves to {', '.join(forbidden)}, a private or local address"
@@ -79,7 +99,7 @@ class PolicyResolver(AbstractResolver):
         return answers
 
     async def addresses(self, host: str) -> list[str]:
-        """Every address `host` resolves to (no policy applied): used to classify the start."""
+        """Every address `host` resolves to (no policy applied)."""
         if _is_literal(host):
             return [host.strip("[]")]
         answers = await self.inner.resolve(host, 0, socket.AF_UNSPEC)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from marketloop.crawl.netpolicy import literal_is_forbidden
 from marketloop.crawl.records import SitemapDoc, SitemapJob
 from marketloop.crawl.robots import MAX_ROBOTS_BYTES, RobotsRules, rules_from_response
 from marketloop.crawl.sitemaps import MAX_UNCOMPRESSED
@@ -26,7 +25,7 @@ async def fetch_robots(crawler: Crawler, origin: str) -> RobotsRules:
     """The rules of `origin`, following up to five redirects as Google does."""
     url = f"{origin}/robots.txt"
     for _ in range(ROBOTS_REDIRECTS + 1):
-        if not crawler.resolver.allow_private and literal_is_forbidden(host_of(url)):
+        if crawler.resolver.refuses_literal(host_of(url)):
             return rules_from_response(origin, None, b"", "private_address")
         response = await crawler.fetcher.get(url, max_body=MAX_ROBOTS_BYTES)
         location = response.headers.get("location")
@@ -67,7 +66,7 @@ class SitemapReader:
         crawler = self.crawler
         row: dict[str, Any] = {"sitemap_url": url, "found_via": via, "kind": "invalid"}
         doc: SitemapDoc | None = None
-        if not crawler.resolver.allow_private and literal_is_forbidden(host_of(url)):
+        if crawler.resolver.refuses_literal(host_of(url)):
             row["error"] = "private_address"
         else:
             response = await crawler.fetcher.get(url, max_body=MAX_UNCOMPRESSED)

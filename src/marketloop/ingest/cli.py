@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
+from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, progress, state
 from marketloop.errors import ConfigError
 from marketloop.ingest.config import HUBSPOT_OBJECTS, HubspotObject
 
@@ -58,13 +58,13 @@ def _progress(title: str) -> Iterator[Callable[[str, int, int | None], None]]:
         TextColumn("{task.completed:,.0f} rows"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
+    with progress(*columns) as bar:
         tasks: dict[str, Any] = {}
 
         def on_page(stream: str, rows: int, total: int | None) -> None:
             if stream not in tasks:
-                tasks[stream] = progress.add_task(f"{title}.{stream}", total=None)
-            progress.update(tasks[stream], advance=rows, total=total)
+                tasks[stream] = bar.add_task(f"{title}.{stream}", total=None)
+            bar.update(tasks[stream], advance=rows, total=total)
 
         yield on_page
 

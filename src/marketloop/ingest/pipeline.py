@@ -25,6 +25,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from marketloop.config import Settings
@@ -44,7 +45,8 @@ def configure_dlt() -> None:
     """dlt settings marketloop relies on (process-wide, idempotent)."""
     import dlt
 
-    dlt.config["runtime.dlthub_telemetry"] = False  # offline by default: no phoning home
+    # telemetry is switched off in marketloop/__init__.py: here it would come too late
+    dlt.config["runtime.dlthub_telemetry"] = False
     dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True  # the contract's _dlt_id
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     dlt.config["destination.replace_strategy"] = "insert-from-staging"  # atomic per table
@@ -113,13 +115,21 @@ def destination(settings: Settings) -> Any:
     return Destination.from_reference(name, credentials=url or None)
 
 
+def private_dir(folder: Path) -> Path:
+    """`folder`, created if missing, readable by its owner only: dlt's working files (load
+    packages, traces) hold fetched rows and may quote errors."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    return folder
+
+
 def pipeline_for(settings: Settings, dataset: str) -> Any:
     import dlt
 
     configure_dlt()
     identity = f"{settings.warehouse.destination}|{destination_url(settings)}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
-    pipelines_dir = Workspace(settings.workspace).ensure().root / "dlt"
+    pipelines_dir = private_dir(Workspace(settings.workspace).ensure().root / "dlt")
     pipeline = dlt.pipeline(
         pipeline_name=f"marketloop_{dataset}_{digest}",
         pipelines_dir=str(pipelines_dir.resolve()),

@@ -34,7 +34,7 @@ from marketloop.integrations.errors import (
 )
 from marketloop.integrations.pacing import TokenBucket, retry_delay
 from marketloop.integrations.redact import quiet_http_logs
-from marketloop.observe.logging import get_logger
+from marketloop.observe.logging import get_logger, mask_secrets
 from marketloop.retry import parse_retry_after
 
 NOTION_VERSION = "2025-09-03"
@@ -207,7 +207,10 @@ def describe(response: httpx.Response, method: str, path: str) -> NotionError:
     except ValueError:
         payload = {}
     code = str(payload.get("code") or "")
-    message = str(payload.get("message") or response.text[:200] or response.reason_phrase)
+    # the body may echo the request, Authorization header included
+    message = mask_secrets(
+        str(payload.get("message") or response.text[:200] or response.reason_phrase)
+    )
     status = response.status_code
     what = f"Notion answered {status} {code or 'error'} to {method} {path}: {message}"
     if status == 401:
