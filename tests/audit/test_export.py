@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from marketloop.cli import app
 from marketloop.crawl.schema import SCHEMAS
+from marketloop.errors import AuditError
 
 from .conftest import MakeDataset
 
@@ -88,6 +89,17 @@ def test_parquet_keeps_types_and_needs_a_file(
     assert "inlinks" in table.schema.names and not list(tmp_path.glob(".*.tmp"))
     missing = cli.invoke(app, ["export", str(dataset), "pages", "--format", "parquet"])
     assert missing.exit_code == 2 and "--out" in missing.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_output_that_cannot_be_written_is_said_so(
+    cli: CliRunner, dataset: Path, fmt: str
+) -> None:
+    """/proc takes no new files, even for root: the error names the output, not the crawl."""
+    out = f"/proc/marketloop-export.{fmt}"
+    result = cli.invoke(app, ["export", str(dataset), "pages", "-f", fmt, "-o", out])
+    assert isinstance(result.exception, AuditError)  # exit 3 from marketloop.cli.main
+    assert f"cannot write {out}" in str(result.exception)
 
 
 def test_a_partial_crawl_is_exported_with_a_warning(

@@ -77,7 +77,10 @@ def export(
 
 def _copy_parquet(con: duckdb.DuckDBPyConnection, table: Table, tmp: Path) -> None:
     path = str(tmp).replace("'", "''")
-    con.execute(f"COPY ({export_sql(table, for_csv=False)}) TO '{path}' (FORMAT parquet)")
+    try:
+        con.execute(f"COPY ({export_sql(table, for_csv=False)}) TO '{path}' (FORMAT parquet)")
+    except duckdb.IOException as exc:  # the output cannot be written, not a damaged dataset
+        raise OSError(f"{exc}".splitlines()[0]) from None
 
 
 def _write_csv(reader: pa.RecordBatchReader, sink: BinaryIO) -> None:
