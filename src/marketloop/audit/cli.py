@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from marketloop.audit.model import Check, Severity, at_least
-from marketloop.clikit import WorkspaceOption, console, emit_json, state
+from marketloop.clikit import WorkspaceOption, console, emit_json, progress, state
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -260,12 +260,12 @@ def _known_checks(wanted: set[str]) -> None:
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[Check], None]]:
     """A transient progress bar on stderr that ticks once per check."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
     from marketloop.audit.registry import all_checks
 
     columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.description}"))  # fmt: skip
-    with Progress(*columns, console=console, transient=True) as bar:
+    with progress(*columns) as bar:
         task = bar.add_task("", total=len(all_checks()))
         yield lambda check: bar.update(task, advance=1, description=check.id)

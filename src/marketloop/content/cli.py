@@ -11,10 +11,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    progress,
+    state,
+)
 from marketloop.config import Settings, app_db_url
 from marketloop.content.config import Provider
 from marketloop.content.evals.cli import eval_app
@@ -104,8 +112,8 @@ def generate_command(
     if out is None:
         raise typer.BadParameter("--out DIR is required (unless --show-prompt)", param_hint="--out")
     columns = (TextColumn("[bold]briefs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("briefs", total=len(chosen))
+    with progress(*columns) as bar:
+        task = bar.add_task("briefs", total=len(chosen))
         run = generate_briefs(
             settings,
             chosen,
@@ -113,7 +121,7 @@ def generate_command(
             plan,
             BriefFolder(out),
             crawl=str(crawl_dir) if crawl_dir else None,
-            on_done=lambda _: progress.advance(task),
+            on_done=lambda _: bar.advance(task),
         )
     _report(run.entries, run.ledger, fmt, out, plan.provider)
 

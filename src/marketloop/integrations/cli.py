@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
+from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, progress, state
 from marketloop.config import Settings, app_db_url, require_secret
 from marketloop.errors import IntegrationError
 from marketloop.integrations import records
@@ -202,11 +202,11 @@ def _progress(label: str, total: int) -> Iterator[Callable[[Outcome], None]]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(label, total=total)
+    with progress(*columns) as bar:
+        task = bar.add_task(label, total=total)
 
         def step(outcome: Outcome) -> None:
-            progress.advance(task)
-            progress.console.print(f"{outcome.action:>12}  {outcome.brief}  {outcome.link}")
+            bar.advance(task)
+            bar.console.print(f"{outcome.action:>12}  {outcome.brief}  {outcome.link}")
 
         yield step

@@ -9,9 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    progress,
+    state,
+)
 from marketloop.config import Settings
 from marketloop.errors import ConfigError
 from marketloop.keywords.report import write_html
@@ -279,14 +287,7 @@ def _notes(run: KeywordRun) -> None:
 @contextmanager
 def _progress(label: str) -> Iterator[OnProgress]:
     """A progress bar on stderr that appears once a run is large enough to need one."""
-    with Progress(
-        f"[bold]{label}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with progress(f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
         task = None
 
         def update(done: int, total: int) -> None:

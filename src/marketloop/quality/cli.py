@@ -20,7 +20,15 @@ from typer import _click as click  # typer vendors click; its Context type
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    progress,
+    state,
+)
 from marketloop.errors import ConfigError
 from marketloop.quality.dbt import NodeCallback
 from marketloop.quality.health import failing_rows
@@ -207,8 +215,8 @@ def _print_verdict(report: dict[str, Any]) -> None:
 def dbt_progress() -> Iterator[tuple[PhaseCallback, NodeCallback]]:
     """A spinner naming the phase and, while dbt runs, how many nodes are done."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        spinner = _Spinner(progress)
+    with progress(*columns) as bar:
+        spinner = _Spinner(bar)
         yield spinner.phase, spinner.node
 
 

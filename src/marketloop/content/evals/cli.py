@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
+from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, progress, state
 from marketloop.config import app_db_url
 from marketloop.content.config import Provider
 from marketloop.content.evals import store
@@ -80,10 +80,10 @@ def run_command(
         require_mlflow()  # before the run: it may cost money, the export would fail after it
     total = len(loaded.cases) * len(variants) * len(chosen)
     columns = (TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("eval", total=total)
+    with progress(*columns) as bar:
+        task = bar.add_task("eval", total=total)
         run_id, summaries = run_eval(
-            settings, loaded, variants, chosen, lambda _: progress.advance(task), crawl
+            settings, loaded, variants, chosen, lambda _: bar.advance(task), crawl
         )
     emit_rows(summary_rows(summaries, with_run=False), fmt, title=f"Eval run {run_id}")
     console.print(f"run [bold]{run_id}[/]: `marketloop eval compare {run_id} --format html`")
