@@ -106,3 +106,27 @@ def test_refine_moves_a_stray_keyword_to_its_topic() -> None:
     keywords += ["crm sync", "crm", "crm app"]
     labels = refine(tfidf_vectors(keywords), np.array([0, 0, 0, 4, 4, 4, 4]))  # typo misplaced
     assert labels.tolist() == [0, 0, 0, 0, 4, 4, 4]
+
+
+@pytest.mark.parametrize(
+    "keyword",
+    ["a", "ab", "abc", "Lead  SOCRING\ttools", "crm-software for b2b", "  ", "x y z ab"],
+)
+def test_char_wb_ngrams_are_scikit_learns(keyword: str) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from marketloop.keywords.lexical import char_wb_ngrams
+
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).build_analyzer()
+    assert char_wb_ngrams(keyword) == reference(keyword)
+
+
+def test_leader_ties_go_to_the_earlier_leader() -> None:
+    import scipy.sparse as sp
+
+    # row 2 is exactly as close to leader 1 as to leader 0: it joins the higher-volume one
+    half = float(np.sqrt(np.float32(0.5)))
+    vectors = sp.csr_matrix(np.array([[0, 1], [1, 0], [half, half]], dtype=np.float32))
+    for volumes, first in (([30, 20, 10], 0), ([20, 30, 10], 1)):
+        labels = leader_clusters(vectors, np.array(volumes), threshold=0.7, block=1)
+        assert labels.tolist() == [0, 1, first]

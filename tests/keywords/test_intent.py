@@ -25,6 +25,14 @@ def test_serp_hints_decide_a_bare_topic() -> None:
     assert classifier.guess("crm", guides).intent == "informational"
 
 
+def test_a_remembered_guess_does_not_hide_serp_hints() -> None:
+    fresh = RuleClassifier()
+    reviews = ["https://www.g2.com/categories/crm"] * 10
+    assert fresh.guess("crm").evidence is False  # remembered without a SERP
+    assert fresh.guess("crm", reviews).intent == "commercial"
+    assert fresh.guess("crm") is fresh.guess("crm")
+
+
 def test_confidence_grows_with_evidence_and_agreement() -> None:
     weak = classifier.guess("lead scoring")  # no modifier at all
     strong = classifier.guess("how to do lead scoring guide")

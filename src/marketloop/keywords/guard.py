@@ -36,8 +36,16 @@ class JoinGuard:
         self.intent = np.array([INTENTS.index(g.intent) for g in guesses], dtype=np.int8)
         self.confidence = np.array([g.confidence for g in guesses], dtype=np.float32)
         self.evidence = np.array([g is not NO_EVIDENCE for g in guesses], dtype=bool)
-        self.heads = [distinctive_words(k) for k in keywords]
+        # each distinct set of distinctive words once, by number; substitution between two
+        # sets is worked out once per pair of numbers (it is symmetric)
+        numbers: dict[frozenset[str], int] = {}
+        self.head = np.array(
+            [numbers.setdefault(distinctive_words(k), len(numbers)) for k in keywords],
+            dtype=np.int64,
+        )
+        self.heads = list(numbers)
         self.min_confidence = min_confidence
+        self._substituted: dict[tuple[int, int], bool] = {}
 
     def allowed(self, rows: NDArray[np.int64], leaders: NDArray[np.int64]) -> NDArray[np.bool_]:
         sure = np.maximum(self.confidence[rows], self.confidence[leaders]) >= self.min_confidence
@@ -48,11 +56,18 @@ class JoinGuard:
             & sure
         )
         ok: NDArray[np.bool_] = ~conflict
-        for i in np.flatnonzero(ok):
-            a, b = self.heads[rows[i]], self.heads[leaders[i]]
-            if a != b and substituted(a, b):
-                ok[i] = False
+        a, b = self.head[rows], self.head[leaders]
+        check = np.flatnonzero(ok & (a != b))
+        low, high = np.minimum(a[check], b[check]), np.maximum(a[check], b[check])
+        pairs = zip(low.tolist(), high.tolist(), strict=True)
+        ok[check] = [not self._swap(x, y) for x, y in pairs]
         return ok
+
+    def _swap(self, a: int, b: int) -> bool:
+        known = self._substituted.get((a, b))
+        if known is None:
+            known = self._substituted[(a, b)] = substituted(self.heads[a], self.heads[b])
+        return known
 
 
 def distinctive_words(keyword: str) -> frozenset[str]:

@@ -114,7 +114,8 @@ class RuleClassifier:
     """The offline default: modifier rules, brand names and SERP URL patterns.
 
     All phrases are one regex alternation (longest first), so a keyword is scanned once and
-    "free trial" counts as itself, not also as "free" and "trial".
+    "free trial" counts as itself, not also as "free" and "trial". Guesses without a SERP are
+    remembered: the lexical join guard and the cluster labels ask for the same keywords.
     """
 
     def __init__(self, brand_terms: Iterable[str] = ()) -> None:
@@ -124,6 +125,7 @@ class RuleClassifier:
         self._brands = frozenset(brands)
         alternation = "|".join(re.escape(p) for p in sorted(self._rules, key=len, reverse=True))
         self._pattern = re.compile(rf"\b(?:{alternation})\b")
+        self._known: dict[str, IntentGuess] = {}  # keyword -> guess from its words alone
 
     def classify(
         self, keywords: Sequence[str], serps: dict[str, list[str]] | None = None
@@ -131,6 +133,14 @@ class RuleClassifier:
         return [self.guess(k, (serps or {}).get(k, [])) for k in keywords]
 
     def guess(self, keyword: str, serp: Sequence[str] = ()) -> IntentGuess:
+        if serp:
+            return self._guess(keyword, serp)
+        known = self._known.get(keyword)
+        if known is None:
+            known = self._known[keyword] = self._guess(keyword, ())
+        return known
+
+    def _guess(self, keyword: str, serp: Sequence[str]) -> IntentGuess:
         scores: dict[Intent, float] = defaultdict(float)
         found = set(self._pattern.findall(" ".join(keyword.lower().split())))
         branded = not self._brands.isdisjoint(found)

@@ -74,17 +74,42 @@ def _best_leader(
     threshold: float,
     guard: Guard | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Index of the most similar existing leader per row (-1 when none reaches threshold);
-    `guard` takes (chunk positions, leader numbers)."""
+    """The most similar existing leader per row that `guard` allows, and that similarity
+    (-1 and 0 when none reaches threshold); `guard` takes (chunk positions, leader numbers).
+
+    Only the pairs at or above threshold are looked at (and shown to the guard): a small
+    fraction of the sparse product, which is neither rebuilt nor scanned row by row.
+    """
     rows = chunk.shape[0]
+    best = np.full(rows, -1, dtype=np.int64)
+    best_sim = np.zeros(rows, dtype=np.float32)
     if leader_matrix is None:
-        return np.full(rows, -1, dtype=np.int64), np.zeros(rows, dtype=np.float32)
-    sims = chunk @ leader_matrix.T
+        return best, best_sim
+    row, col, sim = _pairs_above(chunk @ leader_matrix.T, threshold)
     if guard is not None:
-        sims = _drop_disallowed(sims, threshold, guard)
-    best, best_sim = row_argmax(sims)
-    best[best_sim < threshold] = -1
+        allowed = guard(row, col)
+        row, col, sim = row[allowed], col[allowed], sim[allowed]
+    # per row: most similar first, ties to the earlier (higher-volume) leader
+    order = np.lexsort((col, -sim, row))
+    row, col, sim = row[order], col[order], sim[order]
+    first = np.flatnonzero(np.diff(row, prepend=-1) != 0)
+    best[row[first]] = col[first]
+    best_sim[row[first]] = sim[first]
     return best, best_sim
+
+
+def _pairs_above(
+    sims: Vectors, threshold: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
+    """(row, column, similarity) of the entries of `sims` at or above threshold."""
+    if sp.issparse(sims):
+        sims = sims.tocsr()
+        at = np.flatnonzero(sims.data >= threshold)
+        row = np.searchsorted(sims.indptr, at, side="right") - 1
+        return row.astype(np.int64), sims.indices[at].astype(np.int64), sims.data[at]
+    dense = np.asarray(sims, dtype=np.float32)
+    r, c = np.nonzero(dense >= threshold)
+    return r.astype(np.int64), c.astype(np.int64), dense[r, c]
 
 
 def _positional(
@@ -93,21 +118,6 @@ def _positional(
     """The guard in block coordinates: (position in the block, leader number)."""
     leader_rows = order[np.asarray(leaders, dtype=np.int64)] if leaders else order[:0]
     return lambda i, j: guard(rows[i], leader_rows[j])
-
-
-def _drop_disallowed(sims: Vectors, threshold: float, guard: Guard) -> Vectors:
-    """`sims` with the pairs above threshold that the guard refuses set to zero."""
-    if sp.issparse(sims):
-        coo = sp.coo_matrix(sims)
-        keep = coo.data < threshold
-        above = np.flatnonzero(~keep)
-        keep[above] = guard(coo.row[above].astype(np.int64), coo.col[above].astype(np.int64))
-        return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape)
-    dense = np.array(sims, dtype=np.float32)
-    r, c = np.nonzero(dense >= threshold)
-    refused = ~guard(r.astype(np.int64), c.astype(np.int64))
-    dense[r[refused], c[refused]] = 0.0
-    return dense
 
 
 def _guard_within(

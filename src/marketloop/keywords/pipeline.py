@@ -51,8 +51,11 @@ def cluster_keywords(
 ) -> list[Cluster]:
     """Clusters, highest opportunity first; every record lands in exactly one cluster."""
     mode = resolve_mode(settings.mode, serps)
-    labels = cluster_labels(records, settings, mode, serps or {}, on_progress)
-    classifier = classifier or RuleClassifier(settings.brand_terms)
+    # one rule classifier for the join guard and the labels, so each keyword is read once
+    rules = classifier if isinstance(classifier, RuleClassifier) else None
+    rules = rules or RuleClassifier(settings.brand_terms)
+    labels = cluster_labels(records, settings, mode, serps or {}, on_progress, rules=rules)
+    classifier = classifier or rules
     guesses = classifier.classify([normalise_keyword(r.keyword) for r in records], _lists(serps))
     records = [r.model_copy(update=_labelled(g)) for r, g in zip(records, guesses, strict=True)]
     return describe(records, labels, settings, guesses)
@@ -64,6 +67,8 @@ def cluster_labels(
     mode: Mode,
     serps: Mapping[str, Sequence[str]],
     on_progress: OnProgress | None = None,
+    *,
+    rules: RuleClassifier | None = None,
 ) -> NDArray[np.int64]:
     keywords = [normalise_keyword(r.keyword) for r in records]
     volumes = np.array([r.volume for r in records], dtype=np.int64)
@@ -76,7 +81,7 @@ def cluster_labels(
             strictness=settings.strictness,
             on_progress=on_progress,
         )
-    guard = join_guard(keywords, settings)
+    guard = join_guard(keywords, settings, rules)
     if mode == "semantic":
         return semantic_clusters(
             keywords,
@@ -97,9 +102,13 @@ def cluster_labels(
     )
 
 
-def join_guard(keywords: Sequence[str], settings: KeywordsSettings) -> Guard:
-    """The word-level check on top of n-gram similarity (keywords/guard.py), from rule intents."""
-    guesses = RuleClassifier(settings.brand_terms).classify(keywords)
+def join_guard(
+    keywords: Sequence[str], settings: KeywordsSettings, rules: RuleClassifier | None = None
+) -> Guard:
+    """The word-level check on top of n-gram similarity (keywords/guard.py), from rule intents
+    (`rules`, default: the rules with the settings' brand terms)."""
+    rules = rules or RuleClassifier(settings.brand_terms)
+    guesses = rules.classify(keywords)
     return JoinGuard(keywords, guesses).allowed
 
 
