@@ -6,7 +6,7 @@ import json
 
 from tests.quality.warehouses import Built, isolated
 
-from marketloop.quality import history
+from marketloop.quality import history, inventory
 from marketloop.quality.dbt import PROJECT_DIR
 from marketloop.quality.report_html import render_html
 from marketloop.quality.run import latest_report
@@ -70,6 +70,7 @@ def test_history_keeps_runs_counts_and_schema_changes(duck: Built) -> None:
     assert second["status"] == "pass"  # an added column is reported, not a warning
     with connect(duck.target) as wh:
         assert len(history.recent_runs(wh, 10)) == 2
+        snapshot = history.columns_of_run(wh, second["run_id"])
         assert history.columns_of_run(wh, first["run_id"])["ga4.pages"][0] == (
             "property_id",
             "varchar",
@@ -79,6 +80,13 @@ def test_history_keeps_runs_counts_and_schema_changes(duck: Built) -> None:
             "where run_id = ? group by kind",
             [second["run_id"]],
         )
+    # intermediate views (window functions over every source row) are not counted, only their
+    # columns recorded; the tables and the mart views are counted
+    counted = set(second["history"]["row_counts"])
+    assert {"marketloop_intermediate.int_page_daily", "gsc.search_analytics"} <= counted
+    for view in ("int_gsc__search_analytics", "int_ga4__pages"):
+        assert f"marketloop_intermediate.{view}" not in counted
+        assert f"marketloop_intermediate.{view}" in snapshot
     assert {c["kind"]: c["n"] for c in checks} == {
         "freshness": 11,
         "model": 17,
@@ -107,3 +115,15 @@ def test_dbt_writes_only_into_the_workspace(duck: Built) -> None:
     dbt_dir = duck.settings.workspace / "dbt"
     assert (dbt_dir / "target" / "manifest.json").is_file()
     assert (dbt_dir / "logs" / "dbt.log").is_file()
+
+
+def test_row_counts_of_many_relations_in_one_query(duck: Built) -> None:
+    with connect(duck.target) as wh:
+        relations = inventory.tracked(inventory.relations(wh, ["ga4", "gsc", "hubspot"]))
+        queries: list[str] = []
+        rows = wh.rows
+        wh.rows = lambda sql, params=(): queries.append(sql) or rows(sql, params)  # type: ignore[method-assign]
+        counts = inventory.row_counts(wh, relations)
+    assert len(queries) == 1 and len(counts) == len(relations) >= 5
+    assert counts["ga4.pages"] == duck.second["history"]["row_counts"]["ga4.pages"][-1]
+    assert inventory.row_counts(wh, []) == {}

@@ -4,8 +4,10 @@
     2. freshness   `dbt source freshness` (load and data freshness per source)
     3. build       `dbt build`: staging models, schema tests, intermediate and marts, in DAG order
                    (a model downstream of a failing error-severity test is skipped)
-    4. record      row counts, columns and dlt loads are read, compared with history, and the
-                   run is written to marketloop_health in one transaction (one short connection)
+    4. record      row counts (in one query; intermediate views are not counted, see
+                   `inventory.counted`), columns and dlt loads are read, compared with history,
+                   and the run is written to marketloop_health in one transaction (one short
+                   connection)
 
 The warehouse is never held open while dbt runs (DuckDB allows one writing process per file).
 """
@@ -99,9 +101,9 @@ def _record(
 ) -> dict[str, Any]:
     """Compare what the warehouse holds now with history, write the run, return its report."""
     history.ensure(wh)
-    schemas = [*present, *(f"{quality.schema_prefix}_{s}" for s in ("intermediate", "marts"))]
-    relations = inventory.tracked(inventory.relations(wh, schemas))
-    counts = inventory.row_counts(wh, relations)
+    intermediate, marts = (f"{quality.schema_prefix}_{s}" for s in ("intermediate", "marts"))
+    relations = inventory.tracked(inventory.relations(wh, [*present, intermediate, marts]))
+    counts = inventory.row_counts(wh, inventory.counted(relations, intermediate))
     columns = inventory.columns(wh, relations)
     past_runs = history.recent_runs(wh, quality.anomaly_window)
     past_counts = history.counts_by_run(wh, [r["run_id"] for r in past_runs])
