@@ -209,3 +209,30 @@ def test_malformed_html_never_crashes(body: bytes) -> None:
     result = parse(body)
     assert result.parse_error is None
     assert result.extracted is not None
+
+
+HOSTILE_JSONLD = [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"@context": "https://schema.org", "n": ' + "9" * 5000 + "}", "invalid JSON"),
+]
+
+
+@pytest.mark.parametrize(("block", "reason"), HOSTILE_JSONLD, ids=["deep", "long-int"])
+def test_one_unreadable_jsonld_block_costs_only_that_block(block: str, reason: str) -> None:
+    good = '{"@context": "https://schema.org", "@type": "Article"}'
+    body = (
+        "<html><head><title>Kept</title>"
+        f'<script type="application/ld+json">{block}</script>'
+        f'<script type="application/ld+json">{good}</script></head>'
+        '<body><h1>Still read</h1><a href="/next/">next</a></body></html>'
+    ).encode()
+    result = parse(body)
+    assert result.parse_error is None
+    facts = result.extracted.facts
+    assert (facts.titles, facts.jsonld_types) == (["Kept"], ["Article"])
+    assert len(facts.jsonld_errors) == 1
+    assert (
+        facts.jsonld_errors[0].startswith("block 1: invalid JSON")
+        and reason in facts.jsonld_errors[0]
+    )
+    assert result.extracted.links.to_url == ["https://acme.test/next/"]
