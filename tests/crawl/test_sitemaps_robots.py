@@ -112,6 +112,20 @@ def test_robots_sitemaps_and_notes() -> None:
     assert note is not None and "503" in note and "--ignore-robots" in note
 
 
+@pytest.mark.parametrize("error", ["timeout", "connection_reset", "payload_error"])
+def test_robots_body_that_broke_off_disallows_the_origin_with_a_note(error: str) -> None:
+    rules = rules_from_response("https://a.test", 200, b"User-agent: *\nDisal", error)
+    assert not rules.allowed("https://a.test/anything", "marketloop")
+    assert rules.note is not None and error in rules.note and "--ignore-robots" in rules.note
+
+
+def test_robots_body_over_the_cap_is_read_not_refused() -> None:
+    body = b"User-agent: *\nDisallow: /private/\n" + b"#" * 600_000
+    rules = rules_from_response("https://a.test", 200, body, "too_large")
+    assert (rules.disallow_all, rules.note) == (False, None)
+    assert not rules.allowed("https://a.test/private/x", "marketloop")
+
+
 YOAST = (
     f'<urlset {NS} xmlns:image="http://www.google.com/schemas/sitemap-image/1.1" '
     'xmlns:xhtml="http://www.w3.org/1999/xhtml">'
