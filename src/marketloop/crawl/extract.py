@@ -85,6 +85,7 @@ def extract(html: str, url: str, internal_hosts: frozenset[str]) -> Extracted:
         word_count=sig.word_count,
         content_hash=sig.content_hash,
         simhash=sig.simhash,
+        minhash=sig.minhash,
         jsonld_types=head.jsonld_types,
         jsonld_errors=head.jsonld_errors,
         og=head.og,

@@ -23,6 +23,7 @@ class HtmlFacts(NamedTuple):
     word_count: int
     content_hash: str | None
     simhash: int | None
+    minhash: list[int] | None
     jsonld_types: list[str]
     jsonld_errors: list[str]
     og: list[tuple[str, str]]

@@ -99,6 +99,7 @@ def add_html(batch: Batch, row: dict[str, Any], result: HtmlResult) -> None:
         word_count=facts.word_count,
         content_hash=facts.content_hash,
         simhash=facts.simhash,
+        minhash=facts.minhash,
         jsonld_types=facts.jsonld_types,
         jsonld_errors=facts.jsonld_errors,
         og=facts.og,

@@ -69,7 +69,8 @@ PAGES = pa.schema(
         ("h6", _strings),
         ("word_count", pa.int32()),  # words of the main content (no nav/header/footer/aside)
         ("content_hash", pa.string()),  # hash of the normalised main text
-        ("simhash", pa.uint64()),  # 64-bit SimHash of main-text shingles (near duplicates)
+        ("simhash", pa.uint64()),  # 64-bit SimHash of main-text shingles
+        ("minhash", pa.list_(pa.uint64())),  # 256 one-bit MinHashes as 4 numbers (near duplicates)
         ("jsonld_types", _strings),  # @type values of the valid JSON-LD blocks
         ("jsonld_errors", _strings),  # one message per invalid JSON-LD block
         ("og", pa.map_(pa.string(), pa.string())),  # og:* properties
