@@ -98,6 +98,8 @@ def test_invalid_robots_and_sitemaps_on_a_second_host(
     assert sitemaps["sitemap-html.xml"]["kind"] == "invalid"
     assert "truncated" in sitemaps["sitemap-truncated.xml.gz"]["error"]
     assert sitemaps["sitemap-missing.xml"]["error"] == "HTTP 404"
+    bad_gzip = sitemaps["sitemap-bad-gzip.xml"]  # a 2xx keeps the error of its broken body
+    assert (bad_gzip["status"], bad_gzip["error"]) == (200, "payload_error")
     broken = sitemaps["sitemap-broken.xml"]
     assert (
         broken["kind"] == "urlset" and broken["url_count"] == 1 and "malformed" in broken["error"]
