@@ -145,6 +145,32 @@ def test_base_href_changes_resolution() -> None:
     assert links.to_url == ["https://acme.test/docs/v2/intro"]
 
 
+@pytest.mark.parametrize(
+    ("meta", "header", "nofollow"),
+    [
+        ("none", None, True),
+        ("NOINDEX,NONE", None, True),
+        ("noindex", None, False),
+        ("nofollowing-is-not-a-directive", None, False),
+        (None, "nofollow", True),
+        (None, "noindex, NoFollow", True),
+        (None, "none", True),
+        (None, "googlebot: nofollow", True),
+        (None, "otherbot: nofollow", False),
+        (None, "otherbot: noindex, nofollow, googlebot: noarchive", False),
+        (None, "otherbot: noindex, googlebot: none", True),
+        (None, "unavailable_after: 2030-01-01, nofollow", True),
+    ],
+)
+def test_nofollow_from_meta_robots_and_the_x_robots_tag_header(
+    meta: str | None, header: str | None, nofollow: bool
+) -> None:
+    tag = f"<meta name=robots content='{meta}'>" if meta else ""
+    body = f"<html><head>{tag}</head><body><a href='/a'>A</a></body></html>".encode()
+    result = parse_html(HtmlJob(URL, body, None, INTERNAL, header))
+    assert result.extracted.links.nofollow == [nofollow]
+
+
 def test_meta_nofollow_makes_every_link_nofollow() -> None:
     body = b"<meta name=robots content=nofollow><a href='/a'>A</a><a href='/b'>B</a>"
     assert parse(body).extracted.links.nofollow == [True, True]

@@ -43,7 +43,8 @@ CrawlStatus = Literal["running", "finished", "interrupted", "failed"]
 #:     canonicalised      the canonical (<link rel=canonical>, else the Link header) is another URL
 #:     external           not an internal URL
 #:     not_html           a content type other than text/html or application/xhtml+xml
-#:     unparsed           HTML whose body could not be parsed (`parse_error`)
+#:     unparsed           HTML whose body broke off or was too large (`error`) or could not
+#:                        be parsed (`parse_error`)
 #:
 #: The macros are part of the definition and usable in any query over the connection.
 INDEXABILITY = r"""

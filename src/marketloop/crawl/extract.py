@@ -12,6 +12,7 @@ says whether the link sits in it.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -21,6 +22,12 @@ from marketloop.crawl.records import Extracted, HtmlFacts, ImageColumns, LinkCol
 from marketloop.crawl.textsig import signature
 from marketloop.crawl.urls import PageUrls, host_of
 
+_NOFOLLOW = frozenset({"nofollow", "none"})
+_ROBOTS_SPLIT = re.compile(r"[\s,]+")
+_AGENT = re.compile(r"^([a-z0-9_.-]+)\s*:")
+_VALUED_DIRECTIVES = frozenset(
+    {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"}
+)
 _CHROME_ALWAYS = ("nav", "aside")
 _CHROME_OUTSIDE_MAIN = ("header", "footer")
 _NOT_TEXT = ("script", "style", "noscript", "template", "svg")
@@ -33,11 +40,13 @@ _RESOURCES = (
 )
 
 
-def extract(html: str, url: str, internal_hosts: frozenset[str]) -> Extracted:
+def extract(
+    html: str, url: str, internal_hosts: frozenset[str], x_robots_tag: str | None = None
+) -> Extracted:
     tree = LexborHTMLParser(html)
     head = _head(tree)
     urls = PageUrls(url, head.base_href)
-    nofollow_all = "nofollow" in (head.meta_robots or "")
+    nofollow_all = robots_nofollow(head.meta_robots, x_robots_tag)
     canonicals = [c for c in (urls.resolve(h) for h in head.canonical_hrefs) if c]
     hreflang = [(lang, u) for lang, h in head.hreflang if (u := urls.resolve(h))]
     region, chrome = _main_region(tree)
@@ -151,6 +160,23 @@ def _head(tree: LexborHTMLParser) -> _Head:
         jsonld_types=types,
         jsonld_errors=errors,
     )
+
+
+def robots_nofollow(meta_robots: str | None, x_robots_tag: str | None) -> bool:
+    """Whether `nofollow` or `none` applies to every link of the page: in meta robots/googlebot
+    (any token), or in the X-Robots-Tag header for every crawler or for Googlebot (a directive
+    after `otherbot:` belongs to that crawler up to the next user agent)."""
+    if _NOFOLLOW & set(_ROBOTS_SPLIT.split((meta_robots or "").lower())):
+        return True
+    agent: str | None = None
+    for token in (t.strip() for t in (x_robots_tag or "").lower().split(",")):
+        directive = token
+        named = _AGENT.match(token)
+        if named and named.group(1) not in _VALUED_DIRECTIVES:
+            agent, directive = named.group(1), token[named.end() :].strip()
+        if directive in _NOFOLLOW and agent in (None, "googlebot"):
+            return True
+    return False
 
 
 def _main_region(tree: LexborHTMLParser) -> tuple[LexborNode | None, tuple[str, ...]]:

@@ -36,7 +36,8 @@ def parse_html(job: HtmlJob) -> HtmlResult:
         return HtmlResult(charset, None, "binary content served as HTML")
     text = job.body.decode(charset, "replace")
     try:
-        return HtmlResult(charset, extract(text, job.url, job.internal_hosts), None)
+        extracted = extract(text, job.url, job.internal_hosts, job.x_robots_tag)
+        return HtmlResult(charset, extracted, None)
     except Exception as exc:  # a parser bug must cost one page, not the crawl
         return HtmlResult(charset, None, f"could not parse HTML: {type(exc).__name__}: {exc}")
 

@@ -71,6 +71,7 @@ class HtmlJob(NamedTuple):
     body: bytes
     header_charset: str | None
     internal_hosts: frozenset[str]
+    x_robots_tag: str | None = None  # the response header: its nofollow applies to every link
 
 
 class HtmlResult(NamedTuple):

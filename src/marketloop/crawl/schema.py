@@ -88,7 +88,7 @@ LINKS = pa.schema(
         ("kind", pa.string()),  # a | script | stylesheet | iframe | media | form
         ("anchor", pa.string()),  # text, else aria-label, else title, else an inner img alt
         ("rel", pa.string()),
-        ("nofollow", pa.bool_()),
+        ("nofollow", pa.bool_()),  # rel, or nofollow/none in meta robots or X-Robots-Tag
         ("is_internal", pa.bool_()),
         ("in_main", pa.bool_()),  # false inside nav/header/footer/aside
     ]
