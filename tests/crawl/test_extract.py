@@ -197,7 +197,12 @@ def test_binary_served_as_html_is_a_parse_error_not_a_crash() -> None:
 @pytest.mark.parametrize(
     ("body", "header", "expected"),
     [
-        (b"<meta charset='iso-8859-1'><p>caf\xe9</p>", None, "iso8859-1"),
+        (b"<meta charset='iso-8859-1'><p>caf\xe9</p>", None, "cp1252"),  # WHATWG: a superset
+        (b"<meta charset='latin1'>", None, "cp1252"),
+        (b"<meta charset='US-ASCII'>", None, "cp1252"),
+        (b"<p>x</p>", "iso-8859-1", "cp1252"),
+        (b"<meta charset='utf-16'><p>x</p>", None, "utf-8"),  # ASCII bytes: not really UTF-16
+        (b"<meta charset='UTF-16LE'><p>x</p>", None, "utf-8"),
         (
             b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">',
             None,
@@ -205,13 +210,28 @@ def test_binary_served_as_html_is_a_parse_error_not_a_crash() -> None:
         ),
         (b"<p>x</p>", "utf-8", "utf-8"),
         (b"<meta charset='latin-1'>", "utf-8", "utf-8"),  # the header wins
-        (b"<p>x</p>", "no-such-charset", "utf-8"),
+        (b"<p>x</p>", "no-such-charset", None),  # undeclared: decided by the bytes
         (b"\xef\xbb\xbf<p>x</p>", "latin-1", "utf-8"),  # a BOM wins over everything
-        (b"<p>x</p>", None, "utf-8"),
+        (b"<p>x</p>", None, None),
     ],
 )
-def test_charset_detection(body: bytes, header: str | None, expected: str) -> None:
+def test_charset_detection(body: bytes, header: str | None, expected: str | None) -> None:
     assert detect_charset(body, header) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "charset", "title"),
+    [
+        ("<title>Naïve “quotes” – ok</title>".encode(), "utf-8", "Naïve “quotes” – ok"),
+        ("<title>Naïve “quotes” – ok</title>".encode("cp1252"), "cp1252", "Naïve “quotes” – ok"),
+        (b"<meta charset=utf-16><title>Plain</title>", "utf-8", "Plain"),
+        ("<meta charset=iso-8859-1><title>“x”</title>".encode("cp1252"), "cp1252", "“x”"),
+    ],
+    ids=["undeclared-utf8", "undeclared-cp1252", "meta-utf16", "latin1-is-cp1252"],
+)
+def test_pages_decode_as_browsers_decode_them(body: bytes, charset: str, title: str) -> None:
+    result = parse(body)
+    assert (result.charset, result.extracted.facts.titles) == (charset, [title])
 
 
 def test_wrong_charset_decodes_with_replacement_instead_of_failing() -> None:
