@@ -73,9 +73,9 @@ def detect_charset(body: bytes, header_charset: str | None) -> str | None:
     match = _META_CHARSET.search(body[:_SNIFF])
     meta = match.group(1).decode("ascii", "replace") if match else None
     for candidate, from_meta in ((header_charset, False), (meta, True)):
-        name = _encoding(candidate)
-        if name is not None:
-            return "utf-8" if from_meta and name.startswith("utf-16") else name
+        encoding = _encoding(candidate)
+        if encoding is not None:
+            return "utf-8" if from_meta and encoding.startswith("utf-16") else encoding
     return None
 
 
