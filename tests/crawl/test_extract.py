@@ -194,6 +194,32 @@ def test_binary_served_as_html_is_a_parse_error_not_a_crash() -> None:
     assert result.parse_error == "binary content served as HTML"
 
 
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" * 40
+
+
+@pytest.mark.parametrize(
+    ("body", "charset"),
+    [
+        (PDF, None),
+        (PDF, "utf-8"),
+        (b"PK\x03\x04\x14\x00\x06\x00" + b"word/document.xml" * 50, None),
+        (b"GIF89a\x01\x00\x01\x00\x80\x01\x00" + b"<p>" * 50, None),
+        (b"\xff\xd8\xff\xe0\x10JFIF" + b"x" * 500, "utf-8"),
+        (bytes(b % 0x1F + 1 for b in range(3000)), "utf-8"),  # control characters, no NUL
+        (bytes(0x80 + b % 0x40 for b in range(3000)), "utf-8"),  # nothing decodes
+    ],
+    ids=["pdf", "pdf-utf8", "zip", "gif", "jpeg", "controls", "undecodable"],
+)
+def test_binary_without_nul_bytes_is_recognised(body: bytes, charset: str | None) -> None:
+    result = parse(body, charset=charset)
+    assert (result.extracted, result.parse_error) == (None, "binary content served as HTML")
+
+
+def test_a_page_with_a_few_bad_bytes_is_still_html() -> None:
+    body = "<title>Café</title><p>".encode("latin-1") + b"text " * 300
+    assert parse(body, charset="utf-8").parse_error is None
+
+
 @pytest.mark.parametrize(
     ("body", "header", "expected"),
     [

@@ -21,6 +21,21 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _SNIFF = 2048
+BINARY = "binary content served as HTML"
+#: signatures of formats that are never HTML: PDF, ZIP (docx, xlsx, epub), GIF, JPEG, gzip,
+#: RIFF (WebP, WAV, AVI), MP3 with ID3, PNG
+_MAGIC = (
+    b"%PDF-",
+    b"PK\x03\x04",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"\x1f\x8b",
+    b"RIFF",
+    b"ID3",
+    b"\x89PNG",
+)
+#: C0 controls other than tab, line feed, form feed and carriage return, and DEL (deleted)
+_CONTROLS = dict.fromkeys([*range(0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 #: Python codec names that WHATWG decodes as a superset (browsers never use strict latin-1)
 _WHATWG_ALIASES = {
     "iso8859-1": "cp1252",
@@ -39,15 +54,32 @@ def handle(job: Job) -> Result:
 
 def parse_html(job: HtmlJob) -> HtmlResult:
     charset = detect_charset(job.body, job.header_charset)
-    head = job.body[:_SNIFF]
-    if b"\x00" in head and not (charset or "").startswith("utf-16"):
-        return HtmlResult(charset or "utf-8", None, "binary content served as HTML")
+    if _binary_bytes(job.body[:_SNIFF], charset):
+        return HtmlResult(charset or "utf-8", None, BINARY)
     charset, text = decode(job.body, charset)
+    if _binary_text(text[:_SNIFF]):
+        return HtmlResult(charset, None, BINARY)
     try:
         extracted = extract(text, job.url, job.internal_hosts, job.x_robots_tag)
         return HtmlResult(charset, extracted, None)
     except Exception as exc:  # a parser bug must cost one page, not the crawl
         return HtmlResult(charset, None, f"could not parse HTML: {type(exc).__name__}: {exc}")
+
+
+def _binary_bytes(head: bytes, charset: str | None) -> bool:
+    """A file format's signature, or a NUL byte outside UTF-16."""
+    if head.startswith(_MAGIC):
+        return True
+    return b"\x00" in head and not (charset or "").startswith("utf-16")
+
+
+def _binary_text(head: str) -> bool:
+    """More control characters than text has, or mostly undecodable bytes."""
+    if not head:
+        return False
+    controls = len(head) - len(head.translate(_CONTROLS))
+    replaced = head.count("\ufffd")
+    return controls > 0.05 * len(head) or controls + replaced > 0.3 * len(head)
 
 
 def decode(body: bytes, charset: str | None) -> tuple[str, str]:
