@@ -46,6 +46,19 @@ def test_jsonld_types_and_errors(article) -> None:  # type: ignore[no-untyped-de
     assert errors[2] == "block 5: not a JSON object"
 
 
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("<p>An e-mail about don't and 3.5% off</p>", 7),
+        ("<p>Price | Plans – Team</p>", 3),
+        ("<p>caf\u00e9 na\u00efve \u00fcber</p>", 3),
+    ],
+)
+def test_words_are_whitespace_separated_tokens(text: str, count: int) -> None:
+    body = f"<html><body><main>{text}</main></body></html>".encode()
+    assert parse(body).extracted.facts.word_count == count
+
+
 def test_main_content_words_leave_out_nav_header_footer_aside_and_scripts(article) -> None:  # type: ignore[no-untyped-def]
     # h1 (2) + sentence (10) + Team, Details (2) + "Talk to sales and follow us" (6)
     # + "this very page" (3); image alts, svg text, the aside and scripts are not counted

@@ -1,5 +1,9 @@
 """Signatures of a page's main text (pure): word count, exact hash, SimHash, MinHash.
 
+- `word_count`: whitespace-separated tokens (`text.split()`) with a letter or digit in them, as
+  editors and SEO tools count: "e-mail", "don't" and "3.5" are one word each, and a lone
+  "–" or "|" between spaces is none.
+
 - `content_hash`: xxh3-128 of the lower-cased words joined by one space, so markup, whitespace
   and case changes do not make two copies of a text differ (`duplicate_content`).
 - `minhash`: 256 one-bit MinHashes (b-bit MinHash, Li & König) of the distinct 3-word shingles,
@@ -36,13 +40,14 @@ class TextSignature(NamedTuple):
 
 
 def signature(text: str) -> TextSignature:
+    count = sum(1 for token in text.split() if WORD.search(token))
     words = WORD.findall(text.lower())
     if not words:
-        return TextSignature(0, None, None, None)
+        return TextSignature(count, None, None, None)
     joined = " ".join(words)
     shingles = shingle_hashes(words)
     return TextSignature(
-        len(words),
+        count,
         xxhash.xxh3_128_hexdigest(joined.encode()),
         simhash(shingles),
         minhash(shingles),
