@@ -122,6 +122,29 @@ def test_images_inside_noscript_are_not_recorded() -> None:
 
 
 @pytest.mark.parametrize(
+    ("img", "src"),
+    [
+        ("<img data-src='/a.jpg' alt=A>", "https://acme.test/a.jpg"),
+        ("<img src='data:image/gif;base64,R0lGOD' data-src='/a.jpg'>", "https://acme.test/a.jpg"),
+        ("<img src='/img/placeholder.svg' data-src='/a.jpg'>", "https://acme.test/a.jpg"),
+        ("<img src='/blank.gif' data-lazy-src='/a.jpg'>", "https://acme.test/a.jpg"),
+        ("<img src='/real.jpg' data-src='/a-2x.jpg'>", "https://acme.test/real.jpg"),
+    ],
+)
+def test_lazy_loaded_images_are_recorded_by_their_data_src(img: str, src: str) -> None:
+    assert parse(f"<body>{img}</body>".encode()).extracted.images.src == [src]
+
+
+def test_a_canonical_in_the_body_is_ignored() -> None:
+    body = (
+        b"<html><head><title>T</title></head><body><p>text</p>"
+        b"<link rel=canonical href='/elsewhere/'></body></html>"
+    )
+    facts = parse(body).extracted.facts
+    assert (facts.canonical, facts.canonical_count) == (None, 0)
+
+
+@pytest.mark.parametrize(
     ("link", "anchor"),
     [
         (b"<a href='/cart' aria-label='Shopping cart'><svg></svg></a>", "Shopping cart"),

@@ -28,6 +28,7 @@ _AGENT = re.compile(r"^([a-z0-9_.-]+)\s*:")
 _VALUED_DIRECTIVES = frozenset(
     {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"}
 )
+_PLACEHOLDER = re.compile(r"(placeholder|blank|spacer|transparent|pixel|lazy)[^/]*$", re.I)
 _CHROME_ALWAYS = ("nav", "aside")
 _CHROME_OUTSIDE_MAIN = ("header", "footer")
 _NOT_TEXT = ("script", "style", "noscript", "template", "svg")
@@ -139,7 +140,7 @@ def _head(tree: LexborHTMLParser) -> _Head:
     for link in tree.css("link[rel][href]"):
         rel = (link.attributes.get("rel") or "").lower().split()
         href = link.attributes.get("href") or ""
-        if "canonical" in rel:
+        if "canonical" in rel and _inside(link, "head"):  # Google ignores one in <body>
             canonical_hrefs.append(href)
         lang = link.attributes.get("hreflang")
         if "alternate" in rel and lang:
@@ -231,8 +232,8 @@ def _images(
     discovered: dict[str, str],
 ) -> ImageColumns:
     images = ImageColumns([], [], [], [], [])
-    for node in tree.css("img[src]"):
-        src = urls.resolve(node.attributes.get("src") or "")
+    for node in tree.css("img"):  # a selector list would return an img matching two twice
+        src = urls.resolve(_image_source(node))
         if src is None or _inside(node, "noscript"):  # a browser running scripts never loads it
             continue
         internal = host_of(src) in internal_hosts
@@ -244,6 +245,16 @@ def _images(
         if internal and src != page_url:
             discovered.setdefault(src, "image")
     return images
+
+
+def _image_source(node: LexborNode) -> str:
+    """`src`, or the lazy-load script's `data-src` when `src` is missing or a placeholder."""
+    attrs = node.attributes
+    src = (attrs.get("src") or "").strip()
+    lazy = (attrs.get("data-src") or attrs.get("data-lazy-src") or "").strip()
+    if lazy and (not src or src.lower().startswith("data:") or _PLACEHOLDER.search(src)):
+        return lazy
+    return src
 
 
 def _anchor(node: LexborNode) -> str:
