@@ -344,3 +344,22 @@ def test_one_unreadable_jsonld_block_costs_only_that_block(block: str, reason: s
         and reason in facts.jsonld_errors[0]
     )
     assert result.extracted.links.to_url == ["https://acme.test/next/"]
+
+
+def test_hreflang_from_the_link_header_joins_the_html_ones() -> None:
+    from marketloop.crawl.fetch import Response
+    from marketloop.crawl.rows import add_html, add_response
+    from marketloop.crawl.writer import Batch
+
+    link = (
+        '</de/preise/>; rel="alternate"; hreflang="de-DE", '
+        "<https://acme.test/pricing/>; rel=alternate; hreflang=x-default, "
+        '</pricing/>; rel="canonical", </fr/>; rel=alternate'
+    )
+    response = Response(URL, "GET", 200, {"content-type": "text/html", "link": link})
+    row: dict[str, object] = {"url": URL}
+    add_response(row, response)
+    assert row["hreflang"] == [("de-de", "https://acme.test/de/preise/"), ("x-default", URL)]
+    body = b"<html><head><link rel=alternate hreflang=x-default href='/pricing/'></head></html>"
+    add_html(Batch(), row, parse(body))
+    assert row["hreflang"] == [("x-default", URL), ("de-de", "https://acme.test/de/preise/")]

@@ -60,6 +60,7 @@ PAGES = pa.schema(
         ("meta_robots", pa.string()),  # <meta name=robots|googlebot>, comma-joined, lower case
         ("canonical", pa.string()),  # <link rel=canonical>, resolved (first one)
         ("canonical_count", pa.int32()),
+        # <link rel=alternate hreflang>, then the Link header's (resolved)
         ("hreflang", pa.list_(pa.struct([("lang", pa.string()), ("url", pa.string())]))),
         ("h1", _strings),
         ("h2", _strings),
