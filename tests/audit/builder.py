@@ -81,6 +81,7 @@ def clean_page(address: str, **fields: Any) -> dict[str, Any]:
         "word_count": 640,
         "content_hash": hashlib.sha1(full.encode()).hexdigest(),
         "simhash": fingerprint(full),
+        "minhash": [fingerprint(f"{full}#{word}") for word in range(4)],
         "jsonld_types": ["WebPage"],
         "jsonld_errors": [],
         "og": {"og:title": slug},

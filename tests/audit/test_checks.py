@@ -50,19 +50,20 @@ def test_the_clean_site_raises_nothing(make_dataset: MakeDataset) -> None:
 
 
 def test_near_duplicate_names_the_closest_member_first(make_dataset: MakeDataset) -> None:
-    # /blog/first-post is 2 bits from /pricing; /blog is 6 bits from /pricing, 4 from first-post
+    # /blog/first-post is 10 bits from /pricing; /blog is 50 from /pricing, 40 from first-post
+    base = 0x0F0F0F0F0F0F0F0F
     folder = make_dataset(
         [
-            {"page": {"url": "/pricing", "simhash": 0x0F0F0F0F0F0F0F0F}},
-            {"page": {"url": "/blog", "simhash": 0x0F0F0F0F0F0F0F30}},
-            {"page": {"url": "/blog/first-post", "simhash": 0x0F0F0F0F0F0F0F0C}},
+            {"page": {"url": "/pricing", "minhash": [base] * 4}},
+            {"page": {"url": "/blog", "minhash": [base ^ 0x3FF, base ^ (2**40 - 1), base, base]}},
+            {"page": {"url": "/blog/first-post", "minhash": [base ^ 0x3FF, base, base, base]}},
         ]
     )
     assert found(folder, "near_duplicate") == {
-        url("/pricing"): f"96.9% similar to {url('/blog/first-post')} (threshold 90%); "
+        url("/pricing"): f"98.6% similar to {url('/blog/first-post')} (threshold 90%); "
         "group of 3 pages",
-        url("/blog"): f"93.8% similar to {url('/blog/first-post')} (threshold 90%); "
+        url("/blog"): f"93.4% similar to {url('/blog/first-post')} (threshold 90%); "
         "group of 3 pages",
-        url("/blog/first-post"): f"96.9% similar to {url('/pricing')} (threshold 90%); "
+        url("/blog/first-post"): f"98.6% similar to {url('/pricing')} (threshold 90%); "
         "group of 3 pages",
     }

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from marketloop.audit.simhash import max_distance, near_duplicate_groups, similarity
+from marketloop.crawl.textsig import signature
 
 
 def brute_force(prints: list[int], distance: int) -> set[frozenset[int]]:
@@ -67,7 +68,73 @@ def test_nearest_is_a_closest_member_on_random_groups() -> None:
 
 
 def test_similarity_thresholds_map_to_bits() -> None:
-    assert max_distance(90) == 6  # 90% of 64 bits: at most 6 differ
+    assert max_distance(90) == 54  # of 256 MinHash bits: >= 90 % of the words in common
     assert max_distance(100) == 0
-    assert similarity(6) == 90.6
-    assert near_duplicate_groups([], 6) == []
+    assert similarity(54) == 90.2 and similarity(0) == 100.0 and similarity(128) == 0.0
+    assert near_duplicate_groups([], 54) == []
+
+
+def planted_wide(seed: int, words: int = 4, bases: int = 30, noise: int = 40) -> list[list[int]]:
+    """Random multi-word fingerprints plus near copies (flipping up to `noise` bits)."""
+    rng = random.Random(seed)
+    total = 64 * words
+    prints = [rng.getrandbits(total) for _ in range(bases)]
+    prints.extend(
+        base ^ sum(1 << b for b in rng.sample(range(total), rng.randint(0, noise)))
+        for base in prints[: bases // 2]
+        for _ in range(3)
+    )
+    rng.shuffle(prints)
+    mask = 2**64 - 1
+    return [[(p >> (64 * w)) & mask for w in reversed(range(words))] for p in prints]
+
+
+@pytest.mark.parametrize(("seed", "distance"), [(1, 54), (2, 30), (3, 3), (4, 0), (5, 80)])
+def test_wide_fingerprints_find_exactly_the_brute_force_groups(seed: int, distance: int) -> None:
+    prints = planted_wide(seed)
+    joined = [int.from_bytes(b"".join(w.to_bytes(8, "big") for w in p), "big") for p in prints]
+    found = {frozenset(g.members) for g in near_duplicate_groups(prints, distance)}
+    assert found == brute_force(joined, distance)
+
+
+VOCABULARY = [f"word{i}" for i in range(3000)]
+ZIPF = [1 / (rank + 1) for rank in range(len(VOCABULARY))]  # common words repeat, as in prose
+
+
+def edited_pairs(seed: int, share: float, pairs: int = 30) -> list[tuple[str, str]]:
+    """Texts of 300-800 words and copies with `share` of their words replaced at random."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(pairs):
+        words = rng.choices(VOCABULARY, ZIPF, k=rng.randint(300, 800))
+        copy = list(words)
+        for i in rng.sample(range(len(words)), int(len(words) * share)):
+            copy[i] = rng.choices(VOCABULARY, ZIPF)[0]
+        out.append((" ".join(words), " ".join(copy)))
+    return out
+
+
+def flagged(pairs: list[tuple[str, str]], percent: float = 90) -> int:
+    prints = [signature(text).minhash for pair in pairs for text in pair]
+    groups = near_duplicate_groups(prints, max_distance(percent))  # type: ignore[arg-type]
+    return sum(len(g.members) == 2 for g in groups)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_texts_with_5_percent_of_words_changed_are_near_duplicates(seed: int) -> None:
+    assert flagged(edited_pairs(seed, 0.05)) == 30
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_texts_with_30_percent_of_words_changed_are_not(seed: int) -> None:
+    assert flagged(edited_pairs(seed, 0.30)) == 0
+
+
+def test_similarity_estimates_the_share_of_common_words() -> None:
+    for share in (0.05, 0.10, 0.20):
+        estimates = sorted(
+            similarity(sum((x ^ y).bit_count() for x, y in zip(pa, pb, strict=True)))
+            for a, b in edited_pairs(3, share)
+            if (pa := signature(a).minhash) and (pb := signature(b).minhash)
+        )
+        assert abs(estimates[len(estimates) // 2] - 100 * (1 - share)) <= 1.5

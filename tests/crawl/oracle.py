@@ -128,10 +128,13 @@ def _content_checks(html: dict[str, Any], pages: dict[str, Any], flag: Any) -> N
         if p["content_hash"]:
             by_hash[p["content_hash"]].append(url)
     flag("duplicate_content", [u for group in by_hash.values() if len(group) > 1 for u in group])
-    items = [(u, p) for u, p in indexable.items() if p["simhash"] is not None]
+    items = [(u, p) for u, p in indexable.items() if p["minhash"] is not None]
     for i, (a, pa) in enumerate(items):
         for b, pb in items[i + 1 :]:
-            close = (pa["simhash"] ^ pb["simhash"]).bit_count() <= 6
+            bits = sum(
+                (x ^ y).bit_count() for x, y in zip(pa["minhash"], pb["minhash"], strict=True)
+            )
+            close = bits <= 54  # of 256: >= 90 % of the words in common (audit/simhash.py)
             if close and pa["content_hash"] != pb["content_hash"]:
                 flag("near_duplicate", [a, b])
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from marketloop.audit.config import AuditSettings
+from marketloop.audit.engine import audit
 from marketloop.crawl.dataset import CrawlDataset
 from marketloop.crawl.run import run_crawl
 from marketloop.sample import RunningSite
@@ -19,7 +21,12 @@ HOSTILE = [
     # path, status, error, what else must hold
     ("malformed/", 200, None, lambda r: r["titles"] == ["Broken <b>markup"]),
     ("wrong-charset/", 200, None, lambda r: "\ufffd" in r["titles"][0]),
-    ("no-charset/", 200, None, lambda r: r["charset"] == "utf-8" and r["titles"]),
+    (  # no declaration, not UTF-8: windows-1252, as browsers decode it
+        "no-charset/",
+        200,
+        None,
+        lambda r: r["charset"] == "cp1252" and r["titles"] == ["Smart “quotes” – and dashes"],
+    ),
     ("binary/", 200, None, lambda r: r["parse_error"] == "binary content served as HTML"),
     ("huge/", 200, "too_large", lambda r: 1024 * 1024 <= r["size"] < 2 * 1024 * 1024),
     ("drip/", 200, "timeout", lambda r: r["response_time_ms"] < 5000),
@@ -96,7 +103,28 @@ def test_invalid_robots_and_sitemaps_on_a_second_host(
     assert sitemaps["sitemap-html.xml"]["kind"] == "invalid"
     assert "truncated" in sitemaps["sitemap-truncated.xml.gz"]["error"]
     assert sitemaps["sitemap-missing.xml"]["error"] == "HTTP 404"
+    bad_gzip = sitemaps["sitemap-bad-gzip.xml"]  # a 2xx keeps the error of its broken body
+    assert (bad_gzip["status"], bad_gzip["error"]) == (200, "payload_error")
     broken = sitemaps["sitemap-broken.xml"]
     assert (
         broken["kind"] == "urlset" and broken["url_count"] == 1 and "malformed" in broken["error"]
     )
+
+
+BROKEN_BODIES = ("huge/", "drip/", "bad-gzip/")  # 200, then the body broke off or was too large
+CONTENT_CHECKS = {"missing_title", "missing_h1", "low_content", "missing_meta_description"}
+
+
+def test_pages_whose_body_broke_off_are_unparsed_not_empty(
+    hostile_site: RunningSite, hostile_crawl: CrawlDataset
+) -> None:
+    urls = [hostile_site.url + "hostile/" + path for path in BROKEN_BODIES]
+    marks = "?, " * (len(urls) - 1) + "?"
+    rows = hostile_crawl.query(
+        f"SELECT url, indexability FROM page_indexability WHERE url IN ({marks})", urls
+    )
+    assert {r["url"]: r["indexability"] for r in rows} == dict.fromkeys(urls, "unparsed")
+    issues = audit(hostile_crawl, AuditSettings(), save=False).issues
+    by_page = {(i.check, i.url) for i in issues if i.url in urls}
+    assert not {check for check, _ in by_page} & CONTENT_CHECKS
+    assert {("no_response", url) for url in urls} <= by_page

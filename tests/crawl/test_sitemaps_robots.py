@@ -110,3 +110,35 @@ def test_robots_sitemaps_and_notes() -> None:
     ]
     note = rules_from_response("https://a.test", 503, b"", None).note
     assert note is not None and "503" in note and "--ignore-robots" in note
+
+
+@pytest.mark.parametrize("error", ["timeout", "connection_reset", "payload_error"])
+def test_robots_body_that_broke_off_disallows_the_origin_with_a_note(error: str) -> None:
+    rules = rules_from_response("https://a.test", 200, b"User-agent: *\nDisal", error)
+    assert not rules.allowed("https://a.test/anything", "marketloop")
+    assert rules.note is not None and error in rules.note and "--ignore-robots" in rules.note
+
+
+def test_robots_body_over_the_cap_is_read_not_refused() -> None:
+    body = b"User-agent: *\nDisallow: /private/\n" + b"#" * 600_000
+    rules = rules_from_response("https://a.test", 200, body, "too_large")
+    assert (rules.disallow_all, rules.note) == (False, None)
+    assert not rules.allowed("https://a.test/private/x", "marketloop")
+
+
+YOAST = (
+    f'<urlset {NS} xmlns:image="http://www.google.com/schemas/sitemap-image/1.1" '
+    'xmlns:xhtml="http://www.w3.org/1999/xhtml">'
+    "<url><loc>https://a.test/post</loc><lastmod>2024-02-02</lastmod>"
+    '<xhtml:link rel="alternate" hreflang="de" href="https://a.test/de/post"/>'
+    "<image:image><image:loc>https://a.test/img/1.jpg</image:loc></image:image>"
+    "<image:image><image:loc>https://a.test/img/2.jpg</image:loc></image:image></url>"
+    "<url><loc>https://a.test/other</loc></url></urlset>"
+).encode()
+
+
+def test_image_and_alternate_extensions_do_not_replace_the_page_loc() -> None:
+    doc = parse_sitemap(YOAST)
+    assert doc.locs == ["https://a.test/post", "https://a.test/other"]
+    assert doc.lastmods == ["2024-02-02", None]
+    assert (doc.url_count, doc.error) == (2, None)

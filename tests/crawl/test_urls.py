@@ -23,6 +23,9 @@ NORMAL_FORMS = [
     ("http://[::1]:8080/x", "http://[::1]:8080/x"),
     ("  https://example.com/x  ", "https://example.com/x"),
     ("https://example.com/?b=2&a=1", "https://example.com/?b=2&a=1"),
+    ("http://x.test/a/%2E%2E/b", "http://x.test/b"),  # escaped dots are dot segments
+    ("http://x.test/a/%2e/b/.%2E/c", "http://x.test/a/c"),
+    ("http://x.test/a%2Fb/../c", "http://x.test/c"),  # an escaped slash is not a separator
 ]
 
 

@@ -1,11 +1,21 @@
-"""Near-duplicate groups from 64-bit SimHash fingerprints, without comparing all pairs.
+"""Near-duplicate groups from bit fingerprints (one or more 64-bit words), without comparing
+all pairs.
 
-Split the 64 bits into `B` blocks. Two fingerprints at most `d` bits apart differ in at most
-`d` blocks, so they agree exactly on at least `k = B - d` blocks (pigeonhole). For every choice
-of `k` blocks, fingerprints are bucketed by those bits and only bucket mates are compared: a
+Split a 64-bit word into `B` blocks. Two words at most `d` bits apart differ in at most `d`
+blocks, so they agree exactly on at least `k = B - d` blocks (pigeonhole). For every choice of
+`k` blocks, fingerprints are bucketed by those bits and only bucket mates are compared: a
 handful of sorts and vectorised XOR/popcounts instead of n² comparisons. `k` is chosen to
-minimise the expected work for the number of fingerprints. Identical fingerprints are collapsed
-first; groups are single-linkage (connected components of the "at most d bits apart" graph).
+minimise the expected work for the number of fingerprints. A fingerprint of `W` words at most
+`D` bits apart has a word at most `D // W` bits apart (pigeonhole again), so each word is
+searched that way and the candidates are checked on all their bits. Identical fingerprints
+are collapsed first; groups are single-linkage (connected components of the "at most D bits
+apart" graph), so the result is exactly that of comparing every pair.
+
+The crawler's fingerprint is 256 one-bit MinHashes of a text's 3-word shingles
+(`crawl/textsig.py`). Texts sharing a share `s` of their words (the rest changed at random
+places) share about `c = s**3` of their shingles, a Jaccard similarity `J = c / (2 - c)`, and
+differ in each bit with probability `(1 - J) / 2`: `max_distance` and `similarity` convert
+between that share of words, in percent, and bits.
 """
 
 from __future__ import annotations
@@ -20,19 +30,26 @@ import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-BITS = 64
+BITS = 64  # bits of one word
+MINHASH_BITS = 256  # bits of the crawler's fingerprint
+SHINGLE = 3
 PAIR_BATCH = 2_000_000  # candidate pairs compared at once (bounds memory)
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 
 
 def max_distance(similarity_percent: float) -> int:
-    """Differing bits allowed for a similarity: 90% of 64 bits → at most 6 bits differ."""
-    return int(BITS * (100 - similarity_percent) / 100 + 1e-9)
+    """Differing bits of 256 allowed for a share of common words: 90% → at most 54 bits."""
+    shared = (similarity_percent / 100) ** SHINGLE
+    jaccard = shared / (2 - shared)
+    return int(MINHASH_BITS * (1 - jaccard) / 2 + 1e-9)
 
 
 def similarity(distance: int) -> float:
-    return round(100 * (BITS - distance) / BITS, 1)
+    """The share of common words, in percent, that `distance` differing bits of 256 suggest."""
+    jaccard = max(0.0, 1 - 2 * distance / MINHASH_BITS)
+    shared = 2 * jaccard / (1 + jaccard)
+    return round(100 * float(shared ** (1 / SHINGLE)), 1)
 
 
 @dataclass(frozen=True)
@@ -42,18 +59,24 @@ class Group:
     nearest: dict[int, int]  # member → that closest other member (ties: the lowest index)
 
 
-def near_duplicate_groups(fingerprints: Sequence[int], distance: int) -> list[Group]:
-    """Groups (of two or more) of fingerprints linked by distances of at most `distance` bits."""
-    if not fingerprints:
+def near_duplicate_groups(
+    fingerprints: Sequence[int] | Sequence[Sequence[int]], distance: int
+) -> list[Group]:
+    """Groups (of two or more) of fingerprints linked by distances of at most `distance` bits.
+
+    A fingerprint is one unsigned 64-bit number or a sequence of them (all of one length)."""
+    if not len(fingerprints):
         return []
-    unique, inverse, counts = np.unique(
-        np.array(fingerprints, dtype=np.uint64), return_inverse=True, return_counts=True
-    )
+    prints = np.array(fingerprints, dtype=np.uint64)
+    if prints.ndim == 1:
+        prints = prints[:, None]
+    unique, inverse, counts = np.unique(prints, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
     a, b, bits = _close_pairs(unique, distance)
     size = len(unique)
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(size, size))
     _, labels = connected_components(graph, directed=False)
-    closest = np.where(counts > 1, 0, BITS + 1).astype(np.int64)
+    closest = np.where(counts > 1, 0, BITS * prints.shape[1] + 1).astype(np.int64)
     np.minimum.at(closest, a, bits)
     np.minimum.at(closest, b, bits)
     copies: dict[int, list[int]] = {}  # unique fingerprint → the indices holding it
@@ -97,23 +120,44 @@ def _nearest(a: I64, b: I64, bits: I64, first_index: I64) -> I64:
 
 
 def _close_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
-    found: list[tuple[I64, I64, I64]] = []
-    if distance > 0:
-        blocks = _blocks(len(prints), distance)
-        for chosen in combinations(blocks, len(blocks) - distance):
-            keys = np.zeros(len(prints), dtype=np.uint64)
-            for shift, width in chosen:
-                mask = np.uint64((1 << width) - 1)
-                keys = (keys << np.uint64(width)) | ((prints >> np.uint64(shift)) & mask)
-            order = np.argsort(keys, kind="stable")
-            for left, right in _bucket_pairs(keys[order]):
-                a, b = order[left], order[right]
-                bits = np.bitwise_count(prints[a] ^ prints[b]).astype(np.int64)
-                near = bits <= distance
-                found.append((a[near], b[near], bits[near]))
+    """Pairs (a, b, bits) of distinct rows of `prints` (n × words) at most `distance` apart."""
+    if prints.shape[1] == 1:
+        return _close_word_pairs(prints[:, 0], distance) if distance > 0 else _no_pairs()
+    candidates = [_close_word_pairs(prints[:, w], distance // prints.shape[1])[:2]
+                  for w in range(prints.shape[1])]  # fmt: skip
+    a = np.concatenate([pair[0] for pair in candidates])
+    b = np.concatenate([pair[1] for pair in candidates])
+    pairs = np.unique(np.minimum(a, b) * len(prints) + np.maximum(a, b))
+    a, b = pairs // len(prints), pairs % len(prints)
+    bits = np.zeros(len(a), dtype=np.int64)
+    for w in range(prints.shape[1]):
+        bits += np.bitwise_count(prints[a, w] ^ prints[b, w]).astype(np.int64)
+    near = bits <= distance
+    return a[near], b[near], bits[near]
+
+
+def _no_pairs() -> tuple[I64, I64, I64]:
     empty = np.zeros(0, dtype=np.int64)
+    return empty, empty, empty
+
+
+def _close_word_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
+    """Pairs of positions whose 64-bit words are at most `distance` bits apart."""
+    found: list[tuple[I64, I64, I64]] = []
+    blocks = _blocks(len(prints), distance)
+    for chosen in combinations(blocks, len(blocks) - distance):
+        keys = np.zeros(len(prints), dtype=np.uint64)
+        for shift, width in chosen:
+            mask = np.uint64((1 << width) - 1)
+            keys = (keys << np.uint64(width)) | ((prints >> np.uint64(shift)) & mask)
+        order = np.argsort(keys, kind="stable")
+        for left, right in _bucket_pairs(keys[order]):
+            a, b = order[left], order[right]
+            bits = np.bitwise_count(prints[a] ^ prints[b]).astype(np.int64)
+            near = bits <= distance
+            found.append((a[near], b[near], bits[near]))
     if not found:
-        return empty, empty, empty
+        return _no_pairs()
     return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))  # type: ignore[return-value]
 
 

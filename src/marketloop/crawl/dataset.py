@@ -43,7 +43,8 @@ CrawlStatus = Literal["running", "finished", "interrupted", "failed"]
 #:     canonicalised      the canonical (<link rel=canonical>, else the Link header) is another URL
 #:     external           not an internal URL
 #:     not_html           a content type other than text/html or application/xhtml+xml
-#:     unparsed           HTML whose body could not be parsed (`parse_error`)
+#:     unparsed           HTML whose body broke off or was too large (`error`) or could not
+#:                        be parsed (`parse_error`)
 #:
 #: The macros are part of the definition and usable in any query over the connection.
 INDEXABILITY = r"""
@@ -77,14 +78,14 @@ SELECT *, CASE
     WHEN canonical_target <> url THEN 'canonicalised'
     WHEN NOT coalesce(is_internal, false) THEN 'external'
     WHEN NOT is_html(content_type) THEN 'not_html'
-    WHEN parse_error IS NOT NULL THEN 'unparsed'
+    WHEN parse_error IS NOT NULL OR error IS NOT NULL THEN 'unparsed'
     ELSE 'indexable' END AS indexability
 FROM (SELECT *, canonical_of(canonical, canonical_header) AS canonical_target FROM pages);
 
 CREATE OR REPLACE VIEW html_pages AS
 SELECT * FROM page_indexability
 WHERE is_internal AND status = 200 AND is_html(content_type)
-  AND NOT coalesce(blocked_by_robots, false) AND parse_error IS NULL;
+  AND NOT coalesce(blocked_by_robots, false) AND parse_error IS NULL AND error IS NULL;
 
 CREATE OR REPLACE VIEW indexable_pages AS
 SELECT * FROM page_indexability WHERE indexability = 'indexable';

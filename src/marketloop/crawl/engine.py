@@ -289,7 +289,8 @@ class Crawler:
         parsed: HtmlResult | None = None
         if 200 <= status < 300 and response.error is None and rows.is_html(response):
             _, charset = rows.media_type(response.headers.get("content-type"))
-            job = HtmlJob(url, response.body, charset, self.scope.internal_hosts)
+            robots_header = response.headers.get("x-robots-tag")
+            job = HtmlJob(url, response.body, charset, self.scope.internal_hosts, robots_header)
             parsed = await self.pool.parse_page(job)
         return Visit(entry, row, parsed=parsed)
 

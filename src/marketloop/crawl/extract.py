@@ -12,6 +12,7 @@ says whether the link sits in it.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -21,6 +22,13 @@ from marketloop.crawl.records import Extracted, HtmlFacts, ImageColumns, LinkCol
 from marketloop.crawl.textsig import signature
 from marketloop.crawl.urls import PageUrls, host_of
 
+_NOFOLLOW = frozenset({"nofollow", "none"})
+_ROBOTS_SPLIT = re.compile(r"[\s,]+")
+_AGENT = re.compile(r"^([a-z0-9_.-]+)\s*:")
+_VALUED_DIRECTIVES = frozenset(
+    {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"}
+)
+_PLACEHOLDER = re.compile(r"(placeholder|blank|spacer|transparent|pixel|lazy)[^/]*$", re.I)
 _CHROME_ALWAYS = ("nav", "aside")
 _CHROME_OUTSIDE_MAIN = ("header", "footer")
 _NOT_TEXT = ("script", "style", "noscript", "template", "svg")
@@ -33,11 +41,13 @@ _RESOURCES = (
 )
 
 
-def extract(html: str, url: str, internal_hosts: frozenset[str]) -> Extracted:
+def extract(
+    html: str, url: str, internal_hosts: frozenset[str], x_robots_tag: str | None = None
+) -> Extracted:
     tree = LexborHTMLParser(html)
     head = _head(tree)
     urls = PageUrls(url, head.base_href)
-    nofollow_all = "nofollow" in (head.meta_robots or "")
+    nofollow_all = robots_nofollow(head.meta_robots, x_robots_tag)
     canonicals = [c for c in (urls.resolve(h) for h in head.canonical_hrefs) if c]
     hreflang = [(lang, u) for lang, h in head.hreflang if (u := urls.resolve(h))]
     region, chrome = _main_region(tree)
@@ -85,6 +95,7 @@ def extract(html: str, url: str, internal_hosts: frozenset[str]) -> Extracted:
         word_count=sig.word_count,
         content_hash=sig.content_hash,
         simhash=sig.simhash,
+        minhash=sig.minhash,
         jsonld_types=head.jsonld_types,
         jsonld_errors=head.jsonld_errors,
         og=head.og,
@@ -129,7 +140,7 @@ def _head(tree: LexborHTMLParser) -> _Head:
     for link in tree.css("link[rel][href]"):
         rel = (link.attributes.get("rel") or "").lower().split()
         href = link.attributes.get("href") or ""
-        if "canonical" in rel:
+        if "canonical" in rel and _inside(link, "head"):  # Google ignores one in <body>
             canonical_hrefs.append(href)
         lang = link.attributes.get("hreflang")
         if "alternate" in rel and lang:
@@ -150,6 +161,23 @@ def _head(tree: LexborHTMLParser) -> _Head:
         jsonld_types=types,
         jsonld_errors=errors,
     )
+
+
+def robots_nofollow(meta_robots: str | None, x_robots_tag: str | None) -> bool:
+    """Whether `nofollow` or `none` applies to every link of the page: in meta robots/googlebot
+    (any token), or in the X-Robots-Tag header for every crawler or for Googlebot (a directive
+    after `otherbot:` belongs to that crawler up to the next user agent)."""
+    if _NOFOLLOW & set(_ROBOTS_SPLIT.split((meta_robots or "").lower())):
+        return True
+    agent: str | None = None
+    for token in (t.strip() for t in (x_robots_tag or "").lower().split(",")):
+        directive = token
+        named = _AGENT.match(token)
+        if named and named.group(1) not in _VALUED_DIRECTIVES:
+            agent, directive = named.group(1), token[named.end() :].strip()
+        if directive in _NOFOLLOW and agent in (None, "googlebot"):
+            return True
+    return False
 
 
 def _main_region(tree: LexborHTMLParser) -> tuple[LexborNode | None, tuple[str, ...]]:
@@ -204,8 +232,8 @@ def _images(
     discovered: dict[str, str],
 ) -> ImageColumns:
     images = ImageColumns([], [], [], [], [])
-    for node in tree.css("img[src]"):
-        src = urls.resolve(node.attributes.get("src") or "")
+    for node in tree.css("img"):  # a selector list would return an img matching two twice
+        src = urls.resolve(_image_source(node))
         if src is None or _inside(node, "noscript"):  # a browser running scripts never loads it
             continue
         internal = host_of(src) in internal_hosts
@@ -217,6 +245,16 @@ def _images(
         if internal and src != page_url:
             discovered.setdefault(src, "image")
     return images
+
+
+def _image_source(node: LexborNode) -> str:
+    """`src`, or the lazy-load script's `data-src` when `src` is missing or a placeholder."""
+    attrs = node.attributes
+    src = (attrs.get("src") or "").strip()
+    lazy = (attrs.get("data-src") or attrs.get("data-lazy-src") or "").strip()
+    if lazy and (not src or src.lower().startswith("data:") or _PLACEHOLDER.search(src)):
+        return lazy
+    return src
 
 
 def _anchor(node: LexborNode) -> str:

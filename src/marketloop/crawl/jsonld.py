@@ -22,12 +22,21 @@ def inspect(blocks: list[str]) -> tuple[list[str], list[str]]:
                 f"block {position}: invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
             )
             continue
+        except (ValueError, RecursionError) as exc:  # an int over 4300 digits; deep nesting
+            errors.append(f"block {position}: invalid JSON: {_reason(exc)}")
+            continue
         problem = _problem(data)
         if problem:
             errors.append(f"block {position}: {problem}")
         else:
             types.extend(t for t in _types(data) if t not in types)
     return types, errors
+
+
+def _reason(exc: ValueError | RecursionError) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    return str(exc).split(";", 1)[0]
 
 
 def _problem(data: Any) -> str | None:

@@ -23,6 +23,7 @@ class HtmlFacts(NamedTuple):
     word_count: int
     content_hash: str | None
     simhash: int | None
+    minhash: list[int] | None
     jsonld_types: list[str]
     jsonld_errors: list[str]
     og: list[tuple[str, str]]
@@ -70,6 +71,7 @@ class HtmlJob(NamedTuple):
     body: bytes
     header_charset: str | None
     internal_hosts: frozenset[str]
+    x_robots_tag: str | None = None  # the response header: its nofollow applies to every link
 
 
 class HtmlResult(NamedTuple):

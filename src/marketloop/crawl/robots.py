@@ -3,6 +3,9 @@
 How the response decides the rules (Google's documented behaviour):
 
 - 2xx: the body is parsed (first 500 KiB); garbage parses to "allow everything".
+- 2xx whose body then broke off (timeout, reset, bad compression): incomplete data, which
+  Google treats like a server error, so the origin is disallowed as for 5xx. A body over
+  500 KiB is not broken: its first 500 KiB are parsed.
 - 4xx other than 429: no rules, everything is allowed.
 - 429 or 5xx: the whole origin is treated as disallowed, because the site may be in trouble;
   the crawl says so and `--ignore-robots` overrides it.
@@ -48,11 +51,10 @@ def rules_from_response(
     if status is None:
         return RobotsRules(origin, note=f"{robots_url} could not be fetched ({error})")
     if status == 429 or status >= 500:
-        return RobotsRules(
-            origin,
-            disallow_all=True,
-            note=f"{robots_url} answered {status}: the origin is treated as disallowed "
-            "(use --ignore-robots to crawl it anyway)",
+        return _disallow_all(origin, f"{robots_url} answered {status}")
+    if status < 300 and error is not None and error != "too_large":
+        return _disallow_all(
+            origin, f"{robots_url} answered {status}, then its body broke off ({error})"
         )
     if status >= 400:
         return RobotsRules(origin)
@@ -62,3 +64,8 @@ def rules_from_response(
     except Exception as exc:  # protego is lenient, but never let a robots.txt stop a crawl
         return RobotsRules(origin, note=f"{robots_url} could not be parsed ({exc}): ignored")
     return RobotsRules(origin, parser=parser, sitemaps=[str(s) for s in parser.sitemaps])
+
+
+def _disallow_all(origin: str, why: str) -> RobotsRules:
+    note = f"{why}: the origin is treated as disallowed (use --ignore-robots to crawl it anyway)"
+    return RobotsRules(origin, disallow_all=True, note=note)

@@ -21,6 +21,7 @@ SECURITY_COLUMNS = {
 }
 _LINK_VALUE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 _REL = re.compile(r"""rel\s*=\s*"?([^";,]+)"?""", re.I)
+_HREFLANG = re.compile(r"""hreflang\s*=\s*"?([^";,\s]+)"?""", re.I)
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
 
 
@@ -66,6 +67,9 @@ def add_response(row: dict[str, Any], response: Response) -> None:
         x_robots_tag=headers.get("x-robots-tag"),
         canonical_header=canonical_from_link_header(headers.get("link"), response.url),
     )
+    alternates = hreflang_from_link_header(headers.get("link"), response.url)
+    if alternates:  # also for PDFs and other files without a <head> (Google reads these)
+        row["hreflang"] = alternates
     for column, header in SECURITY_COLUMNS.items():
         row[column] = headers.get(header)
 
@@ -79,6 +83,18 @@ def canonical_from_link_header(value: str | None, base: str) -> str | None:
         if rel and "canonical" in rel.group(1).lower().split():
             return resolve_reference(base, target)
     return None
+
+
+def hreflang_from_link_header(value: str | None, base: str) -> list[tuple[str, str]]:
+    """(lang, url) of the Link header's `rel=alternate; hreflang=...` entries, resolved."""
+    found: list[tuple[str, str]] = []
+    for target, params in _LINK_VALUE.findall(value or ""):
+        rel, lang = _REL.search(params), _HREFLANG.search(params)
+        if rel and lang and "alternate" in rel.group(1).lower().split():
+            url = resolve_reference(base, target)
+            if url is not None:
+                found.append((lang.group(1).lower(), url))
+    return found
 
 
 def add_html(batch: Batch, row: dict[str, Any], result: HtmlResult) -> None:
@@ -95,10 +111,11 @@ def add_html(batch: Batch, row: dict[str, Any], result: HtmlResult) -> None:
         meta_robots=facts.meta_robots,
         canonical=facts.canonical,
         canonical_count=facts.canonical_count,
-        hreflang=facts.hreflang,
+        hreflang=_merged(facts.hreflang, row.get("hreflang")),
         word_count=facts.word_count,
         content_hash=facts.content_hash,
         simhash=facts.simhash,
+        minhash=facts.minhash,
         jsonld_types=facts.jsonld_types,
         jsonld_errors=facts.jsonld_errors,
         og=facts.og,
@@ -112,6 +129,12 @@ def add_html(batch: Batch, row: dict[str, Any], result: HtmlResult) -> None:
     batch["links"].extend({"from_url": row["url"], **links._asdict()}, len(links.to_url))
     images = extracted.images
     batch["images"].extend({"page_url": row["url"], **images._asdict()}, len(images.src))
+
+
+def _merged(
+    from_html: list[tuple[str, str]], from_header: list[tuple[str, str]] | None
+) -> list[tuple[str, str]]:
+    return from_html + [pair for pair in from_header or [] if pair not in from_html]
 
 
 def redirect_row(

@@ -60,6 +60,7 @@ PAGES = pa.schema(
         ("meta_robots", pa.string()),  # <meta name=robots|googlebot>, comma-joined, lower case
         ("canonical", pa.string()),  # <link rel=canonical>, resolved (first one)
         ("canonical_count", pa.int32()),
+        # <link rel=alternate hreflang>, then the Link header's (resolved)
         ("hreflang", pa.list_(pa.struct([("lang", pa.string()), ("url", pa.string())]))),
         ("h1", _strings),
         ("h2", _strings),
@@ -69,7 +70,8 @@ PAGES = pa.schema(
         ("h6", _strings),
         ("word_count", pa.int32()),  # words of the main content (no nav/header/footer/aside)
         ("content_hash", pa.string()),  # hash of the normalised main text
-        ("simhash", pa.uint64()),  # 64-bit SimHash of main-text shingles (near duplicates)
+        ("simhash", pa.uint64()),  # 64-bit SimHash of main-text shingles
+        ("minhash", pa.list_(pa.uint64())),  # 256 one-bit MinHashes as 4 numbers (near duplicates)
         ("jsonld_types", _strings),  # @type values of the valid JSON-LD blocks
         ("jsonld_errors", _strings),  # one message per invalid JSON-LD block
         ("og", pa.map_(pa.string(), pa.string())),  # og:* properties
@@ -87,7 +89,7 @@ LINKS = pa.schema(
         ("kind", pa.string()),  # a | script | stylesheet | iframe | media | form
         ("anchor", pa.string()),  # text, else aria-label, else title, else an inner img alt
         ("rel", pa.string()),
-        ("nofollow", pa.bool_()),
+        ("nofollow", pa.bool_()),  # rel, or nofollow/none in meta robots or X-Robots-Tag
         ("is_internal", pa.bool_()),
         ("in_main", pa.bool_()),  # false inside nav/header/footer/aside
     ]

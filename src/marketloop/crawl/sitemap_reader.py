@@ -79,8 +79,8 @@ class SitemapReader:
                 row["error"] = f"redirects to {target}" if target else "redirect without Location"
                 if target:
                     crawler.frontier.add_sitemap_file(target, via)
-            elif response.status is not None:
-                row["error"] = f"HTTP {response.status}"
+            elif response.status is not None and not 200 <= status < 300:
+                row["error"] = f"HTTP {response.status}"  # a 2xx keeps the body's own error
         self._record(url, row, doc)
 
     def _record(self, url: str, row: dict[str, Any], doc: SitemapDoc | None) -> None:

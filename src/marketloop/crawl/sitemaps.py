@@ -23,6 +23,10 @@ MAX_UNCOMPRESSED = 4 * MAX_BYTES  # stop reading beyond this (gzip bombs)
 MAX_ENTRIES = 1_000_000  # entries kept from one file
 _CHUNK = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
+# <loc> and <lastmod> count only in the sitemaps.org namespace (or none) and directly inside
+# <url>/<sitemap>: an <image:loc> or <video:...> extension element must not replace the page.
+_NAMESPACES = ("", "http://www.sitemaps.org/schemas/sitemap/0.9")
+_ENTRY_TAGS = ("url", "sitemap")
 
 
 def parse_sitemap(body: bytes) -> SitemapDoc:
@@ -62,20 +66,24 @@ class _State:
         self.error: str | None = None
         self._loc: str | None = None
         self._lastmod: str | None = None
+        self._open: list[str | None] = []  # local names of the open elements (None: foreign)
 
     def consume(self, parser: XMLPullParser) -> None:
         events = cast("Iterator[tuple[str, Element]]", parser.read_events())  # start/end only
         for event, element in events:
-            tag = element.tag.rsplit("}", 1)[-1]
+            tag = _sitemap_tag(element.tag)
             if event == "start":
                 if self.kind is None:
-                    self._root(tag)
+                    self._root(element.tag.rsplit("}", 1)[-1])
+                self._open.append(tag)
                 continue
-            if tag == "loc":
+            self._open.pop()
+            in_entry = bool(self._open) and self._open[-1] in _ENTRY_TAGS
+            if tag == "loc" and in_entry:
                 self._loc = (element.text or "").strip()
-            elif tag == "lastmod":
+            elif tag == "lastmod" and in_entry:
                 self._lastmod = (element.text or "").strip() or None
-            elif tag in ("url", "sitemap"):
+            elif tag in _ENTRY_TAGS:
                 self._entry()
                 element.clear()
 
@@ -95,6 +103,14 @@ class _State:
                 self.locs.append(url)
                 self.lastmods.append(self._lastmod)
         self._loc = self._lastmod = None
+
+
+def _sitemap_tag(qualified: str) -> str | None:
+    """The local name of a sitemaps.org (or unqualified) element; None for any other namespace."""
+    namespace, _, local = (
+        qualified[1:].rpartition("}") if qualified.startswith("{") else ("", "", qualified)
+    )
+    return local if namespace in _NAMESPACES else None
 
 
 class _Stop(ParseError):

@@ -45,7 +45,9 @@ def normalize(url: str) -> str:
         raise InvalidUrl(f"{url!r} is not an http(s) URL")
     host = _host(parts.hostname or "", url)
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = _encode(remove_dot_segments(parts.path) or "/", _PATH_SAFE)
+    # escapes of unreserved characters first, so `%2E%2E` is a dot segment (RFC 3986 6.2.2)
+    path = _ESCAPE.sub(_fix_escape, parts.path)
+    path = _encode(remove_dot_segments(path) or "/", _PATH_SAFE)
     query = _encode(parts.query, _QUERY_SAFE)
     return urlunsplit((scheme, netloc, path, query, ""))
 

@@ -195,7 +195,7 @@ def second_host_app() -> web.Application:
             b"\x89PNG\x00garbage\nUser-agent *\nDisalow: /x\n<html>not robots</html>\n"
             b"Sitemap: /relative-sitemap.xml\nSitemap: {base}/sitemap-html.xml\n"
             b"Sitemap: {base}/sitemap-truncated.xml.gz\nSitemap: {base}/sitemap-missing.xml\n"
-            b"Sitemap: {base}/sitemap-broken.xml\n",
+            b"Sitemap: {base}/sitemap-broken.xml\nSitemap: {base}/sitemap-bad-gzip.xml\n",
             "text/plain",
         ),
         "/sitemap-html.xml": (b"<html><body>Not a sitemap</body></html>", "text/html"),
@@ -218,6 +218,8 @@ def second_host_app() -> web.Application:
     }
 
     async def handler(request: web.Request) -> web.StreamResponse:
+        if request.path == "/sitemap-bad-gzip.xml":  # 200, then the body cannot be decoded
+            return await bad_gzip(request)
         if request.path not in files:
             raise web.HTTPNotFound()
         body, content_type = files[request.path]

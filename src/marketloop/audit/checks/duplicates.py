@@ -2,10 +2,14 @@
 
 from collections.abc import Iterator
 
+import structlog
+
 from marketloop.audit import simhash
 from marketloop.audit.checks.scope import INDEXABLE
 from marketloop.audit.model import CheckContext, Finding, Severity, Threshold
 from marketloop.audit.registry import python_check, sql_check
+
+log = structlog.get_logger("marketloop.audit")
 
 
 def _shared(key: str, what: str, scope_filter: str = "true") -> str:
@@ -63,7 +67,8 @@ NEAR_DUPLICATE = Threshold(
     "near_duplicate",
     90,
     "%",
-    "flag pages whose main-content SimHash agrees on at least this share of its 64 bits",
+    "flag pages whose main content shares at least this share of its words with another's "
+    "(estimated from 256-bit MinHash fingerprints)",
     minimum=80,
     maximum=100,
 )
@@ -81,13 +86,16 @@ NEAR_DUPLICATE = Threshold(
     thresholds=(NEAR_DUPLICATE,),
 )
 def near_duplicate(ctx: CheckContext) -> Iterator[Finding]:
+    if not _has_minhash(ctx):  # a crawl from before MinHash fingerprints: re-crawl to check
+        log.warning("near_duplicate skipped: the crawl has no minhash column; crawl again")
+        return
     rows = ctx.rows(
-        "SELECT url, simhash, content_hash FROM indexable_pages "
-        "WHERE simhash IS NOT NULL AND coalesce(word_count, 0) > 0 ORDER BY url"
+        "SELECT url, minhash, content_hash FROM indexable_pages "
+        "WHERE len(minhash) = 4 AND coalesce(word_count, 0) > 0 ORDER BY url"
     )
     percent = ctx.limits["near_duplicate"]
     distance = simhash.max_distance(percent)
-    groups = simhash.near_duplicate_groups([r["simhash"] for r in rows], distance)
+    groups = simhash.near_duplicate_groups([r["minhash"] for r in rows], distance)
     for group in groups:
         if len({rows[m]["content_hash"] for m in group.members}) < 2:
             continue
@@ -100,3 +108,7 @@ def near_duplicate(ctx: CheckContext) -> Iterator[Finding]:
                 f"(threshold {percent:g}%); group of {size} pages",
                 value=best,
             )
+
+
+def _has_minhash(ctx: CheckContext) -> bool:
+    return bool(ctx.rows("SELECT 1 FROM (DESCRIBE pages) WHERE column_name = 'minhash'"))

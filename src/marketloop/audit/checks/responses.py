@@ -40,15 +40,21 @@ sql_check(
 sql_check(
     "no_response",
     Severity.critical,
-    scope=INTERNAL_URLS + " that got no HTTP response (timeout, refused, reset, DNS, TLS)",
-    description="An internal URL gave no response at all: timeout, refused or reset connection.",
+    scope=INTERNAL_URLS + " that got no HTTP response (timeout, refused, reset, DNS, TLS), or "
+    "whose 200 response broke off before the body arrived in full (too large, timeout, reset)",
+    description="An internal URL gave no complete response: timeout, refused or reset "
+    "connection, or a body that broke off or was too large to read.",
     fix="Search engines treat unreachable URLs like errors and slow their crawl. Check that the "
     "server is up and answers within the crawl timeout, and look for firewalls or rate limits "
     "that drop requests.",
     sql="""
-    SELECT p.url, coalesce(p.error, 'no response') || '; ' || linked_from(r.n, r.sample) AS detail
+    SELECT p.url,
+           CASE WHEN p.status IS NULL THEN coalesce(p.error, 'no response')
+                ELSE 'HTTP ' || p.status || ', then ' || p.error || ' while reading the body' END
+             || '; ' || linked_from(r.n, r.sample) AS detail
     FROM pages p LEFT JOIN refs r USING (url)
-    WHERE p.is_internal AND p.status IS NULL AND NOT coalesce(p.blocked_by_robots, false)
+    WHERE p.is_internal AND NOT coalesce(p.blocked_by_robots, false)
+      AND (p.status IS NULL OR (p.status BETWEEN 200 AND 299 AND p.error IS NOT NULL))
       AND coalesce(p.error, '') NOT IN ('private_address', 'invalid_url', 'redirect_loop')
     """,
 )
