@@ -61,8 +61,15 @@ def synthetic_crawl(folder: Path, pages: int, seed: int = 7) -> None:
         for i in range(pages)
     ]  # fmt: skip
     simhash = rng.integers(0, 2**63, pages, dtype=np.uint64) * np.uint64(2)
+    # 256-bit MinHash fingerprints (4 words); groups of 5 near copies differ in up to 40 bits
+    minhash = rng.integers(0, 2**63, (pages, 4), dtype=np.uint64) * np.uint64(2)
     for group in rng.choice(pages, (pages // 500, 5), replace=False):
         simhash[group] = simhash[group[0]] ^ rng.integers(0, 8, 5).astype(np.uint64)
+        for member in group[1:]:
+            flips = np.zeros(4, np.uint64)
+            for bit in rng.choice(256, int(rng.integers(0, 41)), replace=False):
+                flips[bit // 64] |= np.uint64(1) << np.uint64(bit % 64)
+            minhash[member] = minhash[group[0]] ^ flips
     table = {
         "url": urls.tolist(),
         "host": ["shop.example.com"] * pages,
@@ -86,6 +93,7 @@ def synthetic_crawl(folder: Path, pages: int, seed: int = 7) -> None:
         "word_count": rng.integers(80, 1_500, pages).astype(np.int32),
         "content_hash": [f"{h:016x}" for h in simhash.tolist()],
         "simhash": simhash,
+        "minhash": minhash.tolist(),
         "jsonld_types": [["Product"]] * pages,
         "jsonld_errors": [
             [] if rng.random() > 0.005 else ["Expecting value"] for _ in range(pages)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
+from marketloop.audit import simhash
 from marketloop.audit.simhash import max_distance, near_duplicate_groups, similarity
 from marketloop.crawl.textsig import signature
 
@@ -95,6 +97,29 @@ def test_wide_fingerprints_find_exactly_the_brute_force_groups(seed: int, distan
     joined = [int.from_bytes(b"".join(w.to_bytes(8, "big") for w in p), "big") for p in prints]
     found = {frozenset(g.members) for g in near_duplicate_groups(prints, distance)}
     assert found == brute_force(joined, distance)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_many_wide_fingerprints_use_bands_and_find_the_brute_force_groups(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above EXACT_LIMIT the search is locality-sensitive hashing; copies at most 40 bits
+    apart (threshold 54) are found as by comparing every pair."""
+    calls = 0
+    banded = simhash._banded_pairs
+
+    def counting(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return banded(*args)
+
+    monkeypatch.setattr(simhash, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(simhash, "_banded_pairs", counting)
+    prints = planted_wide(seed, bases=200)
+    joined = [int.from_bytes(b"".join(w.to_bytes(8, "big") for w in p), "big") for p in prints]
+    found = {frozenset(g.members) for g in near_duplicate_groups(prints, 54)}
+    assert calls == 1
+    assert found == brute_force(joined, 54)
 
 
 VOCABULARY = [f"word{i}" for i in range(3000)]

@@ -11,6 +11,12 @@ searched that way and the candidates are checked on all their bits. Identical fi
 are collapsed first; groups are single-linkage (connected components of the "at most D bits
 apart" graph), so the result is exactly that of comparing every pair.
 
+When that exact search would cost more than `EXACT_LIMIT` comparisons (wide fingerprints, a
+large threshold and many pages: 100,000 pages at 90%), candidates come from locality-sensitive
+hashing instead (`_banded_pairs`): a pair exactly at the threshold is missed with probability
+at most 1%, closer pairs far less often, and a group is lost only if every link to it is.
+That is well inside the MinHash estimate's own noise (about ±6 bits at 90%).
+
 The crawler's fingerprint is 256 one-bit MinHashes of a text's 3-word shingles
 (`crawl/textsig.py`). Texts sharing a share `s` of their words (the rest changed at random
 places) share about `c = s**3` of their shingles, a Jaccard similarity `J = c / (2 - c)`, and
@@ -34,6 +40,10 @@ BITS = 64  # bits of one word
 MINHASH_BITS = 256  # bits of the crawler's fingerprint
 SHINGLE = 3
 PAIR_BATCH = 2_000_000  # candidate pairs compared at once (bounds memory)
+EXACT_LIMIT = 50_000_000  # expected comparisons above which wide fingerprints use LSH bands
+LSH_BAND = 16  # bits of one band
+LSH_MISS = 0.01  # chance that a pair exactly at the threshold shares no band
+LSH_SEED = 20_260_226
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 
@@ -121,19 +131,51 @@ def _nearest(a: I64, b: I64, bits: I64, first_index: I64) -> I64:
 
 def _close_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
     """Pairs (a, b, bits) of distinct rows of `prints` (n × words) at most `distance` apart."""
-    if prints.shape[1] == 1:
+    words = prints.shape[1]
+    if words == 1:
         return _close_word_pairs(prints[:, 0], distance) if distance > 0 else _no_pairs()
-    candidates = [_close_word_pairs(prints[:, w], distance // prints.shape[1])[:2]
-                  for w in range(prints.shape[1])]  # fmt: skip
+    if words * _exact_cost(len(prints), distance // words) > EXACT_LIMIT:
+        return _banded_pairs(prints, distance)
+    candidates = [_close_word_pairs(prints[:, w], distance // words)[:2]
+                  for w in range(words)]  # fmt: skip
     a = np.concatenate([pair[0] for pair in candidates])
     b = np.concatenate([pair[1] for pair in candidates])
     pairs = np.unique(np.minimum(a, b) * len(prints) + np.maximum(a, b))
     a, b = pairs // len(prints), pairs % len(prints)
+    bits = _distances(prints, a, b)
+    near = bits <= distance
+    return a[near], b[near], bits[near]
+
+
+def _banded_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
+    """Locality-sensitive hashing for many wide fingerprints: candidates share all bits of one
+    of several random `LSH_BAND`-bit bands; enough bands that a pair exactly `distance` bits
+    apart is missed with probability at most `LSH_MISS` (closer pairs far less often). Bands
+    come from a fixed seed, so the result is the same on every run."""
+    count, width = len(prints), BITS * prints.shape[1]
+    bits = np.unpackbits(prints.astype(">u8").view(np.uint8).reshape(count, -1), axis=1)
+    shared = (1 - distance / width) ** LSH_BAND
+    bands = 1 if shared >= 1 else math.ceil(math.log(LSH_MISS) / math.log1p(-shared))
+    weights = np.left_shift(1, np.arange(LSH_BAND, dtype=np.int64))
+    rng = np.random.default_rng(LSH_SEED)
+    found: list[I64] = []
+    for _ in range(bands):
+        keys = bits[:, rng.choice(width, LSH_BAND, replace=False)].astype(np.int64) @ weights
+        order = np.argsort(keys, kind="stable")
+        for left, right in _bucket_pairs(keys[order].astype(np.uint64)):
+            a, b = order[left], order[right]
+            near = _distances(prints, a, b) <= distance
+            found.append(np.minimum(a, b)[near] * count + np.maximum(a, b)[near])
+    pairs = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    a, b = pairs // count, pairs % count
+    return a, b, _distances(prints, a, b)
+
+
+def _distances(prints: U64, a: I64, b: I64) -> I64:
     bits = np.zeros(len(a), dtype=np.int64)
     for w in range(prints.shape[1]):
         bits += np.bitwise_count(prints[a, w] ^ prints[b, w]).astype(np.int64)
-    near = bits <= distance
-    return a[near], b[near], bits[near]
+    return bits
 
 
 def _no_pairs() -> tuple[I64, I64, I64]:
@@ -161,15 +203,21 @@ def _close_word_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
     return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))  # type: ignore[return-value]
 
 
+def _block_cost(count: int, distance: int, k: int) -> float:
+    """Expected work of the exact search with `k` agreeing blocks of `distance + k`."""
+    blocks = distance + k
+    key_bits = BITS * k / blocks
+    return math.comb(blocks, k) * (count + count * count / 2**key_bits)
+
+
+def _exact_cost(count: int, distance: int) -> float:
+    return min(_block_cost(count, distance, k) for k in range(1, 6) if distance + k <= BITS)
+
+
 def _blocks(count: int, distance: int) -> list[tuple[int, int]]:
     """(shift, width) of the blocks, their number chosen to minimise the expected comparisons."""
-
-    def cost(k: int) -> float:
-        blocks = distance + k
-        key_bits = BITS * k / blocks
-        return math.comb(blocks, k) * (count + count * count / 2**key_bits)
-
-    k = min((k for k in range(1, 6) if distance + k <= BITS), key=cost)
+    ks = [k for k in range(1, 6) if distance + k <= BITS]
+    k = min(ks, key=lambda k: _block_cost(count, distance, k))
     edges = [round(i * BITS / (distance + k)) for i in range(distance + k + 1)]
     return [(lo, hi - lo) for lo, hi in pairwise(edges)]
 
