@@ -7,7 +7,8 @@
 - `content_hash`: xxh3-128 of the lower-cased words joined by one space, so markup, whitespace
   and case changes do not make two copies of a text differ (`duplicate_content`).
 - `minhash`: 256 one-bit MinHashes (b-bit MinHash, Li & König) of the distinct 3-word shingles,
-  packed into four unsigned 64-bit numbers. Two texts whose shingle sets have Jaccard
+  by one-permutation hashing (one hash per shingle, see `minhash`), packed into four unsigned
+  64-bit numbers. Two texts whose shingle sets have Jaccard
   similarity `J` agree on each bit with probability `(1 + J) / 2`, so the Hamming distance of
   their 256 bits estimates `J`; the auditor's `near_duplicate` turns that into the share of
   words the texts have in common (`audit/simhash.py`). 256 bits tell a 5 %-edited copy (about
@@ -25,9 +26,9 @@ import numpy as np
 import xxhash
 
 WORD = re.compile(r"\w+")
+WORD_TOKEN = re.compile(r"\S*\w\S*")  # a whitespace-separated token with a letter or digit
 SHINGLE = 3
 MINHASH_BITS = 256
-_MINHASH_CHUNK = 2048  # shingles hashed at once (bounds memory on very long pages)
 _WORD_CACHE = 200_000
 _WORDS: dict[str, int] = {}
 
@@ -40,7 +41,7 @@ class TextSignature(NamedTuple):
 
 
 def signature(text: str) -> TextSignature:
-    count = sum(1 for token in text.split() if WORD.search(token))
+    count = len(WORD_TOKEN.findall(text))
     words = WORD.findall(text.lower())
     if not words:
         return TextSignature(count, None, None, None)
@@ -68,14 +69,34 @@ def shingle_hashes(words: list[str]) -> np.ndarray:
 
 
 def minhash(shingles: np.ndarray) -> list[int]:
-    """The lowest bit of each of `MINHASH_BITS` min-hashes of `shingles`, packed big-endian."""
-    minima = np.full(MINHASH_BITS, np.iinfo(np.uint64).max, dtype=np.uint64)
-    for start in range(0, len(shingles), _MINHASH_CHUNK):
-        chunk = (shingles[None, start : start + _MINHASH_CHUNK] ^ _SEEDS[:, None]) * _M1
-        chunk ^= chunk >> np.uint64(29)
-        chunk *= _M2
-        minima = np.minimum(minima, chunk.min(axis=1))
-    packed = np.packbits((minima & np.uint64(1)).astype(np.uint8)).view(">u8")
+    """`MINHASH_BITS` one-bit MinHashes of `shingles`, packed big-endian.
+
+    One-permutation hashing (Li, Owen & Zhang 2012) with optimal densification (Shrivastava
+    2017): each shingle is hashed once, its top 8 bits choose one of 256 bins and the minimum
+    per bin is kept; an empty bin takes the minimum of the first filled bin in a fixed sequence
+    of its own. Two texts agree on a bin's minimum with probability equal to their Jaccard
+    similarity, as with 256 independent MinHashes, at the cost of one hash per shingle. The bit
+    kept is the lowest bit of the bin's minimum re-mixed with the bin's own salt."""
+    hashes = _mix(shingles ^ _OPH_SEED)
+    bins = (hashes >> np.uint64(64 - _BIN_BITS)).astype(np.intp)
+    order = np.lexsort((hashes, bins))
+    sorted_bins = bins[order]
+    first = np.r_[True, sorted_bins[1:] != sorted_bins[:-1]]
+    minima = np.zeros(MINHASH_BITS, dtype=np.uint64)
+    filled = np.zeros(MINHASH_BITS, dtype=bool)
+    minima[sorted_bins[first]] = hashes[order][first]
+    filled[sorted_bins[first]] = True
+    empty = np.flatnonzero(~filled)
+    attempt = 0
+    while len(empty):  # at least one bin is filled: every page has a shingle
+        step = np.uint64((attempt * int(_GOLDEN)) % 2**64)  # wraps like uint64, no warning
+        probe = _mix(_BIN_SALTS[empty] + step)
+        donors = (probe >> np.uint64(64 - _BIN_BITS)).astype(np.intp)
+        found = filled[donors]
+        minima[empty[found]] = minima[donors[found]]
+        empty, attempt = empty[~found], attempt + 1
+    bits = (_mix(minima ^ _BIN_SALTS) & np.uint64(1)).astype(np.uint8)
+    packed = np.packbits(bits).view(">u8")
     return [int(v) for v in packed]
 
 
@@ -115,7 +136,8 @@ def similarity(a: int, b: int) -> float:
     return 1.0 - hamming(a, b) / 64
 
 
-#: one seed per MinHash, xor-ed into the (already mixed) shingle hash before a short
-#: multiply-xorshift-multiply: a cheap, independent enough hash per MinHash
-_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_SEEDS = _mix(np.arange(1, MINHASH_BITS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+#: one-permutation MinHash: 2**8 = MINHASH_BITS bins, a salt per bin, one seed for all shingles
+_BIN_BITS = 8
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_OPH_SEED = np.uint64(0xD6E8FEB86659FD93)
+_BIN_SALTS = _mix(np.arange(1, MINHASH_BITS + 1, dtype=np.uint64) * _GOLDEN)
