@@ -104,26 +104,11 @@ def add_html(batch: Batch, row: dict[str, Any], result: HtmlResult) -> None:
     if result.extracted is None:
         return
     extracted: Extracted = result.extracted
-    facts = extracted.facts
-    row.update(
-        titles=facts.titles,
-        meta_descriptions=facts.meta_descriptions,
-        meta_robots=facts.meta_robots,
-        canonical=facts.canonical,
-        canonical_count=facts.canonical_count,
-        hreflang=_merged(facts.hreflang, row.get("hreflang")),
-        word_count=facts.word_count,
-        content_hash=facts.content_hash,
-        simhash=facts.simhash,
-        minhash=facts.minhash,
-        jsonld_types=facts.jsonld_types,
-        jsonld_errors=facts.jsonld_errors,
-        og=facts.og,
-        lang=facts.lang,
-        outlinks_internal=facts.outlinks_internal,
-        outlinks_external=facts.outlinks_external,
-    )
-    for level, texts in enumerate(facts.headings, start=1):
+    facts = extracted.facts._asdict()  # every fact is a column of the same name, but:
+    headings = facts.pop("headings")  # one column per level, h1 ... h6
+    facts["hreflang"] = _merged(facts["hreflang"], row.get("hreflang"))  # + the Link header's
+    row.update(facts)
+    for level, texts in enumerate(headings, start=1):
         row[f"h{level}"] = texts
     links = extracted.links
     batch["links"].extend({"from_url": row["url"], **links._asdict()}, len(links.to_url))
