@@ -25,10 +25,7 @@ pairs as (
         min(page) as page,
         date,
         search_type,
-        cast(sum(clicks) as bigint) as clicks,
-        cast(sum(impressions) as bigint) as impressions,
-        {{ safe_divide('sum(clicks)', 'sum(impressions)') }} as ctr,
-        {{ safe_divide('sum(position * impressions)', 'sum(impressions)') }} as position
+        {{ search_metrics() }}
     from {{ ref('int_gsc__search_analytics') }}
     where query is not null and page_key is not null {{ rebuild_filter() }}
     group by query, page_key, date, search_type

@@ -26,10 +26,7 @@ queries as (
         query,
         date,
         search_type,
-        cast(sum(clicks) as bigint) as clicks,
-        cast(sum(impressions) as bigint) as impressions,
-        {{ safe_divide('sum(clicks)', 'sum(impressions)') }} as ctr,
-        {{ safe_divide('sum(position * impressions)', 'sum(impressions)') }} as position,
+        {{ search_metrics() }},
         cast(count(distinct page_key) as bigint) as pages
     from {{ ref('int_gsc__search_analytics') }}
     where query is not null {{ rebuild_filter() }}
