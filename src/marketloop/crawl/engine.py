@@ -179,7 +179,6 @@ class Crawler:
                 await self._sleep(sitemaps)
                 continue
             self.frontier.take()
-            self.stats.dispatched += 1
             heapq.heappush(self._unrecorded, entry[:2])
             task = asyncio.create_task(self._visit(entry))
             self._tasks.add(task)

@@ -11,17 +11,12 @@ from typing import Any
 @dataclass
 class CrawlStats:
     done: int = 0  # URLs with a stored row, this run and earlier runs (resume)
-    dispatched: int = -1
     queued: int = 0
     errors: int = 0
     pages: int = 0  # HTML pages parsed this run
     this_run: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
-
-    def __post_init__(self) -> None:
-        if self.dispatched < 0:
-            self.dispatched = self.done
 
     def count(self, row: dict[str, Any]) -> None:
         self.done += 1
