@@ -164,7 +164,7 @@ class Crawler:
             if entry is not None and not self._within_budget(entry):
                 entry = None
             if entry is None:
-                if self._tasks:
+                if self._tasks or self._unrecorded:  # visits in flight or waiting for a flush
                     await self._sleep(sitemaps)
                     continue
                 if self._planned() >= self.settings.max_urls:
@@ -234,10 +234,11 @@ class Crawler:
         """Record finished visits in breadth-first order, as far as the order allows.
 
         The next visit to record is the earliest unrecorded one; it waits while it is still in
-        flight or while a queued URL comes before it (a redirect target found meanwhile). Once
+        flight or while a queued URL comes before it (a redirect target found meanwhile), and
+        recording pauses while a flush runs and the next batch is full (the flush wakes it). Once
         --max-urls URLs are recorded, the rest were fetched out of order and are dropped.
         """
-        while self._unrecorded:
+        while self._unrecorded and not self._backlogged():  # batches stay near batch_rows
             key = self._unrecorded[0]
             visit = self._visits.get(key)
             if visit is None:
