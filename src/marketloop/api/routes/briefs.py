@@ -117,14 +117,15 @@ def review_brief(
     decision = "approved" if body.decision == "approve" else "rejected"
 
     def record() -> Review:
+        now = datetime.now(UTC)
         row = BriefReview(slug=slug, decision=decision, comment=body.comment,
-                          actor=principal.name, at=datetime.now(UTC))  # fmt: skip
+                          actor=principal.name, at=now)  # fmt: skip
         with Session(engine) as session, session.begin():
             session.add(row)
         auditlog.record(
             engine, actor=principal.name, key_id=principal.key_id, action=f"briefs.{decision}",
             target=slug, client=address, detail={"comment": body.comment[:500]},
         )  # fmt: skip
-        return Review(decision=decision, comment=body.comment, actor=principal.name, at=row.at)  # type: ignore[arg-type]
+        return Review(decision=decision, comment=body.comment, actor=principal.name, at=now)  # type: ignore[arg-type]
 
     return idem.run(record, status_code=201)
