@@ -127,6 +127,15 @@ def new_key(app: FastAPI, *scopes: Scope, name: str = "test", expires: datetime 
     return key
 
 
+def key_id(app: FastAPI, key: str) -> int:
+    from marketloop.api.keys import find_key
+
+    ctx = app.state.api
+    info = find_key(ctx.engine, key, ctx.auth.pepper)
+    assert info is not None
+    return info.id
+
+
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 

@@ -41,7 +41,7 @@ class Authenticator:
             raise Unauthenticated("this route needs an API key", error="")
         scheme, _, key = authorization.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
-            raise Unauthenticated("the Authorization header must use the Bearer scheme")
+            raise Unauthenticated("the Authorization header's scheme must be Bearer")
         info = await self._lookup(key.strip())
         now = datetime.now(UTC)
         if info is None:

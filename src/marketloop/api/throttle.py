@@ -14,9 +14,10 @@ import math
 import time
 from collections.abc import Sequence
 
+import anyio.to_thread
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from marketloop.api.config import ApiSettings
 from marketloop.api.errors import RateLimited
@@ -26,19 +27,24 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 class Throttle:
     def __init__(self, settings: ApiSettings) -> None:
-        uri = settings.limits_storage
-        options = {"implementation": "redispy"} if uri.startswith(("redis", "async+redis")) else {}
-        self.storage = storage_from_string(uri if uri.startswith("async+") else f"async+{uri}", **options)
+        self.storage = storage_from_string(settings.limits_storage)
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+        # memory storage answers at once; a server's storage is asked from a worker thread
+        self.in_memory = settings.limits_storage.startswith("memory://")
         self.items: dict[str, RateLimitItem] = {
             bucket: parse_many(text)[0] for bucket, text in settings.limits.items()
         }
 
     async def hit(self, bucket: str, who: str) -> dict[str, str]:
         """Count one request of `who` against `bucket`; the RateLimit headers, or RateLimited."""
+        if self.in_memory:
+            return self.hit_now(bucket, who)
+        return await anyio.to_thread.run_sync(self.hit_now, bucket, who)
+
+    def hit_now(self, bucket: str, who: str) -> dict[str, str]:
         item = self.items[bucket]
-        allowed = await self.limiter.hit(item, bucket, who)
-        stats = await self.limiter.get_window_stats(item, bucket, who)
+        allowed = self.limiter.hit(item, bucket, who)
+        stats = self.limiter.get_window_stats(item, bucket, who)
         reset = max(1, math.ceil(stats.reset_time - time.time()))
         headers = {
             "RateLimit-Limit": str(item.amount),
