@@ -20,6 +20,7 @@ from marketloop.api.tables import ApiKey
 from marketloop.cli import app as cli_app
 from marketloop.errors import ConfigError
 from tests.api.conftest import bearer, key_id, new_key
+from tests.test_cli_errors import run_main
 
 
 def test_only_prefix_and_hmac_are_stored(app, client: TestClient) -> None:
@@ -115,9 +116,14 @@ def test_cli_create_list_revoke_audit(cli, workspace) -> None:
     assert cli.invoke(cli_app, ["keys", "revoke", str(body["id"]), *ws]).exit_code == 0
     audit = json.loads(cli.invoke(cli_app, ["keys", "audit", "--format", "json", *ws]).stdout)
     assert [e["action"] for e in audit] == ["keys.revoke", "keys.create"]
-    bad = cli.invoke(cli_app, ["keys", "create", "--name", "x", "--scopes", "sudo", *ws])
-    assert bad.exit_code == 2 and "unknown scope sudo" in bad.output
-    past = cli.invoke(cli_app, ["keys", "create", "--name", "x", "--scopes", "read",
-                                "--expires", "2001-01-01", *ws])  # fmt: skip
-    assert past.exit_code == 2 and "in the past" in past.output
-    assert cli.invoke(cli_app, ["keys", "revoke", "999", *ws]).exit_code == 3
+
+
+def test_cli_errors_are_one_line(capsys, workspace) -> None:
+    ws = ["--workspace", str(workspace.root)]
+    code, err = run_main(capsys, "keys", "create", "--name", "x", "--scopes", "sudo", *ws)
+    assert code == 2 and "unknown scope sudo" in err
+    code, err = run_main(capsys, "keys", "create", "--name", "x", "--scopes", "read",
+                         "--expires", "2001-01-01", *ws)  # fmt: skip
+    assert code == 2 and "in the past" in err
+    code, err = run_main(capsys, "keys", "revoke", "999", *ws)
+    assert code == 3 and "no API key with id 999" in err
