@@ -26,9 +26,16 @@ from marketloop.api.idempotency import HEADER, Idempotency, request_hash
 from marketloop.api.scopes import PUBLIC, ROUTES, Scope
 from marketloop.api.throttle import client_address
 from marketloop.config import Settings
-from marketloop.quality.warehouse import Warehouse, connect, target_from_settings
+from marketloop.quality.warehouse import (
+    Warehouse,
+    WarehouseBusy,
+    connect,
+    target_from_settings,
+)
 from marketloop.workspace import Workspace
 
+#: seconds a client is told to wait for a warehouse a job is writing
+BUSY_RETRY_AFTER = 10.0
 #: public routes that are never limited (orchestrators probe them constantly)
 UNLIMITED = {"/healthz", "/readyz"}
 
@@ -130,10 +137,37 @@ def warehouse(ctx: ContextDep) -> Iterator[Warehouse]:
     target = target_from_settings(ctx.settings)
     if target.kind == "duckdb" and (target.path is None or not target.path.is_file()):
         raise NotFound("there is no warehouse yet", hint="load data with `marketloop ingest`")
-    with connect(target, read_only=True) as wh:
+    try:
+        opened = connect(target, read_only=True)
+        wh = opened.__enter__()
+    except WarehouseBusy:  # the message names files and processes: not for clients
+        raise WarehouseBusy(
+            "the warehouse is busy with a writing job",
+            hint="try again shortly",
+            retry_after=BUSY_RETRY_AFTER,
+        ) from None
+    try:
         yield wh
+    finally:
+        opened.__exit__(None, None, None)
 
 
 WarehouseDep = Annotated[Warehouse, Depends(warehouse)]
 
 
+
+
+async def signed_hook(name: str, request: Request, ctx: ContextDep) -> bytes:
+    """The body of an inbound hook `name` (`[api.hooks.NAME]`) whose Standard Webhooks
+    signature checks out; 404 for an unknown hook, 401 for a bad or replayed signature."""
+    from marketloop.api.hooks import verify
+
+    hook = ctx.settings.api.hooks.get(name)
+    if hook is None:
+        raise NotFound(f"no inbound hook {name!r}", hint="configure it under [api.hooks.NAME]")
+    body = await request.body()
+    verify(hook.secret.get_secret_value(), request.headers, body)
+    return body
+
+
+SignedHookDep = Annotated[bytes, Depends(signed_hook)]

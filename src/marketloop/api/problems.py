@@ -88,8 +88,12 @@ def install(app: FastAPI) -> None:
             wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
             headers["Retry-After"] = str(max(1, round(wait)))
             extra["retry_after"] = wait
+        message = exc.message
+        if exc.http_status >= 500 and not isinstance(exc, TransientError):
+            log.error("request failed", path=request.url.path, error=mask_secrets(message))
+            message, extra["hint"] = "the server could not answer this request", None
         return problem(
-            exc.http_status, exc.message, request=request, kind=error_type(exc),
+            exc.http_status, message, request=request, kind=error_type(exc),
             headers=headers, **extra,
         )  # fmt: skip
 
