@@ -7,6 +7,7 @@ import base64
 
 import pytest
 
+from marketloop.api.deps import SignedHookDep
 from marketloop.api.errors import Unauthenticated
 from marketloop.api.hooks import sign, verify
 from marketloop.errors import ConfigError
@@ -64,7 +65,6 @@ def test_signed_hook_dependency_on_a_request(make_settings) -> None:
     from fastapi.testclient import TestClient
 
     from marketloop.api.app import create_app
-    from marketloop.api.deps import SignedHookDep
 
     app = create_app(make_settings(api={"hooks": {"zapier": {"secret": SECRET}}}))
 
