@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from tests.audit.builder import Site
 
 from marketloop.api.app import create_app
 from marketloop.api.keys import create_key
@@ -19,7 +20,6 @@ from marketloop.api.scopes import Scope
 from marketloop.appdb import open_app_db
 from marketloop.config import Settings, app_db_url, load_settings
 from marketloop.workspace import Workspace
-from tests.audit.builder import Site
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = ROOT / "examples" / "plans" / "ai-marketing-sprint.yaml"
@@ -36,8 +36,12 @@ def seed(ws: Workspace) -> None:
     from marketloop.keywords.run import write_clusters
 
     site = Site.clean()
-    site.apply([{"page": {"url": "/pricing", "titles": [HOSTILE_TITLE]}},
-                {"page": {"url": "/blog/missing", "status": 404, "titles": []}}])  # fmt: skip
+    site.apply(
+        [
+            {"page": {"url": "/pricing", "titles": [HOSTILE_TITLE]}},
+            {"page": {"url": "/blog/missing", "status": 404, "titles": []}},
+        ]
+    )
     folder = site.write(ws.crawls_dir / CRAWL_ID)
     audit(folder, AuditSettings())
     write_clusters(sample_clusters(), ws.root / "clusters.json")
@@ -50,13 +54,16 @@ def _warehouse(path: Path) -> None:
     con.execute("create schema marketloop_marts")
     con.execute(
         "create table marketloop_marts.page_performance as select * from (values "
-        "('example.com/', date '2025-01-01', 10, 100), ('example.com/', date '2025-01-02', 12, 90),"
-        "('example.com/pricing', date '2025-01-01', 3, 40), ('example.com/=cmd', date '2025-01-03', 1, 5))"
+        "('example.com/', date '2025-01-01', 10, 100),"
+        " ('example.com/', date '2025-01-02', 12, 90),"
+        " ('example.com/pricing', date '2025-01-01', 3, 40),"
+        " ('example.com/=cmd', date '2025-01-03', 1, 5))"
         " t(page_key, date, clicks, impressions)"
     )
     con.execute(
         "create table marketloop_marts.query_performance as select * from (values "
-        "('crm software', date '2025-01-01', 'web', 5, 50)) t(query, date, search_type, clicks, impressions)"
+        "('crm software', date '2025-01-01', 'web', 5, 50))"
+        " t(query, date, search_type, clicks, impressions)"
     )
     con.execute(
         "create table marketloop_marts.landing_page_leads as select * from (values "
@@ -70,7 +77,7 @@ def _warehouse(path: Path) -> None:
     )
     con.execute(
         "insert into marketloop_health.runs values ('r1', now(), now(), 'pass', 'duckdb', '1.9',"
-        " '{\"run_id\": \"r1\", \"status\": \"pass\"}')"
+        ' \'{"run_id": "r1", "status": "pass"}\')'
     )
     con.close()
 
@@ -79,13 +86,33 @@ def seed_evals(settings: Settings) -> None:
     from marketloop.content.evals import store
 
     engine = open_app_db(app_db_url(settings))
-    store.start_run(engine, id="ev_1", suite="briefs", suite_path="examples/evals/briefs.yaml",
-                    provider="offline", variants=["brief@v1"], models=["offline"], cases=1)  # fmt: skip
-    store.save_result(engine, "ev_1", {
-        "case_id": "crm", "variant": "brief@v1", "model": "offline", "passed": True,
-        "score": 1.0, "assertions": [{"name": "word_count", "passed": True}], "judge": None,
-        "prompt_versions": {"brief": "v1"}, "latency_ms": 12.0, "error": None, "output": None,
-    })  # fmt: skip
+    store.start_run(
+        engine,
+        id="ev_1",
+        suite="briefs",
+        suite_path="examples/evals/briefs.yaml",
+        provider="offline",
+        variants=["brief@v1"],
+        models=["offline"],
+        cases=1,
+    )
+    store.save_result(
+        engine,
+        "ev_1",
+        {
+            "case_id": "crm",
+            "variant": "brief@v1",
+            "model": "offline",
+            "passed": True,
+            "score": 1.0,
+            "assertions": [{"name": "word_count", "passed": True}],
+            "judge": None,
+            "prompt_versions": {"brief": "v1"},
+            "latency_ms": 12.0,
+            "error": None,
+            "output": None,
+        },
+    )
     store.finish_run(engine, "ev_1", "finished")
 
 
@@ -121,7 +148,9 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-def new_key(app: FastAPI, *scopes: Scope, name: str = "test", expires: datetime | None = None) -> str:
+def new_key(
+    app: FastAPI, *scopes: Scope, name: str = "test", expires: datetime | None = None
+) -> str:
     ctx = app.state.api
     key, _ = create_key(ctx.engine, ctx.auth.pepper, name, list(scopes), expires)
     return key

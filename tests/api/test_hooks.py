@@ -34,20 +34,25 @@ def test_any_of_several_signatures_may_match() -> None:
     assert verify(SECRET, headers(f"{other} {EXPECTED}"), BODY, now=TIMESTAMP + 299) == MSG_ID
 
 
-@pytest.mark.parametrize(("changed", "now"), [
-    ({"body": BODY + b" "}, TIMESTAMP),
-    ({"msg": "msg_other"}, TIMESTAMP),
-    ({"signature": EXPECTED.replace("v1,", "v2,")}, TIMESTAMP),
-    ({"signature": EXPECTED[:-2] + "A="}, TIMESTAMP),
-    ({}, TIMESTAMP + 301),  # replayed more than five minutes later
-    ({}, TIMESTAMP - 301),  # from the future
-    ({"stamp": "yesterday"}, TIMESTAMP),
-    ({"signature": ""}, TIMESTAMP),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("changed", "now"),
+    [
+        ({"body": BODY + b" "}, TIMESTAMP),
+        ({"msg": "msg_other"}, TIMESTAMP),
+        ({"signature": EXPECTED.replace("v1,", "v2,")}, TIMESTAMP),
+        ({"signature": EXPECTED[:-2] + "A="}, TIMESTAMP),
+        ({}, TIMESTAMP + 301),  # replayed more than five minutes later
+        ({}, TIMESTAMP - 301),  # from the future
+        ({"stamp": "yesterday"}, TIMESTAMP),
+        ({"signature": ""}, TIMESTAMP),
+    ],
+)
 def test_refused(changed: dict, now: int) -> None:
-    sent = {"webhook-id": changed.get("msg", MSG_ID),
-            "webhook-timestamp": str(changed.get("stamp", TIMESTAMP)),
-            "webhook-signature": changed.get("signature", EXPECTED)}  # fmt: skip
+    sent = {
+        "webhook-id": changed.get("msg", MSG_ID),
+        "webhook-timestamp": str(changed.get("stamp", TIMESTAMP)),
+        "webhook-signature": changed.get("signature", EXPECTED),
+    }
     with pytest.raises(Unauthenticated) as caught:
         verify(SECRET, sent, changed.get("body", BODY), now=now)
     assert caught.value.http_status == 401 and "WWW-Authenticate" in caught.value.headers
@@ -75,6 +80,10 @@ def test_signed_hook_dependency_on_a_request(make_settings) -> None:
     now = int(time.time())
     good = headers(sign(SECRET, MSG_ID, now, BODY), stamp=now)
     with TestClient(app) as client:
-        assert client.post("/test-hooks/zapier", content=BODY, headers=good).json() == {"bytes": len(BODY)}
-        assert client.post("/test-hooks/zapier", content=BODY + b"!", headers=good).status_code == 401
+        assert client.post("/test-hooks/zapier", content=BODY, headers=good).json() == {
+            "bytes": len(BODY)
+        }
+        assert (
+            client.post("/test-hooks/zapier", content=BODY + b"!", headers=good).status_code == 401
+        )
         assert client.post("/test-hooks/n8n", content=BODY, headers=good).status_code == 404

@@ -18,7 +18,9 @@ def _count(app, action: str) -> int:
         return len(session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all())
 
 
-def test_same_key_same_request_replays_without_doing_it_again(app, client: TestClient, seeded, keys) -> None:
+def test_same_key_same_request_replays_without_doing_it_again(
+    app, client: TestClient, seeded, keys
+) -> None:
     headers = {"Authorization": f"Bearer {keys['write']}", "Idempotency-Key": "k-1"}
     first = client.post(REVIEW, headers=headers, json={"decision": "approve", "comment": "ok"})
     again = client.post(REVIEW, headers=headers, json={"comment": "ok", "decision": "approve"})
@@ -39,8 +41,11 @@ def test_nothing_is_stored_when_validation_fails(app, client: TestClient, seeded
     assert client.post(REVIEW, headers=headers, json={"decision": "maybe"}).status_code == 422
     fixed = client.post(REVIEW, headers=headers, json={"decision": "reject"})
     assert fixed.status_code == 201 and "idempotent-replayed" not in fixed.headers
-    failed = client.post("/api/v1/briefs/no-such-brief/review", json={"decision": "reject"},
-                         headers={**headers, "Idempotency-Key": "k-4"})  # fmt: skip
+    failed = client.post(
+        "/api/v1/briefs/no-such-brief/review",
+        json={"decision": "reject"},
+        headers={**headers, "Idempotency-Key": "k-4"},
+    )
     assert failed.status_code == 404
     with Session(app.state.api.engine) as session:
         stored = session.scalars(select(IdempotencyRecord.idempotency_key)).all()
@@ -51,27 +56,36 @@ def test_keys_expire_after_the_window(app, client: TestClient, seeded, keys) -> 
     headers = {"Authorization": f"Bearer {keys['write']}", "Idempotency-Key": "k-5"}
     client.post(REVIEW, headers=headers, json={"decision": "approve"})
     with Session(app.state.api.engine) as session, session.begin():
-        session.execute(update(IdempotencyRecord).values(
-            created_at=datetime.now(UTC) - timedelta(hours=25)))  # fmt: skip
+        session.execute(
+            update(IdempotencyRecord).values(created_at=datetime.now(UTC) - timedelta(hours=25))
+        )
     later = client.post(REVIEW, headers=headers, json={"decision": "reject"})
     assert later.status_code == 201 and later.json()["decision"] == "rejected"
 
 
 def test_keys_belong_to_one_api_key(app, client: TestClient, seeded, keys) -> None:
     body = {"decision": "approve"}
-    client.post(REVIEW, json=body, headers={"Authorization": f"Bearer {keys['write']}",
-                                            "Idempotency-Key": "shared"})  # fmt: skip
+    client.post(
+        REVIEW,
+        json=body,
+        headers={"Authorization": f"Bearer {keys['write']}", "Idempotency-Key": "shared"},
+    )
     from tests.api.conftest import new_key
+
     from marketloop.api.scopes import Scope
 
     other = new_key(app, Scope.write, name="other")
-    second = client.post(REVIEW, json=body, headers={"Authorization": f"Bearer {other}",
-                                                     "Idempotency-Key": "shared"})  # fmt: skip
+    second = client.post(
+        REVIEW, json=body, headers={"Authorization": f"Bearer {other}", "Idempotency-Key": "shared"}
+    )
     assert "idempotent-replayed" not in second.headers and _count(app, "briefs.approved") == 2
 
 
 def test_bad_idempotency_keys(client: TestClient, seeded, keys) -> None:
     for bad in ("", "x" * 256, "caf\u00e9"):
-        response = client.post(REVIEW, json={"decision": "approve"}, headers={
-            "Authorization": f"Bearer {keys['write']}", "Idempotency-Key": bad.encode()})  # fmt: skip
+        response = client.post(
+            REVIEW,
+            json={"decision": "approve"},
+            headers={"Authorization": f"Bearer {keys['write']}", "Idempotency-Key": bad.encode()},
+        )
         assert response.status_code == 400, bad

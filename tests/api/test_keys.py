@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.api.conftest import bearer, key_id, new_key
+from tests.test_cli_errors import run_main
 
 from marketloop.api.app import create_app
 from marketloop.api.keys import PEPPER_FILE
@@ -19,8 +21,6 @@ from marketloop.api.scopes import Scope
 from marketloop.api.tables import ApiKey
 from marketloop.cli import app as cli_app
 from marketloop.errors import ConfigError
-from tests.api.conftest import bearer, key_id, new_key
-from tests.test_cli_errors import run_main
 
 
 def test_only_prefix_and_hmac_are_stored(app, client: TestClient) -> None:
@@ -55,17 +55,20 @@ def test_revoked_and_expired_keys_are_401(app, client: TestClient, keys) -> None
 
 
 def test_create_through_the_api_shows_the_key_once(client: TestClient, keys) -> None:
-    made = client.post("/api/v1/keys", headers=bearer(keys["admin"]),
-                       json={"name": "<script>n8n</script>", "scopes": ["read", "run"],
-                             "expires": "30d"})  # fmt: skip
+    made = client.post(
+        "/api/v1/keys",
+        headers=bearer(keys["admin"]),
+        json={"name": "<script>n8n</script>", "scopes": ["read", "run"], "expires": "30d"},
+    )
     assert made.status_code == 201
     body = made.json()
     assert client.get("/api/v1/scopes", headers=bearer(body["key"])).status_code == 200
     listed = client.get("/api/v1/keys", headers=bearer(keys["admin"])).json()["data"]
     assert body["key"] not in json.dumps(listed)
     assert {k["name"] for k in listed} >= {"<script>n8n</script>"}
-    bad = client.post("/api/v1/keys", headers=bearer(keys["admin"]),
-                      json={"name": "x", "scopes": ["root"]})  # fmt: skip
+    bad = client.post(
+        "/api/v1/keys", headers=bearer(keys["admin"]), json={"name": "x", "scopes": ["root"]}
+    )
     assert bad.status_code == 422
 
 
@@ -104,8 +107,22 @@ def test_local_pepper_is_generated_private_and_kept(make_settings, workspace) ->
 
 def test_cli_create_list_revoke_audit(cli, workspace) -> None:
     ws = ["--workspace", str(workspace.root)]
-    made = cli.invoke(cli_app, ["keys", "create", "--name", "zap [/]", "--scopes", "read,run",
-                                "--expires", "90d", "--format", "json", *ws])  # fmt: skip
+    made = cli.invoke(
+        cli_app,
+        [
+            "keys",
+            "create",
+            "--name",
+            "zap [/]",
+            "--scopes",
+            "read,run",
+            "--expires",
+            "90d",
+            "--format",
+            "json",
+            *ws,
+        ],
+    )
     assert made.exit_code == 0, made.output
     body = json.loads(made.stdout)
     assert body["key"].startswith(body["prefix"] + "_") and body["scopes"] == ["read", "run"]
@@ -122,8 +139,9 @@ def test_cli_errors_are_one_line(capsys, workspace) -> None:
     ws = ["--workspace", str(workspace.root)]
     code, err = run_main(capsys, "keys", "create", "--name", "x", "--scopes", "sudo", *ws)
     assert code == 2 and "unknown scope sudo" in err
-    code, err = run_main(capsys, "keys", "create", "--name", "x", "--scopes", "read",
-                         "--expires", "2001-01-01", *ws)  # fmt: skip
+    code, err = run_main(
+        capsys, "keys", "create", "--name", "x", "--scopes", "read", "--expires", "2001-01-01", *ws
+    )
     assert code == 2 and "in the past" in err
     code, err = run_main(capsys, "keys", "revoke", "999", *ws)
     assert code == 3 and "no API key with id 999" in err

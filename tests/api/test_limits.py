@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.api.conftest import bearer, new_key
 
 from marketloop.api.app import create_app
 from marketloop.api.scopes import Scope
 from marketloop.api.throttle import client_address, trusted_networks
-from tests.api.conftest import bearer, new_key
 
 
 def test_key_over_its_scope_limit_gets_429(make_settings) -> None:
@@ -18,7 +18,9 @@ def test_key_over_its_scope_limit_gets_429(make_settings) -> None:
     key = new_key(app, Scope.read, Scope.admin)
     with TestClient(app) as client:
         first = client.get("/api/v1/scopes", headers=bearer(key))
-        assert first.headers["ratelimit-limit"] == "2" and first.headers["ratelimit-remaining"] == "1"
+        assert (
+            first.headers["ratelimit-limit"] == "2" and first.headers["ratelimit-remaining"] == "1"
+        )
         client.get("/api/v1/scopes", headers=bearer(key))
         limited = client.get("/api/v1/scopes", headers=bearer(key))
         assert limited.status_code == 429
@@ -52,8 +54,9 @@ def test_bad_limit_is_a_config_error(make_settings) -> None:
 def test_requests_without_a_valid_key_are_limited_per_address(make_settings) -> None:
     app = create_app(make_settings(api={"limits": {"anonymous": "3/minute"}}))
     with TestClient(app) as client:
-        codes = [client.get("/api/v1/crawls", headers=bearer("mlk_guess")).status_code
-                 for _ in range(4)]  # fmt: skip
+        codes = [
+            client.get("/api/v1/crawls", headers=bearer("mlk_guess")).status_code for _ in range(4)
+        ]
         assert codes == [401, 401, 401, 429]
         assert client.get("/healthz").status_code == 200  # probes are never limited
 
@@ -70,8 +73,10 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
 def test_spoofed_forwarded_for_does_not_buy_a_new_budget(make_settings) -> None:
     app = create_app(make_settings(api={"limits": {"anonymous": "2/minute"}}))
     with TestClient(app) as client:
-        codes = [client.get("/api/v1/crawls", headers={"X-Forwarded-For": f"198.51.100.{n}"})
-                 .status_code for n in range(3)]  # fmt: skip
+        codes = [
+            client.get("/api/v1/crawls", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+            for n in range(3)
+        ]
     assert codes == [401, 401, 429]
 
 

@@ -6,7 +6,6 @@ import csv
 import io
 
 from fastapi.testclient import TestClient
-
 from tests.api.conftest import CRAWL_ID, HOSTILE_TITLE, bearer, seed_evals
 
 V1 = "/api/v1"
@@ -73,8 +72,11 @@ def test_issues_and_tickets(client: TestClient, seeded, keys) -> None:
     issues = client.get(f"{V1}/crawls/{CRAWL_ID}/issues", headers=headers, params={"limit": 1})
     body = issues.json()
     assert body["data"][0]["id"] == "iss_0"
-    nxt = client.get(f"{V1}/crawls/{CRAWL_ID}/issues", headers=headers,
-                     params={"limit": 1, "starting_after": "iss_0"}).json()  # fmt: skip
+    nxt = client.get(
+        f"{V1}/crawls/{CRAWL_ID}/issues",
+        headers=headers,
+        params={"limit": 1, "starting_after": "iss_0"},
+    ).json()
     assert nxt["data"][0]["id"] == "iss_1" if body["has_more"] else nxt["data"] == []
     tickets = client.get(f"{V1}/crawls/{CRAWL_ID}/tickets", headers=headers).json()["data"]
     assert tickets and all(t["examples"] for t in tickets)
@@ -85,17 +87,24 @@ def test_marts_filters_and_cursor(client: TestClient, seeded, keys) -> None:
     url = f"{V1}/marts/page_performance"
     rows = client.get(url, headers=headers, params={"date_from": "2025-01-02"}).json()["data"]
     assert {(r["page_key"], r["date"]) for r in rows} == {
-        ("example.com/", "2025-01-02"), ("example.com/=cmd", "2025-01-03")}  # fmt: skip
+        ("example.com/", "2025-01-02"),
+        ("example.com/=cmd", "2025-01-03"),
+    }
     first = client.get(url, headers=headers, params={"limit": 1}).json()
-    second = client.get(url, headers=headers,
-                        params={"limit": 1, "starting_after": first["data"][0]["id"]}).json()  # fmt: skip
+    second = client.get(
+        url, headers=headers, params={"limit": 1, "starting_after": first["data"][0]["id"]}
+    ).json()
     assert first["has_more"] and second["data"][0]["date"] == "2025-01-02"
     by_url = client.get(url, headers=headers, params={"url_contains": "pricing"}).json()["data"]
     assert [r["page_key"] for r in by_url] == ["example.com/pricing"]
     leads = client.get(f"{V1}/marts/landing_page_leads", headers=headers).json()["data"]
-    assert {r["page_key"]: r["leads"] for r in leads} == {"example.com/": 2, "example.com/pricing": 0}
-    bad = client.get(f"{V1}/marts/landing_page_leads", headers=headers,
-                     params={"date_from": "2025-01-01"})  # fmt: skip
+    assert {r["page_key"]: r["leads"] for r in leads} == {
+        "example.com/": 2,
+        "example.com/pricing": 0,
+    }
+    bad = client.get(
+        f"{V1}/marts/landing_page_leads", headers=headers, params={"date_from": "2025-01-01"}
+    )
     assert bad.status_code == 400
     assert client.get(f"{V1}/marts/secrets", headers=headers).status_code == 422
 
@@ -117,8 +126,11 @@ def test_briefs_review_and_audit_log(client: TestClient, seeded, keys) -> None:
     listed = client.get(f"{V1}/briefs", headers=bearer(keys["read"])).json()["data"]
     slug = listed[0]["id"]
     assert listed[0]["review"] is None and listed[0]["has_draft"] is True
-    review = client.post(f"{V1}/briefs/{slug}/review", headers=bearer(keys["write"]),
-                         json={"decision": "reject", "comment": "<b>too thin</b> [/]"})  # fmt: skip
+    review = client.post(
+        f"{V1}/briefs/{slug}/review",
+        headers=bearer(keys["write"]),
+        json={"decision": "reject", "comment": "<b>too thin</b> [/]"},
+    )
     assert review.status_code == 201 and review.json()["decision"] == "rejected"
     brief = client.get(f"{V1}/briefs/{slug}", headers=bearer(keys["read"])).json()
     assert brief["review"]["comment"] == "<b>too thin</b> [/]" and brief["draft"]
@@ -140,7 +152,10 @@ def test_plan_reads_and_events(client: TestClient, seeded, keys) -> None:
     at = {"at": "2026-12-08T10:00:00"}
     status = client.get(f"{V1}/plan/status", headers=bearer(keys["read"]), params=at).json()
     task = status["tasks"][0]["task"]
-    assert client.get(f"{V1}/plan/escalations", headers=bearer(keys["read"]), params=at).status_code == 200
+    assert (
+        client.get(f"{V1}/plan/escalations", headers=bearer(keys["read"]), params=at).status_code
+        == 200
+    )
     memo = client.get(f"{V1}/plan/memo", headers=bearer(keys["read"]), params=at).json()
     assert memo["markdown"].startswith("#")
     slip = {"kind": "slip", "task": task, "days": 1, "reason": "vendor late", "at": at["at"]}
@@ -148,10 +163,12 @@ def test_plan_reads_and_events(client: TestClient, seeded, keys) -> None:
     assert recorded.status_code == 201, recorded.text
     assert recorded.json()["event"]["kind"] == "slip"
     # the CLI's validation: no reason, no slip; an unknown task is a problem with the plan
-    no_reason = client.post(f"{V1}/plan/events", headers=bearer(keys["write"]),
-                            json={**slip, "reason": " "})  # fmt: skip
+    no_reason = client.post(
+        f"{V1}/plan/events", headers=bearer(keys["write"]), json={**slip, "reason": " "}
+    )
     assert no_reason.status_code == 422
-    unknown = client.post(f"{V1}/plan/events", headers=bearer(keys["write"]),
-                          json={**slip, "task": "day99<script>"})  # fmt: skip
+    unknown = client.post(
+        f"{V1}/plan/events", headers=bearer(keys["write"]), json={**slip, "task": "day99<script>"}
+    )
     assert unknown.status_code == 422
     assert unknown.headers["content-type"] == "application/problem+json"

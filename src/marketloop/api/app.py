@@ -28,12 +28,14 @@ from marketloop.api.routes import (
     crawls,
     evals,
     health,
-    keys as key_routes,
     keywords,
     marts,
     meta,
     plan,
     quality,
+)
+from marketloop.api.routes import (
+    keys as key_routes,
 )
 from marketloop.api.scopes import PREFIX, ROUTES
 from marketloop.api.throttle import Throttle, trusted_networks
@@ -115,12 +117,14 @@ def _check_scope_table(routers: tuple[APIRouter, ...]) -> None:
         for router in routers
         for route in router.routes
         if isinstance(route, APIRoute)
-        for method in route.methods
+        for method in route.methods or ()
     }
     missing = sorted(served - set(ROUTES))
     stale = sorted(set(ROUTES) - served)
     if missing or stale:
-        raise ConfigError(f"scopes.ROUTES is out of date: no scope for {missing}; no route for {stale}")
+        raise ConfigError(
+            f"scopes.ROUTES is out of date: no scope for {missing}; no route for {stale}"
+        )
 
 
 def _problem_validation_schema(app: FastAPI) -> None:

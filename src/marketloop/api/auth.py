@@ -49,7 +49,9 @@ class Authenticator:
         if info.revoked_at is not None:
             raise Unauthenticated(f"API key {info.prefix} was revoked")
         if info.expires_at is not None and info.expires_at <= now:
-            raise Unauthenticated(f"API key {info.prefix} expired at {info.expires_at:%Y-%m-%d %H:%M} UTC")
+            raise Unauthenticated(
+                f"API key {info.prefix} expired at {info.expires_at:%Y-%m-%d %H:%M} UTC"
+            )
         return Principal(info.id, info.name, info.prefix, frozenset(info.scopes))
 
     def forget(self, key_id: int) -> None:

@@ -128,7 +128,8 @@ def create_command(
         return
     typer.echo(key)
     console.print(
-        f"key {info.id} ({info.prefix}) for {escape(info.name)}: store it now, it is not shown again"
+        f"key {info.id} ({info.prefix}) for {escape(info.name)}: "
+        "store it now, it is not shown again"
     )
 
 

@@ -70,8 +70,14 @@ class ApiSettings(Section):
         """MARKETLOOP_API_LIMITS_READ arrives as `limits_read`: fold it into `limits`."""
         if not isinstance(data, Mapping):
             return data
-        folded = {k: v for k, v in data.items() if not k.startswith("limits_") or k == "limits_storage"}
-        extra = {k[len("limits_") :]: v for k, v in data.items() if k.startswith("limits_") and k != "limits_storage"}
+        folded = {
+            k: v for k, v in data.items() if not k.startswith("limits_") or k == "limits_storage"
+        }
+        extra = {
+            k[len("limits_") :]: v
+            for k, v in data.items()
+            if k.startswith("limits_") and k != "limits_storage"
+        }
         if extra:
             folded["limits"] = {**DEFAULT_LIMITS, **dict(data.get("limits") or {}), **extra}
         return folded

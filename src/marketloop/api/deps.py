@@ -155,8 +155,6 @@ def warehouse(ctx: ContextDep) -> Iterator[Warehouse]:
 WarehouseDep = Annotated[Warehouse, Depends(warehouse)]
 
 
-
-
 async def signed_hook(name: str, request: Request, ctx: ContextDep) -> bytes:
     """The body of an inbound hook `name` (`[api.hooks.NAME]`) whose Standard Webhooks
     signature checks out; 404 for an unknown hook, 401 for a bad or replayed signature."""

@@ -16,13 +16,14 @@ from __future__ import annotations
 from marketloop.errors import ApiError, TransientError
 
 REALM = 'Bearer realm="marketloop"'
+HINT = "put an API key in the Authorization header, scheme Bearer (marketloop keys create)"
 
 
 class Unauthenticated(ApiError):
     http_status = 401
 
     def __init__(self, message: str, *, error: str = "invalid_token") -> None:
-        super().__init__(message, hint="put an API key in the Authorization header, scheme Bearer (marketloop keys create)")
+        super().__init__(message, hint=HINT)
         # RFC 6750: no error code when the request carried no credentials at all
         challenge = REALM if error == "" else f'{REALM}, error="{error}"'
         self.headers = {"WWW-Authenticate": challenge}

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from marketloop.api.errors import Unauthenticated
 from marketloop.errors import ConfigError
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix of every secret, not one)
 TOLERANCE = 300  # seconds
 
 

@@ -85,7 +85,9 @@ def _local_pepper(path: Path) -> bytes:
             ) from None
         value = path.read_text(encoding="ascii").strip()
         if len(value) < 32:
-            raise ConfigError(f"{path} holds no usable pepper", hint="remove it to make a new one")
+            raise ConfigError(
+                f"{path} holds no usable pepper", hint="remove it to make a new one"
+            ) from None
         register_secret(value)
         return value.encode()
     except OSError as exc:
@@ -192,7 +194,7 @@ def _info(row: ApiKey) -> KeyInfo:
     return KeyInfo(
         id=row.id, name=row.name, prefix=row.prefix,
         scopes=tuple(Scope(s) for s in row.scopes if s in Scope.__members__),
-        created_at=_utc(row.created_at), expires_at=_utc(row.expires_at),
+        created_at=_utc(row.created_at) or row.created_at, expires_at=_utc(row.expires_at),
         revoked_at=_utc(row.revoked_at), last_used_at=_utc(row.last_used_at),
         request_count=row.request_count,
     )  # fmt: skip

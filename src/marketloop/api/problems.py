@@ -42,7 +42,11 @@ class Problem(BaseModel):
 
 #: documented on every route (the authorisation and limit ones apply everywhere)
 COMMON: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": HTTPStatus(status).phrase}
+    status: {
+        "model": Problem,
+        "content": {MEDIA_TYPE: {}},
+        "description": HTTPStatus(status).phrase,
+    }
     for status in (400, 401, 403, 404, 413, 415, 422, 429, 500, 503)
 }
 
@@ -100,7 +104,7 @@ def install(app: FastAPI) -> None:
     async def http(request: Request, exc: Exception) -> ProblemResponse:
         assert isinstance(exc, HTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        return problem(exc.status_code, detail, request=request, headers=exc.headers)
+        return problem(exc.status_code, detail, request=request, headers=dict(exc.headers or {}))
 
     async def invalid(request: Request, exc: Exception) -> ProblemResponse:
         assert isinstance(exc, RequestValidationError)

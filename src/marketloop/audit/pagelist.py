@@ -84,7 +84,7 @@ class PageList:
             source = (
                 f"read_parquet('{_sql_path(issues)}')"
                 if issues.is_file()
-                else "(SELECT NULL::VARCHAR AS url, NULL::VARCHAR AS \"check\" WHERE false)"
+                else '(SELECT NULL::VARCHAR AS url, NULL::VARCHAR AS "check" WHERE false)'
             )
             self._db.execute(BUILD.format(issues=source))
             self._db.execute("CREATE INDEX page_list_url ON page_list (url)")

@@ -53,7 +53,7 @@ def _reviews(engine: Engine, slugs: list[str]) -> dict[str, Review]:
     query = select(BriefReview).where(BriefReview.slug.in_(slugs)).order_by(BriefReview.id)
     with Session(engine) as session:
         return {
-            r.slug: Review(decision=r.decision, comment=r.comment, actor=r.actor,  # type: ignore[arg-type]
+            r.slug: Review(decision=r.decision, comment=r.comment, actor=r.actor,
                            at=r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC))
             for r in session.scalars(query)
         }  # fmt: skip
@@ -126,6 +126,6 @@ def review_brief(
             engine, actor=principal.name, key_id=principal.key_id, action=f"briefs.{decision}",
             target=slug, client=address, detail={"comment": body.comment[:500]},
         )  # fmt: skip
-        return Review(decision=decision, comment=body.comment, actor=principal.name, at=now)  # type: ignore[arg-type]
+        return Review(decision=decision, comment=body.comment, actor=principal.name, at=now)
 
     return idem.run(record, status_code=201)

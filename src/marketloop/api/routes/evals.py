@@ -24,9 +24,7 @@ def list_eval_runs(engine: EngineDep, limit: LimitQuery = 20) -> ListPage[dict[s
 
 
 @router.get("/evals/runs/{run_id}", response_model=dict[str, Any])
-def get_eval_run(
-    run_id: Annotated[str, Path(max_length=64)], engine: EngineDep
-) -> dict[str, Any]:
+def get_eval_run(run_id: Annotated[str, Path(max_length=64)], engine: EngineDep) -> dict[str, Any]:
     """One run with every result and a summary per prompt variant × model."""
     try:
         runs, results = load_runs(engine, [run_id])

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from marketloop.api.deps import ContextDep
 from marketloop.api.context import ApiContext
+from marketloop.api.deps import ContextDep
 from marketloop.errors import MarketloopError
 from marketloop.quality.warehouse import WarehouseBusy, connect, target_from_settings
 

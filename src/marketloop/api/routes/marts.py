@@ -78,7 +78,8 @@ def read_mart(
     if url_contains and spec.url is None:
         raise UsageError(f"{mart} has no URL column to filter")
     _require(wh, schema, mart)
-    clauses, params = [], []  # type: ignore[var-annotated]
+    clauses: list[str] = []
+    params: list[Any] = []
     if date_from:
         clauses.append(f"{spec.date} >= ?")
         params.append(date_from)

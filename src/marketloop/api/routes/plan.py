@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import Engine
 
 from marketloop.api import auditlog
 from marketloop.api.deps import ClientDep, EngineDep, IdempotencyDep, PrincipalDep, SettingsDep
@@ -24,7 +25,6 @@ from marketloop.plan.loader import load_plan
 from marketloop.plan.store import EventLog
 from marketloop.plan.tracker import Tracker
 from marketloop.plan.views import escalation_rows, recorded_dict, status_dict
-from sqlalchemy import Engine
 
 router = APIRouter(prefix=PREFIX, tags=["plan"])
 AtQuery = Annotated[
