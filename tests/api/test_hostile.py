@@ -152,3 +152,11 @@ def test_no_secret_in_responses(app, client: TestClient, keys) -> None:
     key = new_key(app, Scope.admin)
     listed = client.get("/api/v1/keys", headers=bearer(key))
     assert key not in listed.text and app.state.api.auth.pepper.decode() not in listed.text
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T00:00:00", "0001-01-01T00:00:00"])
+def test_plan_moments_far_away_are_refused_quickly(client: TestClient, seeded, keys, at) -> None:
+    started = time.monotonic()
+    response = client.get("/api/v1/plan/status", headers=bearer(keys["read"]), params={"at": at})
+    _problem(response, 400)
+    assert time.monotonic() - started < 5  # the calendar is never walked to year 9999

@@ -128,21 +128,20 @@ def _check_scope_table(routers: tuple[APIRouter, ...]) -> None:
 
 
 def _problem_validation_schema(app: FastAPI) -> None:
-    """Document 422 as problem details (FastAPI would describe its own HTTPValidationError)."""
+    """Document every 4xx and 5xx, 422 included, as application/problem+json (FastAPI would
+    describe 422 as its own HTTPValidationError in application/json)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()
+        problem = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for path in schema.get("paths", {}).values():
             for operation in path.values():
-                response = operation.get("responses", {}).get("422")
-                if response is not None:
-                    response["content"] = {
-                        problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
-                    }
-                    response["description"] = "Unprocessable Content"
+                for status, response in operation.get("responses", {}).items():
+                    if status[0] in "45":  # every failure is problem details, 422 included
+                        response["content"] = problem
         schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
         schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
         app.openapi_schema = schema

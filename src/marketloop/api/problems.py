@@ -47,7 +47,7 @@ COMMON: dict[int | str, dict[str, Any]] = {
         "content": {MEDIA_TYPE: {}},
         "description": HTTPStatus(status).phrase,
     }
-    for status in (400, 401, 403, 404, 413, 415, 422, 429, 500, 503)
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +20,7 @@ from marketloop.api.errors import NotFound
 from marketloop.api.scopes import PREFIX
 from marketloop.clikit import to_jsonable
 from marketloop.config import Settings
+from marketloop.errors import UsageError
 from marketloop.plan.events import Event
 from marketloop.plan.loader import load_plan
 from marketloop.plan.store import EventLog
@@ -27,6 +28,7 @@ from marketloop.plan.tracker import Tracker
 from marketloop.plan.views import escalation_rows, recorded_dict, status_dict
 
 router = APIRouter(prefix=PREFIX, tags=["plan"])
+MAX_DISTANCE = timedelta(days=731)
 AtQuery = Annotated[
     datetime | None, Query(description="evaluate at this moment (plan's time zone if naive)")
 ]
@@ -57,9 +59,13 @@ def open_tracker(settings: Settings, engine: Engine, actor: str | None = None) -
 
 
 def _moment(at: datetime | None, tracker: Tracker) -> datetime:
+    now = datetime.now(UTC)
     if at is None:
-        return datetime.now(UTC)
-    return at if at.tzinfo else at.replace(tzinfo=tracker.plan.sprint.tz)
+        return now
+    moment = at if at.tzinfo else at.replace(tzinfo=tracker.plan.sprint.tz)
+    if abs(moment - now) > MAX_DISTANCE:  # the calendar walks day by day: keep it bounded
+        raise UsageError(f"at {at.isoformat()} is more than two years from now")
+    return moment
 
 
 @router.get("/plan/status", response_model=dict[str, Any])
