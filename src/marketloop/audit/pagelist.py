@@ -52,7 +52,8 @@ SELECT p.url,
        p.titles[1] AS title,
        coalesce(i.inlinks, 0) AS inlinks,
        coalesce(len(f.checks), 0) AS issues,
-       coalesce(f.checks, []::VARCHAR[]) AS checks
+       coalesce(f.checks, []::VARCHAR[]) AS checks,
+       lower(p.url) AS url_lower
 FROM page_indexability p
 LEFT JOIN inlinks i USING (url)
 LEFT JOIN (SELECT url, list(DISTINCT "check" ORDER BY "check") AS checks
@@ -147,8 +148,8 @@ def _filters(where: PageFilter) -> tuple[list[str], list[Any]]:
         clauses.append("list_contains(checks, ?)")
         params.append(where.check)
     if where.url_contains:
-        clauses.append("contains(lower(url), lower(?))")
-        params.append(where.url_contains)
+        clauses.append("contains(url_lower, ?)")
+        params.append(where.url_contains.lower())
     return clauses, params
 
 
