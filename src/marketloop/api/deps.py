@@ -40,7 +40,7 @@ BUSY_RETRY_AFTER = 10.0
 UNLIMITED = {"/healthz", "/readyz"}
 
 
-def context(request: Request) -> ApiContext:
+async def context(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.api
     return ctx
 
@@ -48,19 +48,20 @@ def context(request: Request) -> ApiContext:
 ContextDep = Annotated[ApiContext, Depends(context)]
 
 
-def settings(ctx: ContextDep) -> Settings:
+async def settings(ctx: ContextDep) -> Settings:
     return ctx.settings
 
 
-def engine(ctx: ContextDep) -> Engine:
+async def engine(ctx: ContextDep) -> Engine:
     return ctx.engine
 
 
-def workspace(ctx: ContextDep) -> Workspace:
+async def workspace(ctx: ContextDep) -> Workspace:
     return Workspace(ctx.settings.workspace)
 
 
 def client(request: Request, ctx: ContextDep) -> str:
+    """The client address (pure, so cheap dependencies stay off the thread pool)."""
     peer = request.client.host if request.client else None
     return client_address(peer, request.headers.get("x-forwarded-for"), ctx.proxies)
 
@@ -68,7 +69,14 @@ def client(request: Request, ctx: ContextDep) -> str:
 SettingsDep = Annotated[Settings, Depends(settings)]
 EngineDep = Annotated[Engine, Depends(engine)]
 WorkspaceDep = Annotated[Workspace, Depends(workspace)]
-ClientDep = Annotated[str, Depends(client)]
+
+
+# cheap dependencies are `async def`: FastAPI runs a plain `def` one on the thread pool
+async def client_dep(request: Request, ctx: ContextDep) -> str:
+    return client(request, ctx)
+
+
+ClientDep = Annotated[str, Depends(client_dep)]
 
 
 def route_scope(request: Request) -> Scope | str:
@@ -78,19 +86,19 @@ def route_scope(request: Request) -> Scope | str:
     return ROUTES[(request.method, path)]
 
 
-async def authorise(request: Request, ctx: ContextDep, address: ClientDep) -> Principal | None:
+async def authorise(request: Request, ctx: ContextDep) -> Principal | None:
     """Every route's gate: the key (401), its scope (403) and its rate limit (429), in that
     order; requests without a valid key are limited per client address."""
     needed = route_scope(request)
     state = request.scope.setdefault("state", {})
     if needed == PUBLIC:
         if request.url.path not in UNLIMITED:
-            state[RATE_HEADERS] = await ctx.throttle.hit("anonymous", address)
+            state[RATE_HEADERS] = await ctx.throttle.hit("anonymous", client(request, ctx))
         return None
     try:
         principal = await ctx.auth.principal(request.headers.get("authorization"))
     except Unauthenticated:
-        state[RATE_HEADERS] = await ctx.throttle.hit("anonymous", address)
+        state[RATE_HEADERS] = await ctx.throttle.hit("anonymous", client(request, ctx))
         raise
     if needed not in principal.scopes:
         raise Forbidden(
