@@ -146,6 +146,12 @@ def test_eval_runs(client: TestClient, seeded, keys, settings) -> None:
     run = client.get(f"{V1}/evals/runs/ev_1", headers=bearer(keys["read"])).json()
     assert run["summary"][0]["cases"] == 1 and run["results"][0]["passed"] is True
     assert client.get(f"{V1}/evals/runs/nope", headers=bearer(keys["read"])).status_code == 404
+    compared = client.get(
+        f"{V1}/evals/compare",
+        headers=bearer(keys["read"]),
+        params=[("run", "ev_1"), ("run", "ev_1")],
+    ).json()
+    assert [r["id"] for r in compared["runs"]] == ["ev_1"] and compared["summary"]
 
 
 def test_plan_reads_and_events(client: TestClient, seeded, keys) -> None:

@@ -63,6 +63,7 @@ def test_serve_refuses_production_without_pepper(workspace) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "marketloop", "serve", "--workspace", str(workspace.root)],
         env=_env(MARKETLOOP_MODE="production"),
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,

@@ -155,6 +155,8 @@ def warehouse(ctx: ContextDep) -> Iterator[Warehouse]:
             retry_after=BUSY_RETRY_AFTER,
         ) from None
     try:
+        if target.kind == "postgres":  # DuckDB is opened read-only; PostgreSQL is told so
+            wh.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         yield wh
     finally:
         opened.__exit__(None, None, None)

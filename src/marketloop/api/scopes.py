@@ -49,6 +49,7 @@ ROUTES: dict[tuple[str, str], Scope | str] = {
     ("POST", f"{PREFIX}/briefs/{{slug}}/review"): Scope.write,
     ("GET", f"{PREFIX}/evals/runs"): Scope.read,
     ("GET", f"{PREFIX}/evals/runs/{{run_id}}"): Scope.read,
+    ("GET", f"{PREFIX}/evals/compare"): Scope.read,
     ("GET", f"{PREFIX}/plan/status"): Scope.read,
     ("GET", f"{PREFIX}/plan/escalations"): Scope.read,
     ("GET", f"{PREFIX}/plan/memo"): Scope.read,

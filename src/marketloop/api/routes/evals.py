@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from marketloop.api.deps import EngineDep
 from marketloop.api.errors import NotFound
@@ -21,6 +21,22 @@ router = APIRouter(prefix=PREFIX, tags=["evals"])
 def list_eval_runs(engine: EngineDep, limit: LimitQuery = 20) -> ListPage[dict[str, Any]]:
     """The latest eval runs, newest first."""
     return page_of(recent_runs(engine, limit + 1), limit)
+
+
+@router.get("/evals/compare", response_model=dict[str, Any])
+def compare_eval_runs(
+    engine: EngineDep,
+    run: Annotated[list[str], Query(min_length=1, max_length=20, description="run ids")],
+) -> dict[str, Any]:
+    """Several runs side by side: one summary row per run × prompt variant × model (what
+    `marketloop eval compare RUN ...` shows)."""
+    if any(len(r) > 64 for r in run):
+        raise NotFound("no such eval run")
+    try:
+        runs, results = load_runs(engine, list(dict.fromkeys(run)))
+    except EvalError as exc:
+        raise NotFound(exc.message, hint=exc.hint) from None
+    return {"runs": runs, "summary": summary_rows(summarise(results), with_run=True)}
 
 
 @router.get("/evals/runs/{run_id}", response_model=dict[str, Any])
