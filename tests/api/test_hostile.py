@@ -77,8 +77,9 @@ def test_crawl_symlinked_out_of_the_workspace_is_not_served(client, seeded, keys
     [
         (b"{not json", "application/json", 422),
         (b'{"decision": "approve"', "application/json", 422),
-        (b"decision=approve", "application/x-www-form-urlencoded", 422),
-        (b"<xml/>", "text/xml", 422),
+        (b"decision=approve", "application/x-www-form-urlencoded", 415),
+        (b"<xml/>", "text/xml", 415),
+        (b'{"decision": "approve"}', "text/plain", 415),
         (b'"just a string"', "application/json", 422),
         (b'{"decision": "approve", "comment": "' + b"x" * 6000 + b'"}', "application/json", 422),
         (b"\xff\xfe\x00", "application/json", 400),
@@ -98,6 +99,21 @@ def test_ten_megabyte_body_is_413_before_it_is_read(client: TestClient, seeded, 
     response = client.post(
         "/api/v1/plan/events",
         content=big,
+        headers={**bearer(keys["write"]), "Content-Type": "application/json"},
+    )
+    _problem(response, 413)
+
+
+def test_chunked_body_over_the_cap_is_refused(client: TestClient, seeded, keys) -> None:
+    def chunks():
+        yield b'{"decision": "approve", "comment": "'
+        for _ in range(11):
+            yield b"x" * (1024 * 1024)
+        yield b'"}'
+
+    response = client.post(
+        "/api/v1/briefs/content-brief-template/review",
+        content=chunks(),
         headers={**bearer(keys["write"]), "Content-Type": "application/json"},
     )
     _problem(response, 413)

@@ -20,7 +20,7 @@ from marketloop import __version__
 from marketloop.api import keys, problems
 from marketloop.api.auth import Authenticator
 from marketloop.api.context import ApiContext
-from marketloop.api.deps import authorise
+from marketloop.api.deps import authorise, json_only
 from marketloop.api.edge import Edge
 from marketloop.api.routes import (
     audit,
@@ -93,7 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.api = context
     for router in ROUTERS:
-        app.include_router(router, dependencies=[Depends(authorise)])
+        app.include_router(router, dependencies=[Depends(authorise), Depends(json_only)])
     _check_scope_table(ROUTERS)
     problems.install(app)
     _problem_validation_schema(app)

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from marketloop.api.auth import Principal
 from marketloop.api.context import ApiContext
 from marketloop.api.edge import RATE_HEADERS
-from marketloop.api.errors import Forbidden, NotFound, Unauthenticated
+from marketloop.api.errors import Forbidden, NotFound, Unauthenticated, UnsupportedMediaType
 from marketloop.api.idempotency import HEADER, Idempotency, request_hash
 from marketloop.api.scopes import PUBLIC, ROUTES, Scope
 from marketloop.api.throttle import client_address
@@ -111,6 +111,21 @@ async def authorise(request: Request, ctx: ContextDep) -> Principal | None:
 
         await anyio.to_thread.run_sync(ctx.usage.flush)
     return principal
+
+
+async def json_only(request: Request) -> None:
+    """A body sent to the API must be JSON (415 otherwise): every route that takes one takes
+    JSON, so a form or XML body is refused before anything reads it."""
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    sized = request.headers.get("content-length", "0") not in {"", "0"}
+    chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
+    if (sized or chunked) and kind != "application/json" and not kind.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"the body must be application/json, not {kind[:60] or 'untyped'}",
+            hint="send Content-Type: application/json",
+        )
 
 
 async def current_principal(

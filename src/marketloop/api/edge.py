@@ -31,17 +31,28 @@ class Edge:
             return
         state: dict[str, Any] = scope.setdefault("state", {})
         seen = 0
+        overflowed = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, overflowed
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
+                if seen > self.max_body:  # a chunked body without Content-Length
+                    overflowed = True
                     raise BodyTooLarge(f"the body is over {self.max_body} bytes")
             return message
 
         async def with_headers(message: Message) -> None:
+            nonlocal overflowed
+            if overflowed:  # whatever the app made of the broken body, the answer is 413
+                overflowed = False
+                too_large = problem(413, f"the body is over {self.max_body} bytes")
+                await too_large(scope, receive, send)
+                state["answered"] = True
+                return
+            if state.get("answered"):
+                return
             if message["type"] == "http.response.start":
                 extra = state.get(RATE_HEADERS)
                 if extra:
