@@ -3,6 +3,7 @@ marts and a health report, the example plan), apps built from settings, and keys
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -116,9 +117,17 @@ def seed_evals(settings: Settings) -> None:
     store.finish_run(engine, "ev_1", "finished")
 
 
+@pytest.fixture(scope="session")
+def seed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seeded once per session (the audit takes a second); each test gets a copy."""
+    template = Workspace(tmp_path_factory.mktemp("seed") / "ws").ensure()
+    seed(template)
+    return template.root
+
+
 @pytest.fixture
-def seeded(workspace: Workspace) -> Workspace:
-    seed(workspace)
+def seeded(workspace: Workspace, seed_template: Path) -> Workspace:
+    shutil.copytree(seed_template, workspace.root, dirs_exist_ok=True, symlinks=True)
     return workspace
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 
 import httpx
+from tests.test_cli_errors import run_main
 
 
 def _port() -> int:
@@ -59,14 +60,8 @@ def test_serve_listens_and_answers(workspace) -> None:
         server.communicate(timeout=30)
 
 
-def test_serve_refuses_production_without_pepper(workspace) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "marketloop", "serve", "--workspace", str(workspace.root)],
-        env=_env(MARKETLOOP_MODE="production"),
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2
-    assert "api.pepper is not set" in done.stderr and "MARKETLOOP_API_PEPPER" in done.stderr
+def test_serve_refuses_production_without_pepper(capsys, workspace, monkeypatch) -> None:
+    monkeypatch.setenv("MARKETLOOP_MODE", "production")
+    code, err = run_main(capsys, "serve", "--workspace", str(workspace.root))
+    assert code == 2
+    assert "api.pepper is not set" in err and "MARKETLOOP_API_PEPPER" in err
