@@ -48,7 +48,7 @@ def review_command(
     decision = "approved" if approve else "rejected"
     for slug in slugs:
         reviews.record(engine, slug, decision, reviewer=by, note=note)
-    console.print(f"{decision}: {escape(', '.join(slugs))}")
+    console.print(f"{decision}: {escape(', '.join(slugs))}", emoji=False, soft_wrap=True)
 
 
 @tune_app.command("dataset")

@@ -43,6 +43,12 @@ class HostedTuner:
         )
         self._sleep = sleep
 
+    def __enter__(self) -> HostedTuner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sdk.close()
+
     def start(
         self, dataset: Path, base_model: str, hyper: dict[str, Any], suffix: str | None
     ) -> dict[str, Any]:

@@ -24,7 +24,7 @@ class TuneProvider(StrEnum):
 
 
 def _say(line: str) -> None:
-    console.print(escape(line), soft_wrap=True)
+    console.print(escape(line), soft_wrap=True, emoji=False)  # `ft:m:org:x:` is not an emoji
 
 
 def start_command(
@@ -121,7 +121,7 @@ def cancel_command(
     """
     settings = state(ctx).settings(workspace)
     row = start.cancel(settings, open_app_db(app_db_url(settings)), job)
-    console.print(f"job {escape(row['id'])}: {escape(row['status'])}")
+    console.print(f"job {escape(row['id'])}: {escape(row['status'])}", emoji=False)
 
 
 def _summary(row: dict[str, Any]) -> None:
@@ -131,7 +131,9 @@ def _summary(row: dict[str, Any]) -> None:
     console.print(
         f"job [bold]{escape(row['id'])}[/]: {escape(row['status'])}"
         + (f" → {escape(str(row['result_model']))}" if row["result_model"] else "")
-        + (f" ({losses})" if losses else "")
+        + (f" ({losses})" if losses else ""),
+        soft_wrap=True,
+        emoji=False,
     )
 
 

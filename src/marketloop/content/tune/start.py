@@ -45,20 +45,20 @@ def start_hosted(
     wandb: str | None = None,
 ) -> dict[str, Any]:
     check_dataset(dataset)
-    tuner = HostedTuner(settings.llm)
     job_id = jobs.create(
         engine, provider="openai", base_model=base_model, dataset=str(dataset),
         status="uploading", hyperparameters=hyper,
     )  # fmt: skip
     try:
-        job = tuner.start(dataset, base_model, hyper, suffix)
+        with HostedTuner(settings.llm) as tuner:
+            job = tuner.start(dataset, base_model, hyper, suffix)
     except ContentError as exc:
         jobs.change(engine, job_id, status="failed", error=str(exc))
         raise
     jobs.change(engine, job_id, external_id=job["id"], status=job["status"])
     say(f"job {job_id}: {job['id']} at the provider, {job['status']}")
     if follow:
-        job = follow_hosted(settings, engine, job_id, poll=poll, say=say, wandb=wandb)
+        follow_hosted(settings, engine, job_id, poll=poll, say=say, wandb=wandb)
     return jobs.get(engine, job_id)
 
 
@@ -74,21 +74,8 @@ def follow_hosted(
 ) -> dict[str, Any]:
     """Read the job (until it is final unless `once`), record its state, model and curves."""
     row = jobs.get(engine, job_id)
-    tuner = HostedTuner(settings.llm)
-    events: list[Event] = list((row["metrics"] or {}).get("events", []))  # read before
-    seen = {e["id"] for e in events}
-
-    def on_event(event: Event) -> None:
-        events.append(event)
-        say(f"{event['level']}: {event['message']}")
-
-    if once:
-        job = tuner.retrieve(row["external_id"])
-        for event in tuner.events(row["external_id"], seen):
-            on_event(event)
-    else:
-        job = tuner.follow(row["external_id"], on_event, poll=poll, seen=seen)
-    checkpoints = tuner.checkpoints(row["external_id"])
+    with HostedTuner(settings.llm) as tuner:
+        job, events, checkpoints = _read(tuner, row, poll=poll, say=say, once=once)
     points = curves(events)
     metrics = {
         "events": events,
@@ -109,6 +96,26 @@ def follow_hosted(
         config = {"provider": "openai", **row, "hyperparameters": job.get("hyperparameters")}
         log_training(wandb, row["id"], _jsonable(config), points, folder)
     return jobs.get(engine, row["id"])
+
+
+def _read(
+    tuner: HostedTuner, row: dict[str, Any], *, poll: float, say: Say, once: bool
+) -> tuple[dict[str, Any], list[Event], list[dict[str, Any]]]:
+    """The job, all its events (those read before included) and its checkpoints."""
+    events: list[Event] = list((row["metrics"] or {}).get("events", []))
+    seen = {e["id"] for e in events}
+
+    def on_event(event: Event) -> None:
+        events.append(event)
+        say(f"{event['level']}: {event['message']}")
+
+    if once:
+        job = tuner.retrieve(row["external_id"])
+        for event in tuner.events(row["external_id"], seen):
+            on_event(event)
+    else:
+        job = tuner.follow(row["external_id"], on_event, poll=poll, seen=seen)
+    return job, events, tuner.checkpoints(row["external_id"])
 
 
 def start_local(
@@ -156,7 +163,8 @@ def cancel(settings: Settings, engine: Engine, job_id: str | None) -> dict[str, 
             f"job {row['id']} runs locally; stop it where it runs (Ctrl-C)",
             hint="only hosted jobs are cancelled through the provider",
         )
-    job = HostedTuner(settings.llm).cancel(row["external_id"])
+    with HostedTuner(settings.llm) as tuner:
+        job = tuner.cancel(row["external_id"])
     jobs.change(engine, row["id"], status=job["status"])
     return jobs.get(engine, row["id"])
 
