@@ -37,7 +37,8 @@ def test_lora_adapter_curves_and_config(
         app,
         [
             "tune", "start", "--provider", "local", "--base-model", str(tiny_model),
-            "--dataset", str(data), "--epochs", "3", "--learning-rate", "0.01", "--wandb", "ml-briefs",
+            "--dataset", str(data), "--epochs", "3", "--learning-rate", "0.01",
+            "--wandb", "ml-briefs",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
