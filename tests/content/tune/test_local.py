@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import openai
 import pytest
 from typer.testing import CliRunner
 
@@ -13,8 +14,12 @@ from marketloop.appdb import open_app_db
 from marketloop.cli import app
 from marketloop.config import app_db_url, load_settings
 from marketloop.content.tune import jobs
+from marketloop.content.tune.extra import quiet_peft
+from marketloop.content.tune.serve import LocalModel, serve_app
 from marketloop.errors import ContentError
+from marketloop.fakes.server import LocalServer
 
+from .test_decide import SUITE
 from .test_hosted import write_dataset
 from .tiny import make_tiny_model
 
@@ -75,3 +80,42 @@ def test_local_needs_a_model_folder_and_a_dataset(
     assert isinstance(no_data.exception, ContentError) and "holds no train.jsonl" in str(
         no_data.exception
     )
+
+
+def test_a_tuned_local_model_is_an_eval_candidate(
+    cli: CliRunner,
+    workspace: Path,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Base + adapter served OpenAI-style; `eval decide` runs the suite against it for real."""
+    import peft
+    from transformers import AutoModelForCausalLM
+
+    adapter = tmp_path / "adapter"
+    base = AutoModelForCausalLM.from_pretrained(tiny_model, local_files_only=True)
+    with quiet_peft():
+        lora = peft.get_peft_model(base, peft.LoraConfig(task_type="CAUSAL_LM", r=4))
+    lora.save_pretrained(adapter)
+    local = LocalModel.load(str(tiny_model), str(adapter), "briefs-lora", max_new_tokens=8)
+    with LocalServer(serve_app(local)) as server:
+        with openai.OpenAI(base_url=server.url + "/v1", api_key="none") as sdk:
+            answer = sdk.chat.completions.create(
+                model="briefs-lora", messages=[{"role": "user", "content": "Write a draft."}]
+            )
+            assert answer.model == "briefs-lora" and answer.usage is not None
+            assert 0 < answer.usage.completion_tokens <= 8
+            assert [m.id for m in sdk.models.list()] == ["briefs-lora"]
+        for key, value in {
+            "MARKETLOOP_LLM_PROVIDER": "openai",
+            "MARKETLOOP_LLM_BASE_URL": server.url + "/v1",
+            "MARKETLOOP_LLM_RETRIES": "0",
+        }.items():
+            monkeypatch.setenv(key, value)
+        result = cli.invoke(
+            app, ["eval", "decide", "--suite", str(SUITE), "--candidates", "draft@v1=briefs-lora"]
+        )
+    assert result.exit_code == 0, result.output
+    record = next((workspace / "reports" / "decisions").glob("decision-*.md")).read_text()
+    assert "briefs-lora" in record and "price unknown" in record

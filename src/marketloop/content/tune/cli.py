@@ -5,6 +5,7 @@ marketloop tune dataset --briefs briefs/ --out tune-data/ --since 2026-11-01
 marketloop tune start --provider openai --base-model gpt-4.1-mini-2025-04-14 --dataset tune-data/
 marketloop tune start --provider local --base-model models/qwen --dataset tune-data/
 marketloop tune status
+marketloop tune serve --job tn-20261206T101500Z-3fa2 --name briefs-lora
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from aiohttp import web
 from rich.markup import escape
 
 from marketloop.appdb import open_app_db
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
 from marketloop.config import app_db_url
-from marketloop.content.tune import reviews
+from marketloop.content.tune import jobs, reviews
 from marketloop.content.tune.build import DatasetOptions, make_dataset
 from marketloop.content.tune.jobs_cli import register_job_commands
+from marketloop.content.tune.serve import LocalModel, serve_app
 from marketloop.errors import UsageError
 
 tune_app = typer.Typer(
@@ -106,6 +109,40 @@ def dataset_command(
     )
     if counts["train"] == 0:
         console.print("[yellow]warning:[/] no training examples: approve briefs first")
+
+
+@tune_app.command("serve")
+def serve_command(
+    ctx: typer.Context,
+    job: Annotated[
+        str | None, typer.Option(help="A local tuning job (tn-…): its base model and adapter.")
+    ] = None,
+    base_model: Annotated[Path | None, typer.Option(help="The base model folder.")] = None,
+    adapter: Annotated[Path | None, typer.Option(help="The adapter folder (tune start).")] = None,
+    name: Annotated[str, typer.Option(help="The model id clients ask for.")] = "local",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8800,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest answer.")] = 1024,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Serve a local model (base + LoRA adapter) as an OpenAI-compatible endpoint on 127.0.0.1.
+
+    marketloop tune serve --job tn-20261206T101500Z-3fa2 --name briefs-lora
+    """
+    settings = state(ctx).settings(workspace)
+    if job is not None:
+        row = jobs.get(open_app_db(app_db_url(settings)), job)
+        if row["provider"] != "local" or row["status"] != "succeeded":
+            raise UsageError(f"job {row['id']} is not a finished local job", hint="see tune status")
+        base_model, adapter = Path(row["base_model"]), Path(row["result_model"])
+    if base_model is None:
+        raise UsageError("name --job or --base-model", hint="see --help")
+    local = LocalModel.load(
+        str(base_model), str(adapter) if adapter else None, name, max_new_tokens
+    )
+    console.print(
+        f"serving {escape(name)} on http://127.0.0.1:{port}/v1 (Ctrl-C stops)", emoji=False
+    )
+    web.run_app(serve_app(local), host="127.0.0.1", port=port, print=None)
 
 
 def _date(value: str | None) -> datetime | None:

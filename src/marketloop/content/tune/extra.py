@@ -3,6 +3,9 @@ fine-tuning and serving), wandb (experiment tracking)."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from marketloop.errors import ContentError
@@ -29,3 +32,13 @@ def require_wandb() -> Any:
     except ImportError:
         raise ContentError("tracking in Weights & Biases needs the tune extra", hint=HINT) from None
     return wandb
+
+
+@contextmanager
+def quiet_peft() -> Iterator[None]:
+    """peft still reads a name transformers 5 deprecates; its FutureWarning is not ours."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
+        )
+        yield

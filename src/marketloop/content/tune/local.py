@@ -16,14 +16,13 @@ from __future__ import annotations
 import json
 import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from marketloop.content.tune.build import TRAIN, VALIDATION
-from marketloop.content.tune.extra import require_tune
+from marketloop.content.tune.extra import quiet_peft, require_tune
 from marketloop.errors import ContentError
 from marketloop.workspace import write_atomic
 
@@ -65,7 +64,7 @@ def train_lora(
     torch, transformers, peft = require_tune()
     torch.manual_seed(config.seed)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    tokenizer, model = _load(transformers, config.base_model)
+    tokenizer, model = load_model(transformers, config.base_model)
     lora = peft.LoraConfig(
         task_type="CAUSAL_LM",
         r=config.lora_r,
@@ -73,10 +72,7 @@ def train_lora(
         lora_dropout=config.lora_dropout,
         target_modules=config.target_modules,
     )
-    with warnings.catch_warnings():  # transformers 5 deprecates a name peft still reads
-        warnings.filterwarnings(
-            "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
-        )
+    with quiet_peft():
         model = peft.get_peft_model(model, lora).to(device)
     train = _encode(tokenizer, Path(config.dataset) / TRAIN, config.max_length)
     valid = _encode(tokenizer, Path(config.dataset) / VALIDATION, config.max_length)
@@ -123,7 +119,8 @@ def format_chat(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[str, st
     return prompt, answer["content"] + (tokenizer.eos_token or "")
 
 
-def _load(transformers: Any, path: str) -> tuple[Any, Any]:
+def load_model(transformers: Any, path: str) -> tuple[Any, Any]:
+    """The tokenizer and model of a local model folder (never a download)."""
     transformers.utils.logging.disable_progress_bar()
     folder = Path(path)
     if not (folder / "config.json").is_file():
