@@ -16,6 +16,7 @@ from marketloop.content.tune.dataset import (
     training_costs,
     validation_clusters,
 )
+from marketloop.content.tune.local import fit
 from marketloop.content.tune.scrub import scrub
 
 from .conftest import HOSTILE, brief, draft
@@ -143,3 +144,19 @@ def test_prices_are_per_exact_model_id() -> None:
     assert llm.price_of("gpt-5-turbo") is None  # no longer priced as gpt-5 by prefix
     assert llm.price_of("ft:gpt-4o-mini-2024-07-18:org::x") is None
     assert llm.price_of("ft:gpt-4o-mini-2024-07-18:acme::abc") == Price(input=0.3, output=1.2)
+
+
+@pytest.mark.parametrize(
+    ("head", "tail", "window", "expected"),
+    [
+        (3, 2, 10, (3, 2)),  # fits
+        (20, 2, 10, (8, 2)),  # prompt cut from its start
+        (2, 20, 10, (2, 8)),  # the answer fills what the prompt leaves
+        (20, 20, 10, (5, 5)),  # the answer keeps half the window
+    ],
+)
+def test_fit_keeps_the_answer(head: int, tail: int, window: int, expected: tuple[int, int]) -> None:
+    prompt, answer = fit(list(range(head)), list(range(100, 100 + tail)), window)
+    assert (len(prompt), len(answer)) == expected
+    assert not prompt or prompt[-1] == head - 1  # the prompt's end survives
+    assert answer[0] == 100  # the answer's start survives

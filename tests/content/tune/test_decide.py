@@ -99,11 +99,8 @@ def test_decide_writes_the_record(cli: CliRunner, llm_env: FakeOpenAI) -> None:
     assert "price unknown" in md  # the hostile model has no price
     assert "<script>" not in md and "&lt;script&gt;" in md and "\\|[/red]" in md
     assert (
-        ("<script>" not in page
-        and "<svg" in page
-        and "Failures side by side" in page)
-        or "Candidates" in page
-    )
+        "<script>" not in page and "<svg" in page and "Failures side by side" in page
+    ) or "Candidates" in page
 
 
 def llm_env_workspace() -> str:

@@ -16,12 +16,12 @@ from marketloop.config import app_db_url, load_settings
 from marketloop.content.tune import jobs
 from marketloop.content.tune.extra import quiet_peft
 from marketloop.content.tune.serve import LocalModel, serve_app
+from marketloop.content.tune.tiny import make_tiny_model
 from marketloop.errors import ContentError
 from marketloop.fakes.server import LocalServer
 
 from .test_decide import SUITE
 from .test_hosted import write_dataset
-from .tiny import make_tiny_model
 
 
 @pytest.fixture(scope="session")

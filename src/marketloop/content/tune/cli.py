@@ -49,8 +49,7 @@ def review_command(
     settings = state(ctx).settings(workspace)
     engine = open_app_db(app_db_url(settings))
     decision = "approved" if approve else "rejected"
-    for slug in slugs:
-        reviews.record(engine, slug, decision, reviewer=by, note=note)
+    reviews.record(engine, slugs, decision, reviewer=by, note=note)
     console.print(f"{decision}: {escape(', '.join(slugs))}", emoji=False, soft_wrap=True)
 
 

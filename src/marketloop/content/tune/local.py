@@ -4,7 +4,8 @@ the `tune` extra), on the GPU when there is one and the CPU otherwise.
 The loop is plain PyTorch so that what runs is visible: each example is the chat rendered
 with the tokenizer's chat template (or a plain `<|role|>` layout when it has none), the loss
 counts only the assistant's tokens, AdamW over the adapter's weights, validation loss after
-every epoch. The run folder gets
+every epoch. An example longer than `max_length` tokens keeps at least half the window for the
+answer; the prompt is cut from its start. The run folder gets
 
     OUT/adapter/        the adapter (peft `save_pretrained`: adapter_config.json + weights)
     OUT/curves.json     train loss per step, validation loss per epoch
@@ -146,12 +147,19 @@ def _encode(tokenizer: Any, path: Path, max_length: int) -> list[tuple[Any, Any]
         prompt, answer = format_chat(tokenizer, json.loads(line)["messages"])
         head = tokenizer(prompt, add_special_tokens=False)["input_ids"]
         tail = tokenizer(answer, add_special_tokens=False)["input_ids"]
-        ids = (head + tail)[:max_length]
-        labels = ([-100] * len(head) + tail)[:max_length]
-        if all(label == -100 for label in labels):
-            continue  # the answer was cut off entirely: nothing to learn
-        encoded.append((torch.tensor([ids]), torch.tensor([labels])))
+        head, tail = fit(head, tail, max_length)
+        labels = [-100] * len(head) + tail
+        encoded.append((torch.tensor([head + tail]), torch.tensor([labels])))
     return encoded
+
+
+def fit(head: list[int], tail: list[int], window: int) -> tuple[list[int], list[int]]:
+    """Prompt and answer within `window` tokens: the answer keeps at least half the window,
+    the prompt loses its start first (the end, next to the answer, matters most)."""
+    if len(head) + len(tail) <= window:
+        return head, tail
+    tail = tail[: max(window // 2, window - len(head))]
+    return head[len(head) - (window - len(tail)) :], tail
 
 
 def _loss(torch: Any, model: Any, examples: list[tuple[Any, Any]], device: str) -> float:

@@ -2,12 +2,13 @@
 from. Append-only; the latest decision per slug counts, so a brief can be approved, rejected
 and approved again, and the history stays.
 
-    record(engine, "crm-software", "approved", reviewer="ada")
+    record(engine, ["crm-software"], "approved", reviewer="ada")
     latest(engine)["crm-software"].decision == "approved"
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -31,20 +32,25 @@ class ReviewState:
 
 def record(
     engine: Engine,
-    slug: str,
+    slugs: Sequence[str],
     decision: str,
     *,
     reviewer: str | None = None,
     note: str | None = None,
     at: datetime | None = None,
 ) -> None:
+    """One decision on each of `slugs`, in one transaction."""
     if decision not in DECISIONS:
         raise UsageError(f"unknown review decision {decision!r}", hint="approved or rejected")
-    if not slug.strip():
-        raise UsageError("a review needs the brief's slug")
-    values = {"slug": slug, "decision": decision, "reviewer": reviewer, "note": note}
+    if not slugs or not all(slug.strip() for slug in slugs):
+        raise UsageError("a review needs the briefs' slugs")
+    stamp = at or datetime.now(UTC)
+    rows = [
+        {"slug": s, "decision": decision, "reviewer": reviewer, "note": note, "created_at": stamp}
+        for s in slugs
+    ]
     with engine.begin() as connection:
-        connection.execute(insert(Review).values(created_at=at or datetime.now(UTC), **values))
+        connection.execute(insert(Review), rows)
 
 
 def latest(engine: Engine) -> dict[str, ReviewState]:

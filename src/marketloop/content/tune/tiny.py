@@ -1,10 +1,14 @@
-"""A tiny causal language model made on the spot: a BPE tokenizer trained on a few sentences
-(`tokenizers`) and a 2-layer Llama with random weights (`transformers`), saved as a local model
-folder. No download from any hub; the real LoRA path runs on it in seconds."""
+"""A tiny causal language model made on the spot, for the tests, the benchmark and trying the
+local path out: a BPE tokenizer trained on a few sentences (`tokenizers`) and a 2-layer Llama
+with random weights (`transformers`), saved as a local model folder. No download from any hub;
+the real LoRA path runs on it in seconds. It writes nonsense: it is for plumbing, not prose."""
 
+# ruff: noqa: S106  (the tokenizer's special tokens, not passwords)
 from __future__ import annotations
 
 from pathlib import Path
+
+from marketloop.content.tune.extra import require_tune
 
 CORPUS = [
     "Write a draft for the brief. CRM software helps small teams track deals.",
@@ -17,6 +21,8 @@ CORPUS = [
 def make_tiny_model(folder: Path, *, hidden: int = 32, layers: int = 2) -> Path:
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    require_tune()
 
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
