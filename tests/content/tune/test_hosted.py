@@ -15,7 +15,7 @@ from marketloop.appdb import open_app_db
 from marketloop.cli import app
 from marketloop.config import app_db_url, load_settings
 from marketloop.content.errors import LlmError
-from marketloop.content.tune import jobs
+from marketloop.content.tune import jobs, tracking
 from marketloop.fakes.openai import FakeOpenAI
 
 BASE = "gpt-4o-mini-2024-07-18"
@@ -46,10 +46,14 @@ def latest() -> dict[str, Any]:
     return jobs.get(open_app_db(app_db_url(load_settings())), None)
 
 
-def test_job_runs_to_a_model_id(cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path) -> None:
+def test_job_runs_to_a_model_id(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WANDB_MODE", "offline")
     llm_env.tuning.knobs.rate_limits = 2  # the SDK waits out Retry-After and goes on
     llm_env.tuning.knobs.retry_after = 0.01
-    result = start(cli, write_dataset(tmp_path / "data"), "--epochs", "2", "--suffix", "briefs")
+    data = write_dataset(tmp_path / "data")
+    result = start(cli, data, "--epochs", "2", "--suffix", "briefs", "--wandb", "ft")
     assert result.exit_code == 0, result.output
     row = latest()
     assert row["status"] == "succeeded" and row["provider"] == "openai"
@@ -68,6 +72,18 @@ def test_job_runs_to_a_model_id(cli: CliRunner, llm_env: FakeOpenAI, tmp_path: P
     purposes = [meta["purpose"] for meta, _ in llm_env.tuning.files.values()]
     assert purposes == ["fine-tune", "fine-tune"]  # train and validation uploaded
     assert job.body["validation_file"] is not None
+    workspace = Path(load_settings().workspace)
+    assert len(list((workspace / "wandb" / "wandb").glob("offline-run-*"))) == 1
+
+
+def test_wandb_stays_offline_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    assert tracking.mode() == "offline"
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    assert tracking.mode() == "online"
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert tracking.mode() == "disabled"
 
 
 def test_invalid_training_file_fails_the_job(
