@@ -128,9 +128,11 @@ def failures(
         grid[row["case_id"]][f"{row['variant']} · {row['model']}"] = _outcome(row)
     rows = []
     for case_id, outcomes in sorted(grid.items()):
-        if any(not text.startswith("pass") for text in outcomes.values()):
-            rows.append({"case": case_id, **{k: outcomes.get(k, "–") for k in keys}})
-    return rows[:limit]
+        passed = [text == "pass" for text in outcomes.values()]
+        if not all(passed):  # cases the candidates disagree on first: they tell them apart
+            row = {"case": case_id, **{k: outcomes.get(k, "–") for k in keys}}
+            rows.append((not any(passed), row))
+    return [row for _, row in sorted(rows, key=lambda r: r[0])][:limit]
 
 
 def _outcome(row: dict[str, Any]) -> str:

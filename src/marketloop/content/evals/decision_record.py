@@ -81,7 +81,7 @@ def render_html(
         bars={
             "pass": [(c.key, round(c.pass_rate * 100, 1)) for c in found],
             "cost": [(c.key, c.cost_per_1000) for c in found if c.cost_per_1000 is not None],
-            "p95": [(c.key, c.p95_ms) for c in found],
+            "p95": [(c.key, round(c.p95_ms)) for c in found],
         },
     )
 

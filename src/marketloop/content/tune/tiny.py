@@ -32,7 +32,7 @@ def make_tiny_model(folder: Path, *, hidden: int = 32, layers: int = 2) -> Path:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     bpe.train_from_iterator(CORPUS * 4, trainer)
-    tokenizer = PreTrainedTokenizerFast(
+    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=bpe, unk_token="<unk>", bos_token="<s>", eos_token="</s>",
         pad_token="<pad>",
     )  # fmt: skip
