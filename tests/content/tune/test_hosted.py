@@ -18,6 +18,8 @@ from marketloop.content.errors import LlmError
 from marketloop.content.tune import jobs, tracking
 from marketloop.fakes.openai import FakeOpenAI
 
+from .conftest import Spec, draft, write_folder
+
 BASE = "gpt-4o-mini-2024-07-18"
 
 
@@ -183,3 +185,34 @@ def _endpoints(llm_env: FakeOpenAI, sdk: openai.OpenAI, settings: Any, tmp_path:
         model=job.fine_tuned_model, messages=[{"role": "user", "content": "Hi"}]
     )
     assert answer.model == job.fine_tuned_model
+
+
+@pytest.mark.postgres
+def test_reviews_dataset_and_jobs_on_postgres(
+    cli: CliRunner,
+    llm_env: FakeOpenAI,
+    postgres_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "MARKETLOOP_APP_DB_URL", postgres_url.replace("postgresql://", "postgresql+psycopg://")
+    )
+    specs = [Spec(f"brief-{i}", f"cluster {i % 4}", draft(f"Draft {i}")) for i in range(16)]
+    briefs = write_folder(tmp_path / "briefs", specs)
+    assert cli.invoke(app, ["tune", "review", *(s.slug for s in specs)]).exit_code == 0
+    assert cli.invoke(app, ["tune", "review", "brief-0", "--reject"]).exit_code == 0
+    data = tmp_path / "data"
+    made = cli.invoke(
+        app,
+        ["tune", "dataset", "--briefs", str(briefs), "--out", str(data), "--validation", "0.1"],
+    )
+    assert made.exit_code == 0, made.output
+    manifest = json.loads((data / "manifest.json").read_text())
+    # brief-0 rejected; "cluster 0" (brief-4, 8, 12) is held out for validation
+    assert (manifest["counts"]["train"], manifest["counts"]["validation"]) == (12, 3)
+    result = start(cli, data)
+    assert result.exit_code == 0, result.output
+    row = latest()
+    assert row["status"] == "succeeded" and row["result_model"].startswith("ft:")
+    assert row["metrics"]["trained_tokens"] > 0
