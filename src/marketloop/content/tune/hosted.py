@@ -23,7 +23,7 @@ import openai
 
 from marketloop.content.config import LlmSettings
 from marketloop.content.errors import LlmAuthError, LlmError, LlmUnavailable, QuotaExhausted
-from marketloop.content.llm.client import OPENAI_URL, _api_key
+from marketloop.content.llm.client import OPENAI_URL, endpoint_key
 from marketloop.content.tune.build import TRAIN, VALIDATION
 
 FINAL = frozenset({"succeeded", "failed", "cancelled"})
@@ -36,7 +36,7 @@ class HostedTuner:
     ) -> None:
         self.base_url = settings.base_url or OPENAI_URL
         self.sdk = openai.OpenAI(
-            api_key=_api_key(settings),
+            api_key=endpoint_key(settings),
             base_url=self.base_url,
             max_retries=settings.retries,
             timeout=settings.timeout,

@@ -13,6 +13,7 @@ from marketloop.appdb import open_app_db
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
 from marketloop.config import app_db_url
 from marketloop.content.tune import jobs, start
+from marketloop.content.tune.extra import require_wandb
 from marketloop.content.tune.local import LocalConfig
 
 COLUMNS = ["id", "provider", "base_model", "status", "external_id", "result_model", "created_at"]
@@ -64,6 +65,8 @@ def start_command(
     """
     settings = state(ctx).settings(workspace)
     engine = open_app_db(app_db_url(settings))
+    if wandb:
+        require_wandb()  # before the job: training costs time or money, logging would fail after
     if provider is TuneProvider.openai:
         hyper: dict[str, Any] = {
             "n_epochs": epochs or "auto",
