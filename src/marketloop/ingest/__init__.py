@@ -3,7 +3,7 @@ warehouse with dlt (see docs/ingest.md and docs/warehouse.md).
 
     config.py          settings: [warehouse], [google], [ga4], [gsc], [hubspot]
     http.py pacing.py  the HTTP edge: retries honouring Retry-After, pacing, credential errors
-    google_auth.py     service-account JWT (RS256) exchanged at token_uri, or an access token
+    google_auth.py     google-auth credentials: key/user files, ADC, impersonation, a token
     windows.py         which days a date-partitioned source reads (cursor, lookback)
     ga4.py gsc.py      Google sources: typed rows, paging, incremental date windows
     hubspot.py         HubSpot CRM v3: list first, then search (hubspot_search.py) on the
