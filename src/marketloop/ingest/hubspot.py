@@ -32,6 +32,7 @@ from marketloop.ingest.hubspot_rows import (
 )
 from marketloop.ingest.hubspot_search import search_pages
 from marketloop.ingest.pacing import Pacer, RateLimitObserver
+from marketloop.ingest.paging import paginate
 from marketloop.ingest.stats import RunStats
 
 
@@ -43,6 +44,10 @@ def list_pages(
     archived: bool,
     pacer: Pacer,
 ) -> Iterator[list[dict[str, Any]]]:
+    """Every page of the list endpoint (dlt's JSONResponseCursorPaginator on
+    `paging.next.after`)."""
+    from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+
     params: dict[str, Any] = {
         "limit": settings.page_size,
         "properties": ",".join(requested(obj, settings.properties.get(obj, []))),
@@ -50,16 +55,19 @@ def list_pages(
     }
     if obj in ASSOCIATIONS and not archived:
         params["associations"] = ASSOCIATIONS[obj].to
-    while True:
-        body = client.call("GET", f"/crm/v3/objects/{obj}", params=params, pacer=pacer)
-        records = body.get("results") or []
+    paginator = JSONResponseCursorPaginator(cursor_path="paging.next.after", cursor_param="after")
+    for body in paginate(
+        client, "GET", f"/crm/v3/objects/{obj}", paginator,
+        select=_results, params=params, pacer=pacer,
+    ):  # fmt: skip
+        records = _results(body)
         client.stats.page(obj, len(records))
         if records:
             yield records
-        after = ((body.get("paging") or {}).get("next") or {}).get("after")
-        if not after:
-            return
-        params["after"] = after
+
+
+def _results(body: Any) -> list[dict[str, Any]]:
+    return list(body.get("results") or [])
 
 
 def association_batch(
