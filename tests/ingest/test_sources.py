@@ -113,3 +113,20 @@ def test_a_backfill_reads_exactly_its_days_and_leaves_the_cursor(
     assert pipeline.last_trace.last_normalize_info.row_counts["pages"] == 2 * pages_per_day
     state = pipeline.state["sources"]["ga4"]["resources"]["pages"]["incremental"]["date"]
     assert str(state["last_value"]) == TODAY.isoformat()
+
+
+def test_the_lookback_reaches_behind_a_short_first_window(
+    configured: Fakes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dlt never lags a cursor past its initial value; the first window (one day here) must not
+    cut the next day's lookback."""
+    from datetime import timedelta
+
+    monkeypatch.setenv("MARKETLOOP_GA4_INITIAL_DAYS", "1")
+    pipeline = _pipeline(tmp_path, dlt.destinations.duckdb(str(tmp_path / "c.duckdb")))
+    pipeline.run(sources.ga4(PROPERTY, ["pages"], today=TODAY - timedelta(days=1)))
+    pages_per_day = len(configured.ga4.properties[PROPERTY][1])
+    assert pipeline.last_trace.last_normalize_info.row_counts["pages"] == pages_per_day
+    pipeline.run(sources.ga4(PROPERTY, ["pages"], today=TODAY))  # a day later
+    # from the newest day loaded (yesterday) less the 3-day lookback, to today
+    assert pipeline.last_trace.last_normalize_info.row_counts["pages"] == 5 * pages_per_day

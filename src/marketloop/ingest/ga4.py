@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from marketloop.config import config_file
 from marketloop.errors import IngestError
-from marketloop.ingest.config import Ga4Report
+from marketloop.ingest.config import Ga4Report, Ga4Settings
 from marketloop.ingest.cursors import ANY_DATE, date_window
 from marketloop.ingest.http import ApiClient, ApiRejected, error_detail
 from marketloop.ingest.paging import paginate
@@ -183,7 +183,7 @@ def report_rows(
     property_id: str,
     name: str,
     report: Ga4Report,
-    page_size: int,
+    settings: Ga4Settings,
     *,
     first: date | None,
     last: date,
@@ -192,8 +192,8 @@ def report_rows(
     """The resource of one report: the days from the cursor (less the lookback, dlt's `lag`)
     or from `first` (a backfill), to `last`."""
     with client:
-        window = date_window(cursor, first, last)
+        window = date_window(cursor, first, last, settings.initial_days)
         log.info("ga4 report", report=name, property=property_id, window=str(window))
         yield from report_pages(
-            client, property_id, name, report=report, window=window, page_size=page_size
+            client, property_id, name, report=report, window=window, page_size=settings.page_size
         )

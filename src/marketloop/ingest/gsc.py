@@ -121,6 +121,6 @@ def search_rows(
 ) -> Iterator[pa.Table]:
     """The resource: the days from the cursor (less the lookback) or `first`, to `last`."""
     with client:
-        window = date_window(cursor, first, last)
+        window = date_window(cursor, first, last, settings.initial_days)
         log.info("gsc query", site=site_url, window=str(window))
         yield from query_pages(client, site_url, settings, window)

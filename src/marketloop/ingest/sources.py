@@ -75,7 +75,7 @@ def ga4(
             property_id,
             name,
             known[name],
-            section.page_size,
+            section,
             first=start,
             last=last,
             cursor=_date_cursor(section, start, end, last),
