@@ -159,20 +159,24 @@ def base_credentials(settings: Settings, scopes: list[str]) -> tuple[Any, Source
 
 
 def describe(credentials: Any, path: Path | None, scopes: list[str]) -> Source:
-    """A label for the credential and where to fix it."""
+    """A label for the credential ("service-account key /k.json (sa@p.iam...)") and where to
+    fix it."""
     kind = type(credentials).__module__.rsplit(".", 1)[-1]
-    name = KINDS.get(kind, f"Google {kind} credentials")
+    parts = [KINDS.get(kind, f"Google {kind} credentials")]
+    if path is not None:
+        parts.append(str(path))
     email = getattr(credentials, "service_account_email", None)
     if isinstance(email, str) and "@" in email:
-        name = f"{name} ({email})"
+        parts.append(f"({email})")
+    label = " ".join(parts)
     if path is None:
-        label = f"{name} from Application Default Credentials"
-        return Source(label, ADC_HINT.format(scopes=",".join(scopes)))
+        adc = ADC_HINT.format(scopes=",".join(scopes))
+        return Source(f"{label} from Application Default Credentials", adc)
     fix = (
         "fix the file named by MARKETLOOP_GOOGLE_CREDENTIALS_FILE or [google] credentials_file "
         f"in {config_file()}, or give its account access"
     )
-    return Source(name.replace(" (", f" {path} (", 1) if "(" in name else f"{name} {path}", fix)
+    return Source(label, fix)
 
 
 def impersonated(settings: Settings, source: Any, origin: Source, scope: str) -> tuple[Any, Source]:
