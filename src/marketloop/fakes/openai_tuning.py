@@ -15,7 +15,8 @@ the service's: at least 10 examples, each a JSON line with `messages` ending in 
 message; a bad file fails the job with `invalid_training_file`. A running job logs `metrics`
 events (step, train_loss, valid_loss) and writes a checkpoint per epoch; it succeeds with
 `fine_tuned_model` = `ft:<base>:org-fake:<suffix>:<id>`. `knobs.rate_limits` sends 429s with
-`Retry-After`; `knobs.fail_job` fails the next job while running with that error code.
+`Retry-After`, `knobs.server_errors` 500s; `knobs.fail_job` fails the next job while running,
+with that error code.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ FINE_TUNABLE = frozenset(
     }
 )  # fmt: skip
 PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
+SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 
 
@@ -47,6 +49,7 @@ TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 class TuningKnobs:
     rate_limits: int = 0  # next N requests: 429 with Retry-After
     retry_after: float = 1.0
+    server_errors: int = 0  # next N requests: 500 server_error
     fail_job: str | None = None  # the next job fails while running with this error code
 
 
@@ -105,6 +108,9 @@ class FineTuning:
                 return error(
                     429, msg, None, "rate_limit_exceeded", kind="requests", headers=headers
                 )
+            if self.knobs.server_errors > 0:
+                self.knobs.server_errors -= 1
+                return error(500, SERVER_ERROR, None, None, kind="server_error")
             return await handler(request)
 
         return gated
@@ -316,7 +322,8 @@ class FineTuning:
 def _page(items: list[dict[str, Any]], request: web.Request) -> dict[str, Any]:
     """Cursor pagination: items after the one whose id is `after`, at most `limit`."""
     after = request.query.get("after")
-    limit = int(request.query.get("limit", "20") or 20)
+    text = request.query.get("limit", "20")
+    limit = min(int(text), 100) if text.isdigit() and int(text) > 0 else 20
     if after is not None:
         ids = [item["id"] for item in items]
         items = items[ids.index(after) + 1 :] if after in ids else []

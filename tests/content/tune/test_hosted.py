@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from marketloop.appdb import open_app_db
 from marketloop.cli import app
 from marketloop.config import app_db_url, load_settings
-from marketloop.content.errors import LlmError
+from marketloop.content.errors import LlmError, LlmUnavailable
 from marketloop.content.tune import jobs, tracking
+from marketloop.errors import UsageError
 from marketloop.fakes.openai import FakeOpenAI
 
 from .conftest import Spec, draft, write_folder
@@ -54,6 +55,7 @@ def test_job_runs_to_a_model_id(
     monkeypatch.setenv("WANDB_MODE", "offline")
     llm_env.tuning.knobs.rate_limits = 2  # the SDK waits out Retry-After and goes on
     llm_env.tuning.knobs.retry_after = 0.01
+    llm_env.tuning.knobs.server_errors = 1  # and retries a 500
     data = write_dataset(tmp_path / "data")
     result = start(cli, data, "--epochs", "2", "--suffix", "briefs", "--wandb", "ft")
     assert result.exit_code == 0, result.output
@@ -216,3 +218,28 @@ def test_reviews_dataset_and_jobs_on_postgres(
     row = latest()
     assert row["status"] == "succeeded" and row["result_model"].startswith("ft:")
     assert row["metrics"]["trained_tokens"] > 0
+
+
+def test_retries_run_out_with_a_clear_error(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MARKETLOOP_LLM_RETRIES", "1")
+    llm_env.tuning.knobs.server_errors = 5
+    result = start(cli, write_dataset(tmp_path / "data"))
+    assert isinstance(result.exception, LlmUnavailable)
+    assert "uploading the training file at http://127.0.0.1" in str(result.exception)
+    assert latest()["status"] == "failed"
+
+
+def test_serve_wants_a_finished_local_job(
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    start(cli, write_dataset(tmp_path / "data"))
+    result = cli.invoke(app, ["tune", "serve", "--job", latest()["id"]])
+    assert isinstance(result.exception, UsageError) and "not a finished local job" in str(
+        result.exception
+    )
+    nothing = cli.invoke(app, ["tune", "serve"])
+    assert isinstance(nothing.exception, UsageError) and "--job or --base-model" in str(
+        nothing.exception
+    )
