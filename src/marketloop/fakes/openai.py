@@ -29,6 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from marketloop.fakes import openai_output as output
+from marketloop.fakes.openai_tuning import FineTuning
 from marketloop.fakes.openai_validate import error, validate
 
 REFUSAL = "I'm sorry, but I can't help with that request."
@@ -62,11 +63,13 @@ class FakeOpenAI:
         self.calls = 0  # every POST to /v1/chat/completions, refused ones included
         self._window: deque[float] = deque()
         self._ids = itertools.count(1)
+        self.tuning = FineTuning(self._auth)  # files and fine-tuning: openai_tuning.py
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=32 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
+        self.tuning.register(app)
         return app
 
     async def _models(self, request: web.Request) -> web.Response:
