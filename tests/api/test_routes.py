@@ -122,7 +122,7 @@ def test_keywords_clusters_and_gaps(client: TestClient, seeded, keys) -> None:
     assert all(g["status"] in {"gap", "cannibalised"} for g in gaps)
 
 
-def test_briefs_review_and_audit_log(client: TestClient, seeded, keys) -> None:
+def test_briefs_review_and_audit_log(app, client: TestClient, seeded, keys) -> None:
     listed = client.get(f"{V1}/briefs", headers=bearer(keys["read"])).json()["data"]
     slug = listed[0]["id"]
     assert listed[0]["review"] is None and listed[0]["has_draft"] is True
@@ -134,6 +134,10 @@ def test_briefs_review_and_audit_log(client: TestClient, seeded, keys) -> None:
     assert review.status_code == 201 and review.json()["decision"] == "rejected"
     brief = client.get(f"{V1}/briefs/{slug}", headers=bearer(keys["read"])).json()
     assert brief["review"]["comment"] == "<b>too thin</b> [/]" and brief["draft"]
+    # the same decision `marketloop tune review` records and `tune dataset` reads
+    from marketloop.content.tune import reviews
+
+    assert reviews.latest(app.state.api.engine)[slug].decision == "rejected"
     log = client.get(f"{V1}/audit-log", headers=bearer(keys["admin"])).json()["data"]
     assert log[0]["action"] == "briefs.rejected" and log[0]["actor"] == "write-key"
     assert client.get(f"{V1}/briefs/..%2Fclusters", headers=bearer(keys["read"])).status_code == 404

@@ -3,7 +3,8 @@
 api_keys           one row per key: public prefix, HMAC of the secret, scopes, expiry, usage
 api_audit_log      one row per write action: who, which key, what, when, from where
 api_idempotency    the stored first response of a POST per (key, Idempotency-Key)
-brief_reviews      approve/reject decisions on briefs, with a comment (latest one wins)
+
+Brief reviews live in the create stage's `content_reviews` (content/tune/reviews.py).
 """
 
 from __future__ import annotations
@@ -57,14 +58,3 @@ class IdempotencyRecord(Base):
     status: Mapped[int | None] = mapped_column(sa.Integer)  # None while the first one runs
     body: Mapped[str | None] = mapped_column(sa.Text)
     headers: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
-
-
-class BriefReview(Base):
-    __tablename__ = "brief_reviews"
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    slug: Mapped[str] = mapped_column(sa.String(200), index=True)
-    decision: Mapped[str] = mapped_column(sa.String(16))  # approved | rejected
-    comment: Mapped[str] = mapped_column(sa.Text)
-    actor: Mapped[str] = mapped_column(sa.String(120))
-    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

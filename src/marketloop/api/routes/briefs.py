@@ -1,5 +1,8 @@
 """Briefs (WORKSPACE/briefs, what `briefs generate --out` writes) with their drafts, the
-drafts' guardrail results, and the review decision; and approving or rejecting one."""
+drafts' guardrail results, and the review decision; and approving or rejecting one.
+
+Decisions are the create stage's reviews (`content_reviews`, content/tune/reviews.py): the same
+rows `marketloop tune review` writes and `tune dataset` trains on."""
 
 from __future__ import annotations
 
@@ -10,16 +13,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from marketloop.api import auditlog
 from marketloop.api.deps import ClientDep, EngineDep, IdempotencyDep, PrincipalDep, WorkspaceDep
 from marketloop.api.errors import NotFound
 from marketloop.api.pagination import CursorQuery, LimitQuery, ListPage, page_of
 from marketloop.api.scopes import PREFIX
-from marketloop.api.tables import BriefReview
 from marketloop.content.folder import BriefFolder
+from marketloop.content.tune import reviews
 from marketloop.errors import UsageError
 from marketloop.workspace import Workspace
 
@@ -50,13 +52,13 @@ def _slugs(folder: BriefFolder) -> list[str]:
 
 
 def _reviews(engine: Engine, slugs: list[str]) -> dict[str, Review]:
-    query = select(BriefReview).where(BriefReview.slug.in_(slugs)).order_by(BriefReview.id)
-    with Session(engine) as session:
-        return {
-            r.slug: Review(decision=r.decision, comment=r.comment, actor=r.actor,
-                           at=r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC))
-            for r in session.scalars(query)
-        }  # fmt: skip
+    wanted = set(slugs)
+    return {
+        slug: Review(decision=state.decision, comment=state.note or "",
+                     actor=state.reviewer or "", at=state.at)
+        for slug, state in reviews.latest(engine).items()
+        if slug in wanted
+    }  # fmt: skip
 
 
 def _brief(folder: BriefFolder, slug: str) -> dict[str, Any]:
@@ -118,10 +120,7 @@ def review_brief(
 
     def record() -> Review:
         now = datetime.now(UTC)
-        row = BriefReview(slug=slug, decision=decision, comment=body.comment,
-                          actor=principal.name, at=now)  # fmt: skip
-        with Session(engine) as session, session.begin():
-            session.add(row)
+        reviews.record(engine, [slug], decision, reviewer=principal.name, note=body.comment, at=now)
         auditlog.record(
             engine, actor=principal.name, key_id=principal.key_id, action=f"briefs.{decision}",
             target=slug, client=address, detail={"comment": body.comment[:500]},

@@ -1,4 +1,4 @@
-"""api: keys, audit log, idempotency records, brief reviews
+"""api: keys, audit log, idempotency records
 
 Revision ID: api_0001
 Revises:
@@ -61,22 +61,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_id", "idempotency_key", name="uq_api_idempotency_key_id"),
     )
     op.create_index("ix_api_idempotency_created_at", "api_idempotency", ["created_at"])
-    op.create_table(
-        "brief_reviews",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("slug", sa.String(200), nullable=False),
-        sa.Column("decision", sa.String(16), nullable=False),
-        sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("actor", sa.String(120), nullable=False),
-        sa.Column("at", TZ, nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_brief_reviews"),
-        sa.CheckConstraint(
-            "decision IN ('approved', 'rejected')", name="ck_brief_reviews_decision"
-        ),
-    )
-    op.create_index("ix_brief_reviews_slug", "brief_reviews", ["slug"])
 
 
 def downgrade() -> None:
-    for table in ("brief_reviews", "api_idempotency", "api_audit_log", "api_keys"):
+    for table in ("api_idempotency", "api_audit_log", "api_keys"):
         op.drop_table(table)
