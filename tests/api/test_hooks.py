@@ -87,3 +87,14 @@ def test_signed_hook_dependency_on_a_request(make_settings) -> None:
             client.post("/test-hooks/zapier", content=BODY + b"!", headers=good).status_code == 401
         )
         assert client.post("/test-hooks/n8n", content=BODY, headers=good).status_code == 404
+
+
+def test_accepts_what_the_reference_library_signs() -> None:
+    from datetime import UTC, datetime
+
+    from standardwebhooks import Webhook
+
+    sent_at = datetime.now(UTC).replace(microsecond=0)
+    reference = Webhook(SECRET).sign(MSG_ID, sent_at, BODY.decode())
+    stamp = int(sent_at.timestamp())
+    assert verify(SECRET, headers(reference, stamp=stamp), BODY) == MSG_ID

@@ -8,41 +8,41 @@ marketloop's outbound webhooks use too:
 
 The secret is `whsec_<base64 key>`. A timestamp more than five minutes from now (either way) is
 refused, so a captured request cannot be replayed later; signatures are compared in constant
-time. `verify` is pure; `deps.signed_hook` applies it to a request (the hooks route that
+time. The HMAC is the outbound signer's (integrations/signing.py), so both directions compute
+it one way. `verify` is pure; `deps.signed_hook` applies it to a request (the hooks route that
 starts runs comes with the runner).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import hmac
 import time
 from collections.abc import Mapping
 
 from marketloop.api.errors import Unauthenticated
 from marketloop.errors import ConfigError
+from marketloop.integrations.signing import (
+    ID_HEADER,
+    PREFIX,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature,
+    signing_key,
+)
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix of every secret, not one)
 TOLERANCE = 300  # seconds
 
 
 def secret_key(secret: str) -> bytes:
-    """The HMAC key of a `whsec_...` secret."""
-    if not secret.startswith(SECRET_PREFIX):
-        raise ConfigError("a hook secret must start with whsec_ (Standard Webhooks)")
-    try:
-        return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigError("a hook secret must be whsec_ followed by base64") from None
+    """The HMAC key of a `whsec_...` secret (inbound hooks take no other form)."""
+    if not secret.startswith(PREFIX):
+        raise ConfigError(f"a hook secret must start with {PREFIX} (Standard Webhooks)")
+    return signing_key(secret)
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The `webhook-signature` value a sender puts on `body`."""
-    content = f"{message_id}.{timestamp}.".encode() + body
-    mac = hmac.new(secret_key(secret), content, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
+    """The `webhook-signature` value a sender puts on `body` (the outbound signer's)."""
+    return signature(secret_key(secret), message_id, timestamp, body)
 
 
 def verify(
@@ -53,10 +53,12 @@ def verify(
     now: float | None = None,
     tolerance: int = TOLERANCE,
 ) -> str:
-    """The message id when `headers` sign `body` with `secret`; else Unauthenticated."""
-    message_id = headers.get("webhook-id", "")
-    stamp = headers.get("webhook-timestamp", "")
-    given = headers.get("webhook-signature", "")
+    """The message id when `headers` sign `body` with `secret`; else Unauthenticated saying
+    what was wrong (missing headers, a stale timestamp, or no matching signature)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    message_id = lowered.get(ID_HEADER, "")
+    stamp = lowered.get(TIMESTAMP_HEADER, "")
+    given = lowered.get(SIGNATURE_HEADER, "")
     if not message_id or not stamp or not given:
         raise Unauthenticated(
             "missing webhook-id, webhook-timestamp or webhook-signature", error="invalid_request"
@@ -70,7 +72,7 @@ def verify(
         raise Unauthenticated("webhook-timestamp is more than 5 minutes from now (a replay?)")
     expected = sign(secret, message_id, timestamp, body).encode()
     matched = False
-    for candidate in given.split():
+    for candidate in given.split():  # every one is compared: no early exit to time
         matched |= hmac.compare_digest(expected, candidate.encode())
     if not matched:
         raise Unauthenticated("webhook-signature does not match the body")
