@@ -46,6 +46,11 @@ def test_every_route_has_a_scope_and_every_scope_a_description(client: TestClien
 
 
 def test_matrix(client: TestClient, app, seeded, keys) -> None:
+    walk_matrix(client, app, keys)
+
+
+def walk_matrix(client: TestClient, app: Any, keys: dict[str, str]) -> None:
+    """Every operation: no key, a malformed key, every wrong scope, the right scope."""
     victim = key_id(app, new_key(app, Scope.read, name="victim"))  # what DELETE revokes
     for method, path in operations(client):
         needed = ROUTES[(method, path)]

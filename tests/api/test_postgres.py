@@ -39,3 +39,12 @@ def test_keys_reviews_idempotency_and_audit_on_postgres(
         listed = client.get("/api/v1/keys", headers=bearer(admin)).json()["data"]
         assert {k["name"]: k["request_count"] for k in listed}["n8n"] == 1
         assert client.get("/readyz").json()["checks"]["app_db"] == "ok"
+
+
+def test_authorisation_matrix_on_postgres(make_settings, seeded, postgres_url: str) -> None:
+    from tests.api.test_authorisation import walk_matrix
+
+    app = create_app(make_settings(app_db_url=postgres_url))
+    keys = {str(s): new_key(app, s, name=f"{s}-key") for s in Scope}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        walk_matrix(client, app, keys)
