@@ -89,3 +89,31 @@ def test_bad_idempotency_keys(client: TestClient, seeded, keys) -> None:
             headers={"Authorization": f"Bearer {keys['write']}", "Idempotency-Key": bad.encode()},
         )
         assert response.status_code == 400, bad
+
+
+def test_a_key_still_running_is_409(app, client: TestClient, seeded, keys) -> None:
+    from tests.api.conftest import key_id
+
+    from marketloop.api.idempotency import request_hash
+
+    body = b'{"decision": "approve"}'
+    with Session(app.state.api.engine) as session, session.begin():
+        session.add(
+            IdempotencyRecord(
+                key_id=key_id(app, keys["write"]),
+                idempotency_key="busy",
+                request_hash=request_hash("POST", REVIEW, "", body),
+                created_at=datetime.now(UTC),
+            )
+        )  # the first request with this key has not answered yet
+    response = client.post(
+        REVIEW,
+        content=body,
+        headers={
+            "Authorization": f"Bearer {keys['write']}",
+            "Idempotency-Key": "busy",
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.status_code == 409 and "still running" in response.json()["detail"]
+    assert _count(app, "briefs.approved") == 0
