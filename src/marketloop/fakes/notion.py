@@ -25,13 +25,13 @@ import asyncio
 import json
 import math
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from marketloop.fakes import notion_http as http
 from marketloop.fakes import notion_rules as rules
 from marketloop.fakes.notion_store import NotionStore, NotionStoreError
 
@@ -108,10 +108,14 @@ class NotionFake(NotionStore):
         route.add_post("/v1/pages", self._create_page)
         route.add_get("/v1/pages/{id}", self._get_page)
         route.add_patch("/v1/pages/{id}", self._patch_page)
+        route.add_get("/v1/blocks/{id}", self._get_block)
         route.add_get("/v1/blocks/{id}/children", self._list_children)
         route.add_patch("/v1/blocks/{id}/children", self._append_children)
         route.add_delete("/v1/blocks/{id}", self._delete_block)
         route.add_get("/v1/users", self._list_users)
+        route.add_get("/v1/users/me", self._me)
+        route.add_get("/v1/users/{id}", self._get_user)
+        route.add_route("*", "/{tail:.*}", self._unknown)  # Notion's JSON 400, never plain text
         return app
 
     # --- the gate every request passes ---------------------------------------------------------
@@ -126,31 +130,33 @@ class NotionFake(NotionStore):
             return refusal
         failure = self._take_failure(request)
         if failure is not None and not failure.after_write:
-            return _failure(failure)
+            return http.injected(failure.status, failure.retry_after)
         too_large = rules.check_request_size(len(await request.read()))
         if too_large:
-            return _error(400, "validation_error", too_large)
+            return http.error(400, "validation_error", too_large)
         try:
             await _body(request)
         except ValueError:
-            return _error(400, "invalid_json", "Error parsing JSON body.")
+            return http.error(400, "invalid_json", "Error parsing JSON body.")
         try:
             response = await handler(request)
         except NotionStoreError as exc:
-            return _error(exc.status, exc.code, exc.message)
-        return _failure(failure) if failure is not None else response
+            return http.error(exc.status, exc.code, exc.message)
+        return (
+            http.injected(failure.status, failure.retry_after) if failure is not None else response
+        )
 
     def _refusal(self, request: web.Request) -> web.Response | None:
         version = request.headers.get("Notion-Version")
         if not version:
             message = "Notion-Version header failed validation: Notion-Version header should be "
-            return _error(400, "missing_version", message + "defined, instead was `undefined`.")
+            return http.error(400, "missing_version", message + "defined, instead was `undefined`.")
         if version != VERSION:
-            return _error(
+            return http.error(
                 400, "validation_error", f"this fake speaks Notion-Version {VERSION} only"
             )
         if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return _error(401, "unauthorized", "API token is invalid.")
+            return http.error(401, "unauthorized", "API token is invalid.")
         return self._rate_limit()
 
     def _rate_limit(self) -> web.Response | None:
@@ -166,7 +172,7 @@ class NotionFake(NotionStore):
         self.rate_limited += 1
         wait = self.knobs.retry_after or max(1, math.ceil((1 - self._tokens) / rate))
         message = "You have been rate limited. Please try again in a few minutes."
-        return _error(429, "rate_limited", message, headers={"Retry-After": str(wait)})
+        return http.error(429, "rate_limited", message, headers={"Retry-After": str(wait)})
 
     def _take_failure(self, request: web.Request) -> Failure | None:
         for failure in self.knobs.failures:
@@ -181,22 +187,23 @@ class NotionFake(NotionStore):
     # --- routes -------------------------------------------------------------------------------
 
     async def _get_database(self, request: web.Request) -> web.Response:
-        return web.json_response(self.database(request.match_info["id"]))
+        return web.json_response(self.database(http.object_id(request)))
 
     async def _get_data_source(self, request: web.Request) -> web.Response:
-        return web.json_response(self.data_source(request.match_info["id"]))
+        return web.json_response(self.data_source(http.object_id(request)))
 
     async def _patch_data_source(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        source = self.add_columns(request.match_info["id"], body.get("properties", {}))
+        source = self.add_columns(http.object_id(request), body.get("properties", {}))
         return web.json_response(source)
 
     async def _query(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        size = _page_size(body.get("page_size", 100), "body.page_size")
-        found = self.query(request.match_info["id"], body.get("filter"))
+        size = http.page_size(body.get("page_size", 100), "body.page_size")
+        wanted = request.query.getall("filter_properties", [])
+        found = self.query(http.object_id(request), body, wanted)
         return web.json_response(
-            _paginate(found, size, body.get("start_cursor"), "page_or_data_source")
+            http.paginate(found, size, body.get("start_cursor"), "page_or_data_source")
         )
 
     async def _create_page(self, request: web.Request) -> web.Response:
@@ -205,33 +212,57 @@ class NotionFake(NotionStore):
         return web.json_response(self.create_page(body))
 
     async def _get_page(self, request: web.Request) -> web.Response:
-        return web.json_response(self.page(request.match_info["id"]))
+        return web.json_response(self.page(http.object_id(request)))
 
     async def _patch_page(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        return web.json_response(self.update_page(request.match_info["id"], body))
+        return web.json_response(self.update_page(http.object_id(request), body))
+
+    async def _get_block(self, request: web.Request) -> web.Response:
+        return web.json_response(self.block(http.object_id(request)))
 
     async def _list_children(self, request: web.Request) -> web.Response:
-        size = _page_size(request.query.get("page_size", "100"), "query.page_size")
-        found = self.live_children(request.match_info["id"])
+        size = http.page_size(request.query.get("page_size", "100"), "query.page_size")
+        found = self.live_children(http.object_id(request))
         cursor = request.query.get("start_cursor")
-        return web.json_response(_paginate(found, size, cursor, "block"))
+        return web.json_response(http.paginate(found, size, cursor, "block"))
 
     async def _append_children(self, request: web.Request) -> web.Response:
         body = await _body(request)
+        unknown = sorted(set(body) - {"children", "after", "position"})
+        if unknown:
+            where = f"body.{unknown[0]}"
+            raise NotionStoreError(
+                400, "validation_error", rules.failed(where, "not present", "set")
+            )
         children = body.get("children")
         self._check_knobs(children if isinstance(children, list) else [])
-        added = self.append(request.match_info["id"], children, body.get("after"))
-        return web.json_response(_paginate(added, len(added) or 1, None, "block"))
+        parent = http.object_id(request)
+        added = self.append(parent, children, body.get("after"), body.get("position"))
+        return web.json_response(http.paginate(added, len(added) or 1, None, "block"))
 
     async def _delete_block(self, request: web.Request) -> web.Response:
-        return web.json_response(self.archive(request.match_info["id"]))
+        return web.json_response(self.archive(http.object_id(request)))
 
     async def _list_users(self, request: web.Request) -> web.Response:
-        size = _page_size(request.query.get("page_size", "100"), "query.page_size")
-        return web.json_response(
-            _paginate(self.users, size, request.query.get("start_cursor"), "user")
-        )
+        size = http.page_size(request.query.get("page_size", "100"), "query.page_size")
+        cursor = request.query.get("start_cursor")
+        return web.json_response(http.paginate(self.users, size, cursor, "user"))
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return web.json_response(self.bot)
+
+    async def _get_user(self, request: web.Request) -> web.Response:
+        user_id = http.object_id(request)
+        found = next((user for user in self.users if user["id"] == user_id), None)
+        if found is None:
+            raise NotionStoreError(
+                404, "object_not_found", f"Could not find user with ID: {user_id}."
+            )
+        return web.json_response(found)
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        return http.unknown_route(request.method, request.path)
 
     def _check_knobs(self, children: list[Any]) -> None:
         for index, block in enumerate(children):
@@ -249,54 +280,3 @@ async def _body(request: web.Request) -> Json:
     """The JSON body ({} when empty); aiohttp keeps the bytes, so a second read is free."""
     parsed = json.loads(await request.text() or "{}")
     return parsed if isinstance(parsed, dict) else {"_": parsed}
-
-
-def _paginate(items: list[Json], size: int, cursor: str | None, kind: str) -> Json:
-    start = 0
-    if cursor:
-        ids = [item["id"] for item in items]
-        if cursor not in ids:
-            raise NotionStoreError(
-                400, "validation_error", f"start_cursor provided is invalid: {cursor}"
-            )
-        start = ids.index(cursor)
-    window = items[start : start + size]
-    more = start + size < len(items)
-    return {
-        "object": "list",
-        "results": window,
-        "next_cursor": items[start + size]["id"] if more else None,
-        "has_more": more,
-        "type": kind,
-        kind: {},
-    }
-
-
-def _page_size(value: Any, where: str) -> int:
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
-        raise NotionStoreError(
-            400, "validation_error", rules.failed(where, "a number", value)
-        ) from None
-    if not 1 <= size <= 100:
-        raise NotionStoreError(400, "validation_error", rules.failed(where, "≤ `100`", size))
-    return size
-
-
-def _failure(failure: Failure) -> web.Response:
-    status = failure.status
-    codes = {429: "rate_limited", 500: "internal_server_error", 502: "bad_gateway"}
-    codes |= {503: "service_unavailable", 504: "gateway_timeout", 409: "conflict_error"}
-    codes |= {529: "service_overload"}
-    throttled = status in {429, 529}
-    headers = {"Retry-After": str(failure.retry_after)} if throttled else None
-    return _error(status, codes.get(status, "internal_server_error"), "Injected failure.", headers)
-
-
-def _error(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> web.Response:
-    body = {"object": "error", "status": status, "code": code, "message": message}
-    body["request_id"] = str(uuid.uuid4())
-    return web.json_response(body, status=status, headers=headers)

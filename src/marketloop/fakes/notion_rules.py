@@ -12,8 +12,6 @@ Pure functions. Each `check_*` returns None when the request is valid, else Noti
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
 from typing import Any
 
 from marketloop.integrations.markdown import NOTION_LANGUAGES
@@ -34,6 +32,18 @@ PROPERTY_TYPES = frozenset(
 )
 STYLES = ("bold", "italic", "strikethrough", "underline", "code")
 Json = dict[str, Any]
+
+
+class NotionStoreError(Exception):
+    """A request the fake answers with Notion's error body: `status`, `code`, `message`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def invalid(message: str) -> NotionStoreError:
+    return NotionStoreError(400, "validation_error", message)
 
 
 def failed(path: str, expected: str, actual: Any) -> str:
@@ -170,62 +180,3 @@ def stored_rich_text(items: list[Json]) -> list[Json]:
             }
         )
     return stored
-
-
-def check_filter(filter_: Any, schema: Json) -> str | None:
-    if filter_ is None:
-        return None
-    if not isinstance(filter_, dict):
-        return failed("body.filter", "an object", type(filter_).__name__)
-    for group in ("and", "or"):
-        if group in filter_:
-            problems = (check_filter(f, schema) for f in filter_[group])
-            return next((p for p in problems if p), None)
-    name = str(filter_.get("property"))
-    column = schema.get(name)
-    if column is None:
-        return f"Could not find property with name or id: {name}"
-    accepted = {column["type"], "rich_text"} if column["type"] == "title" else {column["type"]}
-    if not accepted & filter_.keys():
-        return failed(f"body.filter.{column['type']}", "defined", "undefined")
-    return None
-
-
-def matches(page: Json, filter_: Json | None) -> bool:
-    """Whether `page` passes a query filter (property filters, `and`, `or`)."""
-    if not filter_:
-        return True
-    if "and" in filter_:
-        return all(matches(page, f) for f in filter_["and"])
-    if "or" in filter_:
-        return any(matches(page, f) for f in filter_["or"])
-    prop = page["properties"][filter_["property"]]
-    condition = next(v for k, v in filter_.items() if k != "property")
-    return _compare(_comparable(prop), condition)
-
-
-def _comparable(prop: Json) -> Any:
-    value = prop[prop["type"]]
-    if prop["type"] in {"title", "rich_text"}:
-        return "".join(item["plain_text"] for item in value)
-    if prop["type"] in {"select", "status"}:
-        return (value or {}).get("name")
-    return value
-
-
-def _compare(actual: Any, condition: Json) -> bool:
-    op, expected = next(iter(condition.items()))
-    test = _OPERATORS.get(op)
-    return bool(test(actual, expected)) if test else False
-
-
-_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "equals": operator.eq,
-    "does_not_equal": operator.ne,
-    "contains": lambda actual, expected: str(expected) in str(actual or ""),
-    "starts_with": lambda actual, expected: str(actual or "").startswith(str(expected)),
-    "is_empty": lambda actual, _: actual in (None, "", []),
-    "is_not_empty": lambda actual, _: actual not in (None, "", []),
-    "greater_than": lambda actual, expected: actual is not None and actual > expected,
-    "less_than": lambda actual, expected: actual is not None and actual < expected,
-}

@@ -13,21 +13,16 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
+from marketloop.fakes import notion_filter as filters
+from marketloop.fakes import notion_query as query
 from marketloop.fakes import notion_rules as rules
+from marketloop.fakes.notion_rules import NotionStoreError, invalid
+
+__all__ = ["NotionStore", "NotionStoreError", "invalid"]
 
 Json = dict[str, Any]
 NOT_SHARED = "Make sure the relevant pages and databases are shared with your integration."
 ARCHIVED = "Can't edit block that is archived. You must unarchive the block before editing."
-
-
-class NotionStoreError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def invalid(message: str) -> NotionStoreError:
-    return NotionStoreError(400, "validation_error", message)
 
 
 class NotionStore:
@@ -38,9 +33,11 @@ class NotionStore:
         self.blocks: dict[str, Json] = {}
         self.kids: dict[str, list[str]] = defaultdict(list)  # parent id -> child block ids
         self.unshared: set[str] = set()  # database ids the integration cannot see
+        self.bot = _bot("marketloop")  # the integration the token belongs to (`users.me`)
         self.users = [
             _person("Ada Lovelace", "ada@example.com"),
             _person("Grace Hopper", "grace@example.com"),
+            self.bot,
         ]
 
     # --- set-up and inspection (tests, demo) ---------------------------------------------------
@@ -55,7 +52,7 @@ class NotionStore:
         self.databases[database_id] = {
             "object": "database", "id": database_id, "title": _rich(title),
             "parent": {"type": "workspace", "workspace": True}, "is_inline": False,
-            "in_trash": False, "created_time": _now(), "last_edited_time": _now(),
+            "in_trash": False, **self._stamps(),
             "data_sources": [{"id": i, "name": n} for i, n in zip(ids, names, strict=True)],
             "url": f"https://www.notion.so/{database_id.replace('-', '')}",
         }  # fmt: skip
@@ -64,7 +61,7 @@ class NotionStore:
             self.sources[source_id] = {
                 "object": "data_source", "id": source_id, "title": _rich(title),
                 "parent": {"type": "database_id", "database_id": database_id},
-                "properties": columns, "created_time": _now(), "last_edited_time": _now(),
+                "properties": columns, **self._stamps(),
             }  # fmt: skip
         return database_id, ids[0]
 
@@ -103,12 +100,14 @@ class NotionStore:
             )
         return source
 
-    def query(self, source_id: str, filter_: Json | None) -> list[Json]:
+    def query(self, source_id: str, body: Json, wanted: list[str]) -> list[Json]:
+        """The pages a query body selects, sorted, with only the `wanted` properties."""
         schema = self.data_source(source_id)["properties"]
-        problem = rules.check_filter(filter_, schema)
-        if problem:
-            raise invalid(problem)
-        return [page for page in self.pages_in(source_id) if rules.matches(page, filter_)]
+        query.check_body(body)
+        self._check(filters.check_filter(body.get("filter"), schema))
+        sorts = query.check_sorts(body.get("sorts"), schema)
+        found = [p for p in self.pages_in(source_id) if filters.matches(p, body.get("filter"))]
+        return query.only_properties(query.sort_pages(found, sorts), wanted, schema)
 
     def create_page(self, body: Json) -> Json:
         parent = body.get("parent") or {}
@@ -122,7 +121,7 @@ class NotionStore:
         self._check(rules.check_children(children))
         page_id = str(uuid.uuid4())
         page = {
-            "object": "page", "id": page_id, "created_time": _now(), "last_edited_time": _now(),
+            "object": "page", "id": page_id, **self._stamps(),
             "parent": {"type": "data_source_id", "data_source_id": source_id,
                        "database_id": source["parent"]["database_id"]},
             "archived": False, "in_trash": False, "icon": None, "cover": None, "public_url": None,
@@ -130,7 +129,7 @@ class NotionStore:
         }  # fmt: skip
         self._set_values(page, values, source)
         self.pages[page_id] = page
-        self._add_blocks(page_id, children, None)
+        self._add_blocks(page_id, children, 0)
         return page
 
     def page(self, page_id: str) -> Json:
@@ -138,6 +137,23 @@ class NotionStore:
         if page is None or self.sources[_source_of(page)]["parent"]["database_id"] in self.unshared:
             raise _missing("page", page_id)
         return page
+
+    def block(self, block_id: str) -> Json:
+        """A block (archived ones too, as Notion answers); a page id answers its child_page."""
+        if block_id in self.pages:
+            page = self.page(block_id)
+            title = next((v for v in page["properties"].values() if v["type"] == "title"), {})
+            words = "".join(t["plain_text"] for t in title.get("title", []))
+            return {
+                **{k: page[k] for k in ("id", "parent", "created_time", "last_edited_time")},
+                **{k: page[k] for k in ("created_by", "last_edited_by", "archived", "in_trash")},
+                "object": "block", "type": "child_page", "child_page": {"title": words},
+                "has_children": bool(self.live_children(block_id)),
+            }  # fmt: skip
+        found = self.blocks.get(block_id)
+        if found is None:
+            raise _missing("block", block_id)
+        return found
 
     def update_page(self, page_id: str, body: Json) -> Json:
         page = self.page(page_id)
@@ -152,24 +168,43 @@ class NotionStore:
             if flag in body:
                 page["in_trash"] = page["archived"] = bool(body[flag])
         page["last_edited_time"] = _now()
+        page["last_edited_by"] = {"object": "user", "id": self.bot["id"]}
         return page
 
     def live_children(self, parent_id: str) -> list[Json]:
         self._parent(parent_id)
         return [self.blocks[i] for i in self.kids[parent_id] if not self.blocks[i]["in_trash"]]
 
-    def append(self, parent_id: str, children: Any, after: str | None) -> list[Json]:
+    def append(self, parent_id: str, children: Any, after: str | None, position: Any) -> list[Json]:
+        """Add `children` at the end of `parent_id`, or where `position` (or the deprecated
+        `after`) says: `{"type": "start"}`, `{"type": "end"}`, `{"type": "after_block",
+        "after_block": {"id": ...}}`."""
         self._parent(parent_id)
         if parent_id in self.pages and self.pages[parent_id]["in_trash"]:
             raise invalid(ARCHIVED)
         self._check(rules.check_children(children))
-        live = {block["id"] for block in self.live_children(parent_id)}
-        if after is not None and after not in live:
-            raise invalid(  # Notion documents the rule, not the wording: this one is the fake's
-                f"body failed validation: body.after should be the ID of a block that is a "
-                f"child of {parent_id}, instead was `{after}`."
+        siblings = self.kids[parent_id]
+        if after is not None and position is not None:
+            raise invalid("body failed validation: `after` and `position` cannot both be set.")
+        if after is not None:
+            position = {"type": "after_block", "after_block": {"id": after}}
+        kind = position.get("type") if isinstance(position, dict) else position
+        if position is None or kind == "end":
+            return self._add_blocks(parent_id, children, len(siblings))
+        if kind == "start":
+            return self._add_blocks(parent_id, children, 0)
+        target = (position.get("after_block") or {}).get("id") if kind == "after_block" else None
+        if target is None:
+            raise invalid(
+                rules.failed("body.position.type", "`start`, `end` or `after_block`", kind)
             )
-        return self._add_blocks(parent_id, children, after)
+        live = {block["id"] for block in self.live_children(parent_id)}
+        if str(target) not in live:
+            raise invalid(  # Notion documents the rule, not the wording: this one is the fake's
+                f"body failed validation: body.position.after_block.id should be the ID of a "
+                f"block that is a child of {parent_id}, instead was `{target}`."
+            )
+        return self._add_blocks(parent_id, children, siblings.index(str(target)) + 1)
 
     def archive(self, block_id: str) -> Json:
         block = self.blocks.get(block_id)
@@ -180,6 +215,9 @@ class NotionStore:
                 "Can't edit block that is archived. You must unarchive the block before editing."
             )
         block["in_trash"] = block["archived"] = True
+        parent = block["parent"].get("block_id")
+        if parent is not None:  # a block whose last child is deleted has no children left
+            self.blocks[parent]["has_children"] = bool(self.live_children(parent))
         return block
 
     # --- helpers ------------------------------------------------------------------------------
@@ -190,16 +228,27 @@ class NotionStore:
         elif parent_id not in self.blocks or self.blocks[parent_id]["in_trash"]:
             raise _missing("block", parent_id)
 
-    def _add_blocks(self, parent_id: str, children: list[Json], after: str | None) -> list[Json]:
+    def _add_blocks(self, parent_id: str, children: list[Json], at: int) -> list[Json]:
+        """Store `children` under `parent_id` from index `at`; children nested in a block's
+        body become that block's own child blocks (`has_children`), as Notion stores them."""
         parent = {"type": "page_id", "page_id": parent_id} if parent_id in self.pages else {
             "type": "block_id", "block_id": parent_id}  # fmt: skip
-        added = [_block(child, parent) for child in children]
-        for block in added:
+        added = []
+        for child in children:
+            block = _block(child, parent, self._stamps())
+            nested = block[block["type"]].pop("children", [])
             self.blocks[block["id"]] = block
-        siblings = self.kids[parent_id]
-        at = siblings.index(after) + 1 if after is not None else len(siblings)
-        siblings[at:at] = [block["id"] for block in added]
+            self._add_blocks(block["id"], nested, 0)
+            added.append(block)
+        self.kids[parent_id][at:at] = [block["id"] for block in added]
+        if parent_id in self.blocks and added:
+            self.blocks[parent_id]["has_children"] = True
         return added
+
+    def _stamps(self) -> Json:
+        now, me = _now(), {"object": "user", "id": self.bot["id"]}
+        return {"created_time": now, "last_edited_time": now, "created_by": me,
+                "last_edited_by": me}  # fmt: skip
 
     def _set_values(self, page: Json, values: Json, source: Json) -> None:
         for name, value in values.items():
@@ -270,7 +319,7 @@ def _empty(column: Json) -> Json:
     return {"id": column["id"], "type": kind, kind: value}
 
 
-def _block(request: Json, parent: Json) -> Json:
+def _block(request: Json, parent: Json, stamps: Json) -> Json:
     kind = request.get("type") or next(k for k in request if k in rules.BLOCK_TYPES)
     body = dict(request[kind])
     if "rich_text" in body:
@@ -279,7 +328,7 @@ def _block(request: Json, parent: Json) -> Json:
         body.setdefault("color", "default")
     return {
         "object": "block", "id": str(uuid.uuid4()), "parent": parent, "type": kind, kind: body,
-        "created_time": _now(), "last_edited_time": _now(), "has_children": False,
+        **stamps, "has_children": False,
         "archived": False, "in_trash": False,
     }  # fmt: skip
 
@@ -292,6 +341,13 @@ def _person(name: str, email: str) -> Json:
     user_id = str(uuid.uuid5(uuid.NAMESPACE_URL, email))
     return {"object": "user", "id": user_id, "type": "person", "name": name, "avatar_url": None,
             "person": {"email": email}}  # fmt: skip
+
+
+def _bot(name: str) -> Json:
+    bot_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bot:{name}"))
+    owner = {"type": "workspace", "workspace": True}
+    return {"object": "user", "id": bot_id, "type": "bot", "name": name, "avatar_url": None,
+            "bot": {"owner": owner, "workspace_name": "marketloop fake"}}  # fmt: skip
 
 
 def _now() -> str:
