@@ -86,7 +86,7 @@ def _contains(actual: Any, expected: Any) -> bool:
     return str(expected) in str(actual or "")
 
 
-_EMPTY = (None, "", [])
+_EMPTY: tuple[Any, ...] = (None, "", [])
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "equals": operator.eq,
     "does_not_equal": operator.ne,

@@ -9,6 +9,7 @@ message).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,13 +79,11 @@ def sort_pages(pages: list[Json], sorts: Sequence[tuple[str, str, bool]]) -> lis
     values last whatever the direction (as Notion shows them). Unsorted: as created."""
     ordered = list(pages)
     for kind, key, descending in reversed(sorts):
-        if kind == "timestamp":
-            ordered.sort(key=lambda page, key=key: page[key], reverse=descending)
-            continue
-        filled = [page for page in ordered if _value(page, key) not in (None, "", [])]
-        empty = [page for page in ordered if _value(page, key) in (None, "", [])]
-        filled.sort(key=lambda page, key=key: _sortable(_value(page, key)), reverse=descending)
-        ordered = filled + empty
+        values = [page[key] if kind == "timestamp" else _value(page, key) for page in ordered]
+        filled = [(_sortable(v), n) for n, v in enumerate(values) if v not in (None, "", [])]
+        filled.sort(key=operator.itemgetter(0), reverse=descending)  # stable: keeps ties
+        empty = [n for n, v in enumerate(values) if v in (None, "", [])]
+        ordered = [ordered[n] for n in [n for _, n in filled] + empty]
     return ordered
 
 

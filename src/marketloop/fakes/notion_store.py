@@ -142,7 +142,7 @@ class NotionStore:
         """A block (archived ones too, as Notion answers); a page id answers its child_page."""
         if block_id in self.pages:
             page = self.page(block_id)
-            title = next((v for v in page["properties"].values() if v["type"] == "title"), {})
+            title: Json = next((v for v in page["properties"].values() if v["type"] == "title"), {})
             words = "".join(t["plain_text"] for t in title.get("title", []))
             return {
                 **{k: page[k] for k in ("id", "parent", "created_time", "last_edited_time")},
