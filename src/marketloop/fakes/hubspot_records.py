@@ -99,6 +99,8 @@ def batch_read(data: HubspotData, obj: str, body: Json, archived: bool) -> tuple
         "message": f"Could not get some {kind} objects, they may be deleted or not exist. "
         "Check that ids are valid.",
         "context": {"ids": missing},
+        "errors": [],
+        "links": {},
     }
     return 207, {**answer, "numErrors": 1, "errors": [error]}
 

@@ -23,8 +23,12 @@ def check_filter(filter_: Any, schema: Json) -> str | None:
         if group in filter_:
             problems = (check_filter(f, schema) for f in filter_[group])
             return next((p for p in problems if p), None)
-    if "timestamp" in filter_ or "property" not in filter_:
-        return "body.filter: only property filters, `and` and `or` are implemented by this fake."
+    if "property" not in filter_:
+        given = "timestamp" if "timestamp" in filter_ else ", ".join(sorted(filter_)) or "{}"
+        return (
+            f"body.filter: `{given}` filters are not implemented by this fake "
+            "(property filters, `and` and `or` are)."
+        )
     name = str(filter_.get("property"))
     column = schema.get(name)
     if column is None:
