@@ -88,6 +88,26 @@ async def google_payload(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def check_fields(body: dict[str, Any], implemented: set[str], documented: set[str]) -> None:
+    """ValueError (a 400 INVALID_ARGUMENT) for a field the API does not know, in Google's words,
+    or for a documented field the fake does not implement, named."""
+    for name in body:
+        if name in implemented:
+            continue
+        if name in documented:
+            raise ValueError(f"The field '{name}' is not implemented by this fake.")
+        raise ValueError(f'{INVALID_PAYLOAD} Unknown name "{name}": Cannot find field.')
+
+
+def method_not_found(app: web.Application) -> None:
+    """Answer every route `app` does not serve as Google's JSON 404 (never aiohttp's text)."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return google_error(404, f"Method not found: {request.method} {request.path}")
+
+    app.router.add_route("*", "/{tail:.*}", answer)
+
+
 def named_items(body: dict[str, Any], key: str) -> list[str]:
     """The `name` of each object in `body[key]` (GA4's dimensions and metrics), or ValueError
     with Google's words ("Unknown name "nam" at 'dimensions[0]': Cannot find field.")."""

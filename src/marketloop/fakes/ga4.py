@@ -24,11 +24,13 @@ from aiohttp import web
 
 from marketloop.fakes.common import (
     Faults,
+    check_fields,
     google_error,
     google_payload,
     int_field,
     json_response,
     malformed_json,
+    method_not_found,
     named_items,
     unit,
 )
@@ -36,6 +38,11 @@ from marketloop.fakes.google_token import GoogleTokens
 
 SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
 MAX_LIMIT = 250_000
+#: runReport body fields: served, and documented but refused (named) by this fake
+IMPLEMENTED = {"dimensions", "metrics", "dateRanges", "limit", "offset", "keepEmptyRows",
+               "returnPropertyQuota", "property"}  # fmt: skip
+DOCUMENTED = {"dimensionFilter", "metricFilter", "orderBys", "currencyCode", "cohortSpec",
+              "metricAggregations", "comparisons"}  # fmt: skip
 CHANNELS = (
     ("Organic Search", "google", "organic"),
     ("Direct", "(direct)", "(none)"),
@@ -82,6 +89,7 @@ class Ga4Fake:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1beta/properties/{call}", self._run_report)
+        method_not_found(app)
         return app
 
     async def _run_report(self, request: web.Request) -> web.Response:
@@ -107,6 +115,9 @@ class Ga4Fake:
         return malformed_json() if fault == "malformed" else json_response(response)
 
     def _report(self, property_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        check_fields(body, IMPLEMENTED, DOCUMENTED)
+        if body.get("keepEmptyRows"):
+            raise ValueError("The field 'keepEmptyRows' (true) is not implemented by this fake.")
         dims, metrics = named_items(body, "dimensions"), named_items(body, "metrics")
         self._validate(dims, metrics)
         ranges = body.get("dateRanges") or []
