@@ -38,6 +38,7 @@ from marketloop.fakes.google_token import GoogleTokens
 
 SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
 MAX_LIMIT = 250_000
+THROTTLED = "Resource has been exhausted (e.g. check quota)."
 #: runReport body fields: served, and documented but refused (named) by this fake
 IMPLEMENTED = {"dimensions", "metrics", "dateRanges", "limit", "offset", "keepEmptyRows",
                "returnPropertyQuota", "property"}  # fmt: skip
@@ -107,7 +108,8 @@ class Ga4Fake:
         fault = self.faults.next_page()
         if fault == "fail":
             status = self.faults.fail_status
-            return google_error(status, "Internal error encountered.", self.faults.retry_headers())
+            message = THROTTLED if status == 429 else "Internal error encountered."
+            return google_error(status, message, self.faults.retry_headers())
         try:
             response = self._report(property_id, await google_payload(request))
         except ValueError as exc:
