@@ -230,3 +230,16 @@ def test_sustained_rate_limit_ends_in_the_sdks_rate_limited_error(notion: Served
     client.close()
     assert (caught.value.status, code_of(caught.value)) == (429, "rate_limited")
     assert caught.value.headers["retry-after"] == "1"
+
+
+def test_three_levels_of_nesting_in_one_request_are_refused(sdk: Client, source_id: str) -> None:
+    page_id = make_page(sdk, source_id, "Deep")["id"]
+
+    def toggle(*children: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "toggle", "toggle": {"rich_text": text("t"), "children": list(children)}}
+
+    two = toggle(toggle(paragraph("level 2")))
+    assert sdk.blocks.children.append(block_id=page_id, children=[two])["results"]
+    with pytest.raises(APIResponseError) as caught:
+        sdk.blocks.children.append(block_id=page_id, children=[toggle(two)])
+    assert code_of(caught.value) == "validation_error" and "nesting" in str(caught.value)

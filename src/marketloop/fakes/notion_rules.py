@@ -21,6 +21,7 @@ BLOCK_ELEMENTS = 1000  # blocks in one request, nested ones included
 REQUEST_BYTES = 500_000  # "500KB overall" per request
 RICH_TEXT_ITEMS = 100
 TEXT_LIMIT = 2000
+NESTING = 2  # levels of children below the request's own array ("two levels of nesting")
 BLOCK_TYPES = frozenset(
     {
         "paragraph", "heading_1", "heading_2", "heading_3", "bulleted_list_item",
@@ -96,7 +97,10 @@ def check_block(block: Any, where: str) -> str | None:
     if kind == "code" and body.get("language", "plain text") not in NOTION_LANGUAGES:
         return failed(f"{where}.code.language", "one of Notion's languages", body["language"])
     if "children" in body:
-        problem = check_children(body["children"], f"{where}.{kind}.children")
+        nested = f"{where}.{kind}.children"
+        if nested.count(".children") > NESTING + 1:  # the request's own array, then NESTING
+            return f"{nested}: at most {NESTING} levels of nesting are allowed in one request."
+        problem = check_children(body["children"], nested)
         if problem:
             return problem
     if kind == "divider":
