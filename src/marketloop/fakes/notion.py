@@ -8,15 +8,19 @@
 
 Like Notion: `Authorization: Bearer` and `Notion-Version` required (401 `unauthorized`, 400
 `missing_version`); databases hold data sources; pages are created under a data source with
-properties checked against its schema; at most 100 children per array, 1,000 block elements and
-500 KB per request (400 `validation_error`), rich text at most 2,000 characters per object;
-queries with filters and cursor pagination (`page_size` ≤ 100); block children listed, appended
-(`after` must be a live child of the parent) and deleted (archived); a page in the trash refuses
-property edits and appends until restored; error bodies `{"object": "error", "status", "code",
-"message", "request_id"}`; an average rate limit answered with 429 `rate_limited` and `Retry-After`;
+properties checked against its schema; at most 100 children per array, two levels of nesting,
+1,000 block elements and 500 KB per request (400 `validation_error`), rich text at most 2,000
+characters per object; queries with filters, sorts, `filter_properties` and cursor pagination
+(`page_size` ≤ 100); nested children stored as child blocks (`has_children`); block children
+listed, appended (`position` or the deprecated `after`) and deleted (archived); a page in the
+trash refuses property edits and appends until restored; `created_by`/`last_edited_by` (the
+integration's bot, `users.me`); error bodies `{"object": "error", "status", "code", "message",
+"request_id"}`; an average rate limit answered with 429 `rate_limited` and `Retry-After`;
 `fail_next(529)` answers 529 `service_overload` with `Retry-After`, as Notion does when
-overloaded; objects not shared with the integration answer 404 `object_not_found`. Knobs
-(`fake.knobs`) provoke the rest: see `Knobs`.
+overloaded; objects not shared with the integration answer 404 `object_not_found`; endpoints the
+fake does not serve answer 400 `invalid_request`, unknown URLs 400 `invalid_request_url`
+(`notion_http.py`). Knobs (`fake.knobs`) provoke the rest: see `Knobs`. docs/fakes.md lists
+what is implemented and what is refused.
 """
 
 from __future__ import annotations

@@ -96,16 +96,18 @@ def check_block(block: Any, where: str) -> str | None:
     body = block[kind]
     if kind == "code" and body.get("language", "plain text") not in NOTION_LANGUAGES:
         return failed(f"{where}.code.language", "one of Notion's languages", body["language"])
-    if "children" in body:
-        nested = f"{where}.{kind}.children"
-        if nested.count(".children") > NESTING + 1:  # the request's own array, then NESTING
-            return f"{nested}: at most {NESTING} levels of nesting are allowed in one request."
-        problem = check_children(body["children"], nested)
-        if problem:
-            return problem
+    if "children" in body and (problem := _check_nested(body["children"], f"{where}.{kind}")):
+        return problem
     if kind == "divider":
         return None
     return check_rich_text(body.get("rich_text"), f"{where}.{kind}.rich_text")
+
+
+def _check_nested(children: Any, where: str) -> str | None:
+    nested = f"{where}.children"
+    if nested.count(".children") > NESTING + 1:  # the request's own array, then NESTING
+        return f"{nested}: at most {NESTING} levels of nesting are allowed in one request."
+    return check_children(children, nested)
 
 
 def check_rich_text(items: Any, where: str) -> str | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from marketloop.fakes import notion_filter as filters
+from marketloop.fakes import notion_objects as objects
 from marketloop.fakes import notion_query as query
 from marketloop.fakes import notion_rules as rules
 from marketloop.fakes.notion_rules import NotionStoreError, invalid
@@ -33,10 +33,10 @@ class NotionStore:
         self.blocks: dict[str, Json] = {}
         self.kids: dict[str, list[str]] = defaultdict(list)  # parent id -> child block ids
         self.unshared: set[str] = set()  # database ids the integration cannot see
-        self.bot = _bot("marketloop")  # the integration the token belongs to (`users.me`)
+        self.bot = objects.bot("marketloop")  # the integration the token belongs to (`users.me`)
         self.users = [
-            _person("Ada Lovelace", "ada@example.com"),
-            _person("Grace Hopper", "grace@example.com"),
+            objects.person("Ada Lovelace", "ada@example.com"),
+            objects.person("Grace Hopper", "grace@example.com"),
             self.bot,
         ]
 
@@ -50,16 +50,16 @@ class NotionStore:
         ids = [str(uuid.uuid4()) for _ in range(sources)]
         names = [f"{title} {n + 1}" if n else title for n in range(sources)]
         self.databases[database_id] = {
-            "object": "database", "id": database_id, "title": _rich(title),
+            "object": "database", "id": database_id, "title": objects.rich(title),
             "parent": {"type": "workspace", "workspace": True}, "is_inline": False,
             "in_trash": False, **self._stamps(),
             "data_sources": [{"id": i, "name": n} for i, n in zip(ids, names, strict=True)],
             "url": f"https://www.notion.so/{database_id.replace('-', '')}",
         }  # fmt: skip
         for source_id in ids:
-            columns = {name: _column(name, spec) for name, spec in schema.items()}
+            columns = {name: objects.column(name, spec) for name, spec in schema.items()}
             self.sources[source_id] = {
-                "object": "data_source", "id": source_id, "title": _rich(title),
+                "object": "data_source", "id": source_id, "title": objects.rich(title),
                 "parent": {"type": "database_id", "database_id": database_id},
                 "properties": columns, **self._stamps(),
             }  # fmt: skip
@@ -95,7 +95,7 @@ class NotionStore:
                 raise invalid("Creating new status database properties is currently not supported.")
             if kind not in rules.PROPERTY_TYPES:
                 raise invalid(rules.failed(f"body.properties.{name}", "a property schema", kind))
-            source["properties"][name] = _column(
+            source["properties"][name] = objects.column(
                 name, (kind, [o["name"] for o in config[kind].get("options", [])])
             )
         return source
@@ -125,7 +125,7 @@ class NotionStore:
             "parent": {"type": "data_source_id", "data_source_id": source_id,
                        "database_id": source["parent"]["database_id"]},
             "archived": False, "in_trash": False, "icon": None, "cover": None, "public_url": None,
-            "properties": {name: _empty(column) for name, column in source["properties"].items()},
+            "properties": {n: objects.empty(c) for n, c in source["properties"].items()},
         }  # fmt: skip
         self._set_values(page, values, source)
         self.pages[page_id] = page
@@ -167,7 +167,7 @@ class NotionStore:
         for flag in ("in_trash", "archived"):
             if flag in body:
                 page["in_trash"] = page["archived"] = bool(body[flag])
-        page["last_edited_time"] = _now()
+        page["last_edited_time"] = objects.now()
         page["last_edited_by"] = {"object": "user", "id": self.bot["id"]}
         return page
 
@@ -235,7 +235,7 @@ class NotionStore:
             "type": "block_id", "block_id": parent_id}  # fmt: skip
         added = []
         for child in children:
-            block = _block(child, parent, self._stamps())
+            block = objects.block(child, parent, self._stamps())
             nested = block[block["type"]].pop("children", [])
             self.blocks[block["id"]] = block
             self._add_blocks(block["id"], nested, 0)
@@ -246,7 +246,7 @@ class NotionStore:
         return added
 
     def _stamps(self) -> Json:
-        now, me = _now(), {"object": "user", "id": self.bot["id"]}
+        now, me = objects.now(), {"object": "user", "id": self.bot["id"]}
         return {"created_time": now, "last_edited_time": now, "created_by": me,
                 "last_edited_by": me}  # fmt: skip
 
@@ -258,7 +258,7 @@ class NotionStore:
             if kind in {"title", "rich_text"}:
                 stored = rules.stored_rich_text(stored)
             elif kind in {"select", "status"} and stored is not None:
-                stored = _option(column, stored["name"])
+                stored = objects.option(column, stored["name"])
             page["properties"][name] = {"id": column["id"], "type": kind, kind: stored}
         title = next((v for v in page["properties"].values() if v["type"] == "title"), None)
         words = "".join(t["plain_text"] for t in (title or {}).get("title", []))
@@ -284,71 +284,3 @@ def _missing(what: str, object_id: str) -> NotionStoreError:
     return NotionStoreError(
         404, "object_not_found", f"Could not find {what} with ID: {object_id}. {NOT_SHARED}"
     )
-
-
-def _column(name: str, spec: str | tuple[str, list[str]]) -> Json:
-    kind, options = (spec, []) if isinstance(spec, str) else spec
-    config: Json = {}
-    if kind in {"select", "status", "multi_select"}:
-        config = {
-            "options": [
-                {"id": uuid.uuid4().hex[:4], "name": o, "color": "default"} for o in options
-            ]
-        }
-    return {
-        "id": "title" if kind == "title" else uuid.uuid4().hex[:4],
-        "name": name,
-        "type": kind,
-        kind: config,
-    }
-
-
-def _option(column: Json, name: str) -> Json:
-    options = column[column["type"]].setdefault("options", [])
-    for option in options:
-        if option["name"] == name:
-            return dict(option)
-    option = {"id": uuid.uuid4().hex[:4], "name": name, "color": "default"}
-    options.append(option)  # Notion adds new select options as they are used
-    return dict(option)
-
-
-def _empty(column: Json) -> Json:
-    kind = column["type"]
-    value: Any = [] if kind in {"title", "rich_text", "people", "multi_select"} else None
-    return {"id": column["id"], "type": kind, kind: value}
-
-
-def _block(request: Json, parent: Json, stamps: Json) -> Json:
-    kind = request.get("type") or next(k for k in request if k in rules.BLOCK_TYPES)
-    body = dict(request[kind])
-    if "rich_text" in body:
-        body["rich_text"] = rules.stored_rich_text(body["rich_text"])
-    if kind not in {"divider"}:
-        body.setdefault("color", "default")
-    return {
-        "object": "block", "id": str(uuid.uuid4()), "parent": parent, "type": kind, kind: body,
-        **stamps, "has_children": False,
-        "archived": False, "in_trash": False,
-    }  # fmt: skip
-
-
-def _rich(text: str) -> list[Json]:
-    return rules.stored_rich_text([{"text": {"content": text}}])
-
-
-def _person(name: str, email: str) -> Json:
-    user_id = str(uuid.uuid5(uuid.NAMESPACE_URL, email))
-    return {"object": "user", "id": user_id, "type": "person", "name": name, "avatar_url": None,
-            "person": {"email": email}}  # fmt: skip
-
-
-def _bot(name: str) -> Json:
-    bot_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bot:{name}"))
-    owner = {"type": "workspace", "workspace": True}
-    return {"object": "user", "id": bot_id, "type": "bot", "name": name, "avatar_url": None,
-            "bot": {"owner": owner, "workspace_name": "marketloop fake"}}  # fmt: skip
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
