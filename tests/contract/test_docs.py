@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from tests.contract.services import SERVICES
 
-from marketloop.fakes import ga4, gsc, notion_http, openai_params
+from marketloop.fakes import ga4, gsc, notion_http, notion_rules, openai_params
 
 DOCS = (Path(__file__).parents[2] / "docs" / "fakes.md").read_text(encoding="utf-8")
 
@@ -34,6 +34,7 @@ def test_every_declared_refusal_is_documented() -> None:
     names = [name for _, _, name in notion_http.UNSUPPORTED]
     names += list(openai_params.REFUSED)
     names += sorted(ga4.DOCUMENTED) + sorted(gsc.DOCUMENTED)
+    names += sorted({key for _, refused in notion_rules.BODY_KEYS.values() for key in refused})
     assert [name for name in names if f"`{name}`" not in DOCS] == []
 
 

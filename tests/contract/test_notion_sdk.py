@@ -243,3 +243,26 @@ def test_three_levels_of_nesting_in_one_request_are_refused(sdk: Client, source_
     with pytest.raises(APIResponseError) as caught:
         sdk.blocks.children.append(block_id=page_id, children=[toggle(two)])
     assert code_of(caught.value) == "validation_error" and "nesting" in str(caught.value)
+
+
+def test_icon_and_cover_are_kept_and_unserved_keys_refused(sdk: Client, source_id: str) -> None:
+    parent = {"type": "data_source_id", "data_source_id": source_id}
+    icon = {"type": "emoji", "emoji": "🎯"}
+    cover = {"type": "external", "external": {"url": "https://example.com/c.png"}}
+    page = sdk.pages.create(
+        parent=parent, properties={"Name": {"title": text("Looks")}}, icon=icon, cover=cover
+    )
+    assert (page["icon"], page["cover"]) == (icon, cover)
+    assert sdk.pages.update(page_id=page["id"], icon=None)["icon"] is None
+    for call, key in [
+        (lambda: sdk.pages.update(page_id=page["id"], is_locked=True), "is_locked"),
+        (
+            lambda: sdk.pages.create(parent=parent, properties={}, template={"type": "default"}),
+            "template",
+        ),
+        (lambda: sdk.data_sources.update(data_source_id=source_id, title=text("x")), "title"),
+        (lambda: sdk.pages.update(page_id=page["id"], cover={"type": "file_upload"}), "cover"),
+    ]:
+        with pytest.raises(APIResponseError) as caught:
+            call()
+        assert code_of(caught.value) == "validation_error" and key in str(caught.value)

@@ -143,6 +143,18 @@ def test_n_choices_and_stop(sdk: openai.OpenAI) -> None:
         ({"tool_choice": "required"}, "tool_choice", None),
         ({"n": 0}, "n", "invalid_value"),
         (
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [{"type": "image_url", "image_url": {"url": "https://x"}}],
+                    }
+                ]
+            },
+            "messages[0].content[0].type",
+            "unsupported_parameter",
+        ),
+        (
             {"tools": [{"type": "custom", "custom": {"name": "x"}}]},
             "tools[0].type",
             "unsupported_parameter",

@@ -198,7 +198,7 @@ class NotionFake(NotionStore):
 
     async def _patch_data_source(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        source = self.add_columns(http.object_id(request), body.get("properties", {}))
+        source = self.add_columns(http.object_id(request), body)
         return web.json_response(source)
 
     async def _query(self, request: web.Request) -> web.Response:
@@ -233,12 +233,9 @@ class NotionFake(NotionStore):
 
     async def _append_children(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        unknown = sorted(set(body) - {"children", "after", "position"})
-        if unknown:
-            where = f"body.{unknown[0]}"
-            raise NotionStoreError(
-                400, "validation_error", rules.failed(where, "not present", "set")
-            )
+        problem = rules.check_keys("blocks.children.append", body)
+        if problem:
+            raise NotionStoreError(400, "validation_error", problem)
         children = body.get("children")
         self._check_knobs(children if isinstance(children, list) else [])
         parent = http.object_id(request)

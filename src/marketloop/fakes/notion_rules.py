@@ -51,6 +51,41 @@ def failed(path: str, expected: str, actual: Any) -> str:
     return f"body failed validation: {path} should be {expected}, instead was `{actual}`."
 
 
+#: body keys per endpoint: served by the fake, or documented by Notion but refused (named)
+BODY_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "pages.create": (
+        frozenset({"parent", "properties", "children", "icon", "cover"}),
+        frozenset({"template", "position", "content", "markdown"}),
+    ),
+    "pages.update": (
+        frozenset({"properties", "in_trash", "archived", "icon", "cover"}),
+        frozenset({"is_locked", "template", "erase_content"}),
+    ),
+    "data_sources.update": (frozenset({"properties"}), frozenset({"title", "icon", "in_trash"})),
+    "blocks.children.append": (frozenset({"children", "after", "position"}), frozenset()),
+}
+
+
+def check_keys(endpoint: str, body: Json) -> str | None:
+    served, refused = BODY_KEYS[endpoint]
+    for key in body:
+        if key in refused:
+            return f"body.{key}: not implemented by this fake ({endpoint})."
+        if key not in served:
+            return failed(f"body.{key}", "not present", "set")
+    return None
+
+
+def check_icon(value: Any, where: str) -> str | None:
+    """An icon or cover the fake stores: `emoji` or `external` (file uploads are refused)."""
+    kind = value.get("type") if isinstance(value, dict) else None
+    if value is None or (kind == "emoji" and where == "body.icon"):
+        return None
+    if kind == "external" and isinstance((value.get("external") or {}).get("url"), str):
+        return None
+    return failed(f"{where}.type", "`emoji` (icons) or `external`", kind)
+
+
 def check_request_size(size: int) -> str | None:
     """Notion documents the limit (500 KB per request, a 400 `validation_error`), not the
     wording; this message is the fake's own."""

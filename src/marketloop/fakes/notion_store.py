@@ -87,8 +87,9 @@ class NotionStore:
             raise _missing("data source", source_id)
         return found
 
-    def add_columns(self, source_id: str, properties: Json) -> Json:
-        source = self.data_source(source_id)
+    def add_columns(self, source_id: str, body: Json) -> Json:
+        self._check(rules.check_keys("data_sources.update", body))
+        source, properties = self.data_source(source_id), body.get("properties", {})
         for name, config in properties.items():
             kind = next(iter(config), None) if isinstance(config, dict) else None
             if kind == "status":
@@ -110,6 +111,7 @@ class NotionStore:
         return query.only_properties(query.sort_pages(found, sorts), wanted, schema)
 
     def create_page(self, body: Json) -> Json:
+        self._check(rules.check_keys("pages.create", body))
         parent = body.get("parent") or {}
         source_id = parent.get("data_source_id")
         if source_id is None:
@@ -128,6 +130,7 @@ class NotionStore:
             "properties": {n: objects.empty(c) for n, c in source["properties"].items()},
         }  # fmt: skip
         self._set_values(page, values, source)
+        self._set_looks(page, body)
         self.pages[page_id] = page
         self._add_blocks(page_id, children, 0)
         return page
@@ -156,6 +159,7 @@ class NotionStore:
         return found
 
     def update_page(self, page_id: str, body: Json) -> Json:
+        self._check(rules.check_keys("pages.update", body))
         page = self.page(page_id)
         source = self.sources[_source_of(page)]
         values = body.get("properties", {})
@@ -164,6 +168,7 @@ class NotionStore:
             raise invalid(ARCHIVED)  # a page in the trash is edited only after restoring it
         self._check(rules.check_properties(values, source["properties"], users=self._user_ids()))
         self._set_values(page, values, source)
+        self._set_looks(page, body)
         for flag in ("in_trash", "archived"):
             if flag in body:
                 page["in_trash"] = page["archived"] = bool(body[flag])
@@ -266,6 +271,12 @@ class NotionStore:
         page["url"] = (
             f"https://www.notion.so/{slug + '-' if slug else ''}{page['id'].replace('-', '')}"
         )
+
+    def _set_looks(self, page: Json, body: Json) -> None:
+        for key in ("icon", "cover"):
+            if key in body:
+                self._check(rules.check_icon(body[key], f"body.{key}"))
+                page[key] = body[key]
 
     def _user_ids(self) -> set[str]:
         return {user["id"] for user in self.users}

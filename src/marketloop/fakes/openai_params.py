@@ -96,6 +96,8 @@ def _check_tool_list(tools: Any) -> web.Response | None:
 def _check_tool_messages(messages: list[dict[str, Any]]) -> web.Response | None:
     called: set[str] = set()
     for i, message in enumerate(messages):
+        if problem := _check_parts(message.get("content"), i):
+            return problem
         for call in message.get("tool_calls") or []:
             called.add(str(call.get("id")))
         if message.get("role") == "tool" and message.get("tool_call_id") not in called:
@@ -104,6 +106,16 @@ def _check_tool_messages(messages: list[dict[str, Any]]) -> web.Response | None:
                 "preceeding message with 'tool_calls'."
             )
             return error(400, msg, f"messages.[{i}].role", None)
+    return None
+
+
+def _check_parts(content: Any, i: int) -> web.Response | None:
+    """Content parts: text is read; images, audio and files are refused (named), not ignored."""
+    for j, part in enumerate(content if isinstance(content, list) else []):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind not in ("text", "refusal"):
+            msg = f"Content parts of type '{kind}' are not supported by this fake server."
+            return error(400, msg, f"messages[{i}].content[{j}].type", "unsupported_parameter")
     return None
 
 
