@@ -106,6 +106,8 @@ class HubspotFake:
             policy = "SECONDLY" if search else "TEN_SECONDLY_ROLLING"
             return rate_limited(policy, {**headers, **retry})
         fault = self.faults.next_page()
+        if fault == "fail" and self.faults.fail_status == 429:
+            return rate_limited("TEN_SECONDLY_ROLLING", {**headers, **self.faults.retry_headers()})
         if fault == "fail":
             return hubspot_error(
                 self.faults.fail_status,
