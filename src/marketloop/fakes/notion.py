@@ -30,14 +30,16 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from marketloop.fakes import notion_http as http
 from marketloop.fakes import notion_rules as rules
+from marketloop.fakes.notion_knobs import Failure, Knobs, check_knobs, take_failure
 from marketloop.fakes.notion_store import NotionStore, NotionStoreError
+
+__all__ = ["BRIEF_SCHEMA", "DEFAULT_TOKEN", "VERSION", "Failure", "Knobs", "NotionFake"]
 
 DEFAULT_TOKEN = "ntn_fake_0123456789abcdefghij"  # noqa: S105 - the fake's own test token
 VERSION = "2025-09-03"
@@ -52,29 +54,6 @@ BRIEF_SCHEMA: dict[str, str | tuple[str, list[str]]] = {
 }
 Json = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Failure:
-    """One injected failure: answer `status` to the next request matching `method` and `path`."""
-
-    status: int
-    path: str = ""  # a prefix of the request path; "" matches every request
-    method: str | None = None
-    after_write: bool = False  # apply the request first, then answer with the error
-    skip: int = 0  # let this many matching requests through first
-    retry_after: int = 1  # the Retry-After of a 429 or 529
-
-
-@dataclass
-class Knobs:
-    rate: float | None = 3.0  # average requests per second before 429; None: unlimited
-    burst: int = 10  # requests allowed back to back
-    retry_after: int | None = None  # fixed Retry-After; default: seconds until a slot frees
-    reject_text: str | None = None  # a block containing this text fails validation
-    reject_index: int | None = None  # the block at this index of any `children` fails
-    delay: float = 0.0  # seconds before every answer (to provoke client timeouts)
-    failures: list[Failure] = field(default_factory=list)
 
 
 class NotionFake(NotionStore):
@@ -132,7 +111,7 @@ class NotionFake(NotionStore):
         refusal = self._refusal(request)
         if refusal is not None:
             return refusal
-        failure = self._take_failure(request)
+        failure = take_failure(self.knobs, request.method, request.path)
         if failure is not None and not failure.after_write:
             return http.injected(failure.status, failure.retry_after)
         too_large = rules.check_request_size(len(await request.read()))
@@ -178,16 +157,6 @@ class NotionFake(NotionStore):
         message = "You have been rate limited. Please try again in a few minutes."
         return http.error(429, "rate_limited", message, headers={"Retry-After": str(wait)})
 
-    def _take_failure(self, request: web.Request) -> Failure | None:
-        for failure in self.knobs.failures:
-            if request.path.startswith(failure.path) and failure.method in (None, request.method):
-                if failure.skip:
-                    failure.skip -= 1
-                    return None
-                self.knobs.failures.remove(failure)
-                return failure
-        return None
-
     # --- routes -------------------------------------------------------------------------------
 
     async def _get_database(self, request: web.Request) -> web.Response:
@@ -212,7 +181,7 @@ class NotionFake(NotionStore):
 
     async def _create_page(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        self._check_knobs(body.get("children", []))
+        check_knobs(self.knobs, body.get("children", []))
         return web.json_response(self.create_page(body))
 
     async def _get_page(self, request: web.Request) -> web.Response:
@@ -237,7 +206,7 @@ class NotionFake(NotionStore):
         if problem:
             raise NotionStoreError(400, "validation_error", problem)
         children = body.get("children")
-        self._check_knobs(children if isinstance(children, list) else [])
+        check_knobs(self.knobs, children if isinstance(children, list) else [])
         parent = http.object_id(request)
         added = self.append(parent, children, body.get("after"), body.get("position"))
         return web.json_response(http.paginate(added, len(added) or 1, None, "block"))
@@ -264,17 +233,6 @@ class NotionFake(NotionStore):
 
     async def _unknown(self, request: web.Request) -> web.Response:
         return http.unknown_route(request.method, request.path)
-
-    def _check_knobs(self, children: list[Any]) -> None:
-        for index, block in enumerate(children):
-            text = json.dumps(block, ensure_ascii=False)
-            hit = self.knobs.reject_text and self.knobs.reject_text in text
-            if hit or index == self.knobs.reject_index:
-                kind = block.get("type", "block") if isinstance(block, dict) else "block"
-                where = f"body.children[{index}].{kind}.rich_text"
-                raise NotionStoreError(
-                    400, "validation_error", rules.failed(where, "valid", "rejected")
-                )
 
 
 async def _body(request: web.Request) -> Json:
