@@ -142,6 +142,7 @@ def test_n_choices_and_stop(sdk: openai.OpenAI) -> None:
         ({"extra_body": {"frobnicate": 1}}, None, None),
         ({"tool_choice": "required"}, "tool_choice", None),
         ({"n": 0}, "n", "invalid_value"),
+        ({"stream_options": {"include_usage": True}}, "stream_options", "invalid_value"),
         (
             {
                 "messages": [

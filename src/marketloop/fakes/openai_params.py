@@ -55,6 +55,9 @@ def check_params(body: dict[str, Any]) -> web.Response | None:
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128:
         msg = f"Invalid 'n': integer between 1 and 128 expected, got {n!r}."
         return error(400, msg, "n", "invalid_value")
+    if body.get("stream_options") is not None and not body.get("stream"):
+        msg = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+        return error(400, msg, "stream_options", "invalid_value")
     stop = body.get("stop")
     if isinstance(stop, list) and len(stop) > 4:
         return error(400, "Invalid 'stop': array too long, at most 4 items.", "stop", None)
