@@ -7,7 +7,8 @@ suite in `test_every_fake.py` runs the same checks against each entry of `SERVIC
 - an unknown route is answered with the service's own JSON error, which the SDK parses into its
   API error class with the documented status and code (never plain text, never a success);
 - a 429 carrying `Retry-After` is retried by the SDK's own retry logic, and the retry succeeds;
-- a wrong token is the SDK's authentication error.
+- a wrong token is the SDK's authentication error;
+- no request, whatever its path or method, is answered with plain text (raw HTTP, no SDK).
 
 To plug a new fake in (Slack, Jira, PagerDuty): write a `Service` for it in `services.py` —
 `start` serves the fake, `client` builds the SDK client pointed at it, `read` is one cheap call
@@ -47,6 +48,8 @@ class Service:
     unknown_error: tuple[int, str]  # the (status, code) the service answers an unknown route
     auth_error: tuple[int, str]  # ... and a wrong token
     close: Callable[[Any], None] = lambda sdk: sdk.close()  # frees the SDK client's sockets
+    headers: Callable[[str], dict[str, str]] = lambda token: {"Authorization": f"Bearer {token}"}
+    known_path: str = "/"  # a path the fake serves (for a method it does not)
 
 
 def serving(

@@ -28,7 +28,7 @@ from marketloop.fakes.ga4 import Ga4Fake
 from marketloop.fakes.google_token import GoogleTokens
 from marketloop.fakes.gsc import GscFake
 from marketloop.fakes.hubspot import HubspotFake
-from marketloop.fakes.notion import BRIEF_SCHEMA, NotionFake
+from marketloop.fakes.notion import BRIEF_SCHEMA, VERSION, NotionFake
 from marketloop.fakes.openai import FakeOpenAI
 
 HUBSPOT_TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
@@ -64,6 +64,8 @@ NOTION = Service(
     api_error=(notion_client.APIResponseError,),
     unknown_error=(400, "invalid_request_url"),
     auth_error=(401, "unauthorized"),
+    headers=lambda token: {"Authorization": f"Bearer {token}", "Notion-Version": VERSION},
+    known_path="/v1/users",
 )
 
 # --- HubSpot ---------------------------------------------------------------------------------
@@ -105,6 +107,7 @@ HUBSPOT = Service(
     unknown_error=(404, "OBJECT_NOT_FOUND"),
     auth_error=(401, "INVALID_AUTHENTICATION"),
     close=lambda sdk: None,  # each API object has its own urllib3 pool, freed with it
+    known_path="/crm/v3/objects/contacts",
 )
 
 # --- OpenAI-compatible -----------------------------------------------------------------------
@@ -142,6 +145,7 @@ OPENAI = Service(
     api_error=(openai.APIStatusError,),
     unknown_error=(404, "invalid_request_error"),
     auth_error=(401, "invalid_api_key"),
+    known_path="/v1/chat/completions",
 )
 
 
@@ -204,6 +208,7 @@ SEARCH_CONSOLE = Service(
     api_error=(HttpError,),
     unknown_error=(404, "NOT_FOUND"),
     auth_error=(401, "UNAUTHENTICATED"),
+    known_path="/webmasters/v3/sites/x/searchAnalytics/query",
 )
 
 
@@ -259,6 +264,7 @@ GA4 = Service(
     unknown_error=(404, "NOT_FOUND"),
     auth_error=(401, "UNAUTHENTICATED"),
     close=lambda sdk: sdk.transport.close(),
+    known_path="/v1beta/properties/123:runReport",
 )
 
 SERVICES = (NOTION, HUBSPOT, OPENAI, SEARCH_CONSOLE, GA4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from tests.contract.contract import Served, Service
 
@@ -55,3 +56,22 @@ def test_a_429_is_retried_by_the_sdk_and_then_succeeds(
     before = served.hits()
     assert service.read(sdk) is not None
     assert served.hits() - before == 2  # the 429, then the retry that passed
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+def test_no_request_is_answered_with_plain_text(
+    service: Service, served: Served, method: str
+) -> None:
+    headers = service.headers(served.token)
+    for path in ("/", "/nope", "/v1/<script>", service.known_path, service.known_path + "/x/y"):
+        answer = httpx.request(method, served.url + path, headers=headers, json={}, timeout=10)
+        assert answer.headers["content-type"].startswith("application/json"), (path, answer.text)
+        answer.json()  # parses
+
+
+def test_a_body_too_large_for_the_server_is_still_json(service: Service, served: Served) -> None:
+    headers = service.headers(served.token) | {"Content-Type": "application/json"}
+    big = b'{"x": "' + b"x" * 2_000_000 + b'"}'
+    answer = httpx.post(served.url + service.known_path, headers=headers, content=big, timeout=30)
+    assert answer.status_code >= 400
+    assert answer.headers["content-type"].startswith("application/json"), answer.text[:200]

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import xxhash
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 GOOGLE_STATUS = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -97,6 +100,22 @@ def check_fields(body: dict[str, Any], implemented: set[str], documented: set[st
         if name in documented:
             raise ValueError(f"The field '{name}' is not implemented by this fake.")
         raise ValueError(f'{INVALID_PAYLOAD} Unknown name "{name}": Cannot find field.')
+
+
+def json_errors(render: Callable[[int, str], web.Response]) -> Middleware:
+    """A middleware that answers aiohttp's own errors (413 body too large, ...) with the
+    service's JSON error, `render(status, message)`, instead of plain text."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return render(exc.status, exc.reason)
+
+    return middleware
 
 
 def method_not_found(app: web.Application) -> None:

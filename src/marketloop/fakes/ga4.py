@@ -28,6 +28,7 @@ from marketloop.fakes.common import (
     google_error,
     google_payload,
     int_field,
+    json_errors,
     json_response,
     malformed_json,
     method_not_found,
@@ -88,7 +89,7 @@ class Ga4Fake:
     requests: int = 0
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[json_errors(google_error)])
         app.router.add_post("/v1beta/properties/{call}", self._run_report)
         method_not_found(app)
         return app

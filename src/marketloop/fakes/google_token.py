@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from marketloop.fakes.common import google_error, json_response, method_not_found
+from marketloop.fakes.common import google_error, json_errors, json_response, method_not_found
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 UNAUTHENTICATED = (
@@ -101,7 +101,7 @@ class GoogleTokens:
         return None
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[json_errors(google_error)])
         app.router.add_post("/token", self._token)
         method_not_found(app)  # JSON, never aiohttp's plain text
         return app

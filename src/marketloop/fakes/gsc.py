@@ -29,6 +29,7 @@ from marketloop.fakes.common import (
     google_error,
     google_payload,
     int_field,
+    json_errors,
     json_response,
     malformed_json,
     method_not_found,
@@ -63,7 +64,7 @@ class GscFake:
     _bucket: TokenBucket | None = None
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[json_errors(google_error)])
         app.router.add_post("/webmasters/v3/sites/{site}/searchAnalytics/query", self._query)
         method_not_found(app)
         return app

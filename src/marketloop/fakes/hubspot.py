@@ -29,7 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from marketloop.fakes import hubspot_records as records
-from marketloop.fakes.common import Faults, TokenBucket, json_response, malformed_json
+from marketloop.fakes.common import Faults, TokenBucket, json_errors, json_response, malformed_json
 from marketloop.fakes.hubspot_data import OBJECTS, HubspotData
 from marketloop.fakes.hubspot_http import (
     BadRequest,
@@ -68,7 +68,10 @@ class HubspotFake:
     _search_bucket: TokenBucket | None = None
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._gate])
+        too_large = json_errors(
+            lambda status, text: hubspot_error(status, text, "VALIDATION_ERROR")
+        )
+        app = web.Application(middlewares=[too_large, self._gate])
         route = app.router
         route.add_get("/crm/v3/objects/{object}", self._list)
         route.add_get("/crm/v3/objects/{object}/{id}", self._read)

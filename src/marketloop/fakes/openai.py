@@ -33,6 +33,7 @@ from aiohttp import web
 
 from marketloop.fakes import openai_output as output
 from marketloop.fakes import openai_stream as stream
+from marketloop.fakes.common import json_errors
 from marketloop.fakes.openai_params import check_params, cut_at_stop, tool_call
 from marketloop.fakes.openai_validate import error, validate
 
@@ -69,7 +70,10 @@ class FakeOpenAI:
         self._ids = itertools.count(1)
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app = web.Application(
+            middlewares=[json_errors(lambda status, text: error(status, text, None))],
+            client_max_size=32 * 1024 * 1024,
+        )
         app.router.add_post("/v1/chat/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/v1/models/{model}", self._model)
