@@ -36,6 +36,7 @@ from aiohttp import web
 
 from marketloop.fakes import notion_http as http
 from marketloop.fakes import notion_rules as rules
+from marketloop.fakes.common import json_errors
 from marketloop.fakes.notion_knobs import Failure, Knobs, check_knobs, take_failure
 from marketloop.fakes.notion_store import NotionStore, NotionStoreError
 
@@ -82,7 +83,8 @@ class NotionFake(NotionStore):
 
     def _build_app(self) -> web.Application:
         # aiohttp's own 1 MiB cap would answer 413 first; Notion answers a 400 validation_error
-        app = web.Application(middlewares=[self._gate], client_max_size=16 * 1024 * 1024)
+        plain = json_errors(http.aiohttp_error)  # a body past even that cap: still JSON
+        app = web.Application(middlewares=[plain, self._gate], client_max_size=16 * 1024 * 1024)
         route = app.router
         route.add_get("/v1/databases/{id}", self._get_database)
         route.add_get("/v1/data_sources/{id}", self._get_data_source)

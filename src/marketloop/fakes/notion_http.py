@@ -112,6 +112,15 @@ def injected(status: int, retry_after: int) -> web.Response:
     return error(status, codes.get(status, "internal_server_error"), "Injected failure.", headers)
 
 
+def aiohttp_error(status: int, text: str) -> web.Response:
+    """aiohttp's own refusals as Notion words them: a body too large is a validation_error."""
+    if status == 413:
+        return error(
+            400, "validation_error", rules.check_request_size(rules.REQUEST_BYTES + 1) or text
+        )
+    return error(status, "invalid_request", text)
+
+
 def error(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
