@@ -174,6 +174,11 @@ def test_pages_update_trash_and_authorship(sdk: Client, source_id: str) -> None:
         sdk.pages.update(page_id=page["id"], properties=status)
     assert code_of(caught.value) == "validation_error" and "archived" in str(caught.value)
     assert sdk.pages.retrieve(page_id=page["id"])["in_trash"] is True
+    other = make_page(sdk, source_id, "Deleted as a block")
+    deleted = sdk.blocks.delete(block_id=other["id"])  # a page is a block too
+    assert (deleted["type"], deleted["in_trash"]) == ("child_page", True)
+    assert deleted["child_page"] == {"title": "Deleted as a block"}
+    assert sdk.pages.retrieve(page_id=other["id"])["in_trash"] is True
 
 
 @pytest.mark.parametrize(

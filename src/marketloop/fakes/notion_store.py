@@ -212,13 +212,17 @@ class NotionStore:
         return self._add_blocks(parent_id, children, siblings.index(str(target)) + 1)
 
     def archive(self, block_id: str) -> Json:
+        """Move a block to the trash; a page id moves the page there (as Notion's blocks.delete)."""
+        if block_id in self.pages:
+            if self.page(block_id)["in_trash"]:
+                raise invalid(ARCHIVED)
+            self.update_page(block_id, {"in_trash": True})
+            return self.block(block_id)
         block = self.blocks.get(block_id)
         if block is None:
             raise _missing("block", block_id)
         if block["in_trash"]:
-            raise invalid(
-                "Can't edit block that is archived. You must unarchive the block before editing."
-            )
+            raise invalid(ARCHIVED)
         block["in_trash"] = block["archived"] = True
         parent = block["parent"].get("block_id")
         if parent is not None:  # a block whose last child is deleted has no children left
