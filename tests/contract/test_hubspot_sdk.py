@@ -67,8 +67,14 @@ def test_get_by_id_and_its_404(sdk: HubSpot) -> None:
     with pytest.raises(CompanyNotFound) as caught:
         api.get_by_id("99999999")
     assert body_of(caught.value)["category"] == "OBJECT_NOT_FOUND"
-    contact = sdk.crm.contacts.basic_api.get_by_id("101", associations=["companies", "deals"])
+    contacts = sdk.crm.contacts.basic_api
+    contact = contacts.get_by_id("101", properties=["email"], associations=["companies", "deals"])
     assert contact.id == "101"
+    by_email = contacts.get_by_id(contact.properties["email"].upper(), id_property="email")
+    assert by_email.id == "101"
+    with pytest.raises(ApiException) as refused:
+        contacts.get_by_id("Ada", id_property="firstname")
+    assert refused.value.status == 400 and "firstname" in body_of(refused.value)["message"]
 
 
 def test_batch_read_answers_207_with_errors_for_missing_ids(sdk: HubSpot) -> None:

@@ -176,10 +176,13 @@ class HubspotFake:
 
     async def _read(self, request: web.Request) -> web.Response:
         obj, query = self._object(request), request.query
-        refuse_query(query, "propertiesWithHistory", "idProperty")
+        refuse_query(query, "propertiesWithHistory")
         wanted, links = list_query(query, "properties"), list_query(query, "associations")
         ident, archived = request.match_info["id"], flag_query(query, "archived")
-        return json_response(records.read_one(self.data, obj, ident, wanted, links, archived))
+        found = records.read_one(
+            self.data, obj, ident, wanted, links, archived, query.get("idProperty")
+        )
+        return json_response(found)
 
     async def _batch_read(self, request: web.Request) -> web.Response:
         obj = self._object(request)

@@ -60,6 +60,20 @@ def with_links(
     return record
 
 
+def find(data: HubspotData, obj: str, ident: str, id_property: str | None) -> int | None:
+    """The index of the record `ident` names: its id, or for contacts their `email`
+    (HubSpot's unique property); another `idProperty` is a 400."""
+    if id_property in (None, "hs_object_id"):
+        return data.index_of(obj, ident)
+    if (obj, id_property) != ("contacts", "email"):
+        raise BadRequest(f"{id_property} is not a unique property of {obj} in this fake")
+    wanted = ident.lower()
+    for index in range(data.counts[obj]):  # a scan: fine for the portals tests use
+        if str(data.record(obj, index, ["email"])["properties"].get("email")).lower() == wanted:
+            return index
+    return None
+
+
 def read_one(
     data: HubspotData,
     obj: str,
@@ -67,8 +81,9 @@ def read_one(
     wanted: Sequence[str],
     links: Sequence[str],
     archived: bool,
+    id_property: str | None = None,
 ) -> Json:
-    index = data.index_of(obj, ident)
+    index = find(data, obj, ident, id_property)
     if index is None or data.archived(obj, index) != archived:
         raise NotFound("Object not found.  objectId are usually numeric.", {"id": [ident]})
     return with_links(data, obj, index, wanted, links)
@@ -78,13 +93,11 @@ def batch_read(data: HubspotData, obj: str, body: Json, archived: bool) -> tuple
     """(status, body): 200 when every id was found, else 207 with HubSpot's `errors`."""
     if body.get("propertiesWithHistory"):
         raise BadRequest("propertiesWithHistory is not implemented by this fake")
-    if body.get("idProperty") not in (None, "hs_object_id"):
-        raise BadRequest("idProperty other than hs_object_id is not implemented by this fake")
     inputs = _inputs(body, BATCH_READ_LIMIT)
     wanted = [str(p) for p in body.get("properties") or []]
     results, missing = [], []
     for ident in inputs:
-        index = data.index_of(obj, ident)
+        index = find(data, obj, ident, body.get("idProperty"))
         if index is None or data.archived(obj, index) != archived:
             missing.append(ident)
         else:
