@@ -75,8 +75,8 @@ def check_sorts(sorts: Any, schema: Json) -> list[tuple[str, str, bool]]:
 
 
 def sort_pages(pages: list[Json], sorts: Sequence[tuple[str, str, bool]]) -> list[Json]:
-    """Pages in Notion's order: the last sort applied first, so the first sort wins; empty
-    values last whatever the direction (as Notion shows them). Unsorted: as created."""
+    """Pages sorted: the last sort applied first, so the first sort wins; empty values last
+    whatever the direction (the fake's choice: Notion documents none). Unsorted: as created."""
     ordered = list(pages)
     for kind, key, descending in reversed(sorts):
         values = [page[key] if kind == "timestamp" else _value(page, key) for page in ordered]
