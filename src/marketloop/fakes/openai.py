@@ -35,6 +35,7 @@ from marketloop.fakes import openai_output as output
 from marketloop.fakes import openai_stream as stream
 from marketloop.fakes.common import json_errors
 from marketloop.fakes.openai_params import check_params, cut_at_stop, tool_call
+from marketloop.fakes.openai_tuning import FineTuning
 from marketloop.fakes.openai_validate import error, validate
 
 REFUSAL = "I'm sorry, but I can't help with that request."
@@ -68,6 +69,7 @@ class FakeOpenAI:
         self.calls = 0  # every POST to /v1/chat/completions, refused ones included
         self._window: deque[float] = deque()
         self._ids = itertools.count(1)
+        self.tuning = FineTuning(self._auth)  # files and fine-tuning: openai_tuning.py
 
     def app(self) -> web.Application:
         app = web.Application(
@@ -77,7 +79,8 @@ class FakeOpenAI:
         app.router.add_post("/v1/chat/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/v1/models/{model}", self._model)
-        app.router.add_route("*", "/{tail:.*}", self._unknown)
+        self.tuning.register(app)
+        app.router.add_route("*", "/{tail:.*}", self._unknown)  # last: what nothing else serves
         return app
 
     async def _unknown(self, request: web.Request) -> web.Response:
