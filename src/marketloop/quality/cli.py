@@ -61,6 +61,7 @@ EXIT_STATUS = {"pass": 0, "warn": 1, "fail": 2}
 PHASES = {
     "inventory": "Reading the warehouse inventory",
     "freshness": "dbt source freshness",
+    "published briefs": "Loading published briefs from the app database",
     "build": "dbt build (models and tests)",
     "record": "Recording row counts, schemas and results",
 }

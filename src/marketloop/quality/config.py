@@ -96,6 +96,16 @@ class QualitySettings(Section):
         description="GA4 property kept when several report the same page and day "
         "(default: the one with the most sessions)",
     )
+    decay_share: float = Field(
+        0.3,
+        gt=0,
+        lt=1,
+        description="a page is decaying when its Search Console clicks of the last 28 days fell "
+        "by more than this share of the 28 days before",
+    )
+    decay_min_clicks: int = Field(
+        20, ge=1, description="clicks the earlier 28 days need before a fall counts as decay"
+    )
     freshness: dict[str, Freshness] = Field(default_factory=dict, validate_default=True)
     anomaly_z: float = Field(
         3.0, gt=0, description="a row count this many standard deviations off is an anomaly"

@@ -63,6 +63,7 @@ def dbt_vars(present: Mapping[str, list[str]], quality: QualitySettings) -> dict
             "ga4_property_id": quality.ga4_property_id or "",
             "gsc_site_url": quality.gsc_site_url or "",
         },
+        "marketloop_decay": {"share": quality.decay_share, "min_clicks": quality.decay_min_clicks},
     }
 
 

@@ -24,9 +24,10 @@ from marketloop.config import Settings
 from marketloop.errors import QualityError
 from marketloop.quality import history, inventory
 from marketloop.quality.config import QualitySettings
-from marketloop.quality.contract import FILES, SOURCES, TRACKED_DATASETS
+from marketloop.quality.contract import CONTENT, FILES, SOURCES, TRACKED_DATASETS
 from marketloop.quality.dbt import Dbt, DbtDirs, NodeCallback, dbt_vars
 from marketloop.quality.health import VolumeCheck, schema_changes, volume_check
+from marketloop.quality.published import load_published
 from marketloop.quality.report import RunFacts, build_report
 from marketloop.quality.results import (
     FreshnessResult,
@@ -58,9 +59,14 @@ def run_quality(
     sources = {name: present[name] for name in SOURCES if name in present}
     _require_data(target, sources)
 
-    dbt_dirs = DbtDirs(Workspace(settings.workspace).root.resolve() / "dbt")
-    dbt = Dbt(target, settings.quality, dbt_dirs, on_node)
-    in_dbt = sources | ({FILES: present[FILES]} if FILES in present else {})  # load freshness
+    root = Workspace(settings.workspace).root.resolve()
+    phase("published briefs")
+    if load_published(settings):
+        with connect(target) as wh:
+            present |= inventory.present_tables(wh, [CONTENT])
+    dbt = Dbt(target, settings.quality, DbtDirs(root / "dbt"), on_node)
+    extra = [name for name in (FILES, CONTENT) if name in present]  # load freshness, briefs
+    in_dbt = sources | {name: present[name] for name in extra}
     outcome = _check(dbt, dbt_vars(in_dbt, settings.quality), full_refresh, phase)
 
     phase("record")

@@ -1,0 +1,172 @@
+"""The loop closed on published content: `content_performance` (published brief x week) and
+`content_decay` (clicks of the last 28 days against the 28 before), on DuckDB and PostgreSQL,
+from published briefs recorded in the app database. Numbers are hand-computed below."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest import approx
+from tests.quality.warehouses import (
+    RECENT,
+    TODAY,
+    _contact,
+    _ga4,
+    _gsc,
+    isolated,
+    load_data,
+    quality_settings,
+)
+
+from marketloop.config import app_db_url
+from marketloop.content.brief import Brief
+from marketloop.integrations.published import mark_live, published_briefs, record_published
+from marketloop.quality.outcomes import (
+    content_performance,
+    decaying_pages,
+    performance_summary,
+)
+from marketloop.quality.run import run_quality
+from marketloop.quality.warehouse import target_from_settings
+
+N = TODAY - timedelta(days=1)  # the newest day of data
+A, B, C = (f"https://www.shop.test/{name}/" for name in ("a", "b", "c"))
+PUBLISHED_A = datetime.combine(N - timedelta(days=13), time(10), tzinfo=UTC)
+LIVE_B = datetime.combine(N - timedelta(days=30), time(23, 30), tzinfo=UTC)
+
+
+def _days(first: int, last: int) -> list[Any]:
+    """N-first .. N-last, oldest first."""
+    return [N - timedelta(days=d) for d in range(first, last - 1, -1)]
+
+
+def search_data() -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """56 days. A: 10 clicks a day (position 4), then 3 a day over the last 28 (position 8):
+    280 -> 84, -70%: decaying. B: 5 a day throughout (140 -> 140). C: 1 a day for 15 days,
+    then none: 15 -> 0, but under the 20 clicks decay needs."""
+    gsc, ga4 = [], []
+    for day in _days(55, 0):
+        recent = day > N - timedelta(days=28)
+        gsc.append(_gsc(day, "web", "page a", A, "usa", "DESKTOP", 3 if recent else 10, 100,
+                        8.0 if recent else 4.0))  # fmt: skip
+        gsc.append(_gsc(day, "web", "page b", B, "usa", "DESKTOP", 5, 50, 2.0))
+        if day <= N - timedelta(days=41):
+            gsc.append(_gsc(day, "web", "page c", C, "usa", "DESKTOP", 1, 10, 9.0))
+        ga4.append(_ga4(day, "www.shop.test", "/a/", 20))
+    at = {n: datetime.combine(N - timedelta(days=n), time(12), tzinfo=UTC) for n in (3, 16)}
+    contacts = [
+        _contact("k1", "lead", A + "?utm_source=x", 0) | {"createdate": at[3]},  # week 1
+        _contact("k2", "lead", A, 0) | {"createdate": at[16]},  # week -1
+        _contact("k3", "lead", A, 0, archived=True) | {"createdate": at[3]},  # left out
+        _contact("k4", "lead", B, 0) | {"createdate": at[3]},
+    ]
+    return {
+        "gsc": {"search_analytics": gsc},
+        "ga4": {"pages": ga4},
+        "hubspot": {"contacts": [c | {"hs_lastmodifieddate": RECENT} for c in contacts]},
+    }
+
+
+def _brief(slug: str, action: str, url: str | None) -> Brief:
+    return Brief.model_validate(
+        {
+            "slug": slug,
+            "cluster": slug.replace("-", " "),
+            "action": action,
+            "target_url": url,
+            "title_options": ["T"],
+            "meta_description": "M",
+            "h1": "H",
+            "outline": [{"level": 2, "heading": "S"}],
+            "primary_terms": [{"term": "t"}],
+            "intent": "informational",
+            "audience": "a",
+            "word_count_min": 500,
+            "word_count_max": 900,
+            "call_to_action": "c",
+        }
+    )
+
+
+@dataclass
+class Closed:
+    report: dict[str, Any]
+    performance: list[dict[str, Any]]
+    decaying: list[Any]
+    published: list[dict[str, Any]]
+
+
+def build(root: Path, warehouse: dict[str, str] | None = None) -> Closed:
+    with isolated(root):
+        settings = quality_settings(root / "ws", warehouse, lookback_days=0)
+        target = target_from_settings(settings)
+        if target.path is not None:
+            target.path.parent.mkdir(parents=True, exist_ok=True)
+        load_data(target, root / "ws" / "dlt", search_data())
+        db = app_db_url(settings)
+        record_published(db, _brief("refresh-a", "update", A), "notion", at=PUBLISHED_A)
+        record_published(db, _brief("refresh-a", "update", A), "webhook")  # first one wins
+        record_published(db, _brief("new-piece", "new", None), "notion")  # no URL yet
+        mark_live(db, "b-live", B, LIVE_B)  # a new piece gone live
+        report = run_quality(settings)
+        return Closed(
+            report, content_performance(settings), decaying_pages(settings), published_briefs(db)
+        )
+
+
+def check(closed: Closed) -> None:
+    assert closed.report["status"] == "pass", closed.report["reasons"]
+    assert [(p["slug"], p["published_at"]) for p in closed.published][:2] == [
+        ("b-live", LIVE_B),
+        ("refresh-a", PUBLISHED_A),
+    ]
+    rows = closed.performance
+    a = [r for r in rows if r["slug"] == "refresh-a"]
+    assert [r["week"] for r in a] == [-4, -3, -2, -1, 0, 1]
+    assert [r["period"] for r in a] == ["before"] * 4 + ["after"] * 2
+    assert [r["clicks"] for r in a] == [70, 70, 21, 21, 21, 21]
+    assert [r["impressions"] for r in a] == [700] * 6
+    assert [r["position"] for r in a] == [approx(4.0)] * 2 + [approx(8.0)] * 4
+    assert [r["sessions"] for r in a] == [140] * 6
+    assert [r["leads"] for r in a] == [0, 0, 0, 1, 0, 1]
+    assert a[4]["week_start"] == PUBLISHED_A.date()
+    assert a[5]["week_end"] == N
+    b = [r for r in rows if r["slug"] == "b-live"]
+    assert [r["week"] for r in b] == list(range(-4, 5))  # 30 days: weeks 0-3 after, 4 since
+    assert b[-1]["period"] == "since" and b[-1]["days_with_data"] == 3  # N-2 .. N
+    assert {r["slug"] for r in rows} == {"refresh-a", "b-live"}  # no URL, nothing to measure
+
+    summary = {s["slug"]: s for s in performance_summary(rows)}
+    assert (summary["refresh-a"]["clicks_before"], summary["refresh-a"]["clicks_after"]) == (
+        182,
+        42,
+    )
+    assert summary["refresh-a"]["position_before"] == approx((4 * 1400 + 8 * 1400) / 2800)
+    assert summary["b-live"]["clicks_since"] == 15
+    assert summary["b-live"]["leads_after"] == 1
+
+    assert [d.url for d in closed.decaying] == [A]
+    decay = closed.decaying[0]
+    assert (decay.clicks_before, decay.clicks_recent) == (280, 84)
+    assert decay.clicks_change == approx(-0.7)
+    assert (decay.recent_start, decay.recent_end) == (N - timedelta(days=27), N)
+    assert decay.queries == ["page a"]
+
+
+def test_duckdb_content_performance_and_decay(tmp_path: Path) -> None:
+    check(build(tmp_path))
+
+
+@pytest.mark.postgres
+def test_postgres_content_performance_and_decay(postgres_url: str, tmp_path: Path) -> None:
+    check(build(tmp_path, {"destination": "postgres", "credentials": postgres_url}))
+
+
+def test_readers_without_a_warehouse_read_nothing(tmp_path: Path) -> None:
+    with isolated(tmp_path):
+        settings = quality_settings(tmp_path / "ws")
+        assert (content_performance(settings), decaying_pages(settings)) == ([], [])
