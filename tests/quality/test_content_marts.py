@@ -4,6 +4,7 @@ from published briefs recorded in the app database. Numbers are hand-computed be
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -21,7 +22,9 @@ from tests.quality.warehouses import (
     load_data,
     quality_settings,
 )
+from typer.testing import CliRunner
 
+from marketloop.cli import app
 from marketloop.config import app_db_url
 from marketloop.content.brief import Brief
 from marketloop.integrations.published import mark_live, published_briefs, record_published
@@ -157,8 +160,32 @@ def check(closed: Closed) -> None:
     assert decay.queries == ["page a"]
 
 
-def test_duckdb_content_performance_and_decay(tmp_path: Path) -> None:
-    check(build(tmp_path))
+@pytest.fixture(scope="module")
+def duck_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Closed]:
+    root = tmp_path_factory.mktemp("closed")
+    return root, build(root)
+
+
+def test_duckdb_content_performance_and_decay(duck_root: tuple[Path, Closed]) -> None:
+    check(duck_root[1])
+
+
+def test_briefs_generate_writes_an_update_brief_per_decaying_page(
+    duck_root: tuple[Path, Closed], cli: CliRunner, tmp_path: Path
+) -> None:
+    root, _ = duck_root
+    out = tmp_path / "briefs"
+    args = ["briefs", "generate", "--clusters", "crm software", "--out", str(out)]
+    result = cli.invoke(app, [*args, "--provider", "offline", "--format", "json",
+                              "-w", str(root / "ws")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {r["slug"]: r for r in json.loads(result.stdout)}
+    assert (rows["page-a"]["action"], rows["page-a"]["target_url"]) == ("update", A)
+    assert rows["crm-software"]["action"] == "new"
+    assert "update brief for decaying page 'https://www.shop.test/a/': 280 -> 84" in result.stderr
+    no = cli.invoke(app, [*args, "--no-decaying", "--provider", "offline", "--format", "json",
+                          "-w", str(root / "ws")])  # fmt: skip
+    assert [r["slug"] for r in json.loads(no.stdout)] == ["crm-software"]
 
 
 @pytest.mark.postgres

@@ -31,11 +31,13 @@ from marketloop.content.generate import Plan, assign_slugs
 from marketloop.content.inputs import select_clusters, site_pages
 from marketloop.content.llm.ledger import Ledger, stored_totals
 from marketloop.content.offline import BriefContext, write_brief
+from marketloop.content.refresh import with_decaying
 from marketloop.content.runs import generate_briefs, make_plan
 from marketloop.content.writer import brief_request, draft_request
 from marketloop.errors import ConfigError, ContentError
 from marketloop.keywords.model import Cluster
 from marketloop.keywords.reader import read_serps
+from marketloop.quality.outcomes import decaying_pages
 from marketloop.workspace import Workspace
 
 __all__ = ["briefs_app", "eval_app"]
@@ -84,6 +86,14 @@ def generate_command(
         Path | None, typer.Option(help="SERP CSV (keyword, position, url) for sources.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rewrite briefs that exist.")] = False,
+    decaying: Annotated[
+        bool,
+        typer.Option(
+            "--decaying/--no-decaying",
+            help="Add an update brief for every decaying page (clicks fell, per the last "
+            "`quality run`) that no cluster serves.",
+        ),
+    ] = True,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format.")] = (
         OutputFormat.table
     ),
@@ -97,6 +107,14 @@ def generate_command(
     settings = state(ctx).settings(workspace, llm={"provider": provider, "model": model})
     ws = Workspace(settings.workspace).ensure()
     chosen = select_clusters(clusters, ws)
+    if decaying:
+        chosen, refreshed = with_decaying(chosen, decaying_pages(settings))
+        for page in refreshed:
+            console.print(
+                f"update brief for decaying page {page.url!r}: "
+                f"{page.clicks_before} -> {page.clicks_recent} clicks in 28 days",
+                markup=False,
+            )
     pages, crawl_dir = site_pages(crawl, ws)
     context = BriefContext(
         clusters=chosen,

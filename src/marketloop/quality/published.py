@@ -8,6 +8,8 @@ while no brief has been published (the mart is then not built, and the report sa
 
 from __future__ import annotations
 
+from typing import Any
+
 from marketloop.config import Settings, app_db_url
 from marketloop.integrations.published import published_briefs
 from marketloop.quality.contract import CONTENT, PUBLISHED
@@ -28,12 +30,14 @@ def load_published(settings: Settings) -> int:
 
     from marketloop.ingest.pipeline import load
 
-    columns = {name: {"data_type": kind} for name, kind in PUBLISHED.columns.items()}
+    columns: dict[str, Any] = {
+        name: {"data_type": kind} for name, kind in PUBLISHED.columns.items()
+    }
     resource = dlt.resource(
         rows,
         name=TABLE,
         write_disposition="replace",
-        columns=columns,  # type: ignore[arg-type]
+        columns=columns,
         primary_key=list(PUBLISHED.key),
     )
     load(settings, CONTENT, resource)
