@@ -197,3 +197,61 @@ def test_readers_without_a_warehouse_read_nothing(tmp_path: Path) -> None:
     with isolated(tmp_path):
         settings = quality_settings(tmp_path / "ws")
         assert (content_performance(settings), decaying_pages(settings)) == ([], [])
+
+
+def test_performance_and_decaying_commands(duck_root: tuple[Path, Closed], cli: CliRunner) -> None:
+    ws = str(duck_root[0] / "ws")
+    summary = cli.invoke(app, ["briefs", "performance", "-f", "json", "-w", ws])
+    assert summary.exit_code == 0, summary.output
+    rows = {r["slug"]: r for r in json.loads(summary.stdout)}
+    assert (rows["refresh-a"]["clicks_before"], rows["refresh-a"]["clicks_after"]) == (182, 42)
+    weekly = cli.invoke(app, ["briefs", "performance", "--weekly", "-f", "csv", "-w", ws])
+    assert weekly.stdout.splitlines()[0].startswith("slug,week,period,week_start")
+    assert len(weekly.stdout.splitlines()) == 1 + 6 + 9
+    decaying = cli.invoke(app, ["briefs", "decaying", "-f", "json", "-w", ws])
+    assert [(d["url"], d["clicks_recent"]) for d in json.loads(decaying.stdout)] == [(A, 84)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--url", "javascript:alert(1)"], "is not an http(s) URL"),
+        (["--url", "https://x.test/\x1b[2J"], "is not an http(s) URL"),
+        (["--url", "https://x.test/p", "--at", "2999-01-01"], "is in the future"),
+        (["--url", "https://x.test/p", "--at", "<script>"], "is not a date"),
+    ],
+)
+def test_live_refuses_bad_input(
+    cli: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = cli.invoke(app, ["briefs", "live", "a-brief", *args, "-w", str(tmp_path)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert published_briefs(app_db_url(quality_settings(tmp_path))) == []
+
+
+def test_live_records_and_corrects(cli: CliRunner, tmp_path: Path) -> None:
+    ws = str(tmp_path)
+    first = cli.invoke(app, ["briefs", "live", "crm", "--url", "https://x.test/crm", "--at",
+                             "2026-11-02", "-f", "json", "-w", ws])  # fmt: skip
+    assert first.exit_code == 0, first.output
+    again = cli.invoke(app, ["briefs", "live", "crm", "--url", "https://x.test/crm-2", "--at",
+                             "2026-11-03T09:30:00+01:00", "-f", "json", "-w", ws])  # fmt: skip
+    assert again.exit_code == 0, again.output
+    rows = published_briefs(app_db_url(quality_settings(tmp_path)))
+    assert [(r["slug"], r["url"], r["published_at"]) for r in rows] == [
+        ("crm", "https://x.test/crm-2", datetime(2026, 11, 3, 8, 30, tzinfo=UTC))
+    ]
+
+
+def test_the_published_briefs_migration_matches_the_model(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from marketloop.appdb import Base, open_app_db
+
+    engine = open_app_db(f"sqlite:///{tmp_path / 'app.db'}")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert [d for d in diff if "published_briefs" in repr(d)] == []

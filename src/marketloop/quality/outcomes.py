@@ -34,6 +34,18 @@ class DecayingPage:
     queries: list[str] = field(default_factory=list)  # top queries of the earlier window
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """What the reports show: the published briefs' summary and the decaying pages."""
+
+    published: list[dict[str, Any]]
+    decaying: list[DecayingPage]
+
+
+def read_outcomes(settings: Settings) -> Outcomes:
+    return Outcomes(performance_summary(content_performance(settings)), decaying_pages(settings))
+
+
 def content_performance(settings: Settings) -> list[dict[str, Any]]:
     """The `content_performance` mart: published brief x week, oldest publication first."""
     return _read(settings, "content_performance", _performance_sql)
