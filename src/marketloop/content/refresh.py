@@ -51,3 +51,9 @@ def _key(url: str) -> str:
 def _topic(url: str) -> str:
     slug = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
     return slug.replace("-", " ").replace("_", " ") or "home page"
+
+
+def serving(clusters: Sequence[Cluster], decaying: Sequence[DecayingPage]) -> list[Cluster]:
+    """The clusters whose briefs refresh a decaying page (theirs, or one added for it)."""
+    keys = {_key(page.url) for page in decaying}
+    return [c for c in clusters if any(_key(u) in keys for u in [c.page, *c.pages] if u)]

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from marketloop.config import Settings
 from marketloop.errors import MarketloopError
 from marketloop.quality import inventory
 from marketloop.quality.warehouse import Warehouse, connect, target_from_settings
+from marketloop.report import render, write_report
 
 PERIODS = ("before", "after", "since")
 TOP_QUERIES = 5
@@ -44,6 +46,18 @@ class Outcomes:
 
 def read_outcomes(settings: Settings) -> Outcomes:
     return Outcomes(performance_summary(content_performance(settings)), decaying_pages(settings))
+
+
+def write_outcomes_html(outcomes: Outcomes, path: Path) -> Path:
+    """A self-contained page: how published briefs did, and the decaying pages."""
+    html = render(
+        "marketloop.quality",
+        "content_performance.html",
+        title="Published content and decaying pages",
+        published=outcomes.published,
+        decaying=outcomes.decaying,
+    )
+    return write_report(path, html)
 
 
 def content_performance(settings: Settings) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ The warehouse is never held open while dbt runs (DuckDB allows one writing proce
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,10 +45,13 @@ def run_quality(
     settings: Settings,
     *,
     full_refresh: bool = False,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
     on_phase: PhaseCallback | None = None,
     on_node: NodeCallback | None = None,
 ) -> dict[str, Any]:
-    """Run freshness, build and tests, record the run, and return its report (JSON-ready)."""
+    """Run freshness, build and tests, record the run, and return its report (JSON-ready).
+    `select` and `exclude` are dbt node selectors that narrow the build (not freshness)."""
     phase = on_phase or (lambda _: None)
     target = target_from_settings(settings)
     started = datetime.now(UTC)
@@ -67,7 +70,12 @@ def run_quality(
     dbt = Dbt(target, settings.quality, DbtDirs(root / "dbt"), on_node)
     extra = [name for name in (FILES, CONTENT) if name in present]  # load freshness, briefs
     in_dbt = sources | {name: present[name] for name in extra}
-    outcome = _check(dbt, dbt_vars(in_dbt, settings.quality), full_refresh, phase)
+    build = [
+        *(["--full-refresh"] if full_refresh else []),
+        *(["--select", *select] if select else []),
+        *(["--exclude", *exclude] if exclude else []),
+    ]
+    outcome = _check(dbt, dbt_vars(in_dbt, settings.quality), build, phase)
 
     phase("record")
     with connect(target) as wh:
@@ -83,7 +91,7 @@ class DbtOutcome:
 
 
 def _check(
-    dbt: Dbt, variables: dict[str, Any], full_refresh: bool, phase: PhaseCallback
+    dbt: Dbt, variables: dict[str, Any], build: list[str], phase: PhaseCallback
 ) -> DbtOutcome:
     with dbt.session():
         dbt.clear_artifacts()
@@ -91,7 +99,7 @@ def _check(
         dbt.invoke(["source", "freshness"], variables)
         freshness = freshness_results(dbt.artifact("sources.json"))
         phase("build")
-        dbt.invoke(["build", *(["--full-refresh"] if full_refresh else [])], variables)
+        dbt.invoke(["build", *build], variables)
         run_results = dbt.artifact("run_results.json")
         models, tests = node_results(run_results, dbt.artifact("manifest.json"))
     version = str(run_results.get("metadata", {}).get("dbt_version", ""))
