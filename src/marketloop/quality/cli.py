@@ -31,6 +31,7 @@ from marketloop.clikit import (
 )
 from marketloop.errors import ConfigError
 from marketloop.quality.dbt import NodeCallback
+from marketloop.quality.docs import docs_path
 from marketloop.quality.health import failing_rows
 from marketloop.quality.results import age_text
 from marketloop.quality.run import PhaseCallback
@@ -184,8 +185,35 @@ def report_command(
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     else:
         out = out or Workspace(settings.workspace).ensure().reports_dir / "data-health.html"
-        write_html(report, out)
+        write_html(report, out, docs_path(settings))
     console.print(f"data health report ({report['status']}, run {report['run_id']}): {out}")
+
+
+@app.command("docs")
+def docs_command(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="File to write. Default: WORKSPACE/reports/dbt-docs.html."
+        ),
+    ] = None,
+) -> None:
+    """Generate dbt's documentation of the models (one self-contained HTML file).
+
+    Sources, staging models and marts with their columns, tests and lineage, and the warehouse's
+    catalog; the data health report links to it.
+
+    Example: marketloop quality docs && marketloop quality report
+    """
+    from marketloop.quality.docs import generate_docs
+
+    settings = state(ctx).settings(workspace)
+    with progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
+        bar.add_task("dbt docs generate", total=None)
+        path = generate_docs(settings, out)
+    console.print(f"dbt docs: {path}")
 
 
 def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

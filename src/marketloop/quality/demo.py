@@ -13,6 +13,7 @@ from marketloop.integrations.published import mark_live, published_briefs
 from marketloop.quality import inventory
 from marketloop.quality.cli import dbt_progress
 from marketloop.quality.contract import SOURCES
+from marketloop.quality.docs import generate_docs
 from marketloop.quality.outcomes import read_outcomes, write_outcomes_html
 from marketloop.quality.report_html import write_html
 from marketloop.quality.run import run_quality
@@ -34,7 +35,8 @@ def quality_step(run: DemoRun) -> None:
             load(target, dataset, tables, pipelines_dir=run.workspace.root / "dlt")
     with dbt_progress() as (on_phase, on_node):
         report = run_quality(run.settings, on_phase=on_phase, on_node=on_node)
-    path = write_html(report, run.workspace.reports_dir / "data-health.html")
+    docs = run.outputs["dbt docs"] = generate_docs(run.settings)
+    path = write_html(report, run.workspace.reports_dir / "data-health.html", docs)
     console.print(f"data health: [bold]{report['status']}[/] ({len(report['tests'])} tests)")
     run.outputs["data health report"] = path
 
