@@ -17,6 +17,7 @@ from marketloop.quality.dbt import PROJECT_DIR
 from marketloop.quality.sample import load
 from marketloop.quality.warehouse import Target
 
+SCHEMAS = ("ga4", "gsc", "hubspot", "crawl", "files", "content")
 DBT = Path(sys.executable).parent / "dbt"
 TOP_PAGES = """
 select page_key, sum(clicks) as clicks, sum(sessions) as sessions
@@ -46,7 +47,7 @@ def _team_project(root: Path, warehouse: Path) -> Path:
                 },
                 "marketloop_lookback_days": 0,
             },
-        },  # fmt: skip
+        },
         "packages.yml": {"packages": [{"local": str(PROJECT_DIR)}]},
         "profiles.yml": {
             "team": {
@@ -91,9 +92,8 @@ def test_a_team_dbt_project_builds_its_models_on_the_package(tmp_path: Path) -> 
 
     with duckdb.connect(str(warehouse), read_only=True) as db:
         top = dict(db.sql("select page_key, clicks from analytics.top_pages").fetchall())
-        marts = {r[0] for r in db.sql(
-            "select table_name from information_schema.tables where table_schema = 'analytics_marts'"
-        ).fetchall()}  # fmt: skip
+        tables = "select table_name from information_schema.tables where table_schema = ?"
+        marts = {r[0] for r in db.execute(tables, ["analytics_marts"]).fetchall()}
     assert top == {"shop.test/": 35, "shop.test/blog/post": 4, "shop.test/pricing": 4}
     assert {"page_performance", "landing_page_leads", "query_performance"} <= marts
     assert "content_performance" not in marts  # no published briefs in a team's warehouse
