@@ -170,7 +170,7 @@ USAGE_AND_SETTINGS_ERRORS = [
     (["report", "--format", "xml"], {}, "Invalid value for '--format'"),
     (["nothing"], {}, "No such command"),
     (["run"], {"MARKETLOOP_QUALITY_ANOMALY_Z": "-1"}, "quality.anomaly_z"),
-    (["run"], {"MARKETLOOP_WAREHOUSE_DESTINATION": "bigquery"}, "cannot check a bigquery"),
+    (["run"], {"MARKETLOOP_WAREHOUSE_DESTINATION": "bigquery"}, "needs the dbt adapter bigquery"),
 ]
 
 

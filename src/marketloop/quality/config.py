@@ -13,6 +13,7 @@ The warehouse checked is the one ingest loads: `[warehouse] destination` and `cr
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -79,6 +80,11 @@ class QualitySettings(Section):
         description="dbt builds into <prefix>_staging, <prefix>_intermediate, <prefix>_marts",
     )
     threads: int = Field(2, ge=1, le=16, description="dbt threads")
+    profiles_dir: Path | None = Field(
+        None,
+        description="folder whose profiles.yml holds a `marketloop` dbt profile: needed for a "
+        "warehouse other than duckdb or postgres (bigquery, snowflake, ...), unused otherwise",
+    )
     lookback_days: int = Field(
         3,
         ge=0,

@@ -55,12 +55,21 @@ def run_quality(
     phase = on_phase or (lambda _: None)
     target = target_from_settings(settings)
     started = datetime.now(UTC)
+    build = [
+        *(["--full-refresh"] if full_refresh else []),
+        *(["--select", *select] if select else []),
+        *(["--exclude", *exclude] if exclude else []),
+    ]
+    if target.kind == "dbt":  # a warehouse only dbt reaches (quality/external.py)
+        from marketloop.quality.external import run_through_dbt
+
+        return run_through_dbt(settings, target, build, phase, on_node)
 
     phase("inventory")
     with connect(target) as wh:
         present = inventory.present_tables(wh, TRACKED_DATASETS)
     sources = {name: present[name] for name in SOURCES if name in present}
-    _require_data(target, sources)
+    require_data(target, sources)
 
     root = Workspace(settings.workspace).root.resolve()
     phase("published briefs")
@@ -70,12 +79,7 @@ def run_quality(
     dbt = Dbt(target, settings.quality, DbtDirs(root / "dbt"), on_node)
     extra = [name for name in (FILES, CONTENT) if name in present]  # load freshness, briefs
     in_dbt = sources | {name: present[name] for name in extra}
-    build = [
-        *(["--full-refresh"] if full_refresh else []),
-        *(["--select", *select] if select else []),
-        *(["--exclude", *exclude] if exclude else []),
-    ]
-    outcome = _check(dbt, dbt_vars(in_dbt, settings.quality), build, phase)
+    outcome = check_with_dbt(dbt, dbt_vars(in_dbt, settings.quality), build, phase)
 
     phase("record")
     with connect(target) as wh:
@@ -90,7 +94,7 @@ class DbtOutcome:
     dbt_version: str
 
 
-def _check(
+def check_with_dbt(
     dbt: Dbt, variables: dict[str, Any], build: list[str], phase: PhaseCallback
 ) -> DbtOutcome:
     with dbt.session():
@@ -148,6 +152,10 @@ def _record(
 def latest_report(settings: Settings) -> dict[str, Any]:
     """The report of the newest recorded run."""
     target = target_from_settings(settings)
+    if target.kind == "dbt":
+        from marketloop.quality import external
+
+        return external.latest_report(settings, target)
     with connect(target, read_only=target.kind == "duckdb") as wh:
         report = history.latest_report(wh) if history.exists(wh) else None
     if report is None:
@@ -181,7 +189,7 @@ def _volumes(
     return checks
 
 
-def _require_data(target: Target, sources: dict[str, list[str]]) -> None:
+def require_data(target: Target, sources: dict[str, list[str]]) -> None:
     if any(not table.startswith("_dlt_") for tables in sources.values() for table in tables):
         return
     raise QualityError(
