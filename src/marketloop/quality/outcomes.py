@@ -3,7 +3,10 @@ briefs reports, `briefs generate`, the runner): the `content_performance` mart b
 period, and the decaying pages of `content_decay` with their top queries.
 
 Readers only: a missing warehouse or a mart not built yet (no published brief, no Search
-Console data) reads as nothing, never as an error, so the steps that use them work without.
+Console data, a warehouse marketloop reaches through dbt only) reads as nothing, never as an
+error, so the steps that use them work without. A warehouse another job is writing raises
+`WarehouseBusy` (transient: the runner retries) rather than reading as nothing, so that a step
+never silently loses its update briefs.
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ from typing import Any
 from marketloop.config import Settings
 from marketloop.errors import MarketloopError
 from marketloop.quality import inventory
-from marketloop.quality.warehouse import Warehouse, connect, target_from_settings
+from marketloop.quality.warehouse import (
+    Warehouse,
+    WarehouseBusy,
+    connect,
+    target_from_settings,
+)
 from marketloop.report import render, write_report
 
 PERIODS = ("before", "after", "since")
@@ -113,7 +121,9 @@ def _read(settings: Settings, mart: str, query: Any) -> list[dict[str, Any]]:
                 return []
             rows: list[dict[str, Any]] = query(wh, schema, found)
             return rows
-    except MarketloopError:  # no warehouse yet, or another job holds it
+    except WarehouseBusy:
+        raise
+    except MarketloopError:  # no warehouse yet, or one marketloop does not open
         return []
 
 
