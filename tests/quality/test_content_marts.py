@@ -255,3 +255,29 @@ def test_the_published_briefs_migration_matches_the_model(tmp_path: Path) -> Non
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert [d for d in diff if "published_briefs" in repr(d)] == []
+
+
+def test_a_warehouse_another_job_writes_is_busy_not_empty(
+    duck_root: tuple[Path, Closed],
+) -> None:
+    import subprocess
+    import sys
+
+    from marketloop.quality.warehouse import WarehouseBusy
+
+    root = duck_root[0]
+    with isolated(root):
+        settings = quality_settings(root / "ws")
+        path = target_from_settings(settings).path
+        holder = subprocess.Popen(  # a writer holding the file, as ingest does
+            [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+             "print('held', flush=True); time.sleep(30)", str(path)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            with pytest.raises(WarehouseBusy):
+                decaying_pages(settings)
+        finally:
+            holder.kill()
+            holder.communicate()
