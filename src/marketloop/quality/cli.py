@@ -8,14 +8,12 @@ quality command exits 3 instead (QualityGroup), and a script reading 2 knows the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from typer import _click as click  # typer vendors click; its Context type
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
@@ -30,11 +28,10 @@ from marketloop.clikit import (
     state,
 )
 from marketloop.errors import ConfigError
-from marketloop.quality.dbt import NodeCallback
 from marketloop.quality.docs import docs_path
 from marketloop.quality.health import failing_rows
+from marketloop.quality.progress import dbt_progress
 from marketloop.quality.results import age_text
-from marketloop.quality.run import PhaseCallback
 
 #: exit status of a quality command that could not run, a bad flag or setting included
 UNUSABLE = 3
@@ -59,13 +56,6 @@ app = typer.Typer(
 )
 
 EXIT_STATUS = {"pass": 0, "warn": 1, "fail": 2}
-PHASES = {
-    "inventory": "Reading the warehouse inventory",
-    "freshness": "dbt source freshness",
-    "published briefs": "Loading published briefs from the app database",
-    "build": "dbt build (models and tests)",
-    "record": "Recording row counts, schemas and results",
-}
 
 
 class RunFormat(StrEnum):
@@ -268,30 +258,3 @@ def _print_verdict(report: dict[str, Any]) -> None:
     console.print(f"[bold {colour}]{report['status'].upper()}[/]  run {report['run_id']}")
     for note in report["notes"]:
         console.print(f"[dim]note:[/] {note}")
-
-
-@contextmanager
-def dbt_progress() -> Iterator[tuple[PhaseCallback, NodeCallback]]:
-    """A spinner naming the phase and, while dbt runs, how many nodes are done."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with progress(*columns) as bar:
-        spinner = _Spinner(bar)
-        yield spinner.phase, spinner.node
-
-
-class _Spinner:
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = progress.add_task("starting", total=None)
-        self.label = ""
-        self.done = 0
-
-    def phase(self, phase: str) -> None:
-        self.label, self.done = PHASES.get(phase, phase), 0
-        self.progress.update(self.task, description=self.label)
-
-    def node(self, unique_id: str, status: str) -> None:
-        if status != "started":
-            self.done += 1
-        name = unique_id.split(".")[2]  # model.<project>.<name>, test.<project>.<name>.<hash>
-        self.progress.update(self.task, description=f"{self.label}: {self.done} done · {name}")

@@ -11,10 +11,10 @@ from marketloop.clikit import console
 from marketloop.config import app_db_url
 from marketloop.integrations.published import mark_live, published_briefs
 from marketloop.quality import inventory
-from marketloop.quality.cli import dbt_progress
 from marketloop.quality.contract import SOURCES
 from marketloop.quality.docs import generate_docs
 from marketloop.quality.outcomes import read_outcomes, write_outcomes_html
+from marketloop.quality.progress import dbt_progress
 from marketloop.quality.report_html import write_html
 from marketloop.quality.run import run_quality
 from marketloop.quality.sample import demo_data, load
