@@ -40,3 +40,24 @@ def test_a_decaying_page_no_cluster_serves_gets_an_update_brief() -> None:
 def test_nothing_decaying_changes_nothing() -> None:
     clusters = [Cluster(cluster="a", keywords=["a"])]
     assert with_decaying(clusters, []) == (clusters, [])
+
+
+def test_the_keyword_report_escapes_what_comes_from_search_console() -> None:
+    from datetime import UTC, datetime
+
+    from marketloop.keywords.report import render_html
+    from marketloop.quality.outcomes import Outcomes
+
+    hostile = _page("javascript:alert(1)", ["<script>x</script>", '=HYPERLINK("a")', "[/]"])
+    published = [
+        {"slug": "<b>s</b>", "action": "update", "url": "https://a.test/\"'&",
+         "published_at": datetime(2026, 11, 2, tzinfo=UTC), "clicks_before": 5,
+         "clicks_after": 9, "clicks_since": None, "position_before": 3.0,
+         "position_after": None, "sessions_before": 1, "sessions_after": 2,
+         "leads_before": 0, "leads_after": 1},
+    ]  # fmt: skip
+    html = render_html([], [], Outcomes(published, [hostile]))
+    assert "<script>x" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert 'href="javascript:' not in html
+    assert "<b>s</b>" not in html and "&lt;b&gt;s&lt;/b&gt;" in html
+    assert "-70%" in html and "2026-11-02" in html
