@@ -31,13 +31,12 @@ from marketloop.content.generate import Plan, assign_slugs
 from marketloop.content.inputs import select_clusters, site_pages
 from marketloop.content.llm.ledger import Ledger, stored_totals
 from marketloop.content.offline import BriefContext, write_brief
-from marketloop.content.refresh import with_decaying
+from marketloop.content.refresh import add_decaying
 from marketloop.content.runs import generate_briefs, make_plan
 from marketloop.content.writer import brief_request, draft_request
 from marketloop.errors import ConfigError, ContentError
 from marketloop.keywords.model import Cluster
 from marketloop.keywords.reader import read_serps
-from marketloop.quality.outcomes import decaying_pages
 from marketloop.workspace import Workspace
 
 __all__ = ["briefs_app", "eval_app"]
@@ -108,7 +107,7 @@ def generate_command(
     ws = Workspace(settings.workspace).ensure()
     chosen = select_clusters(clusters, ws)
     if decaying:
-        chosen, refreshed = with_decaying(chosen, decaying_pages(settings))
+        chosen, refreshed = add_decaying(settings, chosen)
         for page in refreshed:
             console.print(
                 f"update brief for decaying page {page.url!r}: "

@@ -3,7 +3,8 @@ Console clicks fell (quality's `content_decay` mart, read by `quality.outcomes.d
 a `covered` cluster of the page's top queries with the page as its target, so the brief's action
 is `update` and its `target_url` the existing URL (content/coverage.py). A page that a cluster
 already serves gets no second brief: that cluster's brief is its update (or consolidation).
-Pure: the caller reads the decaying pages.
+`with_decaying` is pure; `add_decaying` reads the pages from the warehouse first (what
+`briefs generate` and the runner's briefs step call).
 """
 
 from __future__ import annotations
@@ -11,8 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from marketloop.config import Settings
 from marketloop.keywords.model import Cluster
-from marketloop.quality.outcomes import DecayingPage
+from marketloop.quality.outcomes import DecayingPage, decaying_pages
+
+
+def add_decaying(
+    settings: Settings, clusters: Sequence[Cluster]
+) -> tuple[list[Cluster], list[DecayingPage]]:
+    """`with_decaying` over the decaying pages of the last `quality run` (none without one)."""
+    return with_decaying(clusters, decaying_pages(settings))
 
 
 def with_decaying(
