@@ -281,3 +281,20 @@ def test_a_warehouse_another_job_writes_is_busy_not_empty(
         finally:
             holder.kill()
             holder.communicate()
+
+
+def test_live_takes_cluster_and_action_from_the_brief(cli: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "briefs"
+    folder.mkdir()
+    brief = _brief("crm-guide", "update", "https://x.test/crm")
+    (folder / "crm-guide.json").write_text(brief.model_dump_json(), encoding="utf-8")
+    args = ["briefs", "live", "crm-guide", "--url", "https://x.test/crm-guide", "--briefs"]
+    ok = cli.invoke(app, [*args, str(folder), "-f", "json", "-w", str(tmp_path)])
+    assert ok.exit_code == 0, ok.output
+    row = json.loads(ok.stdout)[0]
+    assert (row["cluster"], row["action"], row["url"], row["channel"]) == (
+        "crm guide", "update", "https://x.test/crm-guide", "live",
+    )  # fmt: skip
+    unknown = cli.invoke(app, ["briefs", "live", "nope", "--url", "https://x.test/",
+                               "--briefs", str(folder), "-w", str(tmp_path)])  # fmt: skip
+    assert unknown.exit_code == 2 and "holds no valid brief 'nope'" in unknown.output
