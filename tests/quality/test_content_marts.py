@@ -299,3 +299,14 @@ def test_live_takes_cluster_and_action_from_the_brief(cli: CliRunner, tmp_path: 
                                "--briefs", str(folder), "-w", str(tmp_path)])  # fmt: skip
     said = " ".join(unknown.output.replace("│", " ").split())
     assert unknown.exit_code == 2 and "holds no valid brief 'nope'" in said
+
+
+def test_the_content_performance_report(duck_root: tuple[Path, Closed], tmp_path: Path) -> None:
+    from marketloop.quality.outcomes import read_outcomes, write_outcomes_html
+
+    root = duck_root[0]
+    with isolated(root):
+        outcomes = read_outcomes(quality_settings(root / "ws"))
+    html = write_outcomes_html(outcomes, tmp_path / "cp.html").read_text(encoding="utf-8")
+    assert "published briefs measured: 2 · decaying pages: 1" in html
+    assert f'<a href="{A}">' in html and ">182<" in html and "-70%" in html
