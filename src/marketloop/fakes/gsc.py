@@ -7,7 +7,9 @@ the token cannot see, positional `keys` in the order of `dimensions`, rows order
 `dataState` (final data stops `final_lag_days` before today; `all` adds fresher days and
 `metadata.firstIncompleteDate`). Rows are computed from their index, so a million of them cost
 no memory. Knobs: `faults`, `revision` (late corrections to the last days), `rate_limit` (a
-query quota answered with 429 RESOURCE_EXHAUSTED and Retry-After).
+query quota answered with 429 RESOURCE_EXHAUSTED and Retry-After), `decaying` (pages whose
+impressions, and so clicks, drop to `decay_keep` of their level over the last 30 days: content
+decay for the demo's `content_decay` mart).
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class GscFake:
     revision: int = 0
     faults: Faults = field(default_factory=Faults)
     rate_limit: tuple[int, float] | None = None  # (queries, per seconds), e.g. (1200, 60.0)
+    decaying: frozenset[str] = frozenset()  # page URLs losing traffic over the last 30 days
+    decay_keep: float = 0.3
     requests: int = 0
     _bucket: TokenBucket | None = None
 
@@ -134,6 +138,7 @@ class GscFake:
         dates = [first + timedelta(days=d) for d in range(days)]
         names = [day.isoformat() for day in dates]
         late = [self.revision if (self.today - day).days <= 4 else 0 for day in dates]
+        decayed = [(self.today - day).days <= 30 for day in dates]
         order = [ROW_DIMENSIONS.index(d) for d in dims]
         queries: dict[tuple[int, int], str] = {}
         rows = []
@@ -148,6 +153,8 @@ class GscFake:
                 text = queries[(page_index, query_index)] = _query_text(page, query_index)
             noise, ctr, position = fractions(f"{site}|{names[d]}|{j}|{late[d]}")
             impressions = 1 + int(5000 * noise / (1 + j) ** 0.6)
+            if decayed[d] and page in self.decaying:
+                impressions = 1 + int(impressions * self.decay_keep)
             clicks = int(impressions * (0.02 + 0.25 * ctr))
             values = (names[d], text, page, COUNTRIES[country], DEVICES[device])
             rows.append(
