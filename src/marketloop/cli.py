@@ -102,9 +102,17 @@ def briefs_group() -> typer.Typer:
     """`briefs`: generate (content stage) and publish (integrations stage) in one group."""
     from marketloop.content.cli import briefs_app
     from marketloop.integrations.cli import publish_command
+    from marketloop.integrations.published_cli import (
+        decaying_command,
+        live_command,
+        performance_command,
+    )
 
     if "publish" not in {c.name for c in briefs_app.registered_commands}:
         briefs_app.command("publish")(publish_command)
+        briefs_app.command("live")(live_command)
+        briefs_app.command("performance")(performance_command)
+        briefs_app.command("decaying")(decaying_command)
     return briefs_app
 
 

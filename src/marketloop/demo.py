@@ -43,6 +43,7 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("keywords", "marketloop.keywords.demo:demo_step"),
     ("create: briefs, drafts and evals", "marketloop.content.demo:content_step"),
     ("publish: Notion and webhooks", "marketloop.integrations.demo:publish_step"),
+    ("close the loop: published content measured", "marketloop.quality.demo:close_loop_step"),
     ("delivery plan", "marketloop.plan.demo:run"),
 )
 

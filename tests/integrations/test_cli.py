@@ -215,3 +215,26 @@ def test_no_token_in_logs_even_at_debug(
     logged = result.output + caplog.text
     assert "notion.retry" in logged  # the retry was logged ...
     assert notion.fake.token not in logged and "Bearer" not in logged  # ... without the token
+
+
+def test_publishing_records_each_brief_once_with_its_url(
+    cli: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    from marketloop.config import app_db_url, load_settings
+    from marketloop.integrations.published import published_briefs
+
+    folder = write_briefs(
+        tmp_path / "update",
+        make_brief(slug="crm-refresh", action="update", target_url="https://acme.test/crm"),
+        make_brief(slug="crm-new", cluster="crm new"),
+    )
+    for to in ("notion", "notion", "webhook"):
+        result = cli.invoke(briefs, ["publish", str(folder), "--to", to], env=env)
+        assert result.exit_code == 0, result.output
+    db = app_db_url(load_settings(overrides={"workspace": tmp_path / "ws"}))
+    rows = {r["slug"]: r for r in published_briefs(db)}
+    assert {s: (r["action"], r["url"], r["channel"]) for s, r in rows.items()} == {
+        "crm-refresh": ("update", "https://acme.test/crm", "notion"),
+        "crm-new": ("new", None, "notion"),  # no URL until `briefs live`
+    }
+    assert all(r["published_at"] == r["recorded_at"] for r in rows.values())  # the first time

@@ -24,8 +24,8 @@ def test_a_full_warehouse_passes(duck: Built) -> None:
     assert report["status"] == "pass", report["reasons"]
     assert report["reasons"] == [] and report["notes"] == []
     assert report["summary"]["models"] == {
-        "pass": 17
-    }  # with the views int_ga4__pages, int_gsc__search_analytics
+        "pass": 18
+    }  # with the views int_ga4__pages, int_gsc__search_analytics, and content_decay
     assert report["summary"]["freshness"] == {"pass": 11}  # 4 load + 7 data checks
     assert report["summary"]["tests"] == {"pass": len(report["tests"])}
     assert len(report["tests"]) >= 45
@@ -89,7 +89,7 @@ def test_history_keeps_runs_counts_and_schema_changes(duck: Built) -> None:
         assert f"marketloop_intermediate.{view}" in snapshot
     assert {c["kind"]: c["n"] for c in checks} == {
         "freshness": 11,
-        "model": 17,
+        "model": 18,
         "test": len(second["tests"]),
     }
 

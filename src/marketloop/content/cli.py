@@ -31,6 +31,7 @@ from marketloop.content.generate import Plan, assign_slugs
 from marketloop.content.inputs import select_clusters, site_pages
 from marketloop.content.llm.ledger import Ledger, stored_totals
 from marketloop.content.offline import BriefContext, write_brief
+from marketloop.content.refresh import add_decaying
 from marketloop.content.runs import generate_briefs, make_plan
 from marketloop.content.writer import brief_request, draft_request
 from marketloop.errors import ConfigError, ContentError
@@ -84,6 +85,14 @@ def generate_command(
         Path | None, typer.Option(help="SERP CSV (keyword, position, url) for sources.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rewrite briefs that exist.")] = False,
+    decaying: Annotated[
+        bool,
+        typer.Option(
+            "--decaying/--no-decaying",
+            help="Add an update brief for every decaying page (clicks fell, per the last "
+            "`quality run`) that no cluster serves.",
+        ),
+    ] = True,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format.")] = (
         OutputFormat.table
     ),
@@ -97,6 +106,14 @@ def generate_command(
     settings = state(ctx).settings(workspace, llm={"provider": provider, "model": model})
     ws = Workspace(settings.workspace).ensure()
     chosen = select_clusters(clusters, ws)
+    if decaying:
+        chosen, refreshed = add_decaying(settings, chosen)
+        for page in refreshed:
+            console.print(
+                f"update brief for decaying page {page.url!r}: "
+                f"{page.clicks_before} -> {page.clicks_recent} clicks in 28 days",
+                markup=False,
+            )
     pages, crawl_dir = site_pages(crawl, ws)
     context = BriefContext(
         clusters=chosen,

@@ -25,12 +25,14 @@ from marketloop.content.evals.suite import load_suite
 from marketloop.content.folder import BriefFolder
 from marketloop.content.inputs import read_clusters, site_pages
 from marketloop.content.offline import BriefContext
+from marketloop.content.refresh import serving, with_decaying
 from marketloop.content.runs import generate_briefs, make_plan
 from marketloop.content.sample import sample_clusters
 from marketloop.fakes.openai import FakeOpenAI
 from marketloop.fakes.server import LocalServer
 from marketloop.keywords.model import Cluster
 from marketloop.keywords.reader import read_serps
+from marketloop.quality.outcomes import decaying_pages
 from marketloop.report import write_report
 
 if TYPE_CHECKING:
@@ -42,7 +44,14 @@ VARIANTS = "draft@v1,draft@v2"
 
 
 def content_step(run: DemoRun) -> None:
-    clusters = _clusters(run)
+    decaying = decaying_pages(run.settings)
+    clusters, _ = with_decaying(_clusters(run), decaying)
+    # the briefs refreshing decaying pages first, so the fake LLM writes them and the publish
+    # step publishes them: the next quality run measures them (quality.demo.close_loop_step)
+    first = serving(clusters, decaying)
+    clusters = first + [c for c in clusters if c not in first]
+    for page in decaying:
+        console.print(f"decaying page {page.url!r}: an update brief", markup=False)
     pages, crawl = site_pages(None, run.workspace)
     serp = _serps(run)
     context = BriefContext(clusters=clusters, pages=pages, serp=serp)

@@ -37,7 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from marketloop.fakes.common import google_error, json_response
+from marketloop.fakes.common import google_error, json_errors, json_response, method_not_found
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 AUDIENCE = "https://oauth2.googleapis.com/token"  # Google: "this value is always ..."
@@ -151,9 +151,10 @@ class GoogleTokens:
         return None
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[json_errors(google_error)])
         app.router.add_post("/token", self._token)
         app.router.add_post("/v1/projects/-/serviceAccounts/{call}", self._generate)
+        method_not_found(app)  # JSON, never aiohttp's plain text
         return app
 
     async def _token(self, request: web.Request) -> web.Response:

@@ -7,7 +7,9 @@ the token cannot see, positional `keys` in the order of `dimensions`, rows order
 `dataState` (final data stops `final_lag_days` before today; `all` adds fresher days and
 `metadata.firstIncompleteDate`). Rows are computed from their index, so a million of them cost
 no memory. Knobs: `faults`, `revision` (late corrections to the last days), `rate_limit` (a
-query quota answered with 429 RESOURCE_EXHAUSTED and Retry-After).
+query quota answered with 429 RESOURCE_EXHAUSTED and Retry-After), `decaying` (pages whose
+impressions, and so clicks, drop to `decay_keep` of their level over the last 30 days: content
+decay for the demo's `content_decay` mart).
 """
 
 from __future__ import annotations
@@ -24,16 +26,23 @@ from aiohttp import web
 from marketloop.fakes.common import (
     Faults,
     TokenBucket,
+    check_fields,
     fractions,
     google_error,
     google_payload,
     int_field,
+    json_errors,
     json_response,
     malformed_json,
+    method_not_found,
 )
 from marketloop.fakes.google_token import GoogleTokens
 
 SCOPE = "https://www.googleapis.com/auth/webmasters.readonly"
+#: searchAnalytics.query body fields: served, and documented but refused (named) by this fake
+IMPLEMENTED = {"startDate", "endDate", "dimensions", "type", "searchType", "aggregationType",
+               "dataState", "rowLimit", "startRow"}  # fmt: skip
+DOCUMENTED = {"dimensionFilterGroups"}
 TYPES = {"web", "image", "video", "news", "discover", "googleNews"}
 DIMENSIONS = {"date", "query", "page", "country", "device", "searchAppearance", "hour"}
 ROW_DIMENSIONS = ("date", "query", "page", "country", "device")  # the ones this fake serves
@@ -53,12 +62,15 @@ class GscFake:
     revision: int = 0
     faults: Faults = field(default_factory=Faults)
     rate_limit: tuple[int, float] | None = None  # (queries, per seconds), e.g. (1200, 60.0)
+    decaying: frozenset[str] = frozenset()  # page URLs losing traffic over the last 30 days
+    decay_keep: float = 0.3
     requests: int = 0
     _bucket: TokenBucket | None = None
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[json_errors(google_error)])
         app.router.add_post("/webmasters/v3/sites/{site}/searchAnalytics/query", self._query)
+        method_not_found(app)
         return app
 
     @property
@@ -126,6 +138,7 @@ class GscFake:
         dates = [first + timedelta(days=d) for d in range(days)]
         names = [day.isoformat() for day in dates]
         late = [self.revision if (self.today - day).days <= 4 else 0 for day in dates]
+        decayed = [(self.today - day).days <= 30 for day in dates]
         order = [ROW_DIMENSIONS.index(d) for d in dims]
         queries: dict[tuple[int, int], str] = {}
         rows = []
@@ -140,6 +153,8 @@ class GscFake:
                 text = queries[(page_index, query_index)] = _query_text(page, query_index)
             noise, ctr, position = fractions(f"{site}|{names[d]}|{j}|{late[d]}")
             impressions = 1 + int(5000 * noise / (1 + j) ** 0.6)
+            if decayed[d] and page in self.decaying:
+                impressions = 1 + int(impressions * self.decay_keep)
             clicks = int(impressions * (0.02 + 0.25 * ctr))
             values = (names[d], text, page, COUNTRIES[country], DEVICES[device])
             rows.append(
@@ -155,6 +170,9 @@ class GscFake:
 
 
 def _validated(body: dict[str, Any]) -> tuple[date, date, list[str], int, int]:
+    check_fields(body, IMPLEMENTED, DOCUMENTED)
+    if body.get("aggregationType", "auto") not in ("auto", "byPage"):
+        raise ValueError("Only aggregationType auto and byPage are implemented by this fake.")
     try:
         first = date.fromisoformat(body["startDate"])
         last = date.fromisoformat(body["endDate"])

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from marketloop.demo import DemoRun
 
 PROPERTY_ID = "314159265"
+#: days of GA4 and Search Console history: two full 28-day windows (content_decay) and the lag
+HISTORY_DAYS = 63
 HUBSPOT_TOKEN = "pat-demo-00000000-0000-0000-0000-000000000000"  # noqa: S105 (the fake's only)
 
 
@@ -67,6 +69,12 @@ def _recent_crm(urls: list[str]) -> HubspotData:
     return HubspotData(urls=urls, epoch=ten_days_ago, step=timedelta(hours=1))
 
 
+def decaying(site: SiteSample) -> list[str]:
+    """The page whose search traffic the demo's Search Console loses over the last month (the
+    second most prominent: the home page rarely decays), so the loop has a page to refresh."""
+    return site.urls[1:2]
+
+
 @contextmanager
 def fake_services(site: SiteSample, folder: Path) -> Iterator[dict[str, Any]]:
     """The four fakes on 127.0.0.1 and the settings that point at them."""
@@ -75,13 +83,13 @@ def fake_services(site: SiteSample, folder: Path) -> Iterator[dict[str, Any]]:
         token_url = stack.enter_context(LocalServer(tokens.app())).url + "/token"
         key = tokens.create_service_account(folder / "service-account.json", token_uri=token_url)
         ga4 = Ga4Fake(tokens, {PROPERTY_ID: (site.host, site.paths)})
-        gsc = GscFake(tokens, {site.site_url: site.urls})
+        gsc = GscFake(tokens, {site.site_url: site.urls}, decaying=frozenset(decaying(site)))
         hubspot = HubspotFake({HUBSPOT_TOKEN}, _recent_crm(site.urls))
         urls = [stack.enter_context(LocalServer(fake.app())).url for fake in (ga4, gsc, hubspot)]
         yield {
             "google": {"credentials_file": key},
-            "ga4": {"base_url": urls[0], "initial_days": 28},
-            "gsc": {"base_url": urls[1], "initial_days": 28},
+            "ga4": {"base_url": urls[0], "initial_days": HISTORY_DAYS},
+            "gsc": {"base_url": urls[1], "initial_days": HISTORY_DAYS},
             "hubspot": {"base_url": urls[2], "token": HUBSPOT_TOKEN},
         }
 

@@ -27,6 +27,7 @@ from marketloop.integrations.errors import (
 )
 from marketloop.integrations.notion import NotionClient
 from marketloop.integrations.notion_publish import NotionPublisher, PageResult
+from marketloop.integrations.published import record_published
 from marketloop.integrations.webhook_batch import send_many
 from marketloop.integrations.webhooks import Delivery, WebhookSender, brief_event
 
@@ -109,6 +110,10 @@ def publish_to_webhooks(
         deliveries = send_many(
             sender, [e for e, _ in events], urls, force=force, on_delivery=delivered
         )
+    briefs = {e.slug: e.brief for e in entries if e.brief}
+    db_url = app_db_url(settings)
+    for slug in dict.fromkeys(slugs[d.event_id] for d in deliveries if d.delivered):
+        record_published(db_url, briefs[slug], "webhook")
     return outcomes + [_delivery_outcome(slugs[d.event_id], d) for d in deliveries]
 
 
@@ -127,6 +132,7 @@ def _publish_page(
         return Outcome(entry.slug, "notion", "failed", detail=str(exc)), exc
     action = "partial" if result.rejected else "created" if result.created else "updated"
     records.save(db_url, records.NotionPublication, **_publication(result, action))
+    record_published(db_url, entry.brief, "notion")
     return Outcome(entry.slug, "notion", action, result.url, _page_detail(result)), None
 
 

@@ -33,6 +33,7 @@ from marketloop.keywords.run import (
     run_clustering,
     write_clusters,
 )
+from marketloop.quality.outcomes import read_outcomes
 
 if TYPE_CHECKING:
     from marketloop.keywords.pipeline import OnProgress
@@ -186,7 +187,7 @@ def cluster_command(
     if out is not None:
         write_clusters(run.clusters, out)
         console.print(f"wrote {len(run.clusters)} clusters to {out}")
-    _html(run, html)
+    _html(run, html, settings)
     if fmt is OutputFormat.json:
         emit_json([c.model_dump() for c in run.clusters])
     else:
@@ -235,7 +236,7 @@ def gaps_command(
         f"{len(run.clusters)} clusters: {counts['covered']} covered, {counts['gap']} gaps, "
         f"{counts['cannibalised']} cannibalised"
     )
-    _html(run, html)
+    _html(run, html, settings)
     emit_rows(rows, fmt, columns=GAP_COLUMNS, title="Content gaps and cannibalisation")
 
 
@@ -273,9 +274,9 @@ def _columns(fmt: OutputFormat) -> list[str]:
     return [*TABLE_COLUMNS, "keywords"] if fmt is OutputFormat.csv else TABLE_COLUMNS
 
 
-def _html(run: KeywordRun, path: Path | None) -> None:
+def _html(run: KeywordRun, path: Path | None, settings: Settings) -> None:
     if path is not None:
-        write_html(run.clusters, run.coverage, path)
+        write_html(run.clusters, run.coverage, path, read_outcomes(settings))
         console.print(f"report: {path}")
 
 

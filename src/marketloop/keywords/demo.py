@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from marketloop.clikit import console, rows_to_csv
 from marketloop.keywords.report import write_html
 from marketloop.keywords.run import GAP_COLUMNS, gap_rows, run_clustering, write_clusters
+from marketloop.quality.outcomes import read_outcomes
 from marketloop.sample.keywords import generate
 
 if TYPE_CHECKING:
@@ -52,7 +53,10 @@ def demo_step(run: DemoRun) -> None:
         f"{statuses.count('gap')} gaps, {statuses.count('cannibalised')} cannibalised"
     )
     report = write_html(
-        result.clusters, result.coverage, run.workspace.reports_dir / "keywords.html"
+        result.clusters,
+        result.coverage,
+        run.workspace.reports_dir / "keywords.html",
+        read_outcomes(run.settings),
     )
     run.outputs["keyword report"] = report
     run.outputs["clusters"] = clusters_path

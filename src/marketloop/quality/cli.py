@@ -8,14 +8,12 @@ quality command exits 3 instead (QualityGroup), and a script reading 2 knows the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from typer import _click as click  # typer vendors click; its Context type
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
@@ -30,10 +28,10 @@ from marketloop.clikit import (
     state,
 )
 from marketloop.errors import ConfigError
-from marketloop.quality.dbt import NodeCallback
+from marketloop.quality.docs import docs_path
 from marketloop.quality.health import failing_rows
+from marketloop.quality.progress import dbt_progress
 from marketloop.quality.results import age_text
-from marketloop.quality.run import PhaseCallback
 
 #: exit status of a quality command that could not run, a bad flag or setting included
 UNUSABLE = 3
@@ -58,12 +56,6 @@ app = typer.Typer(
 )
 
 EXIT_STATUS = {"pass": 0, "warn": 1, "fail": 2}
-PHASES = {
-    "inventory": "Reading the warehouse inventory",
-    "freshness": "dbt source freshness",
-    "build": "dbt build (models and tests)",
-    "record": "Recording row counts, schemas and results",
-}
 
 
 class RunFormat(StrEnum):
@@ -91,11 +83,27 @@ def run_command(
             "use it after deleting rows from a source).",
         ),
     ] = False,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            "-s",
+            help="dbt node selection for the build (repeatable; dbt syntax: `+page_performance`, "
+            "`tag:daily`, `a,b` is an intersection). Default: everything.",
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="dbt nodes to leave out of the build (repeatable)."),
+    ] = None,
 ) -> None:
     """Check the warehouse and record the result.
 
     Runs dbt source freshness, then dbt build (models and schema tests), records the run in the
-    warehouse's marketloop_health schema and prints a summary.
+    warehouse's marketloop_health schema and prints a summary. --select and --exclude narrow the
+    build (freshness still checks every source).
+
+    Example: marketloop quality run --select "stg_content__published_briefs+" --format json
 
     Exit status: 0 pass, 1 warn, 2 fail; 3 when the run could not be carried out (a bad flag
     or setting included).
@@ -107,7 +115,12 @@ def run_command(
     settings = state(ctx).settings(workspace)
     with dbt_progress() as (on_phase, on_node):
         report = run_quality(
-            settings, full_refresh=full_refresh, on_phase=on_phase, on_node=on_node
+            settings,
+            full_refresh=full_refresh,
+            select=_selectors(select),
+            exclude=_selectors(exclude),
+            on_phase=on_phase,
+            on_node=on_node,
         )
     if fmt is RunFormat.json:
         emit_json(report)
@@ -115,6 +128,15 @@ def run_command(
         emit_rows(summary_rows(report), OutputFormat.table, title=f"Data health {report['run_id']}")
     _print_verdict(report)
     raise typer.Exit(EXIT_STATUS[report["status"]])
+
+
+def _selectors(given: list[str] | None) -> list[str]:
+    """dbt selectors, one per word (dbt itself splits `--select "a b"` the same way)."""
+    words = [word for item in given or [] for word in item.split()]
+    bad = [word for word in words if any(ord(c) < 32 for c in word) or word.startswith("-")]
+    if bad:
+        raise typer.BadParameter(f"{bad[0]!r} is not a dbt selector (e.g. +page_performance)")
+    return words
 
 
 @app.command("report")
@@ -153,8 +175,35 @@ def report_command(
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     else:
         out = out or Workspace(settings.workspace).ensure().reports_dir / "data-health.html"
-        write_html(report, out)
+        write_html(report, out, docs_path(settings))
     console.print(f"data health report ({report['status']}, run {report['run_id']}): {out}")
+
+
+@app.command("docs")
+def docs_command(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="File to write. Default: WORKSPACE/reports/dbt-docs.html."
+        ),
+    ] = None,
+) -> None:
+    """Generate dbt's documentation of the models (one self-contained HTML file).
+
+    Sources, staging models and marts with their columns, tests and lineage, and the warehouse's
+    catalog; the data health report links to it.
+
+    Example: marketloop quality docs && marketloop quality report
+    """
+    from marketloop.quality.docs import generate_docs
+
+    settings = state(ctx).settings(workspace)
+    with progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
+        bar.add_task("dbt docs generate", total=None)
+        path = generate_docs(settings, out)
+    console.print(f"dbt docs: {path}")
 
 
 def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -209,30 +258,3 @@ def _print_verdict(report: dict[str, Any]) -> None:
     console.print(f"[bold {colour}]{report['status'].upper()}[/]  run {report['run_id']}")
     for note in report["notes"]:
         console.print(f"[dim]note:[/] {note}")
-
-
-@contextmanager
-def dbt_progress() -> Iterator[tuple[PhaseCallback, NodeCallback]]:
-    """A spinner naming the phase and, while dbt runs, how many nodes are done."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with progress(*columns) as bar:
-        spinner = _Spinner(bar)
-        yield spinner.phase, spinner.node
-
-
-class _Spinner:
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = progress.add_task("starting", total=None)
-        self.label = ""
-        self.done = 0
-
-    def phase(self, phase: str) -> None:
-        self.label, self.done = PHASES.get(phase, phase), 0
-        self.progress.update(self.task, description=self.label)
-
-    def node(self, unique_id: str, status: str) -> None:
-        if status != "started":
-            self.done += 1
-        name = unique_id.split(".")[2]  # model.<project>.<name>, test.<project>.<name>.<hash>
-        self.progress.update(self.task, description=f"{self.label}: {self.done} done · {name}")

@@ -13,6 +13,7 @@ The warehouse checked is the one ingest loads: `[warehouse] destination` and `cr
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -79,6 +80,11 @@ class QualitySettings(Section):
         description="dbt builds into <prefix>_staging, <prefix>_intermediate, <prefix>_marts",
     )
     threads: int = Field(2, ge=1, le=16, description="dbt threads")
+    profiles_dir: Path | None = Field(
+        None,
+        description="folder whose profiles.yml holds a `marketloop` dbt profile: needed for a "
+        "warehouse other than duckdb or postgres (bigquery, snowflake, ...), unused otherwise",
+    )
     lookback_days: int = Field(
         3,
         ge=0,
@@ -95,6 +101,16 @@ class QualitySettings(Section):
         None,
         description="GA4 property kept when several report the same page and day "
         "(default: the one with the most sessions)",
+    )
+    decay_share: float = Field(
+        0.3,
+        gt=0,
+        lt=1,
+        description="a page is decaying when its Search Console clicks of the last 28 days fell "
+        "by more than this share of the 28 days before",
+    )
+    decay_min_clicks: int = Field(
+        20, ge=1, description="clicks the earlier 28 days need before a fall counts as decay"
     )
     freshness: dict[str, Freshness] = Field(default_factory=dict, validate_default=True)
     anomaly_z: float = Field(

@@ -155,6 +155,19 @@ CONTRACT: dict[str, dict[str, Table]] = {
 #: the datasets dbt reads (sources) and the one `marketloop ingest file` writes: files have no
 #: models, but a dbt source for load freshness (`files._dlt_loads`) and are tracked for volumes
 SOURCES = tuple(CONTRACT)
+#: marketloop's own records, loaded from the app database by `quality run` (quality/published.py)
+CONTENT = "content"
+PUBLISHED = Table(
+    {
+        "slug": "text",
+        "cluster": "text",
+        "action": "text",
+        "url": "text",
+        "published_at": "timestamp",
+        "channel": "text",
+    },
+    ("slug",),
+)
 FILES = "files"
 TRACKED_DATASETS = (*SOURCES, FILES)
 DLT_LOADS = "_dlt_loads"

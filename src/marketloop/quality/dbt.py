@@ -63,6 +63,7 @@ def dbt_vars(present: Mapping[str, list[str]], quality: QualitySettings) -> dict
             "ga4_property_id": quality.ga4_property_id or "",
             "gsc_site_url": quality.gsc_site_url or "",
         },
+        "marketloop_decay": {"share": quality.decay_share, "min_clicks": quality.decay_min_clicks},
     }
 
 
@@ -100,11 +101,19 @@ class Dbt:
         self.dirs = dirs
         self.on_node = on_node
         self._profiles_dir: Path | None = None
+        self._logged: list[str] = []  # messages of `log()` calls in macros (run-operation)
 
     @contextmanager
     def session(self) -> Iterator[Dbt]:
         self.dirs.target.mkdir(parents=True, exist_ok=True)
         self.dirs.logs.mkdir(parents=True, exist_ok=True)
+        if self.target.kind == "dbt":  # the team's own profile (quality/adapters.py)
+            self._profiles_dir = self.target.profiles_dir
+            try:
+                yield self
+            finally:
+                self._profiles_dir = None
+            return
         with tempfile.TemporaryDirectory(prefix="marketloop-dbt-") as profiles:
             (Path(profiles) / "profiles.yml").write_text(
                 yaml.safe_dump(profile(self.target, self.quality)), encoding="utf-8"
@@ -146,6 +155,26 @@ class Dbt:
             raise self._failure(" ".join(command), result.exception)
         return result.result
 
+    def inventory(self, candidates: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        """Which of the candidate tables exist, asked through dbt (macros/inventory.sql): for a
+        warehouse marketloop does not open itself."""
+        self._logged.clear()
+        args = [
+            "run-operation",
+            "marketloop_inventory",
+            "--args",
+            json.dumps({"candidates": dict(candidates)}),
+        ]
+        self.invoke(args, {})
+        prefix = "marketloop_inventory "
+        found = [m[len(prefix) :] for m in self._logged if m.startswith(prefix)]
+        if not found:
+            raise QualityError(
+                "dbt did not report the warehouse's tables", hint=f"see {self.dirs.log_file}"
+            )
+        tables: dict[str, list[str]] = json.loads(found[-1])
+        return tables
+
     def artifact(self, name: str) -> dict[str, Any]:
         path = self.dirs.target / name
         try:
@@ -161,6 +190,8 @@ class Dbt:
             (self.dirs.target / name).unlink(missing_ok=True)
 
     def _event(self, event: Any) -> None:
+        if event.info.name == "JinjaLogInfo":
+            self._logged.append(str(event.info.msg))
         if self.on_node is None or event.info.name not in {"NodeStart", "NodeFinished"}:
             return
         node = event.data.node_info

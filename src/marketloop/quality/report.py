@@ -30,6 +30,7 @@ MART_NEEDS = {
     "query_performance": ("gsc.search_analytics",),
     "query_page_performance": ("gsc.search_analytics",),
     "landing_page_leads": ("hubspot.contacts",),
+    "content_decay": ("gsc.search_analytics",),
 }
 
 

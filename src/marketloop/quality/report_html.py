@@ -4,6 +4,7 @@ row counts per table over runs."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,18 +14,23 @@ from marketloop.report import charts, render, write_report
 STATUSES = ("pass", "warn", "fail", "error", "skipped")
 
 
-def render_html(report: Mapping[str, Any]) -> str:
+def render_html(report: Mapping[str, Any], docs_link: str | None = None) -> str:
     return render(
         "marketloop.quality",
         "data_health.html",
         title="Data health",
         r=report,
         charts_data=chart_data(report),
+        docs_link=docs_link,
     )
 
 
-def write_html(report: Mapping[str, Any], path: Path) -> Path:
-    return write_report(path, render_html(report))
+def write_html(report: Mapping[str, Any], path: Path, docs: Path | None = None) -> Path:
+    """The report at `path`; it links to the dbt docs site `docs` when that file exists."""
+    link = None
+    if docs is not None and docs.is_file():
+        link = Path(os.path.relpath(docs.resolve(), path.resolve().parent)).as_posix()
+    return write_report(path, render_html(report, link))
 
 
 def chart_data(report: Mapping[str, Any]) -> dict[str, Any]:

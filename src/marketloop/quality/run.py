@@ -15,7 +15,7 @@ The warehouse is never held open while dbt runs (DuckDB allows one writing proce
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,9 +24,10 @@ from marketloop.config import Settings
 from marketloop.errors import QualityError
 from marketloop.quality import history, inventory
 from marketloop.quality.config import QualitySettings
-from marketloop.quality.contract import FILES, SOURCES, TRACKED_DATASETS
+from marketloop.quality.contract import CONTENT, FILES, SOURCES, TRACKED_DATASETS
 from marketloop.quality.dbt import Dbt, DbtDirs, NodeCallback, dbt_vars
 from marketloop.quality.health import VolumeCheck, schema_changes, volume_check
+from marketloop.quality.published import load_published
 from marketloop.quality.report import RunFacts, build_report
 from marketloop.quality.results import (
     FreshnessResult,
@@ -44,24 +45,41 @@ def run_quality(
     settings: Settings,
     *,
     full_refresh: bool = False,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
     on_phase: PhaseCallback | None = None,
     on_node: NodeCallback | None = None,
 ) -> dict[str, Any]:
-    """Run freshness, build and tests, record the run, and return its report (JSON-ready)."""
+    """Run freshness, build and tests, record the run, and return its report (JSON-ready).
+    `select` and `exclude` are dbt node selectors that narrow the build (not freshness)."""
     phase = on_phase or (lambda _: None)
     target = target_from_settings(settings)
     started = datetime.now(UTC)
+    build = [
+        *(["--full-refresh"] if full_refresh else []),
+        *(["--select", *select] if select else []),
+        *(["--exclude", *exclude] if exclude else []),
+    ]
+    if target.kind == "dbt":  # a warehouse only dbt reaches (quality/external.py)
+        from marketloop.quality.external import run_through_dbt
+
+        return run_through_dbt(settings, target, build, phase, on_node)
 
     phase("inventory")
     with connect(target) as wh:
         present = inventory.present_tables(wh, TRACKED_DATASETS)
     sources = {name: present[name] for name in SOURCES if name in present}
-    _require_data(target, sources)
+    require_data(target, sources)
 
-    dbt_dirs = DbtDirs(Workspace(settings.workspace).root.resolve() / "dbt")
-    dbt = Dbt(target, settings.quality, dbt_dirs, on_node)
-    in_dbt = sources | ({FILES: present[FILES]} if FILES in present else {})  # load freshness
-    outcome = _check(dbt, dbt_vars(in_dbt, settings.quality), full_refresh, phase)
+    root = Workspace(settings.workspace).root.resolve()
+    phase("published briefs")
+    if load_published(settings):
+        with connect(target) as wh:
+            present |= inventory.present_tables(wh, [CONTENT])
+    dbt = Dbt(target, settings.quality, DbtDirs(root / "dbt"), on_node)
+    extra = [name for name in (FILES, CONTENT) if name in present]  # load freshness, briefs
+    in_dbt = sources | {name: present[name] for name in extra}
+    outcome = check_with_dbt(dbt, dbt_vars(in_dbt, settings.quality), build, phase)
 
     phase("record")
     with connect(target) as wh:
@@ -76,8 +94,8 @@ class DbtOutcome:
     dbt_version: str
 
 
-def _check(
-    dbt: Dbt, variables: dict[str, Any], full_refresh: bool, phase: PhaseCallback
+def check_with_dbt(
+    dbt: Dbt, variables: dict[str, Any], build: list[str], phase: PhaseCallback
 ) -> DbtOutcome:
     with dbt.session():
         dbt.clear_artifacts()
@@ -85,7 +103,7 @@ def _check(
         dbt.invoke(["source", "freshness"], variables)
         freshness = freshness_results(dbt.artifact("sources.json"))
         phase("build")
-        dbt.invoke(["build", *(["--full-refresh"] if full_refresh else [])], variables)
+        dbt.invoke(["build", *build], variables)
         run_results = dbt.artifact("run_results.json")
         models, tests = node_results(run_results, dbt.artifact("manifest.json"))
     version = str(run_results.get("metadata", {}).get("dbt_version", ""))
@@ -134,6 +152,10 @@ def _record(
 def latest_report(settings: Settings) -> dict[str, Any]:
     """The report of the newest recorded run."""
     target = target_from_settings(settings)
+    if target.kind == "dbt":
+        from marketloop.quality import external
+
+        return external.latest_report(settings, target)
     with connect(target, read_only=target.kind == "duckdb") as wh:
         report = history.latest_report(wh) if history.exists(wh) else None
     if report is None:
@@ -167,7 +189,7 @@ def _volumes(
     return checks
 
 
-def _require_data(target: Target, sources: dict[str, list[str]]) -> None:
+def require_data(target: Target, sources: dict[str, list[str]]) -> None:
     if any(not table.startswith("_dlt_") for tables in sources.values() for table in tables):
         return
     raise QualityError(

@@ -43,11 +43,13 @@ def load(
     *,
     pipelines_dir: Path,
     disposition: Disposition | None = None,
+    schema: str | None = None,
 ) -> None:
     """Load rows into `dataset` in one dlt load, typed and keyed by the contract.
 
     Default disposition: merge on the contract key (replace for the crawl, as ingest does);
-    `append` writes rows as given, e.g. to plant duplicates in a test.
+    `append` writes rows as given, e.g. to plant duplicates in a test. `schema`: load into
+    another dataset name than the contract's (a team's own naming).
     """
     import dlt
 
@@ -66,9 +68,9 @@ def load(
                 hints["primary_key"] = list(spec.key)
         resources.append(dlt.resource(list(rows), name=name, **hints))
     pipeline = dlt.pipeline(
-        pipeline_name=f"marketloop_sample_{dataset}",
+        pipeline_name=f"marketloop_sample_{schema or dataset}",
         destination=target.dlt_destination(),
-        dataset_name=dataset,
+        dataset_name=schema or dataset,
         pipelines_dir=str(pipelines_dir),
     )
     pipeline.run(resources)

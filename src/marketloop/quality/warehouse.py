@@ -4,7 +4,8 @@ The warehouse is the one `marketloop ingest` loads, named by `[warehouse]` (inge
 
     destination = "duckdb"     the file in `credentials`, else WORKSPACE/warehouse.duckdb
     destination = "postgres"   the database in the `credentials` connection string
-    anything else              a ConfigError: dbt would need that adapter, and a profile for it
+    anything else              reached through dbt only: the matching dbt adapter and a profile
+                               the team writes (quality/adapters.py); no direct connection
 
 DuckDB lets one process write a file at a time, so connections here are opened for one job and
 closed at once (`with connect(target) as wh: ...`), and never held while dbt runs. SQL passed to
@@ -37,7 +38,7 @@ class WarehouseBusy(QualityError, TransientError):
 
 @dataclass(frozen=True)
 class Target:
-    kind: Literal["duckdb", "postgres"]
+    kind: Literal["duckdb", "postgres", "dbt"]
     path: Path | None = None
     host: str = "127.0.0.1"
     port: int = 5432
@@ -45,12 +46,18 @@ class Target:
     database: str = ""
     password: str | None = field(default=None, repr=False)
     options: tuple[tuple[str, str], ...] = ()  # sslmode and friends (PG_OPTIONS)
+    # kind "dbt": a warehouse only dbt reaches, through the team's `marketloop` profile
+    adapter: str = ""
+    profiles_dir: Path | None = None
+    profile_target: str = ""
 
     @property
     def display(self) -> str:
         """Where the warehouse is, safe to print (never the password)."""
         if self.kind == "duckdb":
             return str(self.path)
+        if self.kind == "dbt":
+            return f"{self.adapter} warehouse (dbt profile marketloop: {self.profile_target})"
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
 
     def dlt_destination(self) -> Any:
@@ -76,12 +83,9 @@ def target_from_settings(settings: Settings) -> Target:
     if warehouse.destination == "postgres":
         url = require_secret(warehouse.credentials, section="warehouse", field="credentials")
         return postgres_target(url)
-    name = warehouse.destination
-    raise ConfigError(
-        f"quality cannot check a {name} warehouse yet: it supports {' and '.join(READABLE)}",
-        hint="dbt needs the matching adapter (dbt-bigquery, dbt-snowflake, ...) and a profile "
-        "marketloop does not generate yet; with destination duckdb or postgres, quality runs",
-    )
+    from marketloop.quality.adapters import dbt_only_target
+
+    return dbt_only_target(warehouse.destination, settings.quality.profiles_dir)
 
 
 def postgres_target(url: str) -> Target:
@@ -170,6 +174,13 @@ class Warehouse:
 @contextmanager
 def connect(target: Target, *, read_only: bool = False) -> Iterator[Warehouse]:
     """Open the warehouse for one job; closed on leaving the block, whatever happens."""
+    if target.kind == "dbt":
+        raise QualityError(
+            f"marketloop opens DuckDB and PostgreSQL warehouses only; the {target.display} is "
+            "reached through dbt",
+            hint="`quality run` and `quality docs` work through dbt there; readers of the marts "
+            "(reports, briefs performance) need destination duckdb or postgres",
+        )
     connection = _open_duckdb(target, read_only) if target.kind == "duckdb" else _open_pg(target)
     try:
         yield Warehouse(target, connection)

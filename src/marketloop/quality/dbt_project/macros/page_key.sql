@@ -29,6 +29,11 @@
   {{ return(adapter.dispatch('url_decode', 'marketloop')(value)) }}
 {%- endmacro %}
 
+{#- other adapters (untested): the path keeps its percent-escapes -#}
+{% macro default__url_decode(value) -%}
+  {{ value }}
+{%- endmacro %}
+
 {% macro duckdb__url_decode(value) -%}
   coalesce(try(url_decode({{ value }})), {{ value }})
 {%- endmacro %}
