@@ -70,6 +70,12 @@ def _warehouse(path: Path) -> None:
         "create table marketloop_marts.landing_page_leads as select * from (values "
         "('example.com/', 4, 2), ('example.com/pricing', 1, 0)) t(page_key, contacts, leads)"
     )
+    con.execute(
+        "create table marketloop_marts.content_performance as select * from (values "
+        "('crm-software', -1, date '2025-01-01', 'https://example.com/crm', 3),"
+        " ('crm-software', 0, date '2025-01-08', 'https://example.com/crm', 9))"
+        " t(slug, week, week_start, url, clicks)"
+    )
     con.execute("create schema marketloop_health")
     con.execute(
         "create table marketloop_health.runs (run_id varchar primary key, started_at timestamptz,"

@@ -102,6 +102,12 @@ def test_marts_filters_and_cursor(client: TestClient, seeded, keys) -> None:
         "example.com/": 2,
         "example.com/pricing": 0,
     }
+    content = f"{V1}/marts/content_performance"
+    weeks = client.get(content, headers=headers, params={"limit": 1}).json()
+    after = client.get(
+        content, headers=headers, params={"starting_after": weeks["data"][0]["id"]}
+    ).json()
+    assert [r["week"] for r in weeks["data"] + after["data"]] == [-1, 0]
     bad = client.get(
         f"{V1}/marts/landing_page_leads", headers=headers, params={"date_from": "2025-01-01"}
     )

@@ -39,6 +39,7 @@ MARTS = {
         Mart("page_performance", ("page_key", "date"), date="date", url="page_key"),
         Mart("query_performance", ("query", "date", "search_type"), date="date"),
         Mart("landing_page_leads", ("page_key",), url="page_key"),
+        Mart("content_performance", ("slug", "week"), date="week_start", url="url"),
     )
 }
 MartName = Annotated[str, Path(pattern=f"^({'|'.join(MARTS)})$", description="which mart")]
