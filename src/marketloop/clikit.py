@@ -129,7 +129,7 @@ def emit_rows(
     for col in cols:
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row.get(col)) for col in cols))
+        table.add_row(*(escape(_cell(row.get(col))) for col in cols))  # data, not markup
     stdout.print(table)
 
 

@@ -27,6 +27,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from marketloop.api.config import ApiSettings
 from marketloop.audit.config import AuditSettings
 from marketloop.content.config import ContentSettings, LlmSettings
 from marketloop.crawl.config import CrawlSettings
@@ -82,6 +83,8 @@ class Settings(BaseSettings):
     ga4: Ga4Settings = Ga4Settings()
     gsc: GscSettings = GscSettings()
     hubspot: HubspotSettings = HubspotSettings()
+    # operate: the HTTP API (api/config.py)
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(

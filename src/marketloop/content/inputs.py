@@ -54,7 +54,7 @@ def select_clusters(spec: str | None, workspace: Workspace) -> list[Cluster]:
     file (names it does not hold become one-keyword clusters)."""
     if spec and _is_file(spec):
         return read_clusters(Path(spec))
-    known = _workspace_clusters(workspace)
+    known = workspace_clusters(workspace)
     if not spec:
         if known is None:
             raise ContentError(
@@ -95,7 +95,7 @@ def _is_file(spec: str) -> bool:
         return False
 
 
-def _workspace_clusters(workspace: Workspace) -> list[Cluster] | None:
+def workspace_clusters(workspace: Workspace) -> list[Cluster] | None:
     for name in CLUSTERS_FILES:
         path = workspace.root / name
         if path.is_file():

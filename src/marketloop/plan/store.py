@@ -51,9 +51,10 @@ class PlanEventRow(Base):
 class EventLog:
     """Append and read the events of one plan (by the plan's `id`)."""
 
-    def __init__(self, engine: Engine, plan_id: str) -> None:
+    def __init__(self, engine: Engine, plan_id: str, actor: str | None = None) -> None:
         self.engine = engine
         self.plan_id = plan_id
+        self.actor = actor  # who records (the API key's name); default: the OS user
 
     def events(self) -> list[Event]:
         query = (
@@ -71,7 +72,7 @@ class EventLog:
             task=event.task,
             effective_at=event.at.astimezone(UTC),
             recorded_at=datetime.now(UTC),
-            actor=actor or _whoami(),
+            actor=actor or self.actor or _whoami(),
             data=dict(event.data),
             baseline_version=event.data.get("version") if event.kind == "rebaseline" else None,
         )

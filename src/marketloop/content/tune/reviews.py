@@ -28,6 +28,7 @@ class ReviewState:
     decision: str
     reviewer: str | None
     at: datetime
+    note: str | None = None
 
 
 def record(
@@ -55,11 +56,11 @@ def record(
 
 def latest(engine: Engine) -> dict[str, ReviewState]:
     """The latest decision per slug."""
-    query = select(Review.slug, Review.decision, Review.reviewer, Review.created_at)
+    query = select(Review.slug, Review.decision, Review.reviewer, Review.created_at, Review.note)
     states: dict[str, ReviewState] = {}
     with engine.connect() as connection:
-        for slug, decision, reviewer, at in connection.execute(query.order_by(Review.id)):
-            states[slug] = ReviewState(slug, decision, reviewer, _aware(at))
+        for slug, decision, reviewer, at, note in connection.execute(query.order_by(Review.id)):
+            states[slug] = ReviewState(slug, decision, reviewer, _aware(at), note)
     return states
 
 

@@ -1,0 +1,101 @@
+"""The stored audit of a crawl: its issues (paged, filtered) and its tickets (one per check).
+
+Both read DIR/issues.parquet, which `marketloop audit` writes; a crawl never audited has none.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from marketloop.api.deps import WorkspaceDep
+from marketloop.api.errors import NotFound
+from marketloop.api.pagination import LimitQuery, ListPage, page_of
+from marketloop.api.routes.crawls import CrawlId, open_crawl
+from marketloop.api.scopes import PREFIX
+from marketloop.audit.model import Issue, Severity
+from marketloop.audit.registry import REGISTRY, all_checks
+from marketloop.audit.store import read_issues
+from marketloop.audit.tickets import tickets
+from marketloop.errors import UsageError
+from marketloop.workspace import Workspace
+
+router = APIRouter(prefix=PREFIX, tags=["audit"])
+
+
+class IssueOut(BaseModel):
+    id: str
+    check: str
+    severity: Severity
+    url: str
+    detail: str
+    value: float | None
+    threshold: float | None
+    priority: float
+
+
+class TicketOut(BaseModel):
+    check: str
+    severity: Severity
+    description: str
+    fix: str
+    urls: int
+    impact: float
+    examples: list[IssueOut]
+
+
+def _issues(workspace: Workspace, crawl_id: str) -> list[Issue]:
+    dataset = open_crawl(workspace, crawl_id)
+    stored = read_issues(dataset.folder)
+    if stored is None:
+        raise NotFound(
+            f"crawl {crawl_id!r} has no audit", hint=f"run `marketloop audit` on crawl {crawl_id}"
+        )
+    return stored[0]
+
+
+def _out(position: int, issue: Issue) -> IssueOut:
+    return IssueOut(id=f"iss_{position}", **issue.as_row())
+
+
+@router.get("/crawls/{crawl_id}/issues", response_model=ListPage[IssueOut])
+def list_issues(
+    crawl_id: CrawlId,
+    workspace: WorkspaceDep,
+    severity: Severity | None = None,
+    check: Annotated[str | None, Query(max_length=64)] = None,
+    limit: LimitQuery = 50,
+    starting_after: Annotated[str | None, Query(pattern=r"^iss_\d{1,9}$")] = None,
+) -> ListPage[IssueOut]:
+    """Issues by priority, highest first; ids (`iss_N`) are stable until the next audit."""
+    all_checks()  # registers the checks
+    if check is not None and check not in REGISTRY:
+        raise UsageError(f"no check {check!r}", hint="see docs/checks.md for the check ids")
+    issues = _issues(workspace, crawl_id)
+    start = int(starting_after[4:]) + 1 if starting_after else 0
+    chosen = [
+        _out(n, i)
+        for n, i in enumerate(issues)
+        if n >= start and (severity is None or i.severity is severity)
+        and (check is None or i.check == check)
+    ][: limit + 1]  # fmt: skip
+    return page_of(chosen, limit)
+
+
+@router.get("/crawls/{crawl_id}/tickets", response_model=ListPage[TicketOut])
+def list_tickets(crawl_id: CrawlId, workspace: WorkspaceDep) -> ListPage[TicketOut]:
+    """One ticket per check, by summed impact: what a team pastes into its tracker."""
+    all_checks()
+    issues = _issues(workspace, crawl_id)
+    position = {id(i): n for n, i in enumerate(issues)}
+    made = [
+        TicketOut(
+            check=t.check, severity=t.severity, description=t.description, fix=t.fix,
+            urls=t.urls, impact=t.impact,
+            examples=[_out(position[id(e)], e) for e in t.examples],
+        )
+        for t in tickets(issues, REGISTRY)
+    ]  # fmt: skip
+    return ListPage[TicketOut](data=made, has_more=False)
