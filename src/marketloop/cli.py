@@ -44,6 +44,8 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "notion": ("marketloop.integrations.cli:notion_app", "group"),
     "webhooks": ("marketloop.integrations.cli:webhooks_app", "group"),
     "plan": ("marketloop.plan.cli:plan_group", "factory"),
+    "loop": ("marketloop.runner.cli:app", "group"),
+    "worker": ("marketloop.runner.cli:worker_command", "command"),
 }
 
 

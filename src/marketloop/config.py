@@ -43,6 +43,7 @@ from marketloop.keywords.config import KeywordsSettings
 from marketloop.observe.logging import register_secret
 from marketloop.plan.config import PlanSettings
 from marketloop.quality.config import QualitySettings
+from marketloop.runner.config import RunnerSettings
 from marketloop.workspace import Workspace
 
 ENV_PREFIX = "MARKETLOOP_"
@@ -82,6 +83,8 @@ class Settings(BaseSettings):
     ga4: Ga4Settings = Ga4Settings()
     gsc: GscSettings = GscSettings()
     hubspot: HubspotSettings = HubspotSettings()
+    # operate: the runner (runner/config.py)
+    runner: RunnerSettings = RunnerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,260 @@
+"""Run rows: read them, and change a status only by an explicit, checked transition.
+
+Every transition is a compare-and-set (`UPDATE ... WHERE status IN (allowed sources)`): it says
+whether it won, so at-least-once delivery of a task, two workers and a sweeper can all try the
+same move and only one succeeds. A step's finish is also fenced by its attempt number, so an
+attempt that was taken for dead cannot overwrite the attempt that replaced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from marketloop.appdb import open_app_db
+from marketloop.errors import RunnerError
+from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
+from marketloop.runner.tables import RunRow, ScheduleRow, StepRow
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes for timezone columns: they are UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sessions = sessionmaker(open_app_db(url), expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    # --- runs ---------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        run_id: str,
+        loop: str,
+        trigger: str,
+        definition: dict[str, Any],
+        steps: Sequence[tuple[str, str]],
+    ) -> None:
+        with self.session() as s:
+            s.add(
+                RunRow(
+                    id=run_id,
+                    loop=loop,
+                    status="queued",
+                    trigger=trigger,
+                    definition=definition,
+                    created_at=now(),
+                )
+            )
+            s.flush()
+            for position, (name, action) in enumerate(steps):
+                s.add(
+                    StepRow(
+                        run_id=run_id,
+                        name=name,
+                        position=position,
+                        action=action,
+                        status="pending",
+                        attempts=0,
+                        outputs={},
+                        facts={},
+                    )
+                )
+
+    def run(self, run_id: str) -> RunRow:
+        with self.session() as s:
+            row = s.get(RunRow, run_id)
+        if row is None:
+            raise RunnerError(f"no run {run_id}", hint="see `marketloop loop history`")
+        return row
+
+    def steps(self, run_id: str) -> list[StepRow]:
+        with self.session() as s:
+            query = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.position)
+            return list(s.scalars(query))
+
+    def step(self, run_id: str, name: str) -> StepRow:
+        with self.session() as s:
+            row = s.get(StepRow, (run_id, name))
+        if row is None:
+            raise RunnerError(f"run {run_id} has no step {name!r}")
+        return row
+
+    def runs(
+        self, loop: str | None = None, limit: int = 20, starting_after: str | None = None
+    ) -> tuple[list[RunRow], bool]:
+        """Newest first; `starting_after` a run id (cursor pagination); and whether more exist."""
+        with self.session() as s:
+            query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id.desc())
+            if loop:
+                query = query.where(RunRow.loop == loop)
+            if starting_after:
+                cursor = s.get(RunRow, starting_after)
+                if cursor is None:
+                    raise RunnerError(f"no run {starting_after} to page after")
+                query = query.where(
+                    or_(
+                        RunRow.created_at < cursor.created_at,
+                        and_(RunRow.created_at == cursor.created_at, RunRow.id < cursor.id),
+                    )
+                )
+            rows = list(s.scalars(query.limit(limit + 1)))
+        return rows[:limit], len(rows) > limit
+
+    def active_runs(self, loop: str | None = None, trigger: str | None = None) -> list[RunRow]:
+        with self.session() as s:
+            query = select(RunRow).where(RunRow.status.in_(["queued", "running"]))
+            if loop:
+                query = query.where(RunRow.loop == loop)
+            if trigger:
+                query = query.where(RunRow.trigger == trigger)
+            return list(s.scalars(query))
+
+    def move_run(self, run_id: str, new: str, **values: Any) -> bool:
+        if new == "running":
+            values.setdefault("started_at", now())
+        if new in RUN_DONE:
+            values.setdefault("finished_at", now())
+        with self.session() as s:
+            result = s.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status.in_(sources(RUN_MOVES, new)))
+                .values(status=new, **values)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- steps --------------------------------------------------------------------------
+
+    def move_step(
+        self,
+        run_id: str,
+        name: str,
+        new: str,
+        *,
+        from_: Sequence[str] | None = None,
+        attempt: int | None = None,
+        **values: Any,
+    ) -> bool:
+        allowed = [old for old in (from_ or sources(STEP_MOVES, new)) if new in STEP_MOVES[old]]
+        where = [StepRow.run_id == run_id, StepRow.name == name, StepRow.status.in_(allowed)]
+        if attempt is not None:
+            where.append(StepRow.attempts == attempt)
+        with self.session() as s:
+            result = s.execute(update(StepRow).where(*where).values(status=new, **values))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def start_step(self, run_id: str, name: str, worker: str) -> int | None:
+        """pending → running; the attempt number this caller owns, or None if it lost."""
+        with self.session() as s:
+            row = s.get(StepRow, (run_id, name))
+            if row is None or row.status != "pending":
+                return None
+            attempt = row.attempts + 1
+            moment = now()
+            result = s.execute(
+                update(StepRow)
+                .where(
+                    StepRow.run_id == run_id,
+                    StepRow.name == name,
+                    StepRow.status == "pending",
+                    StepRow.attempts == row.attempts,
+                )
+                .values(
+                    status="running",
+                    attempts=attempt,
+                    started_at=moment,
+                    heartbeat_at=moment,
+                    worker=worker,
+                    finished_at=None,
+                    error=None,
+                )
+            )
+            return attempt if result.rowcount else None  # type: ignore[attr-defined]
+
+    def mark_enqueued(self, run_id: str, names: Sequence[str]) -> None:
+        with self.session() as s:
+            s.execute(
+                update(StepRow)
+                .where(StepRow.run_id == run_id, StepRow.name.in_(list(names)))
+                .values(enqueued_at=now())
+            )
+
+    def heartbeat(self, keys: Sequence[tuple[str, str, int]]) -> None:
+        moment = now()
+        with self.session() as s:
+            for run_id, name, attempt in keys:
+                s.execute(
+                    update(StepRow)
+                    .where(
+                        StepRow.run_id == run_id,
+                        StepRow.name == name,
+                        StepRow.status == "running",
+                        StepRow.attempts == attempt,
+                    )
+                    .values(heartbeat_at=moment)
+                )
+
+    def stale_steps(self, before: datetime) -> list[StepRow]:
+        """Running steps whose worker has not been heard of since `before`."""
+        with self.session() as s:
+            query = select(StepRow).where(
+                StepRow.status == "running", StepRow.heartbeat_at < before
+            )
+            return list(s.scalars(query))
+
+    # --- schedules ----------------------------------------------------------------------
+
+    def schedule_slot(self, loop: str, step: str, cron: str, timezone: str) -> datetime | None:
+        with self.session() as s:
+            row = s.get(ScheduleRow, (loop, step))
+            if row is None or (row.cron, row.timezone) != (cron, timezone):
+                return None
+            return aware(row.last_slot)
+
+    def claim_slot(
+        self, loop: str, step: str, cron: str, timezone: str, old: datetime | None, new: datetime
+    ) -> bool:
+        """Record `new` as the last slot fired, if nobody moved it from `old` first."""
+        with self.session() as s:
+            row = s.get(ScheduleRow, (loop, step))
+            if row is None:
+                try:
+                    with s.begin_nested():
+                        s.add(
+                            ScheduleRow(
+                                loop=loop, step=step, cron=cron, timezone=timezone, last_slot=new
+                            )
+                        )
+                except IntegrityError:  # another worker inserted it first
+                    return False
+                return True
+            same = (row.cron, row.timezone) == (cron, timezone)
+            if same and aware(row.last_slot) != old:
+                return False
+            result = s.execute(
+                update(ScheduleRow)
+                .where(
+                    ScheduleRow.loop == loop,
+                    ScheduleRow.step == step,
+                    ScheduleRow.last_slot == row.last_slot,
+                )
+                .values(last_slot=new, cron=cron, timezone=timezone)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
