@@ -96,8 +96,6 @@ def advance(store: Store, run_id: str, *, redispatch_after: float | None = None)
     if all(row.status in STEP_DONE for row in rows.values()):
         _finish(store, run_id, list(rows.values()))
         result.done = True
-    elif result.ready and run.status == "queued":
-        store.move_run(run_id, "running")
     return result
 
 
