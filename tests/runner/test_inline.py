@@ -68,8 +68,11 @@ def test_a_failing_gate_skips_everything_downstream(
     )
     run = service.start_run(settings, loop, inline=True)
     assert statuses(run) == {
-        "audit": "failed", "tickets": "skipped", "notify": "skipped", "other": "succeeded"
-    }  # fmt: skip
+        "audit": "failed",
+        "tickets": "skipped",
+        "notify": "skipped",
+        "other": "succeeded",
+    }
     assert run.steps[0].gate == {
         "result": "fail",
         "reason": "noop was told to fail its gate (ok: false)",
@@ -89,9 +92,12 @@ def test_a_quality_gate_skips_only_warehouse_readers(
     )
     run = service.start_run(settings, loop, inline=True)
     assert statuses(run) == {
-        "ingest": "succeeded", "quality": "failed", "keywords": "skipped",
-        "briefs": "skipped", "memo": "succeeded",
-    }  # fmt: skip
+        "ingest": "succeeded",
+        "quality": "failed",
+        "keywords": "skipped",
+        "briefs": "skipped",
+        "memo": "succeeded",
+    }
     assert run.status == "failed"
     assert run.reason and run.reason.startswith("quality: ")
 

@@ -17,8 +17,9 @@ from marketloop.runner.store import Store
 from tests.runner.workers import Config, wait_for
 
 
-@pytest.fixture(params=["sqlite", pytest.param("scaled", marks=[pytest.mark.postgres,
-                                                                pytest.mark.redis])])  # fmt: skip
+@pytest.fixture(
+    params=["sqlite", pytest.param("scaled", marks=[pytest.mark.postgres, pytest.mark.redis])]
+)
 def config(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Config]:
     if request.param == "sqlite":
         made = Config(tmp_path / "ws")
@@ -72,7 +73,7 @@ def _url(config: Config) -> str:
 def test_kill_9_mid_step_runs_it_again_once(config: Config, tmp_path: Path, kill_at: str) -> None:
     log = tmp_path / "log.txt"
     settings = config.settings()
-    run = service.start_run(settings, parse_loop(loop_text(log, 1.0)))
+    run = service.start_run(settings, parse_loop(loop_text(log, 0.6)))
     victim = config.start_worker("--threads", "1")
     step = kill_at.split()[0]
     if kill_at.endswith("running"):  # the step's start is recorded in the app database
@@ -117,9 +118,7 @@ def test_two_workers_share_one_redis_queue(
     config.workspace.mkdir(parents=True)
     try:
         settings = config.settings()
-        steps = "".join(
-            f"  s{i}: {{action: noop, with: {{seconds: 0.4}}}}\n" for i in range(8)
-        )
+        steps = "".join(f"  s{i}: {{action: noop, with: {{seconds: 0.4}}}}\n" for i in range(8))
         run = service.start_run(settings, parse_loop("name: wide\nsteps:\n" + steps))
         config.start_worker("--threads", "1")
         config.start_worker("--threads", "1")

@@ -42,8 +42,13 @@ class Config:
     def settings(self) -> Settings:
         values: dict[str, object] = {
             "workspace": self.workspace,
-            "runner": {"lease": 2.0, "heartbeat": 0.2, "tick": 0.2, "backoff": 0.05,
-                       "queue": self.queue},  # fmt: skip
+            "runner": {
+                "lease": 2.0,
+                "heartbeat": 0.2,
+                "tick": 0.2,
+                "backoff": 0.05,
+                "queue": self.queue,
+            },
         }
         if self.app_db_url:
             values["app_db_url"] = self.app_db_url
