@@ -117,6 +117,7 @@ def test_unknown_runs_and_steps_are_clear_errors(
 
 def test_actions_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_main(capsys, "loop", "actions", "--format", "json")
+    assert code == 0
     names = {row["action"] for row in json.loads(out)}
     assert {
         "crawl",

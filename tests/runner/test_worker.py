@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.runner.workers import Config, wait_for
 
 from marketloop.runner import service
 from marketloop.runner.loopfile import parse_loop
 from marketloop.runner.store import Store
-from tests.runner.workers import Config, wait_for
 
 
 @pytest.fixture(
@@ -75,7 +75,7 @@ def test_kill_9_mid_step_runs_it_again_once(config: Config, tmp_path: Path, kill
     settings = config.settings()
     run = service.start_run(settings, parse_loop(loop_text(log, 0.6)))
     victim = config.start_worker("--threads", "1")
-    step = kill_at.split()[0]
+    step = kill_at.split(maxsplit=1)[0]
     if kill_at.endswith("running"):  # the step's start is recorded in the app database
         wait_for(lambda: _step_running(config, run.run_id, step), what=kill_at)
     else:  # the step's own output has appeared: it is half done
