@@ -60,11 +60,11 @@ def loop_of(run_id: str, definition: dict[str, Any]) -> Loop:
 def advance(store: Store, run_id: str, *, redispatch_after: float | None = None) -> Next:
     """Move the run on from what its rows say; `redispatch_after` (seconds): also return ready
     steps enqueued that long ago and never started (a task lost with its worker)."""
-    run = store.run(run_id)
+    run, steps = store.snapshot(run_id)
     if run.status in RUN_DONE:
         return Next(done=True)
     loop = loop_of(run_id, run.definition)
-    rows = {row.name: row for row in store.steps(run_id)}
+    rows = {row.name: row for row in steps}
     moment, result = now(), Next()
     needs = {name: loop.steps[name].needs for name in rows}
     for name in order(needs):
@@ -136,15 +136,11 @@ def _finish(store: Store, run_id: str, rows: list[StepRow]) -> None:
 def execute(settings: Settings, store: Store, run_id: str, name: str, worker: str) -> float | None:
     """Run one step if it is still pending (else do nothing: a duplicate delivery). Returns the
     seconds until a retry when a transient error scheduled one."""
-    run = store.run(run_id)
-    if run.status in RUN_DONE:
+    begun = store.begin_step(run_id, name, worker)
+    if begun is None:
         return None
+    run, attempt = begun
     step = loop_of(run_id, run.definition).steps[name]
-    attempt = store.start_step(run_id, name, worker)
-    if attempt is None:
-        return None
-    if run.status == "queued":
-        store.move_run(run_id, "running")
     action = get_action(step.action)
     context = ActionContext(settings, run_id, name, attempt)
     log.info("step started", run_id=run_id, step=name, attempt=attempt, worker=worker)

@@ -127,8 +127,7 @@ def run_inline(settings: Settings, store: Store, run_id: str) -> None:
 
 
 def get_run(settings: Settings, run_id: str) -> RunView:
-    store = store_for(settings)
-    return _view(store.run(run_id), store.steps(run_id))
+    return _view(*store_for(settings).snapshot(run_id))
 
 
 def list_runs(

@@ -90,6 +90,15 @@ class Store:
             query = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.position)
             return list(s.scalars(query))
 
+    def snapshot(self, run_id: str) -> tuple[RunRow, list[StepRow]]:
+        """A run and its steps, read in one transaction."""
+        with self.session() as s:
+            run = s.get(RunRow, run_id)
+            if run is None:
+                raise RunnerError(f"no run {run_id}", hint="see `marketloop loop history`")
+            query = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.position)
+            return run, list(s.scalars(query))
+
     def step(self, run_id: str, name: str) -> StepRow:
         with self.session() as s:
             row = s.get(StepRow, (run_id, name))
@@ -160,14 +169,15 @@ class Store:
             result = s.execute(update(StepRow).where(*where).values(status=new, **values))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def start_step(self, run_id: str, name: str, worker: str) -> int | None:
-        """pending → running; the attempt number this caller owns, or None if it lost."""
+    def begin_step(self, run_id: str, name: str, worker: str) -> tuple[RunRow, int] | None:
+        """pending → running (and the run queued → running), in one transaction: the run and
+        the attempt number this caller owns, or None if the run ended or another caller won."""
         with self.session() as s:
+            run = s.get(RunRow, run_id)
             row = s.get(StepRow, (run_id, name))
-            if row is None or row.status != "pending":
+            if run is None or run.status in RUN_DONE or row is None or row.status != "pending":
                 return None
-            attempt = row.attempts + 1
-            moment = now()
+            attempt, moment = row.attempts + 1, now()
             result = s.execute(
                 update(StepRow)
                 .where(
@@ -186,7 +196,15 @@ class Store:
                     error=None,
                 )
             )
-            return attempt if result.rowcount else None  # type: ignore[attr-defined]
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return None
+            if run.status == "queued":
+                s.execute(
+                    update(RunRow)
+                    .where(RunRow.id == run_id, RunRow.status == "queued")
+                    .values(status="running", started_at=moment)
+                )
+            return run, attempt
 
     def mark_enqueued(self, run_id: str, names: Sequence[str]) -> None:
         with self.session() as s:

@@ -13,9 +13,9 @@ Every `tick` seconds the worker
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -27,6 +27,17 @@ from marketloop.runner.queue import Dispatcher, make_huey
 from marketloop.runner.store import Store, now
 
 log = structlog.get_logger("marketloop.runner")
+
+#: Huey consumer options: threads; an idle thread polls SQLite after 2 ms, backing off to 250 ms
+#: (Redis blocks on the queue instead); retries are timed by Huey's scheduler every second
+CONSUMER: dict[str, Any] = {
+    "worker_type": "thread",
+    "initial_delay": 0.002,
+    "backoff": 1.3,
+    "max_delay": 0.25,
+    "scheduler_interval": 1,
+    "periodic": False,
+}
 
 
 class Scheduler:
@@ -123,21 +134,12 @@ def run_worker(settings: Settings, loops: list[Path], threads: int) -> None:
     stop = threading.Event()
     thread = threading.Thread(target=scheduler.run_forever, args=(stop,), daemon=True)
     thread.start()
-    consumer = huey.create_consumer(
-        workers=threads,
-        worker_type="thread",
-        initial_delay=0.01,
-        backoff=1.5,
-        max_delay=0.25,
-        scheduler_interval=1,
-        periodic=False,
-    )
+    consumer = huey.create_consumer(workers=threads, **CONSUMER)
     try:
         consumer.run()
     finally:
         stop.set()
         thread.join(timeout=5)
-        time.sleep(0)
 
 
 def _app_db(settings: Settings) -> str:
