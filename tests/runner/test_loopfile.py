@@ -103,7 +103,7 @@ def test_hostile_names_are_refused_not_run() -> None:
         parse_loop(text)
 
 
-@pytest.mark.parametrize("name", ["weekly.yaml"])
+@pytest.mark.parametrize("name", ["weekly.yaml", "demo.yaml"])
 def test_shipped_loops_are_valid(name: str) -> None:
     path = Path(__file__).resolve().parents[2] / "examples" / "loops" / name
     loop = load_loop(path)

@@ -184,6 +184,30 @@ def approve_command(
     _show(approve_step(settings, run_id, step, by=getpass.getuser(), inline=inline), fmt)
 
 
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context, fmt: FormatOpt = OutputFormat.table, workspace: WorkspaceOption = None
+) -> None:
+    """Run examples/loops/demo.yaml through the runner on the sample site and fakes, offline.
+
+    What `make demo` runs; prints the run summary. Example: marketloop loop demo -w /tmp/demo
+    """
+    from marketloop.runner.demo import demo_environment, demo_loop_path
+    from marketloop.runner.service import start_run
+
+    settings = state(ctx).settings(workspace)
+    with demo_environment(settings) as demo_settings:
+        loop = load_loop(demo_loop_path())
+        console.print(f"running loop {loop.name}: {len(loop.steps)} steps, in this process")
+        run = start_run(demo_settings, loop, inline=True)
+    _show(run, fmt)
+    if fmt is OutputFormat.table:
+        for step in run.steps:
+            for label, path in step.outputs.items():
+                console.print(f"{escape(step.name)} · {escape(label)}: {escape(path)}")
+    _exit_for(run, True)
+
+
 @app.command("actions")
 def actions_command(fmt: FormatOpt = OutputFormat.table) -> None:
     """Every action a step can run, what it writes, and its gate."""
