@@ -22,6 +22,7 @@ class Config:
     app_db_url: str | None = None
     queue: str | None = None
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)  # more environment for the workers
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETLOOP_")}
@@ -37,7 +38,7 @@ class Config:
             env["MARKETLOOP_APP_DB_URL"] = self.app_db_url
         if self.queue:
             env["MARKETLOOP_RUNNER_QUEUE"] = self.queue
-        return env
+        return env | self.extra
 
     def settings(self) -> Settings:
         values: dict[str, object] = {

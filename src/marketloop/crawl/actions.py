@@ -7,6 +7,8 @@ returned as it is.
 
 from __future__ import annotations
 
+import shutil
+
 from pydantic import Field
 
 from marketloop.actions import Action, ActionContext, ActionResult, Args
@@ -27,19 +29,25 @@ class CrawlArgs(Args):
 def run(ctx: ActionContext, args: CrawlArgs) -> ActionResult:
     from marketloop.crawl.dataset import Manifest
     from marketloop.crawl.run import run_crawl
+    from marketloop.crawl.session import STATE
     from marketloop.errors import CrawlError
 
     overrides = args.model_dump(exclude={"url"}, exclude_none=True)
     settings = ctx.settings.crawl.model_validate({**ctx.settings.crawl.model_dump(), **overrides})
     safe = "".join(c if c.isalnum() or c in ".-" else "-" for c in host_of(normalize(args.url)))
-    folder = ctx.workspace.crawls_dir / f"{safe}-{ctx.run_id}"
-    started = (folder / "manifest.json").is_file()
+    folder = ctx.workspace.crawls_dir / f"{safe}-{ctx.run_id}"  # this run's: safe to start over
+    started = (folder / "manifest.json").is_file() and (folder / STATE).is_file()
     if started and Manifest.read(folder).status == "finished":
         return _result(folder, "finished earlier in this run")
+    if not started and folder.exists():  # killed before the crawl kept any state
+        shutil.rmtree(folder)
     result = run_crawl(args.url, folder, settings, resume=started)
     if result.interrupted:
         raise CrawlError(f"crawl of {args.url} was interrupted", hint="run the step again")
     counts = result.manifest.counts
+    if not counts.get("urls"):
+        shutil.rmtree(folder)  # nothing fetched (or killed before the start URL was queued)
+        raise CrawlError(f"no URL of {args.url} answered", hint="check the URL and the network")
     return _result(folder, f"{counts.get('urls', 0)} URLs", urls=counts.get("urls", 0))
 
 

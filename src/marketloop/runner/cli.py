@@ -196,10 +196,10 @@ def demo_command(
     from marketloop.runner.service import start_run
 
     settings = state(ctx).settings(workspace)
-    with demo_environment(settings) as demo_settings:
+    with demo_environment(settings) as demo:
         loop = load_loop(demo_loop_path())
         console.print(f"running loop {loop.name}: {len(loop.steps)} steps, in this process")
-        run = start_run(demo_settings, loop, inline=True)
+        run = start_run(demo.settings, loop, inline=True)
     _show(run, fmt)
     if fmt is OutputFormat.table:
         for step in run.steps:

@@ -9,11 +9,13 @@ site's URL, the sample keyword files, the eval suite, the example plan and its m
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -44,8 +46,16 @@ def eval_suite_path() -> Path:
     return Path(__file__).resolve().parents[3] / "examples" / "evals" / "briefs.yaml"
 
 
+@dataclass
+class Demo:
+    settings: Settings  # pointing at the fakes
+    env: dict[str, str]  # the same as MARKETLOOP_* and DEMO_* variables (for worker processes)
+    notion: Any  # the NotionFake, to look at what was published
+    receiver: Any  # the WebhookReceiver
+
+
 @contextmanager
-def demo_environment(settings: Settings) -> Iterator[Settings]:
+def demo_environment(settings: Settings) -> Iterator[Demo]:
     """The sample site and fakes, running; the settings that point at them; `DEMO_*` set."""
     from marketloop.fakes.notion import BRIEF_SCHEMA, NotionFake
     from marketloop.fakes.openai import FakeOpenAI
@@ -97,17 +107,30 @@ def demo_environment(settings: Settings) -> Iterator[Settings]:
         keywords, serps = generate(KEYWORDS).write(workspace.root / "keywords")
         plan = load_plan(example_plan_path())
         moment = plan.sprint.at_time(plan.sprint.date_of(14), time(17))
-        stack.enter_context(
-            _environment(
-                DEMO_SITE_URL=site.url,
-                DEMO_KEYWORDS=str(keywords),
-                DEMO_SERPS=str(serps),
-                DEMO_EVAL_SUITE=str(eval_suite_path()),
-                DEMO_PLAN=str(example_plan_path()),
-                DEMO_PLAN_AT=moment.isoformat(),
-            )
-        )
-        yield _with(settings, sections)
+        variables = {
+            "DEMO_SITE_URL": site.url,
+            "DEMO_KEYWORDS": str(keywords),
+            "DEMO_SERPS": str(serps),
+            "DEMO_EVAL_SUITE": str(eval_suite_path()),
+            "DEMO_PLAN": str(example_plan_path()),
+            "DEMO_PLAN_AT": moment.isoformat(),
+        }
+        stack.enter_context(_environment(**variables))
+        env = variables | _as_env(sections)
+        yield Demo(_with(settings, sections), env, notion, receiver)
+
+
+def _as_env(sections: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Settings sections as MARKETLOOP_SECTION_FIELD variables (lists as JSON)."""
+    env = {}
+    for section, values in sections.items():
+        for name, given in values.items():
+            if given is None:
+                continue
+            value = given.get_secret_value() if isinstance(given, SecretStr) else given
+            text = json.dumps(value) if isinstance(value, list) else str(value)
+            env[f"MARKETLOOP_{section.upper()}_{name.upper()}"] = text
+    return env
 
 
 def _with(settings: Settings, sections: dict[str, dict[str, Any]]) -> Settings:
