@@ -131,3 +131,11 @@ def test_actions_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
         "publish.webhook",
         "plan.escalations",
     } <= names
+
+
+def test_every_action_is_documented() -> None:
+    from marketloop.actions import registry
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "runner.md").read_text()
+    missing = [name for name in registry() if f"`{name}`" not in docs]
+    assert not missing, f"add to docs/runner.md: {missing}"

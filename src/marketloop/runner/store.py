@@ -23,6 +23,12 @@ from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RunRow, ScheduleRow, StepRow
 
 
+class RunNotFound(RunnerError):
+    """No run (or step) by that id."""
+
+    http_status = 404
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -82,7 +88,7 @@ class Store:
         with self.session() as s:
             row = s.get(RunRow, run_id)
         if row is None:
-            raise RunnerError(f"no run {run_id}", hint="see `marketloop loop history`")
+            raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
         return row
 
     def steps(self, run_id: str) -> list[StepRow]:
@@ -95,7 +101,7 @@ class Store:
         with self.session() as s:
             run = s.get(RunRow, run_id)
             if run is None:
-                raise RunnerError(f"no run {run_id}", hint="see `marketloop loop history`")
+                raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
             query = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.position)
             return run, list(s.scalars(query))
 
@@ -103,7 +109,7 @@ class Store:
         with self.session() as s:
             row = s.get(StepRow, (run_id, name))
         if row is None:
-            raise RunnerError(f"run {run_id} has no step {name!r}")
+            raise RunNotFound(f"run {run_id} has no step {name!r}")
         return row
 
     def runs(
@@ -117,7 +123,7 @@ class Store:
             if starting_after:
                 cursor = s.get(RunRow, starting_after)
                 if cursor is None:
-                    raise RunnerError(f"no run {starting_after} to page after")
+                    raise RunNotFound(f"no run {starting_after} to page after")
                 query = query.where(
                     or_(
                         RunRow.created_at < cursor.created_at,
