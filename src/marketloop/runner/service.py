@@ -122,6 +122,8 @@ def run_inline(settings: Settings, store: Store, run_id: str) -> None:
                 engine.execute(settings, store, run_id, name, worker)
         elif step.later:
             time.sleep(min(step.later.values()))
+        elif not step.done and any(s.status == "running" for s in store.steps(run_id)):
+            time.sleep(0.2)  # a worker sharing this database took a step: wait for it
         else:
             return
 
