@@ -14,7 +14,6 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 import structlog
@@ -46,15 +45,21 @@ class Next:
     done: bool = False  # the run has ended
 
 
-@lru_cache(maxsize=256)
-def _loop(run_id: str, definition: str) -> Loop:
-    return Loop.model_validate_json(definition)
+_loops: dict[str, Loop] = {}
+_loops_lock = threading.Lock()
 
 
-def loop_of(run_id: str, definition: dict[str, Any]) -> Loop:
-    import json
-
-    return _loop(run_id, json.dumps(definition, sort_keys=True))
+def loop_of(store: Store, run_id: str) -> Loop:
+    """The loop a run was started with (a run's definition never changes: cached by run id)."""
+    with _loops_lock:
+        found = _loops.get(run_id)
+    if found is None:
+        found = Loop.model_validate(store.definition(run_id))
+        with _loops_lock:
+            if len(_loops) >= 512:
+                _loops.pop(next(iter(_loops)))
+            _loops[run_id] = found
+    return found
 
 
 def advance(store: Store, run_id: str, *, redispatch_after: float | None = None) -> Next:
@@ -63,7 +68,7 @@ def advance(store: Store, run_id: str, *, redispatch_after: float | None = None)
     run, steps = store.snapshot(run_id)
     if run.status in RUN_DONE:
         return Next(done=True)
-    loop = loop_of(run_id, run.definition)
+    loop = loop_of(store, run_id)
     rows = {row.name: row for row in steps}
     moment, result = now(), Next()
     needs = {name: loop.steps[name].needs for name in rows}
@@ -136,11 +141,10 @@ def _finish(store: Store, run_id: str, rows: list[StepRow]) -> None:
 def execute(settings: Settings, store: Store, run_id: str, name: str, worker: str) -> float | None:
     """Run one step if it is still pending (else do nothing: a duplicate delivery). Returns the
     seconds until a retry when a transient error scheduled one."""
-    begun = store.begin_step(run_id, name, worker)
-    if begun is None:
+    attempt = store.begin_step(run_id, name, worker)
+    if attempt is None:
         return None
-    run, attempt = begun
-    step = loop_of(run_id, run.definition).steps[name]
+    step = loop_of(store, run_id).steps[name]
     action = get_action(step.action)
     context = ActionContext(settings, run_id, name, attempt)
     log.info("step started", run_id=run_id, step=name, attempt=attempt, worker=worker)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from marketloop.appdb import open_app_db
 from marketloop.errors import RunnerError
@@ -47,6 +47,12 @@ class Store:
     def session(self) -> Iterator[Session]:
         with self.sessions.begin() as session:
             yield session
+
+    @staticmethod
+    def _update(s: Session, statement: Any) -> int:
+        """A bulk UPDATE; the session holds no objects to keep in step with it."""
+        result = s.execute(statement, execution_options={"synchronize_session": False})
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     # --- runs ---------------------------------------------------------------------------
 
@@ -85,8 +91,9 @@ class Store:
                 )
 
     def run(self, run_id: str) -> RunRow:
+        """A run's row, without its definition (see `definition`)."""
         with self.session() as s:
-            row = s.get(RunRow, run_id)
+            row = s.get(RunRow, run_id, options=[defer(RunRow.definition, raiseload=True)])
         if row is None:
             raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
         return row
@@ -96,10 +103,18 @@ class Store:
             query = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.position)
             return list(s.scalars(query))
 
-    def snapshot(self, run_id: str) -> tuple[RunRow, list[StepRow]]:
-        """A run and its steps, read in one transaction."""
+    def definition(self, run_id: str) -> dict[str, Any]:
+        """The loop the run was started with (as `Loop.model_dump`)."""
         with self.session() as s:
-            run = s.get(RunRow, run_id)
+            found = s.scalar(select(RunRow.definition).where(RunRow.id == run_id))
+        if found is None:
+            raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
+        return dict(found)
+
+    def snapshot(self, run_id: str) -> tuple[RunRow, list[StepRow]]:
+        """A run (without its definition: see `definition`) and its steps, in one transaction."""
+        with self.session() as s:
+            run = s.get(RunRow, run_id, options=[defer(RunRow.definition, raiseload=True)])
             if run is None:
                 raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
             query = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.position)
@@ -148,12 +163,13 @@ class Store:
         if new in RUN_DONE:
             values.setdefault("finished_at", now())
         with self.session() as s:
-            result = s.execute(
+            changed = self._update(
+                s,
                 update(RunRow)
                 .where(RunRow.id == run_id, RunRow.status.in_(sources(RUN_MOVES, new)))
-                .values(status=new, **values)
+                .values(status=new, **values),
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(changed)
 
     # --- steps --------------------------------------------------------------------------
 
@@ -172,19 +188,20 @@ class Store:
         if attempt is not None:
             where.append(StepRow.attempts == attempt)
         with self.session() as s:
-            result = s.execute(update(StepRow).where(*where).values(status=new, **values))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            changed = self._update(s, update(StepRow).where(*where).values(status=new, **values))
+            return bool(changed)
 
-    def begin_step(self, run_id: str, name: str, worker: str) -> tuple[RunRow, int] | None:
-        """pending → running (and the run queued → running), in one transaction: the run and
-        the attempt number this caller owns, or None if the run ended or another caller won."""
+    def begin_step(self, run_id: str, name: str, worker: str) -> int | None:
+        """pending → running (and the run queued → running), in one transaction: the attempt
+        number this caller owns, or None if the run ended or another caller won."""
         with self.session() as s:
-            run = s.get(RunRow, run_id)
+            run = s.get(RunRow, run_id, options=[defer(RunRow.definition, raiseload=True)])
             row = s.get(StepRow, (run_id, name))
             if run is None or run.status in RUN_DONE or row is None or row.status != "pending":
                 return None
             attempt, moment = row.attempts + 1, now()
-            result = s.execute(
+            changed = self._update(
+                s,
                 update(StepRow)
                 .where(
                     StepRow.run_id == run_id,
@@ -200,31 +217,34 @@ class Store:
                     worker=worker,
                     finished_at=None,
                     error=None,
-                )
+                ),
             )
-            if not result.rowcount:  # type: ignore[attr-defined]
+            if not changed:
                 return None
             if run.status == "queued":
-                s.execute(
+                self._update(
+                    s,
                     update(RunRow)
                     .where(RunRow.id == run_id, RunRow.status == "queued")
-                    .values(status="running", started_at=moment)
+                    .values(status="running", started_at=moment),
                 )
-            return run, attempt
+            return attempt
 
     def mark_enqueued(self, run_id: str, names: Sequence[str]) -> None:
         with self.session() as s:
-            s.execute(
+            self._update(
+                s,
                 update(StepRow)
                 .where(StepRow.run_id == run_id, StepRow.name.in_(list(names)))
-                .values(enqueued_at=now())
+                .values(enqueued_at=now()),
             )
 
     def heartbeat(self, keys: Sequence[tuple[str, str, int]]) -> None:
         moment = now()
         with self.session() as s:
             for run_id, name, attempt in keys:
-                s.execute(
+                self._update(
+                    s,
                     update(StepRow)
                     .where(
                         StepRow.run_id == run_id,
@@ -232,7 +252,7 @@ class Store:
                         StepRow.status == "running",
                         StepRow.attempts == attempt,
                     )
-                    .values(heartbeat_at=moment)
+                    .values(heartbeat_at=moment),
                 )
 
     def stale_steps(self, before: datetime) -> list[StepRow]:
@@ -272,13 +292,14 @@ class Store:
             same = (row.cron, row.timezone) == (cron, timezone)
             if same and aware(row.last_slot) != old:
                 return False
-            result = s.execute(
+            changed = self._update(
+                s,
                 update(ScheduleRow)
                 .where(
                     ScheduleRow.loop == loop,
                     ScheduleRow.step == step,
                     ScheduleRow.last_slot == row.last_slot,
                 )
-                .values(last_slot=new, cron=cron, timezone=timezone)
+                .values(last_slot=new, cron=cron, timezone=timezone),
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(changed)
