@@ -139,3 +139,21 @@ def test_every_action_is_documented() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "runner.md").read_text()
     missing = [name for name in registry() if f"`{name}`" not in docs]
     assert not missing, f"add to docs/runner.md: {missing}"
+
+
+def test_hostile_text_in_outputs_is_data(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "[red]<script>&'=HYPERLINK(x)"
+    folder.mkdir()
+    log = folder / "log.txt"
+    path = tmp_path / "h.yaml"
+    path.write_text(
+        f"name: h\nsteps:\n  a: {{action: noop, with: {{log: {json.dumps(str(log))}}}}}\n"
+    )
+    ws = ["-w", str(tmp_path / "ws")]
+    code, out, _ = run_main(capsys, "loop", "run", str(path), "--inline", "-f", "json", *ws)
+    assert code == 0
+    assert json.loads(out)["steps"][0]["outputs"] == {"log": str(log)}
+    code, out, err = run_main(capsys, "loop", "status", *ws)
+    assert code == 0 and "Traceback" not in err

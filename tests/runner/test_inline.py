@@ -183,3 +183,29 @@ def test_the_warehouse_lock_is_held_by_writers(settings: Settings, make_loop: Ma
         run = service.start_run(settings, loop, inline=True)
     assert run.status == "failed" and "timed out" in (run.steps[0].error or "")
     assert service.start_run(settings, loop, inline=True).status == "succeeded"
+
+
+def test_cancelling_stops_a_running_step(settings: Settings, make_loop: MakeLoop) -> None:
+    import threading
+    import time
+
+    loop = make_loop(
+        "  slow: {action: noop, with: {seconds: 30}}\n  b: {action: noop, needs: [slow]}\n"
+    )
+    done: list[service.RunView] = []
+    thread = threading.Thread(
+        target=lambda: done.append(service.start_run(settings, loop, inline=True))
+    )
+    started = time.monotonic()
+    thread.start()
+    while (
+        not service.list_runs(settings).data
+        or service.latest_run(settings).steps[0].status != "running"
+    ):
+        time.sleep(0.02)
+    service.cancel_run(settings, service.latest_run(settings).run_id)
+    thread.join(10)
+    assert time.monotonic() - started < 10
+    run = service.get_run(settings, done[0].run_id)
+    assert run.status == "cancelled"
+    assert [s.status for s in run.steps] == ["cancelled", "cancelled"]
