@@ -13,15 +13,17 @@ from marketloop.runner.loopfile import parse_loop
 from marketloop.runner.model import Loop
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        None,
-        {
-            "workspace": tmp_path / "ws",
-            "runner": {"lease": 2.0, "heartbeat": 0.2, "tick": 0.2, "backoff": 0.05},
-        },
-    )
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings on a fresh workspace; the app database in SQLite, then in PostgreSQL: every
+    test that takes them is the run store's contract, passed by both backends."""
+    values: dict[str, Any] = {
+        "workspace": tmp_path / "ws",
+        "runner": {"lease": 2.0, "heartbeat": 0.2, "tick": 0.2, "backoff": 0.05},
+    }
+    if request.param == "postgres":
+        values["app_db_url"] = request.getfixturevalue("postgres_url")
+    return load_settings(None, values)
 
 
 @pytest.fixture

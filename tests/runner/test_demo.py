@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from tests.runner.workers import Config, wait_for
 
-from marketloop.config import Settings
+from marketloop.config import Settings, load_settings
 from marketloop.runner import service
 from marketloop.runner.demo import demo_environment, demo_loop_path
 from marketloop.runner.loopfile import load_loop
 
 
 @pytest.mark.slow
-def test_the_demo_loop_runs_offline_and_again(settings: Settings) -> None:
+def test_the_demo_loop_runs_offline_and_again(tmp_path: Path) -> None:
+    settings = load_settings(None, {"workspace": tmp_path / "ws"})
     with demo_environment(settings) as env:
         demo = env.settings
         loop = load_loop(demo_loop_path())
