@@ -194,41 +194,42 @@ class Store:
     def begin_step(self, run_id: str, name: str, worker: str) -> int | None:
         """pending → running (and the run queued → running), in one transaction: the attempt
         number this caller owns, or None if the run ended or another caller won."""
+        moment = now()
+        live = (
+            select(RunRow.id)
+            .where(RunRow.id == run_id, RunRow.status.in_(["queued", "running"]))
+            .exists()
+        )
         with self.session() as s:
-            run = s.get(RunRow, run_id, options=[defer(RunRow.definition, raiseload=True)])
-            row = s.get(StepRow, (run_id, name))
-            if run is None or run.status in RUN_DONE or row is None or row.status != "pending":
-                return None
-            attempt, moment = row.attempts + 1, now()
-            changed = self._update(
-                s,
+            attempt = s.scalar(
                 update(StepRow)
                 .where(
                     StepRow.run_id == run_id,
                     StepRow.name == name,
                     StepRow.status == "pending",
-                    StepRow.attempts == row.attempts,
+                    live,
                 )
                 .values(
                     status="running",
-                    attempts=attempt,
+                    attempts=StepRow.attempts + 1,
                     started_at=moment,
                     heartbeat_at=moment,
                     worker=worker,
                     finished_at=None,
                     error=None,
-                ),
-            )
-            if not changed:
-                return None
-            if run.status == "queued":
-                self._update(
-                    s,
-                    update(RunRow)
-                    .where(RunRow.id == run_id, RunRow.status == "queued")
-                    .values(status="running", started_at=moment),
                 )
-            return attempt
+                .returning(StepRow.attempts),
+                execution_options={"synchronize_session": False},
+            )
+            if attempt is None:
+                return None
+            self._update(
+                s,
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status == "queued")
+                .values(status="running", started_at=moment),
+            )
+            return int(attempt)
 
     def mark_enqueued(self, run_id: str, names: Sequence[str]) -> None:
         with self.session() as s:
