@@ -47,7 +47,7 @@ def main() -> None:
             f"{runner / 20:.2f} (below 1 meets them)"
         )
     rate = _throughput()
-    print(f"redis, 2 worker processes: {STEPS} no-op steps at {rate:.0f} steps/s")
+    print(f"redis + postgresql, 2 worker processes: {STEPS} no-op steps at {rate:.0f} steps/s")
     print(f"  ratio to the 100 steps/s goal: {100 / rate:.2f} (below 1 meets it)")
     extra = _chain()
     print(f"10-step loop of {CHAIN_SECONDS} s steps: {extra:.3f} s beyond its steps' own time")
@@ -151,17 +151,19 @@ def _throughput() -> float:
                 MARKETLOOP_RUNNER_QUEUE=REDIS,
             )
             service.store_for(settings)  # migrate before the workers start
-            started = time.perf_counter()
-            ids = [service.start_run(settings, loop).run_id for _ in range(STEPS // PER_RUN)]
             command = [sys.executable, "-m", "marketloop", "worker", "--threads", "4"]
             quiet = subprocess.DEVNULL
             procs += [
                 subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet) for _ in range(2)
             ]
+            base = _settled([proc.pid for proc in procs])  # the workers are up and idle
+            started = time.perf_counter()
+            ids = [service.start_run(settings, loop).run_id for _ in range(STEPS // PER_RUN)]
             store = service.store_for(settings)
             while store.active_runs():  # one light query a tenth of a second
                 time.sleep(0.1)
             elapsed = time.perf_counter() - started
+            cpu = sum(_cpu_seconds(proc.pid) for proc in procs) - base
             failed = [r for r in ids if service.get_run(settings, r).status != "succeeded"]
             assert not failed, failed
     finally:
@@ -173,7 +175,29 @@ def _throughput() -> float:
         dispose_all()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+    print(
+        f"  (the worker processes used {cpu / STEPS * 1000:.1f} ms of CPU per step: "
+        f"{STEPS / cpu:.0f} steps/s per busy core; load average now {os.getloadavg()[0]:.1f})"
+    )
     return STEPS / elapsed
+
+
+def _settled(pids: list[int]) -> float:
+    """Wait until the processes have started and gone idle; their CPU seconds so far."""
+    last = -1.0
+    while True:
+        time.sleep(1.0)
+        now = sum(_cpu_seconds(pid) for pid in pids)
+        if now - last < 0.05:
+            return now
+        last = now
+
+
+def _cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def _chain() -> float:
