@@ -45,7 +45,7 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "webhooks": ("marketloop.integrations.cli:webhooks_app", "group"),
     "plan": ("marketloop.plan.cli:plan_group", "factory"),
     "loop": ("marketloop.runner.cli:app", "group"),
-    "worker": ("marketloop.runner.cli:worker_command", "command"),
+    "worker": ("marketloop.runner.cli_worker:worker_command", "command"),
 }
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from marketloop.config import Settings, app_db_url
 from marketloop.runner import schedule, service
 from marketloop.runner.model import Loop, Schedule
+from marketloop.runner.slots import Slots
 from marketloop.runner.store import Store
 from marketloop.runner.worker import Scheduler
 
@@ -52,8 +53,8 @@ def test_the_scheduler_fires_a_due_slot_once(settings: Settings, make_loop: Make
     for step in ("", "standup"):
         sched = loop.schedule if not step else loop.steps[step].schedule
         assert sched is not None
-        old = store.schedule_slot(loop.name, step, sched.cron, sched.timezone)
-        assert store.claim_slot(loop.name, step, sched.cron, sched.timezone, old, week_ago)
+        old = Slots(store).last(loop.name, step, sched.cron, sched.timezone)
+        assert Slots(store).claim(loop.name, step, sched.cron, sched.timezone, old, week_ago)
     first.fire(loop)
     second.fire(loop)  # the same slot: already claimed
     runs = _scheduled_runs(settings)
@@ -71,8 +72,8 @@ def test_one_scheduled_run_per_loop_at_a_time(settings: Settings, make_loop: Mak
     assert loop.schedule is not None
     cron, zone = loop.schedule.cron, loop.schedule.timezone
     for _ in range(2):  # two slots pass while the first scheduled run is still queued
-        old = store.schedule_slot(loop.name, "", cron, zone)
-        assert store.claim_slot(
+        old = Slots(store).last(loop.name, "", cron, zone)
+        assert Slots(store).claim(
             loop.name, "", cron, zone, old, datetime.now(UTC) - timedelta(hours=1)
         )
         scheduler.fire(loop)

@@ -7,7 +7,6 @@ loop file or flag, 3 the work could not be done (an unreachable queue or databas
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,14 +15,13 @@ import typer
 from rich.markup import escape
 
 from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.runner.cli_output import exit_for, progress, show
 from marketloop.runner.loopfile import load_loop
-from marketloop.runner.service import RunView
 
 app = typer.Typer(help="Loops: declared steps run on a schedule, with gates and history.")
 
 FileArg = Annotated[Path, typer.Argument(help="Loop file (YAML), e.g. examples/loops/weekly.yaml.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")]
-STEP_COLUMNS = ("name", "action", "status", "attempts", "started_at", "finished_at", "detail")
 
 
 @app.command("check")
@@ -98,9 +96,9 @@ def run_command(
     run = start_run(settings, loop, step, inline=inline)
     if wait and not inline:
         console.print(f"run {run.run_id} queued; waiting for a worker")
-        run = wait_run(settings, run.run_id, on_change=_progress(fmt))
-    _show(run, fmt)
-    _exit_for(run, wait or inline)
+        run = wait_run(settings, run.run_id, on_change=progress(fmt))
+    show(run, fmt)
+    exit_for(run, wait or inline)
 
 
 @app.command("status")
@@ -114,7 +112,7 @@ def status_command(
     from marketloop.runner.service import get_run, latest_run
 
     settings = state(ctx).settings(workspace)
-    _show(get_run(settings, run_id) if run_id else latest_run(settings), fmt)
+    show(get_run(settings, run_id) if run_id else latest_run(settings), fmt)
 
 
 @app.command("history")
@@ -160,7 +158,7 @@ def cancel_command(
     """Cancel a queued or running run (a running step stops when it can)."""
     from marketloop.runner.service import cancel_run
 
-    _show(cancel_run(state(ctx).settings(workspace), run_id), fmt)
+    show(cancel_run(state(ctx).settings(workspace), run_id), fmt)
 
 
 @app.command("approve")
@@ -181,7 +179,7 @@ def approve_command(
     from marketloop.runner.service import approve_step
 
     settings = state(ctx).settings(workspace)
-    _show(approve_step(settings, run_id, step, by=getpass.getuser(), inline=inline), fmt)
+    show(approve_step(settings, run_id, step, by=getpass.getuser(), inline=inline), fmt)
 
 
 @app.command("demo")
@@ -200,12 +198,12 @@ def demo_command(
         loop = load_loop(demo_loop_path())
         console.print(f"running loop {loop.name}: {len(loop.steps)} steps, in this process")
         run = start_run(demo.settings, loop, inline=True)
-    _show(run, fmt)
+    show(run, fmt)
     if fmt is OutputFormat.table:
         for step in run.steps:
             for label, path in step.outputs.items():
                 console.print(f"{escape(step.name)} · {escape(label)}: {escape(path)}")
-    _exit_for(run, True)
+    exit_for(run, True)
 
 
 @app.command("actions")
@@ -224,76 +222,3 @@ def actions_command(fmt: FormatOpt = OutputFormat.table) -> None:
         for a in registry().values()
     ]
     emit_rows(rows, fmt, columns=list(rows[0]), title="actions")
-
-
-def worker_command(
-    ctx: typer.Context,
-    loop: Annotated[
-        list[Path] | None,
-        typer.Option("--loop", help="Loop file to schedule (repeatable); adds to [runner] loops."),
-    ] = None,
-    threads: Annotated[
-        int | None, typer.Option("--threads", min=1, max=64, help="Steps run at a time.")
-    ] = None,
-    workspace: WorkspaceOption = None,
-) -> None:
-    """Run queued steps and fire the loops' schedules, until Ctrl-C.
-
-    Several workers (on one machine or several, with [runner] queue = "redis://...") share one
-    queue. Example: marketloop worker --loop examples/loops/weekly.yaml --threads 4
-    """
-    from marketloop.runner.worker import run_worker
-
-    settings = state(ctx).settings(workspace, runner={"threads": threads})
-    loops = [*settings.runner.loops, *(loop or [])]
-    for path in loops:
-        load_loop(path)  # refuse a bad file before starting
-    console.print(f"worker: {settings.runner.threads} threads, {len(loops)} loop file(s)")
-    run_worker(settings, loops, settings.runner.threads)
-
-
-def _show(run: RunView, fmt: OutputFormat) -> None:
-    if fmt is OutputFormat.json:
-        emit_json(run.model_dump(mode="json"))
-        return
-    console.print(
-        f"[bold]{escape(run.loop)}[/] run {run.run_id}: [bold]{run.status}[/]"
-        + (f" ({escape(run.reason)})" if run.reason else "")
-    )
-    emit_rows([_step_row(s) for s in run.steps], fmt, columns=STEP_COLUMNS)
-
-
-def _step_row(step: object) -> dict[str, object]:
-    from marketloop.runner.service import StepView
-
-    assert isinstance(step, StepView)
-    detail = step.error or step.summary or ""
-    if step.gate:
-        detail = f"gate {step.gate.get('result')}: {step.gate.get('reason')}"
-    return {
-        "name": step.name,
-        "action": step.action,
-        "status": step.status,
-        "attempts": step.attempts,
-        "started_at": step.started_at.isoformat(timespec="seconds") if step.started_at else "",
-        "finished_at": step.finished_at.isoformat(timespec="seconds") if step.finished_at else "",
-        "detail": detail,
-        "outputs": step.outputs,
-    }
-
-
-def _progress(fmt: OutputFormat) -> Callable[[RunView], None]:
-    seen: dict[str, str] = {}
-
-    def show(run: RunView) -> None:
-        for step in run.steps:
-            if seen.get(step.name) != step.status:
-                seen[step.name] = step.status
-                console.print(f"  {escape(step.name)}: {step.status}")
-
-    return show
-
-
-def _exit_for(run: RunView, finished: bool) -> None:
-    if finished and run.status in ("failed", "cancelled"):
-        raise typer.Exit(1)

@@ -14,13 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from marketloop.appdb import open_app_db
 from marketloop.errors import RunnerError
 from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
-from marketloop.runner.tables import RunRow, ScheduleRow, StepRow
+from marketloop.runner.tables import RunRow, StepRow
 
 
 class RunNotFound(RunnerError):
@@ -263,44 +262,3 @@ class Store:
                 StepRow.status == "running", StepRow.heartbeat_at < before
             )
             return list(s.scalars(query))
-
-    # --- schedules ----------------------------------------------------------------------
-
-    def schedule_slot(self, loop: str, step: str, cron: str, timezone: str) -> datetime | None:
-        with self.session() as s:
-            row = s.get(ScheduleRow, (loop, step))
-            if row is None or (row.cron, row.timezone) != (cron, timezone):
-                return None
-            return aware(row.last_slot)
-
-    def claim_slot(
-        self, loop: str, step: str, cron: str, timezone: str, old: datetime | None, new: datetime
-    ) -> bool:
-        """Record `new` as the last slot fired, if nobody moved it from `old` first."""
-        with self.session() as s:
-            row = s.get(ScheduleRow, (loop, step))
-            if row is None:
-                try:
-                    with s.begin_nested():
-                        s.add(
-                            ScheduleRow(
-                                loop=loop, step=step, cron=cron, timezone=timezone, last_slot=new
-                            )
-                        )
-                except IntegrityError:  # another worker inserted it first
-                    return False
-                return True
-            same = (row.cron, row.timezone) == (cron, timezone)
-            if same and aware(row.last_slot) != old:
-                return False
-            changed = self._update(
-                s,
-                update(ScheduleRow)
-                .where(
-                    ScheduleRow.loop == loop,
-                    ScheduleRow.step == step,
-                    ScheduleRow.last_slot == row.last_slot,
-                )
-                .values(last_slot=new, cron=cron, timezone=timezone),
-            )
-            return bool(changed)

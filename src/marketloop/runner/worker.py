@@ -24,6 +24,7 @@ from marketloop.runner import schedule as cron
 from marketloop.runner.loopfile import LoopFileError, load_loop
 from marketloop.runner.model import Loop, Schedule
 from marketloop.runner.queue import Dispatcher, make_huey
+from marketloop.runner.slots import Slots
 from marketloop.runner.store import Store, now
 
 log = structlog.get_logger("marketloop.runner")
@@ -44,6 +45,7 @@ class Scheduler:
     def __init__(self, settings: Settings, store: Store, loops: list[Path]) -> None:
         self.settings = settings
         self.store = store
+        self.slots = Slots(store)
         self.loops = loops
         self.dispatcher = Dispatcher(settings, store)
 
@@ -66,10 +68,10 @@ class Scheduler:
             wanted.append(("", loop.schedule))
         wanted += [(n, s.schedule) for n, s in loop.steps.items() if s.schedule is not None]
         for step, sched in wanted:
-            last = self.store.schedule_slot(loop.name, step, sched.cron, sched.timezone)
+            last = self.slots.last(loop.name, step, sched.cron, sched.timezone)
             slot = cron.due(sched, last, moment)
             if last is None:  # first sight of this schedule: count from now
-                self.store.claim_slot(
+                self.slots.claim(
                     loop.name,
                     step,
                     sched.cron,
@@ -80,7 +82,7 @@ class Scheduler:
                 continue
             if slot is None:
                 continue
-            if not self.store.claim_slot(loop.name, step, sched.cron, sched.timezone, last, slot):
+            if not self.slots.claim(loop.name, step, sched.cron, sched.timezone, last, slot):
                 continue  # another worker fired it
             trigger = f"schedule:{step}" if step else "schedule"
             if self.store.active_runs(loop.name, trigger):
