@@ -23,12 +23,13 @@ class Config:
     queue: str | None = None
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)  # more environment for the workers
+    lease: float = 2.0  # seconds without a heartbeat before a step is taken over
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETLOOP_")}
         env.update(
             MARKETLOOP_WORKSPACE=str(self.workspace),
-            MARKETLOOP_RUNNER_LEASE="2",
+            MARKETLOOP_RUNNER_LEASE=str(self.lease),
             MARKETLOOP_RUNNER_HEARTBEAT="0.2",
             MARKETLOOP_RUNNER_TICK="0.2",
             MARKETLOOP_RUNNER_BACKOFF="0.05",
@@ -44,7 +45,7 @@ class Config:
         values: dict[str, object] = {
             "workspace": self.workspace,
             "runner": {
-                "lease": 2.0,
+                "lease": self.lease,
                 "heartbeat": 0.2,
                 "tick": 0.2,
                 "backoff": 0.05,
