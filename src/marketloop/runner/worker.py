@@ -13,6 +13,7 @@ Every `tick` seconds the worker
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ class Scheduler:
         self.settings = settings
         self.store = store
         self.slots = Slots(store)
+        self.swept = 0.0  # when the last pass over every active run was made (monotonic)
         self.loops = loops
         self.dispatcher = Dispatcher(settings, store)
 
@@ -93,6 +95,8 @@ class Scheduler:
             log.info("schedule fired", loop=loop.name, step=step, slot=slot.isoformat())
 
     def sweep(self) -> None:
+        """Take over the steps of dead workers at once; look for lost tasks every 3 leases
+        (a pass over every active run)."""
         lease = self.settings.runner.lease
         for row in self.store.stale_steps(now() - timedelta(seconds=lease)):
             if self.store.move_step(
@@ -105,6 +109,10 @@ class Scheduler:
                 error=f"worker {row.worker} lost; running again",
             ):
                 log.warning("step taken over", run_id=row.run_id, step=row.name, worker=row.worker)
+                self.dispatcher.advance(row.run_id)
+        if time.monotonic() - self.swept < 3 * lease:
+            return
+        self.swept = time.monotonic()
         for run in self.store.active_runs():
             self.dispatcher.advance(run.id, redispatch_after=3 * lease)
 
