@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: install  ## run the whole loop on the bundled sample site, offline
-	$(BIN)/marketloop demo
+demo: install  ## run the demo loop (examples/loops/demo.yaml) through the runner, offline
+	$(BIN)/marketloop loop demo
 
 test: install  ## the full test suite (needs PostgreSQL :5432, Redis :6379, /usr/bin/chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -44,6 +44,7 @@ from marketloop.keywords.config import KeywordsSettings
 from marketloop.observe.logging import register_secret
 from marketloop.plan.config import PlanSettings
 from marketloop.quality.config import QualitySettings
+from marketloop.runner.config import RunnerSettings
 from marketloop.workspace import Workspace
 
 ENV_PREFIX = "MARKETLOOP_"
@@ -85,6 +86,8 @@ class Settings(BaseSettings):
     hubspot: HubspotSettings = HubspotSettings()
     # operate: the HTTP API (api/config.py)
     api: ApiSettings = ApiSettings()
+    # operate: the runner (runner/config.py)
+    runner: RunnerSettings = RunnerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,227 @@
+"""The runner against a bare Huey task doing the same no-op on the same storage (issue 9):
+
+- per-step overhead, enqueue to recorded success, on SQLite and on Redis: at most 1.5× the
+  bare Huey round trip, and under 20 ms;
+- 1,000 no-op steps drained by 2 worker processes on Redis (PostgreSQL app database):
+  at least 100 steps/s;
+- a 10-step no-op loop (each step 0.1 s) finishes within 1 s of its steps' own time.
+
+Needs Redis (MARKETLOOP_TEST_REDIS, default redis://127.0.0.1:6379/15: FLUSHED) and PostgreSQL
+(127.0.0.1:5432, a throwaway database is made). Run: `make bench BENCH=runner`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REDIS = os.environ.get("MARKETLOOP_TEST_REDIS", "redis://127.0.0.1:6379/15")
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+ROUND_TRIPS = 150
+STEPS, PER_RUN = 1000, 20
+CHAIN, CHAIN_SECONDS = 10, 0.1
+
+
+def main() -> None:
+    from marketloop.observe.logging import configure_logging
+
+    configure_logging("warning", "console")  # as a worker logs: step lines are debug detail
+    for storage in ("sqlite", "redis"):
+        bare, runner = _overhead(storage)
+        print(
+            f"{storage}: bare Huey round trip {bare:.2f} ms, runner step {runner:.2f} ms "
+            f"(median of {ROUND_TRIPS})"
+        )
+        print(
+            f"  ratio to the 1.5× goal: {runner / bare / 1.5:.2f}; to the 20 ms goal: "
+            f"{runner / 20:.2f} (below 1 meets them)"
+        )
+    rate = _throughput()
+    print(f"redis + postgresql, 2 worker processes: {STEPS} no-op steps at {rate:.0f} steps/s")
+    print(f"  ratio to the 100 steps/s goal: {100 / rate:.2f} (below 1 meets it)")
+    extra = _chain()
+    print(f"10-step loop of {CHAIN_SECONDS} s steps: {extra:.3f} s beyond its steps' own time")
+    print(f"  ratio to the 1 s goal: {extra:.2f} (below 1 meets it)")
+
+
+def _settings(root: Path, queue: str | None, app_db: str | None = None) -> Any:
+    from marketloop.config import load_settings
+
+    values: dict[str, Any] = {"workspace": root, "runner": {"queue": queue}}
+    if app_db:
+        values["app_db_url"] = app_db
+    return load_settings(None, values)
+
+
+@contextmanager
+def _consumer(huey: Any, workers: int = 1) -> Iterator[None]:
+    from marketloop.runner.worker import CONSUMER
+
+    consumer = huey.create_consumer(workers=workers, **CONSUMER)
+    consumer.start()
+    try:
+        yield
+    finally:
+        consumer.stop(graceful=True)
+
+
+def _flush_redis() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS)
+    client.flushdb()
+    client.close()
+
+
+def _overhead(storage: str) -> tuple[float, float]:
+    from huey import RedisHuey, SqliteHuey
+
+    from marketloop.runner import service
+    from marketloop.runner.loopfile import parse_loop
+    from marketloop.runner.queue import make_huey
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        if storage == "redis":
+            _flush_redis()
+            bare_huey: Any = RedisHuey("bare", url=REDIS, results=False, blocking=True)
+        else:
+            bare_huey = SqliteHuey("bare", filename=str(root / "bare.db"), results=False)
+        done = threading.Event()
+
+        @bare_huey.task()
+        def noop() -> None:
+            done.set()
+
+        bare = []
+        with _consumer(bare_huey):
+            for _ in range(ROUND_TRIPS):
+                done.clear()
+                started = time.perf_counter()
+                noop()
+                done.wait(10)
+                bare.append((time.perf_counter() - started) * 1000)
+
+        settings = _settings(root / "ws", REDIS if storage == "redis" else None)
+        huey, _ = make_huey(settings)
+        loop = parse_loop("name: one\nsteps:\n  a: {action: noop}\n")
+        runner = []
+        with _consumer(huey):
+            for _ in range(ROUND_TRIPS):
+                run = service.start_run(settings, loop)
+                while not (view := service.get_run(settings, run.run_id)).done:
+                    time.sleep(0.0005)
+                assert view.status == "succeeded", view
+                assert view.finished_at is not None
+                runner.append((view.finished_at - view.created_at).total_seconds() * 1000)
+        return statistics.median(bare), statistics.median(runner)
+
+
+def _throughput() -> float:
+    import psycopg
+
+    from marketloop.runner import service
+    from marketloop.runner.loopfile import parse_loop
+
+    _flush_redis()
+    name = f"marketloop_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(PG_ADMIN, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = _settings(Path(tmp) / "ws", REDIS, url)
+            steps = "".join(f"  s{i}: {{action: noop}}\n" for i in range(PER_RUN))
+            loop = parse_loop("name: wide\nsteps:\n" + steps)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETLOOP_")}
+            env.update(
+                MARKETLOOP_WORKSPACE=str(Path(tmp) / "ws"),
+                MARKETLOOP_APP_DB_URL=url,
+                MARKETLOOP_RUNNER_QUEUE=REDIS,
+            )
+            service.store_for(settings)  # migrate before the workers start
+            command = [sys.executable, "-m", "marketloop", "worker", "--threads", "4"]
+            quiet = subprocess.DEVNULL
+            procs += [
+                subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet) for _ in range(2)
+            ]
+            base = _settled([proc.pid for proc in procs])  # the workers are up and idle
+            started = time.perf_counter()
+            ids = [service.start_run(settings, loop).run_id for _ in range(STEPS // PER_RUN)]
+            store = service.store_for(settings)
+            while store.active_runs():  # one light query a tenth of a second
+                time.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            cpu = sum(_cpu_seconds(proc.pid) for proc in procs) - base
+            failed = [r for r in ids if service.get_run(settings, r).status != "succeeded"]
+            assert not failed, failed
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+        from marketloop.appdb import dispose_all
+
+        dispose_all()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    print(
+        f"  (the worker processes used {cpu / STEPS * 1000:.1f} ms of CPU per step: "
+        f"{STEPS / cpu:.0f} steps/s per busy core; load average now {os.getloadavg()[0]:.1f})"
+    )
+    return STEPS / elapsed
+
+
+def _settled(pids: list[int]) -> float:
+    """Wait until the processes have started and gone idle; their CPU seconds so far."""
+    last = -1.0
+    while True:
+        time.sleep(1.0)
+        now = sum(_cpu_seconds(pid) for pid in pids)
+        if now - last < 0.05:
+            return now
+        last = now
+
+
+def _cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def _chain() -> float:
+    from marketloop.runner import service
+    from marketloop.runner.loopfile import parse_loop
+    from marketloop.runner.queue import make_huey
+
+    steps = "".join(
+        f"  s{i}: {{action: noop, with: {{seconds: {CHAIN_SECONDS}}}"
+        + (f", needs: [s{i - 1}]" if i else "")
+        + "}\n"
+        for i in range(CHAIN)
+    )
+    loop = parse_loop("name: chain\nsteps:\n" + steps)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = _settings(Path(tmp) / "ws", None)
+        huey, _ = make_huey(settings)
+        with _consumer(huey, workers=2):
+            run = service.start_run(settings, loop)
+            view = service.wait_run(settings, run.run_id, poll=0.01, timeout=60)
+        assert view.status == "succeeded" and view.finished_at is not None
+        total = (view.finished_at - view.created_at).total_seconds()
+    return total - CHAIN * CHAIN_SECONDS
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Settings of the runner (`[runner]` in marketloop.toml, `MARKETLOOP_RUNNER_*` in the env)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from marketloop.section import Section
+
+
+class RunnerSettings(Section):
+    queue: str | None = Field(
+        None,
+        pattern=r"^(redis|rediss|sqlite)://",
+        description="the Huey queue: redis://host:6379/0 to scale out on Redis; default: "
+        "SQLite in WORKSPACE/queue.db (sqlite:///PATH names another file)",
+    )
+    loops: list[Path] = Field(
+        default_factory=list, description="loop files `marketloop worker` schedules"
+    )
+    threads: int = Field(2, ge=1, le=64, description="steps one worker runs at a time")
+    heartbeat: float = Field(2.0, gt=0, description="seconds between a running step's heartbeats")
+    lease: float = Field(
+        10.0,
+        gt=0,
+        description="seconds without a heartbeat after which a running step's worker is taken "
+        "for dead and the step runs again",
+    )
+    tick: float = Field(1.0, gt=0, description="seconds between scheduler passes of a worker")
+    backoff: float = Field(5.0, ge=0, description="seconds before the first retry; doubles")
+    backoff_cap: float = Field(300.0, ge=0, description="longest wait between retries")

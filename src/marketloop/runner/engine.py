@@ -1,0 +1,250 @@
+"""What happens next in a run (`advance`) and running one step (`execute`): the runner's core.
+
+Both read and write rows only (see store.py); neither knows about the queue. The caller decides
+how ready steps run: in this process (`loop run --inline`) or as Huey tasks (queue.py).
+
+    advance(store, run_id)        skip what can no longer run, hold manual gates, finish the run;
+                                  → the steps to start now, and those waiting for a retry time
+    execute(settings, store, ...) pending → running → succeeded | failed | pending (retry)
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from marketloop.actions import Action, ActionContext, ActionResult, GateResult, get_action
+from marketloop.config import Settings
+from marketloop.errors import MarketloopError, RunnerError
+from marketloop.observe.logging import mask_secrets
+from marketloop.retry import backoff
+from marketloop.runner.dag import order
+from marketloop.runner.heartbeat import HEARTBEATS
+from marketloop.runner.lock import warehouse_lock
+from marketloop.runner.model import Loop, Step
+from marketloop.runner.states import RUN_DONE, STEP_DONE
+from marketloop.runner.store import Store, aware, now
+from marketloop.runner.tables import StepRow
+
+log = structlog.get_logger("marketloop.runner")
+
+
+class StepTimeout(RunnerError):
+    pass
+
+
+@dataclass
+class Next:
+    ready: list[str] = field(default_factory=list)  # start these now
+    later: dict[str, float] = field(default_factory=dict)  # retries: seconds until due
+    done: bool = False  # the run has ended
+
+
+_loops: dict[str, Loop] = {}
+_loops_lock = threading.Lock()
+
+
+def loop_of(store: Store, run_id: str) -> Loop:
+    """The loop a run was started with (a run's definition never changes: cached by run id)."""
+    with _loops_lock:
+        found = _loops.get(run_id)
+    if found is None:
+        found = Loop.model_validate(store.definition(run_id))
+        with _loops_lock:
+            if len(_loops) >= 512:
+                _loops.pop(next(iter(_loops)))
+            _loops[run_id] = found
+    return found
+
+
+def advance(store: Store, run_id: str, *, redispatch_after: float | None = None) -> Next:
+    """Move the run on from what its rows say; `redispatch_after` (seconds): also return ready
+    steps enqueued that long ago and never started (a task lost with its worker)."""
+    run, steps = store.snapshot(run_id)
+    if run.status in RUN_DONE:
+        return Next(done=True)
+    loop = loop_of(store, run_id)
+    rows = {row.name: row for row in steps}
+    moment, result = now(), Next()
+    needs = {name: loop.steps[name].needs for name in rows}
+    for name in order(needs):
+        row = rows[name]
+        if row.status not in ("pending", "waiting_approval"):
+            continue
+        step = loop.steps[name]
+        blocked, waiting = _needs(step, rows, loop)
+        if blocked:
+            store.move_step(
+                run_id, name, "skipped", error=f"skipped: {blocked}", finished_at=moment
+            )
+            row.status = "skipped"
+        elif waiting:
+            continue
+        elif step.gate == "manual" and row.approved_by is None:
+            if row.status == "pending":
+                store.move_step(run_id, name, "waiting_approval", from_=["pending"])
+                row.status = "waiting_approval"
+        elif row.status == "pending":
+            due = aware(row.not_before)
+            if due is not None and due > moment:
+                result.later[name] = (due - moment).total_seconds()
+                continue
+            sent = aware(row.enqueued_at)
+            stale = redispatch_after is not None and sent is not None
+            if sent is None or (stale and moment - sent > timedelta(seconds=redispatch_after or 0)):
+                result.ready.append(name)
+    if all(row.status in STEP_DONE for row in rows.values()):
+        _finish(store, run_id, list(rows.values()))
+        result.done = True
+    return result
+
+
+def _needs(step: Step, rows: dict[str, StepRow], loop: Loop) -> tuple[str | None, bool]:
+    """(why the step can no longer run, or None; whether it must wait for a need)."""
+    waiting = False
+    for need in step.needs:
+        dep = rows.get(need)
+        if dep is None or dep.status == "succeeded":  # not in this run (a one-step run), or done
+            continue
+        if dep.status == "failed" and _passes(dep, loop.steps[need], step):
+            continue
+        if dep.status in STEP_DONE:
+            return f"needs {need}, which {dep.status}", False
+        waiting = True
+    return None, waiting
+
+
+def _passes(dep: StepRow, dep_step: Step, step: Step) -> bool:
+    """A quality gate that failed stops only the steps that read the warehouse."""
+    if not dep.gate or dep.gate.get("result") != "fail":
+        return False
+    blocks = get_action(dep_step.action).gate_blocks
+    return blocks == "warehouse_readers" and not get_action(step.action).reads_warehouse
+
+
+def _finish(store: Store, run_id: str, rows: list[StepRow]) -> None:
+    failed = [row for row in rows if row.status == "failed"]
+    if failed:
+        reason = "; ".join(f"{row.name}: {row.error}" for row in failed)
+        store.move_run(run_id, "failed", reason=reason[:2000])
+    elif any(row.status == "cancelled" for row in rows):
+        store.move_run(run_id, "cancelled")
+    else:
+        store.move_run(run_id, "succeeded")
+
+
+def execute(settings: Settings, store: Store, run_id: str, name: str, worker: str) -> float | None:
+    """Run one step if it is still pending (else do nothing: a duplicate delivery). Returns the
+    seconds until a retry when a transient error scheduled one."""
+    attempt = store.begin_step(run_id, name, worker)
+    if attempt is None:
+        return None
+    step = loop_of(store, run_id).steps[name]
+    action = get_action(step.action)
+    context = ActionContext(settings, run_id, name, attempt)
+    log.info("step started", run_id=run_id, step=name, attempt=attempt, worker=worker)
+    HEARTBEATS.watch(store, (run_id, name, attempt), context.stop, settings.runner.heartbeat)
+    try:
+        result = _call(action, context, step)
+        gate = _judge(action, step, result)
+    except MarketloopError as exc:
+        return _failed(settings, store, context, step, exc.transient, str(exc))
+    except Exception as exc:
+        log.error("step crashed", run_id=run_id, step=name, error=traceback.format_exc())
+        return _failed(settings, store, context, step, False, f"{type(exc).__name__}: {exc}")
+    finally:
+        HEARTBEATS.forget((run_id, name, attempt))
+    status = "failed" if gate is not None and gate.result == "fail" else "succeeded"
+    if context.stop.is_set() and store.run(run_id).status == "cancelled":
+        status = "cancelled"
+    store.move_step(
+        run_id,
+        name,
+        status,
+        from_=["running"],
+        attempt=attempt,
+        finished_at=now(),
+        outputs=result.outputs,
+        facts=result.facts,
+        summary=mask_secrets(result.summary),
+        gate=gate.model_dump() if gate else None,
+        error=gate.reason if status == "failed" and gate else None,
+    )
+    log.info("step finished", run_id=run_id, step=name, status=status)
+    return None
+
+
+def _call(action: Action, context: ActionContext, step: Step) -> ActionResult:
+    def run() -> ActionResult:
+        if action.writes_warehouse:
+            with warehouse_lock(context.workspace.root):
+                return action.execute(context, step.with_)
+        return action.execute(context, step.with_)
+
+    if step.timeout is None:
+        return run()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = run()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"step-{context.key}", daemon=True)
+    thread.start()
+    thread.join(step.timeout)
+    if thread.is_alive():
+        context.stop.set()  # a cooperative action stops; others finish in the background
+        raise StepTimeout(f"step {context.step} timed out after {step.timeout:g} s")
+    if "error" in box:
+        raise box["error"]
+    result: ActionResult = box["result"]
+    return result
+
+
+def _judge(action: Action, step: Step, result: ActionResult) -> GateResult | None:
+    if action.gate is None or action.judge is None:
+        return None
+    if isinstance(step.gate, dict):
+        return action.judge(action.gate.model_validate(step.gate), result)
+    if action.gate_always:
+        return action.judge(action.gate(), result)
+    return None
+
+
+def _failed(
+    settings: Settings,
+    store: Store,
+    context: ActionContext,
+    step: Step,
+    transient: bool,
+    message: str,
+) -> float | None:
+    message = mask_secrets(message)
+    run_id, name, attempt = context.run_id, context.step, context.attempt
+    if transient and attempt <= step.retries:
+        first = step.backoff if step.backoff is not None else settings.runner.backoff
+        delay = backoff(attempt - 1, first, settings.runner.backoff_cap)
+        moved = store.move_step(
+            run_id,
+            name,
+            "pending",
+            from_=["running"],
+            attempt=attempt,
+            error=message,
+            not_before=now() + timedelta(seconds=delay),
+            enqueued_at=None,
+        )
+        log.warning("step will retry", run_id=run_id, step=name, attempt=attempt, delay=delay)
+        return delay if moved else None
+    store.move_step(
+        run_id, name, "failed", from_=["running"], attempt=attempt, error=message, finished_at=now()
+    )
+    log.warning("step failed", run_id=run_id, step=name, error=message)
+    return None

@@ -1,0 +1,72 @@
+"""The loop file's schema: a loop, its steps and schedules (pydantic, unknown keys refused)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Schedule(Strict):
+    cron: str = Field(description="five-field cron expression, e.g. `0 9 * * MON-FRI`")
+    timezone: str = Field("UTC", description="IANA time zone the cron is read in")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a five-field cron expression (m h dom mon dow)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+
+class Step(Strict):
+    action: str = Field(description="an action of the registry, e.g. crawl, ingest.gsc")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    needs: list[str] = Field(default_factory=list)
+    schedule: Schedule | None = Field(None, description="runs this step on its own schedule")
+    retries: int = Field(0, ge=0, le=20, description="retries of transient errors")
+    backoff: float | None = Field(None, ge=0, description="seconds before the first retry")
+    timeout: float | None = Field(None, gt=0, description="seconds one attempt may take")
+    gate: Literal["manual"] | dict[str, Any] | None = None
+    owner: str | None = None
+    description: str | None = None
+
+
+class Loop(Strict):
+    name: str = Field(pattern=NAME)
+    description: str | None = None
+    owners: dict[str, str] = Field(default_factory=dict)
+    schedule: Schedule | None = None
+    steps: dict[str, Step] = Field(min_length=1)
+
+    @field_validator("steps")
+    @classmethod
+    def _names(cls, steps: dict[str, Step]) -> dict[str, Step]:
+        import re
+
+        for name in steps:
+            if not re.match(NAME, name):
+                raise ValueError(f"step name {name!r}: letters, digits, _ . - only")
+        return steps
+
+    def scheduled_steps(self) -> list[str]:
+        """Steps that run on their own schedule (not in the loop's scheduled runs)."""
+        return [name for name, step in self.steps.items() if step.schedule is not None]

@@ -1,0 +1,264 @@
+"""Run rows: read them, and change a status only by an explicit, checked transition.
+
+Every transition is a compare-and-set (`UPDATE ... WHERE status IN (allowed sources)`): it says
+whether it won, so at-least-once delivery of a task, two workers and a sweeper can all try the
+same move and only one succeeds. A step's finish is also fenced by its attempt number, so an
+attempt that was taken for dead cannot overwrite the attempt that replaced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, defer, sessionmaker
+
+from marketloop.appdb import open_app_db
+from marketloop.errors import RunnerError
+from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
+from marketloop.runner.tables import RunRow, StepRow
+
+
+class RunNotFound(RunnerError):
+    """No run (or step) by that id."""
+
+    http_status = 404
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes for timezone columns: they are UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sessions = sessionmaker(open_app_db(url), expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    @staticmethod
+    def _update(s: Session, statement: Any) -> int:
+        """A bulk UPDATE; the session holds no objects to keep in step with it."""
+        result = s.execute(statement, execution_options={"synchronize_session": False})
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- runs ---------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        run_id: str,
+        loop: str,
+        trigger: str,
+        definition: dict[str, Any],
+        steps: Sequence[tuple[str, str]],
+    ) -> None:
+        with self.session() as s:
+            s.add(
+                RunRow(
+                    id=run_id,
+                    loop=loop,
+                    status="queued",
+                    trigger=trigger,
+                    definition=definition,
+                    created_at=now(),
+                )
+            )
+            s.flush()
+            for position, (name, action) in enumerate(steps):
+                s.add(
+                    StepRow(
+                        run_id=run_id,
+                        name=name,
+                        position=position,
+                        action=action,
+                        status="pending",
+                        attempts=0,
+                        outputs={},
+                        facts={},
+                    )
+                )
+
+    def run(self, run_id: str) -> RunRow:
+        """A run's row, without its definition (see `definition`)."""
+        with self.session() as s:
+            row = s.get(RunRow, run_id, options=[defer(RunRow.definition, raiseload=True)])
+        if row is None:
+            raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
+        return row
+
+    def steps(self, run_id: str) -> list[StepRow]:
+        with self.session() as s:
+            query = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.position)
+            return list(s.scalars(query))
+
+    def definition(self, run_id: str) -> dict[str, Any]:
+        """The loop the run was started with (as `Loop.model_dump`)."""
+        with self.session() as s:
+            found = s.scalar(select(RunRow.definition).where(RunRow.id == run_id))
+        if found is None:
+            raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
+        return dict(found)
+
+    def snapshot(self, run_id: str) -> tuple[RunRow, list[StepRow]]:
+        """A run (without its definition: see `definition`) and its steps, in one transaction."""
+        with self.session() as s:
+            run = s.get(RunRow, run_id, options=[defer(RunRow.definition, raiseload=True)])
+            if run is None:
+                raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
+            query = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.position)
+            return run, list(s.scalars(query))
+
+    def step(self, run_id: str, name: str) -> StepRow:
+        with self.session() as s:
+            row = s.get(StepRow, (run_id, name))
+        if row is None:
+            raise RunNotFound(f"run {run_id} has no step {name!r}")
+        return row
+
+    def runs(
+        self, loop: str | None = None, limit: int = 20, starting_after: str | None = None
+    ) -> tuple[list[RunRow], bool]:
+        """Newest first; `starting_after` a run id (cursor pagination); and whether more exist."""
+        with self.session() as s:
+            query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id.desc())
+            if loop:
+                query = query.where(RunRow.loop == loop)
+            if starting_after:
+                cursor = s.get(RunRow, starting_after)
+                if cursor is None:
+                    raise RunNotFound(f"no run {starting_after} to page after")
+                query = query.where(
+                    or_(
+                        RunRow.created_at < cursor.created_at,
+                        and_(RunRow.created_at == cursor.created_at, RunRow.id < cursor.id),
+                    )
+                )
+            rows = list(s.scalars(query.limit(limit + 1)))
+        return rows[:limit], len(rows) > limit
+
+    def active_runs(self, loop: str | None = None, trigger: str | None = None) -> list[RunRow]:
+        with self.session() as s:
+            query = select(RunRow).where(RunRow.status.in_(["queued", "running"]))
+            if loop:
+                query = query.where(RunRow.loop == loop)
+            if trigger:
+                query = query.where(RunRow.trigger == trigger)
+            return list(s.scalars(query))
+
+    def move_run(self, run_id: str, new: str, **values: Any) -> bool:
+        if new == "running":
+            values.setdefault("started_at", now())
+        if new in RUN_DONE:
+            values.setdefault("finished_at", now())
+        with self.session() as s:
+            changed = self._update(
+                s,
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status.in_(sources(RUN_MOVES, new)))
+                .values(status=new, **values),
+            )
+            return bool(changed)
+
+    # --- steps --------------------------------------------------------------------------
+
+    def move_step(
+        self,
+        run_id: str,
+        name: str,
+        new: str,
+        *,
+        from_: Sequence[str] | None = None,
+        attempt: int | None = None,
+        **values: Any,
+    ) -> bool:
+        allowed = [old for old in (from_ or sources(STEP_MOVES, new)) if new in STEP_MOVES[old]]
+        where = [StepRow.run_id == run_id, StepRow.name == name, StepRow.status.in_(allowed)]
+        if attempt is not None:
+            where.append(StepRow.attempts == attempt)
+        with self.session() as s:
+            changed = self._update(s, update(StepRow).where(*where).values(status=new, **values))
+            return bool(changed)
+
+    def begin_step(self, run_id: str, name: str, worker: str) -> int | None:
+        """pending → running (and the run queued → running), in one transaction: the attempt
+        number this caller owns, or None if the run ended or another caller won."""
+        moment = now()
+        live = (
+            select(RunRow.id)
+            .where(RunRow.id == run_id, RunRow.status.in_(["queued", "running"]))
+            .exists()
+        )
+        with self.session() as s:
+            attempt = s.scalar(
+                update(StepRow)
+                .where(
+                    StepRow.run_id == run_id,
+                    StepRow.name == name,
+                    StepRow.status == "pending",
+                    live,
+                )
+                .values(
+                    status="running",
+                    attempts=StepRow.attempts + 1,
+                    started_at=moment,
+                    heartbeat_at=moment,
+                    worker=worker,
+                    finished_at=None,
+                    error=None,
+                )
+                .returning(StepRow.attempts),
+                execution_options={"synchronize_session": False},
+            )
+            if attempt is None:
+                return None
+            self._update(
+                s,
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status == "queued")
+                .values(status="running", started_at=moment),
+            )
+            return int(attempt)
+
+    def mark_enqueued(self, run_id: str, names: Sequence[str]) -> None:
+        with self.session() as s:
+            self._update(
+                s,
+                update(StepRow)
+                .where(StepRow.run_id == run_id, StepRow.name.in_(list(names)))
+                .values(enqueued_at=now()),
+            )
+
+    def heartbeat(self, keys: Sequence[tuple[str, str, int]]) -> None:
+        moment = now()
+        with self.session() as s:
+            for run_id, name, attempt in keys:
+                self._update(
+                    s,
+                    update(StepRow)
+                    .where(
+                        StepRow.run_id == run_id,
+                        StepRow.name == name,
+                        StepRow.status == "running",
+                        StepRow.attempts == attempt,
+                    )
+                    .values(heartbeat_at=moment),
+                )
+
+    def stale_steps(self, before: datetime) -> list[StepRow]:
+        """Running steps whose worker has not been heard of since `before`."""
+        with self.session() as s:
+            query = select(StepRow).where(
+                StepRow.status == "running", StepRow.heartbeat_at < before
+            )
+            return list(s.scalars(query))

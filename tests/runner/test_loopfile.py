@@ -1,0 +1,110 @@
+"""Loop files: valid ones load; each kind of bad input is refused with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from marketloop.runner.loopfile import LoopFileError, load_loop, parse_loop
+
+GOOD = """\
+name: weekly
+schedule: {cron: "0 6 * * MON", timezone: America/Los_Angeles}
+steps:
+  crawl:
+    action: crawl
+    with: {url: "https://example.com/"}
+  audit:
+    action: audit
+    needs: [crawl]
+    gate: {fail_on: critical}
+  publish:
+    action: publish.notion
+    needs: [audit]
+    gate: manual
+"""
+
+BAD = [
+    ("steps:\n  a: {action: noop}\n", 1, "name: field required"),
+    ("name: x\nsteps:\n  a:\n    action: nope\n", 4, "unknown action 'nope'"),
+    (
+        "name: x\nsteps:\n  a:\n    action: noop\n    needs: [b]\n  b:\n    action: noop\n"
+        "    needs: [a]\n",
+        5,
+        "cycle: a → b → a",
+    ),
+    (
+        "name: x\nschedule:\n  cron: '61 * * * *'\nsteps:\n  a: {action: noop}\n",
+        3,
+        "not a five-field cron",
+    ),
+    (
+        "name: x\nschedule: {cron: '* * * * *', timezone: Mars/Base}\n"
+        "steps:\n  a: {action: noop}\n",
+        2,
+        "unknown time zone",
+    ),
+    ("name: x\nsteps:\n  a:\n    action: noop\n    needs:\n      - ghost\n", 6, "unknown step"),
+    (
+        "name: x\nsteps:\n  a:\n    action: crawl\n    with: {url: 'https://e.com/'}\n"
+        "    gate: {fail_on: critical}\n",
+        6,
+        "yields no gate result",
+    ),
+    ("name: x\nsteps:\n  a:\n    action: audit\n    gate: {fail_on: fatal}\n", 5, "fail_on"),
+    ("name: x\nsteps:\n  a:\n    action: noop\n    with:\n      secnds: 1\n", 6, "unknown field"),
+    (
+        "name: x\nsteps:\n  a:\n    action: crawl\n    with: {max_urls: -1, url: u}\n",
+        5,
+        "greater than or equal to 1",
+    ),
+    ("name: x\nsteps:\n  a: {action: noop}\n  a: {action: noop}\n", 4, "duplicate key"),
+    ("name: x\nsteps:\n  a: &x {action: noop}\n  b: *x\n", 3, "anchors"),
+    ("name: x\nsteps: [\n", 3, "not valid YAML"),
+    (
+        "name: x\nsteps:\n  a:\n    action: noop\n    with: {log: '${NOT_SET_ANYWHERE}'}\n",
+        5,
+        "NOT_SET_ANYWHERE is not set",
+    ),
+    ("name: x\nsteps:\n  a:\n    action: noop\n    retries: -1\n", 5, "retries"),
+]
+
+
+def test_a_good_loop_loads() -> None:
+    loop = parse_loop(GOOD, "weekly.yaml")
+    assert list(loop.steps) == ["crawl", "audit", "publish"]
+    assert loop.steps["publish"].gate == "manual"
+    assert loop.schedule is not None and loop.schedule.timezone == "America/Los_Angeles"
+
+
+@pytest.mark.parametrize(("text", "line", "message"), BAD)
+def test_bad_loop_files_name_the_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(LoopFileError) as caught:
+        parse_loop(text, "bad.yaml")
+    assert f"bad.yaml:{line}:" in caught.value.message
+    assert message in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+def test_environment_variables_and_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITE", "https://shop.example/")
+    text = "name: x\nsteps:\n  a:\n    action: crawl\n    with: {url: '${SITE}'}\n"
+    assert parse_loop(text).steps["a"].with_["url"] == "https://shop.example/"
+    text = (
+        "name: x\nsteps:\n  a:\n    action: crawl\n    with: {url: '${NOPE:-https://d.example/}'}\n"
+    )
+    assert parse_loop(text).steps["a"].with_["url"] == "https://d.example/"
+
+
+def test_hostile_names_are_refused_not_run() -> None:
+    text = "name: '<script>x</script>'\nsteps:\n  a: {action: noop}\n"
+    with pytest.raises(LoopFileError, match="name"):
+        parse_loop(text)
+
+
+@pytest.mark.parametrize("name", ["weekly.yaml", "demo.yaml"])
+def test_shipped_loops_are_valid(name: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "examples" / "loops" / name
+    loop = load_loop(path)
+    assert loop.steps
