@@ -93,8 +93,10 @@ def _audit(
     return record
 
 
-STARTED: dict[int | str, dict[str, Any]] = {202: {"description": "Accepted: the run is queued", "headers": {
-    "Location": {"description": "the run's URL", "schema": {"type": "string"}}}}}  # fmt: skip
+LOCATION = {"description": "the run's URL", "schema": {"type": "string"}}
+STARTED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Accepted: the run is queued", "headers": {"Location": LOCATION}}
+}
 
 
 @router.post("/runs", response_model=RunView, status_code=202, responses=STARTED)
