@@ -44,7 +44,10 @@ PUBLISH_LOOP = "briefs-publish"
 class RunIn(BaseModel):
     """A run of a loop of `GET /api/v1/loops`, or of one of its steps."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"loop": "weekly"}, {"loop": "weekly", "step": "audit"}]},
+    )
     loop: str = Field(pattern=NAME, max_length=100, description="the loop's name")
     step: str | None = Field(
         None, pattern=NAME, max_length=100, description="run only this step (a new run of one)"
