@@ -212,6 +212,17 @@ def test_approve_a_waiting_step(
     assert log["data"][0]["action"] == "runs.approve.held"
 
 
+def second_brief(ws: Any) -> str:
+    """Another brief beside the seeded one (the same brief under another slug)."""
+    import json
+
+    folder = ws.root / "briefs"
+    data = json.loads((folder / "content-brief-template.json").read_text())
+    data["slug"] = "second-brief"
+    (folder / "second-brief.json").write_text(json.dumps(data))
+    return "second-brief"
+
+
 def drain(settings: Settings) -> None:
     """Execute every queued task in this process, as a worker's consumer would."""
     from marketloop.runner.queue import make_huey
@@ -227,8 +238,10 @@ def test_publish_approved_briefs_starts_a_publish_run(
     none_yet = client.post("/api/v1/briefs/publish", json={"to": "webhook"}, headers=runner)
     assert none_yet.status_code == 400 and "approved" in none_yet.json()["detail"]
     writer = bearer(new_key(app, Scope.write))
-    for slug, decision in [("content-brief-template", "approve"), ("crm-software", "reject")]:
-        client.post(f"/api/v1/briefs/{slug}/review", json={"decision": decision}, headers=writer)
+    for slug, decision in [("content-brief-template", "approve"), (second_brief(seeded), "reject")]:
+        made = client.post(f"/api/v1/briefs/{slug}/review", json={"decision": decision},
+                           headers=writer)  # fmt: skip
+        assert made.status_code == 201
     headers = {**runner, "Idempotency-Key": "publish-1"}
     started = client.post("/api/v1/briefs/publish", json={"to": "webhook"}, headers=headers)
     assert started.status_code == 202, started.text
@@ -242,6 +255,32 @@ def test_publish_approved_briefs_starts_a_publish_run(
     assert definition["steps"]["publish"]["with"] == {"only": ["content-brief-template"]}
     bad = client.post("/api/v1/briefs/publish", json={"to": "<script>"}, headers=runner)
     assert bad.status_code == 422
+
+
+def test_a_publish_run_sends_only_the_approved_briefs(
+    make_settings: Callable[..., Settings], seeded: Any, tmp_path: Path
+) -> None:
+    from marketloop.fakes.server import LocalServer
+    from marketloop.fakes.webhook_receiver import WebhookReceiver
+
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    fake = WebhookReceiver(secret)
+    with LocalServer(fake.app) as server:
+        settings = make_settings(webhooks={"secret": secret, "urls": [f"{server.url}/hooks/a"]})
+        app = create_app(settings)
+        writer, runner = bearer(new_key(app, Scope.write)), bearer(new_key(app, Scope.run))
+        with TestClient(app) as client:
+            slugs = ["content-brief-template", second_brief(seeded)]
+            review = {"decision": "approve", "comment": "<script>ok</script>"}
+            client.post(f"/api/v1/briefs/{slugs[0]}/review", json=review, headers=writer)
+            started = client.post("/api/v1/briefs/publish", json={"to": "webhook"}, headers=runner)
+            assert started.status_code == 202
+            drain(settings)
+            run = client.get(started.headers["location"], headers=runner | writer)
+        done = service.get_run(settings, started.json()["run_id"])
+    assert done.status == "succeeded", done
+    assert [e["data"]["brief"]["slug"] for e in fake.events] == [slugs[0]]
+    assert run.status_code == 403  # reading a run takes the read scope
 
 
 def test_run_limit_is_per_key(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
