@@ -108,7 +108,6 @@ def start_run(
     idem: IdempotencyDep, address: ClientDep,
 ) -> JSONResponse:  # fmt: skip
     """Start a run of a loop, or of one of its steps; a worker executes it."""
-    find_loop(settings, body.loop)  # refused (404, 422) before the key is claimed
     return start(
         idem, settings, lambda: find_loop(settings, body.loop), body.step, trigger="api",
         audit=_audit(engine, principal, address, "runs.start"),
