@@ -21,7 +21,6 @@ from marketloop.api.deps import ClientDep, ContextDep, EngineDep, SettingsDep, a
 from marketloop.api.errors import NotFound
 from marketloop.api.idempotency import HEADER, Idempotency, request_hash
 from marketloop.api.routes.runs import STARTED, start
-from marketloop.errors import ConfigError
 from marketloop.integrations.signing import ID_HEADER
 from marketloop.runner.catalog import find_loop
 from marketloop.runner.model import NAME
@@ -54,8 +53,8 @@ def _hook(settings: SettingsDep, name: str) -> HookSettings:
     hook = settings.api.hooks.get(name)
     if hook is None:
         raise NotFound(f"no inbound hook {name!r}", hint="configure it under [api.hooks.NAME]")
-    if not hook.target:
-        raise ConfigError(f"hook {name} names no loop", hint=f"set [api.hooks.{name}] target")
+    if not hook.target:  # configured for its signature only: it starts nothing
+        raise NotFound(f"hook {name} is mapped to no loop", hint=f"set [api.hooks.{name}] target")
     return hook
 
 

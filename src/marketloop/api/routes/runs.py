@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
 
 from marketloop.api import auditlog
 from marketloop.api.auth import Principal
@@ -84,9 +85,7 @@ def start(
     return idem.run(work, status_code=202, headers=location)
 
 
-def _audit(
-    engine: EngineDep, who: Principal, client: str, action: str
-) -> Callable[[RunView], None]:
+def _audit(engine: Engine, who: Principal, client: str, action: str) -> Callable[[RunView], None]:
     def record(run: RunView) -> None:
         auditlog.record(
             engine, actor=who.name, key_id=who.key_id, action=action, target=run.run_id,
