@@ -25,6 +25,7 @@ HOOKS = {
     "zapier": {"secret": SECRET, "target": "t"},
     "n8n": {"secret": SECRET, "target": "t", "step": "second"},
     "gone": {"secret": SECRET, "target": "deleted-loop"},
+    "bare": {"secret": SECRET},
 }
 
 
@@ -115,6 +116,8 @@ def test_unknown_and_broken_hooks(client: TestClient, app: FastAPI) -> None:
     assert client.post("/api/v1/hooks/make", headers=runner).status_code == 404
     gone = client.post("/api/v1/hooks/gone", content=BODY, headers=signed("msg_4"))
     assert gone.status_code == 404 and "deleted-loop" in gone.json()["detail"]
+    bare = client.post("/api/v1/hooks/bare", content=BODY, headers=signed("msg_7"))
+    assert bare.status_code == 404 and "no loop" in bare.json()["detail"]
     hostile = client.post("/api/v1/hooks/%3Cscript%3E", content=BODY, headers=signed("msg_5"))
     assert hostile.status_code in (404, 422)
     traversal = client.post("/api/v1/hooks/..%2F..%2Fetc", content=BODY, headers=signed("m6"))

@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.conftest import PLAN, bearer, new_key
 from tests.api.test_runs import loop_files
+from tests.api.test_runs_hooks import BODY, SECRET, signed
 from tests.runner.workers import Config
 
 from marketloop.api.app import create_app
@@ -42,6 +44,7 @@ def test_a_worker_runs_what_the_api_started(config: Config, tmp_path: Path) -> N
         "workspace": config.workspace,
         "plan": {"file": PLAN},
         "runner": {"queue": config.queue, "loops": loop_files(tmp_path / "loops")},
+        "api": {"hooks": {"zapier": {"secret": SECRET, "target": "other"}}},
     }
     if config.app_db_url:
         values["app_db_url"] = config.app_db_url
@@ -52,13 +55,23 @@ def test_a_worker_runs_what_the_api_started(config: Config, tmp_path: Path) -> N
         assert client.get("/readyz").json()["checks"]["queue"] == "ok"
         started = client.post("/api/v1/runs", json={"loop": "other"}, headers=runner)
         assert started.status_code == 202, started.text
-        location = started.headers["location"]
-        deadline = time.monotonic() + 60
-        while (run := client.get(location, headers=reader).json())["status"] != "succeeded":
-            assert run["status"] in ("queued", "running") and time.monotonic() < deadline, run
-            time.sleep(0.1)
+        run = follow(client, started.headers["location"], reader)
         assert [(s["name"], s["status"], s["attempts"]) for s in run["steps"]] == [
             ("only", "succeeded", 1)
         ]
+        headers = signed("msg_pg")  # sent twice: the replay returns the run, starts none
+        hooked = [client.post("/api/v1/hooks/zapier", content=BODY, headers=headers)
+                  for _ in range(2)]  # fmt: skip
+        assert [h.status_code for h in hooked] == [202, 202]
+        assert hooked[0].json()["run_id"] == hooked[1].json()["run_id"]
+        assert follow(client, hooked[0].headers["location"], reader)["trigger"] == "hook"
         done = client.get("/api/v1/runs?status=succeeded&loop=other", headers=reader).json()
-        assert [r["run_id"] for r in done["data"]] == [run["run_id"]]
+        assert [r["run_id"] for r in done["data"]] == [hooked[0].json()["run_id"], run["run_id"]]
+
+
+def follow(client: TestClient, location: str, reader: dict[str, str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while (run := client.get(location, headers=reader).json())["status"] != "succeeded":
+        assert run["status"] in ("queued", "running") and time.monotonic() < deadline, run
+        time.sleep(0.1)
+    return dict(run)
