@@ -28,11 +28,14 @@ from marketloop.api.routes import (
     crawls,
     evals,
     health,
+    hooks,
     keywords,
+    loops,
     marts,
     meta,
     plan,
     quality,
+    runs,
 )
 from marketloop.api.routes import (
     keys as key_routes,
@@ -52,11 +55,13 @@ ROUTERS: tuple[APIRouter, ...] = (
     quality.router,
     marts.router,
     keywords.router,
+    runs.router,
     briefs.router,
     evals.router,
     plan.router,
     key_routes.router,
-    # runs.router: loop runs and steps (runner issue) — POST /api/v1/runs with IdempotencyDep
+    loops.router,
+    hooks.router,
 )
 
 
