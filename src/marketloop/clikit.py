@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, ProgressColumn
 from rich.table import Table
+from rich.text import Text
 
 from marketloop.config import Settings, load_settings, unknown_env_variables
 from marketloop.observe.logging import configure_logging
@@ -125,12 +126,27 @@ def emit_rows(
     if fmt is OutputFormat.csv:
         sys.stdout.write(rows_to_csv(rows, cols))
         return
-    table = Table(title=title, show_lines=False, header_style="bold")
+    table = Table(title=plain(title), show_lines=False, header_style="bold")
     for col in cols:
-        table.add_column(col, overflow="fold")
+        table.add_column(plain(col), overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row.get(col)) for col in cols))
+        table.add_row(*(plain(_cell(row.get(col))) for col in cols))
     stdout.print(table)
+
+
+def plain(text: object) -> Text:
+    """Text from data as Rich shows it: never read as markup (`[/]`, `[red]`), control
+    characters other than tab and newline dropped so they cannot move the cursor."""
+    value = "" if text is None else str(text)
+    return Text(value.translate(_CONTROL))
+
+
+def esc(value: object) -> str:
+    """Data placed inside a markup string: `console.print(f"[bold]{esc(task)}[/] moved")`."""
+    return escape(str(value).translate(_CONTROL))
+
+
+_CONTROL = dict.fromkeys((*range(9), *range(11, 32), 127))
 
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:

@@ -12,7 +12,15 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, progress, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    esc,
+    progress,
+    state,
+)
 from marketloop.errors import ConfigError
 from marketloop.ingest.config import HUBSPOT_OBJECTS, HubspotObject
 
@@ -71,7 +79,7 @@ def _progress(title: str) -> Iterator[Callable[[str, int, int | None], None]]:
 
 def _report(result: Any, fmt: OutputFormat, title: str) -> None:
     for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {esc(note)}")
     emit_rows(result.rows(), fmt, title=title)
 
 

@@ -22,6 +22,8 @@ from marketloop.clikit import (
     console,
     emit_json,
     emit_rows,
+    esc,
+    plain,
     state,
     stdout,
 )
@@ -123,7 +125,7 @@ def show(
         from marketloop.plan.gantt import gantt
 
         stdout.print(gantt(view))
-        stdout.print("critical path: " + " → ".join(view.schedule.critical_path))
+        stdout.print(plain("critical path: " + " → ".join(view.schedule.critical_path)))
 
 
 @app.command("status")
@@ -141,7 +143,7 @@ def status(
         emit_json(data) if fmt is OutputFormat.json else emit_rows(data["tasks"], fmt)
         return
     stdout.print(
-        f"[bold]{data['plan']}[/] {data['name']} · day {data['sprint_day']} "
+        f"[bold]{esc(data['plan'])}[/] {esc(data['name'])} · day {data['sprint_day']} "
         f"({data['phase'] or 'outside the sprint'}) · {data['done']}/{data['total']} done · "
         f"baseline v{data['baseline_version']} · ends {data['end']['forecast']} "
         f"(baseline {data['end']['baseline']})"
@@ -150,7 +152,7 @@ def status(
     emit_rows(data["buffers"], fmt, columns=("task", "date", "mode", "note"), title="buffer days")
     if data["pulls"]:
         emit_rows(data["pulls"], fmt, title="backlog pulled in")
-    stdout.print(data["rebaseline"]["explanation"])
+    stdout.print(plain(data["rebaseline"]["explanation"]))
     stdout.print(f"{len(data['escalations'])} escalation(s): see `marketloop plan escalations`")
 
 
@@ -195,7 +197,9 @@ def _notify(
 
 def _report_sent(view: View, notifier: Notifier, sent: list[Escalation]) -> None:
     skipped = len(view.escalations) - len(sent)
-    console.print(f"sent {len(sent)} escalation(s) via {notifier.name}; {skipped} already sent")
+    console.print(
+        plain(f"sent {len(sent)} escalation(s) via {notifier.name}; {skipped} already sent")
+    )
 
 
 def plan_group() -> typer.Typer:

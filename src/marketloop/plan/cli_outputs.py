@@ -16,6 +16,7 @@ from marketloop.clikit import (
     console,
     emit_json,
     emit_rows,
+    esc,
     rows_to_csv,
     state,
     to_jsonable,
@@ -69,7 +70,7 @@ def memo_command(
         sys.stdout.write(page)
     else:
         sys.stdout.write(markdown(memo))
-    console.print(f"HTML memo: {path}")
+    console.print(f"HTML memo: {esc(path)}")
 
 
 @app.command("export")
@@ -108,7 +109,7 @@ def export_command(
         sys.stdout.flush()
     else:
         out.write_bytes(data)
-        console.print(f"wrote {out}")
+        console.print(f"wrote {esc(out)}")
 
 
 @app.command("triage")

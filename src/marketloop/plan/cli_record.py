@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from marketloop.clikit import WorkspaceOption, console, emit_json
+from marketloop.clikit import WorkspaceOption, console, emit_json, esc, plain
 from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
 from marketloop.plan.events import Event
 from marketloop.plan.tracker import Tracker
@@ -52,11 +52,15 @@ def _record(
     if fmt is RecordFormat.json:
         emit_json(recorded_dict(event, before, after))
         return
-    console.print(message(event))
+    console.print(plain(message(event)))
     for e in after.pending:
-        console.print(f"[yellow]escalate[/] {e.task} → {e.to} via {e.channel}: {e.reason}")
+        console.print(
+            f"[yellow]escalate[/] {esc(e.task)} → {esc(e.to)} via {e.channel}: {esc(e.reason)}"
+        )
     if after.rebaseline.due:
-        console.print(f"[bold]{after.rebaseline.explanation}[/]: run `marketloop plan rebaseline`")
+        console.print(
+            f"[bold]{esc(after.rebaseline.explanation)}[/]: run `marketloop plan rebaseline`"
+        )
 
 
 @app.command("slip")

@@ -26,6 +26,7 @@ from marketloop.clikit import (
     console,
     emit_json,
     emit_rows,
+    esc,
     progress,
     state,
 )
@@ -154,7 +155,7 @@ def report_command(
     else:
         out = out or Workspace(settings.workspace).ensure().reports_dir / "data-health.html"
         write_html(report, out)
-    console.print(f"data health report ({report['status']}, run {report['run_id']}): {out}")
+    console.print(f"data health report ({report['status']}, run {report['run_id']}): {esc(out)}")
 
 
 def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -208,7 +209,7 @@ def _print_verdict(report: dict[str, Any]) -> None:
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}[report["status"]]
     console.print(f"[bold {colour}]{report['status'].upper()}[/]  run {report['run_id']}")
     for note in report["notes"]:
-        console.print(f"[dim]note:[/] {note}")
+        console.print(f"[dim]note:[/] {esc(note)}")
 
 
 @contextmanager

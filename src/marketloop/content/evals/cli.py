@@ -14,7 +14,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, progress, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    esc,
+    progress,
+    state,
+)
 from marketloop.config import app_db_url
 from marketloop.content.config import Provider
 from marketloop.content.evals import store
@@ -86,10 +94,12 @@ def run_command(
             settings, loaded, variants, chosen, lambda _: bar.advance(task), crawl
         )
     emit_rows(summary_rows(summaries, with_run=False), fmt, title=f"Eval run {run_id}")
-    console.print(f"run [bold]{run_id}[/]: `marketloop eval compare {run_id} --format html`")
+    console.print(
+        f"run [bold]{esc(run_id)}[/]: `marketloop eval compare {esc(run_id)} --format html`"
+    )
     if mlflow:
         logged = export(mlflow, loaded.suite.name, summaries)
-        console.print(f"logged {len(logged)} MLflow runs to {mlflow}")
+        console.print(f"logged {len(logged)} MLflow runs to {esc(mlflow)}")
 
 
 @eval_app.command("compare")
@@ -115,7 +125,7 @@ def compare_command(
             f"eval-{found[-1]['id']}.html"
         )
         write_report(target, render_html(found, results))
-        console.print(f"wrote {target}")
+        console.print(f"wrote {esc(target)}")
         return
     rows = summary_rows(summarise(results), with_run=len(found) > 1)
     emit_rows(rows, OutputFormat(fmt.value), title="Eval comparison")
