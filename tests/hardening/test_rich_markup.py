@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from marketloop.cli import app
 from tests.audit.builder import Site
 from tests.hostile import CONTROL, MARKUP, assert_markup_inert
 from tests.plan.conftest import CASES
+from typer.testing import CliRunner
+
+from marketloop.cli import app
 
 HOSTILE_OPS = [
     {"page": {"url": "/blog", "titles": [MARKUP], "h1": [MARKUP]}},
