@@ -28,6 +28,7 @@ from marketloop.clikit import (
     stdout,
 )
 from marketloop.errors import ConfigError
+from marketloop.plan.bounds import check_moment
 from marketloop.plan.escalation import Escalation
 from marketloop.plan.loader import load_plan
 from marketloop.plan.store import EventLog
@@ -105,7 +106,7 @@ def moment(text: str | None, tracker: Tracker) -> datetime:
         ) from None
     if len(text) == 10:  # a bare date: the start of that day
         parsed = datetime.combine(parsed.date(), time(0))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    return check_moment(tracker.plan, parsed if parsed.tzinfo else parsed.replace(tzinfo=tz))
 
 
 @app.command("show")
