@@ -76,16 +76,16 @@ def test_a_poisoned_log_stays_readable_and_a_retraction_corrects_it(  # type: ig
 
 
 def test_a_retracted_slip_no_longer_moves_the_schedule(plan) -> None:  # type: ignore[no-untyped-def]
-    code, before, _ = plan("show", "--format", "json", "--at", "2026-12-04T09:00")
+    _, before, _ = plan("show", "--format", "json", "--at", "2026-12-04T09:00")
     plan("slip", "day3", "--days", "3", "--reason", "oops", "--at", "2026-12-03T10:00")
-    code, slipped, _ = plan("show", "--format", "json", "--at", "2026-12-04T09:00")
+    _, slipped, _ = plan("show", "--format", "json", "--at", "2026-12-04T09:00")
     assert slipped != before
-    code, log, _ = plan("log", "--format", "json")
+    _, log, _ = plan("log", "--format", "json")
     event_id = __import__("json").loads(log)[0]["id"]
     plan("retract", str(event_id), "--reason", "wrong task", "--at", "2026-12-03T12:00")
-    code, after, _ = plan("show", "--format", "json", "--at", "2026-12-04T09:00")
+    _, after, _ = plan("show", "--format", "json", "--at", "2026-12-04T09:00")
     assert after == before
-    code, past, _ = plan("show", "--format", "json", "--at", "2026-12-03T11:00")
+    _, past, _ = plan("show", "--format", "json", "--at", "2026-12-03T11:00")
     assert past != before  # history is kept: before the retraction, the slip was in force
 
 
