@@ -27,8 +27,9 @@ from marketloop.ingest.config import HUBSPOT_OBJECTS, HubspotObject
 app = typer.Typer(
     name="ingest",
     help="Load GA4, Search Console, HubSpot, files and the latest crawl into the warehouse "
-    "(DuckDB in the workspace by default; see \\[warehouse]). A failed run loads nothing and "
-    "the next run resumes where the last successful one stopped.",
+    "(DuckDB in the workspace by default; see \\[warehouse]). A failure while fetching loads "
+    "nothing; writing is atomic per table, and a failed file load keeps the previous table. The "
+    "next run resumes where the last successful one stopped.",
     no_args_is_help=True,
 )
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,16 +141,29 @@ def pipeline_for(settings: Settings, dataset: str) -> Any:
 
 
 def load(
-    settings: Settings, dataset: str, data: Any, *, refresh: TRefreshMode | None = None
+    settings: Settings,
+    dataset: str,
+    data: Any,
+    *,
+    refresh: TRefreshMode | None = None,
+    keep: str | None = None,
 ) -> dict[str, int]:
     """Extract everything `data` yields, then load it; return rows loaded per table.
     `refresh="drop_resources"` drops the tables of `data` first (dlt's refresh), so the new
-    rows define their columns and types."""
+    rows define their columns and types; `keep=TABLE` puts that table back as it was if the
+    load fails (keep.py)."""
+    from marketloop.ingest.keep import previous_kept
+
     pipeline = pipeline_for(settings, dataset)
     with translated_errors(settings, dataset):
         if pipeline.has_pending_data:
             log.warning("finishing an interrupted load first", dataset=dataset)
             pipeline.run()
+    fresh = (
+        settings.warehouse.destination == "duckdb" and not Path(destination_url(settings)).exists()
+    )
+    kept = previous_kept(pipeline, keep) if keep and not fresh else nullcontext()
+    with translated_errors(settings, dataset, kept=keep), kept:
         pipeline.extract(data, refresh=refresh)
         pipeline.normalize()
         pipeline.load()
@@ -159,7 +172,9 @@ def load(
 
 
 @contextmanager
-def translated_errors(settings: Settings, dataset: str) -> Iterator[None]:
+def translated_errors(
+    settings: Settings, dataset: str, *, kept: str | None = None
+) -> Iterator[None]:
     """Turn dlt's wrapped exceptions back into ours, or into one clear IngestError."""
     from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -179,7 +194,7 @@ def translated_errors(settings: Settings, dataset: str) -> Iterator[None]:
         raise IngestError(
             f"{exc.step} of dataset {dataset} into {where} failed: "
             f"{type(cause).__name__}: {message}",
-            hint=failure_hint(exc),
+            hint=f"{dataset}.{kept} is as it was before this run" if kept else failure_hint(exc),
         ) from None
 
 
