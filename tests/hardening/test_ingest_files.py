@@ -9,9 +9,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.hostile import CONTROL, run
 
 from marketloop.ingest import files
-from tests.hostile import CONTROL, run
 
 GOOD = "keyword,volume\nseo audit,1900\nlead scoring,880\n"
 
@@ -52,7 +52,7 @@ def loaded(tmp_path: Path) -> tuple[Path, list[tuple[object, ...]]]:
         (b"Name,name\nx,y\n", "both become column 'name'"),
         (bytes(range(256)) * 40, "is a binary file"),
         (b"keyword,volume\nx,1\n\xff\xfe,1,2\n", "a malformed line is not UTF-8 text"),
-        (b"keyword,volume\n\"a\x1b[2J\",1,2\n", "line 2 has 3 fields"),
+        (b'keyword,volume\n"a\x1b[2J",1,2\n', "line 2 has 3 fields"),
     ],
 )
 def test_a_refused_file_leaves_the_previous_table_exactly_as_it_was(
