@@ -32,7 +32,7 @@ from marketloop.config import Settings
 from marketloop.errors import IngestError, MarketloopError
 from marketloop.ingest.http import IngestUnavailable
 from marketloop.observe.logging import MASK, SECRET_KEY, get_logger, mask_secrets
-from marketloop.workspace import Workspace
+from marketloop.workspace import DAMAGED_DUCKDB, DAMAGED_HINT, Workspace
 
 if TYPE_CHECKING:
     from dlt.common.typing import TRefreshMode
@@ -176,24 +176,27 @@ def translated_errors(
     settings: Settings, dataset: str, *, kept: str | None = None
 ) -> Iterator[None]:
     """Turn dlt's wrapped exceptions back into ours, or into one clear IngestError."""
+    from dlt.destinations.exceptions import DestinationConnectionError
     from dlt.pipeline.exceptions import PipelineStepFailed
 
     try:
         yield
-    except PipelineStepFailed as exc:
-        cause = _root_cause(exc.exception)
+    except (PipelineStepFailed, DestinationConnectionError) as exc:
+        step = getattr(exc, "step", "connect")
+        cause = _root_cause(getattr(exc, "exception", exc))
         if isinstance(cause, MarketloopError | KeyboardInterrupt):
             raise cause from None
         where = destination_label(settings)
         message = mask_secrets(" ".join(str(cause).split()))[:500]
+        if DAMAGED_DUCKDB in message:
+            raise IngestError(f"cannot open the warehouse {where}", hint=DAMAGED_HINT) from None
         if "lock" in message.lower() and settings.warehouse.destination == "duckdb":
             raise IngestUnavailable(
                 f"the warehouse {where} is in use by another process",
                 hint="wait for the other marketloop job to finish, then run again",
             ) from None
         raise IngestError(
-            f"{exc.step} of dataset {dataset} into {where} failed: "
-            f"{type(cause).__name__}: {message}",
+            f"{step} of dataset {dataset} into {where} failed: {type(cause).__name__}: {message}",
             hint=f"{dataset}.{kept} is as it was before this run" if kept else failure_hint(exc),
         ) from None
 
@@ -202,7 +205,7 @@ def failure_hint(exc: Any) -> str:
     """What a failed step left behind (`exc` is dlt's PipelineStepFailed)."""
     from dlt.common.destination.exceptions import DestinationTerminalException
 
-    if exc.step != "load":
+    if getattr(exc, "step", None) != "load":
         return "nothing was loaded"
     if _in_chain(exc.exception, DestinationTerminalException):
         return (

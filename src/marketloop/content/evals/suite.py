@@ -134,15 +134,53 @@ def load_suite(path: Path) -> LoadedSuite:
     return LoadedSuite(path, suite, cases, crawl)
 
 
+MAX_DEPTH = 32
+
+
+def _yaml(text: str, path: Path) -> Any:
+    """YAML without anchors and aliases, at most `MAX_DEPTH` levels deep: a few lines of
+    aliases can expand to billions of values (a "YAML bomb"), deep nesting takes the parser
+    minutes, and the suites need neither."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        depth += isinstance(event, yaml.CollectionStartEvent)
+        depth -= isinstance(event, yaml.CollectionEndEvent)
+        if depth > MAX_DEPTH:
+            raise EvalError(f"{path} is nested more than {MAX_DEPTH} levels deep")
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            raise EvalError(
+                f"{path}:{line}: YAML anchors and aliases (&{anchor}, *{anchor}) are not supported",
+                hint="write the value out where it is used",
+            )
+    return yaml.safe_load(text)
+
+
+def _one_line(exc: Exception) -> str:
+    """A parser's complaint on one line: YAML's spans several, with a drawing of the spot."""
+    mark = getattr(exc, "problem_mark", None)
+    if isinstance(exc, yaml.MarkedYAMLError) and mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return " ".join(str(exc).split())[:200]
+
+
 def _parse(path: Path) -> Suite:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise EvalError(f"cannot read eval suite {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise EvalError(
+            f"{path} is not UTF-8 text (a binary file?)", hint="save the suite as UTF-8 YAML"
+        ) from None
     try:
-        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data: Any = json.loads(text) if path.suffix == ".json" else _yaml(text, path)
+    except RecursionError:
+        raise EvalError(f"{path} is nested too deeply to read") from None
     except (ValueError, yaml.YAMLError) as exc:
-        raise EvalError(f"{path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
+        kind = path.suffix.lstrip(".") or "YAML"
+        raise EvalError(f"{path} is not valid {kind}: {_one_line(exc)}") from None
     try:
         return Suite.model_validate(data)
     except ValidationError as exc:
