@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from marketloop.config import Settings, load_settings, unknown_env_variables
+from marketloop.csvsafe import neutralise
 from marketloop.observe.logging import configure_logging
 from marketloop.workspace import Workspace
 
@@ -169,6 +170,9 @@ def _cell(value: Any) -> str:
 
 
 def _csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: lists and dicts as JSON, text neutralised (csvsafe.py)."""
     if isinstance(value, list | tuple | dict):
         return json.dumps(to_jsonable(value), ensure_ascii=False)
+    if isinstance(value, str):
+        return neutralise(value)
     return "" if value is None else value
