@@ -51,7 +51,7 @@ async def test_the_resolver_fails_on_a_long_label_like_on_an_unknown_name() -> N
             b"d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
             "anchors and aliases",
         ),
-        (b"cases: " + b"[" * 50_000, "nested more than 32 levels"),
+        (b"cases: " + b"[" * 50_000, "nested more than 32 levels deep"),
         (b"cases: [" + b"x" * 10, "not valid yaml: line 1"),
     ],
 )

@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from marketloop import yamlguard
 from marketloop.content.errors import EvalError
 from marketloop.content.inputs import read_clusters
 from marketloop.keywords.model import Cluster
@@ -134,26 +135,12 @@ def load_suite(path: Path) -> LoadedSuite:
     return LoadedSuite(path, suite, cases, crawl)
 
 
-MAX_DEPTH = 32
-
-
 def _yaml(text: str, path: Path) -> Any:
-    """YAML without anchors and aliases, at most `MAX_DEPTH` levels deep: a few lines of
-    aliases can expand to billions of values (a "YAML bomb"), deep nesting takes the parser
-    minutes, and the suites need neither."""
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        depth += isinstance(event, yaml.CollectionStartEvent)
-        depth -= isinstance(event, yaml.CollectionEndEvent)
-        if depth > MAX_DEPTH:
-            raise EvalError(f"{path} is nested more than {MAX_DEPTH} levels deep")
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            line = event.start_mark.line + 1 if event.start_mark else 0
-            raise EvalError(
-                f"{path}:{line}: YAML anchors and aliases (&{anchor}, *{anchor}) are not supported",
-                hint="write the value out where it is used",
-            )
+    """YAML without anchors, aliases or deep nesting (yamlguard.py): the suites need none."""
+    try:
+        yamlguard.check(text)
+    except yamlguard.YamlRefused as exc:
+        raise EvalError(f"{path}:{exc.line}: {exc.reason}", hint="write it out in full") from None
     return yaml.safe_load(text)
 
 
