@@ -28,9 +28,10 @@ SECRET_VALUE = re.compile(
 )
 #: a credential-looking key followed by its value, in text: `token=x`, `"api_key": "x"`,
 #: `(b'X-Echo-Token', b'x')` (how httpcore logs headers)
-SECRET_PAIR = re.compile(
-    r"""(?P<key>[\w-]*(?:token|secret|password|passwd|api[_-]?key|authorization|cookie)[\w-]*"""
-    r"""(?:['"]?\s*[:=]|['"]\s*,)\s*(?:b(?=['"]))?['"]?)(?P<value>(?:Bearer\s+)?[^'"\s,)}\]]+)""",
+SECRET_PAIR = re.compile(  # anchored on the key word, bounded: linear even on a 1 MB line
+    r"""(?P<key>(?:token|secret|password|passwd|api[_-]?key|authorization|cookie)[\w-]{0,64}"""
+    r"""(?:['"]?[ \t]{0,8}[:=]|['"][ \t]{0,8},)[ \t]{0,8}(?:b(?=['"]))?['"]?)"""
+    r"""(?P<value>(?:Bearer[ \t]+)?[^'"\s,)}\]]+)""",
     re.I,
 )
 MASK = "***"
