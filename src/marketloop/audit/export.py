@@ -19,8 +19,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from marketloop.audit.views import dataset_errors, validate
-from marketloop.crawl.dataset import CrawlDataset
+from marketloop.audit.views import validate
+from marketloop.crawl.dataset import CrawlDataset, read_errors
 from marketloop.crawl.schema import SCHEMAS
 from marketloop.csvsafe import neutralise_batch
 from marketloop.errors import AuditError
@@ -63,7 +63,7 @@ def export(
     validate(dataset)
     con = dataset.connect()
     try:
-        with dataset_errors(dataset):
+        with read_errors(dataset):
             if fmt == "parquet":
                 if out is None:
                     raise AuditError("Parquet is binary: name a file", hint="pass --out FILE")

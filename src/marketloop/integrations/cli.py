@@ -170,7 +170,7 @@ def webhooks_deliveries(
     ctx: typer.Context,
     workspace: WorkspaceOption = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")
+        int, typer.Option("--limit", "-n", min=1, max=10_000, help="How many, newest first.")
     ] = 50,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
