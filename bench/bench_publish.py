@@ -35,7 +35,7 @@ from marketloop.fakes.server import LocalServer
 from marketloop.fakes.webhook_receiver import WebhookReceiver
 from marketloop.integrations.briefs_folder import read_folder
 from marketloop.integrations.publish import publish_to_notion
-from marketloop.integrations.signing import SIGNATURE_HEADER, sign
+from marketloop.integrations.signing import sign_headers, signing_key
 from marketloop.integrations.webhook_batch import send_many
 from marketloop.integrations.webhooks import Event, WebhookSender
 from marketloop.observe.logging import configure_logging
@@ -130,7 +130,7 @@ def _bare_httpx(url: str, batch: list[Event]) -> float:
 
         def post(event: Event) -> int:
             body = event.body()
-            headers = {SIGNATURE_HEADER: sign(body, SECRET), "Idempotency-Key": event.id}
+            headers = sign_headers(signing_key(SECRET), event.id, body)
             return client.post(url, content=body, headers=headers).status_code
 
         started = time.perf_counter()

@@ -42,6 +42,7 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "keywords": ("marketloop.keywords.cli:app", "group"),
     "briefs": ("marketloop.cli:briefs_group", "factory"),
     "eval": ("marketloop.content.cli:eval_app", "group"),
+    "tune": ("marketloop.content.tune.cli:tune_app", "group"),
     "notion": ("marketloop.integrations.cli:notion_app", "group"),
     "webhooks": ("marketloop.integrations.cli:webhooks_app", "group"),
     "plan": ("marketloop.plan.cli:plan_group", "factory"),

@@ -49,11 +49,26 @@ def _logging_restored() -> Iterator[None]:
     root.setLevel(level)
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_google_credentials(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Application Default Credentials find nothing unless a test puts them there: no
+    GOOGLE_APPLICATION_CREDENTIALS, an empty gcloud folder, no metadata server probe."""
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path_factory.mktemp("gcloud")))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+
+
 @dataclass
 class Google:
     tokens: GoogleTokens
     token_url: str
     key_file: Path
+
+    @property
+    def iam_url(self) -> str:
+        return self.token_url.removesuffix("/token")
 
 
 @pytest.fixture(scope="session")

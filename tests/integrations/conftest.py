@@ -17,7 +17,7 @@ from marketloop.fakes.server import LocalServer
 from marketloop.fakes.webhook_receiver import WebhookReceiver
 from marketloop.workspace import Workspace
 
-SECRET = "whsec_test_0123456789"
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks test vector
 
 
 @dataclass

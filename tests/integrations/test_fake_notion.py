@@ -62,7 +62,10 @@ def test_version_and_token_are_required(notion: Notion, api: httpx.Client) -> No
 
 
 def test_unknown_ids_and_unshared_databases_are_404(notion: Notion, api: httpx.Client) -> None:
-    assert error(api.get("/v1/databases/nope"))[:2] == (404, "object_not_found")
+    missing = "0b5c3e2a-7d1f-4f5e-9a61-3c2b1d0e9f87"
+    assert error(api.get(f"/v1/databases/{missing}"))[:2] == (404, "object_not_found")
+    # an id that is not a UUID fails path validation first, as in Notion
+    assert error(api.get("/v1/databases/nope"))[:2] == (400, "validation_error")
     notion.fake.unshared.add(notion.database_id)
     status, code, message = error(api.get(f"/v1/data_sources/{notion.source_id}"))
     assert (status, code) == (404, "object_not_found") and "shared with your integration" in message

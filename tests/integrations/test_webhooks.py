@@ -7,13 +7,16 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from marketloop.config import app_db_url
 from marketloop.errors import ConfigError
+from marketloop.fakes.server import LocalServer
 from marketloop.integrations import records
 from marketloop.integrations.errors import WebhookError
 from marketloop.integrations.redact import redact_url
-from marketloop.integrations.signing import SIGNATURE_HEADER, verify
+from marketloop.integrations.signing import LEGACY_HEADER, legacy_sign
 from marketloop.integrations.webhook_batch import send_many
 from marketloop.integrations.webhooks import (
     Delivery,
@@ -76,9 +79,67 @@ def test_the_signature_covers_the_exact_body() -> None:
     with WebhookSender(settings, transport=httpx.MockTransport(handler)) as send:
         send.deliver(Event(type="ping", id="evt_1"), "https://hooks.example.com/h/1", force=True)
     [request] = seen
-    assert verify(request.content, request.headers[SIGNATURE_HEADER], SECRET)
-    assert request.headers["Idempotency-Key"] == "evt_1"
+    assert Webhook(SECRET).verify(request.content, dict(request.headers))["id"] == "evt_1"
+    assert request.headers["webhook-id"] == request.headers["Idempotency-Key"] == "evt_1"
     assert request.headers["Content-Type"] == "application/json"
+    stamp = int(request.headers["webhook-timestamp"])  # the old header, for one release
+    assert request.headers[LEGACY_HEADER] == legacy_sign(request.content, SECRET, stamp)
+
+
+def test_a_standardwebhooks_receiver_verifies_every_attempt_with_one_id(
+    workspace: Workspace,
+) -> None:
+    """A receiver built on the `standardwebhooks` package: the first two attempts fail, the
+    third is accepted; each attempt verifies and all carry the same webhook-id."""
+    seen: list[tuple[str, str, str]] = []
+    answers = [500, 429, 200]
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            Webhook(SECRET).verify(body, dict(request.headers))
+        except WebhookVerificationError:
+            return web.json_response({"error": "bad signature"}, status=401)
+        headers = request.headers
+        seen.append(
+            (headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"])
+        )
+        status = answers.pop(0)
+        return web.json_response({}, status=status, headers={"Retry-After": "0"})
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    with LocalServer(app) as server:
+        settings = make_settings(
+            workspace, webhooks={"secret": SECRET, "urls": [f"{server.url}/hook"], "backoff": 0}
+        )
+        event = Event(type="brief.created", data={"title": "<script>alert('x')</script>"})
+        with WebhookSender(settings, sleep=lambda _: None) as send:
+            [delivery] = send.send(event)
+    assert delivery.delivered and delivery.attempts == 3
+    assert [msg_id for msg_id, _, _ in seen] == [event.id] * 3
+
+
+def test_legacy_signature_can_be_switched_off() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    from marketloop.config import load_settings
+
+    hooks = {"secret": SECRET, "urls": ["https://h.example.com/1"], "legacy_signature": False}
+    settings = load_settings(overrides={"webhooks": hooks})
+    with WebhookSender(settings, transport=httpx.MockTransport(handler)) as send:
+        send.deliver(Event(type="ping"), "https://h.example.com/1", force=True)
+    assert LEGACY_HEADER not in seen[0].headers and "webhook-signature" in seen[0].headers
+
+
+def test_a_malformed_whsec_secret_stops_before_sending(workspace: Workspace) -> None:
+    settings = make_settings(workspace, webhooks={"secret": "whsec_tooshort", "urls": []})
+    with pytest.raises(ConfigError, match="whsec_"):
+        WebhookSender(settings)
 
 
 def test_500_then_success_is_retried(workspace: Workspace, receiver: Receiver) -> None:

@@ -198,7 +198,7 @@ def _report(
         f"{totals['cache_hits']} cache hits, "
         f"{totals['prompt_tokens'] + totals['completion_tokens']:,} tokens, "
         f"${totals['cost_usd']:.4f}"
-        + (f" (unpriced: {', '.join(sorted(ledger.unpriced))})" if ledger.unpriced else "")
+        + (f" (price unknown: {', '.join(sorted(ledger.unpriced))})" if ledger.unpriced else "")
     )
     if failed:
         raise ContentError(

@@ -4,14 +4,17 @@ draft and eval rules (`[content]`, `MARKETLOOP_CONTENT_*`).
 `[llm]` is its own section because it is a connection any stage may use (the keyword stage's
 intent classifier can share it): `MARKETLOOP_LLM_API_KEY`, `MARKETLOOP_LLM_BASE_URL` (OpenAI,
 Azure, Ollama, vLLM, a llama.cpp server: anything that speaks `/v1/chat/completions`),
-`MARKETLOOP_LLM_MODEL`. Prices are US dollars per million tokens; models missing from the table
-are costed at zero and reported as unpriced.
+`MARKETLOOP_LLM_MODEL`. Prices are US dollars per million tokens, per exact model id (a dated
+snapshot such as `gpt-4o-mini-2024-07-18` is priced as its model; `gpt-5-pro` is not `gpt-5`);
+models missing from the table, fine-tuned ones included, are costed at zero and reported as
+"price unknown" until `[llm.prices]` names them.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -28,6 +31,7 @@ class Price(BaseModel):
 #: list prices (USD per 1M tokens) of common models; `[llm.prices]` adds to and overrides these
 DEFAULT_PRICES: dict[str, Price] = {
     "gpt-5": Price(input=1.25, output=10.0),
+    "gpt-5-pro": Price(input=15.0, output=120.0),
     "gpt-5-mini": Price(input=0.25, output=2.0),
     "gpt-5-nano": Price(input=0.05, output=0.40),
     "gpt-4.1": Price(input=2.0, output=8.0),
@@ -40,6 +44,19 @@ DEFAULT_PRICES: dict[str, Price] = {
     "o4-mini": Price(input=1.10, output=4.40),
     "gpt-3.5-turbo": Price(input=0.50, output=1.50),
 }
+
+#: list prices of supervised fine-tuning (USD per 1M training tokens, i.e. tokens × epochs);
+#: `[llm.training_prices]` adds to and overrides these
+DEFAULT_TRAINING_PRICES: dict[str, float] = {
+    "gpt-4.1": 25.0,
+    "gpt-4.1-mini": 5.0,
+    "gpt-4.1-nano": 1.5,
+    "gpt-4o": 25.0,
+    "gpt-4o-mini": 3.0,
+    "gpt-3.5-turbo": 8.0,
+}
+T = TypeVar("T")
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 DEFAULT_BANNED_PHRASES = [
     "in today's fast-paced world",
@@ -79,6 +96,9 @@ class LlmSettings(Section):
     concurrency: int = Field(8, ge=1, le=256, description="calls in flight at once")
     cache: bool = Field(True, description="reuse responses to identical requests")
     prices: dict[str, Price] = Field(default_factory=dict, description="adds to DEFAULT_PRICES")
+    training_prices: dict[str, float] = Field(
+        default_factory=dict, description="USD per 1M training tokens; adds to the defaults"
+    )
 
     def resolved_provider(self) -> Provider:
         if self.provider is not None:
@@ -86,12 +106,18 @@ class LlmSettings(Section):
         return "openai" if self.api_key is not None else "offline"
 
     def price_of(self, model: str) -> Price | None:
-        """The price of `model`: exact name, else the longest known prefix (dated snapshots)."""
-        table = {**DEFAULT_PRICES, **self.prices}
-        if model in table:
-            return table[model]
-        prefixes = [name for name in table if model.startswith(name + "-")]
-        return table[max(prefixes, key=len)] if prefixes else None
+        """The price of `model` by its exact id (or the id of its dated snapshot); None: unknown."""
+        return _lookup({**DEFAULT_PRICES, **self.prices}, model)
+
+    def training_price_of(self, model: str) -> float | None:
+        """USD per 1M training tokens of fine-tuning `model`; None: unknown."""
+        return _lookup({**DEFAULT_TRAINING_PRICES, **self.training_prices}, model)
+
+
+def _lookup(table: dict[str, T], model: str) -> T | None:
+    if model in table:
+        return table[model]
+    return table.get(_SNAPSHOT.sub("", model)) if _SNAPSHOT.search(model) else None
 
 
 class ContentSettings(Section):

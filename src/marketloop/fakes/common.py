@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import xxhash
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 GOOGLE_STATUS = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -86,6 +89,42 @@ async def google_payload(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValueError(f'{INVALID_PAYLOAD} Unknown name "": Root element must be a message.')
     return body
+
+
+def check_fields(body: dict[str, Any], implemented: set[str], documented: set[str]) -> None:
+    """ValueError (a 400 INVALID_ARGUMENT) for a field the API does not know, in Google's words,
+    or for a documented field the fake does not implement, named."""
+    for name in body:
+        if name in implemented:
+            continue
+        if name in documented:
+            raise ValueError(f"The field '{name}' is not implemented by this fake.")
+        raise ValueError(f'{INVALID_PAYLOAD} Unknown name "{name}": Cannot find field.')
+
+
+def json_errors(render: Callable[[int, str], web.Response]) -> Middleware:
+    """A middleware that answers aiohttp's own errors (413 body too large, ...) with the
+    service's JSON error, `render(status, message)`, instead of plain text."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return render(exc.status, exc.reason)
+
+    return middleware
+
+
+def method_not_found(app: web.Application) -> None:
+    """Answer every route `app` does not serve as Google's JSON 404 (never aiohttp's text)."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return google_error(404, f"Method not found: {request.method} {request.path}")
+
+    app.router.add_route("*", "/{tail:.*}", answer)
 
 
 def named_items(body: dict[str, Any], key: str) -> list[str]:

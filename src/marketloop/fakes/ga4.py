@@ -24,11 +24,14 @@ from aiohttp import web
 
 from marketloop.fakes.common import (
     Faults,
+    check_fields,
     google_error,
     google_payload,
     int_field,
+    json_errors,
     json_response,
     malformed_json,
+    method_not_found,
     named_items,
     unit,
 )
@@ -36,6 +39,12 @@ from marketloop.fakes.google_token import GoogleTokens
 
 SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
 MAX_LIMIT = 250_000
+THROTTLED = "Resource has been exhausted (e.g. check quota)."
+#: runReport body fields: served, and documented but refused (named) by this fake
+IMPLEMENTED = {"dimensions", "metrics", "dateRanges", "limit", "offset", "keepEmptyRows",
+               "returnPropertyQuota", "property"}  # fmt: skip
+DOCUMENTED = {"dimensionFilter", "metricFilter", "orderBys", "currencyCode", "cohortSpec",
+              "metricAggregations", "comparisons"}  # fmt: skip
 CHANNELS = (
     ("Organic Search", "google", "organic"),
     ("Direct", "(direct)", "(none)"),
@@ -80,8 +89,9 @@ class Ga4Fake:
     requests: int = 0
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[json_errors(google_error)])
         app.router.add_post("/v1beta/properties/{call}", self._run_report)
+        method_not_found(app)
         return app
 
     async def _run_report(self, request: web.Request) -> web.Response:
@@ -99,7 +109,8 @@ class Ga4Fake:
         fault = self.faults.next_page()
         if fault == "fail":
             status = self.faults.fail_status
-            return google_error(status, "Internal error encountered.", self.faults.retry_headers())
+            message = THROTTLED if status == 429 else "Internal error encountered."
+            return google_error(status, message, self.faults.retry_headers())
         try:
             response = self._report(property_id, await google_payload(request))
         except ValueError as exc:
@@ -107,6 +118,9 @@ class Ga4Fake:
         return malformed_json() if fault == "malformed" else json_response(response)
 
     def _report(self, property_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        check_fields(body, IMPLEMENTED, DOCUMENTED)
+        if body.get("keepEmptyRows"):
+            raise ValueError("The field 'keepEmptyRows' (true) is not implemented by this fake.")
         dims, metrics = named_items(body, "dimensions"), named_items(body, "metrics")
         self._validate(dims, metrics)
         ranges = body.get("dateRanges") or []

@@ -24,16 +24,23 @@ from aiohttp import web
 from marketloop.fakes.common import (
     Faults,
     TokenBucket,
+    check_fields,
     fractions,
     google_error,
     google_payload,
     int_field,
+    json_errors,
     json_response,
     malformed_json,
+    method_not_found,
 )
 from marketloop.fakes.google_token import GoogleTokens
 
 SCOPE = "https://www.googleapis.com/auth/webmasters.readonly"
+#: searchAnalytics.query body fields: served, and documented but refused (named) by this fake
+IMPLEMENTED = {"startDate", "endDate", "dimensions", "type", "searchType", "aggregationType",
+               "dataState", "rowLimit", "startRow"}  # fmt: skip
+DOCUMENTED = {"dimensionFilterGroups"}
 TYPES = {"web", "image", "video", "news", "discover", "googleNews"}
 DIMENSIONS = {"date", "query", "page", "country", "device", "searchAppearance", "hour"}
 ROW_DIMENSIONS = ("date", "query", "page", "country", "device")  # the ones this fake serves
@@ -57,8 +64,9 @@ class GscFake:
     _bucket: TokenBucket | None = None
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[json_errors(google_error)])
         app.router.add_post("/webmasters/v3/sites/{site}/searchAnalytics/query", self._query)
+        method_not_found(app)
         return app
 
     @property
@@ -155,6 +163,9 @@ class GscFake:
 
 
 def _validated(body: dict[str, Any]) -> tuple[date, date, list[str], int, int]:
+    check_fields(body, IMPLEMENTED, DOCUMENTED)
+    if body.get("aggregationType", "auto") not in ("auto", "byPage"):
+        raise ValueError("Only aggregationType auto and byPage are implemented by this fake.")
     try:
         first = date.fromisoformat(body["startDate"])
         last = date.fromisoformat(body["endDate"])

@@ -1,83 +1,55 @@
-"""A fake of HubSpot's CRM v3 object API for contacts, companies and deals.
+"""A fake of HubSpot's CRM v3/v4 object API for contacts, companies and deals.
 
     GET  /crm/v3/objects/{object}                   list: limit ≤ 100, `after` cursor,
                                                      properties, associations, archived
-    POST /crm/v3/objects/{object}/search            filterGroups, one sort, limit ≤ 200,
-                                                     `after`; 10,000 results per query at most
+    GET  /crm/v3/objects/{object}/{id}              one record (see `hubspot_records.py`)
+    POST /crm/v3/objects/{object}/batch/read        ≤ 100 ids
+    POST /crm/v3/objects/{object}/search            filterGroups, `query`, one sort,
+                                                     limit ≤ 200, `after`; 10,000 results at most
     POST /crm/v4/associations/{from}/{to}/batch/read  up to 1,000 ids
+    GET  /crm/v4/objects/{from}/{id}/associations/{to}
 
 Faithful where a client can tell: bearer tokens (401 INVALID_AUTHENTICATION, or
 EXPIRED_AUTHENTICATION for a token in `expired`), HubSpot's error body (`status`, `message`,
-`correlationId`, `category`), `X-HubSpot-RateLimit-*` headers on everything but search, 429
-RATE_LIMIT with `Retry-After` (knob) past the limits, property values as strings, archived
-records only with `archived=true`, 400 VALIDATION_ERROR for malformed requests (`limit=abc`, a
-body that is not a JSON object). Knobs: `faults`, `rate_limit` (requests per interval),
+`correlationId`, `category`), `X-HubSpot-RateLimit-*` headers on everything but search, 429 with
+HubSpot's body (`errorType` RATE_LIMIT, `policyName`) and `Retry-After` past the limits,
+property values as strings, archived records only with `archived=true` (any case), 400
+VALIDATION_ERROR for malformed requests (`limit=abc`, a body that is not a JSON object, an
+unknown body field) and for documented parameters the fake does not implement (named), 404
+OBJECT_NOT_FOUND for any other route. Knobs: `faults`, `rate_limit` (requests per interval),
 `search_rps`, `expired`, and the portal's data (`data.modify`, `archive`, `add`, `custom`).
 """
 
 from __future__ import annotations
 
-import base64
 import math
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from marketloop.fakes.common import Faults, TokenBucket, json_response, malformed_json
+from marketloop.fakes import hubspot_records as records
+from marketloop.fakes.common import Faults, TokenBucket, json_errors, json_response, malformed_json
 from marketloop.fakes.hubspot_data import OBJECTS, HubspotData
+from marketloop.fakes.hubspot_http import (
+    BadRequest,
+    HubspotError,
+    answer,
+    cursor,
+    flag_query,
+    hubspot_error,
+    int_query,
+    json_object,
+    list_query,
+    rate_limited,
+    refuse_query,
+    uncursor,
+)
 from marketloop.fakes.hubspot_search import SearchError, run_search
 
 SEARCH_CAP = 10_000
-ASSOCIATION_TYPES = {("contacts", "companies"): 279, ("deals", "contacts"): 3}
-
-
-def hubspot_error(
-    status: int, message: str, category: str, headers: dict[str, str] | None = None
-) -> web.Response:
-    body = {
-        "status": "error",
-        "message": message,
-        "correlationId": str(uuid.uuid4()),
-        "category": category,
-    }
-    return json_response(body, status, headers)
-
-
-class BadRequest(ValueError):
-    """A malformed request: HubSpot answers 400 VALIDATION_ERROR with its error body."""
-
-
-def _int_query(query: Any, name: str, default: int) -> int:
-    text = query.get(name, str(default))
-    try:
-        return int(text)
-    except ValueError:
-        message = f"Invalid value for query parameter {name}: {text!r} is not an integer"
-        raise BadRequest(message) from None
-
-
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadRequest("Invalid input JSON on line 1: the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("Invalid input JSON: expected an object")
-    return body
-
-
-def _cursor(index: int) -> str:
-    return base64.urlsafe_b64encode(str(index).encode()).decode().rstrip("=")
-
-
-def _uncursor(text: str) -> int:
-    try:
-        return int(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
-    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        raise BadRequest(f"Invalid paging cursor after={text!r}") from None
+SEARCH_FIELDS = frozenset({"filterGroups", "sorts", "query", "properties", "limit", "after"})
+BATCH_FIELDS = frozenset({"inputs", "properties", "propertiesWithHistory", "idProperty"})
 
 
 @dataclass
@@ -96,10 +68,18 @@ class HubspotFake:
     _search_bucket: TokenBucket | None = None
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._gate])
-        app.router.add_get("/crm/v3/objects/{object}", self._list)
-        app.router.add_post("/crm/v3/objects/{object}/search", self._search)
-        app.router.add_post("/crm/v4/associations/{from}/{to}/batch/read", self._associations)
+        too_large = json_errors(
+            lambda status, text: hubspot_error(status, text, "VALIDATION_ERROR")
+        )
+        app = web.Application(middlewares=[too_large, self._gate])
+        route = app.router
+        route.add_get("/crm/v3/objects/{object}", self._list)
+        route.add_get("/crm/v3/objects/{object}/{id}", self._read)
+        route.add_post("/crm/v3/objects/{object}/batch/read", self._batch_read)
+        route.add_post("/crm/v3/objects/{object}/search", self._search)
+        route.add_post("/crm/v4/associations/{from}/{to}/batch/read", self._associations)
+        route.add_get("/crm/v4/objects/{from}/{id}/associations/{to}", self._associations_of)
+        route.add_route("*", "/{tail:.*}", self._unknown)  # HubSpot's JSON 404, never plain text
         return app
 
     @web.middleware
@@ -126,13 +106,11 @@ class HubspotFake:
             self.throttled += 1
             # RFC 9110: delay-seconds is a whole number; round up so a retry then passes
             retry = self.faults.retry_headers() or {"Retry-After": str(math.ceil(wait))}
-            return hubspot_error(
-                429,
-                "You have reached your ten_secondly_rolling limit.",
-                "RATE_LIMITS",
-                {**headers, **retry},
-            )
+            policy = "SECONDLY" if search else "TEN_SECONDLY_ROLLING"
+            return rate_limited(policy, {**headers, **retry})
         fault = self.faults.next_page()
+        if fault == "fail" and self.faults.fail_status == 429:
+            return rate_limited("TEN_SECONDLY_ROLLING", {**headers, **self.faults.retry_headers()})
         if fault == "fail":
             return hubspot_error(
                 self.faults.fail_status,
@@ -142,8 +120,8 @@ class HubspotFake:
             )
         try:
             response = malformed_json() if fault == "malformed" else await handler(request)
-        except BadRequest as exc:
-            response = hubspot_error(400, str(exc), "VALIDATION_ERROR")
+        except HubspotError as exc:
+            response = answer(exc)
         response.headers.update(headers)
         return response
 
@@ -170,85 +148,71 @@ class HubspotFake:
             "X-HubSpot-RateLimit-Daily-Remaining": str(max(0, self.daily_limit)),
         }
 
-    def _object(self, request: web.Request) -> str:
-        obj = request.match_info["object"]
+    def _object(self, request: web.Request, key: str = "object") -> str:
+        obj = request.match_info[key]
         if obj not in OBJECTS:
-            raise web.HTTPNotFound(text=f"Unable to infer object type from: {obj}")
+            raise BadRequest(f"Unable to infer object type from: {obj}")
         return obj
 
     async def _list(self, request: web.Request) -> web.Response:
-        obj = self._object(request)
-        query = request.query
-        limit = _int_query(query, "limit", 10)
+        obj, query = self._object(request), request.query
+        refuse_query(query, "propertiesWithHistory")
+        limit = int_query(query, "limit", 10)
         if not 1 <= limit <= 100:
-            return hubspot_error(
-                400, f"limit must be between 1 and 100, was {limit}", "VALIDATION_ERROR"
-            )
-        wanted = [p for value in query.getall("properties", []) for p in value.split(",") if p]
-        links = [a for value in query.getall("associations", []) for a in value.split(",") if a]
-        archived = query.get("archived", "false") == "true"
-        index = _uncursor(query["after"]) if "after" in query else 0
+            raise BadRequest(f"limit must be between 1 and 100, was {limit}")
+        wanted, links = list_query(query, "properties"), list_query(query, "associations")
+        archived = flag_query(query, "archived")
+        index = uncursor(query["after"]) if "after" in query else 0
         results: list[dict[str, Any]] = []
         while index < self.data.counts[obj] and len(results) < limit:
             if self.data.archived(obj, index) == archived:
-                results.append(self._with_links(obj, index, wanted, links))
+                results.append(records.with_links(self.data, obj, index, wanted, links))
             index += 1
         body: dict[str, Any] = {"results": results}
         if index < self.data.counts[obj]:
-            after = _cursor(index)
+            after = cursor(index)
             body["paging"] = {"next": {"after": after, "link": f"{request.path}?after={after}"}}
         return json_response(body)
 
-    def _with_links(
-        self, obj: str, index: int, wanted: list[str], links: list[str]
-    ) -> dict[str, Any]:
-        record = self.data.record(obj, index, wanted)
-        for to in links:
-            linked = self.data.associated(obj, index, to)
-            if linked:
-                kind = f"{obj[:-1]}_to_{to[:-1]}"
-                record.setdefault("associations", {})[to] = {
-                    "results": [{"id": self.data.ident(to, j), "type": kind} for j in linked]
-                }
-        return record
+    async def _read(self, request: web.Request) -> web.Response:
+        obj, query = self._object(request), request.query
+        refuse_query(query, "propertiesWithHistory")
+        wanted, links = list_query(query, "properties"), list_query(query, "associations")
+        ident, archived = request.match_info["id"], flag_query(query, "archived")
+        found = records.read_one(
+            self.data, obj, ident, wanted, links, archived, query.get("idProperty")
+        )
+        return json_response(found)
+
+    async def _batch_read(self, request: web.Request) -> web.Response:
+        obj = self._object(request)
+        body = await json_object(request, BATCH_FIELDS)
+        archived = flag_query(request.query, "archived")
+        status, answer_ = records.batch_read(self.data, obj, body, archived)
+        return json_response(answer_, status)
 
     async def _search(self, request: web.Request) -> web.Response:
         obj = self._object(request)
-        body = await _json_object(request)
+        body = await json_object(request, SEARCH_FIELDS)
         try:
             return json_response(run_search(self.data, obj, body, cap=self.search_cap))
         except SearchError as exc:
-            return hubspot_error(400, str(exc), "VALIDATION_ERROR")
+            raise BadRequest(str(exc)) from None
 
     async def _associations(self, request: web.Request) -> web.Response:
         source, target = request.match_info["from"], request.match_info["to"]
-        if (source, target) not in ASSOCIATION_TYPES:
-            return hubspot_error(
-                400, f"{source} to {target} is not a valid association", "VALIDATION_ERROR"
-            )
-        inputs = (await _json_object(request)).get("inputs", [])
-        if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
-            raise BadRequest("inputs must be a list of objects with an id")
-        if len(inputs) > 1000:
-            return hubspot_error(400, "Batch read is limited to 1000 inputs", "VALIDATION_ERROR")
-        results: list[dict[str, Any]] = []
-        for item in inputs:
-            index = self.data.index_of(source, str(item.get("id", "")))
-            linked = self.data.associated(source, index, target) if index is not None else []
-            if linked:
-                types = [
-                    {
-                        "category": "HUBSPOT_DEFINED",
-                        "typeId": ASSOCIATION_TYPES[(source, target)],
-                        "label": None,
-                    }
-                ]
-                to = [
-                    {"toObjectId": int(self.data.ident(target, j)), "associationTypes": types}
-                    for j in linked
-                ]
-                results.append({"from": {"id": item["id"]}, "to": to})
-        now = datetime.now(UTC).isoformat()
-        return json_response(
-            {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+        body = await json_object(request, frozenset({"inputs"}))
+        return json_response(records.association_batch(self.data, source, target, body))
+
+    async def _associations_of(self, request: web.Request) -> web.Response:
+        match, query = request.match_info, request.query
+        limit, after = int_query(query, "limit", 500), int_query(query, "after", 0)
+        found = records.associations_of(
+            self.data, match["from"], match["id"], match["to"], limit, after
         )
+        return json_response(found)
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        # HubSpot answers a path it does not route with 404 and its JSON error body
+        message = f"No route for {request.method} {request.path} in this fake"
+        return hubspot_error(404, message, "OBJECT_NOT_FOUND")

@@ -186,6 +186,8 @@ class HubspotData:
         if obj == "deals" and to == "contacts":
             contacts = self.counts["contacts"]
             return sorted({(index * 7) % contacts, (index * 13 + 3) % contacts})[: 1 + index % 2]
+        if (obj, to) in (("companies", "contacts"), ("contacts", "deals")):  # the reverses: a scan
+            return [j for j in range(self.counts[to]) if index in self.associated(to, j, obj)]
         return []
 
     # --- the modified-date index a search walks -----------------------------------------------

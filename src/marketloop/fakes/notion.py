@@ -8,15 +8,19 @@
 
 Like Notion: `Authorization: Bearer` and `Notion-Version` required (401 `unauthorized`, 400
 `missing_version`); databases hold data sources; pages are created under a data source with
-properties checked against its schema; at most 100 children per array, 1,000 block elements and
-500 KB per request (400 `validation_error`), rich text at most 2,000 characters per object;
-queries with filters and cursor pagination (`page_size` ≤ 100); block children listed, appended
-(`after` must be a live child of the parent) and deleted (archived); a page in the trash refuses
-property edits and appends until restored; error bodies `{"object": "error", "status", "code",
-"message", "request_id"}`; an average rate limit answered with 429 `rate_limited` and `Retry-After`;
+properties checked against its schema; at most 100 children per array, two levels of nesting,
+1,000 block elements and 500 KB per request (400 `validation_error`), rich text at most 2,000
+characters per object; queries with filters, sorts, `filter_properties` and cursor pagination
+(`page_size` ≤ 100); nested children stored as child blocks (`has_children`); block children
+listed, appended (`position` or the deprecated `after`) and deleted (archived); a page in the
+trash refuses property edits and appends until restored; `created_by`/`last_edited_by` (the
+integration's bot, `users.me`); error bodies `{"object": "error", "status", "code", "message",
+"request_id"}`; an average rate limit answered with 429 `rate_limited` and `Retry-After`;
 `fail_next(529)` answers 529 `service_overload` with `Retry-After`, as Notion does when
-overloaded; objects not shared with the integration answer 404 `object_not_found`. Knobs
-(`fake.knobs`) provoke the rest: see `Knobs`.
+overloaded; objects not shared with the integration answer 404 `object_not_found`; endpoints the
+fake does not serve answer 400 `invalid_request`, unknown URLs 400 `invalid_request_url`
+(`notion_http.py`). Knobs (`fake.knobs`) provoke the rest: see `Knobs`. docs/fakes.md lists
+what is implemented and what is refused.
 """
 
 from __future__ import annotations
@@ -25,15 +29,18 @@ import asyncio
 import json
 import math
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from marketloop.fakes import notion_http as http
 from marketloop.fakes import notion_rules as rules
+from marketloop.fakes.common import json_errors
+from marketloop.fakes.notion_knobs import Failure, Knobs, check_knobs, take_failure
 from marketloop.fakes.notion_store import NotionStore, NotionStoreError
+
+__all__ = ["BRIEF_SCHEMA", "DEFAULT_TOKEN", "VERSION", "Failure", "Knobs", "NotionFake"]
 
 DEFAULT_TOKEN = "ntn_fake_0123456789abcdefghij"  # noqa: S105 - the fake's own test token
 VERSION = "2025-09-03"
@@ -48,29 +55,6 @@ BRIEF_SCHEMA: dict[str, str | tuple[str, list[str]]] = {
 }
 Json = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Failure:
-    """One injected failure: answer `status` to the next request matching `method` and `path`."""
-
-    status: int
-    path: str = ""  # a prefix of the request path; "" matches every request
-    method: str | None = None
-    after_write: bool = False  # apply the request first, then answer with the error
-    skip: int = 0  # let this many matching requests through first
-    retry_after: int = 1  # the Retry-After of a 429 or 529
-
-
-@dataclass
-class Knobs:
-    rate: float | None = 3.0  # average requests per second before 429; None: unlimited
-    burst: int = 10  # requests allowed back to back
-    retry_after: int | None = None  # fixed Retry-After; default: seconds until a slot frees
-    reject_text: str | None = None  # a block containing this text fails validation
-    reject_index: int | None = None  # the block at this index of any `children` fails
-    delay: float = 0.0  # seconds before every answer (to provoke client timeouts)
-    failures: list[Failure] = field(default_factory=list)
 
 
 class NotionFake(NotionStore):
@@ -99,7 +83,8 @@ class NotionFake(NotionStore):
 
     def _build_app(self) -> web.Application:
         # aiohttp's own 1 MiB cap would answer 413 first; Notion answers a 400 validation_error
-        app = web.Application(middlewares=[self._gate], client_max_size=16 * 1024 * 1024)
+        plain = json_errors(http.aiohttp_error)  # a body past even that cap: still JSON
+        app = web.Application(middlewares=[plain, self._gate], client_max_size=16 * 1024 * 1024)
         route = app.router
         route.add_get("/v1/databases/{id}", self._get_database)
         route.add_get("/v1/data_sources/{id}", self._get_data_source)
@@ -108,10 +93,14 @@ class NotionFake(NotionStore):
         route.add_post("/v1/pages", self._create_page)
         route.add_get("/v1/pages/{id}", self._get_page)
         route.add_patch("/v1/pages/{id}", self._patch_page)
+        route.add_get("/v1/blocks/{id}", self._get_block)
         route.add_get("/v1/blocks/{id}/children", self._list_children)
         route.add_patch("/v1/blocks/{id}/children", self._append_children)
         route.add_delete("/v1/blocks/{id}", self._delete_block)
         route.add_get("/v1/users", self._list_users)
+        route.add_get("/v1/users/me", self._me)
+        route.add_get("/v1/users/{id}", self._get_user)
+        route.add_route("*", "/{tail:.*}", self._unknown)  # Notion's JSON 400, never plain text
         return app
 
     # --- the gate every request passes ---------------------------------------------------------
@@ -124,33 +113,35 @@ class NotionFake(NotionStore):
         refusal = self._refusal(request)
         if refusal is not None:
             return refusal
-        failure = self._take_failure(request)
+        failure = take_failure(self.knobs, request.method, request.path)
         if failure is not None and not failure.after_write:
-            return _failure(failure)
+            return http.injected(failure.status, failure.retry_after)
         too_large = rules.check_request_size(len(await request.read()))
         if too_large:
-            return _error(400, "validation_error", too_large)
+            return http.error(400, "validation_error", too_large)
         try:
             await _body(request)
         except ValueError:
-            return _error(400, "invalid_json", "Error parsing JSON body.")
+            return http.error(400, "invalid_json", "Error parsing JSON body.")
         try:
             response = await handler(request)
         except NotionStoreError as exc:
-            return _error(exc.status, exc.code, exc.message)
-        return _failure(failure) if failure is not None else response
+            return http.error(exc.status, exc.code, exc.message)
+        return (
+            http.injected(failure.status, failure.retry_after) if failure is not None else response
+        )
 
     def _refusal(self, request: web.Request) -> web.Response | None:
         version = request.headers.get("Notion-Version")
         if not version:
             message = "Notion-Version header failed validation: Notion-Version header should be "
-            return _error(400, "missing_version", message + "defined, instead was `undefined`.")
+            return http.error(400, "missing_version", message + "defined, instead was `undefined`.")
         if version != VERSION:
-            return _error(
+            return http.error(
                 400, "validation_error", f"this fake speaks Notion-Version {VERSION} only"
             )
         if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return _error(401, "unauthorized", "API token is invalid.")
+            return http.error(401, "unauthorized", "API token is invalid.")
         return self._rate_limit()
 
     def _rate_limit(self) -> web.Response | None:
@@ -166,137 +157,87 @@ class NotionFake(NotionStore):
         self.rate_limited += 1
         wait = self.knobs.retry_after or max(1, math.ceil((1 - self._tokens) / rate))
         message = "You have been rate limited. Please try again in a few minutes."
-        return _error(429, "rate_limited", message, headers={"Retry-After": str(wait)})
-
-    def _take_failure(self, request: web.Request) -> Failure | None:
-        for failure in self.knobs.failures:
-            if request.path.startswith(failure.path) and failure.method in (None, request.method):
-                if failure.skip:
-                    failure.skip -= 1
-                    return None
-                self.knobs.failures.remove(failure)
-                return failure
-        return None
+        return http.error(429, "rate_limited", message, headers={"Retry-After": str(wait)})
 
     # --- routes -------------------------------------------------------------------------------
 
     async def _get_database(self, request: web.Request) -> web.Response:
-        return web.json_response(self.database(request.match_info["id"]))
+        return web.json_response(self.database(http.object_id(request)))
 
     async def _get_data_source(self, request: web.Request) -> web.Response:
-        return web.json_response(self.data_source(request.match_info["id"]))
+        return web.json_response(self.data_source(http.object_id(request)))
 
     async def _patch_data_source(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        source = self.add_columns(request.match_info["id"], body.get("properties", {}))
+        source = self.add_columns(http.object_id(request), body)
         return web.json_response(source)
 
     async def _query(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        size = _page_size(body.get("page_size", 100), "body.page_size")
-        found = self.query(request.match_info["id"], body.get("filter"))
+        size = http.page_size(body.get("page_size", 100), "body.page_size")
+        wanted = request.query.getall("filter_properties", [])
+        found = self.query(http.object_id(request), body, wanted)
         return web.json_response(
-            _paginate(found, size, body.get("start_cursor"), "page_or_data_source")
+            http.paginate(found, size, body.get("start_cursor"), "page_or_data_source")
         )
 
     async def _create_page(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        self._check_knobs(body.get("children", []))
+        check_knobs(self.knobs, body.get("children", []))
         return web.json_response(self.create_page(body))
 
     async def _get_page(self, request: web.Request) -> web.Response:
-        return web.json_response(self.page(request.match_info["id"]))
+        return web.json_response(self.page(http.object_id(request)))
 
     async def _patch_page(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        return web.json_response(self.update_page(request.match_info["id"], body))
+        return web.json_response(self.update_page(http.object_id(request), body))
+
+    async def _get_block(self, request: web.Request) -> web.Response:
+        return web.json_response(self.block(http.object_id(request)))
 
     async def _list_children(self, request: web.Request) -> web.Response:
-        size = _page_size(request.query.get("page_size", "100"), "query.page_size")
-        found = self.live_children(request.match_info["id"])
+        size = http.page_size(request.query.get("page_size", "100"), "query.page_size")
+        found = self.live_children(http.object_id(request))
         cursor = request.query.get("start_cursor")
-        return web.json_response(_paginate(found, size, cursor, "block"))
+        return web.json_response(http.paginate(found, size, cursor, "block"))
 
     async def _append_children(self, request: web.Request) -> web.Response:
         body = await _body(request)
+        problem = rules.check_keys("blocks.children.append", body)
+        if problem:
+            raise NotionStoreError(400, "validation_error", problem)
         children = body.get("children")
-        self._check_knobs(children if isinstance(children, list) else [])
-        added = self.append(request.match_info["id"], children, body.get("after"))
-        return web.json_response(_paginate(added, len(added) or 1, None, "block"))
+        check_knobs(self.knobs, children if isinstance(children, list) else [])
+        parent = http.object_id(request)
+        added = self.append(parent, children, body.get("after"), body.get("position"))
+        return web.json_response(http.paginate(added, len(added) or 1, None, "block"))
 
     async def _delete_block(self, request: web.Request) -> web.Response:
-        return web.json_response(self.archive(request.match_info["id"]))
+        return web.json_response(self.archive(http.object_id(request)))
 
     async def _list_users(self, request: web.Request) -> web.Response:
-        size = _page_size(request.query.get("page_size", "100"), "query.page_size")
-        return web.json_response(
-            _paginate(self.users, size, request.query.get("start_cursor"), "user")
-        )
+        size = http.page_size(request.query.get("page_size", "100"), "query.page_size")
+        cursor = request.query.get("start_cursor")
+        return web.json_response(http.paginate(self.users, size, cursor, "user"))
 
-    def _check_knobs(self, children: list[Any]) -> None:
-        for index, block in enumerate(children):
-            text = json.dumps(block, ensure_ascii=False)
-            hit = self.knobs.reject_text and self.knobs.reject_text in text
-            if hit or index == self.knobs.reject_index:
-                kind = block.get("type", "block") if isinstance(block, dict) else "block"
-                where = f"body.children[{index}].{kind}.rich_text"
-                raise NotionStoreError(
-                    400, "validation_error", rules.failed(where, "valid", "rejected")
-                )
+    async def _me(self, request: web.Request) -> web.Response:
+        return web.json_response(self.bot)
+
+    async def _get_user(self, request: web.Request) -> web.Response:
+        user_id = http.object_id(request)
+        found = next((user for user in self.users if user["id"] == user_id), None)
+        if found is None:
+            raise NotionStoreError(
+                404, "object_not_found", f"Could not find user with ID: {user_id}."
+            )
+        return web.json_response(found)
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        return http.unknown_route(request.method, request.path)
 
 
 async def _body(request: web.Request) -> Json:
     """The JSON body ({} when empty); aiohttp keeps the bytes, so a second read is free."""
     parsed = json.loads(await request.text() or "{}")
     return parsed if isinstance(parsed, dict) else {"_": parsed}
-
-
-def _paginate(items: list[Json], size: int, cursor: str | None, kind: str) -> Json:
-    start = 0
-    if cursor:
-        ids = [item["id"] for item in items]
-        if cursor not in ids:
-            raise NotionStoreError(
-                400, "validation_error", f"start_cursor provided is invalid: {cursor}"
-            )
-        start = ids.index(cursor)
-    window = items[start : start + size]
-    more = start + size < len(items)
-    return {
-        "object": "list",
-        "results": window,
-        "next_cursor": items[start + size]["id"] if more else None,
-        "has_more": more,
-        "type": kind,
-        kind: {},
-    }
-
-
-def _page_size(value: Any, where: str) -> int:
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
-        raise NotionStoreError(
-            400, "validation_error", rules.failed(where, "a number", value)
-        ) from None
-    if not 1 <= size <= 100:
-        raise NotionStoreError(400, "validation_error", rules.failed(where, "≤ `100`", size))
-    return size
-
-
-def _failure(failure: Failure) -> web.Response:
-    status = failure.status
-    codes = {429: "rate_limited", 500: "internal_server_error", 502: "bad_gateway"}
-    codes |= {503: "service_unavailable", 504: "gateway_timeout", 409: "conflict_error"}
-    codes |= {529: "service_overload"}
-    throttled = status in {429, 529}
-    headers = {"Retry-After": str(failure.retry_after)} if throttled else None
-    return _error(status, codes.get(status, "internal_server_error"), "Injected failure.", headers)
-
-
-def _error(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> web.Response:
-    body = {"object": "error", "status": status, "code": code, "message": message}
-    body["request_id"] = str(uuid.uuid4())
-    return web.json_response(body, status=status, headers=headers)

@@ -12,8 +12,6 @@ Pure functions. Each `check_*` returns None when the request is valid, else Noti
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
 from typing import Any
 
 from marketloop.integrations.markdown import NOTION_LANGUAGES
@@ -23,6 +21,7 @@ BLOCK_ELEMENTS = 1000  # blocks in one request, nested ones included
 REQUEST_BYTES = 500_000  # "500KB overall" per request
 RICH_TEXT_ITEMS = 100
 TEXT_LIMIT = 2000
+NESTING = 2  # levels of children below the request's own array ("two levels of nesting")
 BLOCK_TYPES = frozenset(
     {
         "paragraph", "heading_1", "heading_2", "heading_3", "bulleted_list_item",
@@ -36,8 +35,55 @@ STYLES = ("bold", "italic", "strikethrough", "underline", "code")
 Json = dict[str, Any]
 
 
+class NotionStoreError(Exception):
+    """A request the fake answers with Notion's error body: `status`, `code`, `message`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def invalid(message: str) -> NotionStoreError:
+    return NotionStoreError(400, "validation_error", message)
+
+
 def failed(path: str, expected: str, actual: Any) -> str:
     return f"body failed validation: {path} should be {expected}, instead was `{actual}`."
+
+
+#: body keys per endpoint: served by the fake, or documented by Notion but refused (named)
+BODY_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "pages.create": (
+        frozenset({"parent", "properties", "children", "icon", "cover"}),
+        frozenset({"template", "position", "content", "markdown"}),
+    ),
+    "pages.update": (
+        frozenset({"properties", "in_trash", "archived", "icon", "cover"}),
+        frozenset({"is_locked", "template", "erase_content"}),
+    ),
+    "data_sources.update": (frozenset({"properties"}), frozenset({"title", "icon", "in_trash"})),
+    "blocks.children.append": (frozenset({"children", "after", "position"}), frozenset()),
+}
+
+
+def check_keys(endpoint: str, body: Json) -> str | None:
+    served, refused = BODY_KEYS[endpoint]
+    for key in body:
+        if key in refused:
+            return f"body.{key}: not implemented by this fake ({endpoint})."
+        if key not in served:
+            return failed(f"body.{key}", "not present", "set")
+    return None
+
+
+def check_icon(value: Any, where: str) -> str | None:
+    """An icon or cover the fake stores: `emoji` or `external` (file uploads are refused)."""
+    kind = value.get("type") if isinstance(value, dict) else None
+    if value is None or (kind == "emoji" and where == "body.icon"):
+        return None
+    if kind == "external" and isinstance((value.get("external") or {}).get("url"), str):
+        return None
+    return failed(f"{where}.type", "`emoji` (icons) or `external`", kind)
 
 
 def check_request_size(size: int) -> str | None:
@@ -85,13 +131,18 @@ def check_block(block: Any, where: str) -> str | None:
     body = block[kind]
     if kind == "code" and body.get("language", "plain text") not in NOTION_LANGUAGES:
         return failed(f"{where}.code.language", "one of Notion's languages", body["language"])
-    if "children" in body:
-        problem = check_children(body["children"], f"{where}.{kind}.children")
-        if problem:
-            return problem
+    if "children" in body and (problem := _check_nested(body["children"], f"{where}.{kind}")):
+        return problem
     if kind == "divider":
         return None
     return check_rich_text(body.get("rich_text"), f"{where}.{kind}.rich_text")
+
+
+def _check_nested(children: Any, where: str) -> str | None:
+    nested = f"{where}.children"
+    if nested.count(".children") > NESTING + 1:  # the request's own array, then NESTING
+        return f"{nested}: at most {NESTING} levels of nesting are allowed in one request."
+    return check_children(children, nested)
 
 
 def check_rich_text(items: Any, where: str) -> str | None:
@@ -170,62 +221,3 @@ def stored_rich_text(items: list[Json]) -> list[Json]:
             }
         )
     return stored
-
-
-def check_filter(filter_: Any, schema: Json) -> str | None:
-    if filter_ is None:
-        return None
-    if not isinstance(filter_, dict):
-        return failed("body.filter", "an object", type(filter_).__name__)
-    for group in ("and", "or"):
-        if group in filter_:
-            problems = (check_filter(f, schema) for f in filter_[group])
-            return next((p for p in problems if p), None)
-    name = str(filter_.get("property"))
-    column = schema.get(name)
-    if column is None:
-        return f"Could not find property with name or id: {name}"
-    accepted = {column["type"], "rich_text"} if column["type"] == "title" else {column["type"]}
-    if not accepted & filter_.keys():
-        return failed(f"body.filter.{column['type']}", "defined", "undefined")
-    return None
-
-
-def matches(page: Json, filter_: Json | None) -> bool:
-    """Whether `page` passes a query filter (property filters, `and`, `or`)."""
-    if not filter_:
-        return True
-    if "and" in filter_:
-        return all(matches(page, f) for f in filter_["and"])
-    if "or" in filter_:
-        return any(matches(page, f) for f in filter_["or"])
-    prop = page["properties"][filter_["property"]]
-    condition = next(v for k, v in filter_.items() if k != "property")
-    return _compare(_comparable(prop), condition)
-
-
-def _comparable(prop: Json) -> Any:
-    value = prop[prop["type"]]
-    if prop["type"] in {"title", "rich_text"}:
-        return "".join(item["plain_text"] for item in value)
-    if prop["type"] in {"select", "status"}:
-        return (value or {}).get("name")
-    return value
-
-
-def _compare(actual: Any, condition: Json) -> bool:
-    op, expected = next(iter(condition.items()))
-    test = _OPERATORS.get(op)
-    return bool(test(actual, expected)) if test else False
-
-
-_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "equals": operator.eq,
-    "does_not_equal": operator.ne,
-    "contains": lambda actual, expected: str(expected) in str(actual or ""),
-    "starts_with": lambda actual, expected: str(actual or "").startswith(str(expected)),
-    "is_empty": lambda actual, _: actual in (None, "", []),
-    "is_not_empty": lambda actual, _: actual not in (None, "", []),
-    "greater_than": lambda actual, expected: actual is not None and actual > expected,
-    "less_than": lambda actual, expected: actual is not None and actual < expected,
-}

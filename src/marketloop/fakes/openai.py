@@ -3,7 +3,10 @@ documented behaviour: Bearer auth (401 `invalid_api_key`), request validation (4
 `param`), `response_format` (`text`, `json_object`, strict `json_schema` checked like the real
 service), `usage`, the model echoed, `x-ratelimit-*` headers on every answer, 429 with
 `Retry-After`, `insufficient_quota`, 5xx, refusals (`message.refusal`), `finish_reason: length`
-when `max_completion_tokens` is hit. Errors are `{"error": {"message", "type", "param", "code"}}`.
+when `max_completion_tokens` is hit, `n` choices, `stop`, tool calls (`openai_params.py`),
+`stream: true` as server-sent chunks (`openai_stream.py`). Parameters it does not implement and
+unknown routes are refused with the API's errors: `{"error": {"message", "type", "param",
+"code"}}`.
 
     fake = FakeOpenAI(latency=0.5)
     with LocalServer(fake.app()) as server:
@@ -29,6 +32,10 @@ from typing import Any
 from aiohttp import web
 
 from marketloop.fakes import openai_output as output
+from marketloop.fakes import openai_stream as stream
+from marketloop.fakes.common import json_errors
+from marketloop.fakes.openai_params import check_params, cut_at_stop, tool_call
+from marketloop.fakes.openai_tuning import FineTuning
 from marketloop.fakes.openai_validate import error, validate
 
 REFUSAL = "I'm sorry, but I can't help with that request."
@@ -62,12 +69,32 @@ class FakeOpenAI:
         self.calls = 0  # every POST to /v1/chat/completions, refused ones included
         self._window: deque[float] = deque()
         self._ids = itertools.count(1)
+        self.tuning = FineTuning(self._auth)  # files and fine-tuning: openai_tuning.py
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app = web.Application(
+            middlewares=[json_errors(lambda status, text: error(status, text, None))],
+            client_max_size=32 * 1024 * 1024,
+        )
         app.router.add_post("/v1/chat/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/v1/models/{model}", self._model)
+        self.tuning.register(app)
+        app.router.add_route("*", "/{tail:.*}", self._unknown)  # last: what nothing else serves
         return app
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        # the API's answer to a path or method it does not serve
+        return error(404, f"Invalid URL ({request.method} {request.path})", None)
+
+    async def _model(self, request: web.Request) -> web.Response:
+        if denied := self._auth(request):
+            return denied
+        name = request.match_info["model"]
+        if self.knobs.models is not None and name not in self.knobs.models:
+            msg = f"The model '{name}' does not exist"
+            return error(404, msg, "model", "model_not_found")
+        return web.json_response({"id": name, "object": "model", "created": 0, "owned_by": "fake"})
 
     async def _models(self, request: web.Request) -> web.Response:
         if denied := self._auth(request):
@@ -87,11 +114,11 @@ class FakeOpenAI:
         if not isinstance(body, dict):
             return error(400, "The request body must be a JSON object.", None)
         self.requests.append(body)
-        if problem := validate(body):
+        if problem := validate(body) or check_params(body):
             return problem
-        return await self._answer(body)
+        return await self._answer(request, body)
 
-    async def _answer(self, body: dict[str, Any]) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         knobs, model = self.knobs, body["model"]
         if knobs.models is not None and model not in knobs.models:
             msg = f"The model `{model}` does not exist or you do not have access to it."
@@ -102,13 +129,14 @@ class FakeOpenAI:
             return limited
         if _take(knobs, "server_errors"):
             return error(500, SERVER_ERROR, None, None, kind="server_error")
-        content, refusal, finish = self._content(body)  # decided on arrival, like the knobs
+        completion = self._completion(body)  # decided on arrival, like the knobs
         if _take(knobs, "hangs"):
             await asyncio.sleep(knobs.hang_seconds)
         await asyncio.sleep(knobs.latency)
-        return web.json_response(
-            self._completion(body, content, refusal, finish), headers=self._limit_headers()
-        )
+        if body.get("stream"):
+            usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            return await stream.send(request, completion, usage, self._limit_headers())
+        return web.json_response(completion, headers=self._limit_headers())
 
     def _content(self, body: dict[str, Any]) -> tuple[str | None, str | None, str]:
         if _take(self.knobs, "refusals"):
@@ -125,32 +153,36 @@ class FakeOpenAI:
             text = json.dumps(value, ensure_ascii=False)
             if _take(self.knobs, "invalid_json"):
                 text = text[: max(1, len(text) // 2)]
+        text = cut_at_stop(text, body.get("stop"))
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         if limit and tokens(text) > limit:
             return text[: limit * 4], None, "length"
         return text, None, "stop"
 
-    def _completion(
-        self, body: dict[str, Any], content: str | None, refusal: str | None, finish: str
-    ) -> dict[str, Any]:
+    def _choice(self, body: dict[str, Any], index: int) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "annotations": []}
+        call = tool_call(body, f"call_fake{next(self._ids):08d}")
+        if call is not None:
+            message |= {"content": None, "refusal": None, "tool_calls": [call]}
+            finish = "tool_calls"
+        else:
+            content, refusal, finish = self._content(body)
+            message |= {"content": content, "refusal": refusal}
+        return {"index": index, "message": message, "logprobs": None, "finish_reason": finish}
+
+    def _completion(self, body: dict[str, Any]) -> dict[str, Any]:
+        choices = [self._choice(body, index) for index in range(body.get("n", 1))]
         prompt = sum(tokens(output.prompt_text([m])) + 4 for m in body["messages"]) + 3
         if body.get("response_format", {}).get("type") == "json_schema":
             prompt += tokens(json.dumps(body["response_format"]["json_schema"]))
-        completion = tokens(content or refusal or "")
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": content,
-            "refusal": refusal,
-            "annotations": [],
-        }
+        prompt += tokens(json.dumps(body.get("tools") or ""))
+        completion = sum(tokens(_said(choice["message"])) for choice in choices)
         return {
             "id": f"chatcmpl-fake{next(self._ids):08d}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body["model"],
-            "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
-            ],
+            "choices": choices,
             "usage": {
                 "prompt_tokens": prompt,
                 "completion_tokens": completion,
@@ -211,6 +243,11 @@ class FakeOpenAI:
             "x-ratelimit-remaining-tokens": "1999000",
             "x-ratelimit-reset-tokens": "30ms",
         }
+
+
+def _said(message: dict[str, Any]) -> str:
+    calls = message.get("tool_calls") or []
+    return message["content"] or message["refusal"] or json.dumps(calls)
 
 
 def tokens(text: str) -> int:

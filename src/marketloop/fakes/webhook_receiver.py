@@ -5,8 +5,10 @@
         ...
     receiver.events                                # accepted events, once each
 
-Hooks live under `/hooks/<name>[/<token>...]`. It checks `X-Marketloop-Signature` with the
-shared secret (401 when it does not verify), drops repeats by `Idempotency-Key` per hook
+Hooks live under `/hooks/<name>[/<token>...]`. It checks the Standard Webhooks headers
+(`webhook-id`, `webhook-timestamp`, `webhook-signature`) with the shared secret, as a receiver
+using a Standard Webhooks library does (401 when they do not verify), drops repeats by
+`webhook-id` per hook
 (answering 200, as a receiver should), and answers like a Zapier Catch Hook:
 `{"status": "success", "attempt", "id", "request_id"}`. Knobs: `fail_next` (statuses to answer
 before accepting, e.g. [500, 429]), `retry_after` for those 429s, and `delay` per answer.
@@ -21,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from marketloop.integrations.signing import SIGNATURE_HEADER, verify
+from marketloop.integrations.signing import ID_HEADER, signing_key, verify
 
 Json = dict[str, Any]
 
@@ -29,6 +31,7 @@ Json = dict[str, Any]
 class WebhookReceiver:
     def __init__(self, secret: str) -> None:
         self.secret = secret
+        self.key = signing_key(secret)
         self.events: list[Json] = []  # accepted events, first delivery of each id
         self.hooks: list[str] = []  # the hook name each accepted event came in on
         self.attempts = 0  # every POST, failures and repeats included
@@ -51,10 +54,10 @@ class WebhookReceiver:
             status = self.fail_next.pop(0)
             headers = {"Retry-After": self.retry_after} if status == 429 else None
             return web.json_response({"status": "error"}, status=status, headers=headers)
-        if not verify(body, request.headers.get(SIGNATURE_HEADER, ""), self.secret):
+        if not verify(body, request.headers, self.key):
             self.rejected_signatures += 1
             return web.json_response({"status": "error", "message": "bad signature"}, status=401)
-        seen = (request.match_info["name"], request.headers.get("Idempotency-Key", ""))
+        seen = (request.match_info["name"], request.headers.get(ID_HEADER, ""))
         if seen in zip(self.hooks, (event.get("id") for event in self.events), strict=True):
             self.repeats += 1
         else:

@@ -3,8 +3,12 @@ warehouse with dlt (see docs/ingest.md and docs/warehouse.md).
 
     config.py          settings: [warehouse], [google], [ga4], [gsc], [hubspot]
     http.py pacing.py  the HTTP edge: retries honouring Retry-After, pacing, credential errors
-    google_auth.py     service-account JWT (RS256) exchanged at token_uri, or an access token
-    windows.py         which days a date-partitioned source reads (cursor, lookback)
+    google_auth.py     google-auth credentials: key/user files, ADC, impersonation, a token
+    google_files.py    a Google credentials file, loaded by its declared type
+    sources.py         the public dlt sources: ga4(), gsc(), hubspot() (docs/dlt-sources.md)
+    cursors.py         dlt.sources.incremental date cursors (lookback as lag, backfills)
+    paging.py          dlt's REST paginators driven through the HTTP edge
+    windows.py         date windows and the CLI's date spellings
     ga4.py gsc.py      Google sources: typed rows, paging, incremental date windows
     hubspot.py         HubSpot CRM v3: list first, then search (hubspot_search.py) on the
                        modified date; records as typed rows (hubspot_rows.py)

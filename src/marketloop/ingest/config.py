@@ -2,7 +2,7 @@
 
     [warehouse]   MARKETLOOP_WAREHOUSE_*   where dlt loads (DuckDB in the workspace by default),
                                            and where quality and keywords read: the one setting
-    [google]      MARKETLOOP_GOOGLE_*      a service-account key file or an OAuth access token
+    [google]      MARKETLOOP_GOOGLE_*      a credentials file, ADC, impersonation or an access token
     [ga4]         MARKETLOOP_GA4_*         GA4 Data API: base URL, property, reports
     [gsc]         MARKETLOOP_GSC_*         Search Console: base URL, site, search type
     [hubspot]     MARKETLOOP_HUBSPOT_*     HubSpot CRM v3: base URL, private-app token, properties
@@ -88,12 +88,29 @@ class HttpSection(Section):
 
 class GoogleSettings(Section):
     credentials_file: Path | None = Field(
-        None, description="service-account JSON key; its token_uri is honoured"
+        None,
+        description="a service-account key or authorized-user JSON file; unset: Application "
+        "Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server)",
     )
     access_token: SecretStr | None = Field(
-        None, description="an OAuth access token, used when no key file is set"
+        None, description="an OAuth access token, used as it is before any other credential"
     )
-    token_uri: str | None = Field(None, description="overrides the key's token_uri")
+    impersonate: str | None = Field(
+        None, description="a service account to act as, e.g. sa@project.iam.gserviceaccount.com"
+    )
+    token_uri: str | None = Field(None, description="overrides the credential's token endpoint")
+    iam_endpoint: str = Field(
+        "https://iamcredentials.googleapis.com", description="IAM Credentials API (impersonation)"
+    )
+
+    @field_validator("impersonate")
+    @classmethod
+    def _an_email(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in value:
+            raise ValueError(
+                f"{value!r} is not a service-account email (NAME@PROJECT.iam.gserviceaccount.com)"
+            )
+        return value
 
 
 class Ga4Report(Section):

@@ -4,7 +4,8 @@ Rows arrive positional: `dimensionValues[i]` belongs to `dimensionHeaders[i]`, `
 to `metricHeaders[j]`, every value a string. We zip them with the headers, type metrics from
 `metricHeaders[].type` (TYPE_INTEGER → BIGINT, every other type → DOUBLE), parse `date`
 (YYYYMMDD), flag `(other)` rows and thresholded responses, and page with limit/offset until
-`rowCount` rows have arrived. GA4 returns one row per combination of dimension values, and a
+`rowCount` rows have arrived (dlt's OffsetPaginator). The public source is
+`marketloop.ingest.sources.ga4`. GA4 returns one row per combination of dimension values, and a
 run replaces the whole days it read (merge key property_id + date): re-runs add no duplicates,
 late corrections land, and rows GA4 no longer reports for a day disappear with it.
 """
@@ -15,15 +16,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import dlt
 import httpx
 import pyarrow as pa
 
 from marketloop.config import config_file
 from marketloop.errors import IngestError
 from marketloop.ingest.config import Ga4Report, Ga4Settings
+from marketloop.ingest.cursors import ANY_DATE, date_window
 from marketloop.ingest.http import ApiClient, ApiRejected, error_detail
+from marketloop.ingest.paging import paginate
 from marketloop.ingest.stats import RunStats
-from marketloop.ingest.windows import DateWindow, read_window
+from marketloop.ingest.windows import DateWindow
 from marketloop.observe.logging import get_logger
 
 log = get_logger("marketloop.ingest.ga4")
@@ -38,15 +42,12 @@ def snake(name: str) -> str:
     return str(NamingConvention().normalize_identifier(name))
 
 
-def report_request(
-    report: Ga4Report, window: DateWindow, limit: int, offset: int
-) -> dict[str, Any]:
+def report_request(report: Ga4Report, window: DateWindow) -> dict[str, Any]:
+    """The runReport body; the paginator adds `limit` and `offset`."""
     return {
         "dateRanges": [{"startDate": window.start.isoformat(), "endDate": window.end.isoformat()}],
         "dimensions": [{"name": name} for name in report.dimensions],
         "metrics": [{"name": name} for name in report.metrics],
-        "limit": str(limit),
-        "offset": str(offset),
         "keepEmptyRows": False,
         "returnPropertyQuota": True,
     }
@@ -135,23 +136,35 @@ def report_pages(
     window: DateWindow,
     page_size: int,
 ) -> Iterator[pa.Table]:
-    """Every page of one report for one property and window, as typed tables."""
-    offset = 0
-    while True:
-        body = report_request(report, window, page_size, offset)
-        try:
-            response = client.call("POST", f"/v1beta/properties/{property_id}:runReport", body=body)
-        except ApiRejected as exc:
-            raise _rejected(exc, name, report, property_id) from None
-        table = report_table(response, property_id)
-        total = int(response.get("rowCount", 0))
-        note_quota(response, client.stats)
-        client.stats.page(name, table.num_rows, total)
-        if table.num_rows:
-            yield table
-        offset += table.num_rows
-        if table.num_rows == 0 or offset >= total:
-            return
+    """Every page of one report for one property and window, as typed tables: dlt's
+    OffsetPaginator on `offset`/`limit` in the body, until `rowCount` rows (or an empty page)."""
+    from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+
+    paginator = OffsetPaginator(
+        limit=page_size,
+        offset_body_path="offset",
+        limit_body_path="limit",
+        total_path="rowCount",
+        stop_after_empty_page=True,
+    )
+    path = f"/v1beta/properties/{property_id}:runReport"
+    responses = paginate(
+        client,
+        "POST",
+        path,
+        paginator,
+        select=lambda response: list(response.get("rows") or []),
+        body=report_request(report, window),
+    )
+    try:
+        for response in responses:
+            table = report_table(response, property_id)
+            note_quota(response, client.stats)
+            client.stats.page(name, table.num_rows, int(response.get("rowCount", 0)))
+            if table.num_rows:
+                yield table
+    except ApiRejected as exc:
+        raise _rejected(exc, name, report, property_id) from None
 
 
 def _rejected(exc: ApiRejected, name: str, report: Ga4Report, property_id: str) -> IngestError:
@@ -165,58 +178,22 @@ def _rejected(exc: ApiRejected, name: str, report: Ga4Report, property_id: str) 
     )
 
 
-def ga4_source(
+def report_rows(
     client: ApiClient,
-    settings: Ga4Settings,
     property_id: str,
-    report_names: Sequence[str],
+    name: str,
+    report: Ga4Report,
+    settings: Ga4Settings,
     *,
-    today: date,
-    start: date | None = None,
-    end: date | None = None,
-) -> Any:
-    """A dlt source with one merge resource per report; cursors live in dlt's state."""
-    import dlt
-
-    reports = settings.all_reports()
-    unknown = sorted(set(report_names) - set(reports))
-    if unknown:
-        raise IngestError(
-            f"no GA4 report named {', '.join(unknown)}",
-            hint=f"configured reports: {', '.join(reports)} (add one under [ga4.reports.NAME])",
+    first: date | None,
+    last: date,
+    cursor: dlt.sources.incremental[date] = ANY_DATE,
+) -> Iterator[pa.Table]:
+    """The resource of one report: the days from the cursor (less the lookback, dlt's `lag`)
+    or from `first` (a backfill), to `last`."""
+    with client:
+        window = date_window(cursor, first, last, settings.initial_days)
+        log.info("ga4 report", report=name, property=property_id, window=str(window))
+        yield from report_pages(
+            client, property_id, name, report=report, window=window, page_size=settings.page_size
         )
-
-    def rows(name: str) -> Iterator[pa.Table]:
-        def pages(window: DateWindow) -> Iterator[pa.Table]:
-            log.info("ga4 report", report=name, property=property_id, window=str(window))
-            return report_pages(
-                client,
-                property_id,
-                name,
-                report=reports[name],
-                window=window,
-                page_size=settings.page_size,
-            )
-
-        yield from read_window(
-            dlt.current.resource_state(name).setdefault("cursors", {}),
-            property_id,
-            pages,
-            today=today,
-            start=start,
-            end=end,
-            lookback_days=settings.lookback_days,
-            initial_days=settings.initial_days,
-        )
-
-    @dlt.source(name="ga4", max_table_nesting=0)
-    def source() -> Iterator[Any]:
-        for name in report_names:
-            yield dlt.resource(
-                rows(name),
-                name=name,
-                write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-                merge_key=["property_id", "date"],
-            )
-
-    return source()

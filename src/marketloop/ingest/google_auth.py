@@ -1,156 +1,200 @@
-"""Google credentials: a service-account key exchanged for an access token, or a given token.
+"""Google credentials through `google-auth`, in this order:
 
-A service-account key is the JSON file Google Cloud hands out. We sign a JWT with its RSA key
-(RS256, RFC 7523) and exchange it at the key's `token_uri` (or `[google] token_uri`) for an
-access token that lasts about an hour; a 401 mid-run gets a fresh one. Without a key file,
-`MARKETLOOP_GOOGLE_ACCESS_TOKEN` is sent as it is (it cannot be refreshed).
+    [google] access_token     sent as it is (it cannot be refreshed)
+    [google] credentials_file any file google-auth reads: a service-account key, an authorized
+                              user (what `gcloud auth application-default login` writes),
+                              workload identity federation (external_account)
+    Application Default Credentials   GOOGLE_APPLICATION_CREDENTIALS, gcloud's ADC file, the
+                              metadata server (GCE, GKE workload identity, Cloud Run)
+
+and then, with `[google] impersonate = "sa@project.iam.gserviceaccount.com"`, a short-lived
+token of that service account, obtained with the credential above (which needs the Token
+Creator role on it). Each source asks for the read-only scope it needs (SCOPES); a credential
+used to impersonate needs cloud-platform. `[google] token_uri` and `iam_endpoint` move the
+token and IAM endpoints (the demo and the tests point them at the local fakes).
+
+Tokens are fetched when needed and again after a 401. A failure names the credential tried and
+what is missing (a file, a field, a scope, a role).
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import time
+import functools
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from typing import Any
 
 from marketloop.config import Settings, config_file, require_secret
 from marketloop.errors import ConfigError, CredentialError
-from marketloop.ingest.http import Auth, Credential, StaticToken, error_detail
+from marketloop.ingest.http import Auth, Credential, StaticToken
+from marketloop.observe.logging import mask_secrets
 
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-GOOGLE_OAUTH_ENDPOINT = "https://oauth2.googleapis.com/token"
 SCOPES = {
     "ga4": "https://www.googleapis.com/auth/analytics.readonly",
     "gsc": "https://www.googleapis.com/auth/webmasters.readonly",
 }
-_KEY_FIELDS = ("client_email", "private_key")
+KINDS = {  # google-auth module → what to call the credential
+    "service_account": "service-account key",
+    "credentials": "authorized-user credentials",
+    "identity_pool": "workload identity federation credentials",
+    "aws": "workload identity federation credentials",
+    "pluggable": "workload identity federation credentials",
+    "compute_engine": "metadata-server service account",
+    "impersonated_credentials": "impersonated service-account credentials",
+}
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+IAM_PATH = "/v1/projects/-/serviceAccounts/{}:generateAccessToken"
+ADC_HINT = (
+    "set [google] credentials_file or MARKETLOOP_GOOGLE_CREDENTIALS_FILE, or "
+    "GOOGLE_APPLICATION_CREDENTIALS, or run `gcloud auth application-default login "
+    "--scopes={scopes}`, or run on Google Cloud with a service account attached"
+)
 
 
 @dataclass(frozen=True)
-class ServiceAccountKey:
-    client_email: str
-    private_key: rsa.RSAPrivateKey
-    private_key_id: str
-    token_uri: str
-    path: Path
+class Source:
+    """Where the credential came from, and how to fix it (for error messages)."""
 
-    @classmethod
-    def read(cls, path: Path) -> ServiceAccountKey:
-        where = f"service-account key {path}"
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read the {where}: {exc.strerror}") from None
-        except ValueError as exc:
-            raise ConfigError(f"the {where} is not JSON: {exc}") from None
-        if not isinstance(info, dict) or info.get("type") != "service_account":
-            raise ConfigError(f'the {where} is not a service-account key (no "type": ...)')
-        missing = [name for name in _KEY_FIELDS if not info.get(name)]
-        if missing:
-            raise ConfigError(f"the {where} lacks {', '.join(missing)}")
-        try:
-            key = serialization.load_pem_private_key(info["private_key"].encode(), None)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"the private key in the {where} is unreadable: {exc}") from None
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ConfigError(f"the private key in the {where} is not an RSA key")
-        return cls(
-            client_email=info["client_email"],
-            private_key=key,
-            private_key_id=str(info.get("private_key_id", "")),
-            token_uri=str(info.get("token_uri") or GOOGLE_OAUTH_ENDPOINT),
-            path=path,
-        )
+    label: str  # "service-account key /keys/sa.json (ingest@p.iam.gserviceaccount.com)"
+    fix: str
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+class GoogleAuth:
+    """A google-auth credential behind our `Auth` protocol (http.py)."""
 
+    def __init__(self, credentials: Any, source: Source, scope: str, timeout: float) -> None:
+        from google.auth.transport.requests import Request
 
-def signed_assertion(key: ServiceAccountKey, scope: str, audience: str, now: float) -> str:
-    """The RS256-signed JWT Google's token endpoint exchanges for an access token."""
-    header = {"alg": "RS256", "typ": "JWT", "kid": key.private_key_id}
-    claims = {
-        "iss": key.client_email,
-        "scope": scope,
-        "aud": audience,
-        "iat": int(now),
-        "exp": int(now) + 3600,
-    }
-    signing_input = ".".join(
-        _b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
-    )
-    signature = key.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return f"{signing_input}.{_b64(signature)}"
-
-
-class ServiceAccountAuth:
-    """Access tokens from a service-account key, fetched when needed and on a 401."""
-
-    def __init__(self, key: ServiceAccountKey, scope: str, token_uri: str, timeout: float) -> None:
-        self.key = key
+        self.credentials = credentials
+        self.source = source
         self.scope = scope
-        self.token_uri = token_uri
-        self.timeout = timeout
-        self.credential = Credential(
-            f"service-account key {key.path} ({key.client_email})",
-            f"the key file named by MARKETLOOP_GOOGLE_CREDENTIALS_FILE or [google] "
-            f"credentials_file in {config_file()} (or grant {key.client_email} access)",
-        )
-        self._token: str | None = None
-        self._expires = 0.0
+        self.credential = Credential(source.label, source.fix)
+        self._request = functools.partial(Request(), timeout=timeout)
 
     def header(self) -> str:
-        if self._token is None or time.time() > self._expires - 60:
-            self._fetch()
-        return f"Bearer {self._token}"
+        if not self.credentials.valid:
+            self._refresh()
+        return f"Bearer {self.credentials.token}"
 
     def refresh(self) -> bool:
-        self._fetch()
+        self._refresh()
         return True
 
-    def _fetch(self) -> None:
-        assertion = signed_assertion(self.key, self.scope, self.token_uri, time.time())
+    def _refresh(self) -> None:
+        from google.auth.exceptions import GoogleAuthError, TransportError
+
         try:
-            response = httpx.post(
-                self.token_uri,
-                data={"grant_type": JWT_GRANT, "assertion": assertion},
-                timeout=self.timeout,
-            )
-        except httpx.TransportError as exc:
+            self.credentials.refresh(self._request)
+        except TransportError as exc:
             raise CredentialError(
-                f"cannot reach the token endpoint {self.token_uri}: {type(exc).__name__} {exc}",
-                hint="check the network, the key's token_uri or [google] token_uri",
+                f"cannot reach Google's token endpoint for the {self.source.label}: {_words(exc)}",
+                hint="check the network, [google] token_uri and [google] iam_endpoint",
             ) from None
-        if response.status_code != 200:
+        except (GoogleAuthError, ValueError) as exc:
             raise CredentialError(
-                f"the token endpoint {self.token_uri} refused the {self.credential.label} "
-                f"(HTTP {response.status_code}: {error_detail(response)})",
-                hint=f"fix {self.credential.origin}",
-            )
-        body = response.json()
-        self._token = str(body["access_token"])
-        self._expires = time.time() + float(body.get("expires_in", 3600))
+                f"Google refused the {self.source.label}: {_words(exc)}",
+                hint=f"{_missing(exc, self.scope)}{self.source.fix}",
+            ) from None
+
+
+def _words(exc: BaseException) -> str:
+    """google-auth's message and the endpoint's answer, on one masked line."""
+    parts = [str(arg) for arg in exc.args if arg]
+    return mask_secrets(" ".join(" ".join(parts).split()))[:400] or type(exc).__name__
+
+
+def _missing(exc: BaseException, scope: str) -> str:
+    """What the endpoint's words say is missing, as the first part of a hint."""
+    text = _words(exc)
+    if "invalid_scope" in text:
+        return f"the credential was not granted {scope}; "
+    if "insufficient authentication scopes" in text:
+        return f"the impersonating credential lacks the {CLOUD_PLATFORM} scope; "
+    if "getAccessToken" in text or "Unable to acquire impersonated" in text:
+        return "the credential needs the Service Account Token Creator role on that account; "
+    if "invalid_grant" in text:
+        return "the key or login is revoked, expired or unknown; "
+    return ""
 
 
 def google_auth(settings: Settings, service: str) -> Auth:
     """The Google credential in force for `service` ("ga4" or "gsc")."""
     google = settings.google
-    if google.credentials_file is not None:
-        key = ServiceAccountKey.read(google.credentials_file)
-        token_uri = google.token_uri or key.token_uri
-        return ServiceAccountAuth(key, SCOPES[service], token_uri, settings.ga4.timeout)
-    if google.access_token is None:
-        raise ConfigError(
-            "no Google credentials: neither google.credentials_file nor google.access_token is set",
-            hint="set MARKETLOOP_GOOGLE_CREDENTIALS_FILE to a service-account key, or "
-            f"MARKETLOOP_GOOGLE_ACCESS_TOKEN, or [google] in {config_file()}",
-        )
-    token = require_secret(google.access_token, section="google", field="access_token")
-    origin = f"MARKETLOOP_GOOGLE_ACCESS_TOKEN (or [google] access_token in {config_file()})"
-    return StaticToken(token, Credential("Google access token", origin))
+    scope = SCOPES[service]
+    if google.access_token is not None and google.access_token.get_secret_value():
+        token = require_secret(google.access_token, section="google", field="access_token")
+        origin = f"MARKETLOOP_GOOGLE_ACCESS_TOKEN (or [google] access_token in {config_file()})"
+        return StaticToken(token, Credential("Google access token", origin))
+    scopes = [CLOUD_PLATFORM] if google.impersonate else [scope]
+    credentials, source = base_credentials(settings, scopes)
+    if google.impersonate:
+        credentials, source = impersonated(settings, credentials, source, scope)
+    return GoogleAuth(credentials, source, scope, settings.ga4.timeout)
+
+
+def base_credentials(settings: Settings, scopes: list[str]) -> tuple[Any, Source]:
+    """The credentials file, else Application Default Credentials, with `scopes`."""
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    from marketloop.ingest.google_files import load_file
+
+    google_settings = settings.google
+    path = google_settings.credentials_file
+    if path is not None:
+        credentials = load_file(path, scopes)
+    else:
+        try:
+            credentials, _ = google.auth.default(scopes=scopes)
+        except (DefaultCredentialsError, ValueError) as exc:
+            raise ConfigError(
+                "no Google credentials: [google] access_token and credentials_file are not "
+                f"set and Application Default Credentials found none ({_words(exc)})",
+                hint=ADC_HINT.format(scopes=",".join(scopes))
+                + ", or set MARKETLOOP_GOOGLE_ACCESS_TOKEN",
+            ) from None
+    if google_settings.token_uri and hasattr(credentials, "with_token_uri"):
+        credentials = credentials.with_token_uri(google_settings.token_uri)
+    return credentials, describe(credentials, path, scopes)
+
+
+def describe(credentials: Any, path: Path | None, scopes: list[str]) -> Source:
+    """A label for the credential ("service-account key /k.json (sa@p.iam...)") and where to
+    fix it."""
+    kind = type(credentials).__module__.rsplit(".", 1)[-1]
+    parts = [KINDS.get(kind, f"Google {kind} credentials")]
+    if path is not None:
+        parts.append(str(path))
+    email = getattr(credentials, "service_account_email", None)
+    if isinstance(email, str) and "@" in email:
+        parts.append(f"({email})")
+    label = " ".join(parts)
+    if path is None:
+        adc = ADC_HINT.format(scopes=",".join(scopes))
+        return Source(f"{label} from Application Default Credentials", adc)
+    fix = (
+        "fix the file named by MARKETLOOP_GOOGLE_CREDENTIALS_FILE or [google] credentials_file "
+        f"in {config_file()}, or give its account access"
+    )
+    return Source(label, fix)
+
+
+def impersonated(settings: Settings, source: Any, origin: Source, scope: str) -> tuple[Any, Source]:
+    """A token of `[google] impersonate`, obtained with `source`."""
+    from google.auth import impersonated_credentials
+
+    target = settings.google.impersonate
+    assert target is not None
+    endpoint = settings.google.iam_endpoint.rstrip("/") + IAM_PATH.format(target)
+    credentials = impersonated_credentials.Credentials(
+        source_credentials=source,
+        target_principal=target,
+        target_scopes=[scope],
+        iam_endpoint_override=endpoint,
+    )
+    label = f"impersonation of {target} by the {origin.label}"
+    fix = (
+        f"grant the impersonating principal roles/iam.serviceAccountTokenCreator on {target}, "
+        f"check [google] impersonate in {config_file()}, and {origin.fix}"
+    )
+    return credentials, Source(label, fix)

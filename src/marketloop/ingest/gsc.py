@@ -1,8 +1,9 @@
 """Search Console `searchAnalytics/query` → gsc.search_analytics.
 
 One query per run over the date window, grouped by date, query, page, country and device,
-paged with `startRow` in steps of `rowLimit` (25,000) until a page comes back empty; the next
-page downloads while the current one is typed. Rows carry
+paged with `startRow` in steps of `rowLimit` (25,000) until a page comes back empty (dlt's
+OffsetPaginator); the next page downloads while the current one is typed. The public source is
+`marketloop.ingest.sources.gsc`. Rows carry
 their dimension values positionally in `keys`, one row per combination. Each run replaces the
 whole days it read (merge key site, search type, date), so the lookback window lands Google's
 late corrections without duplicates.
@@ -11,17 +12,19 @@ late corrections without duplicates.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+import dlt
 import pyarrow as pa
 
 from marketloop.errors import IngestError
 from marketloop.ingest.config import GscSettings
+from marketloop.ingest.cursors import ANY_DATE, date_window
 from marketloop.ingest.http import ApiClient, ApiRejected
-from marketloop.ingest.windows import DateWindow, read_window
+from marketloop.ingest.paging import paginate
+from marketloop.ingest.windows import DateWindow
 from marketloop.observe.logging import get_logger
 
 log = get_logger("marketloop.ingest.gsc")
@@ -40,9 +43,8 @@ SCHEMA = pa.schema(
 ).set(2, pa.field("date", pa.date32(), nullable=False))
 
 
-def query_request(
-    window: DateWindow, search_type: str, data_state: str, row_limit: int, start_row: int
-) -> dict[str, Any]:
+def query_request(window: DateWindow, search_type: str, data_state: str) -> dict[str, Any]:
+    """The query body; the paginator adds `startRow` and `rowLimit`."""
     return {
         "startDate": window.start.isoformat(),
         "endDate": window.end.isoformat(),
@@ -50,8 +52,6 @@ def query_request(
         "type": search_type,
         "aggregationType": "auto",
         "dataState": data_state,
-        "rowLimit": row_limit,
-        "startRow": start_row,
     }
 
 
@@ -77,70 +77,50 @@ def query_pages(
     client: ApiClient, site_url: str, settings: GscSettings, window: DateWindow
 ) -> Iterator[pa.Table]:
     """Every page of the query, the next one downloading while this one is typed."""
+    from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+
     path = f"/webmasters/v3/sites/{quote(site_url, safe='')}/searchAnalytics/query"
-
-    def fetch(start_row: int) -> list[dict[str, Any]]:
-        body = query_request(
-            window, settings.search_type, settings.data_state, settings.row_limit, start_row
-        )
-        try:
-            response = client.call("POST", path, body=body)
-        except ApiRejected as exc:
-            raise IngestError(
-                f"Search Console rejected the query for {site_url} ({window}): {exc.detail}",
-                hint="check --site (a URL-prefix property ends with /; a domain property is "
-                "sc-domain:example.com) and [gsc] settings; nothing was loaded",
-            ) from None
-        return list(response.get("rows") or [])
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gsc-page") as pool:
-        start_row = 0
-        pending = pool.submit(fetch, start_row)
-        while True:
-            rows = pending.result()
+    paginator = OffsetPaginator(
+        limit=settings.row_limit,
+        offset_body_path="startRow",
+        limit_body_path="rowLimit",
+        total_path=None,
+        stop_after_empty_page=True,
+    )
+    responses = paginate(
+        client,
+        "POST",
+        path,
+        paginator,
+        select=lambda response: list(response.get("rows") or []),
+        body=query_request(window, settings.search_type, settings.data_state),
+        prefetch=True,
+    )
+    try:
+        for response in responses:
+            rows = list(response.get("rows") or [])
             client.stats.page(TABLE, len(rows))
-            if not rows:  # paging ends with an empty page
-                return
-            start_row += len(rows)
-            pending = pool.submit(fetch, start_row)
-            yield rows_table(rows, site_url, settings.search_type, settings.data_state)
+            if rows:
+                yield rows_table(rows, site_url, settings.search_type, settings.data_state)
+    except ApiRejected as exc:
+        raise IngestError(
+            f"Search Console rejected the query for {site_url} ({window}): {exc.detail}",
+            hint="check --site (a URL-prefix property ends with /; a domain property is "
+            "sc-domain:example.com) and [gsc] settings; nothing was loaded",
+        ) from None
 
 
-def gsc_source(
+def search_rows(
     client: ApiClient,
-    settings: GscSettings,
     site_url: str,
+    settings: GscSettings,
     *,
-    today: date,
-    start: date | None = None,
-    end: date | None = None,
-) -> Any:
-    """A dlt source with the one merge resource; the cursor per site lives in dlt's state."""
-    import dlt
-
-    def pages(window: DateWindow) -> Iterator[pa.Table]:
+    first: date | None,
+    last: date,
+    cursor: dlt.sources.incremental[date] = ANY_DATE,
+) -> Iterator[pa.Table]:
+    """The resource: the days from the cursor (less the lookback) or `first`, to `last`."""
+    with client:
+        window = date_window(cursor, first, last, settings.initial_days)
         log.info("gsc query", site=site_url, window=str(window))
-        return query_pages(client, site_url, settings, window)
-
-    def rows() -> Iterator[pa.Table]:
-        yield from read_window(
-            dlt.current.resource_state(TABLE).setdefault("cursors", {}),
-            f"{site_url}|{settings.search_type}",
-            pages,
-            today=today,
-            start=start,
-            end=end,
-            lookback_days=settings.lookback_days,
-            initial_days=settings.initial_days,
-        )
-
-    @dlt.source(name="gsc", max_table_nesting=0)
-    def source() -> Any:
-        return dlt.resource(
-            rows(),
-            name=TABLE,
-            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-            merge_key=["site_url", "search_type", "date"],
-        )
-
-    return source()
+        yield from query_pages(client, site_url, settings, window)

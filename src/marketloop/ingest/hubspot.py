@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from marketloop.ingest.config import HubspotObject, HubspotSettings
-from marketloop.ingest.http import ApiClient
+from marketloop.ingest.http import ApiClient, Auth
 from marketloop.ingest.hubspot_rows import (
     ASSOCIATIONS,
     Batcher,
@@ -32,6 +32,8 @@ from marketloop.ingest.hubspot_rows import (
 )
 from marketloop.ingest.hubspot_search import search_pages
 from marketloop.ingest.pacing import Pacer, RateLimitObserver
+from marketloop.ingest.paging import paginate
+from marketloop.ingest.stats import RunStats
 
 
 def list_pages(
@@ -42,6 +44,10 @@ def list_pages(
     archived: bool,
     pacer: Pacer,
 ) -> Iterator[list[dict[str, Any]]]:
+    """Every page of the list endpoint (dlt's JSONResponseCursorPaginator on
+    `paging.next.after`)."""
+    from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+
     params: dict[str, Any] = {
         "limit": settings.page_size,
         "properties": ",".join(requested(obj, settings.properties.get(obj, []))),
@@ -49,16 +55,19 @@ def list_pages(
     }
     if obj in ASSOCIATIONS and not archived:
         params["associations"] = ASSOCIATIONS[obj].to
-    while True:
-        body = client.call("GET", f"/crm/v3/objects/{obj}", params=params, pacer=pacer)
-        records = body.get("results") or []
+    paginator = JSONResponseCursorPaginator(cursor_path="paging.next.after", cursor_param="after")
+    for body in paginate(
+        client, "GET", f"/crm/v3/objects/{obj}", paginator,
+        select=_results, params=params, pacer=pacer,
+    ):  # fmt: skip
+        records = _results(body)
         client.stats.page(obj, len(records))
         if records:
             yield records
-        after = ((body.get("paging") or {}).get("next") or {}).get("after")
-        if not after:
-            return
-        params["after"] = after
+
+
+def _results(body: Any) -> list[dict[str, Any]]:
+    return list(body.get("results") or [])
 
 
 def association_batch(
@@ -137,33 +146,43 @@ def _link_hints(obj: HubspotObject) -> Any:
     )
 
 
-def hubspot_source(
+def object_rows(
     client: ApiClient,
     settings: HubspotSettings,
-    objects: Sequence[HubspotObject],
+    obj: HubspotObject,
     limits: RateLimitObserver,
+    pacers: tuple[Pacer, Pacer],
     *,
-    full: bool = False,
-) -> Any:
-    """A dlt source with one merge resource per object; cursors live in dlt's state."""
+    full: bool,
+) -> Iterator[Any]:
+    """The resource of one object: its records, then its links; the cursor in dlt's state."""
     import dlt
 
-    pacers = (limits.pacer, Pacer(1.0 / settings.search_rps))
-
-    def items(obj: HubspotObject) -> Iterator[Any]:
+    with client:
         state = dlt.current.resource_state(obj)
         yield from object_items(client, settings, obj, state=state, pacers=pacers, full=full)
         if limits.daily_remaining is not None:
             client.stats.quota["daily"] = float(limits.daily_remaining)
 
-    @dlt.source(name="hubspot", max_table_nesting=0)
-    def source() -> Iterator[Any]:
-        for obj in objects:
-            yield dlt.resource(
-                items(obj),
-                name=obj,
-                write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-                primary_key="id",
-            )
 
-    return source()
+def object_resources(
+    settings: HubspotSettings,
+    objects: Sequence[HubspotObject],
+    auth: Auth,
+    stats: RunStats,
+    *,
+    full: bool = False,
+) -> Iterator[Any]:
+    """One merge resource per object, paced by HubSpot's rate-limit headers (shared)."""
+    import dlt
+
+    limits = RateLimitObserver()
+    pacers = (limits.pacer, Pacer(1.0 / settings.search_rps))
+    for obj in objects:
+        client = ApiClient("HubSpot", settings, auth=auth, stats=stats, observe=limits)
+        yield dlt.resource(
+            object_rows(client, settings, obj, limits, pacers, full=full),
+            name=obj,
+            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+            primary_key="id",
+        )

@@ -3,7 +3,8 @@ oldest first, past the cap of 10,000 results per query.
 
 At the cap the search restarts from the last modified time it saw, skipping the records it
 already returned with exactly that time; more than 10,000 records in one millisecond cannot be
-paged and are an error asking for a full load.
+paged and are an error asking for a full load. Pages follow `paging.next.after` into the
+body's `after` (dlt's JSONResponseCursorPaginator).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from marketloop.ingest.config import HubspotObject, HubspotSettings
 from marketloop.ingest.http import ApiClient
 from marketloop.ingest.hubspot_rows import MODIFIED, requested
 from marketloop.ingest.pacing import Pacer
+from marketloop.ingest.paging import paginate
 
 SEARCH_CAP = 10_000
 
@@ -27,27 +29,30 @@ def search_pages(
     """Records modified at or after `since_ms`, oldest first, past the 10,000 cap: a capped
     search restarts from the last modified time it saw, skipping the records it already
     returned with exactly that time."""
+    from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+
     start, seen_at_start = since_ms, set[str]()
     while True:
         boundary = Boundary(start, seen_at_start)
-        after = 0
-        while True:
-            body = client.call(
-                "POST",
-                f"/crm/v3/objects/{obj}/search",
-                body=_search_body(settings, obj, start, after),
-                pacer=pacer,
-            )
+        paginator = JSONResponseCursorPaginator(
+            cursor_path="paging.next.after", cursor_body_path="after"
+        )
+        capped = False
+        for body in paginate(
+            client, "POST", f"/crm/v3/objects/{obj}/search", paginator,
+            select=lambda body: list(body.get("results") or []),
+            body=_search_body(settings, obj, start), pacer=pacer,
+        ):  # fmt: skip
             records = boundary.new(body.get("results") or [], obj)
             client.stats.page(obj, len(records), body.get("total"))
             if records:
                 yield records
             following = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if not following:
-                return
-            if int(following) >= SEARCH_CAP:
+            if following and int(following) >= SEARCH_CAP:
+                capped = True
                 break
-            after = int(following)
+        if not capped:
+            return
         if boundary.last <= start:
             moment = datetime.fromtimestamp(start / 1000, UTC).isoformat()
             raise IngestError(
@@ -80,9 +85,8 @@ class Boundary:
         return fresh
 
 
-def _search_body(
-    settings: HubspotSettings, obj: HubspotObject, since: int, after: int
-) -> dict[str, Any]:
+def _search_body(settings: HubspotSettings, obj: HubspotObject, since: int) -> dict[str, Any]:
+    """The search body; the paginator adds `after`."""
     prop = MODIFIED[obj]
     return {
         "filterGroups": [
@@ -91,7 +95,6 @@ def _search_body(
         "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
         "properties": requested(obj, settings.properties.get(obj, [])),
         "limit": settings.search_page_size,
-        "after": str(after),
     }
 
 

@@ -10,11 +10,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from marketloop.config import Settings, require_secret
+from marketloop.config import Settings
 from marketloop.errors import ConfigError
 from marketloop.ingest import pipeline
 from marketloop.ingest.config import HubspotObject
-from marketloop.ingest.http import ApiClient, Credential, StaticToken
 from marketloop.ingest.stats import PageListener, RunStats, summary_rows
 
 
@@ -39,7 +38,7 @@ def ingest_ga4(
     today: date | None = None,
     listener: PageListener | None = None,
 ) -> IngestResult:
-    from marketloop.ingest.ga4 import ga4_source, quota_wait
+    from marketloop.ingest import sources
     from marketloop.ingest.google_auth import google_auth
 
     chosen = property_id or settings.ga4.property_id
@@ -48,13 +47,17 @@ def ingest_ga4(
             "no GA4 property given", hint="pass --property ID or set [ga4] property_id"
         )
     stats = RunStats("ga4", listener=listener)
-    names = list(reports) or list(settings.ga4.all_reports())
-    auth = google_auth(settings, "ga4")
-    with ApiClient("GA4", settings.ga4, auth=auth, stats=stats, quota_wait=quota_wait) as client:
-        source = ga4_source(
-            client, settings.ga4, chosen, names, today=today or date.today(), start=start, end=end
-        )
-        loaded = pipeline.load(settings, "ga4", source)
+    source = sources.ga4(
+        chosen,
+        reports,
+        start=start,
+        end=end,
+        today=today or date.today(),
+        settings=settings.ga4,
+        auth=google_auth(settings, "ga4"),
+        stats=stats,
+    )
+    loaded = pipeline.load(settings, "ga4", source, cursor_key=chosen)
     return IngestResult("ga4", loaded, stats)
 
 
@@ -67,27 +70,26 @@ def ingest_gsc(
     today: date | None = None,
     listener: PageListener | None = None,
 ) -> IngestResult:
+    from marketloop.ingest import sources
     from marketloop.ingest.google_auth import google_auth
-    from marketloop.ingest.gsc import gsc_source
 
     chosen = site or settings.gsc.site
     if not chosen:
         raise ConfigError("no Search Console site given", hint="pass --site or set [gsc] site")
     stats = RunStats("gsc", listener=listener)
-    with ApiClient(
-        "Search Console", settings.gsc, auth=google_auth(settings, "gsc"), stats=stats
-    ) as client:
-        source = gsc_source(
-            client, settings.gsc, chosen, today=today or date.today(), start=start, end=end
-        )
-        loaded = pipeline.load(settings, "gsc", source)
+    source = sources.gsc(
+        chosen,
+        start=start,
+        end=end,
+        today=today or date.today(),
+        settings=settings.gsc,
+        auth=google_auth(settings, "gsc"),
+        stats=stats,
+    )
+    loaded = pipeline.load(
+        settings, "gsc", source, cursor_key=f"{chosen}|{settings.gsc.search_type}"
+    )
     return IngestResult("gsc", loaded, stats)
-
-
-def hubspot_auth(settings: Settings) -> StaticToken:
-    token = require_secret(settings.hubspot.token, section="hubspot", field="token")
-    origin = "MARKETLOOP_HUBSPOT_TOKEN (or [hubspot] token in marketloop.toml)"
-    return StaticToken(token, Credential("HubSpot private-app token", origin))
 
 
 def ingest_hubspot(
@@ -97,16 +99,11 @@ def ingest_hubspot(
     full: bool = False,
     listener: PageListener | None = None,
 ) -> IngestResult:
-    from marketloop.ingest.hubspot import hubspot_source
-    from marketloop.ingest.pacing import RateLimitObserver
+    from marketloop.ingest import sources
 
     stats = RunStats("hubspot", listener=listener)
-    chosen = list(objects) or list(settings.hubspot.objects)
-    limits = RateLimitObserver()
-    auth = hubspot_auth(settings)
-    with ApiClient("HubSpot", settings.hubspot, auth=auth, stats=stats, observe=limits) as client:
-        source = hubspot_source(client, settings.hubspot, chosen, limits, full=full)
-        loaded = pipeline.load(settings, "hubspot", source)
+    source = sources.hubspot(objects, full=full, settings=settings.hubspot, stats=stats)
+    loaded = pipeline.load(settings, "hubspot", source)
     return IngestResult("hubspot", loaded, stats)
 
 

@@ -123,11 +123,15 @@ def private_dir(folder: Path) -> Path:
     return folder
 
 
-def pipeline_for(settings: Settings, dataset: str) -> Any:
+def pipeline_for(settings: Settings, dataset: str, cursor_key: str | None = None) -> Any:
+    """The pipeline of `dataset` in this warehouse; `cursor_key` (a GA4 property, a Search
+    Console site) gives it a pipeline of its own, since dlt keeps cursors per resource."""
     import dlt
 
     configure_dlt()
     identity = f"{settings.warehouse.destination}|{destination_url(settings)}"
+    if cursor_key is not None:
+        identity += f"|{cursor_key}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
     pipelines_dir = private_dir(Workspace(settings.workspace).ensure().root / "dlt")
     pipeline = dlt.pipeline(
@@ -146,6 +150,7 @@ def load(
     data: Any,
     *,
     refresh: TRefreshMode | None = None,
+    cursor_key: str | None = None,
     keep: str | None = None,
 ) -> dict[str, int]:
     """Extract everything `data` yields, then load it; return rows loaded per table.
@@ -154,7 +159,7 @@ def load(
     load fails (keep.py)."""
     from marketloop.ingest.keep import previous_kept
 
-    pipeline = pipeline_for(settings, dataset)
+    pipeline = pipeline_for(settings, dataset, cursor_key)
     with translated_errors(settings, dataset):
         if pipeline.has_pending_data:
             log.warning("finishing an interrupted load first", dataset=dataset)

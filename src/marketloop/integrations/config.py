@@ -90,7 +90,12 @@ class NotionSettings(Section):
 
 class WebhookSettings(Section):
     urls: list[str] = Field(default_factory=list, description="where events are POSTed")
-    secret: SecretStr | None = Field(None, description="HMAC key for X-Marketloop-Signature")
+    secret: SecretStr | None = Field(
+        None, description="Standard Webhooks signing secret: whsec_ + base64 of the key"
+    )
+    legacy_signature: bool = Field(
+        True, description="also send the old X-Marketloop-Signature header (one release)"
+    )
     timeout: float = Field(10.0, gt=0, description="seconds for one delivery attempt")
     retries: int = Field(4, ge=0, le=20, description="retries of 429, 5xx and connection errors")
     backoff: float = Field(0.5, ge=0, description="first retry delay in seconds, doubled each time")

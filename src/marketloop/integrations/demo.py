@@ -8,7 +8,6 @@ and sends every brief as a signed event to a receiver that checks the signature.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from marketloop.fakes.server import LocalServer
 from marketloop.fakes.webhook_receiver import WebhookReceiver
 from marketloop.integrations.briefs_folder import read_folder
 from marketloop.integrations.publish import Outcome, publish_to_notion, publish_to_webhooks
+from marketloop.integrations.signing import new_secret
 from marketloop.report import render, write_report
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def publish_step(run: DemoRun) -> None:
     fake = NotionFake()
     fake.knobs.rate, fake.knobs.burst = 20.0, 20
     database_id, source_id = fake.add_database("Content briefs", BRIEF_SCHEMA)
-    receiver = WebhookReceiver(secrets.token_hex(16))
+    receiver = WebhookReceiver(new_secret())
     with LocalServer(fake.app) as notion, LocalServer(receiver.app) as hooks:
         settings = _settings(run.settings, fake, database_id, notion.url, receiver, hooks.url)
         first = publish_to_notion(entries, settings)

@@ -4,9 +4,11 @@
     send_event(Event(type="escalation", data={"task": "T-12", "owner": "ada"}), settings)
 
 The body is `{"type", "id", "occurred_at", "data"}`, plain JSON, so a Zapier Catch Hook takes
-it as is. Each request carries `X-Marketloop-Signature` (HMAC-SHA256, see signing.py, signed
-afresh per attempt), `Idempotency-Key: <event id>` so receivers can drop repeats, and
-`X-Marketloop-Event: <type>`. 429, 408, 5xx and connection errors are retried with backoff,
+it as is. Each request is signed after the Standard Webhooks specification (signing.py):
+`webhook-id: <event id>` (stable across retries, as is `Idempotency-Key`, so receivers drop
+repeats), `webhook-timestamp` and `webhook-signature: v1,<base64>` signed afresh per attempt,
+plus `X-Marketloop-Event: <type>` (and the old `X-Marketloop-Signature` while
+`[webhooks] legacy_signature` is on). 429, 408, 5xx and connection errors are retried with backoff,
 `Retry-After` honoured; other answers are final. Redirects are not followed (a signed payload
 goes only where it was configured to). Every delivery is recorded in the app database with the
 URL redacted; an event already delivered to a URL is not sent there again unless forced.
@@ -36,7 +38,7 @@ from marketloop.integrations.config import check_webhook_url
 from marketloop.integrations.errors import WebhookError
 from marketloop.integrations.pacing import RETRYABLE_STATUS, retry_delay
 from marketloop.integrations.redact import quiet_http_logs, redact_url, url_key
-from marketloop.integrations.signing import SIGNATURE_HEADER, sign
+from marketloop.integrations.signing import LEGACY_HEADER, legacy_sign, sign_headers, signing_key
 from marketloop.observe.logging import get_logger
 from marketloop.retry import parse_retry_after
 
@@ -89,6 +91,7 @@ class WebhookSender:
         quiet_http_logs()
         self.hooks = settings.webhooks
         self.secret = require_secret(self.hooks.secret, section="webhooks", field="secret")
+        self.key = signing_key(self.secret)
         self.db_url = app_db_url(settings)
         self._sleep = sleep
         user_agent = f"marketloop/{__version__}"
@@ -171,7 +174,9 @@ class WebhookSender:
         attempt = 0
         while True:
             attempt += 1
-            headers[SIGNATURE_HEADER] = sign(body, self.secret)
+            headers.update(sign_headers(self.key, event.id, body))
+            if self.hooks.legacy_signature:
+                headers[LEGACY_HEADER] = legacy_sign(body, self.secret)
             status, error, retry_after = self._attempt(url, shown, body, headers)
             elapsed = int((time.monotonic() - started) * 1000)
             retryable = status is None or status in RETRYABLE_STATUS

@@ -27,10 +27,14 @@ from marketloop.config import app_db_url
 from marketloop.content.config import Provider
 from marketloop.content.evals import store
 from marketloop.content.evals.compare import render_html, summarise, summary_rows
+from marketloop.content.evals.decide_cli import decide_command
 from marketloop.content.evals.mlflow_export import export, require_mlflow
 from marketloop.content.evals.run import run_eval
 from marketloop.content.evals.runner import parse_variants
 from marketloop.content.evals.suite import load_suite
+from marketloop.content.tune import tracking
+from marketloop.content.tune.extra import require_wandb
+from marketloop.content.tune.tracking import log_eval
 from marketloop.report import write_report
 from marketloop.workspace import Workspace
 
@@ -73,6 +77,10 @@ def run_command(
     mlflow: Annotated[
         str | None, typer.Option("--mlflow", help="Also log to this MLflow tracking URI.")
     ] = None,
+    wandb: Annotated[
+        str | None,
+        typer.Option("--wandb", help="Also log to this W&B project (offline without a key)."),
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format.")] = (
         OutputFormat.table
     ),
@@ -86,6 +94,8 @@ def run_command(
     chosen = [m.strip() for m in (models or "").split(",") if m.strip()] or [settings.llm.model]
     if mlflow:
         require_mlflow()  # before the run: it may cost money, the export would fail after it
+    if wandb:
+        require_wandb()
     total = len(loaded.cases) * len(variants) * len(chosen)
     columns = (TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with progress(*columns) as bar:
@@ -100,6 +110,11 @@ def run_command(
     if mlflow:
         logged = export(mlflow, loaded.suite.name, summaries)
         console.print(f"logged {len(logged)} MLflow runs to {esc(mlflow)}")
+    if wandb:
+        _, results = store.load_runs(open_app_db(app_db_url(settings)), [run_id])
+        folder = Workspace(settings.workspace).root / "wandb"
+        ids = log_eval(wandb, loaded.suite.name, summaries, results, folder)
+        console.print(f"logged {len(ids)} W&B runs to project {esc(wandb)} ({tracking.mode()})")
 
 
 @eval_app.command("compare")
@@ -129,3 +144,6 @@ def compare_command(
         return
     rows = summary_rows(summarise(results), with_run=len(found) > 1)
     emit_rows(rows, OutputFormat(fmt.value), title="Eval comparison")
+
+
+eval_app.command("decide")(decide_command)

@@ -101,7 +101,7 @@ class LlmClient:
         self._sleep = sleep
         self._base_url = settings.base_url or OPENAI_URL
         self._sdk = AsyncOpenAI(
-            api_key=_api_key(settings),
+            api_key=endpoint_key(settings),
             base_url=self._base_url,
             max_retries=0,  # retries are ours: Retry-After shared by every call, quota not retried
             timeout=settings.timeout,
@@ -248,7 +248,7 @@ def _completion(response: Any, latency_ms: float, key: str, retries: int) -> Com
     )
 
 
-def _api_key(settings: LlmSettings) -> str:
+def endpoint_key(settings: LlmSettings) -> str:
     """The key; a local endpoint (a custom base_url) may run without one."""
     if settings.api_key is None and settings.base_url:
         return "no-key"
