@@ -190,6 +190,8 @@ def main() -> None:
         _fail(exc.message, exc.hint, exc.exit_code)
     except OSError as exc:  # a folder or file the command was pointed at (--out, --workspace)
         _fail(*_describe_os_error(exc), 3)
+    except RecursionError:  # a JSON or YAML file nested thousands deep that a reader missed
+        _fail("an input file is nested too deeply to read", "check the files given", 3)
     except UnicodeError:  # an argument of undecodable bytes used as text (an id, a name)
         if not any(_undecodable(arg) for arg in sys.argv):
             raise

@@ -133,6 +133,14 @@ RECIPES: dict[str, Recipe] = {
     "eval run": lambda d, c: ["eval", "run", c.file(d, ".yaml", ".json", ".yml"),
                               "--provider", "offline"],
     "eval compare": lambda d, c: ["eval", "compare", d(TEXT), *_fmt(d)],
+    "eval decide": lambda d, c: ["eval", "decide", "--suite", c.file(d, ".yaml", ".json"),
+                                 "--runs", d(TEXT), *_fmt(d)],
+    "tune review": lambda d, c: ["tune", "review", d(TEXT), "--by", d(TEXT), "--note", d(TEXT)],
+    "tune dataset": lambda d, c: ["tune", "dataset", "--out", str(c.path(".jsonl")),
+                                  "--briefs", c.file(d, ".json", ""), "--since", d(MOMENT),
+                                  "--epochs", d(NUMBER), "--no-notion"],
+    "tune status": lambda d, c: ["tune", "status", d(TEXT), *_fmt(d)],
+    "tune cancel": lambda d, c: ["tune", "cancel", d(TEXT)],
     "notion check": lambda d, c: ["notion", "check", "--database-id", d(TEXT)],
     "notion setup": lambda d, c: ["notion", "setup", "--database-id", d(TEXT)],
     "webhooks deliveries": lambda d, c: ["webhooks", "deliveries", "--limit", d(NUMBER)],
@@ -157,6 +165,9 @@ KEEPS_ON_FAILURE = {
     "names the folder), and --resume continues it",
 }
 EXEMPT = {
+    "tune start": "starts a fine-tuning job (hosted or a local LoRA run): its argument checks "
+    "are in tests/content; fuzzing would train models",
+    "tune serve": "serves a model until stopped; its usage errors are in tests/content",
     "demo": "takes no input: it generates its own sample site and data (tests/test_cli.py)",
     "webhooks test": "sends to the URL it is given; its URL checks are in tests/integrations",
 }
