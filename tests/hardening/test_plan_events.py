@@ -117,3 +117,19 @@ def test_the_retract_migration_keeps_the_log_append_only(tmp_path: Path) -> None
                 "INSERT INTO plan_events (plan_id, kind, effective_at, recorded_at, actor, data)"
                 " VALUES ('x', 'bogus', '2026-01-01', '2026-01-01', 'me', '{}')"
             )
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("start: 2026-12-07", "start: 9999-12-31"), ("{id: day8, day: 8", "{id: day8, day: 99999999")],
+)
+def test_a_plan_far_out_of_range_is_refused_when_loaded(tmp_path: Path, old: str, new: str) -> None:
+    from tests.plan.conftest import CASES
+
+    text = (CASES / "minimal.yaml").read_text()
+    assert old in text
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(text.replace(old, new))
+    outcome = run("plan", "show", "--plan", str(plan), "-w", str(tmp_path / "ws"))
+    assert outcome.code in (2, 3) and len(outcome.error_lines) == 1, outcome.stderr
+    assert "less than or equal" in outcome.stderr
