@@ -58,6 +58,7 @@ def test_a_cr_inside_a_quoted_field_of_another_column(tmp_path: Path) -> None:
         (b'Keyword,Volume\ncrm,10\nseo,"30\nads,40\n', "line 3: a quote is never closed"),
         (b'Keyword,Volume\r\ncrm,10\r"lead,20\rseo,30\r', "line 3"),
         (bytes(range(256)) * 8, "binary file"),
+        (b"\xff\xfeK\x00e\x00y\x00w\x00o\x00r\x00d", "UTF-16 .* cut short"),  # odd length
         (excel(ROWS).encode("utf-16-le"), "binary file"),  # UTF-16 without its BOM
         (
             b"Keyword,Volume\ncrm," + b"9" * 1_100_000 + b"\n",

@@ -169,6 +169,11 @@ def _read_table(
         text, report.encoding, report.fallback_lines = decode(path.read_bytes())
     except OSError as exc:
         raise KeywordsError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+    except UnicodeDecodeError:  # only UTF-16 can fail: UTF-8 falls back line by line
+        raise KeywordsError(
+            f"{path} starts as UTF-16 (byte-order mark) but is cut short or damaged",
+            hint="export the keyword list again",
+        ) from None
     body = text.lstrip("\r\n\t ")
     if not body:
         raise KeywordsError(f"{path} is empty", hint="export the keyword list again")
