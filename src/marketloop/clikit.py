@@ -137,7 +137,7 @@ def emit_rows(
 
 def plain(text: object) -> Text:
     """Text from data as Rich shows it: never read as markup (`[/]`, `[red]`), control
-    characters other than tab and newline dropped so they cannot move the cursor."""
+    characters other than tab and newline, and bidi overrides, dropped (see `_CONTROL`)."""
     value = "" if text is None else str(text)
     return Text(value.translate(_CONTROL))
 
@@ -147,7 +147,11 @@ def esc(value: object) -> str:
     return escape(str(value).translate(_CONTROL))
 
 
-_CONTROL = dict.fromkeys((*range(9), *range(11, 32), 127))
+#: control characters (tab and newline aside) and the bidi overrides that can make a line read
+#: other than it is ("Trojan Source"): dropped from data before it reaches a terminal
+_CONTROL = dict.fromkeys(
+    (*range(9), *range(11, 32), 127, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+)
 
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:

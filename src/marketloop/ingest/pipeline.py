@@ -167,9 +167,10 @@ def load(
     fresh = (
         settings.warehouse.destination == "duckdb" and not Path(destination_url(settings)).exists()
     )
+    with translated_errors(settings, dataset):  # a bad file fails here, before the warehouse
+        pipeline.extract(data, refresh=refresh)  # is touched (dlt drops tables when loading)
     kept = previous_kept(pipeline, keep) if keep and not fresh else nullcontext()
     with translated_errors(settings, dataset, kept=keep), kept:
-        pipeline.extract(data, refresh=refresh)
         pipeline.normalize()
         pipeline.load()
     counts = pipeline.last_trace.last_normalize_info.row_counts
