@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from marketloop.audit.model import Check, Severity, at_least
-from marketloop.clikit import WorkspaceOption, console, emit_json, progress, state
+from marketloop.clikit import WorkspaceOption, console, emit_json, esc, progress, state
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def audit_command(
     with _progress("auditing") as advance:
         result = audit(crawl, settings, progress=advance)
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {esc(warning)}")
     shown = [
         i
         for i in result.issues
@@ -205,13 +205,13 @@ def export_command(
 
     crawl = _open(dataset, state(ctx).settings(workspace))
     if crawl.manifest.status != "finished":
-        console.print(f"[yellow]warning:[/] crawl {crawl.manifest.crawl_id} is "
+        console.print(f"[yellow]warning:[/] crawl {esc(crawl.manifest.crawl_id)} is "
                       f"{crawl.manifest.status}: the export is partial")  # fmt: skip
     if fmt is ExportFormat.parquet and out is None:
         raise typer.BadParameter("Parquet is binary: pass --out FILE", param_hint="--out")
     written = export(crawl, table.value, fmt.value, out)
     if written is not None:
-        console.print(f"wrote {written}")
+        console.print(f"wrote {esc(written)}")
 
 
 def _settings(

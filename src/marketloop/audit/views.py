@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from marketloop.crawl.dataset import CrawlDataset
+from marketloop.crawl.dataset import CrawlDataset, read_errors
 from marketloop.crawl.schema import SCHEMAS
 from marketloop.errors import CrawlDatasetError
 
@@ -112,7 +112,7 @@ def open_views(dataset: CrawlDataset, *, refs: bool = True) -> Iterator[duckdb.D
     validate(dataset)
     con = duckdb.connect()
     try:
-        with dataset_errors(dataset):
+        with read_errors(dataset):
             dataset.connect(con)
             con.execute(MACROS)
             con.execute(
@@ -126,15 +126,3 @@ def open_views(dataset: CrawlDataset, *, refs: bool = True) -> Iterator[duckdb.D
             yield con
     finally:
         con.close()
-
-
-@contextmanager
-def dataset_errors(dataset: CrawlDataset) -> Iterator[None]:
-    try:
-        yield
-    except duckdb.Error as exc:
-        first_line = str(exc).splitlines()[0]
-        raise CrawlDatasetError(
-            f"cannot read crawl {dataset.manifest.crawl_id} in {dataset.folder}: {first_line}",
-            hint="a part file may be truncated or corrupted; re-run the crawl",
-        ) from None

@@ -15,6 +15,7 @@ from marketloop.clikit import (
     console,
     emit_json,
     emit_rows,
+    esc,
     progress,
     state,
 )
@@ -103,7 +104,7 @@ def crawl_command(
         result = run_crawl(url, folder, settings.crawl, resume=resume, on_progress=show)
     _summary(result, fmt)
     if result.interrupted:
-        console.print(f"[yellow]interrupted[/]: continue with --out {folder} --resume")
+        console.print(f"[yellow]interrupted[/]: continue with --out {esc(folder)} --resume")
         raise typer.Exit(130)
     counts = result.manifest.counts
     if not any(counts.get(f"status_{n}xx") for n in range(1, 6)):
@@ -195,4 +196,4 @@ def _summary(result: CrawlResult, fmt: OutputFormat) -> None:
     rows = [{"": key, "value": value} for key, value in figures.items()]
     emit_rows(rows, fmt, title=f"crawl of {result.manifest.start_url}")
     for note in result.manifest.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {esc(note)}")
