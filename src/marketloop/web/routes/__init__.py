@@ -1,0 +1,9 @@
+"""The dashboard's routers, one per page group, listed once."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from marketloop.web.routes import auth, overview
+
+ROUTERS: tuple[APIRouter, ...] = (auth.router, overview.router)
