@@ -1,6 +1,8 @@
 def test_smoke(seeded, client, login):
-    assert client.get("/", follow_redirects=False).status_code == 303
     login("editor")
-    r = client.get("/")
-    assert r.status_code == 200, r.text
-    print(r.text[:3000])
+    for path in ["/", "/runs", "/site", "/site/pages", "/site/pages?sort=-status&q=pric", "/site/compare",
+                 "/site/page?crawl=example.com-20250115T093000Z&url=https://example.com/pricing"]:
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.text[-2000:])
+    r = client.get("/site/pages?q=pric", headers={"HX-Request": "true"})
+    print(r.text)

@@ -13,7 +13,7 @@ from marketloop.config import Settings
 from marketloop.errors import MarketloopError
 from marketloop.workspace import Workspace
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITIES = ("critical", "warning", "notice")
 
 
 def crawl_folders(settings: Settings) -> list[Path]:

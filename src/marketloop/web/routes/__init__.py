@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from marketloop.web.routes import auth, overview
+from marketloop.web.routes import auth, overview, runs, site
 
-ROUTERS: tuple[APIRouter, ...] = (auth.router, overview.router)
+ROUTERS: tuple[APIRouter, ...] = (auth.router, overview.router, runs.router, site.router)
