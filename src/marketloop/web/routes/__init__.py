@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from marketloop.web.routes import auth, overview, runs, site
+from marketloop.web.routes import auth, briefs, overview, plan, runs, site
 
-ROUTERS: tuple[APIRouter, ...] = (auth.router, overview.router, runs.router, site.router)
+ROUTERS: tuple[APIRouter, ...] = (auth.router, overview.router, runs.router, site.router, briefs.router, plan.router)
