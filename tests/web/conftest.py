@@ -8,17 +8,14 @@ from collections.abc import Callable
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.api.conftest import (  # noqa: F401  (fixtures)
-    app,
-    client,
-    make_settings,
-    seed_template,
-    seeded,
-    settings,
-)
+from tests.api import conftest as api_fixtures
 
 from marketloop.web.users import create_user
 
+# the API's fixtures: a seeded workspace, settings, the app and its client
+app, client, settings = api_fixtures.app, api_fixtures.client, api_fixtures.settings
+make_settings, seeded = api_fixtures.make_settings, api_fixtures.seeded
+seed_template = api_fixtures.seed_template
 PASSWORD = "correct-horse-battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -41,11 +41,16 @@ def _password(from_stdin: bool) -> str:
 def create_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="The login name.")],
-    role: Annotated[str, typer.Option(help="viewer (read), editor (+ review, plan, runs), "
-                                      "admin (+ keys, users).")] = "viewer",  # fmt: skip
+    role: Annotated[
+        str,
+        typer.Option(help="viewer (read), editor (+ review, plan, runs), admin (+ keys, users)."),
+    ] = "viewer",
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from the first line of "
-                           "standard input instead of prompting.")  # fmt: skip
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the password from the first line of standard input instead of prompting.",
+        ),
     ] = False,
     workspace: WorkspaceOption = None,
 ) -> None:

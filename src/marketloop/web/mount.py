@@ -29,8 +29,7 @@ def mount(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for kind in (MarketloopError, HTTPException, RequestValidationError):
-        original = app.exception_handlers[kind]
+    for kind, original in list(app.exception_handlers.items()):
         app.exception_handlers[kind] = _html_on_pages(original)
 
 
@@ -59,4 +58,6 @@ def _describe(exc: Exception) -> tuple[int, str, str | None]:
         return status, exc.message, exc.hint
     if isinstance(exc, HTTPException):
         return exc.status_code, HTTPStatus(exc.status_code).phrase, None
-    return 422, "some of what was sent is not valid", "check the form and try again"
+    if isinstance(exc, RequestValidationError):
+        return 422, "some of what was sent is not valid", "check the form and try again"
+    return 500, "the server could not answer this request", None

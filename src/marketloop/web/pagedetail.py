@@ -23,7 +23,9 @@ def page_detail(dataset: CrawlDataset, url: str) -> dict[str, Any] | None:
         if row is None:
             return None
         page = dict(zip(names, row, strict=True))
-        links = "SELECT {side}, anchor, kind, nofollow FROM links WHERE {key} = ? ORDER BY 1 LIMIT ?"
+        links = (
+            "SELECT {side}, anchor, kind, nofollow FROM links WHERE {key} = ? ORDER BY 1 LIMIT ?"
+        )
         inlinks = con.execute(links.format(side="from_url", key="to_url"),
                               [url, LINKS_SHOWN]).fetchall()  # fmt: skip
         outlinks = con.execute(links.format(side="to_url", key="from_url"),
@@ -31,8 +33,10 @@ def page_detail(dataset: CrawlDataset, url: str) -> dict[str, Any] | None:
         hops = _hops(con, url)
         issues_file = dataset.folder / "issues.parquet"
         issues = (
-            con.execute('SELECT "check", severity, detail FROM read_parquet(?) WHERE url = ? '
-                        "ORDER BY 2, 1", [str(issues_file), url]).fetchall()  # fmt: skip
+            con.execute(
+                'SELECT "check", severity, detail FROM read_parquet(?) WHERE url = ? ORDER BY 2, 1',
+                [str(issues_file), url],
+            ).fetchall()
             if issues_file.is_file()
             else []
         )

@@ -36,7 +36,7 @@ def _login_page(request: Request, who: VisitorDep, next_: str, error: str | None
 
 
 @router.get("/login")
-def login_form(request: Request, who: VisitorDep, next: str = "/") -> Response:  # noqa: A002
+def login_form(request: Request, who: VisitorDep, next: str = "/") -> Response:
     if who.user is not None:
         return RedirectResponse(_next(next), status_code=303)
     return _login_page(request, who, next)
@@ -45,7 +45,7 @@ def login_form(request: Request, who: VisitorDep, next: str = "/") -> Response: 
 @router.post("/login")
 async def login(
     request: Request, who: VisitorDep, name: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form()] = "/",  # noqa: A002
+    password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form()] = "/",
 ) -> Response:  # fmt: skip
     await check_csrf(request, who.session)
     if not who.web.login_allowed(client(request, who.api)):

@@ -81,9 +81,10 @@ async def review(
 
     def record() -> None:
         reviews.record(who.api.engine, [slug], verdict, reviewer=f"web:{name}", note=comment)
-        auditlog.record(who.api.engine, actor=f"web:{name}", key_id=None,
-                        action=f"briefs.{verdict}", target=slug,
-                        client=client(request, who.api), detail={"comment": comment[:500]})  # fmt: skip
+        auditlog.record(
+            who.api.engine, actor=f"web:{name}", key_id=None, action=f"briefs.{verdict}",
+            target=slug, client=client(request, who.api), detail={"comment": comment[:500]},
+        )  # fmt: skip
 
     await anyio.to_thread.run_sync(record)
     return RedirectResponse(f"/briefs/{slug}", status_code=303)
