@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.api import conftest as api_fixtures
 
+from marketloop.appdb import open_app_db
+from marketloop.config import Settings, app_db_url
 from marketloop.web.users import create_user
 
 # the API's fixtures: a seeded workspace, settings, the app and its client
@@ -21,8 +23,9 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def users(app: FastAPI) -> dict[str, str]:
-    engine = app.state.api.engine
+def users(settings: Settings) -> dict[str, str]:
+    """One user per role, in the app database of `settings` (every app built on it sees them)."""
+    engine = open_app_db(app_db_url(settings))
     for role in ("viewer", "editor", "admin"):
         create_user(engine, role, PASSWORD, role)
     return {"viewer": "viewer", "editor": "editor", "admin": "admin"}
