@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
-from fastapi import FastAPI
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from tests.api import conftest as api_fixtures
 
 from marketloop.appdb import open_app_db
 from marketloop.config import Settings, app_db_url
-from marketloop.web.users import create_user
+from marketloop.web.tables import WebUser
+from marketloop.web.users import hash_password
 
 # the API's fixtures: a seeded workspace, settings, the app and its client
 app, client, settings = api_fixtures.app, api_fixtures.client, api_fixtures.settings
@@ -22,12 +24,22 @@ PASSWORD = "correct-horse-battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """Argon2 costs most of a second here: hashed once, stored for every test's users."""
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
-def users(settings: Settings) -> dict[str, str]:
+def users(settings: Settings, password_hash: str) -> dict[str, str]:
     """One user per role, in the app database of `settings` (every app built on it sees them)."""
     engine = open_app_db(app_db_url(settings))
-    for role in ("viewer", "editor", "admin"):
-        create_user(engine, role, PASSWORD, role)
+    with engine.begin() as con:
+        for role in ("viewer", "editor", "admin"):
+            con.execute(sa.insert(WebUser).values(
+                name=role, password_hash=password_hash, role=role, created_at=datetime.now(UTC),
+                session_epoch=0, failed_logins=0,
+            ))  # fmt: skip
     return {"viewer": "viewer", "editor": "editor", "admin": "admin"}
 
 
@@ -49,3 +61,12 @@ def log_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
 @pytest.fixture
 def login(client: TestClient, users: dict[str, str]) -> Callable[[str], str]:
     return lambda name: log_in(client, name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Keep each phase's report on the test item (the browser page fixture screenshots
+    failed tests)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

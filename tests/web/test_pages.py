@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.api.conftest import CRAWL_ID, bearer
 
@@ -55,7 +54,7 @@ def test_explorer_filters_sorts_and_pages(client: TestClient, login: Callable) -
     login("viewer")
     found = client.get("/site/pages?status=404").text
     assert "https://example.com/blog/missing" in found and "/pricing<" not in found
-    rows = re.findall(r'class="url"><a href="/site/page\?[^"]*url=([^"&]+)', 
+    rows = re.findall(r'class="url"><a href="/site/page\?[^"]*url=([^"&]+)',
                       client.get("/site/pages?sort=-url").text)  # fmt: skip
     assert rows == sorted(rows, reverse=True) and len(rows) > 2
     assert "No page matches" in client.get("/site/pages?q=zzzz-nothing").text
@@ -116,8 +115,9 @@ def loop_settings(make_settings: Callable[..., Settings], tmp_path: Path) -> Set
 
 
 def test_start_and_cancel_a_run(loop_settings: Settings, users: None) -> None:
-    from marketloop.api.app import create_app
     from tests.web.conftest import log_in
+
+    from marketloop.api.app import create_app
 
     with TestClient(create_app(loop_settings)) as web:
         token = log_in(web, "editor")
@@ -126,9 +126,17 @@ def test_start_and_cancel_a_run(loop_settings: Settings, users: None) -> None:
                            follow_redirects=False)  # fmt: skip
         assert started.status_code == 303
         run = started.headers["location"]
-        assert "hx-trigger=\"every 1s\"" in web.get(run).text  # live while queued
+        assert 'hx-trigger="every 1s"' in web.get(run).text  # live while queued
         web.post(f"{run}/cancel", data={"csrf_token": token})
         page = web.get(run).text
         assert "cancelled" in page and "every 1s" not in page
         refused = web.post("/runs", data={"loop": "../etc", "csrf_token": token})
         assert refused.status_code == 400
+
+
+@pytest.mark.usefixtures("seeded")
+@pytest.mark.parametrize("path", ["/runs", "/briefs", "/keywords", "/site/pages?q=zzz-none"])
+def test_fragments_render_alone(client: TestClient, login: Callable, path: str) -> None:
+    login("editor")
+    answer = client.get(path, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "<html" not in answer.text

@@ -104,8 +104,9 @@ def test_lockout_after_failures(client: TestClient, users: dict[str, str]) -> No
 def test_login_rate_limit_per_address(client: TestClient, users: dict[str, str]) -> None:
     token = csrf_of(client.get("/login").text)
     codes = [
-        client.post("/login", data={"name": f"nobody{n}", "password": "x" * 12,
-                                    "csrf_token": token}).status_code  # fmt: skip
+        client.post(
+            "/login", data={"name": f"nobody{n}", "password": "x" * 12, "csrf_token": token}
+        ).status_code
         for n in range(12)
     ]
     assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
