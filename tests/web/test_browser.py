@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.browser.conftest import FLAGS, browser  # noqa: F401  (the module's Chromium)
+from tests.browser.conftest import FLAGS, browser
 from tests.web.browser_server import PASSWORD, ROOT, Dashboard
 
 pytestmark = pytest.mark.browser
@@ -39,7 +39,7 @@ def dashboard(seed_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture
-def page(browser: Any, dashboard: Dashboard, request: pytest.FixtureRequest) -> Iterator[Any]:  # noqa: F811
+def page(browser: Any, dashboard: Dashboard, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh page that may reach only the dashboard, and records script errors."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -135,14 +135,15 @@ def test_approve_a_brief(page: Any, dashboard: Dashboard) -> None:
 def test_record_a_slip_and_see_the_escalation(page: Any, dashboard: Dashboard) -> None:
     log_in(page, dashboard, "editor")
     page.goto(f"{dashboard.url}/plan")
-    before = page.locator("#escalations p").count()
-    page.get_by_label("Event").select_option("slip")
-    page.get_by_label("Task").select_option("day19")
+    assert "day19" not in page.locator("#escalations").inner_text()
+    page.locator("select[name=kind]").select_option("slip")
+    page.locator("select[name=task]").select_option("day19")
     page.get_by_label("Business days (slip)").fill("3")
-    page.get_by_label("Reason").fill("vendor <late> & \"sorry\"")
+    page.get_by_label("Reason").fill('vendor <late> & "sorry"')
     page.get_by_role("button", name="Record").click()
     page.get_by_text("recorded slip of day19").wait_for()
-    assert page.locator("#escalations p").count() >= before
+    escalation = page.locator("#escalations p", has_text="day19").inner_text()
+    assert "slipped 3 business days" in escalation
     assert "vendor <late>" in page.content().replace("&lt;", "<").replace("&gt;", ">")
 
 
