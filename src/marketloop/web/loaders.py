@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +75,40 @@ def briefs(settings: Settings, engine: Engine) -> list[dict[str, Any]]:
         slug = path.stem
         if not SLUG.match(slug):
             continue
-        brief = folder.existing_brief(slug)
-        if brief is None:
-            continue
-        rows.append({"slug": slug, "title": brief.title_options[0], "cluster": brief.cluster,
-                     "has_draft": folder.has_draft(slug), "review": decided.get(slug)})  # fmt: skip
+        head = _brief_head(folder.root, slug, _stamp(path))
+        if head is not None:
+            rows.append({**head, "has_draft": folder.has_draft(slug),
+                         "review": decided.get(slug)})  # fmt: skip
     return rows
+
+
+def _stamp(path: Path) -> tuple[float, int]:
+    stat = path.stat()
+    return stat.st_mtime, stat.st_size
+
+
+@lru_cache(maxsize=4096)
+def _brief_head(root: Path, slug: str, stamp: tuple[float, int]) -> dict[str, Any] | None:
+    """A brief's title and cluster, parsed once per version of its file (`stamp`)."""
+    from marketloop.content.folder import BriefFolder
+
+    brief = BriefFolder(root).existing_brief(slug)
+    if brief is None:
+        return None
+    return {"slug": slug, "title": brief.title_options[0], "cluster": brief.cluster}
+
+
+def clusters(settings: Settings) -> list[Any] | None:
+    """The workspace's keyword clusters (None: no clusters.json), parsed once per version."""
+    from marketloop.content.inputs import CLUSTERS_FILES
+
+    workspace = Workspace(settings.workspace)
+    paths = [workspace.root / name for name in CLUSTERS_FILES]
+    return _clusters(workspace, tuple(_stamp(p) if p.is_file() else None for p in paths))
+
+
+@lru_cache(maxsize=4)
+def _clusters(workspace: Workspace, stamps: tuple[Any, ...]) -> list[Any] | None:
+    from marketloop.content.inputs import workspace_clusters
+
+    return workspace_clusters(workspace)

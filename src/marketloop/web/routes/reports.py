@@ -13,7 +13,6 @@ from marketloop.errors import MarketloopError
 from marketloop.web import loaders
 from marketloop.web.deps import ViewerDep
 from marketloop.web.render import render
-from marketloop.workspace import Workspace
 
 router = APIRouter()
 GAP_STATUSES = ("gap", "cannibalised")
@@ -71,9 +70,7 @@ def _runs(wh: Any) -> list[dict[str, Any]]:
 def keywords(request: Request, who: ViewerDep,
              status: Annotated[str | None, Query(max_length=16)] = None,
              intent: Annotated[str | None, Query(max_length=32)] = None) -> Response:  # fmt: skip
-    from marketloop.content.inputs import workspace_clusters
-
-    found = workspace_clusters(Workspace(who.api.settings.workspace))
+    found = loaders.clusters(who.api.settings)
     briefs = {b["cluster"]: b["slug"] for b in loaders.briefs(who.api.settings, who.api.engine)}
     rows = [c for c in found or [] if (not status or c.status == status)
             and (not intent or c.intent == intent)]  # fmt: skip
