@@ -19,7 +19,6 @@ from marketloop.web.render import render
 
 router = APIRouter()
 STATUSES = ("queued", "running", "waiting_approval", "succeeded", "failed", "cancelled")
-RunId = Annotated[str, "run id"]
 
 
 def loops(settings: Settings) -> dict[str, Any]:
