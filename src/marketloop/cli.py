@@ -48,6 +48,7 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "plan": ("marketloop.plan.cli:plan_group", "factory"),
     "serve": ("marketloop.api.cli:serve_command", "command"),
     "keys": ("marketloop.api.cli:keys_app", "group"),
+    "users": ("marketloop.web.cli:users_app", "group"),
     "loop": ("marketloop.runner.cli:app", "group"),
     "worker": ("marketloop.runner.cli_worker:worker_command", "command"),
 }

@@ -112,6 +112,9 @@ def create_app(settings: Settings) -> FastAPI:
                             "Retry-After", "Location"],
         )  # fmt: skip
     app.add_middleware(Edge, max_body=api.max_body_bytes)
+    from marketloop.web.mount import mount
+
+    mount(app)  # the dashboard at / (web/), on the same context and scopes
     return app
 
 
