@@ -20,6 +20,7 @@ from tests.hostile import FORMULA, MARKUP
 from marketloop.plan.demo import example_plan_path
 
 Draw = st.DrawFn
+LOOP = Path(__file__).parents[2] / "examples" / "loops" / "demo.yaml"
 
 
 @dataclass
@@ -68,6 +69,19 @@ class Context:
         else:
             part.write_bytes(draw(file_bytes()))
         return str(copy)
+
+    def loop_file(self, draw: Draw) -> str:
+        """The demo loop with one value made hostile, or a document that is no loop file."""
+        if draw(st.booleans()):
+            path = self.path(".yaml")
+            path.write_bytes(draw(document_bytes()))
+            return str(path)
+        text = LOOP.read_text()
+        old = draw(st.sampled_from(["demo", "crawl", "audit", "needs", "retries", "0 6 * * MON"]))
+        path = self.path(".yaml")
+        new = draw(TEXT).replace("\\", "").replace('"', "")
+        path.write_text(text.replace(old, f"{new}", 1), errors="surrogatepass")
+        return str(path)
 
     def plan_file(self, draw: Draw) -> str:
         """The example plan with one value made hostile, or a document that is no plan."""
@@ -158,6 +172,30 @@ RECIPES: dict[str, Recipe] = {
     "plan done": lambda d, c: _plan(d, c, "done", _task(d)),
     "plan rebaseline": lambda d, c: [*_plan(d, c, "rebaseline"), "--reason", d(TEXT)],
     "plan retract": lambda d, c: [*_plan(d, c, "retract", d(NUMBER)), "--reason", d(TEXT)],
+    "briefs live": lambda d, c: ["briefs", "live", d(TEXT), "--url", d(TEXT), "--at", d(MOMENT),
+                                 "--briefs", c.file(d, ".json", ""), *_fmt(d)],
+    "briefs performance": lambda d, c: ["briefs", "performance", *_fmt(d),
+                                        *d(st.sampled_from([[], ["--weekly"]]))],
+    "briefs decaying": lambda d, c: ["briefs", "decaying", *_fmt(d)],
+    "quality docs": lambda d, c: ["quality", "docs", "--out", str(c.path(".html"))],
+    "loop check": lambda d, c: ["loop", "check", c.loop_file(d), *_fmt(d)],
+    "loop run": lambda d, c: ["loop", "run", c.loop_file(d),  # queued: no worker runs it
+                              *d(st.sampled_from([[], ["--step", d(TEXT)]])), *_fmt(d)],
+    "loop status": lambda d, c: ["loop", "status", d(TEXT), *_fmt(d)],
+    "loop history": lambda d, c: ["loop", "history", "--loop", d(TEXT), "--limit", d(NUMBER),
+                                  "--starting-after", d(TEXT), *_fmt(d)],
+    "loop cancel": lambda d, c: ["loop", "cancel", d(TEXT), *_fmt(d)],
+    "loop approve": lambda d, c: ["loop", "approve", d(TEXT), d(TEXT), *_fmt(d)],
+    "loop actions": lambda d, c: ["loop", "actions", *_fmt(d)],
+    "keys create": lambda d, c: ["keys", "create", "--name", d(TEXT), "--scopes", d(TEXT),
+                                 "--expires", d(TEXT), *_fmt(d)],
+    "keys list": lambda d, c: ["keys", "list", *_fmt(d)],
+    "keys revoke": lambda d, c: ["keys", "revoke", d(NUMBER)],
+    "keys audit": lambda d, c: ["keys", "audit", "--limit", d(NUMBER), *_fmt(d)],
+    "users create": lambda d, c: ["users", "create", d(TEXT), "--role", d(TEXT),
+                                  "--password-stdin"],
+    "users list": lambda d, c: ["users", "list", *_fmt(d)],
+    "users disable": lambda d, c: ["users", "disable", d(TEXT)],
 }  # fmt: skip
 #: commands whose work may fail after it began, leaving what it made (exit 3, said in the message)
 KEEPS_ON_FAILURE = {
@@ -170,4 +208,9 @@ EXEMPT = {
     "tune serve": "serves a model until stopped; its usage errors are in tests/content",
     "demo": "takes no input: it generates its own sample site and data (tests/test_cli.py)",
     "webhooks test": "sends to the URL it is given; its URL checks are in tests/integrations",
+    "loop demo": "takes no input: it serves the sample site and fakes and runs the demo loop "
+    "(tests/runner/test_demo.py)",
+    "worker": "consumes the queue until stopped; its refusals (bad loop files, unreachable Redis) "
+    "are in tests/runner",
+    "serve": "serves HTTP until stopped; its refusals are in tests/api/test_serve.py",
 }
