@@ -112,7 +112,7 @@ def audit(
     section = settings.audit if isinstance(settings, Settings) else settings
     chosen = plan(section, select)
     found: list[tuple[Check, str, str, float | None, float | None]] = []
-    with open_views(crawl) as con:
+    with open_views(crawl, settings=section) as con:
         for check in chosen.checks:
             ctx = CheckContext(con, chosen.limits_for(check), crawl.manifest)
             for f in _find(check, ctx, crawl):

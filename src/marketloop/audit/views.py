@@ -25,16 +25,19 @@ a `CrawlDatasetError` that names the dataset.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from marketloop.audit.config import AuditSettings
 from marketloop.crawl.dataset import CrawlDataset
 from marketloop.crawl.schema import SCHEMAS
-from marketloop.errors import CrawlDatasetError
+from marketloop.errors import AuditError, CrawlDatasetError
 
 MACROS = r"""
 CREATE OR REPLACE TEMP MACRO texts(items) AS
@@ -107,25 +110,60 @@ def validate(dataset: CrawlDataset) -> None:
 
 
 @contextmanager
-def open_views(dataset: CrawlDataset, *, refs: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection with the dataset views and the audit helpers; errors name the crawl."""
+def open_views(
+    dataset: CrawlDataset, *, refs: bool = True, settings: AuditSettings | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection with the dataset views and the audit helpers; errors name the crawl.
+
+    Memory is capped by `settings.memory_limit`; beyond it DuckDB spills to a temporary folder
+    in `settings.spill_dir` (default: the folder holding the crawl folder), removed on exit."""
     validate(dataset)
-    con = duckdb.connect()
+    settings = settings or AuditSettings()
+    spill_root = settings.spill_dir or dataset.folder.parent
+    with (
+        _spill_dir(spill_root) as spill,
+        _connect(settings.memory_limit, spill) as con,
+        dataset_errors(dataset),
+    ):
+        dataset.connect(con)
+        con.execute(MACROS)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE crawl AS SELECT ?::VARCHAR AS crawl_id, "
+            "?::VARCHAR AS start_url",
+            [dataset.manifest.crawl_id, dataset.manifest.start_url],
+        )
+        con.execute(HELPERS)
+        if refs:
+            con.execute(REFS)
+        yield con
+
+
+@contextmanager
+def _connect(memory_limit: str, spill: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    config = {
+        "memory_limit": memory_limit,
+        "temp_directory": str(spill),
+        "preserve_insertion_order": False,  # lets big sorts and joins stream and spill
+    }
+    con = duckdb.connect(config=config)  # type: ignore[arg-type]
     try:
-        with dataset_errors(dataset):
-            dataset.connect(con)
-            con.execute(MACROS)
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE crawl AS SELECT ?::VARCHAR AS crawl_id, "
-                "?::VARCHAR AS start_url",
-                [dataset.manifest.crawl_id, dataset.manifest.start_url],
-            )
-            con.execute(HELPERS)
-            if refs:
-                con.execute(REFS)
-            yield con
+        yield con
     finally:
         con.close()
+
+
+@contextmanager
+def _spill_dir(root: Path) -> Iterator[Path]:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        folder = tempfile.TemporaryDirectory(prefix=".audit-spill-", dir=root)
+    except OSError as exc:
+        raise AuditError(
+            f"cannot make a spill folder in {root}: {exc.strerror or exc}",
+            hint="set audit.spill_dir to a writable folder with free space",
+        ) from None
+    with folder as path:
+        yield Path(path)
 
 
 @contextmanager
