@@ -1,7 +1,8 @@
 """Settings of the auditor (`[audit]` in marketloop.toml).
 
 `thresholds` overrides a check's default threshold by check id, e.g.
-`[audit.thresholds] slow_response = 2.0`; `disabled` switches checks off by id.
+`[audit.thresholds] slow_response = 2.0`; `disabled` switches checks off by id; `custom`
+adds checks of one's own in SQL (`[[audit.custom]]`, see custom.py).
 `memory_limit` caps DuckDB's memory; beyond it, sorts and joins spill to a temporary folder
 in `spill_dir` (default: beside the crawl folders in the workspace), removed afterwards.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from marketloop.audit.custom import CustomCheck
 from marketloop.section import Section
 
 _SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
@@ -21,6 +23,9 @@ _SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.
 class AuditSettings(Section):
     thresholds: dict[str, float] = Field(default_factory=dict)
     disabled: list[str] = Field(default_factory=list)
+    custom: list[CustomCheck] = Field(
+        default_factory=list, description="checks of your own in SQL ([[audit.custom]])"
+    )
     memory_limit: str = Field(
         "1GB", description="DuckDB memory cap (e.g. '512MB', '2GB'); beyond it queries spill"
     )
