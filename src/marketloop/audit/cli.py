@@ -121,7 +121,7 @@ def audit_command(
 ) -> None:
     """Audit a crawl dataset: find SEO problems, prioritise them and group them into tickets.
 
-    Runs every check (docs/checks.md) and your own (`[[audit.custom]]` in marketloop.toml)
+    Runs every check (docs/checks.md) and your own (audit.custom in marketloop.toml)
     over the crawl, stores the result as DIR/issues.parquet and shows it. Exit status: 0
     done, 1 --fail-on matched, 2 bad settings, 3 unreadable dataset.
 
