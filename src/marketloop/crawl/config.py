@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -45,6 +46,14 @@ class CrawlSettings(Section):
         1_000, ge=1, description="pages buffered before a Parquet part is written"
     )
     parse_workers: int | None = Field(None, ge=0, description="parser processes; default: cores")
+    mode: Literal["spider", "list", "sitemap"] = Field(
+        "spider",
+        description="spider: follow links; list: only the URLs given (--list), depth 0; "
+        "sitemap: the start URL and what its sitemaps list (--sitemap-only), no links followed",
+    )
+    follow_redirects: bool = Field(
+        True, description="in list and sitemap mode, fetch the targets of redirects too"
+    )
 
     @field_validator("include", "exclude")
     @classmethod

@@ -17,7 +17,7 @@ import asyncio
 import functools
 import heapq
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,6 +50,10 @@ ProgressFn = Callable[[CrawlStats], None]
 Key = tuple[int, int]  # (level, seq): an entry's place in breadth-first order
 
 
+async def _nothing() -> None:
+    return None
+
+
 class Visit(NamedTuple):
     """What one visit learnt, waiting to be recorded in order (no body: it is parsed)."""
 
@@ -78,12 +82,13 @@ class Crawler:
         resume: bool = False,
         resolver: AbstractResolver | None = None,
         on_progress: ProgressFn | None = None,
+        seeds: Sequence[str] = (),
     ) -> None:
         self.settings = settings
         self.folder = folder
-        self.session = open_dataset(start_url, folder, settings, resume=resume)
+        self.session = open_dataset(start_url, folder, settings, resume=resume, seeds=seeds)
         self.start_url = self.session.manifest.start_url
-        self.scope = Scope(self.start_url, settings)
+        self.scope = Scope(self.start_url, settings, seeds)
         self._inner_resolver = resolver
         self.on_progress = on_progress
         self.stats = CrawlStats(done=self.session.done)
@@ -119,7 +124,8 @@ class Crawler:
         gates = Gates(self.settings.concurrency, self.settings.max_rps)
         self.fetcher = Fetcher(self.settings, self.resolver, gates)
         self.pool = await ParserPool(self.session.parse_workers).start()
-        sitemaps = asyncio.create_task(SitemapReader(self).run())
+        discover = self.settings.mode != "list"  # a list crawl fetches the list, no more
+        sitemaps = asyncio.create_task(SitemapReader(self).run() if discover else _nothing())
         status = "failed"
         try:
             await self._dispatch(sitemaps)
