@@ -214,8 +214,11 @@ def run_size(pages: int, keep: Path | None) -> dict[str, object]:
         load_before = os.getloadavg()[0]
         out = subprocess.run(
             [sys.executable, "-m", "bench.bench_audit", "--child", str(folder)],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
+        if out.returncode != 0:
+            last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+            raise SystemExit(f"audit of {pages:,} pages failed: {last}")
         figures: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
         figures["load"] = max(load_before, os.getloadavg()[0])
         figures["recall"] = _recall(folder)

@@ -15,7 +15,7 @@ When that exact search would cost more than `EXACT_LIMIT` comparisons (wide fing
 large threshold and many pages: 100,000 pages at 90%), candidates come from locality-sensitive
 hashing instead (`_banded_pairs`, `band_plan`): bands widen with the number of fingerprints
 so buckets stay small, and their number is capped, so the work grows linearly (times a log).
-A pair exactly at the threshold is missed with probability at most 1% up to about 250,000
+A pair exactly at the threshold is missed with probability about 1% up to about 250,000
 pages and about 6% at 1,000,000; pairs a few bits closer far less often, and a group is lost
 only if every link to it is. That is inside the MinHash estimate's own noise (about ±6 bits
 at 90%).
@@ -185,7 +185,8 @@ def band_plan(count: int, distance: int, width: int = MINHASH_BITS) -> tuple[int
 
     A band is wide enough that random fingerprints share a bucket with about `LSH_BUCKET`
     others (at least `LSH_BAND` bits), and there are enough bands that a pair exactly
-    `distance` bits apart is missed with probability `LSH_MISS`, but at most `LSH_MAX_BANDS`,
+    `distance` bits apart is missed with probability `LSH_MISS`, but at most `LSH_MAX_BANDS`
+    (which binds from the start at 90%: about 1.04% missed),
     so the work grows with the pages times the log of the pages. Past about 250,000
     fingerprints the band widens and the cap binds: at 1,000,000 a pair exactly at the
     threshold (54 bits, 90%) is missed with probability about 6%, one 14 bits closer (about
