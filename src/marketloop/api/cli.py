@@ -156,7 +156,9 @@ def list_command(
 @keys_app.command("revoke")
 def revoke_command(
     ctx: typer.Context,
-    key_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=2**63 - 1, help="The key's id (keys list).")],
+    key_id: Annotated[
+        int, typer.Argument(metavar="ID", min=1, max=2**63 - 1, help="The key's id (keys list).")
+    ],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Revoke an API key: it stops working at once here, within [api] key_cache_seconds in a
