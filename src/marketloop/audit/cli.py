@@ -126,6 +126,7 @@ def audit_command(
     dataset.
     """
     from marketloop.audit import present
+    from marketloop.audit.analytics import page_values
     from marketloop.audit.engine import audit
 
     if out is not None and fmt is AuditFormat.table:
@@ -135,7 +136,7 @@ def audit_command(
     wanted = set(check or [])
     _known_checks(wanted)
     with _progress("auditing") as advance:
-        result = audit(crawl, settings, progress=advance)
+        result = audit(crawl, settings, values=page_values(settings), progress=advance)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     shown = [
