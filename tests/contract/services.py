@@ -1,13 +1,14 @@
 """The fakes the shared contract runs against, each with its official SDK (test dependencies:
 notion-client, hubspot-api-client, openai, google-api-python-client for Search Console,
-google-analytics-data for GA4). Slack and Jira fakes plug in here when they exist: see
-`contract.py`."""
+google-analytics-data for GA4, jira for Jira Cloud). See `contract.py`."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
+import jira
 import notion_client
 import openai
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
@@ -28,6 +29,7 @@ from marketloop.fakes.ga4 import Ga4Fake
 from marketloop.fakes.google_token import GoogleTokens
 from marketloop.fakes.gsc import GscFake
 from marketloop.fakes.hubspot import HubspotFake
+from marketloop.fakes.jira import JiraFake
 from marketloop.fakes.notion import BRIEF_SCHEMA, VERSION, NotionFake
 from marketloop.fakes.openai import FakeOpenAI
 
@@ -267,4 +269,53 @@ GA4 = Service(
     known_path="/v1beta/properties/123:runReport",
 )
 
-SERVICES = (NOTION, HUBSPOT, OPENAI, SEARCH_CONSOLE, GA4)
+# --- Jira Cloud ------------------------------------------------------------------------------
+
+
+def _jira() -> tuple[Any, Any, str, Any]:
+    fake = JiraFake({"SEO": "Website SEO"})
+    return fake, fake.app, fake.token, lambda: fake.total_requests
+
+
+def jira_sdk(served: Served, token: str) -> jira.JIRA:
+    """The `jira` package on REST v3, basic auth (email, API token); it retries a 429 after
+    twice its Retry-After (capped by max_retry_delay)."""
+    email, _, secret = token.partition(":")
+    client = jira.JIRA(
+        server=served.url,
+        basic_auth=(email, secret),
+        options={"rest_api_version": "3"},
+        get_server_info=False,  # tests that need it (enhanced_search_issues) call server_info
+        max_retries=2,
+    )
+    client._session.max_retry_delay = 1  # the retry sleeps ≤ 1 s
+    return client
+
+
+def _jira_error(exc: BaseException) -> tuple[int, str]:
+    assert isinstance(exc, jira.JIRAError)
+    body = json.loads(exc.text) if exc.text.startswith("{") else {"errorMessages": [exc.text]}
+    return int(exc.status_code or 0), body["errorMessages"][0]
+
+
+def _basic(token: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(token.encode()).decode()}
+
+
+JIRA = Service(
+    name="jira",
+    start=serving(_jira),
+    client=jira_sdk,
+    read=lambda sdk: sdk.myself(),
+    unknown=lambda sdk: sdk.dashboards(),
+    throttle=lambda served: served.fake.fail_next(429, retry_after=0),
+    error_of=_jira_error,
+    api_error=(jira.JIRAError,),
+    unknown_error=(404, "No API route matches GET /rest/api/3/dashboard."),
+    auth_error=(401, "Client must be authenticated to access this resource."),
+    close=lambda sdk: sdk.close(),
+    headers=_basic,
+    known_path="/rest/api/3/issue",
+)
+
+SERVICES = (NOTION, HUBSPOT, OPENAI, SEARCH_CONSOLE, GA4, JIRA)
