@@ -40,6 +40,7 @@ from marketloop.ingest.config import (
     WarehouseSettings,
 )
 from marketloop.integrations.config import NotionSettings, WebhookSettings
+from marketloop.integrations.jira_config import JiraSettings
 from marketloop.keywords.config import KeywordsSettings
 from marketloop.observe.logging import register_secret
 from marketloop.plan.config import PlanSettings
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     notion: NotionSettings = NotionSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    jira: JiraSettings = JiraSettings()
     plan: PlanSettings = PlanSettings()
     quality: QualitySettings = QualitySettings()
     keywords: KeywordsSettings = KeywordsSettings()

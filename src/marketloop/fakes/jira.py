@@ -86,8 +86,8 @@ class JiraFake:
         self.requests[f"{request.method} {name}"] += 1
         email = self._account(request)
         refused = self._refusal(request, email)
-        if refused is not None:
-            return refused
+        if refused is not None or email is None:
+            return refused or error(401, ["Client must be authenticated."])
         request[ACCOUNT] = email
         try:
             return await handler(request)

@@ -112,8 +112,8 @@ def matches(jql: Jql, project: str, fields: Json) -> bool:
         else:
             have = {STATUSES[fields["status"]["name"]]}
         wanted = {v.lower() if clause.field == "statuscategory" else v for v in clause.values}
-        hit = bool(have & wanted)
-        if hit is clause.op in ("!=", "not in"):
+        negated = clause.op in ("!=", "not in")
+        if bool(have & wanted) == negated:
             return False
     return True
 
