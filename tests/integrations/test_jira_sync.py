@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,30 @@ def test_429_is_waited_out(jira: tuple[JiraFake, str], tmp_path: Path) -> None:
     fake.fail_next(429, retry_after=1)
     result = sync_tickets(_settings(tmp_path, url), _crawl(tmp_path, "c1", SLOW), project="SEO")
     assert result.counts["created"] == 1
+
+
+def test_the_cli_prints_json_and_stops_on_a_bad_token(
+    jira: tuple[JiraFake, str], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from marketloop.cli import app
+
+    fake, url = jira
+    crawl = _crawl(tmp_path, "c1", SLOW)
+    env = {
+        "MARKETLOOP_WORKSPACE": str(tmp_path / "ws"),
+        "MARKETLOOP_JIRA_URL": url,
+        "MARKETLOOP_JIRA_EMAIL": "ops@example.com",
+        "MARKETLOOP_JIRA_TOKEN": "jira-api-token",
+    }
+    args = ["tickets", "sync", "--to", "jira", "--project", "SEO", "--crawl", str(crawl)]
+    dry = CliRunner().invoke(app, [*args, "--dry-run", "--format", "json"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.stdout)["create"] == ["slow_response"] and fake.store.issues == {}
+    done = CliRunner().invoke(app, args, env=env)
+    assert done.exit_code == 0 and "created" in done.stdout and len(fake.store.issues) == 1
+    bad = CliRunner().invoke(app, args, env=env | {"MARKETLOOP_JIRA_TOKEN": "nope"})
+    # CliRunner without the edge (cli.main): the error itself, which main prints in one line
+    assert bad.exit_code == 1 and isinstance(bad.exception, IntegrationError)
+    assert "401" in str(bad.exception) and bad.exception.exit_code == 3
