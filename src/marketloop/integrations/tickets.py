@@ -82,7 +82,7 @@ def plan_sync(
             plan.create.append(ticket)
         elif mine.state == "done":
             plan.reopen.append((ticket, mine))
-        elif mine.digest != ticket.digest or mine.count != ticket.count:
+        elif mine.digest != ticket.digest or mine.count != ticket.count or not mine.attachment_id:
             plan.update.append((ticket, mine, _material(mine.count, ticket.count, material)))
         else:
             plan.unchanged.append(mine)

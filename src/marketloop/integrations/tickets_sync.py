@@ -10,6 +10,7 @@ again. Nothing here is sent twice by a rerun: the plan is rebuilt from the saved
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from marketloop.integrations import jira_records as records
@@ -19,6 +20,7 @@ from marketloop.integrations.jira_records import Known
 from marketloop.integrations.tickets import Remote, SyncPlan, plan_sync
 
 BULK = 50
+ATTACHERS = 2  # chunks whose attachments upload at once (besides the next bulk create)
 CSV_NAME = "marketloop-urls.csv"
 
 
@@ -48,8 +50,15 @@ class JiraSink:
 
     def apply(self, plan: SyncPlan) -> dict[str, int]:
         records.save(self.db_url, self.project, plan.adopted)
-        for start in range(0, len(plan.create), BULK):
-            self._create(plan.create[start : start + BULK])
+        # attachments upload in a few threads while the next bulk create goes out: the token
+        # bucket (thread-safe) keeps the rate, the threads hide each request's latency
+        with ThreadPoolExecutor(ATTACHERS, thread_name_prefix="jira-attach") as pool:
+            pending = [
+                pool.submit(self._attach_all, self._create(plan.create[start : start + BULK]))
+                for start in range(0, len(plan.create), BULK)
+            ]
+            for job in pending:
+                job.result()
         for ticket, known, say in plan.update:
             self._update(ticket, known, say)
         for ticket, known in plan.reopen:
@@ -59,7 +68,8 @@ class JiraSink:
             self._move(known, self.client.settings.done_transition, "done")
         return plan.counts() | {"errors": len(self.errors)}
 
-    def _create(self, chunk: list[JiraTicket]) -> None:
+    def _create(self, chunk: list[JiraTicket]) -> list[tuple[JiraTicket, Known]]:
+        """Bulk-create `chunk` and save its mapping rows; (ticket, row) of each created one."""
         settings = self.client.settings
         updates = [
             {"fields": t.fields(settings, self.project),
@@ -78,11 +88,15 @@ class JiraSink:
             rows.append(Known(ticket.fingerprint, key, ticket.check, ticket.site, ticket.count,
                               ticket.digest, "open"))  # fmt: skip
         records.save(self.db_url, self.project, rows)  # before anything else can fail
-        for ticket, row in zip(
-            [t for n, t in enumerate(chunk) if n not in failed], rows, strict=True
-        ):
-            attachment = self.client.attach(row.issue_key, CSV_NAME, ticket.csv)
-            records.save(self.db_url, self.project, [replace(row, attachment_id=attachment)])
+        created = [t for n, t in enumerate(chunk) if n not in failed]
+        return list(zip(created, rows, strict=True))
+
+    def _attach_all(self, made: list[tuple[JiraTicket, Known]]) -> None:
+        attached = [self._attach(ticket, row) for ticket, row in made]
+        records.save(self.db_url, self.project, attached)  # a row left without: next run attaches
+
+    def _attach(self, ticket: JiraTicket, row: Known) -> Known:
+        return replace(row, attachment_id=self.client.attach(row.issue_key, CSV_NAME, ticket.csv))
 
     def _update(self, ticket: JiraTicket, known: Known, say: bool) -> None:
         fields = ticket.fields(self.client.settings, self.project)
@@ -93,11 +107,11 @@ class JiraSink:
         except JiraError as exc:
             if exc.status != 404:
                 raise
-            self._create([ticket])  # deleted in Jira: heal by creating it again
+            self._attach_all(self._create([ticket]))  # deleted in Jira: create it again
             return
         self.client.set_property(known.issue_key, PROPERTY, ticket.property())
         attachment = known.attachment_id
-        if known.digest != ticket.digest:
+        if known.digest != ticket.digest or not attachment:
             if attachment:
                 self.client.delete_attachment(attachment)
             attachment = self.client.attach(known.issue_key, CSV_NAME, ticket.csv)
