@@ -40,6 +40,10 @@ STEPS: tuple[tuple[str, str], ...] = (
         "marketloop.ingest.demo:ingest_step",
     ),
     ("data quality", "marketloop.quality.demo:quality_step"),
+    (
+        "tickets: the audit into Jira, ranked by traffic",
+        "marketloop.integrations.tickets_demo:tickets_step",
+    ),
     ("keywords", "marketloop.keywords.demo:demo_step"),
     ("create: briefs, drafts and evals", "marketloop.content.demo:content_step"),
     ("publish: Notion and webhooks", "marketloop.integrations.demo:publish_step"),
