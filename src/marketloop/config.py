@@ -41,6 +41,8 @@ from marketloop.ingest.config import (
 )
 from marketloop.integrations.config import NotionSettings, WebhookSettings
 from marketloop.integrations.jira_config import JiraSettings
+from marketloop.integrations.pagerduty import PagerDutySettings
+from marketloop.integrations.slack import SlackSettings
 from marketloop.keywords.config import KeywordsSettings
 from marketloop.observe.logging import register_secret
 from marketloop.plan.config import PlanSettings
@@ -75,6 +77,8 @@ class Settings(BaseSettings):
     notion: NotionSettings = NotionSettings()
     webhooks: WebhookSettings = WebhookSettings()
     jira: JiraSettings = JiraSettings()
+    slack: SlackSettings = SlackSettings()
+    pagerduty: PagerDutySettings = PagerDutySettings()
     plan: PlanSettings = PlanSettings()
     quality: QualitySettings = QualitySettings()
     keywords: KeywordsSettings = KeywordsSettings()

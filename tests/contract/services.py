@@ -11,6 +11,7 @@ from typing import Any
 import jira
 import notion_client
 import openai
+import slack_sdk
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.api_core import exceptions as core_exceptions
 from google.api_core import retry as retries
@@ -21,6 +22,8 @@ from googleapiclient.errors import HttpError
 from hubspot import HubSpot
 from hubspot.crm.contacts.exceptions import ApiException as ContactsApiException
 from hubspot.crm.owners.exceptions import ApiException as OwnersApiException
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from tests.contract.contract import Served, Service, serving
 from urllib3.util.retry import Retry
 
@@ -32,6 +35,7 @@ from marketloop.fakes.hubspot import HubspotFake
 from marketloop.fakes.jira import JiraFake
 from marketloop.fakes.notion import BRIEF_SCHEMA, VERSION, NotionFake
 from marketloop.fakes.openai import FakeOpenAI
+from marketloop.fakes.slack import SlackFake
 
 HUBSPOT_TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
 
@@ -318,4 +322,39 @@ JIRA = Service(
     known_path="/rest/api/3/issue",
 )
 
-SERVICES = (NOTION, HUBSPOT, OPENAI, SEARCH_CONSOLE, GA4, JIRA)
+# --- Slack -----------------------------------------------------------------------------------
+
+
+def _slack() -> tuple[Any, Any, str, Any]:
+    fake = SlackFake()
+    return fake, fake.app, fake.token, lambda: fake.requests
+
+
+def slack_sdk_client(served: Served, token: str) -> slack_sdk.WebClient:
+    """slack-sdk's WebClient with its own 429 handler (it sleeps for Retry-After)."""
+    client = slack_sdk.WebClient(token=token, base_url=served.url + "/api/")
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+    return client
+
+
+def _slack_error(exc: BaseException) -> tuple[int, str]:
+    assert isinstance(exc, SlackApiError)
+    return exc.response.status_code, str(exc.response["error"])
+
+
+SLACK = Service(
+    name="slack",
+    start=serving(_slack),
+    client=slack_sdk_client,
+    read=lambda sdk: sdk.auth_test(),
+    unknown=lambda sdk: sdk.api_call("admin.everything.delete"),
+    throttle=lambda served: served.fake.fail_next(retry_after=0),
+    error_of=_slack_error,
+    api_error=(SlackApiError,),
+    unknown_error=(200, "unknown_method"),
+    auth_error=(200, "invalid_auth"),
+    close=lambda sdk: None,  # urllib per request: nothing to free
+    known_path="/api/chat.postMessage",
+)
+
+SERVICES = (NOTION, HUBSPOT, OPENAI, SEARCH_CONSOLE, GA4, JIRA, SLACK)
