@@ -49,6 +49,10 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("publish: Notion and webhooks", "marketloop.integrations.demo:publish_step"),
     ("close the loop: published content measured", "marketloop.quality.demo:close_loop_step"),
     ("delivery plan", "marketloop.plan.demo:run"),
+    (
+        "escalations: Slack and PagerDuty",
+        "marketloop.integrations.escalations_demo:escalations_step",
+    ),
 )
 
 
