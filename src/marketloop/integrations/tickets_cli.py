@@ -1,4 +1,5 @@
-"""`marketloop tickets sync`: the audit's tickets into Jira Cloud, idempotent and self-healing."""
+"""`marketloop tickets sync` (the audit's tickets into Jira Cloud, idempotent and self-healing)
+and `marketloop integrations check` (each configured connection tried)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,33 @@ def sync_command(
     emit_rows(rows, "table", title=f"Jira project {result.project}: {verb} ({result.crawl})")
     for error in result.errors:
         console.print(f"[red]error:[/] {escape(error)}", highlight=False)
+
+
+integrations_app = typer.Typer(help="Check the connections to Jira, Slack and PagerDuty.")
+
+
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@integrations_app.command("check")
+def check_command(
+    ctx: typer.Context,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Try each configured connection (auth, project, token, routing key); exit 1 if one fails.
+
+    Example: MARKETLOOP_JIRA_TOKEN=... marketloop integrations check --format json
+    """
+    from marketloop.integrations.check import check_all
+
+    results = check_all(state(ctx).settings(workspace))
+    rows = [r.row() for r in results]
+    if fmt is CheckFormat.json:
+        emit_json(rows)
+    else:
+        emit_rows(rows, "table", title="Integrations")
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
