@@ -105,6 +105,18 @@ def tickets(ctx: ActionContext, args: TicketsArgs) -> ActionResult:
     )
 
 
+def _notify_args() -> type[Args]:
+    from marketloop.integrations.run_alerts import NotifyArgs
+
+    return NotifyArgs
+
+
+def _notify(ctx: ActionContext, args: Any) -> ActionResult:
+    from marketloop.integrations.run_alerts import notify
+
+    return notify(ctx, args)
+
+
 ACTIONS = [
     Action(
         "publish.notion",
@@ -119,6 +131,13 @@ ACTIONS = [
         webhook,
         "a signed brief.created event per brief (`briefs publish --to webhook`)",
         outputs="webhook deliveries (app database)",
+    ),
+    Action(
+        "notify",
+        _notify_args(),
+        _notify,
+        "tell a channel (Slack, PagerDuty) about runs that failed or a gate stopped, once each",
+        outputs="messages (rows in notification_deliveries)",
     ),
     Action(
         "tickets",

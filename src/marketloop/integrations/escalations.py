@@ -74,6 +74,20 @@ class ChannelNotifier:
                 hint="use slack:#channel, slack:@person or pagerduty:SERVICE in the plan",
             )
 
+    def deliver(self, channel: str, key: str, text: str, *, severity: str = "error") -> None:
+        """One plain message on `channel`; `key` is PagerDuty's dedup key (one incident)."""
+        kind, _, target = channel.partition(":")
+        if kind == "slack":
+            body = [{"type": "section", "text": {"type": "plain_text", "text": text[:3000]}}]
+            self.slack().post(self._slack_target(target), text, body)
+        elif kind == "pagerduty":
+            self.pagerduty().trigger(key, text, source=f"marketloop ({target})", severity=severity)
+        else:
+            raise ConfigError(
+                f"no adapter for channel {channel!r}",
+                hint="use slack:#channel, slack:@person or pagerduty:SERVICE",
+            )
+
     def _slack_target(self, target: str) -> str:
         if not target.startswith("@"):
             return target
