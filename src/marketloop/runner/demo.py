@@ -2,9 +2,9 @@
 
 The loop is the weekly loop on the bundled sample site and fakes, offline. Before the run, this
 module serves the sample site and starts the fakes (GA4, Search Console, HubSpot, an
-OpenAI-compatible API, Notion, a webhook receiver) on 127.0.0.1; the settings of the run point
-at them, and the loop file names the rest through `${DEMO_*}` variables set here (the sample
-site's URL, the sample keyword files, the eval suite, the example plan and its moment).
+OpenAI-compatible API, Notion, a webhook receiver, Jira Cloud) on 127.0.0.1; the settings of the
+run point at them, and the loop file names the rest through `${DEMO_*}` variables set here (the
+sample site's URL, the sample keyword files, the eval suite, the example plan and its moment).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class Demo:
 @contextmanager
 def demo_environment(settings: Settings) -> Iterator[Demo]:
     """The sample site and fakes, running; the settings that point at them; `DEMO_*` set."""
+    from marketloop.fakes.jira import JiraFake
     from marketloop.fakes.notion import BRIEF_SCHEMA, NotionFake
     from marketloop.fakes.openai import FakeOpenAI
     from marketloop.fakes.server import LocalServer
@@ -84,6 +85,9 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
         receiver = WebhookReceiver(secrets.token_hex(16))
         notion_url = stack.enter_context(LocalServer(notion.app)).url
         hooks_url = stack.enter_context(LocalServer(receiver.app)).url
+        jira = JiraFake({"SEO": "Website SEO"}, lag=2.0, rate=(50, 1.0))  # search lag on
+        jira_url = stack.enter_context(LocalServer(jira.app)).url
+        jira_email, jira_token = next(iter(jira.accounts.items()))
         sections |= {
             "crawl": site.crawl_overrides(),
             "ga4": {**sections["ga4"], "property_id": PROPERTY_ID},
@@ -103,6 +107,13 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
                 "burst": 10,
             },
             "webhooks": {"urls": [f"{hooks_url}/hooks/demo"], "secret": SecretStr(receiver.secret)},
+            "jira": {
+                "url": jira_url,
+                "email": jira_email,
+                "token": SecretStr(jira_token),
+                "project": "SEO",
+                "rate": 40.0,
+            },
         }
         keywords, serps = generate(KEYWORDS).write(workspace.root / "keywords")
         plan = load_plan(example_plan_path())
