@@ -60,9 +60,13 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
     from marketloop.fakes.jira import JiraFake
     from marketloop.fakes.notion import BRIEF_SCHEMA, NotionFake
     from marketloop.fakes.openai import FakeOpenAI
+    from marketloop.fakes.pagerduty import PagerDutyFake
     from marketloop.fakes.server import LocalServer
+    from marketloop.fakes.slack import SlackFake
     from marketloop.fakes.webhook_receiver import WebhookReceiver
     from marketloop.ingest.demo import PROPERTY_ID, SiteSample, fake_services
+    from marketloop.integrations.escalations_demo import CHANNELS as DEMO_CHANNELS
+    from marketloop.integrations.escalations_demo import ROUTING_KEY as DEMO_ROUTING_KEY
     from marketloop.plan.demo import example_plan_path
     from marketloop.plan.loader import load_plan
     from marketloop.sample import SampleSite
@@ -88,6 +92,10 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
         jira = JiraFake({"SEO": "Website SEO"}, lag=2.0, rate=(50, 1.0))  # search lag on
         jira_url = stack.enter_context(LocalServer(jira.app)).url
         jira_email, jira_token = next(iter(jira.accounts.items()))
+        slack, pagerduty = SlackFake(channels=DEMO_CHANNELS), PagerDutyFake({DEMO_ROUTING_KEY})
+        slack_url = stack.enter_context(LocalServer(slack.app)).url
+        pagerduty_url = stack.enter_context(LocalServer(pagerduty.app)).url
+        users = {name: cid for cid, name in DEMO_CHANNELS.items() if cid.startswith("U")}
         sections |= {
             "crawl": site.crawl_overrides(),
             "ga4": {**sections["ga4"], "property_id": PROPERTY_ID},
@@ -114,6 +122,14 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
                 "project": "SEO",
                 "rate": 40.0,
             },
+            # escalations go out on the plan's own channels, to a fake Slack and PagerDuty
+            "plan": {"notifier": "channels"},
+            "slack": {
+                "token": SecretStr(slack.token),
+                "base_url": slack_url + "/api",
+                "users": users,
+            },
+            "pagerduty": {"routing_key": SecretStr(DEMO_ROUTING_KEY), "base_url": pagerduty_url},
         }
         keywords, serps = generate(KEYWORDS).write(workspace.root / "keywords")
         plan = load_plan(example_plan_path())
@@ -132,14 +148,14 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
 
 
 def _as_env(sections: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Settings sections as MARKETLOOP_SECTION_FIELD variables (lists as JSON)."""
+    """Settings sections as MARKETLOOP_SECTION_FIELD variables (lists and tables as JSON)."""
     env = {}
     for section, values in sections.items():
         for name, given in values.items():
             if given is None:
                 continue
             value = given.get_secret_value() if isinstance(given, SecretStr) else given
-            text = json.dumps(value) if isinstance(value, list) else str(value)
+            text = json.dumps(value) if isinstance(value, list | dict) else str(value)
             env[f"MARKETLOOP_{section.upper()}_{name.upper()}"] = text
     return env
 
