@@ -15,7 +15,7 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,8 @@ class Demo:
     env: dict[str, str]  # the same as MARKETLOOP_* and DEMO_* variables (for worker processes)
     notion: Any  # the NotionFake, to look at what was published
     receiver: Any  # the WebhookReceiver
+    slack: Any = None  # the SlackFake escalations are posted to
+    where: dict[str, str] = field(default_factory=dict)  # fake -> its address, to print
 
 
 @contextmanager
@@ -144,7 +146,8 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
         }
         stack.enter_context(_environment(**variables))
         env = variables | _as_env(sections)
-        yield Demo(_with(settings, sections), env, notion, receiver)
+        where = {"Jira Cloud": jira_url, "Slack": slack_url, "PagerDuty": pagerduty_url}
+        yield Demo(_with(settings, sections), env, notion, receiver, slack, where)
 
 
 def _as_env(sections: dict[str, dict[str, Any]]) -> dict[str, str]:
