@@ -45,6 +45,8 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "tune": ("marketloop.content.tune.cli:tune_app", "group"),
     "notion": ("marketloop.integrations.cli:notion_app", "group"),
     "webhooks": ("marketloop.integrations.cli:webhooks_app", "group"),
+    "tickets": ("marketloop.integrations.tickets_cli:tickets_app", "group"),
+    "integrations": ("marketloop.integrations.tickets_cli:integrations_app", "group"),
     "plan": ("marketloop.plan.cli:plan_group", "factory"),
     "serve": ("marketloop.api.cli:serve_command", "command"),
     "keys": ("marketloop.api.cli:keys_app", "group"),

@@ -40,6 +40,9 @@ from marketloop.ingest.config import (
     WarehouseSettings,
 )
 from marketloop.integrations.config import NotionSettings, WebhookSettings
+from marketloop.integrations.jira_config import JiraSettings
+from marketloop.integrations.pagerduty import PagerDutySettings
+from marketloop.integrations.slack import SlackSettings
 from marketloop.keywords.config import KeywordsSettings
 from marketloop.observe.logging import register_secret
 from marketloop.plan.config import PlanSettings
@@ -73,6 +76,9 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     notion: NotionSettings = NotionSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    jira: JiraSettings = JiraSettings()
+    slack: SlackSettings = SlackSettings()
+    pagerduty: PagerDutySettings = PagerDutySettings()
     plan: PlanSettings = PlanSettings()
     quality: QualitySettings = QualitySettings()
     keywords: KeywordsSettings = KeywordsSettings()

@@ -40,11 +40,19 @@ STEPS: tuple[tuple[str, str], ...] = (
         "marketloop.ingest.demo:ingest_step",
     ),
     ("data quality", "marketloop.quality.demo:quality_step"),
+    (
+        "tickets: the audit into Jira, ranked by traffic",
+        "marketloop.integrations.tickets_demo:tickets_step",
+    ),
     ("keywords", "marketloop.keywords.demo:demo_step"),
     ("create: briefs, drafts and evals", "marketloop.content.demo:content_step"),
     ("publish: Notion and webhooks", "marketloop.integrations.demo:publish_step"),
     ("close the loop: published content measured", "marketloop.quality.demo:close_loop_step"),
     ("delivery plan", "marketloop.plan.demo:run"),
+    (
+        "escalations: Slack and PagerDuty",
+        "marketloop.integrations.escalations_demo:escalations_step",
+    ),
 )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from tests.contract.contract import Served, Service
-from tests.contract.services import HUBSPOT, NOTION, OPENAI, SERVICES
+from tests.contract.services import HUBSPOT, JIRA, NOTION, OPENAI, SERVICES
 
 
 @pytest.fixture(params=SERVICES, ids=[s.name for s in SERVICES])
@@ -38,3 +38,8 @@ def hubspot() -> Iterator[Served]:
 @pytest.fixture
 def openai_fake() -> Iterator[Served]:
     yield from _serve(OPENAI)
+
+
+@pytest.fixture
+def jira_fake() -> Iterator[Served]:
+    yield from _serve(JIRA)

@@ -1,15 +1,17 @@
 """The fakes the shared contract runs against, each with its official SDK (test dependencies:
 notion-client, hubspot-api-client, openai, google-api-python-client for Search Console,
-google-analytics-data for GA4). Slack and Jira fakes plug in here when they exist: see
-`contract.py`."""
+google-analytics-data for GA4, jira for Jira Cloud). See `contract.py`."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
+import jira
 import notion_client
 import openai
+import slack_sdk
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.api_core import exceptions as core_exceptions
 from google.api_core import retry as retries
@@ -20,6 +22,8 @@ from googleapiclient.errors import HttpError
 from hubspot import HubSpot
 from hubspot.crm.contacts.exceptions import ApiException as ContactsApiException
 from hubspot.crm.owners.exceptions import ApiException as OwnersApiException
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from tests.contract.contract import Served, Service, serving
 from urllib3.util.retry import Retry
 
@@ -28,8 +32,10 @@ from marketloop.fakes.ga4 import Ga4Fake
 from marketloop.fakes.google_token import GoogleTokens
 from marketloop.fakes.gsc import GscFake
 from marketloop.fakes.hubspot import HubspotFake
+from marketloop.fakes.jira import JiraFake
 from marketloop.fakes.notion import BRIEF_SCHEMA, VERSION, NotionFake
 from marketloop.fakes.openai import FakeOpenAI
+from marketloop.fakes.slack import SlackFake
 
 HUBSPOT_TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
 
@@ -267,4 +273,88 @@ GA4 = Service(
     known_path="/v1beta/properties/123:runReport",
 )
 
-SERVICES = (NOTION, HUBSPOT, OPENAI, SEARCH_CONSOLE, GA4)
+# --- Jira Cloud ------------------------------------------------------------------------------
+
+
+def _jira() -> tuple[Any, Any, str, Any]:
+    fake = JiraFake({"SEO": "Website SEO"})
+    return fake, fake.app, fake.token, lambda: fake.total_requests
+
+
+def jira_sdk(served: Served, token: str) -> jira.JIRA:
+    """The `jira` package on REST v3, basic auth (email, API token); it retries a 429 after
+    twice its Retry-After (capped by max_retry_delay)."""
+    email, _, secret = token.partition(":")
+    client = jira.JIRA(
+        server=served.url,
+        basic_auth=(email, secret),
+        options={"rest_api_version": "3"},
+        get_server_info=False,  # tests that need it (enhanced_search_issues) call server_info
+        max_retries=2,
+    )
+    client._session.max_retry_delay = 1  # the retry sleeps ≤ 1 s
+    return client
+
+
+def _jira_error(exc: BaseException) -> tuple[int, str]:
+    assert isinstance(exc, jira.JIRAError)
+    body = json.loads(exc.text) if exc.text.startswith("{") else {"errorMessages": [exc.text]}
+    return int(exc.status_code or 0), body["errorMessages"][0]
+
+
+def _basic(token: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(token.encode()).decode()}
+
+
+JIRA = Service(
+    name="jira",
+    start=serving(_jira),
+    client=jira_sdk,
+    read=lambda sdk: sdk.myself(),
+    unknown=lambda sdk: sdk.dashboards(),
+    throttle=lambda served: served.fake.fail_next(429, retry_after=0),
+    error_of=_jira_error,
+    api_error=(jira.JIRAError,),
+    unknown_error=(404, "No API route matches GET /rest/api/3/dashboard."),
+    auth_error=(401, "Client must be authenticated to access this resource."),
+    close=lambda sdk: sdk.close(),
+    headers=_basic,
+    known_path="/rest/api/3/issue",
+)
+
+# --- Slack -----------------------------------------------------------------------------------
+
+
+def _slack() -> tuple[Any, Any, str, Any]:
+    fake = SlackFake()
+    return fake, fake.app, fake.token, lambda: fake.requests
+
+
+def slack_sdk_client(served: Served, token: str) -> slack_sdk.WebClient:
+    """slack-sdk's WebClient with its own 429 handler (it sleeps for Retry-After)."""
+    client = slack_sdk.WebClient(token=token, base_url=served.url + "/api/")
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+    return client
+
+
+def _slack_error(exc: BaseException) -> tuple[int, str]:
+    assert isinstance(exc, SlackApiError)
+    return exc.response.status_code, str(exc.response["error"])
+
+
+SLACK = Service(
+    name="slack",
+    start=serving(_slack),
+    client=slack_sdk_client,
+    read=lambda sdk: sdk.auth_test(),
+    unknown=lambda sdk: sdk.api_call("admin.everything.delete"),
+    throttle=lambda served: served.fake.fail_next(retry_after=0),
+    error_of=_slack_error,
+    api_error=(SlackApiError,),
+    unknown_error=(200, "unknown_method"),
+    auth_error=(200, "invalid_auth"),
+    close=lambda sdk: None,  # urllib per request: nothing to free
+    known_path="/api/chat.postMessage",
+)
+
+SERVICES = (NOTION, HUBSPOT, OPENAI, SEARCH_CONSOLE, GA4, JIRA, SLACK)

@@ -40,5 +40,6 @@ def test_every_declared_refusal_is_documented() -> None:
 
 def test_every_service_in_the_contract_has_a_section() -> None:
     titles = {"notion": "Notion", "hubspot": "HubSpot", "openai": "OpenAI"}
-    titles |= {"search-console": "Search Console", "ga4": "GA4"}
+    titles |= {"search-console": "Search Console", "ga4": "GA4", "jira": "Jira Cloud"}
+    titles |= {"slack": "Slack"}
     assert all(f"## {titles[s.name]}" in DOCS for s in SERVICES)

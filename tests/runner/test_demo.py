@@ -29,11 +29,17 @@ def test_the_demo_loop_runs_offline_and_again(tmp_path: Path) -> None:
         assert steps["eval"].gate is not None and steps["eval"].gate["result"] == "pass"
         assert steps["crawl"].outputs["crawl dataset"].endswith(first.run_id)
         assert "created" in (steps["publish"].summary or "")
+        assert "created" in (steps["tickets"].summary or ""), steps["tickets"]
+        tickets = service.start_run(demo, loop, "tickets", inline=True).steps[0]
+        assert "created" not in (tickets.summary or "") and "unchanged" in (tickets.summary or "")
         again = service.start_run(demo, loop, "publish", inline=True)
         assert again.steps[0].status == "succeeded"
         assert "created" not in (again.steps[0].summary or "")  # updated in place
         hooks = service.start_run(demo, loop, "zapier", inline=True).steps[0]
         assert "already sent" in (hooks.summary or ""), hooks
+        first_escalations = steps["escalations"]
+        assert first_escalations.summary and "0 sent now" not in first_escalations.summary
+        assert len(env.slack.messages) >= 1  # on the plan's own Slack channel, via the fake
         escalations = service.start_run(demo, loop, "escalations", inline=True).steps[0]
         assert escalations.summary and escalations.summary.endswith("0 sent now")
 

@@ -23,11 +23,12 @@ class AuditGate(Args):
 
 
 def run(ctx: ActionContext, args: AuditArgs) -> ActionResult:
+    from marketloop.audit.analytics import page_values
     from marketloop.audit.engine import audit
     from marketloop.audit.report import write_html
 
     folder = args.crawl or ctx.workspace.latest_crawl()
-    result = audit(folder, ctx.settings)
+    result = audit(folder, ctx.settings, values=page_values(ctx.settings))
     report = write_html(result, ctx.workspace.reports_dir / f"audit-{folder.name}.html")
     counts = {s.value: sum(i.severity is s for i in result.issues) for s in Severity}
     return ActionResult(

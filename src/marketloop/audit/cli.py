@@ -135,6 +135,7 @@ def audit_command(
       marketloop audit checks --format json
     """
     from marketloop.audit import present
+    from marketloop.audit.analytics import page_values
     from marketloop.audit.engine import audit
 
     settings = _settings(ctx, workspace, threshold or [], disable or [])
@@ -147,7 +148,7 @@ def audit_command(
     wanted = set(check or [])
     _known_checks(wanted, settings)
     with _progress("auditing", settings) as advance:
-        result = audit(crawl, settings, progress=advance)
+        result = audit(crawl, settings, values=page_values(settings), progress=advance)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {esc(warning)}")
     shown = [

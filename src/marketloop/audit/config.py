@@ -5,6 +5,7 @@
 adds checks of one's own in SQL (`[[audit.custom]]`, see custom.py).
 `memory_limit` caps DuckDB's memory; beyond it, sorts and joins spill to a temporary folder
 in `spill_dir` (default: beside the crawl folders in the workspace), removed afterwards.
+`[audit.impact]` weighs a ticket's URLs by their analytics (see impact.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,19 @@ from marketloop.audit.custom import CustomCheck
 from marketloop.section import Section
 
 _SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+class ImpactWeights(Section):
+    """Weights of each figure in a URL's value, and the window the traffic is summed over."""
+
+    window_days: int = Field(28, ge=1, description="days of traffic summed (page_performance)")
+    clicks: float = Field(1.0, ge=0, description="weight of a Search Console click")
+    impressions: float = Field(0.01, ge=0, description="weight of a Search Console impression")
+    sessions: float = Field(0.5, ge=0, description="weight of a GA4 session")
+    leads: float = Field(25.0, ge=0, description="weight of a HubSpot lead (first touch)")
+    open_deal_value: float = Field(
+        0.01, ge=0, description="weight of one unit of open deal value (first touch)"
+    )
 
 
 class AuditSettings(Section):
@@ -39,3 +53,4 @@ class AuditSettings(Section):
         if not _SIZE.match(value):
             raise ValueError(f"{value!r} is not a size such as '512MB' or '2GB'")
         return value.strip()
+    impact: ImpactWeights = Field(default_factory=ImpactWeights)

@@ -9,13 +9,13 @@ A full audit (no `select`) is written to `DIR/issues.parquet` with its threshold
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from marketloop.audit import custom, priority
+from marketloop.audit import custom, impact, priority
 from marketloop.audit.config import AuditSettings
 from marketloop.audit.model import Check, CheckContext, Finding, Issue, Ticket
 from marketloop.audit.registry import Plan, plan
@@ -52,6 +52,7 @@ class Audit:
     issues: list[Issue]
     tickets: list[Ticket]
     signals: dict[str, priority.PageSignals] = field(default_factory=dict)
+    formula: str | None = None  # the analytics impact formula, when tickets are ranked by it
 
     @property
     def warning(self) -> str | None:
@@ -104,10 +105,15 @@ def audit(
     *,
     select: Collection[str] | None = None,
     traffic: priority.TrafficSource | None = None,
+    values: Mapping[str, impact.PageValue] | None = None,
     save: bool = True,
     progress: Progress | None = None,
 ) -> Audit:
-    """Run the enabled checks (or only `select`), prioritise, group into tickets, store."""
+    """Run the enabled checks (or only `select`), prioritise, group into tickets, store.
+
+    `values` (page key → analytics, see analytics.py) ranks the tickets by what their URLs
+    are worth; without it they keep the link-graph impact.
+    """
     crawl = dataset if isinstance(dataset, CrawlDataset) else CrawlDataset.open(dataset)
     section = settings.audit if isinstance(settings, Settings) else settings
     chosen = plan(section, select)
@@ -138,7 +144,9 @@ def audit(
         ),
         key=lambda i: (-i.priority, -i.severity.rank, i.check, i.url),
     )
-    result = Audit(crawl, chosen, issues, tickets(issues, chosen.catalog), signals)
+    ranked = impact.rank(tickets(issues, chosen.catalog), issues, values or {}, section.impact)
+    formula = impact.formula(section.impact) if values else None
+    result = Audit(crawl, chosen, issues, ranked, signals, formula)
     if save and select is None:
         write_issues(crawl.folder, issues, result.record())
     return result

@@ -110,6 +110,19 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class UrlValue:
+    """One affected URL's analytics over the impact window, and its weighted value."""
+
+    url: str
+    clicks: float
+    impressions: float
+    sessions: float
+    leads: float
+    open_deal_value: float
+    value: float
+
+
+@dataclass(frozen=True)
 class Ticket:
     """All issues of one check: what a team pastes into its tracker."""
 
@@ -118,8 +131,10 @@ class Ticket:
     description: str
     fix: str
     urls: int
-    impact: float  # summed priority of the issues
+    impact: float  # summed priority of the issues, or the analytics value (impact.py)
     examples: tuple[Issue, ...]  # the highest-priority issues
+    basis: str = "links"  # what `impact` is computed from: "links" or "analytics"
+    top: tuple[UrlValue, ...] = ()  # with analytics: the most valuable URLs and their figures
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -127,6 +142,8 @@ class Ticket:
             "severity": self.severity.value,
             "urls": self.urls,
             "impact": self.impact,
+            "basis": self.basis,
+            "top": [u.__dict__ for u in self.top],
             "description": self.description,
             "examples": [issue.url for issue in self.examples],
             "fix": self.fix,

@@ -41,6 +41,7 @@ def render_report(result: Audit, issues: list[Issue] | None = None) -> str:
         urls_total=len({i.url for i in shown}),
         tickets=[t for t in result.tickets if any(i.check == t.check for i in shown)],
         ticket_text=as_text,
+        formula=result.formula,
         sections=_sections(shown, result.plan.catalog),
         by_severity=_by_severity(shown),
         by_check=_by_check(shown),

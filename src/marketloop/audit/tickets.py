@@ -36,7 +36,8 @@ def as_text(ticket: Ticket) -> str:
     """A ticket as plain text, ready to paste into Jira or GitHub."""
     lines = [
         f"[{ticket.severity.value}] {ticket.check}: {ticket.description}",
-        f"Affected URLs: {ticket.urls} · impact {ticket.impact:g}",
+        f"Affected URLs: {ticket.urls} · impact {ticket.impact:g} ({ticket.basis})",
+        *_top_lines(ticket),
         "",
         ticket.fix,
         "",
@@ -44,3 +45,17 @@ def as_text(ticket: Ticket) -> str:
         *(f"- {issue.url} — {issue.detail}" for issue in ticket.examples),
     ]
     return "\n".join(lines)
+
+
+def _top_lines(ticket: Ticket) -> list[str]:
+    if not ticket.top:
+        return []
+    return [
+        "",
+        "Most valuable URLs (clicks · impressions · sessions · leads · open deal value):",
+        *(
+            f"- {u.url} — {u.clicks:g} · {u.impressions:g} · {u.sessions:g} · {u.leads:g} · "
+            f"{u.open_deal_value:g} → {u.value:g}"
+            for u in ticket.top
+        ),
+    ]

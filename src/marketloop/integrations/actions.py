@@ -1,4 +1,5 @@
-"""The publishing actions: `publish.notion` and `publish.webhook` (`marketloop briefs publish`).
+"""The publishing actions: `publish.notion` and `publish.webhook` (`marketloop briefs publish`),
+and `tickets` (`marketloop tickets sync`: the audit's tickets into Jira).
 
 Both are safe to run again: Notion pages are found by their marketloop_id and updated in place,
 and webhook events carry the same idempotency key and are not sent twice once delivered.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -83,6 +84,52 @@ def webhook(ctx: ActionContext, args: WebhookArgs) -> ActionResult:
     )
 
 
+class TicketsArgs(Args):
+    crawl: Path | None = Field(None, description="crawl dataset; default the latest")
+    project: str | None = Field(None, description="Jira project key; default [jira] project")
+    min_severity: Literal["critical", "warning", "notice"] = Field(
+        "warning", description="create tickets at or above this severity"
+    )
+    dry_run: bool = False
+
+
+def tickets(ctx: ActionContext, args: TicketsArgs) -> ActionResult:
+    from marketloop.audit.model import Severity
+    from marketloop.integrations.tickets_run import sync_tickets
+
+    folder = args.crawl or ctx.workspace.latest_crawl()
+    result = sync_tickets(
+        ctx.settings,
+        folder,
+        project=args.project,
+        min_severity=Severity(args.min_severity),
+        dry_run=args.dry_run,
+    )
+    if result.errors:
+        raise IntegrationError(
+            f"{len(result.errors)} tickets were refused by Jira (first: {result.errors[0]})",
+            hint="fix the cause and run the step again: what was synced is not duplicated",
+        )
+    summary = ", ".join(f"{n} {a}" for a, n in result.counts.items() if n) or "nothing to do"
+    return ActionResult(
+        outputs={"jira": f"{result.url}/projects/{result.project}"},
+        facts=dict(result.counts),
+        summary=summary,
+    )
+
+
+def _notify_args() -> type[Args]:
+    from marketloop.integrations.run_alerts import NotifyArgs
+
+    return NotifyArgs
+
+
+def _notify(ctx: ActionContext, args: Any) -> ActionResult:
+    from marketloop.integrations.run_alerts import notify
+
+    return notify(ctx, args)
+
+
 ACTIONS = [
     Action(
         "publish.notion",
@@ -97,5 +144,19 @@ ACTIONS = [
         webhook,
         "a signed brief.created event per brief (`briefs publish --to webhook`)",
         outputs="webhook deliveries (app database)",
+    ),
+    Action(
+        "notify",
+        _notify_args(),
+        _notify,
+        "tell a channel (Slack, PagerDuty) about runs that failed or a gate stopped, once each",
+        outputs="messages (rows in notification_deliveries)",
+    ),
+    Action(
+        "tickets",
+        TicketsArgs,
+        tickets,
+        "the audit's tickets into Jira, idempotent (`tickets sync --to jira`)",
+        outputs="Jira issues (mapping in the app database)",
     ),
 ]

@@ -51,6 +51,11 @@ def escalations(ctx: ActionContext, args: EscalationArgs) -> ActionResult:
     if args.notify and ctx.settings.plan.notifier == "webhook":
         with WebhookNotifier(ctx.settings) as hook:
             sent = dispatch(tracker, view, hook, when)
+    elif args.notify and ctx.settings.plan.notifier == "channels":
+        from marketloop.integrations.escalations import ChannelNotifier
+
+        with ChannelNotifier(ctx.settings) as channels:
+            sent = dispatch(tracker, view, channels, when)
     elif args.notify:
         notifier: Notifier = ConsoleNotifier(console)
         sent = dispatch(tracker, view, notifier, when)

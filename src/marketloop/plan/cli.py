@@ -192,6 +192,12 @@ def _notify(
         with WebhookNotifier(settings) as hook:
             _report_sent(view, hook, dispatch(tracker, view, hook, when))
         return
+    if settings.plan.notifier == "channels":
+        from marketloop.integrations.escalations import ChannelNotifier
+
+        with ChannelNotifier(settings) as channels:
+            _report_sent(view, channels, dispatch(tracker, view, channels, when))
+        return
     notifier: Notifier = ConsoleNotifier(console)
     _report_sent(view, notifier, dispatch(tracker, view, notifier, when))
 

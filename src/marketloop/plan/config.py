@@ -22,8 +22,10 @@ class PlanSettings(Section):
     }
 
     file: Path | None = Field(None, description="the plan file; default ./plan.yaml")
-    notifier: Literal["console", "webhook"] = Field(
-        "console", description="where `plan escalations --notify` sends escalations"
+    notifier: Literal["console", "webhook", "channels"] = Field(
+        "console",
+        description="where `plan escalations --notify` sends escalations; channels: each on "
+        "the plan's own channel (Slack, PagerDuty)",
     )
     webhook_url: str | None = Field(
         None,

@@ -198,6 +198,8 @@ def demo_command(
         loop = load_loop(demo_loop_path())
         console.print(f"running loop {loop.name}: {len(loop.steps)} steps, in this process")
         run = start_run(demo.settings, loop, inline=True)
+        for name, url in demo.where.items():
+            console.print(f"fake {name} (up while the demo ran): {escape(url)}")
     show(run, fmt)
     if fmt is OutputFormat.table:
         for step in run.steps:

@@ -2,9 +2,9 @@
 
 The loop is the weekly loop on the bundled sample site and fakes, offline. Before the run, this
 module serves the sample site and starts the fakes (GA4, Search Console, HubSpot, an
-OpenAI-compatible API, Notion, a webhook receiver) on 127.0.0.1; the settings of the run point
-at them, and the loop file names the rest through `${DEMO_*}` variables set here (the sample
-site's URL, the sample keyword files, the eval suite, the example plan and its moment).
+OpenAI-compatible API, Notion, a webhook receiver, Jira Cloud) on 127.0.0.1; the settings of the
+run point at them, and the loop file names the rest through `${DEMO_*}` variables set here (the
+sample site's URL, the sample keyword files, the eval suite, the example plan and its moment).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -52,16 +52,23 @@ class Demo:
     env: dict[str, str]  # the same as MARKETLOOP_* and DEMO_* variables (for worker processes)
     notion: Any  # the NotionFake, to look at what was published
     receiver: Any  # the WebhookReceiver
+    slack: Any = None  # the SlackFake escalations are posted to
+    where: dict[str, str] = field(default_factory=dict)  # fake -> its address, to print
 
 
 @contextmanager
 def demo_environment(settings: Settings) -> Iterator[Demo]:
     """The sample site and fakes, running; the settings that point at them; `DEMO_*` set."""
+    from marketloop.fakes.jira import JiraFake
     from marketloop.fakes.notion import BRIEF_SCHEMA, NotionFake
     from marketloop.fakes.openai import FakeOpenAI
+    from marketloop.fakes.pagerduty import PagerDutyFake
     from marketloop.fakes.server import LocalServer
+    from marketloop.fakes.slack import SlackFake
     from marketloop.fakes.webhook_receiver import WebhookReceiver
     from marketloop.ingest.demo import PROPERTY_ID, SiteSample, fake_services
+    from marketloop.integrations.escalations_demo import CHANNELS as DEMO_CHANNELS
+    from marketloop.integrations.escalations_demo import ROUTING_KEY as DEMO_ROUTING_KEY
     from marketloop.plan.demo import example_plan_path
     from marketloop.plan.loader import load_plan
     from marketloop.sample import SampleSite
@@ -84,6 +91,13 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
         receiver = WebhookReceiver(secrets.token_hex(16))
         notion_url = stack.enter_context(LocalServer(notion.app)).url
         hooks_url = stack.enter_context(LocalServer(receiver.app)).url
+        jira = JiraFake({"SEO": "Website SEO"}, lag=2.0, rate=(50, 1.0))  # search lag on
+        jira_url = stack.enter_context(LocalServer(jira.app)).url
+        jira_email, jira_token = next(iter(jira.accounts.items()))
+        slack, pagerduty = SlackFake(channels=DEMO_CHANNELS), PagerDutyFake({DEMO_ROUTING_KEY})
+        slack_url = stack.enter_context(LocalServer(slack.app)).url
+        pagerduty_url = stack.enter_context(LocalServer(pagerduty.app)).url
+        users = {name: cid for cid, name in DEMO_CHANNELS.items() if cid.startswith("U")}
         sections |= {
             "crawl": site.crawl_overrides(),
             "ga4": {**sections["ga4"], "property_id": PROPERTY_ID},
@@ -103,6 +117,21 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
                 "burst": 10,
             },
             "webhooks": {"urls": [f"{hooks_url}/hooks/demo"], "secret": SecretStr(receiver.secret)},
+            "jira": {
+                "url": jira_url,
+                "email": jira_email,
+                "token": SecretStr(jira_token),
+                "project": "SEO",
+                "rate": 40.0,
+            },
+            # escalations go out on the plan's own channels, to a fake Slack and PagerDuty
+            "plan": {"notifier": "channels"},
+            "slack": {
+                "token": SecretStr(slack.token),
+                "base_url": slack_url + "/api",
+                "users": users,
+            },
+            "pagerduty": {"routing_key": SecretStr(DEMO_ROUTING_KEY), "base_url": pagerduty_url},
         }
         keywords, serps = generate(KEYWORDS).write(workspace.root / "keywords")
         plan = load_plan(example_plan_path())
@@ -117,18 +146,19 @@ def demo_environment(settings: Settings) -> Iterator[Demo]:
         }
         stack.enter_context(_environment(**variables))
         env = variables | _as_env(sections)
-        yield Demo(_with(settings, sections), env, notion, receiver)
+        where = {"Jira Cloud": jira_url, "Slack": slack_url, "PagerDuty": pagerduty_url}
+        yield Demo(_with(settings, sections), env, notion, receiver, slack, where)
 
 
 def _as_env(sections: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Settings sections as MARKETLOOP_SECTION_FIELD variables (lists as JSON)."""
+    """Settings sections as MARKETLOOP_SECTION_FIELD variables (lists and tables as JSON)."""
     env = {}
     for section, values in sections.items():
         for name, given in values.items():
             if given is None:
                 continue
             value = given.get_secret_value() if isinstance(given, SecretStr) else given
-            text = json.dumps(value) if isinstance(value, list) else str(value)
+            text = json.dumps(value) if isinstance(value, list | dict) else str(value)
             env[f"MARKETLOOP_{section.upper()}_{name.upper()}"] = text
     return env
 
