@@ -41,6 +41,7 @@ from marketloop.ingest.config import (
 )
 from marketloop.integrations.config import NotionSettings, WebhookSettings
 from marketloop.keywords.config import KeywordsSettings
+from marketloop.observe.config import ObserveSettings
 from marketloop.observe.logging import register_secret
 from marketloop.plan.config import PlanSettings
 from marketloop.quality.config import QualitySettings
@@ -88,6 +89,8 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     # operate: the runner (runner/config.py)
     runner: RunnerSettings = RunnerSettings()
+    # operate: metrics and alerts (observe/config.py)
+    observe: ObserveSettings = ObserveSettings()
 
     @classmethod
     def settings_customise_sources(
