@@ -109,6 +109,14 @@ def test_request_id_is_echoed_and_on_every_log_line(
     assert re.fullmatch(r"[0-9a-f]{32}", hostile.headers["X-Request-ID"])
     fresh = client.get("/api/v1/nothing-here")
     assert re.fullmatch(r"[0-9a-f]{32}", fresh.headers["X-Request-ID"])
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    requests = [line for line in lines if line["event"] == "request"]
+    assert [line["request_id"] for line in requests] == [
+        "abc-123",
+        hostile.headers["X-Request-ID"],
+        fresh.headers["X-Request-ID"],
+    ]
+    assert "<script>" not in json.dumps(lines)
 
 
 def test_run_lines_carry_run_id_loop_and_step(
@@ -159,3 +167,41 @@ def test_the_worker_serves_its_own_metrics() -> None:
         text = response.read().decode()
     assert "marketloop_crawl_pages_total" in text
     assert "marketloop_loop_runs_total" not in text  # database facts: on the API only
+
+
+MULTIPROC = """
+import sys
+from fastapi.testclient import TestClient
+from marketloop.api.app import create_app
+from marketloop.config import load_settings
+settings = load_settings(None, {"workspace": sys.argv[1]})
+with TestClient(create_app(settings)) as client:
+    for _ in range(int(sys.argv[2])):
+        client.get("/healthz")
+    if sys.argv[3] == "scrape":
+        print(client.get("/metrics").text)
+"""
+
+
+def test_multiprocess_mode_adds_up_every_process(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "prom"
+    folder.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    ws = str(tmp_path / "ws")
+
+    def process(count: int, mode: str) -> str:
+        argv = [sys.executable, "-c", MULTIPROC, ws, str(count), mode]
+        done = subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    process(3, "count")
+    found = scrape(process(2, "scrape"))
+    assert value(found, "marketloop_http_requests_total", route="/healthz", status="200") == 5
+    assert value(found, "marketloop_facts_up") == 1

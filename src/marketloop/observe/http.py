@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketloop.observe.metrics import HTTP_DURATION, HTTP_REQUESTS, exposition
 
+log = structlog.get_logger("marketloop.api")
 HEADER = b"x-request-id"
 PLAIN_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -58,8 +59,11 @@ class Observe:
                 route = route_template(scope)
                 method = scope.get("method", "GET")
                 method = method if method in METHODS else "OTHER"
+                took = time.perf_counter() - started
                 HTTP_REQUESTS.labels(route, method, str(status)).inc()
-                HTTP_DURATION.labels(route).observe(time.perf_counter() - started)
+                HTTP_DURATION.labels(route).observe(took)
+                log.info("request", route=route, method=method, status=status,
+                         ms=round(took * 1000, 1))  # fmt: skip
 
 
 def route_template(scope: Scope) -> str:
