@@ -49,6 +49,9 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "keys": ("marketloop.api.cli:keys_app", "group"),
     "loop": ("marketloop.runner.cli:app", "group"),
     "worker": ("marketloop.runner.cli_worker:worker_command", "command"),
+    "smoke": ("marketloop.observe.cli:smoke_command", "command"),
+    "backup": ("marketloop.observe.cli:backup_command", "command"),
+    "restore": ("marketloop.observe.cli:restore_command", "command"),
 }
 
 
