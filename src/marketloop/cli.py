@@ -52,6 +52,7 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "smoke": ("marketloop.observe.cli:smoke_command", "command"),
     "backup": ("marketloop.observe.cli:backup_command", "command"),
     "restore": ("marketloop.observe.cli:restore_command", "command"),
+    "stack": ("marketloop.observe.cli_stack:app", "group"),
 }
 
 
