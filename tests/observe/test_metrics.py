@@ -205,3 +205,32 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path: Path) -> None:
     found = scrape(process(2, "scrape"))
     assert value(found, "marketloop_http_requests_total", route="/healthz", status="200") == 5
     assert value(found, "marketloop_facts_up") == 1
+
+
+def test_source_freshness_comes_from_the_newest_quality_step(settings: Settings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from marketloop.appdb import open_app_db
+    from marketloop.config import app_db_url
+    from marketloop.observe.facts import DatabaseFacts
+    from marketloop.runner.tables import RunRow, StepRow
+
+    engine = open_app_db(app_db_url(settings))
+    moment = datetime.now(UTC)
+    with Session(engine) as s, s.begin():
+        for n, (hours, status) in enumerate([(50, "succeeded"), (2, "failed")]):
+            s.add(RunRow(id=f"r{n}", loop="weekly", status=status, trigger="manual",
+                         definition={}, created_at=moment))  # fmt: skip
+            loaded = {"ga4": (moment - timedelta(hours=hours)).isoformat(), "bad": "<script>"}
+            s.add(StepRow(run_id=f"r{n}", name="quality", position=0, action="quality",
+                          status=status, finished_at=moment + timedelta(minutes=n),
+                          facts={"loaded": loaded}))  # fmt: skip
+    families = {f.name: f for f in DatabaseFacts(engine).collect()}
+    samples = {
+        tuple(s.labels.items()): s.value
+        for s in families["marketloop_source_freshness_seconds"].samples
+    }
+    assert list(samples) == [(("source", "ga4"),)]  # the unparseable date is left out
+    assert samples[(("source", "ga4"),)] == pytest.approx(2 * 3600, abs=60)
