@@ -129,3 +129,24 @@ def test_postgresql_app_database_round_trips(tmp_path: Path, postgres_url: str) 
         create_engine(target_url).dispose()
         with psycopg.connect(admin, autocommit=True) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize(
+    "index",
+    ['{"parts": {"../../etc/passwd": {"sha256": "x"}}}', "not json <script>", '{"parts": []}',
+     '{"parts": {"app.db": "x"}}', '\u0000'],
+)  # fmt: skip
+def test_a_hostile_index_is_refused(tmp_path: Path, index: str) -> None:
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    (folder / "backup.json").write_text(index)
+    target = load_settings(None, {"workspace": tmp_path / "restored"})
+    with pytest.raises(UsageError, match="not a marketloop backup"):
+        restore(target, folder)
+
+
+def test_backup_into_a_file_is_refused(tmp_path: Path) -> None:
+    source = load_settings(None, {"workspace": tmp_path / "ws"})
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UsageError, match="not empty"):
+        backup(source, tmp_path / "file")

@@ -174,6 +174,8 @@ import sys
 from fastapi.testclient import TestClient
 from marketloop.api.app import create_app
 from marketloop.config import load_settings
+from marketloop.observe.logging import configure_logging
+configure_logging("warning")
 settings = load_settings(None, {"workspace": sys.argv[1]})
 with TestClient(create_app(settings)) as client:
     for _ in range(int(sys.argv[2])):

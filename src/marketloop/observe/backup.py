@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -31,6 +32,7 @@ from marketloop.runner.lock import warehouse_lock
 from marketloop.workspace import Workspace
 
 INDEX = "backup.json"
+PART = re.compile(r"crawls/[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class BackupError(MarketloopError):
@@ -38,8 +40,8 @@ class BackupError(MarketloopError):
 
 
 def backup(settings: Settings, folder: Path) -> list[str]:
-    if folder.exists() and any(folder.iterdir()):
-        raise UsageError(f"{folder} is not empty: back up into a new or empty directory")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"{folder} is not empty (or not a directory): back up into a new one")
     folder.mkdir(parents=True, exist_ok=True)
     ws = Workspace(settings.workspace)
     parts: dict[str, dict[str, Any]] = {}
@@ -69,9 +71,9 @@ def restore(settings: Settings, folder: Path) -> list[str]:
     index_path = folder / INDEX
     if not index_path.is_file():
         raise UsageError(f"{folder} holds no {INDEX}: not a marketloop backup")
-    parts: dict[str, dict[str, Any]] = json.loads(index_path.read_text(encoding="utf-8"))["parts"]
+    parts = _parts(index_path)
     for name, part in parts.items():
-        if _digest(folder / name) != part["sha256"]:
+        if not (folder / name).exists() or _digest(folder / name) != part["sha256"]:
             raise BackupError(f"{folder / name} does not match its checksum in {INDEX}")
     ws = Workspace(settings.workspace).ensure()
     url = make_url(app_db_url(settings))
@@ -94,6 +96,22 @@ def restore(settings: Settings, folder: Path) -> list[str]:
         if name.startswith("crawls/"):
             shutil.copytree(folder / name, ws.crawls_dir / Path(name).name, dirs_exist_ok=False)
     return sorted(parts)
+
+
+def _parts(index_path: Path) -> dict[str, dict[str, Any]]:
+    """The parts an index lists, refused unless every name is one backup() writes."""
+    try:
+        parts = json.loads(index_path.read_text(encoding="utf-8"))["parts"]
+        names_ok = all(
+            name in {"app.db", "app.pgdump", "warehouse.duckdb"} or PART.fullmatch(name)
+            for name in parts
+        )
+        sums_ok = all(isinstance(p.get("sha256"), str) for p in parts.values())
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        names_ok = sums_ok = False
+    if not (names_ok and sums_ok):
+        raise UsageError(f"{index_path} is not a marketloop backup index")
+    return dict(parts)
 
 
 def _sqlite_backup(source: Path, target: Path) -> None:
