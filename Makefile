@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-marketloop
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format bench docs clean stack stack-down
+.PHONY: install demo test fuzz lint format bench docs clean stack stack-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ demo: install  ## run the demo loop (examples/loops/demo.yaml) through the runne
 
 test: install  ## the full test suite (needs PostgreSQL :5432, Redis :6379, /usr/bin/chromium)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+fuzz: install  ## the hostile-input harness with many examples (FUZZ_EXAMPLES=300 by default)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/fuzz $(PYTEST_ARGS)
 
 lint: install  ## ruff (lint + format) and mypy on the package
 	$(BIN)/ruff check src tests bench

@@ -5,13 +5,18 @@ images, redirects, sitemaps, hreflang pairs, seeded defects), written in 2,000-r
 like the crawler's, then runs the full audit (every check, priorities, tickets, issues.parquet)
 in a fresh process and reports wall time, pages per second and peak RSS, against the goals:
 
-    100,000 pages audited in at most 30 s on this 2-core machine, in at most 1 GB peak RSS.
+    100,000 pages audited in at most 30 s on this 2-core machine, in at most 1 GB peak RSS;
+    1,000,000 pages in at most 3 minutes and 2 GB peak RSS (DuckDB capped at
+    `audit.memory_limit`, spilling beyond it); every check's time growing at most linearly.
 
 There is no open-source peer that audits a crawl dataset (advertools crawls, Screaming Frog is
-a desktop app), so the ratios are to those goals. Also prints the slowest checks.
+a desktop app), so the ratios are to those goals. Also prints the slowest checks, the share of
+the planted near copies that near_duplicate finds (its recall), and, for several sizes, every
+check's wall and CPU seconds with their growth against the pages' growth.
 
-    python -m bench audit            # 100k pages
-    BENCH_AUDIT_PAGES=20000 python -m bench audit
+    python -m bench audit                                  # 100k pages
+    BENCH_AUDIT_PAGES=100000,300000,1000000 python -m bench audit
+    BENCH_AUDIT_DIR=/tmp/audit-data python -m bench audit  # keep (and reuse) the datasets
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +41,9 @@ from marketloop.crawl.schema import SCHEMAS
 
 GOAL_SECONDS_PER_100K = 30.0
 GOAL_RSS_MB = 1024.0
+GOAL_1M_SECONDS = 180.0
+GOAL_1M_RSS_MB = 2048.0
+LINK_CHUNK_PAGES = 50_000  # pages whose links are generated at once (bounds the bench's memory)
 PART_ROWS = 2_000
 LINKS_PER_PAGE = 30
 BASE = "https://shop.example.com"
@@ -63,7 +73,8 @@ def synthetic_crawl(folder: Path, pages: int, seed: int = 7) -> None:
     simhash = rng.integers(0, 2**63, pages, dtype=np.uint64) * np.uint64(2)
     # 256-bit MinHash fingerprints (4 words); groups of 5 near copies differ in up to 40 bits
     minhash = rng.integers(0, 2**63, (pages, 4), dtype=np.uint64) * np.uint64(2)
-    for group in rng.choice(pages, (pages // 500, 5), replace=False):
+    planted = rng.choice(pages, (pages // 500, 5), replace=False)
+    for group in planted:
         simhash[group] = simhash[group[0]] ^ rng.integers(0, 8, 5).astype(np.uint64)
         for member in group[1:]:
             flips = np.zeros(4, np.uint64)
@@ -106,16 +117,23 @@ def synthetic_crawl(folder: Path, pages: int, seed: int = 7) -> None:
         table["hreflang"][i] = pair
         table["hreflang"][i + 1] = pair if i % 20 else pair[1:]
     _write(folder, "pages", table, pages)
-    sources = np.repeat(np.arange(pages), LINKS_PER_PAGE)
-    targets = np.where(rng.random(len(sources)) < 0.3, rng.integers(0, 101, len(sources)),
-                       rng.integers(0, pages, len(sources)))  # fmt: skip
+    live = [[m for m in g if status[m] == 200] for g in planted]
+    near = [[urls[m] for m in g if any(_near(minhash, m, o) for o in g if o != m)] for g in live]
+    (folder / "planted.json").write_text(json.dumps([g for g in near if len(g) > 1]))
     anchors = np.array(["Read more", "Product details", "Shop the category", "here"], dtype=object)
-    _write(folder, "links", {
-        "from_url": urls[sources].tolist(), "to_url": urls[targets].tolist(),
-        "kind": ["a"] * len(sources), "anchor": anchors[rng.integers(0, 4, len(sources))].tolist(),
-        "nofollow": np.zeros(len(sources), bool), "is_internal": np.ones(len(sources), bool),
-        "in_main": np.ones(len(sources), bool),
-    }, len(sources))  # fmt: skip
+    part = 0
+    for first in range(0, pages, LINK_CHUNK_PAGES):
+        chunk = np.arange(first, min(first + LINK_CHUNK_PAGES, pages))
+        sources = np.repeat(chunk, LINKS_PER_PAGE)
+        targets = np.where(rng.random(len(sources)) < 0.3, rng.integers(0, 101, len(sources)),
+                           rng.integers(0, pages, len(sources)))  # fmt: skip
+        part = _write(folder, "links", {
+            "from_url": urls[sources].tolist(), "to_url": urls[targets].tolist(),
+            "kind": ["a"] * len(sources),
+            "anchor": anchors[rng.integers(0, 4, len(sources))].tolist(),
+            "nofollow": np.zeros(len(sources), bool), "is_internal": np.ones(len(sources), bool),
+            "in_main": np.ones(len(sources), bool),
+        }, len(sources), part)  # fmt: skip
     images = np.repeat(np.arange(pages), 2)
     _write(folder, "images", {
         "page_url": urls[images].tolist(),
@@ -138,7 +156,13 @@ def synthetic_crawl(folder: Path, pages: int, seed: int = 7) -> None:
              started_at=started, counts={"pages": pages}).write(folder)  # fmt: skip
 
 
-def _write(folder: Path, name: str, columns: dict[str, object], rows: int) -> None:
+def _near(minhash: np.ndarray, a: int, b: int, bits: int = 54) -> bool:
+    """Whether two planted fingerprints are near copies at the default 90% (54 bits of 256)."""
+    return int(np.bitwise_count(minhash[a] ^ minhash[b]).sum()) <= bits
+
+
+def _write(folder: Path, name: str, columns: dict[str, object], rows: int, part: int = 0) -> int:
+    """Write `rows` as part files numbered from `part`; the next free part number."""
     schema = SCHEMAS[name]
     arrays = [
         pa.array(columns[f.name], type=f.type) if f.name in columns else pa.nulls(rows, f.type)
@@ -146,60 +170,118 @@ def _write(folder: Path, name: str, columns: dict[str, object], rows: int) -> No
     ]
     table = pa.Table.from_arrays(arrays, schema=schema)
     (folder / name).mkdir(parents=True, exist_ok=True)
-    for n, start in enumerate(range(0, rows, PART_ROWS)):
-        pq.write_table(table.slice(start, PART_ROWS), folder / name / f"part-{n:05d}.parquet")
+    for start in range(0, rows, PART_ROWS):
+        pq.write_table(table.slice(start, PART_ROWS), folder / name / f"part-{part:05d}.parquet")
+        part += 1
+    return part
 
 
 def child(folder: str) -> None:
-    """Run in a fresh process: the audit alone, timed, with its own peak RSS."""
+    """Run in a fresh process: the audit alone, timed, with its own peak RSS and, per check,
+    its wall and CPU seconds (CPU of every thread: DuckDB runs one per core)."""
     from marketloop.audit.config import AuditSettings
     from marketloop.audit.engine import audit
 
-    timings: dict[str, float] = {}
-    last = [time.perf_counter()]
+    timings: dict[str, tuple[float, float]] = {}
+    last = [time.perf_counter(), time.process_time()]
 
     def tick(check: object) -> None:
-        now = time.perf_counter()
-        timings[getattr(check, "id", "?")] = now - last[0]
-        last[0] = now
+        now = [time.perf_counter(), time.process_time()]
+        timings[getattr(check, "id", "?")] = (now[0] - last[0], now[1] - last[1])
+        last[:] = now
 
     started = time.perf_counter()
     result = audit(Path(folder), AuditSettings(), progress=tick)
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
-    slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
     figures = {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "issues": len(result.issues),
-               "tickets": len(result.tickets), "slowest": slowest}  # fmt: skip
+               "tickets": len(result.tickets), "checks": timings}  # fmt: skip
     print(json.dumps(figures))
 
 
-def main() -> None:
-    pages = int(os.environ.get("BENCH_AUDIT_PAGES", "100000"))
-    with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
-        folder = Path(tmp) / "crawl"
-        started = time.perf_counter()
-        synthetic_crawl(folder, pages)
-        print(f"audit bench: generated {pages:,} pages in {time.perf_counter() - started:.1f} s")
+def run_size(pages: int, keep: Path | None) -> dict[str, object]:
+    """Generate (or reuse) a dataset of `pages` and audit it in a fresh process."""
+    tmp = None if keep else tempfile.TemporaryDirectory(prefix="bench-audit-")
+    folder = (keep or Path(tmp.name if tmp else ".")) / f"crawl-{pages}"
+    try:
+        if not (folder / "planted.json").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            started = time.perf_counter()
+            synthetic_crawl(folder, pages)
+            print(f"audit bench: generated {pages:,} pages in "
+                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        load_before = os.getloadavg()[0]
         out = subprocess.run(
             [sys.executable, "-m", "bench.bench_audit", "--child", str(folder)],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
-        figures = json.loads(out.stdout.strip().splitlines()[-1])
-    goal_s = GOAL_SECONDS_PER_100K * pages / 100_000
-    load = os.getloadavg()[0]
-    print(f"  audit: {figures['seconds']:.1f} s = {pages / figures['seconds']:,.0f} pages/s "
-          f"({figures['cpu']:.1f} CPU s; load average {load:.1f} on {os.cpu_count()} cores), "
-          f"peak RSS {figures['peak_mb']:.0f} MB, {figures['issues']:,} issues in "
-          f"{figures['tickets']} tickets")  # fmt: skip
+        if out.returncode != 0:
+            last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+            raise SystemExit(f"audit of {pages:,} pages failed: {last}")
+        figures: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+        figures["load"] = max(load_before, os.getloadavg()[0])
+        figures["recall"] = _recall(folder)
+        return figures
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _recall(folder: Path) -> tuple[int, int]:
+    """(found, planted): planted near copies (indexable, within the threshold of another page
+    of their group) that near_duplicate reports."""
+    planted = {url for group in json.loads((folder / "planted.json").read_text()) for url in group}
+    issues = pq.read_table(folder / "issues.parquet", columns=["check", "url"]).to_pylist()
+    found = {i["url"] for i in issues if i["check"] == "near_duplicate"}
+    return len(planted & found), len(planted)
+
+
+def report(pages: int, figures: dict[str, Any]) -> None:
+    big = pages >= 1_000_000
+    goal_s = GOAL_1M_SECONDS * pages / 1e6 if big else GOAL_SECONDS_PER_100K * pages / 100_000
+    goal_mb = GOAL_1M_RSS_MB if big else GOAL_RSS_MB
+    found, planted = figures["recall"]
+    print(f"  audit of {pages:,} pages: {figures['seconds']:.1f} s = "
+          f"{pages / figures['seconds']:,.0f} pages/s ({figures['cpu']:.1f} CPU s; load average "
+          f"{figures['load']:.1f} on {os.cpu_count()} cores), peak RSS {figures['peak_mb']:.0f} "
+          f"MB, {figures['issues']:,} issues in {figures['tickets']} tickets; near copies "
+          f"found {found}/{planted}")  # fmt: skip
     print(
         f"  ratio to goal: speed {goal_s / figures['seconds']:.2f}× (goal {goal_s:.0f} s), "
-        f"memory {GOAL_RSS_MB / figures['peak_mb']:.2f}× (goal {GOAL_RSS_MB:.0f} MB)"
+        f"memory {goal_mb / figures['peak_mb']:.2f}× (goal {goal_mb:.0f} MB)"
     )
+    slowest = sorted(figures["checks"].items(), key=lambda kv: -kv[1][0])[:5]
     print(
         "  slowest checks (the first one run also builds the shared views): "
-        + ", ".join(f"{c} {s:.2f} s" for c, s in figures["slowest"])
+        + ", ".join(f"{c} {s[0]:.2f} s" for c, s in slowest)
     )
+
+
+def growth_table(runs: dict[int, dict[str, Any]]) -> None:
+    """Every check's wall / CPU seconds per size, and its CPU growth over the pages' growth
+    (at most 1.0 is linear or better)."""
+    sizes = sorted(runs)
+    print("  per check, wall s / CPU s at " + ", ".join(f"{n:,}" for n in sizes)
+          + f"; CPU growth ÷ pages growth {sizes[0]:,} → {sizes[-1]:,}")  # fmt: skip
+    first, last = runs[sizes[0]]["checks"], runs[sizes[-1]]["checks"]
+    for check in sorted(last, key=lambda c: -last[c][1]):
+        cells = "  ".join(
+            f"{runs[n]['checks'][check][0]:7.2f} /{runs[n]['checks'][check][1]:7.2f}" for n in sizes
+        )
+        ratio = (last[check][1] / max(first[check][1], 0.01)) / (sizes[-1] / sizes[0])
+        print(f"    {check:32} {cells}   {ratio:5.2f}")
+
+
+def main() -> None:
+    sizes = [int(n) for n in os.environ.get("BENCH_AUDIT_PAGES", "100000").split(",")]
+    keep = Path(os.environ["BENCH_AUDIT_DIR"]) if os.environ.get("BENCH_AUDIT_DIR") else None
+    runs = {}
+    for pages in sizes:
+        runs[pages] = run_size(pages, keep)
+        report(pages, runs[pages])
+    if len(runs) > 1:
+        growth_table(runs)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ PENDING: frozenset[str] = frozenset()
 RUN_NOT_IMPORTED = {
     "dbt-postgres": ("src/marketloop/quality", '"type": "postgres"'),  # dbt loads its adapter
     "advertools": ("bench", "advertools.crawl("),  # the crawl benchmark's peer, run as a process
+    "python-multipart": ("src/marketloop/web", "Form("),  # FastAPI parses the dashboard's forms
 }
 
 # distribution → the module it installs, where the names differ

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy as cp
 import importlib
 import inspect
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn
@@ -47,6 +48,7 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "plan": ("marketloop.plan.cli:plan_group", "factory"),
     "serve": ("marketloop.api.cli:serve_command", "command"),
     "keys": ("marketloop.api.cli:keys_app", "group"),
+    "users": ("marketloop.web.cli:users_app", "group"),
     "loop": ("marketloop.runner.cli:app", "group"),
     "worker": ("marketloop.runner.cli_worker:worker_command", "command"),
     "smoke": ("marketloop.observe.cli:smoke_command", "command"),
@@ -205,14 +207,37 @@ def main() -> None:
         _fail(exc.message, exc.hint, exc.exit_code)
     except OSError as exc:  # a folder or file the command was pointed at (--out, --workspace)
         _fail(*_describe_os_error(exc), 3)
+    except RecursionError:  # a JSON or YAML file nested thousands deep that a reader missed
+        _fail("an input file is nested too deeply to read", "check the files given", 3)
+    except UnicodeError:  # an argument of undecodable bytes used as text (an id, a name)
+        if not any(_undecodable(arg) for arg in sys.argv):
+            raise
+        _fail("an argument is not valid text (undecodable bytes)", "retype it as UTF-8", 2)
+
+
+def _undecodable(arg: str) -> bool:
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _fail(message: str, hint: str | None, exit_code: int) -> NoReturn:
     """Print the error (secrets masked: a message may quote a server's answer) and exit."""
-    console.print(f"[bold red]error:[/] {escape(mask_secrets(message))}", soft_wrap=True)
+    console.print(f"[bold red]error:[/] {_one_line(message)}", soft_wrap=True)
     if hint:
-        console.print(f"[dim]hint:[/] {escape(mask_secrets(hint))}", soft_wrap=True)
+        console.print(f"[dim]hint:[/] {_one_line(hint)}", soft_wrap=True)
     raise SystemExit(exit_code) from None
+
+
+def _one_line(text: str) -> str:
+    """A message that may quote hostile input, as one printable line: secrets masked, line
+    breaks as spaces, other characters that do not print (control codes, bidi overrides, lone
+    surrogates of undecodable arguments) as `?`, Rich markup escaped."""
+    text = "".join(c if c.isprintable() else " " if c.isspace() else "?" for c in text)
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return escape(mask_secrets(" ".join(text.split())))
 
 
 def _describe_os_error(exc: OSError) -> tuple[str, str | None]:

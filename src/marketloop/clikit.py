@@ -22,8 +22,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, ProgressColumn
 from rich.table import Table
+from rich.text import Text
 
 from marketloop.config import Settings, load_settings, unknown_env_variables
+from marketloop.csvsafe import neutralise
 from marketloop.observe.logging import configure_logging
 from marketloop.workspace import Workspace
 
@@ -125,12 +127,31 @@ def emit_rows(
     if fmt is OutputFormat.csv:
         sys.stdout.write(rows_to_csv(rows, cols))
         return
-    table = Table(title=title, show_lines=False, header_style="bold")
+    table = Table(title=plain(title), show_lines=False, header_style="bold")
     for col in cols:
-        table.add_column(col, overflow="fold")
+        table.add_column(plain(col), overflow="fold")
     for row in rows:
-        table.add_row(*(escape(_cell(row.get(col))) for col in cols))  # data, not markup
+        table.add_row(*(plain(_cell(row.get(col))) for col in cols))
     stdout.print(table)
+
+
+def plain(text: object) -> Text:
+    """Text from data as Rich shows it: never read as markup (`[/]`, `[red]`), control
+    characters other than tab and newline, and bidi overrides, dropped (see `_CONTROL`)."""
+    value = "" if text is None else str(text)
+    return Text(value.translate(_CONTROL))
+
+
+def esc(value: object) -> str:
+    """Data placed inside a markup string: `console.print(f"[bold]{esc(task)}[/] moved")`."""
+    return escape(str(value).translate(_CONTROL))
+
+
+#: control characters (tab and newline aside) and the bidi overrides that can make a line read
+#: other than it is ("Trojan Source"): dropped from data before it reaches a terminal
+_CONTROL = dict.fromkeys(
+    (*range(9), *range(11, 32), 127, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+)
 
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
@@ -153,6 +174,9 @@ def _cell(value: Any) -> str:
 
 
 def _csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: lists and dicts as JSON, text neutralised (csvsafe.py)."""
     if isinstance(value, list | tuple | dict):
         return json.dumps(to_jsonable(value), ensure_ascii=False)
+    if isinstance(value, str):
+        return neutralise(value)
     return "" if value is None else value

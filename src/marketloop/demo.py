@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from marketloop.clikit import WorkspaceOption, console, state
+from marketloop.clikit import WorkspaceOption, console, esc, state
 from marketloop.config import Settings
 from marketloop.workspace import Workspace
 
@@ -68,4 +68,4 @@ def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
             load_step(reference)(run)
     console.rule("[bold]done")
     for name, path in run.outputs.items():
-        console.print(f"{name}: [link=file://{path.resolve()}]{path}[/link]")
+        console.print(f"{name}: [link=file://{esc(path.resolve())}]{esc(path)}[/link]")

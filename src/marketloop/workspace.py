@@ -18,6 +18,12 @@ from pathlib import Path
 from marketloop.errors import WorkspaceError
 
 MANIFEST = "manifest.json"
+#: what DuckDB says of a file that is not (or no longer) a database, and what to do about it
+DAMAGED_DUCKDB = "not a valid DuckDB database file"
+DAMAGED_HINT = (
+    "the file is damaged or is not a DuckDB database; nothing was changed: move it aside and "
+    "load the data again (`marketloop ingest ...`)"
+)
 WRITABLE_HINT = "pass --workspace DIR with a folder you can write to"
 
 

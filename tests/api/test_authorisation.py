@@ -16,13 +16,24 @@ PATH_VALUES = {
     "mart": "page_performance",
     "slug": "content-brief-template",
     "run_id": "ev_1",
+    "name": "weekly",
+    "step": "audit",
 }
 BODIES: dict[str, Any] = {
     "/api/v1/plan/events": {"kind": "done", "task": "day01"},
     "/api/v1/briefs/{slug}/review": {"decision": "approve", "comment": "ok"},
     "/api/v1/keys": {"name": "made-in-matrix", "scopes": ["read"]},
+    "/api/v1/runs": {"loop": "weekly"},
+    "/api/v1/briefs/publish": {"to": "webhook"},
 }
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
+#: the matrix calls every route twice without a key: more than the default anonymous limit
+LIMITS = {"anonymous": "10000/minute", "run": "10000/minute"}
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings(api={"limits": LIMITS})
 
 
 def operations(client: TestClient) -> list[tuple[str, str]]:

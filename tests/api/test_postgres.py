@@ -42,9 +42,9 @@ def test_keys_reviews_idempotency_and_audit_on_postgres(
 
 
 def test_authorisation_matrix_on_postgres(make_settings, seeded, postgres_url: str) -> None:
-    from tests.api.test_authorisation import walk_matrix
+    from tests.api.test_authorisation import LIMITS, walk_matrix
 
-    app = create_app(make_settings(app_db_url=postgres_url))
+    app = create_app(make_settings(app_db_url=postgres_url, api={"limits": LIMITS}))
     keys = {str(s): new_key(app, s, name=f"{s}-key") for s in Scope}
     with TestClient(app, raise_server_exceptions=False) as client:
         walk_matrix(client, app, keys)

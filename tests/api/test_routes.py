@@ -15,7 +15,8 @@ def test_health_and_readiness_say_nothing_more(client: TestClient, seeded) -> No
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"app_db": "ok", "warehouse": "ok"}}
+    checks = {"app_db": "ok", "queue": "ok", "warehouse": "ok"}
+    assert ready.json() == {"status": "ready", "checks": checks}
 
 
 def test_crawls_list_and_summary(client: TestClient, seeded, keys) -> None:

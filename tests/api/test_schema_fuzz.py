@@ -23,6 +23,7 @@ from marketloop.api.scopes import Scope
 
 LIMITS = dict.fromkeys(("read", "write", "run", "admin", "anonymous"), "100000/minute")
 EXAMPLES = 8  # per operation: bounded, so CI pays seconds
+HOOK = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -38,8 +39,15 @@ def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
 
     workspace = Workspace(tmp_path_factory.mktemp("fuzz") / "ws").ensure()
     seed(workspace)
+    loop = workspace.root.parent / "weekly.yaml"  # what the runs routes' examples start
+    loop.write_text("name: weekly\nsteps:\n  crawl: {action: noop}\n  audit: {action: noop}\n")
     settings = load_settings(
-        overrides={"workspace": workspace.root, "plan": {"file": PLAN}, "api": {"limits": LIMITS}}
+        overrides={
+            "workspace": workspace.root,
+            "plan": {"file": PLAN},
+            "runner": {"loops": [loop]},
+            "api": {"limits": LIMITS, "hooks": {"zapier": {"secret": HOOK, "target": "weekly"}}},
+        }
     )
     seed_evals(settings)
     app = create_app(settings)
@@ -71,3 +79,7 @@ def test_api_matches_its_schema(fuzzed_app: FastAPI) -> None:
         check()
         tested += 1
     assert tested >= 25
+    from marketloop.runner.service import list_runs
+
+    # the documented examples started runs: the 202 responses were checked against RunView too
+    assert list_runs(fuzzed_app.state.api.settings).data

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from markupsafe import escape
+from tests.hostile import HTML, TITLE, assert_html_inert
 from typer.testing import CliRunner
 
 import marketloop as marketloop_package
@@ -27,6 +28,15 @@ DEFECTS = [
     {"page": {"url": "/blog", "h1": []}},  # warning
     {"page": {"url": "/blog/first-post", "word_count": 120}},  # notice
     {"link": {"from": "/blog", "to": "/pricing", "anchor": "click here"}},  # notice
+]
+
+
+#: a hostile site: a broken URL with `&`, quotes and a script tag, a title and anchors of HTML
+HOSTILE_URL = "/q?a=1&b=\"'><script>alert(1)</script>"
+HOSTILE = [
+    {"page": {"url": HOSTILE_URL, "status": 404}},
+    {"link": {"from": "/blog", "to": HOSTILE_URL, "anchor": HTML}},
+    {"page": {"url": "/pricing", "titles": [TITLE, TITLE]}},
 ]
 
 
@@ -127,18 +137,20 @@ def test_table_groups_by_ticket(cli: CliRunner, dataset: Path) -> None:
 def test_html_report_is_self_contained_with_charts_and_every_issue(
     cli: CliRunner, make_dataset: MakeDataset, tmp_path: Path
 ) -> None:
-    folder = make_dataset([*DEFECTS, {"manifest_fields": {"status": "interrupted"}}])
+    folder = make_dataset([*DEFECTS, *HOSTILE, {"manifest_fields": {"status": "interrupted"}}])
     out = tmp_path / "report.html"
     code, _, err = audit(cli, str(folder), "--format", "html", "--out", str(out))
     assert code == 0 and "report:" in err and "interrupted" in err
     html = out.read_text()
+    assert_html_inert(html)  # hostile URLs, titles and anchors are text, never markup
     parser = Tags()
     parser.feed(html)
     assert parser.counts["svg"] >= 7  # severity, depth, check; status, speed, indexability, depth
     assert {"check-broken_link", "check-missing_h1", "tickets", "overview", "partial"} <= parser.ids
     issues = json.loads(audit(cli, str(folder), "--format", "json")[1])
+    assert any("<script>" in i["url"] for i in issues)  # the hostile URL was reported...
     for issue in issues:
-        assert f'<td class="url">{issue["url"]}</td>' in html
+        assert f'<td class="url">{escape(issue["url"])}</td>' in html  # ...escaped
         assert str(escape(issue["detail"])) in html
     assert "<script" not in html and "http-equiv" not in html
     assert 'src="http' not in html and "<link" not in html

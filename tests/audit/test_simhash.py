@@ -163,3 +163,26 @@ def test_similarity_estimates_the_share_of_common_words() -> None:
             if (pa := signature(a).minhash) and (pb := signature(b).minhash)
         )
         assert abs(estimates[len(estimates) // 2] - 100 * (1 - share)) <= 1.5
+
+
+def test_bands_widen_with_the_pages_and_their_number_is_capped() -> None:
+    """Bounded buckets: random fingerprints share a bucket with about LSH_BUCKET others, and
+    the bands are capped, so the work per page stays flat from 100k to 1M pages."""
+    assert simhash.band_plan(1_000, 54) == (16, 200)
+    width, bands = simhash.band_plan(1_000_000, 54)
+    assert width == 18 and bands == simhash.LSH_MAX_BANDS
+    assert 1_000_000 / 2**width <= simhash.LSH_BUCKET
+    assert simhash.band_plan(1_000_000, 0) == (18, 1)
+
+
+def test_a_family_bigger_than_the_bucket_cap_is_still_one_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(simhash, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(simhash, "LSH_BUCKET_CAP", 2)  # every bucket of 4+ is capped
+    rng = random.Random(9)
+    base = [rng.getrandbits(64) for _ in range(4)]
+    family = [[w ^ (1 << rng.randrange(64)) for w in base] for _ in range(40)]
+    loners = [[rng.getrandbits(64) for _ in range(4)] for _ in range(40)]
+    groups = near_duplicate_groups(family + loners, 54)
+    assert [sorted(g.members) for g in groups] == [list(range(40))]

@@ -21,7 +21,7 @@ from marketloop.content.offline import BriefContext, write_brief
 from marketloop.content.site import load_pages
 from marketloop.content.writer import brief_request
 from marketloop.errors import ConfigError, ContentError, KeywordsError
-from marketloop.fakes.openai import FakeOpenAI
+from marketloop.fakes.openai import FakeOpenAI, Knobs
 from marketloop.keywords.model import Cluster
 
 from .conftest import crm_cluster
@@ -290,32 +290,62 @@ def test_bad_clusters_files_name_the_problem(
     assert isinstance(result.exception, ContentError) and text in str(result.exception)
 
 
+#: how long a held request waits: longer than the client's timeout (5 s, then it asks again),
+#: short enough that the fake's shutdown does not wait on it
+HELD = 8.0
+
+
+class Gate(Knobs):
+    """Knobs that answer the first `open_for` requests at once and hold every later one, so a
+    run stops at a point chosen by counting requests, not by the clock."""
+
+    def __init__(self, fake: FakeOpenAI, open_for: int) -> None:
+        self._fake, self._open_for = fake, open_for
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def latency(self) -> float:
+        return 0.0 if len(self._fake.requests) <= self._open_for else HELD
+
+    @latency.setter
+    def latency(self, _: float) -> None:
+        pass
+
+
+@pytest.mark.parametrize("killed_after", [1, 5, 13])
 def test_a_killed_run_loses_nothing_and_the_next_run_continues(
-    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
+    cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path, killed_after: int
 ) -> None:
+    """Killed (SIGKILL) once `killed_after` briefs are written and both workers wait on the
+    next requests: exactly those briefs are kept, and the next run writes only the others."""
     names = ",".join(f"topic {i} software" for i in range(24))
     out = tmp_path / "briefs"
-    llm_env.knobs.latency = 0.2
+    llm_env.knobs = Gate(llm_env, killed_after)
     env = {**os.environ, "PYTHONPATH": str(SRC), "MARKETLOOP_LLM_CONCURRENCY": "2"}
     child = subprocess.Popen(
         [sys.executable, "-m", "marketloop", "briefs", "generate", "--clusters", names,
          "--out", str(out)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while len(list(out.glob("*.json"))) < 4 and time.monotonic() < deadline:
+
+    def briefs() -> set[str]:
+        return {p.stem for p in out.glob("*.json")} - {"_index"}
+
+    try:  # the kill point: the open requests answered and written, two more held
+        deadline = time.monotonic() + 120  # a safety net for a broken run, not the trigger
+        while len(llm_env.requests) < killed_after + 2 or len(briefs()) < killed_after:
             assert child.poll() is None, child.communicate()[1].decode()
-            time.sleep(0.05)
+            assert time.monotonic() < deadline, "the run never reached the kill point"
+            time.sleep(0.02)
     finally:
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=10)
-    done = {p.stem for p in out.glob("*.json")} - {"_index"}
-    assert 4 <= len(done) < 24  # killed mid-run
+    done = briefs()
+    assert len(done) == killed_after
     for path in out.glob("topic-*.json"):
         Brief.model_validate_json(path.read_text())  # no half-written brief
+    llm_env.knobs = Knobs()
     sent = len(llm_env.requests)
-    llm_env.knobs.latency = 0.0
     again = generate(cli, "--clusters", names, "--out", str(out), "--format", "json")
     assert again.exit_code == 0, again.output
     statuses = [r["status"] for r in json.loads(again.stdout)]

@@ -171,7 +171,9 @@ def test_fake_rate_limit_headers_drive_the_pacer(fakes: Fakes) -> None:
             )
         elapsed = time.monotonic() - started
     assert fakes.hubspot.throttled <= 1  # paced, not bounced
-    assert 0.85 <= elapsed <= 2.0  # floor: (15 - 5) / 10 per second = 1.0 s
+    # the floor the headers impose: (15 - 5) / 10 per second = 1.0 s. No ceiling: on a loaded
+    # machine a run may take longer for reasons of its own, and that is no pacing error.
+    assert elapsed >= 0.85
     assert observer.daily_remaining is not None
 
 

@@ -190,3 +190,20 @@ def test_the_destination_label_never_shows_a_password(
         overrides={"warehouse": {"destination": destination, "credentials": credentials}}
     )
     assert destination_label(settings) == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "99999999999daysAgo",
+        "800000daysAgo",
+        "9" * 5000 + "daysAgo",
+        "9999-12-31",
+        "0001-01-01",
+        "1999-12-31",
+    ],
+)
+def test_parse_day_refuses_days_outside_the_range_and_names_it(text: str) -> None:
+    with pytest.raises(ConfigError, match="outside the days") as raised:
+        parse_day(text, TODAY)
+    assert "2005-01-01" in str(raised.value) and "2024-06-30" in str(raised.value)

@@ -31,24 +31,30 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
     return code, captured.out, captured.err
 
 
-def test_a_healthy_app_passes_and_says_what_it_skipped(tmp_path: Path) -> None:
-    settings = load_settings(None, {"workspace": tmp_path / "ws"})
+def test_every_check_against_a_real_app(tmp_path: Path) -> None:
+    loop = tmp_path / "smoketest.yaml"
+    loop.write_text("name: smoketest\nsteps:\n  a: {action: noop}\n")
+    settings = load_settings(None, {"workspace": tmp_path / "ws", "runner": {"loops": [loop]}})
     app = create_app(settings)
     ctx = app.state.api
     key, _ = create_key(ctx.engine, ctx.auth.pepper, "smoke", [Scope.read, Scope.run], None)
     with TestClient(app) as client:
-        results = {r.name: r for r in Smoke(client, key, "demo").run()}
-        anonymous = {r.name: r for r in Smoke(client, None, "demo").run()}
-        wrong = {r.name: r for r in Smoke(client, "mk_wrong_key_<script>", "demo").run()}
+        results = {r.name: r for r in Smoke(client, key, "smoketest", run_timeout=1).run()}
+        anonymous = {r.name: r for r in Smoke(client, None, "smoketest").run()}
+        wrong = {r.name: r for r in Smoke(client, "mk_wrong_key_<script>", "smoketest").run()}
+        unknown = Smoke(client, key, "no-such-loop").tiny_run()
     outcomes = {name: r.outcome for name, r in results.items()}
     assert outcomes["healthz"] == outcomes["readyz"] == "pass"
     assert outcomes["unauthenticated call refused"] == "pass"
     assert outcomes["authenticated call served"] == "pass"
     assert outcomes["metrics present"] == "pass"
-    # main has neither the runs routes nor the dashboard yet: skipped with the reason
-    assert outcomes["login page served"] == "skip" and "404" in results["login page served"].detail
-    assert outcomes["tiny run"] in {"pass", "skip"}
+    assert outcomes["login page served"] == "pass"
+    # no worker consumes the queue here: the run is started and waited for, then reported
+    assert outcomes["tiny run"] == "fail"
+    assert results["tiny run"].detail == "run of smoketest: queued"
+    assert unknown[0] == "fail" and "answered 4" in unknown[1]
     assert anonymous["authenticated call served"].outcome == "skip"
+    assert anonymous["tiny run"].outcome == "skip"
     assert wrong["authenticated call served"].outcome == "fail"
     assert "401" in wrong["authenticated call served"].detail
 

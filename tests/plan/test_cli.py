@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+from tests.hostile import HTML, assert_html_inert
 from typer.testing import CliRunner
 
 from marketloop.cli import app
@@ -92,7 +93,7 @@ def test_notify_sends_each_escalation_once(run) -> None:  # type: ignore[no-unty
 
 
 def test_memo_writes_markdown_and_a_self_contained_html_report(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    run("slip", "day14", "--days", "2", "--reason", "seats", "--at", "2026-12-01T10:00")
+    run("slip", "day14", "--days", "2", "--reason", HTML, "--at", "2026-12-01T10:00")
     result = run("memo", "--at", "2026-12-01T17:00")
     assert result.stdout.startswith("# AI Marketing Automation Sprint: status memo")
     for section in (
@@ -104,7 +105,8 @@ def test_memo_writes_markdown_and_a_self_contained_html_report(run, tmp_path: Pa
         assert section in result.stdout
     assert "| day14 |" in result.stdout
     html = (tmp_path / "ws" / "reports" / "plan-memo-PRJ-AIML-002-2026-12-01.html").read_text()
-    assert "<svg" in html and "Executive Sponsor" in html and "<script" not in html
+    assert "<svg" in html and "Executive Sponsor" in html
+    assert_html_inert(html)  # the slip's hostile reason is shown as text
 
 
 def test_export_ics_is_valid_rfc5545(run) -> None:  # type: ignore[no-untyped-def]

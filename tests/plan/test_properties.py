@@ -2,7 +2,7 @@
 
 import random
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from marketloop.plan.events import Event, fold
@@ -80,6 +80,12 @@ def test_no_open_task_is_scheduled_before_its_dependencies(
 
 @slow
 @given(items=changes, now=st.integers(1, 24))
+# a blocked task whose dependency lands on its day is not pushed onto the buffer after it
+@example(items=[("block", "day19", 1, 1), ("done", "day15", 1, 1)], now=17)
+# a blocked task gives up the buffer a re-baseline kept it on
+@example(
+    items=[("slip", "day18", 1, 1), ("rebaseline", "day1", 1, 1), ("block", "day19", 1, 2)], now=2
+)
 def test_buffers_hold_only_pushed_work_or_pulled_backlog(
     example: Plan, items: list[tuple[str, str, int, int]], now: int
 ) -> None:
@@ -132,6 +138,7 @@ def test_folding_does_not_depend_on_the_order_events_arrive_in(
 
 @slow
 @given(items=changes)
+@example(items=[("slip", "day8", 3, 1), ("block", "day19", 1, 1), ("rebaseline", "day1", 1, 1)])
 def test_right_after_a_rebaseline_every_slack_is_non_negative(
     example: Plan, items: list[tuple[str, str, int, int]]
 ) -> None:

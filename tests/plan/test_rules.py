@@ -203,6 +203,38 @@ def test_a_push_costs_the_business_days_it_skips_and_may_exceed_the_buffer_capac
     assert day6.pushed == ("day4",) and "6 h, more than the buffer's 4 h" in day6.note
 
 
+def test_a_blocked_task_is_not_pushed_onto_a_buffer_the_swap_rule_stabilises_it(
+    on_time: OnTime,
+) -> None:
+    s = on_time(18)
+    s.record("block", "day19", 18, 9, reason="change advisory approval pending")
+    s.slip("day18", 1, day=18)  # unblocked, day19 would be pushed to the day 20 buffer
+    schedule = s.schedule(18)
+    launch = schedule.forecasts["day19"]
+    assert launch.status == "blocked" and launch.date == s.plan.sprint.date_of(21)
+    assert launch.reason == "waits for day18 (forecast Sat Dec 19)"
+    day20 = schedule.buffers[-1]
+    assert day20.mode == "pending" and day20.pushed == ()
+    assert [p for p in schedule.pulls if p.date == s.plan.sprint.date_of(19)] == []
+    s.record("done", "day18", 19, 16)
+    on_the_buffer = s.schedule(20, 10).buffers[-1]  # still blocked when day 19 closed
+    assert on_the_buffer.mode == "stabilise" and on_the_buffer.open_issues == ("day19",)
+
+
+def test_a_blocked_task_gives_up_the_buffer_a_rebaseline_kept_it_on(sprint: Sprint) -> None:
+    sprint.slip("day18", 1, day=1)  # day19 is pushed to the day 20 buffer
+    at = sprint.at(1, 12)
+    state = sprint.state(1, 11)
+    event = rebaseline_event(sprint.plan, state, compute(sprint.plan, state, at), at, "kept")
+    sprint.record("rebaseline", None, 1, 12, **event.data)
+    assert sprint.schedule(1, 13).forecasts["day19"].status == "pushed"
+    sprint.record("block", "day19", 2, 10, reason="change advisory approval pending")
+    schedule = sprint.schedule(2)
+    launch = schedule.forecasts["day19"]
+    assert launch.status == "blocked" and launch.date == sprint.plan.sprint.date_of(21)
+    assert schedule.buffers[-1].mode == "pending" and schedule.buffers[-1].pushed == ()
+
+
 def test_slips_one_after_another_do_not_rebaseline(on_time: OnTime) -> None:
     s = on_time(14)
     s.slip("day14", 1, day=14)

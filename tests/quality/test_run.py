@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 
+from tests.hostile import HTML, assert_html_inert
 from tests.quality.warehouses import Built, isolated
 
 from marketloop.quality import history, inventory
@@ -101,6 +104,7 @@ def test_latest_report_reads_the_newest_run(duck: Built, tmp_path) -> None:
 
 def test_html_report_is_self_contained_with_charts(duck: Built) -> None:
     html = render_html(duck.second)
+    assert_html_inert(render_html(hostile(duck.second)))
     assert html.startswith("<!doctype html>")
     assert html.count("<svg") >= 4  # freshness, tests per source, tests per run, row counts
     assert '<span class="badge pass">pass</span>' in html
@@ -108,6 +112,23 @@ def test_html_report_is_self_contained_with_charts(duck: Built) -> None:
     assert "hs_persona" in html and "column added" in html
     assert "landing_page_leads" in html
     assert "<script" not in html and "<link" not in html and "src=" not in html
+
+
+def hostile(report: dict[str, Any]) -> dict[str, Any]:
+    """`report` with hostile text wherever the warehouse or dbt puts words: test and model
+    messages and columns, schema changes (before/after values), freshness messages, notes."""
+    report = copy.deepcopy(report)
+    for test in report["tests"]:
+        test.update(message=HTML, column=HTML)
+    for model in report["models"]:
+        model["message"] = HTML
+    for change in report["schema_changes"]:
+        change.update(column=HTML, before=HTML, after=HTML)
+    for fresh in report["freshness"]:
+        fresh["message"] = HTML
+    report["notes"] = [*report["notes"], HTML]
+    assert report["tests"] and report["schema_changes"]  # there was something to spoil
+    return report
 
 
 def test_dbt_writes_only_into_the_workspace(duck: Built) -> None:

@@ -28,11 +28,14 @@ from marketloop.api.routes import (
     crawls,
     evals,
     health,
+    hooks,
     keywords,
+    loops,
     marts,
     meta,
     plan,
     quality,
+    runs,
 )
 from marketloop.api.routes import (
     keys as key_routes,
@@ -55,11 +58,13 @@ ROUTERS: tuple[APIRouter, ...] = (
     quality.router,
     marts.router,
     keywords.router,
+    runs.router,
     briefs.router,
     evals.router,
     plan.router,
     key_routes.router,
-    # runs.router: loop runs and steps (runner issue) — POST /api/v1/runs with IdempotencyDep
+    loops.router,
+    hooks.router,
 )
 
 
@@ -110,9 +115,12 @@ def create_app(settings: Settings) -> FastAPI:
                             "Retry-After", "Location"],
         )  # fmt: skip
     app.add_middleware(Edge, max_body=api.max_body_bytes)
-    app.add_middleware(Observe)  # outermost: a request id and a count for every answer
     facts = DatabaseFacts(engine, settings.observe.llm_monthly_budget_usd)
     app.add_route("/metrics", metrics_endpoint(scrape_registry([facts])), include_in_schema=False)
+    from marketloop.web.mount import mount
+
+    mount(app)  # the dashboard at / (web/), on the same context and scopes
+    app.add_middleware(Observe)  # outermost: a request id and a count for every answer
     return app
 
 

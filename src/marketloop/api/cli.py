@@ -73,13 +73,19 @@ def app_factory() -> Any:
     return create_app(load_settings())
 
 
-def _engine_and_pepper(ctx: typer.Context, workspace: Any) -> tuple[Any, bytes]:
-    from marketloop.api.keys import pepper
+def _engine(ctx: typer.Context, workspace: Any) -> Any:
     from marketloop.appdb import open_app_db
     from marketloop.config import app_db_url
 
-    settings = state(ctx).settings(workspace)
-    return open_app_db(app_db_url(settings)), pepper(settings)
+    return open_app_db(app_db_url(state(ctx).settings(workspace)))
+
+
+def _engine_and_pepper(ctx: typer.Context, workspace: Any) -> tuple[Any, bytes]:
+    """Only `keys create` needs the pepper (and makes one in local mode): the other commands
+    must not write it into a workspace they only read or refuse."""
+    from marketloop.api.keys import pepper
+
+    return _engine(ctx, workspace), pepper(state(ctx).settings(workspace))
 
 
 def _whoami() -> str:
@@ -142,7 +148,7 @@ def list_command(
     """List API keys: prefix, scopes, expiry, revocation, last use and request count."""
     from marketloop.api.keys import list_keys
 
-    engine, _ = _engine_and_pepper(ctx, workspace)
+    engine = _engine(ctx, workspace)
     rows = [k.as_dict() for k in list_keys(engine)]
     emit_rows(rows, fmt, columns=KEY_COLUMNS, title="API keys")
 
@@ -150,7 +156,9 @@ def list_command(
 @keys_app.command("revoke")
 def revoke_command(
     ctx: typer.Context,
-    key_id: Annotated[int, typer.Argument(metavar="ID", min=1, help="The key's id (keys list).")],
+    key_id: Annotated[
+        int, typer.Argument(metavar="ID", min=1, max=2**63 - 1, help="The key's id (keys list).")
+    ],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Revoke an API key: it stops working at once here, within [api] key_cache_seconds in a
@@ -158,7 +166,7 @@ def revoke_command(
     from marketloop.api import auditlog
     from marketloop.api.keys import revoke_key
 
-    engine, _ = _engine_and_pepper(ctx, workspace)
+    engine = _engine(ctx, workspace)
     info = revoke_key(engine, key_id)
     auditlog.record(engine, actor=_whoami(), key_id=None, action="keys.revoke",
                     target=info.prefix, client="cli")  # fmt: skip
@@ -175,7 +183,7 @@ def audit_command(
     """The audit log: every write action through the API or these commands, newest first."""
     from marketloop.api import auditlog
 
-    engine, _ = _engine_and_pepper(ctx, workspace)
+    engine = _engine(ctx, workspace)
     rows = auditlog.entries(engine, limit=limit)
     emit_rows(rows, fmt, columns=("id", "at", "actor", "key_id", "action", "target", "client"),
               title="audit log")  # fmt: skip

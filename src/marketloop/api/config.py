@@ -33,10 +33,12 @@ DEFAULT_LIMITS = {
 
 
 class HookSettings(Section):
-    """One inbound hook (`[api.hooks.NAME]`): its Standard Webhooks secret (`whsec_...`)."""
+    """One inbound hook (`[api.hooks.NAME]`): its Standard Webhooks secret (`whsec_...`) and
+    what it starts: a loop of `[runner] loops`, or one step of it."""
 
     secret: SecretStr = Field(description="whsec_<base64>: the key shared with the sender")
-    target: str = Field("", description="the loop or step the hook starts (runner issue)")
+    target: str = Field("", description="the loop (its name) the hook starts a run of")
+    step: str | None = Field(None, description="run only this step of the loop")
 
 
 class ApiSettings(Section):

@@ -23,7 +23,7 @@ from marketloop.api.context import ApiContext
 from marketloop.api.edge import RATE_HEADERS
 from marketloop.api.errors import Forbidden, NotFound, Unauthenticated, UnsupportedMediaType
 from marketloop.api.idempotency import HEADER, Idempotency, request_hash
-from marketloop.api.scopes import PUBLIC, ROUTES, Scope
+from marketloop.api.scopes import PUBLIC, ROUTES, SIGNED, Scope
 from marketloop.api.throttle import client_address
 from marketloop.config import Settings
 from marketloop.quality.warehouse import (
@@ -86,14 +86,29 @@ def route_scope(request: Request) -> Scope | str:
     return ROUTES[(request.method, path)]
 
 
+def signed_instead(request: Request) -> bool:
+    """A call of a hook route (scopes.SIGNED) with a webhook signature and no key."""
+    path = getattr(request.scope.get("route"), "path", "")
+    return (
+        (request.method, path) in SIGNED
+        and "authorization" not in request.headers
+        and "webhook-signature" in request.headers
+    )
+
+
 async def authorise(request: Request, ctx: ContextDep) -> Principal | None:
     """Every route's gate: the key (401), its scope (403) and its rate limit (429), in that
-    order; requests without a valid key are limited per client address."""
+    order; requests without a valid key are limited per client address. A hook route takes a
+    valid Standard Webhooks signature instead of a key (then the principal is None)."""
     needed = route_scope(request)
     state = request.scope.setdefault("state", {})
     if needed == PUBLIC:
         if request.url.path not in UNLIMITED:
             state[RATE_HEADERS] = await ctx.throttle.hit("anonymous", client(request, ctx))
+        return None
+    if signed_instead(request):  # limited per address, like every call without a key
+        state[RATE_HEADERS] = await ctx.throttle.hit("anonymous", client(request, ctx))
+        await signed_hook(request.path_params.get("name", ""), request, ctx)
         return None
     try:
         principal = await ctx.auth.principal(request.headers.get("authorization"))

@@ -21,9 +21,11 @@ class Scope(StrEnum):
 
 
 DESCRIPTIONS: dict[Scope, str] = {
-    Scope.read: "read crawls, audits, data health, marts, keywords, briefs, evals and the plan",
+    Scope.read: "read crawls, audits, data health, marts, keywords, briefs, evals, the plan, "
+    "loops and runs",
     Scope.write: "record plan events and approve or reject briefs",
-    Scope.run: "start and cancel loop runs and steps (POST /api/v1/runs)",
+    Scope.run: "start, cancel and approve loop runs and steps, publish approved briefs, and "
+    "call inbound hooks",
     Scope.admin: "create, list and revoke API keys, and read the audit log",
 }
 
@@ -58,8 +60,19 @@ ROUTES: dict[tuple[str, str], Scope | str] = {
     ("POST", f"{PREFIX}/keys"): Scope.admin,
     ("DELETE", f"{PREFIX}/keys/{{key_id}}"): Scope.admin,
     ("GET", f"{PREFIX}/audit-log"): Scope.admin,
-    # runs (runner issue): ("POST", f"{PREFIX}/runs"): Scope.run, ("GET", f"{PREFIX}/runs"): ...
+    ("GET", f"{PREFIX}/loops"): Scope.read,
+    ("GET", f"{PREFIX}/loops/{{name}}"): Scope.read,
+    ("POST", f"{PREFIX}/runs"): Scope.run,
+    ("GET", f"{PREFIX}/runs"): Scope.read,
+    ("GET", f"{PREFIX}/runs/{{run_id}}"): Scope.read,
+    ("POST", f"{PREFIX}/runs/{{run_id}}/cancel"): Scope.run,
+    ("POST", f"{PREFIX}/runs/{{run_id}}/steps/{{step}}/approve"): Scope.run,
+    ("POST", f"{PREFIX}/briefs/publish"): Scope.run,
+    ("POST", f"{PREFIX}/hooks/{{name}}"): Scope.run,
 }
+
+#: routes that also take a Standard Webhooks signature (with the hook's secret) for a key
+SIGNED: frozenset[tuple[str, str]] = frozenset({("POST", f"{PREFIX}/hooks/{{name}}")})
 
 
 def parse_scopes(text: str) -> list[Scope]:

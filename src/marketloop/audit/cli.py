@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from marketloop.audit.model import Check, Severity, at_least
-from marketloop.clikit import WorkspaceOption, console, emit_json, progress, state
+from marketloop.clikit import WorkspaceOption, console, emit_json, esc, progress, state
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -121,23 +121,35 @@ def audit_command(
 ) -> None:
     """Audit a crawl dataset: find SEO problems, prioritise them and group them into tickets.
 
-    Runs every check (docs/checks.md) over the crawl, stores the result as DIR/issues.parquet
-    and shows it. Exit status: 0 done, 1 --fail-on matched, 2 bad settings, 3 unreadable
-    dataset.
+    Runs every check (docs/checks.md) and your own (audit.custom in marketloop.toml)
+    over the crawl, stores the result as DIR/issues.parquet and shows it. Exit status: 0
+    done, 1 --fail-on matched, 2 bad settings, 3 unreadable dataset.
+
+    `marketloop audit checks` lists every check, built-in and custom (unless a folder named
+    `checks` exists: then it is audited).
+
+    Examples:
+
+      marketloop audit crawl-1 --format html
+
+      marketloop audit checks --format json
     """
     from marketloop.audit import present
     from marketloop.audit.engine import audit
 
+    settings = _settings(ctx, workspace, threshold or [], disable or [])
+    if dataset == Path("checks") and not dataset.exists():
+        _list_checks(settings, fmt)
+        return
     if out is not None and fmt is AuditFormat.table:
         raise typer.BadParameter("--out needs --format json, csv or html", param_hint="--out")
-    settings = _settings(ctx, workspace, threshold or [], disable or [])
     crawl = _open(dataset, settings)
     wanted = set(check or [])
-    _known_checks(wanted)
-    with _progress("auditing") as advance:
+    _known_checks(wanted, settings)
+    with _progress("auditing", settings) as advance:
         result = audit(crawl, settings, progress=advance)
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {esc(warning)}")
     shown = [
         i
         for i in result.issues
@@ -205,13 +217,13 @@ def export_command(
 
     crawl = _open(dataset, state(ctx).settings(workspace))
     if crawl.manifest.status != "finished":
-        console.print(f"[yellow]warning:[/] crawl {crawl.manifest.crawl_id} is "
+        console.print(f"[yellow]warning:[/] crawl {esc(crawl.manifest.crawl_id)} is "
                       f"{crawl.manifest.status}: the export is partial")  # fmt: skip
     if fmt is ExportFormat.parquet and out is None:
         raise typer.BadParameter("Parquet is binary: pass --out FILE", param_hint="--out")
     written = export(crawl, table.value, fmt.value, out)
     if written is not None:
-        console.print(f"wrote {written}")
+        console.print(f"wrote {esc(written)}")
 
 
 def _settings(
@@ -246,10 +258,28 @@ def _open(folder: Path | None, settings: Settings) -> CrawlDataset:
     return CrawlDataset.open(folder or Workspace(settings.workspace).latest_crawl())
 
 
-def _known_checks(wanted: set[str]) -> None:
+def _list_checks(settings: Settings, fmt: AuditFormat) -> None:
+    from marketloop.audit.registry import REGISTRY, all_checks
+    from marketloop.clikit import OutputFormat, emit_rows
+
+    if fmt is AuditFormat.html:
+        raise typer.BadParameter("checks are listed as table, json or csv", param_hint="--format")
+    rows = [
+        {
+            "id": c.id,
+            "severity": c.severity.value,
+            "source": "built-in" if c.id in REGISTRY else "custom",
+            "description": c.description,
+        }
+        for c in all_checks(settings.audit)
+    ]
+    emit_rows(rows, OutputFormat(fmt.value), title="audit checks")
+
+
+def _known_checks(wanted: set[str], settings: Settings) -> None:
     from marketloop.audit.registry import all_checks
 
-    unknown = sorted(wanted - {c.id for c in all_checks()})
+    unknown = sorted(wanted - {c.id for c in all_checks(settings.audit)})
     if unknown:
         raise typer.BadParameter(
             f"unknown check {', '.join(unknown)}; see docs/checks.md or `--format json`",
@@ -258,7 +288,7 @@ def _known_checks(wanted: set[str]) -> None:
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[Check], None]]:
+def _progress(label: str, settings: Settings) -> Iterator[Callable[[Check], None]]:
     """A transient progress bar on stderr that ticks once per check."""
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
@@ -267,5 +297,5 @@ def _progress(label: str) -> Iterator[Callable[[Check], None]]:
     columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.description}"))  # fmt: skip
     with progress(*columns) as bar:
-        task = bar.add_task("", total=len(all_checks()))
+        task = bar.add_task("", total=len(all_checks(settings.audit)))
         yield lambda check: bar.update(task, advance=1, description=check.id)

@@ -1,16 +1,41 @@
 """Settings of the auditor (`[audit]` in marketloop.toml).
 
 `thresholds` overrides a check's default threshold by check id, e.g.
-`[audit.thresholds] slow_response = 2.0`; `disabled` switches checks off by id.
+`[audit.thresholds] slow_response = 2.0`; `disabled` switches checks off by id; `custom`
+adds checks of one's own in SQL (`[[audit.custom]]`, see custom.py).
+`memory_limit` caps DuckDB's memory; beyond it, sorts and joins spill to a temporary folder
+in `spill_dir` (default: beside the crawl folders in the workspace), removed afterwards.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+from pathlib import Path
 
+from pydantic import Field, field_validator
+
+from marketloop.audit.custom import CustomCheck
 from marketloop.section import Section
+
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
 
 class AuditSettings(Section):
     thresholds: dict[str, float] = Field(default_factory=dict)
     disabled: list[str] = Field(default_factory=list)
+    custom: list[CustomCheck] = Field(
+        default_factory=list, description="checks of your own in SQL ([[audit.custom]])"
+    )
+    memory_limit: str = Field(
+        "1GB", description="DuckDB memory cap (e.g. '512MB', '2GB'); beyond it queries spill"
+    )
+    spill_dir: Path | None = Field(
+        None, description="where DuckDB spills; default: the folder holding the crawl folder"
+    )
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if not _SIZE.match(value):
+            raise ValueError(f"{value!r} is not a size such as '512MB' or '2GB'")
+        return value.strip()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from marketloop.clikit import console
+from marketloop.clikit import console, esc, plain
 
 if TYPE_CHECKING:
     from marketloop.demo import DemoRun
@@ -28,7 +28,7 @@ def audit_step(run: DemoRun) -> None:
     folder = folder or run.workspace.latest_crawl()
     result = audit(folder, run.settings)
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {esc(warning)}")
     report = write_html(result, run.workspace.reports_dir / "audit.html")
     table = Table(title=f"Top tickets of {len(result.tickets)}", header_style="bold")
     for column in ("severity", "check", "URLs", "impact", "example"):
@@ -36,7 +36,7 @@ def audit_step(run: DemoRun) -> None:
     for ticket in result.tickets[:TOP_TICKETS]:
         example = ticket.examples[0].url if ticket.examples else ""
         table.add_row(ticket.severity.value, ticket.check, str(ticket.urls),
-                      f"{ticket.impact:.1f}", example)  # fmt: skip
+                      f"{ticket.impact:.1f}", plain(example))  # fmt: skip
     console.print(f"{len(result.issues)} issues on {len({i.url for i in result.issues})} URLs")
     console.print(table)
     run.outputs["audit report"] = report

@@ -17,8 +17,8 @@ from marketloop.audit.engine import audit
 from marketloop.audit.model import Issue
 from marketloop.audit.registry import plan
 from marketloop.audit.store import AuditRecord, read_issues
-from marketloop.audit.views import MACROS, dataset_errors, validate
-from marketloop.crawl.dataset import CrawlDataset
+from marketloop.audit.views import MACROS, validate
+from marketloop.crawl.dataset import CrawlDataset, read_errors
 
 #: what a page change is about, and the SQL expression that reads it from `page_indexability`
 #: (`pages` plus the shared indexability reason; see crawl/dataset.py)
@@ -119,7 +119,7 @@ def compare_pages(
         con.execute(MACROS)
         for side, dataset in (("old", old), ("new", new)):
             validate(dataset)
-            with dataset_errors(dataset):
+            with read_errors(dataset):
                 _facts(con, side, dataset)
         added = _urls(con, "SELECT url FROM new EXCEPT SELECT url FROM old ORDER BY url")
         removed = _urls(con, "SELECT url FROM old EXCEPT SELECT url FROM new ORDER BY url")

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import duckdb
 
-from marketloop.audit import priority
+from marketloop.audit import custom, priority
 from marketloop.audit.config import AuditSettings
 from marketloop.audit.model import Check, CheckContext, Finding, Issue, Ticket
-from marketloop.audit.registry import REGISTRY, Plan, plan
+from marketloop.audit.registry import Plan, plan
 from marketloop.audit.store import AuditRecord, write_issues
 from marketloop.audit.tickets import tickets
-from marketloop.audit.views import open_views
+from marketloop.audit.views import open_views, out_of_memory
 from marketloop.config import Settings
 from marketloop.crawl.dataset import CrawlDataset, Manifest
 from marketloop.errors import AuditError, CrawlDatasetError
@@ -112,7 +112,8 @@ def audit(
     section = settings.audit if isinstance(settings, Settings) else settings
     chosen = plan(section, select)
     found: list[tuple[Check, str, str, float | None, float | None]] = []
-    with open_views(crawl) as con:
+    with open_views(crawl, settings=section) as con:
+        custom.validate(con, [c for c in section.custom if c.id in {k.id for k in chosen.custom}])
         for check in chosen.checks:
             ctx = CheckContext(con, chosen.limits_for(check), crawl.manifest)
             for f in _find(check, ctx, crawl):
@@ -137,7 +138,7 @@ def audit(
         ),
         key=lambda i: (-i.priority, -i.severity.rank, i.check, i.url),
     )
-    result = Audit(crawl, chosen, issues, tickets(issues, REGISTRY), signals)
+    result = Audit(crawl, chosen, issues, tickets(issues, chosen.catalog), signals)
     if save and select is None:
         write_issues(crawl.folder, issues, result.record())
     return result
@@ -150,6 +151,8 @@ _BUGS = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException
 def _find(check: Check, ctx: CheckContext, crawl: CrawlDataset) -> list[Finding]:
     try:
         return list(check.find(ctx))
+    except duckdb.OutOfMemoryException as exc:
+        raise out_of_memory(crawl, exc) from None
     except _BUGS as exc:
         raise AuditError(
             f"check {check.id} failed on crawl {crawl.manifest.crawl_id}: "

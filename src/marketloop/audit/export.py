@@ -3,6 +3,8 @@
 `pages` gets the `inlinks` and `followed_inlinks` columns joined in. Parquet keeps every type
 as it is. CSV renders what a spreadsheet cannot hold: lists become one item per line inside the
 cell, hreflang one `lang url` per line, Open Graph one `key=value` per line, times ISO 8601 in UTC.
+Text cells a spreadsheet would run as a formula (a crawled title `=HYPERLINK(...)`) are
+neutralised (csvsafe.py).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from marketloop.audit.views import dataset_errors, validate
-from marketloop.crawl.dataset import CrawlDataset
+from marketloop.audit.views import validate
+from marketloop.crawl.dataset import CrawlDataset, read_errors
 from marketloop.crawl.schema import SCHEMAS
+from marketloop.csvsafe import neutralise_batch
 from marketloop.errors import AuditError
 
 Table = Literal["pages", "links", "images"]
@@ -60,7 +63,7 @@ def export(
     validate(dataset)
     con = dataset.connect()
     try:
-        with dataset_errors(dataset):
+        with read_errors(dataset):
             if fmt == "parquet":
                 if out is None:
                     raise AuditError("Parquet is binary: name a file", hint="pass --out FILE")
@@ -87,7 +90,7 @@ def _write_csv(reader: pa.RecordBatchReader, sink: BinaryIO) -> None:
     options = pacsv.WriteOptions(quoting_style="needed")
     with pacsv.CSVWriter(sink, reader.schema, write_options=options) as writer:
         for batch in reader:
-            writer.write_batch(batch)
+            writer.write_batch(neutralise_batch(batch))
 
 
 def _write_csv_file(reader: pa.RecordBatchReader, tmp: Path) -> None:

@@ -49,7 +49,7 @@ class Threshold:
         return f"{number} {self.unit}".strip()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a million of them: no per-object dict
 class Finding:
     """One problem a check found: the URL that has it, and what exactly is wrong."""
 
@@ -87,7 +87,7 @@ class Check:
     thresholds: tuple[Threshold, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a million of them: no per-object dict
 class Issue:
     check: str
     severity: Severity

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from marketloop.audit.engine import Audit
 from marketloop.audit.model import Issue, Severity
-from marketloop.clikit import console, emit_rows, rows_to_csv, stdout, to_jsonable
+from marketloop.clikit import console, emit_rows, esc, rows_to_csv, stdout, to_jsonable
 from marketloop.report import write_report
 from marketloop.workspace import Workspace
 
@@ -28,7 +28,7 @@ def emit(
 
         crawl_id = result.dataset.manifest.crawl_id
         path = write_html(result, out or ws.ensure().reports_dir / f"audit-{crawl_id}.html", shown)
-        console.print(f"report: [link=file://{path.resolve()}]{path}[/link]")
+        console.print(f"report: [link=file://{esc(path.resolve())}]{esc(path)}[/link]")
     elif fmt == "table":
         tables(result, shown, limit)
     elif out is None:
@@ -39,7 +39,7 @@ def emit(
             if fmt == "json"
             else rows_to_csv(rows, ISSUE_COLUMNS)
         )
-        console.print(f"wrote {write_report(out, text)}")
+        console.print(f"wrote {esc(write_report(out, text))}")
 
 
 def tables(result: Audit, shown: list[Issue], limit: int) -> None:
@@ -48,7 +48,7 @@ def tables(result: Audit, shown: list[Issue], limit: int) -> None:
     tickets = [t for t in result.tickets if t.check in checks]
     per_severity = ", ".join(f"{sum(i.severity is s for i in shown)} {s.value}" for s in Severity)
     console.print(
-        f"crawl {result.dataset.manifest.crawl_id}: {len(shown)} issues on "
+        f"crawl {esc(result.dataset.manifest.crawl_id)}: {len(shown)} issues on "
         f"{len({i.url for i in shown})} URLs ({per_severity}) in {len(tickets)} tickets"
     )
     if not shown:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marketloop.audit.config import AuditSettings
+from marketloop.audit.custom import as_check
 from marketloop.audit.model import Check, CheckContext, Finder, Finding, Severity, Threshold
 from marketloop.errors import ConfigError
 
@@ -48,9 +49,7 @@ def sql_check(
     sql: str,
     thresholds: tuple[Threshold, ...] = (),
 ) -> Check:
-    return register(
-        Check(check_id, severity, scope, description, fix, _sql_finder(sql), thresholds)
-    )
+    return register(Check(check_id, severity, scope, description, fix, sql_finder(sql), thresholds))
 
 
 def python_check(
@@ -69,7 +68,7 @@ def python_check(
     return decorate
 
 
-def _sql_finder(sql: str) -> Finder:
+def sql_finder(sql: str) -> Finder:
     used = set(_PARAM.findall(sql))
 
     def find(ctx: CheckContext) -> Iterable[Finding]:
@@ -89,11 +88,26 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def all_checks() -> list[Check]:
-    """Every registered check, critical first, then by id."""
+def all_checks(settings: AuditSettings | None = None) -> list[Check]:
+    """Every registered check and the settings' own (`[[audit.custom]]`), critical first,
+    then by id."""
     import marketloop.audit.checks  # noqa: F401  (registers the checks)
 
-    return sorted(REGISTRY.values(), key=lambda c: (-c.severity.rank, c.id))
+    custom = _custom_checks(settings) if settings is not None else []
+    return sorted([*REGISTRY.values(), *custom], key=lambda c: (-c.severity.rank, c.id))
+
+
+def _custom_checks(settings: AuditSettings) -> list[Check]:
+    seen: set[str] = set()
+    for custom in settings.custom:
+        if custom.id in REGISTRY or custom.id in seen:
+            where = "a built-in check" if custom.id in REGISTRY else "another audit.custom check"
+            raise ConfigError(
+                f"audit.custom check {custom.id}: the id is taken by {where}",
+                hint="give your check another id (see `marketloop audit checks`)",
+            )
+        seen.add(custom.id)
+    return [as_check(custom) for custom in settings.custom]
 
 
 def all_thresholds() -> dict[str, Threshold]:
@@ -107,6 +121,12 @@ class Plan:
     checks: list[Check]
     limits: dict[str, float] = field(default_factory=dict)
     disabled: list[str] = field(default_factory=list)
+    custom: list[Check] = field(default_factory=list)  # the settings' own checks
+
+    @property
+    def catalog(self) -> dict[str, Check]:
+        """Every check this audit knows by id: the built-in ones and the custom ones."""
+        return {**REGISTRY, **{c.id: c for c in self.custom}}
 
     def limits_for(self, check: Check) -> dict[str, float]:
         return {t.key: self.limits[t.key] for t in check.thresholds}
@@ -114,7 +134,7 @@ class Plan:
 
 def plan(settings: AuditSettings, select: Collection[str] | None = None) -> Plan:
     """Resolve `[audit]` settings against the registry; unknown ids are configuration errors."""
-    checks = all_checks()
+    checks = all_checks(settings)
     known = {c.id for c in checks}
     thresholds = all_thresholds()
     _reject_unknown("audit.disabled", settings.disabled, known)
@@ -130,7 +150,8 @@ def plan(settings: AuditSettings, select: Collection[str] | None = None) -> Plan
     chosen = [
         c for c in checks if c.id not in settings.disabled and (select is None or c.id in select)
     ]
-    return Plan(chosen, limits, sorted(settings.disabled))
+    custom = [c for c in checks if c.id not in REGISTRY]
+    return Plan(chosen, limits, sorted(settings.disabled), custom)
 
 
 def _reject_unknown(where: str, given: Iterable[str], known: set[str]) -> None:

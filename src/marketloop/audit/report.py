@@ -8,13 +8,14 @@ per check, reachable through anchors (`#check-<id>`) from a list grouped by seve
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from marketloop.audit.engine import Audit
-from marketloop.audit.model import Issue, Severity
+from marketloop.audit.model import Check, Issue, Severity
 from marketloop.audit.overview import overview
-from marketloop.audit.registry import REGISTRY, all_thresholds
+from marketloop.audit.registry import all_thresholds
 from marketloop.audit.tickets import as_text
 from marketloop.report import charts, render, write_report
 
@@ -40,14 +41,16 @@ def render_report(result: Audit, issues: list[Issue] | None = None) -> str:
         urls_total=len({i.url for i in shown}),
         tickets=[t for t in result.tickets if any(i.check == t.check for i in shown)],
         ticket_text=as_text,
-        sections=_sections(shown),
+        sections=_sections(shown, result.plan.catalog),
         by_severity=_by_severity(shown),
         by_check=_by_check(shown),
         by_depth=_by_depth(result, shown),
         thresholds=[(t, result.plan.limits.get(t.key)) for t in all_thresholds().values()],
         disabled=result.plan.disabled,
         max_rows=MAX_ROWS_PER_CHECK,
-        check_colours={c: charts.SEMANTIC[REGISTRY[c].severity.value] for c in REGISTRY},
+        check_colours={
+            c: charts.SEMANTIC[check.severity.value] for c, check in result.plan.catalog.items()
+        },
     )
 
 
@@ -55,14 +58,14 @@ def write_html(result: Audit, path: Path, issues: list[Issue] | None = None) -> 
     return write_report(path, render_report(result, issues))
 
 
-def _sections(issues: list[Issue]) -> list[dict[str, Any]]:
+def _sections(issues: list[Issue], catalog: Mapping[str, Check]) -> list[dict[str, Any]]:
     """One section per check with issues, critical first, each with its rows."""
     by_check: dict[str, list[Issue]] = defaultdict(list)
     for issue in issues:
         by_check[issue.check].append(issue)
-    ordered = sorted(by_check, key=lambda c: (-REGISTRY[c].severity.rank, c))
+    ordered = sorted(by_check, key=lambda c: (-catalog[c].severity.rank, c))
     return [
-        {"check": REGISTRY[c], "count": len(by_check[c]), "rows": by_check[c][:MAX_ROWS_PER_CHECK]}
+        {"check": catalog[c], "count": len(by_check[c]), "rows": by_check[c][:MAX_ROWS_PER_CHECK]}
         for c in ordered
     ]
 

@@ -13,9 +13,12 @@ apart" graph), so the result is exactly that of comparing every pair.
 
 When that exact search would cost more than `EXACT_LIMIT` comparisons (wide fingerprints, a
 large threshold and many pages: 100,000 pages at 90%), candidates come from locality-sensitive
-hashing instead (`_banded_pairs`): a pair exactly at the threshold is missed with probability
-at most 1%, closer pairs far less often, and a group is lost only if every link to it is.
-That is well inside the MinHash estimate's own noise (about ±6 bits at 90%).
+hashing instead (`_banded_pairs`, `band_plan`): bands widen with the number of fingerprints
+so buckets stay small, and their number is capped, so the work grows linearly (times a log).
+A pair exactly at the threshold is missed with probability about 1% up to about 250,000
+pages and about 6% at 1,000,000; pairs a few bits closer far less often, and a group is lost
+only if every link to it is. That is inside the MinHash estimate's own noise (about ±6 bits
+at 90%).
 
 The crawler's fingerprint is 256 one-bit MinHashes of a text's 3-word shingles
 (`crawl/textsig.py`). Texts sharing a share `s` of their words (the rest changed at random
@@ -41,9 +44,13 @@ MINHASH_BITS = 256  # bits of the crawler's fingerprint
 SHINGLE = 3
 PAIR_BATCH = 2_000_000  # candidate pairs compared at once (bounds memory)
 EXACT_LIMIT = 50_000_000  # expected comparisons above which wide fingerprints use LSH bands
-LSH_BAND = 16  # bits of one band
-LSH_MISS = 0.01  # chance that a pair exactly at the threshold shares no band
+LSH_BAND = 16  # fewest bits of one band
+LSH_BUCKET = 4  # random fingerprints expected per bucket of a band (sets its width)
+LSH_BUCKET_CAP = 32  # partners compared per member of a bigger bucket
+LSH_MISS = 0.01  # chance that a pair exactly at the threshold shares no band (uncapped)
+LSH_MAX_BANDS = 200  # bands at most: bounds the work per fingerprint
 LSH_SEED = 20_260_226
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection mod 2**64
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 
@@ -70,17 +77,20 @@ class Group:
 
 
 def near_duplicate_groups(
-    fingerprints: Sequence[int] | Sequence[Sequence[int]], distance: int
+    fingerprints: Sequence[int] | Sequence[Sequence[int]] | U64, distance: int
 ) -> list[Group]:
     """Groups (of two or more) of fingerprints linked by distances of at most `distance` bits.
 
-    A fingerprint is one unsigned 64-bit number or a sequence of them (all of one length)."""
+    A fingerprint is one unsigned 64-bit number or a sequence of them (all of one length);
+    an array of n × words unsigned 64-bit integers is taken as it is."""
     if not len(fingerprints):
         return []
     prints = np.array(fingerprints, dtype=np.uint64)
     if prints.ndim == 1:
         prints = prints[:, None]
-    unique, inverse, counts = np.unique(prints, axis=0, return_inverse=True, return_counts=True)
+    unique, first, inverse, counts = np.unique(
+        prints, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
     inverse = inverse.reshape(-1)
     a, b, bits = _close_pairs(unique, distance)
     size = len(unique)
@@ -89,20 +99,21 @@ def near_duplicate_groups(
     closest = np.where(counts > 1, 0, BITS * prints.shape[1] + 1).astype(np.int64)
     np.minimum.at(closest, a, bits)
     np.minimum.at(closest, b, bits)
+    nearest_print = _nearest(a, b, bits, first)
+    point_labels = labels[inverse]
+    in_groups = np.flatnonzero(np.bincount(point_labels)[point_labels] > 1)
     copies: dict[int, list[int]] = {}  # unique fingerprint → the indices holding it
-    for index, u in enumerate(inverse.tolist()):
-        copies.setdefault(u, []).append(index)
-    nearest_print = _nearest(a, b, bits, np.array([copies[u][0] for u in range(size)]))
+    by_label: dict[int, list[int]] = {}
+    for index in in_groups.tolist():  # only fingerprints in groups: few, even at 1M pages
+        copies.setdefault(int(inverse[index]), []).append(index)
+        by_label.setdefault(int(point_labels[index]), []).append(index)
 
     def nearest(member: int) -> int:
         same = copies[int(inverse[member])]
         if len(same) > 1:  # an identical fingerprint is as close as it gets
             return same[0] if same[0] != member else same[1]
-        return copies[int(nearest_print[inverse[member]])][0]
+        return int(first[nearest_print[inverse[member]]])
 
-    by_label: dict[int, list[int]] = {}
-    for index, label in enumerate(labels[inverse].tolist()):
-        by_label.setdefault(label, []).append(index)
     return [
         Group(
             members,
@@ -110,7 +121,6 @@ def near_duplicate_groups(
             {m: nearest(m) for m in members},
         )
         for members in by_label.values()
-        if len(members) > 1
     ]
 
 
@@ -149,26 +159,60 @@ def _close_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
 
 def _banded_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
     """Locality-sensitive hashing for many wide fingerprints: candidates share all bits of one
-    of several random `LSH_BAND`-bit bands; enough bands that a pair exactly `distance` bits
-    apart is missed with probability at most `LSH_MISS` (closer pairs far less often). Bands
-    come from a fixed seed, so the result is the same on every run."""
+    of several random bands (`band_plan`). Bands come from a fixed seed, so the result is the
+    same on every run. A bucket holding more than `LSH_BUCKET_CAP` fingerprints (a family of
+    near-copies: random ones fill a bucket with about `LSH_BUCKET`) compares each member with
+    its next `LSH_BUCKET_CAP` only, so the pairs per band stay linear in the pages; chains of
+    such links still join the family into one group."""
     count, width = len(prints), BITS * prints.shape[1]
-    bits = np.unpackbits(prints.astype(">u8").view(np.uint8).reshape(count, -1), axis=1)
-    shared = (1 - distance / width) ** LSH_BAND
-    bands = 1 if shared >= 1 else math.ceil(math.log(LSH_MISS) / math.log1p(-shared))
-    weights = np.left_shift(1, np.arange(LSH_BAND, dtype=np.int64))
+    band, bands = band_plan(count, distance, width)
     rng = np.random.default_rng(LSH_SEED)
     found: list[I64] = []
     for _ in range(bands):
-        keys = bits[:, rng.choice(width, LSH_BAND, replace=False)].astype(np.int64) @ weights
-        order = np.argsort(keys, kind="stable")
-        for left, right in _bucket_pairs(keys[order].astype(np.uint64)):
+        keys = _band_keys(prints, rng.choice(width, band, replace=False))
+        order = np.argsort(keys)
+        for left, right in _bucket_pairs(keys[order], LSH_BUCKET_CAP):
             a, b = order[left], order[right]
             near = _distances(prints, a, b) <= distance
             found.append(np.minimum(a, b)[near] * count + np.maximum(a, b)[near])
     pairs = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
     a, b = pairs // count, pairs % count
     return a, b, _distances(prints, a, b)
+
+
+def band_plan(count: int, distance: int, width: int = MINHASH_BITS) -> tuple[int, int]:
+    """(bits per band, bands) for `count` fingerprints of `width` bits.
+
+    A band is wide enough that random fingerprints share a bucket with about `LSH_BUCKET`
+    others (at least `LSH_BAND` bits), and there are enough bands that a pair exactly
+    `distance` bits apart is missed with probability `LSH_MISS`, but at most `LSH_MAX_BANDS`
+    (which binds from the start at 90%: about 1.04% missed),
+    so the work grows with the pages times the log of the pages. Past about 250,000
+    fingerprints the band widens and the cap binds: at 1,000,000 a pair exactly at the
+    threshold (54 bits, 90%) is missed with probability about 6%, one 14 bits closer (about
+    3 points more similar) less than 0.1%, a family of copies only if every link is missed."""
+    band = max(LSH_BAND, math.ceil(math.log2(max(count, 2) / LSH_BUCKET)))
+    band = min(band, width)
+    shared = (1 - distance / width) ** band
+    if shared >= 1:
+        return band, 1
+    if shared <= 0:
+        return band, LSH_MAX_BANDS
+    return band, min(LSH_MAX_BANDS, math.ceil(math.log(LSH_MISS) / math.log1p(-shared)))
+
+
+def _band_keys(prints: U64, positions: I64) -> U64:
+    """A 64-bit key per fingerprint from the bits at `positions` (a multiply-xor hash of the
+    masked words: equal bits give equal keys; a rare collision only adds a candidate)."""
+    masks = np.zeros(prints.shape[1], dtype=np.uint64)
+    for position in positions.tolist():
+        masks[position // BITS] |= np.uint64(1) << np.uint64(position % BITS)
+    keys = np.zeros(len(prints), dtype=np.uint64)
+    for word, mask in enumerate(masks):
+        if mask:
+            keys ^= prints[:, word] & mask
+            keys *= _MIX
+    return keys
 
 
 def _distances(prints: U64, a: I64, b: I64) -> I64:
@@ -222,8 +266,9 @@ def _blocks(count: int, distance: int) -> list[tuple[int, int]]:
     return [(lo, hi - lo) for lo, hi in pairwise(edges)]
 
 
-def _bucket_pairs(sorted_keys: U64) -> Iterator[tuple[I64, I64]]:
-    """Every pair of positions (i < j) with equal keys, in batches of about PAIR_BATCH."""
+def _bucket_pairs(sorted_keys: U64, cap: int | None = None) -> Iterator[tuple[I64, I64]]:
+    """Every pair of positions (i < j) with equal keys, in batches of about PAIR_BATCH; with
+    a `cap`, each position is paired with at most its next `cap` bucket mates."""
     boundaries = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1], True])
     starts, lengths = boundaries[:-1], np.diff(boundaries)
     starts, lengths = starts[lengths > 1], lengths[lengths > 1]
@@ -235,6 +280,8 @@ def _bucket_pairs(sorted_keys: U64) -> Iterator[tuple[I64, I64]]:
     rows = np.arange(int(per_run.sum())) + first_row
     ends = np.repeat(starts + lengths, per_run)
     partners = ends - rows - 1
+    if cap is not None:
+        partners = np.minimum(partners, cap)
     cut = np.searchsorted(np.cumsum(partners), np.arange(PAIR_BATCH, partners.sum(), PAIR_BATCH))
     for chunk_rows, chunk_partners in zip(
         np.split(rows, cut), np.split(partners, cut), strict=True

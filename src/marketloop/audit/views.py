@@ -25,16 +25,19 @@ a `CrawlDatasetError` that names the dataset.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from marketloop.crawl.dataset import CrawlDataset
+from marketloop.audit.config import AuditSettings
+from marketloop.crawl.dataset import CrawlDataset, read_errors
 from marketloop.crawl.schema import SCHEMAS
-from marketloop.errors import CrawlDatasetError
+from marketloop.errors import AuditError, CrawlDatasetError
 
 MACROS = r"""
 CREATE OR REPLACE TEMP MACRO texts(items) AS
@@ -70,20 +73,40 @@ CREATE OR REPLACE TEMP TABLE in_sitemap AS
 SELECT url, min(sitemap_url) AS sitemap FROM sitemap_urls GROUP BY url;
 """
 
-#: the heaviest helper (a pass over every link): only the checks need it, not the overview
+#: the heaviest helper (a pass over every link): only the checks need it, not the overview.
+#: Referring pages are numbered in URL order first, so the big grouping and the three-smallest
+#: samples work on integers (DuckDB spills them to disk past its memory limit; sampling the
+#: strings themselves could not spill), and only the samples are turned back into URLs.
 REFS = """
+CREATE OR REPLACE TEMP TABLE ref_source AS
+SELECT url AS from_url, row_number() OVER (ORDER BY url) AS id
+FROM (SELECT from_url AS url FROM links UNION SELECT page_url FROM images);
+
 CREATE OR REPLACE TEMP TABLE refs AS
 WITH r AS (
-  SELECT url, from_url, bool_or(is_a) AS is_a FROM (
-    SELECT to_url AS url, from_url, kind = 'a' AS is_a FROM links WHERE from_url <> to_url
+  SELECT url, id, bool_or(is_a) AS is_a FROM (
+    SELECT l.to_url AS url, s.id, l.kind = 'a' AS is_a
+    FROM links l JOIN ref_source s USING (from_url) WHERE l.from_url <> l.to_url
     UNION ALL
-    SELECT src, page_url, false FROM images
+    SELECT i.src, s.id, false FROM images i JOIN ref_source s ON s.from_url = i.page_url
   ) GROUP BY ALL
+), g AS (
+  SELECT url, count(*) AS n, min(id, 3) AS sample, count(*) FILTER (WHERE is_a) AS n_a,
+         coalesce(min(id, 3) FILTER (WHERE is_a), []) AS sample_a
+  FROM r GROUP BY url
+), named AS (
+  SELECT g.url,
+         list(s.from_url ORDER BY s.id) FILTER (WHERE list_contains(g.sample, s.id)) AS sample,
+         list(s.from_url ORDER BY s.id) FILTER (WHERE list_contains(g.sample_a, s.id))
+           AS sample_a
+  FROM g, unnest(list_distinct(list_concat(g.sample, g.sample_a))) AS t(id)
+  JOIN ref_source s USING (id)
+  GROUP BY g.url
 )
-SELECT url, count(*) AS n, min(from_url, 3) AS sample,
-       count(*) FILTER (WHERE is_a) AS n_a,
-       coalesce(min(from_url, 3) FILTER (WHERE is_a), []) AS sample_a
-FROM r GROUP BY url;
+SELECT g.url, g.n, named.sample, g.n_a, coalesce(named.sample_a, []) AS sample_a
+FROM g JOIN named USING (url);
+
+DROP TABLE ref_source;
 """
 
 
@@ -107,34 +130,75 @@ def validate(dataset: CrawlDataset) -> None:
 
 
 @contextmanager
-def open_views(dataset: CrawlDataset, *, refs: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection with the dataset views and the audit helpers; errors name the crawl."""
+def open_views(
+    dataset: CrawlDataset, *, refs: bool = True, settings: AuditSettings | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection with the dataset views and the audit helpers; errors name the crawl.
+
+    Memory is capped by `settings.memory_limit`; beyond it DuckDB spills to a temporary folder
+    in `settings.spill_dir` (default: the folder holding the crawl folder), removed on exit."""
     validate(dataset)
-    con = duckdb.connect()
+    settings = settings or AuditSettings()
+    spill_root = settings.spill_dir or dataset.folder.parent
+    with (
+        _spill_dir(spill_root) as spill,
+        _connect(settings.memory_limit, spill) as con,
+        dataset_errors(dataset),
+    ):
+        dataset.connect(con)
+        con.execute(MACROS)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE crawl AS SELECT ?::VARCHAR AS crawl_id, "
+            "?::VARCHAR AS start_url",
+            [dataset.manifest.crawl_id, dataset.manifest.start_url],
+        )
+        con.execute(HELPERS)
+        if refs:
+            con.execute(REFS)
+        yield con
+
+
+@contextmanager
+def _connect(memory_limit: str, spill: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    config = {
+        "memory_limit": memory_limit,
+        "temp_directory": str(spill),
+        "preserve_insertion_order": False,  # lets big sorts and joins stream and spill
+    }
+    con = duckdb.connect(config=config)  # type: ignore[arg-type]
     try:
-        with dataset_errors(dataset):
-            dataset.connect(con)
-            con.execute(MACROS)
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE crawl AS SELECT ?::VARCHAR AS crawl_id, "
-                "?::VARCHAR AS start_url",
-                [dataset.manifest.crawl_id, dataset.manifest.start_url],
-            )
-            con.execute(HELPERS)
-            if refs:
-                con.execute(REFS)
-            yield con
+        yield con
     finally:
         con.close()
 
 
 @contextmanager
-def dataset_errors(dataset: CrawlDataset) -> Iterator[None]:
+def _spill_dir(root: Path) -> Iterator[Path]:
     try:
-        yield
-    except duckdb.Error as exc:
-        first_line = str(exc).splitlines()[0]
-        raise CrawlDatasetError(
-            f"cannot read crawl {dataset.manifest.crawl_id} in {dataset.folder}: {first_line}",
-            hint="a part file may be truncated or corrupted; re-run the crawl",
+        root.mkdir(parents=True, exist_ok=True)
+        folder = tempfile.TemporaryDirectory(prefix=".audit-spill-", dir=root)
+    except OSError as exc:
+        raise AuditError(
+            f"cannot make a spill folder in {root}: {exc.strerror or exc}",
+            hint="set audit.spill_dir to a writable folder with free space",
         ) from None
+    with folder as path:
+        yield Path(path)
+
+
+@contextmanager
+def dataset_errors(dataset: CrawlDataset) -> Iterator[None]:
+    """`read_errors`, with DuckDB running out of memory named as such (not as a bad part)."""
+    with read_errors(dataset):
+        try:
+            yield
+        except duckdb.OutOfMemoryException as exc:
+            raise out_of_memory(dataset, exc) from None
+
+
+def out_of_memory(dataset: CrawlDataset, exc: duckdb.Error) -> AuditError:
+    return AuditError(
+        f"auditing crawl {dataset.manifest.crawl_id} ran out of DuckDB memory: "
+        f"{str(exc).splitlines()[0]}",
+        hint="raise audit.memory_limit, or free disk space in audit.spill_dir for spilling",
+    )

@@ -27,9 +27,10 @@ def read_clusters(path: Path) -> list[Cluster]:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise ContentError(f"cannot read clusters file {path}: {exc.strerror}") from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
+        why = exc if isinstance(exc, ValueError) else "nested too deeply"
         raise ContentError(
-            f"{path} is not valid JSON: {exc}",
+            f"{path} is not valid JSON: {why}",
             hint="write it with `marketloop keywords cluster FILE --format json > clusters.json`",
         ) from None
     items = data.get("clusters") if isinstance(data, dict) else data

@@ -15,6 +15,7 @@ from marketloop.clikit import (
     console,
     emit_json,
     emit_rows,
+    esc,
     progress,
     state,
 )
@@ -29,8 +30,25 @@ if TYPE_CHECKING:
 
 def crawl_command(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="Start URL, e.g. https://example.com/.")],
+    url: Annotated[
+        str | None,
+        typer.Argument(
+            help="Start URL, e.g. https://example.com/ (not with --list).", show_default=False
+        ),
+    ] = None,
     *,
+    url_list: Annotated[
+        Path | None,
+        typer.Option(
+            "--list",
+            help="Crawl exactly the URLs in this file (one a line), depth 0, following redirects.",
+            show_default=False,
+        ),
+    ] = None,
+    sitemap_only: Annotated[
+        bool,
+        typer.Option("--sitemap-only", help="Crawl what the sitemaps list; follow no links."),
+    ] = False,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Dataset folder. Default: WORKSPACE/crawls/HOST-TIME."),
@@ -81,6 +99,10 @@ def crawl_command(
       marketloop crawl https://example.com/ --out crawl-1 --max-urls 5000 --exclude '/tag/'
 
       marketloop crawl https://example.com/ --out crawl-1 --resume
+
+      marketloop crawl --list redirect-map.txt
+
+      marketloop crawl https://example.com/ --sitemap-only
     """
     overrides: dict[str, Any] = {
         "max_urls": max_urls,
@@ -93,17 +115,21 @@ def crawl_command(
         "user_agent": user_agent,
         "timeout": timeout,
         "allow_private_networks": True if allow_private_networks else None,
+        "mode": "list" if url_list else "sitemap" if sitemap_only else None,
     }
     from marketloop.crawl.run import run_crawl  # the crawler's imports wait until needed
 
-    start = _start_url(url)
+    seeds = _seeds(url, url_list, sitemap_only)
+    start = seeds[0] if seeds else _start_url(url or "")
     settings = state(ctx).settings(workspace, crawl=overrides)
     folder = out or _default_folder(Workspace(settings.workspace).ensure(), start, resume)
     with CrawlProgress() as show:
-        result = run_crawl(url, folder, settings.crawl, resume=resume, on_progress=show)
+        result = run_crawl(
+            start, folder, settings.crawl, resume=resume, on_progress=show, seeds=seeds
+        )
     _summary(result, fmt)
     if result.interrupted:
-        console.print(f"[yellow]interrupted[/]: continue with --out {folder} --resume")
+        console.print(f"[yellow]interrupted[/]: continue with --out {esc(folder)} --resume")
         raise typer.Exit(130)
     counts = result.manifest.counts
     if not any(counts.get(f"status_{n}xx") for n in range(1, 6)):
@@ -111,6 +137,22 @@ def crawl_command(
             f"no URL of {result.manifest.start_url} answered; see the errors in {folder}",
             hint="check the URL and the network, or --timeout",
         )
+
+
+def _seeds(url: str | None, url_list: Path | None, sitemap_only: bool) -> list[str]:
+    """The URLs of --list (none without it); a start URL and --list together are refused."""
+    if url_list is None:
+        if url is None:
+            raise UsageError("give a start URL or --list FILE", hint="marketloop crawl --help")
+        return []
+    if url is not None or sitemap_only:
+        raise UsageError(
+            "--list crawls the URLs of its file: drop the start URL and --sitemap-only",
+            hint="marketloop crawl --list urls.txt",
+        )
+    from marketloop.crawl.urllist import read_url_list
+
+    return read_url_list(url_list)  # resumed: the frontier already holds them
 
 
 def _start_url(url: str) -> str:
@@ -195,4 +237,4 @@ def _summary(result: CrawlResult, fmt: OutputFormat) -> None:
     rows = [{"": key, "value": value} for key, value in figures.items()]
     emit_rows(rows, fmt, title=f"crawl of {result.manifest.start_url}")
     for note in result.manifest.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {esc(note)}")

@@ -12,6 +12,8 @@ stage shares, so that "indexable" has one definition (see `INDEXABILITY` and doc
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -121,8 +123,9 @@ class Manifest(BaseModel):
             )
         try:
             manifest = cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, ValidationError) as exc:
-            raise CrawlDatasetError(f"malformed manifest in {folder}: {exc}") from None
+        except (ValueError, ValidationError, RecursionError) as exc:
+            first = " ".join(str(exc).split())[:300]
+            raise CrawlDatasetError(f"malformed manifest in {folder}: {first}") from None
         if manifest.format_version > FORMAT_VERSION:
             raise CrawlDatasetError(
                 f"{folder} has crawl format {manifest.format_version}; this marketloop reads "
@@ -181,13 +184,30 @@ class CrawlDataset:
         return con
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        con = self.connect()
-        try:
-            cursor = con.execute(sql, params or [])
-            names = [d[0] for d in cursor.description or []]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            con.close()
+        with read_errors(self):
+            con = self.connect()
+            try:
+                cursor = con.execute(sql, params or [])
+                names = [d[0] for d in cursor.description or []]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            finally:
+                con.close()
+
+
+@contextmanager
+def read_errors(dataset: CrawlDataset) -> Iterator[None]:
+    """A part file DuckDB cannot read (truncated, corrupted) as a CrawlDatasetError naming the
+    crawl, whoever reads it (audit, keywords, ingest)."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        raise CrawlDatasetError(
+            f"cannot read crawl {dataset.manifest.crawl_id} in {dataset.folder}: {first_line}",
+            hint="a part file may be truncated or corrupted; re-run the crawl",
+        ) from None
 
 
 def _sql_path(path: Path) -> str:

@@ -17,14 +17,14 @@ import asyncio
 import functools
 import heapq
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import structlog
 from aiohttp.abc import AbstractResolver
 
-from marketloop.crawl import rows
+from marketloop.crawl import access, rows
 from marketloop.crawl.config import CrawlSettings
 from marketloop.crawl.dataset import Manifest
 from marketloop.crawl.fetch import Fetcher, Response
@@ -48,6 +48,10 @@ MAX_NOTES = 20
 log = structlog.get_logger("marketloop.crawl")
 ProgressFn = Callable[[CrawlStats], None]
 Key = tuple[int, int]  # (level, seq): an entry's place in breadth-first order
+
+
+async def _nothing() -> None:
+    return None
 
 
 class Visit(NamedTuple):
@@ -78,12 +82,14 @@ class Crawler:
         resume: bool = False,
         resolver: AbstractResolver | None = None,
         on_progress: ProgressFn | None = None,
+        seeds: Sequence[str] = (),
     ) -> None:
         self.settings = settings
         self.folder = folder
-        self.session = open_dataset(start_url, folder, settings, resume=resume)
+        self.session = open_dataset(start_url, folder, settings, resume=resume, seeds=seeds)
         self.start_url = self.session.manifest.start_url
-        self.scope = Scope(self.start_url, settings)
+        self.scope = Scope(self.start_url, settings, seeds)
+        self._robots_exempt = access.robots_exempt(settings, self.start_url)
         self._inner_resolver = resolver
         self.on_progress = on_progress
         self.stats = CrawlStats(done=self.session.done)
@@ -117,9 +123,11 @@ class Crawler:
         self.resolver = PolicyResolver(self._inner_resolver, allow_private=allow_private)
         await self._classify_start()
         gates = Gates(self.settings.concurrency, self.settings.max_rps)
-        self.fetcher = Fetcher(self.settings, self.resolver, gates)
+        credentials = access.headers_for(self.settings, self.scope.is_internal)
+        self.fetcher = Fetcher(self.settings, self.resolver, gates, credentials)
         self.pool = await ParserPool(self.session.parse_workers).start()
-        sitemaps = asyncio.create_task(SitemapReader(self).run())
+        discover = self.settings.mode != "list"  # a list crawl fetches the list, no more
+        sitemaps = asyncio.create_task(SitemapReader(self).run() if discover else _nothing())
         status = "failed"
         try:
             await self._dispatch(sitemaps)
@@ -276,9 +284,8 @@ class Crawler:
         if self.resolver.refuses_literal(host_of(url)):
             row["error"] = "private_address"
             return Visit(entry, row)
-        if self.settings.obey_robots and not (await self.robots(url)).allowed(
-            url, self.settings.user_agent
-        ):
+        obey = self.settings.obey_robots and host_of(url) not in self._robots_exempt
+        if obey and not (await self.robots(url)).allowed(url, self.settings.user_agent):
             row["blocked_by_robots"] = True
             return Visit(entry, row)
         response = await self._fetch(url, "HEAD" if entry.via == "image" else "GET")

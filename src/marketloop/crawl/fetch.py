@@ -15,6 +15,7 @@ import asyncio
 import errno
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -57,9 +58,16 @@ class Response:
 
 
 class Fetcher:
-    def __init__(self, settings: CrawlSettings, resolver: PolicyResolver, gates: Gates) -> None:
+    def __init__(
+        self,
+        settings: CrawlSettings,
+        resolver: PolicyResolver,
+        gates: Gates,
+        headers_for: Callable[[str], dict[str, str]] = lambda url: {},
+    ) -> None:
         self.settings = settings
         self.gates = gates
+        self.headers_for = headers_for  # per URL: staging credentials (crawl/access.py)
         connector = aiohttp.TCPConnector(
             resolver=resolver,
             use_dns_cache=False,  # every new connection is resolved and checked by the policy
@@ -100,7 +108,10 @@ class Fetcher:
         response = Response(url, method)
         started = time.perf_counter()
         try:
-            async with self.session.request(method, url, allow_redirects=False) as raw:
+            headers = self.headers_for(url)
+            async with self.session.request(
+                method, url, allow_redirects=False, headers=headers
+            ) as raw:
                 response.status = raw.status
                 response.headers = {
                     name: ", ".join(raw.headers.getall(name))

@@ -89,7 +89,7 @@ class PolicyResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        answers = await self.inner.resolve(host, port, family)
+        answers = await _resolved(self.inner, host, port, family)
         if not self.allow_private:
             forbidden = [a["host"] for a in answers if self.refuses(a["host"])]
             if forbidden:
@@ -102,11 +102,22 @@ class PolicyResolver(AbstractResolver):
         """Every address `host` resolves to (no policy applied)."""
         if _is_literal(host):
             return [host.strip("[]")]
-        answers = await self.inner.resolve(host, 0, socket.AF_UNSPEC)
+        answers = await _resolved(self.inner, host, 0, socket.AF_UNSPEC)
         return [a["host"] for a in answers]
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+async def _resolved(
+    inner: AbstractResolver, host: str, port: int, family: socket.AddressFamily
+) -> list[ResolveResult]:
+    """`inner`'s answer; a name the IDNA codec refuses (a label over 63 characters, an empty
+    one) fails like a name that does not resolve, not with a UnicodeError."""
+    try:
+        return await inner.resolve(host, port, family)
+    except UnicodeError:
+        raise OSError(f"{host[:80]} is not a valid DNS name") from None
 
 
 class StaticResolver(AbstractResolver):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,19 @@ def run_crawl(
     resume: bool = False,
     resolver: AbstractResolver | None = None,
     on_progress: ProgressFn | None = None,
+    seeds: Sequence[str] = (),
 ) -> CrawlResult:
+    """Crawl from `url`; in list mode (`settings.mode == "list"`) exactly `seeds`."""
     return asyncio.run(
-        crawl(url, folder, settings, resume=resume, resolver=resolver, on_progress=on_progress)
+        crawl(
+            url,
+            folder,
+            settings,
+            resume=resume,
+            resolver=resolver,
+            on_progress=on_progress,
+            seeds=seeds,
+        )
     )
 
 
@@ -55,9 +66,16 @@ async def crawl(
     resume: bool = False,
     resolver: AbstractResolver | None = None,
     on_progress: ProgressFn | None = None,
+    seeds: Sequence[str] = (),
 ) -> CrawlResult:
     crawler = Crawler(
-        url, folder, settings, resume=resume, resolver=resolver, on_progress=on_progress
+        url,
+        folder,
+        settings,
+        resume=resume,
+        resolver=resolver,
+        on_progress=on_progress,
+        seeds=seeds,
     )
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []

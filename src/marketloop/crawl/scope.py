@@ -19,10 +19,10 @@ Found = tuple[str, int | None, str, tuple[str, ...]]
 
 
 class Scope:
-    def __init__(self, start_url: str, settings: CrawlSettings) -> None:
+    def __init__(self, start_url: str, settings: CrawlSettings, seeds: Iterable[str] = ()) -> None:
         self.start_url = start_url
         self.settings = settings
-        self.internal_hosts = frozenset({host_of(start_url)})
+        self.internal_hosts = frozenset({host_of(start_url), *map(host_of, seeds)})
         self._include = [re.compile(p) for p in settings.include]
         self._exclude = [re.compile(p) for p in settings.exclude]
 
@@ -36,7 +36,10 @@ class Scope:
         return not any(p.search(url) for p in self._exclude)
 
     def from_page(self, entry: Entry, discovered: Iterable[tuple[str, str]]) -> list[Found]:
-        """The internal URLs a parsed page names (links, canonical, hreflang, images)."""
+        """The internal URLs a parsed page names (links, canonical, hreflang, images); none
+        in list and sitemap mode, which crawl exactly the URLs given or listed."""
+        if self.settings.mode != "spider":
+            return []
         depth = None if entry.depth is None else entry.depth + 1
         max_depth = self.settings.max_depth
         if max_depth is not None and (depth is None or depth > max_depth):
@@ -55,6 +58,8 @@ class Scope:
         chain = (*entry.chain, entry.url)
         if target is None or not self.is_internal(target):
             return [], None
+        if self.settings.mode != "spider" and not self.settings.follow_redirects:
+            return [], None
         if target in chain:
             return [], "redirect_loop"
         if len(chain) >= self.settings.max_redirects:
@@ -62,6 +67,6 @@ class Scope:
         return [(target, entry.depth, "redirect", chain)], None
 
     def _starts_chain(self, entry: Entry) -> bool:
-        return entry.via == "start" or (
+        return entry.via in ("start", "list") or (
             entry.via == "redirect" and entry.chain[:1] == (self.start_url,)
         )

@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,8 +71,15 @@ class DatasetSession:
 
 
 def open_dataset(
-    start_url: str, folder: Path, settings: CrawlSettings, *, resume: bool
+    start_url: str,
+    folder: Path,
+    settings: CrawlSettings,
+    *,
+    resume: bool,
+    seeds: Sequence[str] = (),
 ) -> DatasetSession:
+    """Open (or resume) the dataset in `folder`; a new crawl starts from `start_url`, or in
+    list mode from `seeds` (normalised URLs, depth 0, `found_via = list`)."""
     try:
         start = normalize(start_url)
     except InvalidUrl as exc:
@@ -108,7 +116,8 @@ def open_dataset(
             frontier.mark_done(urls, "sitemap_files")
         session.totals["errors"] = recount(folder).get("errors", 0)
     else:
-        frontier.add([(start, 0, "start", ())])
+        first = [(start, 0, "start", ())] if not seeds else []
+        frontier.add(first + [(url, 0, "list", ()) for url in seeds])
         frontier.commit()
     manifest.status = "running"
     manifest.finished_at = None

@@ -161,13 +161,21 @@ def _host(host: str, url: str) -> str:
         return f"[{host}]"
     host = host.rstrip(".") or host
     if host.isascii():
-        if any(c in host for c in " <>\"'\\%{}|^`"):
-            raise InvalidUrl(f"{url!r} has an invalid host")
+        if any(c in host for c in " <>\"'\\%{}|^`") or not _dns_shaped(host):
+            raise InvalidUrl(f"{url[:200]!r} has an invalid host")
         return host
     try:
         return idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
         raise InvalidUrl(f"{url!r} has an invalid international host: {exc}") from None
+
+
+def _dns_shaped(host: str) -> bool:
+    """Within DNS limits (RFC 1035): labels of 1 to 63 characters, 253 in all. Cheap for the
+    usual host: one that is short and has no empty label cannot break them."""
+    if len(host) <= 63 and ".." not in host and not host.startswith("."):
+        return True
+    return len(host) <= 253 and all(0 < len(label) <= 63 for label in host.split("."))
 
 
 def _encode(text: str, safe: frozenset[str]) -> str:

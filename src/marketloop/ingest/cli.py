@@ -12,15 +12,24 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, progress, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    esc,
+    progress,
+    state,
+)
 from marketloop.errors import ConfigError
 from marketloop.ingest.config import HUBSPOT_OBJECTS, HubspotObject
 
 app = typer.Typer(
     name="ingest",
     help="Load GA4, Search Console, HubSpot, files and the latest crawl into the warehouse "
-    "(DuckDB in the workspace by default; see \\[warehouse]). A failed run loads nothing and "
-    "the next run resumes where the last successful one stopped.",
+    "(DuckDB in the workspace by default; see \\[warehouse]). A failure while fetching loads "
+    "nothing; writing is atomic per table, and a failed file load keeps the previous table. The "
+    "next run resumes where the last successful one stopped.",
     no_args_is_help=True,
 )
 
@@ -71,7 +80,7 @@ def _progress(title: str) -> Iterator[Callable[[str, int, int | None], None]]:
 
 def _report(result: Any, fmt: OutputFormat, title: str) -> None:
     for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {esc(note)}")
     emit_rows(result.rows(), fmt, title=title)
 
 

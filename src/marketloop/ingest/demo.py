@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from marketloop.clikit import console, emit_rows
+from marketloop.clikit import console, emit_rows, esc
 from marketloop.config import Settings
 from marketloop.errors import MarketloopError
 from marketloop.fakes.common import DEFAULT_PATHS
@@ -116,7 +116,7 @@ def ingest_step(run: DemoRun) -> None:
     try:
         results.append(jobs.ingest_crawl(settings))
     except MarketloopError as exc:
-        console.print(f"[yellow]no crawl loaded:[/] {exc.message}")
+        console.print(f"[yellow]no crawl loaded:[/] {esc(exc.message)}")
     rows = [row for result in results for row in result.rows()]
     emit_rows(rows, "table", columns=["table", "rows", "pages", "retries"], title="warehouse")
     if settings.warehouse.destination == "duckdb":

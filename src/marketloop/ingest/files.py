@@ -6,14 +6,18 @@
     .jsonl .ndjson       one object per line
 
 Loading a file replaces the table of that name, columns and types included (the table is
-dropped and created from the new file, see jobs.ingest_file). A malformed file is an
-IngestError that names the file and the line, and nothing is loaded.
+dropped and created from the new file, see jobs.ingest_file); if the load fails the previous
+table is put back as it was (keep.py). A malformed file is an IngestError that names the file
+and the line, and nothing is loaded: a binary file, text that is not UTF-8 (UTF-16 with a
+byte-order mark is read), two columns with the same name once normalised (`a,a`, `Name,name`).
+Quoted file content in a message is cut short, with control characters shown as `?`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +48,60 @@ def table_name(name: str) -> str:
     return normalized
 
 
+def printable(text: str, limit: int = 120) -> str:
+    """File content quoted in a message: cut at `limit`, control characters shown as `?`."""
+    cut = text[:limit] + ("…" if len(text) > limit else "")
+    return "".join(c if c.isprintable() else "?" for c in cut)
+
+
+def sniff_encoding(path: Path) -> str:
+    """The text encoding of a file to read as CSV; an IngestError for a binary file."""
+    with path.open("rb") as handle:
+        head = handle.read(65_536)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in head:
+        raise IngestError(
+            f"{path} is a binary file, not CSV text",
+            hint="export the data as CSV (UTF-8), Parquet or JSON; nothing was loaded",
+        )
+    return "utf8"
+
+
+def unique_columns(path: Path, names: Sequence[str]) -> None:
+    """Refuse two columns that become one warehouse column (dlt normalises names)."""
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    naming, seen = NamingConvention(), dict[str, str]()
+    for name in names:
+        column = str(naming.normalize_identifier(name)) if name.strip() else "_"
+        if column in seen:
+            raise IngestError(
+                f"{path}: columns {printable(seen[column], 40)!r} and {printable(name, 40)!r} "
+                f"both become column {printable(column, 40)!r}",
+                hint="rename one of them in the header; nothing was loaded",
+            )
+        seen[column] = name
+
+
 def read_csv(path: Path) -> pa.Table:
     from pyarrow import csv
 
     broken: list[Any] = []
+    undecodable: list[BaseException | None] = []
 
     def on_invalid(row: Any) -> str:
         broken.append(row)
         return "error"
 
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    encoding = sniff_encoding(path)
+    saved_hook = sys.unraisablehook  # pyarrow reports a row it cannot decode here
+    sys.unraisablehook = lambda unraisable: undecodable.append(unraisable.exc_value)
     try:
         table = csv.read_csv(
             path,
-            read_options=csv.ReadOptions(use_threads=False),
+            read_options=csv.ReadOptions(use_threads=False, encoding=encoding),
             parse_options=csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
         )
     except pa.ArrowInvalid as exc:
@@ -65,11 +109,18 @@ def read_csv(path: Path) -> pa.Table:
             row = broken[0]
             raise IngestError(
                 f"{path}: line {row.number} has {row.actual_columns} fields where the header has "
-                f"{row.expected_columns}: {row.text[:120]}",
+                f"{row.expected_columns}: {printable(row.text)}",
                 hint="fix or remove that line (a comma inside a value needs quotes); "
                 "nothing was loaded",
             ) from None
-        raise IngestError(f"{path} is not a readable CSV file: {exc}") from None
+        if undecodable:
+            raise IngestError(
+                f"{path}: a malformed line is not UTF-8 text", hint="save the file as UTF-8"
+            ) from None
+        raise IngestError(f"{path} is not a readable CSV file: {printable(str(exc))}") from None
+    finally:
+        sys.unraisablehook = saved_hook
+    unique_columns(path, table.column_names)
     binary = [field.name for field in table.schema if pa.types.is_binary(field.type)]
     if binary:
         raise IngestError(
@@ -84,10 +135,11 @@ def parquet_batches(path: Path) -> Iterator[pa.Table]:
 
     try:
         reader = pq.ParquetFile(path)
+        unique_columns(path, reader.schema_arrow.names)
         for batch in reader.iter_batches(batch_size=BATCH_ROWS):
             yield pa.Table.from_batches([batch])
     except (pa.ArrowInvalid, OSError) as exc:
-        raise IngestError(f"{path} is not a readable Parquet file: {exc}") from None
+        raise IngestError(f"{path} is not a readable Parquet file: {printable(str(exc))}") from None
 
 
 def json_records(path: Path) -> Iterator[list[dict[str, Any]]]:
@@ -99,6 +151,8 @@ def json_records(path: Path) -> Iterator[list[dict[str, Any]]]:
         ) from None
     except UnicodeDecodeError:
         raise IngestError(f"{path} is not UTF-8 text", hint="save the file as UTF-8") from None
+    except RecursionError:
+        raise IngestError(f"{path}: JSON nested too deeply to read") from None
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise IngestError(
             f"{path}: expected a JSON array of objects",
@@ -110,15 +164,24 @@ def json_records(path: Path) -> Iterator[list[dict[str, Any]]]:
 
 def jsonl_records(path: Path) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
                 continue
             try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
+                item = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
                 raise IngestError(
-                    f"{path}: line {number} is not JSON ({exc.msg} at column {exc.colno})",
+                    f"{path}: line {number} is not UTF-8 text", hint="save the file as UTF-8"
+                ) from None
+            except (json.JSONDecodeError, RecursionError) as exc:
+                why = (
+                    f"{exc.msg} at column {exc.colno}"
+                    if isinstance(exc, ValueError)
+                    else "too deep"
+                )
+                raise IngestError(
+                    f"{path}: line {number} is not JSON ({why})",
                     hint="fix or remove that line; nothing was loaded",
                 ) from None
             if not isinstance(item, dict):

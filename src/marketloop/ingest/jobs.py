@@ -115,7 +115,8 @@ def ingest_file(
     stats = RunStats("files", listener=listener)
     source = file_source(path, table, stats)
     # the file defines the table: columns of an older file go, a column may change its type
-    loaded = pipeline.load(settings, "files", source, refresh="drop_resources")
+    name = source.name
+    loaded = pipeline.load(settings, "files", source, refresh="drop_resources", keep=name)
     return IngestResult("files", loaded, stats)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from marketloop.config import Settings
 from marketloop.errors import IngestError, MarketloopError
 from marketloop.ingest.http import IngestUnavailable
 from marketloop.observe.logging import MASK, SECRET_KEY, get_logger, mask_secrets
-from marketloop.workspace import Workspace
+from marketloop.workspace import DAMAGED_DUCKDB, DAMAGED_HINT, Workspace
 
 if TYPE_CHECKING:
     from dlt.common.typing import TRefreshMode
@@ -151,16 +151,26 @@ def load(
     *,
     refresh: TRefreshMode | None = None,
     cursor_key: str | None = None,
+    keep: str | None = None,
 ) -> dict[str, int]:
     """Extract everything `data` yields, then load it; return rows loaded per table.
     `refresh="drop_resources"` drops the tables of `data` first (dlt's refresh), so the new
-    rows define their columns and types."""
+    rows define their columns and types; `keep=TABLE` puts that table back as it was if the
+    load fails (keep.py)."""
+    from marketloop.ingest.keep import previous_kept
+
     pipeline = pipeline_for(settings, dataset, cursor_key)
     with translated_errors(settings, dataset):
         if pipeline.has_pending_data:
             log.warning("finishing an interrupted load first", dataset=dataset)
             pipeline.run()
-        pipeline.extract(data, refresh=refresh)
+    fresh = (
+        settings.warehouse.destination == "duckdb" and not Path(destination_url(settings)).exists()
+    )
+    with translated_errors(settings, dataset):  # a bad file fails here, before the warehouse
+        pipeline.extract(data, refresh=refresh)  # is touched (dlt drops tables when loading)
+    kept = previous_kept(pipeline, keep) if keep and not fresh else nullcontext()
+    with translated_errors(settings, dataset, kept=keep), kept:
         pipeline.normalize()
         pipeline.load()
     counts = pipeline.last_trace.last_normalize_info.row_counts
@@ -168,27 +178,32 @@ def load(
 
 
 @contextmanager
-def translated_errors(settings: Settings, dataset: str) -> Iterator[None]:
+def translated_errors(
+    settings: Settings, dataset: str, *, kept: str | None = None
+) -> Iterator[None]:
     """Turn dlt's wrapped exceptions back into ours, or into one clear IngestError."""
+    from dlt.destinations.exceptions import DestinationConnectionError
     from dlt.pipeline.exceptions import PipelineStepFailed
 
     try:
         yield
-    except PipelineStepFailed as exc:
-        cause = _root_cause(exc.exception)
+    except (PipelineStepFailed, DestinationConnectionError) as exc:
+        step = getattr(exc, "step", "connect")
+        cause = _root_cause(getattr(exc, "exception", exc))
         if isinstance(cause, MarketloopError | KeyboardInterrupt):
             raise cause from None
         where = destination_label(settings)
         message = mask_secrets(" ".join(str(cause).split()))[:500]
+        if DAMAGED_DUCKDB in message:
+            raise IngestError(f"cannot open the warehouse {where}", hint=DAMAGED_HINT) from None
         if "lock" in message.lower() and settings.warehouse.destination == "duckdb":
             raise IngestUnavailable(
                 f"the warehouse {where} is in use by another process",
                 hint="wait for the other marketloop job to finish, then run again",
             ) from None
         raise IngestError(
-            f"{exc.step} of dataset {dataset} into {where} failed: "
-            f"{type(cause).__name__}: {message}",
-            hint=failure_hint(exc),
+            f"{step} of dataset {dataset} into {where} failed: {type(cause).__name__}: {message}",
+            hint=f"{dataset}.{kept} is as it was before this run" if kept else failure_hint(exc),
         ) from None
 
 
@@ -196,7 +211,7 @@ def failure_hint(exc: Any) -> str:
     """What a failed step left behind (`exc` is dlt's PipelineStepFailed)."""
     from dlt.common.destination.exceptions import DestinationTerminalException
 
-    if exc.step != "load":
+    if getattr(exc, "step", None) != "load":
         return "nothing was loaded"
     if _in_chain(exc.exception, DestinationTerminalException):
         return (

@@ -9,7 +9,8 @@
 read for it, then the cursor moved to the newest day that arrived.
 
 Days are inclusive, as in both Google APIs. Dates accept YYYY-MM-DD, `today`, `yesterday` or
-`NdaysAgo` (GA4's spelling).
+`NdaysAgo` (GA4's spelling), from `FIRST_DAY` (before either API kept data) to today; a date
+outside that range is a ConfigError naming it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import pyarrow.compute as pc
 from marketloop.errors import ConfigError, IngestError
 
 _DAYS_AGO = re.compile(r"^(\d+)daysAgo$")
+#: the earliest day a window may start: before Google Analytics and Search Console kept data
+FIRST_DAY = date(2005, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,29 @@ def parse_day(text: str, today: date) -> date:
         return today - timedelta(days=1)
     match = _DAYS_AGO.match(value)
     if match:
-        return today - timedelta(days=int(match.group(1)))
+        ago = _days_ago(match.group(1), limit=(today - FIRST_DAY).days + 1)
+        return _in_range(text, today - timedelta(days=ago), today)
     try:
-        return date.fromisoformat(value)
+        return _in_range(text, date.fromisoformat(value), today)
     except ValueError:
         raise ConfigError(
-            f"{text!r} is not a date", hint="use YYYY-MM-DD, today, yesterday or NdaysAgo"
+            f"{text[:40]!r} is not a date", hint="use YYYY-MM-DD, today, yesterday or NdaysAgo"
         ) from None
+
+
+def _days_ago(digits: str, limit: int) -> int:
+    """N of NdaysAgo, at most `limit` (a number with a million digits is just too many days)."""
+    digits = digits.lstrip("0") or "0"
+    return limit if len(digits) > len(str(limit)) else min(int(digits), limit)
+
+
+def _in_range(text: str, day: date, today: date) -> date:
+    if not FIRST_DAY <= day <= today:
+        raise ConfigError(
+            f"{text[:40]!r} is outside the days a source can be read for",
+            hint=f"use a day from {FIRST_DAY} to today ({today})",
+        )
+    return day
 
 
 def plan_window(

@@ -15,24 +15,34 @@ from pydantic import Field
 from marketloop.actions import Action, ActionContext, ActionResult, Args
 from marketloop.errors import IntegrationError
 
+ONLY = "publish only the briefs with these slugs (the API passes the approved ones)"
+
 
 class NotionArgs(Args):
     folder: Path | None = Field(None, description="briefs folder; default WORKSPACE/briefs")
+    only: list[str] | None = Field(None, description=ONLY)
     database_id: str | None = Field(None, description="default [notion] database_id")
 
 
 class WebhookArgs(Args):
     folder: Path | None = Field(None, description="briefs folder; default WORKSPACE/briefs")
+    only: list[str] | None = Field(None, description=ONLY)
     urls: list[str] | None = Field(None, description="default [webhooks] urls")
     force: bool = False
 
 
 def _publish(
-    ctx: ActionContext, folder: Path | None, send: Callable[[Any], Sequence[Any]]
+    ctx: ActionContext,
+    folder: Path | None,
+    send: Callable[[Any], Sequence[Any]],
+    only: list[str] | None = None,
 ) -> ActionResult:
     from marketloop.integrations.briefs_folder import read_folder
 
-    outcomes = send(read_folder(folder or ctx.workspace.root / "briefs"))
+    entries = read_folder(folder or ctx.workspace.root / "briefs")
+    if only is not None:
+        entries = [entry for entry in entries if entry.slug in set(only)]
+    outcomes = send(entries)
     failed = [o for o in outcomes if o.failed]
     if failed:
         raise IntegrationError(
@@ -55,7 +65,9 @@ def notion(ctx: ActionContext, args: NotionArgs) -> ActionResult:
     if args.database_id:
         section = settings.notion.model_copy(update={"database_id": args.database_id})
         settings = settings.model_copy(update={"notion": section})
-    return _publish(ctx, args.folder, lambda entries: publish_to_notion(entries, settings))
+    return _publish(
+        ctx, args.folder, lambda entries: publish_to_notion(entries, settings), args.only
+    )
 
 
 def webhook(ctx: ActionContext, args: WebhookArgs) -> ActionResult:
@@ -67,6 +79,7 @@ def webhook(ctx: ActionContext, args: WebhookArgs) -> ActionResult:
         lambda entries: publish_to_webhooks(
             entries, ctx.settings, urls=args.urls, force=args.force
         ),
+        args.only,
     )
 
 

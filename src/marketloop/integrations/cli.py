@@ -16,7 +16,16 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, progress, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    esc,
+    plain,
+    progress,
+    state,
+)
 from marketloop.config import Settings, app_db_url, require_secret
 from marketloop.errors import IntegrationError
 from marketloop.integrations import records
@@ -93,7 +102,7 @@ def publish_command(
     partial = [o.brief for o in outcomes if o.action == "partial"]
     if partial:
         console.print(
-            f"[yellow]published without the blocks Notion rejected:[/] {', '.join(partial)} "
+            f"[yellow]published without the blocks Notion rejected:[/] {esc(', '.join(partial))} "
             "(see detail; the next run tries them again)"
         )
     failed = [o for o in outcomes if o.failed]
@@ -135,7 +144,7 @@ def notion_setup(
             client.add_properties(source_id, missing)
         read_schema(client.data_source(source_id), settings.notion)
     for name, kind in missing.items():
-        console.print(f"added column {name} ({next(iter(kind))})")
+        console.print(plain(f"added column {name} ({next(iter(kind))})"))
     if not missing:
         console.print("nothing to add: every column is there")
 
@@ -161,7 +170,7 @@ def webhooks_deliveries(
     ctx: typer.Context,
     workspace: WorkspaceOption = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")
+        int, typer.Option("--limit", "-n", min=1, max=10_000, help="How many, newest first.")
     ] = 50,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -207,6 +216,6 @@ def _progress(label: str, total: int) -> Iterator[Callable[[Outcome], None]]:
 
         def step(outcome: Outcome) -> None:
             bar.advance(task)
-            bar.console.print(f"{outcome.action:>12}  {outcome.brief}  {outcome.link}")
+            bar.console.print(plain(f"{outcome.action:>12}  {outcome.brief}  {outcome.link}"))
 
         yield step

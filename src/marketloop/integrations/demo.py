@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from marketloop.clikit import console
+from marketloop.clikit import console, plain
 from marketloop.config import Settings
 from marketloop.content.brief import Brief, InternalLink, OutlineItem, TermTarget
 from marketloop.fakes.notion import BRIEF_SCHEMA, NotionFake
@@ -139,4 +139,4 @@ def _say(
         f"the receiver ({receiver.attempts} POSTs)"
     )
     for outcome in first:
-        console.print(f"  {outcome.action:>8}  {outcome.brief}  {outcome.link}")
+        console.print(plain(f"  {outcome.action:>8}  {outcome.brief}  {outcome.link}"))

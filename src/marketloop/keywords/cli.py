@@ -17,6 +17,7 @@ from marketloop.clikit import (
     console,
     emit_json,
     emit_rows,
+    esc,
     progress,
     state,
 )
@@ -186,7 +187,7 @@ def cluster_command(
     _notes(run)
     if out is not None:
         write_clusters(run.clusters, out)
-        console.print(f"wrote {len(run.clusters)} clusters to {out}")
+        console.print(f"wrote {len(run.clusters)} clusters to {esc(out)}")
     _html(run, html, settings)
     if fmt is OutputFormat.json:
         emit_json([c.model_dump() for c in run.clusters])
@@ -277,12 +278,12 @@ def _columns(fmt: OutputFormat) -> list[str]:
 def _html(run: KeywordRun, path: Path | None, settings: Settings) -> None:
     if path is not None:
         write_html(run.clusters, run.coverage, path, read_outcomes(settings))
-        console.print(f"report: {path}")
+        console.print(f"report: {esc(path)}")
 
 
 def _notes(run: KeywordRun) -> None:
     for note in run.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{esc(note)}[/]")
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from marketloop.clikit import console, rows_to_csv
+from marketloop.clikit import console, esc, rows_to_csv
 from marketloop.keywords.report import write_html
 from marketloop.keywords.run import GAP_COLUMNS, gap_rows, run_clustering, write_clusters
 from marketloop.quality.outcomes import read_outcomes
@@ -40,7 +40,7 @@ def demo_step(run: DemoRun) -> None:
     settings.keywords.threshold = None
     result = run_clustering(settings, keywords_csv, serp_file=serps_csv)
     for note in result.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{esc(note)}[/]")
     clusters_path = run.workspace.reports_dir / "clusters.json"
     write_clusters(result.clusters, clusters_path)
     gaps_path = run.workspace.reports_dir / "keyword-gaps.csv"

@@ -4,8 +4,12 @@ Headers are matched case-insensitively with the aliases of common exports (Semru
 Google Keyword Planner, Search Console); UTF-16 (by its BOM) is read as such, anything else as
 UTF-8 (with or without BOM) line by line: a line that is not valid UTF-8 falls back to cp1252
 then latin-1 on its own, so the valid UTF-8 of the other lines is kept, and the lines that fell
-back are reported. Duplicates are merged (highest volume, best position), empty lines skipped,
-unreadable numbers treated as missing and reported: nothing the file holds is silently lost.
+back are reported. Line endings may be LF, CRLF or CR alone (old Excel for Mac), also inside
+quoted fields; the delimiter is a comma, tab or semicolon (Excel in many locales). Duplicates
+are merged (highest volume, best position), empty lines skipped, unreadable numbers treated as
+missing and negative volumes as 0, both reported: nothing the file holds is silently lost.
+What cannot be read is refused with its line: a quote that is never closed, a keyword that
+spans lines, a field over 128 KiB, a binary file.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from marketloop.errors import KeywordsError
 from marketloop.keywords.model import KeywordRecord
@@ -50,6 +55,7 @@ class ReadReport:
     empty_lines: int = 0
     duplicates: int = 0
     bad_values: list[str] = field(default_factory=list)  # "row 7: volume 'abc'"
+    negative: list[str] = field(default_factory=list)  # "row 7: -100"
 
     def notes(self) -> list[str]:
         notes = []
@@ -68,6 +74,10 @@ class ReadReport:
             shown = "; ".join(self.bad_values[:5])
             more = f" and {len(self.bad_values) - 5} more" if len(self.bad_values) > 5 else ""
             notes.append(f"unreadable numbers treated as missing: {shown}{more}")
+        if self.negative:
+            more = f" and {len(self.negative) - 5} more" if len(self.negative) > 5 else ""
+            shown = "; ".join(self.negative[:5])
+            notes.append(f"negative volumes treated as 0: {shown}{more}")
         return notes
 
 
@@ -159,12 +169,24 @@ def _read_table(
         text, report.encoding, report.fallback_lines = decode(path.read_bytes())
     except OSError as exc:
         raise KeywordsError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+    except UnicodeDecodeError:  # only UTF-16 can fail: UTF-8 falls back line by line
+        raise KeywordsError(
+            f"{path} starts as UTF-16 (byte-order mark) but is cut short or damaged",
+            hint="export the keyword list again",
+        ) from None
     body = text.lstrip("\r\n\t ")
     if not body:
         raise KeywordsError(f"{path} is empty", hint="export the keyword list again")
-    skipped = text[: len(text) - len(body)].count("\n")
-    reader = csv.reader(io.StringIO(body), _dialect(body.split("\n", 1)[0]))
-    header = next(reader)
+    if "\x00" in body:
+        raise KeywordsError(
+            f"{path} is a binary file (or UTF-16 without a byte-order mark), not CSV text",
+            hint="export the keyword list as CSV (UTF-8, or UTF-16 as Excel writes it)",
+        )
+    skipped = len(_LINE_BREAK.findall(text[: len(text) - len(body)]))
+    # newline="": the csv module sees CR, LF and CRLF as they are, inside quotes too
+    dialect = _dialect(_LINE_BREAK.split(body, 1)[0])
+    reader = csv.reader(io.StringIO(body, newline=""), dialect, strict=True)
+    header = _checked(path, reader, skipped)[1]
     columns = _columns(header, aliases)
     missing = [name for name in required if name not in columns]
     if missing:
@@ -173,16 +195,50 @@ def _read_table(
             f"{path} has no {' or '.join(missing)} column; found: {found}",
             hint="accepted names: " + "; ".join(f"{m}: {', '.join(aliases[m])}" for m in missing),
         )
-    return _rows(reader, columns["keyword"], skipped + 2, report), columns
+    return _rows(path, reader, columns["keyword"], skipped, report), columns
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _checked(path: Path, reader: Any, skipped: int) -> tuple[int, list[str]]:
+    """The next row and the line it starts on; a KeywordsError naming that line when the
+    csv module cannot read it (a field over `csv.field_size_limit()`, 128 KiB, included)."""
+    line = skipped + reader.line_num + 1
+    try:
+        row: list[str] = next(reader)
+    except csv.Error as exc:
+        reason = (
+            "a quote is never closed"
+            if "end of data" in str(exc)
+            else f"a field is over {csv.field_size_limit():,} characters"
+            if "field limit" in str(exc)
+            else str(exc)
+        )
+        raise KeywordsError(
+            f"{path}: line {line}: {reason}",
+            hint='fix that line (a quote inside a value is written twice: "")',
+        ) from None
+    return line, row
 
 
 def _rows(
-    reader: Iterator[list[str]], keyword_at: int, first_line: int, report: ReadReport
+    path: Path, reader: Any, keyword_at: int, skipped: int, report: ReadReport
 ) -> Iterator[tuple[int, list[str]]]:
-    for number, row in enumerate(reader, start=first_line):
+    while True:
+        try:
+            number, row = _checked(path, reader, skipped)
+        except StopIteration:
+            return
         if keyword_at >= len(row) or not row[keyword_at].strip():
             report.empty_lines += 1
             continue
+        if _LINE_BREAK.search(row[keyword_at]):
+            raise KeywordsError(
+                f"{path}: line {number}: the keyword spans several lines "
+                "(a quote opened there is closed only later)",
+                hint="close the quote on that line, or remove it",
+            )
         report.rows += 1
         yield number, row
 
@@ -221,12 +277,18 @@ def _record(
     url = _cell(row, columns.get("url"))
     return KeywordRecord(
         keyword=" ".join(row[columns["keyword"]].split()),
-        volume=max(0, int(volume or 0)),
+        volume=_volume(volume, line, report),
         difficulty=_number(row, columns.get("difficulty"), "difficulty", line, report),
         cpc=_number(row, columns.get("cpc"), "cpc", line, report),
         position=position if position and position > 0 else None,  # 0: not ranking
         url=url or None,
     )
+
+
+def _volume(volume: float | None, line: int, report: ReadReport) -> int:
+    if volume is not None and volume < 0:
+        report.negative.append(f"row {line}: {volume:g}")
+    return max(0, int(min(volume or 0, 1e15)))
 
 
 def _cell(row: list[str], at: int | None) -> str:

@@ -1,9 +1,15 @@
 """Structured logging (structlog): console lines for people, JSON lines for machines.
 
-Secrets never reach a log or an error message: any key that looks like a credential is masked;
-values that look like tokens (Bearer ..., sk-, pat-, ntn_, secret_, Google's ya29.) are masked
-wherever they appear; and every secret setting's actual value, registered when the settings
-load (`register_secret`), is masked wherever it appears, whatever its shape.
+Secrets never reach a log or an error message: any key that looks like a credential is masked
+(a structlog key, a dict key at any depth, a `key=value` or `(b'X-Api-Token', b'...')` pair in
+text); values that look like tokens (Bearer ..., sk-, pat-, ntn_, secret_, Google's ya29.) are
+masked wherever they appear; and every secret setting's actual value, registered when the
+settings load (`register_secret`), is masked wherever it appears, whatever its shape.
+
+Both log paths are masked: structlog events by the `redact` processor (every value type: str,
+bytes, dicts, lists, tuples, and anything else by its text), and the standard `logging` module
+(httpx, httpcore, dlt, uvicorn, any library) by a record factory that masks each record's
+message, arguments and traceback when it is made, before any handler sees it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -19,6 +25,14 @@ import structlog
 SECRET_KEY = re.compile(r"(token|secret|password|passwd|api[_-]?key|authorization|cookie)", re.I)
 SECRET_VALUE = re.compile(
     r"(Bearer\s+)[A-Za-z0-9._~+/=\-]+|(sk-|pat-|ntn_|secret_|ya29\.)[A-Za-z0-9._\-]{6,}"
+)
+#: a credential-looking key followed by its value, in text: `token=x`, `"api_key": "x"`,
+#: `(b'X-Echo-Token', b'x')` (how httpcore logs headers)
+SECRET_PAIR = re.compile(  # anchored on the key word, bounded: linear even on a 1 MB line
+    r"""(?P<key>(?:token|secret|password|passwd|api[_-]?key|authorization|cookie)[\w-]{0,64}"""
+    r"""(?:['"]?[ \t]{0,8}[:=]|['"][ \t]{0,8},)[ \t]{0,8}(?:b(?=['"]))?['"]?)"""
+    r"""(?P<value>(?:Bearer[ \t]+)?[^'"\s,)}\]]+)""",
+    re.I,
 )
 MASK = "***"
 #: shorter values are not registered: masking them would garble ordinary text
@@ -41,16 +55,71 @@ def mask_secrets(text: str) -> str:
     for secret in sorted(_known_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
+    text = SECRET_PAIR.sub(lambda m: m.group("key") + MASK, text)
     return SECRET_VALUE.sub(lambda m: (m.group(1) or m.group(2) or "") + MASK, text)
+
+
+def mask_value(value: Any, depth: int = 0) -> Any:
+    """`value` with every secret in it masked, keeping its shape where it has one: strings and
+    bytes masked as text, dicts (secret-looking keys masked whole), lists, tuples and sets
+    item by item; anything else is replaced by its masked text when that text held a secret."""
+    if isinstance(value, Mapping | list | tuple | set | frozenset) and depth > 20:
+        return MASK
+    if isinstance(value, Mapping):
+        return {
+            k: MASK if SECRET_KEY.search(_text(k)) else mask_value(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [mask_value(v, depth + 1) for v in value]
+        if _is_secret_pair(value):  # a header as httpx keeps it: (b"X-Api-Token", b"...")
+            items[1] = MASK
+        return items if isinstance(value, list) else type(value)(items)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    raw = isinstance(value, bytes | bytearray)
+    text = bytes(value).decode("utf-8", "backslashreplace") if raw else str(value)
+    masked = mask_secrets(text)
+    if masked == text:
+        return value
+    return masked.encode() if raw else masked
+
+
+def _is_secret_pair(value: Any) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], str | bytes)
+        and bool(SECRET_KEY.search(_text(value[0])))
+    )
+
+
+def _text(key: Any) -> str:
+    return key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
 
 
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        if SECRET_KEY.search(key):
-            event[key] = MASK
-        elif isinstance(value, str):
-            event[key] = mask_secrets(value)
+        event[key] = MASK if SECRET_KEY.search(key) else mask_value(value)
     return event
+
+
+_make_record = logging.getLogRecordFactory()
+
+
+def _masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """The standard library's log records, masked as they are made (see the docstring)."""
+    record = _make_record(*args, **kwargs)
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # a library's malformed format string: keep what it said
+        message = f"{record.msg} {record.args}"
+    record.msg, record.args = mask_secrets(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        record.exc_text = mask_secrets(logging.Formatter().formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = mask_secrets(record.stack_info)
+    return record
 
 
 def configure_logging(level: str = "warning", fmt: str = "console") -> None:
@@ -73,6 +142,7 @@ def configure_logging(level: str = "warning", fmt: str = "console") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+    logging.setLogRecordFactory(_masked_record)
     logging.basicConfig(
         level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )

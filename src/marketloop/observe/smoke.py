@@ -7,6 +7,7 @@ skipped with the reason, never passed.
 from __future__ import annotations
 
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,7 +64,8 @@ class Smoke:
         listed = self.http.get(f"{PREFIX}/runs", headers=self.bearer())
         if listed.status_code == 404:
             return "skip", "this server has no runs route"
-        started = self.http.post(f"{PREFIX}/runs", headers=self.bearer(), json={"loop": self.loop})
+        headers = {**self.bearer(), "Idempotency-Key": f"smoke-{uuid.uuid4()}"}
+        started = self.http.post(f"{PREFIX}/runs", headers=headers, json={"loop": self.loop})
         if started.status_code != 202:
             return _unexpected(started, 202)
         where = started.headers.get("Location") or f"{PREFIX}/runs/{started.json().get('id')}"

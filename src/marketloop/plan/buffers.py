@@ -5,7 +5,8 @@ A buffer day (a weekend date) is capacity, not work. It is used in exactly one o
 * **pushed**: a task whose dependency slipped was pushed onto it (schedule.py). One pushed
   task per buffer, whatever its effort: the task brings its owner, and `capacity` bounds only
   what the buffer's own owner pulls or stabilises; the note says when the pushed work is
-  longer than that capacity (the owner works the buffer day);
+  longer than that capacity (the owner works the buffer day). A blocked task is never pushed:
+  its own blocker holds it, so it is one of the open issues the buffer stabilises;
 * **pull-backlog**: the prior business day closed cleanly (everything due by then done, no
   open blocker at its close), so the owner may pull forward ready backlog items that fit the
   buffer's capacity;

@@ -22,10 +22,13 @@ from marketloop.clikit import (
     console,
     emit_json,
     emit_rows,
+    esc,
+    plain,
     state,
     stdout,
 )
 from marketloop.errors import ConfigError
+from marketloop.plan.bounds import check_moment
 from marketloop.plan.escalation import Escalation
 from marketloop.plan.loader import load_plan
 from marketloop.plan.store import EventLog
@@ -103,7 +106,7 @@ def moment(text: str | None, tracker: Tracker) -> datetime:
         ) from None
     if len(text) == 10:  # a bare date: the start of that day
         parsed = datetime.combine(parsed.date(), time(0))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    return check_moment(tracker.plan, parsed if parsed.tzinfo else parsed.replace(tzinfo=tz))
 
 
 @app.command("show")
@@ -123,7 +126,7 @@ def show(
         from marketloop.plan.gantt import gantt
 
         stdout.print(gantt(view))
-        stdout.print("critical path: " + " → ".join(view.schedule.critical_path))
+        stdout.print(plain("critical path: " + " → ".join(view.schedule.critical_path)))
 
 
 @app.command("status")
@@ -141,7 +144,7 @@ def status(
         emit_json(data) if fmt is OutputFormat.json else emit_rows(data["tasks"], fmt)
         return
     stdout.print(
-        f"[bold]{data['plan']}[/] {data['name']} · day {data['sprint_day']} "
+        f"[bold]{esc(data['plan'])}[/] {esc(data['name'])} · day {data['sprint_day']} "
         f"({data['phase'] or 'outside the sprint'}) · {data['done']}/{data['total']} done · "
         f"baseline v{data['baseline_version']} · ends {data['end']['forecast']} "
         f"(baseline {data['end']['baseline']})"
@@ -150,7 +153,7 @@ def status(
     emit_rows(data["buffers"], fmt, columns=("task", "date", "mode", "note"), title="buffer days")
     if data["pulls"]:
         emit_rows(data["pulls"], fmt, title="backlog pulled in")
-    stdout.print(data["rebaseline"]["explanation"])
+    stdout.print(plain(data["rebaseline"]["explanation"]))
     stdout.print(f"{len(data['escalations'])} escalation(s): see `marketloop plan escalations`")
 
 
@@ -195,7 +198,9 @@ def _notify(
 
 def _report_sent(view: View, notifier: Notifier, sent: list[Escalation]) -> None:
     skipped = len(view.escalations) - len(sent)
-    console.print(f"sent {len(sent)} escalation(s) via {notifier.name}; {skipped} already sent")
+    console.print(
+        plain(f"sent {len(sent)} escalation(s) via {notifier.name}; {skipped} already sent")
+    )
 
 
 def plan_group() -> typer.Typer:

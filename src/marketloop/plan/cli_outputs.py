@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,11 +17,12 @@ from marketloop.clikit import (
     console,
     emit_json,
     emit_rows,
+    esc,
     rows_to_csv,
     state,
     to_jsonable,
 )
-from marketloop.plan.cli import AtOption, FormatOption, PlanOption, app, open_view
+from marketloop.plan.cli import AtOption, FormatOption, PlanOption, app, open_tracker, open_view
 from marketloop.report import write_report
 from marketloop.workspace import Workspace
 
@@ -69,7 +71,7 @@ def memo_command(
         sys.stdout.write(page)
     else:
         sys.stdout.write(markdown(memo))
-    console.print(f"HTML memo: {path}")
+    console.print(f"HTML memo: {esc(path)}")
 
 
 @app.command("export")
@@ -108,7 +110,7 @@ def export_command(
         sys.stdout.flush()
     else:
         out.write_bytes(data)
-        console.print(f"wrote {out}")
+        console.print(f"wrote {esc(out)}")
 
 
 @app.command("triage")
@@ -152,3 +154,30 @@ def triage_command(
         columns=("task", "class", "effort", "decision", "owner"),
         title=f"capacity {result.capacity:g} h",
     )
+
+
+@app.command("log")
+def log_command(
+    ctx: typer.Context,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """The event log as recorded, oldest first, with the id `plan retract` takes.
+
+    Example: marketloop plan log --format json
+    """
+    tracker, _ = open_tracker(ctx, plan, workspace, None)
+    events = tracker.log.events()
+    retracted = {e.data.get("event") for e in events if e.kind == "retract"}
+    rows = [
+        {"id": e.seq, "kind": e.kind, "task": e.task, "at": e.at,
+         "detail": _detail(e.data), "retracted": e.seq in retracted}
+        for e in events
+    ]  # fmt: skip
+    emit_rows(rows, fmt, columns=("id", "kind", "task", "at", "detail", "retracted"))
+
+
+def _detail(data: Mapping[str, Any]) -> str:
+    shown = {k: v for k, v in data.items() if k not in {"dates", "variance", "forecasts"}}
+    return ", ".join(f"{k}={v}" for k, v in shown.items())

@@ -1,4 +1,4 @@
-"""`plan slip|block|unblock|done|rebaseline`: the commands that record one event.
+"""`plan slip|block|unblock|done|rebaseline|retract`: the commands that record one event.
 
 Each appends one event effective at `--at`, then reports what it changed compared with the
 moment just before it: as a short report for people, or with `--format json` as the recorded
@@ -15,9 +15,9 @@ from typing import Annotated
 
 import typer
 
-from marketloop.clikit import WorkspaceOption, console, emit_json
+from marketloop.clikit import WorkspaceOption, console, emit_json, esc, plain
 from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
-from marketloop.plan.events import Event
+from marketloop.plan.events import MAX_SLIP_DAYS, Event
 from marketloop.plan.tracker import Tracker
 from marketloop.plan.views import recorded_dict
 
@@ -52,18 +52,25 @@ def _record(
     if fmt is RecordFormat.json:
         emit_json(recorded_dict(event, before, after))
         return
-    console.print(message(event))
+    console.print(plain(f"{message(event)} (event {event.seq})"))
     for e in after.pending:
-        console.print(f"[yellow]escalate[/] {e.task} → {e.to} via {e.channel}: {e.reason}")
+        console.print(
+            f"[yellow]escalate[/] {esc(e.task)} → {esc(e.to)} via {e.channel}: {esc(e.reason)}"
+        )
     if after.rebaseline.due:
-        console.print(f"[bold]{after.rebaseline.explanation}[/]: run `marketloop plan rebaseline`")
+        console.print(
+            f"[bold]{esc(after.rebaseline.explanation)}[/]: run `marketloop plan rebaseline`"
+        )
 
 
 @app.command("slip")
 def slip(
     ctx: typer.Context,
     task: Annotated[str, typer.Argument(help="Task id, e.g. day10.")],
-    days: Annotated[int, typer.Option("--days", "-d", min=1, help="Business days it slips.")],
+    days: Annotated[
+        int,
+        typer.Option("--days", "-d", min=1, max=MAX_SLIP_DAYS, help="Business days it slips."),
+    ],
     reason: ReasonOption,
     plan: PlanOption = None,
     workspace: WorkspaceOption = None,
@@ -153,6 +160,31 @@ def rebaseline(
     or more critical-path items slip at once: otherwise push/pull absorbs the slip."""
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(tracker, when, fmt, lambda: tracker.rebaseline(reason, when), _baseline_message)
+
+
+@app.command("retract")
+def retract(
+    ctx: typer.Context,
+    event_id: Annotated[int, typer.Argument(help="Id of the event to take back (`plan log`).")],
+    reason: ReasonOption,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: RecordFormatOption = RecordFormat.table,
+) -> None:
+    """Take back a mistaken event: the log keeps both, and from --at on the event counts as
+    never recorded. The memo lists every retraction with its reason.
+
+    Example: marketloop plan retract 12 --reason "slip typed as 99 days, meant 2"
+    """
+    tracker, when = open_tracker(ctx, plan, workspace, at)
+    _record(
+        tracker,
+        when,
+        fmt,
+        lambda: tracker.retract(event_id, reason, when),
+        lambda e: f"recorded: event {event_id} ({e.data['kind']} {e.task or ''}) is retracted",
+    )
 
 
 def _baseline_message(event: Event) -> str:

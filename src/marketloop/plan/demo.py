@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from marketloop import config
 from marketloop.appdb import open_app_db
-from marketloop.clikit import console
+from marketloop.clikit import console, plain
 from marketloop.plan.loader import load_plan
 from marketloop.plan.memo import build_memo, html
 from marketloop.plan.store import EventLog
@@ -54,10 +54,12 @@ def run(run: DemoRun) -> None:
     view = tracker.view(day(14, 17))
     done = sum(f.status == "done" for f in view.schedule.forecasts.values())
     path_text = " → ".join(view.schedule.critical_path)
-    console.print(f"{plan.id} at day 14: {done}/{len(plan.work)} done; critical path {path_text}")
+    console.print(
+        plain(f"{plan.id} at day 14: {done}/{len(plan.work)} done; critical path {path_text}")
+    )
     for e in view.escalations:
-        console.print(f"escalate {e.task} → {e.to} ({e.person}) via {e.channel}: {e.reason}")
-    console.print(view.rebaseline.explanation)
+        console.print(plain(f"escalate {e.task} → {e.to} ({e.person}) via {e.channel}: {e.reason}"))
+    console.print(plain(view.rebaseline.explanation))
     memo = build_memo(view)
     path = run.workspace.reports_dir / f"plan-memo-{plan.id}-{memo.today}.html"
     run.outputs["plan status memo"] = write_report(path, html(memo, view))

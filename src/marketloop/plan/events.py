@@ -11,6 +11,11 @@ and evaluating "as of" any past moment is the same fold with a smaller `at`.
     done       task                   the task (or a backlog item) is finished
     notified   key, task, level, ...  an escalation went out (so it is not sent twice)
     rebaseline version, dates, ...    a new baseline; slips so far are absorbed into it
+    retract    event, reason          corrects a mistake: from its moment on, the event it names
+                                      counts as never recorded (both stay in the log)
+
+Events that no longer make sense are ignored, not fatal, so no stored event can make the log
+unreadable (a slip beyond `MAX_SLIP_DAYS`, recorded before events were checked, is ignored).
 """
 
 from __future__ import annotations
@@ -20,8 +25,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-EventKind = Literal["slip", "block", "unblock", "done", "notified", "rebaseline"]
-KINDS: tuple[EventKind, ...] = ("slip", "block", "unblock", "done", "notified", "rebaseline")
+EventKind = Literal["slip", "block", "unblock", "done", "notified", "rebaseline", "retract"]
+KINDS: tuple[EventKind, ...] = (
+    "slip", "block", "unblock", "done", "notified", "rebaseline", "retract"
+)  # fmt: skip
+#: the largest slip one event records: a year of business days
+MAX_SLIP_DAYS = 260
 
 
 @dataclass(frozen=True)
@@ -71,22 +80,40 @@ class Baseline:
 
 
 @dataclass(frozen=True)
+class Retraction:
+    """A `retract` event and the event it took back."""
+
+    id: int
+    at: datetime
+    reason: str
+    event: Event
+
+
+@dataclass(frozen=True)
 class State:
     tasks: Mapping[str, TaskState] = field(default_factory=dict)
     baselines: tuple[Baseline, ...] = ()
     notified: frozenset[str] = frozenset()
     changes: int = 0  # schedule events applied (all but `notified`): grows with every change
+    retractions: tuple[Retraction, ...] = ()
 
     def task(self, task_id: str) -> TaskState:
         return self.tasks.get(task_id, TaskState())
 
 
 def fold(events: Iterable[Event], at: datetime | None = None) -> State:
-    state = State()
-    for event in sorted(events, key=lambda e: (e.at, e.seq)):
-        if at is not None and event.at > at:
-            break
-        state = apply(state, event)
+    effective = [e for e in events if at is None or e.at <= at]
+    by_seq = {e.seq: e for e in effective}
+    retractions = tuple(
+        Retraction(e.seq, e.at, str(e.data.get("reason", "")), by_seq[int(e.data["event"])])
+        for e in effective
+        if e.kind == "retract" and int(e.data.get("event", 0)) in by_seq
+    )
+    taken_back = {r.event.seq for r in retractions} | {r.id for r in retractions}
+    state = State(retractions=retractions)
+    for event in sorted(effective, key=lambda e: (e.at, e.seq)):
+        if event.seq not in taken_back and event.kind != "retract":
+            state = apply(state, event)
     return state
 
 
@@ -108,6 +135,8 @@ def apply(state: State, event: Event) -> State:
 def _task_event(current: TaskState, event: Event) -> TaskState:
     reason = str(event.data.get("reason", ""))
     if event.kind == "slip":
+        if not 1 <= int(event.data["days"]) <= MAX_SLIP_DAYS:
+            return current
         return replace(
             current,
             slip_days=current.slip_days + int(event.data["days"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from marketloop.clikit import plain
 from marketloop.plan.model import Task
 from marketloop.plan.tracker import View
 
@@ -27,7 +28,9 @@ def gantt(view: View) -> Table:
     sprint = plan.sprint
     last = max(plan.last_day, sprint.day_of(schedule.end))
     today = sprint.day_of(sprint.local_date(view.at))
-    table = Table(title=f"{plan.name} · baseline v{schedule.baseline_version}", caption=LEGEND)
+    table = Table(
+        title=plain(f"{plan.name} · baseline v{schedule.baseline_version}"), caption=LEGEND
+    )
     table.add_column("task")
     table.add_column("owner", overflow="ellipsis", max_width=22)
     table.add_column(_header(last, today), no_wrap=True)
@@ -37,8 +40,10 @@ def gantt(view: View) -> Table:
         forecast = schedule.forecasts.get(task.id)
         for day in range(1, last + 1):
             bar.append(*_cell(view, task, day, buffer_days))
-        label = Text(task.id, style="bold red" if forecast and forecast.critical else "")
-        table.add_row(label, plan.people[task.owner].name, bar)
+        label = Text(
+            plain(task.id).plain, style="bold red" if forecast and forecast.critical else ""
+        )
+        table.add_row(label, plain(plan.people[task.owner].name), bar)
     return table
 
 

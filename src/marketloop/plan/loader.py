@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from marketloop import yamlguard
 from marketloop.errors import PlanError
 from marketloop.plan.checks import Loc, problems
 from marketloop.plan.model import Plan
@@ -76,7 +77,13 @@ def parse_plan(text: str, name: str = "<plan>") -> Plan:
 
 def _compose(text: str, name: str) -> yaml.Node:
     try:
+        yamlguard.check(text, _Loader)
         node = yaml.compose(text, Loader=_Loader)
+    except yamlguard.YamlRefused as exc:
+        raise PlanFileError(
+            f"{name}:{exc.line}: {exc.reason} in plan files",
+            hint="write the value out in full where it is used",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise PlanFileError(f"{name}:{line}: not valid YAML: {exc.problem}") from None
@@ -84,25 +91,8 @@ def _compose(text: str, name: str) -> yaml.Node:
         raise PlanFileError(f"{name}: not valid YAML: {exc}") from None
     if node is None:
         raise PlanFileError(f"{name}:1: the plan file is empty")
-    _reject_anchors(text, name)
     _reject_duplicate_keys(node, name)
     return node
-
-
-def _reject_anchors(text: str, name: str) -> None:
-    """Anchors and aliases (`&a`, `*a`) are refused: an alias inside its own anchor makes a
-    structure that contains itself, and every alias hides where a value really is."""
-    for event in yaml.parse(text, Loader=_Loader):
-        anchor = getattr(event, "anchor", None)
-        if anchor is None:
-            continue
-        line = event.start_mark.line + 1 if event.start_mark else 1
-        what = "alias *" if isinstance(event, yaml.AliasEvent) else "anchor &"
-        raise PlanFileError(
-            f"{name}:{line}: YAML {what}{anchor}: anchors and aliases are not supported in plan "
-            "files",
-            hint="write the value out in full where it is used",
-        )
 
 
 def _construct(node: yaml.Node, name: str) -> Any:

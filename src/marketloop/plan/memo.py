@@ -35,6 +35,7 @@ class Memo:
     escalations: list[dict[str, Any]]
     decisions: list[str]
     next_week: list[dict[str, Any]]
+    corrections: list[dict[str, Any]]
 
 
 def build_memo(view: View) -> Memo:
@@ -56,6 +57,17 @@ def build_memo(view: View) -> Memo:
             r
             for r in task_rows(view)
             if r["status"] != "done" and today < r["forecast"] <= week_ahead
+        ],
+        corrections=[
+            {
+                "id": r.id,
+                "event": r.event.seq,
+                "kind": r.event.kind,
+                "task": r.event.task,
+                "at": sprint.local_date(r.at),
+                "reason": r.reason,
+            }
+            for r in view.state.retractions
         ],
     )
 
@@ -133,8 +145,15 @@ def markdown(memo: Memo) -> str:
         "",
         "## Buffer days",
         *(_bullets([f"{b['task']} ({b['date']}): {b['note']}" for b in s["buffers"]])),
+        "",
+        "## Corrections",
+        *(_bullets([_correction(c) for c in memo.corrections])),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _correction(c: dict[str, Any]) -> str:
+    return f"{c['at']}: event {c['event']} ({c['kind']} {c['task'] or ''}) retracted: {c['reason']}"
 
 
 def _bullets(items: list[str]) -> list[str]:

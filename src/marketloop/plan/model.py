@@ -18,6 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from marketloop.plan.calendar import WEEKDAYS, SprintCalendar
 
+#: the dates a sprint may start on, and how many days it may run: plan arithmetic (slips,
+#: windows a year either side) must stay far from date.max
+FIRST_START, LAST_START, MAX_DAY = date(1970, 1, 1), date(2999, 12, 31), 3660
+
+
 Ident = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)
 Channel = Field(pattern=r"^(slack:[#@][\w.-]+|pagerduty:[\w.-]+|email:[^@\s]+@[^@\s]+)$")
 
@@ -41,8 +46,8 @@ class Person(Frozen):
 class Phase(Frozen):
     id: str = Ident
     name: str
-    first_day: int = Field(ge=1)
-    last_day: int = Field(ge=1)
+    first_day: int = Field(ge=1, le=MAX_DAY)
+    last_day: int = Field(ge=1, le=MAX_DAY)
     objectives: str = ""
     tooling: tuple[str, ...] = ()
 
@@ -55,7 +60,7 @@ class Phase(Frozen):
 
 class Task(Frozen):
     id: str = Ident
-    day: int = Field(ge=1)
+    day: int = Field(ge=1, le=MAX_DAY)
     kind: Literal["work", "buffer"] = "work"
     focus: str = Field(min_length=1)
     deliverable: str = Field(min_length=1)
@@ -138,7 +143,7 @@ class Cadence(Frozen):
 
 
 class CalendarSpec(Frozen):
-    start: date
+    start: date = Field(ge=FIRST_START, le=LAST_START)
     timezone: str
     weekend: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = ("sat", "sun")
     holidays: tuple[date, ...] = ()

@@ -25,6 +25,7 @@ from typing import Protocol
 
 import httpx
 from rich.console import Console
+from rich.markup import escape as esc
 
 from marketloop.config import Settings
 from marketloop.errors import ConfigError, PlanError, TransientError
@@ -58,8 +59,8 @@ class ConsoleNotifier:
 
     def send(self, plan_id: str, escalation: Escalation) -> None:
         e = escalation
-        who = f"[bold]{plan_id} → {e.to}[/] ({e.person}) via {e.channel}"
-        self.console.print(f"{who}: [bold]{e.task}[/] {e.reason}")
+        who = f"[bold]{esc(plan_id)} → {esc(e.to)}[/] ({esc(e.person)}) via {e.channel}"
+        self.console.print(f"{who}: [bold]{esc(e.task)}[/] {esc(e.reason)}")
 
 
 class WebhookNotifier:

@@ -5,6 +5,9 @@ Forward pass, in dependency order over the work tasks:
 * a done task sits on the date it was done;
 * otherwise its own date is its baseline moved by its recorded slips; a task that is overdue
   or blocked cannot finish before today (blocked: before the next business day);
+* a blocked task is held by its own blocker, not by a dependency: it resumes on a business day,
+  holds no buffer (not even one a re-baseline kept it on) and is never pushed onto one; while
+  it stays blocked, the buffer's swap rule stabilises it (buffers.py);
 * when a dependency finishes on or after that date, the **push rule** applies: the task moves
   to the next available buffer day after the dependency, if one is free and comes before the
   task's successors, and its freed slot **pulls** a ready backlog item of equal or lesser
@@ -116,7 +119,8 @@ def compute(plan: Plan, state: State, at: datetime) -> Schedule:
             culprit = culprits[task.id] = max(task.after, key=lambda a: dates[a])
             before = min((own[s] for s in plan.successors[task.id] if s in own), default=None)
             buffer = _free_buffer(buffer_days, taken, latest, today, before)
-            if buffer is not None and plan.adjustments.push_to_buffer:
+            held = state.task(task.id).open_block is not None  # its own blocker holds it
+            if buffer is not None and plan.adjustments.push_to_buffer and not held:
                 dates[task.id] = buffer
                 taken[buffer] = task.id
                 why = _what_happened(state, culprit, late, reasons)
@@ -145,8 +149,8 @@ def _own_date(plan: Plan, state: State, baseline: date, task_id: str, today: dat
     sprint = plan.sprint
     task_state = state.task(task_id)
     own = sprint.add_business_days(baseline, task_state.slip_days)
-    if task_state.open_block is not None:
-        return max(own, sprint.next_business_day(today))
+    if task_state.open_block is not None:  # it resumes on a business day, never on a buffer
+        return sprint.on_or_after(max(own, sprint.next_business_day(today)))
     return own
 
 

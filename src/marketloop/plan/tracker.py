@@ -1,8 +1,10 @@
 """A plan and its event log together: the thin edge the CLI, the demo and the API use.
 
 Reading evaluates the pure rules at a moment (`view(at)`); recording checks that the change
-makes sense now (no slip on a finished task, no second blocker on a blocked one) and appends
-one event. Nothing here changes or removes a recorded event.
+makes sense now (no slip on a finished task, no second blocker on a blocked one), that its
+values and moment are in bounds (`bounds.py`) and that the schedule with it still computes
+within the plan's window, then appends one event. Nothing here changes or removes a recorded
+event: a mistake is taken back by a `retract` event.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from marketloop.errors import PlanError
+from marketloop.plan import bounds
 from marketloop.plan.escalation import Escalation, escalations
 from marketloop.plan.events import Event, State, fold
 from marketloop.plan.model import Plan
@@ -54,9 +57,8 @@ class Tracker:
         )
 
     def slip(self, task_id: str, days: int, reason: str, at: datetime) -> Event:
+        bounds.check_slip(days)
         self._open_work(task_id, at, "slip")
-        if days < 1:
-            raise PlanError(f"a slip of {task_id} must be at least 1 business day, not {days}")
         return self._record(Event("slip", at, task_id, {"days": days, "reason": reason}))
 
     def block(self, task_id: str, reason: str, at: datetime) -> Event:
@@ -95,7 +97,37 @@ class Tracker:
         data = {**escalation.as_dict(), "notifier": notifier}
         return self._record(Event("notified", at, escalation.task, data))
 
+    def retract(self, event_id: int, reason: str, at: datetime) -> Event:
+        """Take back event `event_id` (a mistake): it stays in the log, and counts as never
+        recorded from `at` on. Baselines are replaced by a new one, not retracted."""
+        events = self.log.events()
+        target = next((e for e in events if e.seq == event_id), None)
+        if target is None:
+            raise PlanError(
+                f"plan {self.plan.id} has no event {event_id}",
+                hint="`marketloop plan log` lists the events with their ids",
+            )
+        if target.kind in {"rebaseline", "retract"}:
+            raise PlanError(f"event {event_id} is a {target.kind}: it cannot be retracted")
+        if any(e.kind == "retract" and e.data.get("event") == event_id for e in events):
+            raise PlanError(f"event {event_id} was already retracted; nothing recorded")
+        data = {"event": event_id, "kind": target.kind, "reason": reason}
+        return self._record(Event("retract", at, target.task, data))
+
     def _record(self, event: Event) -> Event:
+        """Append `event` once it is in bounds and the schedule with it stays in the window."""
+        bounds.check_moment(self.plan, event.at, "the event time")
+        bounds.check_reason(str(event.data.get("reason", "")))
+        events = self.log.events()
+        seq = max((e.seq for e in events), default=0) + 1
+        candidate = [*events, Event(event.kind, event.at, event.task, event.data, seq)]
+        try:
+            end = compute(self.plan, fold(candidate, event.at), event.at).end
+        except (OverflowError, ValueError) as exc:
+            raise PlanError(
+                f"nothing recorded: the schedule cannot take this event ({exc})"
+            ) from None
+        bounds.check_end(self.plan, end)
         return self.log.append(event)
 
     def _open_work(self, task_id: str, at: datetime, verb: str) -> State:

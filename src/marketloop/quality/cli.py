@@ -24,6 +24,7 @@ from marketloop.clikit import (
     console,
     emit_json,
     emit_rows,
+    esc,
     progress,
     state,
 )
@@ -176,7 +177,7 @@ def report_command(
     else:
         out = out or Workspace(settings.workspace).ensure().reports_dir / "data-health.html"
         write_html(report, out, docs_path(settings))
-    console.print(f"data health report ({report['status']}, run {report['run_id']}): {out}")
+    console.print(f"data health report ({report['status']}, run {report['run_id']}): {esc(out)}")
 
 
 @app.command("docs")
@@ -203,7 +204,7 @@ def docs_command(
     with progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
         bar.add_task("dbt docs generate", total=None)
         path = generate_docs(settings, out)
-    console.print(f"dbt docs: {path}")
+    console.print(f"dbt docs: {esc(path)}")
 
 
 def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -257,4 +258,4 @@ def _print_verdict(report: dict[str, Any]) -> None:
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}[report["status"]]
     console.print(f"[bold {colour}]{report['status'].upper()}[/]  run {report['run_id']}")
     for note in report["notes"]:
-        console.print(f"[dim]note:[/] {note}")
+        console.print(f"[dim]note:[/] {esc(note)}")

@@ -24,6 +24,7 @@ import yaml
 from marketloop.errors import QualityError
 from marketloop.quality.config import QualitySettings
 from marketloop.quality.warehouse import Target, WarehouseBusy
+from marketloop.workspace import DAMAGED_DUCKDB, DAMAGED_HINT
 
 PROJECT_DIR = Path(__file__).parent / "dbt_project"
 PROFILE = "marketloop"
@@ -200,6 +201,10 @@ class Dbt:
 
     def _failure(self, command: str, exc: BaseException | None) -> QualityError:
         text = " ".join(str(exc or "dbt stopped without a result").split())
+        if DAMAGED_DUCKDB in text:
+            return QualityError(
+                f"dbt {command} could not open {self.target.display}", hint=DAMAGED_HINT
+            )
         if "lock" in text.lower() and self.target.kind == "duckdb":
             return WarehouseBusy(
                 f"dbt {command} could not open {self.target.display}: {text}",

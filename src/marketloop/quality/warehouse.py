@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 from marketloop.config import Settings, require_secret
 from marketloop.errors import ConfigError, QualityError, TransientError
-from marketloop.workspace import Workspace
+from marketloop.workspace import DAMAGED_DUCKDB, DAMAGED_HINT, Workspace
 
 #: the destinations whose warehouse quality (and keywords) can read
 READABLE = ("duckdb", "postgres")
@@ -200,6 +200,10 @@ def _open_duckdb(target: Target, read_only: bool) -> Any:
     try:
         connection = duckdb.connect(str(target.path), read_only=read_only)
     except duckdb.IOException as exc:
+        if DAMAGED_DUCKDB in str(exc):
+            raise QualityError(
+                f"cannot open the warehouse {target.path}", hint=DAMAGED_HINT
+            ) from None
         raise WarehouseBusy(
             f"cannot open the warehouse {target.path}: {exc}",
             hint="another marketloop job is writing it; try again when it has finished",

@@ -34,6 +34,13 @@ from marketloop.runner.store import Store, aware, now
 from marketloop.runner.tables import RunRow, StepRow
 
 
+class RunStateError(RunnerError):
+    """The run or step is not in a state that allows this (cancel a finished run, approve a
+    step that does not wait): the request conflicts with the run's state."""
+
+    http_status = 409
+
+
 class StepView(BaseModel):
     name: str
     action: str
@@ -133,13 +140,17 @@ def get_run(settings: Settings, run_id: str) -> RunView:
 
 
 def list_runs(
-    settings: Settings, loop: str | None = None, limit: int = 20, starting_after: str | None = None
+    settings: Settings,
+    loop: str | None = None,
+    limit: int = 20,
+    starting_after: str | None = None,
+    status: str | None = None,
 ) -> RunPage:
     """Newest first; page with `starting_after` (the last run id of the previous page)."""
     if not 1 <= limit <= 100:
         raise UsageError(f"limit must be between 1 and 100, not {limit}")
     store = store_for(settings)
-    rows, more = store.runs(loop, limit, starting_after)
+    rows, more = store.runs(loop, limit, starting_after, status)
     return RunPage(data=[_view(row, store.steps(row.id)) for row in rows], has_more=more)
 
 
@@ -156,7 +167,7 @@ def cancel_run(settings: Settings, run_id: str) -> RunView:
     store = store_for(settings)
     run = store.run(run_id)
     if run.status in RUN_DONE:
-        raise RunnerError(f"run {run_id} already {run.status}; nothing to cancel")
+        raise RunStateError(f"run {run_id} already {run.status}; nothing to cancel")
     store.move_run(run_id, "cancelled", reason="cancelled by a person")
     for row in store.steps(run_id):
         if row.status in ("pending", "waiting_approval"):
@@ -171,9 +182,9 @@ def approve_step(
     store = store_for(settings)
     row = store.step(run_id, step)
     if row.status != "waiting_approval":
-        raise RunnerError(f"step {step} of run {run_id} is {row.status}, not waiting_approval")
+        raise RunStateError(f"step {step} of run {run_id} is {row.status}, not waiting_approval")
     if not store.move_step(run_id, step, "pending", from_=["waiting_approval"], approved_by=by):
-        raise RunnerError(f"step {step} of run {run_id} changed while approving; look again")
+        raise RunStateError(f"step {step} of run {run_id} changed while approving; look again")
     if inline:
         run_inline(settings, store, run_id)
     else:

@@ -127,13 +127,19 @@ class Store:
         return row
 
     def runs(
-        self, loop: str | None = None, limit: int = 20, starting_after: str | None = None
+        self,
+        loop: str | None = None,
+        limit: int = 20,
+        starting_after: str | None = None,
+        status: str | None = None,
     ) -> tuple[list[RunRow], bool]:
         """Newest first; `starting_after` a run id (cursor pagination); and whether more exist."""
         with self.session() as s:
             query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id.desc())
             if loop:
                 query = query.where(RunRow.loop == loop)
+            if status:
+                query = query.where(RunRow.status == status)
             if starting_after:
                 cursor = s.get(RunRow, starting_after)
                 if cursor is None:

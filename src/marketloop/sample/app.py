@@ -36,6 +36,10 @@ class Mount:
     cache: dict[str, bytes] = field(default_factory=dict)
     sitemaps: dict[str, bytes] = field(default_factory=dict)
     hits: Counter[str] = field(default_factory=Counter)  # requests per path, for tests
+    #: tests: past this many page requests, every page request is held until it is None again
+    open_pages: int | None = None
+    page_hits: int = 0  # page requests since `open_pages` was set
+    held: int = 0  # page requests held so far
 
     def cached(self, key: str, make: Callable[[], bytes]) -> bytes:
         if key not in self.cache:
@@ -68,6 +72,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     site, bases, path = mount.site, mount.bases, request.path
     mount.hits[path] += 1
     assert bases is not None, "the site is not mounted yet"
+    await _gate(mount, path)
     asset = _asset(mount, bases, path)
     if asset is not None:
         return asset
@@ -85,6 +90,18 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         request[NO_SECURITY_HEADERS] = True
     body = mount.cached(path, lambda: render_page(page, site, bases))
     return web.Response(body=body, content_type="text/html", charset="utf-8", headers=page.headers)
+
+
+async def _gate(mount: Mount, path: str) -> None:
+    """Tests stop a crawl at a chosen page: past `open_pages` page requests, each is held."""
+    if mount.open_pages is None or path not in mount.site.pages:
+        return
+    mount.page_hits += 1
+    if mount.page_hits <= mount.open_pages:
+        return
+    mount.held += 1
+    while mount.open_pages is not None:
+        await asyncio.sleep(0.05)
 
 
 def _asset(mount: Mount, bases: Bases, path: str) -> web.Response | None:

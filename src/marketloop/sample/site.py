@@ -125,6 +125,18 @@ class RunningSite:
         """Requests the HTTPS site has answered, by path (decoded)."""
         return self._main_mount.hits
 
+    def hold_pages_after(self, count: int | None) -> None:
+        """Tests: answer `count` more page requests, then hold every later one until this is
+        called with None, so a crawl can be stopped at a point chosen by counting pages."""
+        mount = self._main_mount
+        mount.page_hits = mount.held = 0
+        mount.open_pages = count
+
+    @property
+    def held(self) -> int:
+        """Page requests held by `hold_pages_after` so far."""
+        return self._main_mount.held
+
     def crawl_overrides(self) -> dict[str, object]:
         """Crawl settings that let the crawler trust the site's throwaway certificate."""
         return {"ca_file": str(self.ca_file)}

@@ -1,5 +1,6 @@
-"""`/healthz` (the process answers) and `/readyz` (its app database and warehouse can be
-reached). Neither needs a key, so neither says more than ok or not: no paths, no messages."""
+"""`/healthz` (the process answers) and `/readyz` (its app database, the run queue and the
+warehouse can be reached). Neither needs a key, so neither says more than ok or not: no paths,
+no messages."""
 
 from __future__ import annotations
 
@@ -44,13 +45,25 @@ async def readyz(ctx: ContextDep) -> JSONResponse:
 
 
 def _checks(ctx: ApiContext) -> dict[str, Check]:
-    return {"app_db": _app_db(ctx), "warehouse": _warehouse(ctx)}
+    return {"app_db": _app_db(ctx), "queue": _queue(ctx), "warehouse": _warehouse(ctx)}
 
 
 def _app_db(ctx: ApiContext) -> Check:
     try:
         with ctx.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+    except Exception:
+        return "unavailable"
+    return "ok"
+
+
+def _queue(ctx: ApiContext) -> Check:
+    """The Huey storage runs are queued on (SQLite in the workspace, or Redis) answers."""
+    from marketloop.runner.queue import make_huey
+
+    try:
+        huey, _ = make_huey(ctx.settings, check=False)
+        huey.storage.queue_size()
     except Exception:
         return "unavailable"
     return "ok"

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 
+import pyarrow.compute as pc
 import structlog
 
 from marketloop.audit import simhash
@@ -89,22 +90,24 @@ def near_duplicate(ctx: CheckContext) -> Iterator[Finding]:
     if not _has_minhash(ctx):  # a crawl from before MinHash fingerprints: re-crawl to check
         log.warning("near_duplicate skipped: the crawl has no minhash column; crawl again")
         return
-    rows = ctx.rows(
+    table = ctx.con.sql(
         "SELECT url, minhash, content_hash FROM indexable_pages "
         "WHERE len(minhash) = 4 AND coalesce(word_count, 0) > 0 ORDER BY url"
-    )
+    ).to_arrow_table()  # columnar: a million fingerprints are one 32 MB array
+    prints = pc.list_flatten(table["minhash"]).to_numpy().reshape(-1, 4)
     percent = ctx.limits["near_duplicate"]
     distance = simhash.max_distance(percent)
-    groups = simhash.near_duplicate_groups([r["minhash"] for r in rows], distance)
+    groups = simhash.near_duplicate_groups(prints, distance)
+    urls, hashes = table["url"], table["content_hash"]
     for group in groups:
-        if len({rows[m]["content_hash"] for m in group.members}) < 2:
+        if len({hashes[m].as_py() for m in group.members}) < 2:
             continue
         size = len(group.members)
         for member in group.members:
             best = simhash.similarity(group.closest[member])
             yield Finding(
-                url=rows[member]["url"],
-                detail=f"{best:g}% similar to {rows[group.nearest[member]]['url']} "
+                url=urls[member].as_py(),
+                detail=f"{best:g}% similar to {urls[group.nearest[member]].as_py()} "
                 f"(threshold {percent:g}%); group of {size} pages",
                 value=best,
             )

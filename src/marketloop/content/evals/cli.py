@@ -11,11 +11,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, progress, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    esc,
+    progress,
+    state,
+)
 from marketloop.config import app_db_url
 from marketloop.content.config import Provider
 from marketloop.content.evals import store
@@ -97,15 +104,17 @@ def run_command(
             settings, loaded, variants, chosen, lambda _: bar.advance(task), crawl
         )
     emit_rows(summary_rows(summaries, with_run=False), fmt, title=f"Eval run {run_id}")
-    console.print(f"run [bold]{run_id}[/]: `marketloop eval compare {run_id} --format html`")
+    console.print(
+        f"run [bold]{esc(run_id)}[/]: `marketloop eval compare {esc(run_id)} --format html`"
+    )
     if mlflow:
         logged = export(mlflow, loaded.suite.name, summaries)
-        console.print(f"logged {len(logged)} MLflow runs to {mlflow}")
+        console.print(f"logged {len(logged)} MLflow runs to {esc(mlflow)}")
     if wandb:
         _, results = store.load_runs(open_app_db(app_db_url(settings)), [run_id])
         folder = Workspace(settings.workspace).root / "wandb"
         ids = log_eval(wandb, loaded.suite.name, summaries, results, folder)
-        console.print(f"logged {len(ids)} W&B runs to project {escape(wandb)} ({tracking.mode()})")
+        console.print(f"logged {len(ids)} W&B runs to project {esc(wandb)} ({tracking.mode()})")
 
 
 @eval_app.command("compare")
@@ -131,7 +140,7 @@ def compare_command(
             f"eval-{found[-1]['id']}.html"
         )
         write_report(target, render_html(found, results))
-        console.print(f"wrote {target}")
+        console.print(f"wrote {esc(target)}")
         return
     rows = summary_rows(summarise(results), with_run=len(found) > 1)
     emit_rows(rows, OutputFormat(fmt.value), title="Eval comparison")

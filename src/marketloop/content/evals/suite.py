@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from marketloop import yamlguard
 from marketloop.content.errors import EvalError
 from marketloop.content.inputs import read_clusters
 from marketloop.keywords.model import Cluster
@@ -134,15 +135,39 @@ def load_suite(path: Path) -> LoadedSuite:
     return LoadedSuite(path, suite, cases, crawl)
 
 
+def _yaml(text: str, path: Path) -> Any:
+    """YAML without anchors, aliases or deep nesting (yamlguard.py): the suites need none."""
+    try:
+        yamlguard.check(text)
+    except yamlguard.YamlRefused as exc:
+        raise EvalError(f"{path}:{exc.line}: {exc.reason}", hint="write it out in full") from None
+    return yaml.safe_load(text)
+
+
+def _one_line(exc: Exception) -> str:
+    """A parser's complaint on one line: YAML's spans several, with a drawing of the spot."""
+    mark = getattr(exc, "problem_mark", None)
+    if isinstance(exc, yaml.MarkedYAMLError) and mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return " ".join(str(exc).split())[:200]
+
+
 def _parse(path: Path) -> Suite:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise EvalError(f"cannot read eval suite {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise EvalError(
+            f"{path} is not UTF-8 text (a binary file?)", hint="save the suite as UTF-8 YAML"
+        ) from None
     try:
-        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data: Any = json.loads(text) if path.suffix == ".json" else _yaml(text, path)
+    except RecursionError:
+        raise EvalError(f"{path} is nested too deeply to read") from None
     except (ValueError, yaml.YAMLError) as exc:
-        raise EvalError(f"{path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
+        kind = path.suffix.lstrip(".") or "YAML"
+        raise EvalError(f"{path} is not valid {kind}: {_one_line(exc)}") from None
     try:
         return Suite.model_validate(data)
     except ValidationError as exc:

@@ -16,10 +16,9 @@ from typing import Annotated
 
 import typer
 from aiohttp import web
-from rich.markup import escape
 
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
+from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, esc, state
 from marketloop.config import app_db_url
 from marketloop.content.tune import jobs, reviews
 from marketloop.content.tune.build import DatasetOptions, make_dataset
@@ -50,7 +49,7 @@ def review_command(
     engine = open_app_db(app_db_url(settings))
     decision = "approved" if approve else "rejected"
     reviews.record(engine, slugs, decision, reviewer=by, note=note)
-    console.print(f"{decision}: {escape(', '.join(slugs))}", emoji=False, soft_wrap=True)
+    console.print(f"{decision}: {esc(', '.join(slugs))}", emoji=False, soft_wrap=True)
 
 
 @tune_app.command("dataset")
@@ -104,7 +103,7 @@ def dataset_command(
         f"{counts['train']} train + {counts['validation']} validation examples "
         f"({tokens['train']:,} + {tokens['validation']:,} tokens, estimated), "
         f"{counts['edited']} edited in Notion, {counts['left_out']} left out "
-        f"(reasons in {escape(str(out / 'manifest.json'))})"
+        f"(reasons in {esc(str(out / 'manifest.json'))})"
     )
     if counts["train"] == 0:
         console.print("[yellow]warning:[/] no training examples: approve briefs first")
@@ -138,9 +137,7 @@ def serve_command(
     local = LocalModel.load(
         str(base_model), str(adapter) if adapter else None, name, max_new_tokens
     )
-    console.print(
-        f"serving {escape(name)} on http://127.0.0.1:{port}/v1 (Ctrl-C stops)", emoji=False
-    )
+    console.print(f"serving {esc(name)} on http://127.0.0.1:{port}/v1 (Ctrl-C stops)", emoji=False)
     web.run_app(serve_app(local), host="127.0.0.1", port=port, print=None)
 
 

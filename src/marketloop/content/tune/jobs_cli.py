@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
+from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, esc, state
 from marketloop.config import app_db_url
 from marketloop.content.tune import jobs, start
 from marketloop.content.tune.extra import require_wandb
@@ -25,7 +24,7 @@ class TuneProvider(StrEnum):
 
 
 def _say(line: str) -> None:
-    console.print(escape(line), soft_wrap=True, emoji=False)  # `ft:m:org:x:` is not an emoji
+    console.print(esc(line), soft_wrap=True, emoji=False)  # `ft:m:org:x:` is not an emoji
 
 
 def start_command(
@@ -124,7 +123,7 @@ def cancel_command(
     """
     settings = state(ctx).settings(workspace)
     row = start.cancel(settings, open_app_db(app_db_url(settings)), job)
-    console.print(f"job {escape(row['id'])}: {escape(row['status'])}", emoji=False)
+    console.print(f"job {esc(row['id'])}: {esc(row['status'])}", emoji=False)
 
 
 def _summary(row: dict[str, Any]) -> None:
@@ -132,8 +131,8 @@ def _summary(row: dict[str, Any]) -> None:
     last = {k: v for p in curve for k, v in p.items() if k in ("train_loss", "valid_loss")}
     losses = ", ".join(f"{k} {v}" for k, v in last.items())
     console.print(
-        f"job [bold]{escape(row['id'])}[/]: {escape(row['status'])}"
-        + (f" → {escape(str(row['result_model']))}" if row["result_model"] else "")
+        f"job [bold]{esc(row['id'])}[/]: {esc(row['status'])}"
+        + (f" → {esc(str(row['result_model']))}" if row["result_model"] else "")
         + (f" ({losses})" if losses else ""),
         soft_wrap=True,
         emoji=False,

@@ -1,0 +1,46 @@
+"""The URL list of a list-mode crawl (`marketloop crawl --list FILE`), read and checked.
+
+One URL per line; blank lines and lines starting with `#` are skipped; every URL is put in
+normal form (`urls.normalize`) and repeats are dropped, keeping the first. A line that is not
+an http(s) URL stops the crawl before it starts, naming the file and the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from marketloop.crawl.urls import InvalidUrl, normalize
+from marketloop.errors import UsageError
+
+MAX_LINE = 8_192
+
+
+def read_url_list(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"cannot read the URL list {path}: {getattr(exc, 'strerror', None) or exc}",
+            hint="give a UTF-8 text file with one URL per line",
+        ) from None
+    return parse_url_list(text, str(path))
+
+
+def parse_url_list(text: str, name: str = "the URL list") -> list[str]:
+    urls: dict[str, None] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            if len(line) > MAX_LINE:
+                raise InvalidUrl(f"a line of {len(line):,} characters")
+            urls.setdefault(normalize(line), None)
+        except InvalidUrl as exc:
+            raise UsageError(
+                f"{name} line {number}: {exc}",
+                hint="one absolute http(s) URL per line; # starts a comment",
+            ) from None
+    if not urls:
+        raise UsageError(f"{name} holds no URL", hint="one absolute http(s) URL per line")
+    return list(urls)

@@ -1,0 +1,114 @@
+"""Defect 5 of issue 14: secrets are masked in every log path and every value type. With
+`--log-level debug`, httpcore logged a token that a server echoed in a header in clear
+(`(b'X-Echo-Token', b'pat-na1-...')`), and structlog masking skipped bytes, dicts and lists."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from marketloop.observe.logging import MASK, configure_logging, get_logger, register_secret
+
+SHAPED = "pat-na1-11111111-2222-3333-4444-555555555555"  # HubSpot's shape
+UNSHAPED = "Zq8unregistered0echo0value"  # no known prefix, not registered: its header masks it
+REGISTERED = "plainRegisteredSecret42"
+
+
+class Echo(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("X-Echo-Token", str(self.headers.get("Authorization", "")))
+        self.send_header("X-Api-Key", UNSHAPED)
+        self.send_header("X-Debug", f"you are {REGISTERED}")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def echo_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def debug_log(caplog: pytest.LogCaptureFixture) -> None:
+    """`--log-level debug`; the stdlib records reach pytest's handler (caplog), since pytest's
+    own handlers on the root logger stop basicConfig from adding the stderr one."""
+    register_secret(REGISTERED)
+    configure_logging("debug", "console")
+    caplog.set_level(logging.DEBUG)
+
+
+@pytest.mark.usefixtures("debug_log")
+def test_the_stdlib_debug_log_of_httpx_masks_echoed_tokens(
+    echo_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with httpx.Client() as client:
+        response = client.get(echo_url, headers={"Authorization": f"Bearer {SHAPED}"})
+    assert response.headers["X-Api-Key"] == UNSHAPED  # the server did echo them
+    err = caplog.text
+    assert "receive_response_headers" in err  # httpcore did log the headers
+    for secret in (SHAPED, UNSHAPED, REGISTERED, "pat-na1"):
+        assert secret not in err, err
+
+
+@pytest.mark.usefixtures("debug_log")
+def test_stdlib_arguments_and_tracebacks_are_masked(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("some.library")
+    log.debug("headers %r", [(b"Authorization", b"Bearer abc.def"), (b"X-Token", b"q1w2e3r4t5")])
+    try:
+        raise RuntimeError(f"server said {REGISTERED}")
+    except RuntimeError:
+        log.exception("failed with %s", {"api_key": "k-123456789"})
+    err = caplog.text
+    for secret in ("abc.def", "q1w2e3r4t5", REGISTERED, "k-123456789"):
+        assert secret not in err, err
+    assert "RuntimeError" in err and "failed with" in err
+
+
+@pytest.mark.usefixtures("debug_log")
+def test_structlog_masks_every_value_type(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("debug", "console")  # bound to the captured stderr
+    get_logger("test").info(
+        "answer",
+        raw=f"echo {REGISTERED}".encode(),
+        nested={"outer": {"password": "hunter2hunter2", "list": [REGISTERED]}},
+        headers=[(b"X-Echo-Token", SHAPED.encode())],
+        pair=("cookie", "session=abcdef123456"),
+        error=ValueError(f"token {REGISTERED}"),
+    )
+    err = capsys.readouterr().err
+    assert "answer" in err and "outer" in err
+    for secret in (REGISTERED, "hunter2hunter2", SHAPED, "abcdef123456"):
+        assert secret not in err, err
+
+
+def test_mask_value_keeps_shapes() -> None:
+    from marketloop.observe.logging import mask_value
+
+    register_secret(REGISTERED)
+    masked = mask_value({"a": [REGISTERED, 3, None], "b": (b"x", REGISTERED.encode()), "c": 1.5})
+    assert masked == {"a": [MASK, 3, None], "b": (b"x", MASK.encode()), "c": 1.5}
+    assert mask_value("page_token, next") == "page_token, next"
+
+
+def test_masking_a_megabyte_line_is_linear() -> None:
+    """The key=value pattern is anchored on the key word: a 1 MB line of word characters once
+    took it minutes (each start position scanned to the end and back)."""
+    from marketloop.observe.logging import mask_secrets
+
+    line = "x" * 1_000_000
+    assert mask_secrets(line) == line
+    assert mask_secrets(line + " api_key=abc") == line + " api_key=***"
