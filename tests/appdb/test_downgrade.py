@@ -21,9 +21,20 @@ REVISIONS: list[Script] = list(ScriptDirectory.from_config(CONFIG).walk_revision
 
 
 def schema(engine: Engine) -> dict[str, list[tuple[str, str]]]:
+    """Per table: its columns, check constraints and indexes (what a migration may change)."""
     found = inspect(engine)
     return {
-        table: sorted((c["name"], str(c["type"])) for c in found.get_columns(table))
+        table: sorted(
+            [("column " + c["name"], str(c["type"])) for c in found.get_columns(table)]
+            + [
+                ("check " + str(c["name"]), " ".join(str(c["sqltext"]).split()))
+                for c in found.get_check_constraints(table)
+            ]
+            + [
+                ("index " + str(i["name"]), str(i["column_names"]))
+                for i in found.get_indexes(table)
+            ]
+        )
         for table in found.get_table_names()
         if table != "alembic_version"
     }
