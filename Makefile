@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-marketloop
 PYTEST_ARGS ?=
 
-.PHONY: install demo test fuzz lint format bench docs clean
+.PHONY: install demo test fuzz lint format bench docs clean stack stack-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ bench: install  ## benchmarks against the peers named in the issues; each prints
 
 docs: install  ## regenerate the docs that are generated from code (CLI reference, audit checks)
 	$(BIN)/python -m marketloop.docgen docs
+
+STACK_DB ?= postgresql+psycopg://postgres@127.0.0.1:5432/marketloop_stack
+STACK_QUEUE ?= redis://127.0.0.1:6379/0
+
+stack: install  ## app + worker + Prometheus + Alertmanager on 127.0.0.1, on local PostgreSQL/Redis
+	-createdb -h 127.0.0.1 -U postgres marketloop_stack 2>/dev/null
+	MARKETLOOP_APP_DB_URL=$(STACK_DB) MARKETLOOP_RUNNER_QUEUE=$(STACK_QUEUE) \
+		$(BIN)/marketloop stack up --loop examples/loops/demo.yaml
+
+stack-down:  ## stop what `make stack` started
+	$(BIN)/marketloop stack down
 
 clean:
 	rm -rf .marketloop .pytest_cache .mypy_cache .ruff_cache build dist

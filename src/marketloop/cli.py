@@ -53,6 +53,10 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "users": ("marketloop.web.cli:users_app", "group"),
     "loop": ("marketloop.runner.cli:app", "group"),
     "worker": ("marketloop.runner.cli_worker:worker_command", "command"),
+    "smoke": ("marketloop.observe.cli:smoke_command", "command"),
+    "backup": ("marketloop.observe.cli:backup_command", "command"),
+    "restore": ("marketloop.observe.cli:restore_command", "command"),
+    "stack": ("marketloop.observe.cli_stack:app", "group"),
 }
 
 

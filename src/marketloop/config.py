@@ -44,6 +44,7 @@ from marketloop.integrations.jira_config import JiraSettings
 from marketloop.integrations.pagerduty import PagerDutySettings
 from marketloop.integrations.slack import SlackSettings
 from marketloop.keywords.config import KeywordsSettings
+from marketloop.observe.config import ObserveSettings
 from marketloop.observe.logging import register_secret
 from marketloop.plan.config import PlanSettings
 from marketloop.quality.config import QualitySettings
@@ -94,6 +95,8 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     # operate: the runner (runner/config.py)
     runner: RunnerSettings = RunnerSettings()
+    # operate: metrics and alerts (observe/config.py)
+    observe: ObserveSettings = ObserveSettings()
 
     @classmethod
     def settings_customise_sources(

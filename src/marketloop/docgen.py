@@ -111,7 +111,13 @@ def _help(path: list[str]) -> str:
 
 def generate() -> dict[str, str]:
     """File name → content of every generated doc."""
-    return {"checks.md": checks_md(), "cli.md": cli_md()}
+    from marketloop.observe.ladder import escalation_md
+
+    return {
+        "checks.md": checks_md(),
+        "cli.md": cli_md(),
+        "runbooks/escalation.md": escalation_md(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -196,7 +196,20 @@ RECIPES: dict[str, Recipe] = {
                                   "--password-stdin"],
     "users list": lambda d, c: ["users", "list", *_fmt(d)],
     "users disable": lambda d, c: ["users", "disable", d(TEXT)],
+    "backup": lambda d, c: ["backup", d(st.sampled_from([str(c.path()), c.file(d, ".json", "")]))],
+    "restore": lambda d, c: ["restore", d(st.sampled_from([c.file(d, ".json", ""),
+                                                          _backup_dir(d, c)]))],
 }  # fmt: skip
+
+
+def _backup_dir(draw: Draw, c: Context) -> str:
+    """A folder with a hostile backup index."""
+    folder = c.path()
+    folder.mkdir()
+    (folder / "backup.json").write_bytes(draw(file_bytes()))
+    return str(folder)
+
+
 #: commands whose work may fail after it began, leaving what it made (exit 3, said in the message)
 KEEPS_ON_FAILURE = {
     "crawl": "a crawl that ran keeps its dataset: the errors it met are the evidence (exit 3 "
@@ -213,4 +226,9 @@ EXEMPT = {
     "worker": "consumes the queue until stopped; its refusals (bad loop files, unreachable Redis) "
     "are in tests/runner",
     "serve": "serves HTTP until stopped; its refusals are in tests/api/test_serve.py",
+    "smoke": "sends requests to the URL it is given; its URL checks, results and JUnit XML are in "
+    "tests/observe/test_smoke.py",
+    "stack up": "starts four servers until `stack down`; tests/observe/test_stack.py runs it",
+    "stack down": "signals the process groups of the pids in DIR/stack.json: hostile pids would "
+    "signal real processes; tests/observe/test_stack.py runs it",
 }

@@ -46,6 +46,9 @@ from marketloop.api.usage import UsageRecorder
 from marketloop.appdb import open_app_db
 from marketloop.config import Settings, app_db_url, register_secrets
 from marketloop.errors import ConfigError
+from marketloop.observe.facts import DatabaseFacts
+from marketloop.observe.http import Observe, metrics_endpoint
+from marketloop.observe.metrics import scrape_registry
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -112,9 +115,12 @@ def create_app(settings: Settings) -> FastAPI:
                             "Retry-After", "Location"],
         )  # fmt: skip
     app.add_middleware(Edge, max_body=api.max_body_bytes)
+    facts = DatabaseFacts(engine, settings.observe.llm_monthly_budget_usd)
+    app.add_route("/metrics", metrics_endpoint(scrape_registry([facts])), include_in_schema=False)
     from marketloop.web.mount import mount
 
     mount(app)  # the dashboard at / (web/), on the same context and scopes
+    app.add_middleware(Observe)  # outermost: a request id and a count for every answer
     return app
 
 

@@ -53,4 +53,5 @@ class AuditSettings(Section):
         if not _SIZE.match(value):
             raise ValueError(f"{value!r} is not a size such as '512MB' or '2GB'")
         return value.strip()
+
     impact: ImpactWeights = Field(default_factory=ImpactWeights)

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from marketloop.observe.metrics import CRAWL_PAGES
+
 
 @dataclass
 class CrawlStats:
@@ -25,6 +27,7 @@ class CrawlStats:
             self.errors += 1
         if row.get("titles") is not None or row.get("parse_error"):
             self.pages += 1
+            CRAWL_PAGES.inc()
         self.statuses[status_class(row)] += 1
 
     @property

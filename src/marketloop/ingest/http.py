@@ -27,6 +27,7 @@ from marketloop.ingest.config import HttpSection
 from marketloop.ingest.pacing import Pacer, retry_delay
 from marketloop.ingest.stats import RunStats
 from marketloop.observe.logging import get_logger, mask_secrets
+from marketloop.observe.metrics import httpx_hooks
 from marketloop.retry import parse_retry_after
 
 log = get_logger("marketloop.ingest")
@@ -122,6 +123,7 @@ class ApiClient:
             base_url=section.base_url,
             timeout=httpx.Timeout(section.timeout, connect=min(section.timeout, 10.0)),
             headers={"User-Agent": f"marketloop/{__version__}", "Accept": "application/json"},
+            event_hooks=httpx_hooks(service),
         )
 
     def close(self) -> None:

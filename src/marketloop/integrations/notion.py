@@ -35,6 +35,7 @@ from marketloop.integrations.errors import (
 from marketloop.integrations.pacing import TokenBucket, retry_delay
 from marketloop.integrations.redact import quiet_http_logs
 from marketloop.observe.logging import get_logger, mask_secrets
+from marketloop.observe.metrics import httpx_hooks
 from marketloop.retry import parse_retry_after
 
 NOTION_VERSION = "2025-09-03"
@@ -68,6 +69,7 @@ class NotionClient:
             },
             timeout=settings.timeout,
             transport=transport,
+            event_hooks=httpx_hooks("notion"),
         )
         self.requests = 0  # sent, retries included
 

@@ -40,6 +40,7 @@ from marketloop.integrations.pacing import RETRYABLE_STATUS, retry_delay
 from marketloop.integrations.redact import quiet_http_logs, redact_url, url_key
 from marketloop.integrations.signing import LEGACY_HEADER, legacy_sign, sign_headers, signing_key
 from marketloop.observe.logging import get_logger
+from marketloop.observe.metrics import httpx_hooks
 from marketloop.retry import parse_retry_after
 
 log = get_logger(__name__)
@@ -96,7 +97,10 @@ class WebhookSender:
         self._sleep = sleep
         user_agent = f"marketloop/{__version__}"
         self._http = httpx.Client(
-            timeout=self.hooks.timeout, transport=transport, headers={"User-Agent": user_agent}
+            timeout=self.hooks.timeout,
+            transport=transport,
+            headers={"User-Agent": user_agent},
+            event_hooks=httpx_hooks("webhook"),
         )
 
     def __enter__(self) -> WebhookSender:

@@ -37,7 +37,17 @@ def run(ctx: ActionContext, args: QualityArgs) -> ActionResult:
     ]
     return ActionResult(
         outputs={"data health report": str(path)},
-        facts={"status": report["status"], "run_id": report["run_id"], "failing": failing[:10]},
+        facts={
+            "status": report["status"],
+            "run_id": report["run_id"],
+            "failing": failing[:10],
+            # newest load per source: marketloop_source_freshness_seconds reads it (observe/)
+            "loaded": {
+                f["source"]: f["max_loaded_at"]
+                for f in report.get("freshness", [])
+                if f.get("kind") == "load" and f.get("max_loaded_at")
+            },
+        },
         summary=f"data health {report['status']} ({len(report.get('tests', []))} tests)",
     )
 

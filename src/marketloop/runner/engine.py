@@ -11,6 +11,7 @@ how ready steps run: in this process (`loop run --inline`) or as Huey tasks (que
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +23,7 @@ from marketloop.actions import Action, ActionContext, ActionResult, GateResult, 
 from marketloop.config import Settings
 from marketloop.errors import MarketloopError, RunnerError
 from marketloop.observe.logging import mask_secrets
+from marketloop.observe.metrics import GATE_RESULTS, STEP_DURATION
 from marketloop.retry import backoff
 from marketloop.runner.dag import order
 from marketloop.runner.heartbeat import HEARTBEATS
@@ -140,14 +142,26 @@ def _finish(store: Store, run_id: str, rows: list[StepRow]) -> None:
 
 def execute(settings: Settings, store: Store, run_id: str, name: str, worker: str) -> float | None:
     """Run one step if it is still pending (else do nothing: a duplicate delivery). Returns the
-    seconds until a retry when a transient error scheduled one."""
+    seconds until a retry when a transient error scheduled one. Every log line written while the
+    step runs carries run_id, loop and step (structlog context variables)."""
     attempt = store.begin_step(run_id, name, worker)
     if attempt is None:
         return None
-    step = loop_of(store, run_id).steps[name]
+    loop = loop_of(store, run_id)
+    with structlog.contextvars.bound_contextvars(run_id=run_id, loop=loop.name, step=name):
+        started = time.perf_counter()
+        try:
+            return _execute(settings, store, loop.steps[name], run_id, name, worker, attempt)
+        finally:
+            STEP_DURATION.labels(loop.name, name).observe(time.perf_counter() - started)
+
+
+def _execute(
+    settings: Settings, store: Store, step: Step, run_id: str, name: str, worker: str, attempt: int
+) -> float | None:
     action = get_action(step.action)
     context = ActionContext(settings, run_id, name, attempt)
-    log.info("step started", run_id=run_id, step=name, attempt=attempt, worker=worker)
+    log.info("step started", attempt=attempt, worker=worker)
     HEARTBEATS.watch(store, (run_id, name, attempt), context.stop, settings.runner.heartbeat)
     try:
         result = _call(action, context, step)
@@ -155,10 +169,12 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
     except MarketloopError as exc:
         return _failed(settings, store, context, step, exc.transient, str(exc))
     except Exception as exc:
-        log.error("step crashed", run_id=run_id, step=name, error=traceback.format_exc())
+        log.error("step crashed", error=traceback.format_exc())
         return _failed(settings, store, context, step, False, f"{type(exc).__name__}: {exc}")
     finally:
         HEARTBEATS.forget((run_id, name, attempt))
+    if gate is not None:
+        GATE_RESULTS.labels(loop_of(store, run_id).name, name, gate.result).inc()
     status = "failed" if gate is not None and gate.result == "fail" else "succeeded"
     if context.stop.is_set() and store.run(run_id).status == "cancelled":
         status = "cancelled"
@@ -175,7 +191,7 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
         gate=gate.model_dump() if gate else None,
         error=gate.reason if status == "failed" and gate else None,
     )
-    log.info("step finished", run_id=run_id, step=name, status=status)
+    log.info("step finished", status=status)
     return None
 
 
@@ -241,10 +257,10 @@ def _failed(
             not_before=now() + timedelta(seconds=delay),
             enqueued_at=None,
         )
-        log.warning("step will retry", run_id=run_id, step=name, attempt=attempt, delay=delay)
+        log.warning("step will retry", attempt=attempt, delay=delay)
         return delay if moved else None
     store.move_step(
         run_id, name, "failed", from_=["running"], attempt=attempt, error=message, finished_at=now()
     )
-    log.warning("step failed", run_id=run_id, step=name, error=message)
+    log.warning("step failed", error=message)
     return None

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 from marketloop.config import Settings
+from marketloop.observe.metrics import serve_metrics
 from marketloop.runner import schedule as cron
 from marketloop.runner.loopfile import LoopFileError, load_loop
 from marketloop.runner.model import Loop, Schedule
@@ -140,6 +141,10 @@ def run_worker(settings: Settings, loops: list[Path], threads: int) -> None:
     """Consume the queue with `threads` threads and schedule `loops` until SIGINT/SIGTERM."""
     huey, _ = make_huey(settings)
     store = Store(_app_db(settings))
+    port = settings.observe.metrics_port
+    if port is not None:
+        bound = serve_metrics(settings.observe.metrics_host, port)
+        log.info("metrics served", url=f"http://{settings.observe.metrics_host}:{bound}/metrics")
     scheduler = Scheduler(settings, store, loops)
     stop = threading.Event()
     thread = threading.Thread(target=scheduler.run_forever, args=(stop,), daemon=True)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from marketloop.content.config import LlmSettings
 from marketloop.content.tables import LlmCall
+from marketloop.observe.metrics import record_llm_call
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Ledger:
         )
         entry = CallRecord(run_id=self.run_id, cost_usd=cost, **values)
         self.records.append(entry)
+        if not cached:
+            record_llm_call(entry.model, entry.prompt_tokens, entry.completion_tokens, cost)
         return entry
 
     def totals(self, records: list[CallRecord] | None = None) -> dict[str, Any]:

@@ -1,0 +1,151 @@
+"""deploy/: checked with the real tools (promtool, amtool from Debian's packages), the compose
+file against the Compose Specification's schema, and every metric a rule or dashboard uses
+against what /metrics serves after a small loop run."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from jsonschema import Draft7Validator
+
+from marketloop.api.app import create_app
+from marketloop.config import load_settings
+from marketloop.observe import metrics
+from marketloop.runner import service
+from marketloop.runner.loopfile import parse_loop
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+RULES = DEPLOY / "prometheus" / "rules.yml"
+DASHBOARDS = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
+METRIC = re.compile(r"\bmarketloop_[a-z_]+")
+SUFFIXES = ("_bucket", "_count", "_sum")
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:  # CI installs them (.ci/run); a developer: apt-get install prometheus ...
+        pytest.fail(f"{name} is not installed: apt-get install prometheus prometheus-alertmanager")
+    return found
+
+
+def run(*argv: str) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def rules() -> list[dict[str, object]]:
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+def test_promtool_checks_the_rules_and_the_config() -> None:
+    assert "SUCCESS" in run(tool("promtool"), "check", "rules", str(RULES))
+    run(tool("promtool"), "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml"))
+
+
+def test_promtool_unit_tests_pass_and_cover_every_alert() -> None:
+    run(tool("promtool"), "test", "rules", str(DEPLOY / "prometheus" / "tests.yml"))
+    tests = yaml.safe_load((DEPLOY / "prometheus" / "tests.yml").read_text())["tests"]
+    tested = {
+        case["alertname"]
+        for test in tests
+        for case in test.get("alert_rule_test", [])
+        if case.get("exp_alerts")  # a test that sees the alert fire
+    }
+    alerts = {str(rule["alert"]) for rule in rules() if "alert" in rule}
+    assert alerts - tested == set(), "alerts without a firing unit test"
+    assert all(rule.get("labels", {}).get("severity") in {"critical", "warning"}  # type: ignore[union-attr]
+               for rule in rules() if "alert" in rule)  # fmt: skip
+
+
+def test_amtool_checks_the_config_and_routes_by_severity() -> None:
+    config = str(DEPLOY / "alertmanager" / "alertmanager.yml")
+    run(tool("amtool"), "check-config", config)
+    routed = {
+        severity: run(tool("amtool"), "config", "routes", "test", f"--config.file={config}",
+                      "alertname=LoopStale", f"severity={severity}").strip()
+        for severity in ("critical", "warning")
+    }  # fmt: skip
+    assert routed == {"critical": "pagerduty-critical", "warning": "slack-warnings"}
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    schema = json.loads((Path(__file__).parent / "compose_spec.json").read_text())
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    errors = [e.message for e in Draft7Validator(schema).iter_errors(compose)]
+    assert errors == []
+    services = compose["services"]
+    assert {"app", "worker", "postgres", "redis", "prometheus", "alertmanager", "grafana",
+            "loki", "alloy"} <= set(services)  # fmt: skip
+    for name, spec in services.items():
+        for port in spec.get("ports", []):
+            assert port.startswith("${BIND_ADDRESS:-127.0.0.1}:"), name
+        assert "healthcheck" in spec or name == "alloy", name
+
+
+def test_compose_schema_refuses_a_broken_file() -> None:
+    schema = json.loads((Path(__file__).parent / "compose_spec.json").read_text())
+    broken = {"services": {"app": {"image": "x", "ports": [{"target": "not a port"}], "nope": 1}}}
+    assert list(Draft7Validator(schema).iter_errors(broken))
+
+
+def test_alloy_ships_with_only_service_and_level_labels() -> None:
+    text = (DEPLOY / "alloy" / "config.alloy").read_text()
+    keep = re.search(r"stage\.label_keep\s*{\s*values\s*=\s*\[([^\]]*)\]", text)
+    assert keep and re.findall(r'"(\w+)"', keep.group(1)) == ["service", "level"]
+    assert "loki.write" in text
+
+
+def used_metrics() -> dict[str, set[str]]:
+    """metric name -> where it is used (rule or dashboard panel)."""
+    used: dict[str, set[str]] = {}
+    for rule in rules():
+        for name in METRIC.findall(str(rule["expr"])):
+            used.setdefault(name, set()).add(str(rule.get("alert") or rule.get("record")))
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel["targets"]:
+                for name in METRIC.findall(target["expr"]):
+                    used.setdefault(name, set()).add(f"{path.name}: {panel['title']}")
+    return used
+
+
+def test_four_dashboards_are_provisioned() -> None:
+    titles = {json.loads(p.read_text())["title"] for p in DASHBOARDS}
+    assert len(titles) == 4
+    assert all(any(word in t for t in titles) for word in ("Loop", "API", "LLM", "freshness"))
+
+
+def test_every_metric_a_rule_or_panel_uses_is_served(tmp_path: Path) -> None:
+    settings = load_settings(
+        None, {"workspace": tmp_path / "ws", "observe": {"llm_monthly_budget_usd": 50}}
+    )
+    loop = parse_loop(
+        "name: t\nschedule: {cron: '0 * * * *'}\nsteps:\n"
+        "  a: {action: noop, gate: {require_ok: true}}\n  b: {action: noop, needs: [a]}\n",
+        "t.yaml",
+    )
+    with TestClient(create_app(settings)) as client:
+        service.start_run(settings, loop, inline=True)
+        client.get("/healthz")
+        text = client.get("/metrics").text
+    served = set(re.findall(r"^# TYPE (\S+)", text, re.M))
+    missing = {}
+    for name, where in used_metrics().items():
+        base = next((name[: -len(s)] for s in SUFFIXES if name.endswith(s)), name)
+        if name not in served and base not in served:
+            missing[name] = sorted(where)
+    assert missing == {}
+    assert set(used_metrics()) <= {
+        *metrics.NAMES,
+        *(n + s for n in metrics.NAMES for s in SUFFIXES),
+    }
