@@ -45,10 +45,14 @@ def echo_url() -> Iterator[str]:
 @pytest.fixture
 def debug_log(caplog: pytest.LogCaptureFixture) -> None:
     """`--log-level debug`; the stdlib records reach pytest's handler (caplog), since pytest's
-    own handlers on the root logger stop basicConfig from adding the stderr one."""
+    own handlers on the root logger stop basicConfig from adding the stderr one. httpx and
+    httpcore log at DEBUG here even when an earlier test in the process used a client that
+    quiets them (integrations.redact.quiet_http_logs)."""
     register_secret(REGISTERED)
     configure_logging("debug", "console")
     caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)  # restored after the test
 
 
 @pytest.mark.usefixtures("debug_log")
