@@ -160,7 +160,7 @@ def load_settings(
 
 # MARKETLOOP_* variables that are not settings: the settings file, the test suite's services and
 # what marketloop hands to dbt.
-NOT_SETTINGS = ("CONFIG",)
+NOT_SETTINGS = ("CONFIG", "SMOKE_KEY")  # not settings: read by one command
 NOT_SETTINGS_PREFIXES = ("TEST_", "DBT_")
 
 

@@ -33,3 +33,32 @@ def test_same_migrations_on_postgres(postgres_url: str) -> None:
 def test_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(WorkspaceError, match="cannot open the app database"):
         open_app_db("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+
+
+def test_an_upgrade_stopped_half_way_leaves_no_half_schema_on_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pysqlite commits before DDL unless told otherwise: an upgrade killed after some of its
+    migrations left tables without their alembic_version row, and every later open failed with
+    "table ... already exists". The whole upgrade is one transaction now."""
+    from alembic import command
+
+    from marketloop import appdb
+
+    real = command.upgrade
+
+    def upgrade_then_die(config, revision):  # type: ignore[no-untyped-def]
+        real(config, revision)  # every migration ran on this connection...
+        raise KeyboardInterrupt  # ...then the process is stopped before the commit
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setattr(appdb.command, "upgrade", upgrade_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        open_app_db(url)
+    monkeypatch.setattr(appdb.command, "upgrade", real)
+    dispose_all()
+    engine = appdb._create_engine(url)
+    assert inspect(engine).get_table_names() == []  # nothing of the stopped upgrade remains
+    engine.dispose()
+    assert "runner_runs" in inspect(open_app_db(url)).get_table_names()  # and it can start over
+    dispose_all()

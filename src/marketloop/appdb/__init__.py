@@ -64,9 +64,24 @@ def session_factory(url: str) -> sessionmaker:  # type: ignore[type-arg]
 def upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # pysqlite commits on its own before DDL, so a process killed in the middle of a
+            # migration would leave half a schema behind ("table ... already exists" ever after).
+            # Take the transaction ourselves: all of the upgrade or none of it, and two processes
+            # migrating at once take turns on the write lock.
+            raw.isolation_level = None  # type: ignore[union-attr]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "heads")
+            connection.commit()
+        finally:
+            if sqlite:
+                connection.rollback()  # no-op after the commit; ends a failed upgrade
+                raw.isolation_level = ""  # type: ignore[union-attr]  # pysqlite's default again
 
 
 def dispose_all() -> None:
