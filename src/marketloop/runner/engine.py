@@ -55,11 +55,16 @@ def loop_of(store: Store, run_id: str) -> Loop:
         found = _loops.get(run_id)
     if found is None:
         found = Loop.model_validate(store.definition(run_id))
-        with _loops_lock:
-            if len(_loops) >= 512:
-                _loops.pop(next(iter(_loops)))
-            _loops[run_id] = found
+        remember(run_id, found)
     return found
+
+
+def remember(run_id: str, loop: Loop) -> None:
+    """Seed the cache with the loop a run was just started with (saves a read of it)."""
+    with _loops_lock:
+        if len(_loops) >= 512:
+            _loops.pop(next(iter(_loops)))
+        _loops[run_id] = loop
 
 
 def advance(store: Store, run_id: str, *, redispatch_after: float | None = None) -> Next:

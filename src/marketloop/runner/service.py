@@ -111,6 +111,7 @@ def start_run(
         loop.model_dump(mode="json", by_alias=True),
         [(n, loop.steps[n].action) for n in names],
     )
+    engine.remember(run_id, loop)
     if inline:
         run_inline(settings, store, run_id)
     else:
