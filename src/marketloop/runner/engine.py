@@ -29,7 +29,7 @@ from marketloop.runner.lock import warehouse_lock
 from marketloop.runner.model import Loop, Step
 from marketloop.runner.states import RUN_DONE, STEP_DONE
 from marketloop.runner.store import Store, aware, now
-from marketloop.runner.tables import StepRow
+from marketloop.runner.tables import RunRow, StepRow
 
 log = structlog.get_logger("marketloop.runner")
 
@@ -67,10 +67,17 @@ def remember(run_id: str, loop: Loop) -> None:
         _loops[run_id] = loop
 
 
-def advance(store: Store, run_id: str, *, redispatch_after: float | None = None) -> Next:
+def advance(
+    store: Store,
+    run_id: str,
+    *,
+    redispatch_after: float | None = None,
+    snapshot: tuple[RunRow, list[StepRow]] | None = None,
+) -> Next:
     """Move the run on from what its rows say; `redispatch_after` (seconds): also return ready
-    steps enqueued that long ago and never started (a task lost with its worker)."""
-    run, steps = store.snapshot(run_id)
+    steps enqueued that long ago and never started (a task lost with its worker); `snapshot`:
+    the rows just written (a run just created), instead of reading them again."""
+    run, steps = snapshot or store.snapshot(run_id)
     if run.status in RUN_DONE:
         return Next(done=True)
     loop = loop_of(store, run_id)

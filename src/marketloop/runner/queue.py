@@ -19,6 +19,7 @@ from marketloop.config import Settings
 from marketloop.errors import RunnerError
 from marketloop.runner import engine
 from marketloop.runner.store import Store
+from marketloop.runner.tables import RunRow, StepRow
 from marketloop.workspace import Workspace
 
 TASK = "marketloop.execute_step"
@@ -86,8 +87,15 @@ class Dispatcher:
         self.store = store
         self.huey, self.task = huey or make_huey(settings)
 
-    def advance(self, run_id: str, redispatch_after: float | None = None) -> engine.Next:
-        following = engine.advance(self.store, run_id, redispatch_after=redispatch_after)
+    def advance(
+        self,
+        run_id: str,
+        redispatch_after: float | None = None,
+        snapshot: tuple[RunRow, list[StepRow]] | None = None,
+    ) -> engine.Next:
+        following = engine.advance(
+            self.store, run_id, redispatch_after=redispatch_after, snapshot=snapshot
+        )
         if following.ready:
             self.store.mark_enqueued(run_id, following.ready)
             for name in following.ready:

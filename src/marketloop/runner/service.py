@@ -104,7 +104,7 @@ def start_run(
     dispatcher = None if inline else _dispatcher(settings, store)  # refuse before recording
     names = [step] if step else list(loop.steps)
     run_id = new_run_id()
-    store.create_run(
+    created = store.create_run(
         run_id,
         loop.name,
         trigger or ("step" if step else "manual"),
@@ -116,7 +116,7 @@ def start_run(
         run_inline(settings, store, run_id)
     else:
         assert dispatcher is not None
-        dispatcher.advance(run_id)
+        dispatcher.advance(run_id, snapshot=created)
     return get_run(settings, run_id)
 
 
