@@ -31,7 +31,7 @@ from marketloop.runner.lock import warehouse_lock
 from marketloop.runner.model import Loop, Step
 from marketloop.runner.states import RUN_DONE, STEP_DONE
 from marketloop.runner.store import Store, aware, now
-from marketloop.runner.tables import StepRow
+from marketloop.runner.tables import RunRow, StepRow
 
 log = structlog.get_logger("marketloop.runner")
 
@@ -57,17 +57,29 @@ def loop_of(store: Store, run_id: str) -> Loop:
         found = _loops.get(run_id)
     if found is None:
         found = Loop.model_validate(store.definition(run_id))
-        with _loops_lock:
-            if len(_loops) >= 512:
-                _loops.pop(next(iter(_loops)))
-            _loops[run_id] = found
+        remember(run_id, found)
     return found
 
 
-def advance(store: Store, run_id: str, *, redispatch_after: float | None = None) -> Next:
+def remember(run_id: str, loop: Loop) -> None:
+    """Seed the cache with the loop a run was just started with (saves a read of it)."""
+    with _loops_lock:
+        if len(_loops) >= 512:
+            _loops.pop(next(iter(_loops)))
+        _loops[run_id] = loop
+
+
+def advance(
+    store: Store,
+    run_id: str,
+    *,
+    redispatch_after: float | None = None,
+    snapshot: tuple[RunRow, list[StepRow]] | None = None,
+) -> Next:
     """Move the run on from what its rows say; `redispatch_after` (seconds): also return ready
-    steps enqueued that long ago and never started (a task lost with its worker)."""
-    run, steps = store.snapshot(run_id)
+    steps enqueued that long ago and never started (a task lost with its worker); `snapshot`:
+    the rows just written (a run just created), instead of reading them again."""
+    run, steps = snapshot or store.snapshot(run_id)
     if run.status in RUN_DONE:
         return Next(done=True)
     loop = loop_of(store, run_id)

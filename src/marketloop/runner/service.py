@@ -104,18 +104,19 @@ def start_run(
     dispatcher = None if inline else _dispatcher(settings, store)  # refuse before recording
     names = [step] if step else list(loop.steps)
     run_id = new_run_id()
-    store.create_run(
+    created = store.create_run(
         run_id,
         loop.name,
         trigger or ("step" if step else "manual"),
         loop.model_dump(mode="json", by_alias=True),
         [(n, loop.steps[n].action) for n in names],
     )
+    engine.remember(run_id, loop)
     if inline:
         run_inline(settings, store, run_id)
     else:
         assert dispatcher is not None
-        dispatcher.advance(run_id)
+        dispatcher.advance(run_id, snapshot=created)
     return get_run(settings, run_id)
 
 

@@ -62,32 +62,34 @@ class Store:
         trigger: str,
         definition: dict[str, Any],
         steps: Sequence[tuple[str, str]],
-    ) -> None:
-        with self.session() as s:
-            s.add(
-                RunRow(
-                    id=run_id,
-                    loop=loop,
-                    status="queued",
-                    trigger=trigger,
-                    definition=definition,
-                    created_at=now(),
-                )
+    ) -> tuple[RunRow, list[StepRow]]:
+        """Record a queued run and its pending steps; returns them as `snapshot` would."""
+        run = RunRow(
+            id=run_id,
+            loop=loop,
+            status="queued",
+            trigger=trigger,
+            definition=definition,
+            created_at=now(),
+        )
+        rows = [
+            StepRow(
+                run_id=run_id,
+                name=name,
+                position=position,
+                action=action,
+                status="pending",
+                attempts=0,
+                outputs={},
+                facts={},
             )
+            for position, (name, action) in enumerate(steps)
+        ]
+        with self.session() as s:
+            s.add(run)
             s.flush()
-            for position, (name, action) in enumerate(steps):
-                s.add(
-                    StepRow(
-                        run_id=run_id,
-                        name=name,
-                        position=position,
-                        action=action,
-                        status="pending",
-                        attempts=0,
-                        outputs={},
-                        facts={},
-                    )
-                )
+            s.add_all(rows)
+        return run, rows
 
     def run(self, run_id: str) -> RunRow:
         """A run's row, without its definition (see `definition`)."""
