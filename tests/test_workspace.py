@@ -42,3 +42,17 @@ def test_write_atomic_replaces_the_file_and_leaves_no_temp_file(tmp_path: Path) 
     write_atomic(path, "twö\n")
     assert path.read_text(encoding="utf-8") == "twö\n"
     assert [p.name for p in path.parent.iterdir()] == ["a.json"]
+
+
+def test_threads_of_one_process_check_the_workspace_at_once(tmp_path: Path) -> None:
+    """The write probe was named by process id only: two steps of one worker checking the
+    workspace at once removed each other's probe ("cannot write in workspace folder")."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def check(_: int) -> None:
+        for _ in range(200):
+            Workspace(tmp_path / "ws").ensure()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(check, range(8)))  # raises the first WorkspaceError a thread met
+    assert not list((tmp_path / "ws").glob(".write-probe-*"))

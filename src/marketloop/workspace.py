@@ -11,6 +11,7 @@ the warehouse, the app database and generated reports.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,9 +93,9 @@ class Workspace:
 
 def _probe_write(folder: Path) -> None:
     """Create and remove a file in `folder`: an existing read-only folder passes `mkdir`."""
-    probe = folder / f".write-probe-{os.getpid()}"
-    os.close(os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
-    probe.unlink()
+    handle, probe = tempfile.mkstemp(prefix=".write-probe-", dir=folder)  # unique per thread too
+    os.close(handle)
+    Path(probe).unlink()
 
 
 def write_atomic(path: Path, text: str) -> Path:
