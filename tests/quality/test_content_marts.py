@@ -310,3 +310,18 @@ def test_the_content_performance_report(duck_root: tuple[Path, Closed], tmp_path
     html = write_outcomes_html(outcomes, tmp_path / "cp.html").read_text(encoding="utf-8")
     assert "published briefs measured: 2 · decaying pages: 1" in html
     assert f'<a href="{A}">' in html and ">182<" in html and "-70%" in html
+
+
+def test_publish_steps_side_by_side_record_a_brief_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notion and webhook publish steps of one run record the same brief at the same moment:
+    both looked, found nothing, and the second insert failed its step with a UNIQUE error."""
+    from sqlalchemy.orm import Session
+
+    db = f"sqlite:///{tmp_path / 'app.db'}"
+    record_published(db, _brief("raced", "update", A), "notion")
+    monkeypatch.setattr(Session, "get", lambda *a, **k: None)  # looked before the other committed
+    record_published(db, _brief("raced", "update", A), "webhook")  # first one wins, no error
+    monkeypatch.undo()
+    assert [(r["slug"], r["channel"]) for r in published_briefs(db)] == [("raced", "notion")]

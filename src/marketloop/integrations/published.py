@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketloop.appdb import Base, session_factory
@@ -40,20 +41,23 @@ def record_published(db_url: str, brief: Brief, channel: str, at: datetime | Non
     """Note that `brief` was published: the first publication wins, later ones change nothing
     (re-publishing a Notion page in place is not a new publication)."""
     now = datetime.now(UTC)
-    with session_factory(db_url).begin() as session:
-        if session.get(PublishedBrief, brief.slug) is not None:
-            return
-        session.add(
-            PublishedBrief(
-                slug=brief.slug,
-                cluster=brief.cluster,
-                action=brief.action,
-                url=brief.target_url,
-                published_at=at or now,
-                channel=channel,
-                recorded_at=now,
+    try:
+        with session_factory(db_url).begin() as session:
+            if session.get(PublishedBrief, brief.slug) is not None:
+                return
+            session.add(
+                PublishedBrief(
+                    slug=brief.slug,
+                    cluster=brief.cluster,
+                    action=brief.action,
+                    url=brief.target_url,
+                    published_at=at or now,
+                    channel=channel,
+                    recorded_at=now,
+                )
             )
-        )
+    except IntegrityError:
+        return  # another channel's publish step (run side by side) recorded it first: it wins
 
 
 def mark_live(
