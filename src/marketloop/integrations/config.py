@@ -85,7 +85,7 @@ class NotionSettings(Section):
     @field_validator("base_url")
     @classmethod
     def _safe_base_url(cls, url: str) -> str:
-        return _https_or_loopback(url, "notion.base_url").rstrip("/")
+        return https_or_loopback(url, "notion.base_url").rstrip("/")
 
 
 class WebhookSettings(Section):
@@ -114,7 +114,7 @@ def check_webhook_url(url: str, settings: WebhookSettings) -> str:
     """A webhook URL that may receive events: http(s), and https unless loopback or allowed."""
     if settings.allow_http:
         return _http_url(url, "webhooks.urls")
-    return _https_or_loopback(url, "webhooks.urls")
+    return https_or_loopback(url, "webhooks.urls")
 
 
 def _http_url(url: str, what: str) -> str:
@@ -124,7 +124,7 @@ def _http_url(url: str, what: str) -> str:
     return url
 
 
-def _https_or_loopback(url: str, what: str) -> str:
+def https_or_loopback(url: str, what: str) -> str:
     parts = urlsplit(_http_url(url, what))
     if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
         raise ValueError(
