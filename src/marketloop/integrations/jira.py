@@ -3,8 +3,9 @@
 Every request waits for a token bucket ([jira] rate, burst) and is counted (pacing.Paced). A
 429 is waited out for its `Retry-After` (capped) by every request of the client, and retried;
 5xx and timeouts are retried for reads and for writes Jira cannot have applied twice
-harmfully (edits, properties, transitions). Bulk create is never retried after a timeout: the sync re-reads its mapping and
-Jira instead. 401, 403 and 404 become one-line errors saying what to check.
+harmfully (edits, properties, transitions). Bulk create is never retried after a timeout: the
+sync re-reads its mapping and Jira instead. 401, 403 and 404 become one-line errors saying what
+to check.
 """
 
 from __future__ import annotations

@@ -138,7 +138,9 @@ class Paced:
             status = response.status_code
             if not (status == 429 or (retry_5xx and status >= 500)) or attempt > self.retries:
                 return response
-            delay = self._delay(attempt, retry.parse_retry_after(response.headers.get("Retry-After")))
+            delay = self._delay(
+                attempt, retry.parse_retry_after(response.headers.get("Retry-After"))
+            )
             if status == 429 and bucket is not None:
                 bucket.pause(delay)  # every request of this client waits it out
             else:

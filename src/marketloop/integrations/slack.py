@@ -132,7 +132,7 @@ class SlackClient:
     ) -> Json:
         """Post to `channel` (id or #name), paced per channel; Slack's answer (`ts`, `channel`).
         Through a webhook, `channel` is only the pacing key and the answer has no `ts`."""
-        body: Json = {"text": text}
+        body: Json = {"text": mrkdwn_escape(text)}  # Slack formats `text`: no mention, no link
         if blocks:
             body["blocks"] = blocks
         if thread_ts:
