@@ -67,6 +67,7 @@ def _login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) 
 @contextmanager
 def smtp_server(folder: Path, security: str = "starttls") -> Iterator[Smtp]:
     """An SMTP server on 127.0.0.1 that requires TLS (as `security` says) and a login."""
+    folder.mkdir(parents=True, exist_ok=True)
     cert, key = make_certificate(folder)
     context = server_context(cert, key)
     inbox = Inbox()

@@ -21,7 +21,7 @@ from marketloop.integrations.mail import (
 )
 from marketloop.observe import metrics
 
-HOSTILE = 'Blocker <script>alert(1)</script> "\'& =SUM(A1) [/b]'
+HOSTILE = "Blocker <script>alert(1)</script> \"'& =SUM(A1) [/b]"
 
 
 @pytest.fixture
@@ -95,7 +95,9 @@ def test_a_wrong_password_is_explained_and_never_shown(
     wrong = "wrong-" + PASSWORD
     with EmailClient(settings, wrong) as mail, pytest.raises(EmailError) as caught:
         mail.send(["sam@example.com"], "s", "t")
-    assert "535" in caught.value.message and "MARKETLOOP_EMAIL_PASSWORD" in (caught.value.hint or "")
+    assert "535" in caught.value.message and "MARKETLOOP_EMAIL_PASSWORD" in (
+        caught.value.hint or ""
+    )
     assert not isinstance(caught.value, EmailUnavailable)
     assert wrong not in str(caught.value) and wrong not in caplog.text
     assert smtp.inbox.envelopes == []

@@ -66,7 +66,10 @@ class Deliveries:
                "error": error, "action": action, "detail": detail and detail[:300]}  # fmt: skip
         with open_app_db(self.db_url).begin() as connection:
             connection.execute(
-                insert(NotificationDelivery).values(created_at=at or datetime.now(UTC), **row)
+                # in UTC: SQLite keeps the wall time and drops the zone
+                insert(NotificationDelivery).values(
+                    created_at=(at or datetime.now(UTC)).astimezone(UTC), **row
+                )
             )
 
     def last(self, key: str, channel: str, actions: tuple[str, ...] = SENT) -> Sent | None:

@@ -65,6 +65,8 @@ class ChannelNotifier:
         self.log = Deliveries(db_url or app_db_url(settings))
         #: channel -> the `ts` of a thread messages to it go into (the weekend check-in)
         self.threads: dict[str, str] = {}
+        #: the moment deliveries are recorded at (reminders count from it); None: now
+        self.at: datetime | None = None
         self._slack: SlackClient | None = None
         self._pagerduty: PagerDutyClient | None = None
         self._email: EmailClient | None = None
@@ -154,9 +156,9 @@ class ChannelNotifier:
             else:
                 raise ConfigError(f"no adapter for channel {channel!r}", hint=KINDS)
         except MarketloopError as exc:
-            self.log.record(key, channel, error=str(exc), action=action)
+            self.log.record(key, channel, error=str(exc), action=action, at=self.at)
             raise
-        self.log.record(key, channel, action=action, detail=detail)
+        self.log.record(key, channel, action=action, detail=detail, at=self.at)
         return detail
 
     def resolve(self, channel: str, key: str, dedup: str) -> None:
@@ -164,9 +166,11 @@ class ChannelNotifier:
         try:
             self.pagerduty().resolve(dedup)
         except MarketloopError as exc:
-            self.log.record(key, channel, error=str(exc), action="resolve", detail=dedup)
+            self.log.record(
+                key, channel, error=str(exc), action="resolve", detail=dedup, at=self.at
+            )
             raise
-        self.log.record(key, channel, action="resolve", detail=dedup)
+        self.log.record(key, channel, action="resolve", detail=dedup, at=self.at)
 
     def open_pages(self, key_prefix: str, channel: str | None = None) -> list[Sent]:
         """Pages sent under `key_prefix` (on `channel`) and not resolved since, one per key and

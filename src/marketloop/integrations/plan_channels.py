@@ -31,6 +31,7 @@ def dispatch_escalations(
     channels: ChannelNotifier, tracker: Tracker, view: View, at: datetime, remind_after: float
 ) -> Dispatched:
     """Send what is pending, remind what is overdue, resolve pages whose condition cleared."""
+    channels.at = at
     channel = view.plan.escalation.delivery_channel
     thread = channels.log.last(digest_key(view, "checkin"), channel)
     if thread is not None and thread.detail:
