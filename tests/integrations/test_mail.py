@@ -123,8 +123,8 @@ def test_starttls_needs_a_trusted_certificate(smtp: Smtp) -> None:
 
 
 def test_clear_text_only_to_loopback_and_a_login_needs_a_password() -> None:
-    with pytest.raises(ValueError, match="only allowed to 127.0.0.1"):
+    with pytest.raises(ValueError, match=r"only allowed to 127\.0\.0\.1"):
         EmailSettings.model_validate({"host": "smtp.example.com", "security": "none"})
     settings = EmailSettings.model_validate({"host": "127.0.0.1", "user": "u"})
-    with pytest.raises(ConfigError, match="email.password is not set"):
+    with pytest.raises(ConfigError, match=r"email\.password is not set"):
         EmailClient(settings, None)

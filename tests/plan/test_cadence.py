@@ -13,17 +13,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from tests.plan.conftest import EXAMPLE
 from tests.smtp import smtp_server
 
 from marketloop.actions import ActionContext, get_action
-from marketloop.appdb import open_app_db
+from marketloop.appdb import open_app_db, session_factory
 from marketloop.config import Settings, app_db_url, load_settings
 from marketloop.errors import IntegrationError
 from marketloop.fakes.pagerduty import PagerDutyFake
 from marketloop.fakes.server import LocalServer
 from marketloop.fakes.slack import SlackFake
-from marketloop.integrations.deliveries import Deliveries
+from marketloop.integrations.deliveries import Deliveries, NotificationDelivery
 from marketloop.plan.loader import load_plan
 from marketloop.plan.store import EventLog
 from marketloop.plan.tracker import Tracker
@@ -74,7 +75,7 @@ def _settings(tmp_path: Path, urls: tuple[str, str], **more: Any) -> Settings:
             },
             "pagerduty": {"routing_key": KEY, "base_url": urls[1]},
         }
-        | more  # fmt: skip
+        | more  # `slack=...` replaces the whole section
     )
 
 
@@ -197,5 +198,9 @@ def test_slack_by_incoming_webhook_only(env: Env, tmp_path: Path) -> None:
         env.run("plan.digest", kind="checkin", at=SUNDAY)
     assert "no_service" in caught.value.message and "WEBHOOK_URL" in (caught.value.hint or "")
     assert removed not in str(caught.value)  # the webhook URL is a secret
-    failed = [r for r in Deliveries(app_db_url(env.settings)).delivered(None, key_prefix="")]
-    assert len(failed) == 1  # the one delivered; the failure is recorded as not delivered
+    with session_factory(app_db_url(env.settings))() as session:
+        rows = session.scalars(select(NotificationDelivery).order_by("id")).all()
+    assert [(r.delivered, r.channel) for r in rows] == [
+        (True, "slack:#aiml-delivery"), (False, "slack:#aiml-delivery")
+    ]  # fmt: skip
+    assert rows[1].error and "no_service" in rows[1].error and removed not in rows[1].error

@@ -154,19 +154,21 @@ class SlackFake:
     async def webhook(self, request: web.Request) -> web.Response:
         info = request.match_info
         channel = self.webhooks.get(f"{info['team']}/{info['bot']}/{info['secret']}")
+        args = await _webhook_payload(request) if channel is not None else None
+        refusal = self._webhook_refusal(channel, args)
+        if refusal is not None:
+            return refusal
+        assert channel is not None and args is not None
+        self._keep(channel, args, self._check(args)[1], via="webhook")
+        return web.Response(text="ok")
+
+    def _webhook_refusal(self, channel: str | None, args: Json | None) -> web.Response | None:
+        """Slack's plain-text answer to a webhook message it would not post (None: post it)."""
         if channel is None:
             return web.Response(status=404, text="no_service")
-        raw = await request.read()
-        try:
-            if request.content_type == "application/x-www-form-urlencoded":
-                args = json.loads((await request.post()).get("payload") or "")  # type: ignore[arg-type]
-            else:
-                args = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError):
+        if args is None:
             return web.Response(status=400, text="invalid_payload")
-        if not isinstance(args, dict):
-            return web.Response(status=400, text="invalid_payload")
-        code, blocks = self._check(args)
+        code, _ = self._check(args)
         if code is not None:
             return web.Response(status=400, text="invalid_payload" if "blocks" in code else code)
         if channel in self.archived:
@@ -174,8 +176,7 @@ class SlackFake:
         wait = self._pace(channel)
         if wait:
             return web.Response(status=429, text="rate_limited", headers={"Retry-After": wait})
-        self._keep(channel, args, blocks, via="webhook")
-        return web.Response(text="ok")
+        return None
 
     def _pace(self, channel: str) -> str | None:
         """None, or the Retry-After (seconds) of a message past the channel's rate."""
@@ -218,3 +219,16 @@ class SlackFake:
             return given
         name = given.removeprefix("#")
         return next((cid for cid, n in self.channels.items() if n == name), None)
+
+
+async def _webhook_payload(request: web.Request) -> Json | None:
+    """A webhook's message: a JSON object, or one in a form's `payload`; None if neither."""
+    try:
+        if request.content_type == "application/x-www-form-urlencoded":
+            payload = (await request.post()).get("payload")
+            args = json.loads(payload if isinstance(payload, str) else "")
+        else:
+            args = json.loads(await request.read())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return args if isinstance(args, dict) else None
