@@ -148,44 +148,42 @@ class EmailClient:
 
     def _exchange(self, act: Callable[[smtplib.SMTP], object], what: str) -> None:
         try:
-            smtp = self._session()
-            act(smtp)
-        except smtplib.SMTPResponseException as exc:
-            record_integration_request("email", exc.smtp_code)
-            self.close()
-            raise self._refusal(exc, what) from None
-        except smtplib.SMTPRecipientsRefused as exc:
-            record_integration_request("email", 550)
+            act(self._session())
+        except (smtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
+            status, error = self._failure(exc, what)
+            record_integration_request("email", status)
+            if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+                self.close()  # the session is in an unknown state
+            raise error from None
+        record_integration_request("email", 250)
+
+    def _failure(self, exc: Exception, what: str) -> tuple[int | str, EmailError]:
+        """The SMTP status to count, and the one-line error saying what to check."""
+        where = f"{self.settings.host}:{self.settings.port}"
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return exc.smtp_code, self._refusal(exc, what)
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
             refused = ", ".join(f"{a} ({code})" for a, (code, _) in exc.recipients.items())
-            raise EmailError(
+            return 550, EmailError(
                 f"the SMTP server refused every recipient of {what}: {refused}",
                 hint="check the addresses in the plan or [email] to",
-            ) from None
-        except smtplib.SMTPNotSupportedError as exc:
-            record_integration_request("email", "error")
-            self.close()
-            raise EmailError(
-                f"{self.settings.host}:{self.settings.port}: {exc}",
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return "error", EmailError(
+                f"{where}: {exc}",
                 hint="check email.security (starttls, tls or none) and whether to log in "
                 "(email.user)",
-            ) from None
-        except ssl.SSLError as exc:
-            record_integration_request("email", "error")
-            self.close()
-            raise EmailError(
-                f"TLS with {self.settings.host}:{self.settings.port} failed: {exc.reason}",
+            )
+        if isinstance(exc, ssl.SSLError):
+            return "error", EmailError(
+                f"TLS with {where} failed: {exc.reason}",
                 hint="check email.security and email.port (starttls: 587, tls: 465), and "
                 "email.ca_file for a private CA",
-            ) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            record_integration_request("email", "error")
-            self.close()
-            raise EmailUnavailable(
-                f"the SMTP server {self.settings.host}:{self.settings.port} did not take "
-                f"{what}: {type(exc).__name__}",
-                hint="check email.host and email.port; try again later",
-            ) from None
-        record_integration_request("email", 250)
+            )
+        return "error", EmailUnavailable(
+            f"the SMTP server {where} did not take {what}: {type(exc).__name__}",
+            hint="check email.host and email.port; try again later",
+        )
 
     def _session(self) -> smtplib.SMTP:
         if self._smtp is not None:
