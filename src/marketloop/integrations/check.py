@@ -88,7 +88,7 @@ def _email(settings: Settings) -> str:
     from marketloop.integrations.mail import EmailClient
 
     section = settings.email
-    with EmailClient(section, section.password and section.password.get_secret_value()) as mail:
+    with EmailClient(section) as mail:
         where = mail.check()
     return f"{where}: " + (f"logged in as {section.user}" if section.user else "no login")
 

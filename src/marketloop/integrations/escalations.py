@@ -212,7 +212,5 @@ class ChannelNotifier:
 
     def email(self) -> EmailClient:
         if self._email is None:
-            section = self.settings.email
-            password = section.password.get_secret_value() if section.password else None
-            self._email = EmailClient(section, password)
+            self._email = EmailClient(self.settings.email)
         return self._email

@@ -106,6 +106,9 @@ class EmailClient:
     """One SMTP session, opened at the first send and closed with the client."""
 
     def __init__(self, settings: EmailSettings, password: str | None = None) -> None:
+        """`password`: default `settings.password` (MARKETLOOP_EMAIL_PASSWORD)."""
+        if password is None and settings.password is not None:
+            password = settings.password.get_secret_value()
         if not settings.host:
             raise ConfigError(
                 "email.host is not set", hint="set [email] host, or MARKETLOOP_EMAIL_HOST"
