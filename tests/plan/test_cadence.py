@@ -204,3 +204,23 @@ def test_slack_by_incoming_webhook_only(env: Env, tmp_path: Path) -> None:
         (True, "slack:#aiml-delivery"), (False, "slack:#aiml-delivery")
     ]  # fmt: skip
     assert rows[1].error and "no_service" in rows[1].error and removed not in rows[1].error
+
+
+def test_an_escalation_by_email_once_and_without_injected_headers(env: Env, tmp_path: Path) -> None:
+    from marketloop.integrations.escalations import ChannelNotifier
+    from marketloop.plan.escalation import Escalation
+
+    with smtp_server(tmp_path / "smtp") as smtp:
+        settings = _settings(tmp_path, env.urls, email=smtp.settings())
+        task = "day7\r\nBcc: victim@example.org"
+        to = "email:sam@samsjackson.dev"
+        e = Escalation(task, 1, "lead", "Project Lead", "Sam Jackson", to, HOSTILE, ("blocker",))
+        with ChannelNotifier(settings) as channels:
+            channels.send("PRJ", e)
+            channels.send("PRJ", e)  # delivered before: not again
+        [mail] = smtp.inbox.messages()
+        assert smtp.inbox.envelopes[0].rcpt_tos == ["sam@samsjackson.dev"]
+    assert mail["Bcc"] is None and mail["Subject"] == "Escalation: day7 Bcc: victim@example.org"
+    assert HOSTILE in mail.get_content() and mail["Message-ID"]
+    [row] = Deliveries(app_db_url(settings)).delivered(None, key_prefix="esc/PRJ/")
+    assert row.channel == "email:sam@samsjackson.dev" and row.detail == mail["Message-ID"]
