@@ -100,10 +100,19 @@ def main() -> None:
 
     from marketloop.appdb import open_app_db
     from marketloop.fakes.server import _free_port
-    from marketloop.integrations.outcomes import on_request
+    from marketloop.observe.metrics import REGISTRY
 
-    statuses: Counter[str] = Counter()
-    on_request(lambda service, status: statuses.update([status]))
+    def jira_statuses() -> Counter[str]:  # what the Jira client counted, by status
+        return Counter(
+            {
+                sample.labels["status"]: int(sample.value)
+                for metric in REGISTRY.collect()
+                for sample in metric.samples
+                if sample.name == "marketloop_integration_requests_total"
+                and sample.labels["service"] == "jira"
+            }
+        )
+
     made, present, sites = tickets(N)
     burst = max(1, RATE // 10)
     port = _free_port("127.0.0.1")
@@ -121,6 +130,7 @@ def main() -> None:
             started = time.perf_counter()
             first = sync_once(url, db_url, made, present, sites)
             elapsed = time.perf_counter() - started
+            statuses = jira_statuses()
             needed, throttled = sum(statuses.values()) - statuses["429"], statuses["429"]
             runs = [first] + [sync_once(url, db_url, made, present, sites) for _ in range(2)]
             time.sleep(LAG + 0.5)

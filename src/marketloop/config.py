@@ -39,8 +39,9 @@ from marketloop.ingest.config import (
     HubspotSettings,
     WarehouseSettings,
 )
-from marketloop.integrations.config import NotionSettings, WebhookSettings
+from marketloop.integrations.config import NotifySettings, NotionSettings, WebhookSettings
 from marketloop.integrations.jira_config import JiraSettings
+from marketloop.integrations.mail import EmailSettings
 from marketloop.integrations.pagerduty import PagerDutySettings
 from marketloop.integrations.slack import SlackSettings
 from marketloop.keywords.config import KeywordsSettings
@@ -80,6 +81,8 @@ class Settings(BaseSettings):
     jira: JiraSettings = JiraSettings()
     slack: SlackSettings = SlackSettings()
     pagerduty: PagerDutySettings = PagerDutySettings()
+    email: EmailSettings = EmailSettings()
+    notify: NotifySettings = NotifySettings()
     plan: PlanSettings = PlanSettings()
     quality: QualitySettings = QualitySettings()
     keywords: KeywordsSettings = KeywordsSettings()

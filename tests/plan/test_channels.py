@@ -12,7 +12,7 @@ from marketloop.errors import ConfigError, IntegrationError
 from marketloop.fakes.pagerduty import PagerDutyFake
 from marketloop.fakes.server import LocalServer
 from marketloop.fakes.slack import SlackFake
-from marketloop.integrations.escalations import ChannelNotifier
+from marketloop.integrations.escalations import ChannelNotifier, dedup_key
 from marketloop.plan.escalation import Escalation
 from marketloop.plan.model import Plan
 from marketloop.plan.notify import dispatch
@@ -70,8 +70,9 @@ def test_pagerduty_triggers_once_per_escalation(
                       "blocked 8 h", ("weekend",))  # fmt: skip
     with ChannelNotifier(_settings(workspace, urls)) as notifier:
         notifier.send("PRJ", page)
-        notifier.send("PRJ", page)  # a resend (a crash before it was recorded) pages no one
-    assert pagerduty.pages == 1 and len(pagerduty.events) == 2
+        notifier.send("PRJ", page)  # a resend (a crash before it was recorded) is not sent
+        notifier.pagerduty().trigger(dedup_key("PRJ", page), "again", "t", "critical")
+    assert pagerduty.pages == 1 and len(pagerduty.events) == 2  # ... and would page no one
     assert pagerduty.events[0]["payload"]["severity"] == "critical"
 
 

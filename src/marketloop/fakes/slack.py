@@ -7,8 +7,16 @@ Slack answers HTTP 200 with `{"ok": false, "error": "<code>"}` for a refused cal
 is `invalid_auth`, none `not_authed`, an unknown method `unknown_method`), and HTTP 429 with
 `Retry-After` and `{"ok": false, "error": "ratelimited"}` past a method's limit:
 chat.postMessage allows about one message per second per channel (a short burst passes).
-Implements `auth.test` and `chat.postMessage` (form or JSON bodies; `channel` by id or
-`#name`; `text` and/or `blocks` ≤ 50; `thread_ts` replies). Messages are kept in `messages`.
+Implements `auth.test`, `chat.postMessage` (form or JSON bodies; `channel` by id or `#name`;
+`text` and/or `blocks` ≤ 50; `thread_ts` replies, counted on the parent as `reply_count`) and
+`conversations.replies` (a thread: its parent, then the replies; `thread_not_found` for an
+unknown `ts`). Messages are kept in `messages`.
+
+Incoming webhooks (`POST /services/T.../B.../secret`, one per channel in `webhooks`) answer as
+Slack's do: HTTP 200 with the plain text `ok`, or a plain-text error code with its status —
+400 `invalid_payload` (not a JSON object, nor a form with `payload=`), 400 `no_text`, 404
+`no_service` (an unknown or removed webhook), 410 `channel_is_archived` (`archived`), and 429
+with `Retry-After` past about one message per second. They return no `ts`.
 """
 
 from __future__ import annotations
@@ -41,9 +49,15 @@ class SlackFake:
         channels: dict[str, str] | None = None,
         *,
         per_channel: tuple[int, float] = (3, 3.0),
+        webhooks: dict[str, str] | None = None,
+        archived: set[str] | None = None,
     ) -> None:
         self.token = token
         self.channels = channels or {"C0AIML0001": "aiml-delivery"}  # id -> name
+        #: "T.../B.../secret" (the webhook URL's path after /services/) -> channel id
+        self.webhooks = webhooks or {f"T0ACME/B0HOOK{n:04d}/hooksecret{n:016d}": cid
+                                     for n, cid in enumerate(self.channels)}  # fmt: skip
+        self.archived = archived or set()  # channel ids
         self.per_channel = per_channel
         self._buckets: dict[str, TokenBucket] = {}
         self._fail: list[int] = []  # Retry-After seconds of injected 429s
@@ -52,7 +66,14 @@ class SlackFake:
         self.app = web.Application(middlewares=[self._edge], client_max_size=1024 * 1024)
         self.app.router.add_route("*", "/api/auth.test", self.auth_test)
         self.app.router.add_route("*", "/api/chat.postMessage", self.post_message)
+        self.app.router.add_route("*", "/api/conversations.replies", self.replies)
+        self.app.router.add_post("/services/{team}/{bot}/{secret}", self.webhook)
         self.app.router.add_route("*", "/{tail:.*}", self.unknown)
+
+    def webhook_url(self, base: str, channel: str) -> str:
+        """The webhook URL of `channel` (id) on the fake served at `base`."""
+        path = next(p for p, cid in self.webhooks.items() if cid == channel)
+        return f"{base}/services/{path}"
 
     def fail_next(self, retry_after: int = 1) -> None:
         self._fail.append(retry_after)
@@ -105,16 +126,76 @@ class SlackFake:
         code, blocks = self._check(args)
         if channel is None or code is not None:
             return refused(code or "channel_not_found")
-        bucket = self._buckets.setdefault(channel, TokenBucket(*self.per_channel))
-        wait = bucket.take()
-        if wait > 0:
-            headers = {"Retry-After": str(max(1, int(wait + 0.999)))}
-            return answer({"ok": False, "error": "ratelimited"}, 429, headers)
+        if channel in self.archived:
+            return refused("is_archived")
+        wait = self._pace(channel)
+        if wait:
+            return answer({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": wait})
+        message = self._keep(channel, args, blocks)
+        return answer({"ok": True, "channel": channel, "ts": message["ts"], "message": message})
+
+    async def replies(self, request: web.Request) -> web.Response:
+        args, token = await self._args(request)
+        if (failed := self._auth(token)) is not None:
+            return failed
+        channel = self._channel(str(args.get("channel") or ""))
+        if channel is None:
+            return refused("channel_not_found")
+        ts = str(args.get("ts") or "")
+        thread = [
+            {k: v for k, v in m.items() if k != "channel"}
+            for m in self.messages
+            if m["channel"] == channel and ts in (m["ts"], m.get("thread_ts"))
+        ]
+        if not any(m["ts"] == ts for m in thread):
+            return refused("thread_not_found")
+        return answer({"ok": True, "messages": thread, "has_more": False})
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        info = request.match_info
+        channel = self.webhooks.get(f"{info['team']}/{info['bot']}/{info['secret']}")
+        args = await _webhook_payload(request) if channel is not None else None
+        refusal = self._webhook_refusal(channel, args)
+        if refusal is not None:
+            return refusal
+        assert channel is not None and args is not None
+        self._keep(channel, args, self._check(args)[1], via="webhook")
+        return web.Response(text="ok")
+
+    def _webhook_refusal(self, channel: str | None, args: Json | None) -> web.Response | None:
+        """Slack's plain-text answer to a webhook message it would not post (None: post it)."""
+        if channel is None:
+            return web.Response(status=404, text="no_service")
+        if args is None:
+            return web.Response(status=400, text="invalid_payload")
+        code, _ = self._check(args)
+        if code is not None:
+            return web.Response(status=400, text="invalid_payload" if "blocks" in code else code)
+        if channel in self.archived:
+            return web.Response(status=410, text="channel_is_archived")
+        wait = self._pace(channel)
+        if wait:
+            return web.Response(status=429, text="rate_limited", headers={"Retry-After": wait})
+        return None
+
+    def _pace(self, channel: str) -> str | None:
+        """None, or the Retry-After (seconds) of a message past the channel's rate."""
+        wait = self._buckets.setdefault(channel, TokenBucket(*self.per_channel)).take()
+        return str(max(1, int(wait + 0.999))) if wait > 0 else None
+
+    def _keep(self, channel: str, args: Json, blocks: list[Any] | None, via: str = "api") -> Json:
         ts = f"{time.time():.6f}"
+        while any(m["ts"] == ts for m in self.messages):  # unique per workspace, as Slack's
+            ts = f"{float(ts) + 0.000001:.6f}"
+        thread_ts = args.get("thread_ts")
         message = {"type": "message", "text": args.get("text") or "", "blocks": blocks or [],
-                   "ts": ts, "thread_ts": args.get("thread_ts"), "bot_id": "B0BOT"}  # fmt: skip
-        self.messages.append(message | {"channel": channel})
-        return answer({"ok": True, "channel": channel, "ts": ts, "message": message})
+                   "ts": ts, "thread_ts": thread_ts, "bot_id": "B0BOT"}  # fmt: skip
+        for parent in self.messages:
+            if thread_ts and parent["ts"] == thread_ts and parent["channel"] == channel:
+                parent["reply_count"] = parent.get("reply_count", 0) + 1
+                parent["thread_ts"] = thread_ts
+        self.messages.append(message | {"channel": channel, "via": via})
+        return message
 
     @staticmethod
     def _check(args: Json) -> tuple[str | None, list[Any] | None]:
@@ -138,3 +219,16 @@ class SlackFake:
             return given
         name = given.removeprefix("#")
         return next((cid for cid, n in self.channels.items() if n == name), None)
+
+
+async def _webhook_payload(request: web.Request) -> Json | None:
+    """A webhook's message: a JSON object, or one in a form's `payload`; None if neither."""
+    try:
+        if request.content_type == "application/x-www-form-urlencoded":
+            payload = (await request.post()).get("payload")
+            args = json.loads(payload if isinstance(payload, str) else "")
+        else:
+            args = json.loads(await request.read())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return args if isinstance(args, dict) else None

@@ -85,7 +85,7 @@ class NotionSettings(Section):
     @field_validator("base_url")
     @classmethod
     def _safe_base_url(cls, url: str) -> str:
-        return _https_or_loopback(url, "notion.base_url").rstrip("/")
+        return https_or_loopback(url, "notion.base_url").rstrip("/")
 
 
 class WebhookSettings(Section):
@@ -110,11 +110,26 @@ class WebhookSettings(Section):
         return self
 
 
+class NotifySettings(Section):
+    """`[notify]`: what every alert on a channel shares."""
+
+    dashboard_url: str | None = Field(
+        None,
+        description="the dashboard's address as people reach it (https://marketloop.example.com); "
+        "alerts link to the run there",
+    )
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _http_dashboard(cls, url: str | None) -> str | None:
+        return None if url is None else _http_url(url, "notify.dashboard_url").rstrip("/")
+
+
 def check_webhook_url(url: str, settings: WebhookSettings) -> str:
     """A webhook URL that may receive events: http(s), and https unless loopback or allowed."""
     if settings.allow_http:
         return _http_url(url, "webhooks.urls")
-    return _https_or_loopback(url, "webhooks.urls")
+    return https_or_loopback(url, "webhooks.urls")
 
 
 def _http_url(url: str, what: str) -> str:
@@ -124,9 +139,9 @@ def _http_url(url: str, what: str) -> str:
     return url
 
 
-def _https_or_loopback(url: str, what: str) -> str:
+def https_or_loopback(url: str, what: str) -> str:
     parts = urlsplit(_http_url(url, what))
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         raise ValueError(
             f"{what} must use https:// (plain http is only allowed to 127.0.0.1/localhost), "
             "so tokens and payloads are not sent in clear text"
@@ -134,7 +149,7 @@ def _https_or_loopback(url: str, what: str) -> str:
     return url
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:

@@ -1,10 +1,11 @@
 """A thin Jira Cloud REST v3 client (httpx, basic auth with an email and an API token).
 
-Every request waits for a token bucket ([jira] rate, burst). A 429 is waited out for its
-`Retry-After` (capped) by every request of the client, and retried; 5xx and timeouts are
-retried for reads and for writes Jira cannot have applied twice harmfully (edits, properties,
-transitions). Bulk create is never retried after a timeout: the sync re-reads its mapping and
-Jira instead. 401, 403 and 404 become one-line errors saying what to check.
+Every request waits for a token bucket ([jira] rate, burst) and is counted (pacing.Paced). A
+429 is waited out for its `Retry-After` (capped) by every request of the client, and retried;
+5xx and timeouts are retried for reads and for writes Jira cannot have applied twice
+harmfully (edits, properties, transitions). Bulk create is never retried after a timeout: the
+sync re-reads its mapping and Jira instead. 401, 403 and 404 become one-line errors saying what
+to check.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ import httpx
 from marketloop import __version__
 from marketloop.errors import IntegrationError, TransientError
 from marketloop.integrations.jira_config import JiraSettings
-from marketloop.integrations.outcomes import record_request
-from marketloop.integrations.pacing import TokenBucket, retry_delay
+from marketloop.integrations.pacing import Paced, TokenBucket
 from marketloop.integrations.redact import quiet_http_logs
-from marketloop.retry import parse_retry_after
 
 API = "/rest/api/3"
 SEARCH_PAGE = 100
@@ -68,8 +67,6 @@ class JiraClient:
             )
         token = require_secret(settings.token, section="jira", field="token")
         self.settings = settings
-        self._sleep = sleep
-        self._bucket = TokenBucket(settings.rate, settings.burst, sleep=sleep)
         self._http = httpx.Client(
             base_url=settings.url + API,
             auth=(settings.email, token),
@@ -77,7 +74,11 @@ class JiraClient:
             timeout=settings.timeout,
             transport=transport,
         )
-        self.requests = 0
+        self._paced = Paced(
+            "jira", self._http, retries=settings.retries,
+            max_retry_after=settings.max_retry_after,
+            bucket=TokenBucket(settings.rate, settings.burst, sleep=sleep), sleep=sleep,
+        )  # fmt: skip
 
     def __enter__(self) -> JiraClient:
         return self
@@ -162,50 +163,26 @@ class JiraClient:
         safe: bool = True,
         ok: frozenset[int] | set[int] = frozenset(),
     ) -> Any:
-        attempt = 0
-        while True:
-            self._bucket.acquire()
-            self.requests += 1
-            response, failure = self._attempt(method, path, body, files)
-            if response is not None and (response.is_success or response.status_code in ok):
-                return response.json() if response.content else {}
-            retryable = (
-                failure is None
-                and response is not None
-                and (response.status_code == 429 or (safe and response.status_code >= 500))
-            )
-            retryable = retryable or (failure is not None and safe)
-            attempt += 1
-            if not retryable or attempt > self.settings.retries:
-                raise failure or describe(response, method, path)  # type: ignore[arg-type]
-            self._wait(attempt, response)
-
-    def _attempt(
-        self, method: str, path: str, body: Any, files: Any
-    ) -> tuple[httpx.Response | None, JiraError | None]:
+        """`safe`: repeating the request is harmless, so 5xx and timeouts are retried too."""
         headers = {"X-Atlassian-Token": "no-check"} if files else None
         try:
-            response = self._http.request(
-                method, path, json=body if files is None else None, files=files, headers=headers
-            )
+            response = self._paced.send(
+                method, path, json=body if files is None else None, files=files,
+                headers=headers, retry_5xx=safe, retry_failures=safe,
+            )  # fmt: skip
         except httpx.TransportError as exc:
-            record_request("jira", "error")
-            return None, JiraUnavailable(
+            raise JiraUnavailable(
                 f"Jira did not answer {method} {path}: {type(exc).__name__}",
                 hint=f"check the network and jira.url ({self.settings.url})",
-            )
-        record_request("jira", response.status_code)
-        return response, None
+            ) from None
+        if response.is_success or response.status_code in ok:
+            return response.json() if response.content else {}
+        raise describe(response, method, path)
 
-    def _wait(self, attempt: int, response: httpx.Response | None) -> None:
-        after = parse_retry_after(response.headers.get("Retry-After")) if response else None
-        delay = retry_delay(
-            attempt, backoff=1.0, retry_after=after, cap=self.settings.max_retry_after
-        )
-        if response is not None and response.status_code == 429:
-            self._bucket.pause(delay)  # every request of this client waits it out
-        else:
-            self._sleep(delay)
+    @property
+    def requests(self) -> int:
+        """Requests sent, retries included."""
+        return self._paced.requests
 
 
 def describe(response: httpx.Response, method: str, path: str) -> JiraError:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 
-from marketloop.integrations.config import _https_or_loopback
+from marketloop.integrations.config import https_or_loopback
 from marketloop.section import Section
 
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
@@ -56,7 +56,7 @@ class JiraSettings(Section):
     @field_validator("url")
     @classmethod
     def _safe_url(cls, url: str | None) -> str | None:
-        return None if url is None else _https_or_loopback(url, "jira.url").rstrip("/")
+        return None if url is None else https_or_loopback(url, "jira.url").rstrip("/")
 
     @field_validator("priorities")
     @classmethod

@@ -1,8 +1,10 @@
-"""Pacing of outbound requests: a token bucket for a steady rate, and the wait before a retry.
+"""Pacing of outbound requests: a token bucket for a steady rate, the wait before a retry, and
+`Paced`, the retry loop the Jira, Slack and PagerDuty clients share.
 
-Both Notion and webhook receivers answer 429 with `Retry-After`; when they do, the wait they ask
-for wins over our own exponential backoff (capped, so a hostile or broken header cannot park a
-run for hours). Parsing the header and the backoff itself are shared (marketloop.retry).
+Notion, Jira, Slack and webhook receivers answer 429 with `Retry-After`; when they do, the wait
+they ask for wins over our own exponential backoff (capped, so a hostile or broken header cannot
+park a run for hours). Parsing the header and the backoff itself are shared (marketloop.retry).
+Every request `Paced` sends is counted in `marketloop_integration_requests_total{service,status}`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
+
+import httpx
 
 from marketloop import retry
+from marketloop.observe.metrics import record_integration_request
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 
@@ -71,3 +77,76 @@ def retry_delay(
     if jitter:
         delay *= 1 + random.random() / 4  # noqa: S311 - jitter, not cryptography
     return min(delay, cap)
+
+
+class Paced:
+    """One outside service's requests: paced by a token bucket, counted, and retried.
+
+    A 429 is always retried, after its `Retry-After` (capped at `max_retry_after`) during which
+    the bucket lets no other request of this client through; a 5xx and a request that got no
+    answer are retried only when the caller says repeating it is harmless (`retry_5xx`,
+    `retry_failures`). What comes back is the first answer not to retry, or the last one.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        http: httpx.Client,
+        *,
+        retries: int,
+        max_retry_after: float,
+        backoff: float = 1.0,
+        bucket: TokenBucket | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.service = service
+        self.http = http
+        self.retries = retries
+        self.max_retry_after = max_retry_after
+        self.backoff = backoff
+        self.bucket = bucket
+        self._sleep = sleep
+        self.requests = 0  # sent, retries included
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        bucket: TokenBucket | None = None,
+        retry_5xx: bool = True,
+        retry_failures: bool = True,
+        **request: Any,
+    ) -> httpx.Response:
+        """The answer to `method url`; raises httpx.TransportError when none came."""
+        bucket = bucket or self.bucket
+        attempt = 0
+        while True:
+            if bucket is not None:
+                bucket.acquire()
+            self.requests += 1
+            attempt += 1
+            try:
+                response = self.http.request(method, url, **request)
+            except httpx.TransportError:
+                record_integration_request(self.service, "error")
+                if not retry_failures or attempt > self.retries:
+                    raise
+                self._sleep(self._delay(attempt, None))
+                continue
+            record_integration_request(self.service, response.status_code)
+            status = response.status_code
+            if not (status == 429 or (retry_5xx and status >= 500)) or attempt > self.retries:
+                return response
+            delay = self._delay(
+                attempt, retry.parse_retry_after(response.headers.get("Retry-After"))
+            )
+            if status == 429 and bucket is not None:
+                bucket.pause(delay)  # every request of this client waits it out
+            else:
+                self._sleep(delay)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        return retry_delay(
+            attempt, backoff=self.backoff, retry_after=retry_after, cap=self.max_retry_after
+        )

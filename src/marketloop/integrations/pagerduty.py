@@ -1,8 +1,9 @@
 """PagerDuty Events API v2 (httpx): trigger with a stable `dedup_key`, acknowledge, resolve.
 
 The dedup key is the caller's (per loop step or per escalation), so sending the same trigger
-twice opens one incident: nothing pages twice for one condition. A 429 or 5xx is retried with
-backoff (the Events API sends no Retry-After); a 400 is one line naming PagerDuty's reasons.
+twice opens one incident: nothing pages twice for one condition, and a resend after a timeout is
+harmless. A 429, a 5xx or no answer is retried with backoff (pacing.Paced; the Events API sends
+no Retry-After); a 400 is one line naming PagerDuty's reasons.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import httpx
 from pydantic import Field, SecretStr
 
 from marketloop.errors import IntegrationError, TransientError
-from marketloop.integrations.outcomes import record_request
-from marketloop.integrations.pacing import retry_delay
+from marketloop.integrations.pacing import Paced
 from marketloop.section import Section
 
 Json = dict[str, Any]
@@ -51,8 +51,10 @@ class PagerDutyClient:
     ) -> None:
         self.settings = settings
         self.routing_key = routing_key
-        self._sleep = sleep
         self._http = httpx.Client(base_url=settings.base_url.rstrip("/"), timeout=settings.timeout)
+        self._paced = Paced(
+            "pagerduty", self._http, retries=settings.retries, max_retry_after=30.0, sleep=sleep
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -77,26 +79,17 @@ class PagerDutyClient:
 
     def _send(self, event: Json) -> str:
         body = {"routing_key": self.routing_key, **event}
-        for attempt in range(1, self.settings.retries + 2):
-            try:
-                response = self._http.post("/v2/enqueue", json=body)
-            except httpx.TransportError as exc:
-                record_request("pagerduty", "error")
-                raise PagerDutyUnavailable(
-                    f"PagerDuty did not answer: {type(exc).__name__}"
-                ) from None
-            record_request("pagerduty", response.status_code)
-            if response.status_code == 429 or response.status_code >= 500:
-                if attempt <= self.settings.retries:
-                    self._sleep(retry_delay(attempt, backoff=1.0, retry_after=None, cap=30.0))
-                    continue
-                raise PagerDutyUnavailable(f"PagerDuty kept answering {response.status_code}")
-            answer: Json = response.json()
-            if response.status_code != 202:
-                reasons = "; ".join(answer.get("errors") or [answer.get("message", "")])
-                raise PagerDutyError(
-                    f"PagerDuty refused the {event['event_action']} event: {reasons}",
-                    hint="check MARKETLOOP_PAGERDUTY_ROUTING_KEY (an Events API v2 key)",
-                )
-            return str(answer["dedup_key"])
-        raise PagerDutyUnavailable("PagerDuty did not take the event")
+        try:  # a resent event is harmless: PagerDuty deduplicates by dedup_key
+            response = self._paced.send("POST", "/v2/enqueue", json=body)
+        except httpx.TransportError as exc:
+            raise PagerDutyUnavailable(f"PagerDuty did not answer: {type(exc).__name__}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise PagerDutyUnavailable(f"PagerDuty kept answering {response.status_code}")
+        answer: Json = response.json()
+        if response.status_code != 202:
+            reasons = "; ".join(answer.get("errors") or [answer.get("message", "")])
+            raise PagerDutyError(
+                f"PagerDuty refused the {event['event_action']} event: {reasons}",
+                hint="check MARKETLOOP_PAGERDUTY_ROUTING_KEY (an Events API v2 key)",
+            )
+        return str(answer["dedup_key"])

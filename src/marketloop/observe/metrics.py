@@ -106,7 +106,8 @@ NAMES = (
 
 #: integration services that are counted; any other name is counted as "other"
 SERVICES = frozenset(
-    {"ga4", "gsc", "hubspot", "notion", "jira", "slack", "pagerduty", "webhook", "openai", "other"}
+    {"ga4", "gsc", "hubspot", "notion", "jira", "slack", "pagerduty", "email", "webhook", "openai"}
+    | {"other"}
 )
 
 

@@ -194,9 +194,15 @@ def _notify(
         return
     if settings.plan.notifier == "channels":
         from marketloop.integrations.escalations import ChannelNotifier
+        from marketloop.integrations.plan_channels import dispatch_escalations
 
         with ChannelNotifier(settings) as channels:
-            _report_sent(view, channels, dispatch(tracker, view, channels, when))
+            remind = settings.plan.remind_after_hours
+            done = dispatch_escalations(channels, tracker, view, when, remind)
+        _report_sent(view, channels, done.sent)
+        console.print(
+            plain(f"{len(done.reminded)} reminder(s) sent, {len(done.resolved)} page(s) resolved")
+        )
         return
     notifier: Notifier = ConsoleNotifier(console)
     _report_sent(view, notifier, dispatch(tracker, view, notifier, when))

@@ -25,7 +25,13 @@ class PlanSettings(Section):
     notifier: Literal["console", "webhook", "channels"] = Field(
         "console",
         description="where `plan escalations --notify` sends escalations; channels: each on "
-        "the plan's own channel (Slack, PagerDuty)",
+        "the plan's own channel (Slack, PagerDuty, email)",
+    )
+    remind_after_hours: float = Field(
+        4.0,
+        ge=0,
+        description="channels: an escalation still unresolved this long after its last message "
+        "is sent again as a reminder (0: never)",
     )
     webhook_url: str | None = Field(
         None,
