@@ -238,3 +238,46 @@ def test_source_freshness_comes_from_the_newest_quality_step(settings: Settings)
     }
     assert list(samples) == [(("source", "ga4"),)]  # the unparseable date is left out
     assert samples[(("source", "ga4"),)] == pytest.approx(2 * 3600, abs=60)
+
+
+def test_a_loop_that_never_succeeded_exports_its_registration(tmp_path: Path) -> None:
+    """LoopStale needs a time for a loop without any success: the first sight of its schedule
+    (reset when its cron changes)."""
+    from datetime import timedelta
+
+    from marketloop.config import app_db_url
+    from marketloop.runner.slots import Slots
+    from marketloop.runner.store import Store, now
+
+    settings = load_settings(
+        None,
+        {
+            "workspace": tmp_path / "ws",
+            "quality": {"freshness": {"hubspot": {"load_warn_hours": 2}}},
+        },
+    )
+    slots = Slots(Store(app_db_url(settings)))
+    before = now().timestamp()
+    slots.claim("never", "", "0 * * * *", "UTC", None, now() - timedelta(minutes=5))
+    with TestClient(create_app(settings)) as client:
+        found = scrape(client.get("/metrics").text)
+        first = value(found, "marketloop_loop_registered_timestamp_seconds", loop="never")
+        assert before - 1 <= first <= now().timestamp() + 1
+        assert not [s for s in found.get("marketloop_loop_last_success_timestamp_seconds", [])
+                    if s[0].get("loop") == "never"]  # fmt: skip
+        # one source of truth: dbt's load thresholds, per source
+        hours = {name: rule.load_warn_hours for name, rule in settings.quality.freshness.items()}
+        for source, warn in hours.items():
+            got = value(found, "marketloop_source_freshness_threshold_seconds", source=source)
+            assert got == warn * 3600, source
+        assert hours["hubspot"] == 2 and hours["crawl"] == 192
+        # the same cron claimed again keeps the registration; a new cron registers again
+        last = slots.last("never", "", "0 * * * *", "UTC")
+        slots.claim("never", "", "0 * * * *", "UTC", last, now())
+        kept = value(scrape(client.get("/metrics").text),
+                     "marketloop_loop_registered_timestamp_seconds", loop="never")  # fmt: skip
+        assert kept == first
+        slots.claim("never", "", "30 * * * *", "UTC", None, now())
+        moved = value(scrape(client.get("/metrics").text),
+                      "marketloop_loop_registered_timestamp_seconds", loop="never")  # fmt: skip
+        assert moved > first

@@ -46,7 +46,7 @@ from marketloop.api.usage import UsageRecorder
 from marketloop.appdb import open_app_db
 from marketloop.config import Settings, app_db_url, register_secrets
 from marketloop.errors import ConfigError
-from marketloop.observe.facts import DatabaseFacts
+from marketloop.observe.facts import DatabaseFacts, freshness_thresholds
 from marketloop.observe.http import Observe, metrics_endpoint
 from marketloop.observe.metrics import scrape_registry
 
@@ -115,7 +115,11 @@ def create_app(settings: Settings) -> FastAPI:
                             "Retry-After", "Location"],
         )  # fmt: skip
     app.add_middleware(Edge, max_body=api.max_body_bytes)
-    facts = DatabaseFacts(engine, settings.observe.llm_monthly_budget_usd)
+    facts = DatabaseFacts(
+        engine,
+        settings.observe.llm_monthly_budget_usd,
+        freshness_thresholds(settings.quality),
+    )
     app.add_route("/metrics", metrics_endpoint(scrape_registry([facts])), include_in_schema=False)
     from marketloop.web.mount import mount
 

@@ -12,7 +12,10 @@ Counted where it happens, in the process where it happens (API, worker):
 Read from the app database when Prometheus scrapes (facts.py, on the API's /metrics only, so
 they are not doubled per worker):
     marketloop_loop_runs_total{loop,status}, marketloop_loop_last_success_timestamp_seconds{loop},
-    marketloop_loop_schedule_interval_seconds{loop}, marketloop_source_freshness_seconds{source},
+    marketloop_loop_schedule_interval_seconds{loop},
+    marketloop_loop_registered_timestamp_seconds{loop},
+    marketloop_source_freshness_seconds{source},
+    marketloop_source_freshness_threshold_seconds{source}   (from [quality.freshness])
     marketloop_queue_depth, marketloop_llm_monthly_budget_usd
 
 With several API processes (uvicorn --workers N), set PROMETHEUS_MULTIPROC_DIR to an empty
@@ -99,7 +102,9 @@ NAMES = (
     "marketloop_loop_runs_total",
     "marketloop_loop_last_success_timestamp_seconds",
     "marketloop_loop_schedule_interval_seconds",
+    "marketloop_loop_registered_timestamp_seconds",
     "marketloop_source_freshness_seconds",
+    "marketloop_source_freshness_threshold_seconds",
     "marketloop_queue_depth",
     "marketloop_llm_monthly_budget_usd",
 )
