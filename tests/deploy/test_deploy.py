@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft7Validator
 
 from marketloop.api.app import create_app
+from marketloop.api.keys import create_key
+from marketloop.api.scopes import Scope
 from marketloop.config import load_settings
 from marketloop.observe import metrics
 from marketloop.runner import service
@@ -47,9 +49,20 @@ def rules() -> list[dict[str, object]]:
     return [rule for group in groups for rule in group["rules"]]
 
 
-def test_promtool_checks_the_rules_and_the_config() -> None:
+def test_promtool_checks_the_rules_and_the_config(tmp_path: Path) -> None:
     assert "SUCCESS" in run(tool("promtool"), "check", "rules", str(RULES))
-    run(tool("promtool"), "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml"))
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    api = next(job for job in config["scrape_configs"] if job["job_name"] == "marketloop-api")
+    secret = "/run/secrets/metrics_api_key"  # the API's /metrics needs a key (metrics scope)
+    assert api["authorization"] == {"type": "Bearer", "credentials_file": secret}
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert "metrics_api_key" in compose["services"]["prometheus"]["secrets"]
+    # promtool also checks that the key file exists: point it at one here
+    (tmp_path / "key").write_text("mlk_x\n")
+    text = (DEPLOY / "prometheus" / "prometheus.yml").read_text()
+    (tmp_path / "prometheus.yml").write_text(text.replace(secret, str(tmp_path / "key")))
+    shutil.copyfile(RULES, tmp_path / "rules.yml")
+    run(tool("promtool"), "check", "config", str(tmp_path / "prometheus.yml"))
 
 
 def test_promtool_unit_tests_pass_and_cover_every_alert() -> None:
@@ -129,12 +142,15 @@ def test_every_metric_a_rule_or_panel_uses_is_served(tmp_path: Path) -> None:
     settings = load_settings(
         None, {"workspace": tmp_path / "ws", "observe": {"llm_monthly_budget_usd": 50}}
     )
+    app = create_app(settings)
+    ctx = app.state.api
+    key, _ = create_key(ctx.engine, ctx.auth.pepper, "prometheus", [Scope.metrics], None)
     loop = parse_loop(
         "name: t\nschedule: {cron: '0 * * * *'}\nsteps:\n"
         "  a: {action: noop, gate: {require_ok: true}}\n  b: {action: noop, needs: [a]}\n",
         "t.yaml",
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as client:
         service.start_run(settings, loop, inline=True)
         client.get("/healthz")
         text = client.get("/metrics").text

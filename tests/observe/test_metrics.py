@@ -12,10 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from marketloop.api.app import create_app
+from marketloop.api.keys import create_key
+from marketloop.api.scopes import Scope
 from marketloop.config import Settings, load_settings
 from marketloop.content.config import LlmSettings
 from marketloop.content.llm.ledger import Ledger
@@ -37,10 +40,50 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(None, {"workspace": tmp_path / "ws", "mode": "local"})
 
 
+def metrics_key(app: FastAPI, *scopes: Scope) -> dict[str, str]:
+    ctx = app.state.api
+    key, _ = create_key(ctx.engine, ctx.auth.pepper, "prometheus", list(scopes), None)
+    return {"Authorization": f"Bearer {key}"}
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
+    """A client that sends a key with the metrics scope (as Prometheus does)."""
+    app = create_app(settings)
+    with TestClient(app, headers=metrics_key(app, Scope.metrics)) as client:
         yield client
+
+
+def test_metrics_needs_a_key_with_the_metrics_scope(settings: Settings) -> None:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        anonymous = client.get("/metrics")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"] == "application/problem+json"
+        assert anonymous.headers["www-authenticate"].startswith('Bearer realm="marketloop"')
+        assert "marketloop_" not in anonymous.text
+        hostile = client.get("/metrics", headers={"Authorization": "Bearer <script>\"'&=1+2"})
+        assert hostile.status_code == 401 and "<script>" not in hostile.text
+        wrong = client.get("/metrics", headers=metrics_key(app, Scope.read, Scope.admin))
+        assert wrong.status_code == 403
+        assert "metrics scope" in wrong.json()["detail"]
+        served = client.get("/metrics", headers=metrics_key(app, Scope.metrics))
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith("text/plain")
+        assert "# TYPE marketloop_loop_runs_total counter" in served.text
+
+
+def test_metrics_public_opts_out_on_a_private_network(tmp_path: Path) -> None:
+    settings = load_settings(
+        None,
+        {"workspace": tmp_path / "ws", "observe": {"metrics_public": True},
+         "api": {"limits": {"anonymous": "2/minute"}}},
+    )  # fmt: skip
+    with TestClient(create_app(settings)) as client:
+        for _ in range(4):  # a scraper is never limited like anonymous callers
+            served = client.get("/metrics")
+            assert served.status_code == 200, served.text
+        assert client.get("/api/v1/scopes").status_code == 401  # the rest still needs a key
 
 
 def scrape(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -178,7 +221,7 @@ from marketloop.api.app import create_app
 from marketloop.config import load_settings
 from marketloop.observe.logging import configure_logging
 configure_logging("warning")
-settings = load_settings(None, {"workspace": sys.argv[1]})
+settings = load_settings(None, {"workspace": sys.argv[1], "observe": {"metrics_public": True}})
 with TestClient(create_app(settings)) as client:
     for _ in range(int(sys.argv[2])):
         client.get("/healthz")
@@ -259,7 +302,8 @@ def test_a_loop_that_never_succeeded_exports_its_registration(tmp_path: Path) ->
     slots = Slots(Store(app_db_url(settings)))
     before = now().timestamp()
     slots.claim("never", "", "0 * * * *", "UTC", None, now() - timedelta(minutes=5))
-    with TestClient(create_app(settings)) as client:
+    app = create_app(settings)
+    with TestClient(app, headers=metrics_key(app, Scope.metrics)) as client:
         found = scrape(client.get("/metrics").text)
         first = value(found, "marketloop_loop_registered_timestamp_seconds", loop="never")
         assert before - 1 <= first <= now().timestamp() + 1

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from marketloop.clikit import console
+from marketloop.clikit import console, state
 
 app = typer.Typer(help="A staging stack on this machine: app, worker, Prometheus, Alertmanager.")
 
@@ -20,6 +20,7 @@ DEFAULT_DIR = Path(".marketloop/stack")
 
 @app.command("up")
 def up_command(
+    ctx: typer.Context,
     folder: DirOption = DEFAULT_DIR,
     loop: Annotated[
         list[Path] | None, typer.Option("--loop", help="Loop file the worker schedules.")
@@ -45,8 +46,10 @@ def up_command(
     from marketloop.observe import stack
 
     ports = stack.Ports(api_port, worker_port, prometheus_port, alertmanager_port)
+    settings = state(ctx).settings()
+    key_file = None if settings.observe.metrics_public else stack.metrics_key(folder, settings)
     stack.configs(folder, ports, interval, rules or stack.DEPLOY / "prometheus" / "rules.yml",
-                  pagerduty_url, slack_url)  # fmt: skip
+                  pagerduty_url, slack_url, key_file)  # fmt: skip
     argvs = stack.commands(folder, ports, loop or [])
     ready = {
         "app": f"http://127.0.0.1:{ports.api}/healthz",

@@ -80,7 +80,9 @@ class Smoke:
         return ("pass" if ok else "fail"), f"run of {self.loop}: {status}"
 
     def metrics(self) -> tuple[Outcome, str]:
-        r = self.http.get("/metrics")
+        r = self.http.get("/metrics", headers=self.bearer())
+        if r.status_code in {401, 403}:
+            return "fail", f"/metrics answered {r.status_code}: --key needs the metrics scope"
         if r.status_code != 200:
             return _unexpected(r, 200)
         missing = [name for name in REQUIRED_METRICS if f"# TYPE {name}" not in r.text]
