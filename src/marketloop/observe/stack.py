@@ -28,7 +28,16 @@ import yaml
 from marketloop.config import Settings
 from marketloop.errors import ConfigError, MarketloopError
 
-DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
+
+def deploy_dir() -> Path:
+    """deploy/: packaged in a wheel (pyproject's force-include), or in the source checkout."""
+    packaged = Path(__file__).parent / "deploy"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "deploy"
+
+
+DEPLOY = deploy_dir()
 STATE = "stack.json"
 BINARIES = {"prometheus": "prometheus", "alertmanager": "prometheus-alertmanager"}
 _children: dict[int, subprocess.Popen[bytes]] = {}
