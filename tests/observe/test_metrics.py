@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,6 +213,37 @@ def test_the_worker_serves_its_own_metrics() -> None:
         text = response.read().decode()
     assert "marketloop_crawl_pages_total" in text
     assert "marketloop_loop_runs_total" not in text  # database facts: on the API only
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+def test_the_worker_metrics_need_the_same_key(tmp_path: Path) -> None:
+    """A worker's /metrics takes the API's rule: a key with the metrics scope, by default."""
+    from marketloop.observe.keycheck import metrics_check
+
+    settings = load_settings(None, {"workspace": tmp_path / "ws"})
+    app = create_app(settings)  # the app database and its keys, as the API made them
+    check = metrics_check(settings)
+    assert check is not None
+    port = metrics.serve_metrics("127.0.0.1", 0, check)
+    url = f"http://127.0.0.1:{port}/metrics"
+    status, text = get(url)
+    assert status == 401 and "marketloop_" not in text
+    assert get(url, {"Authorization": "Bearer <script>\"'&"})[0] == 401
+    assert get(url, metrics_key(app, Scope.read, Scope.run))[0] == 403
+    status, text = get(url, metrics_key(app, Scope.metrics))
+    assert status == 200 and "marketloop_crawl_pages_total" in text
+    public = load_settings(
+        None, {"workspace": tmp_path / "ws", "observe": {"metrics_public": True}}
+    )
+    assert metrics_check(public) is None
 
 
 MULTIPROC = """

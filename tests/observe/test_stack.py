@@ -122,12 +122,12 @@ def test_a_stopped_worker_pages_and_its_return_resolves(
         for name, argv in argvs.items():
             stack.start(folder, name, argv, ports)
         for url in (f"http://127.0.0.1:{ports.api}/healthz",
-                    f"http://127.0.0.1:{ports.worker}/metrics",
                     f"http://127.0.0.1:{ports.prometheus}/-/ready",
                     f"http://127.0.0.1:{ports.alertmanager}/-/ready"):  # fmt: skip
             assert wait_for(url, 60), url
+        assert wait_for(f"http://127.0.0.1:{ports.worker}/metrics", 60, answered=True)
         service.start_run(settings, load_loop(loop_file))  # the worker runs it at once
-        # the API's target is up only when Prometheus's bearer key is accepted
+        # both targets are up only when Prometheus's bearer key is accepted
         until(lambda: len(query(ports.prometheus, "up == 1")) == 2, 30, "both targets scraped")
         until(lambda: bool(query(ports.prometheus,
                                  'marketloop_loop_last_success_timestamp_seconds{loop="heartbeat"}')),

@@ -26,7 +26,11 @@ Labels are low-cardinality: no URL, no run id, no user.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -34,10 +38,15 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
-    start_http_server,
+    make_wsgi_app,
 )
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse
+    from wsgiref.types import WSGIApplication as WSGIApp
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -159,10 +168,37 @@ def exposition(registry: CollectorRegistry) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def serve_metrics(host: str, port: int) -> int:
-    """Serve /metrics of this process (a worker) on a thread; returns the port bound."""
-    server, _ = start_http_server(port, addr=host, registry=scrape_registry())
-    return int(server.server_address[1])
+#: answers the Authorization header of a scrape with an HTTP status: 200 to serve it
+Check = Callable[[str | None], int]
+
+
+def serve_metrics(host: str, port: int, check: Check | None = None) -> int:
+    """Serve /metrics of this process (a worker) on a thread; returns the port bound. With
+    `check`, a scrape it does not answer 200 gets that status and no metrics."""
+    app = make_wsgi_app(scrape_registry())
+    if check is not None:
+        app = _guarded(app, check)
+    server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return int(server.server_port)
+
+
+def _guarded(app: WSGIApp, check: Check) -> WSGIApp:
+    def guarded(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        status = check(environ.get("HTTP_AUTHORIZATION"))
+        if status == HTTPStatus.OK:
+            return app(environ, start_response)
+        headers = [("Content-Type", "text/plain; charset=utf-8"),
+                   ("WWW-Authenticate", 'Bearer realm="marketloop"')]  # fmt: skip
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [b"/metrics needs an API key with the metrics scope\n"]
+
+    return guarded
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged (one every few seconds)."""
 
 
 class _Forward(Collector):

@@ -3,11 +3,11 @@ worker, Prometheus and Alertmanager (Debian's packages) on loopback, against the
 and queue the settings name (the local PostgreSQL and Redis in `make stack`).
 
 `up` makes an API key with the metrics scope (DIR/metrics_api_key, mode 0600) that Prometheus
-sends to the app's /metrics, writes DIR/prometheus.yml (scraping both processes), DIR/rules.yml
-(deploy/'s, or --rules)
-and DIR/alertmanager.yml (deploy/'s routing with the receivers pointed at --pagerduty-url and
---slack-url), starts the four processes with their logs in DIR/*.log, and records their pids in
-DIR/stack.json; `down` stops exactly those pids.
+sends to the app's and the worker's /metrics, writes DIR/prometheus.yml (scraping both
+processes), DIR/rules.yml (deploy/'s, or --rules) and DIR/alertmanager.yml (deploy/'s routing
+with the receivers pointed at --pagerduty-url and --slack-url), starts the four processes with
+their logs in DIR/*.log, and records their pids in DIR/stack.json; `down` stops exactly those
+pids.
 """
 
 from __future__ import annotations
@@ -81,23 +81,20 @@ def configs(folder: Path, ports: Ports, interval: str, rules: Path, pagerduty_ur
     """The three configuration files of a loopback stack, from deploy/'s; Prometheus sends
     `key_file` to the app's /metrics (None: `[observe] metrics_public`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    api_job: dict[str, Any] = {
-        "job_name": "marketloop-api",
-        "static_configs": [{"targets": [f"127.0.0.1:{ports.api}"]}],
-    }
-    if key_file is not None:
-        api_job["authorization"] = {"type": "Bearer", "credentials_file": str(key_file)}
+    jobs: list[dict[str, Any]] = [
+        {"job_name": name, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
+        for name, port in (("marketloop-api", ports.api), ("marketloop-worker", ports.worker))
+    ]
+    if key_file is not None:  # both /metrics take the key (observe/keycheck.py for the worker)
+        for job in jobs:
+            job["authorization"] = {"type": "Bearer", "credentials_file": str(key_file)}
     shutil.copyfile(rules, folder / "rules.yml")
     prometheus = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "rule_files": ["rules.yml"],
         "alerting": {"alertmanagers": [{"static_configs": [
             {"targets": [f"127.0.0.1:{ports.alertmanager}"]}]}]},
-        "scrape_configs": [
-            api_job,
-            {"job_name": "marketloop-worker",
-             "static_configs": [{"targets": [f"127.0.0.1:{ports.worker}"]}]},
-        ],
+        "scrape_configs": jobs,
     }  # fmt: skip
     (folder / "prometheus.yml").write_text(yaml.safe_dump(prometheus, sort_keys=False))
     routing: dict[str, Any] = yaml.safe_load(
