@@ -21,11 +21,15 @@ they are not doubled per worker):
 With several API processes (uvicorn --workers N), set PROMETHEUS_MULTIPROC_DIR to an empty
 directory before start: each process writes its counters there and /metrics adds them up.
 Labels are low-cardinality: no URL, no run id, no user.
+
+Both /metrics (the API's, the worker's) need an API key with the `metrics` scope unless
+`[observe] metrics_public` (api/deps.authorise; observe/keycheck.py for the worker).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -178,7 +182,9 @@ def serve_metrics(host: str, port: int, check: Check | None = None) -> int:
     app = make_wsgi_app(scrape_registry())
     if check is not None:
         app = _guarded(app, check)
-    server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_Quiet)
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]  # "::" is IPv6
+    server_class = type("MetricsServer", (ThreadingWSGIServer,), {"address_family": family})
+    server: ThreadingWSGIServer = make_server(host, port, app, server_class, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return int(server.server_port)
 
