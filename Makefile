@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-marketloop
 PYTEST_ARGS ?=
+#: JUnit XML of the browser (Playwright) tests, kept by CI (tests/browser_junit.py)
+BROWSER_JUNIT ?= reports/browser-junit.xml
 
 .PHONY: install demo test fuzz lint format bench docs clean stack stack-down
 
@@ -19,7 +21,7 @@ demo: install  ## run the demo loop (examples/loops/demo.yaml) through the runne
 	$(BIN)/marketloop loop demo
 
 test: install  ## the full test suite (needs PostgreSQL :5432, Redis :6379, /usr/bin/chromium)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --browser-junit=$(BROWSER_JUNIT) $(PYTEST_ARGS)
 
 fuzz: install  ## the hostile-input harness with many examples (FUZZ_EXAMPLES=300 by default)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/fuzz $(PYTEST_ARGS)

@@ -19,6 +19,8 @@ from marketloop.appdb import dispose_all
 from marketloop.observe.logging import forget_secrets
 from marketloop.workspace import Workspace
 
+pytest_plugins = ["tests.browser_junit"]  # --browser-junit PATH: the browser tests as JUnit XML
+
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from marketloop.api.app import create_app
+from marketloop.api.keys import create_key
+from marketloop.api.scopes import Scope
 from marketloop.config import Settings, load_settings
 from marketloop.content.config import LlmSettings
 from marketloop.content.llm.ledger import Ledger
@@ -37,10 +41,50 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(None, {"workspace": tmp_path / "ws", "mode": "local"})
 
 
+def metrics_key(app: FastAPI, *scopes: Scope) -> dict[str, str]:
+    ctx = app.state.api
+    key, _ = create_key(ctx.engine, ctx.auth.pepper, "prometheus", list(scopes), None)
+    return {"Authorization": f"Bearer {key}"}
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
+    """A client that sends a key with the metrics scope (as Prometheus does)."""
+    app = create_app(settings)
+    with TestClient(app, headers=metrics_key(app, Scope.metrics)) as client:
         yield client
+
+
+def test_metrics_needs_a_key_with_the_metrics_scope(settings: Settings) -> None:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        anonymous = client.get("/metrics")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"] == "application/problem+json"
+        assert anonymous.headers["www-authenticate"].startswith('Bearer realm="marketloop"')
+        assert "marketloop_" not in anonymous.text
+        hostile = client.get("/metrics", headers={"Authorization": "Bearer <script>\"'&=1+2"})
+        assert hostile.status_code == 401 and "<script>" not in hostile.text
+        wrong = client.get("/metrics", headers=metrics_key(app, Scope.read, Scope.admin))
+        assert wrong.status_code == 403
+        assert "metrics scope" in wrong.json()["detail"]
+        served = client.get("/metrics", headers=metrics_key(app, Scope.metrics))
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith("text/plain")
+        assert "# TYPE marketloop_loop_runs_total counter" in served.text
+
+
+def test_metrics_public_opts_out_on_a_private_network(tmp_path: Path) -> None:
+    settings = load_settings(
+        None,
+        {"workspace": tmp_path / "ws", "observe": {"metrics_public": True},
+         "api": {"limits": {"anonymous": "2/minute"}}},
+    )  # fmt: skip
+    with TestClient(create_app(settings)) as client:
+        for _ in range(4):  # a scraper is never limited like anonymous callers
+            served = client.get("/metrics")
+            assert served.status_code == 200, served.text
+        assert client.get("/api/v1/scopes").status_code == 401  # the rest still needs a key
 
 
 def scrape(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -171,6 +215,37 @@ def test_the_worker_serves_its_own_metrics() -> None:
     assert "marketloop_loop_runs_total" not in text  # database facts: on the API only
 
 
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+def test_the_worker_metrics_need_the_same_key(tmp_path: Path) -> None:
+    """A worker's /metrics takes the API's rule: a key with the metrics scope, by default."""
+    from marketloop.observe.keycheck import metrics_check
+
+    settings = load_settings(None, {"workspace": tmp_path / "ws"})
+    app = create_app(settings)  # the app database and its keys, as the API made them
+    check = metrics_check(settings)
+    assert check is not None
+    port = metrics.serve_metrics("127.0.0.1", 0, check)
+    url = f"http://127.0.0.1:{port}/metrics"
+    status, text = get(url)
+    assert status == 401 and "marketloop_" not in text
+    assert get(url, {"Authorization": "Bearer <script>\"'&"})[0] == 401
+    assert get(url, metrics_key(app, Scope.read, Scope.run))[0] == 403
+    status, text = get(url, metrics_key(app, Scope.metrics))
+    assert status == 200 and "marketloop_crawl_pages_total" in text
+    public = load_settings(
+        None, {"workspace": tmp_path / "ws", "observe": {"metrics_public": True}}
+    )
+    assert metrics_check(public) is None
+
+
 MULTIPROC = """
 import sys
 from fastapi.testclient import TestClient
@@ -178,7 +253,7 @@ from marketloop.api.app import create_app
 from marketloop.config import load_settings
 from marketloop.observe.logging import configure_logging
 configure_logging("warning")
-settings = load_settings(None, {"workspace": sys.argv[1]})
+settings = load_settings(None, {"workspace": sys.argv[1], "observe": {"metrics_public": True}})
 with TestClient(create_app(settings)) as client:
     for _ in range(int(sys.argv[2])):
         client.get("/healthz")
@@ -238,3 +313,47 @@ def test_source_freshness_comes_from_the_newest_quality_step(settings: Settings)
     }
     assert list(samples) == [(("source", "ga4"),)]  # the unparseable date is left out
     assert samples[(("source", "ga4"),)] == pytest.approx(2 * 3600, abs=60)
+
+
+def test_a_loop_that_never_succeeded_exports_its_registration(tmp_path: Path) -> None:
+    """LoopStale needs a time for a loop without any success: the first sight of its schedule
+    (reset when its cron changes)."""
+    from datetime import timedelta
+
+    from marketloop.config import app_db_url
+    from marketloop.runner.slots import Slots
+    from marketloop.runner.store import Store, now
+
+    settings = load_settings(
+        None,
+        {
+            "workspace": tmp_path / "ws",
+            "quality": {"freshness": {"hubspot": {"load_warn_hours": 2}}},
+        },
+    )
+    slots = Slots(Store(app_db_url(settings)))
+    before = now().timestamp()
+    slots.claim("never", "", "0 * * * *", "UTC", None, now() - timedelta(minutes=5))
+    app = create_app(settings)
+    with TestClient(app, headers=metrics_key(app, Scope.metrics)) as client:
+        found = scrape(client.get("/metrics").text)
+        first = value(found, "marketloop_loop_registered_timestamp_seconds", loop="never")
+        assert before - 1 <= first <= now().timestamp() + 1
+        assert not [s for s in found.get("marketloop_loop_last_success_timestamp_seconds", [])
+                    if s[0].get("loop") == "never"]  # fmt: skip
+        # one source of truth: dbt's load thresholds, per source
+        hours = {name: rule.load_warn_hours for name, rule in settings.quality.freshness.items()}
+        for source, warn in hours.items():
+            got = value(found, "marketloop_source_freshness_threshold_seconds", source=source)
+            assert got == warn * 3600, source
+        assert hours["hubspot"] == 2 and hours["crawl"] == 192
+        # the same cron claimed again keeps the registration; a new cron registers again
+        last = slots.last("never", "", "0 * * * *", "UTC")
+        slots.claim("never", "", "0 * * * *", "UTC", last, now())
+        kept = value(scrape(client.get("/metrics").text),
+                     "marketloop_loop_registered_timestamp_seconds", loop="never")  # fmt: skip
+        assert kept == first
+        slots.claim("never", "", "30 * * * *", "UTC", None, now())
+        moved = value(scrape(client.get("/metrics").text),
+                      "marketloop_loop_registered_timestamp_seconds", loop="never")  # fmt: skip
+        assert moved > first

@@ -37,12 +37,16 @@ def test_every_check_against_a_real_app(tmp_path: Path) -> None:
     settings = load_settings(None, {"workspace": tmp_path / "ws", "runner": {"loops": [loop]}})
     app = create_app(settings)
     ctx = app.state.api
-    key, _ = create_key(ctx.engine, ctx.auth.pepper, "smoke", [Scope.read, Scope.run], None)
+    key, _ = create_key(
+        ctx.engine, ctx.auth.pepper, "smoke", [Scope.read, Scope.run, Scope.metrics], None
+    )
+    no_metrics, _ = create_key(ctx.engine, ctx.auth.pepper, "smoke", [Scope.read], None)
     with TestClient(app) as client:
         results = {r.name: r for r in Smoke(client, key, "smoketest", run_timeout=1).run()}
         anonymous = {r.name: r for r in Smoke(client, None, "smoketest").run()}
         wrong = {r.name: r for r in Smoke(client, "mk_wrong_key_<script>", "smoketest").run()}
         unknown = Smoke(client, key, "no-such-loop").tiny_run()
+        refused = Smoke(client, no_metrics, "smoketest").metrics()
     outcomes = {name: r.outcome for name, r in results.items()}
     assert outcomes["healthz"] == outcomes["readyz"] == "pass"
     assert outcomes["unauthenticated call refused"] == "pass"
@@ -55,6 +59,8 @@ def test_every_check_against_a_real_app(tmp_path: Path) -> None:
     assert unknown[0] == "fail" and "answered 4" in unknown[1]
     assert anonymous["authenticated call served"].outcome == "skip"
     assert anonymous["tiny run"].outcome == "skip"
+    assert refused == ("fail", "/metrics answered 403: --key needs the metrics scope")
+    assert anonymous["metrics present"].outcome == "fail"
     assert wrong["authenticated call served"].outcome == "fail"
     assert "401" in wrong["authenticated call served"].detail
 

@@ -112,18 +112,22 @@ def test_a_stopped_worker_pages_and_its_return_resolves(
     (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
     folder = tmp_path / "stack"
     ports = stack.Ports(free_port(), free_port(), free_port(), free_port())
-    stack.configs(folder, ports, "1s", tmp_path / "rules.yml", pagerduty.url, "http://127.0.0.1:9/")
+    settings = load_settings(None, {})
+    key_file = stack.metrics_key(folder, settings)  # the app's /metrics needs a key
+    assert key_file.stat().st_mode & 0o077 == 0
+    stack.configs(folder, ports, "1s", tmp_path / "rules.yml", pagerduty.url,
+                  "http://127.0.0.1:9/", key_file)  # fmt: skip
     argvs = stack.commands(folder, ports, [loop_file])
     try:
         for name, argv in argvs.items():
             stack.start(folder, name, argv, ports)
         for url in (f"http://127.0.0.1:{ports.api}/healthz",
-                    f"http://127.0.0.1:{ports.worker}/metrics",
                     f"http://127.0.0.1:{ports.prometheus}/-/ready",
                     f"http://127.0.0.1:{ports.alertmanager}/-/ready"):  # fmt: skip
             assert wait_for(url, 60), url
-        settings = load_settings(None, {})
+        assert wait_for(f"http://127.0.0.1:{ports.worker}/metrics", 60, answered=True)
         service.start_run(settings, load_loop(loop_file))  # the worker runs it at once
+        # both targets are up only when Prometheus's bearer key is accepted
         until(lambda: len(query(ports.prometheus, "up == 1")) == 2, 30, "both targets scraped")
         until(lambda: bool(query(ports.prometheus,
                                  'marketloop_loop_last_success_timestamp_seconds{loop="heartbeat"}')),

@@ -33,6 +33,7 @@ from marketloop.api.routes import (
     loops,
     marts,
     meta,
+    metrics,
     plan,
     quality,
     runs,
@@ -46,8 +47,8 @@ from marketloop.api.usage import UsageRecorder
 from marketloop.appdb import open_app_db
 from marketloop.config import Settings, app_db_url, register_secrets
 from marketloop.errors import ConfigError
-from marketloop.observe.facts import DatabaseFacts
-from marketloop.observe.http import Observe, metrics_endpoint
+from marketloop.observe.facts import DatabaseFacts, freshness_thresholds
+from marketloop.observe.http import Observe
 from marketloop.observe.metrics import scrape_registry
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -65,6 +66,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     key_routes.router,
     loops.router,
     hooks.router,
+    metrics.router,
 )
 
 
@@ -100,6 +102,12 @@ def create_app(settings: Settings) -> FastAPI:
         responses=problems.COMMON,
     )
     app.state.api = context
+    facts = DatabaseFacts(
+        engine,
+        settings.observe.llm_monthly_budget_usd,
+        freshness_thresholds(settings.quality),
+    )
+    app.state.metrics = scrape_registry([facts])  # served by routes/metrics.py
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(authorise), Depends(json_only)])
     _check_scope_table(ROUTERS)
@@ -115,8 +123,6 @@ def create_app(settings: Settings) -> FastAPI:
                             "Retry-After", "Location"],
         )  # fmt: skip
     app.add_middleware(Edge, max_body=api.max_body_bytes)
-    facts = DatabaseFacts(engine, settings.observe.llm_monthly_budget_usd)
-    app.add_route("/metrics", metrics_endpoint(scrape_registry([facts])), include_in_schema=False)
     from marketloop.web.mount import mount
 
     mount(app)  # the dashboard at / (web/), on the same context and scopes

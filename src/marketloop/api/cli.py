@@ -100,7 +100,8 @@ def create_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", "-n", help="Who or what uses the key.")],
     scopes: Annotated[
-        str, typer.Option("--scopes", "-s", help="Comma-separated: read, write, run, admin.")
+        str,
+        typer.Option("--scopes", "-s", help="Comma-separated: read, write, run, admin, metrics."),
     ],
     expires: Annotated[
         str | None, typer.Option(help="Lifetime (90d, 12h, 2w) or an ISO date; default never.")

@@ -28,6 +28,7 @@ DEFAULT_LIMITS = {
     "write": "60/minute",
     "run": "10/minute",
     "admin": "30/minute",
+    "metrics": "120/minute",
     "anonymous": "60/minute",
 }
 

@@ -37,7 +37,7 @@ from marketloop.workspace import Workspace
 #: seconds a client is told to wait for a warehouse a job is writing
 BUSY_RETRY_AFTER = 10.0
 #: public routes that are never limited (orchestrators probe them constantly)
-UNLIMITED = {"/healthz", "/readyz"}
+UNLIMITED = {"/healthz", "/readyz", "/metrics"}
 
 
 async def context(request: Request) -> ApiContext:
@@ -79,11 +79,15 @@ async def client_dep(request: Request, ctx: ContextDep) -> str:
 ClientDep = Annotated[str, Depends(client_dep)]
 
 
-def route_scope(request: Request) -> Scope | str:
-    """The scope the matched route needs, from the one table (scopes.ROUTES)."""
+def route_scope(request: Request, settings: Settings) -> Scope | str:
+    """The scope the matched route needs, from the one table (scopes.ROUTES); /metrics is
+    public only when `[observe] metrics_public` says the network is private."""
     route = request.scope.get("route")
     path = getattr(route, "path", "")
-    return ROUTES[(request.method, path)]
+    needed = ROUTES[(request.method, path)]
+    if needed == Scope.metrics and settings.observe.metrics_public:
+        return PUBLIC
+    return needed
 
 
 def signed_instead(request: Request) -> bool:
@@ -100,7 +104,7 @@ async def authorise(request: Request, ctx: ContextDep) -> Principal | None:
     """Every route's gate: the key (401), its scope (403) and its rate limit (429), in that
     order; requests without a valid key are limited per client address. A hook route takes a
     valid Standard Webhooks signature instead of a key (then the principal is None)."""
-    needed = route_scope(request)
+    needed = route_scope(request, ctx.settings)
     state = request.scope.setdefault("state", {})
     if needed == PUBLIC:
         if request.url.path not in UNLIMITED:

@@ -18,6 +18,7 @@ class Scope(StrEnum):
     write = "write"
     run = "run"
     admin = "admin"
+    metrics = "metrics"
 
 
 DESCRIPTIONS: dict[Scope, str] = {
@@ -27,6 +28,7 @@ DESCRIPTIONS: dict[Scope, str] = {
     Scope.run: "start, cancel and approve loop runs and steps, publish approved briefs, and "
     "call inbound hooks",
     Scope.admin: "create, list and revoke API keys, and read the audit log",
+    Scope.metrics: "scrape /metrics (the key Prometheus sends)",
 }
 
 #: routes anyone may call: liveness, readiness, the schema and its documentation
@@ -35,6 +37,7 @@ PUBLIC = "public"
 ROUTES: dict[tuple[str, str], Scope | str] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): Scope.metrics,  # PUBLIC when [observe] metrics_public (deps.authorise)
     ("GET", f"{PREFIX}/scopes"): Scope.read,
     ("GET", f"{PREFIX}/crawls"): Scope.read,
     ("GET", f"{PREFIX}/crawls/{{crawl_id}}"): Scope.read,

@@ -22,7 +22,9 @@ def smoke_command(
     ],
     key: Annotated[
         str | None,
-        typer.Option("--key", envvar="MARKETLOOP_SMOKE_KEY", help="API key (read and run scopes)."),
+        typer.Option(
+            "--key", envvar="MARKETLOOP_SMOKE_KEY", help="API key (read, run and metrics scopes)."
+        ),
     ] = None,
     junit: Annotated[
         Path | None, typer.Option("--junit", help="Also write the results as JUnit XML here.")

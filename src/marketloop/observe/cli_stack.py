@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from marketloop.clikit import console
+from marketloop.clikit import console, state
 
 app = typer.Typer(help="A staging stack on this machine: app, worker, Prometheus, Alertmanager.")
 
@@ -20,6 +21,7 @@ DEFAULT_DIR = Path(".marketloop/stack")
 
 @app.command("up")
 def up_command(
+    ctx: typer.Context,
     folder: DirOption = DEFAULT_DIR,
     loop: Annotated[
         list[Path] | None, typer.Option("--loop", help="Loop file the worker schedules.")
@@ -45,19 +47,21 @@ def up_command(
     from marketloop.observe import stack
 
     ports = stack.Ports(api_port, worker_port, prometheus_port, alertmanager_port)
+    settings = state(ctx).settings()
+    key_file = None if settings.observe.metrics_public else stack.metrics_key(folder, settings)
     stack.configs(folder, ports, interval, rules or stack.DEPLOY / "prometheus" / "rules.yml",
-                  pagerduty_url, slack_url)  # fmt: skip
+                  pagerduty_url, slack_url, key_file)  # fmt: skip
     argvs = stack.commands(folder, ports, loop or [])
     ready = {
         "app": f"http://127.0.0.1:{ports.api}/healthz",
-        "worker": f"http://127.0.0.1:{ports.worker}/metrics",
+        "worker": f"http://127.0.0.1:{ports.worker}/metrics",  # answers 401 without the key
         "prometheus": f"http://127.0.0.1:{ports.prometheus}/-/ready",
         "alertmanager": f"http://127.0.0.1:{ports.alertmanager}/-/ready",
     }
     for name, argv in argvs.items():
         stack.start(folder, name, argv, ports)
     for name, url in ready.items():
-        if not wait_for(url, 60):
+        if not wait_for(url, 60, answered=name == "worker"):
             stack.stop(folder)
             tail = (folder / f"{name}.log").read_text(errors="replace")[-800:]
             raise stack.StackError(f"{name} did not answer {url} within 60 s: {tail}")
@@ -77,13 +81,17 @@ def down_command(folder: DirOption = DEFAULT_DIR) -> None:
     console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
 
 
-def wait_for(url: str, seconds: float) -> bool:
+def wait_for(url: str, seconds: float, answered: bool = False) -> bool:
+    """True once `url` answers 200 (`answered`: once it answers at all, a 401 included)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
                 if response.status == 200:
                     return True
+        except urllib.error.HTTPError:
+            if answered:
+                return True
         except OSError:
             pass
         time.sleep(0.3)

@@ -1,6 +1,10 @@
 """Facts that live in the app database, read when Prometheus scrapes (never pushed): runs by
-loop and status, each loop's last success and schedule interval, source freshness (from the
+loop and status, each loop's last success, schedule interval and registration (first sight of
+its schedule, so a loop that never succeeded can be stale too), source freshness (from the
 newest `quality` step's facts), the queue depth (steps enqueued and not started).
+
+From the settings: the LLM budget, and each source's freshness threshold, taken from the same
+`[quality.freshness.SOURCE] load_warn_hours` that dbt's source freshness uses (one truth).
 
 A database that cannot be read gives no facts for that scrape (and `marketloop_facts_up 0`),
 never a failed /metrics: the process metrics stay visible while the database is away.
@@ -8,7 +12,7 @@ never a failed /metrics: the process metrics stay visible while the database is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from marketloop.quality.config import QualitySettings
 from marketloop.runner.model import Schedule
 from marketloop.runner.schedule import next_slots
 from marketloop.runner.tables import RunRow, ScheduleRow, StepRow
@@ -27,9 +32,15 @@ log = structlog.get_logger("marketloop.observe")
 
 
 class DatabaseFacts(Collector):
-    def __init__(self, engine: Engine, monthly_budget: float | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        monthly_budget: float | None = None,
+        freshness_thresholds: Mapping[str, float] | None = None,
+    ) -> None:
         self.engine = engine
         self.monthly_budget = monthly_budget
+        self.freshness_thresholds = dict(freshness_thresholds or {})
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("marketloop_facts_up", "1 when the app database could be read")
@@ -50,6 +61,15 @@ class DatabaseFacts(Collector):
             )
             budget.add_metric([], self.monthly_budget)
             yield budget
+        threshold = GaugeMetricFamily(
+            "marketloop_source_freshness_threshold_seconds",
+            "Age of a source's newest load past which SourceStale fires "
+            "([quality.freshness.SOURCE] load_warn_hours)",
+            labels=["source"],
+        )
+        for source, seconds in sorted(self.freshness_thresholds.items()):
+            threshold.add_metric([source], seconds)
+        yield threshold
 
 
 def _families(session: Session) -> Iterator[Metric]:
@@ -85,9 +105,17 @@ def _families(session: Session) -> Iterator[Metric]:
         "Seconds between two slots of the loop's schedule (whole-loop schedules only)",
         labels=["loop"],
     )
+    registered = GaugeMetricFamily(
+        "marketloop_loop_registered_timestamp_seconds",
+        "When a worker first saw the loop's schedule, or its changed cron (Unix time)",
+        labels=["loop"],
+    )
     for row in session.scalars(select(ScheduleRow).where(ScheduleRow.step == "")):
         interval.add_metric([row.loop], schedule_interval(row.cron, row.timezone))
+        since = row.registered_at or row.last_slot
+        registered.add_metric([row.loop], _aware(since).timestamp())
     yield interval
+    yield registered
 
     depth = GaugeMetricFamily(
         "marketloop_queue_depth", "Steps enqueued for a worker and not started yet"
@@ -134,3 +162,8 @@ def schedule_interval(cron: str, timezone: str) -> float:
 
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def freshness_thresholds(quality: QualitySettings) -> dict[str, float]:
+    """Seconds per source past which its newest load is stale: dbt's load warn threshold."""
+    return {name: rule.load_warn_hours * 3600.0 for name, rule in quality.freshness.items()}

@@ -11,17 +11,12 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio.to_thread
 import structlog
-from prometheus_client import CollectorRegistry
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marketloop.observe.metrics import HTTP_DURATION, HTTP_REQUESTS, exposition
+from marketloop.observe.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 log = structlog.get_logger("marketloop.api")
 HEADER = b"x-request-id"
@@ -79,14 +74,3 @@ def _request_id(scope: Scope) -> str:
             if PLAIN_ID.match(given):
                 return given
     return uuid.uuid4().hex
-
-
-def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Awaitable[Response]]:
-    """The `/metrics` route: unauthenticated, like every Prometheus target (bind the API to a
-    private address or put it behind the proxy's access rules)."""
-
-    async def metrics(_: Request) -> Response:
-        body, media = await anyio.to_thread.run_sync(exposition, registry)
-        return Response(body, media_type=media)
-
-    return metrics

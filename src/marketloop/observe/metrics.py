@@ -12,18 +12,29 @@ Counted where it happens, in the process where it happens (API, worker):
 Read from the app database when Prometheus scrapes (facts.py, on the API's /metrics only, so
 they are not doubled per worker):
     marketloop_loop_runs_total{loop,status}, marketloop_loop_last_success_timestamp_seconds{loop},
-    marketloop_loop_schedule_interval_seconds{loop}, marketloop_source_freshness_seconds{source},
+    marketloop_loop_schedule_interval_seconds{loop},
+    marketloop_loop_registered_timestamp_seconds{loop},
+    marketloop_source_freshness_seconds{source},
+    marketloop_source_freshness_threshold_seconds{source}   (from [quality.freshness])
     marketloop_queue_depth, marketloop_llm_monthly_budget_usd
 
 With several API processes (uvicorn --workers N), set PROMETHEUS_MULTIPROC_DIR to an empty
 directory before start: each process writes its counters there and /metrics adds them up.
 Labels are low-cardinality: no URL, no run id, no user.
+
+Both /metrics (the API's, the worker's) need an API key with the `metrics` scope unless
+`[observe] metrics_public` (api/deps.authorise; observe/keycheck.py for the worker).
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -31,10 +42,15 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
-    start_http_server,
+    make_wsgi_app,
 )
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse
+    from wsgiref.types import WSGIApplication as WSGIApp
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -99,7 +115,9 @@ NAMES = (
     "marketloop_loop_runs_total",
     "marketloop_loop_last_success_timestamp_seconds",
     "marketloop_loop_schedule_interval_seconds",
+    "marketloop_loop_registered_timestamp_seconds",
     "marketloop_source_freshness_seconds",
+    "marketloop_source_freshness_threshold_seconds",
     "marketloop_queue_depth",
     "marketloop_llm_monthly_budget_usd",
 )
@@ -155,10 +173,39 @@ def exposition(registry: CollectorRegistry) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def serve_metrics(host: str, port: int) -> int:
-    """Serve /metrics of this process (a worker) on a thread; returns the port bound."""
-    server, _ = start_http_server(port, addr=host, registry=scrape_registry())
-    return int(server.server_address[1])
+#: answers the Authorization header of a scrape with an HTTP status: 200 to serve it
+Check = Callable[[str | None], int]
+
+
+def serve_metrics(host: str, port: int, check: Check | None = None) -> int:
+    """Serve /metrics of this process (a worker) on a thread; returns the port bound. With
+    `check`, a scrape it does not answer 200 gets that status and no metrics."""
+    app = make_wsgi_app(scrape_registry())
+    if check is not None:
+        app = _guarded(app, check)
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]  # "::" is IPv6
+    server_class = type("MetricsServer", (ThreadingWSGIServer,), {"address_family": family})
+    server: ThreadingWSGIServer = make_server(host, port, app, server_class, handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return int(server.server_port)
+
+
+def _guarded(app: WSGIApp, check: Check) -> WSGIApp:
+    def guarded(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        status = check(environ.get("HTTP_AUTHORIZATION"))
+        if status == HTTPStatus.OK:
+            return app(environ, start_response)
+        headers = [("Content-Type", "text/plain; charset=utf-8"),
+                   ("WWW-Authenticate", 'Bearer realm="marketloop"')]  # fmt: skip
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [b"/metrics needs an API key with the metrics scope\n"]
+
+    return guarded
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged (one every few seconds)."""
 
 
 class _Forward(Collector):

@@ -80,7 +80,9 @@ class Smoke:
         return ("pass" if ok else "fail"), f"run of {self.loop}: {status}"
 
     def metrics(self) -> tuple[Outcome, str]:
-        r = self.http.get("/metrics")
+        r = self.http.get("/metrics", headers=self.bearer())
+        if r.status_code in {401, 403}:
+            return "fail", f"/metrics answered {r.status_code}: --key needs the metrics scope"
         if r.status_code != 200:
             return _unexpected(r, 200)
         missing = [name for name in REQUIRED_METRICS if f"# TYPE {name}" not in r.text]
@@ -126,12 +128,18 @@ def _unexpected(r: httpx.Response, wanted: int) -> tuple[Outcome, str]:
 
 
 def junit(results: list[Check], url: str) -> bytes:
-    """JUnit XML: one testsuite, one testcase per check (failure / skipped elements)."""
+    """The smoke run as JUnit XML."""
+    return junit_suite(results, f"marketloop smoke {url}", "marketloop.smoke")
+
+
+def junit_suite(results: list[Check], name: str, classname: str) -> bytes:
+    """JUnit XML: one testsuite, one testcase per check (failure / skipped elements); also
+    what the browser tests write (tests/browser_junit.py)."""
     failures = sum(r.outcome == "fail" for r in results)
     skipped = sum(r.outcome == "skip" for r in results)
     suite = ET.Element(
         "testsuite",
-        name=f"marketloop smoke {url}",
+        name=name,
         tests=str(len(results)),
         failures=str(failures),
         skipped=str(skipped),
@@ -140,7 +148,7 @@ def junit(results: list[Check], url: str) -> bytes:
     )
     for r in results:
         case = ET.SubElement(
-            suite, "testcase", classname="marketloop.smoke", name=r.name, time=f"{r.seconds:.3f}"
+            suite, "testcase", classname=classname, name=r.name, time=f"{r.seconds:.3f}"
         )
         if r.outcome == "fail":
             ET.SubElement(case, "failure", message=r.detail).text = r.detail

@@ -2,10 +2,12 @@
 worker, Prometheus and Alertmanager (Debian's packages) on loopback, against the app database
 and queue the settings name (the local PostgreSQL and Redis in `make stack`).
 
-`up` writes DIR/prometheus.yml (scraping both processes), DIR/rules.yml (deploy/'s, or --rules)
-and DIR/alertmanager.yml (deploy/'s routing with the receivers pointed at --pagerduty-url and
---slack-url), starts the four processes with their logs in DIR/*.log, and records their pids in
-DIR/stack.json; `down` stops exactly those pids.
+`up` makes an API key with the metrics scope (DIR/metrics_api_key, mode 0600) that Prometheus
+sends to the app's and the worker's /metrics, writes DIR/prometheus.yml (scraping both
+processes), DIR/rules.yml (deploy/'s, or --rules) and DIR/alertmanager.yml (deploy/'s routing
+with the receivers pointed at --pagerduty-url and --slack-url), starts the four processes with
+their logs in DIR/*.log, and records their pids in DIR/stack.json; `down` stops exactly those
+pids.
 """
 
 from __future__ import annotations
@@ -23,9 +25,19 @@ from typing import Any
 
 import yaml
 
+from marketloop.config import Settings
 from marketloop.errors import ConfigError, MarketloopError
 
-DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
+
+def deploy_dir() -> Path:
+    """deploy/: packaged in a wheel (pyproject's force-include), or in the source checkout."""
+    packaged = Path(__file__).parent / "deploy"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "deploy"
+
+
+DEPLOY = deploy_dir()
 STATE = "stack.json"
 BINARIES = {"prometheus": "prometheus", "alertmanager": "prometheus-alertmanager"}
 _children: dict[int, subprocess.Popen[bytes]] = {}
@@ -43,22 +55,46 @@ class Ports:
     alertmanager: int = 9093
 
 
-def configs(folder: Path, ports: Ports, interval: str, rules: Path, pagerduty_url: str,
-            slack_url: str) -> None:  # fmt: skip
-    """The three configuration files of a loopback stack, from deploy/'s."""
+def metrics_key(folder: Path, settings: Settings) -> Path:
+    """A new API key with the metrics scope, in DIR/metrics_api_key (0600) for Prometheus."""
+    from marketloop.api.keys import create_key, pepper
+    from marketloop.api.scopes import Scope
+    from marketloop.appdb import open_app_db
+    from marketloop.config import app_db_url
+
     folder.mkdir(parents=True, exist_ok=True)
+    engine = open_app_db(app_db_url(settings))
+    try:
+        key, _ = create_key(engine, pepper(settings), "stack prometheus", [Scope.metrics], None)
+    finally:
+        engine.dispose()
+    path = folder / "metrics_api_key"
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(key + "\n")
+    return path
+
+
+def configs(folder: Path, ports: Ports, interval: str, rules: Path, pagerduty_url: str,
+            slack_url: str, key_file: Path | None = None) -> None:  # fmt: skip
+    """The three configuration files of a loopback stack, from deploy/'s; Prometheus sends
+    `key_file` to the app's /metrics (None: `[observe] metrics_public`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs: list[dict[str, Any]] = [
+        {"job_name": name, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
+        for name, port in (("marketloop-api", ports.api), ("marketloop-worker", ports.worker))
+    ]
+    if key_file is not None:  # both /metrics take the key (observe/keycheck.py for the worker)
+        for job in jobs:
+            job["authorization"] = {"type": "Bearer", "credentials_file": str(key_file)}
     shutil.copyfile(rules, folder / "rules.yml")
     prometheus = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "rule_files": ["rules.yml"],
         "alerting": {"alertmanagers": [{"static_configs": [
             {"targets": [f"127.0.0.1:{ports.alertmanager}"]}]}]},
-        "scrape_configs": [
-            {"job_name": "marketloop-api",
-             "static_configs": [{"targets": [f"127.0.0.1:{ports.api}"]}]},
-            {"job_name": "marketloop-worker",
-             "static_configs": [{"targets": [f"127.0.0.1:{ports.worker}"]}]},
-        ],
+        "scrape_configs": jobs,
     }  # fmt: skip
     (folder / "prometheus.yml").write_text(yaml.safe_dump(prometheus, sort_keys=False))
     routing: dict[str, Any] = yaml.safe_load(

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from marketloop.runner.store import Store, aware
+from marketloop.runner.store import Store, aware, now
 from marketloop.runner.tables import ScheduleRow
 
 
@@ -38,7 +38,12 @@ class Slots:
                     with s.begin_nested():
                         s.add(
                             ScheduleRow(
-                                loop=loop, step=step, cron=cron, timezone=timezone, last_slot=new
+                                loop=loop,
+                                step=step,
+                                cron=cron,
+                                timezone=timezone,
+                                last_slot=new,
+                                registered_at=now(),
                             )
                         )
                 except IntegrityError:  # another worker inserted it first
@@ -55,6 +60,11 @@ class Slots:
                     ScheduleRow.step == step,
                     ScheduleRow.last_slot == row.last_slot,
                 )
-                .values(last_slot=new, cron=cron, timezone=timezone),
+                .values(
+                    last_slot=new,
+                    cron=cron,
+                    timezone=timezone,
+                    **({} if same else {"registered_at": now()}),
+                ),
             )
             return bool(changed)

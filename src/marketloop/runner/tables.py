@@ -1,4 +1,4 @@
-"""Runs and their steps: rows in the app database (migration: runner_0001).
+"""Runs and their steps: rows in the app database (migrations: runner_0001, runner_0002).
 
 A run keeps the loop as it was when the run started (`definition`), so a worker needs no loop
 file and a run's history does not change when the file does. Schedules keep the slot each loop
@@ -63,3 +63,5 @@ class ScheduleRow(Base):
     cron: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64))
     last_slot: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: first sight of this schedule (or of its new cron): a loop never succeeded is stale from here
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

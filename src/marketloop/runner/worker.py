@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 from marketloop.config import Settings
+from marketloop.observe.keycheck import metrics_check
 from marketloop.observe.metrics import serve_metrics
 from marketloop.runner import schedule as cron
 from marketloop.runner.loopfile import LoopFileError, load_loop
@@ -143,7 +144,7 @@ def run_worker(settings: Settings, loops: list[Path], threads: int) -> None:
     store = Store(_app_db(settings))
     port = settings.observe.metrics_port
     if port is not None:
-        bound = serve_metrics(settings.observe.metrics_host, port)
+        bound = serve_metrics(settings.observe.metrics_host, port, metrics_check(settings))
         log.info("metrics served", url=f"http://{settings.observe.metrics_host}:{bound}/metrics")
     scheduler = Scheduler(settings, store, loops)
     stop = threading.Event()

@@ -21,7 +21,7 @@ from marketloop.web.routes import ROUTERS
 from marketloop.web.session import Sessions
 
 STATIC = Path(__file__).parent / "static"
-API_PATHS = ("/api/", "/healthz", "/readyz")
+API_PATHS = ("/api/", "/healthz", "/readyz", "/metrics")
 
 
 def mount(app: FastAPI) -> None:
