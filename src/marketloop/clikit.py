@@ -61,7 +61,7 @@ class OutputFormat(StrEnum):
 
 
 FORMAT_HELP = "table for people; json or csv for tools; html: a self-contained page."
-OUT_HELP = "Write the output to FILE instead of stdout (the format follows a .json, .csv or .html name)."
+OUT_HELP = "Write to this file instead of stdout (the format follows a .json, .csv or .html name)."
 
 
 def format_option(help: str = FORMAT_HELP) -> Any:
