@@ -120,7 +120,10 @@ def choice_list(enum: type[E], values: Iterable[str] | None) -> list[E]:
 # Old spellings that keep working for one release, with a warning that names the new one.
 # Rewritten in argv before click parses it (cli._polish), so a command sees only the new ones.
 #: command path → old option → the tokens that replace it (its value, if any, follows)
-RENAMED_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {}
+RENAMED_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "keywords cluster": {"--html": ("--format", "html", "--out")},
+    "keywords gaps": {"--html": ("--format", "html", "--out")},
+}
 #: old top-level command → new command path
 RENAMED_COMMANDS: dict[str, str] = {"export": "crawl-export"}
 
