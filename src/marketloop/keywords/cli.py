@@ -167,7 +167,8 @@ def cluster_command(
 ) -> None:
     """Cluster keywords; name each cluster, score intent and opportunity, map it to the site.
 
-    --format html writes a report with a chart (to --out, or WORKSPACE/reports/keywords-clusters.html).
+    --format html writes a report with a chart (to --out, or
+    WORKSPACE/reports/keywords-clusters.html).
 
     Example: marketloop keywords cluster keywords.csv --serp serps.csv --format json --out
     clusters.json
