@@ -90,6 +90,15 @@ def output_format(fmt: OutputFormat | str, out: Path | None) -> OutputFormat:
     return fmt
 
 
+def report_format(fmt: OutputFormat | str, out: Path | None) -> OutputFormat:
+    """`output_format` for a command whose table view is several tables and notes (audit,
+    crawl-diff, plan status): that view is for a terminal, so `--out` needs a file format."""
+    fmt = output_format(fmt, out)
+    if out is not None and fmt is OutputFormat.table:
+        raise typer.BadParameter("--out needs --format json, csv or html", param_hint="--out")
+    return fmt
+
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -123,6 +132,7 @@ def choice_list(enum: type[E], values: Iterable[str] | None) -> list[E]:
 RENAMED_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "keywords cluster": {"--html": ("--format", "html", "--out")},
     "keywords gaps": {"--html": ("--format", "html", "--out")},
+    "plan memo": {"--html": ("--format", "html", "--out")},
 }
 #: old top-level command → new command path
 RENAMED_COMMANDS: dict[str, str] = {"export": "crawl-export"}

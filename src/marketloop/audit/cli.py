@@ -25,8 +25,8 @@ from marketloop.clikit import (
     format_option,
     list_option,
     out_option,
-    output_format,
     progress,
+    report_format,
     state,
 )
 from marketloop.workspace import Workspace
@@ -138,9 +138,7 @@ def audit_command(
     if dataset == Path("checks") and not dataset.exists():
         _list_checks(settings, fmt, out)
         return
-    fmt = output_format(fmt, out)
-    if out is not None and fmt is OutputFormat.table:
-        raise typer.BadParameter("--out needs --format json, csv or html", param_hint="--out")
+    fmt = report_format(fmt, out)
     crawl = _open(dataset, settings)
     wanted = set(check or [])
     _known_checks(wanted, settings)
@@ -197,7 +195,7 @@ def crawl_diff_command(
     from marketloop.audit.diff import CrawlDiff, crawl_diff
 
     settings = state(ctx).settings(workspace)
-    fmt = output_format(fmt, out)
+    fmt = report_format(fmt, out)
     with console.status("comparing the crawls (auditing them if needed)"):
         result = crawl_diff(_open(old, settings), _open(new, settings), settings.audit)
     if fmt is OutputFormat.json:
@@ -210,8 +208,6 @@ def crawl_diff_command(
             result, out or Workspace(settings.workspace).ensure().reports_dir / name
         )
         console.print(f"report: [link=file://{esc(path.resolve())}]{esc(path)}[/link]")
-    elif out is not None:
-        raise typer.BadParameter("--out needs --format json, csv or html", param_hint="--out")
     else:
         present.diff_tables(result, limit)
 

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from marketloop.clikit import WorkspaceOption, console, emit_json, esc, plain
+from marketloop.clikit import WorkspaceOption, console, emit_json, esc, format_option, plain
 from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
 from marketloop.plan.events import MAX_SLIP_DAYS, Event
 from marketloop.plan.tracker import Tracker
@@ -29,11 +29,9 @@ class RecordFormat(StrEnum):
 
 RecordFormatOption = Annotated[
     RecordFormat,
-    typer.Option(
-        "--format",
-        "-f",
-        help="table: a short report for people; json: the recorded event and its consequences "
-        "(forecasts moved, pushes and pulls, new escalations, whether a re-baseline is due).",
+    format_option(
+        "table: a short report for people; json: the recorded event and its consequences "
+        "(forecasts moved, pushes and pulls, new escalations, whether a re-baseline is due)."
     ),
 ]
 
@@ -78,7 +76,10 @@ def slip(
     fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
     """Record that TASK finishes N business days later; everything downstream is re-computed
-    (push to a buffer, pull backlog, escalate) and the consequences are printed."""
+    (push to a buffer, pull backlog, escalate) and the consequences are printed.
+
+    Example: marketloop plan slip day3 --days 2 --reason "vendor data late"
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
         tracker,
@@ -99,7 +100,10 @@ def block(
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
-    """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time."""
+    """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time.
+
+    Example: marketloop plan block day6 --reason "waiting for GA4 access"
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
         tracker,
@@ -120,7 +124,10 @@ def unblock(
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
-    """Record that TASK's blocker is resolved."""
+    """Record that TASK's blocker is resolved.
+
+    Example: marketloop plan unblock day6 --reason "access granted"
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
         tracker,
@@ -140,7 +147,10 @@ def done(
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
-    """Record that TASK (or a backlog item) is finished."""
+    """Record that TASK (or a backlog item) is finished.
+
+    Example: marketloop plan done day3 --format json
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
         tracker, when, fmt, lambda: tracker.done(task, when), lambda _: f"recorded: {task} is done"
@@ -157,7 +167,10 @@ def rebaseline(
     fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
     """Record a new baseline from today's forecasts (the old one is kept). Refused unless two
-    or more critical-path items slip at once: otherwise push/pull absorbs the slip."""
+    or more critical-path items slip at once: otherwise push/pull absorbs the slip.
+
+    Example: marketloop plan rebaseline --reason "two critical tasks slipped"
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(tracker, when, fmt, lambda: tracker.rebaseline(reason, when), _baseline_message)
 
