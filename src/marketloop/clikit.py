@@ -133,6 +133,8 @@ RENAMED_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "keywords cluster": {"--html": ("--format", "html", "--out")},
     "keywords gaps": {"--html": ("--format", "html", "--out")},
     "plan memo": {"--html": ("--format", "html", "--out")},
+    "eval run": {"--prompts": ("--prompt",), "--models": ("--model",)},
+    "eval decide": {"--candidates": ("--candidate",), "--runs": ("--run",)},
 }
 #: old top-level command → new command path
 RENAMED_COMMANDS: dict[str, str] = {"export": "crawl-export"}
