@@ -135,6 +135,7 @@ RENAMED_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "plan memo": {"--html": ("--format", "html", "--out")},
     "eval run": {"--prompts": ("--prompt",), "--models": ("--model",)},
     "eval decide": {"--candidates": ("--candidate",), "--runs": ("--run",)},
+    "ingest hubspot": {"--objects": ("--object",)},
 }
 #: old top-level command → new command path
 RENAMED_COMMANDS: dict[str, str] = {"export": "crawl-export"}

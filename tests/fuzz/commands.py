@@ -128,7 +128,7 @@ RECIPES: dict[str, Recipe] = {
     "ingest ga4": lambda d, c: ["ingest", "ga4", "--property", d(TEXT), "--start", d(MOMENT),
                                 "--end", d(MOMENT)],
     "ingest gsc": lambda d, c: ["ingest", "gsc", "--site", d(TEXT), "--start", d(MOMENT)],
-    "ingest hubspot": lambda d, c: ["ingest", "hubspot", "--objects", d(TEXT)],
+    "ingest hubspot": lambda d, c: ["ingest", "hubspot", "--object", d(TEXT)],
     "ingest file": lambda d, c: ["ingest", "file", c.file(d, ".csv", ".tsv", ".json", ".jsonl",
                                                           ".parquet", ".xlsx"),
                                  "--table", d(st.one_of(st.just("kw"), TEXT))],
