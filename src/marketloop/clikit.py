@@ -60,14 +60,15 @@ class OutputFormat(StrEnum):
     html = "html"
 
 
-FORMAT_HELP = "table for people; json or csv for tools; html: a self-contained page."
+FORMAT_HELP = "table (for people), json, csv, or html (a self-contained page)."
 OUT_HELP = "Write to this file instead of stdout (the format follows a .json, .csv or .html name)."
 
 
 def format_option(help: str = FORMAT_HELP) -> Any:
     """`-f/--format`, the same flag on every command (its choices come from the annotation:
-    `OutputFormat`, or a stage's own enum where it has other formats, e.g. ics)."""
-    return typer.Option("--format", "-f", help=help, show_default=True)
+    `OutputFormat`, or a stage's own enum where it has other formats, e.g. ics). HELP names
+    them: the type column shows `<format>`, which keeps long option names whole at 80 columns."""
+    return typer.Option("--format", "-f", metavar="<format>", help=help, show_default=True)
 
 
 def out_option(help: str = OUT_HELP) -> Any:
