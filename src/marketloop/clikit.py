@@ -137,6 +137,7 @@ RENAMED_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "eval run": {"--prompts": ("--prompt",), "--models": ("--model",)},
     "eval decide": {"--candidates": ("--candidate",), "--runs": ("--run",)},
     "ingest hubspot": {"--objects": ("--object",)},
+    "keys create": {"--scopes": ("--scope",)},
 }
 #: old top-level command → new command path
 RENAMED_COMMANDS: dict[str, str] = {"export": "crawl-export"}

@@ -187,7 +187,7 @@ RECIPES: dict[str, Recipe] = {
     "loop cancel": lambda d, c: ["loop", "cancel", d(TEXT), *_fmt(d)],
     "loop approve": lambda d, c: ["loop", "approve", d(TEXT), d(TEXT), *_fmt(d)],
     "loop actions": lambda d, c: ["loop", "actions", *_fmt(d)],
-    "keys create": lambda d, c: ["keys", "create", "--name", d(TEXT), "--scopes", d(TEXT),
+    "keys create": lambda d, c: ["keys", "create", "--name", d(TEXT), "--scope", d(TEXT),
                                  "--expires", d(TEXT), *_fmt(d)],
     "keys list": lambda d, c: ["keys", "list", *_fmt(d)],
     "keys revoke": lambda d, c: ["keys", "revoke", d(NUMBER)],
