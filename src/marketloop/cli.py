@@ -225,9 +225,11 @@ _LIST_TYPE = re.compile(r"^<list\[(.*)\]>$")
 
 
 def human_type(label: str) -> str:
-    """`<list[str]>` → `<text>...` (repeatable), `<int>` → `<integer>`; others unchanged."""
+    """`<list[str]>` → `<text>...` (repeatable), `<int>` → `<integer>` (a range's bounds are
+    shown beside it, `[x>=1]`); others unchanged."""
     repeated = _LIST_TYPE.match(label)
     inner = repeated.group(1) if repeated else label.strip("<>")
+    inner = inner.removesuffix(" range")
     return f"<{HUMAN_TYPES.get(inner, inner)}>" + ("..." if repeated else "")
 
 

@@ -152,6 +152,11 @@ def deprecated(old: str, new: str) -> None:
     )
 
 
+def new_spelling(tokens: tuple[str, ...]) -> str:
+    """How the warning and docs/cli.md show a new spelling: `--format html --out FILE`."""
+    return " ".join(tokens) + (" FILE" if tokens[-1] == "--out" else "")
+
+
 def renamed_args(command: str, args: list[str]) -> list[str]:
     """ARGS with the old option spellings of COMMAND replaced by the new ones (warned once
     each); nothing after `--` is touched."""
@@ -168,8 +173,7 @@ def renamed_args(command: str, args: list[str]) -> list[str]:
             continue
         if old not in warned:
             warned.add(old)
-            shown = " ".join(new) + (" FILE" if new[-1] == "--out" else "")
-            deprecated(f"`marketloop {command} {old}`", shown)
+            deprecated(f"`marketloop {command} {old}`", new_spelling(new))
         result += [*new[:-1], f"{new[-1]}={value}"] if eq else list(new)
     return result
 
