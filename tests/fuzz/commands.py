@@ -106,6 +106,12 @@ def _fmt(draw: Draw) -> list[str]:
     return ["--format", draw(st.sampled_from(["table", "json", "csv", "html", "markdown", "x"]))]
 
 
+def _out(draw: Draw, ctx: Context) -> list[str]:
+    """No --out, or -o into a new file whose suffix may pick the format."""
+    suffix = draw(st.sampled_from([None, ".json", ".csv", ".html", ".txt", ""]))
+    return [] if suffix is None else ["-o", str(ctx.path(suffix))]
+
+
 def _plan(draw: Draw, ctx: Context, *args: str) -> list[str]:
     plan = ctx.plan_file(draw) if draw(st.integers(0, 3)) == 0 else str(ctx.plan)
     return ["plan", *args, "--plan", plan, "--at", draw(MOMENT), *_fmt(draw)]
@@ -121,10 +127,11 @@ RECIPES: dict[str, Recipe] = {
                            "--max-urls", d(NUMBER), "--max-depth", d(NUMBER),
                            "--timeout", d(NUMBER), "--include", d(TEXT)],
     "audit": lambda d, c: ["audit", c.dataset(d), *_fmt(d), "--threshold", d(TEXT),
-                           "--limit", d(NUMBER), "--check", d(TEXT)],
-    "crawl-diff": lambda d, c: ["crawl-diff", c.dataset(d), c.dataset(d), "--limit", d(NUMBER)],
-    "export": lambda d, c: ["export", c.dataset(d), d(st.sampled_from(["pages", "links", "x"])),
-                            *_fmt(d)],
+                           "--limit", d(NUMBER), "--check", d(TEXT), "-s", d(TEXT), *_out(d, c)],
+    "crawl-diff": lambda d, c: ["crawl-diff", c.dataset(d), c.dataset(d), "--limit", d(NUMBER),
+                                *_fmt(d), *_out(d, c)],
+    "crawl-export": lambda d, c: ["crawl-export", c.dataset(d),
+                                  d(st.sampled_from(["pages", "links", "x"])), *_fmt(d)],
     "ingest ga4": lambda d, c: ["ingest", "ga4", "--property", d(TEXT), "--start", d(MOMENT),
                                 "--end", d(MOMENT)],
     "ingest gsc": lambda d, c: ["ingest", "gsc", "--site", d(TEXT), "--start", d(MOMENT)],
@@ -134,10 +141,10 @@ RECIPES: dict[str, Recipe] = {
                                  "--table", d(st.one_of(st.just("kw"), TEXT))],
     "ingest crawl": lambda d, c: ["ingest", "crawl", c.dataset(d)],
     "quality run": lambda d, c: ["quality", "run", *_fmt(d)],
-    "quality report": lambda d, c: ["quality", "report", *_fmt(d)],
+    "quality report": lambda d, c: ["quality", "report", *_fmt(d), *_out(d, c)],
     "keywords cluster": lambda d, c: ["keywords", "cluster", c.file(d, ".csv", ".tsv", ".txt"),
                                       "--mode", d(st.sampled_from(["lexical", "serp", "x"])),
-                                      "--threshold", d(NUMBER), *_fmt(d)],
+                                      "--threshold", d(NUMBER), *_fmt(d), *_out(d, c)],
     "keywords gaps": lambda d, c: ["keywords", "gaps", c.file(d), "--crawl", c.dataset(d),
                                    "--mode", "lexical"],
     "briefs generate": lambda d, c: ["briefs", "generate", "--clusters", c.file(d, ".json"),
@@ -145,10 +152,10 @@ RECIPES: dict[str, Recipe] = {
     "briefs ledger": lambda d, c: ["briefs", "ledger", "--run", d(TEXT), *_fmt(d)],
     "briefs publish": lambda d, c: ["briefs", "publish", str(c.path()), "--to", d(TEXT)],
     "eval run": lambda d, c: ["eval", "run", c.file(d, ".yaml", ".json", ".yml"),
-                              "--provider", "offline"],
+                              "--provider", "offline", "--prompt", d(TEXT)],
     "eval compare": lambda d, c: ["eval", "compare", d(TEXT), *_fmt(d)],
     "eval decide": lambda d, c: ["eval", "decide", "--suite", c.file(d, ".yaml", ".json"),
-                                 "--runs", d(TEXT), *_fmt(d)],
+                                 "--run", d(TEXT), *_fmt(d)],
     "tune review": lambda d, c: ["tune", "review", d(TEXT), "--by", d(TEXT), "--note", d(TEXT)],
     "tune dataset": lambda d, c: ["tune", "dataset", "--out", str(c.path(".jsonl")),
                                   "--briefs", c.file(d, ".json", ""), "--since", d(MOMENT),
@@ -158,13 +165,13 @@ RECIPES: dict[str, Recipe] = {
     "notion check": lambda d, c: ["notion", "check", "--database-id", d(TEXT)],
     "notion setup": lambda d, c: ["notion", "setup", "--database-id", d(TEXT)],
     "webhooks deliveries": lambda d, c: ["webhooks", "deliveries", "--limit", d(NUMBER)],
-    "plan show": lambda d, c: _plan(d, c, "show"),
-    "plan status": lambda d, c: _plan(d, c, "status"),
+    "plan show": lambda d, c: [*_plan(d, c, "show"), *_out(d, c)],
+    "plan status": lambda d, c: [*_plan(d, c, "status"), *_out(d, c)],
     "plan escalations": lambda d, c: _plan(d, c, "escalations"),
-    "plan memo": lambda d, c: _plan(d, c, "memo"),
-    "plan export": lambda d, c: _plan(d, c, "export"),
+    "plan memo": lambda d, c: [*_plan(d, c, "memo"), *_out(d, c)],
+    "plan export": lambda d, c: [*_plan(d, c, "export"), *_out(d, c)],
     "plan triage": lambda d, c: [*_plan(d, c, "triage"), "--capacity", d(NUMBER)],
-    "plan log": lambda d, c: ["plan", "log", "--plan", c.plan_file(d), *_fmt(d)],
+    "plan log": lambda d, c: ["plan", "log", "--plan", c.plan_file(d), *_fmt(d), *_out(d, c)],
     "plan slip": lambda d, c: [*_plan(d, c, "slip", _task(d)), "--days", d(NUMBER),
                                "--reason", d(TEXT)],
     "plan block": lambda d, c: [*_plan(d, c, "block", _task(d)), "--reason", d(TEXT)],
@@ -186,7 +193,7 @@ RECIPES: dict[str, Recipe] = {
                                   "--starting-after", d(TEXT), *_fmt(d)],
     "loop cancel": lambda d, c: ["loop", "cancel", d(TEXT), *_fmt(d)],
     "loop approve": lambda d, c: ["loop", "approve", d(TEXT), d(TEXT), *_fmt(d)],
-    "loop actions": lambda d, c: ["loop", "actions", *_fmt(d)],
+    "loop actions": lambda d, c: ["loop", "actions", *_fmt(d), *_out(d, c)],
     "keys create": lambda d, c: ["keys", "create", "--name", d(TEXT), "--scope", d(TEXT),
                                  "--expires", d(TEXT), *_fmt(d)],
     "keys list": lambda d, c: ["keys", "list", *_fmt(d)],
@@ -194,7 +201,7 @@ RECIPES: dict[str, Recipe] = {
     "keys audit": lambda d, c: ["keys", "audit", "--limit", d(NUMBER), *_fmt(d)],
     "users create": lambda d, c: ["users", "create", d(TEXT), "--role", d(TEXT),
                                   "--password-stdin"],
-    "users list": lambda d, c: ["users", "list", *_fmt(d)],
+    "users list": lambda d, c: ["users", "list", *_fmt(d), *_out(d, c)],
     "tickets sync": lambda d, c: ["tickets", "sync", "--to", d(st.sampled_from(["jira", "x"])),
                                   "--project", d(TEXT), "--crawl", c.dataset(d),
                                   "--min-severity", d(TEXT), "--dry-run", *_fmt(d)],
