@@ -230,3 +230,11 @@ def test_every_table_can_be_an_html_page(run, tmp_path: Path) -> None:  # type: 
     assert "<table>" in (tmp_path / "status.html").read_text()
     refused = run("status", "--format", "table", "-o", str(tmp_path / "s.txt"), ok=False)
     assert refused.exit_code == 2 and "--out needs --format json, csv or html" in refused.output
+
+
+def test_a_recorded_change_can_be_written_as_json(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "slip.json"
+    result = run(
+        "slip", "day3", "--days", "1", "--reason", "late", "-o", str(out), "--at", "2026-12-01"
+    )
+    assert result.stdout == "" and json.loads(out.read_text())["event"]["task"] == "day3"

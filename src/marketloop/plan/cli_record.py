@@ -11,11 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from marketloop.clikit import WorkspaceOption, console, emit_json, esc, format_option, plain
+from marketloop.clikit import (
+    OutOption,
+    WorkspaceOption,
+    console,
+    emit_json,
+    esc,
+    format_option,
+    plain,
+)
 from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
 from marketloop.plan.events import MAX_SLIP_DAYS, Event
 from marketloop.plan.tracker import Tracker
@@ -42,13 +51,15 @@ def _record(
     fmt: RecordFormat,
     record: Callable[[], Event],
     message: Callable[[Event], str],
+    out: Path | None = None,
 ) -> None:
-    """Record one event, then report what it changed (compared with just before it)."""
+    """Record one event, then report what it changed (compared with just before it); --out
+    writes the JSON report (the one file format of a change)."""
     before = tracker.view(when)
     event = record()
     after = tracker.view(when)
-    if fmt is RecordFormat.json:
-        emit_json(recorded_dict(event, before, after))
+    if fmt is RecordFormat.json or out is not None:
+        emit_json(recorded_dict(event, before, after), out)
         return
     console.print(plain(f"{message(event)} (event {event.seq})"))
     for e in after.pending:
@@ -74,6 +85,7 @@ def slip(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Record that TASK finishes N business days later; everything downstream is re-computed
     (push to a buffer, pull backlog, escalate) and the consequences are printed.
@@ -87,6 +99,7 @@ def slip(
         fmt,
         lambda: tracker.slip(task, days, reason, when),
         lambda _: f"recorded: {task} slips {days} business day(s)",
+        out=out,
     )
 
 
@@ -99,6 +112,7 @@ def block(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time.
 
@@ -111,6 +125,7 @@ def block(
         fmt,
         lambda: tracker.block(task, reason, when),
         lambda _: f"recorded: {task} is blocked",
+        out=out,
     )
 
 
@@ -123,6 +138,7 @@ def unblock(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Record that TASK's blocker is resolved.
 
@@ -135,6 +151,7 @@ def unblock(
         fmt,
         lambda: tracker.unblock(task, reason, when),
         lambda _: f"recorded: {task} is unblocked",
+        out=out,
     )
 
 
@@ -146,6 +163,7 @@ def done(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Record that TASK (or a backlog item) is finished.
 
@@ -153,7 +171,12 @@ def done(
     """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker, when, fmt, lambda: tracker.done(task, when), lambda _: f"recorded: {task} is done"
+        tracker,
+        when,
+        fmt,
+        lambda: tracker.done(task, when),
+        lambda _: f"recorded: {task} is done",
+        out=out,
     )
 
 
@@ -165,6 +188,7 @@ def rebaseline(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Record a new baseline from today's forecasts (the old one is kept). Refused unless two
     or more critical-path items slip at once: otherwise push/pull absorbs the slip.
@@ -172,7 +196,9 @@ def rebaseline(
     Example: marketloop plan rebaseline --reason "two critical tasks slipped"
     """
     tracker, when = open_tracker(ctx, plan, workspace, at)
-    _record(tracker, when, fmt, lambda: tracker.rebaseline(reason, when), _baseline_message)
+    _record(
+        tracker, when, fmt, lambda: tracker.rebaseline(reason, when), _baseline_message, out=out
+    )
 
 
 @app.command("retract")
@@ -184,6 +210,7 @@ def retract(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Take back a mistaken event: the log keeps both, and from --at on the event counts as
     never recorded. The memo lists every retraction with its reason.
@@ -197,6 +224,7 @@ def retract(
         fmt,
         lambda: tracker.retract(event_id, reason, when),
         lambda e: f"recorded: event {event_id} ({e.data['kind']} {e.task or ''}) is retracted",
+        out=out,
     )
 
 
