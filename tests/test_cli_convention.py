@@ -222,11 +222,6 @@ def test_emoji_codes_in_outside_text_print_as_they_are(cli: CliRunner, tmp_path:
 
 def test_shared_consoles_do_not_render_emoji() -> None:
     for shared in (clikit.console, clikit.stdout):
-        buffer = io.StringIO()
-        original = shared.file
-        shared.file = buffer
-        try:
+        with shared.capture() as captured:
             shared.print("ft:gpt-4o:org:smile: :rocket:")
-        finally:
-            shared.file = original
-        assert buffer.getvalue().strip() == "ft:gpt-4o:org:smile: :rocket:"
+        assert captured.get().strip() == "ft:gpt-4o:org:smile: :rocket:"
