@@ -90,8 +90,8 @@ CONVENTION = """\
   `tune dataset`, `tune start`) and `--format` shapes the summary on stdout.
 - Commands that change something report the change: `plan slip|block|unblock|done|rebaseline|
   retract` as `table` or `json` (`--out` writes the JSON), `keys create` as `table` or `json`
-  (the key is a secret, shown once: no `--out`); commands that run a service or copy data (`serve`, `worker`,
-  `stack`, `smoke`, `backup`, `restore`, `tune serve`) take no `--format`.
+  (the key is a secret, shown once: no `--out`); commands that run a service or copy data
+  (`serve`, `worker`, `stack`, `smoke`, `backup`, `restore`, `tune serve`) take no `--format`.
 - **Lists: repeatable, and comma lists too.** `--prompt brief@v2 --prompt draft@v2` and
   `--prompt brief@v2,draft@v2` mean the same; list options are named in the singular
   (`--prompt`, `--model`, `--candidate`, `--run`, `--scope`, `--object`, `--check`). Values that
