@@ -58,7 +58,7 @@ class CrawlDiff:
         """Every difference as one flat row (`crawl-diff --format csv`): what changed, where."""
         issue_kinds = (("new issue", self.new_issues), ("resolved issue", self.resolved_issues),
                        ("persisting issue", self.persisting_issues))  # fmt: skip
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"change": kind, "url": i.url, "check": i.check, "severity": i.severity.value,
              "detail": i.detail}
             for kind, issues in issue_kinds
