@@ -140,6 +140,8 @@ def test_cli_errors_are_one_line(capsys, workspace) -> None:
     ws = ["--workspace", str(workspace.root)]
     code, err = run_main(capsys, "keys", "create", "--name", "x", "--scope", "sudo", *ws)
     assert code == 2 and "unknown scope sudo" in err
+    code, err = run_main(capsys, "keys", "create", "--name", "x", "--scope", "", *ws)
+    assert code == 2 and "--scope" in err  # an empty list: refused, not a crash
     code, err = run_main(
         capsys, "keys", "create", "--name", "x", "--scope", "read", "--expires", "2001-01-01", *ws
     )

@@ -131,7 +131,7 @@ def create_command(
     from marketloop.api.scopes import parse_scopes
 
     try:
-        chosen = parse_scopes(",".join(scopes))
+        chosen = parse_scopes(",".join(scopes or []))  # `--scope ""` arrives as None
     except ValueError as exc:
         raise UsageError(f"--scope: {exc}") from None
     when = parse_expiry(expires, datetime.now(UTC))
