@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy as cp
 import importlib
 import inspect
+import re
 import sys
 from functools import cache
 from pathlib import Path
@@ -19,10 +20,18 @@ import typer
 import typer.main
 from rich.markup import escape
 from typer import _click as click  # typer vendors click; its Context and Command types
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperGroup, TyperOption, _TyperParameter
 
 from marketloop import __version__
-from marketloop.clikit import CliState, WorkspaceOption, console
+from marketloop.clikit import (
+    RENAMED_COMMANDS,
+    RENAMED_OPTIONS,
+    CliState,
+    WorkspaceOption,
+    console,
+    deprecated,
+    renamed_args,
+)
 from marketloop.errors import MarketloopError
 from marketloop.observe.logging import mask_secrets
 
@@ -36,7 +45,7 @@ LAZY: dict[str, tuple[str, Kind]] = {
     "crawl": ("marketloop.crawl.cli:crawl_command", "command"),
     "audit": ("marketloop.audit.cli:audit_command", "command"),
     "crawl-diff": ("marketloop.audit.cli:crawl_diff_command", "command"),
-    "export": ("marketloop.audit.cli:export_command", "command"),
+    "crawl-export": ("marketloop.audit.cli:export_command", "command"),
     "ingest": ("marketloop.ingest.cli:app", "group"),
     "quality": ("marketloop.quality.cli:app", "group"),
     "keywords": ("marketloop.keywords.cli:app", "group"),
@@ -67,6 +76,9 @@ class LazyGroup(TyperGroup):
         return [*super().list_commands(ctx), *LAZY]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in RENAMED_COMMANDS and ctx.resilient_parsing is False:
+            deprecated(f"`marketloop {cmd_name}`", f"marketloop {RENAMED_COMMANDS[cmd_name]}")
+        cmd_name = RENAMED_COMMANDS.get(cmd_name, cmd_name)
         if cmd_name in LAZY:
             return _load(cmd_name)
         return super().get_command(ctx, cmd_name)
@@ -136,25 +148,33 @@ def _load(name: str) -> click.Command:
     if kind == "command":
         single = typer.Typer(add_completion=False, rich_markup_mode="rich")
         single.command(name)(target)
-        return _polish(typer.main.get_command(single))
+        return _polish(typer.main.get_command(single), name)
     group = typer.main.get_group(target)
     group.name = name
-    return _polish(group)
+    return _polish(group, name)
 
 
 # Root options every command accepts too, so `marketloop crawl URL --config x.toml` works.
 SHARED_ROOT_OPTIONS = ("config", "log_level")
 
 
-def _polish(command: click.Command) -> click.Command:
-    """Give every command the shared root options, and every group one-line summaries."""
+def _polish(command: click.Command, path: str) -> click.Command:
+    """Give every command the shared root options and its old spellings (clikit.RENAMED_OPTIONS),
+    and every group one-line summaries."""
     if isinstance(command, TyperGroup):
-        for sub in command.commands.values():
-            _polish(sub)
+        for name, sub in command.commands.items():
+            _polish(sub, f"{path} {name}")
             sub.short_help = sub.short_help or _summary(sub.help)
     else:
         known = {param.name for param in command.params}
         command.params += [p for p in _root_options() if p.name not in known]
+        if path in RENAMED_OPTIONS:
+            parse = command.parse_args
+
+            def parse_renamed(ctx: click.Context, args: list[str]) -> list[str]:
+                return parse(ctx, renamed_args(path, args))
+
+            command.parse_args = parse_renamed  # type: ignore[method-assign]
     return command
 
 
@@ -198,6 +218,31 @@ def _hide_flag_types() -> None:
 
 
 _hide_flag_types()
+
+#: how help names a value's type: words a user knows, not Python's (`<str>`, `<list[Path]>`)
+HUMAN_TYPES = {"str": "text", "int": "integer", "float": "number", "Path": "path", "bool": "yes|no"}
+_LIST_TYPE = re.compile(r"^<list\[(.*)\]>$")
+
+
+def human_type(label: str) -> str:
+    """`<list[str]>` → `<text>...` (repeatable), `<int>` → `<integer>` (a range's bounds are
+    shown beside it, `[x>=1]`); others unchanged."""
+    repeated = _LIST_TYPE.match(label)
+    inner = repeated.group(1) if repeated else label.strip("<>")
+    inner = inner.removesuffix(" range")
+    return f"<{HUMAN_TYPES.get(inner, inner)}>" + ("..." if repeated else "")
+
+
+def _human_types() -> None:
+    display_type = _TyperParameter.display_type
+
+    def human(self: _TyperParameter, ctx: click.Context) -> str:
+        return human_type(display_type(self, ctx))
+
+    _TyperParameter.display_type = human  # type: ignore[method-assign]
+
+
+_human_types()
 
 
 def main() -> None:

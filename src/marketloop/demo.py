@@ -63,7 +63,10 @@ def load_step(reference: str) -> DemoStep:
 
 
 def demo_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
-    """Run the whole loop on a bundled sample site and data, offline; say where to look."""
+    """Run the whole loop on a bundled sample site and data, offline; say where to look.
+
+    Example: marketloop demo --workspace /tmp/marketloop-demo
+    """
     cli = state(ctx)
     settings = cli.settings(workspace)
     run = DemoRun(settings, Workspace(settings.workspace).ensure())

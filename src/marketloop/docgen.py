@@ -70,6 +70,62 @@ def _text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+#: how every command spells its options (clikit.py holds the shared pieces that apply it)
+CONVENTION = """\
+## The convention every command follows
+
+- **Output: `-f/--format FORMAT` and `-o/--out FILE`.** Every command that prints a result takes
+  `--format table|json|csv|html`: `table` for people (the default), `json` and `csv` for tools,
+  `html` a self-contained page (no JavaScript, nothing loaded from elsewhere). Where a stage has a
+  report of its own (`audit`, `crawl-diff`, `keywords cluster|gaps`, `quality run|report`,
+  `eval compare`, `plan memo`), `html` is that report, written to `WORKSPACE/reports/` unless
+  `--out` names the file; elsewhere it is the table as a page, on stdout or in `--out`.
+  A few commands have formats of their own besides (`plan export`: `ics`; `plan memo`:
+  `markdown`; `crawl-export`: `parquet`).
+- `--out FILE` writes the output to FILE (atomically) instead of stdout and says so on stderr.
+  Left at `table`, the format follows FILE's suffix: `-o issues.csv` writes CSV, `-o x.json`
+  JSON, `-o x.html` HTML. Where the table view is several tables and notes (`audit`,
+  `crawl-diff`, `plan show|status`), `--out` needs a file format.
+  Where a command writes many files, `--out` names the folder (`crawl`, `briefs generate`,
+  `tune dataset`, `tune start`) and `--format` shapes the summary on stdout.
+- Commands that change something report the change: `plan slip|block|unblock|done|rebaseline|
+  retract` as `table` or `json` (`--out` writes the JSON), `keys create` as `table` or `json`
+  (the key is a secret, shown once: no `--out`); commands that run a service or copy data
+  (`serve`, `worker`, `stack`, `smoke`, `backup`, `restore`, `tune serve`) take no `--format`.
+- **Lists: repeatable, and comma lists too.** `--prompt brief@v2 --prompt draft@v2` and
+  `--prompt brief@v2,draft@v2` mean the same; list options are named in the singular
+  (`--prompt`, `--model`, `--candidate`, `--run`, `--scope`, `--object`, `--check`). Values that
+  can hold a comma themselves are repeatable only: file paths (`worker --loop`), URLs
+  (`--url`), patterns (`crawl --include`) and dbt selectors (`quality run --select`, where
+  `a,b` is dbt's intersection).
+- **Help:** every command's `--help` shows an example, and names value
+  types in words (`<text>`, `<integer>`, `<number>`, `<path>`; `...` after a type: repeatable).
+- **Names:** `crawl-export` exports a crawl's tables; `plan export` is the plan's calendar.
+- **Old spellings** keep working for one release, each with a one-line warning on stderr that
+  names the new spelling:
+
+  | Old | New |
+  | --- | --- |
+{renamed}
+"""
+
+
+def convention_md() -> str:
+    """CONVENTION with the table of old spellings, read from clikit so it cannot drift."""
+    from marketloop.clikit import RENAMED_COMMANDS, RENAMED_OPTIONS, new_spelling
+
+    rows = [
+        f"  | `marketloop {old}` | `marketloop {new}` |" for old, new in RENAMED_COMMANDS.items()
+    ]
+    rows += [
+        f"  | `marketloop {command} {old}` | `{new_spelling(new)}` |"
+        for command, renames in RENAMED_OPTIONS.items()
+        for old, new in renames.items()
+    ]
+    rows.append("  | `marketloop quality report` (html by default) | `--format html` |")
+    return CONVENTION.format(renamed="\n".join(rows))
+
+
 def cli_md() -> str:
     from marketloop.cli import app
 
@@ -79,6 +135,8 @@ def cli_md() -> str:
         "",
         "The `--help` of every `marketloop` command. Settings come from defaults < "
         "marketloop.toml < `MARKETLOOP_*` environment variables < flags.",
+        "",
+        convention_md().rstrip(),
     ]
     for path in _command_paths(typer.main.get_command(app)):
         title = " ".join(["marketloop", *path])

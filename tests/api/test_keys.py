@@ -124,6 +124,7 @@ def test_cli_create_list_revoke_audit(cli, workspace) -> None:
         ],
     )
     assert made.exit_code == 0, made.output
+    assert "`marketloop keys create --scopes` is deprecated" in made.stderr  # still works
     body = json.loads(made.stdout)
     assert body["key"].startswith(body["prefix"] + "_") and body["scopes"] == ["read", "run"]
     listed = cli.invoke(cli_app, ["keys", "list", "--format", "json", *ws])
@@ -137,10 +138,12 @@ def test_cli_create_list_revoke_audit(cli, workspace) -> None:
 
 def test_cli_errors_are_one_line(capsys, workspace) -> None:
     ws = ["--workspace", str(workspace.root)]
-    code, err = run_main(capsys, "keys", "create", "--name", "x", "--scopes", "sudo", *ws)
+    code, err = run_main(capsys, "keys", "create", "--name", "x", "--scope", "sudo", *ws)
     assert code == 2 and "unknown scope sudo" in err
+    code, err = run_main(capsys, "keys", "create", "--name", "x", "--scope", "", *ws)
+    assert code == 2 and "--scope" in err  # an empty list: refused, not a crash
     code, err = run_main(
-        capsys, "keys", "create", "--name", "x", "--scopes", "read", "--expires", "2001-01-01", *ws
+        capsys, "keys", "create", "--name", "x", "--scope", "read", "--expires", "2001-01-01", *ws
     )
     assert code == 2 and "in the past" in err
     code, err = run_main(capsys, "keys", "revoke", "999", *ws)

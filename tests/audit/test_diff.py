@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.hostile import HTML, assert_html_inert
 from typer.testing import CliRunner
 
 from marketloop.audit.config import AuditSettings
@@ -133,3 +134,25 @@ def test_indexability_changes_use_the_shared_reasons(make_dataset: MakeDataset) 
     after = make_dataset([{"page": {"url": "/pricing", "content_type": "application/pdf"}}])
     _, _, changed = compare_pages(CrawlDataset.open(before), CrawlDataset.open(after))
     assert PageChange(f"{B}/pricing", "indexability", "indexable", "not_html") in changed
+
+
+def test_cli_html_and_csv(cli: CliRunner, make_dataset: MakeDataset, tmp_path: Path) -> None:
+    calm, hostile = ({"page": {"url": "/x", "titles": [title]}} for title in ("Calm", HTML))
+    old = make_dataset([*BEFORE, calm], name="before")
+    new = make_dataset([*AFTER, hostile])  # the title changed to hostile text
+    page = tmp_path / "diff.html"
+    result = cli.invoke(app, ["crawl-diff", str(old), str(new), "-f", "html", "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert "New issues" in html and "Changed pages" in html and f"{B}/blog/second-post" in html
+    assert_html_inert(html)
+    default = cli.invoke(app, ["crawl-diff", str(old), str(new), "--format", "html", "-w",
+                               str(tmp_path / "ws")])  # fmt: skip
+    assert default.exit_code == 0, default.output
+    assert len(list((tmp_path / "ws" / "reports").glob("crawl-diff-before-*.html"))) == 1
+    csv_out = cli.invoke(app, ["crawl-diff", str(old), str(new), "-o", str(tmp_path / "d.csv")])
+    assert csv_out.exit_code == 0, csv_out.output
+    lines = (tmp_path / "d.csv").read_text().splitlines()
+    assert lines[0] == "change,url,check,severity,detail,field,old,new"
+    assert any(line.startswith(f"page added,{B}/blog/second-post") for line in lines)
+    assert any(line.startswith("page changed,") for line in lines)

@@ -30,9 +30,12 @@ def test_committed_docs_are_fresh(generated: dict[str, str], name: str) -> None:
 
 
 def test_cli_reference_walks_every_command(generated: dict[str, str]) -> None:
-    for command in ("audit", "crawl-diff", "export", "demo"):
+    for command in ("audit", "crawl-diff", "crawl-export", "plan export", "demo"):
         assert f"\n## marketloop {command}\n" in generated["cli.md"]
     assert "--fail-on" in generated["cli.md"]
+    assert "\n## marketloop export\n" not in generated["cli.md"]  # the old spelling: not listed
+    assert "## The convention every command follows" in generated["cli.md"]
+    assert "| `marketloop export` | `marketloop crawl-export` |" in generated["cli.md"]
 
 
 def test_check_mode_reports_stale_docs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

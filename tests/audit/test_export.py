@@ -27,7 +27,7 @@ def dataset(make_dataset: MakeDataset) -> Path:
 
 
 def test_pages_csv_on_stdout_with_inlinks_and_readable_lists(cli: CliRunner, dataset: Path) -> None:
-    result = cli.invoke(app, ["export", str(dataset), "pages"])
+    result = cli.invoke(app, ["crawl-export", str(dataset), "pages"])
     assert result.exit_code == 0, result.output
     rows = {r["url"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
     assert list(next(iter(rows.values()))) == [
@@ -56,7 +56,7 @@ def far_east(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("far_east")
 def test_csv_times_are_utc_whatever_the_local_zone(cli: CliRunner, dataset: Path) -> None:
-    result = cli.invoke(app, ["export", str(dataset), "pages"])
+    result = cli.invoke(app, ["crawl-export", str(dataset), "pages"])
     assert result.exit_code == 0, result.output
     rows = {r["url"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
     assert rows[f"{B}/pricing"]["fetched_at"] == "2025-01-15T09:30:00.000Z"
@@ -64,7 +64,7 @@ def test_csv_times_are_utc_whatever_the_local_zone(cli: CliRunner, dataset: Path
 
 def test_links_csv_to_a_file(cli: CliRunner, dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "links.csv"
-    result = cli.invoke(app, ["export", str(dataset), "links", "--out", str(out)])
+    result = cli.invoke(app, ["crawl-export", str(dataset), "links", "--out", str(out)])
     assert result.exit_code == 0 and "wrote" in result.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert len(rows) == len(pq.read_table(dataset / "links").to_pylist())
@@ -77,17 +77,17 @@ def test_parquet_keeps_types_and_needs_a_file(
     out = tmp_path / "images.parquet"
     assert (
         cli.invoke(
-            app, ["export", str(dataset), "images", "--format", "parquet", "--out", str(out)]
+            app, ["crawl-export", str(dataset), "images", "--format", "parquet", "--out", str(out)]
         ).exit_code
         == 0
     )
     assert pq.read_table(out).schema.names == SCHEMAS["images"].names
     pages = tmp_path / "pages.parquet"
-    cli.invoke(app, ["export", str(dataset), "pages", "-f", "parquet", "-o", str(pages)])
+    cli.invoke(app, ["crawl-export", str(dataset), "pages", "-f", "parquet", "-o", str(pages)])
     table = pq.read_table(pages)
     assert table.schema.field("titles").type == SCHEMAS["pages"].field("titles").type
     assert "inlinks" in table.schema.names and not list(tmp_path.glob(".*.tmp"))
-    missing = cli.invoke(app, ["export", str(dataset), "pages", "--format", "parquet"])
+    missing = cli.invoke(app, ["crawl-export", str(dataset), "pages", "--format", "parquet"])
     assert missing.exit_code == 2 and "--out" in missing.stderr
 
 
@@ -97,7 +97,7 @@ def test_an_output_that_cannot_be_written_is_said_so(
 ) -> None:
     """/proc takes no new files, even for root: the error names the output, not the crawl."""
     out = f"/proc/marketloop-export.{fmt}"
-    result = cli.invoke(app, ["export", str(dataset), "pages", "-f", fmt, "-o", out])
+    result = cli.invoke(app, ["crawl-export", str(dataset), "pages", "-f", fmt, "-o", out])
     assert isinstance(result.exception, AuditError)  # exit 3 from marketloop.cli.main
     assert f"cannot write {out}" in str(result.exception)
 
@@ -106,5 +106,5 @@ def test_a_partial_crawl_is_exported_with_a_warning(
     cli: CliRunner, make_dataset: MakeDataset
 ) -> None:
     folder = make_dataset([{"manifest_fields": {"status": "interrupted"}}])
-    result = cli.invoke(app, ["export", str(folder), "images"])
+    result = cli.invoke(app, ["crawl-export", str(folder), "images"])
     assert result.exit_code == 0 and "the export is partial" in result.stderr

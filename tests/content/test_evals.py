@@ -129,7 +129,7 @@ def test_unknown_assertion_is_an_error() -> None:
 def test_eval_run_and_compare_on_sqlite(
     cli: CliRunner, llm_env: FakeOpenAI, tmp_path: Path
 ) -> None:
-    rows = run_eval(cli, str(CASES / "suite.yaml"), "--prompts", "draft@v1,brief@v1+draft@v2")
+    rows = run_eval(cli, str(CASES / "suite.yaml"), "--prompt", "draft@v1,brief@v1+draft@v2")
     by_variant = {r["variant"]: r for r in rows}
     v1, v2 = by_variant["brief@v2+draft@v1"], by_variant["brief@v1+draft@v2"]
     assert v1["cases"] == v2["cases"] == 2
@@ -176,7 +176,7 @@ def test_offline_eval_skips_draft_assertions(cli: CliRunner, tmp_path: Path) -> 
 
 
 def test_the_example_suite_runs_against_the_fake(cli: CliRunner, llm_env: FakeOpenAI) -> None:
-    rows = run_eval(cli, str(EXAMPLE), "--prompts", "draft@v1,draft@v2")
+    rows = run_eval(cli, str(EXAMPLE), "--prompt", "draft@v1,draft@v2")
     assert {r["variant"] for r in rows} == {"brief@v2+draft@v1", "brief@v2+draft@v2"}
     assert all(r["errors"] == 0 for r in rows)
 
@@ -276,7 +276,7 @@ def test_eval_run_exports_every_variant_and_model_to_mlflow(
 ) -> None:
     stub = StubMlflow()
     monkeypatch.setitem(sys.modules, "mlflow", stub)
-    args = ["--prompts", "draft@v1,draft@v2", "--models", "gpt-4o-mini,gpt-4o"]
+    args = ["--prompt", "draft@v1", "--prompt", "draft@v2", "--model", "gpt-4o-mini,gpt-4o"]
     run_eval(cli, str(CASES / "suite.yaml"), *args, "--mlflow", "http://mlflow.local:5000")
     assert sorted((p["variant"], p["model"]) for p in stub.named("log_params")) == [  # type: ignore[index]
         ("brief@v2+draft@v1", "gpt-4o"),
@@ -293,7 +293,7 @@ def test_eval_run_and_compare_on_postgres(
 ) -> None:
     url = postgres_url.replace("postgresql://", "postgresql+psycopg://")
     monkeypatch.setenv("MARKETLOOP_APP_DB_URL", url)
-    rows = run_eval(cli, str(CASES / "suite.yaml"), "--prompts", "draft@v1,draft@v2")
+    rows = run_eval(cli, str(CASES / "suite.yaml"), "--prompt", "draft@v1,draft@v2")
     assert len(rows) == 2
     with open_app_db(url).connect() as connection:
         assert connection.execute(select(func.count()).select_from(EvalResult)).scalar() == 4

@@ -40,7 +40,7 @@ def test_export_pages_and_links_csv(tmp_path: Path, to_file: bool) -> None:
     folder = Site.clean().apply(ops).write(tmp_path / "crawl")
     for table, expected in (("pages", [FORMULA, "@SUM(1,1)"]), ("links", ["-2+3"])):
         out = tmp_path / f"{table}.csv"
-        args = ["export", str(folder), table, "-w", str(tmp_path / "ws")]
+        args = ["crawl-export", str(folder), table, "-w", str(tmp_path / "ws")]
         outcome = run(*args, *(["--out", str(out)] if to_file else []))
         assert outcome.code == 0, outcome.stderr
         assert_inert(out.read_text() if to_file else outcome.stdout, expected)

@@ -31,7 +31,7 @@ def test_keywords_report(tmp_path: Path) -> None:
     crawl = write_crawl(tmp_path / "crawl", [(URL_PATH, HTML, HTML), ("/crm", "CRM", "crm")])
     out = tmp_path / "keywords.html"
     outcome = run("keywords", "gaps", str(keywords), "--crawl", str(crawl), "--mode", "lexical",
-                  "--html", str(out), "-w", str(tmp_path / "ws"))  # fmt: skip
+                  "-f", "html", "-o", str(out), "-w", str(tmp_path / "ws"))  # fmt: skip
     assert outcome.code == 0, outcome.stderr
     html = out.read_text()
     assert_html_inert(html)

@@ -66,12 +66,13 @@ def test_ga4_prints_a_summary_per_table(cli: CliRunner, env: dict[str, str]) -> 
 
 
 def test_hubspot_table_summary_and_unknown_objects(cli: CliRunner, env: dict[str, str]) -> None:
-    result = cli.invoke(app, ["ingest", "hubspot", "--objects", "contacts"])
+    result = cli.invoke(app, ["ingest", "hubspot", "--object", "contacts"])
     assert result.exit_code == 0, result.output
     assert "┃ table" in result.stdout and "quota left" in result.stdout  # a rich table
     result = cli.invoke(app, ["ingest", "hubspot", "--objects", "contacts", "--format", "csv"])
     tables = [line.split(",")[0] for line in result.stdout.splitlines()[1:]]
     assert tables == ["hubspot.contact_companies", "hubspot.contacts"]
+    assert "--objects` is deprecated" in result.stderr and "use --object" in result.stderr
 
 
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -97,7 +98,7 @@ def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
         ),
         (["ingest", "gsc", "--site", SITE, "--start", "someday"], 2, "'someday' is not a date"),
         (["ingest", "ga4"], 2, "no GA4 property given"),
-        (["ingest", "hubspot", "--objects", "tickets"], 2, "unknown HubSpot object(s): tickets"),
+        (["ingest", "hubspot", "--object", "tickets"], 2, "unknown HubSpot object(s): tickets"),
         (["ingest", "file", "missing.csv", "--table", "k"], 3, "missing.csv does not exist"),
         (["ingest", "crawl"], 3, "no crawl dataset"),
     ],

@@ -36,10 +36,16 @@ def test_cluster_json_is_a_list_of_clusters(
     out = tmp_path / "clusters.json"
     code, stdout, _ = run(
         cli, "keywords", "cluster", str(keywords), "--serp", str(serps), "--format", "json",
-        "--out", str(out), "-w", str(tmp_path / "ws"),
+        "-w", str(tmp_path / "ws"),
     )  # fmt: skip
     assert code == 0
     printed = [Cluster.model_validate(c) for c in json.loads(stdout)]
+    # --out writes instead of stdout; the format follows the file's suffix
+    code, quiet, _ = run(
+        cli, "keywords", "cluster", str(keywords), "--serp", str(serps), "-o", str(out),
+        "-w", str(tmp_path / "ws"),
+    )  # fmt: skip
+    assert code == 0 and quiet == ""
     written = [Cluster.model_validate(c) for c in json.loads(out.read_text())]
     assert printed == written and len(printed) >= 5
     assert {"cluster", "keywords", "intent", "volume", "opportunity", "status"} <= set(
@@ -178,8 +184,8 @@ def test_html_report_is_self_contained_and_escaped(cli: CliRunner, tmp_path: Pat
     crawl = write_crawl(tmp_path / "crawl", [("/lead", "Lead scoring", "Lead scoring")])
     html = tmp_path / "report.html"
     code, _, stderr = run(
-        cli, "keywords", "gaps", str(keywords), "--crawl", str(crawl), "--html", str(html),
-        "-w", str(tmp_path / "ws"),
+        cli, "keywords", "gaps", str(keywords), "--crawl", str(crawl), "-f", "html", "-o",
+        str(html), "-w", str(tmp_path / "ws"),
     )  # fmt: skip
     assert code == 0, stderr
     page = html.read_text()
@@ -187,3 +193,19 @@ def test_html_report_is_self_contained_and_escaped(cli: CliRunner, tmp_path: Pat
     assert 'href="javascript' not in page and "javascript:alert(1)" in page  # shown, not linked
     assert "<svg" in page and "lead scoring" in page and "covered" in page
     assert "http" not in page.split("<table>")[0]  # nothing loaded from elsewhere
+
+
+def test_old_html_spelling_still_works_with_a_warning(cli: CliRunner, tmp_path: Path) -> None:
+    keywords = tmp_path / "k.csv"
+    keywords.write_text("keyword,volume\ncrm software,500\ncrm tools,90\n")
+    html = tmp_path / "old.html"
+    code, stdout, stderr = run(
+        cli, "keywords", "cluster", str(keywords), "--html", str(html), "-w", str(tmp_path / "ws")
+    )
+    assert code == 0, stderr
+    assert "<svg" in html.read_text() and stdout == ""
+    warning = [line for line in stderr.splitlines() if "deprecated" in line]
+    assert warning == [
+        "warning: `marketloop keywords cluster --html` is deprecated and goes in the next "
+        "release; use --format html --out FILE"
+    ]

@@ -207,3 +207,34 @@ def test_ics_stamps_now_sequences_moves_and_bounds_the_time_zone(run) -> None:  
 def test_help_keeps_settings_sections_in_brackets(cli: CliRunner, command: str, text: str) -> None:
     out = cli.invoke(app, ["plan", command, "--help"]).output
     assert text in " ".join(out.replace("│", " ").split())
+
+
+def test_memo_out_and_the_old_html_spelling(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = tmp_path / "memo.html"
+    written = run("memo", "-f", "html", "-o", str(page), "--at", "2026-12-01")
+    assert written.stdout == "" and page.read_text().lower().startswith("<!doctype html>")
+    markdown = tmp_path / "memo.md"
+    run("memo", "-o", str(markdown), "--at", "2026-12-01")
+    assert markdown.read_text().startswith("# AI Marketing Automation Sprint")
+    old = tmp_path / "old.html"
+    result = run("memo", "--html", str(old), "--at", "2026-12-01")
+    assert old.read_text().lower().startswith("<!doctype html>")
+    assert "`marketloop plan memo --html` is deprecated" in result.stderr
+    assert "use --format html --out FILE" in result.stderr
+
+
+def test_every_table_can_be_an_html_page(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    calendar = run("export", "--format", "html", "--at", "2026-12-01").stdout
+    assert calendar.lower().startswith("<!doctype html>") and "<td>" in calendar
+    run("status", "-o", str(tmp_path / "status.html"), "--at", "2026-12-01")
+    assert "<table>" in (tmp_path / "status.html").read_text()
+    refused = run("status", "--format", "table", "-o", str(tmp_path / "s.txt"), ok=False)
+    assert refused.exit_code == 2 and "--out needs --format json, csv or html" in refused.output
+
+
+def test_a_recorded_change_can_be_written_as_json(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "slip.json"
+    result = run(
+        "slip", "day3", "--days", "1", "--reason", "late", "-o", str(out), "--at", "2026-12-01"
+    )
+    assert result.stdout == "" and json.loads(out.read_text())["event"]["task"] == "day3"

@@ -54,6 +54,8 @@ def test_stale_sources_and_duplicate_ids_fail_with_exit_2(cli: CliRunner, tmp_pa
 
     as_json = cli.invoke(app, ["quality", "report", "-w", str(ws), "--format", "json"])
     report = json.loads(as_json.stdout)  # nothing but the report on stdout
+    as_csv = cli.invoke(app, ["quality", "report", "-w", str(ws), "-f", "csv"])
+    assert as_csv.stdout.startswith("check,subject,status,detail\n") and ",fail," in as_csv.stdout
     assert report["status"] == "fail"
     freshness = {(f["source"], f["table"]): f["status"] for f in report["freshness"]}
     assert freshness == {

@@ -65,6 +65,7 @@ def test_docs_are_written_and_linked_from_the_health_report(built_ws: Path, cli:
     assert site.is_file() and "page_performance" in site.read_text(encoding="utf-8")
     report = cli.invoke(app, ["quality", "report", "-w", str(built_ws)])
     assert report.exit_code == 0, report.output
+    assert "quality report` writing html by default is deprecated" in report.stderr
     html = (built_ws / "reports" / "data-health.html").read_text(encoding="utf-8")
     assert '<a href="dbt-docs.html">dbt docs</a>' in html
     elsewhere = built_ws.parent / "mail" / "health.html"

@@ -1,6 +1,6 @@
 """`marketloop serve` and `marketloop keys create|list|revoke|audit`.
 
-marketloop keys create --name zapier --scopes read,run --expires 90d
+marketloop keys create --name zapier --scope read,run --expires 90d
 marketloop serve --port 8000
 """
 
@@ -15,7 +15,18 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.clikit import (
+    FormatOption,
+    OutOption,
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    format_option,
+    list_option,
+    state,
+)
 from marketloop.errors import UsageError
 
 keys_app = typer.Typer(
@@ -100,29 +111,29 @@ def create_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", "-n", help="Who or what uses the key.")],
     scopes: Annotated[
-        str,
-        typer.Option("--scopes", "-s", help="Comma-separated: read, write, run, admin, metrics."),
+        list[str],
+        list_option("--scope", "-s", metavar="<read|write|run|admin|metrics>", help="What the key may do."),
     ],
     expires: Annotated[
         str | None, typer.Option(help="Lifetime (90d, 12h, 2w) or an ISO date; default never.")
     ] = None,
-    fmt: Annotated[KeyFormat, typer.Option("--format", "-f", help="table or json.")] = (
-        KeyFormat.table
-    ),
+    fmt: Annotated[
+        KeyFormat, format_option("table or json (the key is a secret: no file formats).")
+    ] = KeyFormat.table,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Create an API key and print it once: only its prefix and an HMAC are kept.
 
-    Example: marketloop keys create --name zapier --scopes read,run --expires 90d --format json
+    Example: marketloop keys create --name zapier --scope read,run --expires 90d --format json
     """
     from marketloop.api import auditlog
     from marketloop.api.keys import create_key, parse_expiry
     from marketloop.api.scopes import parse_scopes
 
     try:
-        chosen = parse_scopes(scopes)
+        chosen = parse_scopes(",".join(scopes or []))  # `--scope ""` arrives as None
     except ValueError as exc:
-        raise UsageError(f"--scopes: {exc}") from None
+        raise UsageError(f"--scope: {exc}") from None
     when = parse_expiry(expires, datetime.now(UTC))
     engine, pepper_value = _engine_and_pepper(ctx, workspace)
     key, info = create_key(engine, pepper_value, name, chosen, when)
@@ -143,15 +154,19 @@ def create_command(
 @keys_app.command("list")
 def list_command(
     ctx: typer.Context,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """List API keys: prefix, scopes, expiry, revocation, last use and request count."""
+    """List API keys: prefix, scopes, expiry, revocation, last use and request count.
+
+    Example: marketloop keys list --format json
+    """
     from marketloop.api.keys import list_keys
 
     engine = _engine(ctx, workspace)
     rows = [k.as_dict() for k in list_keys(engine)]
-    emit_rows(rows, fmt, columns=KEY_COLUMNS, title="API keys")
+    emit_rows(rows, fmt, columns=KEY_COLUMNS, title="API keys", out=out)
 
 
 @keys_app.command("revoke")
@@ -163,7 +178,10 @@ def revoke_command(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Revoke an API key: it stops working at once here, within [api] key_cache_seconds in a
-    running server."""
+    running server.
+
+    Example: marketloop keys revoke 3
+    """
     from marketloop.api import auditlog
     from marketloop.api.keys import revoke_key
 
@@ -178,13 +196,17 @@ def revoke_command(
 def audit_command(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="Newest entries shown.")] = 50,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """The audit log: every write action through the API or these commands, newest first."""
+    """The audit log: every write action through the API or these commands, newest first.
+
+    Example: marketloop keys audit --limit 200 --format csv --out audit-log.csv
+    """
     from marketloop.api import auditlog
 
     engine = _engine(ctx, workspace)
     rows = auditlog.entries(engine, limit=limit)
     emit_rows(rows, fmt, columns=("id", "at", "actor", "key_id", "action", "target", "client"),
-              title="audit log")  # fmt: skip
+              title="audit log", out=out)  # fmt: skip

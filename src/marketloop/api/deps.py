@@ -122,7 +122,7 @@ async def authorise(request: Request, ctx: ContextDep) -> Principal | None:
     if needed not in principal.scopes:
         raise Forbidden(
             f"API key {principal.prefix} lacks the {needed} scope this route needs",
-            hint=f"create a key with --scopes {needed}",
+            hint=f"create a key with --scope {needed}",
         )
     state[RATE_HEADERS] = await ctx.throttle.hit(str(needed), str(principal.key_id))
     if ctx.usage.count(principal.key_id):

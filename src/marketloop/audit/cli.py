@@ -1,4 +1,4 @@
-"""`marketloop audit`, `marketloop crawl-diff` and `marketloop export` (the contract in issue 2).
+"""`marketloop audit`, `marketloop crawl-diff` and `marketloop crawl-export` (issue 2's contract).
 
 Heavy imports (DuckDB, Arrow) happen inside the commands, so `marketloop --help` stays fast.
 """
@@ -14,24 +14,26 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from marketloop.audit.model import Check, Severity, at_least
-from marketloop.clikit import WorkspaceOption, console, emit_json, esc, progress, state
+from marketloop.clikit import (
+    OutputFormat,
+    WorkspaceOption,
+    choice_list,
+    console,
+    emit_json,
+    emit_rows,
+    esc,
+    format_option,
+    list_option,
+    out_option,
+    progress,
+    report_format,
+    state,
+)
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
     from marketloop.config import Settings
     from marketloop.crawl.dataset import CrawlDataset
-
-
-class AuditFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    html = "html"
-
-
-class DiffFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class ExportFormat(StrEnum):
@@ -60,32 +62,27 @@ def audit_command(
     ctx: typer.Context,
     dataset: DatasetArgument = None,
     fmt: Annotated[
-        AuditFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="table: tickets and top issues; json/csv: every "
-            "issue; html: a self-contained report with charts.",
+        OutputFormat,
+        format_option(
+            "table: tickets and top issues; json/csv: every issue; html: a self-contained "
+            "report with charts."
         ),
-    ] = AuditFormat.table,
+    ] = OutputFormat.table,
     severity: Annotated[
-        list[Severity] | None,
-        typer.Option("--severity", "-s", help="Show only these severities (repeatable)."),
+        list[str] | None,
+        list_option(
+            "--severity", "-s", metavar="<critical|warning|notice>", help="Show only these."
+        ),
     ] = None,
     check: Annotated[
         list[str] | None,
-        typer.Option(
-            "--check", "-c", help="Show only these check ids (repeatable); see docs/checks.md."
-        ),
+        list_option("--check", "-c", help="Show only these check ids; see docs/checks.md."),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Write json/csv/html to this file. html default: "
-            "WORKSPACE/reports/audit-<crawl id>.html.",
-            show_default=False,
+        out_option(
+            "Write to this file instead of stdout. html default: "
+            "WORKSPACE/reports/audit-<crawl id>.html."
         ),
     ] = None,
     fail_on: Annotated[
@@ -108,10 +105,8 @@ def audit_command(
     ] = None,
     disable: Annotated[
         list[str] | None,
-        typer.Option(
-            "--disable",
-            metavar="CHECK",
-            help="Skip a check for this run (repeatable); adds to audit.disabled.",
+        list_option(
+            "--disable", metavar="CHECK", help="Skip a check for this run; adds to audit.disabled."
         ),
     ] = None,
     limit: Annotated[
@@ -139,11 +134,11 @@ def audit_command(
     from marketloop.audit.engine import audit
 
     settings = _settings(ctx, workspace, threshold or [], disable or [])
+    severities = choice_list(Severity, severity)
     if dataset == Path("checks") and not dataset.exists():
-        _list_checks(settings, fmt)
+        _list_checks(settings, fmt, out)
         return
-    if out is not None and fmt is AuditFormat.table:
-        raise typer.BadParameter("--out needs --format json, csv or html", param_hint="--out")
+    fmt = report_format(fmt, out)
     crawl = _open(dataset, settings)
     wanted = set(check or [])
     _known_checks(wanted, settings)
@@ -154,7 +149,7 @@ def audit_command(
     shown = [
         i
         for i in result.issues
-        if (not severity or i.severity in severity) and (not wanted or i.check in wanted)
+        if (not severities or i.severity in severities) and (not wanted or i.check in wanted)
     ]
     present.emit(result, shown, fmt.value, out, limit, Workspace(settings.workspace))
     if fail_on is not None and at_least(shown, fail_on):
@@ -166,7 +161,20 @@ def crawl_diff_command(
     ctx: typer.Context,
     old: Annotated[Path, typer.Argument(help="The earlier crawl dataset folder.")],
     new: Annotated[Path, typer.Argument(help="The later crawl dataset folder.")],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.table,
+    fmt: Annotated[
+        OutputFormat,
+        format_option(
+            "table: the counts and each list; json: everything; csv: one row per difference; "
+            "html: a self-contained report."
+        ),
+    ] = OutputFormat.table,
+    out: Annotated[
+        Path | None,
+        out_option(
+            "Write to this file instead of stdout. html default: "
+            "WORKSPACE/reports/crawl-diff-<old>-<new>.html."
+        ),
+    ] = None,
     limit: Annotated[
         int,
         typer.Option(
@@ -180,39 +188,49 @@ def crawl_diff_command(
     A crawl without DIR/issues.parquet (or with one made under other thresholds) is audited
     first. Changed pages compare status, indexability, title, meta description, H1, word count,
     depth and canonical.
+
+    Example: marketloop crawl-diff crawl-1 crawl-2 --format html
     """
     from marketloop.audit import present
-    from marketloop.audit.diff import crawl_diff
+    from marketloop.audit.diff import CrawlDiff, crawl_diff
 
     settings = state(ctx).settings(workspace)
+    fmt = report_format(fmt, out)
     with console.status("comparing the crawls (auditing them if needed)"):
         result = crawl_diff(_open(old, settings), _open(new, settings), settings.audit)
-    if fmt is DiffFormat.json:
-        emit_json(result.as_json())
-        return
-    present.diff_tables(result, limit)
+    if fmt is OutputFormat.json:
+        emit_json(result.as_json(), out)
+    elif fmt is OutputFormat.csv:
+        emit_rows(result.rows(), fmt, columns=CrawlDiff.COLUMNS, out=out)
+    elif fmt is OutputFormat.html:
+        name = f"crawl-diff-{result.old_crawl}-{result.new_crawl}.html"
+        path = present.write_diff_html(
+            result, out or Workspace(settings.workspace).ensure().reports_dir / name
+        )
+        console.print(f"report: [link=file://{esc(path.resolve())}]{esc(path)}[/link]")
+    else:
+        present.diff_tables(result, limit)
 
 
 def export_command(
     ctx: typer.Context,
     dataset: Annotated[Path, typer.Argument(help="Crawl dataset folder.")],
     table: Annotated[ExportTable, typer.Argument(help="Which table to export.")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.csv,
+    fmt: Annotated[
+        ExportFormat, format_option("csv, or parquet (needs --out).")
+    ] = ExportFormat.csv,
     out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="File to write (required for parquet). Default for csv: stdout.",
-            show_default=False,
-        ),
+        Path | None, out_option("File to write (required for parquet). Default for csv: stdout.")
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Export the pages, links or images of a crawl as CSV or Parquet.
 
     pages carries inlinks and followed_inlinks. In CSV, list cells hold one item per line
-    (hreflang: `lang url`, Open Graph: `key=value`).
+    (hreflang: `lang url`, Open Graph: `key=value`). Was `marketloop export` (still accepted, with a
+    warning, for one release).
+
+    Example: marketloop crawl-export crawl-1 pages --format parquet --out pages.parquet
     """
     from marketloop.audit.export import export
 
@@ -259,12 +277,9 @@ def _open(folder: Path | None, settings: Settings) -> CrawlDataset:
     return CrawlDataset.open(folder or Workspace(settings.workspace).latest_crawl())
 
 
-def _list_checks(settings: Settings, fmt: AuditFormat) -> None:
+def _list_checks(settings: Settings, fmt: OutputFormat, out: Path | None) -> None:
     from marketloop.audit.registry import REGISTRY, all_checks
-    from marketloop.clikit import OutputFormat, emit_rows
 
-    if fmt is AuditFormat.html:
-        raise typer.BadParameter("checks are listed as table, json or csv", param_hint="--format")
     rows = [
         {
             "id": c.id,
@@ -274,7 +289,7 @@ def _list_checks(settings: Settings, fmt: AuditFormat) -> None:
         }
         for c in all_checks(settings.audit)
     ]
-    emit_rows(rows, OutputFormat(fmt.value), title="audit checks")
+    emit_rows(rows, fmt, title="audit checks", out=out)
 
 
 def _known_checks(wanted: set[str], settings: Settings) -> None:

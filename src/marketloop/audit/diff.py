@@ -54,6 +54,27 @@ class CrawlDiff:
     removed_pages: list[str]
     changed_pages: list[PageChange]
 
+    def rows(self) -> list[dict[str, Any]]:
+        """Every difference as one flat row (`crawl-diff --format csv`): what changed, where."""
+        issue_kinds = (("new issue", self.new_issues), ("resolved issue", self.resolved_issues),
+                       ("persisting issue", self.persisting_issues))  # fmt: skip
+        rows: list[dict[str, Any]] = [
+            {"change": kind, "url": i.url, "check": i.check, "severity": i.severity.value,
+             "detail": i.detail}
+            for kind, issues in issue_kinds
+            for i in issues
+        ]  # fmt: skip
+        rows += [{"change": "page added", "url": u} for u in self.added_pages]
+        rows += [{"change": "page removed", "url": u} for u in self.removed_pages]
+        rows += [
+            {"change": "page changed", "url": c.url, "field": c.field, "old": c.old, "new": c.new}
+            for c in self.changed_pages
+        ]
+        return rows
+
+    #: the columns of `rows`
+    COLUMNS = ("change", "url", "check", "severity", "detail", "field", "old", "new")
+
     def summary(self) -> list[dict[str, Any]]:
         counts = {
             "issues new": len(self.new_issues),

@@ -1,4 +1,4 @@
-"""`marketloop export`: one table of a crawl dataset as CSV or Parquet, streamed.
+"""`marketloop crawl-export`: one table of a crawl dataset as CSV or Parquet, streamed.
 
 `pages` gets the `inlinks` and `followed_inlinks` columns joined in. Parquet keeps every type
 as it is. CSV renders what a spreadsheet cannot hold: lists become one item per line inside the

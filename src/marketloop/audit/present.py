@@ -64,6 +64,16 @@ def tables(result: Audit, shown: list[Issue], limit: int) -> None:
     emit_rows(top, "table", columns=columns, title=f"Top {len(top)} of {len(shown)} issues")
 
 
+def write_diff_html(result: CrawlDiff, path: Path) -> Path:
+    """`crawl-diff --format html`: one self-contained page."""
+    from marketloop.report import render, write_report
+
+    title = "Crawl comparison"
+    return write_report(
+        path, render("marketloop.audit", "crawl_diff.html", title=title, diff=result)
+    )
+
+
 def diff_tables(result: CrawlDiff, limit: int) -> None:
     """`crawl-diff --format table`: the summary, then each non-empty list cut at `limit` rows."""
     emit_rows(result.summary(), "table", title=f"{result.old_crawl} → {result.new_crawl}")

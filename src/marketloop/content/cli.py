@@ -15,11 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from marketloop.appdb import open_app_db
 from marketloop.clikit import (
+    FormatOption,
+    OutOption,
     OutputFormat,
     WorkspaceOption,
     console,
     emit_json,
     emit_rows,
+    list_option,
     progress,
     state,
 )
@@ -56,10 +59,11 @@ def generate_command(
         typer.Option("--out", "-o", help="Folder for <slug>.json and .md (required to write)."),
     ] = None,
     clusters: Annotated[
-        str | None,
-        typer.Option(
-            help="Clusters JSON file (`keywords cluster --format json`), or comma-separated "
-            "names looked up in the workspace's clusters.json. Default: that file."
+        list[str] | None,
+        list_option(
+            "--clusters",
+            help="Clusters JSON file (`keywords cluster --format json`), or cluster names looked "
+            "up in the workspace's clusters.json. Default: that file.",
         ),
     ] = None,
     provider: Annotated[
@@ -71,7 +75,7 @@ def generate_command(
     ] = None,
     prompt: Annotated[
         list[str] | None,
-        typer.Option(help="Prompt NAME@VERSION, e.g. brief@v1 or draft@v2 (repeatable)."),
+        list_option("--prompt", help="Prompt NAME@VERSION, e.g. brief@v1 or draft@v2."),
     ] = None,
     drafts: Annotated[bool, typer.Option("--drafts", help="Also write Markdown drafts.")] = False,
     show_prompt: Annotated[
@@ -93,19 +97,21 @@ def generate_command(
             "`quality run`) that no cluster serves.",
         ),
     ] = True,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format.")] = (
-        OutputFormat.table
-    ),
+    fmt: FormatOption = OutputFormat.table,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write a brief (and with --drafts a draft) per cluster into --out.
 
     A re-run keeps every valid brief and draft in --out and retries the ones that failed;
-    answers that failed validation are kept in --out/failed/.
+    answers that failed validation are kept in --out/failed/. --out is a folder here; the
+    --format summary goes to stdout.
+
+    Example: marketloop briefs generate --clusters clusters.json --prompt brief@v2,draft@v2
+    --drafts --out briefs/
     """
     settings = state(ctx).settings(workspace, llm={"provider": provider, "model": model})
     ws = Workspace(settings.workspace).ensure()
-    chosen = select_clusters(clusters, ws)
+    chosen = select_clusters(",".join(clusters) if clusters else None, ws)
     if decaying:
         chosen, refreshed = add_decaying(settings, chosen)
         for page in refreshed:
@@ -173,17 +179,19 @@ def ledger_command(
     run: Annotated[
         str | None, typer.Option(help="Only this run (gen-… or ev-…); default: every run.")
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
-        OutputFormat.table
-    ),
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """The token and cost ledger of every LLM call (briefs, drafts, evals), per model."""
+    """The token and cost ledger of every LLM call (briefs, drafts, evals), per model.
+
+    Example: marketloop briefs ledger --run gen-20261206-101500 --format csv -o ledger.csv
+    """
     settings = state(ctx).settings(workspace)
     rows = stored_totals(open_app_db(app_db_url(settings)), run)
     for row in rows:
         row["priced"] = settings.llm.price_of(row["model"]) is not None
-    emit_rows(rows, fmt, title="LLM ledger" + (f" of {run}" if run else ""))
+    emit_rows(rows, fmt, title="LLM ledger" + (f" of {run}" if run else ""), out=out)
     if not rows:
         console.print("no LLM calls recorded yet")
 

@@ -10,12 +10,14 @@ import typer
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from marketloop.clikit import (
+    FORMAT_HELP,
     OutputFormat,
     WorkspaceOption,
     console,
     emit_json,
     emit_rows,
     esc,
+    format_option,
     progress,
     state,
 )
@@ -82,7 +84,7 @@ def crawl_command(
         ),
     ] = False,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", help="Summary format.")
+        OutputFormat, format_option("The summary (--out is the dataset folder): " + FORMAT_HELP)
     ] = OutputFormat.table,
     workspace: WorkspaceOption = None,
 ) -> None:

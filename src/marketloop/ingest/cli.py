@@ -13,11 +13,14 @@ import typer
 from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from marketloop.clikit import (
+    FormatOption,
+    OutOption,
     OutputFormat,
     WorkspaceOption,
     console,
     emit_rows,
     esc,
+    list_option,
     progress,
     state,
 )
@@ -33,9 +36,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", help="How to print the summary: table, json or csv.")
-]
 StartOption = Annotated[
     str | None,
     typer.Option(
@@ -78,10 +78,10 @@ def _progress(title: str) -> Iterator[Callable[[str, int, int | None], None]]:
         yield on_page
 
 
-def _report(result: Any, fmt: OutputFormat, title: str) -> None:
+def _report(result: Any, fmt: OutputFormat, out: Path | None, title: str) -> None:
     for note in result.notes:
         console.print(f"[yellow]note:[/] {esc(note)}")
-    emit_rows(result.rows(), fmt, title=title)
+    emit_rows(result.rows(), fmt, title=title, out=out)
 
 
 @app.command("ga4")
@@ -94,14 +94,13 @@ def ga4(
     ] = None,
     report: Annotated[
         list[str] | None,
-        typer.Option(
-            "--report", help="Report to load (repeatable). Default: every configured report."
-        ),
+        list_option("--report", help="Reports to load. Default: every configured report."),
     ] = None,
     start: StartOption = None,
     end: EndOption = None,
     workspace: WorkspaceOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Load GA4 reports (runReport) into ga4.<report>, incrementally by date.
 
@@ -116,7 +115,7 @@ def ga4(
         result = ingest_ga4(
             settings, property_id, report or (), start=_day(start), end=_day(end), listener=listener
         )
-    _report(result, fmt, "ingest ga4")
+    _report(result, fmt, out, "ingest ga4")
 
 
 @app.command("gsc")
@@ -135,6 +134,7 @@ def gsc(
     end: EndOption = None,
     workspace: WorkspaceOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Load Search Console performance into gsc.search_analytics, by date.
 
@@ -147,13 +147,12 @@ def gsc(
     settings = state(ctx).settings(workspace)
     with _progress("gsc") as listener:
         result = ingest_gsc(settings, site, start=_day(start), end=_day(end), listener=listener)
-    _report(result, fmt, "ingest gsc")
+    _report(result, fmt, out, "ingest gsc")
 
 
-def _objects(text: str | None) -> list[HubspotObject]:
-    if not text:
+def _objects(chosen: list[str] | None) -> list[HubspotObject]:
+    if not chosen:
         return []
-    chosen = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [c for c in chosen if c not in HUBSPOT_OBJECTS]
     if unknown:
         raise ConfigError(
@@ -168,10 +167,11 @@ def hubspot(
     ctx: typer.Context,
     *,
     objects: Annotated[
-        str | None,
-        typer.Option(
-            "--objects",
-            help="Comma-separated: contacts,companies,deals. Default: \\[hubspot] objects.",
+        list[str] | None,
+        list_option(
+            "--object",
+            metavar="<contacts|companies|deals>",
+            help="Objects to load. Default: \\[hubspot] objects.",
         ),
     ] = None,
     full: Annotated[
@@ -179,19 +179,22 @@ def hubspot(
     ] = False,
     workspace: WorkspaceOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Load HubSpot contacts, companies, deals and their associations into hubspot.*.
 
     The first run lists everything; later runs fetch only what changed since.
 
     Token: MARKETLOOP_HUBSPOT_TOKEN (a private-app access token).
+
+    Example: marketloop ingest hubspot --object contacts,deals --full
     """
     from marketloop.ingest.jobs import ingest_hubspot
 
     settings = state(ctx).settings(workspace)
     with _progress("hubspot") as listener:
         result = ingest_hubspot(settings, _objects(objects), full=full, listener=listener)
-    _report(result, fmt, "ingest hubspot")
+    _report(result, fmt, out, "ingest hubspot")
 
 
 @app.command("file")
@@ -202,6 +205,7 @@ def file(
     table: Annotated[str, typer.Option("--table", help="Table name in the files dataset.")],
     workspace: WorkspaceOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Load an export (keyword list, backlinks, ...) as files.<table>, replacing it.
 
@@ -212,7 +216,7 @@ def file(
     settings = state(ctx).settings(workspace)
     with _progress("files") as listener:
         result = ingest_file(settings, path, table, listener=listener)
-    _report(result, fmt, "ingest file")
+    _report(result, fmt, out, "ingest file")
 
 
 @app.command("crawl")
@@ -225,14 +229,17 @@ def crawl(
     ] = None,
     workspace: WorkspaceOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Load a crawl dataset and its audit issues into crawl.pages and crawl.issues.
 
     The previous crawl's rows are replaced.
+
+    Example: marketloop ingest crawl .marketloop/crawls/example.com-20261206T101500
     """
     from marketloop.ingest.jobs import ingest_crawl
 
     settings = state(ctx).settings(workspace)
     with _progress("crawl") as listener:
         result = ingest_crawl(settings, folder, listener=listener)
-    _report(result, fmt, "ingest crawl")
+    _report(result, fmt, out, "ingest crawl")

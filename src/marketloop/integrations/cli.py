@@ -17,6 +17,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from marketloop.clikit import (
+    FormatOption,
+    OutOption,
     OutputFormat,
     WorkspaceOption,
     console,
@@ -44,16 +46,17 @@ class Target(StrEnum):
     webhook = "webhook"
 
 
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="Output: table, json or csv.")
-]
 DatabaseOption = Annotated[
     str | None,
     typer.Option("--database-id", help="Notion database to use (default: \\[notion] database_id)."),
 ]
 UrlOption = Annotated[
     list[str] | None,
-    typer.Option("--url", help="Webhook URL; repeat for several. Replaces \\[webhooks] urls."),
+    typer.Option(
+        "--url",
+        help="Webhook URL; repeat for several (no comma lists: a URL can hold a comma). "
+        "Replaces \\[webhooks] urls.",
+    ),
 ]
 
 
@@ -82,11 +85,14 @@ def publish_command(
         bool, typer.Option("--force", help="Send webhook events again that were delivered before.")
     ] = False,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Publish briefs to Notion or to webhooks (Zapier Catch Hooks work as is).
 
     Safe to run again: pages are found by their marketloop_id and updated, only missing blocks
     are written, and webhook events already delivered are not sent twice.
+
+    Example: marketloop briefs publish briefs/ --to notion
     """
     settings = state(ctx).settings(workspace, notion={"database_id": database_id})
     entries = read_folder(folder)
@@ -98,7 +104,7 @@ def publish_command(
             outcomes = publish_to_webhooks(
                 entries, settings, urls=url, force=force, on_outcome=step
             )
-    emit_rows([o.row() for o in outcomes], fmt, title=f"Briefs published to {to}")
+    emit_rows([o.row() for o in outcomes], fmt, title=f"Briefs published to {to}", out=out)
     partial = [o.brief for o in outcomes if o.action == "partial"]
     if partial:
         console.print(
@@ -121,21 +127,28 @@ def notion_check(
     workspace: WorkspaceOption = None,
     database_id: DatabaseOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
-    """Check the token, that the database is shared with the integration, and its columns."""
+    """Check the token, that the database is shared with the integration, and its columns.
+
+    Example: MARKETLOOP_NOTION_TOKEN=... marketloop notion check --database-id 1f2e3d4c
+    """
     settings = state(ctx).settings(workspace, notion={"database_id": database_id})
     with _notion(settings) as client:
         source = client.data_source(data_source_id(client, settings.notion))
         schema = read_schema(source, settings.notion)
     rows = [{"field": c.field, "column": c.name, "type": c.type} for c in schema.columns.values()]
-    emit_rows(rows, fmt, title=f"Data source {schema.data_source_id} is ready for briefs")
+    emit_rows(rows, fmt, title=f"Data source {schema.data_source_id} is ready for briefs", out=out)
 
 
 @notion_app.command("setup")
 def notion_setup(
     ctx: typer.Context, workspace: WorkspaceOption = None, database_id: DatabaseOption = None
 ) -> None:
-    """Add the columns briefs need that the database lacks (a missing status becomes a select)."""
+    """Add the columns briefs need that the database lacks (a missing status becomes a select).
+
+    Example: marketloop notion setup --database-id 1f2e3d4c && marketloop notion check
+    """
     settings = state(ctx).settings(workspace, notion={"database_id": database_id})
     with _notion(settings) as client:
         source_id = data_source_id(client, settings.notion)
@@ -155,12 +168,16 @@ def webhooks_test(
     workspace: WorkspaceOption = None,
     url: UrlOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
-    """Send a signed `ping` event to every webhook URL and show how each answered."""
+    """Send a signed `ping` event to every webhook URL and show how each answered.
+
+    Example: marketloop webhooks test --url https://hooks.zapier.com/hooks/catch/123/abc/
+    """
     settings = state(ctx).settings(workspace)
     with WebhookSender(settings) as sender:
         deliveries = sender.send(Event(type="ping", data={"message": "hello from marketloop"}), url)
-    emit_rows([vars(d) for d in deliveries], fmt, columns=_DELIVERY_COLUMNS[1:])
+    emit_rows([vars(d) for d in deliveries], fmt, columns=_DELIVERY_COLUMNS[1:], out=out)
     if not all(d.delivered for d in deliveries):
         raise IntegrationError("a webhook URL did not accept the ping", hint="see the error column")
 
@@ -173,13 +190,18 @@ def webhooks_deliveries(
         int, typer.Option("--limit", "-n", min=1, max=10_000, help="How many, newest first.")
     ] = 50,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
-    """Recorded webhook deliveries (URLs redacted), newest first."""
+    """Recorded webhook deliveries (URLs redacted), newest first.
+
+    Example: marketloop webhooks deliveries --limit 20 --format json
+    """
     rows = records.recent_deliveries(app_db_url(state(ctx).settings(workspace)), limit)
     emit_rows(
         [{c: getattr(r, c) for c in _DELIVERY_COLUMNS} for r in rows],
         fmt,
         columns=_DELIVERY_COLUMNS,
+        out=out,
     )
 
 

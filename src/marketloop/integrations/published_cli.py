@@ -16,15 +16,20 @@ from urllib.parse import urlsplit
 
 import typer
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
+from marketloop.clikit import (
+    FormatOption,
+    OutOption,
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    state,
+)
 from marketloop.config import app_db_url
 from marketloop.integrations.briefs_folder import read_folder
 from marketloop.integrations.published import mark_live
 from marketloop.quality.outcomes import content_performance, decaying_pages, performance_summary
 
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="Output: table, json or csv.")
-]
 SUMMARY_COLUMNS = [
     "slug", "url", "published_at", "clicks_before", "clicks_after", "clicks_since",
     "position_before", "position_after", "sessions_before", "sessions_after",
@@ -50,6 +55,7 @@ def live_command(
     ] = None,
     workspace: WorkspaceOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Record the URL a brief went live at, and when; the next `quality run` measures it.
 
@@ -67,7 +73,7 @@ def live_command(
         if brief is None:
             raise typer.BadParameter(f"{briefs} holds no valid brief {slug!r}", param_hint="SLUG")
     row = mark_live(app_db_url(settings), slug, live, when, brief)
-    emit_rows([row], fmt, columns=["slug", "action", "url", "published_at", "channel"])
+    emit_rows([row], fmt, columns=["slug", "action", "url", "published_at", "channel"], out=out)
 
 
 def performance_command(
@@ -77,6 +83,7 @@ def performance_command(
     ] = False,
     workspace: WorkspaceOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """How each published brief's URL did: 28 days before publication, 28 after, and since.
 
@@ -86,14 +93,17 @@ def performance_command(
     if not rows:
         console.print("nothing measured yet: publish briefs, then run `marketloop quality run`")
     if weekly:
-        emit_rows(rows, fmt, columns=WEEK_COLUMNS, title="Published briefs by week")
+        emit_rows(rows, fmt, columns=WEEK_COLUMNS, title="Published briefs by week", out=out)
     else:
         summary = performance_summary(rows)
-        emit_rows(summary, fmt, columns=SUMMARY_COLUMNS, title="Published briefs")
+        emit_rows(summary, fmt, columns=SUMMARY_COLUMNS, title="Published briefs", out=out)
 
 
 def decaying_command(
-    ctx: typer.Context, workspace: WorkspaceOption = None, fmt: FormatOption = OutputFormat.table
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Pages whose clicks fell by more than quality.decay_share over the last 28 days.
 
@@ -102,7 +112,7 @@ def decaying_command(
     pages = decaying_pages(state(ctx).settings(workspace))
     rows = [vars(page) for page in pages]
     columns = ["url", "clicks_before", "clicks_recent", "clicks_change", "queries"]
-    emit_rows(rows, fmt, columns=columns, title="Decaying pages")
+    emit_rows(rows, fmt, columns=columns, title="Decaying pages", out=out)
 
 
 def parse_url(url: str) -> str:

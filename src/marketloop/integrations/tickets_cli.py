@@ -11,7 +11,17 @@ import typer
 from rich.markup import escape
 
 from marketloop.audit.model import Severity
-from marketloop.clikit import WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.clikit import (
+    FormatOption,
+    OutOption,
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    output_format,
+    state,
+)
 from marketloop.workspace import Workspace
 
 tickets_app = typer.Typer(help="Open and keep SEO tickets in an issue tracker (Jira Cloud).")
@@ -19,11 +29,6 @@ tickets_app = typer.Typer(help="Open and keep SEO tickets in an issue tracker (J
 
 class Tracker(StrEnum):
     jira = "jira"
-
-
-class SyncFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 @tickets_app.command("sync")
@@ -42,7 +47,8 @@ def sync_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would change; change nothing.")
     ] = False,
-    fmt: Annotated[SyncFormat, typer.Option("--format", "-f")] = SyncFormat.table,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Sync the audit's tickets to Jira: create, update, resolve and reopen, never duplicate.
@@ -61,12 +67,13 @@ def sync_command(
         result = sync_tickets(
             settings, folder, project=project, min_severity=min_severity, dry_run=dry_run
         )
-    if fmt is SyncFormat.json:
-        emit_json(result.as_json())
+    if output_format(fmt, out) is OutputFormat.json:
+        emit_json(result.as_json(), out)
         return
     verb = "would change" if dry_run else "synced"
     rows = [{"action": k, "issues": v} for k, v in result.counts.items()]
-    emit_rows(rows, "table", title=f"Jira project {result.project}: {verb} ({result.crawl})")
+    title = f"Jira project {result.project}: {verb} ({result.crawl})"
+    emit_rows(rows, fmt, title=title, out=out)
     for error in result.errors:
         console.print(f"[red]error:[/] {escape(error)}", highlight=False)
 
@@ -74,15 +81,11 @@ def sync_command(
 integrations_app = typer.Typer(help="Check the connections to Jira, Slack and PagerDuty.")
 
 
-class CheckFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 @integrations_app.command("check")
 def check_command(
     ctx: typer.Context,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Try each configured connection (auth, project, token, routing key); exit 1 if one fails.
@@ -92,10 +95,6 @@ def check_command(
     from marketloop.integrations.check import check_all
 
     results = check_all(state(ctx).settings(workspace))
-    rows = [r.row() for r in results]
-    if fmt is CheckFormat.json:
-        emit_json(rows)
-    else:
-        emit_rows(rows, "table", title="Integrations")
+    emit_rows([r.row() for r in results], fmt, title="Integrations", out=out)
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)

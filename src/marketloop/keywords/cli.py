@@ -12,12 +12,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 
 from marketloop.clikit import (
+    FormatOption,
+    OutOption,
     OutputFormat,
     WorkspaceOption,
     console,
     emit_json,
     emit_rows,
     esc,
+    output_format,
     progress,
     state,
 )
@@ -32,7 +35,6 @@ from marketloop.keywords.run import (
     gap_rows,
     intent_requests,
     run_clustering,
-    write_clusters,
 )
 from marketloop.quality.outcomes import read_outcomes
 
@@ -137,11 +139,6 @@ CrawlOpt = Annotated[
         file_okay=False,
     ),
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")]
-HtmlOpt = Annotated[
-    Path | None,
-    typer.Option("--html", help="Also write a self-contained HTML report (chart + table) to FILE."),
-]
 
 
 @app.command("cluster")
@@ -164,15 +161,14 @@ def cluster_command(
         ),
     ] = False,
     crawl: CrawlOpt = None,
-    fmt: FormatOpt = OutputFormat.table,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Also write the clusters to FILE: JSON (or CSV for *.csv)."),
-    ] = None,
-    html: HtmlOpt = None,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Cluster keywords; name each cluster, score intent and opportunity, map it to the site.
+
+    --format html writes a report with a chart (to --out, or
+    WORKSPACE/reports/keywords-clusters.html).
 
     Example: marketloop keywords cluster keywords.csv --serp serps.csv --format json --out
     clusters.json
@@ -185,14 +181,14 @@ def cluster_command(
     with _progress("clustering") as on_progress:
         run = run_clustering(settings, file, serp_file=serp, crawl=crawl, on_progress=on_progress)
     _notes(run)
-    if out is not None:
-        write_clusters(run.clusters, out)
-        console.print(f"wrote {len(run.clusters)} clusters to {esc(out)}")
-    _html(run, html, settings)
-    if fmt is OutputFormat.json:
-        emit_json([c.model_dump() for c in run.clusters])
+    fmt = output_format(fmt, out)
+    if fmt is OutputFormat.html:
+        _html(run, out, settings, "clusters")
+    elif fmt is OutputFormat.json:
+        emit_json([c.model_dump() for c in run.clusters], out)
     else:
-        emit_rows(cluster_rows(run.clusters), fmt, columns=_columns(fmt), title="Keyword clusters")
+        rows = cluster_rows(run.clusters)
+        emit_rows(rows, fmt, columns=_columns(fmt), title="Keyword clusters", out=out)
 
 
 @app.command("gaps")
@@ -211,17 +207,20 @@ def gaps_command(
     serp: SerpOpt = None,
     mode: ModeOpt = None,
     intent: IntentOpt = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     show_all: Annotated[
         bool, typer.Option("--all", help="Also list the clusters that are covered.")
     ] = False,
-    html: HtmlOpt = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Content gaps (clusters no page serves) and cannibalisation (pages splitting a cluster).
 
     Uses Search Console impressions per page from the warehouse when present, else titles and
-    H1s of the crawl. Example: marketloop keywords gaps keywords.csv --crawl .marketloop/crawls/X
+    H1s of the crawl. --format html writes a report with a chart (to --out, or
+    WORKSPACE/reports/keywords-gaps.html).
+
+    Example: marketloop keywords gaps keywords.csv --crawl .marketloop/crawls/X -f html
     """
     settings = state(ctx).settings(workspace, keywords=_overrides(mode, None, None, None, intent))
     with _progress("clustering") as on_progress:
@@ -237,8 +236,11 @@ def gaps_command(
         f"{len(run.clusters)} clusters: {counts['covered']} covered, {counts['gap']} gaps, "
         f"{counts['cannibalised']} cannibalised"
     )
-    _html(run, html, settings)
-    emit_rows(rows, fmt, columns=GAP_COLUMNS, title="Content gaps and cannibalisation")
+    fmt = output_format(fmt, out)
+    if fmt is OutputFormat.html:
+        _html(run, out, settings, "gaps")
+    else:
+        emit_rows(rows, fmt, columns=GAP_COLUMNS, title="Content gaps and cannibalisation", out=out)
 
 
 def _overrides(
@@ -275,10 +277,12 @@ def _columns(fmt: OutputFormat) -> list[str]:
     return [*TABLE_COLUMNS, "keywords"] if fmt is OutputFormat.csv else TABLE_COLUMNS
 
 
-def _html(run: KeywordRun, path: Path | None, settings: Settings) -> None:
-    if path is not None:
-        write_html(run.clusters, run.coverage, path, read_outcomes(settings))
-        console.print(f"report: {esc(path)}")
+def _html(run: KeywordRun, out: Path | None, settings: Settings, name: str) -> None:
+    from marketloop.workspace import Workspace
+
+    path = out or Workspace(settings.workspace).ensure().reports_dir / f"keywords-{name}.html"
+    write_html(run.clusters, run.coverage, path, read_outcomes(settings))
+    console.print(f"report: {esc(path)}")
 
 
 def _notes(run: KeywordRun) -> None:

@@ -17,6 +17,8 @@ import typer
 from marketloop import config
 from marketloop.appdb import open_app_db
 from marketloop.clikit import (
+    FormatOption,
+    OutOption,
     OutputFormat,
     WorkspaceOption,
     console,
@@ -24,6 +26,7 @@ from marketloop.clikit import (
     emit_rows,
     esc,
     plain,
+    report_format,
     state,
     stdout,
 )
@@ -67,9 +70,6 @@ AtOption = Annotated[
         "at this moment. Default: now.",
         show_default=False,
     ),
-]
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="table for people; json or csv for tools.")
 ]
 ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why: kept in the event log.")]
 
@@ -116,12 +116,18 @@ def show(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """The schedule: every day's task with baseline and forecast dates, slack and the critical
-    path, then a Gantt chart (weekends and buffer days shaded)."""
+    path, then a Gantt chart (weekends and buffer days shaded).
+
+    Example: marketloop plan show --plan plan.yaml --at 2026-12-14 -f csv -o schedule.csv
+    """
+    fmt = report_format(fmt, out)
     view = open_view(ctx, plan, workspace, at)
     rows = task_rows(view)
-    emit_rows(rows, fmt, columns=TASK_COLUMNS, title=f"{view.plan.id} · {view.plan.name}")
+    title = f"{view.plan.id} · {view.plan.name}"
+    emit_rows(rows, fmt, columns=TASK_COLUMNS, title=title, out=out)
     if fmt is OutputFormat.table:
         from marketloop.plan.gantt import gantt
 
@@ -136,12 +142,21 @@ def status(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Where the sprint stands: progress, open tasks, buffer days and their swap rule, pulled
-    backlog items, whether re-baselining is due, and escalations."""
+    backlog items, whether re-baselining is due, and escalations. csv and html list the open
+    tasks; json has everything.
+
+    Example: marketloop plan status --format json
+    """
+    fmt = report_format(fmt, out)
     data = status_dict(open_view(ctx, plan, workspace, at))
+    if fmt is OutputFormat.json:
+        emit_json(data, out)
+        return
     if fmt is not OutputFormat.table:
-        emit_json(data) if fmt is OutputFormat.json else emit_rows(data["tasks"], fmt)
+        emit_rows(data["tasks"], fmt, columns=TASK_COLUMNS, title="open tasks", out=out)
         return
     stdout.print(
         f"[bold]{esc(data['plan'])}[/] {esc(data['name'])} · day {data['sprint_day']} "
@@ -164,12 +179,16 @@ def escalations_command(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     notify: Annotated[
         bool,
         typer.Option("--notify", help="Send the ones not sent yet through the \\[plan] notifier."),
     ] = False,
 ) -> None:
-    """What must be escalated now: to whom, through which channel, and why."""
+    """What must be escalated now: to whom, through which channel, and why.
+
+    Example: marketloop plan escalations --at 2026-12-14T16:30 --notify
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     view = tracker.view(when)
     emit_rows(
@@ -177,6 +196,7 @@ def escalations_command(
         fmt,
         columns=("task", "level", "to", "person", "channel", "reason"),
         title="escalations",
+        out=out,
     )
     if notify:
         _notify(ctx, tracker, view, workspace, when)

@@ -12,17 +12,22 @@ from typing import Annotated, Any
 import typer
 
 from marketloop.clikit import (
+    FormatOption,
+    OutOption,
     OutputFormat,
     WorkspaceOption,
     console,
-    emit_json,
     emit_rows,
+    emit_text,
     esc,
+    format_option,
+    out_option,
     rows_to_csv,
+    rows_to_html,
     state,
     to_jsonable,
 )
-from marketloop.plan.cli import AtOption, FormatOption, PlanOption, app, open_tracker, open_view
+from marketloop.plan.cli import AtOption, PlanOption, app, open_tracker, open_view
 from marketloop.report import write_report
 from marketloop.workspace import Workspace
 
@@ -31,6 +36,7 @@ class ExportFormat(StrEnum):
     ics = "ics"
     csv = "csv"
     json = "json"
+    html = "html"
 
 
 class MemoFormat(StrEnum):
@@ -45,32 +51,37 @@ def memo_command(
     plan: PlanOption = None,
     workspace: WorkspaceOption = None,
     at: AtOption = None,
-    fmt: Annotated[
-        MemoFormat,
-        typer.Option("--format", "-f", help="What goes to stdout: markdown, html or json."),
-    ] = MemoFormat.markdown,
-    html_out: Annotated[
+    fmt: Annotated[MemoFormat, format_option("markdown, html or json.")] = MemoFormat.markdown,
+    out: Annotated[
         Path | None,
-        typer.Option("--html", help="Where to write the HTML memo. Default: WORKSPACE/reports/."),
+        out_option(
+            "Write the memo to this file instead of stdout. The HTML memo is written to "
+            "WORKSPACE/reports/ too, unless --format html --out FILE puts it elsewhere."
+        ),
     ] = None,
 ) -> None:
     """The weekly status memo: progress, variance against the baseline, escalations, decisions
     needed, next week. Markdown on stdout (paste it in Slack or Notion; or the HTML, or JSON)
-    and an HTML report with a Gantt chart in the workspace."""
+    and an HTML report with a Gantt chart in the workspace.
+
+    Example: marketloop plan memo --format html --out memo.html
+    """
     from marketloop.plan.memo import build_memo, html, markdown
 
     view = open_view(ctx, plan, workspace, at)
     memo = build_memo(view)
     root = Workspace(state(ctx).settings(workspace).workspace)
-    path = html_out or root.reports_dir / f"plan-memo-{view.plan.id}-{memo.today}.html"
+    html_file = out if fmt is MemoFormat.html and out is not None else None
+    path = html_file or root.reports_dir / f"plan-memo-{view.plan.id}-{memo.today}.html"
     page = html(memo, view)
     write_report(path, page)
     if fmt is MemoFormat.json:
-        emit_json({**memo.__dict__, "html": path})
-    elif fmt is MemoFormat.html:
+        text = json.dumps(to_jsonable({**memo.__dict__, "html": path}), indent=2) + "\n"
+        emit_text(text, out)
+    elif fmt is MemoFormat.markdown:
+        emit_text(markdown(memo), out)
+    elif html_file is None:
         sys.stdout.write(page)
-    else:
-        sys.stdout.write(markdown(memo))
     console.print(f"HTML memo: {esc(path)}")
 
 
@@ -82,29 +93,32 @@ def export_command(
     at: AtOption = None,
     fmt: Annotated[
         ExportFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="ics (RFC 5545 calendar), csv (one row per occurrence) or json (the same rows "
-            "as a list).",
+        format_option(
+            "ics (RFC 5545 calendar), csv (one row per occurrence), json (the same rows as a "
+            "list) or html (them as a page)."
         ),
     ] = ExportFormat.ics,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
-    ] = None,
+    out: OutOption = None,
 ) -> None:
     """The calendar: stand-ups, weekend check-ins and triage windows as recurring events in the
-    plan's time zone, and every task's due date (its forecast) as an all-day event."""
+    plan's time zone, and every task's due date (its forecast) as an all-day event.
+
+    Example: marketloop plan export --out sprint.ics   (then import it into the calendar)
+    """
     from marketloop.plan.export import entry_rows, ics
 
     view = open_view(ctx, plan, workspace, at)
     if fmt is ExportFormat.ics:
         data = ics(view)
-    elif fmt is ExportFormat.json:
-        data = (json.dumps(to_jsonable(entry_rows(view)), indent=2) + "\n").encode()
     else:
         rows = entry_rows(view)
-        data = rows_to_csv(rows, list(rows[0]) if rows else []).encode()
+        columns = list(rows[0]) if rows else []
+        text = {
+            ExportFormat.json: lambda: json.dumps(to_jsonable(rows), indent=2) + "\n",
+            ExportFormat.csv: lambda: rows_to_csv(rows, columns),
+            ExportFormat.html: lambda: rows_to_html(rows, columns, f"{view.plan.name}: calendar"),
+        }[fmt]()
+        data = text.encode()
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -120,6 +134,7 @@ def triage_command(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     capacity: Annotated[
         float | None,
         typer.Option("--capacity", help="Hours available. Default: one day (calendar.day_hours)."),
@@ -127,7 +142,10 @@ def triage_command(
 ) -> None:
     """When capacity is short: the open tasks due by now in fallback-priority order (data
     integrity, automation stability, stakeholder alignment, then the rest), what fits the
-    hours available and what is deferred."""
+    hours available and what is deferred.
+
+    Example: marketloop plan triage --capacity 3.5
+    """
     from marketloop.plan.fallback import priority_class, triage
 
     view = open_view(ctx, plan, workspace, at)
@@ -153,6 +171,7 @@ def triage_command(
         fmt,
         columns=("task", "class", "effort", "decision", "owner"),
         title=f"capacity {result.capacity:g} h",
+        out=out,
     )
 
 
@@ -162,6 +181,7 @@ def log_command(
     plan: PlanOption = None,
     workspace: WorkspaceOption = None,
     fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
 ) -> None:
     """The event log as recorded, oldest first, with the id `plan retract` takes.
 
@@ -175,7 +195,7 @@ def log_command(
          "detail": _detail(e.data), "retracted": e.seq in retracted}
         for e in events
     ]  # fmt: skip
-    emit_rows(rows, fmt, columns=("id", "kind", "task", "at", "detail", "retracted"))
+    emit_rows(rows, fmt, columns=("id", "kind", "task", "at", "detail", "retracted"), out=out)
 
 
 def _detail(data: Mapping[str, Any]) -> str:

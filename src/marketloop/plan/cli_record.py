@@ -11,11 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from marketloop.clikit import WorkspaceOption, console, emit_json, esc, plain
+from marketloop.clikit import (
+    OutOption,
+    WorkspaceOption,
+    console,
+    emit_json,
+    esc,
+    format_option,
+    plain,
+)
 from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
 from marketloop.plan.events import MAX_SLIP_DAYS, Event
 from marketloop.plan.tracker import Tracker
@@ -29,11 +38,9 @@ class RecordFormat(StrEnum):
 
 RecordFormatOption = Annotated[
     RecordFormat,
-    typer.Option(
-        "--format",
-        "-f",
-        help="table: a short report for people; json: the recorded event and its consequences "
-        "(forecasts moved, pushes and pulls, new escalations, whether a re-baseline is due).",
+    format_option(
+        "table: a short report for people; json: the recorded event and its consequences "
+        "(forecasts moved, pushes and pulls, new escalations, whether a re-baseline is due)."
     ),
 ]
 
@@ -44,13 +51,15 @@ def _record(
     fmt: RecordFormat,
     record: Callable[[], Event],
     message: Callable[[Event], str],
+    out: Path | None = None,
 ) -> None:
-    """Record one event, then report what it changed (compared with just before it)."""
+    """Record one event, then report what it changed (compared with just before it); --out
+    writes the JSON report (the one file format of a change)."""
     before = tracker.view(when)
     event = record()
     after = tracker.view(when)
-    if fmt is RecordFormat.json:
-        emit_json(recorded_dict(event, before, after))
+    if fmt is RecordFormat.json or out is not None:
+        emit_json(recorded_dict(event, before, after), out)
         return
     console.print(plain(f"{message(event)} (event {event.seq})"))
     for e in after.pending:
@@ -76,9 +85,13 @@ def slip(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Record that TASK finishes N business days later; everything downstream is re-computed
-    (push to a buffer, pull backlog, escalate) and the consequences are printed."""
+    (push to a buffer, pull backlog, escalate) and the consequences are printed.
+
+    Example: marketloop plan slip day3 --days 2 --reason "vendor data late"
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
         tracker,
@@ -86,6 +99,7 @@ def slip(
         fmt,
         lambda: tracker.slip(task, days, reason, when),
         lambda _: f"recorded: {task} slips {days} business day(s)",
+        out=out,
     )
 
 
@@ -98,8 +112,12 @@ def block(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
-    """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time."""
+    """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time.
+
+    Example: marketloop plan block day6 --reason "waiting for GA4 access"
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
         tracker,
@@ -107,6 +125,7 @@ def block(
         fmt,
         lambda: tracker.block(task, reason, when),
         lambda _: f"recorded: {task} is blocked",
+        out=out,
     )
 
 
@@ -119,8 +138,12 @@ def unblock(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
-    """Record that TASK's blocker is resolved."""
+    """Record that TASK's blocker is resolved.
+
+    Example: marketloop plan unblock day6 --reason "access granted"
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
         tracker,
@@ -128,6 +151,7 @@ def unblock(
         fmt,
         lambda: tracker.unblock(task, reason, when),
         lambda _: f"recorded: {task} is unblocked",
+        out=out,
     )
 
 
@@ -139,11 +163,20 @@ def done(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
-    """Record that TASK (or a backlog item) is finished."""
+    """Record that TASK (or a backlog item) is finished.
+
+    Example: marketloop plan done day3 --format json
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker, when, fmt, lambda: tracker.done(task, when), lambda _: f"recorded: {task} is done"
+        tracker,
+        when,
+        fmt,
+        lambda: tracker.done(task, when),
+        lambda _: f"recorded: {task} is done",
+        out=out,
     )
 
 
@@ -155,11 +188,17 @@ def rebaseline(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Record a new baseline from today's forecasts (the old one is kept). Refused unless two
-    or more critical-path items slip at once: otherwise push/pull absorbs the slip."""
+    or more critical-path items slip at once: otherwise push/pull absorbs the slip.
+
+    Example: marketloop plan rebaseline --reason "two critical tasks slipped"
+    """
     tracker, when = open_tracker(ctx, plan, workspace, at)
-    _record(tracker, when, fmt, lambda: tracker.rebaseline(reason, when), _baseline_message)
+    _record(
+        tracker, when, fmt, lambda: tracker.rebaseline(reason, when), _baseline_message, out=out
+    )
 
 
 @app.command("retract")
@@ -171,6 +210,7 @@ def retract(
     workspace: WorkspaceOption = None,
     at: AtOption = None,
     fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Take back a mistaken event: the log keeps both, and from --at on the event counts as
     never recorded. The memo lists every retraction with its reason.
@@ -184,6 +224,7 @@ def retract(
         fmt,
         lambda: tracker.retract(event_id, reason, when),
         lambda e: f"recorded: event {event_id} ({e.data['kind']} {e.task or ''}) is retracted",
+        out=out,
     )
 
 

@@ -7,8 +7,6 @@ quality command exits 3 instead (QualityGroup), and a script reading 2 knows the
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,15 +17,21 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from marketloop.clikit import (
+    OutOption,
     OutputFormat,
     WorkspaceOption,
     console,
+    deprecated,
     emit_json,
     emit_rows,
     esc,
+    format_option,
+    out_option,
+    output_format,
     progress,
     state,
 )
+from marketloop.config import Settings
 from marketloop.errors import ConfigError
 from marketloop.quality.docs import docs_path
 from marketloop.quality.health import failing_rows
@@ -59,23 +63,18 @@ app = typer.Typer(
 EXIT_STATUS = {"pass": 0, "warn": 1, "fail": 2}
 
 
-class RunFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-class ReportFormat(StrEnum):
-    html = "html"
-    json = "json"
+REPORT_HELP = (
+    "table or csv: a summary; json: the full report; html: the data health report (a "
+    "self-contained page; default WORKSPACE/reports/data-health.html)."
+)
 
 
 @app.command("run")
 def run_command(
     ctx: typer.Context,
     workspace: WorkspaceOption = None,
-    fmt: Annotated[
-        RunFormat, typer.Option("--format", "-f", help="table: a summary; json: the full report.")
-    ] = RunFormat.table,
+    fmt: Annotated[OutputFormat, format_option(REPORT_HELP)] = OutputFormat.table,
+    out: OutOption = None,
     full_refresh: Annotated[
         bool,
         typer.Option(
@@ -123,10 +122,7 @@ def run_command(
             on_phase=on_phase,
             on_node=on_node,
         )
-    if fmt is RunFormat.json:
-        emit_json(report)
-    else:
-        emit_rows(summary_rows(report), OutputFormat.table, title=f"Data health {report['run_id']}")
+    _emit(report, fmt, out, settings)
     _print_verdict(report)
     raise typer.Exit(EXIT_STATUS[report["status"]])
 
@@ -145,39 +141,43 @@ def report_command(
     ctx: typer.Context,
     workspace: WorkspaceOption = None,
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="html: a self-contained page; json.")
-    ] = ReportFormat.html,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="File to write. Default: WORKSPACE/reports/data-health.html for html, "
-            "stdout for json.",
-        ),
+        OutputFormat | None,
+        format_option(REPORT_HELP + " Default: html, until the next release; then table."),
     ] = None,
+    out: OutOption = None,
 ) -> None:
     """Write the data health report of the latest recorded `quality run`.
 
     HTML is one self-contained file with charts; JSON is the full report document.
+
+    Example: marketloop quality report --format html --out data-health.html
     """
-    from marketloop.quality.report_html import write_html
     from marketloop.quality.run import latest_report
-    from marketloop.workspace import Workspace
 
     settings = state(ctx).settings(workspace)
+    if fmt is None and out is None:
+        deprecated("`marketloop quality report` writing html by default", "--format html")
+        fmt = OutputFormat.html
     report = latest_report(settings)
-    if fmt is ReportFormat.json and out is None:
-        emit_json(report)
-        return
-    if fmt is ReportFormat.json:
-        assert out is not None
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _emit(report, fmt or OutputFormat.table, out, settings)
+
+
+def _emit(report: dict[str, Any], fmt: OutputFormat, out: Path | None, settings: Settings) -> None:
+    """A quality report as the summary rows, the JSON document or the HTML data health report."""
+    from marketloop.quality.report_html import write_html
+    from marketloop.workspace import Workspace
+
+    fmt = output_format(fmt, out)
+    if fmt is OutputFormat.json:
+        emit_json(report, out)
+    elif fmt is not OutputFormat.html:
+        emit_rows(summary_rows(report), fmt, title=f"Data health {report['run_id']}", out=out)
     else:
         out = out or Workspace(settings.workspace).ensure().reports_dir / "data-health.html"
         write_html(report, out, docs_path(settings))
-    console.print(f"data health report ({report['status']}, run {report['run_id']}): {esc(out)}")
+        console.print(
+            f"data health report ({report['status']}, run {report['run_id']}): {esc(out)}"
+        )
 
 
 @app.command("docs")
@@ -186,9 +186,7 @@ def docs_command(
     workspace: WorkspaceOption = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out", "-o", help="File to write. Default: WORKSPACE/reports/dbt-docs.html."
-        ),
+        out_option("File to write. Default: WORKSPACE/reports/dbt-docs.html."),
     ] = None,
 ) -> None:
     """Generate dbt's documentation of the models (one self-contained HTML file).

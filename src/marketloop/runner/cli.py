@@ -14,14 +14,24 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_json, emit_rows, state
+from marketloop.clikit import (
+    FormatOption,
+    OutOption,
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_json,
+    emit_rows,
+    output_format,
+    state,
+)
 from marketloop.runner.cli_output import exit_for, progress, show
 from marketloop.runner.loopfile import load_loop
 
 app = typer.Typer(help="Loops: declared steps run on a schedule, with gates and history.")
 
 FileArg = Annotated[Path, typer.Argument(help="Loop file (YAML), e.g. examples/loops/weekly.yaml.")]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")]
+FormatOpt = FormatOption  # the shared -f/--format (clikit); -o/--out is OutOption
 
 
 @app.command("check")
@@ -29,6 +39,7 @@ def check_command(
     ctx: typer.Context,
     file: FileArg,
     fmt: FormatOpt = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Validate a loop file; print its steps in order and the next scheduled times.
@@ -57,10 +68,10 @@ def check_command(
                 "next": next_slots(sched, moment, 1)[0].isoformat() if sched else None,
             }
         )
-    if fmt is OutputFormat.json:
-        emit_json({"loop": loop.name, "valid": True, "steps": rows})
+    if output_format(fmt, out) is OutputFormat.json:
+        emit_json({"loop": loop.name, "valid": True, "steps": rows}, out)
         return
-    emit_rows(rows, fmt, columns=list(rows[0]), title=f"loop {escape(loop.name)}: valid")
+    emit_rows(rows, fmt, columns=list(rows[0]), title=f"loop {escape(loop.name)}: valid", out=out)
 
 
 @app.command("run")
@@ -75,6 +86,7 @@ def run_command(
     ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the run until it ends.")] = False,
     fmt: FormatOpt = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Start a run of a loop: enqueue it for `marketloop worker`, or run it here with --inline.
@@ -97,7 +109,7 @@ def run_command(
     if wait and not inline:
         console.print(f"run {run.run_id} queued; waiting for a worker")
         run = wait_run(settings, run.run_id, on_change=progress(fmt))
-    show(run, fmt)
+    show(run, fmt, out)
     exit_for(run, wait or inline)
 
 
@@ -106,13 +118,17 @@ def status_command(
     ctx: typer.Context,
     run_id: Annotated[str | None, typer.Argument(help="Run id; default: the latest run.")] = None,
     fmt: FormatOpt = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """A run and its steps: status, attempts, times, outputs and gate results."""
+    """A run and its steps: status, attempts, times, outputs and gate results.
+
+    Example: marketloop loop status run-20261207-090000-ab12cd --format json
+    """
     from marketloop.runner.service import get_run, latest_run
 
     settings = state(ctx).settings(workspace)
-    show(get_run(settings, run_id) if run_id else latest_run(settings), fmt)
+    show(get_run(settings, run_id) if run_id else latest_run(settings), fmt, out)
 
 
 @app.command("history")
@@ -124,14 +140,18 @@ def history_command(
         str | None, typer.Option("--starting-after", help="Page after this run id.")
     ] = None,
     fmt: FormatOpt = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Past runs, newest first."""
+    """Past runs, newest first.
+
+    Example: marketloop loop history --loop weekly --limit 50 --format csv
+    """
     from marketloop.runner.service import list_runs
 
     page = list_runs(state(ctx).settings(workspace), loop, limit, after)
-    if fmt is OutputFormat.json:
-        emit_json([run.model_dump(mode="json") for run in page.data])
+    if output_format(fmt, out) is OutputFormat.json:
+        emit_json([run.model_dump(mode="json") for run in page.data], out)
         return
     rows = [
         {
@@ -145,7 +165,7 @@ def history_command(
         for r in page.data
     ]
     cols = ["run_id", "loop", "status", "trigger", "created_at", "reason"]
-    emit_rows(rows, fmt, columns=cols, title="runs")
+    emit_rows(rows, fmt, columns=cols, title="runs", out=out)
 
 
 @app.command("cancel")
@@ -153,12 +173,16 @@ def cancel_command(
     ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(help="Run id.")],
     fmt: FormatOpt = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Cancel a queued or running run (a running step stops when it can)."""
+    """Cancel a queued or running run (a running step stops when it can).
+
+    Example: marketloop loop cancel run-20261207-090000-ab12cd
+    """
     from marketloop.runner.service import cancel_run
 
-    show(cancel_run(state(ctx).settings(workspace), run_id), fmt)
+    show(cancel_run(state(ctx).settings(workspace), run_id), fmt, out)
 
 
 @app.command("approve")
@@ -168,6 +192,7 @@ def approve_command(
     step: Annotated[str, typer.Argument(help="The step waiting for approval.")],
     inline: Annotated[bool, typer.Option("--inline", help="Run the rest here.")] = False,
     fmt: FormatOpt = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Approve a step held by `gate: manual`, so that it runs.
@@ -179,12 +204,15 @@ def approve_command(
     from marketloop.runner.service import approve_step
 
     settings = state(ctx).settings(workspace)
-    show(approve_step(settings, run_id, step, by=getpass.getuser(), inline=inline), fmt)
+    show(approve_step(settings, run_id, step, by=getpass.getuser(), inline=inline), fmt, out)
 
 
 @app.command("demo")
 def demo_command(
-    ctx: typer.Context, fmt: FormatOpt = OutputFormat.table, workspace: WorkspaceOption = None
+    ctx: typer.Context,
+    fmt: FormatOpt = OutputFormat.table,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Run examples/loops/demo.yaml through the runner on the sample site and fakes, offline.
 
@@ -200,7 +228,7 @@ def demo_command(
         run = start_run(demo.settings, loop, inline=True)
         for name, url in demo.where.items():
             console.print(f"fake {name} (up while the demo ran): {escape(url)}")
-    show(run, fmt)
+    show(run, fmt, out)
     if fmt is OutputFormat.table:
         for step in run.steps:
             for label, path in step.outputs.items():
@@ -209,8 +237,11 @@ def demo_command(
 
 
 @app.command("actions")
-def actions_command(fmt: FormatOpt = OutputFormat.table) -> None:
-    """Every action a step can run, what it writes, and its gate."""
+def actions_command(fmt: FormatOpt = OutputFormat.table, out: OutOption = None) -> None:
+    """Every action a step can run, what it writes, and its gate.
+
+    Example: marketloop loop actions --format json
+    """
     from marketloop.actions import registry
 
     rows = [
@@ -223,4 +254,4 @@ def actions_command(fmt: FormatOpt = OutputFormat.table) -> None:
         }
         for a in registry().values()
     ]
-    emit_rows(rows, fmt, columns=list(rows[0]), title="actions")
+    emit_rows(rows, fmt, columns=list(rows[0]), title="actions", out=out)

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from marketloop.clikit import OutputFormat, console, emit_json, emit_rows
+from marketloop.clikit import OutputFormat, console, emit_json, emit_rows, output_format
 from marketloop.runner.service import RunView, StepView
 
 STEP_COLUMNS = ("name", "action", "status", "attempts", "started_at", "finished_at", "detail")
 
 
-def show(run: RunView, fmt: OutputFormat) -> None:
-    if fmt is OutputFormat.json:
-        emit_json(run.model_dump(mode="json"))
+def show(run: RunView, fmt: OutputFormat, out: Path | None = None) -> None:
+    if output_format(fmt, out) is OutputFormat.json:
+        emit_json(run.model_dump(mode="json"), out)
         return
     console.print(
         f"[bold]{escape(run.loop)}[/] run {run.run_id}: [bold]{run.status}[/]"
         + (f" ({escape(run.reason)})" if run.reason else "")
     )
-    emit_rows([step_row(s) for s in run.steps], fmt, columns=STEP_COLUMNS)
+    emit_rows([step_row(s) for s in run.steps], fmt, columns=STEP_COLUMNS, out=out)
 
 
 def step_row(step: StepView) -> dict[str, object]:

@@ -12,7 +12,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
+from marketloop.clikit import (
+    FormatOption,
+    OutOption,
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    state,
+)
 from marketloop.errors import UsageError
 
 users_app = typer.Typer(
@@ -69,15 +77,19 @@ def create_command(
 @users_app.command("list")
 def list_command(
     ctx: typer.Context,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """List dashboard users with their role and whether they are disabled."""
+    """List dashboard users with their role and whether they are disabled.
+
+    Example: marketloop users list --format csv
+    """
     from marketloop.web.users import list_users
 
     rows = [u.as_dict() for u in list_users(_engine(ctx, workspace))]
     emit_rows(rows, fmt, columns=("id", "name", "role", "created_at", "disabled_at"),
-              title="users")  # fmt: skip
+              title="users", out=out)  # fmt: skip
 
 
 @users_app.command("disable")

@@ -92,6 +92,9 @@ def test_decide_writes_the_record(cli: CliRunner, llm_env: FakeOpenAI) -> None:
     )
     assert result_.exit_code == 0, result_.output
     assert "recommended:" in result_.output
+    # the old spelling still works for one release, with a warning naming the new one
+    assert "`marketloop eval decide --candidates` is deprecated" in result_.stderr
+    assert "use --candidate" in result_.stderr
     folder = Path(llm_env_workspace()) / "reports" / "decisions"
     md = next(folder.glob("decision-*.md")).read_text()
     page = next(folder.glob("decision-*.html")).read_text()
@@ -109,7 +112,7 @@ def llm_env_workspace() -> str:
 
 def test_decide_needs_candidates_or_runs(cli: CliRunner, llm_env: FakeOpenAI) -> None:
     result_ = cli.invoke(app, ["eval", "decide", "--suite", str(SUITE)])
-    assert result_.exception is not None and "--candidates" in str(result_.exception)
+    assert result_.exception is not None and "--candidate" in str(result_.exception)
 
 
 def test_eval_run_logs_to_wandb_offline(
@@ -118,7 +121,7 @@ def test_eval_run_logs_to_wandb_offline(
     monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.delenv("WANDB_API_KEY", raising=False)  # no key: offline, nothing is sent
     result_ = cli.invoke(
-        app, ["eval", "run", str(SUITE), "--models", "gpt-4o-mini", "--wandb", "briefs"]
+        app, ["eval", "run", str(SUITE), "--model", "gpt-4o-mini", "--wandb", "briefs"]
     )
     assert result_.exit_code == 0, result_.output
     assert "logged 1 W&B runs to project briefs (offline)" in result_.output

@@ -114,7 +114,7 @@ def test_a_tuned_local_model_is_an_eval_candidate(
         }.items():
             monkeypatch.setenv(key, value)
         result = cli.invoke(
-            app, ["eval", "decide", "--suite", str(SUITE), "--candidates", "draft@v1=briefs-lora"]
+            app, ["eval", "decide", "--suite", str(SUITE), "--candidate", "draft@v1=briefs-lora"]
         )
     assert result.exit_code == 0, result.output
     record = next((workspace / "reports" / "decisions").glob("decision-*.md")).read_text()

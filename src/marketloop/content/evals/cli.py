@@ -1,12 +1,11 @@
 """`marketloop eval run SUITE` and `marketloop eval compare [RUN …]`.
 
-marketloop eval run examples/evals/briefs.yaml --prompts brief@v1,brief@v2 --models gpt-4o-mini
+marketloop eval run examples/evals/briefs.yaml --prompt brief@v1,brief@v2 --model gpt-4o-mini
 marketloop eval compare --format html --out eval.html
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +14,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from marketloop.appdb import open_app_db
 from marketloop.clikit import (
+    FormatOption,
+    OutOption,
     OutputFormat,
     WorkspaceOption,
     console,
     emit_rows,
     esc,
+    list_option,
+    out_option,
+    output_format,
     progress,
     state,
 )
@@ -44,26 +48,21 @@ eval_app = typer.Typer(
 )
 
 
-class CompareFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    html = "html"
-
-
 @eval_app.command("run")
 def run_command(
     ctx: typer.Context,
     suite: Annotated[Path, typer.Argument(help="Suite file (YAML or JSON), see docs/content.md.")],
     prompts: Annotated[
-        str | None,
-        typer.Option(
-            help="Prompt variants, comma-separated; `brief@v1+draft@v2` sets both prompts. "
-            "Default: the content.brief_prompt + content.draft_prompt settings."
+        list[str] | None,
+        list_option(
+            "--prompt",
+            help="Prompt variants; `brief@v1+draft@v2` sets both prompts. "
+            "Default: the content.brief_prompt + content.draft_prompt settings.",
         ),
     ] = None,
     models: Annotated[
-        str | None, typer.Option(help="Models, comma-separated. Default: the llm.model setting.")
+        list[str] | None,
+        list_option("--model", help="Models. Default: the llm.model setting."),
     ] = None,
     provider: Annotated[
         Provider | None, typer.Option(help="offline (briefs only) or openai.")
@@ -81,17 +80,20 @@ def run_command(
         str | None,
         typer.Option("--wandb", help="Also log to this W&B project (offline without a key)."),
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format.")] = (
-        OutputFormat.table
-    ),
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Run every case × prompt variant × model of SUITE; store every result in the app database."""
+    """Run every case × prompt variant × model of SUITE; store every result in the app database.
+
+    Example: marketloop eval run examples/evals/briefs.yaml --prompt brief@v1,brief@v2
+    --model gpt-4o-mini --provider openai
+    """
     llm = {"provider": provider, "cache": False if no_cache else None}
     settings = state(ctx).settings(workspace, llm=llm)
     loaded = load_suite(suite)
-    variants = parse_variants(prompts, settings)
-    chosen = [m.strip() for m in (models or "").split(",") if m.strip()] or [settings.llm.model]
+    variants = parse_variants(",".join(prompts or []), settings)
+    chosen = models or [settings.llm.model]
     if mlflow:
         require_mlflow()  # before the run: it may cost money, the export would fail after it
     if wandb:
@@ -103,7 +105,8 @@ def run_command(
         run_id, summaries = run_eval(
             settings, loaded, variants, chosen, lambda _: bar.advance(task), crawl
         )
-    emit_rows(summary_rows(summaries, with_run=False), fmt, title=f"Eval run {run_id}")
+    rows = summary_rows(summaries, with_run=False)
+    emit_rows(rows, fmt, title=f"Eval run {run_id}", out=out)
     console.print(
         f"run [bold]{esc(run_id)}[/]: `marketloop eval compare {esc(run_id)} --format html`"
     )
@@ -123,19 +126,23 @@ def compare_command(
     runs: Annotated[
         list[str] | None, typer.Argument(help="Eval run ids; default: the latest run.")
     ] = None,
-    fmt: Annotated[CompareFormat, typer.Option("--format", help="table, json, csv or html.")] = (
-        CompareFormat.table
-    ),
+    fmt: FormatOption = OutputFormat.table,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="HTML file; default WORKSPACE/reports/eval-<run>.html."),
+        out_option(
+            "Write to this file instead of stdout. html default: WORKSPACE/reports/eval-<run>.html."
+        ),
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Show prompt variants × models side by side: pass rates, judge, latency, tokens, cost."""
+    """Show prompt variants × models side by side: pass rates, judge, latency, tokens, cost.
+
+    Example: marketloop eval compare ev-20261206-101500 --format html
+    """
     settings = state(ctx).settings(workspace)
     found, results = store.load_runs(open_app_db(app_db_url(settings)), runs or [])
-    if fmt is CompareFormat.html:
+    fmt = output_format(fmt, out)
+    if fmt is OutputFormat.html:
         target = out or Workspace(settings.workspace).ensure().reports_dir / (
             f"eval-{found[-1]['id']}.html"
         )
@@ -143,7 +150,7 @@ def compare_command(
         console.print(f"wrote {esc(target)}")
         return
     rows = summary_rows(summarise(results), with_run=len(found) > 1)
-    emit_rows(rows, OutputFormat(fmt.value), title="Eval comparison")
+    emit_rows(rows, fmt, title="Eval comparison", out=out)
 
 
 eval_app.command("decide")(decide_command)

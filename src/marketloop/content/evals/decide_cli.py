@@ -1,9 +1,9 @@
 """`marketloop eval decide`: evaluate candidates (or read runs already made) and write the
 decision record (see `decide.py` for the rule, `decision_record.py` for the files).
 
-marketloop eval decide --suite examples/evals/briefs.yaml --candidates gpt-4.1-mini,gpt-4o-mini
-marketloop eval decide --suite briefs.yaml --candidates brief@v2+draft@v2=ft:gpt-4o-mini:acme::x
-marketloop eval decide --suite briefs.yaml --runs ev-20261206T101500Z-3fa2 ev-…
+marketloop eval decide --suite examples/evals/briefs.yaml --candidate gpt-4.1-mini,gpt-4o-mini
+marketloop eval decide --suite briefs.yaml --candidate brief@v2+draft@v2=ft:gpt-4o-mini:acme::x
+marketloop eval decide --suite briefs.yaml --run ev-20261206T101500Z-3fa2 ev-…
 """
 
 from __future__ import annotations
@@ -15,7 +15,16 @@ import typer
 from rich.markup import escape
 
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, state
+from marketloop.clikit import (
+    FormatOption,
+    OutOption,
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    list_option,
+    state,
+)
 from marketloop.config import Settings, app_db_url
 from marketloop.content.evals import store
 from marketloop.content.evals.decide import candidates, decide, failures
@@ -42,30 +51,30 @@ def decide_command(
     ctx: typer.Context,
     suite: Annotated[Path, typer.Option(help="The eval suite (YAML or JSON).")],
     candidates_: Annotated[
-        str | None,
-        typer.Option(
-            "--candidates",
-            help="Comma-separated MODEL or PROMPTS=MODEL (brief@v2+draft@v2=gpt-4o-mini); "
-            "each is evaluated on the suite now.",
+        list[str] | None,
+        list_option(
+            "--candidate",
+            help="MODEL or PROMPTS=MODEL (brief@v2+draft@v2=gpt-4o-mini); each is evaluated on "
+            "the suite now.",
         ),
     ] = None,
     runs: Annotated[
-        list[str] | None, typer.Option("--runs", help="Decide on eval runs already made.")
+        list[str] | None, list_option("--run", help="Decide on eval runs already made.")
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format.")] = (
-        OutputFormat.table
-    ),
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Compare candidates on a suite and write the decision record (Markdown and HTML).
 
-    marketloop eval decide --suite examples/evals/briefs.yaml --candidates gpt-4.1-mini,gpt-4o-mini
+    Example: marketloop eval decide --suite examples/evals/briefs.yaml --candidate
+    gpt-4.1-mini,gpt-4o-mini
     """
     settings = state(ctx).settings(workspace)
     loaded = load_suite(suite)
     if not candidates_ and not runs:
-        raise UsageError("name --candidates to evaluate or --runs to read", hint="see --help")
-    run_ids = list(runs or []) + [_evaluate(settings, loaded, item) for item in _items(candidates_)]
+        raise UsageError("name --candidate to evaluate or --run to read", hint="see --help")
+    run_ids = list(runs or []) + [_evaluate(settings, loaded, item) for item in candidates_ or []]
     engine = open_app_db(app_db_url(settings))
     _, results = store.load_runs(engine, run_ids)
     found = candidates(results, lambda model: settings.llm.price_of(model) is not None)
@@ -73,14 +82,10 @@ def decide_command(
     folder = Workspace(settings.workspace).ensure().reports_dir / "decisions"
     keys = [c.key for c in found]
     md, page = write_record(folder, loaded.suite.name, run_ids, decision, failures(results, keys))
-    emit_rows([_row(c) for c in found], fmt, columns=COLUMNS, title="Candidates")
+    emit_rows([_row(c) for c in found], fmt, columns=COLUMNS, title="Candidates", out=out)
     pick = decision.pick.key if decision.pick else "none"
     console.print(f"recommended: [bold]{escape(pick)}[/] ({escape(decision.reason)})", emoji=False)
     console.print(f"decision record: {escape(str(md))} and {escape(str(page))}", soft_wrap=True)
-
-
-def _items(spec: str | None) -> list[str]:
-    return [item.strip() for item in (spec or "").split(",") if item.strip()]
 
 
 def _evaluate(settings: Settings, loaded: LoadedSuite, item: str) -> str:

@@ -18,7 +18,17 @@ import typer
 from aiohttp import web
 
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, esc, state
+from marketloop.clikit import (
+    FORMAT_HELP,
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    esc,
+    format_option,
+    out_option,
+    state,
+)
 from marketloop.config import app_db_url
 from marketloop.content.tune import jobs, reviews
 from marketloop.content.tune.build import DatasetOptions, make_dataset
@@ -43,7 +53,7 @@ def review_command(
 ) -> None:
     """Record an editor's decision on briefs; `tune dataset` trains only on approved ones.
 
-    marketloop tune review crm-software email-automation --approve --by ada
+    Example: marketloop tune review crm-software email-automation --approve --by ada
     """
     settings = state(ctx).settings(workspace)
     engine = open_app_db(app_db_url(settings))
@@ -55,7 +65,7 @@ def review_command(
 @tune_app.command("dataset")
 def dataset_command(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the JSONL files.")],
+    out: Annotated[Path, out_option("Folder for the JSONL files (the cost table goes to stdout).")],
     briefs: Annotated[
         Path, typer.Option(help="The folder `briefs generate --out DIR` wrote.")
     ] = Path("briefs"),
@@ -73,14 +83,14 @@ def dataset_command(
     no_notion: Annotated[
         bool, typer.Option("--no-notion", help="Do not read published pages back for edits.")
     ] = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Cost table format.")] = (
+    fmt: Annotated[OutputFormat, format_option("The cost table: " + FORMAT_HELP)] = (
         OutputFormat.table
     ),
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write a chat-format training set from approved briefs whose drafts passed their evals.
 
-    marketloop tune dataset --briefs briefs/ --out tune-data/ --min-eval-score 0.8
+    Example: marketloop tune dataset --briefs briefs/ --out tune-data/ --min-eval-score 0.8
     """
     settings = state(ctx).settings(workspace)
     options = DatasetOptions(
@@ -124,7 +134,7 @@ def serve_command(
 ) -> None:
     """Serve a local model (base + LoRA adapter) as an OpenAI-compatible endpoint on 127.0.0.1.
 
-    marketloop tune serve --job tn-20261206T101500Z-3fa2 --name briefs-lora
+    Example: marketloop tune serve --job tn-20261206T101500Z-3fa2 --name briefs-lora
     """
     settings = state(ctx).settings(workspace)
     if job is not None:

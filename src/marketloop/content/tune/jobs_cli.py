@@ -9,7 +9,17 @@ from typing import Annotated, Any
 import typer
 
 from marketloop.appdb import open_app_db
-from marketloop.clikit import OutputFormat, WorkspaceOption, console, emit_rows, esc, state
+from marketloop.clikit import (
+    FormatOption,
+    OutOption,
+    OutputFormat,
+    WorkspaceOption,
+    console,
+    emit_rows,
+    esc,
+    out_option,
+    state,
+)
 from marketloop.config import app_db_url
 from marketloop.content.tune import jobs, start
 from marketloop.content.tune.extra import require_wandb
@@ -46,7 +56,7 @@ def start_command(
     lora_r: Annotated[int, typer.Option(min=1, help="Local: LoRA rank.")] = 8,
     max_steps: Annotated[int | None, typer.Option(min=1, help="Local: stop after N steps.")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Local: run folder; default WORKSPACE/tune/<job>.")
+        Path | None, out_option("Local: run folder; default WORKSPACE/tune/<job>.")
     ] = None,
     follow: Annotated[
         bool, typer.Option("--follow/--no-follow", help="Hosted: wait for the job to end.")
@@ -59,8 +69,11 @@ def start_command(
 ) -> None:
     """Fine-tune a model on a dataset: hosted through the provider's API, or a local LoRA.
 
-    marketloop tune start --provider openai --base-model gpt-4.1-mini-2025-04-14 --dataset data/
-    marketloop tune start --provider local --base-model models/qwen2.5-0.5b --dataset tune-data/
+    Examples:
+
+      marketloop tune start --provider openai --base-model gpt-4.1-mini-2025-04-14 --dataset data/
+
+      marketloop tune start --provider local --base-model models/qwen2.5-0.5b --dataset tune-data/
     """
     settings = state(ctx).settings(workspace)
     engine = open_app_db(app_db_url(settings))
@@ -92,24 +105,23 @@ def status_command(
         str | None, typer.Argument(help="Job id (tn-… or ftjob-…); default latest.")
     ] = None,
     all_jobs: Annotated[bool, typer.Option("--all", help="List the recent jobs.")] = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = (
-        OutputFormat.table
-    ),
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Show a job; a hosted job still running is read from the provider (new events printed).
 
-    marketloop tune status tn-20261206T101500Z-3fa2
+    Example: marketloop tune status tn-20261206T101500Z-3fa2
     """
     settings = state(ctx).settings(workspace)
     engine = open_app_db(app_db_url(settings))
     if all_jobs:
-        emit_rows(jobs.recent(engine), fmt, columns=COLUMNS, title="Tuning jobs")
+        emit_rows(jobs.recent(engine), fmt, columns=COLUMNS, title="Tuning jobs", out=out)
         return
     row = jobs.get(engine, job)
     if row["provider"] == "openai" and row["external_id"] and row["status"] not in jobs.FINISHED:
         row = start.follow_hosted(settings, engine, row["id"], poll=0, say=_say, once=True)
-    emit_rows([row], fmt, columns=COLUMNS, title=f"Tuning job {row['id']}")
+    emit_rows([row], fmt, columns=COLUMNS, title=f"Tuning job {row['id']}", out=out)
 
 
 def cancel_command(
@@ -119,7 +131,7 @@ def cancel_command(
 ) -> None:
     """Cancel a hosted fine-tuning job.
 
-    marketloop tune cancel tn-20261206T101500Z-3fa2
+    Example: marketloop tune cancel tn-20261206T101500Z-3fa2
     """
     settings = state(ctx).settings(workspace)
     row = start.cancel(settings, open_app_db(app_db_url(settings)), job)

@@ -4,7 +4,7 @@ and its LoRA adapter and answers `POST /v1/chat/completions` (and `GET /v1/model
 127.0.0.1. Point `[llm] base_url` at it (or run vLLM with the adapter: same API).
 
     marketloop tune serve --base-model models/qwen --adapter .marketloop/tune/tn-…/adapter
-    MARKETLOOP_LLM_BASE_URL=http://127.0.0.1:8800/v1 marketloop eval run suite.yaml --models local
+    MARKETLOOP_LLM_BASE_URL=http://127.0.0.1:8800/v1 marketloop eval run suite.yaml --model local
 
 Generation is greedy (reproducible evals); `response_format` is not enforced (the answer is
 validated by the client, as for any endpoint without structured outputs).
