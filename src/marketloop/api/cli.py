@@ -112,7 +112,9 @@ def create_command(
     name: Annotated[str, typer.Option("--name", "-n", help="Who or what uses the key.")],
     scopes: Annotated[
         list[str],
-        list_option("--scope", "-s", metavar="<read|write|run|admin|metrics>", help="What the key may do."),
+        list_option(
+            "--scope", "-s", metavar="<read|write|run|admin|metrics>", help="What the key may do."
+        ),
     ],
     expires: Annotated[
         str | None, typer.Option(help="Lifetime (90d, 12h, 2w) or an ISO date; default never.")
