@@ -38,10 +38,11 @@ def crawl_command(
     ] = None,
     *,
     url_list: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--list",
-            help="Crawl exactly the URLs in this file (one a line), depth 0, following redirects.",
+            help="Crawl exactly the URLs in this file (one a line), or that this sitemap URL "
+            "(or sitemap index) lists: depth 0, following redirects.",
             show_default=False,
         ),
     ] = None,
@@ -102,6 +103,8 @@ def crawl_command(
 
       marketloop crawl --list redirect-map.txt
 
+      marketloop crawl --list https://example.com/sitemap.xml
+
       marketloop crawl https://example.com/ --sitemap-only
     """
     overrides: dict[str, Any] = {
@@ -120,7 +123,7 @@ def crawl_command(
     from marketloop.crawl.run import run_crawl  # the crawler's imports wait until needed
 
     seeds = _seeds(url, url_list, sitemap_only)
-    start = seeds[0] if seeds else _start_url(url or "")
+    start = seeds[0] if seeds else _start_url(url or url_list or "")
     settings = state(ctx).settings(workspace, crawl=overrides)
     folder = out or _default_folder(Workspace(settings.workspace).ensure(), start, resume)
     with CrawlProgress() as show:
@@ -139,8 +142,9 @@ def crawl_command(
         )
 
 
-def _seeds(url: str | None, url_list: Path | None, sitemap_only: bool) -> list[str]:
-    """The URLs of --list (none without it); a start URL and --list together are refused."""
+def _seeds(url: str | None, url_list: str | None, sitemap_only: bool) -> list[str]:
+    """The URLs of a --list file (none without it, and none for a sitemap URL: the crawler
+    reads the sitemap); a start URL and --list together are refused."""
     if url_list is None:
         if url is None:
             raise UsageError("give a start URL or --list FILE", hint="marketloop crawl --help")
@@ -150,9 +154,11 @@ def _seeds(url: str | None, url_list: Path | None, sitemap_only: bool) -> list[s
             "--list crawls the URLs of its file: drop the start URL and --sitemap-only",
             hint="marketloop crawl --list urls.txt",
         )
-    from marketloop.crawl.urllist import read_url_list
+    from marketloop.crawl.urllist import is_url, read_url_list
 
-    return read_url_list(url_list)  # resumed: the frontier already holds them
+    if is_url(url_list):
+        return []
+    return read_url_list(Path(url_list))  # resumed: the frontier already holds them
 
 
 def _start_url(url: str) -> str:

@@ -34,6 +34,7 @@ from marketloop.crawl.politeness import Gates
 from marketloop.crawl.pool import ParserPool
 from marketloop.crawl.progress import CrawlStats
 from marketloop.crawl.records import HtmlJob, HtmlResult
+from marketloop.crawl.rewrite import rewriter
 from marketloop.crawl.robots import RobotsRules
 from marketloop.crawl.scope import Found, Scope
 from marketloop.crawl.session import open_dataset
@@ -85,9 +86,14 @@ class Crawler:
         seeds: Sequence[str] = (),
     ) -> None:
         self.settings = settings
+        self.rules = tuple(rule.record() for rule in settings.extract)
+        self.rewrite_rules = settings.rewrite.record()
+        self.rewrite = rewriter(self.rewrite_rules)
         self.folder = folder
         self.session = open_dataset(start_url, folder, settings, resume=resume, seeds=seeds)
         self.start_url = self.session.manifest.start_url
+        listing = settings.mode == "list" and not seeds  # the URLs of a sitemap (or index)
+        self.list_sitemap = self.start_url if listing else None
         self.scope = Scope(self.start_url, settings, seeds)
         self._robots_exempt = access.robots_exempt(settings, self.start_url)
         self._inner_resolver = resolver
@@ -126,8 +132,14 @@ class Crawler:
         credentials = access.headers_for(self.settings, self.scope.is_internal)
         self.fetcher = Fetcher(self.settings, self.resolver, gates, credentials)
         self.pool = await ParserPool(self.session.parse_workers).start()
-        discover = self.settings.mode != "list"  # a list crawl fetches the list, no more
-        sitemaps = asyncio.create_task(SitemapReader(self).run() if discover else _nothing())
+        reader = SitemapReader(self)
+        if self.settings.mode != "list":
+            discovery = reader.run()
+        elif self.list_sitemap is not None:  # a list crawl fetches the list, no more
+            discovery = reader.run(listed=self.list_sitemap)
+        else:
+            discovery = _nothing()
+        sitemaps = asyncio.create_task(discovery)
         status = "failed"
         try:
             await self._dispatch(sitemaps)
@@ -264,6 +276,11 @@ class Crawler:
             except Exception as error:  # a bug: see _failed
                 self._record(self._failed(visit.entry, error))
 
+    def queue_listed(self, urls: Sequence[str]) -> None:
+        """List mode from a sitemap: its URLs enter the frontier at depth 0, `found_via=list`."""
+        if self.frontier.add((url, 0, "list", ()) for url in urls):
+            self._wake.set()
+
     def note(self, note: str) -> None:
         """Something a person should know about this crawl (kept in the manifest)."""
         if len(self.notes) < MAX_NOTES:
@@ -297,7 +314,15 @@ class Crawler:
         if 200 <= status < 300 and response.error is None and rows.is_html(response):
             _, charset = rows.media_type(response.headers.get("content-type"))
             robots_header = response.headers.get("x-robots-tag")
-            job = HtmlJob(url, response.body, charset, self.scope.internal_hosts, robots_header)
+            job = HtmlJob(
+                url,
+                response.body,
+                charset,
+                self.scope.internal_hosts,
+                robots_header,
+                self.rules,
+                self.rewrite_rules,
+            )
             parsed = await self.pool.parse_page(job)
         return Visit(entry, row, parsed=parsed)
 
@@ -331,6 +356,7 @@ class Crawler:
         self, entry: Entry, row: dict[str, Any], status: int, location: str | None
     ) -> list[Found]:
         target = resolve_reference(entry.url, location) if location else None
+        target = self.rewrite(target) if target is not None else None
         found, error = self.scope.from_redirect(entry, target)
         row["redirect_url"] = target
         row["error"] = row.get("error") or error

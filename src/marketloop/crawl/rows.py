@@ -114,6 +114,8 @@ def add_html(batch: Batch, row: dict[str, Any], result: HtmlResult) -> None:
     batch["links"].extend({"from_url": row["url"], **links._asdict()}, len(links.to_url))
     images = extracted.images
     batch["images"].extend({"page_url": row["url"], **images._asdict()}, len(images.src))
+    for found in extracted.custom:
+        batch["extractions"].add({"page_url": row["url"], **found._asdict()})
 
 
 def _merged(

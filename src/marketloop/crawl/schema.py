@@ -10,6 +10,7 @@ A crawl dataset is one folder, written in batches while the crawl runs and never
       redirects/part-NNNNN.parquet one row per 3xx response (one hop)
       sitemaps/part-NNNNN.parquet one row per sitemap file read
       sitemap_urls/part-NNNNN.parquet one row per <loc> in a urlset sitemap
+      extractions/part-NNNNN.parquet one row per custom extraction rule and HTML page
       state/                   the crawler's resume state (not part of the contract)
       issues.parquet           written by `marketloop audit` (see audit/)
 
@@ -24,7 +25,7 @@ import pyarrow as pa
 
 FORMAT_VERSION = 1
 
-TABLES = ("pages", "links", "images", "redirects", "sitemaps", "sitemap_urls")
+TABLES = ("pages", "links", "images", "redirects", "sitemaps", "sitemap_urls", "extractions")
 
 _strings = pa.list_(pa.string())
 
@@ -92,6 +93,7 @@ LINKS = pa.schema(
         ("nofollow", pa.bool_()),  # rel, or nofollow/none in meta robots or X-Robots-Tag
         ("is_internal", pa.bool_()),
         ("in_main", pa.bool_()),  # false inside nav/header/footer/aside
+        ("original_url", pa.string()),  # to_url before URL rewriting, when a rule changed it
     ]
 )
 
@@ -132,8 +134,26 @@ SITEMAP_URLS = pa.schema(
         ("sitemap_url", pa.string()),
         ("url", pa.string()),
         ("lastmod", pa.string()),
+        # the entry's <xhtml:link rel="alternate" hreflang> alternates (resolved)
+        ("hreflang", pa.list_(pa.struct([("lang", pa.string()), ("url", pa.string())]))),
     ]
 )
+
+EXTRACTIONS = pa.schema(
+    [
+        ("page_url", pa.string()),
+        ("name", pa.string()),  # the rule's name ([[crawl.extract]])
+        ("values", _strings),  # first: at most one; all: every value (capped); count: empty
+        ("count", pa.int32()),  # matches on the page
+    ]
+)
+
+#: columns added to the format without a version change: a dataset written before them reads
+#: them as null (`CrawlDataset.connect`), and the auditor does not require them
+ADDED_COLUMNS: dict[str, frozenset[str]] = {
+    "links": frozenset({"original_url"}),
+    "sitemap_urls": frozenset({"hreflang"}),
+}
 
 SCHEMAS: dict[str, pa.Schema] = {
     "pages": PAGES,
@@ -142,4 +162,5 @@ SCHEMAS: dict[str, pa.Schema] = {
     "redirects": REDIRECTS,
     "sitemaps": SITEMAPS,
     "sitemap_urls": SITEMAP_URLS,
+    "extractions": EXTRACTIONS,
 }
