@@ -43,6 +43,7 @@ class ExportTable(StrEnum):
     pages = "pages"
     links = "links"
     images = "images"
+    extractions = "extractions"
 
 
 DatasetArgument = Annotated[
@@ -209,7 +210,7 @@ def export_command(
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Export the pages, links or images of a crawl as CSV or Parquet.
+    """Export the pages, links, images or custom extractions of a crawl as CSV or Parquet.
 
     pages carries inlinks and followed_inlinks. In CSV, list cells hold one item per line
     (hreflang: `lang url`, Open Graph: `key=value`).

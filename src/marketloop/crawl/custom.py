@@ -33,10 +33,10 @@ def check_rule(rule: ExtractRule) -> None:
     label = f"extract rule {rule.name!r}"
     if not NAME.match(rule.name):
         raise ValueError(f"{label}: a name is 1 to 64 letters, digits, '_' or '-'")
-    if rule.css is None and rule.regex is None:
-        raise ValueError(f"{label}: give a css selector, a regex, or both")
     if rule.attribute is not None and rule.css is None:
         raise ValueError(f"{label}: attribute needs a css selector")
+    if rule.css is None and rule.regex is None:
+        raise ValueError(f"{label}: give a css selector, a regex, or both")
     if rule.css is not None:
         try:
             LexborHTMLParser("<p></p>").css(rule.css)
