@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +27,11 @@ from marketloop.workspace import Workspace
 if TYPE_CHECKING:
     from marketloop.crawl.progress import CrawlStats
     from marketloop.crawl.run import CrawlResult
+
+
+class RenderMode(StrEnum):
+    none = "none"
+    js = "js"
 
 
 def crawl_command(
@@ -76,6 +82,14 @@ def crawl_command(
             "--allow-private-networks", help="Follow links into private/loopback addresses."
         ),
     ] = False,
+    render: Annotated[
+        RenderMode | None,
+        typer.Option(
+            "--render",
+            help="js: render HTML pages in the system Chromium before parsing them.",
+            show_default=False,
+        ),
+    ] = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -106,6 +120,8 @@ def crawl_command(
       marketloop crawl --list https://example.com/sitemap.xml
 
       marketloop crawl https://example.com/ --sitemap-only
+
+      marketloop crawl https://example.com/ --render js
     """
     overrides: dict[str, Any] = {
         "max_urls": max_urls,
@@ -119,6 +135,7 @@ def crawl_command(
         "timeout": timeout,
         "allow_private_networks": True if allow_private_networks else None,
         "mode": "list" if url_list else "sitemap" if sitemap_only else None,
+        "render": render.value if render is not None else None,
     }
     from marketloop.crawl.run import run_crawl  # the crawler's imports wait until needed
 

@@ -146,6 +146,22 @@ class CrawlSettings(Section):
     follow_redirects: bool = Field(
         True, description="in list and sitemap mode, fetch the targets of redirects too"
     )
+    render: Literal["none", "js"] = Field(
+        "none", description="js: render HTML pages in Chromium (Playwright) before parsing"
+    )
+    render_pages: int = Field(2, ge=1, le=32, description="browser pages rendering at once")
+    render_timeout: float = Field(
+        20.0, gt=0, description="seconds a page may take to reach render_wait"
+    )
+    render_wait: Literal["load", "domcontentloaded", "networkidle", "commit"] = Field(
+        "networkidle", description="the browser event a rendered page waits for"
+    )
+    render_block_third_party: bool = Field(
+        True, description="block a rendered page's requests to other hosts (recorded)"
+    )
+    chromium_path: Path = Field(
+        Path("/usr/bin/chromium"), description="the system Chromium (never a downloaded one)"
+    )
     extract: list[ExtractSettings] = Field(
         default_factory=list, description="custom extraction rules ([[crawl.extract]])"
     )

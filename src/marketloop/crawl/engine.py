@@ -19,7 +19,7 @@ import heapq
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import structlog
 from aiohttp.abc import AbstractResolver
@@ -41,6 +41,9 @@ from marketloop.crawl.session import open_dataset
 from marketloop.crawl.sitemap_reader import SitemapReader, fetch_robots
 from marketloop.crawl.urls import host_of, origin_of, resolve_reference
 from marketloop.crawl.writer import Batch, DatasetWriter
+
+if TYPE_CHECKING:
+    from marketloop.crawl.render import Renderer
 
 FLUSH_SECONDS = 10.0
 LINKS_PER_PAGE = 25  # a batch is also written at batch_rows * 25 links (link-heavy sites)
@@ -110,6 +113,7 @@ class Crawler:
         self._flush: asyncio.Task[None] | None = None
         self._last_flush = time.monotonic()
         self._robots: dict[str, asyncio.Future[RobotsRules]] = {}
+        self.renderer: Renderer | None = None
 
     @property
     def frontier(self) -> Frontier:
@@ -132,6 +136,8 @@ class Crawler:
         credentials = access.headers_for(self.settings, self.scope.is_internal)
         self.fetcher = Fetcher(self.settings, self.resolver, gates, credentials)
         self.pool = await ParserPool(self.session.parse_workers).start()
+        if self.settings.render == "js":
+            await self._start_renderer()
         reader = SitemapReader(self)
         if self.settings.mode != "list":
             discovery = reader.run()
@@ -152,6 +158,8 @@ class Crawler:
             if not sitemaps.cancelled() and sitemaps.exception() is not None:
                 self.note(f"sitemap discovery stopped: {sitemaps.exception()!r}")
             await self._flush_now()
+            if self.renderer is not None:
+                await self.renderer.close()
             await self.fetcher.close()
             await self.pool.close()
             self.session.finish(status, self.notes)
@@ -174,6 +182,23 @@ class Crawler:
                 f"{host} resolves to a private or local address, which a crawl reaches only "
                 "with crawl.allow_private_networks (--allow-private-networks)"
             )
+
+    async def _start_renderer(self) -> None:
+        """Chromium for --render js; a browser that cannot start leaves the crawl unrendered."""
+        from marketloop.crawl.render import Renderer, RenderUnavailable
+
+        try:
+            self.renderer = await Renderer.start(self.settings, self.fetcher, self._refused)
+        except RenderUnavailable as exc:
+            self.note(f"the browser did not start ({exc}): pages were parsed without rendering")
+
+    def _refused(self, url: str) -> str | None:
+        """Why a rendered page may not request `url` (None: it may)."""
+        if self.resolver.refuses_literal(host_of(url)):
+            return "private_address"
+        if self.settings.render_block_third_party and not self.scope.is_internal(url):
+            return "third_party"
+        return None
 
     # -- dispatch -----------------------------------------------------------------------
     async def _dispatch(self, sitemaps: asyncio.Task[None]) -> None:
@@ -312,11 +337,18 @@ class Crawler:
             return Visit(entry, row, (status, response.headers.get("location")))
         parsed: HtmlResult | None = None
         if 200 <= status < 300 and response.error is None and rows.is_html(response):
-            _, charset = rows.media_type(response.headers.get("content-type"))
+            kind, charset = rows.media_type(response.headers.get("content-type"))
             robots_header = response.headers.get("x-robots-tag")
+            body = response.body
+            if self.renderer is not None:
+                rendered = await self.renderer.render(url, body, kind or "text/html")
+                dom = rendered.html is not None
+                rows.add_rendered(row, dom, rendered.error, rendered.js_errors, rendered.blocked)
+                if rendered.html is not None:
+                    body, charset = rendered.html.encode("utf-8", "surrogatepass"), "utf-8"
             job = HtmlJob(
                 url,
-                response.body,
+                body,
                 charset,
                 self.scope.internal_hosts,
                 robots_header,

@@ -118,6 +118,13 @@ def add_html(batch: Batch, row: dict[str, Any], result: HtmlResult) -> None:
         batch["extractions"].add({"page_url": row["url"], **found._asdict()})
 
 
+def add_rendered(
+    row: dict[str, Any], dom: bool, error: str | None, js_errors: list[str], blocked: list[str]
+) -> None:
+    """What rendering the page in the browser said; `dom`: whether a rendered DOM came back."""
+    row.update(rendered=dom, render_error=error, js_errors=js_errors, blocked_requests=blocked)
+
+
 def _merged(
     from_html: list[tuple[str, str]], from_header: list[tuple[str, str]] | None
 ) -> list[tuple[str, str]]:

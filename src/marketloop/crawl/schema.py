@@ -80,6 +80,11 @@ PAGES = pa.schema(
         ("outlinks_internal", pa.int32()),
         ("outlinks_external", pa.int32()),
         ("parse_error", pa.string()),  # set when the body could not be parsed as HTML
+        # --render js (null without it): the HTML columns then describe the rendered DOM
+        ("rendered", pa.bool_()),  # true: the columns above come from the rendered DOM
+        ("render_error", pa.string()),  # timeout, crash ... (the DOM taken so far is parsed)
+        ("js_errors", _strings),  # uncaught script exceptions on the page
+        ("blocked_requests", _strings),  # "url (reason)": third_party, private_address, ...
     ]
 )
 
@@ -151,6 +156,7 @@ EXTRACTIONS = pa.schema(
 #: columns added to the format without a version change: a dataset written before them reads
 #: them as null (`CrawlDataset.connect`), and the auditor does not require them
 ADDED_COLUMNS: dict[str, frozenset[str]] = {
+    "pages": frozenset({"rendered", "render_error", "js_errors", "blocked_requests"}),
     "links": frozenset({"original_url"}),
     "sitemap_urls": frozenset({"hreflang"}),
 }
