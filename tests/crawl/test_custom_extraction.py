@@ -44,7 +44,7 @@ def rule(name: str, **fields: Any) -> ExtractRule:
 
 def run(*rules: ExtractRule, html: str = PAGE) -> dict[str, tuple[list[str], int]]:
     found = extract(html, "https://a.test/", frozenset({"a.test"}), rules=rules).custom
-    return {e.name: (e.values, e.count) for e in found}
+    return {e.name: (e.values, e.matches) for e in found}
 
 
 def test_first_all_count_attribute_and_regex() -> None:
@@ -122,18 +122,18 @@ def test_a_crawl_stores_and_exports_the_extractions(tmp_path: Path) -> None:
         settings = CrawlSettings(parse_workers=1, retries=0, extract=rules)  # via the worker
         run_crawl(site.url, folder, settings)
     got = CrawlDataset.open(folder).query(
-        "SELECT replace(page_url, ?, '/') AS path, name, \"values\", count FROM extractions "
+        "SELECT replace(page_url, ?, '/') AS path, name, \"values\", matches FROM extractions "
         "ORDER BY path, name",
         [site.url],
     )
     assert got == [
-        {"path": "/", "name": "author", "values": [HOSTILE], "count": 2},
-        {"path": "/", "name": "price", "values": ["19,99", "5,00"], "count": 2},
-        {"path": "/b", "name": "author", "values": [], "count": 0},
-        {"path": "/b", "name": "price", "values": [], "count": 0},
+        {"path": "/", "name": "author", "values": [HOSTILE], "matches": 2},
+        {"path": "/", "name": "price", "values": ["19,99", "5,00"], "matches": 2},
+        {"path": "/b", "name": "author", "values": [], "matches": 0},
+        {"path": "/b", "name": "price", "values": [], "matches": 0},
     ]
     result = CliRunner().invoke(app, ["export", str(folder), "extractions"])
     assert result.exit_code == 0, result.output
     exported = list(csv.DictReader(io.StringIO(result.stdout)))
-    author = next(r for r in exported if r["name"] == "author" and r["count"] == "2")
+    author = next(r for r in exported if r["name"] == "author" and r["matches"] == "2")
     assert author["values"] == "'" + HOSTILE  # a formula prefix is neutralised in CSV

@@ -15,12 +15,15 @@ from marketloop.crawl.dataset import CrawlDataset
 from marketloop.crawl.netpolicy import StaticResolver
 from marketloop.crawl.run import run_crawl
 
-from .static_site import StaticSite, serve
+from .static_site import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE_TITLE = "Built by JS <script>alert(1)</script> [/b] =1+1"
-SHELL = '<html><head><script src="/app.js" defer></script></head><body><main id="root"></main></body></html>'
+SHELL = (
+    '<html><head><script src="/app.js" defer></script></head>'
+    '<body><main id="root"></main></body></html>'
+)
 APP = """
 document.title = %r;
 const link = document.createElement("a");

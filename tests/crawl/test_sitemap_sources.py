@@ -21,8 +21,7 @@ from .static_site import serve
 
 pytestmark = pytest.mark.timeout(60)
 NS = (
-    'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-    'xmlns:xhtml="http://www.w3.org/1999/xhtml"'
+    'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml"'
 )
 
 
@@ -90,7 +89,7 @@ def test_list_from_a_sitemap_index(tmp_path: Path) -> None:
         other = site.url.replace("127.0.0.1", "localhost")
         pages["/index.xml"] = (
             "application/xml",
-            f'<sitemapindex {NS}><sitemap><loc>{site.url}one.xml</loc></sitemap>'
+            f"<sitemapindex {NS}><sitemap><loc>{site.url}one.xml</loc></sitemap>"
             f"<sitemap><loc>{site.url}two.xml</loc></sitemap></sitemapindex>",
         )
         pages["/one.xml"] = (
@@ -114,9 +113,7 @@ def test_list_from_a_sitemap_index(tmp_path: Path) -> None:
     assert any("1 URLs of" in note and "another host" in note for note in summary["notes"])
     dataset = CrawlDataset.open(folder)
     got = dataset.query("SELECT url, depth, found_via FROM pages ORDER BY url")
-    assert got == [
-        {"url": site.url + p, "depth": 0, "found_via": "list"} for p in ("a", "b", "c")
-    ]
+    assert got == [{"url": site.url + p, "depth": 0, "found_via": "list"} for p in ("a", "b", "c")]
     files = dataset.query("SELECT sitemap_url, found_via, kind FROM sitemaps ORDER BY sitemap_url")
     assert [(f["found_via"], f["kind"]) for f in files] == [
         ("list", "sitemapindex"), ("index", "urlset"), ("index", "urlset")

@@ -10,7 +10,7 @@ Screaming Frog's custom extraction does.
     mode = "first"                 # first | all | count
 
 Values are whitespace-collapsed, at most `MAX_VALUES` kept per rule and page, each cut at
-`MAX_CHARS` characters; `count` is every match on the page. The rules are checked when the
+`MAX_CHARS` characters; `matches` counts every match on the page. The rules are checked when the
 settings load (`check_rule`), so a crawl never starts with a selector or regex that cannot run.
 """
 

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
-from pydantic import BaseModel, Field, ValidationError
-
 import pyarrow.parquet as pq
+from pydantic import BaseModel, Field, ValidationError
 
 from marketloop.crawl.schema import ADDED_COLUMNS, FORMAT_VERSION, SCHEMAS, TABLES
 from marketloop.errors import CrawlDatasetError
@@ -228,7 +227,7 @@ def read_errors(dataset: CrawlDataset) -> Iterator[None]:
 
 def _lacks_added_columns(table: str, first_part: Path) -> bool:
     """Whether a dataset predates columns added to `table` (its first part tells)."""
-    added = ADDED_COLUMNS.get(table)
+    added = ADDED_COLUMNS.get(table, frozenset())
     return bool(added) and not added <= set(pq.read_schema(first_part).names)
 
 

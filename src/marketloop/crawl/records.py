@@ -74,7 +74,7 @@ class Extraction(NamedTuple):
 
     name: str
     values: list[str]  # first: at most one; all: every value (capped); count: none
-    count: int  # values matched on the page, whatever the mode
+    matches: int  # values matched on the page, whatever the mode
 
 
 class Extracted(NamedTuple):

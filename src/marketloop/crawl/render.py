@@ -162,10 +162,9 @@ class Renderer:
         return await self._open()
 
     async def _route(self, slot: _Slot, route: Route, request: Request) -> None:
-        try:
+        # the page may move on (closed, navigated away) while a request is pending
+        with contextlib.suppress(PlaywrightError):
             await self._answer(slot, route, request)
-        except PlaywrightError:
-            pass  # the page moved on (closed, navigated away) while a request was pending
 
     async def _answer(self, slot: _Slot, route: Route, request: Request) -> None:
         main = request.is_navigation_request() and request.frame.parent_frame is None
@@ -186,7 +185,9 @@ class Renderer:
         if response.status is None:
             if response.error == "private_address":
                 _keep(slot.blocked, f"{url[:500]} (private_address)")
-            await route.abort("blockedbyclient" if response.error == "private_address" else "failed")
+            await route.abort(
+                "blockedbyclient" if response.error == "private_address" else "failed"
+            )
             return
         headers = {k: v for k, v in response.headers.items() if k != "content-length"}
         await route.fulfill(status=response.status, headers=headers, body=response.body)

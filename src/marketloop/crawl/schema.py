@@ -149,7 +149,7 @@ EXTRACTIONS = pa.schema(
         ("page_url", pa.string()),
         ("name", pa.string()),  # the rule's name ([[crawl.extract]])
         ("values", _strings),  # first: at most one; all: every value (capped); count: empty
-        ("count", pa.int32()),  # matches on the page
+        ("matches", pa.int32()),  # values matched on the page, whatever the mode
     ]
 )
 
