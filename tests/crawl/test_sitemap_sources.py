@@ -16,6 +16,7 @@ from marketloop.crawl.config import CrawlSettings
 from marketloop.crawl.dataset import CrawlDataset
 from marketloop.crawl.run import run_crawl
 from marketloop.crawl.sitemaps import parse_sitemap
+from marketloop.errors import UsageError
 
 from .static_site import serve
 
@@ -119,3 +120,15 @@ def test_list_from_a_sitemap_index(tmp_path: Path) -> None:
         ("list", "sitemapindex"), ("index", "urlset"), ("index", "urlset")
     ]  # fmt: skip
     assert "/linked" not in site.requested and "/robots.txt" in site.requested
+
+
+@pytest.mark.parametrize("source", ["http://<script>/sitemap.xml", "https://exa mple.com/s.xml"])
+def test_a_bad_sitemap_url_is_a_usage_error(source: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["crawl", "--list", source, "--workspace", str(tmp_path / "ws")]
+    )
+    assert isinstance(result.exception, UsageError)  # exit 2
+    assert "cannot crawl" in str(result.exception)
+    assert not (tmp_path / "ws" / "crawls").exists() or not any(
+        (tmp_path / "ws" / "crawls").iterdir()
+    )
