@@ -76,6 +76,8 @@ def test_links_and_title_made_by_javascript_are_found_only_when_rendered(tmp_pat
     js = {r["url"]: r for r in CrawlDataset.open(tmp_path / "js").query("SELECT * FROM pages")}
     home = js[site.url]
     assert home["titles"] == [HOSTILE_TITLE] and home["rendered"] is True
+    assert (home["raw_titles"], home["raw_outlinks_internal"]) == ([], 0)  # as served
+    assert home["outlinks_internal"] == 1
     assert site.url + "js-only?from=%3Cjs%3E" in js  # the script's link was followed
     assert home["blocked_requests"] == [f"{other}track (third_party)"]
     assert any("boom" in e for e in home["js_errors"])

@@ -335,28 +335,37 @@ class Crawler:
         status = response.status or 0
         if 300 <= status < 400:
             return Visit(entry, row, (status, response.headers.get("location")))
-        parsed: HtmlResult | None = None
         if 200 <= status < 300 and response.error is None and rows.is_html(response):
-            kind, charset = rows.media_type(response.headers.get("content-type"))
-            robots_header = response.headers.get("x-robots-tag")
-            body = response.body
-            if self.renderer is not None:
-                rendered = await self.renderer.render(url, body, kind or "text/html")
-                dom = rendered.html is not None
-                rows.add_rendered(row, dom, rendered.error, rendered.js_errors, rendered.blocked)
-                if rendered.html is not None:
-                    body, charset = rendered.html.encode("utf-8", "surrogatepass"), "utf-8"
-            job = HtmlJob(
-                url,
-                body,
-                charset,
-                self.scope.internal_hosts,
-                robots_header,
-                self.rules,
-                self.rewrite_rules,
-            )
-            parsed = await self.pool.parse_page(job)
-        return Visit(entry, row, parsed=parsed)
+            return Visit(entry, row, parsed=await self._parse(url, response, row))
+        return Visit(entry, row)
+
+    async def _parse(self, url: str, response: Response, row: dict[str, Any]) -> HtmlResult:
+        """The page parsed; with --render js the rendered DOM, and the served HTML's main facts
+        in the `raw_*` columns (a page the browser could not render is parsed as served)."""
+        kind, charset = rows.media_type(response.headers.get("content-type"))
+        raw = HtmlJob(
+            url,
+            response.body,
+            charset,
+            self.scope.internal_hosts,
+            response.headers.get("x-robots-tag"),
+            self.rules,
+            self.rewrite_rules,
+        )
+        if self.renderer is None:
+            return await self.pool.parse_page(raw)
+        rendered = await self.renderer.render(url, response.body, kind or "text/html")
+        dom = rendered.html is not None
+        rows.add_rendered(row, dom, rendered.error, rendered.js_errors, rendered.blocked)
+        if rendered.html is None:
+            return await self.pool.parse_page(raw)
+        body = rendered.html.encode("utf-8", "surrogatepass")
+        before, parsed = await asyncio.gather(
+            self.pool.parse_page(raw._replace(rules=())),  # extraction rules: rendered DOM
+            self.pool.parse_page(raw._replace(body=body, header_charset="utf-8")),
+        )
+        rows.add_raw(row, before)
+        return parsed._replace(charset=before.charset)  # the served bytes' charset
 
     async def _fetch(self, url: str, method: str) -> Response:
         response = await self.fetcher.get(url, method)

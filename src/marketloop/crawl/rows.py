@@ -125,6 +125,20 @@ def add_rendered(
     row.update(rendered=dom, render_error=error, js_errors=js_errors, blocked_requests=blocked)
 
 
+def add_raw(row: dict[str, Any], raw: HtmlResult) -> None:
+    """A rendered page's facts as the server sent them, before any script ran."""
+    if raw.extracted is None:
+        return
+    facts = raw.extracted.facts
+    row.update(
+        raw_titles=facts.titles,
+        raw_meta_robots=facts.meta_robots,
+        raw_canonical=facts.canonical,
+        raw_word_count=facts.word_count,
+        raw_outlinks_internal=facts.outlinks_internal,
+    )
+
+
 def _merged(
     from_html: list[tuple[str, str]], from_header: list[tuple[str, str]] | None
 ) -> list[tuple[str, str]]:

@@ -85,6 +85,12 @@ PAGES = pa.schema(
         ("render_error", pa.string()),  # timeout, crash ... (the DOM taken so far is parsed)
         ("js_errors", _strings),  # uncaught script exceptions on the page
         ("blocked_requests", _strings),  # "url (reason)": third_party, private_address, ...
+        # the same page as the server sent it, before scripts ran (rendered pages only)
+        ("raw_titles", _strings),
+        ("raw_meta_robots", pa.string()),
+        ("raw_canonical", pa.string()),
+        ("raw_word_count", pa.int32()),
+        ("raw_outlinks_internal", pa.int32()),
     ]
 )
 
@@ -156,7 +162,19 @@ EXTRACTIONS = pa.schema(
 #: columns added to the format without a version change: a dataset written before them reads
 #: them as null (`CrawlDataset.connect`), and the auditor does not require them
 ADDED_COLUMNS: dict[str, frozenset[str]] = {
-    "pages": frozenset({"rendered", "render_error", "js_errors", "blocked_requests"}),
+    "pages": frozenset(
+        {
+            "rendered",
+            "render_error",
+            "js_errors",
+            "blocked_requests",
+            "raw_titles",
+            "raw_meta_robots",
+            "raw_canonical",
+            "raw_word_count",
+            "raw_outlinks_internal",
+        }
+    ),
     "links": frozenset({"original_url"}),
     "sitemap_urls": frozenset({"hreflang"}),
 }
