@@ -12,9 +12,9 @@ crawl's network policy (private addresses refused at connection time, staging cr
 to the crawl's own hosts, politeness per origin). Requests to other hosts are blocked by default
 (`render_block_third_party`: analytics, ads), as are methods other than GET and HEAD; blocked
 requests are recorded. Images, media and fonts are not loaded at all (the DOM does not depend
-on them; the crawl itself still checks internal images). A page gets `render_timeout` seconds to reach `render_wait`; one that never
-settles is parsed as far as it got, with `render_error` saying so. Never a downloaded browser:
-`chromium_path` (default /usr/bin/chromium).
+on them; the crawl itself still checks internal images). A page gets `render_timeout` seconds
+to reach `render_wait`; one that never settles is parsed as far as it got, with `render_error`
+saying so. Never a downloaded browser: `chromium_path` (default /usr/bin/chromium).
 """
 
 from __future__ import annotations
