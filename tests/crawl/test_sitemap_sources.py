@@ -4,6 +4,8 @@ header ones), and `crawl --list SITEMAP_URL` crawling what a sitemap or sitemap 
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from marketloop.audit.engine import audit
 from marketloop.cli import app
 from marketloop.crawl.config import CrawlSettings
 from marketloop.crawl.dataset import CrawlDataset
+from marketloop.crawl.progress import CrawlStats
 from marketloop.crawl.run import run_crawl
 from marketloop.crawl.sitemaps import parse_sitemap
 from marketloop.errors import UsageError
@@ -132,3 +135,26 @@ def test_a_bad_sitemap_url_is_a_usage_error(source: str, tmp_path: Path) -> None
     assert not (tmp_path / "ws" / "crawls").exists() or not any(
         (tmp_path / "ws" / "crawls").iterdir()
     )
+
+
+def test_a_list_from_a_sitemap_resumes_without_fetching_twice(tmp_path: Path) -> None:
+    names = [f"/p{i}" for i in range(6)]
+    pages = dict.fromkeys(names, ("text/html", "<html><body>x</body></html>"))
+    folder = tmp_path / "list"
+
+    def interrupt(stats: CrawlStats) -> None:
+        if stats.done == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # run_crawl stops cleanly, as on Ctrl-C
+
+    listed = CrawlSettings(parse_workers=0, retries=0, concurrency=1, mode="list", batch_rows=1)
+    with serve(pages) as site:
+        locs = "".join(f"<url><loc>{site.url}{n[1:]}</loc></url>" for n in names)
+        pages["/s.xml"] = ("application/xml", f"<urlset {NS}>{locs}</urlset>")
+        first = run_crawl(site.url + "s.xml", folder, listed, on_progress=interrupt)
+        assert first.interrupted
+        second = run_crawl(site.url + "s.xml", folder, listed, resume=True)
+    assert second.manifest.status == "finished"
+    got = CrawlDataset.open(folder).query("SELECT url FROM pages ORDER BY url")
+    assert [r["url"] for r in got] == [site.url + n[1:] for n in names]
+    assert sorted(p for p in site.requested if p.startswith("/p")) == names  # each once
+    assert site.requested.count("/s.xml") == 1
