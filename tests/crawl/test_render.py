@@ -4,6 +4,7 @@ same parser; subrequests go through the crawler's fetcher and its network policy
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from marketloop.cli import app
 from marketloop.crawl.config import CrawlSettings
 from marketloop.crawl.dataset import CrawlDataset
 from marketloop.crawl.netpolicy import StaticResolver
+from marketloop.crawl.progress import CrawlStats
 from marketloop.crawl.run import run_crawl
 
 from .static_site import serve
@@ -146,3 +148,29 @@ def test_the_documented_custom_check_finds_content_built_by_scripts(tmp_path: Pa
     assert [(i.url, i.detail) for i in result.issues] == [
         (site.url, "1 words served, 200 rendered")
     ]
+
+
+def test_an_interrupted_rendered_crawl_resumes_like_any_other(tmp_path: Path) -> None:
+    pages = site_pages([])
+    links = "".join(f'<a href="/n{i}">{i}</a>' for i in range(4))
+    pages["/"] = ("text/html", SHELL.replace("</body>", links + "</body>"))
+    for i in range(4):
+        pages[f"/n{i}"] = ("text/html", SHELL)
+
+    def interrupt(stats: CrawlStats) -> None:
+        if stats.done == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    config = settings(render="js", concurrency=1, batch_rows=1)
+    with serve(pages) as site:
+        assert run_crawl(site.url, tmp_path / "c", config, on_progress=interrupt).interrupted
+        done = run_crawl(site.url, tmp_path / "c", config, resume=True)
+    assert done.manifest.status == "finished"
+    got = CrawlDataset.open(tmp_path / "c").query("SELECT url, rendered, titles FROM pages")
+    assert {r["url"] for r in got} == {
+        site.url,
+        *(f"{site.url}n{i}" for i in range(4)),
+        site.url + "js-only?from=%3Cjs%3E",
+    }
+    assert all(r["rendered"] and r["titles"] == [HOSTILE_TITLE] for r in got if "/n" in r["url"])
+    assert len(got) == len({r["url"] for r in got})  # no row twice
