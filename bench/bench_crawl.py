@@ -9,6 +9,12 @@ concurrency; peak RSS is the sum over each tree, sampled with psutil every 50 ms
     python -m bench crawl                                   # 10,000 pages, then 100,000
     BENCH_CRAWL_PAGES=2000 BENCH_CRAWL_BIG=0 python -m bench crawl   # quick look
     BENCH_CRAWL_PAGES=0 python -m bench crawl                        # only the 100,000 pages
+    BENCH_CRAWL_PAGES=0 BENCH_CRAWL_BIG=0 python -m bench crawl      # only --render js, 300 pages
+
+`BENCH_CRAWL_RENDER` pages (default 300, 0 to skip) are also crawled with and without
+`--render js` (Chromium through Playwright, `render_pages` 2): pages/s and peak RSS of the whole
+process tree, the browser's processes included. The sample site builds no content with scripts,
+so this measures the cost of rendering, not what it finds.
 
 Goals (issue 2): >= 10x advertools' pages/s with the same URLs found, peak memory no higher
 than advertools', and a 100,000-page crawl under 500 MB peak RSS.
@@ -91,6 +97,7 @@ def main() -> None:
     pages = int(os.environ.get("BENCH_CRAWL_PAGES", "10000"))
     big = int(os.environ.get("BENCH_CRAWL_BIG", "100000"))
     repeat = int(os.environ.get("BENCH_CRAWL_REPEAT", "2"))
+    render = int(os.environ.get("BENCH_CRAWL_RENDER", "300"))
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
         work = Path(tmp)
         ours, theirs = [], []
@@ -103,6 +110,11 @@ def main() -> None:
         if big:
             with served(SampleSite(big, defects=False), work / "big") as url:
                 report_big(crawl_marketloop(url, work / "big-crawl"))
+        if render:
+            with served(SampleSite(render, defects=False), work / "render") as url:
+                plain = crawl_marketloop(url, work / "plain-crawl")
+                rendered = crawl_marketloop(url, work / "render-crawl", "--render", "js")
+            report_render(plain, rendered)
 
 
 @contextmanager
@@ -128,11 +140,12 @@ def served(sample: SampleSite, root: Path) -> Iterator[str]:
         nginx.wait(timeout=10)
 
 
-def crawl_marketloop(url: str, out: Path) -> Run:
+def crawl_marketloop(url: str, out: Path, *extra: str) -> Run:
     env = {**os.environ, "PYTHONPATH": str(SRC), "MARKETLOOP_CRAWL_FETCH_IMAGES": "false"}
     command = [
         *(sys.executable, "-m", "marketloop", "crawl", url, "--out", str(out), "--format", "json"),
         *("--user-agent", USER_AGENT, "--concurrency", str(CONCURRENCY), "--max-urls", "10000000"),
+        *extra,
     ]
     seconds, peak, cpu = measure(command, env)
     dataset = CrawlDataset.open(out)
@@ -241,6 +254,17 @@ def report_big(run: Run) -> None:
         f"{run.cpu_ms:.2f} CPU ms/page, peak RSS {mb:.0f} MB (goal < 500 MB)  "
         f"{'PASS' if mb < 500 else 'FAIL'}"
     )
+
+
+def report_render(plain: Run, rendered: Run) -> None:
+    print(f"\n{len(rendered.urls):,}-page crawl with and without --render js (load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
+    for run, name in ((plain, "raw HTML"), (rendered, "--render js")):
+        print(
+            f"{name:<12}{run.seconds:>8.1f} s{run.rate:>9.1f} pages/s{run.cpu_ms:>9.1f} CPU ms/page"
+            f"{run.peak_rss / 2**20:>8.0f} MB peak RSS (process tree)"
+        )
+    print(f"same URLs      {plain.urls == rendered.urls}")
 
 
 def free_port() -> int:

@@ -45,6 +45,7 @@ class ExportTable(StrEnum):
     pages = "pages"
     links = "links"
     images = "images"
+    extractions = "extractions"
 
 
 DatasetArgument = Annotated[
@@ -224,7 +225,7 @@ def export_command(
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Export the pages, links or images of a crawl as CSV or Parquet.
+    """Export the pages, links, images or custom extractions of a crawl as CSV or Parquet.
 
     pages carries inlinks and followed_inlinks. In CSV, list cells hold one item per line
     (hreflang: `lang url`, Open Graph: `key=value`). Was `marketloop export` (still accepted, with a

@@ -25,7 +25,7 @@ from marketloop.crawl.schema import SCHEMAS
 from marketloop.csvsafe import neutralise_batch
 from marketloop.errors import AuditError
 
-Table = Literal["pages", "links", "images"]
+Table = Literal["pages", "links", "images", "extractions"]
 BATCH_ROWS = 10_000
 
 

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from marketloop.audit.config import AuditSettings
 from marketloop.crawl.dataset import CrawlDataset, read_errors
-from marketloop.crawl.schema import SCHEMAS
+from marketloop.crawl.schema import ADDED_COLUMNS, SCHEMAS
 from marketloop.errors import AuditError, CrawlDatasetError
 
 MACROS = r"""
@@ -121,7 +121,8 @@ def validate(dataset: CrawlDataset) -> None:
                     f"crawl {dataset.manifest.crawl_id}: {part} is not readable Parquet ({exc})",
                     hint="the file is corrupted; re-run the crawl (or `marketloop crawl --resume`)",
                 ) from None
-            missing = [name for name in schema.names if name not in found.names]
+            optional = ADDED_COLUMNS.get(table, frozenset())
+            missing = [n for n in schema.names if n not in found.names and n not in optional]
             if missing:
                 raise CrawlDatasetError(
                     f"crawl {dataset.manifest.crawl_id}: {part} lacks columns {', '.join(missing)}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
     from marketloop.crawl.run import CrawlResult
 
 
+class RenderMode(StrEnum):
+    none = "none"
+    js = "js"
+
+
 def crawl_command(
     ctx: typer.Context,
     url: Annotated[
@@ -40,10 +46,11 @@ def crawl_command(
     ] = None,
     *,
     url_list: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--list",
-            help="Crawl exactly the URLs in this file (one a line), depth 0, following redirects.",
+            help="Crawl exactly the URLs in this file (one a line), or that this sitemap URL "
+            "(or sitemap index) lists: depth 0, following redirects.",
             show_default=False,
         ),
     ] = None,
@@ -77,6 +84,14 @@ def crawl_command(
             "--allow-private-networks", help="Follow links into private/loopback addresses."
         ),
     ] = False,
+    render: Annotated[
+        RenderMode | None,
+        typer.Option(
+            "--render",
+            help="js: render HTML pages in the system Chromium before parsing them.",
+            show_default=False,
+        ),
+    ] = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -104,7 +119,11 @@ def crawl_command(
 
       marketloop crawl --list redirect-map.txt
 
+      marketloop crawl --list https://example.com/sitemap.xml
+
       marketloop crawl https://example.com/ --sitemap-only
+
+      marketloop crawl https://example.com/ --render js
     """
     overrides: dict[str, Any] = {
         "max_urls": max_urls,
@@ -118,11 +137,12 @@ def crawl_command(
         "timeout": timeout,
         "allow_private_networks": True if allow_private_networks else None,
         "mode": "list" if url_list else "sitemap" if sitemap_only else None,
+        "render": render.value if render is not None else None,
     }
     from marketloop.crawl.run import run_crawl  # the crawler's imports wait until needed
 
     seeds = _seeds(url, url_list, sitemap_only)
-    start = seeds[0] if seeds else _start_url(url or "")
+    start = seeds[0] if seeds else _start_url(url or url_list or "")
     settings = state(ctx).settings(workspace, crawl=overrides)
     folder = out or _default_folder(Workspace(settings.workspace).ensure(), start, resume)
     with CrawlProgress() as show:
@@ -141,8 +161,9 @@ def crawl_command(
         )
 
 
-def _seeds(url: str | None, url_list: Path | None, sitemap_only: bool) -> list[str]:
-    """The URLs of --list (none without it); a start URL and --list together are refused."""
+def _seeds(url: str | None, url_list: str | None, sitemap_only: bool) -> list[str]:
+    """The URLs of a --list file (none without it, and none for a sitemap URL: the crawler
+    reads the sitemap); a start URL and --list together are refused."""
     if url_list is None:
         if url is None:
             raise UsageError("give a start URL or --list FILE", hint="marketloop crawl --help")
@@ -152,9 +173,11 @@ def _seeds(url: str | None, url_list: Path | None, sitemap_only: bool) -> list[s
             "--list crawls the URLs of its file: drop the start URL and --sitemap-only",
             hint="marketloop crawl --list urls.txt",
         )
-    from marketloop.crawl.urllist import read_url_list
+    from marketloop.crawl.urllist import is_url, read_url_list
 
-    return read_url_list(url_list)  # resumed: the frontier already holds them
+    if is_url(url_list):
+        return []
+    return read_url_list(Path(url_list))  # resumed: the frontier already holds them
 
 
 def _start_url(url: str) -> str:

@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from marketloop import __version__
+from marketloop.crawl.records import ExtractRule, RewriteRules
 from marketloop.section import Section
 
 DEFAULT_USER_AGENT = f"marketloop/{__version__} (+https://github.com/marketloop/marketloop)"
@@ -22,6 +23,73 @@ USER_AGENTS = {
     "chrome": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36",
 }
+
+
+class ExtractSettings(Section):
+    """One custom extraction rule: `[[crawl.extract]]` (see crawl/custom.py)."""
+
+    name: str = Field(description="the rule's name: letters, digits, _ and -; unique")
+    css: str | None = Field(None, description="CSS selector (selectolax); optional with a regex")
+    attribute: str | None = Field(None, description="take this attribute instead of the text")
+    regex: str | None = Field(
+        None, description="regex over each value (or the raw HTML without css); group 1 if any"
+    )
+    mode: Literal["first", "all", "count"] = Field(
+        "first", description="first value, all values, or only how many"
+    )
+
+    @model_validator(mode="after")
+    def _runs(self) -> ExtractSettings:
+        from marketloop.crawl.custom import check_rule  # selectolax loads only when rules exist
+
+        check_rule(self.record())
+        return self
+
+    def record(self) -> ExtractRule:
+        return ExtractRule(self.name, self.css, self.attribute, self.regex, self.mode)
+
+
+class ReplaceSettings(Section):
+    """One regex replace rule of URL rewriting: `[[crawl.rewrite.replace]]`."""
+
+    pattern: str = Field(description="regex over the whole URL")
+    replacement: str = Field("", description=r"replacement (\1 or \g<name> for groups)")
+
+    @model_validator(mode="after")
+    def _compiles(self) -> ReplaceSettings:
+        try:
+            re.sub(self.pattern, self.replacement, "")  # checks the groups it names too
+        except re.error as exc:
+            raise ValueError(
+                f"rewrite rule {self.pattern!r} -> {self.replacement!r}: {exc}"
+            ) from None
+        return self
+
+
+class RewriteSettings(Section):
+    """URL rewriting of discovered URLs: `[crawl.rewrite]` (see crawl/rewrite.py)."""
+
+    remove_params: list[str] = Field(
+        default_factory=list, description="query parameters to drop: names or globs (utm_*)"
+    )
+    replace: list[ReplaceSettings] = Field(
+        default_factory=list, description="regex replace rules over the URL, in order"
+    )
+    lowercase: bool = Field(False, description="lower-case the whole URL (after the rules)")
+
+    @field_validator("remove_params")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not name.strip() or any(c in name for c in "&=#\r\n\0"):
+                raise ValueError(f"remove_params: {name!r} is not a parameter name or glob")
+        return names
+
+    def record(self) -> RewriteRules | None:
+        if not (self.remove_params or self.replace or self.lowercase):
+            return None
+        pairs = tuple((r.pattern, r.replacement) for r in self.replace)
+        return RewriteRules(tuple(self.remove_params), pairs, self.lowercase)
 
 
 class CrawlSettings(Section):
@@ -78,6 +146,37 @@ class CrawlSettings(Section):
     follow_redirects: bool = Field(
         True, description="in list and sitemap mode, fetch the targets of redirects too"
     )
+    render: Literal["none", "js"] = Field(
+        "none", description="js: render HTML pages in Chromium (Playwright) before parsing"
+    )
+    render_pages: int = Field(2, ge=1, le=32, description="browser pages rendering at once")
+    render_timeout: float = Field(
+        20.0, gt=0, description="seconds a page may take to reach render_wait"
+    )
+    render_wait: Literal["load", "domcontentloaded", "networkidle", "commit"] = Field(
+        "networkidle", description="the browser event a rendered page waits for"
+    )
+    render_block_third_party: bool = Field(
+        True, description="block a rendered page's requests to other hosts (recorded)"
+    )
+    chromium_path: Path = Field(
+        Path("/usr/bin/chromium"), description="the system Chromium (never a downloaded one)"
+    )
+    extract: list[ExtractSettings] = Field(
+        default_factory=list, description="custom extraction rules ([[crawl.extract]])"
+    )
+    rewrite: RewriteSettings = Field(
+        default_factory=RewriteSettings, description="URL rewriting ([crawl.rewrite])"
+    )
+
+    @field_validator("extract")
+    @classmethod
+    def _unique_names(cls, rules: list[ExtractSettings]) -> list[ExtractSettings]:
+        names = [rule.name for rule in rules]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"extract rule names must be unique: {', '.join(twice)} repeated")
+        return rules
 
     @field_validator("user_agent")
     @classmethod

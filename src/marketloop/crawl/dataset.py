@@ -7,6 +7,8 @@ stage shares, so that "indexable" has one definition (see `INDEXABILITY` and doc
     page_indexability  every row of `pages`, plus `canonical_target` and `indexability`
     html_pages         internal URLs answering 200 with an HTML content type whose body parsed
     indexable_pages    the rows whose `indexability` is 'indexable' (all of them HTML pages)
+    page_hreflang      per page URL: its hreflang alternates from the HTML, the Link header
+                       and the sitemaps' xhtml:link entries, each pair once
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, ValidationError
 
-from marketloop.crawl.schema import FORMAT_VERSION, SCHEMAS, TABLES
+from marketloop.crawl.schema import ADDED_COLUMNS, FORMAT_VERSION, SCHEMAS, TABLES
 from marketloop.errors import CrawlDatasetError
 from marketloop.workspace import MANIFEST
 
@@ -94,6 +97,19 @@ SELECT * FROM page_indexability WHERE indexability = 'indexable';
 """
 
 
+#: hreflang alternates per page, whatever declared them: `pages.hreflang` (the HTML and the Link
+#: header) and the sitemaps' `<xhtml:link rel="alternate" hreflang>` entries of its <url>.
+HREFLANG = """
+CREATE OR REPLACE VIEW page_hreflang AS
+SELECT url, list_distinct(flatten(list(hreflang))) AS hreflang
+FROM (
+    SELECT url, hreflang FROM pages WHERE len(hreflang) > 0
+    UNION ALL
+    SELECT url, hreflang FROM sitemap_urls WHERE len(hreflang) > 0
+) GROUP BY url;
+"""
+
+
 class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     crawl_id: str
@@ -160,17 +176,16 @@ class CrawlDataset:
         con = con or duckdb.connect()
         for table in TABLES:
             parts = self.parts(table)
-            if parts:
-                files = ", ".join(f"'{_sql_path(p)}'" for p in parts)
-                con.execute(
-                    f"CREATE OR REPLACE VIEW {table} AS "
-                    f"SELECT * FROM read_parquet([{files}], union_by_name = true)"
-                )
-            else:
+            files = ", ".join(f"'{_sql_path(p)}'" for p in parts)
+            source = f"SELECT * FROM read_parquet([{files}], union_by_name = true)"
+            if not parts or _lacks_added_columns(table, parts[0]):
                 empty = pa.Table.from_pylist([], schema=SCHEMAS[table])
                 con.register(f"_{table}_empty", empty)
-                con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM _{table}_empty")
+                parts_first = f"{source} UNION ALL BY NAME " if parts else ""
+                source = f"{parts_first}SELECT * FROM _{table}_empty"
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS {source}")
         con.execute(INDEXABILITY)
+        con.execute(HREFLANG)
         con.execute(
             """
             CREATE OR REPLACE VIEW inlinks AS
@@ -208,6 +223,12 @@ def read_errors(dataset: CrawlDataset) -> Iterator[None]:
             f"cannot read crawl {dataset.manifest.crawl_id} in {dataset.folder}: {first_line}",
             hint="a part file may be truncated or corrupted; re-run the crawl",
         ) from None
+
+
+def _lacks_added_columns(table: str, first_part: Path) -> bool:
+    """Whether a dataset predates columns added to `table` (its first part tells)."""
+    added = ADDED_COLUMNS.get(table, frozenset())
+    return bool(added) and not added <= set(pq.read_schema(first_part).names)
 
 
 def _sql_path(path: Path) -> str:

@@ -19,7 +19,7 @@ import heapq
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import structlog
 from aiohttp.abc import AbstractResolver
@@ -34,12 +34,16 @@ from marketloop.crawl.politeness import Gates
 from marketloop.crawl.pool import ParserPool
 from marketloop.crawl.progress import CrawlStats
 from marketloop.crawl.records import HtmlJob, HtmlResult
+from marketloop.crawl.rewrite import rewriter
 from marketloop.crawl.robots import RobotsRules
 from marketloop.crawl.scope import Found, Scope
 from marketloop.crawl.session import open_dataset
 from marketloop.crawl.sitemap_reader import SitemapReader, fetch_robots
 from marketloop.crawl.urls import host_of, origin_of, resolve_reference
 from marketloop.crawl.writer import Batch, DatasetWriter
+
+if TYPE_CHECKING:
+    from marketloop.crawl.render import Renderer
 
 FLUSH_SECONDS = 10.0
 LINKS_PER_PAGE = 25  # a batch is also written at batch_rows * 25 links (link-heavy sites)
@@ -85,9 +89,14 @@ class Crawler:
         seeds: Sequence[str] = (),
     ) -> None:
         self.settings = settings
+        self.rules = tuple(rule.record() for rule in settings.extract)
+        self.rewrite_rules = settings.rewrite.record()
+        self.rewrite = rewriter(self.rewrite_rules)
         self.folder = folder
         self.session = open_dataset(start_url, folder, settings, resume=resume, seeds=seeds)
         self.start_url = self.session.manifest.start_url
+        listing = settings.mode == "list" and not seeds  # the URLs of a sitemap (or index)
+        self.list_sitemap = self.start_url if listing else None
         self.scope = Scope(self.start_url, settings, seeds)
         self._robots_exempt = access.robots_exempt(settings, self.start_url)
         self._inner_resolver = resolver
@@ -104,6 +113,7 @@ class Crawler:
         self._flush: asyncio.Task[None] | None = None
         self._last_flush = time.monotonic()
         self._robots: dict[str, asyncio.Future[RobotsRules]] = {}
+        self.renderer: Renderer | None = None
 
     @property
     def frontier(self) -> Frontier:
@@ -126,8 +136,16 @@ class Crawler:
         credentials = access.headers_for(self.settings, self.scope.is_internal)
         self.fetcher = Fetcher(self.settings, self.resolver, gates, credentials)
         self.pool = await ParserPool(self.session.parse_workers).start()
-        discover = self.settings.mode != "list"  # a list crawl fetches the list, no more
-        sitemaps = asyncio.create_task(SitemapReader(self).run() if discover else _nothing())
+        if self.settings.render == "js":
+            await self._start_renderer()
+        reader = SitemapReader(self)
+        if self.settings.mode != "list":
+            discovery = reader.run()
+        elif self.list_sitemap is not None:  # a list crawl fetches the list, no more
+            discovery = reader.run(listed=self.list_sitemap)
+        else:
+            discovery = _nothing()
+        sitemaps = asyncio.create_task(discovery)
         status = "failed"
         try:
             await self._dispatch(sitemaps)
@@ -140,6 +158,8 @@ class Crawler:
             if not sitemaps.cancelled() and sitemaps.exception() is not None:
                 self.note(f"sitemap discovery stopped: {sitemaps.exception()!r}")
             await self._flush_now()
+            if self.renderer is not None:
+                await self.renderer.close()
             await self.fetcher.close()
             await self.pool.close()
             self.session.finish(status, self.notes)
@@ -162,6 +182,23 @@ class Crawler:
                 f"{host} resolves to a private or local address, which a crawl reaches only "
                 "with crawl.allow_private_networks (--allow-private-networks)"
             )
+
+    async def _start_renderer(self) -> None:
+        """Chromium for --render js; a browser that cannot start leaves the crawl unrendered."""
+        from marketloop.crawl.render import Renderer, RenderUnavailable
+
+        try:
+            self.renderer = await Renderer.start(self.settings, self.fetcher, self._refused)
+        except RenderUnavailable as exc:
+            self.note(f"the browser did not start ({exc}): pages were parsed without rendering")
+
+    def _refused(self, url: str) -> str | None:
+        """Why a rendered page may not request `url` (None: it may)."""
+        if self.resolver.refuses_literal(host_of(url)):
+            return "private_address"
+        if self.settings.render_block_third_party and not self.scope.is_internal(url):
+            return "third_party"
+        return None
 
     # -- dispatch -----------------------------------------------------------------------
     async def _dispatch(self, sitemaps: asyncio.Task[None]) -> None:
@@ -264,6 +301,11 @@ class Crawler:
             except Exception as error:  # a bug: see _failed
                 self._record(self._failed(visit.entry, error))
 
+    def queue_listed(self, urls: Sequence[str]) -> None:
+        """List mode from a sitemap: its URLs enter the frontier at depth 0, `found_via=list`."""
+        if self.frontier.add((url, 0, "list", ()) for url in urls):
+            self._wake.set()
+
     def note(self, note: str) -> None:
         """Something a person should know about this crawl (kept in the manifest)."""
         if len(self.notes) < MAX_NOTES:
@@ -293,13 +335,37 @@ class Crawler:
         status = response.status or 0
         if 300 <= status < 400:
             return Visit(entry, row, (status, response.headers.get("location")))
-        parsed: HtmlResult | None = None
         if 200 <= status < 300 and response.error is None and rows.is_html(response):
-            _, charset = rows.media_type(response.headers.get("content-type"))
-            robots_header = response.headers.get("x-robots-tag")
-            job = HtmlJob(url, response.body, charset, self.scope.internal_hosts, robots_header)
-            parsed = await self.pool.parse_page(job)
-        return Visit(entry, row, parsed=parsed)
+            return Visit(entry, row, parsed=await self._parse(url, response, row))
+        return Visit(entry, row)
+
+    async def _parse(self, url: str, response: Response, row: dict[str, Any]) -> HtmlResult:
+        """The page parsed; with --render js the rendered DOM, and the served HTML's main facts
+        in the `raw_*` columns (a page the browser could not render is parsed as served)."""
+        kind, charset = rows.media_type(response.headers.get("content-type"))
+        raw = HtmlJob(
+            url,
+            response.body,
+            charset,
+            self.scope.internal_hosts,
+            response.headers.get("x-robots-tag"),
+            self.rules,
+            self.rewrite_rules,
+        )
+        if self.renderer is None:
+            return await self.pool.parse_page(raw)
+        rendered = await self.renderer.render(url, response.body, kind or "text/html")
+        dom = rendered.html is not None
+        rows.add_rendered(row, dom, rendered.error, rendered.js_errors, rendered.blocked)
+        if rendered.html is None:
+            return await self.pool.parse_page(raw)
+        body = rendered.html.encode("utf-8", "surrogatepass")
+        before, parsed = await asyncio.gather(
+            self.pool.parse_page(raw._replace(rules=())),  # extraction rules: rendered DOM
+            self.pool.parse_page(raw._replace(body=body, header_charset="utf-8")),
+        )
+        rows.add_raw(row, before)
+        return parsed._replace(charset=before.charset)  # the served bytes' charset
 
     async def _fetch(self, url: str, method: str) -> Response:
         response = await self.fetcher.get(url, method)
@@ -331,6 +397,7 @@ class Crawler:
         self, entry: Entry, row: dict[str, Any], status: int, location: str | None
     ) -> list[Found]:
         target = resolve_reference(entry.url, location) if location else None
+        target = self.rewrite(target) if target is not None else None
         found, error = self.scope.from_redirect(entry, target)
         row["redirect_url"] = target
         row["error"] = row.get("error") or error

@@ -18,7 +18,16 @@ from typing import NamedTuple
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from marketloop.crawl import jsonld
-from marketloop.crawl.records import Extracted, HtmlFacts, ImageColumns, LinkColumns
+from marketloop.crawl.custom import run_rules
+from marketloop.crawl.records import (
+    Extracted,
+    ExtractRule,
+    HtmlFacts,
+    ImageColumns,
+    LinkColumns,
+    RewriteRules,
+)
+from marketloop.crawl.rewrite import Rewriter, rewriter
 from marketloop.crawl.textsig import signature
 from marketloop.crawl.urls import PageUrls, host_of
 
@@ -42,11 +51,18 @@ _RESOURCES = (
 
 
 def extract(
-    html: str, url: str, internal_hosts: frozenset[str], x_robots_tag: str | None = None
+    html: str,
+    url: str,
+    internal_hosts: frozenset[str],
+    x_robots_tag: str | None = None,
+    rules: tuple[ExtractRule, ...] = (),
+    rewrite: RewriteRules | None = None,
 ) -> Extracted:
+    """The page's records; `rules` are custom extractions, `rewrite` the URL rewriting applied
+    to every reference found (a link keeps its URL before rewriting in `original_url`)."""
     tree = LexborHTMLParser(html)
     head = _head(tree)
-    urls = PageUrls(url, head.base_href)
+    urls = _Resolver(url, head.base_href, rewriter(rewrite))
     nofollow_all = robots_nofollow(head.meta_robots, x_robots_tag)
     canonicals = [c for c in (urls.resolve(h) for h in head.canonical_hrefs) if c]
     hreflang = [(lang, u) for lang, h in head.hreflang if (u := urls.resolve(h))]
@@ -55,7 +71,7 @@ def extract(
     chrome_ids = {
         n.mem_id for n in tree.css(", ".join(f"{t} a[href], {t} area[href]" for t in chrome))
     }
-    links = LinkColumns([], [], [], [], [], [], [])
+    links = LinkColumns([], [], [], [], [], [], [], [])
     discovered: dict[str, str] = {}
     for node in tree.css("a[href], area[href]"):
         target = urls.resolve(node.attributes.get("href") or "")
@@ -64,6 +80,7 @@ def extract(
         rel = (node.attributes.get("rel") or "").lower() or None
         internal = host_of(target) in internal_hosts
         _add_link(links, target, "a", anchor=_anchor(node), rel=rel, internal=internal)
+        links.original_url[-1] = urls.original
         links.nofollow[-1] = nofollow_all or (rel is not None and "nofollow" in rel.split())
         links.in_main[-1] = node.mem_id in main_ids and node.mem_id not in chrome_ids
         if internal and target != url:
@@ -77,6 +94,7 @@ def extract(
         if host_of(target) in internal_hosts and target != url:
             discovered.setdefault(target, "hreflang")
     headings = [[_text(n) for n in tree.css(f"h{level}")] for level in range(1, 7)]
+    custom = run_rules(tree, html, rules) if rules else []
     tree.strip_tags([*_NOT_TEXT, *chrome])
     sig = signature(region.text(separator=" ", strip=True) if region else "")
     internal_a = external_a = 0
@@ -103,7 +121,28 @@ def extract(
         outlinks_internal=internal_a,
         outlinks_external=external_a,
     )
-    return Extracted(facts, links, images, list(discovered.items()))
+    return Extracted(facts, links, images, list(discovered.items()), custom)
+
+
+class _Resolver:
+    """`PageUrls.resolve`, then the crawl's URL rewriting; `original` is the URL before the
+    rewriting of the last reference resolved, when a rule changed it (else None)."""
+
+    __slots__ = ("original", "page", "rewrite")
+
+    def __init__(self, url: str, base_href: str | None, rewrite: Rewriter) -> None:
+        self.page = PageUrls(url, base_href)
+        self.rewrite = rewrite
+        self.original: str | None = None
+
+    def resolve(self, href: str) -> str | None:
+        found = self.page.resolve(href)
+        if found is None or not self.rewrite.active:
+            self.original = None
+            return found
+        target = self.rewrite(found)
+        self.original = found if target != found else None
+        return target
 
 
 class _Head(NamedTuple):
@@ -192,7 +231,7 @@ def _main_region(tree: LexborHTMLParser) -> tuple[LexborNode | None, tuple[str, 
 
 
 def _resources(
-    tree: LexborHTMLParser, urls: PageUrls, internal_hosts: frozenset[str], links: LinkColumns
+    tree: LexborHTMLParser, urls: _Resolver, internal_hosts: frozenset[str], links: LinkColumns
 ) -> None:
     for selector, attribute, kind in _RESOURCES:
         for node in tree.css(selector):
@@ -204,6 +243,7 @@ def _resources(
                 continue
             internal = host_of(target) in internal_hosts
             _add_link(links, target, kind, anchor=None, rel=rel, internal=internal)
+            links.original_url[-1] = urls.original
 
 
 def _add_link(
@@ -222,11 +262,12 @@ def _add_link(
     links.nofollow.append(False)
     links.is_internal.append(internal)
     links.in_main.append(False)
+    links.original_url.append(None)
 
 
 def _images(
     tree: LexborHTMLParser,
-    urls: PageUrls,
+    urls: _Resolver,
     internal_hosts: frozenset[str],
     page_url: str,
     discovered: dict[str, str],

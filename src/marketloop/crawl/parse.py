@@ -60,7 +60,9 @@ def parse_html(job: HtmlJob) -> HtmlResult:
     if _binary_text(text[:_SNIFF]):
         return HtmlResult(charset, None, BINARY)
     try:
-        extracted = extract(text, job.url, job.internal_hosts, job.x_robots_tag)
+        extracted = extract(
+            text, job.url, job.internal_hosts, job.x_robots_tag, job.rules, job.rewrite
+        )
         return HtmlResult(charset, extracted, None)
     except Exception as exc:  # a parser bug must cost one page, not the crawl
         return HtmlResult(charset, None, f"could not parse HTML: {type(exc).__name__}: {exc}")

@@ -26,7 +26,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds `mar
 
 def failure(job: Job, message: str) -> Result:
     if isinstance(job, SitemapJob):
-        return SitemapDoc("invalid", [], [], 0, len(job.body), message)
+        return SitemapDoc("invalid", [], [], [], 0, len(job.body), message)
     return HtmlResult("utf-8", None, message)
 
 

@@ -40,6 +40,7 @@ class LinkColumns(NamedTuple):
     nofollow: list[bool]
     is_internal: list[bool]
     in_main: list[bool]
+    original_url: list[str | None]  # to_url before URL rewriting, when a rule changed it
 
 
 class ImageColumns(NamedTuple):
@@ -50,17 +51,45 @@ class ImageColumns(NamedTuple):
     is_internal: list[bool]
 
 
+class ExtractRule(NamedTuple):
+    """One custom extraction rule (`[[crawl.extract]]`, see `crawl/custom.py`)."""
+
+    name: str
+    css: str | None
+    attribute: str | None
+    regex: str | None
+    mode: str  # first | all | count
+
+
+class RewriteRules(NamedTuple):
+    """URL rewriting (`[crawl.rewrite]`, see `crawl/rewrite.py`), applied to discovered URLs."""
+
+    remove_params: tuple[str, ...] = ()  # names or globs, matched case-insensitively
+    replace: tuple[tuple[str, str], ...] = ()  # (regex, replacement), in order
+    lowercase: bool = False
+
+
+class Extraction(NamedTuple):
+    """What one custom rule found on one page."""
+
+    name: str
+    values: list[str]  # first: at most one; all: every value (capped); count: none
+    matches: int  # values matched on the page, whatever the mode
+
+
 class Extracted(NamedTuple):
     facts: HtmlFacts
     links: LinkColumns
     images: ImageColumns
     discovered: list[tuple[str, str]]  # (internal url, found_via) to enqueue, first seen first
+    custom: list[Extraction] = []  # noqa: RUF012 - a NamedTuple default is never mutated
 
 
 class SitemapDoc(NamedTuple):
     kind: str  # urlset | sitemapindex | invalid
     locs: list[str]  # normalised; entries that are not http(s) URLs are left out
     lastmods: list[str | None]
+    hreflang: list[list[tuple[str, str]]]  # per loc: its xhtml:link alternates (lang, url)
     url_count: int  # <loc> entries in the file, valid or not
     size: int  # uncompressed bytes read
     error: str | None
@@ -72,6 +101,8 @@ class HtmlJob(NamedTuple):
     header_charset: str | None
     internal_hosts: frozenset[str]
     x_robots_tag: str | None = None  # the response header: its nofollow applies to every link
+    rules: tuple[ExtractRule, ...] = ()  # custom extraction
+    rewrite: RewriteRules | None = None  # URL rewriting of the references found
 
 
 class HtmlResult(NamedTuple):

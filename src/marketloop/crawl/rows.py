@@ -114,6 +114,29 @@ def add_html(batch: Batch, row: dict[str, Any], result: HtmlResult) -> None:
     batch["links"].extend({"from_url": row["url"], **links._asdict()}, len(links.to_url))
     images = extracted.images
     batch["images"].extend({"page_url": row["url"], **images._asdict()}, len(images.src))
+    for found in extracted.custom:
+        batch["extractions"].add({"page_url": row["url"], **found._asdict()})
+
+
+def add_rendered(
+    row: dict[str, Any], dom: bool, error: str | None, js_errors: list[str], blocked: list[str]
+) -> None:
+    """What rendering the page in the browser said; `dom`: whether a rendered DOM came back."""
+    row.update(rendered=dom, render_error=error, js_errors=js_errors, blocked_requests=blocked)
+
+
+def add_raw(row: dict[str, Any], raw: HtmlResult) -> None:
+    """A rendered page's facts as the server sent them, before any script ran."""
+    if raw.extracted is None:
+        return
+    facts = raw.extracted.facts
+    row.update(
+        raw_titles=facts.titles,
+        raw_meta_robots=facts.meta_robots,
+        raw_canonical=facts.canonical,
+        raw_word_count=facts.word_count,
+        raw_outlinks_internal=facts.outlinks_internal,
+    )
 
 
 def _merged(

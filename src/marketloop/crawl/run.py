@@ -44,7 +44,8 @@ def run_crawl(
     on_progress: ProgressFn | None = None,
     seeds: Sequence[str] = (),
 ) -> CrawlResult:
-    """Crawl from `url`; in list mode (`settings.mode == "list"`) exactly `seeds`."""
+    """Crawl from `url`; in list mode (`settings.mode == "list"`) exactly `seeds`, or without
+    seeds the URLs that the sitemap (or sitemap index) `url` lists."""
     return asyncio.run(
         crawl(
             url,

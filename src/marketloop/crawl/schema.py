@@ -10,6 +10,7 @@ A crawl dataset is one folder, written in batches while the crawl runs and never
       redirects/part-NNNNN.parquet one row per 3xx response (one hop)
       sitemaps/part-NNNNN.parquet one row per sitemap file read
       sitemap_urls/part-NNNNN.parquet one row per <loc> in a urlset sitemap
+      extractions/part-NNNNN.parquet one row per custom extraction rule and HTML page
       state/                   the crawler's resume state (not part of the contract)
       issues.parquet           written by `marketloop audit` (see audit/)
 
@@ -24,7 +25,7 @@ import pyarrow as pa
 
 FORMAT_VERSION = 1
 
-TABLES = ("pages", "links", "images", "redirects", "sitemaps", "sitemap_urls")
+TABLES = ("pages", "links", "images", "redirects", "sitemaps", "sitemap_urls", "extractions")
 
 _strings = pa.list_(pa.string())
 
@@ -79,6 +80,17 @@ PAGES = pa.schema(
         ("outlinks_internal", pa.int32()),
         ("outlinks_external", pa.int32()),
         ("parse_error", pa.string()),  # set when the body could not be parsed as HTML
+        # --render js (null without it): the HTML columns then describe the rendered DOM
+        ("rendered", pa.bool_()),  # true: the columns above come from the rendered DOM
+        ("render_error", pa.string()),  # timeout, crash ... (the DOM taken so far is parsed)
+        ("js_errors", _strings),  # uncaught script exceptions on the page
+        ("blocked_requests", _strings),  # "url (reason)": third_party, private_address, ...
+        # the same page as the server sent it, before scripts ran (rendered pages only)
+        ("raw_titles", _strings),
+        ("raw_meta_robots", pa.string()),
+        ("raw_canonical", pa.string()),
+        ("raw_word_count", pa.int32()),
+        ("raw_outlinks_internal", pa.int32()),
     ]
 )
 
@@ -92,6 +104,7 @@ LINKS = pa.schema(
         ("nofollow", pa.bool_()),  # rel, or nofollow/none in meta robots or X-Robots-Tag
         ("is_internal", pa.bool_()),
         ("in_main", pa.bool_()),  # false inside nav/header/footer/aside
+        ("original_url", pa.string()),  # to_url before URL rewriting, when a rule changed it
     ]
 )
 
@@ -132,8 +145,39 @@ SITEMAP_URLS = pa.schema(
         ("sitemap_url", pa.string()),
         ("url", pa.string()),
         ("lastmod", pa.string()),
+        # the entry's <xhtml:link rel="alternate" hreflang> alternates (resolved)
+        ("hreflang", pa.list_(pa.struct([("lang", pa.string()), ("url", pa.string())]))),
     ]
 )
+
+EXTRACTIONS = pa.schema(
+    [
+        ("page_url", pa.string()),
+        ("name", pa.string()),  # the rule's name ([[crawl.extract]])
+        ("values", _strings),  # first: at most one; all: every value (capped); count: empty
+        ("matches", pa.int32()),  # values matched on the page, whatever the mode
+    ]
+)
+
+#: columns added to the format without a version change: a dataset written before them reads
+#: them as null (`CrawlDataset.connect`), and the auditor does not require them
+ADDED_COLUMNS: dict[str, frozenset[str]] = {
+    "pages": frozenset(
+        {
+            "rendered",
+            "render_error",
+            "js_errors",
+            "blocked_requests",
+            "raw_titles",
+            "raw_meta_robots",
+            "raw_canonical",
+            "raw_word_count",
+            "raw_outlinks_internal",
+        }
+    ),
+    "links": frozenset({"original_url"}),
+    "sitemap_urls": frozenset({"hreflang"}),
+}
 
 SCHEMAS: dict[str, pa.Schema] = {
     "pages": PAGES,
@@ -142,4 +186,5 @@ SCHEMAS: dict[str, pa.Schema] = {
     "redirects": REDIRECTS,
     "sitemaps": SITEMAPS,
     "sitemap_urls": SITEMAP_URLS,
+    "extractions": EXTRACTIONS,
 }

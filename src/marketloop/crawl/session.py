@@ -79,7 +79,8 @@ def open_dataset(
     seeds: Sequence[str] = (),
 ) -> DatasetSession:
     """Open (or resume) the dataset in `folder`; a new crawl starts from `start_url`, or in
-    list mode from `seeds` (normalised URLs, depth 0, `found_via = list`)."""
+    list mode from `seeds` (normalised URLs, depth 0, `found_via = list`); a list mode crawl
+    without seeds lists the sitemap `start_url` (the crawler reads it)."""
     try:
         start = normalize(start_url)
     except InvalidUrl as exc:
@@ -116,7 +117,8 @@ def open_dataset(
             frontier.mark_done(urls, "sitemap_files")
         session.totals["errors"] = recount(folder).get("errors", 0)
     else:
-        first = [(start, 0, "start", ())] if not seeds else []
+        listing = settings.mode == "list"  # from a file (seeds) or a sitemap (read later)
+        first = [(start, 0, "start", ())] if not (seeds or listing) else []
         frontier.add(first + [(url, 0, "list", ()) for url in seeds])
         frontier.commit()
     manifest.status = "running"

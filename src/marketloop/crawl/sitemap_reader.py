@@ -3,7 +3,13 @@
 Sitemaps are found from the start origin's robots.txt `Sitemap:` lines, else `/sitemap.xml`,
 and followed through sitemap indexes. Each file read becomes a `sitemaps` row, each `<loc>` a
 `sitemap_urls` row; internal page URLs wait in the frontier until the link crawl is over and
-then enter it with `found_via='sitemap'` (see `frontier.release_sitemap_pages`).
+then enter it with `found_via='sitemap'` (see `frontier.release_sitemap_pages`), and so do the
+internal hreflang alternates of their `xhtml:link` entries. Every URL read from a sitemap is
+rewritten by the crawl's URL rewriting first.
+
+In list mode from a sitemap (`crawl --list https://example.com/sitemap.xml`) the given sitemap
+(and the sitemaps of an index) is read instead, and the URLs it lists on its own host enter the
+frontier at once as the list (depth 0, `found_via='list'`).
 """
 
 from __future__ import annotations
@@ -46,8 +52,23 @@ async def fetch_robots(crawler: Crawler, origin: str) -> RobotsRules:
 class SitemapReader:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.listing = False
 
-    async def run(self) -> None:
+    async def run(self, listed: str | None = None) -> None:
+        """Read the site's sitemaps; or, in list mode, the sitemap `listed` and its children."""
+        crawler = self.crawler
+        self.listing = listed is not None
+        if listed is not None:
+            crawler.frontier.add_sitemap_file(listed, "list")
+        else:
+            await self._discover()
+        last = 0
+        while files := crawler.frontier.sitemap_files(after=last):
+            for seq, url, via in files:
+                await self.read(url, via)
+                last = seq
+
+    async def _discover(self) -> None:
         crawler = self.crawler
         origin = origin_of(crawler.start_url)
         rules = await crawler.robots(crawler.start_url)
@@ -56,11 +77,6 @@ class SitemapReader:
             crawler.frontier.add_sitemap_file(url, "robots")
         if not listed:
             crawler.frontier.add_sitemap_file(f"{origin}/sitemap.xml", "default")
-        last = 0
-        while files := crawler.frontier.sitemap_files(after=last):
-            for seq, url, via in files:
-                await self.read(url, via)
-                last = seq
 
     async def read(self, url: str, via: str) -> None:
         crawler = self.crawler
@@ -91,12 +107,28 @@ class SitemapReader:
                 for loc in doc.locs:
                     crawler.frontier.add_sitemap_file(loc, "index")
             elif doc.kind == "urlset":
-                count = len(doc.locs)
-                crawler.batch["sitemap_urls"].extend(
-                    {"sitemap_url": url, "url": doc.locs, "lastmod": doc.lastmods}, count
-                )
-                scope = crawler.scope
-                crawler.frontier.add_sitemap_pages(
-                    u for u in doc.locs if scope.is_internal(u) and scope.wanted(u)
-                )
+                self._urlset(url, doc)
         crawler.batch["sitemaps"].add(row)
+
+    def _urlset(self, url: str, doc: SitemapDoc) -> None:
+        crawler, scope = self.crawler, self.crawler.scope
+        rewrite = crawler.rewrite
+        locs = [rewrite(loc) for loc in doc.locs]
+        alternates = [[(lang, rewrite(u)) for lang, u in pairs] for pairs in doc.hreflang]
+        crawler.batch["sitemap_urls"].extend(
+            {"sitemap_url": url, "url": locs, "lastmod": doc.lastmods, "hreflang": alternates},
+            len(locs),
+        )
+        if self.listing:
+            own = [u for u in locs if host_of(u) == host_of(url)]
+            if len(own) < len(locs):
+                crawler.note(
+                    f"{len(locs) - len(own):,} URLs of {url} are on another host than the "
+                    "sitemap and were not crawled (a sitemap lists its own host's URLs)"
+                )
+            crawler.queue_listed(own)
+            return
+        found = locs + [u for pairs in alternates for _, u in pairs]
+        crawler.frontier.add_sitemap_pages(
+            u for u in found if scope.is_internal(u) and scope.wanted(u)
+        )

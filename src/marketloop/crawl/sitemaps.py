@@ -5,6 +5,10 @@ gzip-compressed (detected by its magic bytes, whatever the URL or content type s
 caps a file at 50,000 URLs and 50 MB uncompressed; the counts are kept so the auditor can flag
 `sitemap_over_limit`. Parsing streams, so a gzip bomb stops at `MAX_UNCOMPRESSED` and a
 malformed file keeps whatever entries came before the error.
+
+hreflang alternates of an entry are its `<xhtml:link rel="alternate" hreflang="de" href="..."/>`
+children (the XHTML namespace, as Google documents): kept per `<loc>`, language lower-cased,
+URL normalised; one without hreflang, rel=alternate or a valid http(s) href is left out.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # <url>/<sitemap>: an <image:loc> or <video:...> extension element must not replace the page.
 _NAMESPACES = ("", "http://www.sitemaps.org/schemas/sitemap/0.9")
 _ENTRY_TAGS = ("url", "sitemap")
+_XHTML_LINK = "{http://www.w3.org/1999/xhtml}link"
+MAX_ALTERNATES = 1_000  # per entry
 
 
 def parse_sitemap(body: bytes) -> SitemapDoc:
@@ -52,7 +58,13 @@ def parse_sitemap(body: bytes) -> SitemapDoc:
     if state.kind is None and state.error is None:
         state.error = "empty document" if state.size == 0 else "no root element"
     return SitemapDoc(
-        state.kind or "invalid", state.locs, state.lastmods, state.count, state.size, state.error
+        state.kind or "invalid",
+        state.locs,
+        state.lastmods,
+        state.hreflang,
+        state.count,
+        state.size,
+        state.error,
     )
 
 
@@ -61,11 +73,13 @@ class _State:
         self.kind: str | None = None
         self.locs: list[str] = []
         self.lastmods: list[str | None] = []
+        self.hreflang: list[list[tuple[str, str]]] = []
         self.count = 0
         self.size = 0
         self.error: str | None = None
         self._loc: str | None = None
         self._lastmod: str | None = None
+        self._alternates: list[tuple[str, str]] = []
         self._open: list[str | None] = []  # local names of the open elements (None: foreign)
 
     def consume(self, parser: XMLPullParser) -> None:
@@ -83,6 +97,8 @@ class _State:
                 self._loc = (element.text or "").strip()
             elif tag == "lastmod" and in_entry:
                 self._lastmod = (element.text or "").strip() or None
+            elif element.tag == _XHTML_LINK and self._open[-1:] == ["url"]:
+                self._alternate(element.attrib)
             elif tag in _ENTRY_TAGS:
                 self._entry()
                 element.clear()
@@ -102,7 +118,16 @@ class _State:
             if url is not None and len(self.locs) < MAX_ENTRIES:
                 self.locs.append(url)
                 self.lastmods.append(self._lastmod)
+                self.hreflang.append(self._alternates)
         self._loc = self._lastmod = None
+        self._alternates = []
+
+    def _alternate(self, attrib: dict[str, str]) -> None:
+        rel = (attrib.get("rel") or "").lower().split()
+        lang = (attrib.get("hreflang") or "").strip().lower()
+        url = try_normalize(attrib.get("href") or "")
+        if "alternate" in rel and lang and url and len(self._alternates) < MAX_ALTERNATES:
+            self._alternates.append((lang, url))
 
 
 def _sitemap_tag(qualified: str) -> str | None:

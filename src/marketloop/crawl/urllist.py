@@ -1,5 +1,7 @@
 """The URL list of a list-mode crawl (`marketloop crawl --list FILE`), read and checked.
 
+`--list` also takes a sitemap URL (`is_url`): the crawler then reads that sitemap instead.
+
 One URL per line; blank lines and lines starting with `#` are skipped; every URL is put in
 normal form (`urls.normalize`) and repeats are dropped, keeping the first. A line that is not
 an http(s) URL stops the crawl before it starts, naming the file and the line.
@@ -13,6 +15,11 @@ from marketloop.crawl.urls import InvalidUrl, normalize
 from marketloop.errors import UsageError
 
 MAX_LINE = 8_192
+
+
+def is_url(source: str) -> bool:
+    """Whether a --list argument is a URL (a sitemap to read) rather than a file name."""
+    return source.strip()[:8].lower().startswith(("http://", "https://"))
 
 
 def read_url_list(path: Path) -> list[str]:

@@ -1,4 +1,7 @@
-"""hreflang annotations: every alternate must answer 200 and link back (return link)."""
+"""hreflang annotations: every alternate must answer 200 and link back (return link).
+
+The annotations are those of `page_hreflang` (crawl/dataset.py): the HTML, the Link header and
+the sitemaps' xhtml:link alternates together, so a return link may come from any of them."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -13,8 +16,8 @@ X_DEFAULT = "x-default"
 @python_check(
     "hreflang_broken",
     Severity.critical,
-    scope=HTML_PAGES + " with hreflang annotations; alternates the crawl did not fetch are "
-    "not judged",
+    scope=HTML_PAGES + " with hreflang annotations (HTML, Link header or sitemap xhtml:link); "
+    "alternates the crawl did not fetch are not judged",
     description="An hreflang alternate does not answer 200, or does not link back. The "
     "x-default alternate is the fallback for every other language (often a language selector "
     "or a home page that redirects by locale, as Google documents), so it need not link back "
@@ -26,13 +29,15 @@ X_DEFAULT = "x-default"
 def hreflang_broken(ctx: CheckContext) -> Iterator[Finding]:
     annotated = {
         row["url"]: [(a["lang"], a["url"]) for a in row["hreflang"]]
-        for row in ctx.rows("SELECT url, hreflang FROM html_pages WHERE len(hreflang) > 0")
+        for row in ctx.rows(
+            "SELECT url, hreflang FROM page_hreflang WHERE url IN (SELECT url FROM html_pages)"
+        )
     }
     states = {
         row["url"]: row
         for row in ctx.rows(
             "SELECT url, status, blocker FROM page_state WHERE url IN "
-            "(SELECT unnest(hreflang).url FROM html_pages)"
+            "(SELECT unnest(hreflang).url FROM page_hreflang)"
         )
     }
     returns = {url: {target for _, target in alternates} for url, alternates in annotated.items()}

@@ -1,0 +1,215 @@
+"""JavaScript rendering (`crawl --render js`): HTML pages rendered in the system Chromium through
+Playwright, then parsed like any other page.
+
+    renderer = await Renderer.start(settings, fetcher, allowed)   # RenderUnavailable if not
+    rendered = await renderer.render(url, body, content_type)     # .html, .error, .js_errors
+    await renderer.close()
+
+A pool of `render_pages` browser pages (each in its own context) renders at most that many
+pages at once. The page's own HTML is the body the crawler already fetched (no second request);
+every request the page then makes goes through the crawler's `Fetcher`, so rendering keeps the
+crawl's network policy (private addresses refused at connection time, staging credentials only
+to the crawl's own hosts, politeness per origin). Requests to other hosts are blocked by default
+(`render_block_third_party`: analytics, ads), as are methods other than GET and HEAD; blocked
+requests are recorded. Images, media and fonts are not loaded at all (the DOM does not depend
+on them; the crawl itself still checks internal images). A page gets `render_timeout` seconds
+to reach `render_wait`; one that never settles is parsed as far as it got, with `render_error`
+saying so. Never a downloaded browser: `chromium_path` (default /usr/bin/chromium).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import NamedTuple
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from marketloop.crawl.config import CrawlSettings
+from marketloop.crawl.fetch import Fetcher
+from marketloop.crawl.urls import try_normalize
+
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+MAX_RECORDED = 50  # blocked requests and script errors kept per page
+SNAPSHOT_SECONDS = 5.0  # for the DOM of a page whose scripts still run
+_FETCHED = frozenset({"GET", "HEAD"})
+#: resource types the DOM does not depend on: not fetched, not recorded (rendering 2-3x faster)
+_SKIPPED_TYPES = frozenset({"image", "media", "font"})
+
+
+class RenderUnavailable(RuntimeError):
+    """The browser could not start."""
+
+
+class Rendered(NamedTuple):
+    html: str | None  # the rendered DOM; None when nothing could be taken
+    error: str | None  # timeout, crash, ... (the DOM may still be there)
+    js_errors: list[str]  # uncaught exceptions on the page
+    blocked: list[str]  # "url (reason)" of requests not made
+
+
+class _Slot:
+    """One browser page of the pool and what its current render collects."""
+
+    def __init__(self, context: BrowserContext, page: Page) -> None:
+        self.context = context
+        self.page = page
+        self.document: tuple[bytes, str] | None = None  # body and type of the page to render
+        self.js_errors: list[str] = []
+        self.blocked: list[str] = []
+
+    def reset(self, body: bytes, content_type: str) -> None:
+        self.document = (body, content_type)
+        self.js_errors, self.blocked = [], []
+
+
+class Renderer:
+    def __init__(
+        self,
+        settings: CrawlSettings,
+        fetcher: Fetcher,
+        allowed: Callable[[str], str | None],
+        playwright: Playwright,
+        browser: Browser,
+    ) -> None:
+        self.settings = settings
+        self.fetcher = fetcher
+        self.allowed = allowed  # url -> None, or why a request to it is refused
+        self.playwright = playwright
+        self.browser = browser
+        self.slots: asyncio.Queue[_Slot] = asyncio.Queue()
+
+    @classmethod
+    async def start(
+        cls, settings: CrawlSettings, fetcher: Fetcher, allowed: Callable[[str], str | None]
+    ) -> Renderer:
+        """Launch Chromium and open the page pool; `allowed(url)` vets every subrequest."""
+        if not settings.chromium_path.is_file():
+            raise RenderUnavailable(f"no browser at {settings.chromium_path}")
+        playwright = await async_playwright().start()
+        try:
+            browser = await playwright.chromium.launch(
+                executable_path=str(settings.chromium_path), args=FLAGS, headless=True
+            )
+        except PlaywrightError as exc:
+            await playwright.stop()
+            raise RenderUnavailable(_first_line(exc)) from None
+        renderer = cls(settings, fetcher, allowed, playwright, browser)
+        for _ in range(settings.render_pages):
+            renderer.slots.put_nowait(await renderer._open())
+        return renderer
+
+    async def _open(self) -> _Slot:
+        context = await self.browser.new_context(
+            user_agent=self.settings.user_agent, service_workers="block"
+        )
+        page = await context.new_page()
+        slot = _Slot(context, page)
+        page.on("pageerror", lambda error: _keep(slot.js_errors, _first_line(error)))
+        await page.route("**/*", lambda route, request: self._route(slot, route, request))
+        return slot
+
+    async def render(self, url: str, body: bytes, content_type: str) -> Rendered:
+        slot = await self.slots.get()
+        healthy = True
+        try:
+            slot.reset(body, content_type)
+            error = await self._navigate(slot.page, url)
+            try:
+                html: str | None = await asyncio.wait_for(slot.page.content(), SNAPSHOT_SECONDS)
+            except (TimeoutError, PlaywrightError) as exc:
+                html, healthy = None, False  # scripts hold the page: replace it
+                error = error or f"no DOM snapshot: {_first_line(exc) or 'timeout'}"
+            return Rendered(html, error, slot.js_errors, slot.blocked)
+        finally:
+            self.slots.put_nowait(await self._recycle(slot, healthy))
+
+    async def _navigate(self, page: Page, url: str) -> str | None:
+        timeout = self.settings.render_timeout
+        try:
+            await page.goto(url, wait_until=self.settings.render_wait, timeout=timeout * 1000)
+        except PlaywrightTimeout:
+            return f"timeout: not settled ({self.settings.render_wait}) in {timeout:g} s"
+        except PlaywrightError as exc:
+            return _first_line(exc)
+        return None
+
+    async def _recycle(self, slot: _Slot, healthy: bool) -> _Slot:
+        slot.document = None
+        if healthy:
+            with contextlib.suppress(PlaywrightError, TimeoutError):
+                await asyncio.wait_for(slot.page.goto("about:blank"), SNAPSHOT_SECONDS)
+                return slot
+        with contextlib.suppress(PlaywrightError):
+            await slot.context.close()
+        return await self._open()
+
+    async def _route(self, slot: _Slot, route: Route, request: Request) -> None:
+        # the page may move on (closed, navigated away) while a request is pending
+        with contextlib.suppress(PlaywrightError):
+            await self._answer(slot, route, request)
+
+    async def _answer(self, slot: _Slot, route: Route, request: Request) -> None:
+        main = request.is_navigation_request() and request.frame.parent_frame is None
+        if main and slot.document is not None:  # the page itself: the body already fetched
+            body, kind = slot.document
+            slot.document = None
+            await route.fulfill(status=200, headers={"content-type": kind}, body=body)
+            return
+        if request.resource_type in _SKIPPED_TYPES:
+            await route.abort("blockedbyclient")
+            return
+        url = try_normalize(request.url)
+        reason = "not http(s)" if url is None else self.allowed(url)
+        if reason is None and request.method not in _FETCHED:
+            reason = f"method {request.method}"
+        if url is None or reason is not None:
+            _keep(slot.blocked, f"{request.url[:500]} ({reason})")
+            await route.abort("blockedbyclient")
+            return
+        response = await self.fetcher.get(url, request.method)
+        if response.status is None:
+            if response.error == "private_address":
+                _keep(slot.blocked, f"{url[:500]} (private_address)")
+            await route.abort(
+                "blockedbyclient" if response.error == "private_address" else "failed"
+            )
+            return
+        headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+        await route.fulfill(status=response.status, headers=headers, body=response.body)
+
+    async def close(self) -> None:
+        with contextlib.suppress(PlaywrightError):
+            await self.browser.close()
+        with contextlib.suppress(PlaywrightError):
+            await self.playwright.stop()
+
+
+def _keep(items: list[str], item: str) -> None:
+    if len(items) < MAX_RECORDED:
+        items.append(item)
+
+
+def _first_line(error: object) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
