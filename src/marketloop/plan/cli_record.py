@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -39,15 +40,17 @@ RecordFormatOption = Annotated[
 
 
 def _record(
-    tracker: Tracker,
-    when: datetime,
+    ctx: typer.Context,
+    where: tuple[Path | None, Path | None, str | None],
     fmt: RecordFormat,
-    record: Callable[[], Event],
+    record: Callable[[Tracker, datetime], Event],
     message: Callable[[Event], str],
 ) -> None:
-    """Record one event, then report what it changed (compared with just before it)."""
+    """Record one event (`record(tracker, at)`) in the plan at `where` (plan, workspace, --at),
+    then report what it changed compared with just before it."""
+    tracker, when = open_tracker(ctx, *where)
     before = tracker.view(when)
-    event = record()
+    event = record(tracker, when)
     after = tracker.view(when)
     if fmt is RecordFormat.json:
         emit_json(recorded_dict(event, before, after))
@@ -79,12 +82,11 @@ def slip(
 ) -> None:
     """Record that TASK finishes N business days later; everything downstream is re-computed
     (push to a buffer, pull backlog, escalate) and the consequences are printed."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker,
-        when,
+        ctx,
+        (plan, workspace, at),
         fmt,
-        lambda: tracker.slip(task, days, reason, when),
+        lambda tracker, when: tracker.slip(task, days, reason, when),
         lambda _: f"recorded: {task} slips {days} business day(s)",
     )
 
@@ -100,12 +102,11 @@ def block(
     fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
     """Record that TASK is blocked. A weekend blocker climbs the escalation ladder over time."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker,
-        when,
+        ctx,
+        (plan, workspace, at),
         fmt,
-        lambda: tracker.block(task, reason, when),
+        lambda tracker, when: tracker.block(task, reason, when),
         lambda _: f"recorded: {task} is blocked",
     )
 
@@ -121,12 +122,11 @@ def unblock(
     fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
     """Record that TASK's blocker is resolved."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker,
-        when,
+        ctx,
+        (plan, workspace, at),
         fmt,
-        lambda: tracker.unblock(task, reason, when),
+        lambda tracker, when: tracker.unblock(task, reason, when),
         lambda _: f"recorded: {task} is unblocked",
     )
 
@@ -141,9 +141,12 @@ def done(
     fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
     """Record that TASK (or a backlog item) is finished."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker, when, fmt, lambda: tracker.done(task, when), lambda _: f"recorded: {task} is done"
+        ctx,
+        (plan, workspace, at),
+        fmt,
+        lambda tracker, when: tracker.done(task, when),
+        lambda _: f"recorded: {task} is done",
     )
 
 
@@ -158,8 +161,13 @@ def rebaseline(
 ) -> None:
     """Record a new baseline from today's forecasts (the old one is kept). Refused unless two
     or more critical-path items slip at once: otherwise push/pull absorbs the slip."""
-    tracker, when = open_tracker(ctx, plan, workspace, at)
-    _record(tracker, when, fmt, lambda: tracker.rebaseline(reason, when), _baseline_message)
+    _record(
+        ctx,
+        (plan, workspace, at),
+        fmt,
+        lambda tracker, when: tracker.rebaseline(reason, when),
+        _baseline_message,
+    )
 
 
 @app.command("retract")
@@ -177,12 +185,11 @@ def retract(
 
     Example: marketloop plan retract 12 --reason "slip typed as 99 days, meant 2"
     """
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker,
-        when,
+        ctx,
+        (plan, workspace, at),
         fmt,
-        lambda: tracker.retract(event_id, reason, when),
+        lambda tracker, when: tracker.retract(event_id, reason, when),
         lambda e: f"recorded: event {event_id} ({e.data['kind']} {e.task or ''}) is retracted",
     )
 
