@@ -1,15 +1,13 @@
 """Hostile text that strangers write, shared by the tests that prove it stays inert: Rich
 markup (`[/]` crashes an unescaped print, `[red]` colours it), HTML and quotes, a formula
-prefix (spreadsheet injection), control characters and an RTL mark."""
+prefix (spreadsheet injection), control characters and an RTL mark. `run` and `Outcome`, the
+CLI harness most of their tests use, live in tests/support/cli.py."""
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
+from tests.support.cli import Outcome, run
 
-from typer.testing import CliRunner
-
-from marketloop.cli import main
+__all__ = ["Outcome", "run"]  # the harness, where the hostile-input tests have always found it
 
 MARKUP = "[/] [red]x[/red] [link=https://evil.test]y[/link]"
 HTML = "<script>alert(1)</script> \"quoted\" 'single' & <b>bold</b>"
@@ -31,38 +29,3 @@ def assert_html_inert(html: str) -> None:
     assert "<script>alert(1)</script>" not in html
     assert "<b>bold</b>" not in html
     assert "&lt;script&gt;" in html
-
-
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def error_lines(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if line.startswith("error:")]
-
-
-def run(*args: str, stdin: str | bytes | None = None) -> Outcome:
-    """`marketloop ARGS` in process through the real entry point (`cli.main`), as a person runs
-    it: marketloop errors become `error:`/`hint:` lines and an exit status. Any other exception
-    propagates, so a traceback fails the test that caused it."""
-    runner = CliRunner()
-    with runner.isolation(input=stdin) as (out, err, _):
-        saved = sys.argv
-        sys.argv = ["marketloop", *args]
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        finally:
-            sys.argv = saved
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return Outcome(
-            code,
-            out.getvalue().decode("utf-8", "replace"),
-            err.getvalue().decode("utf-8", "replace"),
-        )

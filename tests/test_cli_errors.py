@@ -5,31 +5,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.cli import run
 from typer.core import TyperGroup
 from typer.testing import CliRunner
 
-from marketloop.cli import main
 from marketloop.errors import WorkspaceError
 from marketloop.workspace import Workspace
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    """`marketloop ARGS` in process through the real entry point: (exit status, stderr)."""
-    saved = sys.argv
-    sys.argv = ["marketloop", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = saved
-    return code, capsys.readouterr().err
 
 
 @pytest.fixture
@@ -70,9 +55,9 @@ def test_read_only_workspace_is_refused_before_any_work(read_only_dir: Path) -> 
 
 
 def test_read_only_workspace_on_the_command_line_exits_3_without_traceback(
-    read_only_dir: Path, capsys: pytest.CaptureFixture[str]
+    read_only_dir: Path,
 ) -> None:
-    code, err = run_main(capsys, "--workspace", str(read_only_dir), "crawl", "http://127.0.0.1:9/")
+    code, _, err = run("--workspace", str(read_only_dir), "crawl", "http://127.0.0.1:9/")
     assert code == 3
     assert err.splitlines() == [
         f"error: cannot write in workspace folder {read_only_dir}: {_refused()}",
@@ -84,14 +69,11 @@ def _refused() -> str:
     return "Operation not permitted" if os.geteuid() == 0 else "Permission denied"
 
 
-def test_unwritable_out_exits_3_naming_the_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unwritable_out_exits_3_naming_the_file(tmp_path: Path) -> None:
     blocker = tmp_path / "afile"
     blocker.write_text("")
     out = blocker / "dataset"  # a folder under a regular file: NotADirectoryError, even as root
-    code, err = run_main(
-        capsys,
+    code, _, err = run(
         "--workspace",
         str(tmp_path / "ws"),
         "crawl",
@@ -108,17 +90,17 @@ def test_unwritable_out_exits_3_naming_the_file(
 
 @pytest.mark.parametrize("position", ["before", "after"])
 def test_config_and_log_level_work_before_and_after_the_command(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], position: str
+    tmp_path: Path, position: str
 ) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[crawl]\nmax_urls = 0\n")
     command = ["crawl", "http://127.0.0.1:9/", "--workspace", str(tmp_path / "ws")]
     shared = ["--config", str(bad)]
-    code, err = run_main(capsys, *(shared + command if position == "before" else command + shared))
+    code, _, err = run(*(shared + command if position == "before" else command + shared))
     assert code == 2
     assert err.startswith("error: invalid settings: crawl.max_urls")
     shared = ["--log-level", "loud"]
-    code, err = run_main(capsys, *(shared + command if position == "before" else command + shared))
+    code, _, err = run(*(shared + command if position == "before" else command + shared))
     assert code == 2
     assert err.startswith("error: invalid settings: log_level")
 
@@ -141,12 +123,12 @@ def test_group_summaries_are_one_line_and_flags_show_no_type(cli: CliRunner) -> 
 
 
 def test_a_misspelt_variable_is_warned_about(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MARKETLOOP_LOGLEVEL", "debug")
     bad = tmp_path / "bad.toml"
     bad.write_text("[crawl]\nmax_urls = 0\n")
-    code, err = run_main(capsys, "--config", str(bad), "crawl", "http://127.0.0.1:9/")
+    code, _, err = run("--config", str(bad), "crawl", "http://127.0.0.1:9/")
     assert code == 2  # the warning comes first, whatever happens next
     assert err.startswith(
         "warning: MARKETLOOP_LOGLEVEL matches no setting; did you mean MARKETLOOP_LOG_LEVEL?\n"
@@ -154,11 +136,9 @@ def test_a_misspelt_variable_is_warned_about(
 
 
 @pytest.mark.parametrize("out", [None, "dataset"])
-def test_a_start_url_without_scheme_is_a_usage_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], out: str | None
-) -> None:
+def test_a_start_url_without_scheme_is_a_usage_error(tmp_path: Path, out: str | None) -> None:
     args = ["--workspace", str(tmp_path / "ws"), "crawl", "example.com"]
-    code, err = run_main(capsys, *args, *(["--out", str(tmp_path / out)] if out else []))
+    code, _, err = run(*args, *(["--out", str(tmp_path / out)] if out else []))
     assert code == 2
     assert err.splitlines() == [
         "error: cannot crawl: 'example.com' is not an http(s) URL",
@@ -166,23 +146,17 @@ def test_a_start_url_without_scheme_is_a_usage_error(
     ]
 
 
-def test_resume_without_an_unfinished_crawl_prints_no_blank_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_resume_without_an_unfinished_crawl_prints_no_blank_line(tmp_path: Path) -> None:
     workspace = str(tmp_path / "ws")
-    code, err = run_main(
-        capsys, "--workspace", workspace, "crawl", "http://127.0.0.1:9/", "--resume"
-    )
+    code, _, err = run("--workspace", workspace, "crawl", "http://127.0.0.1:9/", "--resume")
     assert code == 3
     assert err.startswith("error: no unfinished crawl of http://127.0.0.1:9/")
 
 
-def test_an_ingest_error_inside_the_progress_display_starts_with_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_ingest_error_inside_the_progress_display_starts_with_error(tmp_path: Path) -> None:
     export = tmp_path / "bad.csv"
     export.write_text('a,b\n1,2,3\n"x\n')
     workspace = str(tmp_path / "ws")
-    code, err = run_main(capsys, "-w", workspace, "ingest", "file", str(export), "--table", "t")
+    code, _, err = run("-w", workspace, "ingest", "file", str(export), "--table", "t")
     assert code == 3
     assert err.startswith(f"error: {export}: line 2 has 3 fields")

@@ -5,8 +5,8 @@ Excel, LibreOffice and Google Sheets (`=HYPERLINK("https://evil.test","click")` 
 title becomes a live link; `=cmd|...` worse). As OWASP recommends, such a cell is prefixed
 with a single quote, which spreadsheets show as text and hide. Every CSV marketloop writes from
 outside text goes through here: `clikit.rows_to_csv` (every `--format csv`, the plan export,
-the keyword gaps) and the Arrow writer of `marketloop crawl-export` (`neutralise_batch`).
-Numbers are
+the keyword gaps), the API's CSV downloads and the Jira CSV attachment (`api/csvout.safe_cell`),
+and the Arrow writer of `marketloop crawl-export` (`neutralise_batch`). Numbers are
 left as they are: only text cells are changed.
 """
 

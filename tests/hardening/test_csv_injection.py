@@ -33,6 +33,17 @@ def test_the_helper() -> None:
     assert neutralise("plain = fine") == "plain = fine"
 
 
+def test_api_cells_use_the_same_helper() -> None:
+    from marketloop.api.csvout import safe_cell
+    from marketloop.csvsafe import neutralise
+
+    assert [safe_cell(v) for v in [*RISKY, "plain = fine"]] == [
+        neutralise(v) for v in [*RISKY, "plain = fine"]
+    ]
+    assert (safe_cell(-2), safe_cell(None), safe_cell(True)) == ("-2", "", "True")  # data
+    assert safe_cell([FORMULA, "b"]) == "'" + FORMULA + "\nb"  # one item per line, inert
+
+
 @pytest.mark.parametrize("to_file", [False, True])
 def test_export_pages_and_links_csv(tmp_path: Path, to_file: bool) -> None:
     ops = [{"page": {"url": "/blog", "titles": [FORMULA], "h1": ["@SUM(1,1)"]}},

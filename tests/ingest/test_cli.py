@@ -13,10 +13,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tests.support.cli import run
 from typer.testing import CliRunner
 
 import marketloop
-from marketloop.cli import app, main
+from marketloop.cli import app
 from marketloop.ingest.jobs import ingest_gsc
 from marketloop.workspace import Workspace
 
@@ -75,19 +76,6 @@ def test_hubspot_table_summary_and_unknown_objects(cli: CliRunner, env: dict[str
     assert "--objects` is deprecated" in result.stderr and "use --object" in result.stderr
 
 
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """`marketloop ARGS` in this process, through the CLI's error edge; (status, out, err)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sys, "argv", ["marketloop", *args])
-        try:
-            main()
-            status = 0
-        except SystemExit as exit_:
-            status = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
@@ -105,37 +93,34 @@ def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
 )
 def test_errors_become_one_line_and_an_exit_status(
     env: dict[str, str],
-    capsys: pytest.CaptureFixture[str],
     args: list[str],
     status: int,
     message: str,
 ) -> None:
-    code, _, err = run_main(args, capsys)
+    code, _, err = run(*args)
     assert code == status, err
     assert f"error: {message}" in err
     assert "Traceback" not in err
 
 
 def test_a_rejected_token_exits_3_and_no_secret_reaches_output_or_logs(
-    env: dict[str, str], fakes: Fakes, capsys: pytest.CaptureFixture[str]
+    env: dict[str, str], fakes: Fakes
 ) -> None:
     fakes.hubspot.expired.add(HUBSPOT_TOKEN)
-    code, out, err = run_main(["--log-level", "debug", "ingest", "hubspot"], capsys)
+    code, out, err = run("--log-level", "debug", "ingest", "hubspot")
     assert code == 3
     assert "HubSpot rejected the HubSpot private-app token" in err
     assert "fix MARKETLOOP_HUBSPOT_TOKEN" in err
     assert HUBSPOT_TOKEN not in out + err
 
 
-def test_google_secrets_never_reach_the_logs(
-    env: dict[str, str], google: Google, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_google_secrets_never_reach_the_logs(env: dict[str, str], google: Google) -> None:
     args = ["--log-level", "debug", "ingest", "gsc", "--site", SITE, "--start", "2024-06-26"]
-    code, out, err = run_main(args, capsys)
+    code, out, err = run(*args)
     assert code == 0, err
     assert "gsc query" in err  # debug logging was on
     args = ["--log-level", "info", "ingest", "ga4", "--property", PROPERTY, "--start", "today"]
-    code, more_out, more_err = run_main(args, capsys)
+    code, more_out, more_err = run(*args)
     assert code == 0, more_err
     assert "per_day=" in more_err and "per_day=***" not in more_err  # the quota is logged
     out, err = out + more_out, err + more_err

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
+from tests.support.cli import run
 
 from marketloop.api.app import create_app
 from marketloop.api.keys import create_key
 from marketloop.api.scopes import Scope
-from marketloop.cli import main
 from marketloop.config import load_settings
 from marketloop.observe.smoke import Smoke, junit
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    saved = sys.argv
-    sys.argv = ["marketloop", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = saved
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_every_check_against_a_real_app(tmp_path: Path) -> None:
@@ -79,14 +63,12 @@ def test_junit_xml_counts_failures_and_skips(tmp_path: Path) -> None:
     assert failure is not None and failure.get("message") == 'answered 503 <script>"&'
 
 
-def test_cli_exit_codes_and_junit_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exit_codes_and_junit_file(tmp_path: Path) -> None:
     out = tmp_path / "reports" / "smoke.xml"
-    code, stdout, err = run_main(
-        capsys, "smoke", "http://127.0.0.1:1", "--junit", str(out), "--timeout", "2"
-    )
+    code, stdout, err = run("smoke", "http://127.0.0.1:1", "--junit", str(out), "--timeout", "2")
     assert code == 1
     assert "healthz" in stdout and "smoke failed" in err
     suite = ET.parse(out).getroot()
     assert int(suite.get("failures") or 0) >= 1
-    code, _, err = run_main(capsys, "smoke", "ftp://[/]<script>")
+    code, _, err = run("smoke", "ftp://[/]<script>")
     assert code == 2 and "not an http(s) URL" in err

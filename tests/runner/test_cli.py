@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-from marketloop.cli import main
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    saved = sys.argv
-    sys.argv = ["marketloop", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = saved
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.support.cli import run
 
 
 @pytest.fixture
@@ -35,22 +19,20 @@ def loop_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_check_run_status_approve_history(
-    capsys: pytest.CaptureFixture[str], loop_file: Path, tmp_path: Path
-) -> None:
+def test_check_run_status_approve_history(loop_file: Path, tmp_path: Path) -> None:
     ws = ["--workspace", str(tmp_path / "ws")]
-    code, out, _ = run_main(capsys, "loop", "check", str(loop_file), "--format", "json", *ws)
+    code, out, _ = run("loop", "check", str(loop_file), "--format", "json", *ws)
     assert code == 0
     checked = json.loads(out)
     assert [s["step"] for s in checked["steps"]] == ["a", "b"]
     assert checked["steps"][0]["next"].endswith("09:00:00-08:00")
 
-    code, out, _ = run_main(capsys, "loop", "run", str(loop_file), "--inline", "-f", "json", *ws)
-    run = json.loads(out)
+    code, out, _ = run("loop", "run", str(loop_file), "--inline", "-f", "json", *ws)
+    started = json.loads(out)
     assert code == 0
-    assert set(run) >= {"run_id", "loop", "status", "steps"}
-    assert run["status"] == "running"
-    step = run["steps"][1]
+    assert set(started) >= {"run_id", "loop", "status", "steps"}
+    assert started["status"] == "running"
+    step = started["steps"][1]
     assert set(step) >= {
         "name",
         "status",
@@ -62,61 +44,54 @@ def test_check_run_status_approve_history(
     }
     assert step["status"] == "waiting_approval"
 
-    code, out, _ = run_main(
-        capsys, "loop", "approve", run["run_id"], "b", "--inline", "-f", "json", *ws
-    )
+    code, out, _ = run("loop", "approve", started["run_id"], "b", "--inline", "-f", "json", *ws)
     assert code == 0 and json.loads(out)["status"] == "succeeded"
-    code, out, _ = run_main(capsys, "loop", "status", "-f", "json", *ws)  # the latest run
-    assert json.loads(out)["run_id"] == run["run_id"]
-    code, out, _ = run_main(capsys, "loop", "history", "--loop", "cli", "-f", "json", *ws)
-    assert [r["run_id"] for r in json.loads(out)] == [run["run_id"]]
+    code, out, _ = run("loop", "status", "-f", "json", *ws)  # the latest run
+    assert json.loads(out)["run_id"] == started["run_id"]
+    code, out, _ = run("loop", "history", "--loop", "cli", "-f", "json", *ws)
+    assert [r["run_id"] for r in json.loads(out)] == [started["run_id"]]
 
 
-def test_a_failed_run_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_failed_run_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "fail.yaml"
     path.write_text("name: f\nsteps:\n  a: {action: noop, with: {fail: terminal}}\n")
-    code, _, err = run_main(capsys, "loop", "run", str(path), "--inline", "-w", str(tmp_path))
+    code, _, err = run("loop", "run", str(path), "--inline", "-w", str(tmp_path))
     assert code == 1
     assert "failed" in err
 
 
-def test_a_bad_loop_file_exits_2_naming_the_line(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_a_bad_loop_file_exits_2_naming_the_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("name: bad\nsteps:\n  a:\n    action: '[red]<script>x'\n")
-    code, _, err = run_main(capsys, "loop", "check", str(path))
+    code, _, err = run("loop", "check", str(path))
     assert code == 2
     assert f"{path}:4: steps.a.action: unknown action '[red]<script>x'" in err.replace("\n", "")
 
 
 def test_an_unreachable_redis_exits_3_with_a_hint(
-    capsys: pytest.CaptureFixture[str],
     loop_file: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MARKETLOOP_RUNNER_QUEUE", "redis://127.0.0.1:1/0")
-    code, _, err = run_main(capsys, "loop", "run", str(loop_file), "-w", str(tmp_path / "ws"))
+    code, _, err = run("loop", "run", str(loop_file), "-w", str(tmp_path / "ws"))
     assert code == 3
     assert "cannot reach the queue at redis://127.0.0.1:1/0" in err
     assert "hint:" in err and "start Redis" in err
-    code, out, _ = run_main(capsys, "loop", "history", "-f", "json", "-w", str(tmp_path / "ws"))
+    code, out, _ = run("loop", "history", "-f", "json", "-w", str(tmp_path / "ws"))
     assert json.loads(out) == []  # nothing recorded for a run that could not be queued
 
 
-def test_unknown_runs_and_steps_are_clear_errors(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_unknown_runs_and_steps_are_clear_errors(tmp_path: Path) -> None:
     ws = ["-w", str(tmp_path / "ws")]
-    code, _, err = run_main(capsys, "loop", "status", "run-nope", *ws)
+    code, _, err = run("loop", "status", "run-nope", *ws)
     assert code == 3 and "no run run-nope" in err
-    code, _, err = run_main(capsys, "loop", "status", *ws)
+    code, _, err = run("loop", "status", *ws)
     assert code == 3 and "no runs yet" in err
 
 
-def test_actions_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_main(capsys, "loop", "actions", "--format", "json")
+def test_actions_lists_the_registry() -> None:
+    code, out, _ = run("loop", "actions", "--format", "json")
     assert code == 0
     names = {row["action"] for row in json.loads(out)}
     assert {
@@ -141,9 +116,7 @@ def test_every_action_is_documented() -> None:
     assert not missing, f"add to docs/runner.md: {missing}"
 
 
-def test_hostile_text_in_outputs_is_data(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_hostile_text_in_outputs_is_data(tmp_path: Path) -> None:
     folder = tmp_path / "[red]<script>&'=HYPERLINK(x)"
     folder.mkdir()
     log = folder / "log.txt"
@@ -152,8 +125,8 @@ def test_hostile_text_in_outputs_is_data(
         f"name: h\nsteps:\n  a: {{action: noop, with: {{log: {json.dumps(str(log))}}}}}\n"
     )
     ws = ["-w", str(tmp_path / "ws")]
-    code, out, _ = run_main(capsys, "loop", "run", str(path), "--inline", "-f", "json", *ws)
+    code, out, _ = run("loop", "run", str(path), "--inline", "-f", "json", *ws)
     assert code == 0
     assert json.loads(out)["steps"][0]["outputs"] == {"log": str(log)}
-    code, out, err = run_main(capsys, "loop", "status", *ws)
+    code, out, err = run("loop", "status", *ws)
     assert code == 0 and "Traceback" not in err

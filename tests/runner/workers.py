@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.processes import marketloop_env, spawn, stop
 
 from marketloop.config import Settings, load_settings
 
@@ -26,14 +25,12 @@ class Config:
     lease: float = 2.0  # seconds without a heartbeat before a step is taken over
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETLOOP_")}
-        env.update(
+        env = marketloop_env(
             MARKETLOOP_WORKSPACE=str(self.workspace),
             MARKETLOOP_RUNNER_LEASE=str(self.lease),
             MARKETLOOP_RUNNER_HEARTBEAT="0.2",
             MARKETLOOP_RUNNER_TICK="0.2",
             MARKETLOOP_RUNNER_BACKOFF="0.05",
-            PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"),
         )
         if self.app_db_url:
             env["MARKETLOOP_APP_DB_URL"] = self.app_db_url
@@ -57,26 +54,13 @@ class Config:
         return load_settings(None, values)
 
     def start_worker(self, *args: str) -> subprocess.Popen[bytes]:
-        with (self.workspace.parent / f"worker-{len(self.procs)}.log").open("wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "marketloop", "worker", *args],
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        log = self.workspace.parent / f"worker-{len(self.procs)}.log"
+        proc = spawn(log, self.env(), "worker", *args)
         self.procs.append(proc)
         return proc
 
     def stop_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(self.procs)
 
 
 def wait_for(check: Callable[[], object], timeout: float = 30.0, what: str = "") -> object:

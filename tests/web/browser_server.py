@@ -3,8 +3,6 @@ on a copy of the seeded workspace, with one user per role made by `marketloop us
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -13,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from tests.support.processes import ROOT, marketloop_env, spawn, stop
 
-ROOT = Path(__file__).resolve().parents[2]
 PLAN = ROOT / "examples" / "plans" / "ai-marketing-sprint.yaml"
 PASSWORD = "correct-horse-battery"
 #: a small loop of the runner's own actions: a step, then one held for a person's approval
@@ -42,7 +40,6 @@ class Dashboard:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETLOOP_")}
         config = self.workspace.parent / "marketloop.toml"
         config.write_text(
             f'workspace = "{self.workspace}"\n[plan]\nfile = "{PLAN}"\n'
@@ -50,8 +47,7 @@ class Dashboard:
             "heartbeat = 0.2\ntick = 0.2\nlease = 3.0\n"
         )
         (self.workspace.parent / "tiny.yaml").write_text(LOOP)
-        env.update(MARKETLOOP_CONFIG=str(config), PYTHONPATH=str(ROOT / "src"))
-        return env
+        return marketloop_env(MARKETLOOP_CONFIG=str(config))
 
     def cli(self, *args: str, stdin: str = "") -> None:
         subprocess.run([sys.executable, "-m", "marketloop", *args], env=self.env(), check=True,
@@ -73,19 +69,7 @@ class Dashboard:
         raise AssertionError((self.workspace.parent / "serve.log").read_text()[-2000:])
 
     def spawn(self, log: str, *args: str) -> None:
-        with (self.workspace.parent / f"{log}.log").open("wb") as out:
-            self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "marketloop", *args], env=self.env(), stdout=out,
-                stderr=subprocess.STDOUT,
-            ))  # fmt: skip
+        self.procs.append(spawn(self.workspace.parent / f"{log}.log", self.env(), *args))
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(self.procs)

@@ -1,6 +1,6 @@
-"""CSV downloads that a spreadsheet cannot turn into formulas: a cell starting with `=`, `+`,
-`-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's CSV injection advice), and
-lists become one item per line inside the cell."""
+"""CSV downloads that a spreadsheet cannot turn into formulas: text cells go through the one
+formula neutraliser (csvsafe.py: a leading `'` before `=`, `+`, `-`, `@`, tab or CR), numbers
+stay numbers, and lists become one item per line inside the cell."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from marketloop.csvsafe import neutralise
 
 
 def safe_cell(value: Any) -> str:
@@ -19,8 +19,7 @@ def safe_cell(value: Any) -> str:
         value = "\n".join(str(v) for v in value)
     if isinstance(value, bool | int | float):
         return str(value)  # numbers (negative ones too) are data, not formulas
-    text = str(value)
-    return "'" + text if text.startswith(TRIGGERS) else text
+    return neutralise(str(value))
 
 
 def csv_chunks(

@@ -161,7 +161,11 @@ def fingerprint(block: Block) -> tuple[Any, ...]:
 
 def plain_text(block: Block) -> str:
     kind = block.get("type", "")
-    items = (block.get(kind) or {}).get("rich_text", [])
+    return rich_plain((block.get(kind) or {}).get("rich_text", []))
+
+
+def rich_plain(items: Sequence[dict[str, Any]]) -> str:
+    """The text of a rich text array (a block's `rich_text`, a table cell)."""
     return "".join(
         item.get("plain_text") or item.get("text", {}).get("content", "") for item in items
     )

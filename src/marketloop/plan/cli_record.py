@@ -46,17 +46,19 @@ RecordFormatOption = Annotated[
 
 
 def _record(
-    tracker: Tracker,
-    when: datetime,
+    ctx: typer.Context,
+    where: tuple[Path | None, Path | None, str | None],
     fmt: RecordFormat,
-    record: Callable[[], Event],
+    record: Callable[[Tracker, datetime], Event],
     message: Callable[[Event], str],
     out: Path | None = None,
 ) -> None:
-    """Record one event, then report what it changed (compared with just before it); --out
-    writes the JSON report (the one file format of a change)."""
+    """Record one event (`record(tracker, at)`) in the plan at `where` (plan, workspace, --at),
+    then report what it changed compared with just before it; --out writes the JSON report
+    (the one file format of a change)."""
+    tracker, when = open_tracker(ctx, *where)
     before = tracker.view(when)
-    event = record()
+    event = record(tracker, when)
     after = tracker.view(when)
     if fmt is RecordFormat.json or out is not None:
         emit_json(recorded_dict(event, before, after), out)
@@ -92,12 +94,11 @@ def slip(
 
     Example: marketloop plan slip day3 --days 2 --reason "vendor data late"
     """
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker,
-        when,
+        ctx,
+        (plan, workspace, at),
         fmt,
-        lambda: tracker.slip(task, days, reason, when),
+        lambda tracker, when: tracker.slip(task, days, reason, when),
         lambda _: f"recorded: {task} slips {days} business day(s)",
         out=out,
     )
@@ -118,12 +119,11 @@ def block(
 
     Example: marketloop plan block day6 --reason "waiting for GA4 access"
     """
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker,
-        when,
+        ctx,
+        (plan, workspace, at),
         fmt,
-        lambda: tracker.block(task, reason, when),
+        lambda tracker, when: tracker.block(task, reason, when),
         lambda _: f"recorded: {task} is blocked",
         out=out,
     )
@@ -144,12 +144,11 @@ def unblock(
 
     Example: marketloop plan unblock day6 --reason "access granted"
     """
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker,
-        when,
+        ctx,
+        (plan, workspace, at),
         fmt,
-        lambda: tracker.unblock(task, reason, when),
+        lambda tracker, when: tracker.unblock(task, reason, when),
         lambda _: f"recorded: {task} is unblocked",
         out=out,
     )
@@ -169,12 +168,11 @@ def done(
 
     Example: marketloop plan done day3 --format json
     """
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker,
-        when,
+        ctx,
+        (plan, workspace, at),
         fmt,
-        lambda: tracker.done(task, when),
+        lambda tracker, when: tracker.done(task, when),
         lambda _: f"recorded: {task} is done",
         out=out,
     )
@@ -195,9 +193,13 @@ def rebaseline(
 
     Example: marketloop plan rebaseline --reason "two critical tasks slipped"
     """
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker, when, fmt, lambda: tracker.rebaseline(reason, when), _baseline_message, out=out
+        ctx,
+        (plan, workspace, at),
+        fmt,
+        lambda tracker, when: tracker.rebaseline(reason, when),
+        _baseline_message,
+        out=out,
     )
 
 
@@ -217,12 +219,11 @@ def retract(
 
     Example: marketloop plan retract 12 --reason "slip typed as 99 days, meant 2"
     """
-    tracker, when = open_tracker(ctx, plan, workspace, at)
     _record(
-        tracker,
-        when,
+        ctx,
+        (plan, workspace, at),
         fmt,
-        lambda: tracker.retract(event_id, reason, when),
+        lambda tracker, when: tracker.retract(event_id, reason, when),
         lambda e: f"recorded: event {event_id} ({e.data['kind']} {e.task or ''}) is retracted",
         out=out,
     )

@@ -3,7 +3,9 @@
 One Jinja2 environment per stage package: a stage keeps its templates in
 `marketloop/<stage>/templates/` and extends `base.html` from here, which carries the CSS, so a
 report is one file that can be mailed or attached to a ticket. Charts are inline SVG
-(`report.charts`), so reports need no JavaScript and no network.
+(`report.charts`), so reports need no JavaScript and no network. Every `{{ value }}` is
+escaped (autoescape) and loses its control characters (`finalize`): a crawled title or an
+edited page can hold a bell or a terminal escape, which a page has no use for.
 
     html = render("marketloop.audit", "audit_report.html", title="SEO audit", issues=rows)
     write_report(path, html)
@@ -34,11 +36,21 @@ def environment(package: str) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=without_controls,
     )
     env.globals.update(charts=charts, version=__version__)
     env.filters.update(number=format_number, percent=format_percent)
     env.tests.update(web_url=is_web_url)
     return env
+
+
+# every C0 and C1 control character but tab and the line breaks: deleted by str.translate
+_CONTROLS = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+
+
+def without_controls(value: Any) -> Any:
+    """An expression's value without control characters (`Markup.translate` stays markup)."""
+    return value.translate(_CONTROLS) if isinstance(value, str) else value
 
 
 def render(package: str, template: str, **context: Any) -> str:

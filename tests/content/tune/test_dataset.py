@@ -160,3 +160,29 @@ def test_fit_keeps_the_answer(head: int, tail: int, window: int, expected: tuple
     assert (len(prompt), len(answer)) == expected
     assert not prompt or prompt[-1] == head - 1  # the prompt's end survives
     assert answer[0] == 100  # the answer's start survives
+
+
+def test_an_editors_approval_beats_an_eval_pass_and_provenance_is_kept() -> None:
+    run = {"kind": "eval", "run": "ev-1", "case": "crm", "variant": "draft@v2", "model": "m"}
+    text = draft("CRM", "The same answer.")
+    items = [
+        approved("crm", "crm", text, days=0),  # published, older
+        Approved(brief("crm-eval", "crm"), text, 1.0, NOW + timedelta(days=5), source=run),
+        Approved(brief("seo", "seo"), draft("SEO"), 1.0, NOW, source=run | {"case": "seo"}),
+        Approved(brief("weak", "seo"), draft("W"), 0.5, NOW, source=run | {"case": "weak"}),
+    ]
+    dataset = build(items, render)
+    assert {e.slug: e.source for e in dataset.examples} == {
+        "crm": {"kind": "published"},
+        "seo": run | {"case": "seo"},
+    }
+    assert dataset.examples[0].meta()["source"] == {"kind": "published"}
+    assert dataset.dropped == [
+        {
+            "slug": "crm-eval",
+            "reason": "duplicate",
+            "duplicate_of": {"slug": "crm", "kind": "published"},
+            "source": run,
+        },
+        {"slug": "weak", "reason": "eval score 0.50", "source": run | {"case": "weak"}},
+    ]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import notion_client
+from notion_client.helpers import collect_paginated_api
 from typer.testing import CliRunner
 
 from marketloop.cli import app
@@ -139,3 +142,57 @@ def test_edited_notion_page_is_the_target(
         "An editor's better intro." in text
         and "An intro paragraph about crm software 0" not in text
     )
+
+
+def _block(kind: str, value: str, *children: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"rich_text": [{"type": "text", "text": {"content": value}}]}
+    return {"type": kind, kind: body | ({"children": list(children)} if children else {})}
+
+
+def test_nested_edits_are_read_back_whole(
+    cli: CliRunner, workspace: Path, tmp_path: Path, notion_env: NotionEnv
+) -> None:
+    """An editor adds a nested list and a toggle of 130 blocks (two pages of
+    `blocks.children.list`) through the official SDK: all of it is the target."""
+    briefs = write_folder(tmp_path / "briefs", specs()[:2])
+    published = cli.invoke(app, ["briefs", "publish", str(briefs), "--to", "notion"])
+    assert published.exit_code == 0, published.output
+    cli.invoke(app, ["tune", "review", specs()[0].slug, specs()[1].slug])
+    page = next(
+        p for p in notion_env.fake.pages_in(notion_env.source_id)
+        if "crm-software-0" in json.dumps(p["properties"])
+    )  # fmt: skip
+    sdk = notion_client.Client(
+        auth=notion_env.fake.token, base_url=notion_env.env["MARKETLOOP_NOTION_BASE_URL"]
+    )
+    with sdk:
+        blocks = collect_paginated_api(sdk.blocks.children.list, block_id=page["id"])
+        intro = next(b for b in blocks if "An intro paragraph about crm software 0" in str(b))
+        steps = _block(
+            "bulleted_list_item",
+            "Steps",
+            _block("bulleted_list_item", "Step one", _block("paragraph", f"Why: {HOSTILE}")),
+        )
+        after = {"type": "after_block", "after_block": {"id": intro["id"]}}
+        added = sdk.blocks.children.append(
+            block_id=page["id"], children=[steps, _block("toggle", "More")], position=after
+        )["results"]
+        toggle = added[-1]["id"]
+        items = [_block("paragraph", f"Item {i}") for i in range(130)]
+        for start in (0, 100):  # at most 100 children a request
+            sdk.blocks.children.append(block_id=toggle, children=items[start : start + 100])
+    out = tmp_path / "data"
+    result = cli.invoke(app, ["tune", "dataset", "--briefs", str(briefs), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    examples = {e["slug"]: e for e in json.loads((out / "manifest.json").read_text())["examples"]}
+    assert examples["crm-software-0"]["edited"] and not examples["crm-software-1"]["edited"]
+    assert examples["crm-software-0"]["diff_lines"] > 2 * 130  # every item and its blank line
+    answers = [
+        m["content"]
+        for line in lines(out / "train.jsonl") + lines(out / "validation.jsonl")
+        for m in line["messages"]  # type: ignore[attr-defined]
+        if m["role"] == "assistant"
+    ]
+    answer = next(a for a in answers if "Steps" in a)
+    assert f"- Steps\n\n  - Step one\n\n    Why: {HOSTILE.strip()}\n\nMore\n\n  Item 0" in answer
+    assert "  Item 99\n\n  Item 100" in answer and answer.count("  Item ") == 130

@@ -2,6 +2,7 @@
 
 marketloop tune review crm-software --approve --by ada
 marketloop tune dataset --briefs briefs/ --out tune-data/ --since 2026-11-01
+marketloop tune dataset --out tune-data/ --source published --source evals
 marketloop tune start --provider openai --base-model gpt-4.1-mini-2025-04-14 --dataset tune-data/
 marketloop tune start --provider local --base-model models/qwen --dataset tune-data/
 marketloop tune status
@@ -11,6 +12,7 @@ marketloop tune serve --job tn-20261206T101500Z-3fa2 --name briefs-lora
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,10 +24,12 @@ from marketloop.clikit import (
     FORMAT_HELP,
     OutputFormat,
     WorkspaceOption,
+    choice_list,
     console,
     emit_rows,
     esc,
     format_option,
+    list_option,
     out_option,
     state,
 )
@@ -35,6 +39,12 @@ from marketloop.content.tune.build import DatasetOptions, make_dataset
 from marketloop.content.tune.jobs_cli import register_job_commands
 from marketloop.content.tune.serve import LocalModel, serve_app
 from marketloop.errors import UsageError
+
+
+class Source(StrEnum):
+    published = "published"
+    evals = "evals"
+
 
 tune_app = typer.Typer(
     help="Fine-tune models on the briefs editors approved: datasets, hosted and local jobs.",
@@ -83,16 +93,39 @@ def dataset_command(
     no_notion: Annotated[
         bool, typer.Option("--no-notion", help="Do not read published pages back for edits.")
     ] = False,
+    source: Annotated[
+        list[str] | None,
+        list_option(
+            "--source",
+            metavar="<published|evals>",
+            help="Where drafts come from: published = briefs editors approved; "
+            "evals = eval-run outputs that passed their suite. Default: published.",
+        ),
+    ] = None,
+    eval_run: Annotated[
+        list[str] | None,
+        list_option(
+            "--eval-run",
+            metavar="ID",
+            help="Only these eval runs for --source evals. Default: every run.",
+        ),
+    ] = None,
     fmt: Annotated[OutputFormat, format_option("The cost table: " + FORMAT_HELP)] = (
         OutputFormat.table
     ),
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Write a chat-format training set from approved briefs whose drafts passed their evals.
+    """Write a chat-format training set from approved briefs whose drafts passed their evals,
+    and from eval-run outputs that passed their suite (--source evals).
 
     Example: marketloop tune dataset --briefs briefs/ --out tune-data/ --min-eval-score 0.8
     """
     settings = state(ctx).settings(workspace)
+    sources = tuple(
+        dict.fromkeys(s.value for s in choice_list(Source, source) or [Source.published])
+    )
+    if eval_run and Source.evals not in sources:
+        raise UsageError("--eval-run needs --source evals", hint="add --source evals")
     options = DatasetOptions(
         briefs=briefs,
         out=out,
@@ -101,6 +134,8 @@ def dataset_command(
         validation_share=validation,
         epochs=epochs,
         notion=not no_notion,
+        sources=sources,
+        eval_runs=tuple(eval_run or ()),
     )
     manifest = make_dataset(settings, options)
     counts, tokens = manifest["counts"], manifest["tokens"]
@@ -112,11 +147,14 @@ def dataset_command(
     console.print(
         f"{counts['train']} train + {counts['validation']} validation examples "
         f"({tokens['train']:,} + {tokens['validation']:,} tokens, estimated), "
-        f"{counts['edited']} edited in Notion, {counts['left_out']} left out "
+        f"{counts['edited']} edited in Notion, "
+        f"{manifest['by_source'].get('eval', 0)} from eval runs, {counts['left_out']} left out "
         f"(reasons in {esc(str(out / 'manifest.json'))})"
     )
     if counts["train"] == 0:
-        console.print("[yellow]warning:[/] no training examples: approve briefs first")
+        console.print(
+            "[yellow]warning:[/] no training examples: approve briefs first, or add --source evals"
+        )
 
 
 @tune_app.command("serve")

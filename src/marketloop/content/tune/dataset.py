@@ -1,14 +1,16 @@
-"""A chat-format training set from approved briefs: the pure core of `marketloop tune dataset`.
+"""A chat-format training set from accepted drafts: the pure core of `marketloop tune dataset`.
 
-Each approved brief with a draft becomes one example: the draft prompt's own messages (system
-and user: the brief and its inputs, exactly what production sends) and, as the assistant's
-answer, the accepted text: the editor's version from Notion when the published page was
-edited, else the draft. Then:
+Each accepted draft becomes one example: the draft prompt's own messages (system and user: the
+brief and its inputs, exactly what production sends) and, as the assistant's answer, the
+accepted text: the editor's version from Notion when the published page was edited, else the
+draft. Drafts come from two sources, recorded per example (`source`): briefs editors approved
+(`published`, sources.py) and eval-run outputs that passed their suite (`eval`,
+eval_outputs.py). Then:
 
 - drop drafts whose eval score (share of their guardrail checks passed) is under the minimum;
 - scrub secrets, emails and phone numbers (`scrub.py`) from every message;
 - deduplicate: an example whose prompt or whose answer (case and spacing ignored) was already
-  taken is dropped, the most recently approved one is kept;
+  taken is dropped; an editor's approval beats an eval's pass, then the most recent one is kept;
 - split by cluster, so that no cluster has examples in both train and validation;
 - count tokens (estimated at 4 characters a token, as no tokenizer of the hosted models ships
   offline) and price the training per model from `[llm] training_prices`.
@@ -30,6 +32,8 @@ from marketloop.content.brief import Brief
 from marketloop.content.tune.scrub import scrub
 
 Messages = list[dict[str, str]]
+PUBLISHED = {"kind": "published"}
+RANK = {"published": 0, "eval": 1}  # who wins a duplicate: editors, then evals
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,9 @@ class Approved:
     brief: Brief
     draft: str  # what marketloop wrote (and published)
     eval_score: float  # share of the draft's guardrail checks passed, 0–1
-    approved_at: datetime
+    approved_at: datetime  # the editor's approval, or the eval run's start
     edited: str | None = None  # the page's text when an editor changed it
+    source: dict[str, str] = field(default_factory=lambda: dict(PUBLISHED))  # provenance
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Example:
     edited: bool
     diff_lines: int  # lines added + removed by the editor
     scrubbed: dict[str, int]
+    source: dict[str, str]
 
     def meta(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "messages"}
@@ -62,10 +68,15 @@ class Example:
 @dataclass
 class Dataset:
     examples: list[Example] = field(default_factory=list)
-    dropped: list[dict[str, str]] = field(default_factory=list)  # slug and reason
+    dropped: list[dict[str, Any]] = field(default_factory=list)  # slug, reason, source
 
     def split(self, name: str) -> list[Example]:
         return [e for e in self.examples if e.split == name]
+
+    def drop(self, item: Approved, reason: str, **more: Any) -> None:
+        self.dropped.append(
+            {"slug": item.brief.slug, "reason": reason, **more, **_not_published(item)}
+        )
 
     def tokens(self, name: str | None = None) -> int:
         return sum(e.tokens for e in self.examples if name is None or e.split == name)
@@ -78,25 +89,27 @@ def build(
     min_score: float = 1.0,
     validation_share: float = 0.2,
 ) -> Dataset:
-    """The examples of `approved` (newest approval first wins a duplicate), split by cluster."""
+    """The examples of `approved`, split by cluster. Of duplicates, an editor's approval wins
+    over an eval's pass, then the newest."""
     dataset = Dataset()
-    seen: set[str] = set()
+    seen: dict[str, Approved] = {}
     kept: list[tuple[Approved, Messages, dict[str, int]]] = []
-    for item in sorted(approved, key=lambda a: a.approved_at, reverse=True):
-        slug = item.brief.slug
+    newest = sorted(approved, key=lambda a: a.approved_at, reverse=True)
+    for item in sorted(newest, key=lambda a: RANK.get(a.source["kind"], len(RANK))):
         if item.eval_score < min_score:
-            dataset.dropped.append({"slug": slug, "reason": f"eval score {item.eval_score:.2f}"})
+            dataset.drop(item, f"eval score {item.eval_score:.2f}")
             continue
         target = item.edited if item.edited is not None else item.draft
         messages, found = _scrubbed([*render(item.brief), _assistant(target)])
-        keys = {"p:" + _key(messages[:-1]), "a:" + _key(messages[-1:])}
-        if keys & seen:
-            dataset.dropped.append({"slug": slug, "reason": "duplicate"})
+        keys = ["p:" + _key(messages[:-1]), "a:" + _key(messages[-1:])]
+        first = next((seen[k] for k in keys if k in seen), None)
+        if first is not None:
+            dataset.drop(item, "duplicate", duplicate_of={"slug": first.brief.slug, **first.source})
             continue
-        seen |= keys
+        seen.update(dict.fromkeys(keys, item))
         kept.append((item, messages, found))
     validation = validation_clusters({a.brief.cluster for a, _, _ in kept}, validation_share)
-    for item, messages, found in sorted(kept, key=lambda k: k[0].brief.slug):
+    for item, messages, found in sorted(kept, key=lambda k: (k[0].brief.slug, _order(k[0]))):
         edited = item.edited is not None
         dataset.examples.append(
             Example(
@@ -109,6 +122,7 @@ def build(
                 edited=edited,
                 diff_lines=diff_lines(item.draft, item.edited) if edited else 0,
                 scrubbed=found,
+                source=item.source,
             )
         )
     return dataset
@@ -150,6 +164,15 @@ def training_costs(
         {"provider": "local", "model": "(your model)", "trained_tokens": trained, "usd": 0.0}
     )
     return rows
+
+
+def _not_published(item: Approved) -> dict[str, Any]:
+    """Where a left-out draft came from, when that is not the briefs folder (its slug says it)."""
+    return {} if item.source == PUBLISHED else {"source": item.source}
+
+
+def _order(item: Approved) -> str:
+    return "\t".join(item.source.values())
 
 
 def _assistant(text: str) -> dict[str, str]:

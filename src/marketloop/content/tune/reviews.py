@@ -60,10 +60,10 @@ def latest(engine: Engine) -> dict[str, ReviewState]:
     states: dict[str, ReviewState] = {}
     with engine.connect() as connection:
         for slug, decision, reviewer, at, note in connection.execute(query.order_by(Review.id)):
-            states[slug] = ReviewState(slug, decision, reviewer, _aware(at), note)
+            states[slug] = ReviewState(slug, decision, reviewer, as_utc(at), note)
     return states
 
 
-def _aware(at: datetime) -> datetime:
+def as_utc(at: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return at if at.tzinfo else at.replace(tzinfo=UTC)
