@@ -22,8 +22,8 @@ from huey.storage import SqliteStorage
 from marketloop.config import Settings
 from marketloop.errors import RunnerError
 from marketloop.runner import engine
-from marketloop.runner.store import Store
-from marketloop.runner.tables import RunRow, StepRow
+from marketloop.runner.model import Loop
+from marketloop.runner.store import Store, now
 from marketloop.workspace import Workspace
 
 TASK = "marketloop.execute_step"
@@ -81,11 +81,8 @@ def _make_huey(settings: Settings, check: bool) -> tuple[Huey, Any]:
     def execute_step(run_id: str, step: str) -> None:
         from marketloop.runner.service import worker_name
 
-        delay = engine.execute(settings, store, run_id, step, worker_name())
-        dispatcher = Dispatcher(settings, store, (huey, task))
-        if delay is not None:
-            dispatcher.later(run_id, step, delay)
-        dispatcher.advance(run_id)
+        finish = engine.execute(settings, store, run_id, step, worker_name())
+        Dispatcher(settings, store, (huey, task)).advance(run_id, finish=finish)
 
     task = huey.task(name=TASK)(execute_step)
     return huey, task
@@ -122,20 +119,30 @@ class Dispatcher:
         self,
         run_id: str,
         redispatch_after: float | None = None,
-        snapshot: tuple[RunRow, list[StepRow]] | None = None,
+        *,
+        finish: engine.Finish | None = None,
+        create: engine.NewRun | None = None,
+        loop: Loop | None = None,
     ) -> engine.Next:
+        """Record `finish`, move the run on and mark its ready steps enqueued (one transaction),
+        then enqueue them; a retry is recorded as enqueued and scheduled on the queue."""
+        retry = finish is not None and finish.retry_in is not None
+        if finish is not None and retry:
+            finish.values["enqueued_at"] = now()
         following = engine.advance(
-            self.store, run_id, redispatch_after=redispatch_after, snapshot=snapshot
+            self.store,
+            run_id,
+            redispatch_after=redispatch_after,
+            finish=finish,
+            create=create,
+            mark=True,
+            loop=loop,
         )
-        if following.ready:
-            self.store.mark_enqueued(run_id, following.ready)
-            for name in following.ready:
-                self.task(run_id, name)
+        for name in following.ready:
+            self.task(run_id, name)
+        if finish is not None and retry and following.finished:
+            self.task.schedule((run_id, finish.name), delay=finish.retry_in)
         return following
-
-    def later(self, run_id: str, step: str, delay: float) -> None:
-        self.store.mark_enqueued(run_id, [step])
-        self.task.schedule((run_id, step), delay=delay)
 
 
 def _app_db_url(settings: Settings) -> str:

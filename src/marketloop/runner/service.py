@@ -104,30 +104,33 @@ def start_run(
     dispatcher = None if inline else _dispatcher(settings, store)  # refuse before recording
     names = [step] if step else list(loop.steps)
     run_id = new_run_id()
-    created = store.create_run(
+    created = engine.NewRun(
         run_id,
         loop.name,
         trigger or ("step" if step else "manual"),
         loop.model_dump(mode="json", by_alias=True),
         [(n, loop.steps[n].action) for n in names],
+        now(),
     )
     engine.remember(run_id, loop)
     if inline:
+        engine.advance(store, run_id, create=created, loop=loop)
         run_inline(settings, store, run_id)
     else:
         assert dispatcher is not None
-        dispatcher.advance(run_id, snapshot=created)
+        dispatcher.advance(run_id, create=created, loop=loop)
     return get_run(settings, run_id)
 
 
 def run_inline(settings: Settings, store: Store, run_id: str) -> None:
-    """Run the run's steps in this process, one at a time, until it ends or waits for a person."""
-    worker = worker_name()
+    """Run the run's steps in this process, one at a time, until it ends or waits for a person;
+    each step's end is recorded with the run's next moves (engine.advance)."""
+    worker, finish = worker_name(), None
     while True:
-        step = engine.advance(store, run_id)
+        step = engine.advance(store, run_id, finish=finish)
+        finish = None
         if step.ready:
-            for name in step.ready:
-                engine.execute(settings, store, run_id, name, worker)
+            finish = engine.execute(settings, store, run_id, step.ready[0], worker)
         elif step.later:
             time.sleep(min(step.later.values()))
         elif not step.done and any(s.status == "running" for s in store.steps(run_id)):
