@@ -27,10 +27,10 @@ from marketloop.config import Settings
 from marketloop.errors import MarketloopError, RunnerError
 from marketloop.observe.logging import mask_secrets
 from marketloop.observe.metrics import GATE_RESULTS, STEP_DURATION
+from marketloop.quality.readcopy import refresh, warehouse_file, warehouse_lock
 from marketloop.retry import backoff
 from marketloop.runner.dag import order
 from marketloop.runner.heartbeat import HEARTBEATS
-from marketloop.runner.lock import warehouse_lock
 from marketloop.runner.model import Loop, Step
 from marketloop.runner.settle import Finish, Move, NewRun, StepState, settle
 from marketloop.runner.states import RUN_DONE, STEP_DONE
@@ -240,10 +240,13 @@ def _execute(
 
 def _call(action: Action, context: ActionContext, step: Step) -> ActionResult:
     def run() -> ActionResult:
-        if action.writes_warehouse:
-            with warehouse_lock(context.workspace.root):
-                return action.execute(context, step.with_)
-        return action.execute(context, step.with_)
+        if not action.writes_warehouse:
+            return action.execute(context, step.with_)
+        warehouse = warehouse_file(context.settings)
+        with warehouse_lock(warehouse):
+            result = action.execute(context, step.with_)
+            refresh(warehouse)  # readers see this write from now on (quality/readcopy.py)
+            return result
 
     if step.timeout is None:
         return run()
