@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field
@@ -16,12 +16,12 @@ from marketloop.plan.tracker import Tracker
 class EscalationArgs(Args):
     plan: Path | None = Field(None, description="plan file; default [plan] file, ./plan.yaml")
     notify: bool = Field(True, description="send the ones not sent yet via [plan] notifier")
-    at: datetime | None = Field(None, description="evaluate at this moment; default now")
+    at: str | None = Field(None, description="evaluate at this moment (as `--at`); default now")
 
 
 class MemoArgs(Args):
     plan: Path | None = None
-    at: datetime | None = None
+    at: str | None = Field(None, description="the memo as of this moment (as `--at`)")
 
 
 def _tracker(ctx: ActionContext, plan_file: Path | None) -> Tracker:
@@ -34,31 +34,20 @@ def _tracker(ctx: ActionContext, plan_file: Path | None) -> Tracker:
     return Tracker(plan, EventLog(open_app_db(app_db_url(ctx.settings)), plan.id))
 
 
-def _moment(tracker: Tracker, at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    return at if at.tzinfo else at.replace(tzinfo=tracker.plan.sprint.tz)
+def _moment(tracker: Tracker, at: str | None) -> datetime:
+    from marketloop.plan.bounds import parse_moment
+
+    return parse_moment(at, tracker.plan, "at")
 
 
 def escalations(ctx: ActionContext, args: EscalationArgs) -> ActionResult:
     from marketloop.clikit import console
-    from marketloop.plan.notify import ConsoleNotifier, Notifier, WebhookNotifier, dispatch
+    from marketloop.plan.notify import notify
 
     tracker = _tracker(ctx, args.plan)
     when = _moment(tracker, args.at)
     view = tracker.view(when)
-    sent = []
-    if args.notify and ctx.settings.plan.notifier == "webhook":
-        with WebhookNotifier(ctx.settings) as hook:
-            sent = dispatch(tracker, view, hook, when)
-    elif args.notify and ctx.settings.plan.notifier == "channels":
-        from marketloop.integrations.escalations import ChannelNotifier
-
-        with ChannelNotifier(ctx.settings) as channels:
-            sent = dispatch(tracker, view, channels, when)
-    elif args.notify:
-        notifier: Notifier = ConsoleNotifier(console)
-        sent = dispatch(tracker, view, notifier, when)
+    sent = notify(ctx.settings, tracker, view, when, console)[1] if args.notify else []
     return ActionResult(
         facts={"escalations": len(view.escalations), "sent": len(sent)},
         summary=f"{len(view.escalations)} escalations, {len(sent)} sent now",

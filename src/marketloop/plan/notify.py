@@ -141,6 +141,25 @@ def _failure(task: str, delivery: Delivery) -> NotifyError:
     )
 
 
+def notify(
+    settings: Settings, tracker: Tracker, view: View, at: datetime, console: Console
+) -> tuple[str, list[Escalation]]:
+    """Send the pending escalations once through `[plan] notifier` (webhook, channels, or the
+    console): the one way `plan escalations --notify` and the `plan.escalations` action send.
+    Returns the notifier's name and the escalations sent now."""
+    with ExitStack() as stack:
+        notifier: Notifier
+        if settings.plan.notifier == "webhook":
+            notifier = stack.enter_context(WebhookNotifier(settings))
+        elif settings.plan.notifier == "channels":
+            from marketloop.integrations.escalations import ChannelNotifier
+
+            notifier = stack.enter_context(ChannelNotifier(settings))
+        else:
+            notifier = ConsoleNotifier(console)
+        return notifier.name, dispatch(tracker, view, notifier, at)
+
+
 def dispatch(tracker: Tracker, view: View, notifier: Notifier, at: datetime) -> list[Escalation]:
     """Send every pending escalation once; return the ones sent now."""
     sent = []
