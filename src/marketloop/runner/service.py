@@ -203,13 +203,17 @@ def wait_run(
     poll: float = 0.2,
     timeout: float | None = None,
 ) -> RunView:
-    """Follow a run until it ends (or waits for approval); `on_change` sees every new state."""
+    """Follow a run until it ends (or waits for approval); `on_change` sees every new state.
+    It looks again after 10 ms, then twice as long each time nothing changed, up to `poll`:
+    a short step is seen to end at once, a long one costs a read every `poll` seconds."""
     started, last = time.monotonic(), None
+    quick = min(0.01, poll)
+    delay = quick
     while True:
         view = get_run(settings, run_id)
         if view != last:
             on_change(view)
-            last = view
+            last, delay = view, quick
         waiting = any(s.status == "waiting_approval" for s in view.steps) and not any(
             s.status in ("running", "pending") for s in view.steps
         )
@@ -217,7 +221,8 @@ def wait_run(
             return view
         if timeout is not None and time.monotonic() - started > timeout:
             return view
-        time.sleep(poll)
+        time.sleep(delay)
+        delay = min(delay * 2, poll)
 
 
 def _dispatcher(settings: Settings, store: Store) -> Any:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from marketloop.runner.states import RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS
@@ -78,6 +78,20 @@ class NewRun:
 
 Planner = Callable[[str, list[StepState]], list[Move]]  # (run status, steps) → moves
 
+# statements built once (their SQL and cache key too): they run at every turn of every run
+#: a no-op write: the lock that serialises the turns of one run
+LOCK_RUN = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("run"))
+    .values(status=RUNS.c.status)
+    .returning(RUNS.c.status)
+)
+STEPS_OF_RUN = (
+    select(*(STEPS.c[name] for name in StepState.__dataclass_fields__))
+    .where(STEPS.c.run_id == bindparam("run"))
+    .order_by(STEPS.c.position)
+)
+
 
 def settle(
     conn: Connection,
@@ -99,17 +113,10 @@ def settle(
             finished = _move_step(
                 conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
             )
-        status = conn.scalar(  # a no-op write: the lock that serialises this run's turns
-            update(RUNS)
-            .where(RUNS.c.id == run_id)
-            .values(status=RUNS.c.status)
-            .returning(RUNS.c.status)
-        )
+        status = conn.scalar(LOCK_RUN, {"run": run_id})
         if status is None:
             return finished, []
-        columns = (STEPS.c[name] for name in StepState.__dataclass_fields__)
-        query = select(*columns).where(STEPS.c.run_id == run_id).order_by(STEPS.c.position)
-        states = [StepState(**row._mapping) for row in conn.execute(query)]
+        states = [StepState(**row._mapping) for row in conn.execute(STEPS_OF_RUN, {"run": run_id})]
     done = [move for move in planner(status, states) if _apply(conn, run_id, move)]
     return finished, done
 

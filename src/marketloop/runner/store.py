@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from marketloop.appdb import open_app_db
@@ -35,6 +35,35 @@ def now() -> datetime:
 def aware(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes for timezone columns: they are UTC."""
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+# built once (their SQL and cache key too): they run at the start of every step
+BEGIN_STEP = (
+    update(STEPS)
+    .where(
+        STEPS.c.run_id == bindparam("run"),
+        STEPS.c.name == bindparam("step"),
+        STEPS.c.status == "pending",
+        select(RUNS.c.id)
+        .where(RUNS.c.id == bindparam("run"), RUNS.c.status.in_(["queued", "running"]))
+        .exists(),
+    )
+    .values(
+        status="running",
+        attempts=STEPS.c.attempts + 1,
+        started_at=bindparam("moment"),
+        heartbeat_at=bindparam("moment"),
+        worker=bindparam("worker"),
+        finished_at=None,
+        error=None,
+    )
+    .returning(STEPS.c.attempts)
+)
+START_RUN = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("run"), RUNS.c.status == "queued")
+    .values(status="running", started_at=bindparam("moment"))
+)
 
 
 class Store:
@@ -183,39 +212,13 @@ class Store:
         number this caller owns, or None if the run ended or another caller won (Core SQL:
         this is on every step's path)."""
         moment = now()
-        runs, steps = RUNS, STEPS
-        live = (
-            select(runs.c.id)
-            .where(runs.c.id == run_id, runs.c.status.in_(["queued", "running"]))
-            .exists()
-        )
         with self.engine.begin() as conn:
             attempt = conn.scalar(
-                update(steps)
-                .where(
-                    steps.c.run_id == run_id,
-                    steps.c.name == name,
-                    steps.c.status == "pending",
-                    live,
-                )
-                .values(
-                    status="running",
-                    attempts=steps.c.attempts + 1,
-                    started_at=moment,
-                    heartbeat_at=moment,
-                    worker=worker,
-                    finished_at=None,
-                    error=None,
-                )
-                .returning(steps.c.attempts)
+                BEGIN_STEP, {"run": run_id, "step": name, "moment": moment, "worker": worker}
             )
             if attempt is None:
                 return None
-            conn.execute(
-                update(runs)
-                .where(runs.c.id == run_id, runs.c.status == "queued")
-                .values(status="running", started_at=moment)
-            )
+            conn.execute(START_RUN, {"run": run_id, "moment": moment})
             return int(attempt)
 
     def heartbeat(self, keys: Sequence[tuple[str, str, int]]) -> None:
