@@ -1,16 +1,35 @@
-"""YAML from people, read safely: the one check before any YAML file is composed.
+"""YAML from people, read safely, with every error naming the file and the line.
 
-Anchors and aliases are refused (a few lines of aliases expand to billions of values, the
-"YAML bomb", and an alias inside its own anchor makes a structure that contains itself), and
-so is nesting deeper than `MAX_DEPTH` (PyYAML composes recursively, and takes minutes over a
-deep flow). The check walks the parser's events, so it costs one pass and no recursion.
+`check` is the one check before any YAML file is composed: anchors and aliases are refused (a
+few lines of aliases expand to billions of values, the "YAML bomb", and an alias inside its own
+anchor makes a structure that contains itself), and so is nesting deeper than `MAX_DEPTH`
+(PyYAML composes recursively, and takes minutes over a deep flow). It walks the parser's
+events, so it costs one pass and no recursion.
+
+The files people write (loop files, plan files) are read through `compose` and `construct`:
+the YAML is composed into nodes first, so each value keeps its line, and pydantic's error
+locations are walked back through the nodes by `where`. The resolver is YAML 1.2-like (`Loader`):
+`14:00` stays a string (YAML 1.1 reads it as the number 840), dates stay strings for pydantic to
+parse, only true/false are booleans. Duplicate keys are errors, not silent overwrites. Errors are
+raised as the caller's own error class (`error`), so each file kind keeps its exit code.
+
+    root = yamlguard.compose(text, "weekly.yaml", LoopFileError)
+    data = yamlguard.construct(root, "weekly.yaml", LoopFileError)
+    yamlguard.where("weekly.yaml", root, ("steps", "crawl", "with"), "field required")
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 import yaml
 
+from marketloop.errors import MarketloopError
+
 MAX_DEPTH = 32
+Loc = tuple[str | int, ...]
 
 
 class YamlRefused(ValueError):
@@ -35,3 +54,137 @@ def check(text: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> None:
         if anchor is not None:
             what = "alias *" if isinstance(event, yaml.AliasEvent) else "anchor &"
             raise YamlRefused(line, f"YAML {what}{anchor}: anchors and aliases are not supported")
+
+
+class Loader(yaml.SafeLoader):
+    """YAML 1.2-like scalars: booleans, null, ints and floats only; the rest stay strings."""
+
+
+Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL)$", "~nN"),
+    ("int", r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
+    ("float", r"^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]+(?:[eE][-+]?[0-9]+)?$", "-+.0123456789"),
+):
+    Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
+
+
+class EmptyIsNullLoader(Loader):
+    """`Loader`, and an empty value (`key:`) is null rather than the empty string."""
+
+
+EmptyIsNullLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+
+
+def compose(
+    text: str,
+    name: str,
+    error: type[MarketloopError],
+    *,
+    loader: type[Loader] = Loader,
+    refused_hint: str | None = None,
+) -> yaml.Node:
+    """The document's root node; `error(message)` names `name:line` for bad YAML, an empty
+    file, anchors, aliases, deep nesting and duplicate keys."""
+    try:
+        check(text, loader)
+        node = yaml.compose(text, Loader=loader)
+    except YamlRefused as exc:
+        raise error(f"{name}:{exc.line}: {exc.reason}", hint=refused_hint) from None
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise error(f"{name}:{line}: not valid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{name}: not valid YAML: {exc}") from None
+    if node is None:
+        raise error(f"{name}:1: the file is empty")
+    _reject_duplicate_keys(node, name, error)
+    return node
+
+
+def construct(
+    node: yaml.Node, name: str, error: type[MarketloopError], loader: type[Loader] = Loader
+) -> Any:
+    """The Python value of a composed document."""
+    constructor = loader("")
+    try:
+        return constructor.construct_document(node)
+    except yaml.constructor.ConstructorError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise error(f"{name}:{line}: {exc.problem}") from None
+    finally:
+        constructor.dispose()
+
+
+def where(
+    name: str,
+    root: yaml.Node,
+    loc: Loc,
+    message: str,
+    *,
+    top: str,
+    keys: Mapping[str, str] | None = None,
+) -> str:
+    """`name:line: field.path: message` for a location in the document (`keys`: field names
+    that differ from their YAML key, such as pydantic's `with_` for `with`; `top`: what to call
+    the whole document)."""
+    keys = keys or {}
+    line = node_at(root, loc, keys).start_mark.line + 1
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{keys.get(p, p)}" for p in loc).lstrip(
+        "."
+    )
+    return f"{name}:{line}: {field or top}: {message}"
+
+
+def node_at(root: yaml.Node, loc: Loc, keys: Mapping[str, str] | None = None) -> yaml.Node:
+    """The deepest node along `loc` (a key for unknown fields, else the value)."""
+    keys = keys or {}
+    node = root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            key = keys.get(str(part), str(part))
+            match = next(((k, v) for k, v in node.value if k.value == key), None)
+            if match is None:
+                return node
+            node = (
+                match[0] if part == loc[-1] and isinstance(match[1], yaml.MappingNode) else match[1]
+            )
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return node
+            node = node.value[part]
+        else:
+            return node
+    return node
+
+
+def message(error: Any) -> str:
+    """One pydantic error (`ValidationError.errors()` item) as a person reads it."""
+    if error["type"] == "missing":
+        return "field required"
+    if error["type"] == "extra_forbidden":
+        return "unknown field (check the spelling)"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def summary(kind: str, name: str, lines: list[str]) -> str:
+    """`kind file NAME has N problems:` and one line each."""
+    noun = "problem" if len(lines) == 1 else "problems"
+    return f"{kind} file {name} has {len(lines)} {noun}:\n  " + "\n  ".join(lines)
+
+
+def _reject_duplicate_keys(node: yaml.Node, name: str, error: type[MarketloopError]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise error(
+                    f"{name}:{line}: duplicate key {key.value!r} (first on line {seen[key.value]})"
+                )
+            seen[key.value] = line
+            _reject_duplicate_keys(value, name, error)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _reject_duplicate_keys(item, name, error)

@@ -164,6 +164,27 @@ def test_busy_warehouse_is_503_with_retry_after(client: TestClient, seeded, keys
         writer.communicate()
 
 
+def test_a_warehouse_being_written_is_read_from_its_last_copy(
+    client: TestClient, seeded, keys
+) -> None:
+    """Once the warehouse has been read (or written by a step), readers keep a read copy: a
+    writer holding the file no longer makes the API answer 503 (quality/readcopy.py)."""
+    path = "/api/v1/marts/page_performance"
+    before = client.get(path, headers=bearer(keys["read"]))
+    assert before.status_code == 200
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(seeded.warehouse_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "held"
+        during = client.get(path, headers=bearer(keys["read"]))
+        assert during.status_code == 200 and during.json() == before.json()
+        assert client.get("/readyz").json()["checks"]["warehouse"] == "ok"
+    finally:
+        writer.kill()
+        writer.communicate()
+
+
 def test_no_secret_in_responses(app, client: TestClient, keys) -> None:
     key = new_key(app, Scope.admin)
     listed = client.get("/api/v1/keys", headers=bearer(key))

@@ -62,3 +62,23 @@ def test_an_upgrade_stopped_half_way_leaves_no_half_schema_on_sqlite(
     engine.dispose()
     assert "runner_runs" in inspect(open_app_db(url)).get_table_names()  # and it can start over
     dispose_all()
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_the_server_dropped_is_replaced_after_idling(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ping on every checkout (a round trip per transaction): a connection that sat idle
+    is pinged, and one the server dropped meanwhile is replaced instead of failing the query."""
+    import psycopg
+
+    import marketloop.appdb as appdb
+
+    engine = open_app_db(postgres_url)
+    with engine.connect() as conn:
+        pid = conn.execute(text("select pg_backend_pid()")).scalar_one()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("select pg_terminate_backend(%s)", (pid,))
+    monkeypatch.setattr(appdb, "IDLE_PING_SECONDS", 0.0)  # it has idled long enough
+    with engine.connect() as conn:
+        assert conn.execute(text("select pg_backend_pid()")).scalar_one() != pid

@@ -13,8 +13,8 @@ import pytest
 from marketloop.config import Settings, load_settings
 from marketloop.errors import UsageError
 from marketloop.observe.backup import BackupError, backup, restore
+from marketloop.quality.readcopy import warehouse_lock
 from marketloop.runner import service
-from marketloop.runner.lock import warehouse_lock
 from marketloop.runner.loopfile import parse_loop
 from marketloop.workspace import Workspace
 
@@ -78,7 +78,7 @@ def test_the_warehouse_is_copied_only_between_writes(tmp_path: Path) -> None:
     released = threading.Event()
 
     def writer() -> None:
-        with warehouse_lock(source.workspace):
+        with warehouse_lock(source.workspace / "warehouse.duckdb"):
             time.sleep(0.5)
             released.set()
 

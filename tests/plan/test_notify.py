@@ -189,3 +189,21 @@ def test_notify_through_the_cli_sends_by_webhook_once(
     again = run("escalations", "--notify", "--at", "2026-12-06T11:00")
     assert f"sent 0 escalation(s) via webhook; {len(fake.events)} already sent" in again
     assert fake.events and fake.attempts == len(fake.events)
+
+
+def test_the_escalations_step_reads_at_and_notifies_as_the_cli_does(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`plan.escalations` in a loop file: `at` is read as `--at` is (a bare date is the start
+    of that day, in the plan's time zone; a moment outside the plan's window is refused), and
+    the escalations go out through the same notifier choice (here the console)."""
+    from marketloop.actions import ActionContext, get_action
+    from marketloop.errors import UsageError
+
+    settings = load_settings(None, {"workspace": tmp_path / "ws", "plan": {"file": EXAMPLE}})
+    action = get_action("plan.escalations")
+    context = ActionContext(settings, run_id="r1", step="escalate")
+    with pytest.raises(UsageError, match="outside plan"):
+        action.run(context, action.args.model_validate({"at": "9999-12-31"}))
+    at = {"at": "2026-12-14T17:00:00-08:00"}
+    first = action.run(context, action.args.model_validate(at))
+    assert first.facts["sent"] == first.facts["escalations"] > 0
+    assert action.run(context, action.args.model_validate(at)).facts["sent"] == 0  # once

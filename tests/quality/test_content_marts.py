@@ -188,6 +188,26 @@ def test_briefs_generate_writes_an_update_brief_per_decaying_page(
     assert [r["slug"] for r in json.loads(no.stdout)] == ["crm-software"]
 
 
+def test_the_briefs_step_writes_the_same_update_briefs_as_the_cli(
+    duck_root: tuple[Path, Closed], tmp_path: Path
+) -> None:
+    """The loop's `briefs.generate` gathers its clusters as `briefs generate` does (one
+    function): decaying pages get update briefs in the runner too, unless `decaying: false`."""
+    from marketloop.actions import ActionContext, get_action
+    from marketloop.config import load_settings
+
+    root, _ = duck_root
+    settings = load_settings(None, {"workspace": root / "ws"})
+    action = get_action("briefs.generate")
+    context = ActionContext(settings, run_id="r1", step="briefs")
+    for decaying, slugs in ((True, {"crm-software", "page-a"}), (False, {"crm-software"})):
+        out = tmp_path / f"briefs-{decaying}"
+        args = {"clusters": "crm software", "out": str(out), "provider": "offline"}
+        result = action.run(context, action.args.model_validate({**args, "decaying": decaying}))
+        assert result.facts["briefs"] == len(slugs)
+        assert {p.stem for p in out.glob("*.json") if not p.name.startswith("_")} >= slugs
+
+
 @pytest.mark.postgres
 def test_postgres_content_performance_and_decay(postgres_url: str, tmp_path: Path) -> None:
     check(build(tmp_path, {"destination": "postgres", "credentials": postgres_url}))

@@ -62,6 +62,7 @@ BAD = [
     ("name: x\nsteps:\n  a: {action: noop}\n  a: {action: noop}\n", 4, "duplicate key"),
     ("name: x\nsteps:\n  a: &x {action: noop}\n  b: *x\n", 3, "anchors"),
     ("name: x\nsteps: [\n", 3, "not valid YAML"),
+    ("name: x\nsteps:\n  a: {action: noop, with: " + "[" * 40 + "]" * 40 + "}\n", 3, "nested"),
     (
         "name: x\nsteps:\n  a:\n    action: noop\n    with: {log: '${NOT_SET_ANYWHERE}'}\n",
         5,

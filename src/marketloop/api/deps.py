@@ -174,13 +174,15 @@ IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 
 
 def warehouse(ctx: ContextDep) -> Iterator[Warehouse]:
-    """Opened read-only for this request and closed after it; a warehouse a job is writing
-    answers 503 with Retry-After (WarehouseBusy is transient) instead of waiting."""
+    """Opened read-only for this request and closed after it; DuckDB is read from its read
+    copy (quality/readcopy.py), so a job writing it changes nothing here. Only a warehouse that
+    has no copy yet and is being written answers 503 with Retry-After (WarehouseBusy is
+    transient) instead of waiting."""
     target = target_from_settings(ctx.settings)
     if target.kind == "duckdb" and (target.path is None or not target.path.is_file()):
         raise NotFound("there is no warehouse yet", hint="load data with `marketloop ingest`")
     try:
-        opened = connect(target, read_only=True)
+        opened = connect(target, read_only=True, snapshot=True)
         wh = opened.__enter__()
     except WarehouseBusy:  # the message names files and processes: not for clients
         raise WarehouseBusy(

@@ -27,6 +27,9 @@ class BriefsArgs(Args):
     serp: Path | None = None
     crawl: Path | None = None
     force: bool = False
+    decaying: bool = Field(
+        True, description="an update brief for every decaying page that no cluster serves"
+    )
 
 
 class EvalArgs(Args):
@@ -49,26 +52,19 @@ def _with_llm(settings: Settings, **values: object) -> Settings:
 
 def briefs(ctx: ActionContext, args: BriefsArgs) -> ActionResult:
     from marketloop.content.folder import BriefFolder
-    from marketloop.content.inputs import select_clusters, site_pages
-    from marketloop.content.offline import BriefContext
+    from marketloop.content.inputs import brief_inputs
     from marketloop.content.runs import generate_briefs, make_plan
-    from marketloop.keywords.reader import read_serps
 
     settings = _with_llm(ctx.settings, provider=args.provider, model=args.model)
     ws = ctx.workspace
-    chosen = select_clusters(args.clusters, ws)
-    pages, crawl_dir = site_pages(args.crawl, ws)
-    context = BriefContext(
-        clusters=chosen,
-        pages=pages,
-        serp=read_serps(args.serp, settings.keywords.top_n)[0] if args.serp else {},
-        max_internal_links=settings.content.max_internal_links,
-        max_link_from=settings.content.max_link_from,
+    inputs = brief_inputs(
+        settings, ws, args.clusters, crawl=args.crawl, serp=args.serp, decaying=args.decaying
     )
     plan = make_plan(settings, args.prompts, drafts=args.drafts, force=args.force)
     out = args.out or ws.root / "briefs"
+    crawl = str(inputs.crawl) if inputs.crawl else None
     run = generate_briefs(
-        settings, chosen, context, plan, BriefFolder(out), crawl=str(crawl_dir or "") or None
+        settings, inputs.clusters, inputs.context, plan, BriefFolder(out), crawl=crawl
     )
     failed = sum(1 for e in run.entries if e.get("status") == "failed")
     return ActionResult(

@@ -31,15 +31,13 @@ from marketloop.content.config import Provider
 from marketloop.content.evals.cli import eval_app
 from marketloop.content.folder import BriefFolder
 from marketloop.content.generate import Plan, assign_slugs
-from marketloop.content.inputs import select_clusters, site_pages
+from marketloop.content.inputs import brief_inputs
 from marketloop.content.llm.ledger import Ledger, stored_totals
 from marketloop.content.offline import BriefContext, write_brief
-from marketloop.content.refresh import add_decaying
 from marketloop.content.runs import generate_briefs, make_plan
 from marketloop.content.writer import brief_request, draft_request
 from marketloop.errors import ConfigError, ContentError
 from marketloop.keywords.model import Cluster
-from marketloop.keywords.reader import read_serps
 from marketloop.workspace import Workspace
 
 __all__ = ["briefs_app", "eval_app"]
@@ -111,23 +109,21 @@ def generate_command(
     """
     settings = state(ctx).settings(workspace, llm={"provider": provider, "model": model})
     ws = Workspace(settings.workspace).ensure()
-    chosen = select_clusters(",".join(clusters) if clusters else None, ws)
-    if decaying:
-        chosen, refreshed = add_decaying(settings, chosen)
-        for page in refreshed:
-            console.print(
-                f"update brief for decaying page {page.url!r}: "
-                f"{page.clicks_before} -> {page.clicks_recent} clicks in 28 days",
-                markup=False,
-            )
-    pages, crawl_dir = site_pages(crawl, ws)
-    context = BriefContext(
-        clusters=chosen,
-        pages=pages,
-        serp=read_serps(serp, settings.keywords.top_n)[0] if serp else {},
-        max_internal_links=settings.content.max_internal_links,
-        max_link_from=settings.content.max_link_from,
+    inputs = brief_inputs(
+        settings,
+        ws,
+        ",".join(clusters) if clusters else None,
+        crawl=crawl,
+        serp=serp,
+        decaying=decaying,
     )
+    for page in inputs.refreshed:
+        console.print(
+            f"update brief for decaying page {page.url!r}: "
+            f"{page.clicks_before} -> {page.clicks_recent} clicks in 28 days",
+            markup=False,
+        )
+    chosen, context, crawl_dir = inputs.clusters, inputs.context, inputs.crawl
     plan = make_plan(settings, prompt or [], drafts=drafts, force=force)
     if show_prompt:
         emit_json(_requests(settings, chosen, context, plan))

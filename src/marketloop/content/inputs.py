@@ -9,7 +9,9 @@ Every reader fails with a message that names the file, the row or item, and what
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -17,6 +19,11 @@ from marketloop.content.site import SitePage, load_pages
 from marketloop.errors import ContentError, CrawlDatasetError
 from marketloop.keywords.model import Cluster
 from marketloop.workspace import Workspace
+
+if TYPE_CHECKING:
+    from marketloop.config import Settings
+    from marketloop.content.offline import BriefContext
+    from marketloop.quality.outcomes import DecayingPage
 
 CLUSTERS_FILES = ("clusters.json", "reports/clusters.json")
 
@@ -87,6 +94,47 @@ def site_pages(crawl: Path | None, workspace: Workspace) -> tuple[list[SitePage]
             f"cannot read the pages of crawl dataset {crawl}: {exc}",
             hint="pass another --crawl DIR, or re-run the crawl",
         ) from None
+
+
+@dataclass
+class BriefInputs:
+    """What `briefs generate` and the `briefs.generate` action write from (`brief_inputs`)."""
+
+    clusters: list[Cluster]
+    context: BriefContext
+    crawl: Path | None  # the crawl dataset the pages came from
+    refreshed: list[DecayingPage] = field(default_factory=list)  # update briefs added
+
+
+def brief_inputs(
+    settings: Settings,
+    workspace: Workspace,
+    clusters: str | None,
+    *,
+    crawl: Path | None = None,
+    serp: Path | None = None,
+    decaying: bool = True,
+) -> BriefInputs:
+    """The clusters (plus, with `decaying`, an update cluster per decaying page that no
+    cluster serves), the site's pages and the SERP snapshots: the one way both the CLI and the
+    runner gather them."""
+    from marketloop.content.offline import BriefContext
+    from marketloop.content.refresh import add_decaying
+    from marketloop.keywords.reader import read_serps
+
+    chosen = select_clusters(clusters, workspace)
+    refreshed: list[DecayingPage] = []
+    if decaying:
+        chosen, refreshed = add_decaying(settings, chosen)
+    pages, crawl_dir = site_pages(crawl, workspace)
+    context = BriefContext(
+        clusters=chosen,
+        pages=pages,
+        serp=read_serps(serp, settings.keywords.top_n)[0] if serp else {},
+        max_internal_links=settings.content.max_internal_links,
+        max_link_from=settings.content.max_link_from,
+    )
+    return BriefInputs(chosen, context, crawl_dir, refreshed)
 
 
 def _is_file(spec: str) -> bool:

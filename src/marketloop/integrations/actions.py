@@ -39,23 +39,16 @@ def _publish(
     only: list[str] | None = None,
 ) -> ActionResult:
     from marketloop.integrations.briefs_folder import read_folder
+    from marketloop.integrations.publish import tally
 
     entries = read_folder(folder or ctx.workspace.root / "briefs")
     if only is not None:
         entries = [entry for entry in entries if entry.slug in set(only)]
     outcomes = send(entries)
-    failed = [o for o in outcomes if o.failed]
-    if failed:
-        raise IntegrationError(
-            f"{len(failed)} of {len(outcomes)} publications failed (first: {failed[0].brief}: "
-            f"{failed[0].detail})",
-            hint="fix the cause and run the step again: what was published is not duplicated",
-        )
-    actions: dict[str, int] = {}
-    for outcome in outcomes:
-        actions[outcome.action] = actions.get(outcome.action, 0) + 1
+    hint = "fix the cause and run the step again: what was published is not duplicated"
+    actions = tally(outcomes, hint)
     links = {o.brief: o.link for o in outcomes if str(o.link).startswith("http")}
-    summary = ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "nothing to publish"
+    summary = ", ".join(f"{n} {a}" for a, n in actions.items()) or "nothing to publish"
     return ActionResult(outputs=links, facts=actions, summary=summary)
 
 

@@ -34,7 +34,7 @@ from marketloop.integrations import records
 from marketloop.integrations.briefs_folder import read_folder
 from marketloop.integrations.notion import NotionClient
 from marketloop.integrations.notion_schema import data_source_id, missing_columns, read_schema
-from marketloop.integrations.publish import Outcome, publish_to_notion, publish_to_webhooks
+from marketloop.integrations.publish import Outcome, publish_to_notion, publish_to_webhooks, tally
 from marketloop.integrations.webhooks import Event, WebhookSender
 
 notion_app = typer.Typer(help="Check and prepare the Notion database briefs are published to.")
@@ -111,14 +111,11 @@ def publish_command(
             f"[yellow]published without the blocks Notion rejected:[/] {esc(', '.join(partial))} "
             "(see detail; the next run tries them again)"
         )
-    failed = [o for o in outcomes if o.failed]
-    if failed:
-        raise IntegrationError(
-            f"{len(failed)} of {len(outcomes)} publications failed (first: {failed[0].brief}: "
-            f"{failed[0].detail})",
-            hint="fix the cause and run the same command again: what was published is updated, "
-            "not duplicated",
-        )
+    tally(
+        outcomes,
+        hint="fix the cause and run the same command again: what was published is updated, "
+        "not duplicated",
+    )
 
 
 @notion_app.command("check")

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from marketloop.config import Settings, app_db_url, require_secret
+from marketloop.errors import IntegrationError
 from marketloop.integrations import records
 from marketloop.integrations.brief_page import ID_PREFIX
 from marketloop.integrations.briefs_folder import BriefFile
@@ -55,6 +56,23 @@ class Outcome:
             "url/status": self.link,
             "detail": self.detail,
         }
+
+
+def tally(outcomes: Sequence[Outcome], hint: str) -> dict[str, int]:
+    """How many briefs each action got (created, updated, sent, ...); IntegrationError naming
+    the first failure if any failed (`hint`: how to try again). The CLI and the actions both
+    judge a publication by it."""
+    failed = [o for o in outcomes if o.failed]
+    if failed:
+        raise IntegrationError(
+            f"{len(failed)} of {len(outcomes)} publications failed (first: {failed[0].brief}: "
+            f"{failed[0].detail})",
+            hint=hint,
+        )
+    counts: dict[str, int] = {}
+    for outcome in sorted(outcomes, key=lambda o: o.action):
+        counts[outcome.action] = counts.get(outcome.action, 0) + 1
+    return counts
 
 
 def publish_to_notion(

@@ -3,7 +3,7 @@ datasets and the warehouse, taken consistently while the service runs.
 
     app database   SQLite: the online backup API (a consistent copy while others write);
                    PostgreSQL: `pg_dump --format=custom`, restored with `pg_restore`
-    warehouse      the DuckDB file copied while holding the warehouse lock (runner/lock.py):
+    warehouse      the DuckDB file copied while holding the warehouse lock (quality/readcopy.py):
                    every writer holds it, so no write is half done in the copy
     crawls         each finished crawl dataset (a folder with its manifest), copied whole
 
@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from marketloop import __version__
 from marketloop.config import Settings, app_db_url
 from marketloop.errors import ConfigError, MarketloopError, UsageError
-from marketloop.runner.lock import warehouse_lock
+from marketloop.quality.readcopy import warehouse_lock
 from marketloop.workspace import Workspace
 
 INDEX = "backup.json"
@@ -54,7 +54,7 @@ def backup(settings: Settings, folder: Path) -> list[str]:
         parts["app.pgdump"] = {"kind": "postgresql"}
     warehouse = settings.warehouse.duckdb_file(ws)
     if warehouse.is_file():
-        with warehouse_lock(ws.root):
+        with warehouse_lock(warehouse):
             shutil.copy2(warehouse, folder / "warehouse.duckdb")
         parts["warehouse.duckdb"] = {"kind": "duckdb"}
     for crawl in ws.crawl_dirs():

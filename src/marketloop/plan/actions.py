@@ -6,25 +6,36 @@ and `marketloop plan memo` do. What was sent is recorded and never sent twice.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from marketloop.actions import Action, ActionContext, ActionResult, Args
 from marketloop.plan.digest import Kind
 from marketloop.plan.tracker import Tracker
 
 
+def _as_text(value: Any) -> Any:
+    """A moment YAML already read as a date or date-time (an unquoted `2026-12-14`) back to
+    the ISO text `--at` takes, so both read it the same way (`plan.bounds.parse_moment`)."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+#: `at:` of a plan action: read exactly like `--at`
+Moment = Annotated[str | None, BeforeValidator(_as_text)]
+
+
 class EscalationArgs(Args):
     plan: Path | None = Field(None, description="plan file; default [plan] file, ./plan.yaml")
     notify: bool = Field(True, description="send the ones not sent yet via [plan] notifier")
-    at: datetime | None = Field(None, description="evaluate at this moment; default now")
+    at: Moment = Field(None, description="evaluate at this moment (as `--at`); default now")
 
 
 class MemoArgs(Args):
     plan: Path | None = None
-    at: datetime | None = None
+    at: Moment = Field(None, description="the memo as of this moment (as `--at`)")
     send: list[str] = Field(
         default_factory=list,
         description="also send it, once per week, to these channels: email:name@example.com "
@@ -39,7 +50,7 @@ class DigestArgs(Args):
     )
     channel: str | None = Field(None, description="default: the plan's delivery channel")
     plan: Path | None = None
-    at: datetime | None = Field(None, description="the moment it is for; default now")
+    at: Moment = Field(None, description="the moment it is for (as `--at`); default now")
 
 
 def _tracker(ctx: ActionContext, plan_file: Path | None) -> Tracker:
@@ -52,34 +63,21 @@ def _tracker(ctx: ActionContext, plan_file: Path | None) -> Tracker:
     return Tracker(plan, EventLog(open_app_db(app_db_url(ctx.settings)), plan.id))
 
 
-def _moment(tracker: Tracker, at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    return at if at.tzinfo else at.replace(tzinfo=tracker.plan.sprint.tz)
+def _moment(tracker: Tracker, at: str | None) -> datetime:
+    from marketloop.plan.bounds import parse_moment
+
+    return parse_moment(at, tracker.plan, "at")
 
 
 def escalations(ctx: ActionContext, args: EscalationArgs) -> ActionResult:
     from marketloop.clikit import console
-    from marketloop.plan.notify import ConsoleNotifier, Notifier, WebhookNotifier, dispatch
+    from marketloop.plan.notify import notify
 
     tracker = _tracker(ctx, args.plan)
     when = _moment(tracker, args.at)
     view = tracker.view(when)
-    sent, reminded, resolved = [], 0, 0
-    if args.notify and ctx.settings.plan.notifier == "webhook":
-        with WebhookNotifier(ctx.settings) as hook:
-            sent = dispatch(tracker, view, hook, when)
-    elif args.notify and ctx.settings.plan.notifier == "channels":
-        from marketloop.integrations.escalations import ChannelNotifier
-        from marketloop.integrations.plan_channels import dispatch_escalations
-
-        remind = ctx.settings.plan.remind_after_hours
-        with ChannelNotifier(ctx.settings) as channels:
-            done = dispatch_escalations(channels, tracker, view, when, remind)
-        sent, reminded, resolved = done.sent, len(done.reminded), len(done.resolved)
-    elif args.notify:
-        notifier: Notifier = ConsoleNotifier(console)
-        sent = dispatch(tracker, view, notifier, when)
+    done = notify(ctx.settings, tracker, view, when, console) if args.notify else None
+    sent, reminded, resolved = (done.sent, done.reminded, done.resolved) if done else ([], 0, 0)
     facts = {"escalations": len(view.escalations), "sent": len(sent)}
     summary = f"{len(view.escalations)} escalations, {len(sent)} sent now"
     if reminded or resolved:

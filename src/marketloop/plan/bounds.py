@@ -9,9 +9,9 @@ at most `MAX_REASON` characters.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from marketloop.errors import PlanError, UsageError
+from marketloop.errors import ConfigError, PlanError, UsageError
 from marketloop.plan.events import MAX_SLIP_DAYS
 from marketloop.plan.model import Plan
 
@@ -23,6 +23,23 @@ def window(plan: Plan) -> tuple[date, date]:
     """The first and last date a plan can be read at or record an event at."""
     sprint = plan.sprint
     return sprint.start - MARGIN, sprint.date_of(plan.last_day) + MARGIN
+
+
+def parse_moment(text: str | None, plan: Plan, what: str = "--at") -> datetime:
+    """The moment `text` names (ISO 8601; a bare date is the start of that day; read in the
+    plan's time zone unless it carries an offset), within the plan's window; None: now."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"{what} {text!r} is not a date or date-time",
+            hint="use ISO 8601, e.g. 2026-12-14, 2026-12-14T16:30 or 2026-12-14T16:30-08:00",
+        ) from None
+    if len(text) == 10:  # a bare date: the start of that day
+        parsed = datetime.combine(parsed.date(), time(0))
+    return check_moment(plan, parsed if parsed.tzinfo else parsed.replace(tzinfo=plan.sprint.tz))
 
 
 def check_moment(plan: Plan, when: datetime, what: str = "--at") -> datetime:

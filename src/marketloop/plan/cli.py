@@ -8,7 +8,7 @@ at `--at`; nothing is ever changed or removed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,9 +30,7 @@ from marketloop.clikit import (
     state,
     stdout,
 )
-from marketloop.errors import ConfigError
-from marketloop.plan.bounds import check_moment
-from marketloop.plan.escalation import Escalation
+from marketloop.plan.bounds import parse_moment
 from marketloop.plan.loader import load_plan
 from marketloop.plan.store import EventLog
 from marketloop.plan.tracker import Tracker, View
@@ -45,7 +43,7 @@ from marketloop.plan.views import (
 from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
-    from marketloop.plan.notify import Notifier
+    pass
 
 app = typer.Typer(
     help="The delivery plan as software: schedule, slips, buffers, escalations, memos.",
@@ -94,19 +92,7 @@ def open_view(
 
 
 def moment(text: str | None, tracker: Tracker) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    tz = tracker.plan.sprint.tz
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(
-            f"--at {text!r} is not a date or date-time",
-            hint="use ISO 8601, e.g. 2026-12-14, 2026-12-14T16:30 or 2026-12-14T16:30-08:00",
-        ) from None
-    if len(text) == 10:  # a bare date: the start of that day
-        parsed = datetime.combine(parsed.date(), time(0))
-    return check_moment(tracker.plan, parsed if parsed.tzinfo else parsed.replace(tzinfo=tz))
+    return parse_moment(text, tracker.plan)
 
 
 @app.command("show")
@@ -205,34 +191,14 @@ def escalations_command(
 def _notify(
     ctx: typer.Context, tracker: Tracker, view: View, workspace: Path | None, when: datetime
 ) -> None:
-    from marketloop.plan.notify import ConsoleNotifier, WebhookNotifier, dispatch
+    from marketloop.plan.notify import notify
 
-    settings = state(ctx).settings(workspace)
-    if settings.plan.notifier == "webhook":
-        with WebhookNotifier(settings) as hook:
-            _report_sent(view, hook, dispatch(tracker, view, hook, when))
-        return
-    if settings.plan.notifier == "channels":
-        from marketloop.integrations.escalations import ChannelNotifier
-        from marketloop.integrations.plan_channels import dispatch_escalations
-
-        with ChannelNotifier(settings) as channels:
-            remind = settings.plan.remind_after_hours
-            done = dispatch_escalations(channels, tracker, view, when, remind)
-        _report_sent(view, channels, done.sent)
-        console.print(
-            plain(f"{len(done.reminded)} reminder(s) sent, {len(done.resolved)} page(s) resolved")
-        )
-        return
-    notifier: Notifier = ConsoleNotifier(console)
-    _report_sent(view, notifier, dispatch(tracker, view, notifier, when))
-
-
-def _report_sent(view: View, notifier: Notifier, sent: list[Escalation]) -> None:
+    done = notify(state(ctx).settings(workspace), tracker, view, when, console)
+    sent, name = done.sent, done.notifier
     skipped = len(view.escalations) - len(sent)
-    console.print(
-        plain(f"sent {len(sent)} escalation(s) via {notifier.name}; {skipped} already sent")
-    )
+    console.print(plain(f"sent {len(sent)} escalation(s) via {name}; {skipped} already sent"))
+    if done.reminded or done.resolved:
+        console.print(plain(f"{done.reminded} reminder(s) sent, {done.resolved} page(s) resolved"))
 
 
 def plan_group() -> typer.Typer:

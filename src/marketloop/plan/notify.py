@@ -20,6 +20,7 @@ import json
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -139,6 +140,41 @@ def _failure(task: str, delivery: Delivery) -> NotifyError:
         f"escalation for {task}: {url} answered {delivery.status}",
         hint="set [plan] webhook_url to the final URL (redirects are not followed)",
     )
+
+
+@dataclass(frozen=True)
+class Notified:
+    """What one `notify` did: the notifier, the escalations sent now and, on channels, how
+    many reminders went out and how many pages were resolved."""
+
+    notifier: str
+    sent: list[Escalation]
+    reminded: int = 0
+    resolved: int = 0
+
+
+def notify(
+    settings: Settings, tracker: Tracker, view: View, at: datetime, console: Console
+) -> Notified:
+    """Send the pending escalations once through `[plan] notifier` (webhook, channels, or the
+    console): the one way `plan escalations --notify` and the `plan.escalations` action send.
+    On channels, escalations still in force past `[plan] remind_after_hours` are reminded and
+    pages whose escalation cleared are resolved."""
+    with ExitStack() as stack:
+        if settings.plan.notifier == "channels":
+            from marketloop.integrations.escalations import ChannelNotifier
+            from marketloop.integrations.plan_channels import dispatch_escalations
+
+            channels = stack.enter_context(ChannelNotifier(settings))
+            remind = settings.plan.remind_after_hours
+            done = dispatch_escalations(channels, tracker, view, at, remind)
+            return Notified(channels.name, done.sent, len(done.reminded), len(done.resolved))
+        notifier: Notifier
+        if settings.plan.notifier == "webhook":
+            notifier = stack.enter_context(WebhookNotifier(settings))
+        else:
+            notifier = ConsoleNotifier(console)
+        return Notified(notifier.name, dispatch(tracker, view, notifier, at))
 
 
 def dispatch(tracker: Tracker, view: View, notifier: Notifier, at: datetime) -> list[Escalation]:

@@ -8,7 +8,9 @@ The warehouse is the one `marketloop ingest` loads, named by `[warehouse]` (inge
                                the team writes (quality/adapters.py); no direct connection
 
 DuckDB lets one process write a file at a time, so connections here are opened for one job and
-closed at once (`with connect(target) as wh: ...`), and never held while dbt runs. SQL passed to
+closed at once (`with connect(target) as wh: ...`), and never held while dbt runs. The API and
+the dashboard read with `snapshot=True`: the read copy of readcopy.py, never the file a step
+is writing. SQL passed to
 `Warehouse` uses `?` placeholders on both engines.
 """
 
@@ -172,8 +174,13 @@ class Warehouse:
 
 
 @contextmanager
-def connect(target: Target, *, read_only: bool = False) -> Iterator[Warehouse]:
-    """Open the warehouse for one job; closed on leaving the block, whatever happens."""
+def connect(
+    target: Target, *, read_only: bool = False, snapshot: bool = False
+) -> Iterator[Warehouse]:
+    """Open the warehouse for one job; closed on leaving the block, whatever happens.
+    `snapshot` (the API, the dashboard): read-only, and a DuckDB warehouse is read from its read
+    copy (readcopy.py): the state after the last finished write, which no writer can break and
+    which keeps no writer out."""
     if target.kind == "dbt":
         raise QualityError(
             f"marketloop opens DuckDB and PostgreSQL warehouses only; the {target.display} is "
@@ -181,15 +188,20 @@ def connect(target: Target, *, read_only: bool = False) -> Iterator[Warehouse]:
             hint="`quality run` and `quality docs` work through dbt there; readers of the marts "
             "(reports, briefs performance) need destination duckdb or postgres",
         )
-    connection = _open_duckdb(target, read_only) if target.kind == "duckdb" else _open_pg(target)
+    if target.kind == "duckdb":
+        connection = _open_duckdb(target, read_only or snapshot, snapshot)
+    else:
+        connection = _open_pg(target)
     try:
         yield Warehouse(target, connection)
     finally:
         connection.close()
 
 
-def _open_duckdb(target: Target, read_only: bool) -> Any:
+def _open_duckdb(target: Target, read_only: bool, snapshot: bool = False) -> Any:
     import duckdb
+
+    from marketloop.quality.readcopy import for_reading
 
     assert target.path is not None
     if not target.path.is_file():
@@ -197,8 +209,9 @@ def _open_duckdb(target: Target, read_only: bool) -> Any:
             f"there is no warehouse at {target.path}",
             hint="load data first with `marketloop ingest ...` (or `marketloop demo`)",
         )
+    path = for_reading(target.path) if snapshot else target.path
     try:
-        connection = duckdb.connect(str(target.path), read_only=read_only)
+        connection = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if DAMAGED_DUCKDB in str(exc):
             raise QualityError(

@@ -7,9 +7,9 @@
     states.py     run and step statuses and the only transitions between them
     tables.py     runs and steps as rows in the app database (Alembic branch `runner`)
     store.py      reading rows, and changing a status by an explicit transition
+    settle.py     one transaction per turn of a run: a step's end and the run's next moves
     engine.py     what happens next in a run (advance), and running one step (execute)
     heartbeat.py  running steps' heartbeats (a dead worker's steps run again), cancellation
-    lock.py       the warehouse's single writer (a file lock)
     queue.py      Huey: the one task `execute_step(run_id, step)`; SQLite or Redis storage
     worker.py     `marketloop worker`: the Huey consumer plus the scheduler and the sweeper
     service.py    start_run, get_run, list_runs, cancel_run, approve_step (CLI, API, dashboard)

@@ -1,11 +1,14 @@
 """What happens next in a run (`advance`) and running one step (`execute`): the runner's core.
 
-Both read and write rows only (see store.py); neither knows about the queue. The caller decides
-how ready steps run: in this process (`loop run --inline`) or as Huey tasks (queue.py).
+Both read and write rows only (see store.py, settle.py); neither knows about the queue. The
+caller decides how ready steps run: in this process (`loop run --inline`) or as Huey tasks
+(queue.py).
 
-    advance(store, run_id)        skip what can no longer run, hold manual gates, finish the run;
+    execute(settings, store, ...) pending → running, runs the action → how it ended (`Finish`)
+    advance(store, run_id, finish=...)  records the end, skips what can no longer run, holds
+                                  manual gates, ends the run, in one transaction;
                                   → the steps to start now, and those waiting for a retry time
-    execute(settings, store, ...) pending → running → succeeded | failed | pending (retry)
+    plan(loop, status, steps, ...)     the pure part of advance: rows in, moves out
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -24,14 +27,16 @@ from marketloop.config import Settings
 from marketloop.errors import MarketloopError, RunnerError
 from marketloop.observe.logging import mask_secrets
 from marketloop.observe.metrics import GATE_RESULTS, STEP_DURATION
+from marketloop.quality.readcopy import refresh, warehouse_file, warehouse_lock
 from marketloop.retry import backoff
 from marketloop.runner.dag import order
 from marketloop.runner.heartbeat import HEARTBEATS
-from marketloop.runner.lock import warehouse_lock
 from marketloop.runner.model import Loop, Step
+from marketloop.runner.settle import Finish, Move, NewRun, StepState, settle
 from marketloop.runner.states import RUN_DONE, STEP_DONE
+
+__all__ = ["Finish", "NewRun", "Next", "advance", "execute", "plan"]
 from marketloop.runner.store import Store, aware, now
-from marketloop.runner.tables import RunRow, StepRow
 
 log = structlog.get_logger("marketloop.runner")
 
@@ -45,6 +50,7 @@ class Next:
     ready: list[str] = field(default_factory=list)  # start these now
     later: dict[str, float] = field(default_factory=dict)  # retries: seconds until due
     done: bool = False  # the run has ended
+    finished: bool = False  # the attempt's end (`finish`) was recorded
 
 
 _loops: dict[str, Loop] = {}
@@ -74,17 +80,45 @@ def advance(
     run_id: str,
     *,
     redispatch_after: float | None = None,
-    snapshot: tuple[RunRow, list[StepRow]] | None = None,
+    finish: Finish | None = None,
+    create: NewRun | None = None,
+    mark: bool = False,
+    loop: Loop | None = None,
 ) -> Next:
-    """Move the run on from what its rows say; `redispatch_after` (seconds): also return ready
-    steps enqueued that long ago and never started (a task lost with its worker); `snapshot`:
-    the rows just written (a run just created), instead of reading them again."""
-    run, steps = snapshot or store.snapshot(run_id)
-    if run.status in RUN_DONE:
-        return Next(done=True)
-    loop = loop_of(store, run_id)
+    """Record `finish` (how an attempt ended) and move the run on, in one transaction (see
+    settle.py): skip what can no longer run, hold manual gates, end the run. `mark`: the ready
+    steps are recorded as enqueued (the caller hands them to the queue); `redispatch_after`
+    (seconds): also return ready steps enqueued that long ago and never started (a task lost
+    with its worker); `create`: insert this new run first."""
+    loop = loop or loop_of(store, run_id)
+    result = Next()
+
+    def planner(status: str, steps: list[StepState]) -> list[Move]:
+        return plan(loop, status, steps, result, now(), redispatch_after, mark)
+
+    with store.engine.begin() as conn:
+        result.finished, moves = settle(conn, run_id, planner, finish=finish, create=create)
+    if mark:  # only the steps this caller marked: another caller may have won the others
+        marked = {move.name for move in moves if move.new is None}
+        result.ready = [name for name in result.ready if name in marked]
+    return result
+
+
+def plan(
+    loop: Loop,
+    status: str,
+    steps: list[StepState],
+    result: Next,
+    moment: datetime,
+    redispatch_after: float | None = None,
+    mark: bool = False,
+) -> list[Move]:
+    """The moves that follow from the steps' rows (pure); fills `result` (ready, later, done)."""
+    if status in RUN_DONE:
+        result.done = True
+        return []
     rows = {row.name: row for row in steps}
-    moment, result = now(), Next()
+    moves: list[Move] = []
     needs = {name: loop.steps[name].needs for name in rows}
     for name in order(needs):
         row = rows[name]
@@ -93,15 +127,14 @@ def advance(
         step = loop.steps[name]
         blocked, waiting = _needs(step, rows, loop)
         if blocked:
-            store.move_step(
-                run_id, name, "skipped", error=f"skipped: {blocked}", finished_at=moment
-            )
+            values = {"error": f"skipped: {blocked}", "finished_at": moment}
+            moves.append(Move(name, "skipped", values))
             row.status = "skipped"
         elif waiting:
             continue
         elif step.gate == "manual" and row.approved_by is None:
             if row.status == "pending":
-                store.move_step(run_id, name, "waiting_approval", from_=["pending"])
+                moves.append(Move(name, "waiting_approval", from_=["pending"]))
                 row.status = "waiting_approval"
         elif row.status == "pending":
             due = aware(row.not_before)
@@ -112,13 +145,15 @@ def advance(
             stale = redispatch_after is not None and sent is not None
             if sent is None or (stale and moment - sent > timedelta(seconds=redispatch_after or 0)):
                 result.ready.append(name)
+                if mark:
+                    moves.append(Move(name, None, {"enqueued_at": moment}, from_=["pending"]))
     if all(row.status in STEP_DONE for row in rows.values()):
-        _finish(store, run_id, list(rows.values()))
+        moves.append(_end(list(rows.values()), moment))
         result.done = True
-    return result
+    return moves
 
 
-def _needs(step: Step, rows: dict[str, StepRow], loop: Loop) -> tuple[str | None, bool]:
+def _needs(step: Step, rows: dict[str, StepState], loop: Loop) -> tuple[str | None, bool]:
     """(why the step can no longer run, or None; whether it must wait for a need)."""
     waiting = False
     for need in step.needs:
@@ -133,7 +168,7 @@ def _needs(step: Step, rows: dict[str, StepRow], loop: Loop) -> tuple[str | None
     return None, waiting
 
 
-def _passes(dep: StepRow, dep_step: Step, step: Step) -> bool:
+def _passes(dep: StepState, dep_step: Step, step: Step) -> bool:
     """A quality gate that failed stops only the steps that read the warehouse."""
     if not dep.gate or dep.gate.get("result") != "fail":
         return False
@@ -141,21 +176,22 @@ def _passes(dep: StepRow, dep_step: Step, step: Step) -> bool:
     return blocks == "warehouse_readers" and not get_action(step.action).reads_warehouse
 
 
-def _finish(store: Store, run_id: str, rows: list[StepRow]) -> None:
+def _end(rows: list[StepState], moment: datetime) -> Move:
     failed = [row for row in rows if row.status == "failed"]
     if failed:
         reason = "; ".join(f"{row.name}: {row.error}" for row in failed)
-        store.move_run(run_id, "failed", reason=reason[:2000])
-    elif any(row.status == "cancelled" for row in rows):
-        store.move_run(run_id, "cancelled")
-    else:
-        store.move_run(run_id, "succeeded")
+        return Move(None, "failed", {"reason": reason[:2000], "finished_at": moment})
+    if any(row.status == "cancelled" for row in rows):
+        return Move(None, "cancelled", {"finished_at": moment})
+    return Move(None, "succeeded", {"finished_at": moment})
 
 
-def execute(settings: Settings, store: Store, run_id: str, name: str, worker: str) -> float | None:
-    """Run one step if it is still pending (else do nothing: a duplicate delivery). Returns the
-    seconds until a retry when a transient error scheduled one. Every log line written while the
-    step runs carries run_id, loop and step (structlog context variables)."""
+def execute(settings: Settings, store: Store, run_id: str, name: str, worker: str) -> Finish | None:
+    """Run one step if it is still pending (else do nothing and return None: a duplicate
+    delivery). Returns how the attempt ended, for `advance` to record with the run's next moves
+    in one transaction (a transient error within the step's retries: back to pending, with
+    `retry_in`). Every log line written while the step runs carries run_id, loop and step
+    (structlog context variables)."""
     attempt = store.begin_step(run_id, name, worker)
     if attempt is None:
         return None
@@ -170,7 +206,7 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
 
 def _execute(
     settings: Settings, store: Store, step: Step, run_id: str, name: str, worker: str, attempt: int
-) -> float | None:
+) -> Finish:
     action = get_action(step.action)
     context = ActionContext(settings, run_id, name, attempt)
     log.info("step started", attempt=attempt, worker=worker)
@@ -179,10 +215,10 @@ def _execute(
         result = _call(action, context, step)
         gate = _judge(action, step, result)
     except MarketloopError as exc:
-        return _failed(settings, store, context, step, exc.transient, str(exc))
+        return _failed(settings, context, step, exc.transient, str(exc))
     except Exception as exc:
         log.error("step crashed", error=traceback.format_exc())
-        return _failed(settings, store, context, step, False, f"{type(exc).__name__}: {exc}")
+        return _failed(settings, context, step, False, f"{type(exc).__name__}: {exc}")
     finally:
         HEARTBEATS.forget((run_id, name, attempt))
     if gate is not None:
@@ -190,29 +226,27 @@ def _execute(
     status = "failed" if gate is not None and gate.result == "fail" else "succeeded"
     if context.stop.is_set() and store.run(run_id).status == "cancelled":
         status = "cancelled"
-    store.move_step(
-        run_id,
-        name,
-        status,
-        from_=["running"],
-        attempt=attempt,
-        finished_at=now(),
-        outputs=result.outputs,
-        facts=result.facts,
-        summary=mask_secrets(result.summary),
-        gate=gate.model_dump() if gate else None,
-        error=gate.reason if status == "failed" and gate else None,
-    )
     log.info("step finished", status=status)
-    return None
+    values = {
+        "finished_at": now(),
+        "outputs": result.outputs,
+        "facts": result.facts,
+        "summary": mask_secrets(result.summary),
+        "gate": gate.model_dump() if gate else None,
+        "error": gate.reason if status == "failed" and gate else None,
+    }
+    return Finish(name, attempt, status, values)
 
 
 def _call(action: Action, context: ActionContext, step: Step) -> ActionResult:
     def run() -> ActionResult:
-        if action.writes_warehouse:
-            with warehouse_lock(context.workspace.root):
-                return action.execute(context, step.with_)
-        return action.execute(context, step.with_)
+        if not action.writes_warehouse:
+            return action.execute(context, step.with_)
+        warehouse = warehouse_file(context.settings)
+        with warehouse_lock(warehouse):
+            result = action.execute(context, step.with_)
+            refresh(warehouse)  # readers see this write from now on (quality/readcopy.py)
+            return result
 
     if step.timeout is None:
         return run()
@@ -247,32 +281,16 @@ def _judge(action: Action, step: Step, result: ActionResult) -> GateResult | Non
 
 
 def _failed(
-    settings: Settings,
-    store: Store,
-    context: ActionContext,
-    step: Step,
-    transient: bool,
-    message: str,
-) -> float | None:
+    settings: Settings, context: ActionContext, step: Step, transient: bool, message: str
+) -> Finish:
     message = mask_secrets(message)
-    run_id, name, attempt = context.run_id, context.step, context.attempt
+    name, attempt = context.step, context.attempt
     if transient and attempt <= step.retries:
         first = step.backoff if step.backoff is not None else settings.runner.backoff
         delay = backoff(attempt - 1, first, settings.runner.backoff_cap)
-        moved = store.move_step(
-            run_id,
-            name,
-            "pending",
-            from_=["running"],
-            attempt=attempt,
-            error=message,
-            not_before=now() + timedelta(seconds=delay),
-            enqueued_at=None,
-        )
         log.warning("step will retry", attempt=attempt, delay=delay)
-        return delay if moved else None
-    store.move_step(
-        run_id, name, "failed", from_=["running"], attempt=attempt, error=message, finished_at=now()
-    )
+        not_before = now() + timedelta(seconds=delay)
+        values = {"error": message, "not_before": not_before, "enqueued_at": None}
+        return Finish(name, attempt, "pending", values, retry_in=delay)
     log.warning("step failed", error=message)
-    return None
+    return Finish(name, attempt, "failed", {"error": message, "finished_at": now()})

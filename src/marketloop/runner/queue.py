@@ -9,6 +9,10 @@ file, never DuckDB).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +22,14 @@ from huey.storage import SqliteStorage
 from marketloop.config import Settings
 from marketloop.errors import RunnerError
 from marketloop.runner import engine
-from marketloop.runner.store import Store
-from marketloop.runner.tables import RunRow, StepRow
+from marketloop.runner.model import Loop
+from marketloop.runner.store import Store, now
 from marketloop.workspace import Workspace
 
 TASK = "marketloop.execute_step"
-_hueys: dict[str, tuple[Huey, Any]] = {}
+_hueys: OrderedDict[str, tuple[Huey, Any]] = OrderedDict()
+_hueys_lock = threading.Lock()
+_HUEYS_KEPT = 32
 
 
 def queue_url(settings: Settings) -> str:
@@ -33,31 +39,53 @@ def queue_url(settings: Settings) -> str:
 
 
 def make_huey(settings: Settings, *, check: bool = True) -> tuple[Huey, Any]:
-    """The Huey of these settings and its `execute_step` task (one per queue and process)."""
+    """The Huey of these settings and its `execute_step` task (one per distinct settings and
+    process: the task runs steps with the settings it was made with, so settings that differ in
+    anything, the app database, the workspace or an action's options, get their own)."""
+    key = fingerprint(settings)
+    with _hueys_lock:
+        if key in _hueys:
+            _hueys.move_to_end(key)
+            return _hueys[key]
+        made = _make_huey(settings, check)
+        _hueys[key] = made
+        while len(_hueys) > _HUEYS_KEPT:  # a consumer keeps its own; this is only a cache
+            _hueys.popitem(last=False)
+        return made
+
+
+def fingerprint(settings: Settings) -> str:
+    """A digest of every setting, secrets included (their values, never printed)."""
+
+    def plain(value: Any) -> Any:
+        if hasattr(value, "get_secret_value"):
+            return value.get_secret_value()
+        return str(value)
+
+    dumped = json.dumps(settings.model_dump(), default=plain, sort_keys=True)
+    return hashlib.sha256(dumped.encode()).hexdigest()
+
+
+def _make_huey(settings: Settings, check: bool) -> tuple[Huey, Any]:
     url = queue_url(settings)
-    if url not in _hueys:
-        if url.startswith("sqlite://"):
-            path = Path(url.removeprefix("sqlite:///"))  # sqlite:////abs/path, sqlite:///rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            huey: Huey = sqlite_huey("marketloop", path)
-        else:
-            huey = RedisHuey("marketloop", url=url, results=False, blocking=True)
-            if check:
-                _ping(huey, url)
-        store = Store(_app_db_url(settings))
+    if url.startswith("sqlite://"):
+        path = Path(url.removeprefix("sqlite:///"))  # sqlite:////abs/path, sqlite:///rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey: Huey = sqlite_huey("marketloop", path)
+    else:
+        huey = RedisHuey("marketloop", url=url, results=False, blocking=True)
+        if check:
+            _ping(huey, url)
+    store = Store(_app_db_url(settings))
 
-        def execute_step(run_id: str, step: str) -> None:
-            from marketloop.runner.service import worker_name
+    def execute_step(run_id: str, step: str) -> None:
+        from marketloop.runner.service import worker_name
 
-            delay = engine.execute(settings, store, run_id, step, worker_name())
-            dispatcher = Dispatcher(settings, store, (huey, task))
-            if delay is not None:
-                dispatcher.later(run_id, step, delay)
-            dispatcher.advance(run_id)
+        finish = engine.execute(settings, store, run_id, step, worker_name())
+        Dispatcher(settings, store, (huey, task)).advance(run_id, finish=finish)
 
-        task = huey.task(name=TASK)(execute_step)
-        _hueys[url] = (huey, task)
-    return _hueys[url]
+    task = huey.task(name=TASK)(execute_step)
+    return huey, task
 
 
 class QueueStorage(SqliteStorage):  # type: ignore[misc]
@@ -91,20 +119,30 @@ class Dispatcher:
         self,
         run_id: str,
         redispatch_after: float | None = None,
-        snapshot: tuple[RunRow, list[StepRow]] | None = None,
+        *,
+        finish: engine.Finish | None = None,
+        create: engine.NewRun | None = None,
+        loop: Loop | None = None,
     ) -> engine.Next:
+        """Record `finish`, move the run on and mark its ready steps enqueued (one transaction),
+        then enqueue them; a retry is recorded as enqueued and scheduled on the queue."""
+        retry = finish is not None and finish.retry_in is not None
+        if finish is not None and retry:
+            finish.values["enqueued_at"] = now()
         following = engine.advance(
-            self.store, run_id, redispatch_after=redispatch_after, snapshot=snapshot
+            self.store,
+            run_id,
+            redispatch_after=redispatch_after,
+            finish=finish,
+            create=create,
+            mark=True,
+            loop=loop,
         )
-        if following.ready:
-            self.store.mark_enqueued(run_id, following.ready)
-            for name in following.ready:
-                self.task(run_id, name)
+        for name in following.ready:
+            self.task(run_id, name)
+        if finish is not None and retry and following.finished:
+            self.task.schedule((run_id, finish.name), delay=finish.retry_in)
         return following
-
-    def later(self, run_id: str, step: str, delay: float) -> None:
-        self.store.mark_enqueued(run_id, [step])
-        self.task.schedule((run_id, step), delay=delay)
 
 
 def _app_db_url(settings: Settings) -> str:

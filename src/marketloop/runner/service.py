@@ -104,30 +104,33 @@ def start_run(
     dispatcher = None if inline else _dispatcher(settings, store)  # refuse before recording
     names = [step] if step else list(loop.steps)
     run_id = new_run_id()
-    created = store.create_run(
+    created = engine.NewRun(
         run_id,
         loop.name,
         trigger or ("step" if step else "manual"),
         loop.model_dump(mode="json", by_alias=True),
         [(n, loop.steps[n].action) for n in names],
+        now(),
     )
     engine.remember(run_id, loop)
     if inline:
+        engine.advance(store, run_id, create=created, loop=loop)
         run_inline(settings, store, run_id)
     else:
         assert dispatcher is not None
-        dispatcher.advance(run_id, snapshot=created)
+        dispatcher.advance(run_id, create=created, loop=loop)
     return get_run(settings, run_id)
 
 
 def run_inline(settings: Settings, store: Store, run_id: str) -> None:
-    """Run the run's steps in this process, one at a time, until it ends or waits for a person."""
-    worker = worker_name()
+    """Run the run's steps in this process, one at a time, until it ends or waits for a person;
+    each step's end is recorded with the run's next moves (engine.advance)."""
+    worker, finish = worker_name(), None
     while True:
-        step = engine.advance(store, run_id)
+        step = engine.advance(store, run_id, finish=finish)
+        finish = None
         if step.ready:
-            for name in step.ready:
-                engine.execute(settings, store, run_id, name, worker)
+            finish = engine.execute(settings, store, run_id, step.ready[0], worker)
         elif step.later:
             time.sleep(min(step.later.values()))
         elif not step.done and any(s.status == "running" for s in store.steps(run_id)):
@@ -200,13 +203,17 @@ def wait_run(
     poll: float = 0.2,
     timeout: float | None = None,
 ) -> RunView:
-    """Follow a run until it ends (or waits for approval); `on_change` sees every new state."""
+    """Follow a run until it ends (or waits for approval); `on_change` sees every new state.
+    It looks again after 10 ms, then twice as long each time nothing changed, up to `poll`:
+    a short step is seen to end at once, a long one costs a read every `poll` seconds."""
     started, last = time.monotonic(), None
+    quick = min(0.01, poll)
+    delay = quick
     while True:
         view = get_run(settings, run_id)
         if view != last:
             on_change(view)
-            last = view
+            last, delay = view, quick
         waiting = any(s.status == "waiting_approval" for s in view.steps) and not any(
             s.status in ("running", "pending") for s in view.steps
         )
@@ -214,7 +221,8 @@ def wait_run(
             return view
         if timeout is not None and time.monotonic() - started > timeout:
             return view
-        time.sleep(poll)
+        time.sleep(delay)
+        delay = min(delay * 2, poll)
 
 
 def _dispatcher(settings: Settings, store: Store) -> Any:

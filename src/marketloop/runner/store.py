@@ -13,13 +13,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from marketloop.appdb import open_app_db
 from marketloop.errors import RunnerError
 from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
-from marketloop.runner.tables import RunRow, StepRow
+from marketloop.runner.tables import RUNS, STEPS, RunRow, StepRow
 
 
 class RunNotFound(RunnerError):
@@ -37,10 +37,40 @@ def aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+# built once (their SQL and cache key too): they run at the start of every step
+BEGIN_STEP = (
+    update(STEPS)
+    .where(
+        STEPS.c.run_id == bindparam("run"),
+        STEPS.c.name == bindparam("step"),
+        STEPS.c.status == "pending",
+        select(RUNS.c.id)
+        .where(RUNS.c.id == bindparam("run"), RUNS.c.status.in_(["queued", "running"]))
+        .exists(),
+    )
+    .values(
+        status="running",
+        attempts=STEPS.c.attempts + 1,
+        started_at=bindparam("moment"),
+        heartbeat_at=bindparam("moment"),
+        worker=bindparam("worker"),
+        finished_at=None,
+        error=None,
+    )
+    .returning(STEPS.c.attempts)
+)
+START_RUN = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("run"), RUNS.c.status == "queued")
+    .values(status="running", started_at=bindparam("moment"))
+)
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.sessions = sessionmaker(open_app_db(url), expire_on_commit=False)
+        self.engine = open_app_db(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -62,34 +92,13 @@ class Store:
         trigger: str,
         definition: dict[str, Any],
         steps: Sequence[tuple[str, str]],
-    ) -> tuple[RunRow, list[StepRow]]:
-        """Record a queued run and its pending steps; returns them as `snapshot` would."""
-        run = RunRow(
-            id=run_id,
-            loop=loop,
-            status="queued",
-            trigger=trigger,
-            definition=definition,
-            created_at=now(),
-        )
-        rows = [
-            StepRow(
-                run_id=run_id,
-                name=name,
-                position=position,
-                action=action,
-                status="pending",
-                attempts=0,
-                outputs={},
-                facts={},
-            )
-            for position, (name, action) in enumerate(steps)
-        ]
-        with self.session() as s:
-            s.add(run)
-            s.flush()
-            s.add_all(rows)
-        return run, rows
+    ) -> None:
+        """Record a queued run and its pending steps (alone: `engine.advance(create=...)` also
+        moves it on in the same transaction)."""
+        from marketloop.runner.settle import NewRun, insert_run
+
+        with self.engine.begin() as conn:
+            insert_run(conn, NewRun(run_id, loop, trigger, definition, steps, now()))
 
     def run(self, run_id: str) -> RunRow:
         """A run's row, without its definition (see `definition`)."""
@@ -200,52 +209,17 @@ class Store:
 
     def begin_step(self, run_id: str, name: str, worker: str) -> int | None:
         """pending → running (and the run queued → running), in one transaction: the attempt
-        number this caller owns, or None if the run ended or another caller won."""
+        number this caller owns, or None if the run ended or another caller won (Core SQL:
+        this is on every step's path)."""
         moment = now()
-        live = (
-            select(RunRow.id)
-            .where(RunRow.id == run_id, RunRow.status.in_(["queued", "running"]))
-            .exists()
-        )
-        with self.session() as s:
-            attempt = s.scalar(
-                update(StepRow)
-                .where(
-                    StepRow.run_id == run_id,
-                    StepRow.name == name,
-                    StepRow.status == "pending",
-                    live,
-                )
-                .values(
-                    status="running",
-                    attempts=StepRow.attempts + 1,
-                    started_at=moment,
-                    heartbeat_at=moment,
-                    worker=worker,
-                    finished_at=None,
-                    error=None,
-                )
-                .returning(StepRow.attempts),
-                execution_options={"synchronize_session": False},
+        with self.engine.begin() as conn:
+            attempt = conn.scalar(
+                BEGIN_STEP, {"run": run_id, "step": name, "moment": moment, "worker": worker}
             )
             if attempt is None:
                 return None
-            self._update(
-                s,
-                update(RunRow)
-                .where(RunRow.id == run_id, RunRow.status == "queued")
-                .values(status="running", started_at=moment),
-            )
+            conn.execute(START_RUN, {"run": run_id, "moment": moment})
             return int(attempt)
-
-    def mark_enqueued(self, run_id: str, names: Sequence[str]) -> None:
-        with self.session() as s:
-            self._update(
-                s,
-                update(StepRow)
-                .where(StepRow.run_id == run_id, StepRow.name.in_(list(names)))
-                .values(enqueued_at=now()),
-            )
 
     def heartbeat(self, keys: Sequence[tuple[str, str, int]]) -> None:
         moment = now()

@@ -8,9 +8,9 @@ file and a run's history does not change when the file does. Schedules keep the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketloop.appdb import Base
@@ -65,3 +65,8 @@ class ScheduleRow(Base):
     last_slot: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: first sight of this schedule (or of its new cron): a loop never succeeded is stale from here
     registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+#: the tables themselves, for SQLAlchemy Core on the hot path (settle.py, Store.begin_step)
+RUNS = cast(Table, RunRow.__table__)
+STEPS = cast(Table, StepRow.__table__)

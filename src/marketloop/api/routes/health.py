@@ -74,7 +74,7 @@ def _warehouse(ctx: ApiContext) -> Check:
         target = target_from_settings(ctx.settings)
         if target.kind == "duckdb" and (target.path is None or not target.path.is_file()):
             return "absent"  # nothing loaded yet: the API still serves everything else
-        with connect(target, read_only=True) as wh:
+        with connect(target, snapshot=True) as wh:
             wh.rows("SELECT 1")
     except WarehouseBusy:
         return "busy" if ctx.settings.warehouse.destination == "duckdb" else "unavailable"

@@ -44,7 +44,7 @@ def data_health(request: Request, who: ViewerDep) -> Response:
     target = target_from_settings(who.api.settings)
     if target.kind != "duckdb" or (target.path is not None and target.path.is_file()):
         try:
-            with connect(target, read_only=True) as wh:
+            with connect(target, snapshot=True) as wh:
                 if history.exists(wh):
                     report, runs = history.latest_report(wh), _runs(wh)
         except MarketloopError as exc:

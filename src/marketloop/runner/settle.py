@@ -1,0 +1,181 @@
+"""One transaction per turn of a run: record how a step ended, and move the run on.
+
+A turn is what happens after a step's attempt ends (or a run is created, a step approved, a
+sweeper looks at a run): the attempt's own move (`Finish`), then the moves the engine plans from
+the steps' rows (skips, approvals to wait for, the ready steps marked enqueued, the run's end).
+All of it is one transaction in SQLAlchemy Core (no ORM on this path), so a step's end costs one
+commit, not four:
+
+    BEGIN
+      UPDATE runner_steps  ... the attempt's end (compare-and-set, fenced by its attempt number)
+      UPDATE runner_runs   SET status = status ... RETURNING status   (the run's row lock)
+      SELECT runner_steps  ... every step of the run
+      UPDATE ...           the planned moves, each a compare-and-set
+    COMMIT
+
+The run's row lock serialises the turns of one run (PostgreSQL; SQLite has one writer anyway):
+two steps of a run that end at once cannot both miss that the run is over. A new run is
+inserted in its first turn, and planned from the rows in hand (no read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from marketloop.runner.states import RUN_MOVES, STEP_MOVES, sources
+from marketloop.runner.tables import RUNS, STEPS
+
+
+@dataclass
+class StepState:
+    """What the engine plans from: a step's row, the columns that decide what comes next."""
+
+    name: str
+    status: str
+    approved_by: str | None = None
+    not_before: datetime | None = None
+    enqueued_at: datetime | None = None
+    gate: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass
+class Move:
+    """A planned change: step `name` (or the run, when `name` is None) to `new`; `new` None
+    changes only `values` (a step marked enqueued), if its status is one of `from_`."""
+
+    name: str | None
+    new: str | None
+    values: dict[str, Any] = field(default_factory=dict)
+    from_: Sequence[str] | None = None
+
+
+@dataclass
+class Finish:
+    """How one attempt of a step ended: its move, fenced by the attempt number."""
+
+    name: str
+    attempt: int
+    status: str  # succeeded, failed, cancelled, or pending (a retry)
+    values: dict[str, Any]
+    retry_in: float | None = None  # seconds until the retry (status pending)
+
+
+@dataclass
+class NewRun:
+    id: str
+    loop: str
+    trigger: str
+    definition: dict[str, Any]
+    steps: Sequence[tuple[str, str]]  # (name, action), in order
+    created_at: datetime
+
+
+Planner = Callable[[str, list[StepState]], list[Move]]  # (run status, steps) → moves
+
+# statements built once (their SQL and cache key too): they run at every turn of every run
+#: a no-op write: the lock that serialises the turns of one run
+LOCK_RUN = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("run"))
+    .values(status=RUNS.c.status)
+    .returning(RUNS.c.status)
+)
+STEPS_OF_RUN = (
+    select(*(STEPS.c[name] for name in StepState.__dataclass_fields__))
+    .where(STEPS.c.run_id == bindparam("run"))
+    .order_by(STEPS.c.position)
+)
+
+
+def settle(
+    conn: Connection,
+    run_id: str,
+    planner: Planner,
+    *,
+    finish: Finish | None = None,
+    create: NewRun | None = None,
+) -> tuple[bool, list[Move]]:
+    """Apply `finish` and the planner's moves in the open transaction of `conn`; returns whether
+    the finish was recorded, and the moves that were (a compare-and-set that lost is left out).
+    """
+    finished = False
+    if create is not None:
+        status = insert_run(conn, create)
+        states = [StepState(name, "pending") for name, _ in create.steps]
+    else:
+        if finish is not None:
+            finished = _move_step(
+                conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
+            )
+        status = conn.scalar(LOCK_RUN, {"run": run_id})
+        if status is None:
+            return finished, []
+        states = [StepState(**row._mapping) for row in conn.execute(STEPS_OF_RUN, {"run": run_id})]
+    done = [move for move in planner(status, states) if _apply(conn, run_id, move)]
+    return finished, done
+
+
+def insert_run(conn: Connection, run: NewRun) -> str:
+    conn.execute(
+        insert(RUNS).values(
+            id=run.id,
+            loop=run.loop,
+            status="queued",
+            trigger=run.trigger,
+            definition=run.definition,
+            created_at=run.created_at,
+        )
+    )
+    conn.execute(
+        insert(STEPS),
+        [
+            {
+                "run_id": run.id,
+                "name": name,
+                "position": position,
+                "action": action,
+                "status": "pending",
+                "attempts": 0,
+                "outputs": {},
+                "facts": {},
+            }
+            for position, (name, action) in enumerate(run.steps)
+        ],
+    )
+    return "queued"
+
+
+def _apply(conn: Connection, run_id: str, move: Move) -> bool:
+    if move.name is None:
+        assert move.new is not None
+        allowed = sources(RUN_MOVES, move.new)
+        statement = update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status.in_(allowed))
+        return bool(conn.execute(statement.values(status=move.new, **move.values)).rowcount)
+    return _move_step(conn, run_id, move.name, move.new, move.from_, None, move.values)
+
+
+def _move_step(
+    conn: Connection,
+    run_id: str,
+    name: str,
+    new: str | None,
+    from_: Sequence[str] | None,
+    attempt: int | None,
+    values: dict[str, Any],
+) -> bool:
+    if new is None:  # the values only, in the statuses given
+        allowed, changes = list(from_ or ()), values
+    else:
+        allowed = [old for old in (from_ or sources(STEP_MOVES, new)) if new in STEP_MOVES[old]]
+        changes = {"status": new, **values}
+    where = [STEPS.c.run_id == run_id, STEPS.c.name == name, STEPS.c.status.in_(allowed)]
+    if attempt is not None:
+        where.append(STEPS.c.attempts == attempt)
+    result = conn.execute(update(STEPS).where(*where).values(**changes))
+    return bool(result.rowcount)

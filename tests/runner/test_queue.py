@@ -1,0 +1,29 @@
+"""The queue's Huey per settings (queue.make_huey)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from marketloop.config import load_settings
+from marketloop.runner import service
+from marketloop.runner.loopfile import parse_loop
+from marketloop.runner.queue import make_huey
+
+
+def test_settings_that_share_a_queue_keep_their_own_app_database(tmp_path: Path) -> None:
+    """The task runs steps with the settings it was made with: a second workspace on the same
+    queue must not get the first one's task (which records into the first app database)."""
+    queue = f"sqlite:///{tmp_path / 'queue.db'}"
+    first = load_settings(None, {"workspace": tmp_path / "a", "runner": {"queue": queue}})
+    second = load_settings(None, {"workspace": tmp_path / "b", "runner": {"queue": queue}})
+    make_huey(first)
+    huey, _ = make_huey(second)
+    assert make_huey(second)[0] is huey  # cached for the same settings
+    loop = parse_loop("name: q\nsteps:\n  a: {action: noop}\n")
+    huey.immediate = True  # the task runs as it is enqueued, in this thread
+    try:
+        run = service.start_run(second, loop)
+    finally:
+        huey.immediate = False
+    assert run.status == "succeeded", run
+    assert service.get_run(second, run.run_id).steps[0].attempts == 1
