@@ -36,6 +36,7 @@ class Dashboard:
     workspace: Path
     port: int = field(default_factory=free_port)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)  # more environment (a fake's URL)
 
     @property
     def url(self) -> str:
@@ -50,7 +51,7 @@ class Dashboard:
             "heartbeat = 0.2\ntick = 0.2\nlease = 3.0\n"
         )
         (self.workspace.parent / "tiny.yaml").write_text(LOOP)
-        env.update(MARKETLOOP_CONFIG=str(config), PYTHONPATH=str(ROOT / "src"))
+        env.update(MARKETLOOP_CONFIG=str(config), PYTHONPATH=str(ROOT / "src"), **self.extra)
         return env
 
     def cli(self, *args: str, stdin: str = "") -> None:
