@@ -175,3 +175,23 @@ def test_decision_records_are_linked_and_served_inert(
         assert client.get(f"/evals/decisions/{bad}").status_code == 404, bad
     shutil.rmtree(folder)
     assert "none recorded yet" in client.get("/").text
+
+
+def test_the_plan_is_parsed_once_per_version_of_its_file(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    from marketloop.api.routes.plan import open_tracker
+    from marketloop.plan.loader import PlanFileError
+    from tests.api.conftest import PLAN
+
+    copy = tmp_path / "plan.yaml"
+    shutil.copy(PLAN, copy)
+    settings = make_settings(plan={"file": copy})
+    engine = open_app_db(app_db_url(settings))
+    first = open_tracker(settings, engine).plan
+    assert open_tracker(settings, engine).plan is first
+    copy.write_text(PLAN.read_text("utf-8") + "\n# edited\n", "utf-8")
+    assert open_tracker(settings, engine).plan is not first  # a new version is read
+    copy.write_text("id: [unclosed\n", "utf-8")
+    with pytest.raises(PlanFileError):
+        open_tracker(settings, engine)  # never the old plan for a broken file

@@ -11,7 +11,6 @@ booleans. Duplicate keys are errors, not silent overwrites, and so are anchors a
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +58,7 @@ def load_plan(path: Path) -> Plan:
     return parse_plan(text, str(path))
 
 
-@lru_cache(maxsize=8)
 def parse_plan(text: str, name: str = "<plan>") -> Plan:
-    """The plan in `text`; parsed once per text (a `Plan` is frozen, so one object can serve
-    every request of the dashboard and the API; a failure is not cached)."""
     root = _compose(text, name)
     data = _construct(root, name)
     if not isinstance(data, dict):
