@@ -22,6 +22,7 @@ import structlog
 from marketloop.actions import Action, ActionContext, ActionResult, GateResult, get_action
 from marketloop.config import Settings
 from marketloop.errors import MarketloopError, RunnerError
+from marketloop.observe import steplog
 from marketloop.observe.logging import mask_secrets
 from marketloop.observe.metrics import GATE_RESULTS, STEP_DURATION
 from marketloop.retry import backoff
@@ -32,6 +33,7 @@ from marketloop.runner.model import Loop, Step
 from marketloop.runner.states import RUN_DONE, STEP_DONE
 from marketloop.runner.store import Store, aware, now
 from marketloop.runner.tables import RunRow, StepRow
+from marketloop.workspace import Workspace
 
 log = structlog.get_logger("marketloop.runner")
 
@@ -163,7 +165,8 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
     with structlog.contextvars.bound_contextvars(run_id=run_id, loop=loop.name, step=name):
         started = time.perf_counter()
         try:
-            return _execute(settings, store, loop.steps[name], run_id, name, worker, attempt)
+            with steplog.capture(Workspace(settings.workspace).root, run_id, name):
+                return _execute(settings, store, loop.steps[name], run_id, name, worker, attempt)
         finally:
             STEP_DURATION.labels(loop.name, name).observe(time.perf_counter() - started)
 
