@@ -75,7 +75,7 @@ def test_every_chart_has_an_accessible_name(chart: str) -> None:
     assert svg.get("role") == "img"
     name = svg.get("aria-label") or ""
     assert len(name) > 10 and "<script>x</script>" in name  # escaped in the markup, parsed back
-    first = list(svg)[0]
+    first = next(iter(svg))
     assert first.tag == f"{SVG}title" and first.text == name
     assert "<script>" not in str(chart)
 
@@ -85,8 +85,6 @@ def test_a_given_title_and_a_renamed_chart() -> None:
     assert parse(str(chart)).get("aria-label") == "Pages by status"
     renamed = charts.named(chart, 'Top <checks> "now"')
     svg = parse(str(renamed))
-    assert svg.get("aria-label") == 'Top <checks> "now"' and list(svg)[0].text == svg.get(
-        "aria-label"
-    )
+    assert svg.get("aria-label") == 'Top <checks> "now"' == next(iter(svg)).text
     assert str(renamed).count("aria-label=") == 1
     assert charts.named(charts.hbar([]), "x") == charts.hbar([])  # "No data" stays as it is

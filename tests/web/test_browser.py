@@ -29,7 +29,7 @@ PAGES = ["/", "/runs", "/site", "/site/pages", f"/site/page?crawl={CRAWL}&url=ht
 __all__ = ["FLAGS", "browser"]
 
 
-HOSTILE_TITLE = "<script>alert(1)</script> \"Q&A\" =SUM(1) [b]x[/b]"
+HOSTILE_TITLE = '<script>alert(1)</script> "Q&A" =SUM(1) [b]x[/b]'
 
 
 @pytest.fixture(scope="module")

@@ -34,10 +34,17 @@ def services(make_settings: Callable[..., Settings], users: dict[str, str]) -> I
         yield make_settings(
             notion={"token": notion.token, "database_id": database_id, "base_url": n.url},
             slack={"token": SLACK_TOKEN, "base_url": s.url + "/api"},
-            llm={"provider": "openai", "api_key": "sk-fake", "base_url": o.url + "/v1",
-                 "model": "gpt-4o-mini"},  # fmt: skip
-            webhooks={"urls": [f"{h.url}/hooks/zap/AbC123"], "secret": WHSEC,
-                      "allow_http": True},  # fmt: skip
+            llm={
+                "provider": "openai",
+                "api_key": "sk-fake",
+                "base_url": o.url + "/v1",
+                "model": "gpt-4o-mini",
+            },
+            webhooks={
+                "urls": [f"{h.url}/hooks/zap/AbC123"],
+                "secret": WHSEC,
+                "allow_http": True,
+            },
         )
 
 
@@ -68,8 +75,7 @@ def test_each_button_runs_the_probe_inline(services: Settings) -> None:
         assert "sk-fake" not in answer and WHSEC not in answer
 
 
-def test_a_failing_llm_says_what_is_wrong(services: Settings,
-                                          make_settings: Callable[..., Settings]) -> None:  # fmt: skip
+def test_a_failing_llm_says_what_is_wrong(services: Settings) -> None:
     wrong = services.model_copy(update={"llm": services.llm.model_copy(update={"model": "gpt-x"})})
     with _web(wrong) as web:
         token = log_in(web, "admin")

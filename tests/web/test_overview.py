@@ -57,9 +57,9 @@ def test_llm_spend_of_this_month_against_the_budget(
     card = page[page.index('id="h-spend"') : page.index('id="h-fresh"')]
     assert "$6.25</strong> of $5.00 budget (125%)" in card  # last month's call is left out
     assert 'class="status over"' in card and "3 calls" in card
-    assert "<script>" not in card and html.escape(HOSTILE) in card.replace("&#34;", "&quot;").replace(
-        "&#39;", "&#x27;"
-    )
+    assert "<script>" not in card and html.escape(HOSTILE) in card.replace(
+        "&#34;", "&quot;"
+    ).replace("&#39;", "&#x27;")
 
 
 @pytest.mark.usefixtures("seeded", "users")
@@ -80,8 +80,11 @@ def test_freshness_per_source_from_the_newest_quality_step(
         for n, (hours, status) in enumerate([(1, "succeeded"), (80, "failed")]):
             s.add(RunRow(id=f"r{n}", loop="weekly", status=status, trigger="manual",
                          definition={}, created_at=moment))  # fmt: skip
-            loaded = {"ga4": (moment - timedelta(hours=hours)).isoformat(),
-                      "gsc": (moment - timedelta(hours=30)).isoformat(), HOSTILE: "<b>x"}  # fmt: skip
+            loaded = {
+                "ga4": (moment - timedelta(hours=hours)).isoformat(),
+                "gsc": (moment - timedelta(hours=30)).isoformat(),
+                HOSTILE: "<b>x",
+            }
             s.add(StepRow(run_id=f"r{n}", name="quality", position=0, action="quality",
                           status=status, finished_at=moment + timedelta(minutes=n),
                           facts={"loaded": loaded}))  # fmt: skip
@@ -180,9 +183,10 @@ def test_decision_records_are_linked_and_served_inert(
 def test_the_plan_is_parsed_once_per_version_of_its_file(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
+    from tests.api.conftest import PLAN
+
     from marketloop.api.routes.plan import open_tracker
     from marketloop.plan.loader import PlanFileError
-    from tests.api.conftest import PLAN
 
     copy = tmp_path / "plan.yaml"
     shutil.copy(PLAN, copy)

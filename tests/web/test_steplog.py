@@ -27,8 +27,9 @@ def logging_on() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("logging_on")
-def test_a_step_log_keeps_info_lines_masked(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_step_log_keeps_info_lines_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     configure_logging("warning", "console")  # again: to the stderr capsys holds
     log = structlog.get_logger("marketloop.test")
     log.info("before any step")
@@ -39,7 +40,9 @@ def test_a_step_log_keeps_info_lines_masked(tmp_path: Path,
     text = steplog.tail(tmp_path, "run-1", "fetch")
     assert text is not None
     lines = text.splitlines()
-    assert len(lines) == 2 and " info fetched " in lines[0] and " warning slow second line" in lines[1]
+    assert (
+        len(lines) == 2 and " info fetched " in lines[0] and " warning slow second line" in lines[1]
+    )
     assert "<script>alert(1)</script>" in lines[0] and "sk-abcdef" not in text and "***" in text
     assert "before any step" not in text and "after the step" not in text
     err = capsys.readouterr().err

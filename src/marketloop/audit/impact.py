@@ -113,4 +113,3 @@ def formula(weights: ImpactWeights) -> str:
         f"sessions×{weights.sessions:g} + leads×{weights.leads:g} + "
         f"open deal value×{weights.open_deal_value:g}, over the last {weights.window_days} days"
     )
-

@@ -91,13 +91,17 @@ def _notion(settings: Settings) -> str:
     with NotionClient(settings.notion, token) as client:
         source = data_source_id(client, settings.notion)
         schema = read_schema(client.data_source(source), settings.notion)
-    return f"data source {schema.data_source_id} is ready for briefs ({len(schema.columns)} columns)"
+    return (
+        f"data source {schema.data_source_id} is ready for briefs ({len(schema.columns)} columns)"
+    )
 
 
 def _webhooks(settings: Settings) -> str:
     from marketloop.integrations.webhooks import Event, WebhookSender
 
-    once = settings.model_copy(update={"webhooks": settings.webhooks.model_copy(update={"retries": 0})})
+    once = settings.model_copy(
+        update={"webhooks": settings.webhooks.model_copy(update={"retries": 0})}
+    )
     with WebhookSender(once) as sender:
         sent = sender.send(Event(type="ping", data={"message": "hello from marketloop"}))
     refused = [d for d in sent if not d.delivered]

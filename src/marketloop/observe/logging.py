@@ -21,7 +21,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
-from structlog.stdlib import NAME_TO_LEVEL
+from structlog.processors import NAME_TO_LEVEL
 
 from marketloop.observe import steplog
 

@@ -2,7 +2,8 @@
 
 Every chart escapes its labels, scales to its data, and carries a <title> per mark so hovering
 shows the exact value. Each `<svg role="img">` has an accessible name (`aria-label` and a first
-`<title>`): the `title` given, else a summary of what it shows; `named` renames a chart. Colours come from `PALETTE` or a per-label mapping (severities, statuses).
+`<title>`): the `title` given, else a summary of what it shows; `named` renames a chart.
+Colours come from `PALETTE` or a per-label mapping (severities, statuses).
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def named(chart: Markup, name: str) -> Markup:
     """`chart` with the accessible name `name` instead of its summary (a 'No data' note as is)."""
     label = escape(" ".join(name.split()))
     renamed = _NAME.sub(lambda _: f'aria-label="{label}"><title>{label}</title>', chart, count=1)
-    return Markup(renamed)  # noqa: S704 - the chart was Markup already; the name is escaped
+    return Markup(renamed)
 
 
 def _axes(x0: float, y0: float, x1: float, y1: float, lo: float, hi: float) -> str:

@@ -167,8 +167,13 @@ def tracker_links(settings: Settings, engine: Engine, folder: Path) -> dict[str,
     except sa.exc.SQLAlchemyError:  # the integrations tables are not migrated here
         return {}
     return {
-        r.check: {"key": r.issue_key, "url": f"{base}/browse/{quote(r.issue_key)}",
-                  "state": r.state, "synced": r.updated_at, "urls": r.count}  # fmt: skip
+        r.check: {
+            "key": r.issue_key,
+            "url": f"{base}/browse/{quote(r.issue_key)}",
+            "state": r.state,
+            "synced": r.updated_at,
+            "urls": r.count,
+        }
         for r in rows
     }
 

@@ -16,9 +16,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, Template
 from markupsafe import Markup
 from starlette.requests import Request
+from starlette.responses import HTMLResponse
 
 from marketloop.report.charts import CONTROL, named
-from starlette.responses import HTMLResponse
 
 TEMPLATES = Path(__file__).parent / "templates"
 NAV = (

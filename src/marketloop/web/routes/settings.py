@@ -12,9 +12,9 @@ from starlette.responses import RedirectResponse, Response
 
 from marketloop.api import auditlog
 from marketloop.api.deps import client
+from marketloop.api.errors import NotFound
 from marketloop.api.keys import create_key, list_keys, revoke_key
 from marketloop.api.scopes import DESCRIPTIONS, parse_scopes
-from marketloop.api.errors import NotFound
 from marketloop.errors import UsageError
 from marketloop.integrations.check import PROBES, check
 from marketloop.observe.logging import mask_secrets
