@@ -133,6 +133,9 @@ def test_start_a_loop_and_watch_it_finish(page: Any, dashboard: Dashboard) -> No
     page.get_by_role("button", name="Approve publish").wait_for(timeout=30_000)
     page.get_by_role("button", name="Approve publish").click()
     page.locator("#run-status").get_by_text("succeeded").wait_for(timeout=30_000)
+    # each step's own log, written by the worker process, shown on the page
+    page.locator("#log-publish summary").click()
+    assert "step finished" in page.locator("#log-publish pre").inner_text()
     assert not page.errors
 
 
