@@ -91,24 +91,34 @@ def plan_status(settings: Settings, engine: Engine) -> dict[str, Any] | None:
 
 
 def briefs(settings: Settings, engine: Engine) -> list[dict[str, Any]]:
-    """Every brief with its title, whether it has a draft, and its latest review."""
+    """Every brief with its title, whether it has a draft, and its latest review (the folder
+    is listed once: one stat per file, no lookups per brief)."""
+    import os
+
     from marketloop.api.routes.briefs import SLUG
-    from marketloop.content.folder import BriefFolder
     from marketloop.content.tune import reviews
 
-    folder = BriefFolder(Workspace(settings.workspace).root / "briefs")
-    if not folder.root.is_dir():
+    root = Workspace(settings.workspace).root / "briefs"
+    if not root.is_dir():
         return []
+    found: dict[str, tuple[float, int]] = {}
+    drafts: set[str] = set()
+    with os.scandir(root) as entries:
+        for entry in entries:
+            stem, _, kind = entry.name.rpartition(".")
+            if kind not in {"json", "md"} or not SLUG.match(stem) or not entry.is_file():
+                continue
+            stat = entry.stat()
+            if kind == "json":
+                found[stem] = (stat.st_mtime, stat.st_size)
+            elif stat.st_size > 0:  # as BriefFolder.has_draft
+                drafts.add(stem)
     decided = reviews.latest(engine)
     rows = []
-    for path in sorted(folder.root.glob("*.json")):
-        slug = path.stem
-        if not SLUG.match(slug):
-            continue
-        head = _brief_head(folder.root, slug, _stamp(path))
+    for slug in sorted(found):
+        head = _brief_head(root, slug, found[slug])
         if head is not None:
-            rows.append({**head, "has_draft": folder.has_draft(slug),
-                         "review": decided.get(slug)})  # fmt: skip
+            rows.append({**head, "has_draft": slug in drafts, "review": decided.get(slug)})
     return rows
 
 
