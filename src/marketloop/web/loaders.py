@@ -140,11 +140,27 @@ def _brief_head(root: Path, slug: str, stamp: tuple[float, int]) -> dict[str, An
 
 def clusters(settings: Settings) -> list[Any] | None:
     """The workspace's keyword clusters (None: no clusters.json), parsed once per version."""
+    return _clusters(*_cluster_files(settings))
+
+
+def cluster_facets(settings: Settings) -> tuple[list[str], list[str]]:
+    """The coverage statuses and intents the clusters have (the filters' choices), once per
+    version of the clusters file."""
+    return _facets(*_cluster_files(settings))
+
+
+def _cluster_files(settings: Settings) -> tuple[Workspace, tuple[Any, ...]]:
     from marketloop.content.inputs import CLUSTERS_FILES
 
     workspace = Workspace(settings.workspace)
     paths = [workspace.root / name for name in CLUSTERS_FILES]
-    return _clusters(workspace, tuple(_stamp(p) if p.is_file() else None for p in paths))
+    return workspace, tuple(_stamp(p) if p.is_file() else None for p in paths)
+
+
+@lru_cache(maxsize=4)
+def _facets(workspace: Workspace, stamps: tuple[Any, ...]) -> tuple[list[str], list[str]]:
+    found = _clusters(workspace, stamps) or []
+    return sorted({c.status for c in found}), sorted({c.intent for c in found})
 
 
 @lru_cache(maxsize=4)

@@ -71,14 +71,14 @@ def keywords(request: Request, who: ViewerDep,
              status: Annotated[str | None, Query(max_length=16)] = None,
              intent: Annotated[str | None, Query(max_length=32)] = None) -> Response:  # fmt: skip
     found = loaders.clusters(who.api.settings)
+    statuses, intents = loaders.cluster_facets(who.api.settings)
     briefs = {b["cluster"]: b["slug"] for b in loaders.briefs(who.api.settings, who.api.engine)}
     rows = [c for c in found or [] if (not status or c.status == status)
             and (not intent or c.intent == intent)]  # fmt: skip
     return render(request, "keywords.html", {
         "who": who, "title": "Keywords", "clusters": rows[:500], "shown": len(rows),
         "any": found is not None, "briefs": briefs, "status": status or "", "intent": intent or "",
-        "statuses": sorted({c.status for c in found or []}),
-        "intents": sorted({c.intent for c in found or []}),
+        "statuses": statuses, "intents": intents,
     })  # fmt: skip
 
 
