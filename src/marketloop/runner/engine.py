@@ -33,7 +33,6 @@ from marketloop.runner.model import Loop, Step
 from marketloop.runner.states import RUN_DONE, STEP_DONE
 from marketloop.runner.store import Store, aware, now
 from marketloop.runner.tables import RunRow, StepRow
-from marketloop.workspace import Workspace
 
 log = structlog.get_logger("marketloop.runner")
 
@@ -165,7 +164,7 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
     with structlog.contextvars.bound_contextvars(run_id=run_id, loop=loop.name, step=name):
         started = time.perf_counter()
         try:
-            with steplog.capture(Workspace(settings.workspace).root, run_id, name):
+            with steplog.capture(settings.workspace, run_id, name):  # WORKSPACE/logs
                 return _execute(settings, store, loop.steps[name], run_id, name, worker, attempt)
         finally:
             STEP_DURATION.labels(loop.name, name).observe(time.perf_counter() - started)
