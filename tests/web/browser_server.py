@@ -36,7 +36,6 @@ class Dashboard:
     workspace: Path
     port: int = field(default_factory=free_port)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    extra: dict[str, str] = field(default_factory=dict)  # more environment (a fake's URL)
 
     @property
     def url(self) -> str:
@@ -51,7 +50,7 @@ class Dashboard:
             "heartbeat = 0.2\ntick = 0.2\nlease = 3.0\n"
         )
         (self.workspace.parent / "tiny.yaml").write_text(LOOP)
-        env.update(MARKETLOOP_CONFIG=str(config), PYTHONPATH=str(ROOT / "src"), **self.extra)
+        env.update(MARKETLOOP_CONFIG=str(config), PYTHONPATH=str(ROOT / "src"))
         return env
 
     def cli(self, *args: str, stdin: str = "") -> None:

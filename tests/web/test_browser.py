@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,16 @@ PAGES = ["/", "/runs", "/site", "/site/pages", f"/site/page?crawl={CRAWL}&url=ht
          "/site/compare", "/tickets", "/data-health", "/keywords", "/briefs",
          "/briefs/content-brief-template", "/evals", "/plan", "/settings"]  # fmt: skip
 __all__ = ["FLAGS", "browser"]
+
+
+@dataclass
+class WithEnv(Dashboard):
+    """The dashboard's processes with more environment (the fake Notion's URL and token)."""
+
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), **self.extra}
 
 
 HOSTILE_TITLE = '<script>alert(1)</script> "Q&A" =SUM(1) [b]x[/b]'
@@ -56,7 +67,7 @@ def dashboard(seed_template: Path, tmp_path_factory: pytest.TempPathFactory,
     (briefs / "hostile-brief.json").write_text(hostile.model_dump_json(), "utf-8")
     (briefs / "hostile-brief.md").write_text("# <img src=x onerror=alert(2)>\n\nBody.\n", "utf-8")
     fake, url, database_id = notion
-    server = Dashboard(workspace, extra={
+    server = WithEnv(workspace, extra={
         "MARKETLOOP_NOTION_TOKEN": fake.token, "MARKETLOOP_NOTION_DATABASE_ID": database_id,
         "MARKETLOOP_NOTION_BASE_URL": url,
     })  # fmt: skip
