@@ -19,6 +19,21 @@ pytestmark = pytest.mark.browser
 EXAMPLE_PLAN = Path(__file__).resolve().parents[2] / "examples/plans/ai-marketing-sprint.yaml"
 
 
+AXE = Path(__file__).resolve().parents[1] / "web" / "vendor" / "axe-core-4.14.1.min.js"
+
+
+def charts_are_named(page: Any) -> None:
+    """axe-core's rules for images drawn as SVG: every chart has an accessible name."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['svg-img-alt', 'role-img-alt'],"
+        " resultTypes: ['violations', 'passes']})"
+    )
+    assert not result["violations"], [v["nodes"][0]["target"] for v in result["violations"]]
+    checked = sum(len(r["nodes"]) for r in result["passes"])
+    assert checked == page.locator("svg[role=img]").count() > 0
+
+
 def bar_widths(chart: Any) -> dict[str, float]:
     """Width of each bar of an hbar chart, keyed by its label (from the <title> of the bar)."""
     result: dict[str, float] = chart.locator("rect").evaluate_all(
@@ -52,6 +67,7 @@ def test_audit_report_charts_and_ticket_links(page: Any, tmp_path: Path) -> None
     assert page.url.endswith("#check-missing_title")
     section = page.locator("#check-missing_title")
     assert section.is_visible() and "/pricing" in section.inner_text()
+    charts_are_named(page)
     assert page.errors == []
 
 
@@ -78,4 +94,5 @@ def test_plan_memo_gantt_marks_today_and_the_critical_path(page: Any, tmp_path: 
     assert box is not None and box["width"] > 400
     assert gantt.locator("rect").count() >= len(plan.work)  # a bar per task at least
     assert "day14" in page.locator("body").inner_text()
+    charts_are_named(page)
     assert page.errors == []

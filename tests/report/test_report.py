@@ -53,3 +53,38 @@ def test_only_web_urls_are_links(url: str, linked: bool) -> None:
         "{% if url is web_url %}<a href='{{ url }}'>{{ url }}</a>{% else %}{{ url }}{% endif %}"
     )
     assert template.render(url=url).startswith("<a ") is linked
+
+
+HOSTILE_LABEL = "<script>x</script> \"'& =1+2 [/b]\x07"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.mark.parametrize(
+    "chart",
+    [
+        charts.hbar([(HOSTILE_LABEL, 3), ("b", 1)], unit=" h"),
+        charts.line({HOSTILE_LABEL: [1, 2]}, ["r1", HOSTILE_LABEL]),
+        charts.stacked_bars([HOSTILE_LABEL, "d2"], {"x": [1, 3]}),
+        charts.gantt([(HOSTILE_LABEL, 0, 2, "done")], ["d1", "d2"], title=HOSTILE_LABEL * 2),
+    ],
+    ids=["hbar", "line", "stacked_bars", "gantt"],
+)
+def test_every_chart_has_an_accessible_name(chart: str) -> None:
+    """role="img" with an aria-label and a first <title>, both the same escaped summary."""
+    svg = parse(str(chart))
+    assert svg.get("role") == "img"
+    name = svg.get("aria-label") or ""
+    assert len(name) > 10 and "<script>x</script>" in name  # escaped in the markup, parsed back
+    first = next(iter(svg))
+    assert first.tag == f"{SVG}title" and first.text == name
+    assert "<script>" not in str(chart)
+
+
+def test_a_given_title_and_a_renamed_chart() -> None:
+    chart = charts.hbar([("a", 1)], title="Pages by status")
+    assert parse(str(chart)).get("aria-label") == "Pages by status"
+    renamed = charts.named(chart, 'Top <checks> "now"')
+    svg = parse(str(renamed))
+    assert svg.get("aria-label") == 'Top <checks> "now"' == next(iter(svg)).text
+    assert str(renamed).count("aria-label=") == 1
+    assert charts.named(charts.hbar([]), "x") == charts.hbar([])  # "No data" stays as it is

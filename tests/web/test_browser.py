@@ -9,12 +9,16 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.browser.conftest import FLAGS, browser
 from tests.web.browser_server import PASSWORD, ROOT, Dashboard
+
+from marketloop.fakes.notion import BRIEF_SCHEMA, NotionFake
+from marketloop.fakes.server import LocalServer
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
@@ -26,11 +30,47 @@ PAGES = ["/", "/runs", "/site", "/site/pages", f"/site/page?crawl={CRAWL}&url=ht
 __all__ = ["FLAGS", "browser"]
 
 
+@dataclass
+class WithEnv(Dashboard):
+    """The dashboard's processes with more environment (the fake Notion's URL and token)."""
+
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), **self.extra}
+
+
+HOSTILE_TITLE = '<script>alert(1)</script> "Q&A" =SUM(1) [b]x[/b]'
+
+
 @pytest.fixture(scope="module")
-def dashboard(seed_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+def notion() -> Iterator[tuple[NotionFake, str, str]]:
+    """The fake Notion (a thread of this process) the dashboard publishes into."""
+    fake = NotionFake()
+    fake.knobs.rate = None
+    database_id, _ = fake.add_database("Content briefs", BRIEF_SCHEMA)
+    with LocalServer(fake.app) as server:
+        yield fake, server.url, database_id
+
+
+@pytest.fixture(scope="module")
+def dashboard(seed_template: Path, tmp_path_factory: pytest.TempPathFactory,
+              notion: tuple[NotionFake, str, str]) -> Iterator[Dashboard]:  # fmt: skip
+    from marketloop.content.brief import Brief
+
     workspace = tmp_path_factory.mktemp("dash") / "ws"
     shutil.copytree(seed_template, workspace, symlinks=True)
-    server = Dashboard(workspace)
+    briefs = workspace / "briefs"
+    brief = Brief.model_validate_json((briefs / "content-brief-template.json").read_bytes())
+    hostile = brief.model_copy(update={"slug": "hostile-brief", "cluster": "hostile brief",
+                                       "title_options": [HOSTILE_TITLE]})  # fmt: skip
+    (briefs / "hostile-brief.json").write_text(hostile.model_dump_json(), "utf-8")
+    (briefs / "hostile-brief.md").write_text("# <img src=x onerror=alert(2)>\n\nBody.\n", "utf-8")
+    fake, url, database_id = notion
+    server = WithEnv(workspace, extra={
+        "MARKETLOOP_NOTION_TOKEN": fake.token, "MARKETLOOP_NOTION_DATABASE_ID": database_id,
+        "MARKETLOOP_NOTION_BASE_URL": url,
+    })  # fmt: skip
     try:
         server.start()
         yield server
@@ -104,6 +144,9 @@ def test_start_a_loop_and_watch_it_finish(page: Any, dashboard: Dashboard) -> No
     page.get_by_role("button", name="Approve publish").wait_for(timeout=30_000)
     page.get_by_role("button", name="Approve publish").click()
     page.locator("#run-status").get_by_text("succeeded").wait_for(timeout=30_000)
+    # each step's own log, written by the worker process, shown on the page
+    page.locator("#log-publish summary").click()
+    assert "step finished" in page.locator("#log-publish pre").inner_text()
     assert not page.errors
 
 
@@ -130,6 +173,30 @@ def test_approve_a_brief(page: Any, dashboard: Dashboard) -> None:
     page.locator("#results a").first.click()
     page.get_by_role("button", name="Approve").click()
     assert "by web:editor" in page.locator("text=approved").last.locator("..").inner_text()
+
+
+def test_approve_a_brief_and_publish_it_to_notion(
+    page: Any, dashboard: Dashboard, notion: tuple[NotionFake, str, str]
+) -> None:
+    """Hostile text from the brief stays text in the page and arrives in Notion as written."""
+    fake, _, _ = notion
+    page.on("dialog", lambda d: page.errors.append(f"dialog: {d.message}"))
+    log_in(page, dashboard, "editor")
+    page.goto(f"{dashboard.url}/briefs/hostile-brief")
+    assert page.get_by_role("heading", level=1).inner_text() == HOSTILE_TITLE
+    page.get_by_role("button", name="Publish to Notion").click()
+    page.get_by_text("approve the brief before publishing it").wait_for()
+    assert not [p for s in fake.sources for p in fake.pages_in(s)]
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Publish to Notion").click()
+    page.get_by_text("published to Notion (created)").wait_for()
+    pages = [p for s in fake.sources for p in fake.pages_in(s)]
+    titles = [t["plain_text"] for p in pages for prop in p["properties"].values()
+              if prop.get("type") == "title" for t in prop["title"]]  # fmt: skip
+    assert titles == [HOSTILE_TITLE]
+    link = page.locator(".notice").inner_text().rsplit(": ", 1)[1]
+    assert pages[0]["id"].replace("-", "") in link.replace("-", "")
+    assert not page.errors  # no script ran, no alert opened
 
 
 def test_record_a_slip_and_see_the_escalation(page: Any, dashboard: Dashboard) -> None:

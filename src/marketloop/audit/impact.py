@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from marketloop.audit.config import ImpactWeights
 from marketloop.audit.model import Issue, Ticket, UrlValue
-from marketloop.audit.priority import SEVERITY_WEIGHT
+from marketloop.audit.priority import SEVERITY_WEIGHT, SEVERITY_WEIGHT_TEXT
 
 TOP_URLS = 5
 
@@ -113,6 +113,3 @@ def formula(weights: ImpactWeights) -> str:
         f"sessions×{weights.sessions:g} + leads×{weights.leads:g} + "
         f"open deal value×{weights.open_deal_value:g}, over the last {weights.window_days} days"
     )
-
-
-SEVERITY_WEIGHT_TEXT = ", ".join(f"{s.value} {w:g}" for s, w in SEVERITY_WEIGHT.items())

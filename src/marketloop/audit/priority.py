@@ -27,6 +27,7 @@ import duckdb
 from marketloop.audit.model import Severity
 
 SEVERITY_WEIGHT = {Severity.critical: 10.0, Severity.warning: 3.0, Severity.notice: 1.0}
+SEVERITY_WEIGHT_TEXT = ", ".join(f"{s.value} {w:g}" for s, w in SEVERITY_WEIGHT.items())
 UNKNOWN_DEPTH = 4  # sitemap-only URLs have no link depth
 
 #: the warehouse seam: given URLs, return recent traffic (sessions, clicks) for those it knows
@@ -57,6 +58,15 @@ def importance(signals: PageSignals | None) -> float:
 
 def priority(severity: Severity, signals: PageSignals | None) -> float:
     return round(SEVERITY_WEIGHT[severity] * importance(signals), 2)
+
+
+def formula() -> str:
+    """The link-graph impact of a ticket, in words (the analytics one: impact.formula)."""
+    return (
+        f"Σ over the URLs of severity weight ({SEVERITY_WEIGHT_TEXT}) × importance, importance = "
+        "(1 + log2(1 + referring pages)) × 1 / (1 + depth / 4) × 1.25 if in a sitemap "
+        "× 0.6 if noindexed or canonicalised × (1 + log10(1 + traffic))"
+    )
 
 
 SIGNALS_SQL = """

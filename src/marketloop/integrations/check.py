@@ -4,7 +4,11 @@ Jira: the credentials (`/myself`) and the project; Slack: the bot token (`auth.t
 incoming webhook (an empty message, which Slack refuses with `no_text` when the webhook exists
 and `no_service` when it does not: nothing is posted); PagerDuty: the routing key's form only
 (the Events API has no call that does not open an alert); email: connect, TLS and log in
-(nothing is sent). A service with nothing configured is reported as such, not as an error.
+(nothing is sent); Notion: the token, the database shared with the integration and its columns
+(as `notion check`); webhooks: a signed `ping` to every URL (as `webhooks test`); the LLM: the
+key and the model (`GET /models/MODEL`, no tokens spent). A service with nothing configured is
+reported as such, not as an error. `check(settings, name)` tries one (the dashboard's "Test
+connection" buttons).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from marketloop.config import Settings, require_secret
-from marketloop.errors import MarketloopError
+from marketloop.errors import IntegrationError, MarketloopError
 
 
 @dataclass(frozen=True)
@@ -29,23 +33,18 @@ class Check:
 
 
 def check_all(settings: Settings) -> list[Check]:
-    probes: list[tuple[str, bool, Callable[[Settings], str]]] = [
-        ("jira", bool(settings.jira.url), _jira),
-        ("slack", settings.slack.token is not None or settings.slack.webhook_url is not None,
-         _slack),
-        ("pagerduty", settings.pagerduty.routing_key is not None, _pagerduty),
-        ("email", settings.email.host is not None, _email),
-    ]  # fmt: skip
-    found = []
-    for name, configured, probe in probes:
-        if not configured:
-            found.append(Check(name, "not configured", "no settings or secrets for it"))
-            continue
-        try:
-            found.append(Check(name, "ok", probe(settings)))
-        except MarketloopError as exc:
-            found.append(Check(name, "failed", exc.message, exc.hint or ""))
-    return found
+    return [check(settings, name) for name in PROBES]
+
+
+def check(settings: Settings, name: str) -> Check:
+    """Try the connection of service `name` (a key of PROBES)."""
+    configured, probe = PROBES[name]
+    if not configured(settings):
+        return Check(name, "not configured", "no settings or secrets for it")
+    try:
+        return Check(name, "ok", probe(settings))
+    except MarketloopError as exc:
+        return Check(name, "failed", exc.message, exc.hint or "")
 
 
 def _jira(settings: Settings) -> str:
@@ -103,3 +102,69 @@ def _pagerduty(settings: Settings) -> str:
             hint="copy the Integration Key of an Events API v2 integration on the service",
         )
     return "routing key well-formed (not sent: any Events API call opens an alert)"
+
+
+def _notion(settings: Settings) -> str:
+    from marketloop.integrations.notion import NotionClient
+    from marketloop.integrations.notion_schema import data_source_id, read_schema
+
+    token = require_secret(settings.notion.token, section="notion", field="token")
+    with NotionClient(settings.notion, token) as client:
+        source = data_source_id(client, settings.notion)
+        schema = read_schema(client.data_source(source), settings.notion)
+    return (
+        f"data source {schema.data_source_id} is ready for briefs ({len(schema.columns)} columns)"
+    )
+
+
+def _webhooks(settings: Settings) -> str:
+    from marketloop.integrations.webhooks import Event, WebhookSender
+
+    once = settings.model_copy(
+        update={"webhooks": settings.webhooks.model_copy(update={"retries": 0})}
+    )
+    with WebhookSender(once) as sender:
+        sent = sender.send(Event(type="ping", data={"message": "hello from marketloop"}))
+    refused = [d for d in sent if not d.delivered]
+    if refused:
+        first = refused[0]
+        raise IntegrationError(
+            f"{len(refused)} of {len(sent)} webhook URLs refused the ping (first: {first.url}: "
+            f"{first.error or first.status})",
+            hint="check the URL and that the receiver accepts the signing secret",
+        )
+    return f"{len(sent)} URL(s) accepted a signed ping"
+
+
+def _llm(settings: Settings) -> str:
+    import openai
+
+    from marketloop.content.errors import LlmError
+    from marketloop.content.llm.client import OPENAI_URL, endpoint_key
+
+    section = settings.llm
+    sdk = openai.OpenAI(api_key=endpoint_key(section), base_url=section.base_url or OPENAI_URL,
+                        max_retries=0, timeout=min(section.timeout, 15.0))  # fmt: skip
+    try:
+        model = sdk.models.retrieve(section.model)
+    except openai.APIStatusError as exc:
+        raise LlmError(f"the LLM endpoint answered {exc.status_code} for model {section.model}",
+                       hint="check [llm] api_key, base_url and model") from None  # fmt: skip
+    except openai.APIError:
+        raise LlmError(f"cannot reach the LLM endpoint {section.base_url or OPENAI_URL}",
+                       hint="check [llm] base_url and the network") from None  # fmt: skip
+    finally:
+        sdk.close()
+    return f"model {model.id} is available"
+
+
+#: service → (is it configured, the probe that tries it); `integrations check` tries them all
+PROBES: dict[str, tuple[Callable[[Settings], bool], Callable[[Settings], str]]] = {
+    "notion": (lambda s: s.notion.token is not None, _notion),
+    "jira": (lambda s: bool(s.jira.url), _jira),
+    "slack": (lambda s: s.slack.token is not None or s.slack.webhook_url is not None, _slack),
+    "pagerduty": (lambda s: s.pagerduty.routing_key is not None, _pagerduty),
+    "email": (lambda s: s.email.host is not None, _email),
+    "webhooks": (lambda s: bool(s.webhooks.urls), _webhooks),
+    "llm": (lambda s: s.llm.resolved_provider() == "openai", _llm),
+}

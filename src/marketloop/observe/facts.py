@@ -137,6 +137,15 @@ def _freshness(session: Session) -> Metric:
         "Seconds since the source's newest load into the warehouse (newest quality check)",
         labels=["source"],
     )
+    moment = datetime.now(UTC)
+    for source, when in newest_loads(session).items():
+        family.add_metric([source], max((moment - when).total_seconds(), 0.0))
+    return family
+
+
+def newest_loads(session: Session) -> dict[str, datetime]:
+    """Source → its newest load into the warehouse, as the newest finished quality step saw
+    it (the facts `quality` records); sorted by source, empty before any quality run."""
     facts: Any = session.scalars(
         select(StepRow.facts)
         .where(StepRow.action == "quality", StepRow.status.in_(("succeeded", "failed")))
@@ -144,15 +153,14 @@ def _freshness(session: Session) -> Metric:
         .limit(1)
     ).first()
     loaded: dict[str, Any] = (facts or {}).get("loaded") or {}
-    moment = datetime.now(UTC)
+    found = {}
     for source, at in sorted(loaded.items()):
         if isinstance(at, str):
             try:
-                when = _aware(datetime.fromisoformat(at))
+                found[source] = _aware(datetime.fromisoformat(at))
             except ValueError:
                 continue
-            family.add_metric([source], max((moment - when).total_seconds(), 0.0))
-    return family
+    return found
 
 
 def schedule_interval(cron: str, timezone: str) -> float:

@@ -21,6 +21,9 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
+from structlog.processors import NAME_TO_LEVEL
+
+from marketloop.observe import steplog
 
 SECRET_KEY = re.compile(r"(token|secret|password|passwd|api[_-]?key|authorization|cookie)", re.I)
 SECRET_VALUE = re.compile(
@@ -130,15 +133,31 @@ def configure_logging(level: str = "warning", fmt: str = "console") -> None:
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+
+    def at_level(_: Any, method: str, event: MutableMapping[str, Any]) -> Any:
+        """Below the process's level: only a step's own log keeps the line (steplog.py)."""
+        if NAME_TO_LEVEL.get(method, numeric) < numeric and not steplog.capturing():
+            raise structlog.DropEvent
+        return event
+
+    def after_tee(_: Any, method: str, event: MutableMapping[str, Any]) -> Any:
+        if NAME_TO_LEVEL.get(method, numeric) < numeric:
+            raise structlog.DropEvent
+        return event
+
     structlog.configure(
         processors=[
+            at_level,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact,
+            steplog.tee,
+            after_tee,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        # INFO reaches the processors even at `warning`, for the step logs; at_level drops it
+        wrapper_class=structlog.make_filtering_bound_logger(min(numeric, logging.INFO)),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )

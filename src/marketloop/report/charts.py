@@ -1,13 +1,16 @@
 """Inline SVG charts for the HTML reports: pure functions from numbers to markup.
 
 Every chart escapes its labels, scales to its data, and carries a <title> per mark so hovering
-shows the exact value. Colours come from `PALETTE` or a per-label mapping (severities, statuses).
+shows the exact value. Each `<svg role="img">` has an accessible name (`aria-label` and a first
+`<title>`): the `title` given, else a summary of what it shows; `named` renames a chart.
+Colours come from `PALETTE` or a per-label mapping (severities, statuses).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from html import escape
+from html import escape as _escape
 
 from markupsafe import Markup
 
@@ -24,6 +27,15 @@ SEMANTIC = {
 }
 
 
+#: characters no SVG (XML) may hold, and that text from outside can carry
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+
+
+def escape(text: str) -> str:
+    """`text` for markup: escaped, control characters dropped."""
+    return _escape(CONTROL.sub("", text))
+
+
 def colour(label: str, index: int = 0) -> str:
     return SEMANTIC.get(label.lower(), PALETTE[index % len(PALETTE)])
 
@@ -35,6 +47,7 @@ def hbar(
     row: int = 22,
     colours: Mapping[str, str] | None = None,
     unit: str = "",
+    title: str | None = None,
 ) -> Markup:
     """Horizontal bars, one per (label, value), longest scale = the largest value."""
     if not items:
@@ -43,7 +56,9 @@ def hbar(
     plot = width - label_w - value_w
     top = max(v for _, v in items) or 1
     height = row * len(items) + 4
-    parts = [_open(width, height)]
+    shown = ", ".join(f"{label} {_fmt(value)}{unit}" for label, value in items[:8])
+    more = f" and {len(items) - 8} more" if len(items) > 8 else ""
+    parts = [_open(width, height, title or f"Bar chart: {shown}{more}")]
     for i, (label, value) in enumerate(items):
         y = i * row + 2
         fill = (colours or {}).get(label) or colour(label, i)
@@ -66,6 +81,7 @@ def line(
     *,
     width: int = 640,
     height: int = 200,
+    title: str | None = None,
 ) -> Markup:
     """One polyline per series over shared x labels (dates, run ids); gaps where a value is None."""
     values = [v for s in series.values() for v in s if v is not None]
@@ -79,7 +95,11 @@ def line(
     def point(i: int, v: float) -> str:
         return f"{left + i * step:.1f},{pad + (height - bottom - pad) * (1 - (v - lo) / span):.1f}"
 
-    parts = [_open(width, height), _axes(left, pad, width - pad, height - bottom, lo, hi)]
+    name = title or (
+        f"Line chart of {', '.join(series)} over {len(labels)} points, {labels[0]} to "
+        f"{labels[-1]}, from {_fmt(lo)} to {_fmt(hi)}"
+    )
+    parts = [_open(width, height, name), _axes(left, pad, width - pad, height - bottom, lo, hi)]
     for i, label in enumerate(labels):
         if len(labels) <= 12 or i % max(1, len(labels) // 8) == 0:
             parts.append(
@@ -111,6 +131,7 @@ def stacked_bars(
     *,
     width: int = 640,
     height: int = 220,
+    title: str | None = None,
 ) -> Markup:
     """Vertical stacked bars: one bar per category, one coloured segment per series."""
     totals = [sum(s[i] for s in series.values()) for i in range(len(categories))]
@@ -121,7 +142,11 @@ def stacked_bars(
     slot = (width - left - pad) / len(categories)
     bar_w = max(2.0, slot * 0.7)
     plot_h = height - bottom - pad
-    parts = [_open(width, height), _axes(left, pad, width - pad, height - bottom, 0, top)]
+    name = title or (
+        f"Stacked bar chart of {', '.join(series)} for {len(categories)} categories "
+        f"({categories[0]} to {categories[-1]}), highest total {_fmt(top)}"
+    )
+    parts = [_open(width, height, name), _axes(left, pad, width - pad, height - bottom, 0, top)]
     for i, category in enumerate(categories):
         x = left + i * slot + (slot - bar_w) / 2
         y: float = height - bottom
@@ -153,11 +178,23 @@ def legend(names: Sequence[str], colours: Mapping[str, str] | None = None) -> Ma
     return Markup(f'<div class="legend">{items}</div>')
 
 
-def _open(width: int, height: int) -> str:
+def _open(width: int, height: int, name: str) -> str:
+    label = escape(" ".join(name.split()))
     return (
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" '
-        f'preserveAspectRatio="xMinYMin meet" role="img" xmlns="http://www.w3.org/2000/svg">'
+        f'preserveAspectRatio="xMinYMin meet" role="img" xmlns="http://www.w3.org/2000/svg" '
+        f'aria-label="{label}"><title>{label}</title>'
     )
+
+
+_NAME = re.compile(r'aria-label="[^"<]*"><title>[^<]*</title>')
+
+
+def named(chart: Markup, name: str) -> Markup:
+    """`chart` with the accessible name `name` instead of its summary (a 'No data' note as is)."""
+    label = escape(" ".join(name.split()))
+    renamed = _NAME.sub(lambda _: f'aria-label="{label}"><title>{label}</title>', chart, count=1)
+    return Markup(renamed)
 
 
 def _axes(x0: float, y0: float, x1: float, y1: float, lo: float, hi: float) -> str:
@@ -198,6 +235,7 @@ def gantt(
     colours: Mapping[str, str] | None = None,
     width: int = 760,
     row: int = 20,
+    title: str | None = None,
 ) -> Markup:
     """A Gantt chart: one row per (label, start column, length in columns, status).
 
@@ -209,7 +247,8 @@ def gantt(
     label_w, top = 120, 18
     cell = (width - label_w - 8) / len(columns)
     height = top + row * len(bars) + 4
-    parts = [_open(width, height)]
+    name = title or f"Gantt chart of {len(bars)} tasks over {len(columns)} columns"
+    parts = [_open(width, height, name)]
     parts.extend(
         f'<rect x="{label_w + col * cell:.1f}" y="{top}" width="{cell:.1f}" '
         f'height="{row * len(bars)}" fill="#f3f4f6"/>'

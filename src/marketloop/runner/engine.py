@@ -25,6 +25,7 @@ import structlog
 from marketloop.actions import Action, ActionContext, ActionResult, GateResult, get_action
 from marketloop.config import Settings
 from marketloop.errors import MarketloopError, RunnerError
+from marketloop.observe import steplog
 from marketloop.observe.logging import mask_secrets
 from marketloop.observe.metrics import GATE_RESULTS, STEP_DURATION
 from marketloop.quality.readcopy import refresh, warehouse_file, warehouse_lock
@@ -199,7 +200,8 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
     with structlog.contextvars.bound_contextvars(run_id=run_id, loop=loop.name, step=name):
         started = time.perf_counter()
         try:
-            return _execute(settings, store, loop.steps[name], run_id, name, worker, attempt)
+            with steplog.capture(settings.workspace, run_id, name):  # WORKSPACE/logs
+                return _execute(settings, store, loop.steps[name], run_id, name, worker, attempt)
         finally:
             STEP_DURATION.labels(loop.name, name).observe(time.perf_counter() - started)
 

@@ -9,18 +9,18 @@ the other. Autoescape is on for every template, and control characters in text f
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, Template
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from marketloop.report.charts import CONTROL, named
+
 TEMPLATES = Path(__file__).parent / "templates"
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 NAV = (
     ("/", "Overview"), ("/runs", "Runs"), ("/site", "Site"), ("/tickets", "Tickets"),
     ("/data-health", "Data health"), ("/keywords", "Keywords"), ("/briefs", "Briefs"),
@@ -34,12 +34,6 @@ def _inert(value: Any) -> Any:
     return value
 
 
-def labelled(chart: Markup, label: str) -> Markup:
-    """Name a report chart (an `<svg role="img">` from report/charts.py) for screen readers."""
-    named = str(chart).replace("<svg ", f'<svg aria-label="{escape(label)}" ', 1)
-    return Markup(named)  # noqa: S704 - a chart is Markup already; the label is escaped
-
-
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -51,7 +45,7 @@ def environment() -> Environment:
     env.globals.update(csrf=macros.csrf, badge=macros.status, status=macros.status,
                        empty=macros.empty, flash=macros.flash)  # fmt: skip
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else "—"
-    env.filters["labelled"] = labelled
+    env.filters["labelled"] = named
     env.filters["number"] = lambda n: f"{n:,}" if isinstance(n, int) else n
     return env
 

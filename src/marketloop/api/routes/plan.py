@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,7 @@ from marketloop.config import Settings
 from marketloop.errors import UsageError
 from marketloop.plan.events import Event
 from marketloop.plan.loader import load_plan
+from marketloop.plan.model import Plan
 from marketloop.plan.store import EventLog
 from marketloop.plan.tracker import Tracker
 from marketloop.plan.views import escalation_rows, recorded_dict, status_dict
@@ -54,8 +56,16 @@ def open_tracker(settings: Settings, engine: Engine, actor: str | None = None) -
     path = settings.plan.file or Path("plan.yaml")
     if not path.is_file():
         raise NotFound("no plan file", hint="set [plan] file (MARKETLOOP_PLAN_FILE)")
-    plan = load_plan(path)
+    stat = path.stat()
+    plan = _plan(path.resolve(), stat.st_mtime_ns, stat.st_size)
     return Tracker(plan, EventLog(engine, plan.id, actor))
+
+
+@lru_cache(maxsize=8)
+def _plan(path: Path, mtime_ns: int, size: int) -> Plan:
+    """The plan file parsed once per version (a `Plan` is frozen: one serves every request;
+    parsing the YAML is most of a status request's time)."""
+    return load_plan(path)
 
 
 def _moment(at: datetime | None, tracker: Tracker) -> datetime:

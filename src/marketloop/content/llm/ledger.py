@@ -101,8 +101,10 @@ class Ledger:
         return len(fresh)
 
 
-def stored_totals(engine: Engine, run_id: str | None = None) -> list[dict[str, Any]]:
-    """What the app database holds, per model (optionally for one run).
+def stored_totals(
+    engine: Engine, run_id: str | None = None, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """What the app database holds, per model (optionally for one run, or from `since` on).
 
     Like `Ledger.totals`, tokens and cost count only the calls sent to the model; the tokens of
     the cache hits are in `tokens_saved` (what the cache spared).
@@ -122,5 +124,7 @@ def stored_totals(engine: Engine, run_id: str | None = None) -> list[dict[str, A
     ).group_by(LlmCall.model)
     if run_id is not None:
         query = query.where(LlmCall.run_id == run_id)
+    if since is not None:
+        query = query.where(LlmCall.at >= since)
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query.order_by(LlmCall.model))]

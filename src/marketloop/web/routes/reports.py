@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from marketloop.errors import MarketloopError
@@ -20,19 +20,19 @@ GAP_STATUSES = ("gap", "cannibalised")
 
 @router.get("/tickets")
 def tickets_page(request: Request, who: ViewerDep) -> Response:
-    from marketloop.audit.registry import REGISTRY, all_checks
-    from marketloop.audit.store import read_issues
-    from marketloop.audit.tickets import tickets
+    from marketloop.audit.impact import formula as analytics_formula
+    from marketloop.audit.priority import formula
 
-    crawls = loaders.crawl_folders(who.api.settings)
-    stored = read_issues(crawls[0]) if crawls else None
-    rows: list[Any] = []
-    if stored is not None:
-        all_checks()
-        rows = tickets(stored[0], REGISTRY)
-    return render(request, "tickets.html", {"who": who, "title": "Tickets", "tickets": rows,
-                  "crawl": crawls[0].name if crawls else None,
-                  "audited": stored is not None})  # fmt: skip
+    settings = who.api.settings
+    crawls = loaders.crawl_folders(settings)
+    rows = loaders.audit_tickets(crawls[0]) if crawls else None
+    links = loaders.tracker_links(settings, who.api.engine, crawls[0]) if rows else {}
+    return render(request, "tickets.html", {
+        "who": who, "title": "Tickets", "tickets": rows or [], "links": links,
+        "crawl": crawls[0].name if crawls else None, "audited": rows is not None,
+        "formula": formula(), "analytics_formula": analytics_formula(settings.audit.impact),
+        "jira": bool(settings.jira.url and settings.jira.project),
+    })  # fmt: skip
 
 
 @router.get("/data-health")
@@ -71,14 +71,14 @@ def keywords(request: Request, who: ViewerDep,
              status: Annotated[str | None, Query(max_length=16)] = None,
              intent: Annotated[str | None, Query(max_length=32)] = None) -> Response:  # fmt: skip
     found = loaders.clusters(who.api.settings)
+    statuses, intents = loaders.cluster_facets(who.api.settings)
     briefs = {b["cluster"]: b["slug"] for b in loaders.briefs(who.api.settings, who.api.engine)}
     rows = [c for c in found or [] if (not status or c.status == status)
             and (not intent or c.intent == intent)]  # fmt: skip
     return render(request, "keywords.html", {
         "who": who, "title": "Keywords", "clusters": rows[:500], "shown": len(rows),
         "any": found is not None, "briefs": briefs, "status": status or "", "intent": intent or "",
-        "statuses": sorted({c.status for c in found or []}),
-        "intents": sorted({c.intent for c in found or []}),
+        "statuses": statuses, "intents": intents,
     })  # fmt: skip
 
 
@@ -99,4 +99,24 @@ def evals(request: Request, who: ViewerDep,
         except MarketloopError as exc:
             error = exc.message
     return render(request, "evals.html", {"who": who, "title": "Evals", "recent": recent,
-                  "chosen": chosen, "summary": summary, "error": error})  # fmt: skip
+                  "chosen": chosen, "summary": summary, "error": error,
+                  "decisions": loaders.decisions(who.api.settings)[:20]})  # fmt: skip
+
+
+#: a stored report is shown as it is, with nothing that could run or load from elsewhere
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+
+@router.get("/evals/decisions/{name}")
+def decision_record(who: ViewerDep, name: Annotated[str, Path(max_length=120)]) -> Response:
+    """A decision record of `eval decide` (HTML, or its Markdown as text), as written."""
+    from marketloop.api.errors import NotFound
+
+    path = loaders.decision_path(who.api.settings, name)
+    if path is None:
+        raise NotFound("no such decision record", hint="the Evals page lists them")
+    kind = "text/html" if name.endswith(".html") else "text/markdown"
+    return Response(path.read_bytes(), media_type=f"{kind}; charset=utf-8", headers={
+        "Content-Security-Policy": REPORT_POLICY, "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    })  # fmt: skip

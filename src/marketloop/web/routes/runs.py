@@ -9,13 +9,15 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Form, Query, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from marketloop.config import Settings
 from marketloop.errors import MarketloopError, RunnerError, UsageError
+from marketloop.observe import steplog
 from marketloop.runner.states import RUN_DONE
 from marketloop.web.deps import RunnerDep, ViewerDep
 from marketloop.web.render import render
+from marketloop.workspace import Workspace
 
 router = APIRouter()
 STATUSES = ("queued", "running", "waiting_approval", "succeeded", "failed", "cancelled")
@@ -71,12 +73,35 @@ async def start(request: Request, who: RunnerDep,
 
 @router.get("/runs/{run_id}")
 def run_page(request: Request, who: ViewerDep, run_id: str, error: str | None = None) -> Response:
+    """The run and its steps, with the end of each step's log; while the run is live, htmx
+    fetches the page again every second (the logs grow in place)."""
     from marketloop.runner.service import get_run
 
     run = get_run(who.api.settings, run_id)
+    root = Workspace(who.api.settings.workspace).root
+    logs = {step.name: steplog.tail(root, run.run_id, step.name) for step in run.steps}
     return render(request, "run.html", {
         "who": who, "title": f"Run {run.run_id}", "run": run, "live": run.status not in RUN_DONE,
-        "error": error,
+        "error": error, "logs": logs, "tail_kib": steplog.TAIL_BYTES // 1024,
+        "any_log": any(text is not None for text in logs.values()),
+    })  # fmt: skip
+
+
+@router.get("/runs/{run_id}/steps/{step}/log")
+def step_log(who: ViewerDep, run_id: str, step: str) -> Response:
+    """A step's whole log, as plain text (what the run page shows the end of)."""
+    from marketloop.api.errors import NotFound
+    from marketloop.runner.service import get_run
+
+    run = get_run(who.api.settings, run_id)
+    try:
+        path = steplog.log_path(Workspace(who.api.settings.workspace).root, run.run_id, step)
+    except ValueError:
+        path = None
+    if path is None or not path.is_file():
+        raise NotFound("this step has no log", hint="a step writes one when it runs")
+    return FileResponse(path, media_type="text/plain; charset=utf-8", headers={
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
     })  # fmt: skip
 
 

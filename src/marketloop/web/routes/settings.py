@@ -1,5 +1,6 @@
 """Settings (admin): API keys (create — shown once —, revoke), users, and the state of each
-integration (configured or not; secrets are never shown)."""
+integration (configured or not; secrets are never shown) with a "Test connection" button that
+runs the probe `marketloop integrations check` runs (integrations/check.py)."""
 
 from __future__ import annotations
 
@@ -11,37 +12,32 @@ from starlette.responses import RedirectResponse, Response
 
 from marketloop.api import auditlog
 from marketloop.api.deps import client
+from marketloop.api.errors import NotFound
 from marketloop.api.keys import create_key, list_keys, revoke_key
 from marketloop.api.scopes import DESCRIPTIONS, parse_scopes
 from marketloop.errors import UsageError
+from marketloop.integrations.check import PROBES, check
+from marketloop.observe.logging import mask_secrets
 from marketloop.web.deps import AdminDep
-from marketloop.web.render import render
+from marketloop.web.render import is_fragment, render
 from marketloop.web.users import list_users
 
 router = APIRouter()
-INTEGRATIONS = ("notion", "jira", "slack", "pagerduty", "webhooks")
 
 
 def integrations(settings: Any) -> list[dict[str, str]]:
-    """Whether each integration has its settings (a section's non-empty fields)."""
-    rows = []
-    for name in INTEGRATIONS:
-        section = getattr(settings, name, None)
-        if section is None:
-            rows.append({"name": name, "state": "not available in this version"})
-            continue
-        values = section.model_dump(exclude_defaults=True)
-        rows.append({"name": name, "state": "configured" if values else "not configured"})
-    return rows
+    """Each service `integrations check` knows, and whether it has its settings."""
+    return [{"name": name, "state": "configured" if configured(settings) else "not configured"}
+            for name, (configured, _) in PROBES.items()]  # fmt: skip
 
 
 def _page(request: Request, who: Any, new_key: str | None = None, error: str | None = None,
-          status: int = 200) -> Response:  # fmt: skip
+          status: int = 200, checked: dict[str, str] | None = None) -> Response:  # fmt: skip
     engine = who.api.engine
     return render(request, "settings.html", {
         "who": who, "title": "Settings", "keys": list_keys(engine), "users": list_users(engine),
         "integrations": integrations(who.api.settings), "scopes": DESCRIPTIONS,
-        "new_key": new_key, "error": error,
+        "new_key": new_key, "error": error, "checked": checked,
     }, status=status)  # fmt: skip
 
 
@@ -85,3 +81,15 @@ async def revoke(request: Request, who: AdminDep, key_id: int) -> Response:
 
     await anyio.to_thread.run_sync(drop)
     return RedirectResponse("/settings", status_code=303)
+
+
+@router.post("/settings/integrations/{name}/check")
+async def test_connection(request: Request, who: AdminDep, name: str) -> Response:
+    """Try one integration's connection; the result inline (htmx) or on the whole page."""
+    if name not in PROBES:
+        raise NotFound(f"no integration {name[:40]!r}", hint="the Settings page lists them")
+    found = await anyio.to_thread.run_sync(lambda: check(who.api.settings, name))
+    shown = {k: mask_secrets(v) for k, v in found.row().items()}  # secrets never echoed
+    if is_fragment(request):
+        return render(request, "integration_check.html", {"check": shown}, block="")
+    return _page(request, who, checked=shown)
