@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.api.conftest import bearer, key_id, new_key
-from tests.test_cli_errors import run_main
+from tests.support.cli import run
 
 from marketloop.api.app import create_app
 from marketloop.api.keys import PEPPER_FILE
@@ -136,15 +136,15 @@ def test_cli_create_list_revoke_audit(cli, workspace) -> None:
     assert [e["action"] for e in audit] == ["keys.revoke", "keys.create"]
 
 
-def test_cli_errors_are_one_line(capsys, workspace) -> None:
+def test_cli_errors_are_one_line(workspace) -> None:
     ws = ["--workspace", str(workspace.root)]
-    code, err = run_main(capsys, "keys", "create", "--name", "x", "--scope", "sudo", *ws)
+    code, _, err = run("keys", "create", "--name", "x", "--scope", "sudo", *ws)
     assert code == 2 and "unknown scope sudo" in err
-    code, err = run_main(capsys, "keys", "create", "--name", "x", "--scope", "", *ws)
+    code, _, err = run("keys", "create", "--name", "x", "--scope", "", *ws)
     assert code == 2 and "--scope" in err  # an empty list: refused, not a crash
-    code, err = run_main(
-        capsys, "keys", "create", "--name", "x", "--scope", "read", "--expires", "2001-01-01", *ws
+    code, _, err = run(
+        "keys", "create", "--name", "x", "--scope", "read", "--expires", "2001-01-01", *ws
     )
     assert code == 2 and "in the past" in err
-    code, err = run_main(capsys, "keys", "revoke", "999", *ws)
+    code, _, err = run("keys", "revoke", "999", *ws)
     assert code == 3 and "no API key with id 999" in err

@@ -10,7 +10,7 @@ import sys
 import time
 
 import httpx
-from tests.test_cli_errors import run_main
+from tests.support.cli import run
 
 
 def _port() -> int:
@@ -60,8 +60,8 @@ def test_serve_listens_and_answers(workspace) -> None:
         server.communicate(timeout=30)
 
 
-def test_serve_refuses_production_without_pepper(capsys, workspace, monkeypatch) -> None:
+def test_serve_refuses_production_without_pepper(workspace, monkeypatch) -> None:
     monkeypatch.setenv("MARKETLOOP_MODE", "production")
-    code, err = run_main(capsys, "serve", "--workspace", str(workspace.root))
+    code, _, err = run("serve", "--workspace", str(workspace.root))
     assert code == 2
     assert "api.pepper is not set" in err and "MARKETLOOP_API_PEPPER" in err

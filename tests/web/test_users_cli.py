@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from tests.test_cli_errors import run_main
+from tests.support.cli import run
 
 from marketloop.appdb import open_app_db
 from marketloop.config import app_db_url, load_settings
@@ -14,22 +12,21 @@ from marketloop.workspace import Workspace
 
 
 def test_create_list_disable(
-    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    workspace: Workspace,
 ) -> None:
     ws = ("--workspace", str(workspace.root))
-    monkeypatch.setattr("sys.stdin", io.StringIO("long-enough-secret\n"))
-    code, err = run_main(capsys, *ws, "users", "create", "ana", "--role", "editor",
-                         "--password-stdin")  # fmt: skip
+    code, _, err = run(*ws, "users", "create", "ana", "--role", "editor", "--password-stdin",
+                       stdin="long-enough-secret\n")  # fmt: skip
     assert code == 0, err
-    code, _ = run_main(capsys, *ws, "users", "list", "--format", "json")
+    code, _, _ = run(*ws, "users", "list", "--format", "json")
     assert code == 0
-    code, err = run_main(capsys, *ws, "users", "disable", "ana")
+    code, _, err = run(*ws, "users", "disable", "ana")
     assert code == 0, err
     users = list_users(
         open_app_db(app_db_url(load_settings(overrides={"workspace": workspace.root})))
     )
     assert [(u.name, u.role, u.disabled_at is not None) for u in users] == [("ana", "editor", True)]
-    code, err = run_main(capsys, *ws, "users", "disable", "ana")
+    code, _, err = run(*ws, "users", "disable", "ana")
     assert code == 2 and "already disabled" in err
 
 
@@ -43,10 +40,9 @@ def test_create_list_disable(
     ],
 )
 def test_bad_input_is_one_line_exit_2(
-    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    workspace: Workspace,
     args: list[str], stdin: str, message: str,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin + "\n"))
-    code, err = run_main(capsys, "--workspace", str(workspace.root), *args)
+    code, _, err = run("--workspace", str(workspace.root), *args, stdin=stdin + "\n")
     assert code == 2 and message in err
     assert "Traceback" not in err
