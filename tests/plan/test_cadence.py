@@ -144,7 +144,7 @@ def test_unresolved_escalations_are_reminded_and_pages_resolved(env: Env) -> Non
     assert run(0)["sent"] == 1  # the Project Lead in #aiml-delivery
     assert run(2) == {"escalations": 1, "sent": 0}  # nothing due yet
     # 4 h unresolved: the sponsor now, and the lead reminded (4 h after the first message)
-    assert run(4) == {"escalations": 2, "sent": 1, "reminded": 1, "resolved": 0}
+    assert run(4) == {"escalations": 2, "sent": 1, "reminded": 1, "acknowledged": 0, "resolved": 0}
     assert run(4.5) == {"escalations": 2, "sent": 0}
     sent_by_channel = {r.channel: r.action for r in db.delivered(None, key_prefix="esc/")}
     assert sent_by_channel == {"slack:#aiml-delivery": "remind", "slack:@alex.rivera": "send"}

@@ -1,8 +1,9 @@
 """The delivery plan's actions: `plan.escalations` (send what must be escalated now, once;
-with the channels notifier also reminders and PagerDuty resolutions), `plan.memo` (the weekly
-status memo, optionally sent by email and Slack) and `plan.digest` (the stand-up digest, the
-triage reminder and the weekend check-in thread), as `marketloop plan escalations --notify`
-and `marketloop plan memo` do. What was sent is recorded and never sent twice."""
+with the channels notifier also reminders, and PagerDuty acknowledgements and resolutions),
+`plan.memo` (the weekly status memo, optionally sent by email and Slack) and `plan.digest` (the
+stand-up digest, the triage reminder and the weekend check-in thread), as
+`marketloop plan escalations --notify` and `marketloop plan memo` do. What was sent is
+recorded and never sent twice."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def escalations(ctx: ActionContext, args: EscalationArgs) -> ActionResult:
     tracker = _tracker(ctx, args.plan)
     when = _moment(tracker, args.at)
     view = tracker.view(when)
-    sent, reminded, resolved = [], 0, 0
+    sent, reminded, acked, resolved = [], 0, 0, 0
     if args.notify and ctx.settings.plan.notifier == "webhook":
         with WebhookNotifier(ctx.settings) as hook:
             sent = dispatch(tracker, view, hook, when)
@@ -77,14 +78,15 @@ def escalations(ctx: ActionContext, args: EscalationArgs) -> ActionResult:
         with ChannelNotifier(ctx.settings) as channels:
             done = dispatch_escalations(channels, tracker, view, when, remind)
         sent, reminded, resolved = done.sent, len(done.reminded), len(done.resolved)
+        acked = len(done.acknowledged)
     elif args.notify:
         notifier: Notifier = ConsoleNotifier(console)
         sent = dispatch(tracker, view, notifier, when)
     facts = {"escalations": len(view.escalations), "sent": len(sent)}
     summary = f"{len(view.escalations)} escalations, {len(sent)} sent now"
-    if reminded or resolved:
-        facts |= {"reminded": reminded, "resolved": resolved}
-        summary += f", {reminded} reminded, {resolved} pages resolved"
+    if reminded or acked or resolved:
+        facts |= {"reminded": reminded, "acknowledged": acked, "resolved": resolved}
+        summary += f", {reminded} reminded, {acked} pages acknowledged, {resolved} resolved"
     return ActionResult(facts=facts, summary=summary)
 
 

@@ -169,13 +169,14 @@ def escalations_command(
         typer.Option("--notify", help="Send the ones not sent yet through the \\[plan] notifier."),
     ] = False,
 ) -> None:
-    """What must be escalated now: to whom, through which channel, and why."""
+    """What must be escalated now: to whom, through which channel, and why, with each one's id
+    (for `marketloop plan ack ID`) and who acknowledged it."""
     tracker, when = open_tracker(ctx, plan, workspace, at)
     view = tracker.view(when)
     emit_rows(
-        escalation_rows(view.escalations),
+        escalation_rows(view),
         fmt,
-        columns=("task", "level", "to", "person", "channel", "reason"),
+        columns=("id", "task", "level", "to", "person", "channel", "reason", "acknowledged_by"),
         title="escalations",
     )
     if notify:
@@ -200,9 +201,8 @@ def _notify(
             remind = settings.plan.remind_after_hours
             done = dispatch_escalations(channels, tracker, view, when, remind)
         _report_sent(view, channels, done.sent)
-        console.print(
-            plain(f"{len(done.reminded)} reminder(s) sent, {len(done.resolved)} page(s) resolved")
-        )
+        counts = f"{len(done.reminded)} reminder(s) sent, {len(done.acknowledged)} page(s) "
+        console.print(plain(counts + f"acknowledged, {len(done.resolved)} page(s) resolved"))
         return
     notifier: Notifier = ConsoleNotifier(console)
     _report_sent(view, notifier, dispatch(tracker, view, notifier, when))

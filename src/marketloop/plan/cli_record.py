@@ -1,4 +1,4 @@
-"""`plan slip|block|unblock|done|rebaseline|retract`: the commands that record one event.
+"""`plan slip|block|unblock|done|rebaseline|retract|ack`: the commands that record one event.
 
 Each appends one event effective at `--at`, then reports what it changed compared with the
 moment just before it: as a short report for people, or with `--format json` as the recorded
@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from marketloop.clikit import WorkspaceOption, console, emit_json, esc, plain
+from marketloop.clikit import WorkspaceOption, console, emit_json, esc, plain, state
 from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
 from marketloop.plan.events import MAX_SLIP_DAYS, Event
 from marketloop.plan.tracker import Tracker
@@ -185,6 +185,52 @@ def retract(
         lambda: tracker.retract(event_id, reason, when),
         lambda e: f"recorded: event {event_id} ({e.data['kind']} {e.task or ''}) is retracted",
     )
+
+
+@app.command("ack")
+def ack(
+    ctx: typer.Context,
+    escalation: Annotated[
+        str,
+        typer.Argument(
+            help="Id of an escalation in force (`plan escalations`; 4+ characters of it, or "
+            "its PagerDuty dedup key ml-...)."
+        ),
+    ],
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Who acknowledges (default: your user name).", show_default=False
+        ),
+    ] = None,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: RecordFormatOption = RecordFormat.table,
+) -> None:
+    """Acknowledge an escalation: it is not reminded any more, and with the channels notifier
+    its PagerDuty incident is acknowledged now (same dedup key). It still climbs the ladder
+    while its condition lasts, and its page is resolved when the condition clears.
+
+    Example: marketloop plan ack 3f9a2c1e --by sam.jackson
+    """
+    tracker, when = open_tracker(ctx, plan, workspace, at)
+    _record(
+        tracker,
+        when,
+        fmt,
+        lambda: tracker.acknowledge(escalation, by, when),
+        lambda e: (
+            f"recorded: escalation {e.data['id'][:8]} ({e.task}, level {e.data['level']}) "
+            f"acknowledged by {e.data['by']}"
+        ),
+    )
+    settings = state(ctx).settings(workspace)
+    if settings.plan.notifier == "channels":
+        from marketloop.integrations.plan_channels import acknowledge_page
+
+        for dedup in acknowledge_page(settings, tracker.view(when), escalation, when):
+            console.print(plain(f"PagerDuty incident {dedup} acknowledged"))
 
 
 def _baseline_message(event: Event) -> str:

@@ -79,7 +79,7 @@ def plan_status(settings: SettingsDep, engine: EngineDep, at: AtQuery = None) ->
 def plan_escalations(settings: SettingsDep, engine: EngineDep, at: AtQuery = None) -> Any:
     """What must be escalated now: to whom, through which channel, and why."""
     tracker = open_tracker(settings, engine)
-    return to_jsonable(escalation_rows(tracker.view(_moment(at, tracker)).escalations))
+    return to_jsonable(escalation_rows(tracker.view(_moment(at, tracker))))
 
 
 @router.get("/plan/memo", response_model=dict[str, Any])
