@@ -17,6 +17,7 @@ import typer
 
 from marketloop.clikit import WorkspaceOption, console, emit_json, esc, plain, state
 from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
+from marketloop.plan.escalation import SHORT_ID
 from marketloop.plan.events import MAX_SLIP_DAYS, Event
 from marketloop.plan.tracker import Tracker
 from marketloop.plan.views import recorded_dict
@@ -190,7 +191,7 @@ def retract(
 @app.command("ack")
 def ack(
     ctx: typer.Context,
-    escalation: Annotated[
+    escalation_id: Annotated[
         str,
         typer.Argument(
             help="Id of an escalation in force (`plan escalations`; 4+ characters of it, or "
@@ -219,9 +220,9 @@ def ack(
         tracker,
         when,
         fmt,
-        lambda: tracker.acknowledge(escalation, by, when),
+        lambda: tracker.acknowledge(escalation_id, by, when),
         lambda e: (
-            f"recorded: escalation {e.data['id'][:8]} ({e.task}, level {e.data['level']}) "
+            f"recorded: escalation {e.data['id'][:SHORT_ID]} ({e.task}, level {e.data['level']}) "
             f"acknowledged by {e.data['by']}"
         ),
     )
@@ -229,7 +230,7 @@ def ack(
     if settings.plan.notifier == "channels":
         from marketloop.integrations.plan_channels import acknowledge_page
 
-        for dedup in acknowledge_page(settings, tracker.view(when), escalation, when):
+        for dedup in acknowledge_page(settings, tracker.view(when), escalation_id, when):
             console.print(plain(f"PagerDuty incident {dedup} acknowledged"))
 
 
