@@ -300,6 +300,10 @@ def test_an_acknowledged_escalation_is_not_reminded_but_still_climbs(env: Env) -
         "escalations": 2, "sent": 1
     }  # fmt: skip
     assert not [t for t in env.texts() if t.startswith("Reminder")]
+    # a mistaken acknowledgement is retracted: the reminders resume
+    tracker.retract(event.seq, "acked the wrong one", SUNDAY + timedelta(hours=4, minutes=10))
+    facts = env.run("plan.escalations", at=SUNDAY + timedelta(hours=4, minutes=15))
+    assert facts["reminded"] == 1 and len([t for t in env.texts() if t.startswith("Rem")]) == 1
     # acknowledged before it went out: the page is never sent (that person already knows)
     at = SUNDAY + timedelta(hours=8)
     tracker.acknowledge(env.page_id(at), "taylor.brooks", at)
