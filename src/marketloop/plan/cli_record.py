@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -220,18 +221,27 @@ def ack(
         tracker,
         when,
         fmt,
-        lambda: tracker.acknowledge(escalation_id, by, when),
+        lambda: _acknowledge(ctx, workspace, tracker, escalation_id, by, when),
         lambda e: (
             f"recorded: escalation {e.data['id'][:SHORT_ID]} ({e.task}, level {e.data['level']}) "
             f"acknowledged by {e.data['by']}"
         ),
     )
+
+
+def _acknowledge(
+    ctx: typer.Context, workspace: Path | None, tracker: Tracker, ref: str, by: str | None,
+    when: datetime,
+) -> Event:  # fmt: skip
+    """Record the acknowledgement; with the channels notifier, tell PagerDuty at once."""
+    event = tracker.acknowledge(ref, by, when)
     settings = state(ctx).settings(workspace)
     if settings.plan.notifier == "channels":
         from marketloop.integrations.plan_channels import acknowledge_page
 
-        for dedup in acknowledge_page(settings, tracker.view(when), escalation_id, when):
+        for dedup in acknowledge_page(settings, tracker.view(when), ref, when):
             console.print(plain(f"PagerDuty incident {dedup} acknowledged"))
+    return event
 
 
 def _baseline_message(event: Event) -> str:
