@@ -169,8 +169,7 @@ def escalations_command(
         typer.Option("--notify", help="Send the ones not sent yet through the \\[plan] notifier."),
     ] = False,
 ) -> None:
-    """What must be escalated now: to whom, through which channel, and why, with each one's id
-    (for `marketloop plan ack ID`) and who acknowledged it."""
+    """What must be escalated now: to whom, through which channel, and why."""
     tracker, when = open_tracker(ctx, plan, workspace, at)
     view = tracker.view(when)
     emit_rows(

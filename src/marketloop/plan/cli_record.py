@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from marketloop.clikit import WorkspaceOption, console, emit_json, esc, plain, state
+from marketloop.clikit import WorkspaceOption, console, emit_json, esc, plain
 from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
 from marketloop.plan.escalation import SHORT_ID
 from marketloop.plan.events import MAX_SLIP_DAYS, Event
@@ -234,6 +234,8 @@ def _acknowledge(
     when: datetime,
 ) -> Event:  # fmt: skip
     """Record the acknowledgement; with the channels notifier, tell PagerDuty at once."""
+    from marketloop.clikit import state
+
     event = tracker.acknowledge(ref, by, when)
     settings = state(ctx).settings(workspace)
     if settings.plan.notifier == "channels":
