@@ -18,6 +18,7 @@ PATH_VALUES = {
     "run_id": "ev_1",
     "name": "weekly",
     "step": "audit",
+    "escalation_id": "deadbeef",
 }
 BODIES: dict[str, Any] = {
     "/api/v1/plan/events": {"kind": "done", "task": "day01"},

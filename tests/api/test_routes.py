@@ -165,6 +165,32 @@ def test_eval_runs(client: TestClient, seeded, keys, settings) -> None:
     assert [r["id"] for r in compared["runs"]] == ["ev_1"] and compared["summary"]
 
 
+def test_an_escalation_is_acknowledged_once(client: TestClient, seeded, keys) -> None:
+    at = "2026-12-08T10:00:00"
+    status = client.get(f"{V1}/plan/status", headers=bearer(keys["read"]), params={"at": at})
+    task = status.json()["tasks"][0]["task"]
+    slip = {"kind": "slip", "task": task, "days": 3, "reason": "vendor late", "at": at}
+    client.post(f"{V1}/plan/events", headers=bearer(keys["write"]), json=slip)
+    listed = client.get(f"{V1}/plan/escalations", headers=bearer(keys["read"]), params={"at": at})
+    escalation = next(e for e in listed.json() if e["task"] == task)
+    assert escalation["acknowledged_by"] is None
+    url = f"{V1}/plan/escalations/{escalation['id']}/ack"
+    body = {"by": "<script>x</script> =1+1", "at": at}
+    acked = client.post(url, headers=bearer(keys["write"]), json=body)
+    assert acked.status_code == 201, acked.text
+    assert acked.json()["event"]["kind"] == "acknowledge" and "pagerduty" not in acked.json()
+    listed = client.get(f"{V1}/plan/escalations", headers=bearer(keys["read"]), params={"at": at})
+    by_id = {e["id"]: e["acknowledged_by"] for e in listed.json()}
+    assert by_id[escalation["id"]] == body["by"]
+    again = client.post(url, headers=bearer(keys["write"]), json=body)
+    assert again.status_code == 422 and "already acknowledged" in again.json()["detail"]
+    unknown = client.post(
+        f"{V1}/plan/escalations/ffff/ack", headers=bearer(keys["write"]), json={"at": at}
+    )
+    assert unknown.status_code == 422 and "matches 0 escalations" in unknown.text
+    assert escalation["id"] in unknown.text  # the hint lists the ids in force
+
+
 def test_plan_reads_and_events(client: TestClient, seeded, keys) -> None:
     at = {"at": "2026-12-08T10:00:00"}
     status = client.get(f"{V1}/plan/status", headers=bearer(keys["read"]), params=at).json()

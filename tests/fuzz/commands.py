@@ -181,6 +181,8 @@ RECIPES: dict[str, Recipe] = {
     "plan done": lambda d, c: _plan(d, c, "done", _task(d)),
     "plan rebaseline": lambda d, c: [*_plan(d, c, "rebaseline"), "--reason", d(TEXT)],
     "plan retract": lambda d, c: [*_plan(d, c, "retract", d(NUMBER)), "--reason", d(TEXT)],
+    "plan ack": lambda d, c: [*_plan(d, c, "ack", d(st.one_of(st.sampled_from(["dcbb", "ml-0"]),
+                                                              TEXT))), "--by", d(TEXT)],
     "briefs live": lambda d, c: ["briefs", "live", d(TEXT), "--url", d(TEXT), "--at", d(MOMENT),
                                  "--briefs", c.file(d, ".json", ""), *_fmt(d)],
     "briefs performance": lambda d, c: ["briefs", "performance", *_fmt(d),

@@ -103,12 +103,13 @@ def test_a_reason_of_a_megabyte_is_refused(plan) -> None:  # type: ignore[no-unt
     assert code == 2 and "at most 2000 characters" in err
 
 
-def test_the_retract_migration_keeps_the_log_append_only(tmp_path: Path) -> None:
+def test_the_retract_and_acknowledge_migrations_keep_the_log_append_only(tmp_path: Path) -> None:
     engine = open_app_db(f"sqlite:///{tmp_path / 'app.db'}")
     at = datetime(2026, 12, 3, 10, tzinfo=ZoneInfo("UTC"))
     log = EventLog(engine, PLAN_ID)
     first = log.append(Event("done", at, "day1"))
     log.append(Event("retract", at, "day1", {"event": first.seq, "reason": "r"}))
+    log.append(Event("acknowledge", at, "day1", {"key": "day1|1|r", "by": "sam"}))
     with sqlite3.connect(tmp_path / "app.db") as db:
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             db.execute("DELETE FROM plan_events")

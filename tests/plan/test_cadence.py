@@ -1,7 +1,8 @@
 """The plan on its channels through the runner's actions: the 09:00 stand-up digest, the 11:00
 weekend check-in thread (escalations that day go into it), reminders of unresolved
-escalations, PagerDuty resolved when a blocker clears, and the weekly memo by email (a real
-SMTP server) and Slack. Fake Slack and PagerDuty on 127.0.0.1; nothing is sent twice."""
+escalations, `plan ack` (PagerDuty acknowledged once, reminders stopped), PagerDuty resolved
+when a blocker clears, and the weekly memo by email (a real SMTP server) and Slack. Fake Slack
+and PagerDuty on 127.0.0.1; nothing is sent twice."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from tests import hostile
 from tests.plan.conftest import EXAMPLE
 from tests.smtp import smtp_server
 
@@ -25,6 +27,7 @@ from marketloop.fakes.pagerduty import PagerDutyFake
 from marketloop.fakes.server import LocalServer
 from marketloop.fakes.slack import SlackFake
 from marketloop.integrations.deliveries import Deliveries, NotificationDelivery
+from marketloop.plan.escalation import escalation_id
 from marketloop.plan.loader import load_plan
 from marketloop.plan.store import EventLog
 from marketloop.plan.tracker import Tracker
@@ -61,6 +64,26 @@ class Env:
 
     def texts(self, channel: str = CHANNEL) -> list[str]:
         return [m["text"] for m in self.slack.messages if m["channel"] == channel]
+
+    def cli(self, monkeypatch: pytest.MonkeyPatch, *args: str) -> hostile.Outcome:
+        """`marketloop plan ARGS` on this workspace, with the channels notifier and the fake
+        PagerDuty (settings from the environment, as a person's shell has them)."""
+        env = {
+            "WORKSPACE": str(self.settings.workspace),
+            "PLAN_NOTIFIER": "channels",
+            "PAGERDUTY_ROUTING_KEY": KEY,
+            "PAGERDUTY_BASE_URL": self.settings.pagerduty.base_url,
+            "PAGERDUTY_RETRIES": "0",
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(f"MARKETLOOP_{name}", value)
+        return hostile.run("plan", *args, "--plan", str(EXAMPLE))
+
+    def page_id(self, at: datetime) -> str:
+        """The id of the escalation in force at `at` that pages (the SRE on-call)."""
+        tracker = self.tracker()
+        [page] = [e for e in tracker.view(at).escalations if e.channel.startswith("pagerduty:")]
+        return escalation_id(tracker.plan.id, page)
 
 
 def _settings(tmp_path: Path, urls: tuple[str, str], **more: Any) -> Settings:
@@ -144,7 +167,7 @@ def test_unresolved_escalations_are_reminded_and_pages_resolved(env: Env) -> Non
     assert run(0)["sent"] == 1  # the Project Lead in #aiml-delivery
     assert run(2) == {"escalations": 1, "sent": 0}  # nothing due yet
     # 4 h unresolved: the sponsor now, and the lead reminded (4 h after the first message)
-    assert run(4) == {"escalations": 2, "sent": 1, "reminded": 1, "resolved": 0}
+    assert run(4) == {"escalations": 2, "sent": 1, "reminded": 1, "acknowledged": 0, "resolved": 0}
     assert run(4.5) == {"escalations": 2, "sent": 0}
     sent_by_channel = {r.channel: r.action for r in db.delivered(None, key_prefix="esc/")}
     assert sent_by_channel == {"slack:#aiml-delivery": "remind", "slack:@alex.rivera": "send"}
@@ -224,3 +247,102 @@ def test_an_escalation_by_email_once_and_without_injected_headers(env: Env, tmp_
     assert HOSTILE in mail.get_content() and mail["Message-ID"]
     [row] = Deliveries(app_db_url(settings)).delivered(None, key_prefix="esc/PRJ/")
     assert row.channel == "email:sam@samsjackson.dev" and row.detail == mail["Message-ID"]
+
+
+BY = f"{hostile.FORMULA} {hostile.MARKUP}"
+
+
+def test_an_acknowledged_page_is_acknowledged_once_then_resolved(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = env.tracker()
+    tracker.block("day7", "vendor down", SUNDAY)
+    for hours in (0, 4, 8):
+        env.run("plan.escalations", at=SUNDAY + timedelta(hours=hours))
+    assert env.pagerduty.pages == 1 and set(env.pagerduty.incidents.values()) == {"triggered"}
+    at = (SUNDAY + timedelta(hours=8.25)).isoformat()
+    short = env.page_id(SUNDAY + timedelta(hours=8))[:8]
+    acked = env.cli(monkeypatch, "ack", short, "--by", BY, "--at", at)
+    assert acked.code == 0, acked.stderr
+    assert "day7, level 3) acknowledged by" in acked.stderr and hostile.FORMULA in acked.stderr
+    hostile.assert_markup_inert(acked.stderr)
+    [dedup] = env.pagerduty.incidents
+    assert env.pagerduty.incidents == {dedup: "acknowledged"}  # at once, not at the next run
+    assert f"PagerDuty incident {dedup} acknowledged" in acked.stderr
+    again = env.cli(monkeypatch, "ack", dedup, "--at", at)  # by its dedup key this time
+    assert again.code == 3 and "already acknowledged by" in again.stderr
+    assert env.run("plan.escalations", at=SUNDAY + timedelta(hours=8.5)) == {
+        "escalations": 3, "sent": 0
+    }  # fmt: skip  # acknowledged once: not again by the next run
+    assert [e["event_action"] for e in env.pagerduty.events] == ["trigger", "acknowledge"]
+    listed = env.cli(monkeypatch, "escalations", "--format", "csv", "--at", at)
+    assert "'" + hostile.FORMULA.replace('"', '""') in listed.stdout  # neutralised in CSV
+    tracker.unblock("day7", "vendor back", SUNDAY.replace(hour=18, minute=40))
+    facts = env.run("plan.escalations", at=SUNDAY + timedelta(hours=9.25))
+    assert facts["resolved"] == 1 and env.pagerduty.incidents == {dedup: "resolved"}
+    events = env.pagerduty.events
+    assert [e["event_action"] for e in events] == ["trigger", "acknowledge", "resolve"]
+    assert {e["dedup_key"] for e in events} == {dedup}
+    rows = Deliveries(app_db_url(env.settings)).delivered(None, None, ("acknowledge",))
+    assert [(r.channel, r.detail) for r in rows] == [("pagerduty:AIML-Auto", dedup)]
+
+
+def test_an_acknowledged_escalation_is_not_reminded_but_still_climbs(env: Env) -> None:
+    tracker = env.tracker()
+    tracker.block("day7", "vendor down", SUNDAY)
+    assert env.run("plan.escalations", at=SUNDAY)["sent"] == 1  # the lead in #aiml-delivery
+    [lead] = tracker.view(SUNDAY).escalations
+    event = tracker.acknowledge(escalation_id(tracker.plan.id, lead)[:4], "sam.jackson",
+                                SUNDAY + timedelta(hours=1))  # fmt: skip
+    assert event.kind == "acknowledge" and event.data["by"] == "sam.jackson"
+    # 4 h unresolved: the sponsor all the same (the seed's rule is "unresolved"), no reminder
+    assert env.run("plan.escalations", at=SUNDAY + timedelta(hours=4)) == {
+        "escalations": 2, "sent": 1
+    }  # fmt: skip
+    assert not [t for t in env.texts() if t.startswith("Reminder")]
+    # a mistaken acknowledgement is retracted: the reminders resume
+    tracker.retract(event.seq, "acked the wrong one", SUNDAY + timedelta(hours=4, minutes=10))
+    facts = env.run("plan.escalations", at=SUNDAY + timedelta(hours=4, minutes=15))
+    assert facts["reminded"] == 1 and len([t for t in env.texts() if t.startswith("Rem")]) == 1
+    # acknowledged before it went out: the page is never sent (that person already knows)
+    at = SUNDAY + timedelta(hours=8)
+    tracker.acknowledge(env.page_id(at), "taylor.brooks", at)
+    assert env.run("plan.escalations", at=at)["sent"] == 0 and env.pagerduty.events == []
+
+
+def test_pagerduty_down_when_acknowledging_is_retried_by_the_next_run(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = env.tracker()
+    tracker.block("day7", "vendor down", SUNDAY)
+    at = SUNDAY + timedelta(hours=8)
+    env.run("plan.escalations", at=at)
+    page = env.page_id(at)
+    with LocalServer(PagerDutyFake({KEY}).app) as gone:
+        closed = gone.url
+    env.settings = env.settings.model_copy(
+        update={"pagerduty": env.settings.pagerduty.model_copy(update={"base_url": closed})}
+    )
+    failed = env.cli(monkeypatch, "ack", page, "--by", "sam", "--at", at.isoformat())
+    assert failed.code != 0
+    assert "acknowledged in the plan, but PagerDuty was not told" in failed.stderr
+    assert "plan escalations --notify" in failed.stderr
+    assert tracker.view(at).state.acknowledged  # recorded all the same
+    env.settings = _settings(Path(str(env.settings.workspace)).parent, env.urls)
+    facts = env.run("plan.escalations", at=at + timedelta(minutes=5))
+    assert facts["acknowledged"] == 1 and set(env.pagerduty.incidents.values()) == {"acknowledged"}
+
+
+def test_an_unknown_or_ambiguous_id_is_refused_with_the_ids(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.tracker().block("day7", "vendor down", SUNDAY)
+    at = (SUNDAY + timedelta(hours=1)).isoformat()
+    short = env.cli(monkeypatch, "ack", "ab", "--at", at)
+    assert short.code == 3 and "is too short" in short.stderr and "(day7)" in short.stderr
+    unknown = env.cli(monkeypatch, "ack", "ffffffff" + hostile.MARKUP, "--at", at)
+    assert unknown.code == 3 and "matches 0 escalations" in unknown.stderr
+    hostile.assert_markup_inert(unknown.stderr)
+    nobody = env.cli(monkeypatch, "ack", "abcd", "--by", " ", "--at", at)
+    assert nobody.code == 2 and "--by" in nobody.stderr
+    assert not env.tracker().view(SUNDAY + timedelta(hours=1)).state.acknowledged

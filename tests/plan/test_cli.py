@@ -47,6 +47,24 @@ def test_escalations_json_is_a_list_of_task_to_channel_reason(run) -> None:  # t
     assert before == []
 
 
+def test_ack_records_who_and_the_escalation_shows_it(run) -> None:  # type: ignore[no-untyped-def]
+    import getpass
+
+    for n in (1, 2, 3, 4, 5, 7, 8, 9):
+        run("done", f"day{n}", "--at", f"2026-12-0{n}T16:00")
+    run("slip", "day10", "--days", "2", "--reason", "vault access", "--at", "2026-12-10T10:00")
+    at = ("--at", "2026-12-10T12:00")
+    [row] = json.loads(run("escalations", "--format", "json", *at).stdout)
+    assert len(row["id"]) == 8 and row["acknowledged_by"] is None
+    recorded = json.loads(run("ack", row["id"][:4], "--format", "json", *at).stdout)
+    event = recorded["event"]
+    assert event["kind"] == "acknowledge" and event["task"] == "day10"
+    assert event["data"]["by"] == getpass.getuser() and event["data"]["id"].startswith(row["id"])
+    [row] = json.loads(run("escalations", "--format", "json", *at).stdout)
+    assert row["acknowledged_by"] == getpass.getuser() and row["acknowledged_at"]
+    assert "acknowledge" in run("log", "--format", "csv").stdout
+
+
 def test_show_and_status_json(run) -> None:  # type: ignore[no-untyped-def]
     rows = json.loads(run("show", "--format", "json", "--at", "2026-12-01").stdout)
     assert [r["task"] for r in rows] == [f"day{n}" for n in range(1, 22)]

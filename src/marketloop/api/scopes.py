@@ -24,7 +24,7 @@ class Scope(StrEnum):
 DESCRIPTIONS: dict[Scope, str] = {
     Scope.read: "read crawls, audits, data health, marts, keywords, briefs, evals, the plan, "
     "loops and runs",
-    Scope.write: "record plan events and approve or reject briefs",
+    Scope.write: "record plan events, acknowledge escalations and approve or reject briefs",
     Scope.run: "start, cancel and approve loop runs and steps, publish approved briefs, and "
     "call inbound hooks",
     Scope.admin: "create, list and revoke API keys, and read the audit log",
@@ -59,6 +59,7 @@ ROUTES: dict[tuple[str, str], Scope | str] = {
     ("GET", f"{PREFIX}/plan/escalations"): Scope.read,
     ("GET", f"{PREFIX}/plan/memo"): Scope.read,
     ("POST", f"{PREFIX}/plan/events"): Scope.write,
+    ("POST", f"{PREFIX}/plan/escalations/{{escalation_id}}/ack"): Scope.write,
     ("GET", f"{PREFIX}/keys"): Scope.admin,
     ("POST", f"{PREFIX}/keys"): Scope.admin,
     ("DELETE", f"{PREFIX}/keys/{{key_id}}"): Scope.admin,

@@ -8,14 +8,15 @@ message (plain_text: nothing in it is parsed), through the bot token or the inco
 PagerDuty a trigger whose `dedup_key` is the escalation's, so a resend never pages twice; email
 a message with the same text. `@person` resolves through `[slack] users` (handle -> member id).
 
-Later runs keep escalations honest (`follow_up`): one still unresolved `[plan]
-remind_after_hours` after its last message is sent again as a reminder (not to PagerDuty, whose
-own policy re-notifies), and a page whose condition has cleared is resolved with its dedup key.
+Later runs keep escalations honest (`follow_up`): one still unresolved and unacknowledged
+`[plan] remind_after_hours` after its last message is sent again as a reminder (not to
+PagerDuty, whose own policy re-notifies), the page of one a person acknowledged (`plan ack`)
+gets an `acknowledge` with its dedup key, once, and a page whose condition has cleared is
+resolved with its dedup key.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ from marketloop.integrations.deliveries import Deliveries, Sent
 from marketloop.integrations.mail import EmailClient
 from marketloop.integrations.pagerduty import PagerDutyClient
 from marketloop.integrations.slack import SlackClient
-from marketloop.plan.escalation import Escalation
+from marketloop.plan.escalation import DEDUP_PREFIX, Escalation, escalation_id
 
 Json = dict[str, Any]
 KINDS = "use slack:#channel, slack:@person, pagerduty:SERVICE or email:name@example.com"
@@ -49,7 +50,7 @@ def plain_blocks(text: str) -> list[Json]:
 
 
 def dedup_key(plan_id: str, e: Escalation) -> str:
-    return "ml-" + hashlib.sha256(f"{plan_id}|{e.key}".encode()).hexdigest()[:32]
+    return DEDUP_PREFIX + escalation_id(plan_id, e)
 
 
 def escalation_key(plan_id: str, e: Escalation) -> str:
@@ -97,26 +98,46 @@ class ChannelNotifier:
         )  # fmt: skip
 
     def follow_up(
-        self, plan_id: str, current: tuple[Escalation, ...], at: datetime, remind_after: float
-    ) -> tuple[list[Escalation], list[str]]:
-        """Remind what is still unresolved `remind_after` hours (0: never) after its last
-        message; resolve each page whose escalation is no longer current. What was reminded,
-        and the dedup keys resolved."""
+        self,
+        plan_id: str,
+        current: tuple[Escalation, ...],
+        at: datetime,
+        remind_after: float,
+        acknowledged: frozenset[str] | set[str] = frozenset(),
+    ) -> tuple[list[Escalation], list[str], list[str]]:
+        """Remind what is still unresolved and unacknowledged (escalation keys in
+        `acknowledged` are not) `remind_after` hours (0: never) after its last message;
+        acknowledge the open page of each acknowledged escalation, once; resolve each page whose
+        escalation is no longer current. What was reminded, and the dedup keys acknowledged and
+        resolved."""
         reminded = []
         for e in current:
-            if remind_after <= 0 or e.channel.startswith("pagerduty:"):
+            if remind_after <= 0 or e.channel.startswith("pagerduty:") or e.key in acknowledged:
                 continue
             last = self.log.last(escalation_key(plan_id, e), e.channel)
             if last is not None and at - last.at >= timedelta(hours=remind_after):
                 self.send(plan_id, e, action="remind")
                 reminded.append(e)
+        acked = self.acknowledge(plan_id, [e for e in current if e.key in acknowledged])
         keys = {escalation_key(plan_id, e) for e in current}
         resolved = []
         for page in self.open_pages(f"esc/{plan_id}/"):
             if page.key not in keys and page.detail:
                 self.resolve(page.channel, page.key, page.detail)
                 resolved.append(page.detail)
-        return reminded, resolved
+        return reminded, acked, resolved
+
+    def acknowledge(self, plan_id: str, escalations: list[Escalation]) -> list[str]:
+        """Acknowledge the open page of each escalation (someone has seen it), once: a page
+        acknowledged, resolved or never sent is left alone. The dedup keys acknowledged now."""
+        pages = {(p.key, p.channel): p for p in self.open_pages(f"esc/{plan_id}/")}
+        acked = []
+        for e in escalations:
+            page = pages.get((escalation_key(plan_id, e), e.channel))
+            if page is not None and page.action == "send" and page.detail:
+                self._page("acknowledge", page.channel, page.key, page.detail)
+                acked.append(page.detail)
+        return acked
 
     # --- any message --------------------------------------------------------------------------
 
@@ -163,21 +184,26 @@ class ChannelNotifier:
 
     def resolve(self, channel: str, key: str, dedup: str) -> None:
         """Resolve the page `dedup` opened for `key` (its condition cleared); recorded."""
-        try:
-            self.pagerduty().resolve(dedup)
-        except MarketloopError as exc:
-            self.log.record(
-                key, channel, error=str(exc), action="resolve", detail=dedup, at=self.at
-            )
-            raise
-        self.log.record(key, channel, action="resolve", detail=dedup, at=self.at)
+        self._page("resolve", channel, key, dedup)
 
     def open_pages(self, key_prefix: str, channel: str | None = None) -> list[Sent]:
         """Pages sent under `key_prefix` (on `channel`) and not resolved since, one per key and
-        channel."""
-        rows = self.log.delivered(None, channel, ("send", "resolve"), key_prefix=key_prefix)
+        channel: the newest delivered row of each (`send`, or `acknowledge` once acknowledged)."""
+        actions = ("send", "acknowledge", "resolve")
+        rows = self.log.delivered(None, channel, actions, key_prefix=key_prefix)
         latest = {(r.key, r.channel): r for r in rows if r.channel.startswith("pagerduty:")}
-        return [r for r in latest.values() if r.action == "send"]
+        return [r for r in latest.values() if r.action != "resolve"]
+
+    def _page(self, action: str, channel: str, key: str, dedup: str) -> None:
+        """An Events API `acknowledge` or `resolve` of the page `dedup`, recorded under `key`."""
+        client = self.pagerduty()
+        event = client.acknowledge if action == "acknowledge" else client.resolve
+        try:
+            event(dedup)
+        except MarketloopError as exc:
+            self.log.record(key, channel, error=str(exc), action=action, detail=dedup, at=self.at)
+            raise
+        self.log.record(key, channel, action=action, detail=dedup, at=self.at)
 
     def _slack_target(self, target: str) -> str:
         if not target.startswith("@"):

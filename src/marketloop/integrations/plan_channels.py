@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from marketloop.errors import ConfigError
+from marketloop.config import Settings
+from marketloop.errors import ConfigError, MarketloopError, TransientError
 from marketloop.integrations.escalations import ChannelNotifier
 from marketloop.plan.digest import Kind, build, digest_key
 from marketloop.plan.escalation import Escalation
 from marketloop.plan.memo import Memo
-from marketloop.plan.notify import dispatch
+from marketloop.plan.notify import NotifyError, NotifyUnavailable, dispatch
 from marketloop.plan.tracker import Tracker, View
 
 
@@ -24,21 +25,42 @@ from marketloop.plan.tracker import Tracker, View
 class Dispatched:
     sent: list[Escalation]
     reminded: list[Escalation]
-    resolved: list[str]  # PagerDuty dedup keys
+    acknowledged: list[str]  # PagerDuty dedup keys
+    resolved: list[str]
 
 
 def dispatch_escalations(
     channels: ChannelNotifier, tracker: Tracker, view: View, at: datetime, remind_after: float
 ) -> Dispatched:
-    """Send what is pending, remind what is overdue, resolve pages whose condition cleared."""
+    """Send what is pending, remind what is overdue and unacknowledged, acknowledge the pages
+    of acknowledged escalations, resolve pages whose condition cleared."""
     channels.at = at
     channel = view.plan.escalation.delivery_channel
     thread = channels.log.last(digest_key(view, "checkin"), channel)
     if thread is not None and thread.detail:
         channels.threads[channel] = thread.detail
     sent = dispatch(tracker, view, channels, at)
-    reminded, resolved = channels.follow_up(view.plan.id, view.escalations, at, remind_after)
-    return Dispatched(sent, reminded, resolved)
+    acked = set(view.state.acknowledged)
+    done = channels.follow_up(view.plan.id, view.escalations, at, remind_after, acked)
+    return Dispatched(sent, *done)
+
+
+def acknowledge_page(settings: Settings, view: View, ref: str, at: datetime) -> list[str]:
+    """Tell PagerDuty now that the escalation `ref` names was acknowledged (`plan ack`): its
+    open page gets an `acknowledge`, once; the dedup keys acknowledged. When PagerDuty does
+    not take it, the acknowledgement stays recorded and the next dispatch sends it."""
+    with ChannelNotifier(settings) as channels:
+        channels.at = at
+        try:
+            return channels.acknowledge(view.plan.id, [view.find(ref)])
+        except MarketloopError as exc:
+            failure = NotifyUnavailable if isinstance(exc, TransientError) else NotifyError
+            raise failure(
+                f"acknowledged in the plan, but PagerDuty was not told: {exc}",
+                hint=(f"{exc.hint}; then " if exc.hint else "")
+                + "`marketloop plan escalations --notify` (or the loop's plan.escalations step) "
+                "sends it again",
+            ) from None
 
 
 def post_digest(channels: ChannelNotifier, view: View, kind: Kind, channel: str) -> int:

@@ -1,8 +1,9 @@
 """The delivery plan's actions: `plan.escalations` (send what must be escalated now, once;
-with the channels notifier also reminders and PagerDuty resolutions), `plan.memo` (the weekly
-status memo, optionally sent by email and Slack) and `plan.digest` (the stand-up digest, the
-triage reminder and the weekend check-in thread), as `marketloop plan escalations --notify`
-and `marketloop plan memo` do. What was sent is recorded and never sent twice."""
+with the channels notifier also reminders, and PagerDuty acknowledgements and resolutions),
+`plan.memo` (the weekly status memo, optionally sent by email and Slack) and `plan.digest` (the
+stand-up digest, the triage reminder and the weekend check-in thread), as
+`marketloop plan escalations --notify` and `marketloop plan memo` do. What was sent is
+recorded and never sent twice."""
 
 from __future__ import annotations
 
@@ -77,12 +78,15 @@ def escalations(ctx: ActionContext, args: EscalationArgs) -> ActionResult:
     when = _moment(tracker, args.at)
     view = tracker.view(when)
     done = notify(ctx.settings, tracker, view, when, console) if args.notify else None
-    sent, reminded, resolved = (done.sent, done.reminded, done.resolved) if done else ([], 0, 0)
+    sent = done.sent if done else []
+    reminded, acked, resolved = (
+        (done.reminded, done.acknowledged, done.resolved) if done else (0, 0, 0)
+    )
     facts = {"escalations": len(view.escalations), "sent": len(sent)}
     summary = f"{len(view.escalations)} escalations, {len(sent)} sent now"
-    if reminded or resolved:
-        facts |= {"reminded": reminded, "resolved": resolved}
-        summary += f", {reminded} reminded, {resolved} pages resolved"
+    if reminded or acked or resolved:
+        facts |= {"reminded": reminded, "acknowledged": acked, "resolved": resolved}
+        summary += f", {reminded} reminded, {acked} pages acknowledged, {resolved} resolved"
     return ActionResult(facts=facts, summary=summary)
 
 

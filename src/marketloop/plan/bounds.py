@@ -4,7 +4,7 @@ A plan is read and recorded within its window: from a year before the sprint sta
 after its last day. Outside it the calendar arithmetic means nothing (and, near year 9999,
 overflows), so a moment outside it is refused with the range, and so is an event that would
 move the schedule's end beyond it. A slip is 1 to `MAX_SLIP_DAYS` business days; a reason is
-at most `MAX_REASON` characters.
+at most `MAX_REASON` characters, a person's name (`plan ack --by`) 1 to `MAX_NAME`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from marketloop.plan.model import Plan
 
 MARGIN = timedelta(days=366)
 MAX_REASON = 2_000
+MAX_NAME = 120  # the event log's actor column
 
 
 def window(plan: Plan) -> tuple[date, date]:
@@ -68,6 +69,14 @@ def check_slip(days: int) -> None:
 def check_reason(reason: str) -> None:
     if len(reason) > MAX_REASON:
         raise UsageError(f"a reason must be at most {MAX_REASON} characters, not {len(reason)}")
+
+
+def check_name(name: str) -> None:
+    if not name.strip() or len(name) > MAX_NAME:
+        raise UsageError(
+            f"a name must be 1 to {MAX_NAME} characters, not {len(name.strip())}",
+            hint="--by names who acknowledges, e.g. --by sam.jackson",
+        )
 
 
 def check_end(plan: Plan, end: date) -> None:

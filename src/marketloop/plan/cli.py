@@ -178,9 +178,9 @@ def escalations_command(
     tracker, when = open_tracker(ctx, plan, workspace, at)
     view = tracker.view(when)
     emit_rows(
-        escalation_rows(view.escalations),
+        escalation_rows(view),
         fmt,
-        columns=("task", "level", "to", "person", "channel", "reason"),
+        columns=("id", "task", "level", "to", "person", "channel", "reason", "acknowledged_by"),
         title="escalations",
         out=out,
     )
@@ -197,8 +197,9 @@ def _notify(
     sent, name = done.sent, done.notifier
     skipped = len(view.escalations) - len(sent)
     console.print(plain(f"sent {len(sent)} escalation(s) via {name}; {skipped} already sent"))
-    if done.reminded or done.resolved:
-        console.print(plain(f"{done.reminded} reminder(s) sent, {done.resolved} page(s) resolved"))
+    if done.reminded or done.acknowledged or done.resolved:
+        counts = f"{done.reminded} reminder(s) sent, {done.acknowledged} page(s) acknowledged, "
+        console.print(plain(counts + f"{done.resolved} page(s) resolved"))
 
 
 def plan_group() -> typer.Typer:

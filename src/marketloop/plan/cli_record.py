@@ -1,4 +1,4 @@
-"""`plan slip|block|unblock|done|rebaseline|retract`: the commands that record one event.
+"""`plan slip|block|unblock|done|rebaseline|retract|ack`: the commands that record one event.
 
 Each appends one event effective at `--at`, then reports what it changed compared with the
 moment just before it: as a short report for people, or with `--format json` as the recorded
@@ -26,6 +26,7 @@ from marketloop.clikit import (
     plain,
 )
 from marketloop.plan.cli import AtOption, PlanOption, ReasonOption, app, open_tracker
+from marketloop.plan.escalation import SHORT_ID
 from marketloop.plan.events import MAX_SLIP_DAYS, Event
 from marketloop.plan.tracker import Tracker
 from marketloop.plan.views import recorded_dict
@@ -227,6 +228,64 @@ def retract(
         lambda e: f"recorded: event {event_id} ({e.data['kind']} {e.task or ''}) is retracted",
         out=out,
     )
+
+
+@app.command("ack")
+def ack(
+    ctx: typer.Context,
+    escalation_id: Annotated[
+        str,
+        typer.Argument(
+            help="Id of an escalation in force (`plan escalations`; 4+ characters of it, or "
+            "its PagerDuty dedup key ml-...)."
+        ),
+    ],
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Who acknowledges (default: your user name).", show_default=False
+        ),
+    ] = None,
+    plan: PlanOption = None,
+    workspace: WorkspaceOption = None,
+    at: AtOption = None,
+    fmt: RecordFormatOption = RecordFormat.table,
+    out: OutOption = None,
+) -> None:
+    """Acknowledge an escalation: it is not reminded any more, and with the channels notifier
+    its PagerDuty incident is acknowledged now (same dedup key). It still climbs the ladder
+    while its condition lasts, and its page is resolved when the condition clears.
+
+    Example: marketloop plan ack 3f9a2c1e --by sam.jackson
+    """
+    _record(
+        ctx,
+        (plan, workspace, at),
+        fmt,
+        lambda tracker, when: _acknowledge(ctx, workspace, tracker, escalation_id, by, when),
+        lambda e: (
+            f"recorded: escalation {e.data['id'][:SHORT_ID]} ({e.task}, level {e.data['level']}) "
+            f"acknowledged by {e.data['by']}"
+        ),
+        out=out,
+    )
+
+
+def _acknowledge(
+    ctx: typer.Context, workspace: Path | None, tracker: Tracker, ref: str, by: str | None,
+    when: datetime,
+) -> Event:  # fmt: skip
+    """Record the acknowledgement; with the channels notifier, tell PagerDuty at once."""
+    from marketloop.clikit import state
+
+    event = tracker.acknowledge(ref, by, when)
+    settings = state(ctx).settings(workspace)
+    if settings.plan.notifier == "channels":
+        from marketloop.integrations.plan_channels import acknowledge_page
+
+        for dedup in acknowledge_page(settings, tracker.view(when), ref, when):
+            console.print(plain(f"PagerDuty incident {dedup} acknowledged"))
+    return event
 
 
 def _baseline_message(event: Event) -> str:

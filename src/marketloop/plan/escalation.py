@@ -12,11 +12,14 @@
   at once, and reaches the sponsor through the slip rule once it costs more than a day.
 
 One `Escalation` per task and level; its `key` (task, level, reason) is what the notifier
-records, so the same escalation is not sent twice.
+records, so the same escalation is not sent twice. Its id (`escalation_id`, a digest of the
+plan and the key) names it to people (`plan ack ID`, any unique prefix of 4 or more characters)
+and to PagerDuty (the dedup key `ml-<id>`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,6 +56,17 @@ class Escalation:
             "rules": list(self.rules),
             "key": self.key,
         }
+
+
+#: an escalation's PagerDuty dedup key is this and its id
+DEDUP_PREFIX = "ml-"
+#: how many characters of an escalation's id are shown (any unique prefix of 4+ names it)
+SHORT_ID = 8
+
+
+def escalation_id(plan_id: str, e: Escalation) -> str:
+    """The escalation's id: the same for as long as its task, level and reason are."""
+    return hashlib.sha256(f"{plan_id}|{e.key}".encode()).hexdigest()[:32]
 
 
 def escalations(plan: Plan, state: State, schedule: Schedule) -> list[Escalation]:

@@ -10,6 +10,9 @@ and evaluating "as of" any past moment is the same fold with a smaller `at`.
     unblock    task, reason           the blocker is resolved
     done       task                   the task (or a backlog item) is finished
     notified   key, task, level, ...  an escalation went out (so it is not sent twice)
+    acknowledge key, by, ...          a person has seen an escalation: no more reminders, and
+                                      its PagerDuty incident is acknowledged (it still climbs
+                                      the ladder and is resolved when its condition clears)
     rebaseline version, dates, ...    a new baseline; slips so far are absorbed into it
     retract    event, reason          corrects a mistake: from its moment on, the event it names
                                       counts as never recorded (both stay in the log)
@@ -25,9 +28,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-EventKind = Literal["slip", "block", "unblock", "done", "notified", "rebaseline", "retract"]
+EventKind = Literal[
+    "slip", "block", "unblock", "done", "notified", "rebaseline", "retract", "acknowledge"
+]  # fmt: skip
 KINDS: tuple[EventKind, ...] = (
-    "slip", "block", "unblock", "done", "notified", "rebaseline", "retract"
+    "slip", "block", "unblock", "done", "notified", "rebaseline", "retract", "acknowledge"
 )  # fmt: skip
 #: the largest slip one event records: a year of business days
 MAX_SLIP_DAYS = 260
@@ -90,11 +95,21 @@ class Retraction:
 
 
 @dataclass(frozen=True)
+class Ack:
+    """Who acknowledged an escalation, and when."""
+
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class State:
     tasks: Mapping[str, TaskState] = field(default_factory=dict)
     baselines: tuple[Baseline, ...] = ()
     notified: frozenset[str] = frozenset()
-    changes: int = 0  # schedule events applied (all but `notified`): grows with every change
+    #: escalation key -> its acknowledgement
+    acknowledged: Mapping[str, Ack] = field(default_factory=dict)
+    changes: int = 0  # schedule events applied (not `notified`, `acknowledge`): grows with each
     retractions: tuple[Retraction, ...] = ()
 
     def task(self, task_id: str) -> TaskState:
@@ -121,6 +136,9 @@ def apply(state: State, event: Event) -> State:
     """One event applied to a state; events that no longer make sense are ignored, not fatal."""
     if event.kind == "notified":
         return replace(state, notified=state.notified | {str(event.data["key"])})
+    if event.kind == "acknowledge":
+        ack = Ack(str(event.data.get("by", "")), event.at)
+        return replace(state, acknowledged={str(event.data["key"]): ack, **state.acknowledged})
     state = replace(state, changes=state.changes + 1)
     if event.kind == "rebaseline":
         return _rebaselined(state, event)

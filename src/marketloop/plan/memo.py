@@ -51,7 +51,7 @@ def build_memo(view: View) -> Memo:
             r for r in rows if r["status"] == "done" and week_ago < r["forecast"] <= today
         ],
         variance=[r for r in rows if r["variance"] or r["status"] in {"blocked", "late"}],
-        escalations=escalation_rows(view.escalations),
+        escalations=escalation_rows(view),
         decisions=decisions(view),
         next_week=[
             r

@@ -145,11 +145,12 @@ def _failure(task: str, delivery: Delivery) -> NotifyError:
 @dataclass(frozen=True)
 class Notified:
     """What one `notify` did: the notifier, the escalations sent now and, on channels, how
-    many reminders went out and how many pages were resolved."""
+    many reminders went out and how many pages were acknowledged and resolved."""
 
     notifier: str
     sent: list[Escalation]
     reminded: int = 0
+    acknowledged: int = 0
     resolved: int = 0
 
 
@@ -158,8 +159,9 @@ def notify(
 ) -> Notified:
     """Send the pending escalations once through `[plan] notifier` (webhook, channels, or the
     console): the one way `plan escalations --notify` and the `plan.escalations` action send.
-    On channels, escalations still in force past `[plan] remind_after_hours` are reminded and
-    pages whose escalation cleared are resolved."""
+    On channels, escalations still in force past `[plan] remind_after_hours` (and not
+    acknowledged) are reminded, acknowledged pages are acknowledged on PagerDuty and pages whose
+    escalation cleared are resolved."""
     with ExitStack() as stack:
         if settings.plan.notifier == "channels":
             from marketloop.integrations.escalations import ChannelNotifier
@@ -168,7 +170,8 @@ def notify(
             channels = stack.enter_context(ChannelNotifier(settings))
             remind = settings.plan.remind_after_hours
             done = dispatch_escalations(channels, tracker, view, at, remind)
-            return Notified(channels.name, done.sent, len(done.reminded), len(done.resolved))
+            counts = len(done.reminded), len(done.acknowledged), len(done.resolved)
+            return Notified(channels.name, done.sent, *counts)
         notifier: Notifier
         if settings.plan.notifier == "webhook":
             notifier = stack.enter_context(WebhookNotifier(settings))

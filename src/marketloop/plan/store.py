@@ -56,6 +56,10 @@ class EventLog:
         self.plan_id = plan_id
         self.actor = actor  # who records (the API key's name); default: the OS user
 
+    def who(self) -> str:
+        """Who records: the API key's name, else the OS user."""
+        return self.actor or _whoami()
+
     def events(self) -> list[Event]:
         query = (
             select(PlanEventRow)
@@ -72,7 +76,7 @@ class EventLog:
             task=event.task,
             effective_at=event.at.astimezone(UTC),
             recorded_at=datetime.now(UTC),
-            actor=actor or self.actor or _whoami(),
+            actor=actor or self.who(),
             data=dict(event.data),
             baseline_version=event.data.get("version") if event.kind == "rebaseline" else None,
         )

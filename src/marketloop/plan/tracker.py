@@ -14,8 +14,14 @@ from datetime import datetime
 
 from marketloop.errors import PlanError
 from marketloop.plan import bounds
-from marketloop.plan.escalation import Escalation, escalations
-from marketloop.plan.events import Event, State, fold
+from marketloop.plan.escalation import (
+    DEDUP_PREFIX,
+    SHORT_ID,
+    Escalation,
+    escalation_id,
+    escalations,
+)
+from marketloop.plan.events import Ack, Event, State, fold
 from marketloop.plan.model import Plan
 from marketloop.plan.rebaseline import Verdict, rebaseline_event, verdict
 from marketloop.plan.schedule import Schedule, compute
@@ -35,8 +41,32 @@ class View:
 
     @property
     def pending(self) -> tuple[Escalation, ...]:
-        """Escalations not sent yet."""
-        return tuple(e for e in self.escalations if e.key not in self.state.notified)
+        """Escalations not sent yet (nor acknowledged before they were: that person knows)."""
+        state = self.state
+        return tuple(
+            e for e in self.escalations
+            if e.key not in state.notified and e.key not in state.acknowledged
+        )  # fmt: skip
+
+    def acknowledged(self, escalation: Escalation) -> Ack | None:
+        """Who acknowledged `escalation` and when; None while nobody has."""
+        return self.state.acknowledged.get(escalation.key)
+
+    def find(self, ref: str) -> Escalation:
+        """The escalation in force whose id starts with `ref` (4+ characters; a PagerDuty
+        dedup key `ml-...` too)."""
+        plan_id = self.plan.id
+        wanted = ref.strip().lower().removeprefix(DEDUP_PREFIX)
+        found = [e for e in self.escalations if escalation_id(plan_id, e).startswith(wanted)]
+        listed = ", ".join(f"{escalation_id(plan_id, e)[:SHORT_ID]} ({e.task})"
+                           for e in self.escalations) or "none"  # fmt: skip
+        if len(wanted) < 4 or len(found) != 1:
+            why = "is too short" if len(wanted) < 4 else f"matches {len(found)} escalations"
+            raise PlanError(
+                f"escalation id {ref!r} {why} in force at {self.at:%Y-%m-%d %H:%M %Z}",
+                hint=f"ids in force (`marketloop plan escalations`): {listed}",
+            )
+        return found[0]
 
 
 class Tracker:
@@ -96,6 +126,26 @@ class Tracker:
     def record_sent(self, escalation: Escalation, at: datetime, notifier: str) -> Event:
         data = {**escalation.as_dict(), "notifier": notifier}
         return self._record(Event("notified", at, escalation.task, data))
+
+    def acknowledge(self, ref: str, by: str | None, at: datetime) -> Event:
+        """Record that `by` (default: whoever records) has seen the escalation `ref` names, in
+        force at `at`: it is not reminded any more and its page is acknowledged; it still
+        climbs the ladder, and its page is resolved when its condition clears."""
+        by = self.log.who() if by is None else by
+        bounds.check_name(by)
+        current = self.view(at)
+        escalation = current.find(ref)
+        done = current.acknowledged(escalation)
+        if done is not None:
+            raise PlanError(
+                f"escalation {ref} ({escalation.task}) was already acknowledged by "
+                f"{done.by} at {done.at:%Y-%m-%d %H:%M %Z}; nothing recorded"
+            )
+        data = {
+            "key": escalation.key, "id": escalation_id(self.plan.id, escalation),
+            "level": escalation.level, "channel": escalation.channel, "by": by,
+        }  # fmt: skip
+        return self._record(Event("acknowledge", at, escalation.task, data))
 
     def retract(self, event_id: int, reason: str, at: datetime) -> Event:
         """Take back event `event_id` (a mistake): it stays in the log, and counts as never

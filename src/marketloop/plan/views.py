@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketloop.plan.buffers import BufferUse, Pull
-from marketloop.plan.escalation import Escalation
+from marketloop.plan.escalation import SHORT_ID, Escalation, escalation_id
 from marketloop.plan.events import Event
 from marketloop.plan.fallback import priority_class
 from marketloop.plan.model import Plan, Task
@@ -99,8 +99,19 @@ def pull_dict(plan: Plan, pull: Pull) -> dict[str, Any]:
     }
 
 
-def escalation_rows(escalations: tuple[Escalation, ...]) -> list[dict[str, Any]]:
-    return [e.as_dict() for e in escalations]
+def escalation_rows(
+    view: View, escalations: tuple[Escalation, ...] | None = None
+) -> list[dict[str, Any]]:
+    """The escalations in force (or `escalations`), each with its short id and who
+    acknowledged it when."""
+    rows = []
+    for e in view.escalations if escalations is None else escalations:
+        ack = view.acknowledged(e)
+        rows.append(
+            {"id": escalation_id(view.plan.id, e)[:SHORT_ID], **e.as_dict(),
+             "acknowledged_by": ack and ack.by, "acknowledged_at": ack and ack.at}
+        )  # fmt: skip
+    return rows
 
 
 def sprint_day(view: View) -> int:
@@ -127,7 +138,7 @@ def status_dict(view: View) -> dict[str, Any]:
         "buffers": [buffer_dict(use) for use in schedule.buffers],
         "pulls": [pull_dict(plan, p) for p in schedule.pulls],
         "rebaseline": _rebaseline_dict(view),
-        "escalations": escalation_rows(view.escalations),
+        "escalations": escalation_rows(view),
     }
 
 
@@ -163,7 +174,7 @@ def recorded_dict(event: Event, before: View, after: View) -> dict[str, Any]:
             ],
             "pulls": [pull_dict(after.plan, p) for p in after.schedule.pulls],
             "new_escalations": escalation_rows(
-                tuple(e for e in after.escalations if e.key not in known)
+                after, tuple(e for e in after.escalations if e.key not in known)
             ),
             "rebaseline": _rebaseline_dict(after),
             "end": {"before": before.schedule.end, "after": after.schedule.end},

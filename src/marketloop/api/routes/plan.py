@@ -1,5 +1,6 @@
 """The delivery plan: status, escalations and the weekly memo at a moment (default now), and
-recording slip, block, unblock and done events with the CLI's validation (plan.tracker)."""
+recording slip, block, unblock and done events and acknowledging an escalation with the CLI's
+validation (plan.tracker)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from marketloop.api.errors import NotFound
 from marketloop.api.scopes import PREFIX
 from marketloop.clikit import to_jsonable
 from marketloop.config import Settings
-from marketloop.errors import UsageError
+from marketloop.errors import MarketloopError, UsageError
 from marketloop.plan.events import Event
 from marketloop.plan.loader import load_plan
 from marketloop.plan.model import Plan
 from marketloop.plan.store import EventLog
-from marketloop.plan.tracker import Tracker
+from marketloop.plan.tracker import Tracker, View
 from marketloop.plan.views import escalation_rows, recorded_dict, status_dict
 
 router = APIRouter(prefix=PREFIX, tags=["plan"])
@@ -50,6 +51,13 @@ class PlanEvent(BaseModel):
         if self.kind in {"slip", "block"} and not self.reason.strip():
             raise ValueError(f"a {self.kind} needs a reason")
         return self
+
+
+class Acknowledgement(BaseModel):
+    by: str | None = Field(
+        None, min_length=1, max_length=120, description="who (default: the API key's name)"
+    )
+    at: datetime | None = Field(None, description="when (default now)")
 
 
 def open_tracker(settings: Settings, engine: Engine, actor: str | None = None) -> Tracker:
@@ -89,7 +97,7 @@ def plan_status(settings: SettingsDep, engine: EngineDep, at: AtQuery = None) ->
 def plan_escalations(settings: SettingsDep, engine: EngineDep, at: AtQuery = None) -> Any:
     """What must be escalated now: to whom, through which channel, and why."""
     tracker = open_tracker(settings, engine)
-    return to_jsonable(escalation_rows(tracker.view(_moment(at, tracker)).escalations))
+    return to_jsonable(escalation_rows(tracker.view(_moment(at, tracker))))
 
 
 @router.get("/plan/memo", response_model=dict[str, Any])
@@ -128,3 +136,42 @@ def record_event(
         return to_jsonable(recorded_dict(event, before, tracker.view(when)))
 
     return idem.run(record, status_code=201)
+
+
+@router.post("/plan/escalations/{escalation_id}/ack", response_model=dict[str, Any],
+             status_code=201)  # fmt: skip
+def acknowledge(
+    escalation_id: str, settings: SettingsDep, engine: EngineDep, principal: PrincipalDep,
+    idem: IdempotencyDep, address: ClientDep, body: Acknowledgement | None = None,
+) -> JSONResponse:  # fmt: skip
+    """Acknowledge an escalation in force (`marketloop plan ack`): no more reminders, and with
+    the channels notifier its PagerDuty incident is acknowledged now (`pagerduty` in the answer:
+    the dedup keys acknowledged, or why PagerDuty was not told; the next dispatch retries)."""
+    body = body or Acknowledgement()
+    tracker = open_tracker(settings, engine, actor=f"api:{principal.name}")
+    when = _moment(body.at, tracker)
+
+    def record() -> Any:
+        before = tracker.view(when)
+        event = tracker.acknowledge(escalation_id, body.by or principal.name, when)
+        auditlog.record(
+            engine, actor=principal.name, key_id=principal.key_id, action="plan.acknowledge",
+            target=f"{tracker.plan.id}/{event.data['id']}", client=address,
+            detail=body.model_dump(mode="json"),
+        )  # fmt: skip
+        after = tracker.view(when)
+        answer = recorded_dict(event, before, after)
+        if settings.plan.notifier == "channels":
+            answer["pagerduty"] = _tell_pagerduty(settings, after, str(event.data["id"]), when)
+        return to_jsonable(answer)
+
+    return idem.run(record, status_code=201)
+
+
+def _tell_pagerduty(settings: Settings, view: View, ref: str, at: datetime) -> dict[str, Any]:
+    from marketloop.integrations.plan_channels import acknowledge_page
+
+    try:
+        return {"acknowledged": acknowledge_page(settings, view, ref, at), "error": None}
+    except MarketloopError as exc:  # recorded all the same: the next dispatch tells PagerDuty
+        return {"acknowledged": [], "error": exc.message}
