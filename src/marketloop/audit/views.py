@@ -161,13 +161,7 @@ def open_views(
     Memory is capped by `settings.memory_limit`; beyond it DuckDB spills to a temporary folder
     in `settings.spill_dir` (default: the folder holding the crawl folder), removed on exit."""
     validate(dataset)
-    settings = settings or AuditSettings()
-    spill_root = settings.spill_dir or dataset.folder.parent
-    with (
-        _spill_dir(spill_root) as spill,
-        _connect(settings.memory_limit, spill) as con,
-        dataset_errors(dataset),
-    ):
+    with capped_connection(dataset, settings) as con, dataset_errors(dataset):
         dataset.connect(con)
         con.execute(MACROS)
         con.execute(
@@ -178,6 +172,20 @@ def open_views(
         con.execute(HELPERS)
         if refs:
             con.execute(REFS)
+        yield con
+
+
+@contextmanager
+def capped_connection(
+    dataset: CrawlDataset, settings: AuditSettings | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A bare DuckDB connection capped at `settings.memory_limit`, spilling to a temporary
+    folder in `settings.spill_dir` (default: the folder holding the crawl folder)."""
+    settings = settings or AuditSettings()
+    with (
+        _spill_dir(settings.spill_dir or dataset.folder.parent) as spill,
+        _connect(settings.memory_limit, spill) as con,
+    ):
         yield con
 
 
