@@ -16,6 +16,7 @@ never see half of one; two processes building at once each write their own, and 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -49,7 +50,7 @@ TABLES = {
     "redirects": ("redirects", "url", "url, status, location"),
 }
 
-Link = tuple[str, str | None, str, bool]  # the other URL, anchor, kind, nofollow
+Link = tuple[Any, ...]  # the other URL, anchor, kind, nofollow
 Hop = tuple[str, int, str | None]  # URL, status, Location
 
 
@@ -82,7 +83,7 @@ def lookup(
         hops = _hops(con, index, url)
     finally:
         con.close()
-    return Lookup(page, inlinks, outlinks, hops)  # type: ignore[arg-type]
+    return Lookup(page, inlinks, outlinks, hops)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ class UrlIndex:
     buckets: int
 
     def _files(self, con: duckdb.DuckDBPyConnection, table: str, url: str) -> str | None:
-        (bucket,) = con.execute("SELECT hash(?::VARCHAR) % ?", [url, self.buckets]).fetchone() or (0,)
+        found = con.execute("SELECT hash(?::VARCHAR) % ?", [url, self.buckets]).fetchone()
+        bucket = found[0] if found else 0
         folder = self.folder / table / f"bucket={bucket}"
         return str(folder / "*.parquet").replace("'", "''") if folder.is_dir() else None
 
@@ -178,9 +180,7 @@ def _read(folder: Path, stamp: str) -> UrlIndex | None:
     return UrlIndex(folder, int(saved["buckets"]))
 
 
-def _build(
-    dataset: CrawlDataset, target: Path, stamp: str, settings: AuditSettings | None
-) -> None:
+def _build(dataset: CrawlDataset, target: Path, stamp: str, settings: AuditSettings | None) -> None:
     work = Path(tempfile.mkdtemp(prefix=f".{INDEX}-", dir=dataset.folder))
     try:
         with capped_connection(dataset, settings) as con, dataset_errors(dataset):
@@ -211,12 +211,8 @@ def _buckets(rows: int) -> int:
 def _swap(work: Path, target: Path) -> None:
     """Rename `work` to `target`, moving a stale `target` aside first (and removing it)."""
     old = target.with_name(f".{INDEX}-old-{uuid.uuid4().hex}")
-    try:
+    with contextlib.suppress(FileNotFoundError):
         target.rename(old)
-    except FileNotFoundError:
-        pass
-    try:
+    with contextlib.suppress(OSError):  # another process put its index there first: keep it
         work.rename(target)
-    except OSError:  # another process put its fresh index there first: keep that one
-        pass
     shutil.rmtree(old, ignore_errors=True)
