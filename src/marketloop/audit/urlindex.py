@@ -68,10 +68,8 @@ def lookup(
     dataset: CrawlDataset, url: str, *, limit: int, settings: AuditSettings | None = None
 ) -> Lookup | None:
     """The page at `url` with its links (by the other URL) and hops; None if not crawled."""
-    import duckdb
-
     index = url_index(dataset, settings)
-    con = duckdb.connect()
+    con = reader()
     try:
         found = index.rows(con, "pages", url, "*", limit=1)
         if not found:
@@ -84,6 +82,21 @@ def lookup(
     finally:
         con.close()
     return Lookup(page, inlinks, outlinks, hops)
+
+
+_shared: list[duckdb.DuckDBPyConnection] = []
+_shared_lock = threading.Lock()
+
+
+def reader() -> duckdb.DuckDBPyConnection:
+    """A cursor on one in-memory DuckDB shared by the process (opening a connection costs
+    tens of milliseconds, a cursor almost nothing); close it after use."""
+    import duckdb
+
+    with _shared_lock:
+        if not _shared:
+            _shared.append(duckdb.connect())
+        return _shared[0].cursor()
 
 
 @dataclass(frozen=True)

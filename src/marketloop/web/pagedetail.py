@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketloop.audit.urlindex import lookup
+from marketloop.audit.urlindex import lookup, reader
 from marketloop.crawl.dataset import CrawlDataset
 
 LINKS_SHOWN = 200
@@ -30,12 +30,10 @@ def page_detail(dataset: CrawlDataset, url: str) -> dict[str, Any] | None:
 
 
 def _issues(dataset: CrawlDataset, url: str) -> list[tuple[Any, ...]]:
-    import duckdb
-
     issues_file = dataset.folder / "issues.parquet"
     if not issues_file.is_file():
         return []
-    con = duckdb.connect()
+    con = reader()
     try:
         return con.execute(
             'SELECT "check", severity, detail FROM read_parquet(?) WHERE url = ? ORDER BY 2, 1',
