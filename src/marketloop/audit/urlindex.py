@@ -108,7 +108,9 @@ class UrlIndex:
         found = con.execute("SELECT hash(?::VARCHAR) % ?", [url, self.buckets]).fetchone()
         bucket = found[0] if found else 0
         folder = self.folder / table / f"bucket={bucket}"
-        return str(folder / "*.parquet").replace("'", "''") if folder.is_dir() else None
+        files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+        # listed, not globbed by DuckDB: the workspace path may hold `[`, `*` or `?`
+        return ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) or None
 
     def _select(
         self, con: duckdb.DuckDBPyConnection, table: str, url: str, columns: str, limit: int
@@ -119,7 +121,7 @@ class UrlIndex:
         key = TABLES[table][1]
         order = "" if table == "pages" else " ORDER BY ALL"  # a URL has one pages row
         return con.execute(
-            f"SELECT {columns} FROM read_parquet('{files}', hive_partitioning = false) "
+            f"SELECT {columns} FROM read_parquet([{files}], hive_partitioning = false) "
             f"WHERE {key} = ?{order} LIMIT ?",
             [url, limit],
         )
