@@ -7,8 +7,10 @@ and the macros is_html, is_noindex, robots_none, header_noindex, canonical_of), 
 many checks share, computed once per audit:
 
     page_state        every URL of `pages` with its `indexability` and the audit's `blocker`
-    refs              per URL: pages referring to it (any link or <img>; `_a`: <a> links only);
-                      skipped with `refs=False` (the report overview needs no link pass)
+    refs              per URL: how many pages refer to it (`n`: any link or <img>; `n_a`: <a>
+                      links only) and, for URLs that are not indexable pages, the first three
+                      of them by URL (`sample`, `sample_a`; NULL for indexable pages); skipped
+                      with `refs=False` (the report overview needs no link pass)
     in_sitemap        URLs listed in a urlset sitemap, with one sitemap naming them
     crawl             one row: the crawl id and start URL from the manifest
     macros            blocker, texts, first_text, plural, sample_text, linked_from
@@ -74,39 +76,60 @@ SELECT url, min(sitemap_url) AS sitemap FROM sitemap_urls GROUP BY url;
 """
 
 #: the heaviest helper (a pass over every link): only the checks need it, not the overview.
-#: Referring pages are numbered in URL order first, so the big grouping and the three-smallest
-#: samples work on integers (DuckDB spills them to disk past its memory limit; sampling the
-#: strings themselves could not spill), and only the samples are turned back into URLs.
+#: Referring pages are numbered in URL order first, so the groupings work on integers. Every
+#: aggregate over all the links keeps a fixed-size state (counts, `bool_or`), which DuckDB spills
+#: to disk past its memory limit (list aggregates such as `min(id, 3)` over every URL could not,
+#: and ran out of memory at a million pages). The samples, the three first referring pages by
+#: URL, are taken only for the URLs that are not indexable pages, the ones whose referrers the
+#: checks name (errors, redirects, robots.txt blocks, non-HTML files such as images), through a
+#: window and a pivot of at most three rows per URL and kind.
 REFS = """
 CREATE OR REPLACE TEMP TABLE ref_source AS
 SELECT url AS from_url, row_number() OVER (ORDER BY url) AS id
 FROM (SELECT from_url AS url FROM links UNION SELECT page_url FROM images);
 
-CREATE OR REPLACE TEMP TABLE refs AS
-WITH r AS (
-  SELECT url, id, bool_or(is_a) AS is_a FROM (
-    SELECT l.to_url AS url, s.id, l.kind = 'a' AS is_a
-    FROM links l JOIN ref_source s USING (from_url) WHERE l.from_url <> l.to_url
-    UNION ALL
-    SELECT i.src, s.id, false FROM images i JOIN ref_source s ON s.from_url = i.page_url
-  ) GROUP BY ALL
-), g AS (
-  SELECT url, count(*) AS n, min(id, 3) AS sample, count(*) FILTER (WHERE is_a) AS n_a,
-         coalesce(min(id, 3) FILTER (WHERE is_a), []) AS sample_a
-  FROM r GROUP BY url
-), named AS (
-  SELECT g.url,
-         list(s.from_url ORDER BY s.id) FILTER (WHERE list_contains(g.sample, s.id)) AS sample,
-         list(s.from_url ORDER BY s.id) FILTER (WHERE list_contains(g.sample_a, s.id))
-           AS sample_a
-  FROM g, unnest(list_distinct(list_concat(g.sample, g.sample_a))) AS t(id)
-  JOIN ref_source s USING (id)
-  GROUP BY g.url
-)
-SELECT g.url, g.n, named.sample, g.n_a, coalesce(named.sample_a, []) AS sample_a
-FROM g JOIN named USING (url);
+CREATE OR REPLACE TEMP MACRO ref_edges() AS TABLE
+  SELECT l.to_url AS url, s.id, l.kind = 'a' AS is_a
+  FROM links l JOIN ref_source s USING (from_url) WHERE l.from_url <> l.to_url
+  UNION ALL
+  SELECT i.src, s.id, false FROM images i JOIN ref_source s ON s.from_url = i.page_url;
 
+CREATE OR REPLACE TEMP TABLE ref_counts AS
+SELECT url, count(*) AS n, count(*) FILTER (WHERE is_a) AS n_a
+FROM (SELECT url, id, bool_or(is_a) AS is_a FROM ref_edges() GROUP BY ALL) GROUP BY url;
+
+CREATE OR REPLACE TEMP TABLE refs AS
+WITH sampled AS (
+  SELECT url FROM page_state WHERE indexability IS DISTINCT FROM 'indexable'
+), pair AS (
+  SELECT url, id, bool_or(is_a) AS is_a FROM ref_edges() SEMI JOIN sampled USING (url)
+  GROUP BY ALL
+), ranked AS (
+  SELECT url, id, is_a, row_number() OVER (PARTITION BY url ORDER BY id) AS k,
+         row_number() OVER (PARTITION BY url, is_a ORDER BY id) AS k_a
+  FROM pair
+), named AS (
+  SELECT r.url,
+         min(s.from_url) FILTER (WHERE k = 1) AS s1, min(s.from_url) FILTER (WHERE k = 2) AS s2,
+         min(s.from_url) FILTER (WHERE k = 3) AS s3,
+         min(s.from_url) FILTER (WHERE is_a AND k_a = 1) AS a1,
+         min(s.from_url) FILTER (WHERE is_a AND k_a = 2) AS a2,
+         min(s.from_url) FILTER (WHERE is_a AND k_a = 3) AS a3
+  FROM ranked r JOIN ref_source s USING (id)
+  WHERE k <= 3 OR (is_a AND k_a <= 3)
+  GROUP BY r.url
+)
+SELECT c.url, c.n,
+       CASE WHEN named.url IS NOT NULL THEN [x FOR x IN [s1, s2, s3] IF x IS NOT NULL] END
+         AS sample,
+       c.n_a,
+       CASE WHEN named.url IS NOT NULL THEN [x FOR x IN [a1, a2, a3] IF x IS NOT NULL] END
+         AS sample_a
+FROM ref_counts c LEFT JOIN named USING (url);
+
+DROP TABLE ref_counts;
 DROP TABLE ref_source;
+DROP MACRO TABLE ref_edges;
 """
 
 
@@ -139,13 +162,7 @@ def open_views(
     Memory is capped by `settings.memory_limit`; beyond it DuckDB spills to a temporary folder
     in `settings.spill_dir` (default: the folder holding the crawl folder), removed on exit."""
     validate(dataset)
-    settings = settings or AuditSettings()
-    spill_root = settings.spill_dir or dataset.folder.parent
-    with (
-        _spill_dir(spill_root) as spill,
-        _connect(settings.memory_limit, spill) as con,
-        dataset_errors(dataset),
-    ):
+    with capped_connection(dataset, settings) as con, dataset_errors(dataset):
         dataset.connect(con)
         con.execute(MACROS)
         con.execute(
@@ -156,6 +173,20 @@ def open_views(
         con.execute(HELPERS)
         if refs:
             con.execute(REFS)
+        yield con
+
+
+@contextmanager
+def capped_connection(
+    dataset: CrawlDataset, settings: AuditSettings | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A bare DuckDB connection capped at `settings.memory_limit`, spilling to a temporary
+    folder in `settings.spill_dir` (default: the folder holding the crawl folder)."""
+    settings = settings or AuditSettings()
+    with (
+        _spill_dir(settings.spill_dir or dataset.folder.parent) as spill,
+        _connect(settings.memory_limit, spill) as con,
+    ):
         yield con
 
 
