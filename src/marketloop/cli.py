@@ -87,7 +87,8 @@ class LazyGroup(TyperGroup):
 app = typer.Typer(
     name="marketloop",
     cls=LazyGroup,
-    help="One self-hosted loop for marketing: measure, diagnose, plan content, create, operate.",
+    help="One self-hosted loop for marketing: measure, diagnose, plan content, create, operate."
+    "\n\nExample: marketloop loop demo",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",

@@ -30,7 +30,8 @@ from marketloop.clikit import (
 from marketloop.errors import UsageError
 
 keys_app = typer.Typer(
-    help="API keys: create (shown once), list, revoke, and the audit log of write actions.",
+    help="API keys: create (shown once), list, revoke, and the audit log of write actions.\n\n"
+    "Example: marketloop keys create --name dashboard-bot --scope read,run",
     no_args_is_help=True,
 )
 KEY_COLUMNS = ("id", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at",

@@ -44,7 +44,7 @@ __all__ = ["briefs_app", "eval_app"]
 
 briefs_app = typer.Typer(
     help="Content briefs and drafts from keyword clusters, offline or with any "
-    "OpenAI-compatible LLM.",
+    "OpenAI-compatible LLM.\n\nExample: marketloop briefs generate --out briefs/ --drafts",
     no_args_is_help=True,
 )
 

@@ -32,7 +32,8 @@ app = typer.Typer(
     help="Load GA4, Search Console, HubSpot, files and the latest crawl into the warehouse "
     "(DuckDB in the workspace by default; see \\[warehouse]). A failure while fetching loads "
     "nothing; writing is atomic per table, and a failed file load keeps the previous table. The "
-    "next run resumes where the last successful one stopped.",
+    "next run resumes where the last successful one stopped.\n\n"
+    "Example: marketloop ingest gsc --site sc-domain:example.com --start 2026-11-01",
     no_args_is_help=True,
 )
 

@@ -37,8 +37,14 @@ from marketloop.integrations.notion_schema import data_source_id, missing_column
 from marketloop.integrations.publish import Outcome, publish_to_notion, publish_to_webhooks, tally
 from marketloop.integrations.webhooks import Event, WebhookSender
 
-notion_app = typer.Typer(help="Check and prepare the Notion database briefs are published to.")
-webhooks_app = typer.Typer(help="Send a test event to the webhook URLs; list recorded deliveries.")
+notion_app = typer.Typer(
+    help="Check and prepare the Notion database briefs are published to.\n\n"
+    "Example: marketloop notion check"
+)
+webhooks_app = typer.Typer(
+    help="Send a test event to the webhook URLs; list recorded deliveries.\n\n"
+    "Example: marketloop webhooks test"
+)
 
 
 class Target(StrEnum):

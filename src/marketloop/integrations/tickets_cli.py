@@ -24,7 +24,10 @@ from marketloop.clikit import (
 )
 from marketloop.workspace import Workspace
 
-tickets_app = typer.Typer(help="Open and keep SEO tickets in an issue tracker (Jira Cloud).")
+tickets_app = typer.Typer(
+    help="Open and keep SEO tickets in an issue tracker (Jira Cloud).\n\n"
+    "Example: marketloop tickets sync --to jira --project SEO --dry-run"
+)
 
 
 class Tracker(StrEnum):
@@ -78,7 +81,10 @@ def sync_command(
         console.print(f"[red]error:[/] {escape(error)}", highlight=False)
 
 
-integrations_app = typer.Typer(help="Check the connections to Jira, Slack and PagerDuty.")
+integrations_app = typer.Typer(
+    help="Check the connections to every configured integration.\n\n"
+    "Example: marketloop integrations check --format json"
+)
 
 
 @integrations_app.command("check")

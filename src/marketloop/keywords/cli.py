@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="keywords",
     help="Plan content: cluster keywords (SERP overlap, lexical, semantic), score intent and "
-    "opportunity, map clusters to the site, find gaps and cannibalisation.",
+    "opportunity, map clusters to the site, find gaps and cannibalisation.\n\n"
+    "Example: marketloop keywords cluster keywords.csv --format html --out clusters.html",
     no_args_is_help=True,
 )
 PROGRESS_FROM = 2_000  # keywords; smaller runs finish before a bar is worth drawing

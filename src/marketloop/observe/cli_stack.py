@@ -13,7 +13,10 @@ from rich.markup import escape
 
 from marketloop.clikit import console, state
 
-app = typer.Typer(help="A staging stack on this machine: app, worker, Prometheus, Alertmanager.")
+app = typer.Typer(
+    help="A staging stack on this machine: app, worker, Prometheus, Alertmanager.\n\n"
+    "Example: marketloop stack up"
+)
 
 DirOption = Annotated[Path, typer.Option("--dir", help="Where configs, logs and pids go.")]
 DEFAULT_DIR = Path(".marketloop/stack")

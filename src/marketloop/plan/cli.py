@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     pass
 
 app = typer.Typer(
-    help="The delivery plan as software: schedule, slips, buffers, escalations, memos.",
+    help="The delivery plan as software: schedule, slips, buffers, escalations, memos.\n\n"
+    "Example: marketloop plan status --plan examples/plans/ai-marketing-sprint.yaml",
     no_args_is_help=True,
 )
 

@@ -56,7 +56,7 @@ class QualityGroup(TyperGroup):
 app = typer.Typer(
     cls=QualityGroup,
     help="Check the warehouse: source freshness, schema tests and marts (dbt), and the data "
-    "health report.",
+    "health report.\n\nExample: marketloop quality run --format html --out health.html",
     no_args_is_help=True,
 )
 

@@ -28,7 +28,10 @@ from marketloop.clikit import (
 from marketloop.runner.cli_output import exit_for, progress, show
 from marketloop.runner.loopfile import load_loop
 
-app = typer.Typer(help="Loops: declared steps run on a schedule, with gates and history.")
+app = typer.Typer(
+    help="Loops: declared steps run on a schedule, with gates and history.\n\n"
+    "Example: marketloop loop run examples/loops/demo.yaml"
+)
 
 FileArg = Annotated[Path, typer.Argument(help="Loop file (YAML), e.g. examples/loops/weekly.yaml.")]
 FormatOpt = FormatOption  # the shared -f/--format (clikit); -o/--out is OutOption

@@ -24,7 +24,8 @@ from marketloop.clikit import (
 from marketloop.errors import UsageError
 
 users_app = typer.Typer(
-    help="Dashboard users with a role (viewer, editor, admin): create, list, disable.",
+    help="Dashboard users with a role (viewer, editor, admin): create, list, disable.\n\n"
+    "Example: marketloop users create ana --role editor",
     no_args_is_help=True,
 )
 

@@ -43,7 +43,8 @@ from marketloop.report import write_report
 from marketloop.workspace import Workspace
 
 eval_app = typer.Typer(
-    help="Evaluate prompt versions and models on a suite of cases, and compare them.",
+    help="Evaluate prompt versions and models on a suite of cases, and compare them.\n\n"
+    "Example: marketloop eval run examples/evals/briefs.yaml --model gpt-4o-mini",
     no_args_is_help=True,
 )
 

@@ -47,7 +47,8 @@ class Source(StrEnum):
 
 
 tune_app = typer.Typer(
-    help="Fine-tune models on the briefs editors approved: datasets, hosted and local jobs.",
+    help="Fine-tune models on the briefs editors approved: datasets, hosted and local jobs.\n\n"
+    "Example: marketloop tune dataset --out tune-data/",
     no_args_is_help=True,
 )
 
