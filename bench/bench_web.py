@@ -68,7 +68,10 @@ def main() -> None:
     from bench.bench_audit import synthetic_crawl
     from marketloop.api.app import create_app
     from marketloop.config import load_settings
+    from marketloop.observe.logging import configure_logging
     from marketloop.web.users import create_user
+
+    configure_logging("warning", "console")  # as `marketloop serve` logs by default
 
     pages = int(os.environ.get("BENCH_WEB_PAGES", "100000"))
     rounds = int(os.environ.get("BENCH_WEB_ROUNDS", "20"))
