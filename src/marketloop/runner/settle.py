@@ -91,6 +91,20 @@ STEPS_OF_RUN = (
     .where(STEPS.c.run_id == bindparam("run"))
     .order_by(STEPS.c.position)
 )
+INSERT_RUN = insert(RUNS)
+INSERT_STEPS = insert(STEPS)
+# the moves: the columns they set are the parameters' keys (SET from the parameters; the
+# bound names of the WHERE clause start with b_ so that they never clash with a column)
+MOVE_RUN = update(RUNS).where(
+    RUNS.c.id == bindparam("b_run"), RUNS.c.status.in_(bindparam("b_allowed", expanding=True))
+)
+MOVE_STEP = update(STEPS).where(
+    STEPS.c.run_id == bindparam("b_run"),
+    STEPS.c.name == bindparam("b_name"),
+    STEPS.c.status.in_(bindparam("b_allowed", expanding=True)),
+)
+#: a step's finish, fenced by its attempt number
+FINISH_STEP = MOVE_STEP.where(STEPS.c.attempts == bindparam("b_attempt"))
 
 
 def settle(
@@ -123,17 +137,18 @@ def settle(
 
 def insert_run(conn: Connection, run: NewRun) -> str:
     conn.execute(
-        insert(RUNS).values(
-            id=run.id,
-            loop=run.loop,
-            status="queued",
-            trigger=run.trigger,
-            definition=run.definition,
-            created_at=run.created_at,
-        )
+        INSERT_RUN,
+        {
+            "id": run.id,
+            "loop": run.loop,
+            "status": "queued",
+            "trigger": run.trigger,
+            "definition": run.definition,
+            "created_at": run.created_at,
+        },
     )
     conn.execute(
-        insert(STEPS),
+        INSERT_STEPS,
         [
             {
                 "run_id": run.id,
@@ -155,8 +170,8 @@ def _apply(conn: Connection, run_id: str, move: Move) -> bool:
     if move.name is None:
         assert move.new is not None
         allowed = sources(RUN_MOVES, move.new)
-        statement = update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status.in_(allowed))
-        return bool(conn.execute(statement.values(status=move.new, **move.values)).rowcount)
+        params = {"b_run": run_id, "b_allowed": allowed, "status": move.new, **move.values}
+        return bool(conn.execute(MOVE_RUN, params).rowcount)
     return _move_step(conn, run_id, move.name, move.new, move.from_, None, move.values)
 
 
@@ -174,8 +189,7 @@ def _move_step(
     else:
         allowed = [old for old in (from_ or sources(STEP_MOVES, new)) if new in STEP_MOVES[old]]
         changes = {"status": new, **values}
-    where = [STEPS.c.run_id == run_id, STEPS.c.name == name, STEPS.c.status.in_(allowed)]
-    if attempt is not None:
-        where.append(STEPS.c.attempts == attempt)
-    result = conn.execute(update(STEPS).where(*where).values(**changes))
-    return bool(result.rowcount)
+    params = {"b_run": run_id, "b_name": name, "b_allowed": allowed, **changes}
+    if attempt is None:
+        return bool(conn.execute(MOVE_STEP, params).rowcount)
+    return bool(conn.execute(FINISH_STEP, {**params, "b_attempt": attempt}).rowcount)
