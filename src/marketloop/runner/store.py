@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketloop.appdb import open_app_db
@@ -59,6 +59,7 @@ BEGIN_STEP = (
     )
     .returning(STEPS.c.attempts)
 )
+NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit TO OFF")
 RUN_BY_ID = select(*(c for c in RUNS.c if c.key != "definition")).where(
     RUNS.c.id == bindparam("run")
 )
@@ -215,9 +216,17 @@ class Store:
     def begin_step(self, run_id: str, name: str, worker: str) -> int | None:
         """pending → running (and the run queued → running), in one transaction: the attempt
         number this caller owns, or None if the run ended or another caller won (Core SQL:
-        this is on every step's path)."""
+        this is on every step's path).
+
+        On PostgreSQL this commit does not wait for its WAL flush (`synchronous_commit` off,
+        for this transaction only): the step's end is committed synchronously after it, which
+        flushes this one too, so only a crash of the database server in between can lose it;
+        then the step is pending and enqueued again, and the sweeper hands it to a worker
+        again, as it does a step whose worker died (at-least-once either way)."""
         moment = now()
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(NO_FLUSH_WAIT)
             attempt = conn.scalar(
                 BEGIN_STEP, {"run": run_id, "step": name, "moment": moment, "worker": worker}
             )
