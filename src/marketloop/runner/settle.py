@@ -15,7 +15,10 @@ commit, not four:
 
 The run's row lock serialises the turns of one run (PostgreSQL; SQLite has one writer anyway):
 two steps of a run that end at once cannot both miss that the run is over. A new run is
-inserted in its first turn, and planned from the rows in hand (no read).
+inserted in its first turn, planned from the rows in hand (no read), with that turn's moves
+already in the rows it inserts (its first steps marked enqueued: no UPDATE after the INSERT).
+The statements are built once, with bound parameters (an UPDATE sets the columns its
+parameters name), so a turn compiles nothing.
 """
 
 from __future__ import annotations
@@ -118,52 +121,55 @@ def settle(
     """Apply `finish` and the planner's moves in the open transaction of `conn`; returns whether
     the finish was recorded, and the moves that were (a compare-and-set that lost is left out).
     """
-    finished = False
-    if create is not None:
-        status = insert_run(conn, create)
-        states = [StepState(name, "pending") for name, _ in create.steps]
-    else:
-        if finish is not None:
-            finished = _move_step(
-                conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
-            )
-        status = conn.scalar(LOCK_RUN, {"run": run_id})
-        if status is None:
-            return finished, []
-        states = [StepState(**row._mapping) for row in conn.execute(STEPS_OF_RUN, {"run": run_id})]
+    if create is not None:  # new rows: the first moves go into the INSERTs themselves
+        moves = planner("queued", [StepState(name, "pending") for name, _ in create.steps])
+        insert_run(conn, create, moves)
+        return False, moves
+    finished = finish is not None and _move_step(
+        conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
+    )
+    status = conn.scalar(LOCK_RUN, {"run": run_id})
+    if status is None:
+        return finished, []
+    states = [StepState(**row._mapping) for row in conn.execute(STEPS_OF_RUN, {"run": run_id})]
     done = [move for move in planner(status, states) if _apply(conn, run_id, move)]
     return finished, done
 
 
-def insert_run(conn: Connection, run: NewRun) -> str:
+def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> None:
+    """Insert a queued run and its pending steps, with `moves` (the first turn's, planned from
+    those rows) applied to the rows before they are written: no UPDATE after the INSERT."""
+    row: dict[str, Any] = {
+        "id": run.id,
+        "loop": run.loop,
+        "status": "queued",
+        "trigger": run.trigger,
+        "definition": run.definition,
+        "created_at": run.created_at,
+    }
+    steps: dict[str, dict[str, Any]] = {
+        name: {
+            "run_id": run.id,
+            "name": name,
+            "position": position,
+            "action": action,
+            "status": "pending",
+            "attempts": 0,
+            "outputs": {},
+            "facts": {},
+        }
+        for position, (name, action) in enumerate(run.steps)
+    }
+    for move in moves:
+        target = row if move.name is None else steps[move.name]
+        target.update(move.values)
+        if move.new is not None:
+            target["status"] = move.new
+    columns = {key for values in steps.values() for key in values}  # one shape: executemany
+    conn.execute(INSERT_RUN, row)
     conn.execute(
-        INSERT_RUN,
-        {
-            "id": run.id,
-            "loop": run.loop,
-            "status": "queued",
-            "trigger": run.trigger,
-            "definition": run.definition,
-            "created_at": run.created_at,
-        },
+        INSERT_STEPS, [{key: values.get(key) for key in columns} for values in steps.values()]
     )
-    conn.execute(
-        INSERT_STEPS,
-        [
-            {
-                "run_id": run.id,
-                "name": name,
-                "position": position,
-                "action": action,
-                "status": "pending",
-                "attempts": 0,
-                "outputs": {},
-                "facts": {},
-            }
-            for position, (name, action) in enumerate(run.steps)
-        ],
-    )
-    return "queued"
 
 
 def _apply(conn: Connection, run_id: str, move: Move) -> bool:
