@@ -26,9 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Update, bindparam, insert, or_, select, update
 
 from marketloop.runner.states import RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS
@@ -96,18 +97,29 @@ STEPS_OF_RUN = (
 )
 INSERT_RUN = insert(RUNS)
 INSERT_STEPS = insert(STEPS)
-# the moves: the columns they set are the parameters' keys (SET from the parameters; the
-# bound names of the WHERE clause start with b_ so that they never clash with a column)
-MOVE_RUN = update(RUNS).where(
-    RUNS.c.id == bindparam("b_run"), RUNS.c.status.in_(bindparam("b_allowed", expanding=True))
-)
-MOVE_STEP = update(STEPS).where(
-    STEPS.c.run_id == bindparam("b_run"),
-    STEPS.c.name == bindparam("b_name"),
-    STEPS.c.status.in_(bindparam("b_allowed", expanding=True)),
-)
-#: a step's finish, fenced by its attempt number
-FINISH_STEP = MOVE_STEP.where(STEPS.c.attempts == bindparam("b_attempt"))
+
+
+def one_of(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+    """`column IN values` as plain comparisons: SQLAlchemy renders an IN list anew at every
+    execution of a cached statement (an "expanding" parameter); these compile once."""
+    return or_(*(column == value for value in values))
+
+
+@cache
+def _move_statement(step: bool, allowed: tuple[str, ...], fenced: bool = False) -> Update:
+    """A move of a step (or the run) from one of `allowed`, built once per shape (a handful:
+    the sources come from states.py), so that it compiles once; the columns it sets are the
+    parameters' keys (their bound names in the WHERE clause start with b_: never a column)."""
+    if not step:
+        return update(RUNS).where(RUNS.c.id == bindparam("b_run"), one_of(RUNS.c.status, allowed))
+    statement = update(STEPS).where(
+        STEPS.c.run_id == bindparam("b_run"),
+        STEPS.c.name == bindparam("b_name"),
+        one_of(STEPS.c.status, allowed),
+    )
+    if fenced:  # a step's finish, fenced by its attempt number
+        statement = statement.where(STEPS.c.attempts == bindparam("b_attempt"))
+    return statement
 
 
 def settle(
@@ -176,8 +188,8 @@ def _apply(conn: Connection, run_id: str, move: Move) -> bool:
     if move.name is None:
         assert move.new is not None
         allowed = sources(RUN_MOVES, move.new)
-        params = {"b_run": run_id, "b_allowed": allowed, "status": move.new, **move.values}
-        return bool(conn.execute(MOVE_RUN, params).rowcount)
+        params = {"b_run": run_id, "status": move.new, **move.values}
+        return bool(conn.execute(_move_statement(False, tuple(allowed)), params).rowcount)
     return _move_step(conn, run_id, move.name, move.new, move.from_, None, move.values)
 
 
@@ -195,7 +207,8 @@ def _move_step(
     else:
         allowed = [old for old in (from_ or sources(STEP_MOVES, new)) if new in STEP_MOVES[old]]
         changes = {"status": new, **values}
-    params = {"b_run": run_id, "b_name": name, "b_allowed": allowed, **changes}
-    if attempt is None:
-        return bool(conn.execute(MOVE_STEP, params).rowcount)
-    return bool(conn.execute(FINISH_STEP, {**params, "b_attempt": attempt}).rowcount)
+    params = {"b_run": run_id, "b_name": name, **changes}
+    if attempt is not None:
+        params["b_attempt"] = attempt
+    statement = _move_statement(True, tuple(allowed), attempt is not None)
+    return bool(conn.execute(statement, params).rowcount)

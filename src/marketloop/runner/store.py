@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from marketloop.appdb import open_app_db
 from marketloop.errors import RunnerError
+from marketloop.runner.settle import one_of
 from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS, RunRow, StepRow
 
@@ -45,7 +46,7 @@ BEGIN_STEP = (
         STEPS.c.name == bindparam("step"),
         STEPS.c.status == "pending",
         select(RUNS.c.id)
-        .where(RUNS.c.id == bindparam("run"), RUNS.c.status.in_(["queued", "running"]))
+        .where(RUNS.c.id == bindparam("run"), one_of(RUNS.c.status, ["queued", "running"]))
         .exists(),
     )
     .values(
