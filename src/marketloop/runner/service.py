@@ -119,7 +119,7 @@ def start_run(
     else:
         assert dispatcher is not None
         dispatcher.advance(run_id, create=created, loop=loop)
-    return get_run(settings, run_id)
+    return _view(*store.snapshot(run_id))
 
 
 def run_inline(settings: Settings, store: Store, run_id: str) -> None:

@@ -15,7 +15,10 @@ commit, not four:
 
 The run's row lock serialises the turns of one run (PostgreSQL; SQLite has one writer anyway):
 two steps of a run that end at once cannot both miss that the run is over. A new run is
-inserted in its first turn, and planned from the rows in hand (no read).
+inserted in its first turn, planned from the rows in hand (no read), with that turn's moves
+already in the rows it inserts (its first steps marked enqueued: no UPDATE after the INSERT).
+The statements are built once, with bound parameters (an UPDATE sets the columns its
+parameters name), so a turn compiles nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Update, bindparam, insert, or_, select, update
 
 from marketloop.runner.states import RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS
@@ -91,6 +95,31 @@ STEPS_OF_RUN = (
     .where(STEPS.c.run_id == bindparam("run"))
     .order_by(STEPS.c.position)
 )
+INSERT_RUN = insert(RUNS)
+INSERT_STEPS = insert(STEPS)
+
+
+def one_of(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+    """`column IN values` as plain comparisons: SQLAlchemy renders an IN list anew at every
+    execution of a cached statement (an "expanding" parameter); these compile once."""
+    return or_(*(column == value for value in values))
+
+
+@cache
+def _move_statement(step: bool, allowed: tuple[str, ...], fenced: bool = False) -> Update:
+    """A move of a step (or the run) from one of `allowed`, built once per shape (a handful:
+    the sources come from states.py), so that it compiles once; the columns it sets are the
+    parameters' keys (their bound names in the WHERE clause start with b_: never a column)."""
+    if not step:
+        return update(RUNS).where(RUNS.c.id == bindparam("b_run"), one_of(RUNS.c.status, allowed))
+    statement = update(STEPS).where(
+        STEPS.c.run_id == bindparam("b_run"),
+        STEPS.c.name == bindparam("b_name"),
+        one_of(STEPS.c.status, allowed),
+    )
+    if fenced:  # a step's finish, fenced by its attempt number
+        statement = statement.where(STEPS.c.attempts == bindparam("b_attempt"))
+    return statement
 
 
 def settle(
@@ -104,59 +133,63 @@ def settle(
     """Apply `finish` and the planner's moves in the open transaction of `conn`; returns whether
     the finish was recorded, and the moves that were (a compare-and-set that lost is left out).
     """
-    finished = False
-    if create is not None:
-        status = insert_run(conn, create)
-        states = [StepState(name, "pending") for name, _ in create.steps]
-    else:
-        if finish is not None:
-            finished = _move_step(
-                conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
-            )
-        status = conn.scalar(LOCK_RUN, {"run": run_id})
-        if status is None:
-            return finished, []
-        states = [StepState(**row._mapping) for row in conn.execute(STEPS_OF_RUN, {"run": run_id})]
+    if create is not None:  # new rows: the first moves go into the INSERTs themselves
+        moves = planner("queued", [StepState(name, "pending") for name, _ in create.steps])
+        insert_run(conn, create, moves)
+        return False, moves
+    finished = finish is not None and _move_step(
+        conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
+    )
+    status = conn.scalar(LOCK_RUN, {"run": run_id})
+    if status is None:
+        return finished, []
+    states = [StepState(**row._mapping) for row in conn.execute(STEPS_OF_RUN, {"run": run_id})]
     done = [move for move in planner(status, states) if _apply(conn, run_id, move)]
     return finished, done
 
 
-def insert_run(conn: Connection, run: NewRun) -> str:
+def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> None:
+    """Insert a queued run and its pending steps, with `moves` (the first turn's, planned from
+    those rows) applied to the rows before they are written: no UPDATE after the INSERT."""
+    row: dict[str, Any] = {
+        "id": run.id,
+        "loop": run.loop,
+        "status": "queued",
+        "trigger": run.trigger,
+        "definition": run.definition,
+        "created_at": run.created_at,
+    }
+    steps: dict[str, dict[str, Any]] = {
+        name: {
+            "run_id": run.id,
+            "name": name,
+            "position": position,
+            "action": action,
+            "status": "pending",
+            "attempts": 0,
+            "outputs": {},
+            "facts": {},
+        }
+        for position, (name, action) in enumerate(run.steps)
+    }
+    for move in moves:
+        target = row if move.name is None else steps[move.name]
+        target.update(move.values)
+        if move.new is not None:
+            target["status"] = move.new
+    columns = {key for values in steps.values() for key in values}  # one shape: executemany
+    conn.execute(INSERT_RUN, row)
     conn.execute(
-        insert(RUNS).values(
-            id=run.id,
-            loop=run.loop,
-            status="queued",
-            trigger=run.trigger,
-            definition=run.definition,
-            created_at=run.created_at,
-        )
+        INSERT_STEPS, [{key: values.get(key) for key in columns} for values in steps.values()]
     )
-    conn.execute(
-        insert(STEPS),
-        [
-            {
-                "run_id": run.id,
-                "name": name,
-                "position": position,
-                "action": action,
-                "status": "pending",
-                "attempts": 0,
-                "outputs": {},
-                "facts": {},
-            }
-            for position, (name, action) in enumerate(run.steps)
-        ],
-    )
-    return "queued"
 
 
 def _apply(conn: Connection, run_id: str, move: Move) -> bool:
     if move.name is None:
         assert move.new is not None
         allowed = sources(RUN_MOVES, move.new)
-        statement = update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status.in_(allowed))
-        return bool(conn.execute(statement.values(status=move.new, **move.values)).rowcount)
+        params = {"b_run": run_id, "status": move.new, **move.values}
+        return bool(conn.execute(_move_statement(False, tuple(allowed)), params).rowcount)
     return _move_step(conn, run_id, move.name, move.new, move.from_, None, move.values)
 
 
@@ -174,8 +207,8 @@ def _move_step(
     else:
         allowed = [old for old in (from_ or sources(STEP_MOVES, new)) if new in STEP_MOVES[old]]
         changes = {"status": new, **values}
-    where = [STEPS.c.run_id == run_id, STEPS.c.name == name, STEPS.c.status.in_(allowed)]
+    params = {"b_run": run_id, "b_name": name, **changes}
     if attempt is not None:
-        where.append(STEPS.c.attempts == attempt)
-    result = conn.execute(update(STEPS).where(*where).values(**changes))
-    return bool(result.rowcount)
+        params["b_attempt"] = attempt
+    statement = _move_statement(True, tuple(allowed), attempt is not None)
+    return bool(conn.execute(statement, params).rowcount)

@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy import and_, bindparam, or_, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from marketloop.appdb import open_app_db
 from marketloop.errors import RunnerError
+from marketloop.runner.settle import one_of
 from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS, RunRow, StepRow
 
@@ -45,7 +46,7 @@ BEGIN_STEP = (
         STEPS.c.name == bindparam("step"),
         STEPS.c.status == "pending",
         select(RUNS.c.id)
-        .where(RUNS.c.id == bindparam("run"), RUNS.c.status.in_(["queued", "running"]))
+        .where(RUNS.c.id == bindparam("run"), one_of(RUNS.c.status, ["queued", "running"]))
         .exists(),
     )
     .values(
@@ -59,6 +60,11 @@ BEGIN_STEP = (
     )
     .returning(STEPS.c.attempts)
 )
+NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit TO OFF")
+RUN_BY_ID = select(*(c for c in RUNS.c if c.key != "definition")).where(
+    RUNS.c.id == bindparam("run")
+)
+STEPS_BY_RUN = select(STEPS).where(STEPS.c.run_id == bindparam("run")).order_by(STEPS.c.position)
 START_RUN = (
     update(RUNS)
     .where(RUNS.c.id == bindparam("run"), RUNS.c.status == "queued")
@@ -101,12 +107,12 @@ class Store:
             insert_run(conn, NewRun(run_id, loop, trigger, definition, steps, now()))
 
     def run(self, run_id: str) -> RunRow:
-        """A run's row, without its definition (see `definition`)."""
-        with self.session() as s:
-            row = s.get(RunRow, run_id, options=[defer(RunRow.definition, raiseload=True)])
-        if row is None:
+        """A run's row, without its definition (see `definition`; Core SQL: callers poll it)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(RUN_BY_ID, {"run": run_id}).first()
+        if found is None:
             raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
-        return row
+        return RunRow(**found._mapping)
 
     def steps(self, run_id: str) -> list[StepRow]:
         with self.session() as s:
@@ -122,13 +128,14 @@ class Store:
         return dict(found)
 
     def snapshot(self, run_id: str) -> tuple[RunRow, list[StepRow]]:
-        """A run (without its definition: see `definition`) and its steps, in one transaction."""
-        with self.session() as s:
-            run = s.get(RunRow, run_id, options=[defer(RunRow.definition, raiseload=True)])
-            if run is None:
+        """A run (without its definition: see `definition`) and its steps, in one transaction
+        (Core SQL, rows detached from any session: every start of a run reads it)."""
+        with self.engine.begin() as conn:
+            found = conn.execute(RUN_BY_ID, {"run": run_id}).first()
+            if found is None:
                 raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
-            query = select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.position)
-            return run, list(s.scalars(query))
+            steps = conn.execute(STEPS_BY_RUN, {"run": run_id})
+            return RunRow(**found._mapping), [StepRow(**row._mapping) for row in steps]
 
     def step(self, run_id: str, name: str) -> StepRow:
         with self.session() as s:
@@ -210,9 +217,17 @@ class Store:
     def begin_step(self, run_id: str, name: str, worker: str) -> int | None:
         """pending → running (and the run queued → running), in one transaction: the attempt
         number this caller owns, or None if the run ended or another caller won (Core SQL:
-        this is on every step's path)."""
+        this is on every step's path).
+
+        On PostgreSQL this commit does not wait for its WAL flush (`synchronous_commit` off,
+        for this transaction only): the step's end is committed synchronously after it, which
+        flushes this one too, so only a crash of the database server in between can lose it;
+        then the step is pending and enqueued again, and the sweeper hands it to a worker
+        again, as it does a step whose worker died (at-least-once either way)."""
         moment = now()
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(NO_FLUSH_WAIT)
             attempt = conn.scalar(
                 BEGIN_STEP, {"run": run_id, "step": name, "moment": moment, "worker": worker}
             )
