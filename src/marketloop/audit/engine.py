@@ -65,12 +65,14 @@ class Audit:
 
     @property
     def count(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
     @cached_property
     def depths(self) -> dict[str, int | None]:
         """Each URL with an issue: its link depth (None where the crawl has none)."""
-        return dict(zip(self.table["url"].to_pylist(), self.table["depth"].to_pylist(), strict=True))
+        return dict(
+            zip(self.table["url"].to_pylist(), self.table["depth"].to_pylist(), strict=True)
+        )
 
     @property
     def warning(self) -> str | None:
@@ -198,11 +200,7 @@ def _tickets(con: duckdb.DuckDBPyConnection, catalog: Mapping[str, Check]) -> li
     rows = con.execute(TICKETS_SQL, {"examples": EXAMPLES}).fetchall()
     for check_id, urls, priorities, examples in rows:
         check = catalog[check_id]
-        shown = tuple(
-            Issue(e["check"], Severity(e["severity"]), e["url"], e["detail"], e["value"],
-                  e["threshold"], e["priority"])  # fmt: skip
-            for e in examples
-        )
+        shown = tuple(Issue(**{**e, "severity": Severity(e["severity"])}) for e in examples)
         impact_ = round(sum(priorities), 2)
         made.append(
             Ticket(check_id, check.severity, check.description, check.fix, urls, impact_, shown)
@@ -221,8 +219,12 @@ def as_issues(table: pa.Table) -> list[Issue]:
 
 
 FOUND = pa.schema(
-    [("url", pa.string()), ("detail", pa.string()), ("value", pa.float64()),
-     ("threshold", pa.float64())]  # fmt: skip
+    [
+        ("url", pa.string()),
+        ("detail", pa.string()),
+        ("value", pa.float64()),
+        ("threshold", pa.float64()),
+    ]
 )
 
 #: DuckDB errors that mean a check's SQL is wrong, not that the dataset is
@@ -249,8 +251,10 @@ def _find(check: Check, ctx: CheckContext, crawl: CrawlDataset, chosen: Plan) ->
             )
         else:
             found = pa.Table.from_pylist(
-                [{"url": f.url, "detail": f.detail, "value": f.value, "threshold": f.threshold}
-                 for f in check.find(ctx)],  # fmt: skip
+                [
+                    {"url": f.url, "detail": f.detail, "value": f.value, "threshold": f.threshold}
+                    for f in check.find(ctx)
+                ],
                 schema=FOUND,
             )
             ctx.con.register("found", found)

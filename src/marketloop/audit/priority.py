@@ -86,6 +86,11 @@ FROM page_state s LEFT JOIN refs r USING (url) LEFT JOIN in_sitemap m USING (url
 WHERE s.url IN (SELECT url FROM findings)
 """
 
+TRAFFIC = pa.schema([("url", pa.string()), ("traffic", pa.float64())])
+PRIORITIES = pa.schema(
+    [("severity", pa.string()), ("importance", pa.float64()), ("priority", pa.float64())]
+)
+
 
 def load_importance(con: duckdb.DuckDBPyConnection, traffic: TrafficSource | None = None) -> None:
     """Table `importance` (url, depth, importance) for the URLs of table `findings` (url, ...),
@@ -93,27 +98,21 @@ def load_importance(con: duckdb.DuckDBPyConnection, traffic: TrafficSource | Non
     rounded score of each pair that occurs (URLs the crawl has no row for: importance 1)."""
     visits: dict[str, float] = {}
     if traffic is not None:
-        wanted = [u for (u,) in con.execute("SELECT DISTINCT url FROM findings ORDER BY url").fetchall()]
-        visits = dict(traffic(wanted))
-    table = pa.table(
-        {"url": list(visits), "traffic": list(visits.values())},
-        schema=pa.schema([("url", pa.string()), ("traffic", pa.float64())]),
-    )
-    con.register("traffic", table)
+        found = con.execute("SELECT DISTINCT url FROM findings ORDER BY url").fetchall()
+        visits = dict(traffic([url for (url,) in found]))
+    rows = [{"url": url, "traffic": visits[url]} for url in visits]
+    con.register("traffic", pa.Table.from_pylist(rows, schema=TRAFFIC))
     con.execute(IMPORTANCE_SQL)
     pairs = con.execute(
         "SELECT DISTINCT f.severity, coalesce(i.importance, 1.0) FROM findings f "
         "LEFT JOIN importance i USING (url)"
     ).fetchall()
-    rounded = [round(SEVERITY_WEIGHT[Severity(s)] * score, 2) for s, score in pairs]
-    con.register(
-        "priorities",
-        pa.table(
-            {"severity": [s for s, _ in pairs], "importance": [i for _, i in pairs],
-             "priority": rounded},  # fmt: skip
-            schema=pa.schema(
-                [("severity", pa.string()), ("importance", pa.float64()),
-                 ("priority", pa.float64())]  # fmt: skip
-            ),
-        ),
-    )
+    scored = [
+        {
+            "severity": s,
+            "importance": score,
+            "priority": round(SEVERITY_WEIGHT[Severity(s)] * score, 2),
+        }
+        for s, score in pairs
+    ]
+    con.register("priorities", pa.Table.from_pylist(scored, schema=PRIORITIES))
