@@ -5,6 +5,11 @@
 
 Every issue carries a priority (see priority.py) and the result groups them into tickets.
 A full audit (no `select`) is written to `DIR/issues.parquet` with its thresholds.
+
+The findings stay in DuckDB (table `findings`: a SQL check's query is inserted there directly,
+a Python check's findings through Arrow), where the priorities, the order and the tickets are
+computed; the issues come back as one Arrow table. A million pages make 1.5 million issues:
+as Python objects that was over a gigabyte, so `Audit.issues` builds them only when asked.
 """
 
 from __future__ import annotations
