@@ -16,6 +16,7 @@ from marketloop.audit.overview import overview
 from marketloop.audit.priority import PageSignals, priority
 from marketloop.audit.registry import REGISTRY, all_checks
 from marketloop.audit.store import ISSUES_FILE, META_KEY, read_issues
+from marketloop.audit.tickets import tickets
 from marketloop.audit.views import open_views
 from marketloop.config import Settings
 from marketloop.crawl.dataset import CrawlDataset
@@ -300,3 +301,13 @@ def test_sql_findings_stay_in_duckdb_and_issues_are_built_on_demand(
         ("slow_response", "https://example.com/pricing")
     ]
     assert result.tickets[0].examples == tuple(result.issues)
+
+
+def test_tickets_aggregated_in_sql_equal_those_grouped_in_python(
+    make_dataset: MakeDataset,
+) -> None:
+    ops = [{"page": {"url": p, "meta_descriptions": [], "h1": []}} for p in ("/pricing", "/blog")]
+    ops += [{"page": {"url": "/", "status": 500}}, *SLOW]
+    result = audit(make_dataset(ops), AuditSettings(), save=False)
+    assert len(result.tickets) >= 3
+    assert result.tickets == tickets(result.issues, result.plan.catalog)
