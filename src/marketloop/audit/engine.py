@@ -152,8 +152,10 @@ def audit(
                 progress(check)
         try:
             priority.load_importance(con, traffic)
-            table = con.sql(ISSUES_SQL).to_arrow_table()
+            con.execute(SCORED)
+            con.execute("DROP TABLE page_state; DROP TABLE refs; DROP TABLE in_sitemap")
             made = _tickets(con, chosen.catalog)
+            table = con.sql(ISSUES_SQL).to_arrow_table()
         except duckdb.OutOfMemoryException as exc:
             raise out_of_memory(crawl, exc) from None
     issues = as_issues(table) if values else []
@@ -172,24 +174,30 @@ CREATE OR REPLACE TEMP TABLE findings (
     value DOUBLE, threshold DOUBLE)
 """
 
+#: the findings with their priority and the URL's depth (the helper tables that made them are
+#: dropped next: their memory goes to the sorts that follow)
+SCORED = """
+CREATE OR REPLACE TEMP TABLE scored AS
+SELECT f."check", f.severity, f.rank, f.url, f.detail, f.value, f.threshold, p.priority, i.depth
+FROM findings f LEFT JOIN importance i USING (url)
+     JOIN priorities p ON p.severity = f.severity AND p.importance = coalesce(i.importance, 1.0);
+DROP TABLE findings;
+DROP TABLE importance;
+"""
+
 #: the issues, highest priority first (then severity, check, URL; detail and value break ties)
 ISSUES_SQL = """
-SELECT f."check", f.severity, f.url, f.detail, f.value, f.threshold, p.priority, i.depth
-FROM findings f LEFT JOIN importance i USING (url)
-     JOIN priorities p ON p.severity = f.severity AND p.importance = coalesce(i.importance, 1.0)
-ORDER BY p.priority DESC, f.rank DESC, f."check", f.url, f.detail, f.value
+SELECT "check", severity, url, detail, value, threshold, priority, depth FROM scored
+ORDER BY priority DESC, rank DESC, "check", url, detail, value
 """
 
 #: per check: its URLs, its priorities in issue order (summed in Python, as `tickets.tickets`
 #: does) and its `EXAMPLES` highest-priority issues
 TICKETS_SQL = """
 WITH ranked AS (
-    SELECT f."check", f.severity, f.url, f.detail, f.value, f.threshold, p.priority,
-           row_number() OVER (PARTITION BY f."check"
-                              ORDER BY p.priority DESC, f.url, f.detail, f.value) AS n
-    FROM findings f LEFT JOIN importance i USING (url)
-         JOIN priorities p ON p.severity = f.severity
-                          AND p.importance = coalesce(i.importance, 1.0)
+    SELECT "check", severity, url, detail, value, threshold, priority,
+           row_number() OVER (PARTITION BY "check" ORDER BY priority DESC, url, detail, value) AS n
+    FROM scored
 )
 SELECT "check", count(DISTINCT url) AS urls, list(priority ORDER BY n) AS priorities,
        list({'check': "check", 'severity': severity, 'url': url, 'detail': detail,
