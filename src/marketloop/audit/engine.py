@@ -208,7 +208,7 @@ FROM ranked GROUP BY "check"
 
 
 def _tickets(con: duckdb.DuckDBPyConnection, catalog: Mapping[str, Check]) -> list[Ticket]:
-    """`tickets.tickets` over the findings table, making only the examples Python objects."""
+    """`tickets.tickets` over the scored findings, making only the examples Python objects."""
     made = []
     rows = con.execute(TICKETS_SQL, {"examples": EXAMPLES}).fetchall()
     for check_id, urls, priorities, examples in rows:
