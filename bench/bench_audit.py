@@ -195,7 +195,7 @@ def child(folder: str) -> None:
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
-    figures = {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "issues": len(result.issues),
+    figures = {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "issues": result.count,
                "tickets": len(result.tickets), "checks": timings}  # fmt: skip
     print(json.dumps(figures))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -12,7 +13,11 @@ from marketloop.audit.config import AuditSettings
 from marketloop.audit.engine import audit, run
 from marketloop.audit.model import Severity
 from marketloop.audit.overview import overview
+from marketloop.audit.priority import PageSignals, priority
+from marketloop.audit.registry import REGISTRY, all_checks
 from marketloop.audit.store import ISSUES_FILE, META_KEY, read_issues
+from marketloop.audit.tickets import tickets
+from marketloop.audit.views import open_views
 from marketloop.config import Settings
 from marketloop.crawl.dataset import CrawlDataset
 from marketloop.errors import AuditError, ConfigError, CrawlDatasetError
@@ -242,3 +247,67 @@ def test_the_overview_counts_the_shared_indexability_reasons(make_dataset: MakeD
         "client error (4xx)": 1,
         "noindex": 1,
     }
+
+
+#: the signals of priority.importance, read the way the engine did before it computed them in
+#: SQL: the reference the SQL must match to the last bit
+REFERENCE_SIGNALS = """
+SELECT s.url, s.depth, coalesce(r.n, 0), m.url IS NOT NULL,
+       coalesce(s.html AND s.status = 200 AND s.blocker IS NOT NULL, false)
+FROM page_state s LEFT JOIN refs r USING (url) LEFT JOIN in_sitemap m USING (url)
+"""
+
+
+def test_priorities_computed_in_sql_equal_the_python_formula(make_dataset: MakeDataset) -> None:
+    ops = [
+        {"page": {"url": "/pricing", "titles": [], "depth": 3}},  # linked, in the sitemap
+        {"page": {"url": "/blog", "status": 500}},
+        {"page": {"url": "/de/preise", "robots": ["noindex"], "h1": []}},  # excluded
+        {"page": {"url": "/deep/page", "depth": None, "titles": []}},  # depth unknown
+        {"page": {"url": "/blog/first-post", "canonical": "/blog", "h1": []}},
+        {"sitemap_url": {"url": "/not-crawled"}},  # no row in pages: importance 1
+    ]
+    folder = make_dataset(ops)
+    visits = {"https://example.com/pricing": 12_345.0, "https://example.com/blog": 7.0}
+
+    def traffic(urls: object) -> dict[str, float]:
+        return visits
+
+    for source in (None, traffic):
+        result = audit(folder, AuditSettings(), save=False, traffic=source)
+        with open_views(CrawlDataset.open(folder)) as con:
+            signals = {
+                url: PageSignals(refs, depth, listed, excluded, visits.get(url) if source else None)
+                for url, depth, refs, listed, excluded in con.execute(REFERENCE_SIGNALS).fetchall()
+            }
+        assert len({i.priority for i in result.issues}) > 3  # the signals do vary
+        for issue in result.issues:
+            assert issue.priority == priority(issue.severity, signals.get(issue.url)), issue
+
+
+def test_sql_findings_stay_in_duckdb_and_issues_are_built_on_demand(
+    make_dataset: MakeDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(ctx: object) -> object:
+        raise AssertionError("the engine runs a SQL check's query in DuckDB, not its finder")
+
+    check = all_checks()[0]  # registers the checks
+    slow = REGISTRY["slow_response"]
+    assert slow.sql is not None and check.id
+    monkeypatch.setitem(REGISTRY, "slow_response", replace(slow, find=never))
+    result = audit(make_dataset(SLOW), AuditSettings(), save=False)
+    assert result.count == 1 and "issues" not in result.__dict__  # no Python objects yet
+    assert [(i.check, i.url) for i in result.issues] == [
+        ("slow_response", "https://example.com/pricing")
+    ]
+    assert result.tickets[0].examples == tuple(result.issues)
+
+
+def test_tickets_aggregated_in_sql_equal_those_grouped_in_python(
+    make_dataset: MakeDataset,
+) -> None:
+    ops = [{"page": {"url": p, "meta_descriptions": [], "h1": []}} for p in ("/pricing", "/blog")]
+    ops += [{"page": {"url": "/", "status": 500}}, *SLOW]
+    result = audit(make_dataset(ops), AuditSettings(), save=False)
+    assert len(result.tickets) >= 3
+    assert result.tickets == tickets(result.issues, result.plan.catalog)

@@ -49,13 +49,15 @@ class CustomCheck(Section):
 def as_check(custom: CustomCheck) -> Check:
     from marketloop.audit.registry import sql_finder  # the registry imports this module
 
+    sql = custom.sql.strip().rstrip(";")
     return Check(
         custom.id,
         custom.severity,
         "defined in the settings ([[audit.custom]])",
         custom.description,
         custom.fix or "(a check of your own: see its description)",
-        sql_finder(custom.sql.strip().rstrip(";")),
+        sql_finder(sql),
+        sql=sql,
     )
 
 

@@ -5,22 +5,29 @@
 
 Every issue carries a priority (see priority.py) and the result groups them into tickets.
 A full audit (no `select`) is written to `DIR/issues.parquet` with its thresholds.
+
+The findings stay in DuckDB (table `findings`: a SQL check's query is inserted there directly,
+a Python check's findings through Arrow), where the priorities, the order and the tickets are
+computed; the issues come back as one Arrow table. A million pages make 1.5 million issues:
+as Python objects that was over a gigabyte, so `Audit.issues` builds them only when asked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from marketloop.audit import custom, impact, priority
 from marketloop.audit.config import AuditSettings
-from marketloop.audit.model import Check, CheckContext, Finding, Issue, Ticket
-from marketloop.audit.registry import Plan, plan
-from marketloop.audit.store import AuditRecord, write_issues
-from marketloop.audit.tickets import tickets
+from marketloop.audit.model import Check, CheckContext, Issue, Severity, Ticket
+from marketloop.audit.registry import PARAM, Plan, plan
+from marketloop.audit.store import ISSUES, AuditRecord, write_issues
+from marketloop.audit.tickets import EXAMPLES
 from marketloop.audit.views import open_views, out_of_memory
 from marketloop.config import Settings
 from marketloop.crawl.dataset import CrawlDataset, Manifest
@@ -47,12 +54,30 @@ def crawl_limit(manifest: Manifest) -> str | None:
 
 @dataclass(frozen=True)
 class Audit:
+    """An audit's result. Its issues live in `table` (Arrow, highest priority first, with each
+    URL's link depth); `issues` makes them Python objects on first use, which a big crawl's
+    caller can avoid (`count`, `table`)."""
+
     dataset: CrawlDataset
     plan: Plan
-    issues: list[Issue]
+    table: pa.Table
     tickets: list[Ticket]
-    signals: dict[str, priority.PageSignals] = field(default_factory=dict)
     formula: str | None = None  # the analytics impact formula, when tickets are ranked by it
+
+    @cached_property
+    def issues(self) -> list[Issue]:
+        return as_issues(self.table)
+
+    @property
+    def count(self) -> int:
+        return int(self.table.num_rows)
+
+    @cached_property
+    def depths(self) -> dict[str, int | None]:
+        """Each URL with an issue: its link depth (None where the crawl has none)."""
+        return dict(
+            zip(self.table["url"].to_pylist(), self.table["depth"].to_pylist(), strict=True)
+        )
 
     @property
     def warning(self) -> str | None:
@@ -117,48 +142,140 @@ def audit(
     crawl = dataset if isinstance(dataset, CrawlDataset) else CrawlDataset.open(dataset)
     section = settings.audit if isinstance(settings, Settings) else settings
     chosen = plan(section, select)
-    found: list[tuple[Check, str, str, float | None, float | None]] = []
     with open_views(crawl, settings=section) as con:
         custom.validate(con, [c for c in section.custom if c.id in {k.id for k in chosen.custom}])
+        con.execute(FINDINGS)
         for check in chosen.checks:
             ctx = CheckContext(con, chosen.limits_for(check), crawl.manifest)
-            for f in _find(check, ctx, crawl):
-                default = chosen.limits[check.thresholds[0].key] if check.thresholds else None
-                threshold = f.threshold if f.threshold is not None else default
-                found.append((check, f.url, f.detail, f.value, threshold))
+            _find(check, ctx, crawl, chosen)
             if progress is not None:
                 progress(check)
-        signals = priority.load_signals(con, {url for _, url, *_ in found}, traffic)
-    issues = sorted(
-        (
-            Issue(
-                c.id,
-                c.severity,
-                url,
-                detail,
-                value,
-                threshold,
-                priority.priority(c.severity, signals.get(url)),
-            )
-            for c, url, detail, value, threshold in found
-        ),
-        key=lambda i: (-i.priority, -i.severity.rank, i.check, i.url),
-    )
-    ranked = impact.rank(tickets(issues, chosen.catalog), issues, values or {}, section.impact)
+        try:
+            priority.load_importance(con, traffic)
+            con.execute(SCORED)
+            con.execute("DROP TABLE page_state; DROP TABLE refs; DROP TABLE in_sitemap")
+            made = _tickets(con, chosen.catalog)
+            table = con.sql(ISSUES_SQL).to_arrow_table()
+        except duckdb.OutOfMemoryException as exc:
+            raise out_of_memory(crawl, exc) from None
+    issues = as_issues(table) if values else []
+    ranked = impact.rank(made, issues, values or {}, section.impact)
     formula = impact.formula(section.impact) if values else None
-    result = Audit(crawl, chosen, issues, ranked, signals, formula)
+    result = Audit(crawl, chosen, table, ranked, formula)
     if save and select is None:
-        write_issues(crawl.folder, issues, result.record())
+        write_issues(crawl.folder, table, result.record())
     return result
 
+
+#: every finding of every check, as the checks report them (a SQL check's never leave DuckDB)
+FINDINGS = """
+CREATE OR REPLACE TEMP TABLE findings (
+    "check" VARCHAR, severity VARCHAR, rank INTEGER, url VARCHAR, detail VARCHAR,
+    value DOUBLE, threshold DOUBLE)
+"""
+
+#: the findings with their priority and the URL's depth (the helper tables that made them are
+#: dropped next: their memory goes to the sorts that follow)
+SCORED = """
+CREATE OR REPLACE TEMP TABLE scored AS
+SELECT f."check", f.severity, f.rank, f.url, f.detail, f.value, f.threshold, p.priority, i.depth
+FROM findings f LEFT JOIN importance i USING (url)
+     JOIN priorities p ON p.severity = f.severity AND p.importance = coalesce(i.importance, 1.0);
+DROP TABLE findings;
+DROP TABLE importance;
+"""
+
+#: the issues, highest priority first (then severity, check, URL; detail and value break ties)
+ISSUES_SQL = """
+SELECT "check", severity, url, detail, value, threshold, priority, depth FROM scored
+ORDER BY priority DESC, rank DESC, "check", url, detail, value
+"""
+
+#: per check: its URLs, its priorities in issue order (summed in Python, as `tickets.tickets`
+#: does) and its `EXAMPLES` highest-priority issues
+TICKETS_SQL = """
+WITH ranked AS (
+    SELECT "check", severity, url, detail, value, threshold, priority,
+           row_number() OVER (PARTITION BY "check" ORDER BY priority DESC, url, detail, value) AS n
+    FROM scored
+)
+SELECT "check", count(DISTINCT url) AS urls, list(priority ORDER BY n) AS priorities,
+       list({'check': "check", 'severity': severity, 'url': url, 'detail': detail,
+             'value': value, 'threshold': threshold, 'priority': priority} ORDER BY n)
+         FILTER (WHERE n <= $examples) AS examples
+FROM ranked GROUP BY "check"
+"""
+
+
+def _tickets(con: duckdb.DuckDBPyConnection, catalog: Mapping[str, Check]) -> list[Ticket]:
+    """`tickets.tickets` over the scored findings, making only the examples Python objects."""
+    made = []
+    rows = con.execute(TICKETS_SQL, {"examples": EXAMPLES}).fetchall()
+    for check_id, urls, priorities, examples in rows:
+        check = catalog[check_id]
+        shown = tuple(Issue(**{**e, "severity": Severity(e["severity"])}) for e in examples)
+        impact_ = round(sum(priorities), 2)
+        made.append(
+            Ticket(check_id, check.severity, check.description, check.fix, urls, impact_, shown)
+        )
+    return sorted(made, key=lambda t: (-t.impact, -t.severity.rank, t.check))
+
+
+def as_issues(table: pa.Table) -> list[Issue]:
+    """Rows of an issues table (the columns of `store.ISSUES`) as `Issue`s, in order."""
+    severities = {s.value: s for s in Severity}
+    columns = [table[name].to_pylist() for name in ISSUES.names]
+    return [
+        Issue(check, severities[severity], url, detail, value, threshold, score)
+        for check, severity, url, detail, value, threshold, score in zip(*columns, strict=True)
+    ]
+
+
+FOUND = pa.schema(
+    [
+        ("url", pa.string()),
+        ("detail", pa.string()),
+        ("value", pa.float64()),
+        ("threshold", pa.float64()),
+    ]
+)
 
 #: DuckDB errors that mean a check's SQL is wrong, not that the dataset is
 _BUGS = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
 
 
-def _find(check: Check, ctx: CheckContext, crawl: CrawlDataset) -> list[Finding]:
+def _find(check: Check, ctx: CheckContext, crawl: CrawlDataset, chosen: Plan) -> None:
+    """Run `check`, adding what it finds to the findings table."""
+    default = chosen.limits[check.thresholds[0].key] if check.thresholds else None
+    name = check.id.replace("'", "''")
+    fixed = f"'{name}', '{check.severity.value}', {check.severity.rank}"
+    fallback = "NULL" if default is None else f"{default!r}::DOUBLE"
     try:
-        return list(check.find(ctx))
+        if check.sql is not None:
+            used = set(PARAM.findall(check.sql))
+            params = {key: value for key, value in ctx.limits.items() if key in used}
+            columns = ctx.con.sql(check.sql, params=params).columns
+            value = "q.value" if "value" in columns else "NULL"
+            threshold = "q.threshold" if "threshold" in columns else "NULL"
+            ctx.con.execute(
+                f"INSERT INTO findings SELECT {fixed}, q.url, q.detail, {value}, "
+                f"coalesce({threshold}, {fallback}) FROM ({check.sql}) q",
+                params,
+            )
+        else:
+            found = pa.Table.from_pylist(
+                [
+                    {"url": f.url, "detail": f.detail, "value": f.value, "threshold": f.threshold}
+                    for f in check.find(ctx)
+                ],
+                schema=FOUND,
+            )
+            ctx.con.register("found", found)
+            ctx.con.execute(
+                f"INSERT INTO findings SELECT {fixed}, url, detail, value, "
+                f"coalesce(threshold, {fallback}) FROM found"
+            )
+            ctx.con.unregister("found")
     except duckdb.OutOfMemoryException as exc:
         raise out_of_memory(crawl, exc) from None
     except _BUGS as exc:

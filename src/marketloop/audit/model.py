@@ -85,6 +85,9 @@ class Check:
     fix: str  # why it matters and how to fix it
     find: Finder
     thresholds: tuple[Threshold, ...] = ()
+    #: a SQL check's query: the engine runs it inside DuckDB, its findings never become
+    #: Python objects (`find` runs the same query for callers outside the engine)
+    sql: str | None = None
 
 
 @dataclass(frozen=True, slots=True)  # a million of them: no per-object dict

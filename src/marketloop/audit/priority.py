@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 from marketloop.audit.model import Severity
 
@@ -69,25 +70,49 @@ def formula() -> str:
     )
 
 
-SIGNALS_SQL = """
-SELECT s.url, s.depth, coalesce(r.n, 0) AS referring_pages, m.url IS NOT NULL AS in_sitemap,
-       coalesce(s.html AND s.status = 200 AND s.blocker IS NOT NULL, false) AS excluded
+#: `importance` in SQL, operation for operation, for every URL with a finding (the engine's
+#: `findings` table) that the crawl has a row for: the same doubles as the Python function
+IMPORTANCE_SQL = f"""
+CREATE OR REPLACE TEMP TABLE importance AS
+SELECT s.url, s.depth,
+       (1 + log2(1 + coalesce(r.n, 0))) / (1 + coalesce(s.depth, {UNKNOWN_DEPTH}) / 4)
+       * CASE WHEN m.url IS NOT NULL THEN 1.25::DOUBLE ELSE 1.0::DOUBLE END
+       * CASE WHEN coalesce(s.html AND s.status = 200 AND s.blocker IS NOT NULL, false)
+              THEN 0.6::DOUBLE ELSE 1.0::DOUBLE END
+       * CASE WHEN coalesce(t.traffic, 0) <> 0 THEN 1 + log10(1 + t.traffic)
+              ELSE 1.0::DOUBLE END AS importance
 FROM page_state s LEFT JOIN refs r USING (url) LEFT JOIN in_sitemap m USING (url)
-WHERE s.url IN (SELECT unnest(?::VARCHAR[]))
+     LEFT JOIN traffic t USING (url)
+WHERE s.url IN (SELECT url FROM findings)
 """
 
+TRAFFIC = pa.schema([("url", pa.string()), ("traffic", pa.float64())])
+PRIORITIES = pa.schema(
+    [("severity", pa.string()), ("importance", pa.float64()), ("priority", pa.float64())]
+)
 
-def load_signals(
-    con: duckdb.DuckDBPyConnection, urls: Collection[str], traffic: TrafficSource | None = None
-) -> dict[str, PageSignals]:
-    """Signals for `urls` from the audit views (see views.py), with traffic joined in if given."""
-    wanted = sorted(set(urls))
-    signals = {
-        url: PageSignals(refs, depth, in_sitemap, excluded)
-        for url, depth, refs, in_sitemap, excluded in con.execute(SIGNALS_SQL, [wanted]).fetchall()
-    }
+
+def load_importance(con: duckdb.DuckDBPyConnection, traffic: TrafficSource | None = None) -> None:
+    """Table `importance` (url, depth, importance) for the URLs of table `findings` (url, ...),
+    with traffic joined in if given, and `priorities` (severity, importance, priority): the
+    rounded score of each pair that occurs (URLs the crawl has no row for: importance 1)."""
+    visits: dict[str, float] = {}
     if traffic is not None:
-        for url, visits in traffic(wanted).items():
-            if url in signals:
-                signals[url] = replace(signals[url], traffic=visits)
-    return signals
+        found = con.execute("SELECT DISTINCT url FROM findings ORDER BY url").fetchall()
+        visits = dict(traffic([url for (url,) in found]))
+    rows = [{"url": url, "traffic": visits[url]} for url in visits]
+    con.register("traffic", pa.Table.from_pylist(rows, schema=TRAFFIC))
+    con.execute(IMPORTANCE_SQL)
+    pairs = con.execute(
+        "SELECT DISTINCT f.severity, coalesce(i.importance, 1.0) FROM findings f "
+        "LEFT JOIN importance i USING (url)"
+    ).fetchall()
+    scored = [
+        {
+            "severity": s,
+            "importance": score,
+            "priority": round(SEVERITY_WEIGHT[Severity(s)] * score, 2),
+        }
+        for s, score in pairs
+    ]
+    con.register("priorities", pa.Table.from_pylist(scored, schema=PRIORITIES))

@@ -29,7 +29,7 @@ from marketloop.audit.model import Check, CheckContext, Finder, Finding, Severit
 from marketloop.errors import ConfigError
 
 REGISTRY: dict[str, Check] = {}
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 def register(check: Check) -> Check:
@@ -49,7 +49,8 @@ def sql_check(
     sql: str,
     thresholds: tuple[Threshold, ...] = (),
 ) -> Check:
-    return register(Check(check_id, severity, scope, description, fix, sql_finder(sql), thresholds))
+    find = sql_finder(sql)
+    return register(Check(check_id, severity, scope, description, fix, find, thresholds, sql))
 
 
 def python_check(
@@ -69,7 +70,7 @@ def python_check(
 
 
 def sql_finder(sql: str) -> Finder:
-    used = set(_PARAM.findall(sql))
+    used = set(PARAM.findall(sql))
 
     def find(ctx: CheckContext) -> Iterable[Finding]:
         params = {key: value for key, value in ctx.limits.items() if key in used}

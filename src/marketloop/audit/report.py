@@ -84,8 +84,7 @@ def _by_check(issues: list[Issue]) -> list[tuple[str, float]]:
 def _by_depth(result: Audit, issues: list[Issue]) -> dict[str, list[float]]:
     series: dict[str, list[float]] = {s.value: [0.0] * len(DEPTH_BUCKETS) for s in Severity}
     for issue in issues:
-        signals = result.signals.get(issue.url)
-        depth = signals.depth if signals else None
+        depth = result.depths.get(issue.url)
         bucket = "n/a" if depth is None else ("5+" if depth >= 5 else str(depth))
         series[issue.severity.value][DEPTH_BUCKETS.index(bucket)] += 1
     return series

@@ -171,10 +171,11 @@ def _banded_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
     for _ in range(bands):
         keys = _band_keys(prints, rng.choice(width, band, replace=False))
         order = np.argsort(keys)
+        ranked = prints[order]  # bucket mates side by side: compared without random reads
         for left, right in _bucket_pairs(keys[order], LSH_BUCKET_CAP):
-            a, b = order[left], order[right]
-            near = _distances(prints, a, b) <= distance
-            found.append(np.minimum(a, b)[near] * count + np.maximum(a, b)[near])
+            near = _distances(ranked, left, right) <= distance
+            a, b = order[left[near]], order[right[near]]
+            found.append(np.minimum(a, b) * count + np.maximum(a, b))
     pairs = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
     a, b = pairs // count, pairs % count
     return a, b, _distances(prints, a, b)
@@ -216,10 +217,10 @@ def _band_keys(prints: U64, positions: I64) -> U64:
 
 
 def _distances(prints: U64, a: I64, b: I64) -> I64:
-    bits = np.zeros(len(a), dtype=np.int64)
+    bits = np.zeros(len(a), dtype=np.uint16)  # at most 64 per word: no conversion per word
     for w in range(prints.shape[1]):
-        bits += np.bitwise_count(prints[a, w] ^ prints[b, w]).astype(np.int64)
-    return bits
+        bits += np.bitwise_count(prints[a, w] ^ prints[b, w])
+    return bits.astype(np.int64)
 
 
 def _no_pairs() -> tuple[I64, I64, I64]:

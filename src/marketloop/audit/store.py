@@ -54,11 +54,15 @@ class AuditRecord:
         )
 
 
-def write_issues(folder: Path, issues: list[Issue], record: AuditRecord) -> Path:
-    """Write atomically (temp file + rename): a reader never sees half a file."""
+def write_issues(folder: Path, issues: list[Issue] | pa.Table, record: AuditRecord) -> Path:
+    """Write `issues` (objects, or a table with the `ISSUES` columns) atomically (temp file +
+    rename): a reader never sees half a file."""
     meta = {**record.__dict__, "audited_at": record.audited_at or _now()}
-    columns = {name: [getattr(i, name) for i in issues] for name in ISSUES.names}
-    table = pa.table(columns, schema=ISSUES)
+    if isinstance(issues, pa.Table):
+        table = issues.select(ISSUES.names).cast(ISSUES)
+    else:
+        columns = {name: [getattr(i, name) for i in issues] for name in ISSUES.names}
+        table = pa.table(columns, schema=ISSUES)
     table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
     target = folder / ISSUES_FILE
     tmp = folder / f".{ISSUES_FILE}.{os.getpid()}.tmp"
