@@ -109,7 +109,10 @@ def csv_bytes(draw: st.DrawFn, header: tuple[str, ...] = ("Keyword", "Volume")) 
         cells = [f'"{c.replace(chr(34), chr(34) * 2)}"' if quote else c for c in row]
         lines.append(delimiter.join(cells))
     text = newline.join(lines) + draw(st.sampled_from([newline, ""]))
-    data = text.encode(draw(ENCODINGS), "surrogatepass" if "\ud800" in text else "replace")
+    encoding = draw(ENCODINGS)
+    # a lone surrogate survives only in the UTF codecs (a broken file); the others replace it
+    lone = "\ud800" in text and encoding.startswith("utf")
+    data = text.encode(encoding, "surrogatepass" if lone else "replace")
     cut = draw(st.sampled_from([None, None, None, len(data) // 2, 1]))
     return data[:cut] if cut is not None else data
 
