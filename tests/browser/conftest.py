@@ -12,16 +12,9 @@ from typing import Any
 
 import pytest
 
+from marketloop.crawl.render import FLAGS  # the product's own Chromium flags
+
 CHROMIUM = Path(os.environ.get("MARKETLOOP_TEST_CHROMIUM", "/usr/bin/chromium"))
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
