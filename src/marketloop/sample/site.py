@@ -9,7 +9,8 @@
 
 With `defects=True` every audit check of issue 2 has at least one seeded case and every other
 page is clean; `hostile=True` adds the bad-input routes (and a second host on 127.0.0.2), which
-make checks fire too, so the ground truth is exact only without them.
+make checks fire too, so the ground truth is exact only without them. `javascript=True` adds a
+catalogue built by scripts (sample/javascript.py), found only by `crawl --render js`.
 """
 
 from __future__ import annotations
