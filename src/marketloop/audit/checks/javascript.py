@@ -3,9 +3,9 @@ descriptions, canonicals, robots directives, links and content that exist or dif
 rendering; script errors; resources the page needed but could not load.
 
 They compare a rendered page (`crawl --render js`) with the same page as served (the `raw_*`
-columns), so they look only at rendered pages: `WHERE rendered` is the first condition of each,
-and on a crawl without rendering every Parquet row group is skipped by its statistics (the
-column is all null), so they cost nothing there.
+columns), so they read only the audit's `rendered_pages` helper (audit/views.py): the rendered
+HTML pages, read once for all nine, and an empty table without a file read on a crawl made
+without rendering, so they cost nothing there.
 """
 
 from marketloop.audit.checks.scope import HTML_PAGES
@@ -34,8 +34,8 @@ sql_check(
     "the HTML the server sends.",
     sql=f"""
     SELECT url, {_changed("title", "first_text(raw_titles)", "first_text(titles)")} AS detail
-    FROM html_pages
-    WHERE rendered AND first_text(raw_titles) IS DISTINCT FROM first_text(titles)
+    FROM rendered_pages
+    WHERE first_text(raw_titles) IS DISTINCT FROM first_text(titles)
     """,
 )
 
@@ -53,9 +53,8 @@ sql_check(
             "meta description", "first_text(raw_meta_descriptions)", "first_text(meta_descriptions)"
         )
     } AS detail
-    FROM html_pages
-    WHERE rendered
-      AND first_text(raw_meta_descriptions) IS DISTINCT FROM first_text(meta_descriptions)
+    FROM rendered_pages
+    WHERE first_text(raw_meta_descriptions) IS DISTINCT FROM first_text(meta_descriptions)
     """,
 )
 
@@ -69,7 +68,7 @@ sql_check(
     "Serve the canonical in the HTML and do not change it with scripts.",
     sql=f"""
     SELECT url, {_changed("canonical", "raw_canonical", "canonical")} AS detail
-    FROM html_pages WHERE rendered AND raw_canonical IS DISTINCT FROM canonical
+    FROM rendered_pages WHERE raw_canonical IS DISTINCT FROM canonical
     """,
 )
 
@@ -84,8 +83,8 @@ sql_check(
     sql="""
     SELECT url, 'served meta robots "' || raw_meta_robots || '", rendered "'
              || coalesce(meta_robots, '') || '"' AS detail
-    FROM html_pages
-    WHERE rendered AND is_noindex(raw_meta_robots, x_robots_tag)
+    FROM rendered_pages
+    WHERE is_noindex(raw_meta_robots, x_robots_tag)
       AND NOT is_noindex(meta_robots, x_robots_tag)
     """,
 )
@@ -100,8 +99,8 @@ sql_check(
     sql="""
     SELECT url, 'meta robots served "' || coalesce(raw_meta_robots, '') || '", rendered "'
              || coalesce(meta_robots, '') || '"' AS detail
-    FROM html_pages
-    WHERE rendered AND coalesce(raw_meta_robots, '') <> coalesce(meta_robots, '')
+    FROM rendered_pages
+    WHERE coalesce(raw_meta_robots, '') <> coalesce(meta_robots, '')
       AND NOT (is_noindex(raw_meta_robots, x_robots_tag)
                AND NOT is_noindex(meta_robots, x_robots_tag))
     """,
@@ -136,8 +135,8 @@ sql_check(
            outlinks_internal AS value,
            $links_need_javascript * coalesce(raw_outlinks_internal, 0)
              + $links_need_javascript_added AS threshold
-    FROM html_pages
-    WHERE rendered AND outlinks_internal > $links_need_javascript_added
+    FROM rendered_pages
+    WHERE outlinks_internal > $links_need_javascript_added
       + $links_need_javascript * coalesce(raw_outlinks_internal, 0)
     """,
 )
@@ -171,8 +170,8 @@ sql_check(
            word_count AS value,
            $content_needs_javascript * coalesce(raw_word_count, 0)
              + $content_needs_javascript_words AS threshold
-    FROM html_pages
-    WHERE rendered AND word_count > $content_needs_javascript_words
+    FROM rendered_pages
+    WHERE word_count > $content_needs_javascript_words
       + $content_needs_javascript * coalesce(raw_word_count, 0)
     """,
 )
@@ -187,7 +186,7 @@ sql_check(
     sql="""
     SELECT url, plural(len(js_errors), 'uncaught error') || ': ' || js_errors[1] AS detail,
            len(js_errors) AS value
-    FROM html_pages WHERE rendered AND len(js_errors) > 0
+    FROM rendered_pages WHERE len(js_errors) > 0
     """,
 )
 
@@ -207,7 +206,7 @@ sql_check(
     sql=f"""
     WITH needed AS (
       SELECT url, [b for b in blocked_requests if NOT regexp_matches(b, '{_DELIBERATE}')] AS b
-      FROM html_pages WHERE rendered AND len(blocked_requests) > 0
+      FROM rendered_pages WHERE len(blocked_requests) > 0
     )
     SELECT url, plural(len(b), 'resource') || ' not loaded: ' || sample_text(b[1:3], len(b))
              AS detail,
