@@ -225,3 +225,22 @@ def test_hostile_title_and_error_are_text_in_the_report_and_the_csv(
     assert result.exit_code == 0 and "javascript_error" in result.stdout
     assert_markup_inert(result.stdout)
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+
+
+def test_the_export_keeps_script_text_as_data_a_spreadsheet_does_not_run(
+    crawls: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    url, rendered, _ = crawls
+    out = tmp_path / "pages.csv"
+    result = CliRunner().invoke(
+        app, ["crawl-export", str(rendered), "pages", "--format", "csv", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["url"] == url + "app")
+    assert row["titles"] == HOSTILE_TITLE and row["raw_titles"] == ""  # the data, as it was
+    assert row["js_errors"] == "'" + HOSTILE_ERROR  # a formula no more (csvsafe.py)
+    assert sorted(row["blocked_requests"].splitlines()) == [
+        f"{url}missing.json (HTTP 404)",
+        f"{url}private/data.json (robots)",
+    ]
