@@ -120,13 +120,16 @@ def site(third_party: str) -> dict[str, tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def crawls(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
-    """(site URL, the rendered crawl, the same site crawled without rendering)."""
+    """(site URL, the rendered crawl, the same site crawled without rendering); the renderer
+    never requested what robots.txt disallows."""
     folder = tmp_path_factory.mktemp("jschecks")
     pages = site("")
     with serve(pages) as served:
         pages.update(site(served.url.replace("127.0.0.1", "localhost")))
         run_crawl(served.url, folder / "js", settings(render="js"))
         run_crawl(served.url, folder / "raw", settings())
+    assert not [p for p in served.requested if p.startswith("/private/")]  # robots.txt obeyed
+    assert "/missing.json" in served.requested  # fetched, and failed
     return served.url, folder / "js", folder / "raw"
 
 
