@@ -11,10 +11,12 @@ concurrency; peak RSS is the sum over each tree, sampled with psutil every 50 ms
     BENCH_CRAWL_PAGES=0 python -m bench crawl                        # only the 100,000 pages
     BENCH_CRAWL_PAGES=0 BENCH_CRAWL_BIG=0 python -m bench crawl      # only --render js, 300 pages
 
-`BENCH_CRAWL_RENDER` pages (default 300, 0 to skip) are also crawled with and without
-`--render js` (Chromium through Playwright, `render_pages` 2): pages/s and peak RSS of the whole
-process tree, the browser's processes included. The sample site builds no content with scripts,
-so this measures the cost of rendering, not what it finds.
+`BENCH_CRAWL_RENDER` pages (default 300, 0 to skip) of the sample site with its JavaScript
+section (`SampleSite(javascript=True)`: a catalogue of pages/10 items linked and filled only by
+scripts, sample/javascript.py) are also crawled with and without `--render js` (Chromium through
+Playwright, `render_pages` 2): pages/s, CPU and peak RSS of the whole process tree and of the
+browser's processes alone, the pages found only through script-built links, and what the
+audit's JavaScript checks find (and that they flag nothing outside the catalogue).
 
 Goals (issue 2): >= 10x advertools' pages/s with the same URLs found, peak memory no higher
 than advertools', and a 100,000-page crawl under 500 MB peak RSS.
@@ -38,11 +40,13 @@ from pathlib import Path
 
 import psutil
 
+from marketloop.audit.checks.javascript import RENDERED as RENDERED_SCOPE
 from marketloop.crawl.dataset import CrawlDataset
 from marketloop.crawl.urls import normalize
 from marketloop.sample import SampleSite
 
 USER_AGENT = "marketloop-bench/1.0"
+JS_SECTION = "/app/"  # the sample site's JavaScript-built catalogue (sample/javascript.py)
 CONCURRENCY = 16
 SRC = Path(__file__).resolve().parents[1] / "src"
 NGINX = "/usr/sbin/nginx"
@@ -58,7 +62,7 @@ http {{
     tcp_nopush on;
     keepalive_requests 1000000;
     types {{ text/html html; text/css css; text/plain txt; application/xml xml;
-            application/gzip gz; image/png png; }}
+            application/gzip gz; image/png png; text/javascript js; application/json json; }}
     default_type application/octet-stream;
     client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
@@ -78,6 +82,7 @@ class Run:
     peak_rss: int  # bytes, summed over the process tree
     cpu: float  # user + system seconds of the process tree
     urls: set[str]
+    browser_rss: int = 0  # bytes, summed over the browser's processes (--render js)
 
     @property
     def rate(self) -> float:
@@ -111,10 +116,12 @@ def main() -> None:
             with served(SampleSite(big, defects=False), work / "big") as url:
                 report_big(crawl_marketloop(url, work / "big-crawl"))
         if render:
-            with served(SampleSite(render, defects=False), work / "render") as url:
+            sample = SampleSite(render, defects=False, javascript=True)
+            with served(sample, work / "render") as url:
                 plain = crawl_marketloop(url, work / "plain-crawl")
                 rendered = crawl_marketloop(url, work / "render-crawl", "--render", "js")
             report_render(plain, rendered)
+            report_javascript(url, plain, rendered, work / "render-crawl")
 
 
 @contextmanager
@@ -147,12 +154,13 @@ def crawl_marketloop(url: str, out: Path, *extra: str) -> Run:
         *("--user-agent", USER_AGENT, "--concurrency", str(CONCURRENCY), "--max-urls", "10000000"),
         *extra,
     ]
-    seconds, peak, cpu = measure(command, env)
+    peaks = [0, 0]
+    seconds, peak, cpu = measure(command, env, peaks)
     dataset = CrawlDataset.open(out)
     urls = {
         r["url"] for r in dataset.query("SELECT url FROM pages WHERE content_type = 'text/html'")
     }
-    return Run("marketloop", seconds, peak, cpu, urls)
+    return Run("marketloop", seconds, peak, cpu, urls, browser_rss=peaks[1])
 
 
 def crawl_advertools(url: str, output: Path) -> Run:
@@ -183,12 +191,15 @@ def crawl_advertools(url: str, output: Path) -> Run:
     return Run("advertools", seconds, peak, cpu, urls)
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, float]:
-    """Wall time, peak RSS (summed over the process tree) and CPU time of a command."""
+def measure(
+    command: list[str], env: dict[str, str], peaks: list[int] | None = None
+) -> tuple[float, int, float]:
+    """Wall time, peak RSS (summed over the process tree) and CPU time of a command; `peaks`
+    receives [tree, browser processes alone] peak RSS."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    peak = [0]
+    peak = peaks if peaks is not None else [0, 0]
     sampler = threading.Thread(target=sample_rss, args=(process.pid, peak), daemon=True)
     sampler.start()
     process.wait()
@@ -207,13 +218,17 @@ def sample_rss(pid: int, peak: list[int]) -> None:
     except psutil.NoSuchProcess:
         return
     while root.is_running() and root.status() != psutil.STATUS_ZOMBIE:
-        total = 0
+        total = browser = 0
         for process in [root, *root.children(recursive=True)]:
             try:
-                total += process.memory_info().rss
+                rss = process.memory_info().rss
+                total += rss
+                browser += rss if process.name().startswith(("chrom", "headless")) else 0
             except psutil.Error:
                 continue
         peak[0] = max(peak[0], total)
+        if len(peak) > 1:
+            peak[1] = max(peak[1], browser)
         time.sleep(0.05)
 
 
@@ -261,10 +276,31 @@ def report_render(plain: Run, rendered: Run) -> None:
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
     for run, name in ((plain, "raw HTML"), (rendered, "--render js")):
         print(
-            f"{name:<12}{run.seconds:>8.1f} s{run.rate:>9.1f} pages/s{run.cpu_ms:>9.1f} CPU ms/page"
-            f"{run.peak_rss / 2**20:>8.0f} MB peak RSS (process tree)"
+            f"{name:<12}{len(run.urls):>6} pages{run.seconds:>8.1f} s{run.rate:>9.1f} pages/s"
+            f"{run.cpu_ms:>9.1f} CPU ms/page{run.peak_rss / 2**20:>8.0f} MB peak RSS (tree)"
+            f"{run.browser_rss / 2**20:>8.0f} MB of it the browser's"
         )
-    print(f"same URLs      {plain.urls == rendered.urls}")
+
+
+def report_javascript(url: str, plain: Run, rendered: Run, crawl: Path) -> None:
+    """What rendering finds on the JavaScript section: pages reached only through links made
+    by scripts, and the JavaScript checks' counts (none may fall outside the catalogue)."""
+    from marketloop.audit.config import AuditSettings
+    from marketloop.audit.engine import audit
+    from marketloop.audit.registry import REGISTRY
+
+    only = rendered.urls - plain.urls
+    section = url + JS_SECTION.lstrip("/")
+    print(
+        f"found only by rendering: {len(only)} pages ({sum(u.startswith(section) for u in only)}"
+        f" in {JS_SECTION}); without rendering: {len(plain.urls - rendered.urls)} pages missed"
+    )
+    checks = sorted(c for c in REGISTRY if REGISTRY[c].scope.startswith(RENDERED_SCOPE))
+    result = audit(crawl, AuditSettings(), select=checks, save=False)
+    for check in checks:
+        urls = {i.url for i in result.issues if i.check == check}
+        outside = sum(not u.startswith(section) for u in urls)
+        print(f"  {check:<40}{len(urls):>5} pages   {outside} outside {JS_SECTION}")
 
 
 def free_port() -> int:

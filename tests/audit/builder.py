@@ -29,13 +29,24 @@ BASE = "https://example.com"
 FETCHED_AT = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
 
+#: the columns a rendered page also keeps as served (`raw_<column>`)
+RAW_COLUMNS = (
+    "titles",
+    "meta_descriptions",
+    "meta_robots",
+    "canonical",
+    "word_count",
+    "outlinks_internal",
+)
+
+
 def url(path: str) -> str:
     return path if "://" in path else BASE + path
 
 
 def absolute(key: str, value: Any) -> Any:
     """Make the URL-valued fields of a row absolute: canonical, redirect_url, hreflang."""
-    if key in {"canonical", "canonical_header", "redirect_url"} and value:
+    if key in {"canonical", "raw_canonical", "canonical_header", "redirect_url"} and value:
         return url(value)
     if key == "hreflang" and value:
         return [{"lang": a["lang"], "url": url(a["url"])} for a in value]
@@ -158,6 +169,17 @@ class Site:
                 row.update({key: absolute(key, value) for key, value in fields.items()})
                 return
         self.tables["pages"].append(clean_page(address, **fields))
+
+    def rendered(self, **fields: Any) -> None:
+        """Make the page at `url` rendered (a crawl with --render js) and served exactly as
+        rendered (its `raw_*` columns copy the rendered ones); then `fields` change either."""
+        address = url(fields.pop("url"))
+        row = next(r for r in self.tables["pages"] if r["url"] == address)
+        row.update(rendered=True, render_error=None, js_errors=[], blocked_requests=[])
+        for column in RAW_COLUMNS:
+            row[f"raw_{column}"] = row.get(column)
+        row.update({key: absolute(key, value) for key, value in fields.items()})
+        self.manifest.setdefault("settings", {})["render"] = "js"
 
     def remove(self, address: str) -> None:
         self.tables["pages"] = [p for p in self.tables["pages"] if p["url"] != url(address)]

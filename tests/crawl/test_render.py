@@ -123,30 +123,28 @@ def test_a_browser_that_cannot_start_leaves_the_crawl_unrendered(tmp_path: Path)
     assert result.manifest.status == "finished"
 
 
-def test_the_documented_custom_check_finds_content_built_by_scripts(tmp_path: Path) -> None:
+def test_the_documented_custom_check_finds_a_page_that_did_not_finish_rendering(
+    tmp_path: Path,
+) -> None:
     import tomllib
 
     from marketloop.audit.config import AuditSettings
     from marketloop.audit.engine import audit
 
     doc = (Path(__file__).parents[2] / "docs" / "crawl.md").read_text(encoding="utf-8")
-    block = doc[doc.index('[[audit.custom]]\nid = "content_needs_javascript"') :]
+    block = doc[doc.index('[[audit.custom]]\nid = "render_incomplete"') :]
     rule = tomllib.loads(block[: block.index("```")])["audit"]["custom"][0]
-    words = " ".join(f"w{i}" for i in range(200))
+    busy = "<script>setInterval(() => fetch('/api?' + Math.random()), 100)</script>"
     pages = {
-        "/": ("text/html", SHELL.replace('id="root">', 'id="root">hi')),
-        "/app.js": (
-            "application/javascript",
-            f'document.getElementById("root").textContent = "{words}";',
-        ),
-        "/server": ("text/html", f"<html><body><main>{words}</main></body></html>"),
+        "/": ("text/html", '<html><body><main>home</main><a href="/busy">b</a></body></html>'),
+        "/busy": ("text/html", f"<html><body><main>busy</main>{busy}</body></html>"),
+        "/api": ("application/json", "{}"),
     }
-    pages["/"] = (pages["/"][0], pages["/"][1].replace("</main>", '</main><a href="/server">s</a>'))
     with serve(pages) as site:
-        run_crawl(site.url, tmp_path / "c", settings(render="js"))
+        run_crawl(site.url, tmp_path / "c", settings(render="js", render_timeout=2))
     result = audit(tmp_path / "c", AuditSettings(custom=[rule]), select=[rule["id"]], save=False)
     assert [(i.url, i.detail) for i in result.issues] == [
-        (site.url, "1 words served, 200 rendered")
+        (site.url + "busy", "timeout: not settled (networkidle) in 2 s")
     ]
 
 

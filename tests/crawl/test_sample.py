@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,24 @@ def test_export_writes_a_static_site(clean: SampleSite, tmp_path: Path) -> None:
 def test_only_the_clean_site_can_be_exported(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="clean site"):
         SampleSite(40).export(tmp_path, BASE)
+
+
+def test_the_javascript_section_is_reached_only_through_script_built_links(
+    clean: SampleSite, tmp_path: Path
+) -> None:
+    js = SampleSite(300, defects=False, javascript=True)
+    items = [p for p in js.site.pages if p.startswith("/app/item-")]
+    assert len(items) == 30 and not any(p.startswith("/app/") for p in clean.site.pages)
+    for path in clean.site.pages:  # the rest of the site is the clean site, unchanged
+        if path != "/":
+            assert render_page(js.site.pages[path], js.site, Bases(BASE, BASE)) == render_page(
+                clean.site.pages[path], clean.site, Bases(BASE, BASE)
+            )
+    js.export(tmp_path, BASE)
+    served = b"".join(f.read_bytes() for f in tmp_path.rglob("*.html"))
+    assert b'<a href="/app/"' in served
+    assert not re.search(rb'<a [^>]*href="[^"]*/app/item-', served)  # only the scripts link
+    listing = (tmp_path / "app/data/items.json").read_text(encoding="utf-8")
+    assert all(f'"{path}"' in listing for path in items)
+    assert "Disallow: /app/private/" in (tmp_path / "robots.txt").read_text(encoding="utf-8")
+    assert (tmp_path / "app/private/item-5.json").is_file()

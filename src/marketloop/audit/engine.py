@@ -154,6 +154,7 @@ def audit(
             priority.load_importance(con, traffic)
             con.execute(SCORED)
             con.execute("DROP TABLE page_state; DROP TABLE refs; DROP TABLE in_sitemap")
+            con.execute("DROP TABLE rendered_pages")
             made = _tickets(con, chosen.catalog)
             table = con.sql(ISSUES_SQL).to_arrow_table()
         except duckdb.OutOfMemoryException as exc:

@@ -12,6 +12,9 @@ many checks share, computed once per audit:
                       of them by URL (`sample`, `sample_a`; NULL for indexable pages); skipped
                       with `refs=False` (the report overview needs no link pass)
     in_sitemap        URLs listed in a urlset sitemap, with one sitemap naming them
+    rendered_pages    the rendered HTML pages (`crawl --render js`) with the columns the
+                      JavaScript checks compare; empty, without reading a file, for a crawl
+                      made without rendering
     crawl             one row: the crawl id and start URL from the manifest
     macros            blocker, texts, first_text, plural, sample_text, linked_from
 
@@ -73,6 +76,16 @@ FROM page_indexability;
 
 CREATE OR REPLACE TEMP TABLE in_sitemap AS
 SELECT url, min(sitemap_url) AS sitemap FROM sitemap_urls GROUP BY url;
+"""
+
+#: what the JavaScript checks compare (audit/checks/javascript.py), read once for all of them;
+#: `LIMIT 0` on a crawl made without --render js, so that they cost nothing there
+RENDERED = """
+CREATE OR REPLACE TEMP TABLE rendered_pages AS
+SELECT url, titles, raw_titles, meta_descriptions, raw_meta_descriptions, canonical,
+       raw_canonical, meta_robots, raw_meta_robots, x_robots_tag, outlinks_internal,
+       raw_outlinks_internal, word_count, raw_word_count, js_errors, blocked_requests
+FROM html_pages WHERE rendered {limit};
 """
 
 #: the heaviest helper (a pass over every link): only the checks need it, not the overview.
@@ -171,6 +184,8 @@ def open_views(
             [dataset.manifest.crawl_id, dataset.manifest.start_url],
         )
         con.execute(HELPERS)
+        rendered = dataset.manifest.settings.get("render") == "js"
+        con.execute(RENDERED.format(limit="" if rendered else "LIMIT 0"))
         if refs:
             con.execute(REFS)
         yield con

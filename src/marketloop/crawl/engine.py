@@ -192,13 +192,20 @@ class Crawler:
         except RenderUnavailable as exc:
             self.note(f"the browser did not start ({exc}): pages were parsed without rendering")
 
-    def _refused(self, url: str) -> str | None:
-        """Why a rendered page may not request `url` (None: it may)."""
+    async def _refused(self, url: str) -> str | None:
+        """Why a rendered page may not request `url` (None: it may): internal resources obey
+        robots.txt as pages do (Google does not fetch a disallowed script either)."""
         if self.resolver.refuses_literal(host_of(url)):
             return "private_address"
-        if self.settings.render_block_third_party and not self.scope.is_internal(url):
-            return "third_party"
-        return None
+        if not self.scope.is_internal(url):
+            return "third_party" if self.settings.render_block_third_party else None
+        return "robots" if await self._disallowed(url) else None
+
+    async def _disallowed(self, url: str) -> bool:
+        """Whether robots.txt keeps the crawl from `url` (never when robots are ignored)."""
+        if not self.settings.obey_robots or host_of(url) in self._robots_exempt:
+            return False
+        return not (await self.robots(url)).allowed(url, self.settings.user_agent)
 
     # -- dispatch -----------------------------------------------------------------------
     async def _dispatch(self, sitemaps: asyncio.Task[None]) -> None:
@@ -326,8 +333,7 @@ class Crawler:
         if self.resolver.refuses_literal(host_of(url)):
             row["error"] = "private_address"
             return Visit(entry, row)
-        obey = self.settings.obey_robots and host_of(url) not in self._robots_exempt
-        if obey and not (await self.robots(url)).allowed(url, self.settings.user_agent):
+        if await self._disallowed(url):
             row["blocked_by_robots"] = True
             return Visit(entry, row)
         response = await self._fetch(url, "HEAD" if entry.via == "image" else "GET")

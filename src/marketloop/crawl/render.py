@@ -11,8 +11,10 @@ every request the page then makes goes through the crawler's `Fetcher`, so rende
 crawl's network policy (private addresses refused at connection time, staging credentials only
 to the crawl's own hosts, politeness per origin). Requests to other hosts are blocked by default
 (`render_block_third_party`: analytics, ads), as are methods other than GET and HEAD; blocked
-requests are recorded. Images, media and fonts are not loaded at all (the DOM does not depend
-on them; the crawl itself still checks internal images). A page gets `render_timeout` seconds
+requests are recorded, and so are the crawl's own resources that robots.txt disallows (not
+fetched, as Google would not) or that fail (no response, HTTP 4xx/5xx). Images, media and
+fonts are not loaded at all (the DOM does not depend on them; the crawl itself still checks
+internal images). A page gets `render_timeout` seconds
 to reach `render_wait`; one that never settles is parsed as far as it got, with `render_error`
 saying so. Never a downloaded browser: `chromium_path` (default /usr/bin/chromium).
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 from playwright.async_api import (
@@ -57,6 +59,10 @@ _FETCHED = frozenset({"GET", "HEAD"})
 _SKIPPED_TYPES = frozenset({"image", "media", "font"})
 
 
+#: url -> None if a rendered page may request it, else why not
+Vet = Callable[[str], Awaitable[str | None]]
+
+
 class RenderUnavailable(RuntimeError):
     """The browser could not start."""
 
@@ -88,7 +94,7 @@ class Renderer:
         self,
         settings: CrawlSettings,
         fetcher: Fetcher,
-        allowed: Callable[[str], str | None],
+        allowed: Vet,
         playwright: Playwright,
         browser: Browser,
     ) -> None:
@@ -100,9 +106,7 @@ class Renderer:
         self.slots: asyncio.Queue[_Slot] = asyncio.Queue()
 
     @classmethod
-    async def start(
-        cls, settings: CrawlSettings, fetcher: Fetcher, allowed: Callable[[str], str | None]
-    ) -> Renderer:
+    async def start(cls, settings: CrawlSettings, fetcher: Fetcher, allowed: Vet) -> Renderer:
         """Launch Chromium and open the page pool; `allowed(url)` vets every subrequest."""
         if not settings.chromium_path.is_file():
             raise RenderUnavailable(f"no browser at {settings.chromium_path}")
@@ -180,7 +184,7 @@ class Renderer:
             await route.abort("blockedbyclient")
             return
         url = try_normalize(request.url)
-        reason = "not http(s)" if url is None else self.allowed(url)
+        reason = "not http(s)" if url is None else await self.allowed(url)
         if reason is None and request.method not in _FETCHED:
             reason = f"method {request.method}"
         if url is None or reason is not None:
@@ -189,12 +193,13 @@ class Renderer:
             return
         response = await self.fetcher.get(url, request.method)
         if response.status is None:
-            if response.error == "private_address":
-                _keep(slot.blocked, f"{url[:500]} (private_address)")
+            _keep(slot.blocked, f"{url[:500]} ({_failure(response.error)})")
             await route.abort(
                 "blockedbyclient" if response.error == "private_address" else "failed"
             )
             return
+        if response.status >= 400:  # answered, but the page went without it
+            _keep(slot.blocked, f"{url[:500]} (HTTP {response.status})")
         headers = {k: v for k, v in response.headers.items() if k != "content-length"}
         await route.fulfill(status=response.status, headers=headers, body=response.body)
 
@@ -208,6 +213,11 @@ class Renderer:
 def _keep(items: list[str], item: str) -> None:
     if len(items) < MAX_RECORDED:
         items.append(item)
+
+
+def _failure(error: str | None) -> str:
+    """The reason recorded for a subrequest that got no response."""
+    return "private_address" if error == "private_address" else f"failed: {error or 'unknown'}"
 
 
 def _first_line(error: object) -> str:

@@ -132,6 +132,7 @@ def add_raw(row: dict[str, Any], raw: HtmlResult) -> None:
     facts = raw.extracted.facts
     row.update(
         raw_titles=facts.titles,
+        raw_meta_descriptions=facts.meta_descriptions,
         raw_meta_robots=facts.meta_robots,
         raw_canonical=facts.canonical,
         raw_word_count=facts.word_count,

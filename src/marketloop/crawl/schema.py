@@ -84,9 +84,12 @@ PAGES = pa.schema(
         ("rendered", pa.bool_()),  # true: the columns above come from the rendered DOM
         ("render_error", pa.string()),  # timeout, crash ... (the DOM taken so far is parsed)
         ("js_errors", _strings),  # uncaught script exceptions on the page
-        ("blocked_requests", _strings),  # "url (reason)": third_party, private_address, ...
+        # "url (reason)" of subrequests blocked (third_party, robots, private_address, ...) or
+        # failed (`failed: timeout`, `HTTP 404`)
+        ("blocked_requests", _strings),
         # the same page as the server sent it, before scripts ran (rendered pages only)
         ("raw_titles", _strings),
+        ("raw_meta_descriptions", _strings),
         ("raw_meta_robots", pa.string()),
         ("raw_canonical", pa.string()),
         ("raw_word_count", pa.int32()),
@@ -169,6 +172,7 @@ ADDED_COLUMNS: dict[str, frozenset[str]] = {
             "js_errors",
             "blocked_requests",
             "raw_titles",
+            "raw_meta_descriptions",
             "raw_meta_robots",
             "raw_canonical",
             "raw_word_count",

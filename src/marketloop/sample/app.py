@@ -116,6 +116,9 @@ def _asset(mount: Mount, bases: Bases, path: str) -> web.Response | None:
         if path in mount.sitemaps:
             kind = "application/gzip" if path.endswith(".gz") else "application/xml"
             return web.Response(body=mount.sitemaps[path], content_type=kind)
+    if path in mount.site.files:  # scripts and data of the JavaScript section
+        kind, body = mount.site.files[path]
+        return web.Response(body=body, content_type=kind)
     if path.endswith((".css", ".js")):
         kind = "text/css" if path.endswith(".css") else "text/javascript"
         return web.Response(body=STYLESHEET, content_type=kind)

@@ -75,6 +75,7 @@ class Site:
     disallow: list[str] = field(default_factory=lambda: ["/cart/"])
     footer: list[tuple[str, str]] = field(default_factory=list)
     extra_sitemaps: dict[str, list[str]] = field(default_factory=dict)  # path -> paths listed
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # path -> (type, body)
 
     def add(self, page: Page) -> Page:
         self.pages[page.path] = page

@@ -9,7 +9,8 @@
 
 With `defects=True` every audit check of issue 2 has at least one seeded case and every other
 page is clean; `hostile=True` adds the bad-input routes (and a second host on 127.0.0.2), which
-make checks fire too, so the ground truth is exact only without them.
+make checks fire too, so the ground truth is exact only without them. `javascript=True` adds a
+catalogue built by scripts (sample/javascript.py), found only by `crawl --render js`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from marketloop.fakes.server import LocalServer
 from marketloop.sample.app import Mount, make_app
 from marketloop.sample.defects import Expected, seed_defects
 from marketloop.sample.hostile import add_hostile, second_host_app
+from marketloop.sample.javascript import add_javascript
 from marketloop.sample.media import STYLESHEET, image
 from marketloop.sample.model import Origin, Site, build_site
 from marketloop.sample.render import Bases, render_page, robots_txt, sitemap_files
@@ -43,11 +45,19 @@ class SeededDefect:
 
 class SampleSite:
     def __init__(
-        self, pages: int = 60, *, seed: int = 7, defects: bool = True, hostile: bool = False
+        self,
+        pages: int = 60,
+        *,
+        seed: int = 7,
+        defects: bool = True,
+        hostile: bool = False,
+        javascript: bool = False,
     ) -> None:
         prose = Prose(seed)
         self.site: Site = build_site(pages, prose)
         self.expected: list[Expected] = seed_defects(self.site, prose) if defects else []
+        if javascript:  # a catalogue built by scripts, found only by rendering (javascript.py)
+            add_javascript(self.site, prose, max(10, pages // 10))
         self.hostile = hostile
         if hostile:
             add_hostile(self.site, prose)
@@ -70,6 +80,7 @@ class SampleSite:
         files: dict[str, bytes] = {"/robots.txt": robots_txt(self.site, bases)}
         files.update(sitemap_files(self.site, bases))
         files["/static/site.css"] = STYLESHEET
+        files.update((path, body) for path, (_, body) in self.site.files.items())
         for path, size in self.site.images.items():
             files[path] = image(path, size)
         for page in self.site.pages.values():

@@ -5,6 +5,7 @@ from marketloop.audit.checks import (  # noqa: F401
     hreflang,
     images,
     indexing,
+    javascript,
     links,
     onpage,
     redirects,
