@@ -3,10 +3,10 @@
 Finding one URL's links in a crawl's part files means reading every link row (seconds at
 100,000 pages). `lookup(dataset, url)` reads a per-crawl index instead: built once, on first
 use, into `<crawl>/url-index/`, it holds the pages, the links by target (inlinks) and by
-source (outlinks) and the redirects, each split by a hash of its key URL into Parquet files
-of a few thousand rows, so one lookup opens one small file per table whatever the crawl's
-size. The build sorts nothing in memory: DuckDB partitions the rows under the audit's memory
-cap, spilling beyond it.
+source (outlinks), the redirects and the custom extractions, each split by a hash of its key
+URL into Parquet files of a few thousand rows, so one lookup opens one small file per table
+whatever the crawl's size. The build sorts nothing in memory: DuckDB partitions the rows
+under the audit's memory cap, spilling beyond it.
 
 The index is stamped with the manifest (which a crawl rewrites at every committed batch) and
 the DuckDB version (which defines the hash): a crawl that went on, or a newer DuckDB, gets a
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 INDEX = "url-index"
 STAMP = "stamp.json"
-VERSION = 1  # of the index layout; a change rebuilds every index
+VERSION = 2  # of the index layout; a change rebuilds every index (2: extractions)
 ROWS_PER_FILE = 16_384  # links per hash bucket, about
 MAX_BUCKETS = 2_048
 HOPS = 10
@@ -48,7 +48,9 @@ TABLES = {
     "inlinks": ("links", "to_url", "to_url, from_url, anchor, kind, nofollow"),
     "outlinks": ("links", "from_url", "from_url, to_url, anchor, kind, nofollow"),
     "redirects": ("redirects", "url", "url, status, location"),
+    "extractions": ("extractions", "page_url", 'page_url, name, "values", matches'),
 }
+RULES = 1_000  # custom extraction rules read per page, at most
 
 Link = tuple[Any, ...]  # the other URL, anchor, kind, nofollow
 Hop = tuple[str, int, str | None]  # URL, status, Location
@@ -56,12 +58,14 @@ Hop = tuple[str, int, str | None]  # URL, status, Location
 
 @dataclass(frozen=True)
 class Lookup:
-    """One URL of a crawl: its `pages` row, up to `limit` links each way, its redirect chain."""
+    """One URL of a crawl: its `pages` row, up to `limit` links each way, its redirect chain
+    and its custom extractions (rule name, values, matches; by name)."""
 
     page: dict[str, Any]
     inlinks: list[Link]
     outlinks: list[Link]
     hops: list[Hop]
+    extracted: list[tuple[str, list[str], int]]
 
 
 def lookup(
@@ -79,9 +83,10 @@ def lookup(
         inlinks = index.tuples(con, "inlinks", url, links.format(side="from_url"), limit)
         outlinks = index.tuples(con, "outlinks", url, links.format(side="to_url"), limit)
         hops = _hops(con, index, url)
+        fields = index.tuples(con, "extractions", url, 'name, "values", matches', RULES)
     finally:
         con.close()
-    return Lookup(page, inlinks, outlinks, hops)
+    return Lookup(page, inlinks, outlinks, hops, fields)
 
 
 _shared: list[duckdb.DuckDBPyConnection] = []
