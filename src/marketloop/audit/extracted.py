@@ -3,7 +3,8 @@ show a field as a column, and page through the fields of every page.
 
 The crawl's `extractions` table (one row per rule and HTML page) is copied into the page list's
 in-memory DuckDB when that is built (`audit/pagelist.py`), with each page's values joined
-into one lower-cased text for `contains` filters, and indexed by rule name. A filter is then a
+into one lower-cased text for `contains` filters, sorted by rule name and URL (so a filter on
+one rule skips the others' row groups) and indexed by both. A filter is then a
 semi-join on that table and a column is the values of the at most 50 rows on screen, so
 neither scans the crawl's part files again. Values are kept exactly as the page had them
 (hostile text included): escaping is the face's job (JSON, Jinja2 autoescape, csvsafe).
@@ -26,6 +27,7 @@ SELECT page_url AS url, name, coalesce("values", []::VARCHAR[]) AS "values",
        coalesce(matches, 0) AS matches,
        lower(array_to_string(coalesce("values", []::VARCHAR[]), chr(10))) AS text_lower
 FROM extractions
+ORDER BY name, url
 """
 INDEXES = (
     "CREATE INDEX extraction_list_name ON extraction_list (name)",

@@ -3,10 +3,10 @@
 Finding one URL's links in a crawl's part files means reading every link row (seconds at
 100,000 pages). `lookup(dataset, url)` reads a per-crawl index instead: built once, on first
 use, into `<crawl>/url-index/`, it holds the pages, the links by target (inlinks) and by
-source (outlinks), the redirects and the custom extractions, each split by a hash of its key
-URL into Parquet files of a few thousand rows, so one lookup opens one small file per table
-whatever the crawl's size. The build sorts nothing in memory: DuckDB partitions the rows
-under the audit's memory cap, spilling beyond it.
+source (outlinks) and the redirects (a page's custom extractions in its pages row), each
+split by a hash of its key URL into Parquet files of a few thousand rows, so one lookup opens
+one small file per table whatever the crawl's size. The build sorts nothing in memory: DuckDB
+partitions the rows under the audit's memory cap, spilling beyond it.
 
 The index is stamped with the manifest (which a crawl rewrites at every committed batch) and
 the DuckDB version (which defines the hash): a crawl that went on, or a newer DuckDB, gets a
@@ -37,20 +37,24 @@ if TYPE_CHECKING:
 
 INDEX = "url-index"
 STAMP = "stamp.json"
-VERSION = 2  # of the index layout; a change rebuilds every index (2: extractions)
+VERSION = 2  # of the index layout; a change rebuilds every index (2: custom extractions)
 ROWS_PER_FILE = 16_384  # links per hash bucket, about
 MAX_BUCKETS = 2_048
 HOPS = 10
 
+#: a page's custom extractions ride along in its pages row (no second file to read per lookup)
+PAGES = """(SELECT p.*, e.extracted FROM pages p LEFT JOIN (
+    SELECT page_url AS url,
+           list({'name': name, 'values': "values", 'matches': matches} ORDER BY name)
+           AS extracted
+    FROM extractions GROUP BY page_url) e USING (url))"""
 #: file name: (source view, key column, columns kept)
 TABLES = {
-    "pages": ("pages", "url", "*"),
+    "pages": (PAGES, "url", "*"),
     "inlinks": ("links", "to_url", "to_url, from_url, anchor, kind, nofollow"),
     "outlinks": ("links", "from_url", "from_url, to_url, anchor, kind, nofollow"),
     "redirects": ("redirects", "url", "url, status, location"),
-    "extractions": ("extractions", "page_url", 'page_url, name, "values", matches'),
 }
-RULES = 1_000  # custom extraction rules read per page, at most
 
 Link = tuple[Any, ...]  # the other URL, anchor, kind, nofollow
 Hop = tuple[str, int, str | None]  # URL, status, Location
@@ -83,9 +87,9 @@ def lookup(
         inlinks = index.tuples(con, "inlinks", url, links.format(side="from_url"), limit)
         outlinks = index.tuples(con, "outlinks", url, links.format(side="to_url"), limit)
         hops = _hops(con, index, url)
-        fields = index.tuples(con, "extractions", url, 'name, "values", matches', RULES)
     finally:
         con.close()
+    fields = [tuple(f.values()) for f in page.pop("extracted") or []]
     return Lookup(page, inlinks, outlinks, hops, fields)
 
 
