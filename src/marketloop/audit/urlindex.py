@@ -89,7 +89,7 @@ def lookup(
         hops = _hops(con, index, url)
     finally:
         con.close()
-    fields = [tuple(f.values()) for f in page.pop("extracted") or []]
+    fields = [tuple(f.values()) for f in page.pop("extracted", None) or []]
     return Lookup(page, inlinks, outlinks, hops, fields)
 
 
@@ -213,9 +213,11 @@ def _build(dataset: CrawlDataset, target: Path, stamp: str, settings: AuditSetti
             buckets = _buckets(links)
             con.execute(f"SET partitioned_write_max_open_files = {buckets}")
             for name, (view, key, columns) in TABLES.items():
+                plain = view == PAGES and not dataset.parts("extractions")
+                source = "pages" if plain else view  # no custom extraction: rows as they are
                 out = str(work / name).replace("'", "''")
                 con.execute(
-                    f"COPY (SELECT {columns}, hash({key}) % {buckets} AS bucket FROM {view}) "
+                    f"COPY (SELECT {columns}, hash({key}) % {buckets} AS bucket FROM {source}) "
                     f"TO '{out}' (FORMAT parquet, PARTITION_BY (bucket))"
                 )
         (work / STAMP).write_text(json.dumps({"stamp": stamp, "buckets": buckets}), "utf-8")
