@@ -106,10 +106,12 @@ def page_fields(
         raise UsageError("value_contains needs a name", hint="pass name=RULE as well")
     clauses: list[str] = []
     params: list[Any] = []
-    if name is not None:
-        sql, values = clause(FieldFilter(name, contains))
-        clauses.append(sql)
-        params += values
+    if name is not None:  # one row per page and rule: no DISTINCT, no semi-join
+        clauses.append("name = ? AND matches > 0")
+        params.append(name)
+        if contains:
+            clauses.append("contains(text_lower, ?)")
+            params.append(contains.lower())
     if url is not None:
         clauses.append("url = ?")
         params.append(url)
@@ -117,12 +119,13 @@ def page_fields(
         clauses.append("url > ?")
         params.append(starting_after)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    distinct = "" if name is not None else "DISTINCT "
     urls = [
         row[0]
         for row in con.execute(
-            f"SELECT DISTINCT url FROM extraction_list{where} ORDER BY url LIMIT ?",
+            f"SELECT {distinct}url FROM extraction_list{where} ORDER BY url LIMIT ?",
             [*params, limit],
         ).fetchall()
     ]
     fields = fields_of(con, urls, name)
-    return [{"url": u, "fields": fields[u]} for u in urls]
+    return [{"url": u, "fields": fields[u]} for u in dict.fromkeys(urls)]
