@@ -1,12 +1,12 @@
 """Dashboard server time per page (`make bench BENCH=web`), in process, bounded.
 
 A workspace with a synthetic 100,000-page crawl and its audit (bench_audit's and bench_api's
-generators), 100,000 keywords in 10,000 clusters and 500 briefs (copies of the sample brief
-with a draft) is served by `create_app`; an admin is logged in, and each page is requested
-ROUNDS times one at a time through the in-process ASGI client (so the figure is server time,
-plus the client's own small overhead). Goals: p95 at most 150 ms for every page, and 200 ms for
-the page explorer filtered and sorted (after the first query, which builds the crawl's page
-table).
+generators) with two custom extraction rules on every page (a price and a list of tags),
+100,000 keywords in 10,000 clusters and 500 briefs (copies of the sample brief with a draft) is
+served by `create_app`; an admin is logged in, and each page is requested ROUNDS times one at a
+time through the in-process ASGI client (so the figure is server time, plus the client's own
+small overhead). Goals: p95 at most 150 ms for every page, and 200 ms for the page explorer
+filtered and sorted (after the first query, which builds the crawl's page table).
 
     python -m bench web
     BENCH_WEB_PAGES=20000 BENCH_WEB_ROUNDS=10 python -m bench web
@@ -56,6 +56,27 @@ def _briefs(folder: Path, count: int) -> None:
         (folder / f"{slug}.md").write_text(draft, "utf-8")
 
 
+def _extractions(folder: Path, pages: int) -> None:
+    """Two `[[crawl.extract]]` rules' rows per page, as the crawler writes them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bench.bench_audit import BASE
+    from marketloop.crawl.schema import EXTRACTIONS
+
+    urls = [f"{BASE}/"] + [f"{BASE}/c/{i % 100}/p/{i}" for i in range(1, pages)]
+    rows = {
+        "page_url": urls * 2,
+        "name": ["price"] * pages + ["tags"] * pages,
+        "values": [[f"EUR {i % 997},{i % 100:02d}"] for i in range(pages)]
+        + [[f"tag-{i % 50}", f"tag-{i % 7}", "=cmd|' /c calc'!A1"] for i in range(pages)],
+        "matches": [1] * pages + [3] * pages,
+    }
+    (folder / "extractions").mkdir(parents=True, exist_ok=True)
+    out = folder / "extractions" / "part-00000.parquet"
+    pq.write_table(pa.table(rows, schema=EXTRACTIONS), out)
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -81,6 +102,7 @@ def main() -> None:
         started = time.perf_counter()
         synthetic_crawl(ws / "crawls" / CRAWL, pages)
         _synthetic_audit(ws / "crawls" / CRAWL, pages)
+        _extractions(ws / "crawls" / CRAWL, pages)
         _keywords(ws / "clusters.json", pages)
         _briefs(ws / "briefs", 500)
         print(f"  generated {pages:,} pages, {pages:,} keywords, 500 briefs "
@@ -97,6 +119,8 @@ def main() -> None:
                 "&sort=-response_time_ms",
                 f"/site/pages?crawl={CRAWL}&check=missing_meta_description&sort=-word_count",
                 f"/site/pages?crawl={CRAWL}&q=/c/42/&sort=-inlinks",
+                f"/site/pages?crawl={CRAWL}&field=price&value=EUR 99,&sort=-word_count",
+                f"/site/pages?crawl={CRAWL}&field=tags&sort=-inlinks",
             ]  # fmt: skip
             first = time.perf_counter()
             client.get(explorer[0]).raise_for_status()

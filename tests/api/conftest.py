@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAN = ROOT / "examples" / "plans" / "ai-marketing-sprint.yaml"
 CRAWL_ID = "example.com-20250115T093000Z"
 HOSTILE_TITLE = '=HYPERLINK("http://evil.example","<script>x</script>") [/] "\'&'
+#: a custom extraction's value as a hostile page could have it: HTML, quotes, Rich markup, a
+#: formula prefix (DDE) and control characters
+HOSTILE_VALUE = "=cmd|'/c calc'!A1 <script>alert(1)</script> \"'& [/] bell\x07 esc\x1b[2J"
 
 
 def seed(ws: Workspace) -> None:
@@ -43,6 +46,11 @@ def seed(ws: Workspace) -> None:
             {"page": {"url": "/blog/missing", "status": 404, "titles": []}},
         ]
     )
+    site.extraction("/pricing", "price", ["EUR 19,99", HOSTILE_VALUE], 2)
+    site.extraction("/", "price", [], 0)
+    site.extraction("/blog", "price", ["EUR 5,00"], 1)
+    site.extraction("/pricing", "sku", ["SKU-1"], 1)
+    site.extraction("/", "sku", ["SKU-0"], 1)
     folder = site.write(ws.crawls_dir / CRAWL_ID)
     audit(folder, AuditSettings())
     write_clusters(sample_clusters(), ws.root / "clusters.json")

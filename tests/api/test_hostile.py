@@ -57,7 +57,7 @@ def test_bad_query_parameters(client: TestClient, seeded, keys, params) -> None:
     ["..", "...", "%2e%2e", "..%2F..%2Fetc", "a%00b", "%2Fetc%2Fpasswd", "x" * 300, "<script>"],
 )
 def test_path_traversal_in_ids(client: TestClient, seeded, keys, crawl_id) -> None:
-    for suffix in ("", "/pages", "/issues", "/tickets", "/pages.csv"):
+    for suffix in ("", "/pages", "/issues", "/tickets", "/pages.csv", "/extractions"):
         response = client.get(f"/api/v1/crawls/{crawl_id}{suffix}", headers=bearer(keys["read"]))
         assert response.status_code in (404, 422), (crawl_id, suffix, response.status_code)
         assert "/etc" not in response.json().get("hint", "")

@@ -259,6 +259,11 @@ class Site:
         sitemap = url(fields.pop("sitemap_url", "/sitemap.xml"))
         self.tables["sitemap_urls"].append({"sitemap_url": sitemap, "url": url(fields["url"])})
 
+    def extraction(self, page: str, name: str, values: list[str], matches: int) -> None:
+        """One custom extraction row (`[[crawl.extract]]` rule `name` on `page`)."""
+        row = {"page_url": url(page), "name": name, "values": values, "matches": matches}
+        self.tables["extractions"].append(row)
+
     def manifest_fields(self, **fields: Any) -> None:
         self.manifest.update(fields)
 

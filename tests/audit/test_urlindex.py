@@ -25,6 +25,9 @@ def _site() -> Site:
     site.redirect("/b", "/pricing", status=308)
     site.redirect("/loop1", "/loop2")
     site.redirect("/loop2", "/loop1")
+    site.extraction(HOSTILE, "price", ["=cmd|'/c calc'!A1", "<script>x</script>\x07"], 2)
+    site.extraction(HOSTILE, "count", [], 3)
+    site.extraction("/pricing", "price", ["9"], 1)
     return site
 
 
@@ -51,6 +54,20 @@ def test_a_lookup_finds_what_a_scan_finds(tmp_path: Path, path: str) -> None:
     page, inlinks, outlinks = _scan(dataset, url(path))
     assert (found.page, found.inlinks, found.outlinks) == (page, inlinks, outlinks)
     assert found.hops == []
+    con = dataset.connect()
+    fields = con.execute(
+        'SELECT name, "values", matches FROM extractions WHERE page_url = ? ORDER BY ALL',
+        [url(path)],
+    ).fetchall()
+    con.close()
+    assert found.extracted == fields
+    assert bool(fields) == (path in (HOSTILE, "/pricing"))  # the test has rows to compare
+
+
+def test_an_index_without_extractions_finds_none(tmp_path: Path) -> None:
+    site = Site.clean()  # a crawl made before custom extraction, or without rules
+    found = lookup(CrawlDataset.open(site.write(tmp_path / "crawl")), url("/"), limit=5)
+    assert found is not None and found.extracted == []
 
 
 def test_redirect_hops_are_followed_and_stop_at_a_loop(tmp_path: Path) -> None:

@@ -40,6 +40,9 @@ def seeded(tmp_path: Path, name: str, db_url: str | None = None) -> Settings:
     crawl.mkdir(parents=True)
     (crawl / "manifest.json").write_text('{"pages": 2}')
     (crawl / "pages.jsonl").write_text(f'{{"title": "{HOSTILE}"}}\n')
+    for cache in ("url-index", ".url-index-tmp1"):  # the URL index, built or being built
+        (crawl / cache / "pages").mkdir(parents=True)
+        (crawl / cache / "pages" / "b.parquet").write_bytes(b"x" * 1000)
     return settings
 
 
@@ -58,17 +61,31 @@ def compare(source: Settings, target: Settings) -> None:
     assert rows == [(1, HOSTILE), (2, "b")]
     crawl = "crawls/example.com-20250101T000000Z/pages.jsonl"
     assert (target.workspace / crawl).read_text() == (source.workspace / crawl).read_text()
+    assert _logs(target) == _logs(source) and _logs(source)  # the step logs, byte for byte
+    restored = target.workspace / "crawls/example.com-20250101T000000Z"
+    assert not (restored / "url-index").exists()  # a cache: rebuilt by the first page detail
+    assert not (restored / ".url-index-tmp1").exists()
+
+
+def _logs(settings: Settings) -> dict[str, bytes]:
+    root = Path(settings.workspace) / "logs"
+    return {str(f.relative_to(root)): f.read_bytes() for f in root.rglob("*.log")}
 
 
 def test_restore_into_a_fresh_workspace_gives_the_same_data(tmp_path: Path) -> None:
     source = seeded(tmp_path, "ws")
     parts = backup(source, tmp_path / "backup")
-    assert parts == ["app.db", "crawls/example.com-20250101T000000Z", "warehouse.duckdb"]
+    assert parts == ["app.db", "crawls/example.com-20250101T000000Z", "logs", "warehouse.duckdb"]
     target = load_settings(None, {"workspace": tmp_path / "restored"})
     restore(target, tmp_path / "backup")
     compare(source, target)
     with pytest.raises(UsageError, match="new"):
         restore(target, tmp_path / "backup")  # never over existing data
+    logs_only = load_settings(None, {"workspace": tmp_path / "logs-only"})
+    (Path(logs_only.workspace) / "logs" / "r-old").mkdir(parents=True)
+    (Path(logs_only.workspace) / "logs" / "r-old" / "a.log").write_text("mine\n")
+    with pytest.raises(UsageError, match="holds step logs"):
+        restore(logs_only, tmp_path / "backup")  # nor over another workspace's logs
     with pytest.raises(UsageError, match="not empty"):
         backup(source, tmp_path / "backup")
 

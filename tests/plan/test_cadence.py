@@ -29,6 +29,7 @@ from marketloop.fakes.slack import SlackFake
 from marketloop.integrations.deliveries import Deliveries, NotificationDelivery
 from marketloop.plan.escalation import escalation_id
 from marketloop.plan.loader import load_plan
+from marketloop.plan.notify import tell_pagerduty
 from marketloop.plan.store import EventLog
 from marketloop.plan.tracker import Tracker
 
@@ -331,6 +332,33 @@ def test_pagerduty_down_when_acknowledging_is_retried_by_the_next_run(
     env.settings = _settings(Path(str(env.settings.workspace)).parent, env.urls)
     facts = env.run("plan.escalations", at=at + timedelta(minutes=5))
     assert facts["acknowledged"] == 1 and set(env.pagerduty.incidents.values()) == {"acknowledged"}
+
+
+def test_tell_pagerduty_is_what_the_cli_and_the_api_both_show(env: Env) -> None:
+    tracker = env.tracker()
+    tracker.block("day7", "vendor down", SUNDAY)
+    at = SUNDAY + timedelta(hours=8)
+    env.run("plan.escalations", at=at)
+    page = env.page_id(at)
+    tracker.acknowledge(page, "sam", at)
+    webhook = env.settings.model_copy(
+        update={"plan": env.settings.plan.model_copy(update={"notifier": "console"})}
+    )
+    assert tell_pagerduty(webhook, tracker.view(at), page, at) is None  # nothing to tell
+    with LocalServer(PagerDutyFake({KEY}).app) as gone:
+        closed = gone.url
+    down = env.settings.model_copy(
+        update={"pagerduty": env.settings.pagerduty.model_copy(update={"base_url": closed,
+                                                                       "retries": 0})}
+    )  # fmt: skip
+    failed = tell_pagerduty(down, tracker.view(at), page, at)
+    assert failed is not None and failed.acknowledged == [] and failed.error is not None
+    assert failed.as_dict()["error"] == failed.error.message
+    assert "PagerDuty was not told" in str(failed.as_dict()["error"])
+    told = tell_pagerduty(env.settings, tracker.view(at), page, at)
+    assert told is not None and told.error is None
+    assert told.as_dict() == {"acknowledged": list(env.pagerduty.incidents), "error": None}
+    assert set(env.pagerduty.incidents.values()) == {"acknowledged"}
 
 
 def test_an_unknown_or_ambiguous_id_is_refused_with_the_ids(

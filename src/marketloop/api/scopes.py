@@ -43,6 +43,7 @@ ROUTES: dict[tuple[str, str], Scope | str] = {
     ("GET", f"{PREFIX}/crawls/{{crawl_id}}"): Scope.read,
     ("GET", f"{PREFIX}/crawls/{{crawl_id}}/pages"): Scope.read,
     ("GET", f"{PREFIX}/crawls/{{crawl_id}}/pages.csv"): Scope.read,
+    ("GET", f"{PREFIX}/crawls/{{crawl_id}}/extractions"): Scope.read,
     ("GET", f"{PREFIX}/crawls/{{crawl_id}}/issues"): Scope.read,
     ("GET", f"{PREFIX}/crawls/{{crawl_id}}/tickets"): Scope.read,
     ("GET", f"{PREFIX}/quality/report"): Scope.read,

@@ -2,6 +2,8 @@
 status, indexability (the crawl's one definition), depth, speed, size, words, title, inlinks
 and the checks the stored audit flagged on it; filtered, sorted and cut into pages by cursor.
 
+Pages can also be filtered by a custom extraction (`[[crawl.extract]]`, audit/extracted.py).
+
 The first query of a crawl copies those columns into an in-memory DuckDB table (a second or
 two at 100,000 pages); later queries read that table (milliseconds). The copy is keyed by the
 crawl folder and the modification times of its manifest and `issues.parquet`, so a re-audit
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from marketloop.audit import extracted
+from marketloop.audit.extracted import FieldFilter
 from marketloop.audit.store import ISSUES_FILE
 from marketloop.audit.views import dataset_errors
 from marketloop.crawl.dataset import CrawlDataset
@@ -69,6 +73,7 @@ class PageFilter:
     url_contains: str | None = None
     sort: str = "url"
     descending: bool = False
+    field: FieldFilter | None = None  # a custom extraction's (audit/extracted.py)
 
 
 class PageList:
@@ -78,6 +83,7 @@ class PageList:
         import duckdb
 
         self.dataset = dataset
+        self._names: list[tuple[str, int]] | None = None
         self._db = duckdb.connect(":memory:")
         with dataset_errors(dataset):
             dataset.connect(self._db)
@@ -89,6 +95,7 @@ class PageList:
             )
             self._db.execute(BUILD.format(issues=source))
             self._db.execute("CREATE INDEX page_list_url ON page_list (url)")
+            extracted.build(self._db)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._db.cursor()
@@ -123,6 +130,34 @@ class PageList:
         finally:
             con.close()
 
+    def fields(self, urls: list[str], name: str | None = None) -> dict[str, dict[str, Any]]:
+        """The custom extractions of `urls` (rule `name`'s only when given)."""
+        con = self.cursor()
+        try:
+            return extracted.fields_of(con, urls, name)
+        finally:
+            con.close()
+
+    def field_names(self) -> list[tuple[str, int]]:
+        """The custom extraction rules of the crawl, with the pages each matched on."""
+        if self._names is None:  # the table never changes: counted once
+            con = self.cursor()
+            try:
+                self._names = extracted.names(con)
+            finally:
+                con.close()
+        return self._names
+
+    def check_field(self, name: str) -> None:
+        """UsageError unless `name` is a custom extraction rule of this crawl."""
+        known = [n for n, _ in self.field_names()]
+        if name not in known:
+            raise UsageError(
+                f"no extraction {name!r} in this crawl",
+                hint=f"its rules: {', '.join(known)}" if known
+                else "the crawl had no [[crawl.extract]] rules (see docs/crawl.md)",
+            )  # fmt: skip
+
     def stream(self, where: PageFilter, batch: int = 5_000) -> Iterator[list[dict[str, Any]]]:
         """All matching rows, `batch` at a time (for CSV downloads)."""
         after: str | None = None
@@ -150,6 +185,10 @@ def _filters(where: PageFilter) -> tuple[list[str], list[Any]]:
     if where.url_contains:
         clauses.append("contains(url_lower, ?)")
         params.append(where.url_contains.lower())
+    if where.field is not None:
+        sql, values = extracted.clause(where.field)
+        clauses.append(sql)
+        params += values
     return clauses, params
 
 

@@ -3,10 +3,10 @@
 Finding one URL's links in a crawl's part files means reading every link row (seconds at
 100,000 pages). `lookup(dataset, url)` reads a per-crawl index instead: built once, on first
 use, into `<crawl>/url-index/`, it holds the pages, the links by target (inlinks) and by
-source (outlinks) and the redirects, each split by a hash of its key URL into Parquet files
-of a few thousand rows, so one lookup opens one small file per table whatever the crawl's
-size. The build sorts nothing in memory: DuckDB partitions the rows under the audit's memory
-cap, spilling beyond it.
+source (outlinks) and the redirects (a page's custom extractions in its pages row), each
+split by a hash of its key URL into Parquet files of a few thousand rows, so one lookup opens
+one small file per table whatever the crawl's size. The build sorts nothing in memory: DuckDB
+partitions the rows under the audit's memory cap, spilling beyond it.
 
 The index is stamped with the manifest (which a crawl rewrites at every committed batch) and
 the DuckDB version (which defines the hash): a crawl that went on, or a newer DuckDB, gets a
@@ -37,14 +37,20 @@ if TYPE_CHECKING:
 
 INDEX = "url-index"
 STAMP = "stamp.json"
-VERSION = 1  # of the index layout; a change rebuilds every index
+VERSION = 2  # of the index layout; a change rebuilds every index (2: custom extractions)
 ROWS_PER_FILE = 16_384  # links per hash bucket, about
 MAX_BUCKETS = 2_048
 HOPS = 10
 
+#: a page's custom extractions ride along in its pages row (no second file to read per lookup)
+PAGES = """(SELECT p.*, e.extracted FROM pages p LEFT JOIN (
+    SELECT page_url AS url,
+           list({'name': name, 'values': "values", 'matches': matches} ORDER BY name)
+           AS extracted
+    FROM extractions GROUP BY page_url) e USING (url))"""
 #: file name: (source view, key column, columns kept)
 TABLES = {
-    "pages": ("pages", "url", "*"),
+    "pages": (PAGES, "url", "*"),
     "inlinks": ("links", "to_url", "to_url, from_url, anchor, kind, nofollow"),
     "outlinks": ("links", "from_url", "from_url, to_url, anchor, kind, nofollow"),
     "redirects": ("redirects", "url", "url, status, location"),
@@ -56,12 +62,14 @@ Hop = tuple[str, int, str | None]  # URL, status, Location
 
 @dataclass(frozen=True)
 class Lookup:
-    """One URL of a crawl: its `pages` row, up to `limit` links each way, its redirect chain."""
+    """One URL of a crawl: its `pages` row, up to `limit` links each way, its redirect chain
+    and its custom extractions (rule name, values, matches; by name)."""
 
     page: dict[str, Any]
     inlinks: list[Link]
     outlinks: list[Link]
     hops: list[Hop]
+    extracted: list[tuple[str, list[str], int]]
 
 
 def lookup(
@@ -81,7 +89,8 @@ def lookup(
         hops = _hops(con, index, url)
     finally:
         con.close()
-    return Lookup(page, inlinks, outlinks, hops)
+    fields = [tuple(f.values()) for f in page.pop("extracted", None) or []]
+    return Lookup(page, inlinks, outlinks, hops, fields)
 
 
 _shared: list[duckdb.DuckDBPyConnection] = []
@@ -204,9 +213,11 @@ def _build(dataset: CrawlDataset, target: Path, stamp: str, settings: AuditSetti
             buckets = _buckets(links)
             con.execute(f"SET partitioned_write_max_open_files = {buckets}")
             for name, (view, key, columns) in TABLES.items():
+                plain = view == PAGES and not dataset.parts("extractions")
+                source = "pages" if plain else view  # no custom extraction: rows as they are
                 out = str(work / name).replace("'", "''")
                 con.execute(
-                    f"COPY (SELECT {columns}, hash({key}) % {buckets} AS bucket FROM {view}) "
+                    f"COPY (SELECT {columns}, hash({key}) % {buckets} AS bucket FROM {source}) "
                     f"TO '{out}' (FORMAT parquet, PARTITION_BY (bucket))"
                 )
         (work / STAMP).write_text(json.dumps({"stamp": stamp, "buckets": buckets}), "utf-8")

@@ -5,7 +5,9 @@ datasets and the warehouse, taken consistently while the service runs.
                    PostgreSQL: `pg_dump --format=custom`, restored with `pg_restore`
     warehouse      the DuckDB file copied while holding the warehouse lock (quality/readcopy.py):
                    every writer holds it, so no write is half done in the copy
-    crawls         each finished crawl dataset (a folder with its manifest), copied whole
+    crawls         each crawl dataset (a folder with its manifest), copied whole but for its
+                   URL index (`url-index/`, a cache the first page detail rebuilds)
+    logs           the step logs (WORKSPACE/logs/RUN/STEP.log), as far as retention kept them
 
 DIR/backup.json lists the parts and their SHA-256; restore checks them before writing, and
 refuses a workspace that already has an app database or a warehouse (it never merges).
@@ -26,6 +28,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from marketloop import __version__
+from marketloop.audit.urlindex import INDEX as URL_INDEX
 from marketloop.config import Settings, app_db_url
 from marketloop.errors import ConfigError, MarketloopError, UsageError
 from marketloop.quality.readcopy import warehouse_lock
@@ -33,6 +36,9 @@ from marketloop.workspace import Workspace
 
 INDEX = "backup.json"
 PART = re.compile(r"crawls/[A-Za-z0-9][A-Za-z0-9._-]*")
+LOGS = "logs"
+#: rebuildable caches inside a crawl folder: the URL index and an index being built or swapped
+CACHES = shutil.ignore_patterns(URL_INDEX, f".{URL_INDEX}-*")
 
 
 class BackupError(MarketloopError):
@@ -58,8 +64,11 @@ def backup(settings: Settings, folder: Path) -> list[str]:
             shutil.copy2(warehouse, folder / "warehouse.duckdb")
         parts["warehouse.duckdb"] = {"kind": "duckdb"}
     for crawl in ws.crawl_dirs():
-        shutil.copytree(crawl, folder / "crawls" / crawl.name)
+        shutil.copytree(crawl, folder / "crawls" / crawl.name, ignore=CACHES)
         parts[f"crawls/{crawl.name}"] = {"kind": "crawl"}
+    if (ws.root / LOGS).is_dir():
+        shutil.copytree(ws.root / LOGS, folder / LOGS)
+        parts[LOGS] = {"kind": "step logs"}
     for name, part in parts.items():
         part["sha256"] = _digest(folder / name)
     index = {"marketloop": __version__, "created_at": datetime.now(UTC).isoformat(), "parts": parts}
@@ -78,8 +87,8 @@ def restore(settings: Settings, folder: Path) -> list[str]:
     ws = Workspace(settings.workspace).ensure()
     url = make_url(app_db_url(settings))
     warehouse = settings.warehouse.duckdb_file(ws)
-    if warehouse.exists() and "warehouse.duckdb" in parts:
-        raise UsageError(f"{warehouse} exists: restore into a new workspace")
+    logs = ws.root / LOGS
+    _refuse_existing(parts, warehouse, logs)
     if "app.db" in parts:
         target = Path(url.database or "")
         if url.get_backend_name() != "sqlite" or target.exists():
@@ -95,7 +104,17 @@ def restore(settings: Settings, folder: Path) -> list[str]:
     for name in parts:
         if name.startswith("crawls/"):
             shutil.copytree(folder / name, ws.crawls_dir / Path(name).name, dirs_exist_ok=False)
+    if LOGS in parts:
+        shutil.copytree(folder / LOGS, logs, dirs_exist_ok=True)
     return sorted(parts)
+
+
+def _refuse_existing(parts: dict[str, Any], warehouse: Path, logs: Path) -> None:
+    """UsageError when restoring would write over a warehouse or step logs (never merged)."""
+    if warehouse.exists() and "warehouse.duckdb" in parts:
+        raise UsageError(f"{warehouse} exists: restore into a new workspace")
+    if LOGS in parts and logs.is_dir() and any(logs.iterdir()):
+        raise UsageError(f"{logs} holds step logs: restore into a new workspace")
 
 
 def _parts(index_path: Path) -> dict[str, dict[str, Any]]:
@@ -103,7 +122,7 @@ def _parts(index_path: Path) -> dict[str, dict[str, Any]]:
     try:
         parts = json.loads(index_path.read_text(encoding="utf-8"))["parts"]
         names_ok = all(
-            name in {"app.db", "app.pgdump", "warehouse.duckdb"} or PART.fullmatch(name)
+            name in {"app.db", "app.pgdump", "warehouse.duckdb", LOGS} or PART.fullmatch(name)
             for name in parts
         )
         sums_ok = all(isinstance(p.get("sha256"), str) for p in parts.values())

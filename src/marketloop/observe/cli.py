@@ -67,7 +67,9 @@ def backup_command(
     folder: Annotated[Path, typer.Argument(help="Empty or new directory to write the backup to.")],
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Back up the app database, run history, crawl datasets and the warehouse, while running.
+    """Back up the app database, run history, crawl datasets, warehouse and step logs, live.
+
+    Each crawl's url-index/ is left out: a cache the first page detail rebuilds.
 
     Example: marketloop backup /var/backups/marketloop/2026-12-06
     """
@@ -83,7 +85,7 @@ def restore_command(
     folder: Annotated[Path, typer.Argument(help="A directory `marketloop backup` wrote.")],
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Restore a backup into a workspace whose app database and warehouse are empty or new.
+    """Restore a backup into a workspace with no app database, warehouse or step logs yet.
 
     Example: marketloop restore /var/backups/marketloop/2026-12-06 --workspace ./restored
     """

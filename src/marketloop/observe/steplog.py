@@ -7,13 +7,17 @@ the dashboard's run page.
     text = steplog.tail(workspace_root, run_id, step)     # the last TAIL_BYTES of it
 
 `tee` is the structlog processor that writes (observe/logging.py puts it after `redact`).
+`prune` is the retention (`[runner] log_retention_days`): the worker's housekeeping removes
+the logs of runs whose files were all last written before the cut-off, except active runs'.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, MutableMapping
+import shutil
+import time
+from collections.abc import Collection, Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -82,3 +86,33 @@ def tail(root: Path, run_id: str, step: str, limit: int = TAIL_BYTES) -> str | N
     if size > limit:
         data = data.split(b"\n", 1)[-1]  # drop the cut line
     return data.decode("utf-8", "replace")
+
+
+def prune(root: Path, days: float, keep: Collection[str] = (), at: float | None = None) -> int:
+    """Remove WORKSPACE/logs/RUN folders none of whose files was written in the last `days`
+    (at `at`, a Unix time; default now), except the runs in `keep` (still active: a run
+    waiting at a gate for weeks keeps its logs). Returns how many run folders went; a folder
+    that cannot be read or removed is left for the next pass, and anything that is not a
+    run's folder (a stray file, a name `log_path` would refuse) is never touched."""
+    cutoff = (time.time() if at is None else at) - days * 86_400
+    pruned = 0
+    try:
+        runs = list((root / "logs").iterdir())
+    except OSError:
+        return 0
+    for folder in runs:
+        if not NAME.match(folder.name) or folder.name in keep or folder.is_symlink():
+            continue
+        try:
+            if not folder.is_dir() or _newest(folder) >= cutoff:
+                continue
+            shutil.rmtree(folder)
+        except OSError:
+            continue
+        pruned += 1
+    return pruned
+
+
+def _newest(folder: Path) -> float:
+    """The latest modification time of the folder and the files in it."""
+    return max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.iterdir())])

@@ -275,16 +275,18 @@ def _acknowledge(
     ctx: typer.Context, workspace: Path | None, tracker: Tracker, ref: str, by: str | None,
     when: datetime,
 ) -> Event:  # fmt: skip
-    """Record the acknowledgement; with the channels notifier, tell PagerDuty at once."""
+    """Record the acknowledgement; with the channels notifier, tell PagerDuty at once (a
+    failure to tell it is the command's error, the acknowledgement staying recorded)."""
     from marketloop.clikit import state
+    from marketloop.plan.notify import tell_pagerduty
 
     event = tracker.acknowledge(ref, by, when)
-    settings = state(ctx).settings(workspace)
-    if settings.plan.notifier == "channels":
-        from marketloop.integrations.plan_channels import acknowledge_page
-
-        for dedup in acknowledge_page(settings, tracker.view(when), ref, when):
+    told = tell_pagerduty(state(ctx).settings(workspace), tracker.view(when), ref, when)
+    if told is not None:
+        for dedup in told.acknowledged:
             console.print(plain(f"PagerDuty incident {dedup} acknowledged"))
+        if told.error is not None:
+            raise told.error
     return event
 
 

@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.markup import escape as esc
 
 from marketloop.config import Settings
-from marketloop.errors import ConfigError, PlanError, TransientError
+from marketloop.errors import ConfigError, MarketloopError, PlanError, TransientError
 from marketloop.integrations.pacing import RETRYABLE_STATUS
 from marketloop.integrations.webhooks import Delivery, Event, WebhookSender
 from marketloop.plan.escalation import Escalation
@@ -188,3 +188,36 @@ def dispatch(tracker: Tracker, view: View, notifier: Notifier, at: datetime) -> 
         tracker.record_sent(escalation, at, notifier.name)
         sent.append(escalation)
     return sent
+
+
+@dataclass(frozen=True)
+class PageAcknowledged:
+    """What telling PagerDuty of an acknowledgement did: the dedup keys acknowledged now, or the
+    error that kept PagerDuty from being told (the acknowledgement stays recorded and the next
+    dispatch sends it)."""
+
+    acknowledged: list[str]
+    error: MarketloopError | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "acknowledged": self.acknowledged,
+            "error": self.error.message if self.error else None,
+        }
+
+
+def tell_pagerduty(
+    settings: Settings, view: View, ref: str, at: datetime
+) -> PageAcknowledged | None:
+    """After `plan ack` (CLI or API) recorded the acknowledgement of escalation `ref`: with the
+    channels notifier, acknowledge its open PagerDuty page at once (same dedup key, once).
+    None when `[plan] notifier` is not `channels` (nothing to tell); never raises a delivery
+    failure, it is returned in `error` for the face to show."""
+    if settings.plan.notifier != "channels":
+        return None
+    from marketloop.integrations.plan_channels import acknowledge_page
+
+    try:
+        return PageAcknowledged(acknowledge_page(settings, view, ref, at))
+    except MarketloopError as exc:  # a delivery failure, or channels not configured
+        return PageAcknowledged([], exc)

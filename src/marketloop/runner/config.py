@@ -30,3 +30,10 @@ class RunnerSettings(Section):
     tick: float = Field(1.0, gt=0, description="seconds between scheduler passes of a worker")
     backoff: float = Field(5.0, ge=0, description="seconds before the first retry; doubles")
     backoff_cap: float = Field(300.0, ge=0, description="longest wait between retries")
+    log_retention_days: float = Field(
+        30,
+        ge=0,
+        description="days a run's step logs (WORKSPACE/logs/RUN/) are kept after they were "
+        "last written; the worker prunes older ones hourly (active runs keep theirs); 0 keeps "
+        "them forever",
+    )

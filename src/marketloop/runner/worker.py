@@ -7,7 +7,9 @@ Every `tick` seconds the worker
 - sweeps: a running step whose heartbeat is older than `lease` belonged to a dead worker (kill
   -9, a lost machine): it goes back to pending and is enqueued again; a ready step whose task
   was lost (enqueued long ago, never started) is enqueued again. Duplicates are harmless: a
-  step starts only by winning pending → running.
+  step starts only by winning pending → running;
+- keeps house, once an hour: step logs older than `[runner] log_retention_days` are removed
+  (observe/steplog.py `prune`; the logs of active runs are kept).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import structlog
 
 from marketloop.config import Settings
+from marketloop.observe import steplog
 from marketloop.observe.keycheck import metrics_check
 from marketloop.observe.metrics import serve_metrics
 from marketloop.runner import schedule as cron
@@ -42,6 +45,7 @@ CONSUMER: dict[str, Any] = {
     "scheduler_interval": 1,
     "periodic": False,
 }
+HOUSEKEEPING = 3600.0  # seconds between housekeeping passes of a worker
 
 
 class Scheduler:
@@ -50,6 +54,7 @@ class Scheduler:
         self.store = store
         self.slots = Slots(store)
         self.swept = 0.0  # when the last pass over every active run was made (monotonic)
+        self.kept: float | None = None  # when house was last kept (monotonic)
         self.loops = loops
         self.dispatcher = Dispatcher(settings, store)
 
@@ -62,6 +67,20 @@ class Scheduler:
                 continue
             self.fire(loop)
         self.sweep()
+        self.housekeep()
+
+    def housekeep(self) -> None:
+        """Once every HOUSEKEEPING seconds (and at the first tick): prune old step logs."""
+        if self.kept is not None and time.monotonic() - self.kept < HOUSEKEEPING:
+            return
+        self.kept = time.monotonic()
+        days = self.settings.runner.log_retention_days
+        if days <= 0:
+            return
+        active = {run.id for run in self.store.active_runs()}
+        pruned = steplog.prune(Path(self.settings.workspace), days, keep=active)
+        if pruned:
+            log.info("step logs pruned", runs=pruned, older_than_days=days)
 
     def fire(self, loop: Loop) -> None:
         from marketloop.runner.service import start_run

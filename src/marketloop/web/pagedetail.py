@@ -1,6 +1,6 @@
 """One crawled page: its fields, issues, inlinks and outlinks with anchors, redirect hops,
-headers and structured data — one URL looked up in the crawl's URL index (audit/urlindex.py,
-built on the first lookup), plus its issues from the stored audit."""
+headers, structured data and custom extractions — one URL looked up in the crawl's URL index
+(audit/urlindex.py, built on the first lookup), plus its issues from the stored audit."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def page_detail(dataset: CrawlDataset, url: str) -> dict[str, Any] | None:
     page = found.page
     return {
         "page": page, "inlinks": found.inlinks, "outlinks": found.outlinks, "hops": found.hops,
+        "extracted": found.extracted,
         "issues": _issues(dataset, url),
         "headers": [(h, page.get(h)) for h in HEADERS if page.get(h)],
         "structured": {"types": page.get("jsonld_types") or [],

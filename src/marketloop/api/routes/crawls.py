@@ -1,4 +1,5 @@
-"""Crawls (list, summary) and the pages of a crawl (filtered, sorted, paged; CSV download).
+"""Crawls (list, summary) and the pages of a crawl (filtered, sorted, paged; CSV download),
+optionally with one custom extraction as a column and a filter (`extract`, `extract_contains`).
 
 A crawl's id is its folder name under WORKSPACE/crawls; anything else (a path, `..`, a
 symlink out of the folder) is not a crawl id and gets 404.
@@ -21,7 +22,15 @@ from marketloop.api.deps import WorkspaceDep
 from marketloop.api.errors import NotFound
 from marketloop.api.pagination import CursorQuery, LimitQuery, ListPage, page_of
 from marketloop.api.scopes import PREFIX
-from marketloop.audit.pagelist import COLUMNS, SORTS, Indexability, PageFilter, page_list
+from marketloop.audit.extracted import FieldFilter
+from marketloop.audit.pagelist import (
+    COLUMNS,
+    SORTS,
+    Indexability,
+    PageFilter,
+    PageList,
+    page_list,
+)
 from marketloop.audit.registry import all_checks
 from marketloop.crawl.dataset import CrawlDataset, CrawlStatus
 from marketloop.errors import UsageError
@@ -65,6 +74,7 @@ class PageRow(BaseModel):
     inlinks: int
     issues: int
     checks: list[str]
+    extracted: list[str] | None = None  # the values of rule `extract`, when asked for
 
 
 def open_crawl(workspace: Workspace, crawl_id: str) -> CrawlDataset:
@@ -122,18 +132,44 @@ def crawl_summary(crawl_id: CrawlId, workspace: WorkspaceDep) -> CrawlSummary:
 
 
 def _filter(
-    status: int | None, indexability: str | None, check: str | None, url: str | None, sort: str
-) -> PageFilter:
+    status: int | None, indexability: str | None, check: str | None, url: str | None, sort: str,
+    contains: FieldFilter | None = None,
+) -> PageFilter:  # fmt: skip
     if check is not None and check not in {c.id for c in all_checks()}:
         raise UsageError(f"no check {check!r}", hint="see docs/checks.md for the check ids")
     descending = sort.startswith("-")
-    return PageFilter(status, indexability, check, url, sort.lstrip("-"), descending)
+    return PageFilter(status, indexability, check, url, sort.lstrip("-"), descending, contains)
+
+
+def field_filter(extract: str | None, extract_contains: str | None) -> FieldFilter | None:
+    """The filter `extract_contains` makes on rule `extract` (None without it)."""
+    if not extract_contains:
+        return None
+    if extract is None:
+        raise UsageError("extract_contains needs extract", hint="pass extract=RULE as well")
+    return FieldFilter(extract, extract_contains)
+
+
+def with_field(pages: PageList, rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """`rows` with the values of rule `name` in `extracted` ([] where it found nothing)."""
+    found = pages.fields([r["url"] for r in rows], name)
+    for row in rows:
+        row["extracted"] = found[row["url"]].get(name, {}).get("values", [])
+    return rows
 
 
 StatusQuery = Annotated[int | None, Query(ge=100, le=599, description="HTTP status")]
 IndexQuery = Annotated[Indexability | None, Query(description="indexability verdict")]
 CheckQuery = Annotated[str | None, Query(max_length=64, description="pages with this issue")]
 UrlQuery = Annotated[str | None, Query(max_length=2048, description="URL contains (any case)")]
+ExtractQuery = Annotated[
+    str | None,
+    Query(max_length=200, description="a custom extraction rule: its values as a column"),
+]
+ExtractContainsQuery = Annotated[
+    str | None,
+    Query(max_length=2048, description="pages whose `extract` values contain this (any case)"),
+]
 SortQuery = Annotated[
     str,
     Query(pattern=f"^-?({'|'.join(SORTS)})$", description="column; prefix - for descending"),
@@ -148,16 +184,23 @@ async def list_pages(
     indexability: IndexQuery = None,
     check: CheckQuery = None,
     url_contains: UrlQuery = None,
+    extract: ExtractQuery = None,
+    extract_contains: ExtractContainsQuery = None,
     sort: SortQuery = "url",
     limit: LimitQuery = 50,
     starting_after: CursorQuery = None,
 ) -> ListPage[PageRow]:
-    """Pages of a crawl; `starting_after` is the url of the last row of the previous page."""
-    where = _filter(status, indexability, check, url_contains, sort)
+    """Pages of a crawl; `starting_after` is the url of the last row of the previous page.
+    With `extract`, each row's `extracted` holds that custom extraction's values."""
+    field = field_filter(extract, extract_contains)
+    where = _filter(status, indexability, check, url_contains, sort, field)
 
     def fetch() -> list[dict[str, Any]]:
         pages = page_list(open_crawl(workspace, crawl_id))
-        return pages.query(where, limit=limit + 1, starting_after=starting_after)
+        if extract is not None:
+            pages.check_field(extract)
+        rows = pages.query(where, limit=limit + 1, starting_after=starting_after)
+        return with_field(pages, rows, extract) if extract is not None else rows
 
     rows = await anyio.to_thread.run_sync(fetch)
     return page_of([PageRow.model_construct(**r) for r in rows], limit)
@@ -175,14 +218,24 @@ def pages_csv(
     indexability: IndexQuery = None,
     check: CheckQuery = None,
     url_contains: UrlQuery = None,
+    extract: ExtractQuery = None,
+    extract_contains: ExtractContainsQuery = None,
     sort: SortQuery = "url",
 ) -> StreamingResponse:
-    """Every matching page as CSV (formula-like cells neutralised with a leading ')."""
-    where = _filter(status, indexability, check, url_contains, sort)
+    """Every matching page as CSV (formula-like cells neutralised with a leading '); with
+    `extract`, an `extracted` column holds that extraction's values, one per line."""
+    where = _filter(status, indexability, check, url_contains, sort,
+                    field_filter(extract, extract_contains))  # fmt: skip
     pages = page_list(open_crawl(workspace, crawl_id))
+    batches = pages.stream(where)
+    columns: tuple[str, ...] = COLUMNS
+    if extract is not None:
+        pages.check_field(extract)
+        batches = (with_field(pages, rows, extract) for rows in batches)
+        columns = (*COLUMNS, "extracted")
     disposition = f'attachment; filename="{crawl_id}-pages.csv"'
     return StreamingResponse(
-        csv_chunks(pages.stream(where), COLUMNS),
+        csv_chunks(batches, columns),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": disposition},
     )

@@ -22,12 +22,13 @@ from marketloop.api.errors import NotFound
 from marketloop.api.scopes import PREFIX
 from marketloop.clikit import to_jsonable
 from marketloop.config import Settings
-from marketloop.errors import MarketloopError, UsageError
+from marketloop.errors import UsageError
 from marketloop.plan.events import Event
 from marketloop.plan.loader import load_plan
 from marketloop.plan.model import Plan
+from marketloop.plan.notify import tell_pagerduty
 from marketloop.plan.store import EventLog
-from marketloop.plan.tracker import Tracker, View
+from marketloop.plan.tracker import Tracker
 from marketloop.plan.views import escalation_rows, recorded_dict, status_dict
 
 router = APIRouter(prefix=PREFIX, tags=["plan"])
@@ -161,17 +162,9 @@ def acknowledge(
         )  # fmt: skip
         after = tracker.view(when)
         answer = recorded_dict(event, before, after)
-        if settings.plan.notifier == "channels":
-            answer["pagerduty"] = _tell_pagerduty(settings, after, str(event.data["id"]), when)
+        told = tell_pagerduty(settings, after, str(event.data["id"]), when)
+        if told is not None:
+            answer["pagerduty"] = told.as_dict()
         return to_jsonable(answer)
 
     return idem.run(record, status_code=201)
-
-
-def _tell_pagerduty(settings: Settings, view: View, ref: str, at: datetime) -> dict[str, Any]:
-    from marketloop.integrations.plan_channels import acknowledge_page
-
-    try:
-        return {"acknowledged": acknowledge_page(settings, view, ref, at), "error": None}
-    except MarketloopError as exc:  # recorded all the same: the next dispatch tells PagerDuty
-        return {"acknowledged": [], "error": exc.message}

@@ -9,7 +9,8 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from marketloop.api.routes.crawls import _filter, open_crawl
+from marketloop.api.routes.crawls import _filter, open_crawl, with_field
+from marketloop.audit.extracted import FieldFilter
 from marketloop.audit.pagelist import SORTS, page_list
 from marketloop.report.charts import hbar
 from marketloop.web import loaders
@@ -51,25 +52,40 @@ async def explorer(
     indexability: Annotated[str | None, Query(max_length=40)] = None,
     check: Annotated[str | None, Query(max_length=64)] = None, q: Text = None,
     sort: Annotated[str, Query(pattern=f"^-?({'|'.join(SORTS)})$")] = "url", after: Text = None,
+    field: Annotated[str | None, Query(max_length=200)] = None, value: Text = None,
 ) -> Response:  # fmt: skip
+    """The pages of a crawl; `field` shows a custom extraction as a column, `value` keeps the
+    pages whose values of it contain that text (an unknown field is ignored, like a bad
+    status)."""
     names, chosen = _crawl(who, crawl)
     code = int(status) if status and status.isdigit() else None
-    where = _filter(code, indexability if indexability in INDEXABILITY else None,
-                    check or None, q or None, sort)  # fmt: skip
     workspace = Workspace(who.api.settings.workspace)
 
-    def fetch() -> list[dict[str, Any]]:
+    def fetch() -> tuple[list[dict[str, Any]], bool, list[tuple[str, int]], str | None]:
         if chosen is None:
-            return []
-        rows = page_list(open_crawl(workspace, chosen))
-        return rows.query(where, limit=PAGE_SIZE + 1, starting_after=after or None)
+            return [], False, [], None
+        pages = page_list(open_crawl(workspace, chosen))
+        fields = pages.field_names()
+        shown = field if field in {n for n, _ in fields} else None
+        where = _filter(code, indexability if indexability in INDEXABILITY else None,
+                        check or None, q or None, sort,
+                        FieldFilter(shown, value) if shown and value else None)  # fmt: skip
+        found = pages.query(where, limit=PAGE_SIZE + 1, starting_after=after or None)
+        rows = found[:PAGE_SIZE]
+        return (
+            (with_field(pages, rows, shown) if shown else rows),
+            len(found) > PAGE_SIZE,
+            fields,
+            shown,
+        )
 
-    rows = await anyio.to_thread.run_sync(fetch)
+    rows, more, fields, shown = await anyio.to_thread.run_sync(fetch)
     params = {"crawl": chosen or "", "status": status or "", "indexability": indexability or "",
-              "check": check or "", "q": q or "", "sort": sort}  # fmt: skip
+              "check": check or "", "q": q or "", "sort": sort, "field": shown or "",
+              "value": (value or "") if shown else ""}  # fmt: skip
     return render(request, "pages.html", {
         "who": who, "title": "Page explorer", "crawls": names, "crawl": chosen,
-        "rows": rows[:PAGE_SIZE], "more": len(rows) > PAGE_SIZE, "params": params,
+        "rows": rows, "more": more, "params": params, "fields": fields, "field": shown,
         "sorts": SORTS, "indexabilities": INDEXABILITY, "after": after,
         "checks": sorted({c["check"] for c in loaders.issue_counts(workspace.crawls_dir / chosen)})
         if chosen else [],
