@@ -23,13 +23,25 @@ parameters name), so a turn compiles nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Update, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Update,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from marketloop.runner.states import RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS
@@ -96,6 +108,15 @@ STEPS_OF_RUN = (
     .order_by(STEPS.c.position)
 )
 INSERT_RUN = insert(RUNS)
+#: PostgreSQL: a run and its steps in one statement (one round trip, its own transaction), the
+#: rows as JSON made into the tables' row types (a column the JSON lacks is NULL: these tables
+#: have no server-side defaults), so one statement serves any number of steps and compiles once
+INSERT_RUN_ONE_STATEMENT = text(
+    "WITH new_run AS (INSERT INTO runner_runs"
+    " SELECT * FROM json_populate_record(NULL::runner_runs, CAST(:run AS json)))"
+    " INSERT INTO runner_steps"
+    " SELECT * FROM json_populate_recordset(NULL::runner_steps, CAST(:steps AS json))"
+)
 INSERT_STEPS = insert(STEPS)
 
 
@@ -137,10 +158,17 @@ def settle(
         moves = planner("queued", [StepState(name, "pending") for name, _ in create.steps])
         insert_run(conn, create, moves)
         return False, moves
-    finished = finish is not None and _move_step(
-        conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
-    )
-    status = conn.scalar(LOCK_RUN, {"run": run_id})
+    if finish is not None and conn.dialect.name == "postgresql":  # both in one statement
+        found = conn.execute(_finish_and_lock(finish.status, tuple(finish.values)), {
+            "b_run": run_id, "b_name": finish.name, "b_attempt": finish.attempt,
+            **{f"v_{key}": value for key, value in finish.values.items()},
+        }).first()  # fmt: skip
+        status, finished = (found[0], bool(found[1])) if found is not None else (None, False)
+    else:
+        finished = finish is not None and _move_step(
+            conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
+        )
+        status = conn.scalar(LOCK_RUN, {"run": run_id})
     if status is None:
         return finished, []
     states = [StepState(**row._mapping) for row in conn.execute(STEPS_OF_RUN, {"run": run_id})]
@@ -151,6 +179,23 @@ def settle(
 def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> None:
     """Insert a queued run and its pending steps, with `moves` (the first turn's, planned from
     those rows) applied to the rows before they are written: no UPDATE after the INSERT."""
+    row, steps = new_rows(run, moves)
+    columns = sorted({key for values in steps.values() for key in values})  # one shape
+    if conn.dialect.name == "postgresql":  # one statement: no BEGIN or COMMIT of its own needed
+        rows = [{key: values.get(key) for key in columns} for values in steps.values()]
+        params = {"run": json.dumps(row, default=_json), "steps": json.dumps(rows, default=_json)}
+        conn.execute(INSERT_RUN_ONE_STATEMENT, params)
+        return
+    conn.execute(INSERT_RUN, row)
+    conn.execute(  # executemany
+        INSERT_STEPS, [{key: values.get(key) for key in columns} for values in steps.values()]
+    )
+
+
+def new_rows(
+    run: NewRun, moves: Sequence[Move] = ()
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The rows `insert_run` writes: the run's, and its steps' by name."""
     row: dict[str, Any] = {
         "id": run.id,
         "loop": run.loop,
@@ -177,10 +222,41 @@ def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> Non
         target.update(move.values)
         if move.new is not None:
             target["status"] = move.new
-    columns = {key for values in steps.values() for key in values}  # one shape: executemany
-    conn.execute(INSERT_RUN, row)
-    conn.execute(
-        INSERT_STEPS, [{key: values.get(key) for key in columns} for values in steps.values()]
+    return row, steps
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+@cache
+def _finish_and_lock(status: str, keys: tuple[str, ...]) -> Update:
+    """PostgreSQL: an attempt's end (running → `status`, fenced by its attempt number; the
+    columns `keys`, bound as v_KEY) in a data-modifying CTE of the run's lock (LOCK_RUN):
+    one round trip, not two. Returns the run's status and whether the end was recorded."""
+    values = {"status": status} | {
+        key: bindparam(f"v_{key}", type_=STEPS.c[key].type) for key in keys
+    }
+    ended = (
+        update(STEPS)
+        .where(
+            STEPS.c.run_id == bindparam("b_run"),
+            STEPS.c.name == bindparam("b_name"),
+            STEPS.c.status == "running",
+            STEPS.c.attempts == bindparam("b_attempt"),
+        )
+        .values(values)
+        .returning(STEPS.c.name)
+        .cte("ended")
+    )
+    recorded = select(func.count()).select_from(ended).scalar_subquery()
+    return (
+        update(RUNS)
+        .where(RUNS.c.id == bindparam("b_run"))
+        .values(status=RUNS.c.status)
+        .returning(RUNS.c.status, recorded)
     )
 
 
