@@ -58,6 +58,18 @@ def open_app_db(url: str) -> Engine:
         return _engines[url]
 
 
+def open_autocommit(url: str) -> Engine:
+    """`open_app_db`'s engine (its pool) in autocommit: every statement is its own transaction,
+    so one that stands alone (a read, a single-statement write) costs no BEGIN and COMMIT
+    round trips. Made once per URL and process: making one registers an event listener."""
+    engine = open_app_db(url)
+    key = f"autocommit {url}"
+    with _lock:
+        if key not in _engines:
+            _engines[key] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return _engines[key]
+
+
 def open_unflushed(url: str) -> Engine:
     """An engine for `url` whose every statement is its own transaction (autocommit) and, on
     PostgreSQL, commits without waiting for its WAL flush (`synchronous_commit = off` for its
@@ -66,7 +78,7 @@ def open_unflushed(url: str) -> Engine:
     `open_app_db`'s (its own small pool); on SQLite, `open_app_db`'s engine in autocommit."""
     engine = open_app_db(url)  # migrated
     if engine.dialect.name != "postgresql":
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
+        return open_autocommit(url)
     key = f"unflushed {url}"
     with _lock:
         if key not in _engines:
@@ -113,7 +125,7 @@ def dispose_all() -> None:
     """Close every pooled connection (tests, and before a process forks)."""
     with _lock:
         for engine in _engines.values():
-            engine.dispose()
+            engine.dispose()  # an autocommit engine's is its app database engine's pool
         _engines.clear()
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from marketloop.appdb import open_app_db, open_unflushed
+from marketloop.appdb import open_app_db, open_autocommit, open_unflushed
 from marketloop.errors import RunnerError
 from marketloop.runner.settle import one_of
 from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
@@ -91,7 +91,7 @@ class Store:
         self.postgres = self.engine.dialect.name == "postgresql"
         #: one statement, one transaction: no BEGIN or COMMIT round trip (reads, and writes
         #: made of a single statement)
-        self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.autocommit = open_autocommit(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
