@@ -11,7 +11,6 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine.interfaces import CacheStats
 
 from marketloop.appdb import open_unflushed
-
 from marketloop.config import Settings
 from marketloop.runner import engine, service
 from marketloop.runner.model import Loop
