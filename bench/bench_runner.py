@@ -168,8 +168,8 @@ def _overhead(
 
 class _RoundTrips:
     """Counts what the app database engines send: each statement, and a BEGIN and a COMMIT
-    (or ROLLBACK) for each transaction that is not in autocommit; those of `start_run` (in `caller()`) and
-    those of other threads (the consumer's and its heartbeats)."""
+    (or ROLLBACK) for each transaction that is not in autocommit; those of `start_run` (in
+    `caller()`) and those of other threads (the consumer's and its heartbeats)."""
 
     def __init__(self) -> None:
         self.caller_trips = self.worker_trips = 0

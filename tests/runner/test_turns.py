@@ -3,18 +3,23 @@ PostgreSQL. The figures are the benchmark's (`make bench BENCH=runner`); these p
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+import pytest
+from sqlalchemy import Engine, event, text, update
 from sqlalchemy.engine.interfaces import CacheStats
 
 from marketloop.appdb import open_unflushed
 from marketloop.config import Settings
 from marketloop.runner import engine, service
 from marketloop.runner.model import Loop
+from marketloop.runner.settle import LOCK_RUN
 from marketloop.runner.store import Store, now
+from marketloop.runner.tables import STEPS
 
 MakeLoop = Callable[..., Loop]
 #: statements SQLAlchemy could not cache (compiled anew at every execution)
@@ -128,10 +133,13 @@ def test_a_steps_begin_alone_skips_the_wait_for_the_flush_on_postgresql(
         assert conn.scalar(text("SHOW synchronous_commit")) == "off"
     with store.engine.connect() as conn:
         assert conn.scalar(text("SHOW synchronous_commit")) == "on"
-    # the end and the run's lock: one statement
-    assert [sql.split()[:3] for sql, _ in ended if "runner_runs.status" in sql][:1] == [
-        ["WITH", "ended", "AS"]
+    # the end, the run's lock and the read of the steps: one statement; then the run's end
+    turn = [sql for sql, _ in ended if "runner_steps" in sql or "runner_runs.status" in sql]
+    assert [sql.split()[:3] for sql in turn] == [
+        ["WITH", "locked", "AS"],
+        ["UPDATE", "runner_runs", "SET"],
     ]
+    assert "ended AS (UPDATE runner_steps" in turn[0]
 
 
 def test_a_begin_loses_to_an_ended_run_and_an_end_to_a_newer_attempt(
@@ -157,3 +165,49 @@ def test_a_begin_loses_to_an_ended_run_and_an_end_to_a_newer_attempt(
     assert store.begin_step(new.id, "b", "w") is None
     assert store.run(new.id).status == "cancelled"
     assert store.step(new.id, "b").status == "pending"
+
+
+def test_an_end_that_waited_for_another_turn_reads_what_that_turn_wrote(
+    settings: Settings, make_loop: MakeLoop
+) -> None:
+    """On PostgreSQL a step's end locks the run and reads its steps in one statement, whose
+    snapshot predates the lock: when another turn held the lock and committed meanwhile, the
+    end must read again, or both ends miss that the run is over."""
+    loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
+    store = service.store_for(settings)
+    if not store.postgres:
+        pytest.skip("SQLite has one writer: no turn waits inside a statement")
+    new = created(loop)
+    engine.advance(store, new.id, create=new, mark=True, loop=loop)
+    assert store.begin_step(new.id, "a", "w") == 1 and store.begin_step(new.id, "b", "w") == 1
+    ended: dict[str, engine.Next] = {}
+
+    def end_a() -> None:
+        finish = engine.Finish("a", 1, "succeeded", {"finished_at": now()})
+        ended["a"] = engine.advance(store, new.id, finish=finish)
+
+    with store.engine.connect() as other:  # b's end, holding the run's lock
+        other.execute(LOCK_RUN, {"run": new.id})
+        b_ends = update(STEPS).where(STEPS.c.run_id == new.id, STEPS.c.name == "b")
+        other.execute(b_ends.values(status="succeeded", finished_at=now()))
+        thread = threading.Thread(target=end_a)
+        thread.start()
+        _wait_for_a_lock_wait(store)  # a's end has its snapshot, and waits for the lock
+        other.commit()
+    thread.join(30)
+    assert ended["a"].finished and ended["a"].done
+    assert store.run(new.id).status == "succeeded"
+
+
+def _wait_for_a_lock_wait(store: Store) -> None:
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with store.engine.connect() as conn:
+            if conn.scalar(waiting):
+                return
+        time.sleep(0.02)
+    raise AssertionError("the step's end never waited for the run's lock")

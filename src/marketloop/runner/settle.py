@@ -33,10 +33,12 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     Update,
     bindparam,
     func,
     insert,
+    literal_column,
     or_,
     select,
     text,
@@ -158,12 +160,12 @@ def settle(
         moves = planner("queued", [StepState(name, "pending") for name, _ in create.steps])
         insert_run(conn, create, moves)
         return False, moves
-    if finish is not None and conn.dialect.name == "postgresql":  # both in one statement
-        found = conn.execute(_finish_and_lock(finish.status, tuple(finish.values)), {
-            "b_run": run_id, "b_name": finish.name, "b_attempt": finish.attempt,
-            **{f"v_{key}": value for key, value in finish.values.items()},
-        }).first()  # fmt: skip
-        status, finished = (found[0], bool(found[1])) if found is not None else (None, False)
+    states: list[StepState] | None = None
+    if finish is not None and conn.dialect.name == "postgresql":  # one statement, see below
+        status, finished, states = _end_lock_read(conn, run_id, finish)
+        if status is None:  # another turn committed meanwhile (or no such run): lock, read
+            status = conn.scalar(LOCK_RUN, {"run": run_id})
+            states = None
     else:
         finished = finish is not None and _move_step(
             conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
@@ -171,7 +173,10 @@ def settle(
         status = conn.scalar(LOCK_RUN, {"run": run_id})
     if status is None:
         return finished, []
-    states = [StepState(**row._mapping) for row in conn.execute(STEPS_OF_RUN, {"run": run_id})]
+    if states is None:
+        states = [
+            StepState(**row) for row in conn.execute(STEPS_OF_RUN, {"run": run_id}).mappings()
+        ]
     done = [move for move in planner(status, states) if _apply(conn, run_id, move)]
     return finished, done
 
@@ -231,11 +236,44 @@ def _json(value: Any) -> str:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
+def _end_lock_read(
+    conn: Connection, run_id: str, finish: Finish
+) -> tuple[str | None, bool, list[StepState]]:
+    """PostgreSQL: an attempt's end, the run's lock and the read of its steps in one statement
+    (one round trip, not three): the run's status (None when the lock was not taken: see
+    `_end_lock_read_statement`), whether the end was recorded, and the steps' states."""
+    params = {
+        "b_run": run_id,
+        "b_name": finish.name,
+        "b_attempt": finish.attempt,
+        **{f"v_{key}": value for key, value in finish.values.items()},
+    }
+    rows = conn.execute(_end_lock_read_statement(finish.status, tuple(finish.values)), params)
+    status, finished, states = None, False, []
+    for row in rows.mappings():
+        status, finished = row["locked"], bool(row["recorded"])
+        states.append(StepState(**{key: row[key] for key in StepState.__dataclass_fields__}))
+    for state in states:  # the statement's read saw the step as it was before its end
+        if finished and state.name == finish.name:
+            state.status = finish.status
+            for key in STATE_FIELDS & finish.values.keys():
+                setattr(state, key, finish.values[key])
+    return status, finished, states
+
+
+STATE_FIELDS = frozenset(StepState.__dataclass_fields__) - {"name", "status"}
+
+
 @cache
-def _finish_and_lock(status: str, keys: tuple[str, ...]) -> Update:
-    """PostgreSQL: an attempt's end (running → `status`, fenced by its attempt number; the
-    columns `keys`, bound as v_KEY) in a data-modifying CTE of the run's lock (LOCK_RUN):
-    one round trip, not two. Returns the run's status and whether the end was recorded."""
+def _end_lock_read_statement(status: str, keys: tuple[str, ...]) -> Select[Any]:
+    """An attempt's end (running → `status`, fenced by its attempt number; the columns `keys`,
+    bound as v_KEY) and the run's lock, as data-modifying CTEs of the read of the run's steps.
+
+    A statement reads one snapshot, taken when it starts: if another turn of the run held the
+    lock then and committed while this one waited for it, the read would miss that turn's
+    moves. So the lock is taken only if the run's row is still the version this snapshot saw
+    (its `xmin`, the transaction that wrote it: every turn writes it); otherwise `locked` is
+    NULL and the caller takes the lock and reads again (two more round trips, as before)."""
     values = {"status": status} | {
         key: bindparam(f"v_{key}", type_=STEPS.c[key].type) for key in keys
     }
@@ -251,12 +289,28 @@ def _finish_and_lock(status: str, keys: tuple[str, ...]) -> Update:
         .returning(STEPS.c.name)
         .cte("ended")
     )
-    recorded = select(func.count()).select_from(ended).scalar_subquery()
-    return (
+    seen = RUNS.alias("seen")
+    seen_version = (
+        select(literal_column("seen.xmin"))
+        .select_from(seen)
+        .where(seen.c.id == bindparam("b_run"))
+        .scalar_subquery()
+    )
+    locked = (
         update(RUNS)
-        .where(RUNS.c.id == bindparam("b_run"))
+        .where(RUNS.c.id == bindparam("b_run"), literal_column("runner_runs.xmin") == seen_version)
         .values(status=RUNS.c.status)
-        .returning(RUNS.c.status, recorded)
+        .returning(RUNS.c.status)
+        .cte("locked")
+    )
+    return (
+        select(
+            select(locked.c.status).scalar_subquery().label("locked"),
+            select(func.count()).select_from(ended).scalar_subquery().label("recorded"),
+            *(STEPS.c[name] for name in StepState.__dataclass_fields__),
+        )
+        .where(STEPS.c.run_id == bindparam("b_run"))
+        .order_by(STEPS.c.position)
     )
 
 
