@@ -10,7 +10,9 @@
   Redis deployment does (docs/runner.md). A second baseline is reported beside the first,
   never instead of it: a bare Huey task that records its result in the same app database
   (one INSERT in its own transaction, through the same pooled engine), the least any runner
-  that keeps its state in a database can do;
+  that keeps its state in a database can do. Beside the times, the runner's round trips to
+  the app database per step (statements, BEGIN and COMMIT; in `start_run`, in the worker),
+  which the machine's load does not move;
 - 1,000 no-op steps drained by 2 worker processes on Redis (PostgreSQL app database):
   at least 100 steps/s;
 - a 10-step no-op loop (each step 0.1 s) finishes within 1 s of its steps' own time.
