@@ -10,7 +10,9 @@
   Redis deployment does (docs/runner.md). A second baseline is reported beside the first,
   never instead of it: a bare Huey task that records its result in the same app database
   (one INSERT in its own transaction, through the same pooled engine), the least any runner
-  that keeps its state in a database can do;
+  that keeps its state in a database can do. Beside the times, the runner's round trips to
+  the app database per step (statements, BEGIN and COMMIT; in `start_run`, in the worker),
+  which the machine's load does not move;
 - 1,000 no-op steps drained by 2 worker processes on Redis (PostgreSQL app database):
   at least 100 steps/s;
 - a 10-step no-op loop (each step 0.1 s) finishes within 1 s of its steps' own time.
@@ -47,11 +49,12 @@ def main() -> None:
 
     configure_logging("warning", "console")  # as a worker logs: step lines are debug detail
     for storage in ("sqlite", "redis"):
+        trips: dict[str, float] = {}
         if storage == "redis":
             with _postgres() as url:
-                bare, recorded, runner = _overhead(storage, url)
+                bare, recorded, runner = _overhead(storage, url, trips)
         else:
-            bare, recorded, runner = _overhead(storage)
+            bare, recorded, runner = _overhead(storage, None, trips)
         app = "postgresql" if storage == "redis" else "sqlite"
         print(
             f"{storage} queue, {app} app database (medians of {ROUND_TRIPS}): runner step "
@@ -63,6 +66,10 @@ def main() -> None:
             f"{runner / bare / 1.5:.2f}); runner / bare Huey + INSERT: {runner / recorded:.2f}× "
             f"(ratio to 1.5×: {runner / recorded / 1.5:.2f}); to the 20 ms goal: "
             f"{runner / 20:.2f} (below 1 meets them)"
+        )
+        print(
+            f"  app database round trips per step (statements, BEGIN and COMMIT; load-free): "
+            f"{trips['start_run']:.1f} in start_run, {trips['worker']:.1f} in the worker"
         )
     rate = _throughput()
     print(f"redis + postgresql, 2 worker processes: {STEPS} no-op steps at {rate:.0f} steps/s")
@@ -119,9 +126,13 @@ def _postgres() -> Iterator[str]:
         admin.close()
 
 
-def _overhead(storage: str, app_db: str | None = None) -> tuple[float, float, float]:
+def _overhead(
+    storage: str, app_db: str | None = None, trips: dict[str, float] | None = None
+) -> tuple[float, float, float]:
     """Medians (ms): the bare Huey round trip, the bare Huey task that records its result in
-    the app database (one INSERT, in its own transaction), and the runner's step."""
+    the app database (one INSERT, in its own transaction), and the runner's step; `trips` gets
+    the runner's round trips to the app database per step, in `start_run` and in the worker
+    (the caller's polling is not counted)."""
     from marketloop.config import app_db_url
     from marketloop.runner import service
     from marketloop.runner.loopfile import parse_loop
@@ -137,10 +148,12 @@ def _overhead(storage: str, app_db: str | None = None) -> tuple[float, float, fl
         huey, _ = make_huey(settings)
         loop = parse_loop("name: one\nsteps:\n  a: {action: noop}\n")
         runner = []
-        with _consumer(huey):
+        counted = _RoundTrips()
+        with _consumer(huey), counted:
             for _ in range(ROUND_TRIPS):
                 called = datetime.now(UTC)
-                run = service.start_run(settings, loop)
+                with counted.caller():
+                    run = service.start_run(settings, loop)
                 # the time is the recorded one: the caller's polling only delays the next run;
                 # a light query, not too often, so that it takes little CPU (GIL) from the worker
                 while store.run(run.run_id).status not in RUN_DONE:
@@ -149,7 +162,57 @@ def _overhead(storage: str, app_db: str | None = None) -> tuple[float, float, fl
                 assert view.status == "succeeded", view
                 assert view.finished_at is not None
                 runner.append((view.finished_at - called).total_seconds() * 1000)
+        if trips is not None:
+            trips["start_run"] = counted.caller_trips / ROUND_TRIPS
+            trips["worker"] = counted.worker_trips / ROUND_TRIPS
         return bare, recorded, statistics.median(runner)
+
+
+class _RoundTrips:
+    """Counts what the app database engines send: each statement, and a BEGIN and a COMMIT
+    (or ROLLBACK) for each transaction that is not in autocommit; those of `start_run` (in
+    `caller()`) and those of other threads (the consumer's and its heartbeats)."""
+
+    def __init__(self) -> None:
+        self.caller_trips = self.worker_trips = 0
+        self._in_caller = False
+        self._main = threading.main_thread()
+
+    def _count(self, trips: int) -> None:
+        if threading.current_thread() is not self._main:
+            self.worker_trips += trips
+        elif self._in_caller:
+            self.caller_trips += trips
+
+    def _statement(self, *_: Any) -> None:
+        self._count(1)
+
+    def _end(self, conn: Any) -> None:  # a transaction's BEGIN and COMMIT, unless autocommit
+        if not getattr(conn.connection.dbapi_connection, "autocommit", False):
+            self._count(2)
+
+    @contextmanager
+    def caller(self) -> Iterator[None]:
+        self._in_caller = True
+        try:
+            yield
+        finally:
+            self._in_caller = False
+
+    def __enter__(self) -> _RoundTrips:
+        from sqlalchemy import Engine, event
+
+        event.listen(Engine, "before_cursor_execute", self._statement)
+        event.listen(Engine, "commit", self._end)
+        event.listen(Engine, "rollback", self._end)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        from sqlalchemy import Engine, event
+
+        event.remove(Engine, "before_cursor_execute", self._statement)
+        event.remove(Engine, "commit", self._end)
+        event.remove(Engine, "rollback", self._end)
 
 
 def _bare(storage: str, path: Path, name: str, app_db: str | None = None) -> float:

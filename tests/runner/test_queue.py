@@ -7,7 +7,7 @@ from pathlib import Path
 from marketloop.config import load_settings
 from marketloop.runner import service
 from marketloop.runner.loopfile import parse_loop
-from marketloop.runner.queue import make_huey
+from marketloop.runner.queue import fingerprint, make_huey
 
 
 def test_settings_that_share_a_queue_keep_their_own_app_database(tmp_path: Path) -> None:
@@ -25,5 +25,23 @@ def test_settings_that_share_a_queue_keep_their_own_app_database(tmp_path: Path)
         run = service.start_run(second, loop)
     finally:
         huey.immediate = False
-    assert run.status == "succeeded", run
-    assert service.get_run(second, run.run_id).steps[0].attempts == 1
+    assert run.status == "queued", run  # as recorded before it was handed to the queue
+    view = service.get_run(second, run.run_id)
+    assert view.status == "succeeded", view
+    assert view.steps[0].attempts == 1
+
+
+def test_the_fingerprint_of_settings_tells_secret_values_apart(tmp_path: Path) -> None:
+    """Two settings that differ only in a secret's value (masked in pydantic's JSON) get their
+    own Huey; equal settings, made apart, share one."""
+
+    def made(pepper: str, hook: str) -> str:
+        hooks = {"in": {"secret": hook, "target": "q"}}
+        values = {"workspace": tmp_path, "api": {"pepper": pepper, "hooks": hooks}}
+        return fingerprint(load_settings(None, values))
+
+    base = made("pepper-<script>-1", "whsec_AAAA")
+    assert made("pepper-<script>-1", "whsec_AAAA") == base
+    assert made("pepper-<script>-2", "whsec_AAAA") != base
+    assert made("pepper-<script>-1", "whsec_AAAB") != base
+    assert "pepper" not in base and len(base) == 64

@@ -3,34 +3,49 @@ PostgreSQL. The figures are the benchmark's (`make bench BENCH=runner`); these p
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import Engine, event, text, update
+from sqlalchemy.engine.interfaces import CacheStats
 
+from marketloop.appdb import open_unflushed
 from marketloop.config import Settings
 from marketloop.runner import engine, service
 from marketloop.runner.model import Loop
+from marketloop.runner.settle import LOCK_RUN
 from marketloop.runner.store import Store, now
+from marketloop.runner.tables import STEPS
 
 MakeLoop = Callable[..., Loop]
+#: statements SQLAlchemy could not cache (compiled anew at every execution)
+UNCACHED: set[str] = set()
+
+
+def statements(store: Store) -> AbstractContextManager[list[tuple[str, str]]]:
+    """(the SQL as sent, the SQL as compiled) of every statement run in the context."""
+    return statements_of(store.engine)
 
 
 @contextmanager
-def statements(store: Store) -> Iterator[list[tuple[str, str]]]:
-    """(the SQL as sent, the SQL as compiled) of every statement run in the context."""
+def statements_of(target: Engine) -> Iterator[list[tuple[str, str]]]:
     sent: list[tuple[str, str]] = []
 
     def record(_conn: Any, _cursor: Any, sql: str, _params: Any, context: Any, _many: Any) -> None:
         compiled = context.compiled.string if context.compiled is not None else sql
         sent.append((" ".join(sql.split()), compiled))
+        if context.compiled is not None and context.cache_hit is CacheStats.NO_CACHE_KEY:
+            UNCACHED.add(" ".join(sql.split()))
 
-    event.listen(store.engine, "before_cursor_execute", record)
+    event.listen(target, "before_cursor_execute", record)
     try:
         yield sent
     finally:
-        event.remove(store.engine, "before_cursor_execute", record)
+        event.remove(target, "before_cursor_execute", record)
 
 
 def created(loop: Loop) -> engine.NewRun:
@@ -50,10 +65,16 @@ def test_a_new_run_is_recorded_by_its_inserts_alone(
     new = created(loop)
     with statements(store) as sent:
         following = engine.advance(store, new.id, create=new, mark=True, loop=loop)
-    assert [sql.split()[:3] for sql, _ in sent] == [
-        ["INSERT", "INTO", "runner_runs"],
-        ["INSERT", "INTO", "runner_steps"],
-    ]
+    if store.postgres:  # one statement, its own transaction: no BEGIN and COMMIT round trips
+        assert [sql.split()[:7] for sql, _ in sent] == [
+            ["WITH", "new_run", "AS", "(INSERT", "INTO", "runner_runs", "SELECT"]
+        ]
+        assert "INSERT INTO runner_steps SELECT" in sent[0][0]
+    else:
+        assert [sql.split()[:3] for sql, _ in sent] == [
+            ["INSERT", "INTO", "runner_runs"],
+            ["INSERT", "INTO", "runner_steps"],
+        ]
     assert following.ready == ["a"]
     rows = {row.name: row for row in store.steps(new.id)}
     assert {name: row.status for name, row in rows.items()} == {
@@ -67,35 +88,126 @@ def test_a_new_run_is_recorded_by_its_inserts_alone(
 
 
 def test_the_moves_of_a_turn_compile_once(settings: Settings, make_loop: MakeLoop) -> None:
-    """No IN list rendered anew at each execution (an "expanding" parameter): every statement
-    of a step's begin and of its end is compiled once and reused as it is."""
+    """No IN list rendered anew at each execution (an "expanding" parameter), and no statement
+    that SQLAlchemy cannot cache (a multi-row VALUES): every statement of a run's creation, a
+    step's begin and its end is compiled once and reused as it is."""
     loop = make_loop("  a: {action: noop}\n  b: {action: noop, needs: [a]}\n")
     store = service.store_for(settings)
-    new = created(loop)
-    engine.advance(store, new.id, create=new, mark=True, loop=loop)
-    with statements(store) as sent:
+    with statements(store) as sent, statements_of(open_unflushed(store.url)) as began:
+        new = created(loop)
+        engine.advance(store, new.id, create=new, mark=True, loop=loop)
         for name in ("a", "b"):
             finish = engine.execute(settings, store, new.id, name, "w")
             engine.advance(store, new.id, finish=finish, mark=True)
     assert service.get_run(settings, new.id).status == "succeeded"
-    assert len(sent) >= 8
-    assert [compiled for _, compiled in sent if "POSTCOMPILE" in compiled] == []
+    every = sent + began if store.postgres else sent
+    assert len(every) >= 8
+    assert [compiled for _, compiled in every if "POSTCOMPILE" in compiled] == []
+    assert [sql for sql, _ in every if sql in UNCACHED] == []
 
 
 def test_a_steps_begin_alone_skips_the_wait_for_the_flush_on_postgresql(
     settings: Settings, make_loop: MakeLoop
 ) -> None:
+    """On PostgreSQL a step's begin is one statement on the engine whose commits do not wait
+    for the WAL flush; its end, on the app database's own engine, does wait."""
     loop = make_loop("  a: {action: noop}\n")
     store = service.store_for(settings)
     new = created(loop)
     engine.advance(store, new.id, create=new, mark=True, loop=loop)
-    with statements(store) as began:
+    unflushed = open_unflushed(store.url)
+    with statements(store) as began, statements_of(unflushed) as began_unflushed:
         assert store.begin_step(new.id, "a", "w") == 1
+        assert store.begin_step(new.id, "a", "w") is None  # a duplicate delivery
     with statements(store) as ended:
         finish = engine.Finish("a", 1, "succeeded", {"finished_at": now()})
         assert engine.advance(store, new.id, finish=finish).finished
-    no_wait = ["SET LOCAL synchronous_commit TO OFF"]
-    postgres = store.engine.dialect.name == "postgresql"
-    assert [sql for sql, _ in began if sql.startswith("SET")] == (no_wait if postgres else [])
     assert [sql for sql, _ in ended if sql.startswith("SET")] == []
     assert store.run(new.id).status == "succeeded"
+    if not store.postgres:
+        assert [sql.split()[0] for sql, _ in began] == ["UPDATE", "UPDATE", "UPDATE"]
+        return
+    assert began == []
+    assert [sql.split()[:3] for sql, _ in began_unflushed] == [["WITH", "began", "AS"]] * 2
+    with unflushed.connect() as conn:
+        assert conn.scalar(text("SHOW synchronous_commit")) == "off"
+    with store.engine.connect() as conn:
+        assert conn.scalar(text("SHOW synchronous_commit")) == "on"
+    # the end, the run's lock and the read of the steps: one statement; then the run's end
+    turn = [sql for sql, _ in ended if "runner_steps" in sql or "runner_runs.status" in sql]
+    assert [sql.split()[:3] for sql in turn] == [
+        ["WITH", "locked", "AS"],
+        ["UPDATE", "runner_runs", "SET"],
+    ]
+    assert "ended AS (UPDATE runner_steps" in turn[0]
+
+
+def test_a_begin_loses_to_an_ended_run_and_an_end_to_a_newer_attempt(
+    settings: Settings, make_loop: MakeLoop
+) -> None:
+    """The one-statement forms keep the compare-and-sets: no begin once the run is cancelled
+    (and the run stays cancelled), no end recorded for an attempt that is no longer the step's."""
+    loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
+    store = service.store_for(settings)
+    new = created(loop)
+    engine.advance(store, new.id, create=new, mark=True, loop=loop)
+    assert store.begin_step(new.id, "a", "w") == 1
+    assert store.run(new.id).status == "running"
+    assert store.move_step(new.id, "a", "pending", from_=["running"], attempt=1)  # taken over
+    assert store.begin_step(new.id, "a", "w2") == 2
+    stale = engine.Finish("a", 1, "succeeded", {"finished_at": now()})
+    following = engine.advance(store, new.id, finish=stale)
+    assert not following.finished
+    assert store.step(new.id, "a").status == "running"
+    assert engine.advance(store, new.id, finish=engine.Finish("a", 2, "failed", {})).finished
+    assert store.step(new.id, "a").status == "failed"
+    store.move_run(new.id, "cancelled")
+    assert store.begin_step(new.id, "b", "w") is None
+    assert store.run(new.id).status == "cancelled"
+    assert store.step(new.id, "b").status == "pending"
+
+
+def test_an_end_that_waited_for_another_turn_reads_what_that_turn_wrote(
+    settings: Settings, make_loop: MakeLoop
+) -> None:
+    """On PostgreSQL a step's end locks the run and reads its steps in one statement, whose
+    snapshot predates the lock: when another turn held the lock and committed meanwhile, the
+    end must read again, or both ends miss that the run is over."""
+    loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
+    store = service.store_for(settings)
+    if not store.postgres:
+        pytest.skip("SQLite has one writer: no turn waits inside a statement")
+    new = created(loop)
+    engine.advance(store, new.id, create=new, mark=True, loop=loop)
+    assert store.begin_step(new.id, "a", "w") == 1 and store.begin_step(new.id, "b", "w") == 1
+    ended: dict[str, engine.Next] = {}
+
+    def end_a() -> None:
+        finish = engine.Finish("a", 1, "succeeded", {"finished_at": now()})
+        ended["a"] = engine.advance(store, new.id, finish=finish)
+
+    with store.engine.connect() as other:  # b's end, holding the run's lock
+        other.execute(LOCK_RUN, {"run": new.id})
+        b_ends = update(STEPS).where(STEPS.c.run_id == new.id, STEPS.c.name == "b")
+        other.execute(b_ends.values(status="succeeded", finished_at=now()))
+        thread = threading.Thread(target=end_a)
+        thread.start()
+        _wait_for_a_lock_wait(store)  # a's end has its snapshot, and waits for the lock
+        other.commit()
+    thread.join(30)
+    assert ended["a"].finished and ended["a"].done
+    assert store.run(new.id).status == "succeeded"
+
+
+def _wait_for_a_lock_wait(store: Store) -> None:
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with store.engine.connect() as conn:
+            if conn.scalar(waiting):
+                return
+        time.sleep(0.02)
+    raise AssertionError("the step's end never waited for the run's lock")

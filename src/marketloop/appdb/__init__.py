@@ -58,6 +58,42 @@ def open_app_db(url: str) -> Engine:
         return _engines[url]
 
 
+def open_autocommit(url: str) -> Engine:
+    """`open_app_db`'s engine (its pool) in autocommit: every statement is its own transaction,
+    so one that stands alone (a read, a single-statement write) costs no BEGIN and COMMIT
+    round trips. Made once per URL and process: making one registers an event listener."""
+    engine = open_app_db(url)
+    key = f"autocommit {url}"
+    with _lock:
+        if key not in _engines:
+            _engines[key] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return _engines[key]
+
+
+def open_unflushed(url: str) -> Engine:
+    """An engine for `url` whose every statement is its own transaction (autocommit) and, on
+    PostgreSQL, commits without waiting for its WAL flush (`synchronous_commit = off` for its
+    connections): for writes that a crash of the database server may lose without harm, and
+    only those (the runner's step begin: docs/runner.md). One per URL and process, beside
+    `open_app_db`'s (its own small pool); on SQLite, `open_app_db`'s engine in autocommit."""
+    engine = open_app_db(url)  # migrated
+    if engine.dialect.name != "postgresql":
+        return open_autocommit(url)
+    key = f"unflushed {url}"
+    with _lock:
+        if key not in _engines:
+            made = create_engine(
+                url,
+                isolation_level="AUTOCOMMIT",
+                pool_size=2,
+                connect_args={"options": "-c synchronous_commit=off"},
+            )
+            event.listen(made, "checkin", _checked_in)
+            event.listen(made, "checkout", _ping_if_idle)
+            _engines[key] = made
+        return _engines[key]
+
+
 def session_factory(url: str) -> sessionmaker:  # type: ignore[type-arg]
     return sessionmaker(open_app_db(url), expire_on_commit=False)
 
@@ -89,7 +125,7 @@ def dispose_all() -> None:
     """Close every pooled connection (tests, and before a process forks)."""
     with _lock:
         for engine in _engines.values():
-            engine.dispose()
+            engine.dispose()  # an autocommit engine's is its app database engine's pool
         _engines.clear()
 
 

@@ -52,6 +52,7 @@ class Next:
     later: dict[str, float] = field(default_factory=dict)  # retries: seconds until due
     done: bool = False  # the run has ended
     finished: bool = False  # the attempt's end (`finish`) was recorded
+    moves: list[Move] = field(default_factory=list)  # the moves recorded
 
 
 _loops: dict[str, Loop] = {}
@@ -97,8 +98,11 @@ def advance(
     def planner(status: str, steps: list[StepState]) -> list[Move]:
         return plan(loop, status, steps, result, now(), redispatch_after, mark)
 
-    with store.engine.begin() as conn:
+    # a new run on PostgreSQL is one INSERT (settle.insert_run): its own transaction
+    one_statement = create is not None and store.postgres
+    with store.autocommit.connect() if one_statement else store.engine.begin() as conn:
         result.finished, moves = settle(conn, run_id, planner, finish=finish, create=create)
+    result.moves = moves
     if mark:  # only the steps this caller marked: another caller may have won the others
         marked = {move.name for move in moves if move.new is None}
         result.ready = [name for name in result.ready if name in marked]

@@ -10,7 +10,6 @@ file, never DuckDB).
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from huey import Huey, RedisHuey
 from huey.storage import SqliteStorage
+from pydantic import BaseModel, SecretStr
 
 from marketloop.config import Settings
 from marketloop.errors import RunnerError
@@ -55,15 +55,36 @@ def make_huey(settings: Settings, *, check: bool = True) -> tuple[Huey, Any]:
 
 
 def fingerprint(settings: Settings) -> str:
-    """A digest of every setting, secrets included (their values, never printed)."""
+    """A digest of every setting, secrets included (their values, never printed): pydantic's
+    JSON of the settings (secrets masked there) and the secrets' values. Every `start_run`
+    computes it, so it is pydantic-core's serializer, not `model_dump` and `json.dumps`."""
+    digest = hashlib.sha256(settings.model_dump_json().encode())
+    found: list[str] = []
+    _secrets(settings, found)
+    for secret in found:
+        digest.update(b"\0" + secret.encode())
+    return digest.hexdigest()
 
-    def plain(value: Any) -> Any:
-        if hasattr(value, "get_secret_value"):
-            return value.get_secret_value()
-        return str(value)
 
-    dumped = json.dumps(settings.model_dump(), default=plain, sort_keys=True)
-    return hashlib.sha256(dumped.encode()).hexdigest()
+_LEAVES = (str, int, float, bool, type(None), Path)
+
+
+def _secrets(value: Any, found: list[str]) -> None:
+    """Append the value of every secret (SecretStr) in `value`, in the order of its fields."""
+    if isinstance(value, BaseModel):
+        items: Any = value.__dict__.values()
+    elif isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    elif isinstance(value, SecretStr):
+        found.append(value.get_secret_value())
+        return
+    else:
+        return
+    for item in items:
+        if not isinstance(item, _LEAVES):
+            _secrets(item, found)
 
 
 def _make_huey(settings: Settings, check: bool) -> tuple[Huey, Any]:

@@ -29,6 +29,7 @@ from marketloop.config import Settings, app_db_url
 from marketloop.errors import RunnerError, UsageError
 from marketloop.runner import engine
 from marketloop.runner.model import Loop
+from marketloop.runner.settle import new_rows
 from marketloop.runner.states import RUN_DONE
 from marketloop.runner.store import Store, aware, now
 from marketloop.runner.tables import RunRow, StepRow
@@ -116,10 +117,12 @@ def start_run(
     if inline:
         engine.advance(store, run_id, create=created, loop=loop)
         run_inline(settings, store, run_id)
-    else:
-        assert dispatcher is not None
-        dispatcher.advance(run_id, create=created, loop=loop)
-    return _view(*store.snapshot(run_id))
+        return _view(*store.snapshot(run_id))
+    assert dispatcher is not None
+    following = dispatcher.advance(run_id, create=created, loop=loop)
+    # as queued: the rows just written (no read back, which would only race the worker)
+    row, steps = new_rows(created, following.moves)
+    return _view(RunRow(**row), [StepRow(**values) for values in steps.values()])
 
 
 def run_inline(settings: Settings, store: Store, run_id: str) -> None:

@@ -23,13 +23,27 @@ parameters name), so a turn compiles nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Update, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Update,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from marketloop.runner.states import RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS
@@ -96,6 +110,15 @@ STEPS_OF_RUN = (
     .order_by(STEPS.c.position)
 )
 INSERT_RUN = insert(RUNS)
+#: PostgreSQL: a run and its steps in one statement (one round trip, its own transaction), the
+#: rows as JSON made into the tables' row types (a column the JSON lacks is NULL: these tables
+#: have no server-side defaults), so one statement serves any number of steps and compiles once
+INSERT_RUN_ONE_STATEMENT = text(
+    "WITH new_run AS (INSERT INTO runner_runs"
+    " SELECT * FROM json_populate_record(NULL::runner_runs, CAST(:run AS json)))"
+    " INSERT INTO runner_steps"
+    " SELECT * FROM json_populate_recordset(NULL::runner_steps, CAST(:steps AS json))"
+)
 INSERT_STEPS = insert(STEPS)
 
 
@@ -137,13 +160,23 @@ def settle(
         moves = planner("queued", [StepState(name, "pending") for name, _ in create.steps])
         insert_run(conn, create, moves)
         return False, moves
-    finished = finish is not None and _move_step(
-        conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
-    )
-    status = conn.scalar(LOCK_RUN, {"run": run_id})
+    states: list[StepState] | None = None
+    if finish is not None and conn.dialect.name == "postgresql":  # one statement, see below
+        status, finished, states = _end_lock_read(conn, run_id, finish)
+        if status is None:  # another turn committed meanwhile (or no such run): lock, read
+            status = conn.scalar(LOCK_RUN, {"run": run_id})
+            states = None
+    else:
+        finished = finish is not None and _move_step(
+            conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
+        )
+        status = conn.scalar(LOCK_RUN, {"run": run_id})
     if status is None:
         return finished, []
-    states = [StepState(**row._mapping) for row in conn.execute(STEPS_OF_RUN, {"run": run_id})]
+    if states is None:
+        states = [
+            StepState(**row) for row in conn.execute(STEPS_OF_RUN, {"run": run_id}).mappings()
+        ]
     done = [move for move in planner(status, states) if _apply(conn, run_id, move)]
     return finished, done
 
@@ -151,6 +184,23 @@ def settle(
 def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> None:
     """Insert a queued run and its pending steps, with `moves` (the first turn's, planned from
     those rows) applied to the rows before they are written: no UPDATE after the INSERT."""
+    row, steps = new_rows(run, moves)
+    columns = sorted({key for values in steps.values() for key in values})  # one shape
+    if conn.dialect.name == "postgresql":  # one statement: no BEGIN or COMMIT of its own needed
+        rows = [{key: values.get(key) for key in columns} for values in steps.values()]
+        params = {"run": json.dumps(row, default=_json), "steps": json.dumps(rows, default=_json)}
+        conn.execute(INSERT_RUN_ONE_STATEMENT, params)
+        return
+    conn.execute(INSERT_RUN, row)
+    conn.execute(  # executemany
+        INSERT_STEPS, [{key: values.get(key) for key in columns} for values in steps.values()]
+    )
+
+
+def new_rows(
+    run: NewRun, moves: Sequence[Move] = ()
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The rows `insert_run` writes: the run's, and its steps' by name."""
     row: dict[str, Any] = {
         "id": run.id,
         "loop": run.loop,
@@ -177,10 +227,90 @@ def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> Non
         target.update(move.values)
         if move.new is not None:
             target["status"] = move.new
-    columns = {key for values in steps.values() for key in values}  # one shape: executemany
-    conn.execute(INSERT_RUN, row)
-    conn.execute(
-        INSERT_STEPS, [{key: values.get(key) for key in columns} for values in steps.values()]
+    return row, steps
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _end_lock_read(
+    conn: Connection, run_id: str, finish: Finish
+) -> tuple[str | None, bool, list[StepState]]:
+    """PostgreSQL: an attempt's end, the run's lock and the read of its steps in one statement
+    (one round trip, not three): the run's status (None when the lock was not taken: see
+    `_end_lock_read_statement`), whether the end was recorded, and the steps' states."""
+    params = {
+        "b_run": run_id,
+        "b_name": finish.name,
+        "b_attempt": finish.attempt,
+        **{f"v_{key}": value for key, value in finish.values.items()},
+    }
+    rows = conn.execute(_end_lock_read_statement(finish.status, tuple(finish.values)), params)
+    status, finished, states = None, False, []
+    for row in rows.mappings():
+        status, finished = row["locked"], bool(row["recorded"])
+        states.append(StepState(**{key: row[key] for key in StepState.__dataclass_fields__}))
+    for state in states:  # the statement's read saw the step as it was before its end
+        if finished and state.name == finish.name:
+            state.status = finish.status
+            for key in STATE_FIELDS & finish.values.keys():
+                setattr(state, key, finish.values[key])
+    return status, finished, states
+
+
+STATE_FIELDS = frozenset(StepState.__dataclass_fields__) - {"name", "status"}
+
+
+@cache
+def _end_lock_read_statement(status: str, keys: tuple[str, ...]) -> Select[Any]:
+    """An attempt's end (running → `status`, fenced by its attempt number; the columns `keys`,
+    bound as v_KEY) and the run's lock, as data-modifying CTEs of the read of the run's steps.
+
+    A statement reads one snapshot, taken when it starts: if another turn of the run held the
+    lock then and committed while this one waited for it, the read would miss that turn's
+    moves. So the lock is taken only if the run's row is still the version this snapshot saw
+    (its `xmin`, the transaction that wrote it: every turn writes it); otherwise `locked` is
+    NULL and the caller takes the lock and reads again (two more round trips, as before)."""
+    values = {"status": status} | {
+        key: bindparam(f"v_{key}", type_=STEPS.c[key].type) for key in keys
+    }
+    ended = (
+        update(STEPS)
+        .where(
+            STEPS.c.run_id == bindparam("b_run"),
+            STEPS.c.name == bindparam("b_name"),
+            STEPS.c.status == "running",
+            STEPS.c.attempts == bindparam("b_attempt"),
+        )
+        .values(values)
+        .returning(STEPS.c.name)
+        .cte("ended")
+    )
+    seen = RUNS.alias("seen")
+    seen_version = (
+        select(literal_column("seen.xmin"))
+        .select_from(seen)
+        .where(seen.c.id == bindparam("b_run"))
+        .scalar_subquery()
+    )
+    locked = (
+        update(RUNS)
+        .where(RUNS.c.id == bindparam("b_run"), literal_column("runner_runs.xmin") == seen_version)
+        .values(status=RUNS.c.status)
+        .returning(RUNS.c.status)
+        .cte("locked")
+    )
+    return (
+        select(
+            select(locked.c.status).scalar_subquery().label("locked"),
+            select(func.count()).select_from(ended).scalar_subquery().label("recorded"),
+            *(STEPS.c[name] for name in StepState.__dataclass_fields__),
+        )
+        .where(STEPS.c.run_id == bindparam("b_run"))
+        .order_by(STEPS.c.position)
     )
 
 

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, text, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from marketloop.appdb import open_app_db
+from marketloop.appdb import open_app_db, open_autocommit, open_unflushed
 from marketloop.errors import RunnerError
 from marketloop.runner.settle import one_of
 from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
@@ -60,7 +60,19 @@ BEGIN_STEP = (
     )
     .returning(STEPS.c.attempts)
 )
-NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit TO OFF")
+#: PostgreSQL: the begin in one statement (the run's queued → running in a data-modifying CTE
+#: that runs only when the step's move won), its own transaction, on `open_unflushed`'s engine
+_BEGAN = BEGIN_STEP.cte("began")
+BEGIN_STEP_ONE_STATEMENT = select(_BEGAN.c.attempts).add_cte(
+    update(RUNS)
+    .where(
+        RUNS.c.id == bindparam("run"),
+        RUNS.c.status == "queued",
+        select(_BEGAN.c.attempts).exists(),
+    )
+    .values(status="running", started_at=bindparam("moment"))
+    .cte("run_started")
+)
 RUN_BY_ID = select(*(c for c in RUNS.c if c.key != "definition")).where(
     RUNS.c.id == bindparam("run")
 )
@@ -76,6 +88,10 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = open_app_db(url)
+        self.postgres = self.engine.dialect.name == "postgresql"
+        #: one statement, one transaction: no BEGIN or COMMIT round trip (reads, and writes
+        #: made of a single statement)
+        self.autocommit = open_autocommit(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -108,7 +124,7 @@ class Store:
 
     def run(self, run_id: str) -> RunRow:
         """A run's row, without its definition (see `definition`; Core SQL: callers poll it)."""
-        with self.engine.connect() as conn:
+        with self.autocommit.connect() as conn:
             found = conn.execute(RUN_BY_ID, {"run": run_id}).first()
         if found is None:
             raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
@@ -219,21 +235,22 @@ class Store:
         number this caller owns, or None if the run ended or another caller won (Core SQL:
         this is on every step's path).
 
-        On PostgreSQL this commit does not wait for its WAL flush (`synchronous_commit` off,
-        for this transaction only): the step's end is committed synchronously after it, which
-        flushes this one too, so only a crash of the database server in between can lose it;
-        then the step is pending and enqueued again, and the sweeper hands it to a worker
-        again, as it does a step whose worker died (at-least-once either way)."""
-        moment = now()
+        On PostgreSQL it is one statement in its own transaction (one round trip) that does
+        not wait for its WAL flush (`appdb.open_unflushed`): the step's end is committed
+        synchronously after it, which flushes this one too, so only a crash of the database
+        server in between can lose it; then the step is pending and enqueued, and the sweeper
+        hands it to a worker again, as it does a step whose worker died (at-least-once either
+        way)."""
+        params = {"run": run_id, "step": name, "moment": now(), "worker": worker}
+        if self.postgres:
+            with open_unflushed(self.url).connect() as conn:
+                attempt = conn.scalar(BEGIN_STEP_ONE_STATEMENT, params)
+            return None if attempt is None else int(attempt)
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(NO_FLUSH_WAIT)
-            attempt = conn.scalar(
-                BEGIN_STEP, {"run": run_id, "step": name, "moment": moment, "worker": worker}
-            )
+            attempt = conn.scalar(BEGIN_STEP, params)
             if attempt is None:
                 return None
-            conn.execute(START_RUN, {"run": run_id, "moment": moment})
+            conn.execute(START_RUN, {"run": run_id, "moment": params["moment"]})
             return int(attempt)
 
     def heartbeat(self, keys: Sequence[tuple[str, str, int]]) -> None:
