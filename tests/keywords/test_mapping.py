@@ -13,6 +13,7 @@ from marketloop.errors import KeywordsError
 from marketloop.keywords.mapping import crawl_pages, map_clusters, words
 from marketloop.keywords.model import Cluster, KeywordRecord
 from marketloop.keywords.search_console import SearchData, read_search_console
+from marketloop.quality.readcopy import warehouse_lock
 from marketloop.quality.warehouse import Target
 
 from .conftest import SITE, write_warehouse
@@ -223,3 +224,19 @@ def test_search_console_fills_missing_positions(tmp_path: Path) -> None:
     filled = with_positions(records, search, notes)
     assert [r.position for r in filled] == [5.5, None, 2]  # days at positions 5 and 6
     assert notes == ["took the current position of 1 keyword(s) from Search Console"]
+
+
+def test_search_console_is_read_while_a_writer_thread_of_this_process_holds_the_file(
+    tmp_path: Path,
+) -> None:
+    # a worker runs a reading step (keywords) beside a writing one (ingest) in its threads:
+    # DuckDB refuses a read-only open of a file this process has open read-write, so the
+    # reader must go to the read copy (quality/readcopy.py), the last finished write
+    warehouse = write_warehouse(tmp_path / "w.duckdb", [("crm", "/a", 900), ("crm", "/b", 100)])
+    before = read(warehouse)
+    with warehouse_lock(warehouse), duckdb.connect(str(warehouse)) as writer:
+        writer.execute("DELETE FROM gsc.search_analytics")
+        with pytest.raises(duckdb.ConnectionException, match="different configuration"):
+            duckdb.connect(str(warehouse), read_only=True)
+        during = read(warehouse)
+    assert before is not None and during == before  # the state of the last finished write

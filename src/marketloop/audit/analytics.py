@@ -35,7 +35,7 @@ def page_values(settings: Settings) -> dict[str, PageValue]:
     schema = f"{settings.quality.schema_prefix}_marts"
     try:
         target = target_from_settings(settings)
-        with connect(target, read_only=target.kind == "duckdb") as wh:
+        with connect(target, snapshot=True) as wh:
             return _read(wh, schema, settings.audit.impact)
     except WarehouseBusy:
         raise

@@ -64,7 +64,7 @@ def read_search_console(target: Target) -> SearchData | None:
     if target.kind == "duckdb" and not (target.path and target.path.is_file()):
         return None
     try:
-        with connect(target, read_only=True) as wh:
+        with connect(target, snapshot=True) as wh:
             if not _has_table(wh):
                 return None
             return _aggregate(wh)

@@ -115,7 +115,7 @@ def _read(settings: Settings, mart: str, query: Any) -> list[dict[str, Any]]:
     schema = f"{settings.quality.schema_prefix}_marts"
     try:
         target = target_from_settings(settings)
-        with connect(target, read_only=target.kind == "duckdb") as wh:
+        with connect(target, snapshot=True) as wh:
             found = {r.name for r in inventory.relations(wh, [schema])}
             if mart not in found:
                 return []

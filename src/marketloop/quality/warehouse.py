@@ -8,10 +8,13 @@ The warehouse is the one `marketloop ingest` loads, named by `[warehouse]` (inge
                                the team writes (quality/adapters.py); no direct connection
 
 DuckDB lets one process write a file at a time, so connections here are opened for one job and
-closed at once (`with connect(target) as wh: ...`), and never held while dbt runs. The API and
-the dashboard read with `snapshot=True`: the read copy of readcopy.py, never the file a step
-is writing. SQL passed to
-`Warehouse` uses `?` placeholders on both engines.
+closed at once (`with connect(target) as wh: ...`), and never held while dbt runs. Every reader
+that is not a writer's own step (the API, the dashboard, and the stage readers: impact's
+analytics, keywords' Search Console data, content performance) reads with `snapshot=True`: the
+read copy of readcopy.py, never the file a step is writing. In one worker process a reader that
+opened the file itself would be refused outright while a writer thread holds it (DuckDB allows
+one configuration per file per process). SQL passed to `Warehouse` uses `?` placeholders on both
+engines.
 """
 
 from __future__ import annotations
@@ -178,9 +181,9 @@ def connect(
     target: Target, *, read_only: bool = False, snapshot: bool = False
 ) -> Iterator[Warehouse]:
     """Open the warehouse for one job; closed on leaving the block, whatever happens.
-    `snapshot` (the API, the dashboard): read-only, and a DuckDB warehouse is read from its read
-    copy (readcopy.py): the state after the last finished write, which no writer can break and
-    which keeps no writer out."""
+    `snapshot` (every reader but a writer's own step): read-only, and a DuckDB warehouse is read
+    from its read copy (readcopy.py): the state after the last finished write, which no writer
+    can break and which keeps no writer out."""
     if target.kind == "dbt":
         raise QualityError(
             f"marketloop opens DuckDB and PostgreSQL warehouses only; the {target.display} is "
