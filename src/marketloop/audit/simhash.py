@@ -52,6 +52,7 @@ LSH_MISS = 0.01  # chance that a pair exactly at the threshold shares no band (u
 LSH_MAX_BANDS = 200  # bands at most: bounds the work per fingerprint
 LSH_SEED = 20_260_226
 LSH_THREADS = 2  # threads searching the bands
+LSH_PAIR_BATCH = 500_000  # candidate pairs compared at once per thread (beside DuckDB's cap)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection mod 2**64
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -190,7 +191,7 @@ def _band_pairs(prints: U64, bands: list[I64], distance: int) -> list[I64]:
     for positions in bands:
         order, keys = _bucket_order(_band_keys(prints, positions))
         ranked = np.take(prints, order, axis=0)  # bucket mates side by side: sequential reads
-        for left, right in _bucket_pairs(keys, LSH_BUCKET_CAP):
+        for left, right in _bucket_pairs(keys, LSH_BUCKET_CAP, LSH_PAIR_BATCH):
             near = _distances(ranked, left, right) <= distance
             a, b = order[left[near]], order[right[near]]
             found.append(np.minimum(a, b) * count + np.maximum(a, b))
@@ -298,8 +299,10 @@ def _blocks(count: int, distance: int) -> list[tuple[int, int]]:
     return [(lo, hi - lo) for lo, hi in pairwise(edges)]
 
 
-def _bucket_pairs(sorted_keys: U64, cap: int | None = None) -> Iterator[tuple[I64, I64]]:
-    """Every pair of positions (i < j) with equal keys, in batches of about PAIR_BATCH; with
+def _bucket_pairs(
+    sorted_keys: U64, cap: int | None = None, batch: int = PAIR_BATCH
+) -> Iterator[tuple[I64, I64]]:
+    """Every pair of positions (i < j) with equal keys, in batches of about `batch`; with
     a `cap`, each position is paired with at most its next `cap` bucket mates."""
     boundaries = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1], True])
     starts, lengths = boundaries[:-1], np.diff(boundaries)
@@ -314,7 +317,7 @@ def _bucket_pairs(sorted_keys: U64, cap: int | None = None) -> Iterator[tuple[I6
     partners = ends - rows - 1
     if cap is not None:
         partners = np.minimum(partners, cap)
-    cut = np.searchsorted(np.cumsum(partners), np.arange(PAIR_BATCH, partners.sum(), PAIR_BATCH))
+    cut = np.searchsorted(np.cumsum(partners), np.arange(batch, partners.sum(), batch))
     for chunk_rows, chunk_partners in zip(
         np.split(rows, cut), np.split(partners, cut), strict=True
     ):

@@ -199,6 +199,9 @@ def _connect(memory_limit: str, spill: Path) -> Iterator[duckdb.DuckDBPyConnecti
     }
     con = duckdb.connect(config=config)  # type: ignore[arg-type]
     try:
+        # each check reading `links` would read its parts' footers again (15,000 parts at a
+        # million pages); set here, as `config` is applied before the Parquet reader loads
+        con.execute("SET parquet_metadata_cache = true")
         yield con
     finally:
         con.close()
