@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from marketloop.audit import custom, impact, priority
-from marketloop.audit.config import AuditSettings
+from marketloop.audit.config import AuditSettings, size_bytes
 from marketloop.audit.model import Check, CheckContext, Issue, Severity, Ticket
 from marketloop.audit.registry import PARAM, Plan, plan
 from marketloop.audit.store import ISSUES, AuditRecord, write_issues
@@ -36,6 +36,11 @@ from marketloop.crawl.dataset import CrawlDataset, Manifest
 from marketloop.errors import AuditError, CrawlDatasetError
 
 Progress = Callable[[Check], None]
+
+#: share of `audit.memory_limit` that DuckDB leaves to the Python checks while they run beside
+#: the SQL ones (near_duplicate's fingerprints, bands and candidate pairs: about 0.2 GB at a
+#: million pages)
+PYTHON_SHARE = 0.2
 
 #: checks that need the whole site: on a crawl cut short by a limit, an unreached page may be
 #: linked (orphan_page) or listed in a sitemap while not indexable (non_indexable_in_sitemap)
@@ -147,7 +152,7 @@ def audit(
     with open_views(crawl, settings=section) as con:
         custom.validate(con, [c for c in section.custom if c.id in {k.id for k in chosen.custom}])
         con.execute(FINDINGS)
-        _run_checks(con, crawl, chosen, progress)
+        _run_checks(con, crawl, chosen, progress, size_bytes(section.memory_limit))
         try:
             priority.load_importance(con, traffic)
             con.execute(SCORED)
@@ -243,7 +248,11 @@ _BUGS = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException
 
 
 def _run_checks(
-    con: duckdb.DuckDBPyConnection, crawl: CrawlDataset, chosen: Plan, progress: Progress | None
+    con: duckdb.DuckDBPyConnection,
+    crawl: CrawlDataset,
+    chosen: Plan,
+    progress: Progress | None,
+    memory_limit: int,
 ) -> None:
     """Run the plan's checks, adding their findings to table `findings`.
 
@@ -252,8 +261,12 @@ def _run_checks(
     cursor of the connection, while the SQL checks run in DuckDB on this one: the two overlap
     instead of taking turns on a 2-core machine. Their findings are added here when they are
     done; the order the findings arrive in does not change the issues (their order is a sort).
-    `progress` is told of each check as its findings are added."""
+    `progress` is told of each check as its findings are added. While the Python checks run,
+    DuckDB keeps to `1 - PYTHON_SHARE` of `memory_limit` (bytes), so their arrays fit in the
+    audit's memory rather than on top of it."""
     python = [check for check in chosen.checks if check.sql is None]
+    if python:
+        con.execute(f"SET memory_limit = '{int(memory_limit * (1 - PYTHON_SHARE))}B'")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-check") as pool:
         pending = [
             (check, pool.submit(_python_findings, check, con, crawl, chosen)) for check in python
@@ -271,6 +284,7 @@ def _run_checks(
         finally:
             for _, future in pending:
                 future.cancel()
+    con.execute(f"SET memory_limit = '{memory_limit}B'")
 
 
 FOUND = pa.schema(
