@@ -17,6 +17,7 @@ check's wall and CPU seconds with their growth against the pages' growth.
     python -m bench audit                                  # 100k pages
     BENCH_AUDIT_PAGES=100000,300000,1000000 python -m bench audit
     BENCH_AUDIT_DIR=/tmp/audit-data python -m bench audit  # keep (and reuse) the datasets
+    BENCH_AUDIT_MEMORY_LIMIT=850MB python -m bench audit   # DuckDB's cap (audit.memory_limit)
 """
 
 from __future__ import annotations
@@ -225,6 +226,7 @@ def child(folder: str) -> None:
 
     importlib.import_module("marketloop.audit.checks")  # registers them: wrapped below
 
+    memory = os.environ.get("BENCH_AUDIT_MEMORY_LIMIT") or AuditSettings().memory_limit
     clock = ThreadClock()
     timings: dict[str, tuple[float, float]] = {}
     background: dict[str, tuple[float, float]] = {}
@@ -264,7 +266,8 @@ def child(folder: str) -> None:
 
     engine.open_views, engine.write_issues = timed_views, timed_write  # type: ignore[assignment]
     started = time.perf_counter()
-    result = engine.audit(Path(folder), AuditSettings(), progress=lambda check: tick(check.id))
+    settings = AuditSettings(memory_limit=memory)
+    result = engine.audit(Path(folder), settings, progress=lambda check: tick(check.id))
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
@@ -272,7 +275,7 @@ def child(folder: str) -> None:
     per_check = issues.group_by("check").aggregate([("check", "count")]).to_pylist()
     counts = {row["check"]: row["check_count"] for row in per_check}
     figures = {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "issues": result.count,
-               "tickets": len(result.tickets), "checks": timings, "counts": counts}  # fmt: skip
+               "tickets": len(result.tickets), "memory_limit": memory, "checks": timings, "counts": counts}  # fmt: skip
     print(json.dumps(figures))
 
 
@@ -338,7 +341,8 @@ def report(pages: int, figures: dict[str, Any]) -> None:
     print(f"  audit of {pages:,} pages: {figures['seconds']:.1f} s = "
           f"{pages / figures['seconds']:,.0f} pages/s ({figures['cpu']:.1f} CPU s; load average "
           f"{figures['load']:.1f} on {os.cpu_count()} cores), peak RSS {figures['peak_mb']:.0f} "
-          f"MB, {figures['issues']:,} issues in {figures['tickets']} tickets; near copies "
+        f"MB (DuckDB capped at {figures.get('memory_limit', '?')}), "
+          f"{figures['issues']:,} issues in {figures['tickets']} tickets; near copies "
           f"found {found}/{planted}")  # fmt: skip
     print(
         f"  ratio to goal: speed {goal_s / figures['seconds']:.2f}× (goal {goal_s:.0f} s), "
