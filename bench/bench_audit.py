@@ -275,7 +275,8 @@ def child(folder: str) -> None:
     per_check = issues.group_by("check").aggregate([("check", "count")]).to_pylist()
     counts = {row["check"]: row["check_count"] for row in per_check}
     figures = {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "issues": result.count,
-               "tickets": len(result.tickets), "memory_limit": memory, "checks": timings, "counts": counts}  # fmt: skip
+               "tickets": len(result.tickets), "memory_limit": memory, "checks": timings,
+               "counts": counts}  # fmt: skip
     print(json.dumps(figures))
 
 
@@ -341,7 +342,7 @@ def report(pages: int, figures: dict[str, Any]) -> None:
     print(f"  audit of {pages:,} pages: {figures['seconds']:.1f} s = "
           f"{pages / figures['seconds']:,.0f} pages/s ({figures['cpu']:.1f} CPU s; load average "
           f"{figures['load']:.1f} on {os.cpu_count()} cores), peak RSS {figures['peak_mb']:.0f} "
-        f"MB (DuckDB capped at {figures.get('memory_limit', '?')}), "
+          f"MB (DuckDB capped at {figures.get('memory_limit', '?')}), "
           f"{figures['issues']:,} issues in {figures['tickets']} tickets; near copies "
           f"found {found}/{planted}")  # fmt: skip
     print(
