@@ -17,10 +17,14 @@ check's wall and CPU seconds with their growth against the pages' growth.
     python -m bench audit                                  # 100k pages
     BENCH_AUDIT_PAGES=100000,300000,1000000 python -m bench audit
     BENCH_AUDIT_DIR=/tmp/audit-data python -m bench audit  # keep (and reuse) the datasets
+    BENCH_AUDIT_MEMORY_LIMIT=850MB python -m bench audit   # DuckDB's cap (audit.memory_limit)
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import itertools
 import json
 import os
 import resource
@@ -28,7 +32,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,27 +183,100 @@ def _write(folder: Path, name: str, columns: dict[str, object], rows: int, part:
     return part
 
 
+class ThreadClock:
+    """CPU seconds of the Python threads besides the main one (the engine's worker running the
+    Python checks while DuckDB runs the SQL ones, and their helper threads), read from /proc
+    every 20 ms so that a thread which has ended keeps its count."""
+
+    def __init__(self) -> None:
+        self.seen: dict[threading.Thread, float] = {}
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.stop = threading.Event()
+        self.sampler = threading.Thread(target=self._run, daemon=True)
+        self.sampler.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.02):
+            self.cpu()
+
+    def cpu(self) -> float:
+        skip = {threading.main_thread(), self.sampler}
+        for thread in threading.enumerate():
+            if thread in skip or thread.native_id is None:
+                continue
+            try:
+                stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            self.seen[thread] = (int(fields[11]) + int(fields[12])) / self.tick
+        return sum(self.seen.values())
+
+
 def child(folder: str) -> None:
-    """Run in a fresh process: the audit alone, timed, with its own peak RSS and, per check,
-    its wall and CPU seconds (CPU of every thread: DuckDB runs one per core)."""
+    """Run in a fresh process: the audit alone, timed, with its own peak RSS and, per phase,
+    its wall and CPU seconds (CPU of every thread: DuckDB runs one per core). The phases are
+    the shared views ("(views)": validating the parts, the dataset views, `refs`), each check,
+    the priorities and tickets, and the issues file. The Python checks run in a worker
+    thread beside the SQL ones: theirs is the CPU of that thread and its helpers, and the SQL
+    checks' is the rest."""
+    from marketloop.audit import engine
     from marketloop.audit.config import AuditSettings
-    from marketloop.audit.engine import audit
+    from marketloop.audit.registry import REGISTRY
 
+    importlib.import_module("marketloop.audit.checks")  # registers them: wrapped below
+
+    memory = os.environ.get("BENCH_AUDIT_MEMORY_LIMIT") or AuditSettings().memory_limit
+    clock = ThreadClock()
     timings: dict[str, tuple[float, float]] = {}
-    last = [time.perf_counter(), time.process_time()]
+    background: dict[str, tuple[float, float]] = {}
+    last = [time.perf_counter(), time.process_time(), clock.cpu()]
 
-    def tick(check: object) -> None:
-        now = [time.perf_counter(), time.process_time()]
-        timings[getattr(check, "id", "?")] = (now[0] - last[0], now[1] - last[1])
+    def tick(name: str) -> None:
+        now = [time.perf_counter(), time.process_time(), clock.cpu()]
+        own = (now[0] - last[0], (now[1] - last[1]) - (now[2] - last[2]))
+        timings[name] = background.get(name, own)
         last[:] = now
 
+    def timed(check_id: str, find: Any) -> Any:
+        def run(ctx: Any) -> list[Any]:
+            started = [time.perf_counter(), clock.cpu()]
+            found = list(find(ctx))
+            background[check_id] = (time.perf_counter() - started[0], clock.cpu() - started[1])
+            return found
+
+        return run
+
+    for check_id, check in list(REGISTRY.items()):
+        if check.sql is None:
+            REGISTRY[check_id] = dataclasses.replace(check, find=timed(check_id, check.find))
+    open_views, write_issues = engine.open_views, engine.write_issues
+
+    @contextmanager
+    def timed_views(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        with open_views(*args, **kwargs) as con:
+            tick("(views)")
+            yield con
+
+    def timed_write(*args: Any, **kwargs: Any) -> Any:
+        tick("(priorities, tickets)")
+        written = write_issues(*args, **kwargs)
+        tick("(issues file)")
+        return written
+
+    engine.open_views, engine.write_issues = timed_views, timed_write  # type: ignore[assignment]
     started = time.perf_counter()
-    result = audit(Path(folder), AuditSettings(), progress=tick)
+    settings = AuditSettings(memory_limit=memory)
+    result = engine.audit(Path(folder), settings, progress=lambda check: tick(check.id))
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    issues = pq.read_table(Path(folder) / "issues.parquet", columns=["check"])
+    per_check = issues.group_by("check").aggregate([("check", "count")]).to_pylist()
+    counts = {row["check"]: row["check_count"] for row in per_check}
     figures = {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "issues": result.count,
-               "tickets": len(result.tickets), "checks": timings}  # fmt: skip
+               "tickets": len(result.tickets), "memory_limit": memory, "checks": timings,
+               "counts": counts}  # fmt: skip
     print(json.dumps(figures))
 
 
@@ -222,6 +302,7 @@ def run_size(pages: int, keep: Path | None) -> dict[str, object]:
         figures: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
         figures["load"] = max(load_before, os.getloadavg()[0])
         figures["recall"] = _recall(folder)
+        figures["changed"] = _compare_counts(folder, figures["counts"])
         return figures
     finally:
         if tmp is not None:
@@ -237,6 +318,22 @@ def _recall(folder: Path) -> tuple[int, int]:
     return len(planted & found), len(planted)
 
 
+def _compare_counts(folder: Path, counts: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Issues per check against the first audit of this dataset (kept in `counts.json` beside
+    it, so a change that speeds the audit up can be checked to find the same issues): the
+    checks whose count changed, with (before, now)."""
+    kept = folder / "counts.json"
+    if not kept.is_file():
+        kept.write_text(json.dumps(counts, indent=1, sort_keys=True))
+        return {}
+    before: dict[str, int] = json.loads(kept.read_text())
+    return {
+        check: (before.get(check, 0), counts.get(check, 0))
+        for check in sorted(before.keys() | counts.keys())
+        if before.get(check, 0) != counts.get(check, 0)
+    }
+
+
 def report(pages: int, figures: dict[str, Any]) -> None:
     big = pages >= 1_000_000
     goal_s = GOAL_1M_SECONDS * pages / 1e6 if big else GOAL_SECONDS_PER_100K * pages / 100_000
@@ -245,12 +342,18 @@ def report(pages: int, figures: dict[str, Any]) -> None:
     print(f"  audit of {pages:,} pages: {figures['seconds']:.1f} s = "
           f"{pages / figures['seconds']:,.0f} pages/s ({figures['cpu']:.1f} CPU s; load average "
           f"{figures['load']:.1f} on {os.cpu_count()} cores), peak RSS {figures['peak_mb']:.0f} "
-          f"MB, {figures['issues']:,} issues in {figures['tickets']} tickets; near copies "
+          f"MB (DuckDB capped at {figures.get('memory_limit', '?')}), "
+          f"{figures['issues']:,} issues in {figures['tickets']} tickets; near copies "
           f"found {found}/{planted}")  # fmt: skip
     print(
         f"  ratio to goal: speed {goal_s / figures['seconds']:.2f}× (goal {goal_s:.0f} s), "
         f"memory {goal_mb / figures['peak_mb']:.2f}× (goal {goal_mb:.0f} MB)"
     )
+    changed = figures["changed"]
+    print("  issues per check: " + (
+        "changed against the first audit of this dataset: "
+        + ", ".join(f"{c} {a:,} → {b:,}" for c, (a, b) in changed.items())
+        if changed else "the same as the first audit of this dataset (counts.json)"))  # fmt: skip
     slowest = sorted(figures["checks"].items(), key=lambda kv: -kv[1][0])[:5]
     print(
         "  slowest checks (the first one run also builds the shared views): "
@@ -259,18 +362,25 @@ def report(pages: int, figures: dict[str, Any]) -> None:
 
 
 def growth_table(runs: dict[int, dict[str, Any]]) -> None:
-    """Every check's wall / CPU seconds per size, and its CPU growth over the pages' growth
-    (at most 1.0 is linear or better)."""
+    """Every phase's wall / CPU seconds per size and, between consecutive sizes, its CPU
+    growth over the pages' growth (at most 1.0 is linear or better; timings of hundredths of
+    a second are noise)."""
     sizes = sorted(runs)
-    print("  per check, wall s / CPU s at " + ", ".join(f"{n:,}" for n in sizes)
-          + f"; CPU growth ÷ pages growth {sizes[0]:,} → {sizes[-1]:,}")  # fmt: skip
-    first, last = runs[sizes[0]]["checks"], runs[sizes[-1]]["checks"]
+    steps = list(itertools.pairwise(sizes))
+    print(
+        "  per phase, wall s / CPU s at "
+        + ", ".join(f"{n:,}" for n in sizes)
+        + "".join(f"; CPU growth ÷ pages growth {a:,} → {b:,}" for a, b in steps)
+    )
+    last = runs[sizes[-1]]["checks"]
     for check in sorted(last, key=lambda c: -last[c][1]):
-        cells = "  ".join(
-            f"{runs[n]['checks'][check][0]:7.2f} /{runs[n]['checks'][check][1]:7.2f}" for n in sizes
+        times = [runs[n]["checks"].get(check, (0.0, 0.0)) for n in sizes]
+        cells = "  ".join(f"{wall:7.2f} /{cpu:7.2f}" for wall, cpu in times)
+        ratios = "".join(
+            f"  {(times[i + 1][1] / max(times[i][1], 0.01)) / (b / a):5.2f}"
+            for i, (a, b) in enumerate(steps)
         )
-        ratio = (last[check][1] / max(first[check][1], 0.01)) / (sizes[-1] / sizes[0])
-        print(f"    {check:32} {cells}   {ratio:5.2f}")
+        print(f"    {check:28} {cells} {ratios}")
 
 
 def main() -> None:
@@ -280,8 +390,7 @@ def main() -> None:
     for pages in sizes:
         runs[pages] = run_size(pages, keep)
         report(pages, runs[pages])
-    if len(runs) > 1:
-        growth_table(runs)
+    growth_table(runs)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from marketloop.audit.config import AuditSettings
+from marketloop.audit.config import AuditSettings, size_bytes
 from marketloop.audit.engine import audit
+from marketloop.audit.model import Check, CheckContext, Finding, Severity
+from marketloop.audit.registry import REGISTRY
 from marketloop.errors import AuditError
 
 from .conftest import MakeDataset
@@ -31,3 +35,36 @@ def test_too_little_memory_is_a_clear_error(make_dataset: MakeDataset, tmp_path:
 def test_a_memory_limit_is_a_size(size: str) -> None:
     with pytest.raises(ValueError, match="is not a size"):
         AuditSettings(memory_limit=size)
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [("1GB", 10**9), ("512MB", 512 * 10**6), ("1.5 GiB", 3 * 2**29), ("64kib", 2**16), ("7B", 7)],
+)
+def test_a_size_in_bytes_reads_units_as_duckdb_does(size: str, expected: int) -> None:
+    assert size_bytes(size) == expected
+
+
+def test_a_size_in_bytes_refuses_what_is_not_a_size() -> None:
+    with pytest.raises(ValueError, match="is not a size"):
+        size_bytes("1 GBs")
+
+
+def test_python_checks_run_in_a_worker_with_duckdb_capped_below_the_limit(
+    make_dataset: MakeDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def probe(ctx: CheckContext) -> Iterator[Finding]:
+        (limit,) = ctx.con.execute("SELECT current_setting('memory_limit')").fetchone() or ("",)
+        seen.append((threading.current_thread().name, limit))
+        yield Finding("https://example.com/", "probed <script>\"'&[/]")
+
+    check = Check("zz_probe", Severity.notice, "every page", "A probe.", "None.", probe)
+    monkeypatch.setitem(REGISTRY, check.id, check)
+    result = audit(make_dataset(), AuditSettings(memory_limit="100MB"), save=False)
+    ((thread, limit),) = seen
+    assert thread.startswith("audit-check") and thread != threading.main_thread().name
+    assert limit == "76.2 MiB"  # 80% of 100 MB while the Python checks run
+    found = [i for i in result.issues if i.check == "zz_probe"]
+    assert [i.detail for i in found] == ["probed <script>\"'&[/]"]

@@ -18,7 +18,18 @@ from pydantic import Field, field_validator
 from marketloop.audit.custom import CustomCheck
 from marketloop.section import Section
 
-_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+#: bytes per unit, as DuckDB reads them (KB, MB, GB: powers of 1000)
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+
+
+def size_bytes(value: str) -> int:
+    """A size such as '512MB' or '1.5GiB' (a valid `memory_limit`) in bytes."""
+    match = _SIZE.match(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a size such as '512MB' or '2GB'")
+    return int(float(match[1]) * _UNITS[match[2].lower()])
 
 
 class ImpactWeights(Section):

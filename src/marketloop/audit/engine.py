@@ -14,7 +14,9 @@ as Python objects that was over a gigabyte, so `Audit.issues` builds them only w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from marketloop.audit import custom, impact, priority
-from marketloop.audit.config import AuditSettings
+from marketloop.audit.config import AuditSettings, size_bytes
 from marketloop.audit.model import Check, CheckContext, Issue, Severity, Ticket
 from marketloop.audit.registry import PARAM, Plan, plan
 from marketloop.audit.store import ISSUES, AuditRecord, write_issues
@@ -34,6 +36,11 @@ from marketloop.crawl.dataset import CrawlDataset, Manifest
 from marketloop.errors import AuditError, CrawlDatasetError
 
 Progress = Callable[[Check], None]
+
+#: share of `audit.memory_limit` that DuckDB leaves to the Python checks while they run beside
+#: the SQL ones (near_duplicate's fingerprints, bands and candidate pairs: about 0.2 GB at a
+#: million pages)
+PYTHON_SHARE = 0.2
 
 #: checks that need the whole site: on a crawl cut short by a limit, an unreached page may be
 #: linked (orphan_page) or listed in a sitemap while not indexable (non_indexable_in_sitemap)
@@ -145,11 +152,7 @@ def audit(
     with open_views(crawl, settings=section) as con:
         custom.validate(con, [c for c in section.custom if c.id in {k.id for k in chosen.custom}])
         con.execute(FINDINGS)
-        for check in chosen.checks:
-            ctx = CheckContext(con, chosen.limits_for(check), crawl.manifest)
-            _find(check, ctx, crawl, chosen)
-            if progress is not None:
-                progress(check)
+        _run_checks(con, crawl, chosen, progress, size_bytes(section.memory_limit))
         try:
             priority.load_importance(con, traffic)
             con.execute(SCORED)
@@ -245,38 +248,124 @@ FOUND = pa.schema(
 _BUGS = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
 
 
-def _find(check: Check, ctx: CheckContext, crawl: CrawlDataset, chosen: Plan) -> None:
-    """Run `check`, adding what it finds to the findings table."""
+def _run_checks(
+    con: duckdb.DuckDBPyConnection,
+    crawl: CrawlDataset,
+    chosen: Plan,
+    progress: Progress | None,
+    memory_limit: int,
+) -> None:
+    """Run the plan's checks, adding their findings to table `findings`.
+
+    The Python checks (near_duplicate's fingerprint search: numpy on one core, about a quarter
+    of a million-page audit's CPU) run one after another in a worker thread, each on its own
+    cursor of the connection, while the SQL checks run in DuckDB on this one: the two overlap
+    instead of taking turns on a 2-core machine. Their findings are added here when they are
+    done; the order the findings arrive in does not change the issues (their order is a sort).
+    `progress` is told of each check as its findings are added. While the Python checks run,
+    DuckDB keeps to `1 - PYTHON_SHARE` of `memory_limit` (bytes), so their arrays fit in the
+    audit's memory rather than on top of it."""
+    python = [check for check in chosen.checks if check.sql is None]
+    if python:
+        con.execute(f"SET memory_limit = '{int(memory_limit * (1 - PYTHON_SHARE))}B'")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-check") as pool:
+        pending = [
+            (check, pool.submit(_python_findings, check, con, crawl, chosen)) for check in python
+        ]
+        try:
+            for check in chosen.checks:
+                if check.sql is not None:
+                    _sql_findings(check, con, crawl, chosen)
+                    if progress is not None:
+                        progress(check)
+            for check, future in pending:
+                _add(check, con, crawl, chosen, future.result())
+                if progress is not None:
+                    progress(check)
+        finally:
+            for _, future in pending:
+                future.cancel()
+    con.execute(f"SET memory_limit = '{memory_limit}B'")
+
+
+FOUND = pa.schema(
+    [
+        ("url", pa.string()),
+        ("detail", pa.string()),
+        ("value", pa.float64()),
+        ("threshold", pa.float64()),
+    ]
+)
+
+#: DuckDB errors that mean a check's SQL is wrong, not that the dataset is
+_BUGS = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
+
+
+def _columns(check: Check, chosen: Plan) -> tuple[str, str]:
+    """The constant columns of a check's findings, and its threshold's default."""
     default = chosen.limits[check.thresholds[0].key] if check.thresholds else None
     name = check.id.replace("'", "''")
-    fixed = f"'{name}', '{check.severity.value}', {check.severity.rank}"
     fallback = "NULL" if default is None else f"{default!r}::DOUBLE"
+    return f"'{name}', '{check.severity.value}', {check.severity.rank}", fallback
+
+
+def _sql_findings(
+    check: Check, con: duckdb.DuckDBPyConnection, crawl: CrawlDataset, chosen: Plan
+) -> None:
+    """Insert a SQL check's findings straight from its query."""
+    assert check.sql is not None
+    fixed, fallback = _columns(check, chosen)
+    used = set(PARAM.findall(check.sql))
+    params = {key: value for key, value in chosen.limits_for(check).items() if key in used}
+    with _check_errors(check, crawl):
+        columns = con.sql(check.sql, params=params).columns
+        value = "q.value" if "value" in columns else "NULL"
+        threshold = "q.threshold" if "threshold" in columns else "NULL"
+        con.execute(
+            f"INSERT INTO findings SELECT {fixed}, q.url, q.detail, {value}, "
+            f"coalesce({threshold}, {fallback}) FROM ({check.sql}) q",
+            params,
+        )
+
+
+def _python_findings(
+    check: Check, con: duckdb.DuckDBPyConnection, crawl: CrawlDataset, chosen: Plan
+) -> pa.Table:
+    """A Python check's findings as an Arrow table (run in the worker thread, on a cursor)."""
+    with con.cursor() as cursor, _check_errors(check, crawl):
+        ctx = CheckContext(cursor, chosen.limits_for(check), crawl.manifest)
+        return pa.Table.from_pylist(
+            [
+                {"url": f.url, "detail": f.detail, "value": f.value, "threshold": f.threshold}
+                for f in check.find(ctx)
+            ],
+            schema=FOUND,
+        )
+
+
+def _add(
+    check: Check,
+    con: duckdb.DuckDBPyConnection,
+    crawl: CrawlDataset,
+    chosen: Plan,
+    found: pa.Table,
+) -> None:
+    fixed, fallback = _columns(check, chosen)
+    with _check_errors(check, crawl):
+        con.register("found", found)
+        con.execute(
+            f"INSERT INTO findings SELECT {fixed}, url, detail, value, "
+            f"coalesce(threshold, {fallback}) FROM found"
+        )
+        con.unregister("found")
+
+
+@contextmanager
+def _check_errors(check: Check, crawl: CrawlDataset) -> Iterator[None]:
+    """DuckDB errors while `check` runs, as the audit's errors: out of memory, a bug in the
+    check (its SQL is wrong), or a dataset that cannot be read."""
     try:
-        if check.sql is not None:
-            used = set(PARAM.findall(check.sql))
-            params = {key: value for key, value in ctx.limits.items() if key in used}
-            columns = ctx.con.sql(check.sql, params=params).columns
-            value = "q.value" if "value" in columns else "NULL"
-            threshold = "q.threshold" if "threshold" in columns else "NULL"
-            ctx.con.execute(
-                f"INSERT INTO findings SELECT {fixed}, q.url, q.detail, {value}, "
-                f"coalesce({threshold}, {fallback}) FROM ({check.sql}) q",
-                params,
-            )
-        else:
-            found = pa.Table.from_pylist(
-                [
-                    {"url": f.url, "detail": f.detail, "value": f.value, "threshold": f.threshold}
-                    for f in check.find(ctx)
-                ],
-                schema=FOUND,
-            )
-            ctx.con.register("found", found)
-            ctx.con.execute(
-                f"INSERT INTO findings SELECT {fixed}, url, detail, value, "
-                f"coalesce(threshold, {fallback}) FROM found"
-            )
-            ctx.con.unregister("found")
+        yield
     except duckdb.OutOfMemoryException as exc:
         raise out_of_memory(crawl, exc) from None
     except _BUGS as exc:

@@ -45,14 +45,14 @@ from marketloop.crawl.schema import ADDED_COLUMNS, SCHEMAS
 from marketloop.errors import AuditError, CrawlDatasetError
 
 MACROS = r"""
-CREATE OR REPLACE TEMP MACRO texts(items) AS
+CREATE OR REPLACE MACRO texts(items) AS
     [x for x in coalesce(items, []) if trim(x) <> ''];
-CREATE OR REPLACE TEMP MACRO first_text(items) AS trim(texts(items)[1]);
-CREATE OR REPLACE TEMP MACRO plural(n, word) AS
+CREATE OR REPLACE MACRO first_text(items) AS trim(texts(items)[1]);
+CREATE OR REPLACE MACRO plural(n, word) AS
     n || ' ' || word || CASE WHEN n = 1 THEN '' ELSE 's' END;
-CREATE OR REPLACE TEMP MACRO sample_text(items, total) AS array_to_string(items, ', ')
+CREATE OR REPLACE MACRO sample_text(items, total) AS array_to_string(items, ', ')
     || CASE WHEN total > len(items) THEN ' (+' || (total - len(items)) || ' more)' ELSE '' END;
-CREATE OR REPLACE TEMP MACRO blocker(indexability, status, error, redirect_url, canonical) AS
+CREATE OR REPLACE MACRO blocker(indexability, status, error, redirect_url, canonical) AS
     CASE indexability
          WHEN 'blocked_by_robots' THEN 'blocked by robots.txt'
          WHEN 'no_response' THEN 'no response (' || coalesce(error, 'unknown error') || ')'
@@ -62,19 +62,19 @@ CREATE OR REPLACE TEMP MACRO blocker(indexability, status, error, redirect_url, 
          WHEN 'noindex' THEN 'noindex'
          WHEN 'canonicalised' THEN 'canonicalised to ' || canonical
        END;
-CREATE OR REPLACE TEMP MACRO linked_from(n, sample) AS CASE WHEN coalesce(n, 0) = 0
+CREATE OR REPLACE MACRO linked_from(n, sample) AS CASE WHEN coalesce(n, 0) = 0
     THEN 'not linked from any crawled page'
     ELSE 'linked from ' || plural(n, 'page') || ': ' || sample_text(sample, n) END;
 """
 
 HELPERS = """
-CREATE OR REPLACE TEMP TABLE page_state AS
+CREATE OR REPLACE TABLE page_state AS
 SELECT url, is_internal, status, depth, found_via, is_html(content_type) AS html,
        canonical_target, indexability,
        blocker(indexability, status, error, redirect_url, canonical_target) AS blocker
 FROM page_indexability;
 
-CREATE OR REPLACE TEMP TABLE in_sitemap AS
+CREATE OR REPLACE TABLE in_sitemap AS
 SELECT url, min(sitemap_url) AS sitemap FROM sitemap_urls GROUP BY url;
 """
 
@@ -97,21 +97,21 @@ FROM html_pages WHERE rendered {limit};
 #: checks name (errors, redirects, robots.txt blocks, non-HTML files such as images), through a
 #: window and a pivot of at most three rows per URL and kind.
 REFS = """
-CREATE OR REPLACE TEMP TABLE ref_source AS
+CREATE OR REPLACE TABLE ref_source AS
 SELECT url AS from_url, row_number() OVER (ORDER BY url) AS id
 FROM (SELECT from_url AS url FROM links UNION SELECT page_url FROM images);
 
-CREATE OR REPLACE TEMP MACRO ref_edges() AS TABLE
+CREATE OR REPLACE MACRO ref_edges() AS TABLE
   SELECT l.to_url AS url, s.id, l.kind = 'a' AS is_a
   FROM links l JOIN ref_source s USING (from_url) WHERE l.from_url <> l.to_url
   UNION ALL
   SELECT i.src, s.id, false FROM images i JOIN ref_source s ON s.from_url = i.page_url;
 
-CREATE OR REPLACE TEMP TABLE ref_counts AS
+CREATE OR REPLACE TABLE ref_counts AS
 SELECT url, count(*) AS n, count(*) FILTER (WHERE is_a) AS n_a
 FROM (SELECT url, id, bool_or(is_a) AS is_a FROM ref_edges() GROUP BY ALL) GROUP BY url;
 
-CREATE OR REPLACE TEMP TABLE refs AS
+CREATE OR REPLACE TABLE refs AS
 WITH sampled AS (
   SELECT url FROM page_state WHERE indexability IS DISTINCT FROM 'indexable'
 ), pair AS (
@@ -179,7 +179,7 @@ def open_views(
         dataset.connect(con)
         con.execute(MACROS)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE crawl AS SELECT ?::VARCHAR AS crawl_id, "
+            "CREATE OR REPLACE TABLE crawl AS SELECT ?::VARCHAR AS crawl_id, "
             "?::VARCHAR AS start_url",
             [dataset.manifest.crawl_id, dataset.manifest.start_url],
         )
@@ -214,6 +214,9 @@ def _connect(memory_limit: str, spill: Path) -> Iterator[duckdb.DuckDBPyConnecti
     }
     con = duckdb.connect(config=config)  # type: ignore[arg-type]
     try:
+        # each check reading `links` would read its parts' footers again (15,000 parts at a
+        # million pages); set here, as `config` is applied before the Parquet reader loads
+        con.execute("SET parquet_metadata_cache = true")
         yield con
     finally:
         con.close()

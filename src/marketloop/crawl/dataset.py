@@ -180,7 +180,11 @@ class CrawlDataset:
             source = f"SELECT * FROM read_parquet([{files}], union_by_name = true)"
             if not parts or _lacks_added_columns(table, parts[0]):
                 empty = pa.Table.from_pylist([], schema=SCHEMAS[table])
-                con.register(f"_{table}_empty", empty)
+                # a table, not a registered Arrow scan: that one is seen only by this
+                # connection, and the audit's Python checks read the views on cursors
+                con.register(f"_{table}_arrow", empty)
+                con.execute(f"CREATE OR REPLACE TABLE _{table}_empty AS FROM _{table}_arrow")
+                con.unregister(f"_{table}_arrow")
                 parts_first = f"{source} UNION ALL BY NAME " if parts else ""
                 source = f"{parts_first}SELECT * FROM _{table}_empty"
             con.execute(f"CREATE OR REPLACE VIEW {table} AS {source}")
