@@ -81,7 +81,7 @@ SELECT url, min(sitemap_url) AS sitemap FROM sitemap_urls GROUP BY url;
 #: what the JavaScript checks compare (audit/checks/javascript.py), read once for all of them;
 #: `LIMIT 0` on a crawl made without --render js, so that they cost nothing there
 RENDERED = """
-CREATE OR REPLACE TEMP TABLE rendered_pages AS
+CREATE OR REPLACE TABLE rendered_pages AS
 SELECT url, titles, raw_titles, meta_descriptions, raw_meta_descriptions, canonical,
        raw_canonical, meta_robots, raw_meta_robots, x_robots_tag, outlinks_internal,
        raw_outlinks_internal, word_count, raw_word_count, js_errors, blocked_requests
