@@ -233,13 +233,14 @@ def export_command(
     """
     from marketloop.audit.export import export
 
-    crawl = _open(dataset, state(ctx).settings(workspace))
+    settings = state(ctx).settings(workspace)
+    crawl = _open(dataset, settings)
     if crawl.manifest.status != "finished":
         console.print(f"[yellow]warning:[/] crawl {esc(crawl.manifest.crawl_id)} is "
                       f"{crawl.manifest.status}: the export is partial")  # fmt: skip
     if fmt is ExportFormat.parquet and out is None:
         raise typer.BadParameter("Parquet is binary: pass --out FILE", param_hint="--out")
-    written = export(crawl, table.value, fmt.value, out)
+    written = export(crawl, table.value, fmt.value, out, settings.audit)
     if written is not None:
         console.print(f"wrote {esc(written)}")
 
