@@ -311,7 +311,7 @@ def rows_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> st
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_cell(row.get(col)) for col in columns])
+        writer.writerow([csv_cell(row.get(col)) for col in columns])
     return buffer.getvalue()
 
 
@@ -325,7 +325,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     """A value as a CSV cell: lists and dicts as JSON, text neutralised (csvsafe.py)."""
     if isinstance(value, list | tuple | dict):
         return json.dumps(to_jsonable(value), ensure_ascii=False)

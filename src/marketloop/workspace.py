@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from marketloop.errors import WorkspaceError
 
@@ -101,8 +104,20 @@ def _probe_write(folder: Path) -> None:
 def write_atomic(path: Path, text: str) -> Path:
     """Write `text` (UTF-8) through a temp file and a rename, so a reader never sees half a
     file and a kill never leaves one; the folder is created if missing."""
+    with open_atomic(path) as sink:
+        sink.write(text)
+    return path
+
+
+@contextmanager
+def open_atomic(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text file to write in pieces (a streamed export), renamed into place when the
+    block ends; an error inside the block removes the temp file and leaves `path` as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as sink:
+            yield sink
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

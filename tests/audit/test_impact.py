@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from marketloop.audit.analytics import page_values
 from marketloop.audit.config import AuditSettings, ImpactWeights
 from marketloop.audit.engine import audit
-from marketloop.audit.impact import PageValue, page_key, rank
+from marketloop.audit.impact import PageValue, check_urls, page_key, rank
 from marketloop.audit.model import Issue, Severity, Ticket
 from marketloop.audit.tickets import as_text
 from marketloop.config import Settings
@@ -28,6 +29,7 @@ def _ticket(check: str, severity: Severity, impact: float) -> Ticket:
 
 CRITICAL = _issue("missing_title", Severity.critical, "https://example.com/rarely-visited")
 WARNING = _issue("title_too_long", Severity.warning, "https://www.example.com/popular/")
+FOUND = [(i.check, i.url) for i in (CRITICAL, WARNING)]  # (check, url) of each issue
 # link-graph order: the critical first (it is critical and its page is well linked)
 TICKETS = [
     _ticket("missing_title", Severity.critical, 30.0),
@@ -41,7 +43,7 @@ VALUES = {
 
 def test_a_low_traffic_critical_ranks_below_a_high_traffic_warning() -> None:
     weights = ImpactWeights(clicks=1, impressions=0, sessions=0, leads=0, open_deal_value=0)
-    ranked = rank(TICKETS, [CRITICAL, WARNING], VALUES, weights)
+    ranked = rank(TICKETS, FOUND, VALUES, weights)
     # critical: weight 10 × 2 clicks = 20; warning: weight 3 × 500 clicks = 1500. Severity
     # multiplies traffic, so 250 times the clicks outweighs the 10/3 severity ratio.
     assert [(t.check, t.impact) for t in ranked] == [
@@ -55,14 +57,32 @@ def test_a_low_traffic_critical_ranks_below_a_high_traffic_warning() -> None:
 def test_the_weights_decide_when_value_is_elsewhere() -> None:
     values = {**VALUES, "example.com/rarely-visited": PageValue(clicks=2, leads=40)}
     weights = ImpactWeights(clicks=1, impressions=0, sessions=0, leads=100, open_deal_value=0)
-    ranked = rank(TICKETS, [CRITICAL, WARNING], values, weights)
+    ranked = rank(TICKETS, FOUND, values, weights)
     # the rarely visited page brings 40 leads: 10 × (2 + 4000) beats 3 × 500
     assert [t.check for t in ranked] == ["missing_title", "title_too_long"]
     assert ranked[0].impact == 40_020.0
 
 
+def test_an_issue_table_ranks_like_its_pairs_and_a_url_counts_once_per_check() -> None:
+    weights = ImpactWeights(clicks=1, impressions=0, sessions=0, leads=0, open_deal_value=0)
+    # the popular page twice under one check (two details): its value is summed once
+    twice = _issue("title_too_long", Severity.warning, WARNING.url)
+    table = pa.table(
+        {
+            "check": [i.check for i in (CRITICAL, WARNING, twice)],
+            "url": [i.url for i in (CRITICAL, WARNING, twice)],
+        }
+    )
+    from_table = rank(TICKETS, check_urls(table), VALUES, weights)
+    assert from_table == rank(TICKETS, FOUND, VALUES, weights)
+    assert [(t.check, t.impact) for t in from_table] == [
+        ("title_too_long", 1500.0),
+        ("missing_title", 20.0),
+    ]
+
+
 def test_without_analytics_the_link_graph_ranking_stays() -> None:
-    ranked = rank(TICKETS, [CRITICAL, WARNING], {}, ImpactWeights())
+    ranked = rank(TICKETS, FOUND, {}, ImpactWeights())
     assert ranked == TICKETS and all(t.basis == "links" for t in ranked)
 
 

@@ -6,8 +6,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from marketloop.crawl import frontier as frontier_module
 from marketloop.crawl.dataset import CrawlDataset, Manifest
 from marketloop.crawl.frontier import SITEMAP_LEVEL, Frontier
+from marketloop.crawl.urls import url_hash
 from marketloop.crawl.writer import Batch, DatasetWriter
 
 
@@ -56,6 +58,28 @@ def test_sitemap_pages_wait_for_release_and_skip_known_urls(tmp_path: Path) -> N
         "sitemap",
         SITEMAP_LEVEL,
     )
+
+
+def test_sitemap_pages_are_released_a_page_at_a_time_in_hash_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(frontier_module, "RELEASE_ROWS", 3)  # 9 orphans: three steps
+    frontier = Frontier(tmp_path / "f.sqlite")
+    listed = [f"u/{i:02d}" for i in range(14)]
+    frontier.add([(u, 1, "link", ()) for u in listed[::3]])  # 00, 03, 06, 09, 12 are linked
+    frontier.add_sitemap_pages(listed)
+    drain(frontier)
+    seen: list[int] = []
+    real = frontier.add
+    monkeypatch.setattr(frontier, "add", lambda items: seen.append(len(list(items))) or 0)
+    frontier.release_sitemap_pages()
+    assert seen == [3, 3, 3]  # each step queues at most RELEASE_ROWS
+    monkeypatch.setattr(frontier, "add", real)
+    assert frontier.release_sitemap_pages() == 9
+    orphans = sorted((u for u in listed if int(u[2:]) % 3), key=url_hash)
+    assert any(url_hash(u) < 0 for u in orphans)  # negative keys are not skipped
+    assert [u for u, *_ in drain(frontier)] == orphans
+    assert frontier.release_sitemap_pages() == 0
 
 
 def test_state_persists_and_done_urls_do_not_come_back(tmp_path: Path) -> None:

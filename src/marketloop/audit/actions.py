@@ -26,15 +26,16 @@ def run(ctx: ActionContext, args: AuditArgs) -> ActionResult:
     from marketloop.audit.analytics import page_values
     from marketloop.audit.engine import audit
     from marketloop.audit.report import write_html
+    from marketloop.audit.shown import severity_counts
 
     folder = args.crawl or ctx.workspace.latest_crawl()
     result = audit(folder, ctx.settings, values=page_values(ctx.settings))
     report = write_html(result, ctx.workspace.reports_dir / f"audit-{folder.name}.html")
-    counts = {s.value: sum(i.severity is s for i in result.issues) for s in Severity}
+    counts = severity_counts(result.table)
     return ActionResult(
         outputs={"issues": str(folder / "issues.parquet"), "report": str(report)},
-        facts={**counts, "tickets": len(result.tickets)},
-        summary=f"{len(result.issues)} issues, {len(result.tickets)} tickets",
+        facts={**{s.value: counts[s.value] for s in Severity}, "tickets": len(result.tickets)},
+        summary=f"{result.count} issues, {len(result.tickets)} tickets",
     )
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from marketloop.audit.model import Check, Severity, at_least
+from marketloop.audit.model import Check, Severity
 from marketloop.clikit import (
     OutputFormat,
     WorkspaceOption,
@@ -131,6 +131,7 @@ def audit_command(
       marketloop audit checks --format json
     """
     from marketloop.audit import present
+    from marketloop.audit import shown as show
     from marketloop.audit.analytics import page_values
     from marketloop.audit.engine import audit
 
@@ -147,14 +148,11 @@ def audit_command(
         result = audit(crawl, settings, values=page_values(settings), progress=advance)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {esc(warning)}")
-    shown = [
-        i
-        for i in result.issues
-        if (not severities or i.severity in severities) and (not wanted or i.check in wanted)
-    ]
+    shown = show.select(result.table, severities, wanted)
     present.emit(result, shown, fmt.value, out, limit, Workspace(settings.workspace))
-    if fail_on is not None and at_least(shown, fail_on):
-        console.print(f"[red]{len(at_least(shown, fail_on))} issues at {fail_on} or above[/]")
+    failing = show.at_least(shown, fail_on) if fail_on is not None else 0
+    if failing:
+        console.print(f"[red]{failing} issues at {fail_on} or above[/]")
         raise typer.Exit(1)
 
 
@@ -235,13 +233,14 @@ def export_command(
     """
     from marketloop.audit.export import export
 
-    crawl = _open(dataset, state(ctx).settings(workspace))
+    settings = state(ctx).settings(workspace)
+    crawl = _open(dataset, settings)
     if crawl.manifest.status != "finished":
         console.print(f"[yellow]warning:[/] crawl {esc(crawl.manifest.crawl_id)} is "
                       f"{crawl.manifest.status}: the export is partial")  # fmt: skip
     if fmt is ExportFormat.parquet and out is None:
         raise typer.BadParameter("Parquet is binary: pass --out FILE", param_hint="--out")
-    written = export(crawl, table.value, fmt.value, out)
+    written = export(crawl, table.value, fmt.value, out, settings.audit)
     if written is not None:
         console.print(f"wrote {esc(written)}")
 

@@ -162,8 +162,8 @@ def audit(
             table = con.sql(ISSUES_SQL).to_arrow_table()
         except duckdb.OutOfMemoryException as exc:
             raise out_of_memory(crawl, exc) from None
-    issues = as_issues(table) if values else []
-    ranked = impact.rank(made, issues, values or {}, section.impact)
+    found = impact.check_urls(table) if values else iter(())
+    ranked = impact.rank(made, found, values or {}, section.impact)
     formula = impact.formula(section.impact) if values else None
     result = Audit(crawl, chosen, table, ranked, formula)
     if save and select is None:

@@ -19,7 +19,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from marketloop.audit.views import validate
+from marketloop.audit.config import AuditSettings
+from marketloop.audit.views import capped_connection, validate
 from marketloop.crawl.dataset import CrawlDataset, read_errors
 from marketloop.crawl.schema import SCHEMAS
 from marketloop.csvsafe import neutralise_batch
@@ -57,12 +58,19 @@ def _csv_column(field: pa.Field) -> str:
 
 
 def export(
-    dataset: CrawlDataset, table: Table, fmt: Literal["csv", "parquet"], out: Path | None
+    dataset: CrawlDataset,
+    table: Table,
+    fmt: Literal["csv", "parquet"],
+    out: Path | None,
+    settings: AuditSettings | None = None,
 ) -> Path | None:
-    """Write `table` to `out` (atomically) or, for CSV without `out`, to stdout."""
+    """Write `table` to `out` (atomically) or, for CSV without `out`, to stdout. DuckDB is
+    capped at `settings.memory_limit` and spills beyond it, as the audit does: joining the
+    inlinks of a million pages otherwise took DuckDB's default of most of the machine's RAM."""
     validate(dataset)
-    con = dataset.connect()
-    try:
+    with capped_connection(dataset, settings) as con:
+        con.execute("SET preserve_insertion_order = true")  # rows in the dataset's order
+        dataset.connect(con)
         with read_errors(dataset):
             if fmt == "parquet":
                 if out is None:
@@ -74,8 +82,6 @@ def export(
                 _write_csv(reader, sys.stdout.buffer)
                 return None
             return _to_file(out, lambda tmp: _write_csv_file(reader, tmp))
-    finally:
-        con.close()
 
 
 def _copy_parquet(con: duckdb.DuckDBPyConnection, table: Table, tmp: Path) -> None:

@@ -14,12 +14,14 @@ Where no analytics are loaded, the ticket keeps the link-graph impact of priorit
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
+import pyarrow as pa
+
 from marketloop.audit.config import ImpactWeights
-from marketloop.audit.model import Issue, Ticket, UrlValue
+from marketloop.audit.model import Ticket, UrlValue
 from marketloop.audit.priority import SEVERITY_WEIGHT, SEVERITY_WEIGHT_TEXT
 
 TOP_URLS = 5
@@ -63,34 +65,41 @@ def _decodes(path: str) -> bool:
 
 def rank(
     tickets: Sequence[Ticket],
-    issues: Sequence[Issue],
+    found: Iterable[tuple[str, str]],
     values: Mapping[str, PageValue],
     weights: ImpactWeights,
 ) -> list[Ticket]:
     """Tickets re-ranked by analytics value; unchanged (link-graph impact) when `values` is empty.
 
-    `values` is keyed by page key. A ticket none of whose URLs has analytics scores 0 and
-    ranks after those that do, in its link-graph order.
+    `found` is the `(check, url)` of every issue (`check_urls` reads them from an issues
+    table), read once; only the URLs with analytics are kept. `values` is keyed by page key.
+    A ticket none of whose URLs has analytics scores 0 and ranks after those that do, in its
+    link-graph order.
     """
     if not values:
         return list(tickets)
-    urls: dict[str, set[str]] = {}
-    for issue in issues:
-        urls.setdefault(issue.check, set()).add(issue.url)
-    ranked = []
-    for ticket in tickets:
-        scored = []
-        for url in urls.get(ticket.check, ()):
+    scored: dict[str, dict[str, UrlValue]] = {}
+    for check, url in found:
+        kept = scored.setdefault(check, {})
+        if url not in kept:
             page = values.get(page_key(url))
             if page is not None:
-                scored.append(_url_value(url, page, weights))
-        scored.sort(key=lambda u: (-u.value, u.url))
-        total = SEVERITY_WEIGHT[ticket.severity] * sum(u.value for u in scored)
+                kept[url] = _url_value(url, page, weights)
+    ranked = []
+    for ticket in tickets:
+        urls = sorted(scored.get(ticket.check, {}).values(), key=lambda u: (-u.value, u.url))
+        total = SEVERITY_WEIGHT[ticket.severity] * sum(u.value for u in urls)
         ranked.append(
-            replace(ticket, impact=round(total, 2), basis="analytics", top=tuple(scored[:TOP_URLS]))
+            replace(ticket, impact=round(total, 2), basis="analytics", top=tuple(urls[:TOP_URLS]))
         )
     order = {t.check: n for n, t in enumerate(tickets)}
     return sorted(ranked, key=lambda t: (-t.impact, order[t.check]))
+
+
+def check_urls(table: pa.Table) -> Iterator[tuple[str, str]]:
+    """The `(check, url)` of each row of an issues table, read a batch at a time."""
+    for batch in table.select(["check", "url"]).to_batches(max_chunksize=10_000):
+        yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
 
 
 def _url_value(url: str, page: PageValue, weights: ImpactWeights) -> UrlValue:

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
+from marketloop.audit import shown as show
 from marketloop.audit.engine import Audit
-from marketloop.audit.model import Issue, Severity
-from marketloop.clikit import console, emit_rows, esc, rows_to_csv, stdout, to_jsonable
-from marketloop.report import write_report
-from marketloop.workspace import Workspace
+from marketloop.audit.model import Severity
+from marketloop.clikit import console, emit_rows, esc, stdout
+from marketloop.workspace import Workspace, open_atomic
 
 if TYPE_CHECKING:
     from marketloop.audit.diff import CrawlDiff
 
-ISSUE_COLUMNS = ["check", "severity", "url", "detail", "value", "threshold", "priority"]
-
 
 def emit(
-    result: Audit, shown: list[Issue], fmt: str, out: Path | None, limit: int, ws: Workspace
+    result: Audit, shown: pa.Table, fmt: str, out: Path | None, limit: int, ws: Workspace
 ) -> None:
-    """Print `shown` as tables, JSON or CSV, or write it to `out`; html always goes to a file."""
-    rows = [i.as_row() for i in shown]
+    """Print `shown` (rows of `result.table`) as tables, JSON or CSV, or write it to `out`;
+    html always goes to a file. JSON and CSV are written in batches, every row."""
     if fmt == "html":
         from marketloop.audit.report import write_html
 
@@ -31,27 +31,27 @@ def emit(
         console.print(f"report: [link=file://{esc(path.resolve())}]{esc(path)}[/link]")
     elif fmt == "table":
         tables(result, shown, limit)
-    elif out is None:
-        emit_rows(rows, fmt, columns=ISSUE_COLUMNS)
     else:
-        text = (
-            json.dumps(to_jsonable(rows), indent=2, ensure_ascii=False) + "\n"
-            if fmt == "json"
-            else rows_to_csv(rows, ISSUE_COLUMNS)
-        )
-        console.print(f"wrote {esc(write_report(out, text))}")
+        write = show.write_json if fmt == "json" else show.write_csv
+        if out is None:
+            write(shown, sys.stdout)
+            return
+        with open_atomic(out) as sink:
+            write(shown, sink)
+        console.print(f"wrote {esc(out)}")
 
 
-def tables(result: Audit, shown: list[Issue], limit: int) -> None:
+def tables(result: Audit, shown: pa.Table, limit: int) -> None:
     """A one-line summary, the tickets by impact, and the top issues by priority."""
-    checks = {i.check for i in shown}
+    checks = set(show.check_counts(shown))
     tickets = [t for t in result.tickets if t.check in checks]
-    per_severity = ", ".join(f"{sum(i.severity is s for i in shown)} {s.value}" for s in Severity)
+    counts = show.severity_counts(shown)
+    per_severity = ", ".join(f"{counts[s.value]} {s.value}" for s in Severity)
     console.print(
-        f"crawl {esc(result.dataset.manifest.crawl_id)}: {len(shown)} issues on "
-        f"{len({i.url for i in shown})} URLs ({per_severity}) in {len(tickets)} tickets"
+        f"crawl {esc(result.dataset.manifest.crawl_id)}: {shown.num_rows} issues on "
+        f"{show.url_count(shown)} URLs ({per_severity}) in {len(tickets)} tickets"
     )
-    if not shown:
+    if not shown.num_rows:
         return
     rows = [
         {"#": n, "severity": t.severity.value, "check": t.check, "urls": t.urls,
@@ -59,9 +59,9 @@ def tables(result: Audit, shown: list[Issue], limit: int) -> None:
         for n, t in enumerate(tickets, 1)
     ]  # fmt: skip
     emit_rows(rows, "table", title="Tickets, by impact")
-    top = [i.as_row() for i in shown[:limit]]
+    top = [i.as_row() for i in show.head(shown, limit)]
     columns = ["severity", "check", "url", "detail", "priority"]
-    emit_rows(top, "table", columns=columns, title=f"Top {len(top)} of {len(shown)} issues")
+    emit_rows(top, "table", columns=columns, title=f"Top {len(top)} of {shown.num_rows} issues")
 
 
 def write_diff_html(result: CrawlDiff, path: Path) -> Path:

@@ -25,6 +25,7 @@ from marketloop.crawl.urls import url_hash
 
 SITEMAP_LEVEL = 1 << 30
 CHUNK = 512
+RELEASE_ROWS = 10_000  # sitemap-only URLs queued per step at release
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
     seq INTEGER PRIMARY KEY, h INTEGER NOT NULL UNIQUE, url TEXT NOT NULL, depth INTEGER,
@@ -139,12 +140,21 @@ class Frontier:
         )
 
     def release_sitemap_pages(self) -> int:
-        """Queue the sitemap URLs no link reached (depth unknown); return how many."""
-        before = self.queued
-        rows = self.db.execute(
-            "SELECT url FROM sitemap_pages WHERE h NOT IN (SELECT h FROM urls) ORDER BY rowid"
-        ).fetchall()
-        self.add((url, None, "sitemap", ()) for (url,) in rows)
+        """Queue the sitemap URLs no link reached (depth unknown); return how many.
+
+        Read `RELEASE_ROWS` at a time in the table's order (by URL hash, which may be
+        negative), so a site known mostly from its sitemaps (a million orphans) does not hold
+        them all in memory at once."""
+        before, lowest = self.queued, -(2**63)
+        while lowest < 2**63 and (
+            rows := self.db.execute(
+                "SELECT h, url FROM sitemap_pages WHERE h >= ? "
+                "AND h NOT IN (SELECT h FROM urls) ORDER BY h LIMIT ?",
+                (lowest, RELEASE_ROWS),
+            ).fetchall()
+        ):
+            self.add((url, None, "sitemap", ()) for _, url in rows)
+            lowest = rows[-1][0] + 1
         return self.queued - before
 
     def add_sitemap_file(self, url: str, via: str) -> None:
