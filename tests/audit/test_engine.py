@@ -311,3 +311,11 @@ def test_tickets_aggregated_in_sql_equal_those_grouped_in_python(
     result = audit(make_dataset(ops), AuditSettings(), save=False)
     assert len(result.tickets) >= 3
     assert result.tickets == tickets(result.issues, result.plan.catalog)
+
+
+def test_an_empty_pages_part_is_a_dataset_error_for_every_reader(make_dataset: MakeDataset) -> None:
+    # the pages table has added columns, so a reader looks at its first part's schema first
+    folder = make_dataset()
+    (folder / "pages" / "part-00000.parquet").write_bytes(b"")
+    with pytest.raises(CrawlDatasetError, match=f"cannot read crawl {folder.name}"):
+        CrawlDataset.open(folder).query("SELECT url FROM html_pages")

@@ -5,6 +5,8 @@ from published briefs recorded in the app database. Numbers are hand-computed be
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -277,30 +279,41 @@ def test_the_published_briefs_migration_matches_the_model(tmp_path: Path) -> Non
     assert [d for d in diff if "published_briefs" in repr(d)] == []
 
 
-def test_a_warehouse_another_job_writes_is_busy_not_empty(
+def test_a_warehouse_another_job_writes_is_read_from_its_copy_never_empty(
     duck_root: tuple[Path, Closed],
 ) -> None:
     import subprocess
     import sys
 
+    from marketloop.quality.readcopy import read_copy
     from marketloop.quality.warehouse import WarehouseBusy
 
-    root = duck_root[0]
-    with isolated(root):
-        settings = quality_settings(root / "ws")
-        path = target_from_settings(settings).path
-        holder = subprocess.Popen(  # a writer holding the file, as ingest does
+    @contextmanager
+    def held(path: Path) -> Iterator[None]:  # a writer holding the file, as ingest does
+        holder = subprocess.Popen(
             [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
              "print('held', flush=True); time.sleep(30)", str(path)],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
             assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-            with pytest.raises(WarehouseBusy):
-                decaying_pages(settings)
+            yield
         finally:
             holder.kill()
             holder.communicate()
+
+    root = duck_root[0]
+    with isolated(root):
+        settings = quality_settings(root / "ws")
+        path = target_from_settings(settings).path
+        assert path is not None
+        read_copy(path).unlink(missing_ok=True)
+        with held(path), pytest.raises(WarehouseBusy):  # no finished write to read yet
+            decaying_pages(settings)
+        before = decaying_pages(settings)  # makes the read copy
+        with held(path):  # the state of the last finished write, not busy, never empty
+            assert decaying_pages(settings) == before
+        assert before
 
 
 def test_live_takes_cluster_and_action_from_the_brief(cli: CliRunner, tmp_path: Path) -> None:

@@ -221,8 +221,8 @@ def read_errors(dataset: CrawlDataset) -> Iterator[None]:
 
     try:
         yield
-    except duckdb.Error as exc:
-        first_line = str(exc).splitlines()[0]
+    except (duckdb.Error, pa.ArrowException) as exc:  # Arrow: a part's schema read first
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise CrawlDatasetError(
             f"cannot read crawl {dataset.manifest.crawl_id} in {dataset.folder}: {first_line}",
             hint="a part file may be truncated or corrupted; re-run the crawl",
