@@ -195,19 +195,18 @@ SELECT "check", severity, url, detail, value, threshold, priority, depth FROM sc
 ORDER BY priority DESC, rank DESC, "check", url, detail, value
 """
 
-#: per check: its URLs, its priorities in issue order (summed in Python, as `tickets.tickets`
-#: does) and its `EXAMPLES` highest-priority issues
+#: per check: its URLs, its impact in cents (the priorities are rounded to cents, so their
+#: exact sum; `tickets.tickets` sums them with `math.fsum`) and its `EXAMPLES` highest-priority
+#: issues in issue order, by a top-n aggregate (no sort of every finding: only a handful of
+#: rows is kept per check)
 TICKETS_SQL = """
-WITH ranked AS (
-    SELECT "check", severity, url, detail, value, threshold, priority,
-           row_number() OVER (PARTITION BY "check" ORDER BY priority DESC, url, detail, value) AS n
-    FROM scored
-)
-SELECT "check", count(DISTINCT url) AS urls, list(priority ORDER BY n) AS priorities,
-       list({'check': "check", 'severity': severity, 'url': url, 'detail': detail,
-             'value': value, 'threshold': threshold, 'priority': priority} ORDER BY n)
-         FILTER (WHERE n <= $examples) AS examples
-FROM ranked GROUP BY "check"
+SELECT "check", count(DISTINCT url) AS urls,
+       sum(round(priority * 100)::BIGINT) AS cents,
+       min_by({'check': "check", 'severity': severity, 'url': url, 'detail': detail,
+               'value': value, 'threshold': threshold, 'priority': priority},
+              {'priority': -priority, 'url': url, 'detail': detail, 'value': value},
+              $examples) AS examples
+FROM scored GROUP BY "check"
 """
 
 
@@ -215,10 +214,10 @@ def _tickets(con: duckdb.DuckDBPyConnection, catalog: Mapping[str, Check]) -> li
     """`tickets.tickets` over the scored findings, making only the examples Python objects."""
     made = []
     rows = con.execute(TICKETS_SQL, {"examples": EXAMPLES}).fetchall()
-    for check_id, urls, priorities, examples in rows:
+    for check_id, urls, cents, examples in rows:
         check = catalog[check_id]
         shown = tuple(Issue(**{**e, "severity": Severity(e["severity"])}) for e in examples)
-        impact_ = round(sum(priorities), 2)
+        impact_ = round(cents / 100, 2)
         made.append(
             Ticket(check_id, check.severity, check.description, check.fix, urls, impact_, shown)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -25,7 +26,7 @@ def tickets(issues: Iterable[Issue], checks: Mapping[str, Check]) -> list[Ticket
                 description=check.description,
                 fix=check.fix,
                 urls=len({i.url for i in group}),
-                impact=round(sum(i.priority for i in group), 2),
+                impact=round(math.fsum(i.priority for i in group), 2),  # exact: cents
                 examples=tuple(ranked[:EXAMPLES]),
             )
         )

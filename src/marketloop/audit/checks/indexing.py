@@ -88,15 +88,24 @@ sql_check(
     """,
 )
 
-#: the URLs whose redirect chain ends at a candidate page (the page itself at 0 hops), walked
-#: backwards through `redirects`; the cap guards against loops in inconsistent data
+#: the candidate pages (indexable, in a sitemap) that no crawled page links to directly (nor
+#: is the start URL), and those of them `reached` through a URL whose redirect chain ends at
+#: them, walked backwards through `redirects` from those few pages only (an anti join with the
+#: linked URLs first: walking from every page joined all of them with `refs` and `pages`); the
+#: cap guards against loops in inconsistent data
 _REACHED_VIA_REDIRECTS = f"""
 WITH RECURSIVE hop AS (
   SELECT url, any_value(location) AS location FROM redirects
   WHERE location IS NOT NULL GROUP BY url
 ),
+linked AS (
+  SELECT url FROM refs WHERE n_a > 0
+  UNION ALL
+  SELECT url FROM pages WHERE found_via = 'start'
+),
 candidates AS (
   SELECT p.url, m.sitemap FROM indexable_pages p JOIN in_sitemap m USING (url)
+  ANTI JOIN linked l ON l.url = p.url
 ),
 chain(page, url, hops) AS (
   SELECT url, url, 0 FROM candidates
@@ -105,9 +114,7 @@ chain(page, url, hops) AS (
   WHERE c.hops < {MAX_HOPS}
 ),
 reached AS (
-  SELECT DISTINCT c.page FROM chain c
-  LEFT JOIN refs r ON r.url = c.url LEFT JOIN pages s ON s.url = c.url
-  WHERE coalesce(r.n_a, 0) > 0 OR s.found_via = 'start'
+  SELECT DISTINCT c.page FROM chain c SEMI JOIN linked l ON l.url = c.url
 )
 """
 
