@@ -46,6 +46,8 @@ def test_field_names_map_to_their_keys() -> None:
         ("a: &x [1]\nb: *x\n", 1, "anchors and aliases are not supported"),
         ("a:\n  b: " + "[" * 40 + "]" * 40 + "\n", 2, "nested more than 32"),
         ("a: [\n", 2, "not valid YAML"),
+        ("a: 1\n[b, c]: 2\n", 2, "a key must be a plain name"),
+        ("a:\n  {x: y}: 2\n", 2, "a key must be a plain name"),
         ("", 1, "empty"),
         ("a: !!python/object:os.system x\n", 1, "could not determine a constructor"),
     ],

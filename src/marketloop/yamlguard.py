@@ -179,6 +179,8 @@ def _reject_duplicate_keys(node: yaml.Node, name: str, error: type[MarketloopErr
         seen: dict[Any, int] = {}
         for key, value in node.value:
             line = key.start_mark.line + 1
+            if not isinstance(key, yaml.ScalarNode):  # `[a]: x`, `{a: b}: x`, `? - a`
+                raise error(f"{name}:{line}: a key must be a plain name, not a list or a mapping")
             if key.value in seen:
                 raise error(
                     f"{name}:{line}: duplicate key {key.value!r} (first on line {seen[key.value]})"
