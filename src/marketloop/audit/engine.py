@@ -287,19 +287,6 @@ def _run_checks(
     con.execute(f"SET memory_limit = '{memory_limit}B'")
 
 
-FOUND = pa.schema(
-    [
-        ("url", pa.string()),
-        ("detail", pa.string()),
-        ("value", pa.float64()),
-        ("threshold", pa.float64()),
-    ]
-)
-
-#: DuckDB errors that mean a check's SQL is wrong, not that the dataset is
-_BUGS = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
-
-
 def _columns(check: Check, chosen: Plan) -> tuple[str, str]:
     """The constant columns of a check's findings, and its threshold's default."""
     default = chosen.limits[check.thresholds[0].key] if check.thresholds else None
