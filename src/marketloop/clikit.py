@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -308,11 +308,16 @@ _CONTROL = dict.fromkeys(
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    write_csv(rows, columns, buffer)
+    return buffer.getvalue()
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], sink: TextIO) -> None:
+    """Rows as CSV into `sink` as they come (cells by `_csv_cell`: text neutralised)."""
+    writer = csv.writer(sink, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([csv_cell(row.get(col)) for col in columns])
-    return buffer.getvalue()
+        writer.writerow([_csv_cell(row.get(col)) for col in columns])
 
 
 def _cell(value: Any) -> str:
@@ -325,7 +330,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any) -> Any:
     """A value as a CSV cell: lists and dicts as JSON, text neutralised (csvsafe.py)."""
     if isinstance(value, list | tuple | dict):
         return json.dumps(to_jsonable(value), ensure_ascii=False)

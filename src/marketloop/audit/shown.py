@@ -9,18 +9,19 @@ written batch by batch. Only the rows a person reads become Python objects.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
+from itertools import chain
 from typing import TextIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from marketloop import clikit
 from marketloop.audit.engine import as_issues
 from marketloop.audit.model import Issue, Severity
-from marketloop.clikit import csv_cell, to_jsonable
+from marketloop.clikit import to_jsonable
 
 COLUMNS = ["check", "severity", "url", "detail", "value", "threshold", "priority"]
 BATCH_ROWS = 10_000
@@ -95,11 +96,8 @@ def batches(table: pa.Table) -> Iterator[list[dict[str, object]]]:
 
 
 def write_csv(table: pa.Table, sink: TextIO) -> None:
-    """Every issue as CSV (the cells of `clikit.rows_to_csv`: text neutralised), streamed."""
-    writer = csv.writer(sink, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for rows in batches(table):
-        writer.writerows([csv_cell(row[c]) for c in COLUMNS] for row in rows)
+    """Every issue as CSV (`clikit.write_csv`: text neutralised), streamed."""
+    clikit.write_csv(chain.from_iterable(batches(table)), COLUMNS, sink)
 
 
 def write_json(table: pa.Table, sink: TextIO) -> None:
