@@ -96,9 +96,7 @@ def validate(con: duckdb.DuckDBPyConnection, customs: list[CustomCheck]) -> None
             )
 
 
-def confine(
-    con: duckdb.DuckDBPyConnection, check_id: str, sql: str, views: frozenset[str]
-) -> None:
+def confine(con: duckdb.DuckDBPyConnection, check_id: str, sql: str, views: frozenset[str]) -> None:
     """ConfigError unless `sql` is one SELECT that reads only `views` (and its own CTEs)."""
     try:
         statements = duckdb.extract_statements(sql)
