@@ -120,7 +120,7 @@ def test_a_custom_check_reads_only_the_audit_views(
     out = tmp_path / "written.csv"
     with pytest.raises(ConfigError) as caught:
         audit(make_dataset(), settings(sql=sql.format(out=out, secret=secret)), save=False)
-    assert f"audit.custom check thin_blog_post: " in str(caught.value)
+    assert "audit.custom check thin_blog_post: " in str(caught.value)
     assert message in str(caught.value)
     assert "TOP-SECRET-VALUE" not in str(caught.value)
     assert not out.exists()

@@ -105,7 +105,8 @@ def confine(con: duckdb.DuckDBPyConnection, check_id: str, sql: str, views: froz
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         kinds = ", ".join(s.type.name for s in statements) or "none"
         raise _refused(check_id, f"its SQL must be one SELECT statement (it has: {kinds})")
-    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    serialised = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    tree = json.loads(serialised[0]) if serialised else {"error": True}
     if tree.get("error"):
         raise _refused(check_id, f"its SQL is invalid: {tree.get('error_message', '')}")
     ctes = {name for name in _cte_names(tree) if CTE_NAME.match(name)}
