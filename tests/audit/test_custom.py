@@ -138,3 +138,22 @@ def test_ctes_subqueries_and_pure_table_functions_stay_allowed(
     result = audit(folder, settings(sql=sql), save=False)
     mine = [(i.url, i.detail) for i in result.issues if i.check == "thin_blog_post"]
     assert mine == [(url("/blog/first-post"), "thin x0")]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT url, CAST(url AS INTEGER)::VARCHAR AS detail FROM pages",
+        "SELECT url, 'x' AS detail, 'not a number <script>' AS value FROM pages",
+        "SELECT url, 'x' AS detail FROM pages WHERE error('boom [red]')",
+    ],
+)
+def test_a_custom_check_that_fails_while_it_runs_is_blamed_not_the_crawl(
+    make_dataset: MakeDataset, sql: str
+) -> None:
+    """It plans, then fails on the data: the error names the check and its SQL, not a damaged
+    part file."""
+    with pytest.raises(ConfigError) as caught:
+        audit(make_dataset(), settings(sql=sql), save=False)
+    assert str(caught.value).startswith("audit.custom check thin_blog_post failed on crawl ")
+    assert "fix its SQL" in (caught.value.hint or "")

@@ -35,6 +35,8 @@ from marketloop.errors import ConfigError
 from marketloop.section import Section
 
 ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+#: the `scope` of every custom check (how the engine tells one from a built-in check)
+SCOPE = "defined in the settings ([[audit.custom]])"
 #: a CTE's name: a plain identifier, never a file name DuckDB would read instead
 CTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: table functions that make rows without reading anything
@@ -58,6 +60,19 @@ class CustomCheck(Section):
         return value
 
 
+def is_custom(check: Check) -> bool:
+    return check.scope == SCOPE
+
+
+def failed(check: Check, crawl_id: str, exc: BaseException) -> ConfigError:
+    """A custom check whose SQL failed while it ran (a cast, `error()`, ...), said as such."""
+    return ConfigError(
+        f"audit.custom check {check.id} failed on crawl {crawl_id}: {_first_line(exc)}",
+        hint=f"fix its SQL, or set audit.disabled = ['{check.id}']; if the SQL is right, a part "
+        "file of the crawl may be damaged: re-run the crawl",
+    )
+
+
 def as_check(custom: CustomCheck) -> Check:
     from marketloop.audit.registry import sql_finder  # the registry imports this module
 
@@ -65,7 +80,7 @@ def as_check(custom: CustomCheck) -> Check:
     return Check(
         custom.id,
         custom.severity,
-        "defined in the settings ([[audit.custom]])",
+        SCOPE,
         custom.description,
         custom.fix or "(a check of your own: see its description)",
         sql_finder(sql),
