@@ -226,9 +226,11 @@ def _env_error(exc: SettingsError) -> ConfigError:
     """Name the variable whose value could not be parsed (pydantic names only the section)."""
     field = str(exc).split('"')[1] if '"' in str(exc) else ""
     for name, value in sorted(os.environ.items()):
-        kind = _complex_kind(_env_field(name, field))
+        annotation = _env_field(name, field)
+        kind = _complex_kind(annotation)
         if kind and not _is_json(value):
-            example = json.dumps([value] if kind == "list" else {"key": value})
+            shown = "..." if _holds_secret(annotation) else value  # never echo a secret
+            example = json.dumps([shown] if kind == "list" else {"key": shown})
             return ConfigError(
                 f"{name}: {kind}s take JSON, e.g. '{example}'", hint=f"fix or unset {name}"
             )
@@ -247,6 +249,18 @@ def _env_field(variable: str, field: str) -> Any:
         return None
     sub = section.model_fields.get(variable[len(section_prefix) :].lower())
     return sub.annotation if sub is not None else None
+
+
+def _holds_secret(annotation: Any, depth: int = 0) -> bool:
+    """Whether a setting of this type may hold a secret (a SecretStr anywhere in it)."""
+    if annotation is SecretStr:
+        return True
+    if depth > 5:
+        return False
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        fields = annotation.model_fields.values()
+        return any(_holds_secret(f.annotation, depth + 1) for f in fields)
+    return any(_holds_secret(arg, depth + 1) for arg in get_args(annotation))
 
 
 def _complex_kind(annotation: Any) -> str | None:

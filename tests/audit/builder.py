@@ -37,6 +37,7 @@ RAW_COLUMNS = (
     "canonical",
     "word_count",
     "outlinks_internal",
+    "h1",
 )
 
 

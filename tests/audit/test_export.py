@@ -108,3 +108,36 @@ def test_a_partial_crawl_is_exported_with_a_warning(
     folder = make_dataset([{"manifest_fields": {"status": "interrupted"}}])
     result = cli.invoke(app, ["crawl-export", str(folder), "images"])
     assert result.exit_code == 0 and "the export is partial" in result.stderr
+
+
+def test_pages_carry_one_column_per_extraction_rule(
+    cli: CliRunner, make_dataset: MakeDataset, tmp_path: Path
+) -> None:
+    """In CSV one value per line (formula prefixes neutralised), in Parquet the list; a count
+    rule gives its matches; a page a rule found nothing on has an empty cell."""
+    hostile = '=HYPERLINK("x") <script>[/b]"\'&'
+    folder = make_dataset(
+        [
+            {"manifest_fields": {"settings": {"extract": [
+                {"name": "price", "css": "span", "mode": "all"},
+                {"name": "gtm-ids", "regex": "GTM-[A-Z]+", "mode": "count"},
+                {"name": "bad\"name", "regex": "x"},  # not a rule name: left out
+            ]}}},
+            {"extraction": {"page": "/pricing", "name": "price", "values": [hostile, "9.99"],
+                            "matches": 2}},
+            {"extraction": {"page": "/pricing", "name": "gtm-ids", "values": [], "matches": 3}},
+        ]
+    )  # fmt: skip
+    result = cli.invoke(app, ["crawl-export", str(folder), "pages"])
+    assert result.exit_code == 0, result.output
+    rows = {r["url"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert list(rows[f"{B}/pricing"])[-2:] == ["extract_price", "extract_gtm-ids"]
+    assert rows[f"{B}/pricing"]["extract_price"] == f"'{hostile}\n9.99"
+    assert rows[f"{B}/pricing"]["extract_gtm-ids"] == "3"
+    assert rows[f"{B}/blog"]["extract_price"] == "" and rows[f"{B}/blog"]["extract_gtm-ids"] == ""
+    out = tmp_path / "pages.parquet"
+    cli.invoke(app, ["crawl-export", str(folder), "pages", "-f", "parquet", "-o", str(out)])
+    table = pq.read_table(out)
+    pricing = table.column("url").to_pylist().index(f"{B}/pricing")
+    assert table.column("extract_price")[pricing].as_py() == [hostile, "9.99"]
+    assert table.column("extract_gtm-ids")[pricing].as_py() == 3

@@ -3,6 +3,7 @@ redirects; sitemap mode (`--sitemap-only`) crawls what the sitemaps list and fol
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 from marketloop.cli import app
 from marketloop.crawl.dataset import CrawlDataset
 from marketloop.crawl.run import run_crawl
-from marketloop.crawl.urllist import parse_url_list
+from marketloop.crawl.urllist import parse_url_list, read_url_list
 from marketloop.errors import UsageError
 from marketloop.sample import RunningSite
 
@@ -79,3 +80,21 @@ def test_list_and_a_start_url_together_are_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["crawl", "--list", str(tmp_path / "missing.txt")])
     assert isinstance(result.exception, UsageError)
     assert "cannot read the URL list" in str(result.exception)
+
+
+def test_a_huge_list_file_is_read_a_line_at_a_time(tmp_path: Path) -> None:
+    """A line longer than any URL is refused without reading it whole; the rest of a file
+    costs only its URLs (not a copy of the whole text)."""
+    listing = tmp_path / "urls.txt"
+    with listing.open("w") as file:
+        file.write("https://example.com/a\n" + "x" * 20_000_000 + "\nhttps://example.com/b\n")
+    tracemalloc.start()
+    try:
+        with pytest.raises(UsageError, match="line 2: a line of more than 8,192 characters"):
+            read_url_list(listing)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
+    listing.write_text("\n".join(f"https://example.com/{i}" for i in range(3)) + "\n# end\n")
+    assert read_url_list(listing) == [f"https://example.com/{i}" for i in range(3)]

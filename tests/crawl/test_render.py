@@ -3,8 +3,10 @@ same parser; subrequests go through the crawler's fetcher and its network policy
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,28 @@ def test_a_browser_that_cannot_start_leaves_the_crawl_unrendered(tmp_path: Path)
     assert result.manifest.status == "finished"
 
 
+def test_a_browser_path_that_is_no_program_and_a_missing_playwright_are_one_note_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = tmp_path / "chromium"
+    plain.write_text("not a program")
+    with serve(site_pages([])) as site:
+        result = run_crawl(site.url, tmp_path / "c", settings(render="js", chromium_path=plain))
+        assert result.manifest.notes == [
+            f"the browser did not start ({plain} is not executable): pages were parsed "
+            "without rendering"
+        ]
+        monkeypatch.setitem(sys.modules, "marketloop.crawl.render", None)  # import fails
+        result = run_crawl(site.url, tmp_path / "d", settings(render="js"))
+    assert result.manifest.status == "finished" and len(result.manifest.notes) == 1
+    assert "Playwright is missing" in result.manifest.notes[0]
+    assert "marketloop[render]" in result.manifest.notes[0]
+    titles = CrawlDataset.open(tmp_path / "d").query(
+        "SELECT titles FROM pages WHERE url = ?", [site.url]
+    )
+    assert titles == [{"titles": []}]  # parsed as served: the script's title is not there
+
+
 def test_the_documented_custom_check_finds_a_page_that_did_not_finish_rendering(
     tmp_path: Path,
 ) -> None:
@@ -172,3 +196,64 @@ def test_an_interrupted_rendered_crawl_resumes_like_any_other(tmp_path: Path) ->
     }
     assert all(r["rendered"] and r["titles"] == [HOSTILE_TITLE] for r in got if "/n" in r["url"])
     assert len(got) == len({r["url"] for r in got})  # no row twice
+
+
+def _kill_browsers() -> int:
+    """Kill the Chromium browsers this test process started (their main processes)."""
+    import psutil
+
+    killed = 0
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "--remote-debugging-pipe" in child.cmdline() and "--type=" not in " ".join(
+                child.cmdline()
+            ):
+                child.kill()
+                killed += 1
+    return killed
+
+
+def _chain_site(count: int) -> dict[str, tuple[str, str]]:
+    pages = site_pages([])
+    pages["/"] = ("text/html", SHELL.replace("</body>", '<a href="/n0">0</a></body>'))
+    for i in range(count):
+        nxt = f'<a href="/n{i + 1}">next</a>' if i + 1 < count else ""
+        pages[f"/n{i}"] = ("text/html", SHELL.replace("</body>", nxt + "</body>"))
+    return pages
+
+
+@pytest.mark.parametrize("restarts", [True, False])
+def test_a_browser_that_dies_mid_crawl_is_started_again_or_the_crawl_goes_on_unrendered(
+    tmp_path: Path, restarts: bool
+) -> None:
+    """Chromium killed during the crawl: launched again (the pages after it are rendered), or,
+    when it cannot start again, the pages after it are parsed as served with a render_error;
+    either way the crawl finishes and a note says what happened."""
+    flag = tmp_path / "no-more-browsers"
+    wrapper = tmp_path / "chromium"
+    wrapper.write_text(f'#!/bin/sh\n[ -e "{flag}" ] && exit 1\nexec {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    killed: list[int] = []
+
+    def kill_after_three(stats: CrawlStats) -> None:
+        if stats.done == 3 and not killed:
+            if not restarts:
+                flag.touch()
+            killed.append(_kill_browsers())
+
+    config = settings(render="js", concurrency=1, chromium_path=wrapper)
+    with serve(_chain_site(6)) as site:
+        result = run_crawl(site.url, tmp_path / "c", config, on_progress=kill_after_three)
+    assert killed == [1]
+    assert result.manifest.status == "finished"
+    got = CrawlDataset.open(tmp_path / "c").query(
+        "SELECT url, rendered, render_error, titles FROM pages WHERE url LIKE '%/n%' ORDER BY depth"
+    )
+    assert len(got) == 6  # the chain goes on: every page was fetched and parsed
+    last = got[-1]
+    if restarts:
+        assert last["rendered"] is True and last["titles"] == [HOSTILE_TITLE]
+        assert any("was started again" in n for n in result.manifest.notes)
+    else:
+        assert last["rendered"] is False and last["render_error"].startswith("not rendered: ")
+        assert any("did not start again" in n for n in result.manifest.notes)

@@ -27,6 +27,7 @@ from .test_render import settings
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 JS_CHECKS = {
     "title_changed_by_javascript",
+    "h1_changed_by_javascript",
     "meta_description_changed_by_javascript",
     "canonical_changed_by_javascript",
     "noindex_only_in_raw_html",
@@ -38,6 +39,8 @@ JS_CHECKS = {
 }
 HOSTILE_TITLE = f"JS {HTML} {MARKUP} {CONTROL}"
 HOSTILE_ERROR = f"{FORMULA} {HTML} {MARKUP} {CONTROL}"
+#: the hostile text as a JavaScript string literal inside an inline <script>
+SCRIPTED_H1 = json.dumps(HOSTILE_TITLE).replace("</", "<\\/")
 WORDS = " ".join(f"word{i}" for i in range(120))
 
 
@@ -72,7 +75,8 @@ setTimeout(() => {{ throw new Error({error}); }}, 0);
 
 def site(third_party: str) -> dict[str, tuple[str, str]]:
     links = "".join(
-        f'<a href="{p}">{p}</a>' for p in ("/static", "/app", "/noindex", "/robots", "/retitled")
+        f'<a href="{p}">{p}</a>'
+        for p in ("/static", "/app", "/noindex", "/robots", "/retitled", "/reheaded", "/headed")
     )
     app_js = APP.format(
         title=json.dumps(HOSTILE_TITLE), words=json.dumps(WORDS + " " + WORDS),
@@ -114,6 +118,18 @@ def site(third_party: str) -> dict[str, tuple[str, str]]:
         "/retitled": (
             "text/html",
             page("<title>Old title</title>", scripts=script('document.title = "New title";')),
+        ),
+        "/reheaded": (
+            "text/html",
+            page(
+                "<title>A heading changed</title>",
+                main=f"<h1>Served heading</h1>{WORDS}",
+                scripts=script('document.querySelector("h1").textContent = ' + SCRIPTED_H1 + ";"),
+            ),
+        ),
+        "/headed": (  # a served H1 that no script touches: not flagged
+            "text/html",
+            page("<title>A static heading</title>", main=f"<h1>Static heading</h1>{WORDS}"),
         ),
     }
 
@@ -162,6 +178,7 @@ def test_each_check_fires_on_its_page_and_on_no_static_one(
         "/noindex": {"noindex_only_in_raw_html"},
         "/robots": {"robots_changed_by_javascript"},
         "/retitled": {"title_changed_by_javascript"},
+        "/reheaded": {"h1_changed_by_javascript"},
     }
 
 
@@ -171,6 +188,10 @@ def test_the_details_say_what_changed(crawls: tuple[str, Path, Path]) -> None:
     details = {(i.check, i.url): i.detail for i in result.issues}
     assert details["title_changed_by_javascript", url + "retitled"] == (
         'title changed by JavaScript: served "Old title", rendered "New title"'
+    )
+    shown = " ".join(HOSTILE_TITLE.split())  # the parser collapses the whitespace
+    assert details["h1_changed_by_javascript", url + "reheaded"] == (
+        f'H1 changed by JavaScript: served "Served heading", rendered "{shown}"'
     )
     assert details["canonical_changed_by_javascript", url + "app"] == (
         f'canonical set by JavaScript: "{url}static"'

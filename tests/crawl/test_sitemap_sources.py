@@ -158,3 +158,31 @@ def test_a_list_from_a_sitemap_resumes_without_fetching_twice(tmp_path: Path) ->
     assert [r["url"] for r in got] == [site.url + n[1:] for n in names]
     assert sorted(p for p in site.requested if p.startswith("/p")) == names  # each once
     assert site.requested.count("/s.xml") == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "said"),
+    [
+        ("/gone.xml", None, "the sitemap {url}gone.xml could not be read in full: HTTP 404"),
+        (
+            "/broken.xml",
+            f'<urlset {NS}><url><loc>http://x/a</loc><xhtml:link rel="alternate" hreflang=',
+            "the sitemap {url}broken.xml could not be read in full: malformed XML",
+        ),
+    ],
+)
+def test_a_listed_sitemap_that_cannot_be_read_says_why(
+    tmp_path: Path, path: str, body: str | None, said: str
+) -> None:
+    """Not only "no URL answered": the note names the sitemap and its error."""
+    pages: dict[str, tuple[str, str]] = {}
+    if body is not None:
+        pages[path] = ("application/xml", body)
+    with serve(pages) as site:
+        result = CliRunner().invoke(
+            app,
+            ["crawl", "--list", site.url + path[1:], "--out", str(tmp_path / "c"),
+             "--workspace", str(tmp_path / "ws")],
+        )  # fmt: skip
+    assert result.exit_code != 0
+    assert said.format(url=site.url) in " ".join(result.output.split())

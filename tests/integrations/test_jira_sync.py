@@ -49,8 +49,16 @@ def _issues(fake: JiraFake) -> dict[str, Any]:
 
 
 def test_first_sync_creates_one_issue_per_ticket_with_adf_csv_and_fingerprint(
-    jira: tuple[JiraFake, str], tmp_path: Path
+    jira: tuple[JiraFake, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """... reading the audit's issue table per ticket: every issue of the crawl as an object
+    (`Audit.issues`: over a gigabyte at a million pages) is never made."""
+    from marketloop.audit.engine import Audit
+
+    def every_issue(_: Audit) -> list[Issue]:
+        raise AssertionError("tickets sync built every issue as an object")
+
+    monkeypatch.setattr(Audit, "issues", property(every_issue))
     fake, url = jira
     result = sync_tickets(
         _settings(tmp_path, url), _crawl(tmp_path, "c1", SLOW, BAD_TITLE), project="SEO"

@@ -225,7 +225,8 @@ def export_command(
 ) -> None:
     """Export the pages, links, images or custom extractions of a crawl as CSV or Parquet.
 
-    pages carries inlinks and followed_inlinks. In CSV, list cells hold one item per line
+    pages carries inlinks and followed_inlinks, and one extract_NAME column per custom
+    extraction rule of the crawl. In CSV, list cells hold one item per line
     (hreflang: `lang url`, Open Graph: `key=value`). Was `marketloop export` (still accepted, with a
     warning, for one release).
 

@@ -354,15 +354,22 @@ def _check_errors(check: Check, crawl: CrawlDataset) -> Iterator[None]:
         yield
     except duckdb.OutOfMemoryException as exc:
         raise out_of_memory(crawl, exc) from None
-    except _BUGS as exc:
-        raise AuditError(
-            f"check {check.id} failed on crawl {crawl.manifest.crawl_id}: "
-            f"{str(exc).splitlines()[0]}",
-            hint=f"this is a bug: report it, and meanwhile set audit.disabled = ['{check.id}']",
-        ) from None
     except duckdb.Error as exc:
-        raise CrawlDatasetError(
-            f"cannot read crawl {crawl.manifest.crawl_id} in {crawl.folder} "
-            f"(check {check.id}): {str(exc).splitlines()[0]}",
-            hint="a part file may be truncated or corrupted; re-run the crawl",
-        ) from None
+        if custom.is_custom(check):  # the user's SQL, not a bug of ours or a damaged dataset
+            raise custom.failed(check, crawl.manifest.crawl_id, exc) from None
+        raise _builtin_error(check, crawl, exc) from None
+
+
+def _builtin_error(check: Check, crawl: CrawlDataset, exc: duckdb.Error) -> Exception:
+    """A built-in check's failure: a bug in its SQL, else a dataset that cannot be read."""
+    first_line = str(exc).splitlines()[0]
+    if isinstance(exc, _BUGS):
+        return AuditError(
+            f"check {check.id} failed on crawl {crawl.manifest.crawl_id}: {first_line}",
+            hint=f"this is a bug: report it, and meanwhile set audit.disabled = ['{check.id}']",
+        )
+    return CrawlDatasetError(
+        f"cannot read crawl {crawl.manifest.crawl_id} in {crawl.folder} "
+        f"(check {check.id}): {first_line}",
+        hint="a part file may be truncated or corrupted; re-run the crawl",
+    )

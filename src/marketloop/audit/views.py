@@ -84,7 +84,7 @@ RENDERED = """
 CREATE OR REPLACE TABLE rendered_pages AS
 SELECT url, titles, raw_titles, meta_descriptions, raw_meta_descriptions, canonical,
        raw_canonical, meta_robots, raw_meta_robots, x_robots_tag, outlinks_internal,
-       raw_outlinks_internal, word_count, raw_word_count, js_errors, blocked_requests
+       raw_outlinks_internal, word_count, raw_word_count, js_errors, blocked_requests, h1, raw_h1
 FROM html_pages WHERE rendered {limit};
 """
 

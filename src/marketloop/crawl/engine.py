@@ -160,6 +160,8 @@ class Crawler:
             await self._flush_now()
             if self.renderer is not None:
                 await self.renderer.close()
+                for note in self.renderer.notes:
+                    self.note(note)
             await self.fetcher.close()
             await self.pool.close()
             self.session.finish(status, self.notes)
@@ -185,8 +187,14 @@ class Crawler:
 
     async def _start_renderer(self) -> None:
         """Chromium for --render js; a browser that cannot start leaves the crawl unrendered."""
-        from marketloop.crawl.render import Renderer, RenderUnavailable
-
+        try:
+            from marketloop.crawl.render import Renderer, RenderUnavailable
+        except ImportError as exc:  # the `render` extra is not installed
+            self.note(
+                f"the browser did not start (Playwright is missing: {exc}; pip install "
+                "'marketloop[render]'): pages were parsed without rendering"
+            )
+            return
         try:
             self.renderer = await Renderer.start(self.settings, self.fetcher, self._refused)
         except RenderUnavailable as exc:

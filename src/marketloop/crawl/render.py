@@ -17,12 +17,18 @@ fonts are not loaded at all (the DOM does not depend on them; the crawl itself s
 internal images). A page gets `render_timeout` seconds
 to reach `render_wait`; one that never settles is parsed as far as it got, with `render_error`
 saying so. Never a downloaded browser: `chromium_path` (default /usr/bin/chromium).
+
+A browser that dies during the crawl (killed, out of memory) is launched again, at most
+`MAX_RELAUNCHES` times; the page it was rendering is parsed as served, with its
+`render_error`. When it cannot be launched again, every later page is parsed as served with
+`render_error` = `not rendered: ...`, and the crawl goes on; `notes` says what happened.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
@@ -54,6 +60,8 @@ FLAGS = [
 ]
 MAX_RECORDED = 50  # blocked requests and script errors kept per page
 SNAPSHOT_SECONDS = 5.0  # for the DOM of a page whose scripts still run
+BROWSER_SECONDS = 30.0  # for the browser to launch, or to open or close a page
+MAX_RELAUNCHES = 3  # a browser that died is launched again at most this often per crawl
 _FETCHED = frozenset({"GET", "HEAD"})
 #: resource types the DOM does not depend on: not fetched, not recorded (rendering 2-3x faster)
 _SKIPPED_TYPES = frozenset({"image", "media", "font"})
@@ -77,7 +85,8 @@ class Rendered(NamedTuple):
 class _Slot:
     """One browser page of the pool and what its current render collects."""
 
-    def __init__(self, context: BrowserContext, page: Page) -> None:
+    def __init__(self, browser: Browser, context: BrowserContext, page: Page) -> None:
+        self.browser = browser  # the one that opened it (not the current after a relaunch)
         self.context = context
         self.page = page
         self.document: tuple[bytes, str] | None = None  # body and type of the page to render
@@ -103,38 +112,52 @@ class Renderer:
         self.allowed = allowed  # url -> None, or why a request to it is refused
         self.playwright = playwright
         self.browser = browser
-        self.slots: asyncio.Queue[_Slot] = asyncio.Queue()
+        #: the pool; None once the browser is gone for good (`failure` says why)
+        self.slots: asyncio.Queue[_Slot | None] = asyncio.Queue()
+        self.failure: str | None = None
+        self.relaunches = 0
+        self.notes: list[str] = []  # what happened to the browser, for the crawl's manifest
+        self._relaunching = asyncio.Lock()
 
     @classmethod
     async def start(cls, settings: CrawlSettings, fetcher: Fetcher, allowed: Vet) -> Renderer:
         """Launch Chromium and open the page pool; `allowed(url)` vets every subrequest."""
-        if not settings.chromium_path.is_file():
-            raise RenderUnavailable(f"no browser at {settings.chromium_path}")
+        path = settings.chromium_path
+        if not path.is_file():
+            raise RenderUnavailable(f"no browser at {path}")
+        if not os.access(path, os.X_OK):
+            raise RenderUnavailable(f"{path} is not executable")
         playwright = await async_playwright().start()
         try:
-            browser = await playwright.chromium.launch(
-                executable_path=str(settings.chromium_path), args=FLAGS, headless=True
-            )
-        except PlaywrightError as exc:
-            await playwright.stop()
-            raise RenderUnavailable(_first_line(exc)) from None
-        renderer = cls(settings, fetcher, allowed, playwright, browser)
-        for _ in range(settings.render_pages):
-            renderer.slots.put_nowait(await renderer._open())
+            browser = await _launch(playwright, settings)
+            renderer = cls(settings, fetcher, allowed, playwright, browser)
+            for _ in range(settings.render_pages):
+                renderer.slots.put_nowait(await renderer._open())
+        except (PlaywrightError, TimeoutError) as exc:
+            with contextlib.suppress(PlaywrightError):
+                await playwright.stop()
+            raise RenderUnavailable(_first_line(exc) or "timeout") from None
         return renderer
 
     async def _open(self) -> _Slot:
-        context = await self.browser.new_context(
-            user_agent=self.settings.user_agent, service_workers="block"
+        browser = self.browser
+        context = await asyncio.wait_for(
+            browser.new_context(user_agent=self.settings.user_agent, service_workers="block"),
+            BROWSER_SECONDS,
         )
-        page = await context.new_page()
-        slot = _Slot(context, page)
+        page = await asyncio.wait_for(context.new_page(), BROWSER_SECONDS)
+        slot = _Slot(browser, context, page)
         page.on("pageerror", lambda error: _keep(slot.js_errors, _first_line(error)))
         await page.route("**/*", lambda route, request: self._route(slot, route, request))
         return slot
 
     async def render(self, url: str, body: bytes, content_type: str) -> Rendered:
         slot = await self.slots.get()
+        if slot is not None and slot.browser is not self.browser:  # opened before a relaunch
+            slot = await self._recycle(slot, healthy=False)
+        if slot is None:  # the browser is gone: pass the pool's end on to the next waiter
+            self.slots.put_nowait(None)
+            return Rendered(None, f"not rendered: {self.failure}", [], [])
         healthy = True
         try:
             slot.reset(body, content_type)
@@ -158,15 +181,53 @@ class Renderer:
             return _first_line(exc)
         return None
 
-    async def _recycle(self, slot: _Slot, healthy: bool) -> _Slot:
+    async def _recycle(self, slot: _Slot, healthy: bool) -> _Slot | None:
+        """The slot ready for the next page: cleared, else replaced; None when the browser is
+        gone and cannot be launched again."""
         slot.document = None
-        if healthy:
+        if healthy and slot.browser is self.browser and self.browser.is_connected():
             with contextlib.suppress(PlaywrightError, TimeoutError):
                 await asyncio.wait_for(slot.page.goto("about:blank"), SNAPSHOT_SECONDS)
                 return slot
-        with contextlib.suppress(PlaywrightError):
-            await slot.context.close()
-        return await self._open()
+        with contextlib.suppress(PlaywrightError, TimeoutError):
+            await asyncio.wait_for(slot.context.close(), BROWSER_SECONDS)
+        browser = self.browser
+        try:
+            return await self._open()
+        except (PlaywrightError, TimeoutError) as exc:
+            return await self._relaunch(browser, _first_line(exc) or "timeout")
+
+    async def _relaunch(self, failed: Browser, reason: str) -> _Slot | None:
+        """A new browser in place of `failed`, which no longer opens pages (unless another
+        slot has replaced it already; at most MAX_RELAUNCHES times), and a slot in it; None,
+        with `failure` set, when that is not possible."""
+        async with self._relaunching:
+            if self.failure is not None:
+                return None
+            if self.browser is failed:
+                if self.relaunches >= MAX_RELAUNCHES:
+                    return self._give_up(f"the browser stopped again ({reason})")
+                self.relaunches += 1
+                with contextlib.suppress(PlaywrightError, TimeoutError):
+                    await asyncio.wait_for(self.browser.close(), BROWSER_SECONDS)
+                try:
+                    self.browser = await _launch(self.playwright, self.settings)
+                except (PlaywrightError, TimeoutError) as exc:
+                    return self._give_up(
+                        f"the browser stopped ({reason}) and did not start again "
+                        f"({_first_line(exc) or 'timeout'})"
+                    )
+                self.notes.append(f"the browser stopped ({reason}) and was started again")
+            try:
+                return await self._open()
+            except (PlaywrightError, TimeoutError) as exc:
+                return self._give_up(f"no page opens in the browser ({_first_line(exc)})")
+
+    def _give_up(self, failure: str) -> _Slot | None:
+        """Stop rendering: every page from now on is parsed as served."""
+        self.failure = failure
+        self.notes.append(f"{failure}: the pages after it were parsed without rendering")
+        return None
 
     async def _route(self, slot: _Slot, route: Route, request: Request) -> None:
         # the page may move on (closed, navigated away) while a request is pending
@@ -208,6 +269,13 @@ class Renderer:
             await self.browser.close()
         with contextlib.suppress(PlaywrightError):
             await self.playwright.stop()
+
+
+async def _launch(playwright: Playwright, settings: CrawlSettings) -> Browser:
+    launch = playwright.chromium.launch(
+        executable_path=str(settings.chromium_path), args=FLAGS, headless=True
+    )
+    return await asyncio.wait_for(launch, BROWSER_SECONDS)
 
 
 def _keep(items: list[str], item: str) -> None:

@@ -137,6 +137,7 @@ def add_raw(row: dict[str, Any], raw: HtmlResult) -> None:
         raw_canonical=facts.canonical,
         raw_word_count=facts.word_count,
         raw_outlinks_internal=facts.outlinks_internal,
+        raw_h1=facts.headings[0],
     )
 
 

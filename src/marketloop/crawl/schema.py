@@ -94,6 +94,7 @@ PAGES = pa.schema(
         ("raw_canonical", pa.string()),
         ("raw_word_count", pa.int32()),
         ("raw_outlinks_internal", pa.int32()),
+        ("raw_h1", _strings),
     ]
 )
 
@@ -177,6 +178,7 @@ ADDED_COLUMNS: dict[str, frozenset[str]] = {
             "raw_canonical",
             "raw_word_count",
             "raw_outlinks_internal",
+            "raw_h1",
         }
     ),
     "links": frozenset({"original_url"}),

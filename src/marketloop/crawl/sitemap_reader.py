@@ -108,6 +108,9 @@ class SitemapReader:
                     crawler.frontier.add_sitemap_file(loc, "index")
             elif doc.kind == "urlset":
                 self._urlset(url, doc)
+        redirected = str(row.get("error") or "").startswith("redirect")
+        if self.listing and row.get("error") and not redirected:  # the list itself is at stake
+            crawler.note(f"the sitemap {url} could not be read in full: {row['error']}")
         crawler.batch["sitemaps"].add(row)
 
     def _urlset(self, url: str, doc: SitemapDoc) -> None:

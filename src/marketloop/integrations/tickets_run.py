@@ -48,13 +48,17 @@ def jira_tickets(
 ) -> tuple[list[JiraTicket], set[str], str]:
     """The audit's tickets at or above `min_severity` as Jira tickets; every check's fingerprint
     that still has issues; the site."""
+    from marketloop.audit import shown
     from marketloop.audit.analytics import page_values
-    from marketloop.audit.engine import audit
+    from marketloop.audit.engine import as_issues, audit
 
     result = audit(crawl_dir, settings, values=page_values(settings), save=False)
     site = urlsplit(result.dataset.manifest.start_url).hostname or "site"
     wanted = [t for t in result.tickets if t.severity.rank >= min_severity.rank]
-    made = [build(t, result.issues, site, rank, settings.jira) for rank, t in enumerate(wanted, 1)]
+    made = [  # only the wanted checks' issues become objects, one check at a time
+        build(t, as_issues(shown.select(result.table, (), [t.check])), site, rank, settings.jira)
+        for rank, t in enumerate(wanted, 1)
+    ]
     present = {fingerprint(site, t.check) for t in result.tickets}
     return made, present, site
 

@@ -1,10 +1,10 @@
-"""Checks on what JavaScript changes, like Screaming Frog's JavaScript tab: titles,
+"""Checks on what JavaScript changes, like Screaming Frog's JavaScript tab: titles, H1s,
 descriptions, canonicals, robots directives, links and content that exist or differ only after
 rendering; script errors; resources the page needed but could not load.
 
 They compare a rendered page (`crawl --render js`) with the same page as served (the `raw_*`
 columns), so they read only the audit's `rendered_pages` helper (audit/views.py): the rendered
-HTML pages, read once for all nine, and an empty table without a file read on a crawl made
+HTML pages, read once for all ten, and an empty table without a file read on a crawl made
 without rendering, so they cost nothing there.
 """
 
@@ -55,6 +55,20 @@ sql_check(
     } AS detail
     FROM rendered_pages
     WHERE first_text(raw_meta_descriptions) IS DISTINCT FROM first_text(meta_descriptions)
+    """,
+)
+
+sql_check(
+    "h1_changed_by_javascript",
+    Severity.notice,
+    scope=RENDERED + " (crawled since the served H1 is kept: `raw_h1`)",
+    description="The first H1 exists only after JavaScript runs, or differs from the served one.",
+    fix="Crawlers that do not render, and Google until it renders the page, read the served "
+    "heading. Put the page's main heading in the HTML the server sends.",
+    sql=f"""
+    SELECT url, {_changed("H1", "first_text(raw_h1)", "first_text(h1)")} AS detail
+    FROM rendered_pages
+    WHERE raw_h1 IS NOT NULL AND first_text(raw_h1) IS DISTINCT FROM first_text(h1)
     """,
 )
 
