@@ -45,6 +45,7 @@ from sqlalchemy import (
     update,
 )
 
+from marketloop.observe.steplog import StepLog
 from marketloop.runner.states import RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS
 
@@ -82,6 +83,8 @@ class Finish:
     status: str  # succeeded, failed, cancelled, or pending (a retry)
     values: dict[str, Any]
     retry_in: float | None = None  # seconds until the retry (status pending)
+    #: the attempt's log, closed (its waiting lines written) once this end is recorded
+    log: StepLog | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -92,7 +93,12 @@ class Store:
         #: one statement, one transaction: no BEGIN or COMMIT round trip (reads, and writes
         #: made of a single statement)
         self.autocommit = open_autocommit(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """ORM sessions, for the paths off a step's way (made on first use: a Store is made per
+        `start_run`, and most of them never need one)."""
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
