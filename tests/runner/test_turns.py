@@ -101,7 +101,7 @@ def test_the_moves_of_a_turn_compile_once(settings: Settings, make_loop: MakeLoo
             engine.advance(store, new.id, finish=finish, mark=True)
     assert service.get_run(settings, new.id).status == "succeeded"
     every = sent + began if store.postgres else sent
-    assert len(every) >= 8
+    assert len(every) >= 7
     assert [compiled for _, compiled in every if "POSTCOMPILE" in compiled] == []
     assert [sql for sql, _ in every if sql in UNCACHED] == []
 
@@ -133,13 +133,12 @@ def test_a_steps_begin_alone_skips_the_wait_for_the_flush_on_postgresql(
         assert conn.scalar(text("SHOW synchronous_commit")) == "off"
     with store.engine.connect() as conn:
         assert conn.scalar(text("SHOW synchronous_commit")) == "on"
-    # the end, the run's lock and the read of the steps: one statement; then the run's end
+    # the end, the run's lock, the run's own end (its last step succeeded) and the read of the
+    # steps: one statement
     turn = [sql for sql, _ in ended if "runner_steps" in sql or "runner_runs.status" in sql]
-    assert [sql.split()[:3] for sql in turn] == [
-        ["WITH", "locked", "AS"],
-        ["UPDATE", "runner_runs", "SET"],
-    ]
-    assert "ended AS (UPDATE runner_steps" in turn[0]
+    assert [sql.split()[:3] for sql in turn] == [["WITH", "ended", "AS"]]
+    assert "locked AS (UPDATE runner_runs" in turn[0]
+    assert store.run(new.id).finished_at == finish.values["finished_at"]  # the last step's end
 
 
 def test_a_begin_loses_to_an_ended_run_and_an_end_to_a_newer_attempt(
@@ -211,3 +210,29 @@ def _wait_for_a_lock_wait(store: Store) -> None:
                 return
         time.sleep(0.02)
     raise AssertionError("the step's end never waited for the run's lock")
+
+
+@pytest.mark.parametrize(
+    ("first", "run_status"), [("failed", "failed"), ("cancelled", "cancelled"), (None, "running")]
+)
+def test_a_last_step_ends_its_run_only_as_the_steps_say(
+    settings: Settings, make_loop: MakeLoop, first: str | None, run_status: str
+) -> None:
+    """On PostgreSQL the end of a run's last step ends the run in its own statement when every
+    other step succeeded or was skipped; a sibling that failed or was cancelled makes the run
+    end so (the engine's plan), and one still running keeps it running."""
+    loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
+    store = service.store_for(settings)
+    new = created(loop)
+    engine.advance(store, new.id, create=new, mark=True, loop=loop)
+    assert store.begin_step(new.id, "a", "w") == 1 and store.begin_step(new.id, "b", "w") == 1
+    if first is not None:
+        values = {"finished_at": now(), "error": "<script>'\"& [/]" if first == "failed" else None}
+        assert engine.advance(store, new.id, finish=engine.Finish("a", 1, first, values)).finished
+    finish = engine.Finish("b", 1, "succeeded", {"finished_at": now()})
+    following = engine.advance(store, new.id, finish=finish)
+    assert following.finished and following.done == (first is not None)
+    run = store.run(new.id)
+    assert run.status == run_status and (run.finished_at is None) == (first is None)
+    if first == "failed":
+        assert run.reason == "a: <script>'\"& [/]"
