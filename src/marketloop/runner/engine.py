@@ -33,7 +33,7 @@ from marketloop.retry import backoff
 from marketloop.runner.dag import order
 from marketloop.runner.heartbeat import HEARTBEATS
 from marketloop.runner.model import Loop, Step
-from marketloop.runner.settle import Finish, Move, NewRun, StepState, settle
+from marketloop.runner.settle import Finish, Move, NewRun, StepState, end_alone, settle
 from marketloop.runner.states import RUN_DONE, STEP_DONE
 
 __all__ = ["Finish", "NewRun", "Next", "advance", "execute", "plan"]
@@ -98,14 +98,24 @@ def advance(
     def planner(status: str, steps: list[StepState]) -> list[Move]:
         return plan(loop, status, steps, result, now(), redispatch_after, mark)
 
-    # a new run on PostgreSQL is one INSERT (settle.insert_run): its own transaction
-    one_statement = create is not None and store.postgres
+    step_log = finish.log if finish is not None else None  # its lines that waited (execute)
     try:
+        if finish is not None and finish.last and finish.status == "succeeded" and store.postgres:
+            # the run's last step: its end is one statement, its own transaction (settle.py)
+            with store.autocommit.connect() as conn:
+                status, result.finished = end_alone(conn, run_id, finish)
+            if status in RUN_DONE:
+                result.done = True
+                return result
+            finish = None  # recorded; the run goes on: a turn as any other
+        # a new run on PostgreSQL is one INSERT (settle.insert_run): its own transaction
+        one_statement = create is not None and store.postgres
         with store.autocommit.connect() if one_statement else store.engine.begin() as conn:
-            result.finished, moves = settle(conn, run_id, planner, finish=finish, create=create)
+            finished, moves = settle(conn, run_id, planner, finish=finish, create=create)
+        result.finished = result.finished or finished
     finally:
-        if finish is not None and finish.log is not None:  # its lines that waited (execute)
-            finish.log.close()
+        if step_log is not None:
+            step_log.close()
     result.moves = moves
     if mark:  # only the steps this caller marked: another caller may have won the others
         marked = {move.name for move in moves if move.new is None}
@@ -201,9 +211,10 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
     in one transaction (a transient error within the step's retries: back to pending, with
     `retry_in`). Every log line written while the step runs carries run_id, loop and step
     (structlog context variables)."""
-    attempt = store.begin_step(run_id, name, worker)
-    if attempt is None:
+    began = store.begin_step(run_id, name, worker)
+    if began is None:
         return None
+    attempt = began.attempt
     loop = loop_of(store, run_id)
     with structlog.contextvars.bound_contextvars(run_id=run_id, loop=loop.name, step=name):
         started = time.perf_counter()
@@ -217,7 +228,7 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
                 except BaseException:
                     step_log.close()
                     raise
-            finish.log = step_log
+            finish.log, finish.last = step_log, began.last
             return finish
         finally:
             STEP_DURATION.labels(loop.name, name).observe(time.perf_counter() - started)

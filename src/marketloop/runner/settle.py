@@ -89,6 +89,9 @@ class Finish:
     status: str  # succeeded, failed, cancelled, or pending (a retry)
     values: dict[str, Any]
     retry_in: float | None = None  # seconds until the retry (status pending)
+    #: PostgreSQL: when the attempt began, every other step of its run had succeeded or was
+    #: skipped (Store.begin_step), so a success of it ends the run: see `end_alone`
+    last: bool = False
     #: the attempt's log, closed (its waiting lines written) once this end is recorded
     log: StepLog | None = field(default=None, repr=False, compare=False)
 
@@ -188,6 +191,17 @@ def settle(
         ]
     done = [move for move in planner(status, states) if _apply(conn, run_id, move)]
     return finished, done
+
+
+def end_alone(conn: Connection, run_id: str, finish: Finish) -> tuple[str | None, bool]:
+    """PostgreSQL, in autocommit: an attempt's end as one statement that is its own transaction
+    (no BEGIN or COMMIT round trip): the end, the run's lock and, when this was the run's last
+    step and it succeeded, the run's end (`_end_lock_read_statement`). Returns the run's status
+    after it (None when the lock was not taken) and whether the end was recorded. A status that
+    is not a run's end means the run goes on: the caller plans it in a transaction of its own,
+    as any turn (the lock, a fresh read), since this statement's lock ended with it."""
+    status, finished, _ = _end_lock_read(conn, run_id, finish)
+    return status, finished
 
 
 def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> None:
