@@ -101,7 +101,7 @@ def test_the_moves_of_a_turn_compile_once(settings: Settings, make_loop: MakeLoo
             engine.advance(store, new.id, finish=finish, mark=True)
     assert service.get_run(settings, new.id).status == "succeeded"
     every = sent + began if store.postgres else sent
-    assert len(every) >= 8
+    assert len(every) >= 7
     assert [compiled for _, compiled in every if "POSTCOMPILE" in compiled] == []
     assert [sql for sql, _ in every if sql in UNCACHED] == []
 
@@ -117,7 +117,7 @@ def test_a_steps_begin_alone_skips_the_wait_for_the_flush_on_postgresql(
     engine.advance(store, new.id, create=new, mark=True, loop=loop)
     unflushed = open_unflushed(store.url)
     with statements(store) as began, statements_of(unflushed) as began_unflushed:
-        assert store.begin_step(new.id, "a", "w") == 1
+        assert store.begin_step(new.id, "a", "w") == (1, store.postgres)  # the run's last
         assert store.begin_step(new.id, "a", "w") is None  # a duplicate delivery
     with statements(store) as ended:
         finish = engine.Finish("a", 1, "succeeded", {"finished_at": now()})
@@ -133,13 +133,12 @@ def test_a_steps_begin_alone_skips_the_wait_for_the_flush_on_postgresql(
         assert conn.scalar(text("SHOW synchronous_commit")) == "off"
     with store.engine.connect() as conn:
         assert conn.scalar(text("SHOW synchronous_commit")) == "on"
-    # the end, the run's lock and the read of the steps: one statement; then the run's end
+    # the end, the run's lock, the run's own end (its last step succeeded) and the read of the
+    # steps: one statement
     turn = [sql for sql, _ in ended if "runner_steps" in sql or "runner_runs.status" in sql]
-    assert [sql.split()[:3] for sql in turn] == [
-        ["WITH", "locked", "AS"],
-        ["UPDATE", "runner_runs", "SET"],
-    ]
-    assert "ended AS (UPDATE runner_steps" in turn[0]
+    assert [sql.split()[:3] for sql in turn] == [["WITH", "ended", "AS"]]
+    assert "locked AS (UPDATE runner_runs" in turn[0]
+    assert store.run(new.id).finished_at == finish.values["finished_at"]  # the last step's end
 
 
 def test_a_begin_loses_to_an_ended_run_and_an_end_to_a_newer_attempt(
@@ -151,10 +150,10 @@ def test_a_begin_loses_to_an_ended_run_and_an_end_to_a_newer_attempt(
     store = service.store_for(settings)
     new = created(loop)
     engine.advance(store, new.id, create=new, mark=True, loop=loop)
-    assert store.begin_step(new.id, "a", "w") == 1
+    assert store.begin_step(new.id, "a", "w") == (1, False)
     assert store.run(new.id).status == "running"
     assert store.move_step(new.id, "a", "pending", from_=["running"], attempt=1)  # taken over
-    assert store.begin_step(new.id, "a", "w2") == 2
+    assert store.begin_step(new.id, "a", "w2") == (2, False)
     stale = engine.Finish("a", 1, "succeeded", {"finished_at": now()})
     following = engine.advance(store, new.id, finish=stale)
     assert not following.finished
@@ -179,7 +178,7 @@ def test_an_end_that_waited_for_another_turn_reads_what_that_turn_wrote(
         pytest.skip("SQLite has one writer: no turn waits inside a statement")
     new = created(loop)
     engine.advance(store, new.id, create=new, mark=True, loop=loop)
-    assert store.begin_step(new.id, "a", "w") == 1 and store.begin_step(new.id, "b", "w") == 1
+    assert store.begin_step(new.id, "a", "w") == store.begin_step(new.id, "b", "w") == (1, False)
     ended: dict[str, engine.Next] = {}
 
     def end_a() -> None:
@@ -211,3 +210,101 @@ def _wait_for_a_lock_wait(store: Store) -> None:
                 return
         time.sleep(0.02)
     raise AssertionError("the step's end never waited for the run's lock")
+
+
+@pytest.mark.parametrize(
+    ("first", "run_status"), [("failed", "failed"), ("cancelled", "cancelled"), (None, "running")]
+)
+def test_a_last_step_ends_its_run_only_as_the_steps_say(
+    settings: Settings, make_loop: MakeLoop, first: str | None, run_status: str
+) -> None:
+    """On PostgreSQL the end of a run's last step ends the run in its own statement when every
+    other step succeeded or was skipped; a sibling that failed or was cancelled makes the run
+    end so (the engine's plan), and one still running keeps it running."""
+    loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
+    store = service.store_for(settings)
+    new = created(loop)
+    engine.advance(store, new.id, create=new, mark=True, loop=loop)
+    assert store.begin_step(new.id, "a", "w") == store.begin_step(new.id, "b", "w") == (1, False)
+    if first is not None:
+        values = {"finished_at": now(), "error": "<script>'\"& [/]" if first == "failed" else None}
+        assert engine.advance(store, new.id, finish=engine.Finish("a", 1, first, values)).finished
+    finish = engine.Finish("b", 1, "succeeded", {"finished_at": now()})
+    following = engine.advance(store, new.id, finish=finish)
+    assert following.finished and following.done == (first is not None)
+    run = store.run(new.id)
+    assert run.status == run_status and (run.finished_at is None) == (first is None)
+    if first == "failed":
+        assert run.reason == "a: <script>'\"& [/]"
+
+
+@contextmanager
+def transactions(store: Store) -> Iterator[list[str]]:
+    """The transactions begun on the app database's engine in the context (not autocommit)."""
+    begun: list[str] = []
+
+    def record(conn: Any) -> None:
+        if not getattr(conn.connection.dbapi_connection, "autocommit", False):
+            begun.append("BEGIN")
+
+    event.listen(store.engine, "begin", record)
+    try:
+        yield begun
+    finally:
+        event.remove(store.engine, "begin", record)
+
+
+def test_the_end_of_a_runs_last_step_is_one_statement_alone_on_postgresql(
+    settings: Settings, make_loop: MakeLoop
+) -> None:
+    """A step that began when every other step of its run had succeeded or was skipped ends
+    its run, on PostgreSQL, in one statement that is its own transaction (no BEGIN, no COMMIT
+    round trip); the first step of the same run does not: its end is planned under the lock."""
+    loop = make_loop("  a: {action: noop}\n  b: {action: noop, needs: [a]}\n")
+    store = service.store_for(settings)
+    new = created(loop)
+    engine.advance(store, new.id, create=new, mark=True, loop=loop)
+    ends = []
+    for name in ("a", "b"):
+        finish = engine.execute(settings, store, new.id, name, "w")
+        assert finish is not None and finish.last == (store.postgres and name == "b")
+        with statements(store) as sent, transactions(store) as begun:
+            assert engine.advance(store, new.id, finish=finish, mark=True).finished
+        ends.append((len(sent), len(begun)))
+    run = service.get_run(settings, new.id)
+    assert run.status == "succeeded"
+    if store.postgres:
+        assert ends[0][1] == 1 and ends[1] == (1, 0)  # b: one statement, no transaction
+        assert run.finished_at == run.steps[1].finished_at  # the run ended with its last step
+
+
+def test_a_last_steps_end_that_finds_the_run_changed_plans_it_under_the_lock(
+    settings: Settings, make_loop: MakeLoop
+) -> None:
+    """The one-statement end writes the run's end only if its snapshot is current; when
+    another turn committed meanwhile, the run is planned in a transaction of its own (a fresh
+    read under the lock), or it would never end."""
+    loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
+    store = service.store_for(settings)
+    if not store.postgres:
+        pytest.skip("PostgreSQL only: SQLite ends a step in one transaction with its plan")
+    new = created(loop)
+    engine.advance(store, new.id, create=new, mark=True, loop=loop)
+    assert store.begin_step(new.id, "a", "w") == store.begin_step(new.id, "b", "w") == (1, False)
+    ended: dict[str, engine.Next] = {}
+
+    def end_a() -> None:  # as if a had begun last: its end goes alone
+        finish = engine.Finish("a", 1, "succeeded", {"finished_at": now()}, last=True)
+        ended["a"] = engine.advance(store, new.id, finish=finish)
+
+    with store.engine.connect() as other:  # b's end, holding the run's lock
+        other.execute(LOCK_RUN, {"run": new.id})
+        b_ends = update(STEPS).where(STEPS.c.run_id == new.id, STEPS.c.name == "b")
+        other.execute(b_ends.values(status="succeeded", finished_at=now()))
+        thread = threading.Thread(target=end_a)
+        thread.start()
+        _wait_for_a_lock_wait(store)
+        other.commit()
+    thread.join(30)
+    assert ended["a"].finished and ended["a"].done
+    assert store.run(new.id).status == "succeeded"

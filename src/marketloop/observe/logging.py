@@ -43,19 +43,26 @@ MIN_SECRET_LENGTH = 8
 _known_secrets: set[str] = set()
 
 
+#: the registered values, longest first (masked in that order): sorted when one is added, not
+#: at every masking (replaced whole, so a masking in another thread sees one or the other)
+_longest_first: list[tuple[str, ...]] = [()]
+
+
 def register_secret(value: str | None) -> None:
     """Mask `value` wherever it appears in logs and error messages from now on."""
     if value and len(value.strip()) >= MIN_SECRET_LENGTH:
         _known_secrets.add(value.strip())
+        _longest_first[0] = tuple(sorted(_known_secrets, key=len, reverse=True))
 
 
 def forget_secrets() -> None:
     """Forget every registered value (tests: one test's secrets must not mask the next's text)."""
     _known_secrets.clear()
+    _longest_first[0] = ()
 
 
 def mask_secrets(text: str) -> str:
-    for secret in sorted(_known_secrets, key=len, reverse=True):
+    for secret in _longest_first[0]:
         if secret in text:
             text = text.replace(secret, MASK)
     text = SECRET_PAIR.sub(lambda m: m.group("key") + MASK, text)
@@ -66,6 +73,10 @@ def mask_value(value: Any, depth: int = 0) -> Any:
     """`value` with every secret in it masked, keeping its shape where it has one: strings and
     bytes masked as text, dicts (secret-looking keys masked whole), lists, tuples and sets
     item by item; anything else is replaced by its masked text when that text held a secret."""
+    if type(value) is str:  # the common case first: every value of every log line comes here
+        return mask_secrets(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, Mapping | list | tuple | set | frozenset) and depth > 20:
         return MASK
     if isinstance(value, Mapping):
@@ -78,14 +89,10 @@ def mask_value(value: Any, depth: int = 0) -> Any:
         if _is_secret_pair(value):  # a header as httpx keeps it: (b"X-Api-Token", b"...")
             items[1] = MASK
         return items if isinstance(value, list) else type(value)(items)
-    if value is None or isinstance(value, bool | int | float):
-        return value
     raw = isinstance(value, bytes | bytearray)
     text = bytes(value).decode("utf-8", "backslashreplace") if raw else str(value)
     masked = mask_secrets(text)
-    if masked == text:
-        return value
-    return masked.encode() if raw else masked
+    return value if masked == text else masked.encode() if raw else masked
 
 
 def _is_secret_pair(value: Any) -> bool:

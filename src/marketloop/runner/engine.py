@@ -33,7 +33,7 @@ from marketloop.retry import backoff
 from marketloop.runner.dag import order
 from marketloop.runner.heartbeat import HEARTBEATS
 from marketloop.runner.model import Loop, Step
-from marketloop.runner.settle import Finish, Move, NewRun, StepState, settle
+from marketloop.runner.settle import Finish, Move, NewRun, StepState, end_alone, settle
 from marketloop.runner.states import RUN_DONE, STEP_DONE
 
 __all__ = ["Finish", "NewRun", "Next", "advance", "execute", "plan"]
@@ -98,10 +98,24 @@ def advance(
     def planner(status: str, steps: list[StepState]) -> list[Move]:
         return plan(loop, status, steps, result, now(), redispatch_after, mark)
 
-    # a new run on PostgreSQL is one INSERT (settle.insert_run): its own transaction
-    one_statement = create is not None and store.postgres
-    with store.autocommit.connect() if one_statement else store.engine.begin() as conn:
-        result.finished, moves = settle(conn, run_id, planner, finish=finish, create=create)
+    step_log = finish.log if finish is not None else None  # its lines that waited (execute)
+    try:
+        if finish is not None and finish.last and finish.status == "succeeded" and store.postgres:
+            # the run's last step: its end is one statement, its own transaction (settle.py)
+            with store.autocommit.connect() as conn:
+                status, result.finished = end_alone(conn, run_id, finish)
+            if status in RUN_DONE:
+                result.done = True
+                return result
+            finish = None  # recorded; the run goes on: a turn as any other
+        # a new run on PostgreSQL is one INSERT (settle.insert_run): its own transaction
+        one_statement = create is not None and store.postgres
+        with store.autocommit.connect() if one_statement else store.engine.begin() as conn:
+            finished, moves = settle(conn, run_id, planner, finish=finish, create=create)
+        result.finished = result.finished or finished
+    finally:
+        if step_log is not None:
+            step_log.close()
     result.moves = moves
     if mark:  # only the steps this caller marked: another caller may have won the others
         marked = {move.name for move in moves if move.new is None}
@@ -197,33 +211,53 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
     in one transaction (a transient error within the step's retries: back to pending, with
     `retry_in`). Every log line written while the step runs carries run_id, loop and step
     (structlog context variables)."""
-    attempt = store.begin_step(run_id, name, worker)
-    if attempt is None:
+    began = store.begin_step(run_id, name, worker)
+    if began is None:
         return None
+    attempt = began.attempt
     loop = loop_of(store, run_id)
     with structlog.contextvars.bound_contextvars(run_id=run_id, loop=loop.name, step=name):
         started = time.perf_counter()
         try:
-            with steplog.capture(settings.workspace, run_id, name):  # WORKSPACE/logs
-                return _execute(settings, store, loop.steps[name], run_id, name, worker, attempt)
+            # WORKSPACE/logs; the runner's own lines wait until the end is recorded (advance)
+            with steplog.capture(settings.workspace, run_id, name, hold=True) as step_log:
+                try:
+                    finish = _execute(
+                        settings, store, loop.steps[name], run_id, name, worker, attempt, step_log
+                    )
+                except BaseException:
+                    step_log.close()
+                    raise
+            finish.log, finish.last = step_log, began.last
+            return finish
         finally:
             STEP_DURATION.labels(loop.name, name).observe(time.perf_counter() - started)
 
 
 def _execute(
-    settings: Settings, store: Store, step: Step, run_id: str, name: str, worker: str, attempt: int
+    settings: Settings,
+    store: Store,
+    step: Step,
+    run_id: str,
+    name: str,
+    worker: str,
+    attempt: int,
+    step_log: steplog.StepLog,
 ) -> Finish:
     action = get_action(step.action)
     context = ActionContext(settings, run_id, name, attempt)
-    log.info("step started", attempt=attempt, worker=worker)
-    HEARTBEATS.watch(store, (run_id, name, attempt), context.stop, settings.runner.heartbeat)
+    with steplog.later():
+        log.info("step started", attempt=attempt, worker=worker)
+    key = (run_id, name, attempt)
+    HEARTBEATS.watch(store, key, context.stop, settings.runner.heartbeat, step_log)
     try:
         result = _call(action, context, step)
         gate = _judge(action, step, result)
     except MarketloopError as exc:
         return _failed(settings, context, step, exc.transient, str(exc))
     except Exception as exc:
-        log.error("step crashed", error=traceback.format_exc())
+        with steplog.later():
+            log.error("step crashed", error=traceback.format_exc())
         return _failed(settings, context, step, False, f"{type(exc).__name__}: {exc}")
     finally:
         HEARTBEATS.forget((run_id, name, attempt))
@@ -232,7 +266,8 @@ def _execute(
     status = "failed" if gate is not None and gate.result == "fail" else "succeeded"
     if context.stop.is_set() and store.run(run_id).status == "cancelled":
         status = "cancelled"
-    log.info("step finished", status=status)
+    with steplog.later():
+        log.info("step finished", status=status)
     values = {
         "finished_at": now(),
         "outputs": result.outputs,
@@ -294,9 +329,11 @@ def _failed(
     if transient and attempt <= step.retries:
         first = step.backoff if step.backoff is not None else settings.runner.backoff
         delay = backoff(attempt - 1, first, settings.runner.backoff_cap)
-        log.warning("step will retry", attempt=attempt, delay=delay)
+        with steplog.later():
+            log.warning("step will retry", attempt=attempt, delay=delay)
         not_before = now() + timedelta(seconds=delay)
         values = {"error": message, "not_before": not_before, "enqueued_at": None}
         return Finish(name, attempt, "pending", values, retry_in=delay)
-    log.warning("step failed", error=message)
+    with steplog.later():
+        log.warning("step failed", error=message)
     return Finish(name, attempt, "failed", {"error": message, "finished_at": now()})

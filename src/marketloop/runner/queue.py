@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from huey import Huey, RedisHuey
 from huey.storage import SqliteStorage
@@ -66,13 +67,11 @@ def fingerprint(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-_LEAVES = (str, int, float, bool, type(None), Path)
-
-
 def _secrets(value: Any, found: list[str]) -> None:
-    """Append the value of every secret (SecretStr) in `value`, in the order of its fields."""
+    """Append the value of every secret (SecretStr) in `value`, in the order of its fields; a
+    model's fields whose type can hold no secret (text, numbers, paths, literals) are skipped."""
     if isinstance(value, BaseModel):
-        items: Any = value.__dict__.values()
+        items: Any = [getattr(value, name) for name in _may_hold_secrets(type(value))]
     elif isinstance(value, dict):
         items = value.values()
     elif isinstance(value, list | tuple):
@@ -85,6 +84,28 @@ def _secrets(value: Any, found: list[str]) -> None:
     for item in items:
         if not isinstance(item, _LEAVES):
             _secrets(item, found)
+
+
+_LEAVES = (str, int, float, bool, type(None), Path)
+
+
+@cache
+def _may_hold_secrets(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` whose declared type may hold a secret, in order (once per class)."""
+    return tuple(name for name, field in model.model_fields.items() if _may_hold(field.annotation))
+
+
+def _may_hold(annotation: Any) -> bool:
+    """Whether a value of this type may be or contain a SecretStr: False only for the types
+    that surely cannot (leaves, literals, and containers of them); anything unknown may."""
+    if annotation in _LEAVES or annotation is Literal or get_origin(annotation) is Literal:
+        return False
+    args = get_args(annotation)
+    if get_origin(annotation) is Annotated:
+        args = args[:1]
+    if args:  # a union, an optional, a list, a dict...: any of its parts
+        return any(_may_hold(arg) for arg in args)
+    return not (isinstance(annotation, type) and issubclass(annotation, _LEAVES))
 
 
 def _make_huey(settings: Settings, check: bool) -> tuple[Huey, Any]:

@@ -13,6 +13,10 @@ commit, not four:
       UPDATE ...           the planned moves, each a compare-and-set
     COMMIT
 
+On PostgreSQL the first three are one statement (`_end_lock_read_statement`), which also ends
+the run when the attempt succeeded and every other step succeeded or was skipped (the run's
+last step: no UPDATE of the run after it); the other ends of a run are the engine's plan.
+
 The run's row lock serialises the turns of one run (PostgreSQL; SQLite has one writer anyway):
 two steps of a run that end at once cannot both miss that the run is over. A new run is
 inserted in its first turn, planned from the rows in hand (no read), with that turn's moves
@@ -35,7 +39,9 @@ from sqlalchemy import (
     Connection,
     Select,
     Update,
+    and_,
     bindparam,
+    case,
     func,
     insert,
     literal_column,
@@ -45,6 +51,7 @@ from sqlalchemy import (
     update,
 )
 
+from marketloop.observe.steplog import StepLog
 from marketloop.runner.states import RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS
 
@@ -82,6 +89,11 @@ class Finish:
     status: str  # succeeded, failed, cancelled, or pending (a retry)
     values: dict[str, Any]
     retry_in: float | None = None  # seconds until the retry (status pending)
+    #: PostgreSQL: when the attempt began, every other step of its run had succeeded or was
+    #: skipped (Store.begin_step), so a success of it ends the run: see `end_alone`
+    last: bool = False
+    #: the attempt's log, closed (its waiting lines written) once this end is recorded
+    log: StepLog | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -181,6 +193,17 @@ def settle(
     return finished, done
 
 
+def end_alone(conn: Connection, run_id: str, finish: Finish) -> tuple[str | None, bool]:
+    """PostgreSQL, in autocommit: an attempt's end as one statement that is its own transaction
+    (no BEGIN or COMMIT round trip): the end, the run's lock and, when this was the run's last
+    step and it succeeded, the run's end (`_end_lock_read_statement`). Returns the run's status
+    after it (None when the lock was not taken) and whether the end was recorded. A status that
+    is not a run's end means the run goes on: the caller plans it in a transaction of its own,
+    as any turn (the lock, a fresh read), since this statement's lock ended with it."""
+    status, finished, _ = _end_lock_read(conn, run_id, finish)
+    return status, finished
+
+
 def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> None:
     """Insert a queued run and its pending steps, with `moves` (the first turn's, planned from
     those rows) applied to the rows before they are written: no UPDATE after the INSERT."""
@@ -273,7 +296,13 @@ def _end_lock_read_statement(status: str, keys: tuple[str, ...]) -> Select[Any]:
     lock then and committed while this one waited for it, the read would miss that turn's
     moves. So the lock is taken only if the run's row is still the version this snapshot saw
     (its `xmin`, the transaction that wrote it: every turn writes it); otherwise `locked` is
-    NULL and the caller takes the lock and reads again (two more round trips, as before)."""
+    NULL and the caller takes the lock and reads again (two more round trips, as before).
+
+    A succeeded attempt whose run has no other step left that did not succeed or was not
+    skipped ends the run in the lock's UPDATE (succeeded; `finished_at` the step's): the plan
+    would end it so (engine._end), and this saves its UPDATE. The snapshot may be stale only
+    when the lock is not taken (then nothing is written), and a step once done never changes,
+    so a sibling seen done is done; one seen not done makes the plan decide, as before."""
     values = {"status": status} | {
         key: bindparam(f"v_{key}", type_=STEPS.c[key].type) for key in keys
     }
@@ -296,10 +325,29 @@ def _end_lock_read_statement(status: str, keys: tuple[str, ...]) -> Select[Any]:
         .where(seen.c.id == bindparam("b_run"))
         .scalar_subquery()
     )
+    lock: dict[str, Any] = {"status": RUNS.c.status}
+    if status == "succeeded" and "finished_at" in keys:  # the run's end, when this is its last
+        others = STEPS.alias("others")
+        last = and_(
+            select(ended.c.name).exists(),
+            one_of(RUNS.c.status, ["queued", "running"]),
+            ~select(others.c.name)
+            .where(
+                others.c.run_id == bindparam("b_run"),
+                others.c.name != bindparam("b_name"),
+                others.c.status != "succeeded",
+                others.c.status != "skipped",
+            )
+            .exists(),
+        )
+        lock = {
+            "status": case((last, "succeeded"), else_=RUNS.c.status),
+            "finished_at": case((last, values["finished_at"]), else_=RUNS.c.finished_at),
+        }
     locked = (
         update(RUNS)
         .where(RUNS.c.id == bindparam("b_run"), literal_column("runner_runs.xmin") == seen_version)
-        .values(status=RUNS.c.status)
+        .values(lock)
         .returning(RUNS.c.status)
         .cte("locked")
     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,7 +64,20 @@ BEGIN_STEP = (
 #: PostgreSQL: the begin in one statement (the run's queued → running in a data-modifying CTE
 #: that runs only when the step's move won), its own transaction, on `open_unflushed`'s engine
 _BEGAN = BEGIN_STEP.cte("began")
-BEGIN_STEP_ONE_STATEMENT = select(_BEGAN.c.attempts).add_cte(
+_OTHERS = STEPS.alias("others")
+#: PostgreSQL: the attempt, and whether every other step of the run succeeded or was skipped
+#: (the step is the run's last: its success ends the run, settle.end_alone)
+BEGIN_STEP_ONE_STATEMENT = select(
+    _BEGAN.c.attempts,
+    ~select(_OTHERS.c.name)
+    .where(
+        _OTHERS.c.run_id == bindparam("run"),
+        _OTHERS.c.name != bindparam("step"),
+        _OTHERS.c.status != "succeeded",
+        _OTHERS.c.status != "skipped",
+    )
+    .exists(),
+).add_cte(
     update(RUNS)
     .where(
         RUNS.c.id == bindparam("run"),
@@ -84,6 +98,13 @@ START_RUN = (
 )
 
 
+class Began(NamedTuple):
+    """A step's begin that this caller won."""
+
+    attempt: int
+    last: bool  # PostgreSQL: every other step of the run succeeded or was skipped
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -92,7 +113,12 @@ class Store:
         #: one statement, one transaction: no BEGIN or COMMIT round trip (reads, and writes
         #: made of a single statement)
         self.autocommit = open_autocommit(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """ORM sessions, for the paths off a step's way (made on first use: a Store is made per
+        `start_run`, and most of them never need one)."""
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -230,10 +256,11 @@ class Store:
             changed = self._update(s, update(StepRow).where(*where).values(status=new, **values))
             return bool(changed)
 
-    def begin_step(self, run_id: str, name: str, worker: str) -> int | None:
+    def begin_step(self, run_id: str, name: str, worker: str) -> Began | None:
         """pending → running (and the run queued → running), in one transaction: the attempt
         number this caller owns, or None if the run ended or another caller won (Core SQL:
-        this is on every step's path).
+        this is on every step's path); on PostgreSQL also whether the step is the run's last
+        (`Began.last`: every other step succeeded or was skipped, and a done step stays done).
 
         On PostgreSQL it is one statement in its own transaction (one round trip) that does
         not wait for its WAL flush (`appdb.open_unflushed`): the step's end is committed
@@ -244,14 +271,14 @@ class Store:
         params = {"run": run_id, "step": name, "moment": now(), "worker": worker}
         if self.postgres:
             with open_unflushed(self.url).connect() as conn:
-                attempt = conn.scalar(BEGIN_STEP_ONE_STATEMENT, params)
-            return None if attempt is None else int(attempt)
+                began = conn.execute(BEGIN_STEP_ONE_STATEMENT, params).first()
+            return None if began is None else Began(int(began[0]), bool(began[1]))
         with self.engine.begin() as conn:
             attempt = conn.scalar(BEGIN_STEP, params)
             if attempt is None:
                 return None
             conn.execute(START_RUN, {"run": run_id, "moment": params["moment"]})
-            return int(attempt)
+            return Began(int(attempt), False)
 
     def heartbeat(self, keys: Sequence[tuple[str, str, int]]) -> None:
         moment = now()
