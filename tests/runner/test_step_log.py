@@ -13,13 +13,15 @@ from typing import Any
 
 import pytest
 import structlog
+from pydantic import BaseModel
 
+from marketloop.actions import Action, ActionContext, ActionResult
 from marketloop.config import Settings
 from marketloop.observe import steplog
 from marketloop.observe.logging import configure_logging
 from marketloop.runner import engine, service, settle
 from marketloop.runner.heartbeat import Heartbeats
-from marketloop.runner.model import Loop
+from marketloop.runner.model import Loop, Step
 from marketloop.workspace import Workspace
 
 HOSTILE = "<script>alert(1)</script> \"'& =SUM(1) [red]x[/red]\x1b[31m"
@@ -106,3 +108,33 @@ def test_a_step_log_is_written_even_when_its_end_cannot_be_recorded(
     monkeypatch.setattr(engine, "end_alone", settle.end_alone)
     engine.advance(store, run.run_id, finish=finish)  # recorded once the database is back
     assert service.get_run(settings, run.run_id).status == "succeeded"
+
+
+class _Nothing(BaseModel):
+    pass
+
+
+@pytest.mark.parametrize("timeout", [None, 30.0])
+def test_a_steps_own_lines_reach_its_log_with_or_without_a_timeout(
+    tmp_path: Path, timeout: float | None
+) -> None:
+    """A step with a `timeout` runs in a thread of its own: its lines must still reach the
+    step's log and carry run_id and step (the thread runs in a copy of the step's context)."""
+
+    seen: list[dict[str, Any]] = []
+
+    def speak(context: ActionContext, args: Any) -> ActionResult:
+        seen.append(structlog.contextvars.get_contextvars())
+        log.warning("from the step", title=HOSTILE)
+        return ActionResult(summary="said")
+
+    action = Action("test.speak", _Nothing, speak, "logs one line")
+    step = Step.model_validate({"action": "test.speak", "timeout": timeout})
+    context = ActionContext(Settings(workspace=tmp_path), "run-9", "speak")
+    bound = structlog.contextvars.bound_contextvars(run_id="run-9", step="speak")
+    with bound, steplog.capture(tmp_path, "run-9", "speak", hold=True) as step_log:
+        assert engine._call(action, context, step).summary == "said"
+    step_log.close()
+    text = steplog.log_path(tmp_path, "run-9", "speak").read_text("utf-8")
+    assert "from the step" in text and "<script>alert(1)" in text
+    assert seen == [{"run_id": "run-9", "step": "speak"}]

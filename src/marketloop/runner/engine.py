@@ -13,6 +13,7 @@ caller decides how ready steps run: in this process (`loop run --inline`) or as 
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 import traceback
@@ -299,7 +300,12 @@ def _call(action: Action, context: ActionContext, step: Step) -> ActionResult:
         except BaseException as exc:
             box["error"] = exc
 
-    thread = threading.Thread(target=target, name=f"step-{context.key}", daemon=True)
+    # the step's thread runs in a copy of this context: its lines go to the step's log and
+    # carry run_id, loop and step (structlog's and steplog's context variables)
+    scope = contextvars.copy_context()
+    thread = threading.Thread(
+        target=scope.run, args=(target,), name=f"step-{context.key}", daemon=True
+    )
     thread.start()
     thread.join(step.timeout)
     if thread.is_alive():
