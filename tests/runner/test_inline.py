@@ -102,6 +102,27 @@ def test_a_quality_gate_skips_only_warehouse_readers(
     assert run.reason and run.reason.startswith("quality: ")
 
 
+def test_a_failed_quality_gate_skips_every_stage_action_that_reads_the_warehouse(
+    settings: Settings, make_loop: MakeLoop
+) -> None:
+    """The real actions, each right after the gate: the audit and tickets rank issues by the
+    pages' GA4/GSC values, briefs turn the decaying pages into update briefs, keywords read
+    Search Console; none of them may run on data the gate refused."""
+    loop = make_loop(
+        "  quality: {action: noop.check, with: {ok: false}}\n"
+        "  audit: {action: audit, needs: [quality]}\n"
+        "  tickets: {action: tickets, needs: [quality], with: {dry_run: true}}\n"
+        "  briefs: {action: briefs.generate, needs: [quality]}\n"
+        "  cluster: {action: keywords.cluster, needs: [quality], with: {file: k.csv}}\n"
+        "  gaps: {action: keywords.gaps, needs: [quality], with: {file: k.csv}}\n"
+        "  after: {action: noop, needs: [quality]}\n"
+    )
+    run = service.start_run(settings, loop, inline=True)
+    found = statuses(run)
+    assert found.pop("quality") == "failed" and found.pop("after") == "succeeded"
+    assert set(found.values()) == {"skipped"}, found
+
+
 def test_a_passing_gate_lets_the_run_go_on(settings: Settings, make_loop: MakeLoop) -> None:
     loop = make_loop(
         "  quality: {action: noop.check}\n  keywords: {action: noop.read, needs: [quality]}\n"

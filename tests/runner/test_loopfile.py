@@ -69,6 +69,43 @@ BAD = [
         "NOT_SET_ANYWHERE is not set",
     ),
     ("name: x\nsteps:\n  a:\n    action: noop\n    retries: -1\n", 5, "retries"),
+    # arguments the command would refuse are refused at `loop check`, not when the step runs
+    (
+        "name: x\nsteps:\n  a:\n    action: crawl\n    with: {url: 'javascript:alert(1)'}\n",
+        5,
+        "not an http(s) URL",
+    ),
+    (
+        "name: x\nsteps:\n  a:\n    action: crawl\n"
+        "    with: {url: 'https://e.com/', exclude: ['([']}\n",
+        5,
+        "invalid regex '(['",
+    ),
+    (
+        "name: x\nsteps:\n  a:\n    action: plan.escalations\n    with: {at: 'next tuesday'}\n",
+        5,
+        "'next tuesday' is not a date or date-time",
+    ),
+    (
+        "name: x\nsteps:\n  a:\n    action: plan.memo\n    with:\n"
+        "      send: [email:a@b.co, 'sms:[/]<script>']\n",
+        6,
+        "'sms:[/]<script>' is not a channel",
+    ),
+    (
+        "name: x\nsteps:\n  a:\n    action: plan.digest\n"
+        "    with: {kind: standup, channel: '#general'}\n",
+        5,
+        "'#general' is not a channel",
+    ),
+    ("name: x\nsteps:\n  a:\n    action: notify\n    with: {channel: slack}\n", 5, "not a channel"),
+    (
+        "name: x\nsteps:\n  a:\n    action: ingest.file\n    with: {path: k.xlsx, table: k}\n",
+        5,
+        "unknown file type .xlsx",
+    ),
+    # a timeout the thread wait cannot take (OverflowError mid-run before it was refused here)
+    ("name: x\nsteps:\n  a:\n    action: noop\n    timeout: 1e300\n", 5, "timeout"),
 ]
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+MAX_TIMEOUT = 7 * 24 * 3600  # a step's timeout; larger ones overflow the thread wait
 
 
 class Strict(BaseModel):
@@ -44,7 +45,9 @@ class Step(Strict):
     schedule: Schedule | None = Field(None, description="runs this step on its own schedule")
     retries: int = Field(0, ge=0, le=20, description="retries of transient errors")
     backoff: float | None = Field(None, ge=0, description="seconds before the first retry")
-    timeout: float | None = Field(None, gt=0, description="seconds one attempt may take")
+    timeout: float | None = Field(
+        None, gt=0, le=MAX_TIMEOUT, description="seconds one attempt may take (at most a week)"
+    )
     gate: Literal["manual"] | dict[str, Any] | None = None
     owner: str | None = None
     description: str | None = None
