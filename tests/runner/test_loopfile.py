@@ -146,3 +146,39 @@ def test_shipped_loops_are_valid(name: str) -> None:
     path = Path(__file__).resolve().parents[2] / "examples" / "loops" / name
     loop = load_loop(path)
     assert loop.steps
+
+
+def test_the_weekly_loop_is_the_seeds_loop() -> None:
+    """examples/loops/weekly.yaml as the issue describes it: its owners; crawl → audit and
+    tickets; GA4, Search Console and HubSpot into the quality gate; keywords → briefs → the eval
+    gate → Notion after approval; escalations at the 09:00 and 14:00 PT windows."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "loops" / "weekly.yaml"
+    loop = load_loop(path)
+    steps = loop.steps
+    assert loop.owners and all(step.owner for step in steps.values())
+    actions = {name: step.action for name, step in steps.items()}
+    assert {"crawl", "audit", "tickets", "quality", "eval", "publish.notion"} <= set(
+        actions.values()
+    )
+    by_action = {step.action: name for name, step in steps.items()}
+    assert steps[by_action["audit"]].needs == [by_action["crawl"]]
+    assert steps[by_action["audit"]].gate == {"fail_on": "critical"}
+    assert by_action["crawl"] in steps[by_action["tickets"]].needs
+    quality = steps[by_action["quality"]]
+    assert {actions[n] for n in quality.needs} >= {"ingest.ga4", "ingest.gsc", "ingest.hubspot"}
+    assert by_action["quality"] in steps[by_action["keywords.cluster"]].needs
+    assert steps[by_action["briefs.generate"]].needs == [by_action["keywords.cluster"]]
+    evaluate = steps[by_action["eval"]]
+    assert evaluate.needs == [by_action["briefs.generate"]]
+    assert evaluate.gate is not None and "min_pass_rate" in evaluate.gate
+    publish = steps[by_action["publish.notion"]]
+    assert publish.needs == [by_action["eval"]] and publish.gate == "manual"
+    windows = {
+        (step.schedule.cron, step.schedule.timezone)
+        for step in steps.values()
+        if step.action == "plan.escalations" and step.schedule
+    }
+    assert windows == {
+        ("0 9 * * MON-FRI", "America/Los_Angeles"),
+        ("0 14 * * MON-FRI", "America/Los_Angeles"),
+    }
