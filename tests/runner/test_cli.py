@@ -88,6 +88,14 @@ def test_unknown_runs_and_steps_are_clear_errors(tmp_path: Path) -> None:
     assert code == 3 and "no run run-nope" in err
     code, _, err = run("loop", "status", *ws)
     assert code == 3 and "no runs yet" in err
+    code, _, err = run("loop", "approve", "run-nope'\"&", "b", *ws)
+    assert code == 3 and "no run run-nope'\"&" in err and "has no step" not in err
+    path = tmp_path / "a.yaml"
+    path.write_text("name: a\nsteps:\n  a: {action: noop}\n  b: {action: noop, gate: manual}\n")
+    code, out, _ = run("loop", "run", str(path), "--inline", "-f", "json", *ws)
+    run_id = json.loads(out)["run_id"]
+    code, _, err = run("loop", "approve", run_id, "[/]<script>", *ws)
+    assert code == 3 and "has no step '[/]<script>'" in err and "its steps: a, b" in err
 
 
 def test_actions_lists_the_registry() -> None:
