@@ -82,6 +82,19 @@ def test_an_unreachable_redis_exits_3_with_a_hint(
     assert json.loads(out) == []  # nothing recorded for a run that could not be queued
 
 
+@pytest.mark.parametrize(
+    "url", ["redis://:s3cret@[/]<script>:x/0", "redis://host:port[/]/0", "sqlite://queue.db"]
+)
+def test_a_malformed_queue_url_is_a_settings_error(
+    url: str, loop_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis's URL parser raised ValueError (a traceback); now the settings refuse it."""
+    monkeypatch.setenv("MARKETLOOP_RUNNER_QUEUE", url)
+    code, _, err = run("loop", "run", str(loop_file), "-w", str(tmp_path / "ws"))
+    assert code == 2, err
+    assert "runner.queue" in err and "Traceback" not in err and "s3cret" not in err
+
+
 def test_unknown_runs_and_steps_are_clear_errors(tmp_path: Path) -> None:
     ws = ["-w", str(tmp_path / "ws")]
     code, _, err = run("loop", "status", "run-nope", *ws)
