@@ -104,6 +104,14 @@ BAD = [
         5,
         "unknown file type .xlsx",
     ),
+    # a cron for a day that never comes: croniter raised CroniterBadDateError (a traceback)
+    ("name: x\nschedule: {cron: '0 0 30 2 *'}\nsteps:\n  a: {action: noop}\n", 2, "never fires"),
+    (
+        "name: x\nsteps:\n  a:\n    action: noop\n    schedule:\n"
+        "      cron: '0 9 31 4 *'\n      timezone: Europe/Paris\n",
+        6,
+        "'0 9 31 4 *' never fires",
+    ),
     # a timeout the thread wait cannot take (OverflowError mid-run before it was refused here)
     ("name: x\nsteps:\n  a:\n    action: noop\n    timeout: 1e300\n", 5, "timeout"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,10 +23,14 @@ class Schedule(Strict):
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from croniter import croniter
+        from croniter import CroniterBadDateError, croniter
 
         if len(value.split()) != 5 or not croniter.is_valid(value):
             raise ValueError(f"{value!r} is not a five-field cron expression (m h dom mon dow)")
+        try:  # a valid expression for a day that never comes (30 February)
+            croniter(value, datetime(2000, 1, 1)).get_next(datetime)
+        except CroniterBadDateError:
+            raise ValueError(f"{value!r} never fires (no such day)") from None
         return value
 
     @field_validator("timezone")
