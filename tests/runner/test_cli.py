@@ -82,6 +82,22 @@ def test_an_unreachable_redis_exits_3_with_a_hint(
     assert json.loads(out) == []  # nothing recorded for a run that could not be queued
 
 
+def test_the_worker_refuses_a_bad_loop_file_and_an_unreachable_redis(
+    loop_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both refusals come before the worker consumes anything (in process: a worker that
+    started would block here until the test's timeout)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nsteps:\n  a: {action: noop, needs: ['[/]<script>']}\n")
+    ws = ["-w", str(tmp_path / "ws")]
+    code, _, err = run("worker", "--loop", str(bad), *ws)
+    assert code == 2 and f"{bad}:3: steps.a.needs[0]: unknown step '[/]<script>'" in err
+    monkeypatch.setenv("MARKETLOOP_RUNNER_QUEUE", "redis://127.0.0.1:1/0")
+    code, _, err = run("worker", "--loop", str(loop_file), "--threads", "2", *ws)
+    assert code == 3 and "cannot reach the queue at redis://127.0.0.1:1/0" in err
+    assert "hint: start Redis" in err
+
+
 @pytest.mark.parametrize(
     "url", ["redis://:s3cret@[/]<script>:x/0", "redis://host:port[/]/0", "sqlite://queue.db"]
 )
