@@ -178,6 +178,24 @@ def test_one_step_runs_again_on_its_own(settings: Settings, make_loop: MakeLoop)
         service.start_run(settings, loop, "zz", inline=True)
 
 
+def test_a_failed_step_keeps_the_outputs_before_it_and_runs_again_alone(
+    settings: Settings, make_loop: MakeLoop, tmp_path: Path
+) -> None:
+    log = tmp_path / "a.log"
+    a = f"  a: {{action: noop, with: {{log: '{log}'}}}}\n"
+    failed = service.start_run(
+        settings, make_loop(a + "  b: {action: noop, needs: [a], with: {fail: terminal}}\n"),
+        inline=True,
+    )  # fmt: skip
+    assert failed.status == "failed" and failed.steps[0].outputs == {"log": str(log)}
+    fixed = make_loop(a + "  b: {action: noop, needs: [a]}\n")
+    again = service.start_run(settings, fixed, "b", inline=True)
+    assert [(s.name, s.status) for s in again.steps] == [("b", "succeeded")]
+    assert log.read_text().count("end ") == 1  # a did not run again
+    kept = service.get_run(settings, failed.run_id)
+    assert kept.steps[0].outputs == {"log": str(log)} and kept.status == "failed"
+
+
 def test_history_pages_newest_first(settings: Settings, make_loop: MakeLoop) -> None:
     ids = [
         service.start_run(settings, make_loop("  a: {action: noop}\n", name=n), inline=True).run_id
