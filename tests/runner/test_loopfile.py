@@ -112,6 +112,23 @@ BAD = [
         6,
         "'0 9 31 4 *' never fires",
     ),
+    # one message for a gate that is neither `manual` nor a mapping (was one per union member)
+    (
+        "name: x\nsteps:\n  a:\n    action: audit\n    gate: '[/]auto'\n",
+        5,
+        "'[/]auto' is not a gate: write `manual`",
+    ),
+    # names and owners are labels, not documents
+    (
+        "name: x\nsteps:\n  a:\n    action: noop\n    owner: '" + "=x" * 101 + "'\n",
+        5,
+        "steps.a.owner: String should have at most 200 characters",
+    ),
+    (
+        "name: x\nowners:\n  '" + "k" * 101 + "': a\nsteps:\n  a: {action: noop}\n",
+        3,
+        "at most 100 characters",
+    ),
     # a timeout the thread wait cannot take (OverflowError mid-run before it was refused here)
     ("name: x\nsteps:\n  a:\n    action: noop\n    timeout: 1e300\n", 5, "timeout"),
 ]

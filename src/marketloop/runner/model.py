@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -54,14 +54,27 @@ class Step(Strict):
         None, gt=0, le=MAX_TIMEOUT, description="seconds one attempt may take (at most a week)"
     )
     gate: Literal["manual"] | dict[str, Any] | None = None
-    owner: str | None = None
-    description: str | None = None
+    owner: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+
+    @field_validator("gate", mode="before")
+    @classmethod
+    def _gate(cls, value: Any) -> Any:
+        """One clear message instead of one per member of the union."""
+        if value is None or value == "manual" or isinstance(value, dict):
+            return value
+        raise ValueError(
+            f"{str(value)[:100]!r} is not a gate: write `manual`, or the action's gate as a "
+            "mapping, e.g. {fail_on: critical} or {min_pass_rate: 0.8}"
+        )
 
 
 class Loop(Strict):
     name: str = Field(pattern=NAME)
-    description: str | None = None
-    owners: dict[str, str] = Field(default_factory=dict)
+    description: str | None = Field(None, max_length=2000)
+    owners: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = (
+        Field(default_factory=dict)
+    )
     schedule: Schedule | None = None
     steps: dict[str, Step] = Field(min_length=1)
 
