@@ -74,12 +74,19 @@ def test_an_unreachable_redis_exits_3_with_a_hint(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MARKETLOOP_RUNNER_QUEUE", "redis://127.0.0.1:1/0")
-    code, _, err = run("loop", "run", str(loop_file), "-w", str(tmp_path / "ws"))
+    ws = tmp_path / "ws"
+    code, _, err = run("loop", "run", str(loop_file), "-w", str(ws))
     assert code == 3
     assert "cannot reach the queue at redis://127.0.0.1:1/0" in err
     assert "hint:" in err and "start Redis" in err
     code, out, _ = run("loop", "history", "-f", "json", "-w", str(tmp_path / "ws"))
     assert json.loads(out) == []  # nothing recorded for a run that could not be queued
+    code, out, _ = run("loop", "run", str(loop_file), "--inline", "-f", "json", "-w", str(ws))
+    run_id = json.loads(out)["run_id"]  # inline: no queue; b now waits for a person
+    code, _, err = run("loop", "approve", run_id, "b", "-w", str(ws))
+    assert code == 3 and "cannot reach the queue" in err
+    code, out, _ = run("loop", "status", run_id, "-f", "json", "-w", str(ws))
+    assert json.loads(out)["steps"][1]["status"] == "waiting_approval"  # not approved in vain
 
 
 def test_the_worker_refuses_a_bad_loop_file_and_an_unreachable_redis(
