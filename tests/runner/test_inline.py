@@ -196,6 +196,27 @@ def test_a_failed_step_keeps_the_outputs_before_it_and_runs_again_alone(
     assert kept.steps[0].outputs == {"log": str(log)} and kept.status == "failed"
 
 
+def test_an_ingest_file_step_loads_hostile_rows_and_readers_see_them(
+    settings: Settings, make_loop: MakeLoop, tmp_path: Path
+) -> None:
+    """`ingest.file` (no other test ran it as a step): it takes the warehouse lock, loads the
+    file, and the read copy a reader opens has the rows (values are data, not markup)."""
+    import duckdb
+
+    from marketloop.quality.readcopy import for_reading, warehouse_file
+
+    data = tmp_path / "kw.csv"
+    hostile = "<script>x</script> [/] =SUM(1) \"'&"
+    data.write_text(f'keyword,volume\n"{hostile.replace(chr(34), chr(34) * 2)}",10\nb,2\n')
+    loop = make_loop(f"  load: {{action: ingest.file, with: {{path: '{data}', table: kw}}}}\n")
+    run = service.start_run(settings, loop, inline=True)
+    assert run.status == "succeeded", run.steps[0].error
+    assert run.steps[0].summary and run.steps[0].summary.startswith("2 rows")
+    with duckdb.connect(str(for_reading(warehouse_file(settings))), read_only=True) as db:
+        rows = db.execute("select keyword, volume from files.kw order by volume desc").fetchall()
+    assert rows == [(hostile, 10), ("b", 2)]
+
+
 def test_history_pages_newest_first(settings: Settings, make_loop: MakeLoop) -> None:
     ids = [
         service.start_run(settings, make_loop("  a: {action: noop}\n", name=n), inline=True).run_id
