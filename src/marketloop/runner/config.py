@@ -44,7 +44,7 @@ class RunnerSettings(Section):
         from redis.connection import parse_url
 
         try:
-            parse_url(url)
+            parse_url(url)  # type: ignore[no-untyped-call]
         except ValueError as exc:  # the URL may hold a password: not repeated here
             raise ValueError(f"not a Redis URL redis://[:password@]host:port/db ({exc})") from None
         return url
