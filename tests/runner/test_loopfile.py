@@ -207,3 +207,15 @@ def test_the_weekly_loop_is_the_seeds_loop() -> None:
         ("0 9 * * MON-FRI", "America/Los_Angeles"),
         ("0 14 * * MON-FRI", "America/Los_Angeles"),
     }
+
+
+def test_a_loop_of_at_most_500_steps_even_one_long_chain_is_checked() -> None:
+    """Steps listed last-first, each needing the next: the walk of the DAG goes 500 deep."""
+    chain = "".join(f"  s{i}: {{action: noop, needs: [s{i - 1}]}}\n" for i in range(499, 0, -1))
+    loop = parse_loop("name: chain\nsteps:\n" + chain + "  s0: {action: noop}\n")
+    assert len(loop.steps) == 500
+    longer = "name: chain\nsteps:\n" + "".join(
+        f"  s{i}: {{action: noop, needs: [s{i - 1}]}}\n" for i in range(3000, 0, -1)
+    )
+    with pytest.raises(LoopFileError, match=r"chain.yaml:2: steps: .*at most 500 items"):
+        parse_loop(longer + "  s0: {action: noop}\n", "chain.yaml")

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+#: steps in one loop: the DAG is walked recursively (dag.py), so a deeper chain would exhaust
+#: Python's stack (it was reported as "an input file is nested too deeply to read")
+MAX_STEPS = 500
 MAX_TIMEOUT = 7 * 24 * 3600  # a step's timeout; larger ones overflow the thread wait
 
 
@@ -76,7 +79,7 @@ class Loop(Strict):
         Field(default_factory=dict)
     )
     schedule: Schedule | None = None
-    steps: dict[str, Step] = Field(min_length=1)
+    steps: dict[str, Step] = Field(min_length=1, max_length=MAX_STEPS)
 
     @field_validator("steps")
     @classmethod
