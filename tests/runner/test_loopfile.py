@@ -219,3 +219,17 @@ def test_a_loop_of_at_most_500_steps_even_one_long_chain_is_checked() -> None:
     )
     with pytest.raises(LoopFileError, match=r"chain.yaml:2: steps: .*at most 500 items"):
         parse_loop(longer + "  s0: {action: noop}\n", "chain.yaml")
+
+
+def test_a_file_that_never_ends_is_refused_not_read(tmp_path: Path) -> None:
+    """`loop check /dev/zero` read until memory ran out (MemoryError); a loop file is small."""
+    with pytest.raises(LoopFileError, match="is larger than 1,000,000 bytes"):
+        load_loop(Path("/dev/zero"))
+    big = tmp_path / "big.yaml"
+    big.write_text("name: x\n# " + "x" * 1_000_000 + "\nsteps:\n  a: {action: noop}\n")
+    with pytest.raises(LoopFileError, match="larger than"):
+        load_loop(big)
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"name: \xb9\n")
+    with pytest.raises(LoopFileError, match="cannot read loop file"):
+        load_loop(binary)
