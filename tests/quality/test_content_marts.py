@@ -210,6 +210,28 @@ def test_the_briefs_step_writes_the_same_update_briefs_as_the_cli(
         assert {p.stem for p in out.glob("*.json") if not p.name.startswith("_")} >= slugs
 
 
+def test_the_keywords_step_reports_published_content_and_decay_as_the_cli(
+    duck_root: tuple[Path, Closed], tmp_path: Path
+) -> None:
+    """The loop's `keywords.cluster` writes the keyword report with the content_performance
+    and decaying sections, as `keywords cluster --report` does (it wrote it without them)."""
+    from marketloop.actions import ActionContext, get_action
+    from marketloop.config import load_settings
+
+    root, _ = duck_root
+    keywords = tmp_path / "keywords.csv"
+    keywords.write_text("keyword,volume\ncrm software,100\ncrm tools,50\n", encoding="utf-8")
+    action = get_action("keywords.cluster")
+    with isolated(root):
+        settings = load_settings(None, {"workspace": root / "ws"})
+        context = ActionContext(settings, run_id="r1", step="keywords")
+        args = {"file": str(keywords), "mode": "lexical", "out": str(tmp_path / "c.json")}
+        result = action.run(context, action.args.model_validate(args))
+    html = Path(result.outputs["keyword report"]).read_text(encoding="utf-8")
+    assert "Published content: before and after" in html and "Decaying pages" in html
+    assert f'<a href="{A}">' in html and "refresh-a" in html
+
+
 @pytest.mark.postgres
 def test_postgres_content_performance_and_decay(postgres_url: str, tmp_path: Path) -> None:
     check(build(tmp_path, {"destination": "postgres", "credentials": postgres_url}))

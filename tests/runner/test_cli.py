@@ -74,12 +74,48 @@ def test_an_unreachable_redis_exits_3_with_a_hint(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MARKETLOOP_RUNNER_QUEUE", "redis://127.0.0.1:1/0")
-    code, _, err = run("loop", "run", str(loop_file), "-w", str(tmp_path / "ws"))
+    ws = tmp_path / "ws"
+    code, _, err = run("loop", "run", str(loop_file), "-w", str(ws))
     assert code == 3
     assert "cannot reach the queue at redis://127.0.0.1:1/0" in err
     assert "hint:" in err and "start Redis" in err
     code, out, _ = run("loop", "history", "-f", "json", "-w", str(tmp_path / "ws"))
     assert json.loads(out) == []  # nothing recorded for a run that could not be queued
+    code, out, _ = run("loop", "run", str(loop_file), "--inline", "-f", "json", "-w", str(ws))
+    run_id = json.loads(out)["run_id"]  # inline: no queue; b now waits for a person
+    code, _, err = run("loop", "approve", run_id, "b", "-w", str(ws))
+    assert code == 3 and "cannot reach the queue" in err
+    code, out, _ = run("loop", "status", run_id, "-f", "json", "-w", str(ws))
+    assert json.loads(out)["steps"][1]["status"] == "waiting_approval"  # not approved in vain
+
+
+def test_the_worker_refuses_a_bad_loop_file_and_an_unreachable_redis(
+    loop_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both refusals come before the worker consumes anything (in process: a worker that
+    started would block here until the test's timeout)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nsteps:\n  a: {action: noop, needs: ['[/]<script>']}\n")
+    ws = ["-w", str(tmp_path / "ws")]
+    code, _, err = run("worker", "--loop", str(bad), *ws)
+    assert code == 2 and f"{bad}:3: steps.a.needs[0]: unknown step '[/]<script>'" in err
+    monkeypatch.setenv("MARKETLOOP_RUNNER_QUEUE", "redis://127.0.0.1:1/0")
+    code, _, err = run("worker", "--loop", str(loop_file), "--threads", "2", *ws)
+    assert code == 3 and "cannot reach the queue at redis://127.0.0.1:1/0" in err
+    assert "hint: start Redis" in err
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://:s3cret@[/]<script>:x/0", "redis://host:port[/]/0", "sqlite://queue.db"]
+)
+def test_a_malformed_queue_url_is_a_settings_error(
+    url: str, loop_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis's URL parser raised ValueError (a traceback); now the settings refuse it."""
+    monkeypatch.setenv("MARKETLOOP_RUNNER_QUEUE", url)
+    code, _, err = run("loop", "run", str(loop_file), "-w", str(tmp_path / "ws"))
+    assert code == 2, err
+    assert "runner.queue" in err and "Traceback" not in err and "s3cret" not in err
 
 
 def test_unknown_runs_and_steps_are_clear_errors(tmp_path: Path) -> None:
@@ -88,6 +124,14 @@ def test_unknown_runs_and_steps_are_clear_errors(tmp_path: Path) -> None:
     assert code == 3 and "no run run-nope" in err
     code, _, err = run("loop", "status", *ws)
     assert code == 3 and "no runs yet" in err
+    code, _, err = run("loop", "approve", "run-nope'\"&", "b", *ws)
+    assert code == 3 and "no run run-nope'\"&" in err and "has no step" not in err
+    path = tmp_path / "a.yaml"
+    path.write_text("name: a\nsteps:\n  a: {action: noop}\n  b: {action: noop, gate: manual}\n")
+    code, out, _ = run("loop", "run", str(path), "--inline", "-f", "json", *ws)
+    run_id = json.loads(out)["run_id"]
+    code, _, err = run("loop", "approve", run_id, "[/]<script>", *ws)
+    assert code == 3 and "has no step '[/]<script>'" in err and "its steps: a, b" in err
 
 
 def test_actions_lists_the_registry() -> None:

@@ -102,6 +102,27 @@ def test_a_quality_gate_skips_only_warehouse_readers(
     assert run.reason and run.reason.startswith("quality: ")
 
 
+def test_a_failed_quality_gate_skips_every_stage_action_that_reads_the_warehouse(
+    settings: Settings, make_loop: MakeLoop
+) -> None:
+    """The real actions, each right after the gate: the audit and tickets rank issues by the
+    pages' GA4/GSC values, briefs turn the decaying pages into update briefs, keywords read
+    Search Console; none of them may run on data the gate refused."""
+    loop = make_loop(
+        "  quality: {action: noop.check, with: {ok: false}}\n"
+        "  audit: {action: audit, needs: [quality]}\n"
+        "  tickets: {action: tickets, needs: [quality], with: {dry_run: true}}\n"
+        "  briefs: {action: briefs.generate, needs: [quality]}\n"
+        "  cluster: {action: keywords.cluster, needs: [quality], with: {file: k.csv}}\n"
+        "  gaps: {action: keywords.gaps, needs: [quality], with: {file: k.csv}}\n"
+        "  after: {action: noop, needs: [quality]}\n"
+    )
+    run = service.start_run(settings, loop, inline=True)
+    found = statuses(run)
+    assert found.pop("quality") == "failed" and found.pop("after") == "succeeded"
+    assert set(found.values()) == {"skipped"}, found
+
+
 def test_a_passing_gate_lets_the_run_go_on(settings: Settings, make_loop: MakeLoop) -> None:
     loop = make_loop(
         "  quality: {action: noop.check}\n  keywords: {action: noop.read, needs: [quality]}\n"
@@ -155,6 +176,45 @@ def test_one_step_runs_again_on_its_own(settings: Settings, make_loop: MakeLoop)
     assert (again.status, again.trigger) == ("succeeded", "step")
     with pytest.raises(UsageError, match="no step 'zz'"):
         service.start_run(settings, loop, "zz", inline=True)
+
+
+def test_a_failed_step_keeps_the_outputs_before_it_and_runs_again_alone(
+    settings: Settings, make_loop: MakeLoop, tmp_path: Path
+) -> None:
+    log = tmp_path / "a.log"
+    a = f"  a: {{action: noop, with: {{log: '{log}'}}}}\n"
+    failed = service.start_run(
+        settings, make_loop(a + "  b: {action: noop, needs: [a], with: {fail: terminal}}\n"),
+        inline=True,
+    )  # fmt: skip
+    assert failed.status == "failed" and failed.steps[0].outputs == {"log": str(log)}
+    fixed = make_loop(a + "  b: {action: noop, needs: [a]}\n")
+    again = service.start_run(settings, fixed, "b", inline=True)
+    assert [(s.name, s.status) for s in again.steps] == [("b", "succeeded")]
+    assert log.read_text().count("end ") == 1  # a did not run again
+    kept = service.get_run(settings, failed.run_id)
+    assert kept.steps[0].outputs == {"log": str(log)} and kept.status == "failed"
+
+
+def test_an_ingest_file_step_loads_hostile_rows_and_readers_see_them(
+    settings: Settings, make_loop: MakeLoop, tmp_path: Path
+) -> None:
+    """`ingest.file` (no other test ran it as a step): it takes the warehouse lock, loads the
+    file, and the read copy a reader opens has the rows (values are data, not markup)."""
+    import duckdb
+
+    from marketloop.quality.readcopy import for_reading, warehouse_file
+
+    data = tmp_path / "kw.csv"
+    hostile = "<script>x</script> [/] =SUM(1) \"'&"
+    data.write_text(f'keyword,volume\n"{hostile.replace(chr(34), chr(34) * 2)}",10\nb,2\n')
+    loop = make_loop(f"  load: {{action: ingest.file, with: {{path: '{data}', table: kw}}}}\n")
+    run = service.start_run(settings, loop, inline=True)
+    assert run.status == "succeeded", run.steps[0].error
+    assert run.steps[0].summary and run.steps[0].summary.startswith("2 rows")
+    with duckdb.connect(str(for_reading(warehouse_file(settings))), read_only=True) as db:
+        rows = db.execute("select keyword, volume from files.kw order by volume desc").fetchall()
+    assert rows == [(hostile, 10), ("b", 2)]
 
 
 def test_history_pages_newest_first(settings: Settings, make_loop: MakeLoop) -> None:

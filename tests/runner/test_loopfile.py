@@ -69,6 +69,68 @@ BAD = [
         "NOT_SET_ANYWHERE is not set",
     ),
     ("name: x\nsteps:\n  a:\n    action: noop\n    retries: -1\n", 5, "retries"),
+    # arguments the command would refuse are refused at `loop check`, not when the step runs
+    (
+        "name: x\nsteps:\n  a:\n    action: crawl\n    with: {url: 'javascript:alert(1)'}\n",
+        5,
+        "not an http(s) URL",
+    ),
+    (
+        "name: x\nsteps:\n  a:\n    action: crawl\n"
+        "    with: {url: 'https://e.com/', exclude: ['([']}\n",
+        5,
+        "invalid regex '(['",
+    ),
+    (
+        "name: x\nsteps:\n  a:\n    action: plan.escalations\n    with: {at: 'next tuesday'}\n",
+        5,
+        "'next tuesday' is not a date or date-time",
+    ),
+    (
+        "name: x\nsteps:\n  a:\n    action: plan.memo\n    with:\n"
+        "      send: [email:a@b.co, 'sms:[/]<script>']\n",
+        6,
+        "'sms:[/]<script>' is not a channel",
+    ),
+    (
+        "name: x\nsteps:\n  a:\n    action: plan.digest\n"
+        "    with: {kind: standup, channel: '#general'}\n",
+        5,
+        "'#general' is not a channel",
+    ),
+    ("name: x\nsteps:\n  a:\n    action: notify\n    with: {channel: slack}\n", 5, "not a channel"),
+    (
+        "name: x\nsteps:\n  a:\n    action: ingest.file\n    with: {path: k.xlsx, table: k}\n",
+        5,
+        "unknown file type .xlsx",
+    ),
+    # a cron for a day that never comes: croniter raised CroniterBadDateError (a traceback)
+    ("name: x\nschedule: {cron: '0 0 30 2 *'}\nsteps:\n  a: {action: noop}\n", 2, "never fires"),
+    (
+        "name: x\nsteps:\n  a:\n    action: noop\n    schedule:\n"
+        "      cron: '0 9 31 4 *'\n      timezone: Europe/Paris\n",
+        6,
+        "'0 9 31 4 *' never fires",
+    ),
+    # one message for a gate that is neither `manual` nor a mapping (was one per union member)
+    (
+        "name: x\nsteps:\n  a:\n    action: audit\n    gate: '[/]auto'\n",
+        5,
+        "'[/]auto' is not a gate: write `manual`",
+    ),
+    # names and owners are labels, not documents
+    (
+        "name: x\nsteps:\n  a:\n    action: noop\n    owner: '" + "=x" * 101 + "'\n",
+        5,
+        "steps.a.owner: String should have at most 200 characters",
+    ),
+    (
+        "name: x\nowners:\n  '" + "k" * 101 + "': a\nsteps:\n  a: {action: noop}\n",
+        3,
+        "at most 100 characters",
+    ),
+    # a timeout the thread wait cannot take (OverflowError mid-run before it was refused here)
+    ("name: x\nsteps:\n  a:\n    action: noop\n    timeout: 1e300\n", 5, "timeout"),
 ]
 
 
@@ -109,3 +171,65 @@ def test_shipped_loops_are_valid(name: str) -> None:
     path = Path(__file__).resolve().parents[2] / "examples" / "loops" / name
     loop = load_loop(path)
     assert loop.steps
+
+
+def test_the_weekly_loop_is_the_seeds_loop() -> None:
+    """examples/loops/weekly.yaml as the issue describes it: its owners; crawl → audit and
+    tickets; GA4, Search Console and HubSpot into the quality gate; keywords → briefs → the eval
+    gate → Notion after approval; escalations at the 09:00 and 14:00 PT windows."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "loops" / "weekly.yaml"
+    loop = load_loop(path)
+    steps = loop.steps
+    assert loop.owners and all(step.owner for step in steps.values())
+    actions = {name: step.action for name, step in steps.items()}
+    assert {"crawl", "audit", "tickets", "quality", "eval", "publish.notion"} <= set(
+        actions.values()
+    )
+    by_action = {step.action: name for name, step in steps.items()}
+    assert steps[by_action["audit"]].needs == [by_action["crawl"]]
+    assert steps[by_action["audit"]].gate == {"fail_on": "critical"}
+    assert by_action["crawl"] in steps[by_action["tickets"]].needs
+    quality = steps[by_action["quality"]]
+    assert {actions[n] for n in quality.needs} >= {"ingest.ga4", "ingest.gsc", "ingest.hubspot"}
+    assert by_action["quality"] in steps[by_action["keywords.cluster"]].needs
+    assert steps[by_action["briefs.generate"]].needs == [by_action["keywords.cluster"]]
+    evaluate = steps[by_action["eval"]]
+    assert evaluate.needs == [by_action["briefs.generate"]]
+    assert evaluate.gate is not None and "min_pass_rate" in evaluate.gate
+    publish = steps[by_action["publish.notion"]]
+    assert publish.needs == [by_action["eval"]] and publish.gate == "manual"
+    windows = {
+        (step.schedule.cron, step.schedule.timezone)
+        for step in steps.values()
+        if step.action == "plan.escalations" and step.schedule
+    }
+    assert windows == {
+        ("0 9 * * MON-FRI", "America/Los_Angeles"),
+        ("0 14 * * MON-FRI", "America/Los_Angeles"),
+    }
+
+
+def test_a_loop_of_at_most_500_steps_even_one_long_chain_is_checked() -> None:
+    """Steps listed last-first, each needing the next: the walk of the DAG goes 500 deep."""
+    chain = "".join(f"  s{i}: {{action: noop, needs: [s{i - 1}]}}\n" for i in range(499, 0, -1))
+    loop = parse_loop("name: chain\nsteps:\n" + chain + "  s0: {action: noop}\n")
+    assert len(loop.steps) == 500
+    longer = "name: chain\nsteps:\n" + "".join(
+        f"  s{i}: {{action: noop, needs: [s{i - 1}]}}\n" for i in range(3000, 0, -1)
+    )
+    with pytest.raises(LoopFileError, match=r"chain.yaml:2: steps: .*at most 500 items"):
+        parse_loop(longer + "  s0: {action: noop}\n", "chain.yaml")
+
+
+def test_a_file_that_never_ends_is_refused_not_read(tmp_path: Path) -> None:
+    """`loop check /dev/zero` read until memory ran out (MemoryError); a loop file is small."""
+    with pytest.raises(LoopFileError, match="is larger than 1,000,000 bytes"):
+        load_loop(Path("/dev/zero"))
+    big = tmp_path / "big.yaml"
+    big.write_text("name: x\n# " + "x" * 1_000_000 + "\nsteps:\n  a: {action: noop}\n")
+    with pytest.raises(LoopFileError, match="larger than"):
+        load_loop(big)
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"name: \xb9\n")
+    with pytest.raises(LoopFileError, match="cannot read loop file"):
+        load_loop(binary)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from marketloop.config import load_settings
+from marketloop.errors import ConfigError
 from marketloop.runner import service
 from marketloop.runner.loopfile import parse_loop
 from marketloop.runner.queue import fingerprint, make_huey
@@ -45,3 +48,30 @@ def test_the_fingerprint_of_settings_tells_secret_values_apart(tmp_path: Path) -
     assert made("pepper-<script>-2", "whsec_AAAA") != base
     assert made("pepper-<script>-1", "whsec_AAAB") != base
     assert "pepper" not in base and len(base) == 64
+
+
+def test_the_queue_never_shares_the_app_database_or_the_warehouse_file(tmp_path: Path) -> None:
+    """Huey's SQLite storage lives in its own file: pointing `[runner] queue` at the app
+    database (it wrote Huey's tables into it) or at the warehouse is refused before anything is
+    recorded or enqueued."""
+    ws = tmp_path / "ws"
+    custom_db = tmp_path / "elsewhere" / "app.db"
+    cases = [
+        ({}, ws / "app.db"),
+        ({}, ws / "warehouse.duckdb"),
+        ({}, ws / "warehouse.read.duckdb"),
+        (
+            {"app_db_url": f"sqlite:///{custom_db}"},
+            tmp_path / "elsewhere" / ".." / "elsewhere" / "app.db",
+        ),
+    ]
+    for extra, path in cases:
+        settings = load_settings(
+            None, {"workspace": ws, "runner": {"queue": f"sqlite:///{path}"}, **extra}
+        )
+        with pytest.raises(ConfigError, match="a file marketloop keeps other data in"):
+            service.start_run(settings, parse_loop("name: q\nsteps:\n  a: {action: noop}\n"))
+        assert service.list_runs(settings).data == []
+    own = load_settings(None, {"workspace": ws, "runner": {"queue": f"sqlite:///{ws / 'q.db'}"}})
+    make_huey(own)
+    assert (ws / "q.db").is_file()

@@ -128,3 +128,34 @@ def test_two_workers_share_one_redis_queue(
         assert len(workers) == 2, workers
     finally:
         config.stop_all()
+
+
+def test_loop_run_wait_follows_a_queued_run_and_exits_1_when_it_failed(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`loop run --wait` on a worker: the steps' changes on stderr as they happen, the ended
+    run's object on stdout (JSON), exit 1 for a failed run and 0 for a run that succeeded."""
+    import json
+
+    from tests.support.cli import run
+
+    for key, value in config.env().items():
+        if key.startswith("MARKETLOOP_"):
+            monkeypatch.setenv(key, value)
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "name: w\nsteps:\n  a: {action: noop, with: {seconds: 0.2}}\n"
+        "  b: {action: noop, needs: [a], with: {fail: terminal}}\n  c: {action: noop, needs: [b]}\n"
+    )
+    config.start_worker()
+    code, out, err = run("loop", "run", str(path), "--wait", "-f", "json")
+    ended = json.loads(out)
+    assert code == 1, err
+    assert ended["status"] == "failed" and "b: noop b failed" in ended["reason"]
+    assert [(s["name"], s["status"]) for s in ended["steps"]] == [
+        ("a", "succeeded"), ("b", "failed"), ("c", "skipped"),
+    ]  # fmt: skip
+    assert "waiting for a worker" in err and "  a: succeeded" in err and "  c: skipped" in err
+    path.write_text("name: w\nsteps:\n  a: {action: noop}\n")
+    code, out, err = run("loop", "run", str(path), "--wait", "-f", "json")
+    assert code == 0 and json.loads(out)["status"] == "succeeded", err

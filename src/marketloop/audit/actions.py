@@ -53,6 +53,7 @@ ACTIONS = [
         run,
         "audit a crawl dataset (`marketloop audit`)",
         outputs="CRAWL/issues.parquet, WORKSPACE/reports/audit-CRAWL.html",
+        reads_warehouse=True,  # the pages' GA4/GSC values rank the issues (analytics.py)
         gate=AuditGate,
         judge=judge,
     )

@@ -120,6 +120,7 @@ ACTIONS = [
         briefs,
         "a brief (and draft) per keyword cluster (`marketloop briefs generate`)",
         outputs="WORKSPACE/briefs/ (or `out`)",
+        reads_warehouse=True,  # the decaying pages (content_performance) become update briefs
     ),
     Action(
         "eval",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import shutil
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from marketloop.actions import Action, ActionContext, ActionResult, Args
+from marketloop.crawl.config import compiled_patterns
 from marketloop.crawl.urls import host_of, normalize
 
 
@@ -24,6 +25,18 @@ class CrawlArgs(Args):
     include: list[str] | None = None
     exclude: list[str] | None = None
     allow_private_networks: bool | None = None
+
+    # refused at `loop check`, as `marketloop crawl` refuses them, not when the step runs
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        normalize(url)  # InvalidUrl is a ValueError
+        return url
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns(cls, patterns: list[str] | None) -> list[str] | None:
+        return None if patterns is None else compiled_patterns(patterns)
 
 
 def run(ctx: ActionContext, args: CrawlArgs) -> ActionResult:

@@ -197,9 +197,14 @@ class CrawlSettings(Section):
     @field_validator("include", "exclude")
     @classmethod
     def _patterns_compile(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
-        return patterns
+        return compiled_patterns(patterns)
+
+
+def compiled_patterns(patterns: list[str]) -> list[str]:
+    """`patterns` if each compiles as a regex (include/exclude); else a ValueError naming it."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    return patterns

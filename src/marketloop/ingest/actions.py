@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from marketloop.actions import Action, ActionContext, ActionResult, Args
 from marketloop.ingest.config import HubspotObject
@@ -30,7 +30,18 @@ class HubspotArgs(Args):
 
 class FileArgs(Args):
     path: Path
-    table: str
+    table: str = Field(min_length=1)
+
+    @field_validator("path")
+    @classmethod
+    def _kind(cls, path: Path) -> Path:
+        """A file type `ingest file` cannot read is refused at `loop check`."""
+        from marketloop.ingest.files import KINDS
+
+        if path.suffix.lower() not in KINDS:
+            kinds = ", ".join(sorted(KINDS))
+            raise ValueError(f"unknown file type {path.suffix or '(none)'} (use one of {kinds})")
+        return path
 
 
 class CrawlLoadArgs(Args):

@@ -151,5 +151,6 @@ ACTIONS = [
         tickets,
         "the audit's tickets into Jira, idempotent (`tickets sync --to jira`)",
         outputs="Jira issues (mapping in the app database)",
+        reads_warehouse=True,  # its audit ranks issues by the pages' GA4/GSC values
     ),
 ]

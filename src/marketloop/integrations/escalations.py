@@ -27,9 +27,10 @@ from marketloop.integrations.mail import EmailClient
 from marketloop.integrations.pagerduty import PagerDutyClient
 from marketloop.integrations.slack import SlackClient
 from marketloop.plan.escalation import DEDUP_PREFIX, Escalation, escalation_id
+from marketloop.plan.model import CHANNEL_KINDS
 
 Json = dict[str, Any]
-KINDS = "use slack:#channel, slack:@person, pagerduty:SERVICE or email:name@example.com"
+KINDS = f"use {CHANNEL_KINDS}"
 
 
 def blocks(plan_id: str, e: Escalation, head: str = "Escalation") -> tuple[str, list[Json]]:

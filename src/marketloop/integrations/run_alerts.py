@@ -20,15 +20,14 @@ from marketloop.config import app_db_url
 from marketloop.errors import IntegrationError, MarketloopError
 from marketloop.integrations.escalations import ChannelNotifier
 from marketloop.integrations.mail import header_text
+from marketloop.plan.model import CHANNEL_KINDS, ChannelName
 
 if TYPE_CHECKING:
     from marketloop.runner.store import Store
 
 
 class NotifyArgs(Args):
-    channel: str = Field(
-        description="slack:#channel, slack:@person, pagerduty:SERVICE or email:name@example.com"
-    )
+    channel: ChannelName = Field(description=CHANNEL_KINDS)
     loop: str | None = Field(None, description="only runs of this loop; default every loop")
     limit: int = Field(50, ge=1, le=500, description="newest runs looked at")
     resolve: bool = Field(

@@ -43,12 +43,16 @@ def _settings(ctx: ActionContext, mode: str | None, threshold: float | None = No
 def cluster(ctx: ActionContext, args: ClusterArgs) -> ActionResult:
     from marketloop.keywords.report import write_html
     from marketloop.keywords.run import run_clustering, write_clusters
+    from marketloop.quality.outcomes import read_outcomes
 
     settings = _settings(ctx, args.mode, args.threshold)
     run = run_clustering(settings, args.file, serp_file=args.serp, crawl=args.crawl)
     out = args.out or ctx.workspace.reports_dir / "clusters.json"
     write_clusters(run.clusters, out)
-    html = write_html(run.clusters, run.coverage, ctx.workspace.reports_dir / "keywords.html")
+    html = write_html(  # with published content's performance and the decaying pages, as the CLI
+        run.clusters, run.coverage, ctx.workspace.reports_dir / "keywords.html",
+        read_outcomes(settings),
+    )  # fmt: skip
     return ActionResult(
         outputs={"clusters": str(out), "keyword report": str(html)},
         facts={"clusters": len(run.clusters)},

@@ -11,10 +11,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from marketloop.actions import Action, ActionContext, ActionResult, Args
 from marketloop.plan.digest import Kind
+from marketloop.plan.model import ChannelName
 from marketloop.plan.tracker import Tracker
 
 
@@ -24,8 +25,22 @@ def _as_text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _iso(value: str | None) -> str | None:
+    """Refused at `loop check` when it is not ISO 8601 (the plan's window is checked when the
+    step reads the plan)."""
+    if value is not None:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{value[:100]!r} is not a date or date-time (use ISO 8601, e.g. 2026-12-14, "
+                "2026-12-14T16:30 or 2026-12-14T16:30-08:00)"
+            ) from None
+    return value
+
+
 #: `at:` of a plan action: read exactly like `--at`
-Moment = Annotated[str | None, BeforeValidator(_as_text)]
+Moment = Annotated[str | None, BeforeValidator(_as_text), AfterValidator(_iso)]
 
 
 class EscalationArgs(Args):
@@ -37,7 +52,7 @@ class EscalationArgs(Args):
 class MemoArgs(Args):
     plan: Path | None = None
     at: Moment = Field(None, description="the memo as of this moment (as `--at`)")
-    send: list[str] = Field(
+    send: list[ChannelName] = Field(
         default_factory=list,
         description="also send it, once per week, to these channels: email:name@example.com "
         "(HTML with a text part), slack:#channel",
@@ -49,7 +64,7 @@ class DigestArgs(Args):
         description="standup (09:00 business days), triage (14:00 business days) or checkin "
         "(11:00 weekend days: a thread, each open item a reply)"
     )
-    channel: str | None = Field(None, description="default: the plan's delivery channel")
+    channel: ChannelName | None = Field(None, description="default: the plan's delivery channel")
     plan: Path | None = None
     at: Moment = Field(None, description="the moment it is for (as `--at`); default now")
 

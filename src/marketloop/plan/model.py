@@ -9,12 +9,13 @@ and maps every error back to a line; `checks.py` adds the rules a schema cannot 
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from marketloop.plan.calendar import WEEKDAYS, SprintCalendar
 
@@ -24,7 +25,19 @@ FIRST_START, LAST_START, MAX_DAY = date(1970, 1, 1), date(2999, 12, 31), 3660
 
 
 Ident = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)
-Channel = Field(pattern=r"^(slack:[#@][\w.-]+|pagerduty:[\w.-]+|email:[^@\s]+@[^@\s]+)$")
+CHANNEL = r"^(slack:[#@][\w.-]+|pagerduty:[\w.-]+|email:[^@\s]+@[^@\s]+)$"
+CHANNEL_KINDS = "slack:#channel, slack:@person, pagerduty:SERVICE or email:name@example.com"
+Channel = Field(pattern=CHANNEL)
+
+
+def _channel_name(value: str) -> str:
+    if not re.match(CHANNEL, value):
+        raise ValueError(f"{value[:200]!r} is not a channel (use {CHANNEL_KINDS})")
+    return value
+
+
+#: a channel a loop step sends to (`notify`, `plan.memo`'s `send`), refused at `loop check`
+ChannelName = Annotated[str, AfterValidator(_channel_name)]
 
 
 class Frozen(BaseModel):

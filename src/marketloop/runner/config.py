@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from marketloop.section import Section
 
@@ -30,6 +30,25 @@ class RunnerSettings(Section):
     tick: float = Field(1.0, gt=0, description="seconds between scheduler passes of a worker")
     backoff: float = Field(5.0, ge=0, description="seconds before the first retry; doubles")
     backoff_cap: float = Field(300.0, ge=0, description="longest wait between retries")
+
+    @field_validator("queue")
+    @classmethod
+    def _queue_url(cls, url: str | None) -> str | None:
+        """A URL Redis or SQLite cannot take is a settings error, not a traceback later."""
+        if url is None:
+            return None
+        if url.startswith("sqlite://"):
+            if not url.removeprefix("sqlite:///").strip() or not url.startswith("sqlite:///"):
+                raise ValueError("a SQLite queue is sqlite:///PATH (a file)")
+            return url
+        from redis.connection import parse_url
+
+        try:
+            parse_url(url)  # type: ignore[no-untyped-call]
+        except ValueError as exc:  # the URL may hold a password: not repeated here
+            raise ValueError(f"not a Redis URL redis://[:password@]host:port/db ({exc})") from None
+        return url
+
     log_retention_days: float = Field(
         30,
         ge=0,

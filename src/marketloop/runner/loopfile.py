@@ -35,9 +35,17 @@ class LoopFileError(RunnerError):
     http_status = 422
 
 
+#: a loop file's size: 500 steps fit in a tenth of it; more is not a loop file (/dev/zero)
+MAX_BYTES = 1_000_000
+
+
 def load_loop(path: Path) -> Loop:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise LoopFileError(f"loop file {path} is larger than {MAX_BYTES:,} bytes")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise LoopFileError(
             f"loop file {path} does not exist", hint="see examples/loops/ for loop files"

@@ -21,7 +21,7 @@ from huey.storage import SqliteStorage
 from pydantic import BaseModel, SecretStr
 
 from marketloop.config import Settings
-from marketloop.errors import RunnerError
+from marketloop.errors import ConfigError, RunnerError
 from marketloop.runner import engine
 from marketloop.runner.model import Loop
 from marketloop.runner.store import Store, now
@@ -34,9 +34,34 @@ _HUEYS_KEPT = 32
 
 
 def queue_url(settings: Settings) -> str:
-    if settings.runner.queue:
-        return settings.runner.queue
-    return f"sqlite:///{(Workspace(settings.workspace).root / 'queue.db').resolve()}"
+    if not settings.runner.queue:
+        return f"sqlite:///{(Workspace(settings.workspace).root / 'queue.db').resolve()}"
+    url = settings.runner.queue
+    if url.startswith("sqlite:///") and _queue_file(url) in _taken_files(settings):
+        raise ConfigError(
+            f"[runner] queue {url} is a file marketloop keeps other data in "
+            "(the app database or the warehouse)",
+            hint="name a file of its own, e.g. sqlite:///WORKSPACE/queue.db, or leave it unset",
+        )
+    return url
+
+
+def _queue_file(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///")).resolve()  # sqlite:////abs/path, sqlite:///rel
+
+
+def _taken_files(settings: Settings) -> set[Path]:
+    """The app database's file (when it is SQLite), the warehouse and its read copy."""
+    from sqlalchemy.engine import make_url
+
+    from marketloop.quality.readcopy import read_copy, warehouse_file
+
+    warehouse = warehouse_file(settings).resolve()
+    taken = {warehouse, read_copy(warehouse)}
+    app_db = make_url(_app_db_url(settings))
+    if app_db.get_backend_name() == "sqlite" and app_db.database:
+        taken.add(Path(app_db.database).resolve())
+    return taken
 
 
 def make_huey(settings: Settings, *, check: bool = True) -> tuple[Huey, Any]:
@@ -111,7 +136,7 @@ def _may_hold(annotation: Any) -> bool:
 def _make_huey(settings: Settings, check: bool) -> tuple[Huey, Any]:
     url = queue_url(settings)
     if url.startswith("sqlite://"):
-        path = Path(url.removeprefix("sqlite:///"))  # sqlite:////abs/path, sqlite:///rel
+        path = _queue_file(url)
         path.parent.mkdir(parents=True, exist_ok=True)
         huey: Huey = sqlite_huey("marketloop", path)
     else:

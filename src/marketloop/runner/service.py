@@ -190,12 +190,13 @@ def approve_step(
     row = store.step(run_id, step)
     if row.status != "waiting_approval":
         raise RunStateError(f"step {step} of run {run_id} is {row.status}, not waiting_approval")
+    dispatcher = None if inline else _dispatcher(settings, store)  # refuse before recording
     if not store.move_step(run_id, step, "pending", from_=["waiting_approval"], approved_by=by):
         raise RunStateError(f"step {step} of run {run_id} changed while approving; look again")
-    if inline:
+    if dispatcher is None:
         run_inline(settings, store, run_id)
     else:
-        _dispatcher(settings, store).advance(run_id)
+        dispatcher.advance(run_id)
     return get_run(settings, run_id)
 
 

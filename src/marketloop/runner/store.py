@@ -183,7 +183,9 @@ class Store:
         with self.session() as s:
             row = s.get(StepRow, (run_id, name))
         if row is None:
-            raise RunNotFound(f"run {run_id} has no step {name!r}")
+            self.run(run_id)  # no such run: say that, not that it lacks the step
+            names = ", ".join(r.name for r in self.steps(run_id))
+            raise RunNotFound(f"run {run_id} has no step {name!r}", hint=f"its steps: {names}")
         return row
 
     def runs(
