@@ -138,3 +138,24 @@ def test_a_steps_own_lines_reach_its_log_with_or_without_a_timeout(
     text = steplog.log_path(tmp_path, "run-9", "speak").read_text("utf-8")
     assert "from the step" in text and "<script>alert(1)" in text
     assert seen == [{"run_id": "run-9", "step": "speak"}]
+
+
+def test_an_attempt_beats_until_its_end_is_recorded(
+    settings: Settings, make_loop: Callable[..., Loop]
+) -> None:
+    """A sweeper takes over a running step silent for a lease: a step that has finished but
+    whose end waits (a busy database, a loaded machine) must go on beating, or it runs twice."""
+    loop = make_loop("  a: {action: noop}\n")
+    run = service.start_run(settings, loop)  # queued: no worker takes it here
+    store = service.store_for(settings)
+    finish = engine.execute(settings, store, run.run_id, "a", "test-worker")
+    assert finish is not None
+    ended = store.step(run.run_id, "a").heartbeat_at
+    time.sleep(settings.runner.heartbeat * 3)  # the end is not recorded yet
+    beat = store.step(run.run_id, "a").heartbeat_at
+    assert beat is not None and ended is not None and beat > ended
+    engine.advance(store, run.run_id, finish=finish)
+    assert service.get_run(settings, run.run_id).status == "succeeded"
+    quiet = store.step(run.run_id, "a").heartbeat_at
+    time.sleep(settings.runner.heartbeat * 3)  # recorded: no more beats
+    assert store.step(run.run_id, "a").heartbeat_at == quiet

@@ -34,8 +34,11 @@ def statements(store: Store) -> AbstractContextManager[list[tuple[str, str]]]:
 @contextmanager
 def statements_of(target: Engine) -> Iterator[list[tuple[str, str]]]:
     sent: list[tuple[str, str]] = []
+    caller = threading.get_ident()  # not the heartbeat thread's beats
 
     def record(_conn: Any, _cursor: Any, sql: str, _params: Any, context: Any, _many: Any) -> None:
+        if threading.get_ident() != caller:
+            return
         compiled = context.compiled.string if context.compiled is not None else sql
         sent.append((" ".join(sql.split()), compiled))
         if context.compiled is not None and context.cache_hit is CacheStats.NO_CACHE_KEY:
@@ -242,9 +245,11 @@ def test_a_last_step_ends_its_run_only_as_the_steps_say(
 def transactions(store: Store) -> Iterator[list[str]]:
     """The transactions begun on the app database's engine in the context (not autocommit)."""
     begun: list[str] = []
+    caller = threading.get_ident()  # not the heartbeat thread's beats
 
     def record(conn: Any) -> None:
-        if not getattr(conn.connection.dbapi_connection, "autocommit", False):
+        autocommit = getattr(conn.connection.dbapi_connection, "autocommit", False)
+        if threading.get_ident() == caller and not autocommit:
             begun.append("BEGIN")
 
     event.listen(store.engine, "begin", record)

@@ -100,6 +100,9 @@ def advance(
         return plan(loop, status, steps, result, now(), redispatch_after, mark)
 
     step_log = finish.log if finish is not None else None  # its lines that waited (execute)
+    # the attempt beats until its end is recorded, not only while it runs: a sweeper that
+    # finds it silent for a lease between the two would take it over and run it again
+    beating = (run_id, finish.name, finish.attempt) if finish is not None else None
     try:
         if finish is not None and finish.last and finish.status == "succeeded" and store.postgres:
             # the run's last step: its end is one statement, its own transaction (settle.py)
@@ -115,6 +118,8 @@ def advance(
             finished, moves = settle(conn, run_id, planner, finish=finish, create=create)
         result.finished = result.finished or finished
     finally:
+        if beating is not None:
+            HEARTBEATS.forget(beating)
         if step_log is not None:
             step_log.close()
     result.moves = moves
@@ -227,6 +232,7 @@ def execute(settings: Settings, store: Store, run_id: str, name: str, worker: st
                         settings, store, loop.steps[name], run_id, name, worker, attempt, step_log
                     )
                 except BaseException:
+                    HEARTBEATS.forget((run_id, name, attempt))
                     step_log.close()
                     raise
             finish.log, finish.last = step_log, began.last
@@ -251,7 +257,7 @@ def _execute(
         log.info("step started", attempt=attempt, worker=worker)
     key = (run_id, name, attempt)
     HEARTBEATS.watch(store, key, context.stop, settings.runner.heartbeat, step_log)
-    try:
+    try:  # it beats until `advance` has recorded its end, or an error leaves `execute`
         result = _call(action, context, step)
         gate = _judge(action, step, result)
     except MarketloopError as exc:
@@ -260,8 +266,6 @@ def _execute(
         with steplog.later():
             log.error("step crashed", error=traceback.format_exc())
         return _failed(settings, context, step, False, f"{type(exc).__name__}: {exc}")
-    finally:
-        HEARTBEATS.forget((run_id, name, attempt))
     if gate is not None:
         GATE_RESULTS.labels(loop_of(store, run_id).name, name, gate.result).inc()
     status = "failed" if gate is not None and gate.result == "fail" else "succeeded"
