@@ -49,9 +49,7 @@ class ExtractSettings(Section):
         return self
 
     def record(self) -> ExtractRule:
-        return ExtractRule(
-            self.name, self.css, self.attribute, self.regex, self.mode, self.xpath
-        )
+        return ExtractRule(self.name, self.css, self.attribute, self.regex, self.mode, self.xpath)
 
 
 class ReplaceSettings(Section):

@@ -22,8 +22,9 @@ settings load (`check_rule`), so a crawl never starts with a selector, expressio
 cannot run.
 
 The XPath rules need a second parse of the page, with lxml: it is done once per page, only when
-a rule has an XPath, and lxml is imported only then (the parser processes stay small). A page lxml cannot parse (or an expression
-that fails on it) gives those rules no value; the page's other records are unaffected.
+a rule has an XPath, and lxml is imported only then (the parser processes stay small). A page
+lxml cannot parse (or an expression that fails on it) gives those rules no value; the page's
+other records are unaffected.
 """
 
 from __future__ import annotations
