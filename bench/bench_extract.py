@@ -6,8 +6,9 @@ are interleaved and timed in CPU time of this process (the minimum and median of
 so other load on the machine moves the figures less.
 
 Goals:
-1. XPath rules cost nothing when none is configured: without one, lxml is neither imported nor
-   run (checked here on the no-rule and css passes);
+1. XPath rules cost nothing when none is configured: without one, lxml parses no page (counted
+   on the no-rule and css passes; tests/crawl/test_custom_extraction.py checks it is not even
+   imported);
 2. the XPath rules of a page share one lxml parse: three rules cost less than 2x the extra
    cost of one (extra = over the no-rule pass; a parse per rule would be about 3x).
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +158,20 @@ def test_lxml_parses_a_page_once_and_only_with_an_xpath_rule(
     got = run(rule("a", xpath="//h1"), rule("b", xpath="//title"), rule("c", css="h1"))
     assert parses == [PAGE]  # one tree for every XPath rule of the page
     assert got == {"a": (["Boots"], 1), "b": (["Shop"], 1), "c": (["Boots"], 1)}
+
+
+def test_the_parser_does_not_import_lxml_without_an_xpath_rule() -> None:
+    code = (
+        "import sys\n"
+        "from marketloop.crawl.parse import parse_html\n"
+        "from marketloop.crawl.records import ExtractRule, HtmlJob\n"
+        "rules = (ExtractRule('t', 'title', None, None, 'first'),)\n"
+        "job = HtmlJob('https://a.test/', b'<title>x</title>', None, frozenset(), None, rules)\n"
+        "assert parse_html(job).extracted.custom[0].values == ['x']\n"
+        "print('lxml' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(
