@@ -147,6 +147,24 @@ def test_a_browser_path_that_is_no_program_and_a_missing_playwright_are_one_note
     assert titles == [{"titles": []}]  # parsed as served: the script's title is not there
 
 
+def test_extraction_rules_of_both_kinds_run_on_the_rendered_dom(tmp_path: Path) -> None:
+    rules = [
+        {"name": "css_link", "css": "#root a", "attribute": "href"},
+        {"name": "xpath_link", "xpath": "//main[@id='root']/a", "mode": "all"},
+        {"name": "xpath_links", "xpath": "count(//main//a)"},
+    ]
+    with serve(site_pages([])) as site:
+        run_crawl(site.url, tmp_path / "c", settings(render="js", extract=rules))
+    got = CrawlDataset.open(tmp_path / "c").query(
+        'SELECT name, "values" FROM extractions WHERE page_url = ? ORDER BY name', [site.url]
+    )
+    assert got == [  # the link exists only once the script ran
+        {"name": "css_link", "values": ["/js-only?from=<js>"]},
+        {"name": "xpath_link", "values": ["made by script"]},
+        {"name": "xpath_links", "values": ["1"]},
+    ]
+
+
 def test_the_documented_custom_check_finds_a_page_that_did_not_finish_rendering(
     tmp_path: Path,
 ) -> None:

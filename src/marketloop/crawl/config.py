@@ -30,9 +30,12 @@ class ExtractSettings(Section):
 
     name: str = Field(description="the rule's name: letters, digits, _ and -; unique")
     css: str | None = Field(None, description="CSS selector (selectolax); optional with a regex")
+    xpath: str | None = Field(
+        None, description="instead of css: an XPath 1.0 expression (lxml); optional with a regex"
+    )
     attribute: str | None = Field(None, description="take this attribute instead of the text")
     regex: str | None = Field(
-        None, description="regex over each value (or the raw HTML without css); group 1 if any"
+        None, description="regex over each value (or the raw HTML alone); group 1 if any"
     )
     mode: Literal["first", "all", "count"] = Field(
         "first", description="first value, all values, or only how many"
@@ -40,13 +43,13 @@ class ExtractSettings(Section):
 
     @model_validator(mode="after")
     def _runs(self) -> ExtractSettings:
-        from marketloop.crawl.custom import check_rule  # selectolax loads only when rules exist
+        from marketloop.crawl.custom import check_rule  # selectolax, lxml: only with rules
 
         check_rule(self.record())
         return self
 
     def record(self) -> ExtractRule:
-        return ExtractRule(self.name, self.css, self.attribute, self.regex, self.mode)
+        return ExtractRule(self.name, self.css, self.attribute, self.regex, self.mode, self.xpath)
 
 
 class ReplaceSettings(Section):

@@ -59,6 +59,7 @@ class ExtractRule(NamedTuple):
     attribute: str | None
     regex: str | None
     mode: str  # first | all | count
+    xpath: str | None = None  # instead of css: an XPath 1.0 expression (lxml)
 
 
 class RewriteRules(NamedTuple):
