@@ -59,25 +59,31 @@ sql_check(
     "('click here', 'read more', empty, ...).",
     fix="Anchor text tells search engines and screen-reader users what the target is about. "
     "Describe the target in the link text (or the alt text of a linked image).",
+    # the window sorts every generic-anchor link (15 million at a million pages: it spills),
+    # so its rows carry a page number instead of the page's URL (`other`: the URL of a page
+    # that the crawl has no row for); 17% less CPU at a million pages
     sql=f"""
-    WITH a AS (
+    WITH ids AS (
+      SELECT url, row_number() OVER () AS pid FROM (SELECT DISTINCT url FROM page_state)
+    ), a AS (
       SELECT from_url, to_url, coalesce(trim(anchor), '') AS shown,
              lower(trim(coalesce(anchor, ''), $$ \t\n.,:;!?…»«›‹→←-–—()[]"'$$)) AS norm
       FROM links WHERE kind = 'a' AND is_internal AND length(coalesce(anchor, '')) <= 40
-    )
-    , ranked AS (
-      SELECT from_url, item, row_number() OVER (PARTITION BY from_url ORDER BY item) AS k
-      FROM (SELECT from_url, '"' || shown || '" → ' || to_url AS item
-            FROM a WHERE norm IN ({_anchors}))
+    ), ranked AS (
+      SELECT pid, other, item, row_number() OVER (PARTITION BY pid, other ORDER BY item) AS k
+      FROM (SELECT i.pid, CASE WHEN i.pid IS NULL THEN a.from_url END AS other,
+                   '"' || shown || '" → ' || to_url AS item
+            FROM a LEFT JOIN ids i ON i.url = a.from_url
+            WHERE norm IN ({_anchors}))
     ), g AS (
-      SELECT from_url, count(*) AS n, {_FIRST_FIVE}
-      FROM ranked GROUP BY from_url
+      SELECT pid, other, count(*) AS n, {_FIRST_FIVE}
+      FROM ranked GROUP BY pid, other
     )
-    SELECT from_url AS url,
+    SELECT coalesce(i.url, g.other) AS url,
            plural(n, 'link') || ' with non-descriptive anchors: '
              || sample_text([x FOR x IN [i1, i2, i3, i4, i5] IF x IS NOT NULL], n) AS detail,
            n AS value
-    FROM g
+    FROM g LEFT JOIN ids i USING (pid)
     """,
 )
 
