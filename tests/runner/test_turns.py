@@ -169,19 +169,27 @@ def test_a_begin_loses_to_an_ended_run_and_an_end_to_a_newer_attempt(
     assert store.step(new.id, "b").status == "pending"
 
 
+def two_steps_begun(
+    settings: Settings, make_loop: MakeLoop, why_not_sqlite: str
+) -> tuple[Store, engine.NewRun]:
+    """PostgreSQL only: a run of two independent steps, both begun (neither is the last)."""
+    loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
+    store = service.store_for(settings)
+    if not store.postgres:
+        pytest.skip(why_not_sqlite)
+    new = created(loop)
+    engine.advance(store, new.id, create=new, mark=True, loop=loop)
+    assert store.begin_step(new.id, "a", "w") == store.begin_step(new.id, "b", "w") == (1, False)
+    return store, new
+
+
 def test_an_end_that_waited_for_another_turn_reads_what_that_turn_wrote(
     settings: Settings, make_loop: MakeLoop
 ) -> None:
     """On PostgreSQL a step's end locks the run and reads its steps in one statement, whose
     snapshot predates the lock: when another turn held the lock and committed meanwhile, the
     end must read again, or both ends miss that the run is over."""
-    loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
-    store = service.store_for(settings)
-    if not store.postgres:
-        pytest.skip("SQLite has one writer: no turn waits inside a statement")
-    new = created(loop)
-    engine.advance(store, new.id, create=new, mark=True, loop=loop)
-    assert store.begin_step(new.id, "a", "w") == store.begin_step(new.id, "b", "w") == (1, False)
+    store, new = two_steps_begun(settings, make_loop, "SQLite has one writer: no turn waits")
     ended: dict[str, engine.Next] = {}
 
     def end_a() -> None:
@@ -289,13 +297,7 @@ def test_a_last_steps_end_that_finds_the_run_changed_plans_it_under_the_lock(
     """The one-statement end writes the run's end only if its snapshot is current; when
     another turn committed meanwhile, the run is planned in a transaction of its own (a fresh
     read under the lock), or it would never end."""
-    loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
-    store = service.store_for(settings)
-    if not store.postgres:
-        pytest.skip("PostgreSQL only: SQLite ends a step in one transaction with its plan")
-    new = created(loop)
-    engine.advance(store, new.id, create=new, mark=True, loop=loop)
-    assert store.begin_step(new.id, "a", "w") == store.begin_step(new.id, "b", "w") == (1, False)
+    store, new = two_steps_begun(settings, make_loop, "SQLite ends a step with its plan")
     ended: dict[str, engine.Next] = {}
 
     def end_a() -> None:  # as if a had begun last: its end goes alone

@@ -140,6 +140,22 @@ def one_of(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[b
     return or_(*(column == value for value in values))
 
 
+def only_one_left(run: str, name: str) -> ColumnElement[bool]:
+    """Every step of the run (bound parameter `run`) but `name` (bound parameter `name`)
+    succeeded or was skipped: a success of `name` ends the run (a run's last step)."""
+    others = STEPS.alias("others")
+    return ~(
+        select(others.c.name)
+        .where(
+            others.c.run_id == bindparam(run),
+            others.c.name != bindparam(name),
+            others.c.status != "succeeded",
+            others.c.status != "skipped",
+        )
+        .exists()
+    )
+
+
 @cache
 def _move_statement(step: bool, allowed: tuple[str, ...], fenced: bool = False) -> Update:
     """A move of a step (or the run) from one of `allowed`, built once per shape (a handful:
@@ -327,18 +343,10 @@ def _end_lock_read_statement(status: str, keys: tuple[str, ...]) -> Select[Any]:
     )
     lock: dict[str, Any] = {"status": RUNS.c.status}
     if status == "succeeded" and "finished_at" in keys:  # the run's end, when this is its last
-        others = STEPS.alias("others")
         last = and_(
             select(ended.c.name).exists(),
             one_of(RUNS.c.status, ["queued", "running"]),
-            ~select(others.c.name)
-            .where(
-                others.c.run_id == bindparam("b_run"),
-                others.c.name != bindparam("b_name"),
-                others.c.status != "succeeded",
-                others.c.status != "skipped",
-            )
-            .exists(),
+            only_one_left("b_run", "b_name"),
         )
         lock = {
             "status": case((last, "succeeded"), else_=RUNS.c.status),

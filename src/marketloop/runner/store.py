@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from marketloop.appdb import open_app_db, open_autocommit, open_unflushed
 from marketloop.errors import RunnerError
-from marketloop.runner.settle import one_of
+from marketloop.runner.settle import one_of, only_one_left
 from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS, RunRow, StepRow
 
@@ -64,20 +64,9 @@ BEGIN_STEP = (
 #: PostgreSQL: the begin in one statement (the run's queued → running in a data-modifying CTE
 #: that runs only when the step's move won), its own transaction, on `open_unflushed`'s engine
 _BEGAN = BEGIN_STEP.cte("began")
-_OTHERS = STEPS.alias("others")
 #: PostgreSQL: the attempt, and whether every other step of the run succeeded or was skipped
 #: (the step is the run's last: its success ends the run, settle.end_alone)
-BEGIN_STEP_ONE_STATEMENT = select(
-    _BEGAN.c.attempts,
-    ~select(_OTHERS.c.name)
-    .where(
-        _OTHERS.c.run_id == bindparam("run"),
-        _OTHERS.c.name != bindparam("step"),
-        _OTHERS.c.status != "succeeded",
-        _OTHERS.c.status != "skipped",
-    )
-    .exists(),
-).add_cte(
+BEGIN_STEP_ONE_STATEMENT = select(_BEGAN.c.attempts, only_one_left("run", "step")).add_cte(
     update(RUNS)
     .where(
         RUNS.c.id == bindparam("run"),
