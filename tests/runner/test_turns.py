@@ -169,31 +169,32 @@ def test_a_begin_loses_to_an_ended_run_and_an_end_to_a_newer_attempt(
     assert store.step(new.id, "b").status == "pending"
 
 
-def two_steps_begun(
-    settings: Settings, make_loop: MakeLoop, why_not_sqlite: str
-) -> tuple[Store, engine.NewRun]:
+def two_steps_begun(settings: Settings, make_loop: MakeLoop) -> tuple[Store, engine.NewRun]:
     """PostgreSQL only: a run of two independent steps, both begun (neither is the last)."""
     loop = make_loop("  a: {action: noop}\n  b: {action: noop}\n")
     store = service.store_for(settings)
     if not store.postgres:
-        pytest.skip(why_not_sqlite)
+        pytest.skip("SQLite has one writer: no turn waits inside a statement")
     new = created(loop)
     engine.advance(store, new.id, create=new, mark=True, loop=loop)
     assert store.begin_step(new.id, "a", "w") == store.begin_step(new.id, "b", "w") == (1, False)
     return store, new
 
 
+@pytest.mark.parametrize("last", [False, True], ids=["end-under-lock", "last-step-alone"])
 def test_an_end_that_waited_for_another_turn_reads_what_that_turn_wrote(
-    settings: Settings, make_loop: MakeLoop
+    settings: Settings, make_loop: MakeLoop, last: bool
 ) -> None:
     """On PostgreSQL a step's end locks the run and reads its steps in one statement, whose
     snapshot predates the lock: when another turn held the lock and committed meanwhile, the
-    end must read again, or both ends miss that the run is over."""
-    store, new = two_steps_begun(settings, make_loop, "SQLite has one writer: no turn waits")
+    end must read again, or both ends miss that the run is over. A run's last step ends alone
+    (`last`: one statement) only if its snapshot is current; else the run is planned in a
+    transaction of its own (a fresh read under the lock), or it would never end."""
+    store, new = two_steps_begun(settings, make_loop)
     ended: dict[str, engine.Next] = {}
 
-    def end_a() -> None:
-        finish = engine.Finish("a", 1, "succeeded", {"finished_at": now()})
+    def end_a() -> None:  # last: as if a had begun last, its end goes alone
+        finish = engine.Finish("a", 1, "succeeded", {"finished_at": now()}, last=last)
         ended["a"] = engine.advance(store, new.id, finish=finish)
 
     with store.engine.connect() as other:  # b's end, holding the run's lock
@@ -289,29 +290,3 @@ def test_the_end_of_a_runs_last_step_is_one_statement_alone_on_postgresql(
     if store.postgres:
         assert ends[0][1] == 1 and ends[1] == (1, 0)  # b: one statement, no transaction
         assert run.finished_at == run.steps[1].finished_at  # the run ended with its last step
-
-
-def test_a_last_steps_end_that_finds_the_run_changed_plans_it_under_the_lock(
-    settings: Settings, make_loop: MakeLoop
-) -> None:
-    """The one-statement end writes the run's end only if its snapshot is current; when
-    another turn committed meanwhile, the run is planned in a transaction of its own (a fresh
-    read under the lock), or it would never end."""
-    store, new = two_steps_begun(settings, make_loop, "SQLite ends a step with its plan")
-    ended: dict[str, engine.Next] = {}
-
-    def end_a() -> None:  # as if a had begun last: its end goes alone
-        finish = engine.Finish("a", 1, "succeeded", {"finished_at": now()}, last=True)
-        ended["a"] = engine.advance(store, new.id, finish=finish)
-
-    with store.engine.connect() as other:  # b's end, holding the run's lock
-        other.execute(LOCK_RUN, {"run": new.id})
-        b_ends = update(STEPS).where(STEPS.c.run_id == new.id, STEPS.c.name == "b")
-        other.execute(b_ends.values(status="succeeded", finished_at=now()))
-        thread = threading.Thread(target=end_a)
-        thread.start()
-        _wait_for_a_lock_wait(store)
-        other.commit()
-    thread.join(30)
-    assert ended["a"].finished and ended["a"].done
-    assert store.run(new.id).status == "succeeded"
