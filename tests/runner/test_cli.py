@@ -126,6 +126,8 @@ def test_unknown_runs_and_steps_are_clear_errors(tmp_path: Path) -> None:
     assert code == 3 and "no runs yet" in err
     code, _, err = run("loop", "approve", "run-nope'\"&", "b", *ws)
     assert code == 3 and "no run run-nope'\"&" in err and "has no step" not in err
+    code, _, err = run("loop", "cancel", "run-[/]" + "x" * 5000, *ws)  # a pasted page is cut
+    assert code == 3 and "no run run-[/]xxx" in err and "x" * 100 not in err
     path = tmp_path / "a.yaml"
     path.write_text("name: a\nsteps:\n  a: {action: noop}\n  b: {action: noop, gate: manual}\n")
     code, out, _ = run("loop", "run", str(path), "--inline", "-f", "json", *ws)

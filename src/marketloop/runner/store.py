@@ -87,6 +87,15 @@ START_RUN = (
 )
 
 
+def shown_id(run_id: str) -> str:
+    """A run id as an error shows it: run ids are short, a pasted page of text is cut."""
+    return run_id if len(run_id) <= 80 else run_id[:79] + "…"
+
+
+def no_run(run_id: str) -> RunNotFound:
+    return RunNotFound(f"no run {shown_id(run_id)}", hint="see `marketloop loop history`")
+
+
 class Began(NamedTuple):
     """A step's begin that this caller won."""
 
@@ -142,7 +151,7 @@ class Store:
         with self.autocommit.connect() as conn:
             found = conn.execute(RUN_BY_ID, {"run": run_id}).first()
         if found is None:
-            raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
+            raise no_run(run_id)
         return RunRow(**found._mapping)
 
     def steps(self, run_id: str) -> list[StepRow]:
@@ -155,7 +164,7 @@ class Store:
         with self.session() as s:
             found = s.scalar(select(RunRow.definition).where(RunRow.id == run_id))
         if found is None:
-            raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
+            raise no_run(run_id)
         return dict(found)
 
     def snapshot(self, run_id: str) -> tuple[RunRow, list[StepRow]]:
@@ -164,7 +173,7 @@ class Store:
         with self.engine.begin() as conn:
             found = conn.execute(RUN_BY_ID, {"run": run_id}).first()
             if found is None:
-                raise RunNotFound(f"no run {run_id}", hint="see `marketloop loop history`")
+                raise no_run(run_id)
             steps = conn.execute(STEPS_BY_RUN, {"run": run_id})
             return RunRow(**found._mapping), [StepRow(**row._mapping) for row in steps]
 
@@ -194,7 +203,7 @@ class Store:
             if starting_after:
                 cursor = s.get(RunRow, starting_after)
                 if cursor is None:
-                    raise RunNotFound(f"no run {starting_after} to page after")
+                    raise RunNotFound(f"no run {shown_id(starting_after)} to page after")
                 query = query.where(
                     or_(
                         RunRow.created_at < cursor.created_at,
