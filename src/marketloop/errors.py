@@ -29,6 +29,13 @@ API) turn these errors into a one-line message and an exit code or an HTTP probl
 from __future__ import annotations
 
 
+def first_line(error: object, limit: int | None = None) -> str:
+    """The first line of an error's text (at most `limit` characters), or its type's name when
+    it has no text: how a library's multi-line error is quoted in one of ours."""
+    text = str(error).strip()
+    return text.splitlines()[0][:limit] if text else type(error).__name__
+
+
 class MarketloopError(Exception):
     """Root of every error marketloop raises on purpose."""
 

@@ -31,7 +31,7 @@ import duckdb
 from pydantic import Field, field_validator
 
 from marketloop.audit.model import Check, Severity
-from marketloop.errors import ConfigError
+from marketloop.errors import ConfigError, first_line
 from marketloop.section import Section
 
 ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -67,7 +67,7 @@ def is_custom(check: Check) -> bool:
 def failed(check: Check, crawl_id: str, exc: BaseException) -> ConfigError:
     """A custom check whose SQL failed while it ran (a cast, `error()`, ...), said as such."""
     return ConfigError(
-        f"audit.custom check {check.id} failed on crawl {crawl_id}: {_first_line(exc)}",
+        f"audit.custom check {check.id} failed on crawl {crawl_id}: {first_line(exc)}",
         hint=f"fix its SQL, or set audit.disabled = ['{check.id}']; if the SQL is right, a part "
         "file of the crawl may be damaged: re-run the crawl",
     )
@@ -116,7 +116,7 @@ def confine(con: duckdb.DuckDBPyConnection, check_id: str, sql: str, views: froz
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise _refused(check_id, f"its SQL is invalid: {_first_line(exc)}") from None
+        raise _refused(check_id, f"its SQL is invalid: {first_line(exc)}") from None
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         kinds = ", ".join(s.type.name for s in statements) or "none"
         raise _refused(check_id, f"its SQL must be one SELECT statement (it has: {kinds})")
@@ -174,7 +174,3 @@ def _cte_names(tree: Any) -> Iterator[str]:
         cte_map = node.get("cte_map")
         if isinstance(cte_map, dict):
             yield from (str(entry.get("key", "")) for entry in cte_map.get("map", []))
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -12,7 +12,6 @@ neutralised (csvsafe.py).
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,14 +23,13 @@ import pyarrow.csv as pacsv
 
 from marketloop.audit.config import AuditSettings
 from marketloop.audit.views import capped_connection, validate
+from marketloop.crawl.custom import NAME as RULE_NAME  # safe as part of an identifier
 from marketloop.crawl.dataset import CrawlDataset, read_errors
 from marketloop.crawl.schema import SCHEMAS
 from marketloop.csvsafe import neutralise_batch
 from marketloop.errors import AuditError
 
 Table = Literal["pages", "links", "images", "extractions"]
-#: a custom extraction rule's name (crawl/custom.py `NAME`): safe as part of an identifier
-RULE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _VALUES, _MATCHES = '"values"', "matches"  # the extractions columns a rule's column takes
 BATCH_ROWS = 10_000
 

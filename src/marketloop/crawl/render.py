@@ -47,6 +47,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from marketloop.crawl.config import CrawlSettings
 from marketloop.crawl.fetch import Fetcher
 from marketloop.crawl.urls import try_normalize
+from marketloop.errors import first_line
 
 FLAGS = [
     "--no-sandbox",
@@ -136,7 +137,7 @@ class Renderer:
         except (PlaywrightError, TimeoutError) as exc:
             with contextlib.suppress(PlaywrightError):
                 await playwright.stop()
-            raise RenderUnavailable(_first_line(exc) or "timeout") from None
+            raise RenderUnavailable(first_line(exc, 300) or "timeout") from None
         return renderer
 
     async def _open(self) -> _Slot:
@@ -147,7 +148,7 @@ class Renderer:
         )
         page = await asyncio.wait_for(context.new_page(), BROWSER_SECONDS)
         slot = _Slot(browser, context, page)
-        page.on("pageerror", lambda error: _keep(slot.js_errors, _first_line(error)))
+        page.on("pageerror", lambda error: _keep(slot.js_errors, first_line(error, 300)))
         await page.route("**/*", lambda route, request: self._route(slot, route, request))
         return slot
 
@@ -166,7 +167,7 @@ class Renderer:
                 html: str | None = await asyncio.wait_for(slot.page.content(), SNAPSHOT_SECONDS)
             except (TimeoutError, PlaywrightError) as exc:
                 html, healthy = None, False  # scripts hold the page: replace it
-                error = error or f"no DOM snapshot: {_first_line(exc) or 'timeout'}"
+                error = error or f"no DOM snapshot: {first_line(exc, 300) or 'timeout'}"
             return Rendered(html, error, slot.js_errors, slot.blocked)
         finally:
             self.slots.put_nowait(await self._recycle(slot, healthy))
@@ -178,7 +179,7 @@ class Renderer:
         except PlaywrightTimeout:
             return f"timeout: not settled ({self.settings.render_wait}) in {timeout:g} s"
         except PlaywrightError as exc:
-            return _first_line(exc)
+            return first_line(exc, 300)
         return None
 
     async def _recycle(self, slot: _Slot, healthy: bool) -> _Slot | None:
@@ -195,7 +196,7 @@ class Renderer:
         try:
             return await self._open()
         except (PlaywrightError, TimeoutError) as exc:
-            return await self._relaunch(browser, _first_line(exc) or "timeout")
+            return await self._relaunch(browser, first_line(exc, 300) or "timeout")
 
     async def _relaunch(self, failed: Browser, reason: str) -> _Slot | None:
         """A new browser in place of `failed`, which no longer opens pages (unless another
@@ -215,13 +216,13 @@ class Renderer:
                 except (PlaywrightError, TimeoutError) as exc:
                     return self._give_up(
                         f"the browser stopped ({reason}) and did not start again "
-                        f"({_first_line(exc) or 'timeout'})"
+                        f"({first_line(exc, 300) or 'timeout'})"
                     )
                 self.notes.append(f"the browser stopped ({reason}) and was started again")
             try:
                 return await self._open()
             except (PlaywrightError, TimeoutError) as exc:
-                return self._give_up(f"no page opens in the browser ({_first_line(exc)})")
+                return self._give_up(f"no page opens in the browser ({first_line(exc, 300)})")
 
     def _give_up(self, failure: str) -> _Slot | None:
         """Stop rendering: every page from now on is parsed as served."""
@@ -286,8 +287,3 @@ def _keep(items: list[str], item: str) -> None:
 def _failure(error: str | None) -> str:
     """The reason recorded for a subrequest that got no response."""
     return "private_address" if error == "private_address" else f"failed: {error or 'unknown'}"
-
-
-def _first_line(error: object) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:300] if text else type(error).__name__
