@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
+from marketloop import yamlguard
 from marketloop.config import Settings
 from marketloop.errors import RunnerError
 from marketloop.workspace import Workspace
@@ -44,9 +45,15 @@ STAGE_MODULES = (
 
 
 class Args(BaseModel):
-    """Base of action argument models: unknown keys are errors (a typo fails `loop check`)."""
+    """Base of action argument (and gate) models: unknown keys are errors (a typo fails `loop
+    check`), and so are a boolean or nan/inf where a number is expected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_number(cls, value: Any, info: ValidationInfo) -> Any:
+        return yamlguard.no_boolean_number(cls, value, info)
 
 
 class GateResult(BaseModel):

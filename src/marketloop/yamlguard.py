@@ -21,10 +21,12 @@ raised as the caller's own error class (`error`), so each file kind keeps its ex
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
+from pydantic import BaseModel, ValidationInfo
 
 from marketloop.errors import MarketloopError
 
@@ -166,6 +168,30 @@ def message(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field (check the spelling)"
     return str(error["msg"]).removeprefix("Value error, ")
+
+
+def no_boolean_number(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    """A field validator (`mode="before"`): `true` where a number is expected is refused.
+
+    pydantic reads a boolean as 1 or 0 for an `int` or `float` field (bools are ints in Python),
+    so `retries: true` would be one retry. Strings pass on: `${RETRIES}` expands to "3", which
+    pydantic then reads as a number. Non-finite numbers are the model's `allow_inf_nan=False`.
+    """
+    field = model.model_fields.get(info.field_name or "")
+    if isinstance(value, bool) and field is not None and _takes_number(field.annotation):
+        raise ValueError(f"{str(value).lower()} is a boolean; write a number")
+    return value
+
+
+def _takes_number(annotation: Any) -> bool:
+    """Whether a field's type takes an int or a float, and not a bool."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_number(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        members = get_args(annotation)
+        return bool not in members and any(_takes_number(m) for m in members)
+    return annotation is int or annotation is float
 
 
 def summary(kind: str, name: str, lines: list[str]) -> str:

@@ -9,10 +9,12 @@ import csv
 import io
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from typer.testing import CliRunner
@@ -174,11 +176,59 @@ def test_the_parser_does_not_import_lxml_without_an_xpath_rule() -> None:
     assert done.stdout.strip() == "False"
 
 
+#: catastrophic backtracking: `(a|a)+$` tries 2**n ways to split a run of n `a` before the `b`
+#: (the `regex` package optimises `(a+)+$`, not this); `re` took hours on this page
+BACKTRACKING = "<html><body><p>" + "a" * 60 + "b</p><p>SKU-1</p></body></html>"
+
+
+def test_a_regex_that_backtracks_runs_out_of_time_and_the_other_rules_go_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(custom, "REGEX_SECONDS", 0.2)
+    rules = (
+        rule("evil", regex=r"(a|a)+$", mode="all"),
+        rule("evil_css", css="p", regex=r"(a|a)+$", mode="count"),
+        rule("sku", regex=r"SKU-\d+"),
+    )
+    started = time.monotonic()
+    page = extract(BACKTRACKING, "https://a.test/", frozenset({"a.test"}), rules=rules)
+    assert time.monotonic() - started < 5  # two rules out of time, not two hung ones
+    got = {e.name: (e.values, e.matches) for e in page.custom}
+    assert got == {"evil": ([], 0), "evil_css": ([], 0), "sku": (["SKU-1"], 1)}
+    assert page.warnings == tuple(
+        f"extract rule {name!r}: its regex ran over 0.2 s on this page (catastrophic "
+        "backtracking?); no value kept"
+        for name in ("evil", "evil_css")
+    )
+
+
+def test_a_crawl_with_a_backtracking_regex_ends_with_a_warning(tmp_path: Path) -> None:
+    """Through the parser process: the page is recorded, the rule has no value, one log line."""
+    pages = {"/": ("text/html", BACKTRACKING)}
+    rules = [{"name": "evil", "regex": r"(a|a)+$"}, {"name": "sku", "regex": r"SKU-\d+"}]
+    folder = tmp_path / "site-20260101T000000Z"
+    with serve(pages) as site, structlog.testing.capture_logs() as logs:
+        settings = CrawlSettings(parse_workers=1, retries=0, extract=rules)
+        run_crawl(site.url, folder, settings)
+    got = CrawlDataset.open(folder).query(
+        'SELECT name, "values", matches FROM extractions ORDER BY name'
+    )
+    assert got == [
+        {"name": "evil", "values": [], "matches": 0},
+        {"name": "sku", "values": ["SKU-1"], "matches": 1},
+    ]
+    warned = [e for e in logs if e["log_level"] == "warning"]
+    assert [(e["event"][:35], e["url"]) for e in warned] == [
+        ("extract rule 'evil': its regex ran ", site.url)
+    ]
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
         ({"name": "price", "css": "div["}, "extract rule 'price': invalid CSS selector 'div['"),
         ({"name": "sku", "regex": "(unclosed"}, "extract rule 'sku': invalid regex '(unclosed'"),
+        ({"name": "sku", "regex": "a{2,1}"}, "extract rule 'sku': invalid regex 'a{2,1}'"),
         ({"name": "x", "attribute": "href"}, "extract rule 'x': attribute needs a css selector"),
         ({"name": "x"}, "extract rule 'x': give a css selector, an xpath or a regex"),
         ({"name": "p", "xpath": "//a["}, "extract rule 'p': invalid XPath '//a[' (Invalid expr"),

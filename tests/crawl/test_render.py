@@ -125,6 +125,26 @@ def test_a_browser_that_cannot_start_leaves_the_crawl_unrendered(tmp_path: Path)
     assert result.manifest.status == "finished"
 
 
+def test_a_browser_that_never_answers_is_a_timeout_note_with_its_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncio.wait_for's TimeoutError has no text: the note said "TimeoutError" (the
+    `or "timeout"` after first_line never applied); it says how long the launch was given."""
+    from marketloop.crawl import render
+
+    monkeypatch.setattr(render, "BROWSER_SECONDS", 0.5)
+    mute = tmp_path / "chromium"
+    mute.write_text("#!/bin/sh\nexec sleep 5\n")  # never speaks Playwright's protocol
+    mute.chmod(0o755)
+    with serve(site_pages([])) as site:
+        result = run_crawl(site.url, tmp_path / "c", settings(render="js", chromium_path=mute))
+    assert result.manifest.notes == [
+        "the browser did not start (timeout: no answer in 0.5 s): pages were parsed without "
+        "rendering"
+    ]
+    assert result.manifest.status == "finished"
+
+
 def test_a_browser_path_that_is_no_program_and_a_missing_playwright_are_one_note_each(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

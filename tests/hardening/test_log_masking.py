@@ -116,3 +116,56 @@ def test_masking_a_megabyte_line_is_linear() -> None:
     line = "x" * 1_000_000
     assert mask_secrets(line) == line
     assert mask_secrets(line + " api_key=abc") == line + " api_key=***"
+
+
+#: values a log line may carry next to a key-like word: quotes of both kinds, `&`, markup,
+#: Rich's `[/]`, a comma and a parenthesis, NUL and an ANSI escape
+HOSTILE = [
+    "'\"&<script>alert(1)</script>",
+    "[/]x[bold red]",
+    "a,b)c",
+    "x\x00\x1b[31my",
+    'it\'s "q"',
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_key_like_word_masks_no_text_that_is_not_its_value(value: str) -> None:
+    """`'passwd', 'email'` in a list, or `passwd', then`, is no key and value: the text after
+    it was masked (and a hostile value next to it cut at its `]`)."""
+    from marketloop.observe.logging import mask_secrets
+
+    for text in [
+        f"columns ('user', 'passwd', {value!r})",
+        f"missing passwd', then {value}",
+        f'["token", {value!r}, "cookie", "x"]',
+        f"label 'api_key', {value!r}",
+    ]:
+        assert mask_secrets(text) == text
+    query = f"https://a.test/?token=abc&page={value!r}"  # the next parameter is not the token
+    assert mask_secrets(query) == f"https://a.test/?token={MASK}&page={value!r}"
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_real_secret_in_those_positions_is_masked_whole(value: str) -> None:
+    """A secret holding quotes, `&` or `[/]` is masked to its closing quote: `'"&x'` was not
+    masked at all, `"[/]x"` was cut at its `]`; the text after it is kept."""
+    import json
+
+    from marketloop.observe.logging import mask_secrets
+
+    quote = repr(value)[0]
+    assert mask_secrets(f"password={value!r} next") == f"password={quote}{MASK}{quote} next"
+    assert (
+        mask_secrets(f"passwd: {value!r}, user: 'bob'") == f"passwd: {quote}***{quote}, user: 'bob'"
+    )
+    assert mask_secrets(json.dumps({"password": value, "user": "<b>"})) == json.dumps(
+        {"password": MASK, "user": "<b>"}
+    )
+    header = repr([(b"X-Api-Token", value.encode()), (b"Host", b"a.test")])
+    masked = mask_secrets(header)
+    assert masked.endswith("), (b'Host', b'a.test')]")
+    assert masked.startswith("[(b'X-Api-Token', b") and MASK in masked
+    assert value.encode() not in masked.encode() and "script" not in masked and "bold" not in masked
+    bare = value.replace(" ", "").replace("'", "").replace('"', "").replace(",", "")
+    assert mask_secrets(f"token={bare} next") == f"token={MASK} next"

@@ -203,11 +203,16 @@ def test_the_briefs_step_writes_the_same_update_briefs_as_the_cli(
     action = get_action("briefs.generate")
     context = ActionContext(settings, run_id="r1", step="briefs")
     for decaying, slugs in ((True, {"crm-software", "page-a"}), (False, {"crm-software"})):
-        out = tmp_path / f"briefs-{decaying}"
+        out = tmp_path / f"briefs {decaying} <'&\">[/]"
         args = {"clusters": "crm software", "out": str(out), "provider": "offline"}
         result = action.run(context, action.args.model_validate({**args, "decaying": decaying}))
         assert result.facts["briefs"] == len(slugs)
         assert {p.stem for p in out.glob("*.json") if not p.name.startswith("_")} >= slugs
+        # the step lists what it wrote: the folder and the run's index (it listed the folder only)
+        index = out / "_index.json"
+        assert result.outputs == {"briefs": str(out), "briefs index": str(index)}
+        written = json.loads(index.read_text(encoding="utf-8"))
+        assert {b["slug"] for b in written["briefs"]} == slugs
 
 
 def test_the_keywords_step_reports_published_content_and_decay_as_the_cli(

@@ -160,6 +160,74 @@ def test_environment_variables_and_defaults(monkeypatch: pytest.MonkeyPatch) -> 
     assert parse_loop(text).steps["a"].with_["url"] == "https://d.example/"
 
 
+STEP = "name: x\nsteps:\n  a:\n    action: {action}\n    {field}: {value}\n"
+
+
+@pytest.mark.parametrize("field", ["retries", "backoff", "timeout"])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        # bools are ints in Python: `retries: true` was one retry, `timeout: true` one second
+        ("true", ": true is a boolean; write a number"),
+        ("false", ": false is a boolean; write a number"),
+        ("!!float .nan", "finite number"),  # nan passed no bound check with a clear message
+        ("!!float .inf", "finite number"),  # `backoff: .inf` was accepted
+        ("'-inf'", ""),
+        ("1e999", ""),
+    ],
+)
+def test_a_step_number_is_a_finite_number_not_a_boolean(
+    field: str, value: str, message: str
+) -> None:
+    with pytest.raises(LoopFileError) as caught:
+        parse_loop(STEP.format(action="noop", field=field, value=value), "bad.yaml")
+    assert f"bad.yaml:5: steps.a.{field}: " in caught.value.message
+    assert message in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("gate", "{min_pass_rate: true}", "steps.a.gate.min_pass_rate: true is a boolean"),
+        (
+            "gate",
+            "{min_pass_rate: !!float .nan}",
+            "steps.a.gate.min_pass_rate: Input should be a finite",
+        ),
+        ("gate", "{min_pass_rate: 'NaN'}", "steps.a.gate.min_pass_rate: Input should be a finite"),
+        ("with", "{seconds: true}", "steps.a.with.seconds: true is a boolean"),
+        ("with", "{fail_attempts: false}", "steps.a.with.fail_attempts: false is a boolean"),
+        ("with", "{seconds: !!float .inf}", "steps.a.with.seconds: Input should be a finite"),
+    ],
+)
+def test_gate_and_action_numbers_refuse_booleans_and_nan(
+    field: str, value: str, message: str
+) -> None:
+    action = "eval" if field == "gate" else "noop"
+    with pytest.raises(LoopFileError) as caught:
+        parse_loop(STEP.format(action=action, field=field, value=value), "bad.yaml")
+    assert f"bad.yaml:5: {message}" in caught.value.message
+
+
+def test_numbers_from_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETRIES", "3")
+    monkeypatch.setenv("WAIT", "2.5")
+    text = (
+        "name: x\nsteps:\n  a:\n    action: eval\n    with: {suite: s.yaml}\n"
+        "    retries: '${RETRIES}'\n    timeout: '${WAIT}'\n    backoff: '${NOPE:-0.5}'\n"
+        "    gate: {min_pass_rate: '${WAIT:-x}'}\n"
+    )
+    with pytest.raises(LoopFileError, match=r"min_pass_rate: Input should be less than or equal"):
+        parse_loop(text)
+    monkeypatch.setenv("WAIT", "0.75")
+    step = parse_loop(text).steps["a"]
+    assert (step.retries, step.timeout, step.backoff) == (3, 0.75, 0.5)
+    assert step.gate == {"min_pass_rate": "0.75"}  # validated by the action's gate model
+    monkeypatch.setenv("RETRIES", "true")  # a variable's "true" is no number either
+    with pytest.raises(LoopFileError, match=r"steps\.a\.retries: Input should be a valid integer"):
+        parse_loop(text)
+
+
 def test_hostile_names_are_refused_not_run() -> None:
     text = "name: '<script>x</script>'\nsteps:\n  a: {action: noop}\n"
     with pytest.raises(LoopFileError, match="name"):

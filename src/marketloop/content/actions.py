@@ -51,7 +51,7 @@ def _with_llm(settings: Settings, **values: object) -> Settings:
 
 
 def briefs(ctx: ActionContext, args: BriefsArgs) -> ActionResult:
-    from marketloop.content.folder import BriefFolder
+    from marketloop.content.folder import INDEX, BriefFolder
     from marketloop.content.inputs import brief_inputs
     from marketloop.content.runs import generate_briefs, make_plan
 
@@ -68,7 +68,7 @@ def briefs(ctx: ActionContext, args: BriefsArgs) -> ActionResult:
     )
     failed = sum(1 for e in run.entries if e.get("status") == "failed")
     return ActionResult(
-        outputs={"briefs": str(out)},
+        outputs={"briefs": str(out), "briefs index": str(out / INDEX)},
         facts={"briefs": len(run.entries), "failed": failed},
         summary=f"{len(run.entries)} briefs ({failed} failed)",
     )
@@ -119,7 +119,7 @@ ACTIONS = [
         BriefsArgs,
         briefs,
         "a brief (and draft) per keyword cluster (`marketloop briefs generate`)",
-        outputs="WORKSPACE/briefs/ (or `out`)",
+        outputs="WORKSPACE/briefs/ (or `out`), and its _index.json (the run, brief by brief)",
         reads_warehouse=True,  # the decaying pages (content_performance) become update briefs
     ),
     Action(

@@ -21,6 +21,11 @@ Values are whitespace-collapsed, at most `MAX_VALUES` kept per rule and page, ea
 settings load (`check_rule`), so a crawl never starts with a selector, expression or regex that
 cannot run.
 
+Regexes run with the `regex` package, not `re`, for its `timeout=`: a pattern that backtracks
+catastrophically (`(a|a)+$` over a long run of `a`) would hold a parser process for hours. A
+rule gets `REGEX_SECONDS` per page over all its values; past that it keeps no value on that
+page, and the page's `warnings` say so (the crawl logs them, one line per page and rule).
+
 The XPath rules need a second parse of the page, with lxml: it is done once per page, only when
 a rule has an XPath, and lxml is imported only then (the parser processes stay small). A page
 lxml cannot parse (or an expression that fails on it) gives those rules no value; the page's
@@ -31,15 +36,19 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from functools import lru_cache
 from typing import Any
 
+import regex
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from marketloop.crawl.records import Extraction, ExtractRule
 
 MAX_VALUES = 100
 MAX_CHARS = 1_000
+#: a regex rule's time on one page, over all its values (a normal pattern takes milliseconds)
+REGEX_SECONDS = 1.0
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -68,21 +77,34 @@ def check_rule(rule: ExtractRule) -> None:
             raise ValueError(f"{label}: invalid XPath {rule.xpath!r} ({exc})") from None
     if rule.regex is not None:
         try:
-            re.compile(rule.regex)
-        except re.error as exc:
+            regex.compile(rule.regex)
+        except regex.error as exc:
             raise ValueError(f"{label}: invalid regex {rule.regex!r} ({exc})") from None
 
 
 def run_rules(
     tree: LexborHTMLParser, html: str, rules: tuple[ExtractRule, ...]
-) -> list[Extraction]:
-    """One `Extraction` per rule, in the rules' order (before the tree loses its scripts).
-    lxml parses the page once for all its XPath rules, and only when there is one."""
+) -> tuple[list[Extraction], list[str]]:
+    """One `Extraction` per rule, in the rules' order (before the tree loses its scripts), and
+    a warning for each rule whose regex ran out of time on the page. lxml parses the page once
+    for all its XPath rules, and only when there is one."""
     root = _lxml_root(html) if any(rule.xpath is not None for rule in rules) else None
-    return [_run(tree, root, html, rule) for rule in rules]
+    found: list[Extraction] = []
+    warnings: list[str] = []
+    for rule in rules:
+        try:
+            found.append(_run(tree, root, html, rule))
+        except TimeoutError:
+            found.append(Extraction(rule.name, [], 0))
+            warnings.append(
+                f"extract rule {rule.name!r}: its regex ran over {REGEX_SECONDS:g} s on this "
+                "page (catastrophic backtracking?); no value kept"
+            )
+    return found, warnings
 
 
 def _run(tree: LexborHTMLParser, root: Any, html: str, rule: ExtractRule) -> Extraction:
+    """The rule's values on the page; TimeoutError when its regex runs out of time."""
     if rule.xpath is not None:
         sources = _select(root, rule.xpath, rule.attribute)
     elif rule.css is not None:
@@ -96,8 +118,9 @@ def _run(tree: LexborHTMLParser, root: Any, html: str, rule: ExtractRule) -> Ext
     values: list[str] = []
     count = 0
     pattern = _compiled(rule.regex)
+    deadline = time.monotonic() + REGEX_SECONDS
     for source in sources:
-        found = [source] if pattern is None else _matches(pattern, source)
+        found = [source] if pattern is None else _matches(pattern, source, deadline)
         count += len(found)
         room = MAX_VALUES - len(values)
         values.extend(" ".join(v.split())[:MAX_CHARS] for v in found[:room])
@@ -178,11 +201,14 @@ def _xpath(expression: str) -> Any:
     return etree.XPath(expression, smart_strings=False)
 
 
-def _matches(pattern: re.Pattern[str], text: str) -> list[str]:
+def _matches(pattern: Any, text: str, deadline: float) -> list[str]:
+    """Group 1 (or the whole match) of every match; TimeoutError past `deadline`."""
     group = 1 if pattern.groups else 0
-    return [m.group(group) or "" for m in pattern.finditer(text)]
+    timeout = max(deadline - time.monotonic(), 0.001)
+    return [m.group(group) or "" for m in pattern.finditer(text, timeout=timeout)]
 
 
 @lru_cache(maxsize=64)
-def _compiled(regex: str | None) -> re.Pattern[str] | None:
-    return re.compile(regex) if regex is not None else None
+def _compiled(expression: str | None) -> Any:
+    """The rule's compiled `regex` pattern (the package has no type stubs), or None."""
+    return regex.compile(expression) if expression is not None else None

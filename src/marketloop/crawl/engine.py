@@ -399,6 +399,8 @@ class Crawler:
             rows.add_html(self.batch, row, parsed)
             if parsed.extracted is not None:
                 found += self.scope.from_page(entry, parsed.extracted.discovered)
+                for warning in parsed.extracted.warnings:
+                    log.warning(warning, url=entry.url)
         self.batch["pages"].add(row)
         self.frontier.add(found)
         self.stats.count(row)

@@ -94,7 +94,7 @@ def extract(
         if host_of(target) in internal_hosts and target != url:
             discovered.setdefault(target, "hreflang")
     headings = [[_text(n) for n in tree.css(f"h{level}")] for level in range(1, 7)]
-    custom = run_rules(tree, html, rules) if rules else []
+    custom, warnings = run_rules(tree, html, rules) if rules else ([], [])
     tree.strip_tags([*_NOT_TEXT, *chrome])
     sig = signature(region.text(separator=" ", strip=True) if region else "")
     internal_a = external_a = 0
@@ -121,7 +121,7 @@ def extract(
         outlinks_internal=internal_a,
         outlinks_external=external_a,
     )
-    return Extracted(facts, links, images, list(discovered.items()), custom)
+    return Extracted(facts, links, images, list(discovered.items()), custom, tuple(warnings))
 
 
 class _Resolver:

@@ -137,7 +137,7 @@ class Renderer:
         except (PlaywrightError, TimeoutError) as exc:
             with contextlib.suppress(PlaywrightError):
                 await playwright.stop()
-            raise RenderUnavailable(first_line(exc, 300) or "timeout") from None
+            raise RenderUnavailable(_reason(exc, BROWSER_SECONDS)) from None
         return renderer
 
     async def _open(self) -> _Slot:
@@ -167,7 +167,7 @@ class Renderer:
                 html: str | None = await asyncio.wait_for(slot.page.content(), SNAPSHOT_SECONDS)
             except (TimeoutError, PlaywrightError) as exc:
                 html, healthy = None, False  # scripts hold the page: replace it
-                error = error or f"no DOM snapshot: {first_line(exc, 300) or 'timeout'}"
+                error = error or f"no DOM snapshot: {_reason(exc, SNAPSHOT_SECONDS)}"
             return Rendered(html, error, slot.js_errors, slot.blocked)
         finally:
             self.slots.put_nowait(await self._recycle(slot, healthy))
@@ -196,7 +196,7 @@ class Renderer:
         try:
             return await self._open()
         except (PlaywrightError, TimeoutError) as exc:
-            return await self._relaunch(browser, first_line(exc, 300) or "timeout")
+            return await self._relaunch(browser, _reason(exc, BROWSER_SECONDS))
 
     async def _relaunch(self, failed: Browser, reason: str) -> _Slot | None:
         """A new browser in place of `failed`, which no longer opens pages (unless another
@@ -216,13 +216,15 @@ class Renderer:
                 except (PlaywrightError, TimeoutError) as exc:
                     return self._give_up(
                         f"the browser stopped ({reason}) and did not start again "
-                        f"({first_line(exc, 300) or 'timeout'})"
+                        f"({_reason(exc, BROWSER_SECONDS)})"
                     )
                 self.notes.append(f"the browser stopped ({reason}) and was started again")
             try:
                 return await self._open()
             except (PlaywrightError, TimeoutError) as exc:
-                return self._give_up(f"no page opens in the browser ({first_line(exc, 300)})")
+                return self._give_up(
+                    f"no page opens in the browser ({_reason(exc, BROWSER_SECONDS)})"
+                )
 
     def _give_up(self, failure: str) -> _Slot | None:
         """Stop rendering: every page from now on is parsed as served."""
@@ -277,6 +279,15 @@ async def _launch(playwright: Playwright, settings: CrawlSettings) -> Browser:
         executable_path=str(settings.chromium_path), args=FLAGS, headless=True
     )
     return await asyncio.wait_for(launch, BROWSER_SECONDS)
+
+
+def _reason(error: BaseException, seconds: float) -> str:
+    """Why a browser call failed: its error's first line, or, for a bound of our own that ran
+    out (`asyncio.wait_for`'s TimeoutError has no text: `first_line` would say "TimeoutError"),
+    how long it was given."""
+    if isinstance(error, TimeoutError) and not str(error).strip():
+        return f"timeout: no answer in {seconds:g} s"
+    return first_line(error, 300)
 
 
 def _keep(items: list[str], item: str) -> None:

@@ -25,16 +25,26 @@ from structlog.processors import NAME_TO_LEVEL
 
 from marketloop.observe import steplog
 
-SECRET_KEY = re.compile(r"(token|secret|password|passwd|api[_-]?key|authorization|cookie)", re.I)
+_KEY_WORD = r"(?:token|secret|password|passwd|api[_-]?key|authorization|cookie)"
+SECRET_KEY = re.compile(_KEY_WORD, re.I)
 SECRET_VALUE = re.compile(
     r"(Bearer\s+)[A-Za-z0-9._~+/=\-]+|(sk-|pat-|ntn_|secret_|ya29\.)[A-Za-z0-9._\-]{6,}"
 )
-#: a credential-looking key followed by its value, in text: `token=x`, `"api_key": "x"`,
-#: `(b'X-Echo-Token', b'x')` (how httpcore logs headers)
-SECRET_PAIR = re.compile(  # anchored on the key word, bounded: linear even on a 1 MB line
-    r"""(?P<key>(?:token|secret|password|passwd|api[_-]?key|authorization|cookie)[\w-]{0,64}"""
-    r"""(?:['"]?[ \t]{0,8}[:=]|['"][ \t]{0,8},)[ \t]{0,8}(?:b(?=['"]))?['"]?)"""
-    r"""(?P<value>(?:Bearer[ \t]+)?[^'"\s,)}\]]+)""",
+#: a credential-looking key followed by its value, in text: `token=x`, `"api_key": "x"`, and
+#: a pair whose first item is such a key, `(b'X-Echo-Token', b'x')` (how httpcore logs
+#: headers); `'passwd', 'email'` in a longer list is not a pair (its `email` was masked). A
+#: quoted value is masked up to its closing quote, whatever it holds (`"[/]a,b"` was cut at
+#: `]`, and `'"&x'` not masked at all); a bare one up to a space, a quote, a comma, a closing
+#: bracket that ends it (`(token=x)`; `token=[/]x[b]` is masked whole) or the next query
+#: parameter (`&page=2`). Anchored on the key word (or a pair's parenthesis) with bounded
+#: repeats: linear even on a 1 MB line.
+SECRET_PAIR = re.compile(
+    rf"""(?:{_KEY_WORD}[\w-]{{0,64}}['"]?[ \t]{{0,8}}[:=]"""
+    rf"""|\(b?['"][\w-]{{0,64}}?{_KEY_WORD}[\w-]{{0,64}}['"][ \t]{{0,8}},)[ \t]{{0,8}}"""
+    r"""(?:b?'(?P<single>(?:\\.|[^'\\\n])+)|b?"(?P<double>(?:\\.|[^"\\\n])+)"""
+    r"""|(?P<bare>(?:Bearer[ \t]+)?"""
+    r"""(?:\[[^\s'"\[\]]{0,64}\]|\([^\s'"()]{0,64}\)|\{[^\s'"{}]{0,64}\}|[^\s'",)}\]&]"""
+    r"""|[)}\]](?![\s,;)}\]]|$)|&(?![\w.-]{1,64}=))+))""",
     re.I,
 )
 MASK = "***"
@@ -65,8 +75,15 @@ def mask_secrets(text: str) -> str:
     for secret in _longest_first[0]:
         if secret in text:
             text = text.replace(secret, MASK)
-    text = SECRET_PAIR.sub(lambda m: m.group("key") + MASK, text)
+    text = SECRET_PAIR.sub(_mask_pair_value, text)
     return SECRET_VALUE.sub(lambda m: (m.group(1) or m.group(2) or "") + MASK, text)
+
+
+def _mask_pair_value(match: re.Match[str]) -> str:
+    """A `SECRET_PAIR` match with its value (only) masked; its key and quotes are kept."""
+    group = next(g for g in ("single", "double", "bare") if match.group(g) is not None)
+    text, start, end = match.string, match.start(group), match.end(group)
+    return text[match.start() : start] + MASK + text[end : match.end()]
 
 
 def mask_value(value: Any, depth: int = 0) -> Any:

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from marketloop import yamlguard
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 #: steps in one loop: the DAG is walked recursively (dag.py), so a deeper chain would exhaust
@@ -16,7 +18,14 @@ MAX_TIMEOUT = 7 * 24 * 3600  # a step's timeout; larger ones overflow the thread
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    """Unknown keys, and a boolean or nan/inf where a number is expected, are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_number(cls, value: Any, info: ValidationInfo) -> Any:
+        return yamlguard.no_boolean_number(cls, value, info)
 
 
 class Schedule(Strict):
