@@ -27,6 +27,7 @@ Needs Redis (MARKETLOOP_TEST_REDIS, default redis://127.0.0.1:6379/15: FLUSHED) 
 from __future__ import annotations
 
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,7 @@ from typing import Any
 REDIS = os.environ.get("MARKETLOOP_TEST_REDIS", "redis://127.0.0.1:6379/15")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROUND_TRIPS = 150
+WORK = 500
 STEPS, PER_RUN = 1000, 20
 CHAIN, CHAIN_SECONDS = 10, 0.1
 
@@ -56,8 +58,10 @@ def main() -> None:
         if storage == "redis":
             with _postgres() as url:
                 bare, recorded, runner = _overhead(storage, url, trips)
+                work = _work(storage, url)
         else:
             bare, recorded, runner = _overhead(storage, None, trips)
+            work = _work(storage, None)
         stamped, runner = runner, trips["committed"]
         app = "postgresql" if storage == "redis" else "sqlite"
         print(
@@ -80,6 +84,13 @@ def main() -> None:
         print(
             f"  app database round trips per step (statements, BEGIN and COMMIT; load-free): "
             f"{trips['start_run']:.1f} in start_run, {trips['worker']:.1f} in the worker"
+        )
+        print(
+            f"  one step's work in one thread, no polling (min / median of {WORK}): runner "
+            f"{work['runner'][0]:.0f} / {work['runner'][1]:.0f} µs (start_run, dequeue, "
+            f"execute); bare Huey {work['bare'][0]:.0f} / {work['bare'][1]:.0f} µs (enqueue, "
+            f"dequeue, execute): {work['runner'][0] / work['bare'][0]:.1f}× at the min; load "
+            f"average {os.getloadavg()[0]:.1f}"
         )
     rate = _throughput()
     print(f"redis + postgresql, 2 worker processes: {STEPS} no-op steps at {rate:.0f} steps/s")
@@ -188,11 +199,66 @@ def _overhead(
         return bare, recorded, statistics.median(runner)
 
 
+def _work(storage: str, app_db: str | None) -> dict[str, tuple[float, float]]:
+    """One step's work with no polling, min and median (µs) of WORK steps after 50 unmeasured:
+    in this thread, with no consumer, the bare Huey task's enqueue, dequeue and execution, and
+    the runner's `start_run`, dequeue and execution (to its recorded success, and its step log
+    closed): what each costs the machine, which the embedded queue's polling hides (an idle
+    consumer looks 2 ms after its last look)."""
+    from huey import RedisHuey
+
+    from marketloop.runner import service
+    from marketloop.runner.loopfile import parse_loop
+    from marketloop.runner.queue import make_huey, sqlite_huey
+
+    def timed(one: Any) -> tuple[float, float]:
+        times = []
+        for i in range(50 + WORK):
+            started = time.perf_counter()
+            one()
+            if i >= 50:
+                times.append((time.perf_counter() - started) * 1e6)
+        return min(times), statistics.median(times)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        if storage == "redis":
+            _flush_redis()
+            bare: Any = RedisHuey("bare_work", url=REDIS, results=False, blocking=True)
+        else:
+            bare = sqlite_huey("bare_work", root / "bare.db")
+
+        @bare.task()
+        def noop(task_id: str) -> None:
+            pass
+
+        def bare_step() -> None:
+            noop("t")
+            bare.execute(bare.dequeue())
+
+        settings = _settings(root / "ws", REDIS if storage == "redis" else None, app_db)
+        service.store_for(settings)  # migrate before timing
+        huey, _ = make_huey(settings)
+        loop = parse_loop("name: one\nsteps:\n  a: {action: noop}\n")
+
+        def runner_step() -> None:
+            service.start_run(settings, loop)
+            huey.execute(huey.dequeue())
+
+        return {"bare": timed(bare_step), "runner": timed(runner_step)}
+
+
 class _RoundTrips:
     """Counts what the app database engines send: each statement, and a BEGIN and a COMMIT
     (or ROLLBACK) for each transaction that is not in autocommit; those of `start_run` (in
     `caller()`) and those of other threads (the consumer's and its heartbeats). `returned`:
-    when other threads returned a connection to its pool (after the commit, if any)."""
+    when other threads returned a connection to its pool (after the commit, if any).
+
+    PostgreSQL's are counted from SQLAlchemy's events; SQLite's from SQLite's own trace of the
+    pooled connections (every statement it runs, BEGIN and COMMIT included), since the
+    runner's turns on SQLite run on the DBAPI cursor, which SQLAlchemy's events do not see
+    (appdb/direct.py). A read alone in its transaction is one statement there: pysqlite
+    begins a transaction only before a write."""
 
     def __init__(self) -> None:
         self.caller_trips = self.worker_trips = 0
@@ -207,16 +273,27 @@ class _RoundTrips:
         elif self._in_caller:
             self.caller_trips += trips
 
-    def _statement(self, *_: Any) -> None:
+    def _statement(self, conn: Any, *_: Any) -> None:
+        if conn.dialect.name != "sqlite":  # SQLite's trace counts those
+            self._count(1)
+
+    def _traced(self, _: str) -> None:
         self._count(1)
 
-    def _checkin(self, *_: Any) -> None:
+    def _checkout(self, dbapi_connection: Any, *_: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(self._traced)
+
+    def _checkin(self, dbapi_connection: Any, *_: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(None)
         if threading.current_thread() is not self._main:
             self.returned.append(datetime.now(UTC))
             self.moved.set()
 
     def _end(self, conn: Any) -> None:  # a transaction's BEGIN and COMMIT, unless autocommit
-        if not getattr(conn.connection.dbapi_connection, "autocommit", False):
+        sqlite = conn.dialect.name == "sqlite"  # SQLite's trace counts those
+        if not sqlite and not getattr(conn.connection.dbapi_connection, "autocommit", False):
             self._count(2)
 
     @contextmanager
@@ -234,6 +311,7 @@ class _RoundTrips:
         event.listen(Engine, "commit", self._end)
         event.listen(Engine, "rollback", self._end)
         event.listen(Pool, "checkin", self._checkin)
+        event.listen(Pool, "checkout", self._checkout)
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -243,6 +321,7 @@ class _RoundTrips:
         event.remove(Engine, "commit", self._end)
         event.remove(Engine, "rollback", self._end)
         event.remove(Pool, "checkin", self._checkin)
+        event.remove(Pool, "checkout", self._checkout)
 
 
 def _bare(storage: str, path: Path, name: str, app_db: str | None = None) -> float:
