@@ -15,7 +15,10 @@ commit, not four:
 
 On PostgreSQL the first three are one statement (`_end_lock_read_statement`), which also ends
 the run when the attempt succeeded and every other step succeeded or was skipped (the run's
-last step: no UPDATE of the run after it); the other ends of a run are the engine's plan.
+last step: no UPDATE of the run after it); the other ends of a run are the engine's plan. On
+SQLite the lock after a success ends the run so too (`_LOCK_END_RUN`), and a run so ended is
+not read; there the statements run on the DBAPI cursor (appdb/direct.py: SQLAlchemy's
+execution costs more Python than SQLite's own work).
 
 The run's row lock serialises the turns of one run (PostgreSQL; SQLite has one writer anyway):
 two steps of a run that end at once cannot both miss that the run is over. A new run is

@@ -272,7 +272,9 @@ class Store:
         synchronously after it, which flushes this one too, so only a crash of the database
         server in between can lose it; then the step is pending and enqueued, and the sweeper
         hands it to a worker again, as it does a step whose worker died (at-least-once either
-        way)."""
+        way). On SQLite the step's compare-and-set returns the run's status, and the run's
+        queued → running is written only when it is queued (the DBAPI cursor: appdb/direct.py).
+        """
         params = {"run": run_id, "step": name, "moment": now(), "worker": worker}
         if self.postgres:
             with open_unflushed(self.url).connect() as conn:
