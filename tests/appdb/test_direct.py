@@ -154,3 +154,18 @@ def test_an_aware_datetime_of_another_zone_is_stored_as_sqlalchemy_stores_it(
         conn.execute(insert(RUNS), _run_row("r2") | {"created_at": moment})
         stored = conn.exec_driver_sql("SELECT created_at FROM runner_runs ORDER BY id").all()
     assert stored[0] == stored[1]
+
+
+def test_statements_built_per_call_are_not_kept_past_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = open_app_db(f"sqlite:///{tmp_path / 'app.db'}")
+    with engine.begin() as conn:
+        direct.execute(conn, insert(RUNS), _run_row())
+    monkeypatch.setattr(direct, "_PLANS_KEPT", direct.compiled())
+    kept = direct.compiled()
+    with engine.connect() as conn:
+        for _ in range(3):  # a new statement object each time: each compiled, none kept
+            query = select(RUNS.c.loop).where(RUNS.c.id == bindparam("run"))
+            assert direct.execute(conn, query, {"run": "r1"}).scalar() == _run_row()["loop"]
+    assert direct.compiled() == kept

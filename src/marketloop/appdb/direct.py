@@ -13,8 +13,9 @@ its result columns through their result processors (the dialect's own: datetimes
 stored and read exactly as `Connection.execute` does), and it runs on the cursor of the
 connection's DBAPI connection, inside the transaction the connection began. A statement this
 cannot run as `Connection.execute` would (Python-side column defaults to compute, an expanding
-IN list) is refused when it is first compiled. Other databases get `Connection.execute`: a
-network round trip dwarfs its Python.
+IN list) is refused when it is first compiled. Meant for statements built once (module
+constants, cached builders): a statement built per call is compiled per call once 512 shapes
+are kept. Other databases get `Connection.execute`: a network round trip dwarfs its Python.
 
 SQLAlchemy's cursor events do not see these statements; SQLite's own trace does
 (`sqlite3.Connection.set_trace_callback`: what the runner benchmark counts).
@@ -66,6 +67,9 @@ class _Plan:
 
 _plans: dict[tuple[Executable, tuple[str, ...]], _Plan] = {}
 _plans_lock = threading.Lock()
+#: statements are meant to be built once (module constants, cached builders); past this many
+#: shapes a new one is compiled at each execution rather than kept (no unbounded growth)
+_PLANS_KEPT = 512
 
 
 def execute(
@@ -152,5 +156,6 @@ def _plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Pl
         tuple(type_.dialect_impl(dialect).result_processor(dialect, None) for type_ in returned),
     )
     with _plans_lock:
-        _plans[key] = plan
+        if len(_plans) < _PLANS_KEPT:
+            _plans[key] = plan
     return plan
