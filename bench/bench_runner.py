@@ -14,8 +14,12 @@
   never instead of it: a bare Huey task that records its result in the same app database
   (one INSERT in its own transaction, through the same pooled engine), the least any runner
   that keeps its state in a database can do, timed to the end of its commit as the runner
-  is. Beside the times, the runner's round trips to the app database per step (statements,
-  BEGIN and COMMIT; in `start_run`, in the worker), which the machine's load does not move;
+  is. Both callers wait for an event (the task's own, Huey's signal that the runner's task
+  ran) and call again at once, so each side's call meets the consumer's polling at the same
+  moment. Beside the times, the runner's round trips to the app database per step
+  (statements, BEGIN and COMMIT; in `start_run`, in the worker), which the machine's load does
+  not move, and one step's work with no consumer and no polling (CPU time in one thread: the
+  runner's `start_run`, dequeue and execution; the bare task's enqueue, dequeue and run);
 - 1,000 no-op steps drained by 2 worker processes on Redis (PostgreSQL app database):
   at least 100 steps/s;
 - a 10-step no-op loop (each step 0.1 s) finishes within 1 s of its steps' own time.
