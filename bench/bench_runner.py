@@ -14,8 +14,12 @@
   never instead of it: a bare Huey task that records its result in the same app database
   (one INSERT in its own transaction, through the same pooled engine), the least any runner
   that keeps its state in a database can do, timed to the end of its commit as the runner
-  is. Beside the times, the runner's round trips to the app database per step (statements,
-  BEGIN and COMMIT; in `start_run`, in the worker), which the machine's load does not move;
+  is. Both callers wait for an event (the task's own, Huey's signal that the runner's task
+  ran) and call again at once, so each side's call meets the consumer's polling at the same
+  moment. Beside the times, the runner's round trips to the app database per step
+  (statements, BEGIN and COMMIT; in `start_run`, in the worker), which the machine's load does
+  not move, and one step's work with no consumer and no polling (CPU time in one thread: the
+  runner's `start_run`, dequeue and execution; the bare task's enqueue, dequeue and run);
 - 1,000 no-op steps drained by 2 worker processes on Redis (PostgreSQL app database):
   at least 100 steps/s;
 - a 10-step no-op loop (each step 0.1 s) finishes within 1 s of its steps' own time.
@@ -27,6 +31,7 @@ Needs Redis (MARKETLOOP_TEST_REDIS, default redis://127.0.0.1:6379/15: FLUSHED) 
 from __future__ import annotations
 
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,6 +48,7 @@ from typing import Any
 REDIS = os.environ.get("MARKETLOOP_TEST_REDIS", "redis://127.0.0.1:6379/15")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROUND_TRIPS = 150
+WORK = 500
 STEPS, PER_RUN = 1000, 20
 CHAIN, CHAIN_SECONDS = 10, 0.1
 
@@ -56,8 +62,10 @@ def main() -> None:
         if storage == "redis":
             with _postgres() as url:
                 bare, recorded, runner = _overhead(storage, url, trips)
+                work = _work(storage, url)
         else:
             bare, recorded, runner = _overhead(storage, None, trips)
+            work = _work(storage, None)
         stamped, runner = runner, trips["committed"]
         app = "postgresql" if storage == "redis" else "sqlite"
         print(
@@ -80,6 +88,13 @@ def main() -> None:
         print(
             f"  app database round trips per step (statements, BEGIN and COMMIT; load-free): "
             f"{trips['start_run']:.1f} in start_run, {trips['worker']:.1f} in the worker"
+        )
+        print(
+            f"  one step's work in one thread, no polling (its CPU time, min / median of "
+            f"{WORK}): runner {work['runner'][0]:.0f} / {work['runner'][1]:.0f} µs (start_run, "
+            f"dequeue, execute); bare Huey {work['bare'][0]:.0f} / {work['bare'][1]:.0f} µs "
+            f"(enqueue, dequeue, execute): {work['runner'][0] / work['bare'][0]:.1f}× at the "
+            f"min; load average {os.getloadavg()[0]:.1f}"
         )
     rate = _throughput()
     print(f"redis + postgresql, 2 worker processes: {STEPS} no-op steps at {rate:.0f} steps/s")
@@ -142,45 +157,53 @@ def _overhead(
     """Medians (ms): the bare Huey round trip, the bare Huey task that records its result in
     the app database (one INSERT, in its own transaction), and the runner's step; `trips` gets
     the runner's round trips to the app database per step, in `start_run` and in the worker
-    (the caller's polling is not counted), and as "committed" the median time (ms) from the
+    (the caller's reads are not counted), and as "committed" the median time (ms) from the
     call of `start_run` to the moment the worker returned its last connection to the pool: the
     commit of the step's end (and the run's); the runner's median returned is to the run's
     `finished_at`, a moment stamped before that commit."""
+    from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR
+
     from marketloop.config import app_db_url
     from marketloop.runner import service
     from marketloop.runner.loopfile import parse_loop
     from marketloop.runner.queue import make_huey
-    from marketloop.runner.states import RUN_DONE
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         settings = _settings(root / "ws", REDIS if storage == "redis" else None, app_db)
-        store = service.store_for(settings)  # migrate before timing
+        service.store_for(settings)  # migrate before timing
         bare = _bare(storage, root / "bare.db", "bare")
         recorded = _bare(storage, root / "bare_db.db", "bare_db", app_db_url(settings))
         huey, _ = make_huey(settings)
+        ran = threading.Event()
+
+        @huey.signal(SIGNAL_COMPLETE, SIGNAL_ERROR)
+        def _ran(*_: Any) -> None:
+            ran.set()
+
         loop = parse_loop("name: one\nsteps:\n  a: {action: noop}\n")
-        runner, committed = [], []
+        runner, committed, started = [], [], []
         counted = _RoundTrips()
         with _consumer(huey), counted:
             for _ in range(ROUND_TRIPS):
                 counted.returned.clear()
+                ran.clear()
                 called = datetime.now(UTC)
                 with counted.caller():
                     run = service.start_run(settings, loop)
-                # the time is the recorded one; the caller looks again only when a worker
-                # thread has returned a connection (as the bare task's caller waits for an
-                # event), so that its polling takes no CPU (GIL) or database time from the worker
-                while True:
-                    counted.moved.clear()
-                    if store.run(run.run_id).status in RUN_DONE:
-                        break
-                    counted.moved.wait(0.05)
-                view = service.get_run(settings, run.run_id)
-                assert view.status == "succeeded", view
-                assert view.finished_at is not None
-                runner.append((view.finished_at - called).total_seconds() * 1000)
+                # the time is the recorded one; the caller waits for the consumer to have run
+                # the step's task, as the bare task's caller waits for an event, and starts the
+                # next at once, as that caller does (the runs are read after the loop): it takes
+                # no CPU (GIL) or database time from the worker, and each side's call comes at
+                # the same moment of the consumer's polling
+                ran.wait(10)
                 committed.append((max(counted.returned) - called).total_seconds() * 1000)
+                started.append((run.run_id, called))
+        for run_id, called in started:
+            view = service.get_run(settings, run_id)
+            assert view.status == "succeeded", view
+            assert view.finished_at is not None
+            runner.append((view.finished_at - called).total_seconds() * 1000)
         if trips is not None:
             trips["start_run"] = counted.caller_trips / ROUND_TRIPS
             trips["worker"] = counted.worker_trips / ROUND_TRIPS
@@ -188,16 +211,72 @@ def _overhead(
         return bare, recorded, statistics.median(runner)
 
 
+def _work(storage: str, app_db: str | None) -> dict[str, tuple[float, float]]:
+    """One step's work with no polling, the CPU time of this thread (µs; min and median of WORK
+    steps after 50 unmeasured: the load on the machine moves it much less than a wall time):
+    in this thread, with no consumer, the bare Huey task's enqueue, dequeue and execution, and
+    the runner's `start_run`, dequeue and execution (to its recorded success, and its step log
+    closed): what each costs, which the embedded queue's polling hides (an idle consumer looks
+    2 ms after its last look). SQLite runs in this thread; Redis and PostgreSQL do their own
+    work in their processes (not counted), so on Redis it is the Python side only."""
+    from huey import RedisHuey
+
+    from marketloop.runner import service
+    from marketloop.runner.loopfile import parse_loop
+    from marketloop.runner.queue import make_huey, sqlite_huey
+
+    def timed(one: Any) -> tuple[float, float]:
+        times = []
+        for i in range(50 + WORK):
+            started = time.thread_time()
+            one()
+            if i >= 50:
+                times.append((time.thread_time() - started) * 1e6)
+        return min(times), statistics.median(times)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        if storage == "redis":
+            _flush_redis()
+            bare: Any = RedisHuey("bare_work", url=REDIS, results=False, blocking=True)
+        else:
+            bare = sqlite_huey("bare_work", root / "bare.db")
+
+        @bare.task()
+        def noop(task_id: str) -> None:
+            pass
+
+        def bare_step() -> None:
+            noop("t")
+            bare.execute(bare.dequeue())
+
+        settings = _settings(root / "ws", REDIS if storage == "redis" else None, app_db)
+        service.store_for(settings)  # migrate before timing
+        huey, _ = make_huey(settings)
+        loop = parse_loop("name: one\nsteps:\n  a: {action: noop}\n")
+
+        def runner_step() -> None:
+            service.start_run(settings, loop)
+            huey.execute(huey.dequeue())
+
+        return {"bare": timed(bare_step), "runner": timed(runner_step)}
+
+
 class _RoundTrips:
     """Counts what the app database engines send: each statement, and a BEGIN and a COMMIT
     (or ROLLBACK) for each transaction that is not in autocommit; those of `start_run` (in
     `caller()`) and those of other threads (the consumer's and its heartbeats). `returned`:
-    when other threads returned a connection to its pool (after the commit, if any)."""
+    when other threads returned a connection to its pool (after the commit, if any).
+
+    PostgreSQL's are counted from SQLAlchemy's events; SQLite's from SQLite's own trace of the
+    pooled connections (every statement it runs, BEGIN and COMMIT included), since the
+    runner's turns on SQLite run on the DBAPI cursor, which SQLAlchemy's events do not see
+    (appdb/direct.py). A read alone in its transaction is one statement there: pysqlite
+    begins a transaction only before a write."""
 
     def __init__(self) -> None:
         self.caller_trips = self.worker_trips = 0
         self.returned: list[datetime] = []
-        self.moved = threading.Event()  # set when another thread returns a connection
         self._in_caller = False
         self._main = threading.main_thread()
 
@@ -207,16 +286,26 @@ class _RoundTrips:
         elif self._in_caller:
             self.caller_trips += trips
 
-    def _statement(self, *_: Any) -> None:
+    def _statement(self, conn: Any, *_: Any) -> None:
+        if conn.dialect.name != "sqlite":  # SQLite's trace counts those
+            self._count(1)
+
+    def _traced(self, _: str) -> None:
         self._count(1)
 
-    def _checkin(self, *_: Any) -> None:
+    def _checkout(self, dbapi_connection: Any, *_: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(self._traced)
+
+    def _checkin(self, dbapi_connection: Any, *_: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(None)
         if threading.current_thread() is not self._main:
             self.returned.append(datetime.now(UTC))
-            self.moved.set()
 
     def _end(self, conn: Any) -> None:  # a transaction's BEGIN and COMMIT, unless autocommit
-        if not getattr(conn.connection.dbapi_connection, "autocommit", False):
+        sqlite = conn.dialect.name == "sqlite"  # SQLite's trace counts those
+        if not sqlite and not getattr(conn.connection.dbapi_connection, "autocommit", False):
             self._count(2)
 
     @contextmanager
@@ -234,6 +323,7 @@ class _RoundTrips:
         event.listen(Engine, "commit", self._end)
         event.listen(Engine, "rollback", self._end)
         event.listen(Pool, "checkin", self._checkin)
+        event.listen(Pool, "checkout", self._checkout)
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -243,6 +333,7 @@ class _RoundTrips:
         event.remove(Engine, "commit", self._end)
         event.remove(Engine, "rollback", self._end)
         event.remove(Pool, "checkin", self._checkin)
+        event.remove(Pool, "checkout", self._checkout)
 
 
 def _bare(storage: str, path: Path, name: str, app_db: str | None = None) -> float:

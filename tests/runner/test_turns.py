@@ -3,6 +3,7 @@ PostgreSQL. The figures are the benchmark's (`make bench BENCH=runner`); these p
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, event, text, update
 from sqlalchemy.engine.interfaces import CacheStats
 
-from marketloop.appdb import open_unflushed
+from marketloop.appdb import direct, open_unflushed
 from marketloop.config import Settings
 from marketloop.runner import engine, service
 from marketloop.runner.model import Loop
@@ -31,24 +32,56 @@ def statements(store: Store) -> AbstractContextManager[list[tuple[str, str]]]:
     return statements_of(store.engine)
 
 
+#: SQLite: the recorders of the open `statements_of` contexts (engines that share a pool, the
+#: app database's and its autocommit one, share its connections' one trace callback)
+_TRACING: list[Callable[[str], None]] = []
+_TRANSACTION = ("BEGIN", "COMMIT")
+
+
+def _traced(sql: str) -> None:
+    for record in _TRACING:
+        record(sql)
+
+
 @contextmanager
 def statements_of(target: Engine) -> Iterator[list[tuple[str, str]]]:
+    """On SQLite, SQLite's own trace of the pooled connections (the runner's turns run on the
+    DBAPI cursor there: appdb/direct.py), its BEGIN and COMMIT left out, each execution of an
+    executemany one statement; elsewhere SQLAlchemy's cursor events."""
     sent: list[tuple[str, str]] = []
     caller = threading.get_ident()  # not the heartbeat thread's beats
 
     def record(_conn: Any, _cursor: Any, sql: str, _params: Any, context: Any, _many: Any) -> None:
-        if threading.get_ident() != caller:
+        if threading.get_ident() != caller or target.dialect.name == "sqlite":
             return
         compiled = context.compiled.string if context.compiled is not None else sql
         sent.append((" ".join(sql.split()), compiled))
         if context.compiled is not None and context.cache_hit is CacheStats.NO_CACHE_KEY:
             UNCACHED.add(" ".join(sql.split()))
 
+    def traced(sql: str) -> None:
+        if threading.get_ident() == caller and sql.split(maxsplit=1)[0] not in _TRANSACTION:
+            sent.append((" ".join(sql.split()), sql))
+
+    def checkout(dbapi_connection: Any, *_: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(_traced)
+
+    def checkin(dbapi_connection: Any, *_: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(None)
+
     event.listen(target, "before_cursor_execute", record)
+    event.listen(target, "checkout", checkout)
+    event.listen(target, "checkin", checkin)
+    _TRACING.append(traced)
     try:
         yield sent
     finally:
+        _TRACING.remove(traced)
         event.remove(target, "before_cursor_execute", record)
+        event.remove(target, "checkout", checkout)
+        event.remove(target, "checkin", checkin)
 
 
 def created(loop: Loop) -> engine.NewRun:
@@ -73,10 +106,10 @@ def test_a_new_run_is_recorded_by_its_inserts_alone(
             ["WITH", "new_run", "AS", "(INSERT", "INTO", "runner_runs", "SELECT"]
         ]
         assert "INSERT INTO runner_steps SELECT" in sent[0][0]
-    else:
+    else:  # one INSERT of the steps, run once a step (SQLite's trace shows each)
         assert [sql.split()[:3] for sql, _ in sent] == [
             ["INSERT", "INTO", "runner_runs"],
-            ["INSERT", "INTO", "runner_steps"],
+            *[["INSERT", "INTO", "runner_steps"]] * 3,
         ]
     assert following.ready == ["a"]
     rows = {row.name: row for row in store.steps(new.id)}
@@ -96,17 +129,21 @@ def test_the_moves_of_a_turn_compile_once(settings: Settings, make_loop: MakeLoo
     step's begin and its end is compiled once and reused as it is."""
     loop = make_loop("  a: {action: noop}\n  b: {action: noop, needs: [a]}\n")
     store = service.store_for(settings)
-    with statements(store) as sent, statements_of(open_unflushed(store.url)) as began:
-        new = created(loop)
-        engine.advance(store, new.id, create=new, mark=True, loop=loop)
-        for name in ("a", "b"):
-            finish = engine.execute(settings, store, new.id, name, "w")
-            engine.advance(store, new.id, finish=finish, mark=True)
-    assert service.get_run(settings, new.id).status == "succeeded"
+    compiled_directly = []  # SQLite: the shapes appdb.direct compiled, after each run
+    for _ in range(2):
+        with statements(store) as sent, statements_of(open_unflushed(store.url)) as began:
+            new = created(loop)
+            engine.advance(store, new.id, create=new, mark=True, loop=loop)
+            for name in ("a", "b"):
+                finish = engine.execute(settings, store, new.id, name, "w")
+                engine.advance(store, new.id, finish=finish, mark=True)
+        assert service.get_run(settings, new.id).status == "succeeded"
+        compiled_directly.append(direct.compiled())
     every = sent + began if store.postgres else sent
     assert len(every) >= 7
     assert [compiled for _, compiled in every if "POSTCOMPILE" in compiled] == []
     assert [sql for sql, _ in every if sql in UNCACHED] == []
+    assert compiled_directly[1] == compiled_directly[0]  # the second run compiled nothing
 
 
 def test_a_steps_begin_alone_skips_the_wait_for_the_flush_on_postgresql(
@@ -278,15 +315,26 @@ def test_the_end_of_a_runs_last_step_is_one_statement_alone_on_postgresql(
     store = service.store_for(settings)
     new = created(loop)
     engine.advance(store, new.id, create=new, mark=True, loop=loop)
-    ends = []
+    ends, begins = [], []
     for name in ("a", "b"):
-        finish = engine.execute(settings, store, new.id, name, "w")
+        with statements(store) as began:
+            finish = engine.execute(settings, store, new.id, name, "w")
         assert finish is not None and finish.last == (store.postgres and name == "b")
         with statements(store) as sent, transactions(store) as begun:
             assert engine.advance(store, new.id, finish=finish, mark=True).finished
         ends.append((len(sent), len(begun)))
+        begins.append([sql.split()[:2] for sql, _ in began if sql.startswith("UPDATE")])
     run = service.get_run(settings, new.id)
     assert run.status == "succeeded"
+    assert run.finished_at == run.steps[1].finished_at  # the run ended with its last step
     if store.postgres:
         assert ends[0][1] == 1 and ends[1] == (1, 0)  # b: one statement, no transaction
-        assert run.finished_at == run.steps[1].finished_at  # the run ended with its last step
+        return
+    # SQLite: a's begin also moves the queued run to running, b's finds it running; a's end is
+    # the end, the run's lock, the read of the steps and b marked enqueued; b's the end and the
+    # lock that also ends the run (no read), in one transaction each
+    assert begins == [
+        [["UPDATE", "runner_steps"], ["UPDATE", "runner_runs"]],
+        [["UPDATE", "runner_steps"]],
+    ]
+    assert ends == [(4, 1), (2, 1)]

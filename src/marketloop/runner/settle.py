@@ -15,7 +15,10 @@ commit, not four:
 
 On PostgreSQL the first three are one statement (`_end_lock_read_statement`), which also ends
 the run when the attempt succeeded and every other step succeeded or was skipped (the run's
-last step: no UPDATE of the run after it); the other ends of a run are the engine's plan.
+last step: no UPDATE of the run after it); the other ends of a run are the engine's plan. On
+SQLite the lock after a success ends the run so too (`_LOCK_END_RUN`), and a run so ended is
+not read; there the statements run on the DBAPI cursor (appdb/direct.py: SQLAlchemy's
+execution costs more Python than SQLite's own work).
 
 The run's row lock serialises the turns of one run (PostgreSQL; SQLite has one writer anyway):
 two steps of a run that end at once cannot both miss that the run is over. A new run is
@@ -35,6 +38,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Select,
@@ -51,8 +55,9 @@ from sqlalchemy import (
     update,
 )
 
+from marketloop.appdb import direct
 from marketloop.observe.steplog import StepLog
-from marketloop.runner.states import RUN_MOVES, STEP_MOVES, sources
+from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
 from marketloop.runner.tables import RUNS, STEPS
 
 
@@ -198,13 +203,24 @@ def settle(
         finished = finish is not None and _move_step(
             conn, run_id, finish.name, finish.status, ["running"], finish.attempt, finish.values
         )
-        status = conn.scalar(LOCK_RUN, {"run": run_id})
+        if finished and finish is not None and _may_end_run(finish):
+            # the lock, and the run's end when this was its last step: one statement, not the
+            # lock, the read and the run's UPDATE (one writer: the condition is exact)
+            ended = {
+                "b_run": run_id,
+                "b_name": finish.name,
+                "v_finished_at": finish.values["finished_at"],
+            }
+            status = direct.execute(conn, _LOCK_END_RUN, ended).scalar()
+            if status in RUN_DONE:
+                return finished, planner(status, [])  # nothing to plan in an ended run
+        else:
+            status = direct.execute(conn, LOCK_RUN, {"run": run_id}).scalar()
     if status is None:
         return finished, []
     if states is None:
-        states = [
-            StepState(**row) for row in conn.execute(STEPS_OF_RUN, {"run": run_id}).mappings()
-        ]
+        read = direct.execute(conn, STEPS_OF_RUN, {"run": run_id})
+        states = [StepState(**row) for row in read.mappings()]
     done = [move for move in planner(status, states) if _apply(conn, run_id, move)]
     return finished, done
 
@@ -230,9 +246,9 @@ def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> Non
         params = {"run": json.dumps(row, default=_json), "steps": json.dumps(rows, default=_json)}
         conn.execute(INSERT_RUN_ONE_STATEMENT, params)
         return
-    conn.execute(INSERT_RUN, row)
-    conn.execute(  # executemany
-        INSERT_STEPS, [{key: values.get(key) for key in columns} for values in steps.values()]
+    direct.execute(conn, INSERT_RUN, row)
+    direct.execute(  # executemany
+        conn, INSERT_STEPS, [{key: values.get(key) for key in columns} for values in steps.values()]
     )
 
 
@@ -343,15 +359,9 @@ def _end_lock_read_statement(status: str, keys: tuple[str, ...]) -> Select[Any]:
     )
     lock: dict[str, Any] = {"status": RUNS.c.status}
     if status == "succeeded" and "finished_at" in keys:  # the run's end, when this is its last
-        last = and_(
-            select(ended.c.name).exists(),
-            one_of(RUNS.c.status, ["queued", "running"]),
-            only_one_left("b_run", "b_name"),
-        )
-        lock = {
-            "status": case((last, "succeeded"), else_=RUNS.c.status),
-            "finished_at": case((last, values["finished_at"]), else_=RUNS.c.finished_at),
-        }
+        finished_at = values["finished_at"]
+        assert isinstance(finished_at, BindParameter)
+        lock = _end_if_last(finished_at, select(ended.c.name).exists())
     locked = (
         update(RUNS)
         .where(RUNS.c.id == bindparam("b_run"), literal_column("runner_runs.xmin") == seen_version)
@@ -370,12 +380,46 @@ def _end_lock_read_statement(status: str, keys: tuple[str, ...]) -> Select[Any]:
     )
 
 
+def _may_end_run(finish: Finish) -> bool:
+    """A success that has its end time: the end of its run, if no other step is left."""
+    return finish.status == "succeeded" and "finished_at" in finish.values
+
+
+def _end_if_last(
+    finished_at: ColumnElement[Any], recorded: ColumnElement[bool] | None = None
+) -> dict[str, Any]:
+    """The values of the run's lock (an UPDATE of its row, bound parameter b_run) that also end
+    it, succeeded at `finished_at`, when the attempt of step b_name was its last: every other
+    step succeeded or was skipped, the run is still queued or running, and the end was
+    recorded (`recorded`; None when the caller knows it was). The plan would end it so
+    (engine._end): this saves the read of the steps and the run's own UPDATE."""
+    last = and_(
+        *([] if recorded is None else [recorded]),
+        one_of(RUNS.c.status, ["queued", "running"]),
+        only_one_left("b_run", "b_name"),
+    )
+    return {
+        "status": case((last, "succeeded"), else_=RUNS.c.status),
+        "finished_at": case((last, finished_at), else_=RUNS.c.finished_at),
+    }
+
+
+#: SQLite: the run's lock after an attempt's recorded success, ending the run if that was its
+#: last step (the condition is exact: one writer, in the transaction of the attempt's end)
+_LOCK_END_RUN = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("b_run"))
+    .values(_end_if_last(bindparam("v_finished_at", type_=RUNS.c.finished_at.type)))
+    .returning(RUNS.c.status)
+)
+
+
 def _apply(conn: Connection, run_id: str, move: Move) -> bool:
     if move.name is None:
         assert move.new is not None
         allowed = sources(RUN_MOVES, move.new)
         params = {"b_run": run_id, "status": move.new, **move.values}
-        return bool(conn.execute(_move_statement(False, tuple(allowed)), params).rowcount)
+        return bool(direct.execute(conn, _move_statement(False, tuple(allowed)), params).rowcount)
     return _move_step(conn, run_id, move.name, move.new, move.from_, None, move.values)
 
 
@@ -397,4 +441,4 @@ def _move_step(
     if attempt is not None:
         params["b_attempt"] = attempt
     statement = _move_statement(True, tuple(allowed), attempt is not None)
-    return bool(conn.execute(statement, params).rowcount)
+    return bool(direct.execute(conn, statement, params).rowcount)

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from marketloop.appdb import open_app_db, open_autocommit, open_unflushed
+from marketloop.appdb import direct, open_app_db, open_autocommit, open_unflushed
 from marketloop.errors import RunnerError
 from marketloop.runner.settle import one_of, only_one_left
 from marketloop.runner.states import RUN_DONE, RUN_MOVES, STEP_MOVES, sources
@@ -75,6 +75,11 @@ BEGIN_STEP_ONE_STATEMENT = select(_BEGAN.c.attempts, only_one_left("run", "step"
     )
     .values(status="running", started_at=bindparam("moment"))
     .cte("run_started")
+)
+#: SQLite: the begin's UPDATE also returns the run's status, so that the run's queued →
+#: running (a statement of its own there) is written only when it is queued: a run's first step
+BEGIN_STEP_RUN_STATUS = BEGIN_STEP.returning(
+    select(RUNS.c.status).where(RUNS.c.id == bindparam("run")).scalar_subquery().label("run")
 )
 RUN_BY_ID = select(*(c for c in RUNS.c if c.key != "definition")).where(
     RUNS.c.id == bindparam("run")
@@ -267,18 +272,21 @@ class Store:
         synchronously after it, which flushes this one too, so only a crash of the database
         server in between can lose it; then the step is pending and enqueued, and the sweeper
         hands it to a worker again, as it does a step whose worker died (at-least-once either
-        way)."""
+        way). On SQLite the step's compare-and-set returns the run's status, and the run's
+        queued → running is written only when it is queued (the DBAPI cursor: appdb/direct.py).
+        """
         params = {"run": run_id, "step": name, "moment": now(), "worker": worker}
         if self.postgres:
             with open_unflushed(self.url).connect() as conn:
                 began = conn.execute(BEGIN_STEP_ONE_STATEMENT, params).first()
             return None if began is None else Began(int(began[0]), bool(began[1]))
         with self.engine.begin() as conn:
-            attempt = conn.scalar(BEGIN_STEP, params)
-            if attempt is None:
+            won = direct.execute(conn, BEGIN_STEP_RUN_STATUS, params).first()
+            if won is None:
                 return None
-            conn.execute(START_RUN, {"run": run_id, "moment": params["moment"]})
-            return Began(int(attempt), False)
+            if won[1] == "queued":
+                direct.execute(conn, START_RUN, {"run": run_id, "moment": params["moment"]})
+            return Began(int(won[0]), False)
 
     def heartbeat(self, keys: Sequence[tuple[str, str, int]]) -> None:
         moment = now()
