@@ -183,6 +183,35 @@ def no_boolean_number(model: type[BaseModel], value: Any, info: ValidationInfo) 
     return value
 
 
+def only_boolean(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    """A field validator (`mode="before"`): where a boolean is expected, only true or false.
+
+    pydantic reads 1, 0, "yes", "no", "on", "off", "t", "1" as booleans, so `pull_backlog: 1`
+    or `push_to_buffer: "no"` (quoted, or a word our resolver keeps as a string) would pass for
+    one. For files without `${VAR}` expansion (plan files): a loop file's variables expand to
+    strings, which pydantic must still read.
+    """
+    field = model.model_fields.get(info.field_name or "")
+    if value is None or isinstance(value, bool) or field is None:
+        return value
+    if _takes_boolean_only(field.annotation):
+        kind = "a number" if isinstance(value, int | float) else "a string"
+        kind = kind if isinstance(value, int | float | str) else "this value"
+        raise ValueError(f"{kind} is not a boolean; write true or false")
+    return value
+
+
+def _takes_boolean_only(annotation: Any) -> bool:
+    """Whether a field's type is bool (or bool | None, Annotated bool) and nothing else."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_boolean_only(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        members = [m for m in get_args(annotation) if m is not type(None)]
+        return len(members) == 1 and _takes_boolean_only(members[0])
+    return annotation is bool
+
+
 def _takes_number(annotation: Any) -> bool:
     """Whether a field's type takes an int or a float, and not a bool."""
     origin = get_origin(annotation)

@@ -62,7 +62,10 @@ def test_a_rewrite_that_breaks_the_url_is_not_applied() -> None:
     ("fields", "message"),
     [
         ({"replace": [{"pattern": "(a", "replacement": ""}]}, "rewrite rule '(a' -> ''"),
-        ({"replace": [{"pattern": "(a)", "replacement": r"\2"}]}, "invalid group reference 2"),
+        ({"replace": [{"pattern": "(a)", "replacement": r"\2"}]}, "invalid group reference"),
+        ({"replace": [{"pattern": "(?P<n>a)", "replacement": r"\g<x>"}]}, "unknown group"),
+        ({"replace": [{"pattern": "a", "replacement": r"\q"}]}, r"'\\q': bad escape \q"),
+        ({"replace": [{"pattern": "a{2,1}", "replacement": ""}]}, "rewrite rule 'a{2,1}'"),
         ({"remove_params": ["a=b"]}, "'a=b' is not a parameter name"),
         ({"remove_params": [" "]}, "is not a parameter name"),
     ],

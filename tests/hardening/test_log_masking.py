@@ -169,3 +169,43 @@ def test_a_real_secret_in_those_positions_is_masked_whole(value: str) -> None:
     assert value.encode() not in masked.encode() and "script" not in masked and "bold" not in masked
     bare = value.replace(" ", "").replace("'", "").replace('"', "").replace(",", "")
     assert mask_secrets(f"token={bare} next") == f"token={MASK} next"
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_cookie_header_is_masked_whole(value: str) -> None:
+    """Every pair of a cookie header is masked, not only the first (`cookie: a=b; c=d` showed
+    `c=d`), whatever the pairs hold; the next line is kept."""
+    from marketloop.observe.logging import mask_secrets
+
+    pairs = f"sid=abc123; tok={value}; c=d"
+    for key in ("Cookie: ", "cookie=", "Set-Cookie:", '"cookie": ', "COOKIES = "):
+        assert mask_secrets(f"{key}{pairs}") == f"{key}{MASK}"
+        assert mask_secrets(f"sent {key}{pairs}\nHost: a.test") == f"sent {key}{MASK}\nHost: a.test"
+    assert mask_secrets(f"cookie: 'x'; tok={value}") == f"cookie: {MASK}"  # no early quote end
+    quoted = repr(pairs)
+    assert mask_secrets(f"cookie={quoted} next") == f"cookie={quoted[0]}{MASK}{quoted[0]} next"
+    header = repr([(b"Cookie", pairs.encode()), (b"Host", b"a.test")])
+    masked = mask_secrets(header)
+    assert masked.endswith("), (b'Host', b'a.test')]") and "c=d" not in masked
+
+
+def test_a_set_cookie_header_with_its_attributes_is_masked_whole() -> None:
+    from marketloop.observe.logging import mask_secrets
+
+    line = "set-cookie: sid=s3cr3t; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Path=/; HttpOnly"
+    assert mask_secrets(line) == f"set-cookie: {MASK}"
+    long = "cookie: " + "a=b; " * 200_000  # a megabyte of pairs: linear
+    assert mask_secrets(long) == f"cookie: {MASK}"
+
+
+@pytest.mark.usefixtures("debug_log")
+def test_both_log_paths_mask_every_cookie_pair(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logging.getLogger("some.library").debug("request headers: Cookie: sid=s1; other=s2secret")
+    configure_logging("debug", "console")  # bound to the captured stderr
+    get_logger("test").info("sent", detail="Cookie: sid=s1; other=s3secret")
+    err = caplog.text + capsys.readouterr().err
+    assert "request headers" in err and "sent" in err
+    for secret in ("sid=s1", "s2secret", "s3secret", "other="):
+        assert secret not in err, err

@@ -146,3 +146,70 @@ def test_example_marks_links_the_seed_does_not_state_as_assumptions(example: Pla
         for day in (15, 19):
             row = next(r for r in seed.splitlines() if r.startswith(f"| Day {day} |"))
             assert "Day" not in row.split("|")[4]
+
+
+MINIMAL = (CASES / "minimal.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        # bools are ints in Python: `effort: true` was one hour, `minutes: true` one minute
+        ("effort: 4}", "effort: true}", 16, "tasks[0].effort: true is a boolean; write a number"),
+        (
+            "minutes: 15",
+            "minutes: false",
+            38,
+            "cadence.meetings[0].minutes: false is a boolean; write a number",
+        ),
+        # `.inf` hours passed every bound with no upper one
+        ("capacity: 4}", "capacity: !!float .inf}", 21, "tasks[5].capacity: Input should be a fin"),
+        (
+            "after_hours: 4}",
+            "after_hours: !!float .nan}",
+            35,
+            "escalation.blocker_ladder[1].after_hours: Input should be a finite number",
+        ),
+    ],
+)
+def test_a_plan_number_is_a_finite_number_not_a_boolean(
+    old: str, new: str, line: int, message: str
+) -> None:
+    assert old in MINIMAL
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan(MINIMAL.replace(old, new, 1), "bad.yaml")
+    assert f"bad.yaml:{line}: {message}" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        # pydantic read 1, 0, "yes", "on", "no" as booleans: `pull_backlog: 1` was true
+        ("1", "a number is not a boolean"),
+        ("0", "a number is not a boolean"),
+        ("0.0", "a number is not a boolean"),
+        ("'yes'", "a string is not a boolean"),
+        ('"on"', "a string is not a boolean"),
+        ("no", "a string is not a boolean"),  # the plan resolver keeps `no` a string
+        ("'<script>x</script>'", "a string is not a boolean"),  # not echoed
+        ("[true]", "this value is not a boolean"),
+    ],
+)
+def test_a_plan_boolean_is_true_or_false(value: str, message: str) -> None:
+    line = MINIMAL.count("\n") + 2
+    text = f"{MINIMAL}adjustments:\n  pull_backlog: {value}\n"
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan(text, "bad.yaml")
+    assert f"bad.yaml:{line}: adjustments.pull_backlog: {message}; write true or false" in (
+        caught.value.message
+    )
+    assert "script" not in caught.value.message
+
+
+def test_plan_booleans_and_numbers_as_written_still_load() -> None:
+    text = f"{MINIMAL}adjustments: {{pull_backlog: false, rebaseline_min_critical_slips: 3}}\n"
+    plan = parse_plan(text.replace("effort: 4}", "effort: 2.5}", 1))
+    assert plan.adjustments.pull_backlog is False
+    assert plan.adjustments.push_to_buffer is True
+    assert plan.adjustments.rebaseline_min_critical_slips == 3
+    assert plan.tasks[0].effort == 2.5

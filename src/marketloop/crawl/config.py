@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -60,12 +59,14 @@ class ReplaceSettings(Section):
 
     @model_validator(mode="after")
     def _compiles(self) -> ReplaceSettings:
+        from marketloop.crawl import patterns  # regex: only with rules
+
         try:
-            re.sub(self.pattern, self.replacement, "")  # checks the groups it names too
-        except re.error as exc:
-            raise ValueError(
-                f"rewrite rule {self.pattern!r} -> {self.replacement!r}: {exc}"
-            ) from None
+            error = patterns.template_error(patterns.compiled(self.pattern), self.replacement)
+        except patterns.Error as exc:
+            error = str(exc)
+        if error is not None:
+            raise ValueError(f"rewrite rule {self.pattern!r} -> {self.replacement!r}: {error}")
         return self
 
 
@@ -203,11 +204,14 @@ class CrawlSettings(Section):
         return compiled_patterns(patterns)
 
 
-def compiled_patterns(patterns: list[str]) -> list[str]:
-    """`patterns` if each compiles as a regex (include/exclude); else a ValueError naming it."""
-    for pattern in patterns:
+def compiled_patterns(expressions: list[str]) -> list[str]:
+    """`expressions` if each compiles as a regex (include/exclude, run by `crawl/patterns.py`);
+    else a ValueError naming it."""
+    from marketloop.crawl import patterns  # regex: only with patterns
+
+    for expression in expressions:
         try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
-    return patterns
+            patterns.compiled(expression)
+        except patterns.Error as exc:
+            raise ValueError(f"invalid regex {expression!r}: {exc}") from None
+    return expressions

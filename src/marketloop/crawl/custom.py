@@ -21,10 +21,11 @@ Values are whitespace-collapsed, at most `MAX_VALUES` kept per rule and page, ea
 settings load (`check_rule`), so a crawl never starts with a selector, expression or regex that
 cannot run.
 
-Regexes run with the `regex` package, not `re`, for its `timeout=`: a pattern that backtracks
-catastrophically (`(a|a)+$` over a long run of `a`) would hold a parser process for hours. A
-rule gets `REGEX_SECONDS` per page over all its values; past that it keeps no value on that
-page, and the page's `warnings` say so (the crawl logs them, one line per page and rule).
+Regexes run with the `regex` package, not `re`, for its `timeout=` (`crawl/patterns.py`): a
+pattern that backtracks catastrophically (`(a|a)+$` over a long run of `a`) would hold a parser
+process for hours. A rule gets `REGEX_SECONDS` per page over all its values; past that it keeps
+no value on that page, and the page's `warnings` say so (the crawl logs them, one line per page
+and rule).
 
 The XPath rules need a second parse of the page, with lxml: it is done once per page, only when
 a rule has an XPath, and lxml is imported only then (the parser processes stay small). A page
@@ -40,9 +41,9 @@ import time
 from functools import lru_cache
 from typing import Any
 
-import regex
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
+from marketloop.crawl import patterns
 from marketloop.crawl.records import Extraction, ExtractRule
 
 MAX_VALUES = 100
@@ -77,8 +78,8 @@ def check_rule(rule: ExtractRule) -> None:
             raise ValueError(f"{label}: invalid XPath {rule.xpath!r} ({exc})") from None
     if rule.regex is not None:
         try:
-            regex.compile(rule.regex)
-        except regex.error as exc:
+            patterns.compiled(rule.regex)
+        except patterns.Error as exc:
             raise ValueError(f"{label}: invalid regex {rule.regex!r} ({exc})") from None
 
 
@@ -117,7 +118,7 @@ def _run(tree: LexborHTMLParser, root: Any, html: str, rule: ExtractRule) -> Ext
         sources = [html]
     values: list[str] = []
     count = 0
-    pattern = _compiled(rule.regex)
+    pattern = None if rule.regex is None else patterns.compiled(rule.regex)
     deadline = time.monotonic() + REGEX_SECONDS
     for source in sources:
         found = [source] if pattern is None else _matches(pattern, source, deadline)
@@ -206,9 +207,3 @@ def _matches(pattern: Any, text: str, deadline: float) -> list[str]:
     group = 1 if pattern.groups else 0
     timeout = max(deadline - time.monotonic(), 0.001)
     return [m.group(group) or "" for m in pattern.finditer(text, timeout=timeout)]
-
-
-@lru_cache(maxsize=64)
-def _compiled(expression: str | None) -> Any:
-    """The rule's compiled `regex` pattern (the package has no type stubs), or None."""
-    return regex.compile(expression) if expression is not None else None

@@ -91,7 +91,7 @@ class Crawler:
         self.settings = settings
         self.rules = tuple(rule.record() for rule in settings.extract)
         self.rewrite_rules = settings.rewrite.record()
-        self.rewrite = rewriter(self.rewrite_rules)
+        self.rewriter = rewriter(self.rewrite_rules)
         self.folder = folder
         self.session = open_dataset(start_url, folder, settings, resume=resume, seeds=seeds)
         self.start_url = self.session.manifest.start_url
@@ -320,6 +320,14 @@ class Crawler:
         """List mode from a sitemap: its URLs enter the frontier at depth 0, `found_via=list`."""
         if self.frontier.add((url, 0, "list", ()) for url in urls):
             self._wake.set()
+
+    def rewrite(self, url: str) -> str:
+        """`url` rewritten in this process (a redirect target, a sitemap entry); a replace rule
+        that ran out of time on it is logged."""
+        rewritten = self.rewriter(url)
+        for warning in self.rewriter.drain():
+            log.warning(warning)
+        return rewritten
 
     def note(self, note: str) -> None:
         """Something a person should know about this crawl (kept in the manifest)."""

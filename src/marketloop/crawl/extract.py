@@ -121,6 +121,7 @@ def extract(
         outlinks_internal=internal_a,
         outlinks_external=external_a,
     )
+    warnings += urls.rewrite.drain()  # a replace rule out of time on a reference
     return Extracted(facts, links, images, list(discovered.items()), custom, tuple(warnings))
 
 

@@ -84,7 +84,7 @@ class Extracted(NamedTuple):
     images: ImageColumns
     discovered: list[tuple[str, str]]  # (internal url, found_via) to enqueue, first seen first
     custom: list[Extraction] = []  # noqa: RUF012 - a NamedTuple default is never mutated
-    warnings: tuple[str, ...] = ()  # e.g. a custom rule's regex out of time (logged)
+    warnings: tuple[str, ...] = ()  # a custom rule's or a rewrite rule's regex out of time (logged)
 
 
 class SitemapDoc(NamedTuple):

@@ -1,21 +1,32 @@
-"""What enters the frontier: the crawl's scope (pure decisions, no I/O).
+"""What enters the frontier: the crawl's scope (decisions only: no I/O but a warning line).
 
 Internal hosts (the start URL's host, plus the hosts its own redirects lead to: http → https,
 apex → www), `--include`/`--exclude`, `--max-depth`, `fetch_images`, and redirect chains
 (a chain that comes back to one of its URLs is a loop; one longer than `max_redirects` is
 endless). Each decision returns the `(url, depth, found_via, chain)` items to add.
+
+The include/exclude regexes run with a time limit (`crawl/patterns.py`): a rule that runs out
+of time on a URL (catastrophic backtracking) leaves that URL out of the crawl, include and
+exclude alike (a URL the user meant to exclude is never fetched because its rule was too slow),
+and says so in one warning line naming the rule and the URL.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
 
+import structlog
+
+from marketloop.crawl import patterns
 from marketloop.crawl.config import CrawlSettings
 from marketloop.crawl.frontier import Entry
 from marketloop.crawl.urls import host_of
 
 Found = tuple[str, int | None, str, tuple[str, ...]]
+log = structlog.get_logger("marketloop.crawl")
+CACHE = 1 << 14
 
 
 class Scope:
@@ -23,17 +34,21 @@ class Scope:
         self.start_url = start_url
         self.settings = settings
         self.internal_hosts = frozenset({host_of(start_url), *map(host_of, seeds)})
-        self._include = [re.compile(p) for p in settings.include]
-        self._exclude = [re.compile(p) for p in settings.exclude]
+        self._include = [("crawl.include", p, patterns.compiled(p)) for p in settings.include]
+        self._exclude = [("crawl.exclude", p, patterns.compiled(p)) for p in settings.exclude]
+        self._wanted = lru_cache(maxsize=CACHE)(self._decide)  # site-wide links repeat
 
     def is_internal(self, url: str) -> bool:
         return host_of(url) in self.internal_hosts
 
     def wanted(self, url: str) -> bool:
-        """--include / --exclude: whether a discovered URL enters the frontier."""
-        if self._include and not any(p.search(url) for p in self._include):
-            return False
-        return not any(p.search(url) for p in self._exclude)
+        """--include / --exclude: whether a discovered URL enters the frontier (not when a rule
+        runs out of time on it: warned once, the answer is remembered)."""
+        return self._wanted(url)
+
+    def _decide(self, url: str) -> bool:
+        included = not self._include or _matches(self._include, url)
+        return included is True and _matches(self._exclude, url) is False
 
     def from_page(self, entry: Entry, discovered: Iterable[tuple[str, str]]) -> list[Found]:
         """The internal URLs a parsed page names (links, canonical, hreflang, images); none
@@ -70,3 +85,19 @@ class Scope:
         return entry.via in ("start", "list") or (
             entry.via == "redirect" and entry.chain[:1] == (self.start_url,)
         )
+
+
+def _matches(rules: list[tuple[str, str, Any]], url: str) -> bool | None:
+    """Whether one of `rules` matches `url`; None (logged) when one runs out of time on it."""
+    for setting, expression, pattern in rules:
+        try:
+            if pattern.search(url, timeout=patterns.URL_SECONDS) is not None:
+                return True
+        except TimeoutError:
+            log.warning(
+                f"{setting} {expression!r}: the regex ran over {patterns.URL_SECONDS:g} s on this"
+                " URL (catastrophic backtracking?); the URL is left out of the crawl",
+                url=patterns.shown(url),
+            )
+            return None
+    return False

@@ -47,6 +47,17 @@ SECRET_PAIR = re.compile(
     r"""|[)}\]](?![\s,;)}\]]|$)|&(?![\w.-]{1,64}=))+))""",
     re.I,
 )
+#: a cookie header's value, every pair of it (`Cookie: a=b; c=d`, `Set-Cookie: s=x; Expires=Wed,
+#: 21 Oct 2015 ...`): masked to the end of its line, whatever it holds (`SECRET_PAIR` stops a
+#: bare value at a space, which showed `c=d`). A quoted value that ends there (`cookie="a=b;
+#: c=d" next`) is left to `SECRET_PAIR`, which masks it to its closing quote; one followed by
+#: `;` (`cookie: "a"; c=d`) is masked to the end of the line too.
+COOKIE_PAIR = re.compile(
+    r"""(cookie[\w-]{0,64}['"]?[ \t]{0,8}[:=][ \t]{0,8})"""
+    r"""(?!b?'(?:\\.|[^'\\\n])*'(?![ \t]*;)|b?"(?:\\.|[^"\\\n])*"(?![ \t]*;))"""
+    r"""[^\r\n]+""",
+    re.I,
+)
 MASK = "***"
 #: shorter values are not registered: masking them would garble ordinary text
 MIN_SECRET_LENGTH = 8
@@ -75,6 +86,7 @@ def mask_secrets(text: str) -> str:
     for secret in _longest_first[0]:
         if secret in text:
             text = text.replace(secret, MASK)
+    text = COOKIE_PAIR.sub(rf"\g<1>{MASK}", text)
     text = SECRET_PAIR.sub(_mask_pair_value, text)
     return SECRET_VALUE.sub(lambda m: (m.group(1) or m.group(2) or "") + MASK, text)
 

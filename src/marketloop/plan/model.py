@@ -12,11 +12,20 @@ from __future__ import annotations
 import re
 from datetime import date, time
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from marketloop import yamlguard
 from marketloop.plan.calendar import WEEKDAYS, SprintCalendar
 
 #: the dates a sprint may start on, and how many days it may run: plan arithmetic (slips,
@@ -41,7 +50,16 @@ ChannelName = Annotated[str, AfterValidator(_channel_name)]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """Unknown keys are errors, and so are a boolean or nan/inf where a number is expected and
+    anything but true or false where a boolean is (each with its line: loader.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _exact_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        value = yamlguard.no_boolean_number(cls, value, info)
+        return yamlguard.only_boolean(cls, value, info)
 
 
 class Role(Frozen):
