@@ -18,6 +18,7 @@ check's wall and CPU seconds with their growth against the pages' growth.
     BENCH_AUDIT_PAGES=100000,300000,1000000 python -m bench audit
     BENCH_AUDIT_DIR=/tmp/audit-data python -m bench audit  # keep (and reuse) the datasets
     BENCH_AUDIT_MEMORY_LIMIT=850MB python -m bench audit   # DuckDB's cap (audit.memory_limit)
+    BENCH_AUDIT_SERIAL=1 python -m bench audit             # each check's own CPU (see `child`)
 """
 
 from __future__ import annotations
@@ -219,7 +220,9 @@ def child(folder: str) -> None:
     the shared views ("(views)": validating the parts, the dataset views, `refs`), each check,
     the priorities and tickets, and the issues file. The Python checks run in a worker
     thread beside the SQL ones: theirs is the CPU of that thread and its helpers, and the SQL
-    checks' is the rest."""
+    checks' is the rest. Both sides share the cores and caches, so a check's CPU also counts
+    what the other side costs it; with `BENCH_AUDIT_SERIAL=1` the Python checks start only
+    after the last SQL check (a longer wall time, each check's own CPU)."""
     from marketloop.audit import engine
     from marketloop.audit.config import AuditSettings
     from marketloop.audit.registry import REGISTRY
@@ -227,6 +230,12 @@ def child(folder: str) -> None:
     importlib.import_module("marketloop.audit.checks")  # registers them: wrapped below
 
     memory = os.environ.get("BENCH_AUDIT_MEMORY_LIMIT") or AuditSettings().memory_limit
+    settings = AuditSettings(memory_limit=memory)
+    serial = os.environ.get("BENCH_AUDIT_SERIAL") == "1"
+    sql_left = {c.id for c in engine.plan(settings, None).checks if c.sql is not None}
+    sql_done = threading.Event()
+    if not serial or not sql_left:
+        sql_done.set()
     clock = ThreadClock()
     timings: dict[str, tuple[float, float]] = {}
     background: dict[str, tuple[float, float]] = {}
@@ -237,9 +246,13 @@ def child(folder: str) -> None:
         own = (now[0] - last[0], (now[1] - last[1]) - (now[2] - last[2]))
         timings[name] = background.get(name, own)
         last[:] = now
+        sql_left.discard(name)
+        if not sql_left:
+            sql_done.set()
 
     def timed(check_id: str, find: Any) -> Any:
         def run(ctx: Any) -> list[Any]:
+            sql_done.wait()
             started = [time.perf_counter(), clock.cpu()]
             found = list(find(ctx))
             background[check_id] = (time.perf_counter() - started[0], clock.cpu() - started[1])
@@ -266,7 +279,6 @@ def child(folder: str) -> None:
 
     engine.open_views, engine.write_issues = timed_views, timed_write  # type: ignore[assignment]
     started = time.perf_counter()
-    settings = AuditSettings(memory_limit=memory)
     result = engine.audit(Path(folder), settings, progress=lambda check: tick(check.id))
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
