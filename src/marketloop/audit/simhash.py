@@ -172,12 +172,10 @@ def _banded_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
     band, bands = band_plan(count, distance, width)
     rng = np.random.default_rng(LSH_SEED)
     chosen = [rng.choice(width, band, replace=False) for _ in range(bands)]
-    words = [np.ascontiguousarray(prints[:, w]) for w in range(prints.shape[1])]  # for the keys
     threads = max(1, min(LSH_THREADS, bands))
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lsh") as pool:
         parts = pool.map(
-            lambda share: _band_pairs(prints, words, chosen[share::threads], distance),
-            range(threads),
+            lambda share: _band_pairs(prints, chosen[share::threads], distance), range(threads)
         )
         found = [pairs for part in parts for pairs in part]
     pairs = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
@@ -185,18 +183,14 @@ def _banded_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
     return a, b, _distances(prints, a, b)
 
 
-def _band_pairs(prints: U64, words: list[U64], bands: list[I64], distance: int) -> list[I64]:
+def _band_pairs(prints: U64, bands: list[I64], distance: int) -> list[I64]:
     """Per band (positions of its bits): the pairs of bucket mates at most `distance` apart,
-    each as `a * count + b` (a < b). Only the fingerprints with a bucket mate are gathered
-    (in key order, so that mates are compared with sequential reads)."""
+    each as `a * count + b` (a < b)."""
     count = len(prints)
     found: list[I64] = []
     for positions in bands:
-        order, keys = _bucket_order(_band_keys(words, positions))
-        mated = keys[1:] == keys[:-1]
-        kept = np.flatnonzero(np.r_[mated, False] | np.r_[False, mated])
-        order, keys = order[kept], keys[kept]
-        ranked = np.take(prints, order, axis=0)
+        order, keys = _bucket_order(_band_keys(prints, positions))
+        ranked = np.take(prints, order, axis=0)  # bucket mates side by side: sequential reads
         for left, right in _bucket_pairs(keys, LSH_BUCKET_CAP, LSH_PAIR_BATCH):
             near = _distances(ranked, left, right) <= distance
             a, b = order[left[near]], order[right[near]]
@@ -240,17 +234,16 @@ def band_plan(count: int, distance: int, width: int = MINHASH_BITS) -> tuple[int
     return band, min(LSH_MAX_BANDS, math.ceil(math.log(LSH_MISS) / math.log1p(-shared)))
 
 
-def _band_keys(words: list[U64], positions: I64) -> U64:
-    """A 64-bit key per fingerprint (`words`: its 64-bit words, one contiguous array each)
-    from the bits at `positions` (a multiply-xor hash of the masked words: equal bits give
-    equal keys; a rare collision only adds a candidate)."""
-    masks = np.zeros(len(words), dtype=np.uint64)
+def _band_keys(prints: U64, positions: I64) -> U64:
+    """A 64-bit key per fingerprint from the bits at `positions` (a multiply-xor hash of the
+    masked words: equal bits give equal keys; a rare collision only adds a candidate)."""
+    masks = np.zeros(prints.shape[1], dtype=np.uint64)
     for position in positions.tolist():
         masks[position // BITS] |= np.uint64(1) << np.uint64(position % BITS)
-    keys = np.zeros(len(words[0]), dtype=np.uint64)
-    for word, mask in zip(words, masks.tolist(), strict=True):
+    keys = np.zeros(len(prints), dtype=np.uint64)
+    for word, mask in enumerate(masks):
         if mask:
-            keys ^= word & np.uint64(mask)
+            keys ^= prints[:, word] & mask
             keys *= _MIX
     return keys
 
