@@ -36,9 +36,9 @@ from marketloop.errors import AuditError, CrawlDatasetError
 
 Progress = Callable[[Check], None]
 
-#: share of `audit.memory_limit` that DuckDB leaves to the Python checks while they run beside
-#: the SQL ones (near_duplicate's fingerprints, bands and candidate pairs: about 0.2 GB at a
-#: million pages)
+#: share of `audit.memory_limit` that DuckDB leaves to the Python checks, which run after the
+#: SQL ones while DuckDB still holds what those read (near_duplicate's fingerprints, bands and
+#: candidate pairs: about 0.2 GB at a million pages)
 PYTHON_SHARE = 0.2
 
 #: checks that need the whole site: on a crawl cut short by a limit, an unreached page may be
