@@ -263,8 +263,9 @@ def _run_checks(
     told of each check as its findings are added.
 
     The Python checks used to run in a worker thread beside the SQL ones. On the shared 2-core
-    machine that took longer for the same CPU: 227.8 s instead of 169.3 s at a million pages
-    (195.9 and 193.1 CPU s), 16.9 s instead of 11.4 s at 100,000. While they run, DuckDB
+    machine that took longer: at a million pages 107.0 s instead of 96.3 s at a load average of
+    about 2 (193.8 and 163.3 CPU s), 227.8 s instead of 169.3 s at about 4.3 (195.9 and 193.1
+    CPU s); 16.9 s instead of 11.4 s at 100,000 (load 4.3). While they run, DuckDB
     keeps to `1 - PYTHON_SHARE` of `memory_limit` (bytes), so that their arrays fit in the
     audit's memory rather than on top of it (lowered before the SQL checks, as measured;
     restored at the end)."""
