@@ -22,8 +22,6 @@ check's wall and CPU seconds with their growth against the pages' growth.
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import itertools
 import json
 import os
@@ -32,7 +30,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -183,73 +180,24 @@ def _write(folder: Path, name: str, columns: dict[str, object], rows: int, part:
     return part
 
 
-class ThreadClock:
-    """CPU seconds of the Python threads besides the main one (the engine's worker running the
-    Python checks while DuckDB runs the SQL ones, and their helper threads), read from /proc
-    every 20 ms so that a thread which has ended keeps its count."""
-
-    def __init__(self) -> None:
-        self.seen: dict[threading.Thread, float] = {}
-        self.tick = os.sysconf("SC_CLK_TCK")
-        self.stop = threading.Event()
-        self.sampler = threading.Thread(target=self._run, daemon=True)
-        self.sampler.start()
-
-    def _run(self) -> None:
-        while not self.stop.wait(0.02):
-            self.cpu()
-
-    def cpu(self) -> float:
-        skip = {threading.main_thread(), self.sampler}
-        for thread in threading.enumerate():
-            if thread in skip or thread.native_id is None:
-                continue
-            try:
-                stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            self.seen[thread] = (int(fields[11]) + int(fields[12])) / self.tick
-        return sum(self.seen.values())
-
-
 def child(folder: str) -> None:
     """Run in a fresh process: the audit alone, timed, with its own peak RSS and, per phase,
-    its wall and CPU seconds (CPU of every thread: DuckDB runs one per core). The phases are
-    the shared views ("(views)": validating the parts, the dataset views, `refs`), each check,
-    the priorities and tickets, and the issues file. The Python checks run in a worker
-    thread beside the SQL ones: theirs is the CPU of that thread and its helpers, and the SQL
-    checks' is the rest."""
+    its wall and CPU seconds (CPU of every thread: DuckDB runs one per core, near_duplicate
+    two). The phases are the shared views ("(views)": validating the parts, the dataset views,
+    `refs`), each check, the priorities and tickets, and the issues file; they run one after
+    another, so each one's CPU is the process's between two of them."""
     from marketloop.audit import engine
     from marketloop.audit.config import AuditSettings
-    from marketloop.audit.registry import REGISTRY
-
-    importlib.import_module("marketloop.audit.checks")  # registers them: wrapped below
 
     memory = os.environ.get("BENCH_AUDIT_MEMORY_LIMIT") or AuditSettings().memory_limit
-    clock = ThreadClock()
     timings: dict[str, tuple[float, float]] = {}
-    background: dict[str, tuple[float, float]] = {}
-    last = [time.perf_counter(), time.process_time(), clock.cpu()]
+    last = [time.perf_counter(), time.process_time()]
 
     def tick(name: str) -> None:
-        now = [time.perf_counter(), time.process_time(), clock.cpu()]
-        own = (now[0] - last[0], (now[1] - last[1]) - (now[2] - last[2]))
-        timings[name] = background.get(name, own)
+        now = [time.perf_counter(), time.process_time()]
+        timings[name] = (now[0] - last[0], now[1] - last[1])
         last[:] = now
 
-    def timed(check_id: str, find: Any) -> Any:
-        def run(ctx: Any) -> list[Any]:
-            started = [time.perf_counter(), clock.cpu()]
-            found = list(find(ctx))
-            background[check_id] = (time.perf_counter() - started[0], clock.cpu() - started[1])
-            return found
-
-        return run
-
-    for check_id, check in list(REGISTRY.items()):
-        if check.sql is None:
-            REGISTRY[check_id] = dataclasses.replace(check, find=timed(check_id, check.find))
     open_views, write_issues = engine.open_views, engine.write_issues
 
     @contextmanager

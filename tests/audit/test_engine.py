@@ -61,6 +61,19 @@ def test_issue_carries_value_and_the_threshold_in_force(make_dataset: MakeDatase
     assert "threshold 1.20 s" in issue.detail
 
 
+def test_a_check_query_is_matched_by_column_name(
+    make_dataset: MakeDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Columns in any order; value and threshold optional (the threshold then is the one in
+    force); other columns are left out."""
+    sql = "SELECT 'x' AS helper, 'why' AS detail, url FROM pages WHERE url LIKE '%/pricing'"
+    monkeypatch.setitem(REGISTRY, "slow_response", replace(REGISTRY["slow_response"], sql=sql))
+    result = audit(make_dataset(SLOW), AuditSettings(thresholds={"slow_response": 1.2}), save=False)
+    (issue,) = result.issues
+    assert (issue.url, issue.detail) == ("https://example.com/pricing", "why")
+    assert (issue.value, issue.threshold) == (None, 1.2)
+
+
 def test_disabled_checks_do_not_run(make_dataset: MakeDataset) -> None:
     result = audit(make_dataset(SLOW), AuditSettings(disabled=["slow_response"]), save=False)
     assert result.issues == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,21 +49,23 @@ def test_a_size_in_bytes_refuses_what_is_not_a_size() -> None:
         size_bytes("1 GBs")
 
 
-def test_python_checks_run_in_a_worker_with_duckdb_capped_below_the_limit(
+def test_python_checks_run_after_the_sql_ones_with_duckdb_capped_below_the_limit(
     make_dataset: MakeDataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[tuple[str, str]] = []
+    seen: list[str] = []
 
     def probe(ctx: CheckContext) -> Iterator[Finding]:
         (limit,) = ctx.con.execute("SELECT current_setting('memory_limit')").fetchone() or ("",)
-        seen.append((threading.current_thread().name, limit))
+        seen.append(limit)
         yield Finding("https://example.com/", "probed <script>\"'&[/]")
 
     check = Check("zz_probe", Severity.notice, "every page", "A probe.", "None.", probe)
     monkeypatch.setitem(REGISTRY, check.id, check)
-    result = audit(make_dataset(), AuditSettings(memory_limit="100MB"), save=False)
-    ((thread, limit),) = seen
-    assert thread.startswith("audit-check") and thread != threading.main_thread().name
-    assert limit == "76.2 MiB"  # 80% of 100 MB while the Python checks run
+    done: list[Check] = []
+    result = audit(make_dataset(), AuditSettings(memory_limit="100MB"), save=False,
+                   progress=done.append)  # fmt: skip
+    assert seen == ["76.2 MiB"]  # 80% of 100 MB while the Python checks run
+    kinds = ["python" if c.sql is None else "sql" for c in done]
+    assert "zz_probe" in [c.id for c in done] and kinds == sorted(kinds, reverse=True)
     found = [i for i in result.issues if i.check == "zz_probe"]
     assert [i.detail for i in found] == ["probed <script>\"'&[/]"]

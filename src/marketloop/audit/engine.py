@@ -15,7 +15,6 @@ as Python objects that was over a gigabyte, so `Audit.issues` builds them only w
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -37,9 +36,9 @@ from marketloop.errors import AuditError, CrawlDatasetError
 
 Progress = Callable[[Check], None]
 
-#: share of `audit.memory_limit` that DuckDB leaves to the Python checks while they run beside
-#: the SQL ones (near_duplicate's fingerprints, bands and candidate pairs: about 0.2 GB at a
-#: million pages)
+#: share of `audit.memory_limit` that DuckDB leaves to the Python checks, which run after the
+#: SQL ones while DuckDB still holds what those read (near_duplicate's fingerprints, bands and
+#: candidate pairs: about 0.2 GB at a million pages)
 PYTHON_SHARE = 0.2
 
 #: checks that need the whole site: on a crawl cut short by a limit, an unreached page may be
@@ -171,21 +170,26 @@ def audit(
     return result
 
 
-#: every finding of every check, as the checks report them (a SQL check's never leave DuckDB)
+#: every finding of every check, as the checks report them (a SQL check's never leave DuckDB),
+#: and the threshold of each check's findings that give none (its default's value)
 FINDINGS = """
 CREATE OR REPLACE TEMP TABLE findings (
     "check" VARCHAR, severity VARCHAR, rank INTEGER, url VARCHAR, detail VARCHAR,
-    value DOUBLE, threshold DOUBLE)
+    value DOUBLE, threshold DOUBLE);
+CREATE OR REPLACE TEMP TABLE fallbacks ("check" VARCHAR, threshold DOUBLE);
 """
 
 #: the findings with their priority and the URL's depth (the helper tables that made them are
 #: dropped next: their memory goes to the sorts that follow)
 SCORED = """
 CREATE OR REPLACE TEMP TABLE scored AS
-SELECT f."check", f.severity, f.rank, f.url, f.detail, f.value, f.threshold, p.priority, i.depth
+SELECT f."check", f.severity, f.rank, f.url, f.detail, f.value,
+       coalesce(f.threshold, d.threshold) AS threshold, p.priority, i.depth
 FROM findings f LEFT JOIN importance i USING (url)
-     JOIN priorities p ON p.severity = f.severity AND p.importance = coalesce(i.importance, 1.0);
+     JOIN priorities p ON p.severity = f.severity AND p.importance = coalesce(i.importance, 1.0)
+     LEFT JOIN fallbacks d ON d."check" = f."check";
 DROP TABLE findings;
+DROP TABLE fallbacks;
 DROP TABLE importance;
 """
 
@@ -254,62 +258,58 @@ def _run_checks(
     progress: Progress | None,
     memory_limit: int,
 ) -> None:
-    """Run the plan's checks, adding their findings to table `findings`.
+    """Run the plan's checks, adding their findings to table `findings`: the SQL checks, then
+    the Python ones (near_duplicate's fingerprint search, numpy on two threads). `progress` is
+    told of each check as its findings are added.
 
-    The Python checks (near_duplicate's fingerprint search: numpy on one core, about a quarter
-    of a million-page audit's CPU) run one after another in a worker thread, each on its own
-    cursor of the connection, while the SQL checks run in DuckDB on this one: the two overlap
-    instead of taking turns on a 2-core machine. Their findings are added here when they are
-    done; the order the findings arrive in does not change the issues (their order is a sort).
-    `progress` is told of each check as its findings are added. While the Python checks run,
-    DuckDB keeps to `1 - PYTHON_SHARE` of `memory_limit` (bytes), so their arrays fit in the
-    audit's memory rather than on top of it."""
+    The Python checks used to run in a worker thread beside the SQL ones. On the shared 2-core
+    machine that took longer: at a million pages 107.0 s instead of 96.3 s at a load average of
+    about 2 (193.8 and 163.3 CPU s), 227.8 s instead of 169.3 s at about 4.3 (195.9 and 193.1
+    CPU s); 16.9 s instead of 11.4 s at 100,000 (load 4.3). While they run, DuckDB
+    keeps to `1 - PYTHON_SHARE` of `memory_limit` (bytes), so that their arrays fit in the
+    audit's memory rather than on top of it (lowered before the SQL checks, as measured;
+    restored at the end)."""
     python = [check for check in chosen.checks if check.sql is None]
     if python:
         con.execute(f"SET memory_limit = '{int(memory_limit * (1 - PYTHON_SHARE))}B'")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-check") as pool:
-        pending = [
-            (check, pool.submit(_python_findings, check, con, crawl, chosen)) for check in python
-        ]
-        try:
-            for check in chosen.checks:
-                if check.sql is not None:
-                    _sql_findings(check, con, crawl, chosen)
-                    if progress is not None:
-                        progress(check)
-            for check, future in pending:
-                _add(check, con, crawl, chosen, future.result())
-                if progress is not None:
-                    progress(check)
-        finally:
-            for _, future in pending:
-                future.cancel()
+    for check in chosen.checks:
+        if check.sql is not None:
+            _sql_findings(check, con, crawl, chosen)
+            if progress is not None:
+                progress(check)
+    for check in python:
+        _add(check, con, crawl, chosen, _python_findings(check, con, crawl, chosen))
+        if progress is not None:
+            progress(check)
     con.execute(f"SET memory_limit = '{memory_limit}B'")
 
 
-def _columns(check: Check, chosen: Plan) -> tuple[str, str]:
-    """The constant columns of a check's findings, and its threshold's default."""
-    default = chosen.limits[check.thresholds[0].key] if check.thresholds else None
+def _columns(check: Check, con: duckdb.DuckDBPyConnection, chosen: Plan) -> str:
+    """The constant columns of a check's findings, named; its threshold's default is added to
+    table `fallbacks` for the findings that give none."""
+    if check.thresholds:
+        default = chosen.limits[check.thresholds[0].key]
+        con.execute("INSERT INTO fallbacks VALUES (?, ?)", [check.id, default])
     name = check.id.replace("'", "''")
-    fallback = "NULL" if default is None else f"{default!r}::DOUBLE"
-    return f"'{name}', '{check.severity.value}', {check.severity.rank}", fallback
+    severity = check.severity
+    return f"""'{name}' AS "check", '{severity.value}' AS severity, {severity.rank} AS rank"""
 
 
 def _sql_findings(
     check: Check, con: duckdb.DuckDBPyConnection, crawl: CrawlDataset, chosen: Plan
 ) -> None:
-    """Insert a SQL check's findings straight from its query."""
+    """Insert a SQL check's findings straight from its query, matching its columns by name
+    (`value` and `threshold` are optional), so that the query is bound once: binding a query
+    on `links` reads the schemas of its parts (about 1 CPU s for 15,000 parts)."""
     assert check.sql is not None
-    fixed, fallback = _columns(check, chosen)
+    fixed = _columns(check, con, chosen)
     used = set(PARAM.findall(check.sql))
     params = {key: value for key, value in chosen.limits_for(check).items() if key in used}
     with _check_errors(check, crawl):
-        columns = con.sql(check.sql, params=params).columns
-        value = "q.value" if "value" in columns else "NULL"
-        threshold = "q.threshold" if "threshold" in columns else "NULL"
         con.execute(
-            f"INSERT INTO findings SELECT {fixed}, q.url, q.detail, {value}, "
-            f"coalesce({threshold}, {fallback}) FROM ({check.sql}) q",
+            f"INSERT INTO findings BY NAME SELECT {fixed}, "
+            f"COLUMNS(lambda c: c IN ('url', 'detail', 'value', 'threshold')) "
+            f"FROM ({check.sql}) q",
             params,
         )
 
@@ -317,7 +317,7 @@ def _sql_findings(
 def _python_findings(
     check: Check, con: duckdb.DuckDBPyConnection, crawl: CrawlDataset, chosen: Plan
 ) -> pa.Table:
-    """A Python check's findings as an Arrow table (run in the worker thread, on a cursor)."""
+    """A Python check's findings as an Arrow table (read on a cursor of the connection)."""
     with con.cursor() as cursor, _check_errors(check, crawl):
         ctx = CheckContext(cursor, chosen.limits_for(check), crawl.manifest)
         return pa.Table.from_pylist(
@@ -336,13 +336,10 @@ def _add(
     chosen: Plan,
     found: pa.Table,
 ) -> None:
-    fixed, fallback = _columns(check, chosen)
+    fixed = _columns(check, con, chosen)
     with _check_errors(check, crawl):
         con.register("found", found)
-        con.execute(
-            f"INSERT INTO findings SELECT {fixed}, url, detail, value, "
-            f"coalesce(threshold, {fallback}) FROM found"
-        )
+        con.execute(f"INSERT INTO findings BY NAME SELECT {fixed}, * FROM found")
         con.unregister("found")
 
 
