@@ -19,7 +19,6 @@ from marketloop.clikit import (
     WorkspaceOption,
     choice_list,
     console,
-    emit_json,
     emit_rows,
     esc,
     format_option,

@@ -91,7 +91,7 @@ class CrawlDiff:
     ) -> None:
         self.old_crawl, self.new_crawl = old_crawl, new_crawl
         self._con, self._stack = con, stack
-        counts = {kind: self._count(_issue_sql(kind)) for kind in self.ISSUE_KINDS}
+        counts: dict[str, int] = {k: self._count(_issue_sql(k)) for k in self.ISSUE_KINDS}
         counts |= {kind: self._count(_PAGE_LISTS[kind]) for kind in self.PAGE_KINDS}
         counts["changes"] = self._count(_CHANGES)
         counts["changed"] = self._count(f"SELECT DISTINCT url FROM ({_CHANGES})")
@@ -169,10 +169,9 @@ class CrawlDiff:
     def lists(self) -> dict[str, str]:
         """The query of each list, in the order of `rows`: issues (`Issue.as_row` columns),
         then added and removed pages (`url`), then changes (`url, field, old, new`)."""
-        queries = {kind: _issue_sql(kind) for kind in self.ISSUE_KINDS}
-        return queries | {kind: _page_sql(kind) for kind in self.PAGE_KINDS} | {
-            "changed": _changes_sql()
-        }
+        issues = {kind: _issue_sql(kind) for kind in self.ISSUE_KINDS}
+        pages = {kind: _page_sql(kind) for kind in self.PAGE_KINDS}
+        return issues | pages | {"changed": _changes_sql()}
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Every difference as one flat row (`crawl-diff --format csv`), streamed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -95,7 +96,7 @@ def write_diff_json(result: CrawlDiff, sink: TextIO) -> None:
     for n, (group, kinds) in enumerate(groups.items()):
         sink.write(f'  "{group}": {{\n')
         for m, kind in enumerate(kinds):
-            rows = chain.from_iterable(result.batches(lists[kind]))
+            rows: Iterable[Any] = chain.from_iterable(result.batches(lists[kind]))
             if kind in result.PAGE_KINDS:  # a list of URLs
                 rows = (row["url"] for row in rows)
             sink.write(f'    "{kind}": ')
