@@ -78,8 +78,10 @@ _CHANGES = " UNION ALL ".join(
 class CrawlDiff:
     """Two crawls compared, open in one DuckDB connection: close it (or use `with`) when done.
 
-    Lists are read on demand: `head` the first rows, `batches` every row a batch at a time.
-    The `*_issues`/`*_pages` properties read a whole list into objects: for small crawls."""
+    Lists are read on demand: `issues`, `pages` and `changes` their first `limit` rows as
+    objects, `rows` and `batches` every row, a batch at a time. `counts` holds every list's
+    length. The `*_issues`/`*_pages` properties read a whole list into objects: for small
+    crawls and tests."""
 
     #: the columns of `rows`
     COLUMNS = ("change", "url", "check", "severity", "detail", "field", "old", "new")
