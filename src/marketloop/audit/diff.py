@@ -14,7 +14,7 @@ of each list.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,7 +27,7 @@ from marketloop.audit.engine import as_issues, audit
 from marketloop.audit.model import Issue
 from marketloop.audit.registry import plan
 from marketloop.audit.store import ISSUES, ISSUES_FILE, AuditRecord, stored_record
-from marketloop.audit.views import MACROS, capped_connection, validate
+from marketloop.audit.views import MACROS, capped_connection, out_of_memory, validate
 from marketloop.crawl.dataset import CrawlDataset, read_errors
 
 #: what a page change is about, and the SQL expression that reads it from `page_indexability`
@@ -89,10 +89,10 @@ class CrawlDiff:
     PAGE_KINDS: tuple[PageKind, ...] = ("added", "removed")
 
     def __init__(
-        self, old_crawl: str, new_crawl: str, con: duckdb.DuckDBPyConnection, stack: ExitStack
+        self, old: CrawlDataset, new: CrawlDataset, con: duckdb.DuckDBPyConnection, stack: ExitStack
     ) -> None:
-        self.old_crawl, self.new_crawl = old_crawl, new_crawl
-        self._con, self._stack = con, stack
+        self.old_crawl, self.new_crawl = old.manifest.crawl_id, new.manifest.crawl_id
+        self._new, self._con, self._stack = new, con, stack
         counts: dict[str, int] = {k: self._count(_issue_sql(k)) for k in self.ISSUE_KINDS}
         counts |= {kind: self._count(_PAGE_LISTS[kind]) for kind in self.PAGE_KINDS}
         counts["changes"] = self._count(_CHANGES)
@@ -101,7 +101,16 @@ class CrawlDiff:
         self.counts = counts
 
     def _count(self, sql: str) -> int:
-        return int(self._con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0])
+        with self._memory():
+            return int(self._con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0])
+
+    @contextmanager
+    def _memory(self) -> Iterator[None]:
+        """DuckDB out of memory (past `audit.memory_limit`) as a clear error."""
+        try:
+            yield
+        except duckdb.OutOfMemoryException as exc:
+            raise out_of_memory(self._new, exc, f"comparing crawl {self.old_crawl} with") from None
 
     def close(self) -> None:
         self._stack.close()
@@ -128,15 +137,19 @@ class CrawlDiff:
 
     def issues(self, kind: IssueKind, limit: int | None = None) -> list[Issue]:
         """The first `limit` (default all) issues of a list, in their audit's order."""
-        return as_issues(self._con.sql(_issue_sql(kind) + _limit(limit)).to_arrow_table())
+        with self._memory():
+            table = self._con.sql(_issue_sql(kind) + _limit(limit)).to_arrow_table()
+        return as_issues(table)
 
     def pages(self, kind: PageKind, limit: int | None = None) -> list[str]:
         """The first `limit` (default all) URLs added or removed, in URL order."""
-        return [row[0] for row in self._con.execute(_page_sql(kind) + _limit(limit)).fetchall()]
+        with self._memory():
+            return [row[0] for row in self._con.execute(_page_sql(kind) + _limit(limit)).fetchall()]
 
     def changes(self, limit: int | None = None) -> list[PageChange]:
         """The first `limit` (default all) field changes, by URL then field."""
-        rows = self._con.execute(_changes_sql() + _limit(limit)).fetchall()
+        with self._memory():
+            rows = self._con.execute(_changes_sql() + _limit(limit)).fetchall()
         return [PageChange(*row) for row in rows]
 
     @property
@@ -165,8 +178,9 @@ class CrawlDiff:
 
     def batches(self, sql: str) -> Iterator[list[dict[str, Any]]]:
         """The rows of `sql` (one of `lists`) as dicts, `BATCH_ROWS` at a time."""
-        for batch in self._con.sql(sql).to_arrow_reader(BATCH_ROWS):
-            yield batch.to_pylist()
+        with self._memory():
+            for batch in self._con.sql(sql).to_arrow_reader(BATCH_ROWS):
+                yield batch.to_pylist()
 
     def lists(self) -> dict[str, str]:
         """The query of each list, in the order of `rows`: issues (`Issue.as_row` columns),
@@ -200,7 +214,7 @@ def crawl_diff(old: CrawlDataset, new: CrawlDataset, settings: AuditSettings) ->
                 f"CREATE TEMP VIEW {side}_issues AS SELECT {columns}, file_row_number AS n "
                 f"FROM read_parquet('{source}', file_row_number = true)"
             )
-        return CrawlDiff(old.manifest.crawl_id, new.manifest.crawl_id, con, stack)
+        return CrawlDiff(old, new, con, stack)
     except BaseException:
         stack.close()
         raise
