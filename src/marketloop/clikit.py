@@ -230,6 +230,18 @@ def emit_json(value: Any, out: Path | None = None) -> None:
     emit_text(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n", out)
 
 
+def write_json_list(items: Iterable[Any], sink: TextIO, depth: int = 0) -> None:
+    """A JSON list written item by item, laid out as `emit_json` lays out a list nested
+    `depth` levels deep (no newline after it)."""
+    pad = "\n" + "  " * (depth + 1)
+    first = True
+    for item in items:
+        text = json.dumps(to_jsonable(item), indent=2, ensure_ascii=False)
+        sink.write(("[" if first else ",") + pad + text.replace("\n", pad))
+        first = False
+    sink.write("[]" if first else "\n" + "  " * depth + "]")
+
+
 def emit_text(text: str, out: Path | None = None) -> None:
     """Text on stdout, or written to OUT (atomically) with a `wrote FILE` line on stderr."""
     if out is None:

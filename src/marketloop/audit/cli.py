@@ -19,7 +19,6 @@ from marketloop.clikit import (
     WorkspaceOption,
     choice_list,
     console,
-    emit_json,
     emit_rows,
     esc,
     format_option,
@@ -191,24 +190,23 @@ def crawl_diff_command(
     Example: marketloop crawl-diff crawl-1 crawl-2 --format html
     """
     from marketloop.audit import present
-    from marketloop.audit.diff import CrawlDiff, crawl_diff
+    from marketloop.audit.diff import crawl_diff
 
     settings = state(ctx).settings(workspace)
     fmt = report_format(fmt, out)
     with console.status("comparing the crawls (auditing them if needed)"):
         result = crawl_diff(_open(old, settings), _open(new, settings), settings.audit)
-    if fmt is OutputFormat.json:
-        emit_json(result.as_json(), out)
-    elif fmt is OutputFormat.csv:
-        emit_rows(result.rows(), fmt, columns=CrawlDiff.COLUMNS, out=out)
-    elif fmt is OutputFormat.html:
-        name = f"crawl-diff-{result.old_crawl}-{result.new_crawl}.html"
-        path = present.write_diff_html(
-            result, out or Workspace(settings.workspace).ensure().reports_dir / name
-        )
-        console.print(f"report: [link=file://{esc(path.resolve())}]{esc(path)}[/link]")
-    else:
-        present.diff_tables(result, limit)
+    with result:
+        if fmt in (OutputFormat.json, OutputFormat.csv):
+            present.emit_diff(result, fmt.value, out)
+        elif fmt is OutputFormat.html:
+            name = f"crawl-diff-{result.old_crawl}-{result.new_crawl}.html"
+            path = present.write_diff_html(
+                result, out or Workspace(settings.workspace).ensure().reports_dir / name
+            )
+            console.print(f"report: [link=file://{esc(path.resolve())}]{esc(path)}[/link]")
+        else:
+            present.diff_tables(result, limit)
 
 
 def export_command(

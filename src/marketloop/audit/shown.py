@@ -9,7 +9,6 @@ written batch by batch. Only the rows a person reads become Python objects.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from itertools import chain
@@ -21,7 +20,6 @@ import pyarrow.compute as pc
 from marketloop import clikit
 from marketloop.audit.engine import as_issues
 from marketloop.audit.model import Issue, Severity
-from marketloop.clikit import to_jsonable
 
 COLUMNS = ["check", "severity", "url", "detail", "value", "threshold", "priority"]
 BATCH_ROWS = 10_000
@@ -102,14 +100,5 @@ def write_csv(table: pa.Table, sink: TextIO) -> None:
 
 def write_json(table: pa.Table, sink: TextIO) -> None:
     """Every issue as a JSON list, formatted as `clikit.emit_json` does, streamed."""
-    if not table.num_rows:
-        sink.write("[]\n")
-        return
-    sink.write("[")
-    first = True
-    for rows in batches(table):
-        for row in rows:
-            text = json.dumps(to_jsonable(row), indent=2, ensure_ascii=False)
-            sink.write(("\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
-            first = False
-    sink.write("\n]\n")
+    clikit.write_json_list(chain.from_iterable(batches(table)), sink)
+    sink.write("\n")

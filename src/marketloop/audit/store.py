@@ -78,15 +78,26 @@ def write_issues(folder: Path, issues: list[Issue] | pa.Table, record: AuditReco
     return target
 
 
-def read_issues(folder: Path) -> tuple[list[Issue], AuditRecord] | None:
-    """The stored audit of a crawl, or None when it has none (or an unreadable one)."""
+def stored_record(folder: Path) -> AuditRecord | None:
+    """What made the stored audit of a crawl (read from the file's footer alone), or None when
+    it has none (or an unreadable one)."""
     path = folder / ISSUES_FILE
     if not path.is_file():
         return None
     try:
         meta: dict[str, Any] = json.loads((pq.read_schema(path).metadata or {})[META_KEY])
-        table = pq.read_table(path).select(ISSUES.names)
-        record = AuditRecord(**meta)
+        return AuditRecord(**meta)
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return None
+
+
+def read_issues(folder: Path) -> tuple[list[Issue], AuditRecord] | None:
+    """The stored audit of a crawl, or None when it has none (or an unreadable one)."""
+    record = stored_record(folder)
+    if record is None:
+        return None
+    try:
+        table = pq.read_table(folder / ISSUES_FILE).select(ISSUES.names)
     except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
         return None
     issues = [

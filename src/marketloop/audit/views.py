@@ -246,9 +246,10 @@ def dataset_errors(dataset: CrawlDataset) -> Iterator[None]:
             raise out_of_memory(dataset, exc) from None
 
 
-def out_of_memory(dataset: CrawlDataset, exc: duckdb.Error) -> AuditError:
+def out_of_memory(dataset: CrawlDataset, exc: duckdb.Error, doing: str = "auditing") -> AuditError:
+    """The error for DuckDB out of memory while `doing` (a verb phrase before "crawl ID")."""
     return AuditError(
-        f"auditing crawl {dataset.manifest.crawl_id} ran out of DuckDB memory: "
+        f"{doing} crawl {dataset.manifest.crawl_id} ran out of DuckDB memory: "
         f"{str(exc).splitlines()[0]}",
         hint="raise audit.memory_limit, or free disk space in audit.spill_dir for spilling",
     )

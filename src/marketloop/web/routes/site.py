@@ -20,6 +20,7 @@ from marketloop.workspace import Workspace
 
 router = APIRouter()
 PAGE_SIZE = 50
+COMPARE_ROWS = 100  # rows shown per list of a crawl comparison; the rest are counted
 INDEXABILITY = ("indexable", "blocked_by_robots", "no_response", "redirect", "non_200",
                 "noindex", "canonicalised", "external", "not_html", "unparsed")  # fmt: skip
 Text = Annotated[str | None, Query(max_length=2048)]
@@ -109,11 +110,14 @@ def page(request: Request, who: ViewerDep, crawl: Annotated[str, Query(max_lengt
 def compare(request: Request, who: ViewerDep, old: Text = None, new: Text = None) -> Response:
     from marketloop.audit.config import AuditSettings
     from marketloop.audit.diff import crawl_diff
+    from marketloop.audit.present import diff_sections
 
     names, _ = _crawl(who, None)
     diff = None
     if old and new:
         workspace = Workspace(who.api.settings.workspace)
-        diff = crawl_diff(open_crawl(workspace, old), open_crawl(workspace, new), AuditSettings())
+        opened = (open_crawl(workspace, old), open_crawl(workspace, new))
+        with crawl_diff(*opened, AuditSettings()) as result:  # read here: the lists stay in SQL
+            diff = {"summary": result.summary(), "sections": diff_sections(result, COMPARE_ROWS)}
     return render(request, "compare.html", {"who": who, "title": "Compare crawls",
                   "crawls": names, "old": old, "new": new, "diff": diff})  # fmt: skip
