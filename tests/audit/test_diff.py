@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from tests.hostile import HTML, assert_html_inert
 from typer.testing import CliRunner
 
 from marketloop.audit.config import AuditSettings
-from marketloop.audit.diff import PageChange, compare_pages, crawl_diff
+from marketloop.audit.diff import CrawlDiff, PageChange, compare_pages, crawl_diff
 from marketloop.audit.engine import audit
 from marketloop.audit.model import Issue, Severity
 from marketloop.audit.store import ISSUES_FILE, read_issues, write_issues
@@ -42,23 +43,41 @@ AFTER = [
 ]
 
 
+Compare = Callable[[CrawlDataset, CrawlDataset, AuditSettings], CrawlDiff]
+
+
+@pytest.fixture
+def compare() -> Iterator[Compare]:
+    """`crawl_diff`, each diff closed (its DuckDB connection and spill folder) after the test."""
+    opened: list[CrawlDiff] = []
+
+    def open_diff(old: CrawlDataset, new: CrawlDataset, settings: AuditSettings) -> CrawlDiff:
+        opened.append(crawl_diff(old, new, settings))
+        return opened[-1]
+
+    yield open_diff
+    for diff in opened:
+        diff.close()
+
+
 @pytest.fixture
 def crawls(make_dataset: MakeDataset) -> tuple[Path, Path]:
     return make_dataset(BEFORE, name="before"), make_dataset(AFTER, name="after")
 
 
-def test_issues_and_pages_are_compared(crawls: tuple[Path, Path]) -> None:
+def test_issues_and_pages_are_compared(crawls: tuple[Path, Path], compare: Compare) -> None:
     old, new = (CrawlDataset.open(c) for c in crawls)
-    diff = crawl_diff(old, new, AuditSettings())
-    assert {(i.check, i.url) for i in diff.new_issues} == {
+    diff = compare(old, new, AuditSettings())
+    assert {(i.check, i.url) for i in diff.issues("new")} == {
         ("noindex", f"{B}/blog/first-post"),
         ("non_indexable_in_sitemap", f"{B}/blog/first-post"),
     }
-    assert {(i.check, i.url) for i in diff.resolved_issues} == {("missing_h1", f"{B}/blog")}
-    assert {(i.check, i.url) for i in diff.persisting_issues} == {("low_content", f"{B}/pricing")}
-    assert diff.added_pages == [f"{B}/blog/second-post"]
-    assert diff.removed_pages == [f"{B}/old-landing"]
-    assert set(diff.changed_pages) == {
+    assert {(i.check, i.url) for i in diff.issues("resolved")} == {("missing_h1", f"{B}/blog")}
+    persisting = {(i.check, i.url) for i in diff.issues("persisting")}
+    assert persisting == {("low_content", f"{B}/pricing")}
+    assert diff.pages("added") == [f"{B}/blog/second-post"]
+    assert diff.pages("removed") == [f"{B}/old-landing"]
+    assert set(diff.changes()) == {
         PageChange(f"{B}/blog", "h1", None, "Acme blog"),
         PageChange(f"{B}/blog/first-post", "indexability", "indexable", "noindex"),
         PageChange(f"{B}/pricing", "title", "Acme Pricing: the guide for growing teams",
@@ -68,24 +87,29 @@ def test_issues_and_pages_are_compared(crawls: tuple[Path, Path]) -> None:
     assert next(s["count"] for s in diff.summary() if s["what"] == "pages changed") == 3
 
 
-def test_crawls_without_issues_are_audited_and_stored(crawls: tuple[Path, Path]) -> None:
+def test_crawls_without_issues_are_audited_and_stored(
+    crawls: tuple[Path, Path], compare: Compare
+) -> None:
     old, new = crawls
     assert not (old / ISSUES_FILE).exists()
-    crawl_diff(CrawlDataset.open(old), CrawlDataset.open(new), AuditSettings())
+    compare(CrawlDataset.open(old), CrawlDataset.open(new), AuditSettings())
     assert read_issues(old) is not None and read_issues(new) is not None
 
 
-def test_stored_issues_are_reused_only_under_the_same_settings(crawls: tuple[Path, Path]) -> None:
+def test_stored_issues_are_reused_only_under_the_same_settings(
+    crawls: tuple[Path, Path], compare: Compare
+) -> None:
     old, new = (CrawlDataset.open(c) for c in crawls)
     settings = AuditSettings(thresholds={"low_content": 100})
     real = audit(old, settings)
     marker = Issue("server_error", Severity.critical, f"{B}/marker", "stored", None, None, 1.0)
     write_issues(old.folder, [marker], real.record())  # a stored result we can recognise
-    reused = crawl_diff(old, new, settings)
-    assert marker in reused.resolved_issues
-    redone = crawl_diff(old, new, AuditSettings())  # other thresholds: audited again
-    assert marker not in redone.resolved_issues
-    assert ("low_content", f"{B}/pricing") in {(i.check, i.url) for i in redone.persisting_issues}
+    reused = compare(old, new, settings)
+    assert marker in reused.issues("resolved")
+    redone = compare(old, new, AuditSettings())  # other thresholds: audited again
+    assert marker not in redone.issues("resolved")
+    persisting = {(i.check, i.url) for i in redone.issues("persisting")}
+    assert ("low_content", f"{B}/pricing") in persisting
 
 
 def test_cli_json_and_table(cli: CliRunner, crawls: tuple[Path, Path]) -> None:
@@ -105,16 +129,18 @@ def test_cli_json_and_table(cli: CliRunner, crawls: tuple[Path, Path]) -> None:
     assert "more" not in table.stdout  # every list fits in the default --limit
 
 
-def test_cli_table_counts_what_limit_cuts(cli: CliRunner, make_dataset: MakeDataset) -> None:
+def test_cli_table_counts_what_limit_cuts(
+    cli: CliRunner, make_dataset: MakeDataset, compare: Compare
+) -> None:
     thin = {"page": {"url": "/de/preise", "word_count": 90}}  # a second persisting issue
     old, new = make_dataset([*BEFORE, thin], name="before"), make_dataset([*AFTER, thin])
-    diff = crawl_diff(CrawlDataset.open(old), CrawlDataset.open(new), AuditSettings())
+    diff = compare(CrawlDataset.open(old), CrawlDataset.open(new), AuditSettings())
     table = cli.invoke(app, ["crawl-diff", str(old), str(new), "--limit", "1"])
     assert table.exit_code == 0
     text = " ".join(table.stdout.split())
-    for title, items in (("new issues", diff.new_issues),
-                         ("persisting issues", diff.persisting_issues),
-                         ("changes", diff.changed_pages)):  # fmt: skip
+    for title, items in (("new issues", diff.issues("new")),
+                         ("persisting issues", diff.issues("persisting")),
+                         ("changes", diff.changes())):  # fmt: skip
         assert len(items) > 1
         assert f"(+{len(items) - 1} more {title}: raise --limit, or use --format json)" in text
     assert "more added pages" not in text  # one page added: nothing cut

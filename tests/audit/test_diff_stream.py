@@ -48,17 +48,16 @@ def crawls(make_dataset: MakeDataset) -> tuple[Path, Path]:
 
 def expected_rows(result: CrawlDiff) -> list[dict[str, Any]]:
     """Every row as the diff was written before it streamed: the lists read whole."""
-    issue_kinds = (("new issue", result.new_issues), ("resolved issue", result.resolved_issues),
-                   ("persisting issue", result.persisting_issues))  # fmt: skip
+    issue_kinds = [(f"{kind} issue", result.issues(kind)) for kind in CrawlDiff.ISSUE_KINDS]
     rows: list[dict[str, Any]] = [
         {"change": kind, "url": i.url, "check": i.check, "severity": i.severity.value,
          "detail": i.detail}
         for kind, issues in issue_kinds
         for i in issues
     ]  # fmt: skip
-    rows += [{"change": "page added", "url": u} for u in result.added_pages]
-    rows += [{"change": "page removed", "url": u} for u in result.removed_pages]
-    rows += [{"change": "page changed", **c.__dict__} for c in result.changed_pages]
+    rows += [{"change": "page added", "url": u} for u in result.pages("added")]
+    rows += [{"change": "page removed", "url": u} for u in result.pages("removed")]
+    rows += [{"change": "page changed", **c.__dict__} for c in result.changes()]
     return rows
 
 
@@ -66,11 +65,11 @@ def expected_json(result: CrawlDiff) -> dict[str, Any]:
     return {
         "old_crawl": result.old_crawl,
         "new_crawl": result.new_crawl,
-        "issues": {"new": [i.as_row() for i in result.new_issues],
-                   "resolved": [i.as_row() for i in result.resolved_issues],
-                   "persisting": [i.as_row() for i in result.persisting_issues]},
-        "pages": {"added": result.added_pages, "removed": result.removed_pages,
-                  "changed": [c.__dict__ for c in result.changed_pages]},
+        "issues": {"new": [i.as_row() for i in result.issues("new")],
+                   "resolved": [i.as_row() for i in result.issues("resolved")],
+                   "persisting": [i.as_row() for i in result.issues("persisting")]},
+        "pages": {"added": result.pages("added"), "removed": result.pages("removed"),
+                  "changed": [c.__dict__ for c in result.changes()]},
     }  # fmt: skip
 
 

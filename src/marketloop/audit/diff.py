@@ -152,30 +152,6 @@ class CrawlDiff:
             rows = self._con.execute(_changes_sql() + _limit(limit)).fetchall()
         return [PageChange(*row) for row in rows]
 
-    @property
-    def new_issues(self) -> list[Issue]:
-        return self.issues("new")
-
-    @property
-    def resolved_issues(self) -> list[Issue]:
-        return self.issues("resolved")
-
-    @property
-    def persisting_issues(self) -> list[Issue]:
-        return self.issues("persisting")
-
-    @property
-    def added_pages(self) -> list[str]:
-        return self.pages("added")
-
-    @property
-    def removed_pages(self) -> list[str]:
-        return self.pages("removed")
-
-    @property
-    def changed_pages(self) -> list[PageChange]:
-        return self.changes()
-
     def batches(self, sql: str) -> Iterator[list[dict[str, Any]]]:
         """The rows of `sql` (one of `lists`) as dicts, `BATCH_ROWS` at a time."""
         with self._memory():
