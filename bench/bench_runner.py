@@ -268,17 +268,20 @@ class _RoundTrips:
     `caller()`) and those of other threads (the consumer's and its heartbeats). `returned`:
     when other threads returned a connection to its pool (after the commit, if any).
 
-    PostgreSQL's are counted from SQLAlchemy's events; SQLite's from SQLite's own trace of the
-    pooled connections (every statement it runs, BEGIN and COMMIT included), since the
-    runner's turns on SQLite run on the DBAPI cursor, which SQLAlchemy's events do not see
-    (appdb/direct.py). A read alone in its transaction is one statement there: pysqlite
-    begins a transaction only before a write."""
+    The runner's turns run on the DBAPI cursor, which SQLAlchemy's events do not see
+    (appdb/direct.py), so statements are counted where the driver runs them: on SQLite from
+    its own trace of the pooled connections (every statement it runs, BEGIN and COMMIT
+    included; a read alone in its transaction is one statement there: pysqlite begins a
+    transaction only before a write), on PostgreSQL from the cursors of the pooled psycopg
+    connections (each execute and executemany; a transaction's BEGIN and COMMIT from
+    SQLAlchemy's events)."""
 
     def __init__(self) -> None:
         self.caller_trips = self.worker_trips = 0
         self.returned: list[datetime] = []
         self._in_caller = False
         self._main = threading.main_thread()
+        self._counted: type = object
 
     def _count(self, trips: int) -> None:
         if threading.current_thread() is not self._main:
@@ -286,20 +289,24 @@ class _RoundTrips:
         elif self._in_caller:
             self.caller_trips += trips
 
-    def _statement(self, conn: Any, *_: Any) -> None:
-        if conn.dialect.name != "sqlite":  # SQLite's trace counts those
-            self._count(1)
-
     def _traced(self, _: str) -> None:
         self._count(1)
 
     def _checkout(self, dbapi_connection: Any, *_: Any) -> None:
+        import psycopg
+
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.set_trace_callback(self._traced)
+        elif isinstance(dbapi_connection, psycopg.Connection):
+            dbapi_connection.cursor_factory = self._counted
 
     def _checkin(self, dbapi_connection: Any, *_: Any) -> None:
+        import psycopg
+
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.set_trace_callback(None)
+        elif isinstance(dbapi_connection, psycopg.Connection):
+            dbapi_connection.cursor_factory = psycopg.Cursor
         if threading.current_thread() is not self._main:
             self.returned.append(datetime.now(UTC))
 
@@ -307,6 +314,23 @@ class _RoundTrips:
         sqlite = conn.dialect.name == "sqlite"  # SQLite's trace counts those
         if not sqlite and not getattr(conn.connection.dbapi_connection, "autocommit", False):
             self._count(2)
+
+    def _cursor_class(self) -> type:
+        """A psycopg cursor that counts each statement it sends."""
+        import psycopg
+
+        count = self._count
+
+        class Counted(psycopg.Cursor[Any]):
+            def execute(self, *args: Any, **kwargs: Any) -> Any:
+                count(1)
+                return super().execute(*args, **kwargs)
+
+            def executemany(self, *args: Any, **kwargs: Any) -> Any:
+                count(1)
+                return super().executemany(*args, **kwargs)
+
+        return Counted
 
     @contextmanager
     def caller(self) -> Iterator[None]:
@@ -319,7 +343,7 @@ class _RoundTrips:
     def __enter__(self) -> _RoundTrips:
         from sqlalchemy import Engine, Pool, event
 
-        event.listen(Engine, "before_cursor_execute", self._statement)
+        self._counted = self._cursor_class()
         event.listen(Engine, "commit", self._end)
         event.listen(Engine, "rollback", self._end)
         event.listen(Pool, "checkin", self._checkin)
@@ -329,7 +353,6 @@ class _RoundTrips:
     def __exit__(self, *_: object) -> None:
         from sqlalchemy import Engine, Pool, event
 
-        event.remove(Engine, "before_cursor_execute", self._statement)
         event.remove(Engine, "commit", self._end)
         event.remove(Engine, "rollback", self._end)
         event.remove(Pool, "checkin", self._checkin)

@@ -126,6 +126,32 @@ def test_it_runs_in_the_connections_transaction(engine: Engine) -> None:
         assert direct.execute(conn, select(RUNS.c.id), {}).rows == []
 
 
+def test_without_a_transaction_begun_it_begins_one_as_connection_execute_would(
+    engine: Engine,
+) -> None:
+    with engine.connect() as conn:  # not committed: rolled back when the connection closes
+        direct.execute(conn, insert(RUNS), _run_row("dropped"))
+        assert conn.in_transaction()
+    with engine.connect() as conn:  # commit as you go
+        direct.execute(conn, insert(RUNS), _run_row("kept"))
+        conn.commit()
+    with engine.connect() as conn:
+        assert direct.execute(conn, select(RUNS.c.id), {}).rows == [("kept",)]
+
+
+@pytest.mark.postgres
+def test_one_statement_is_compiled_for_each_database_it_runs_on(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    query = select(RUNS.c.id, RUNS.c.definition).where(RUNS.c.id == bindparam("run"))
+    for engine in (open_app_db(f"sqlite:///{tmp_path / 'app.db'}"), open_app_db(postgres_url)):
+        with engine.begin() as conn:
+            direct.execute(conn, insert(RUNS), _run_row())
+            found = direct.execute(conn, query, {"run": "r1"})
+        assert found.rows == [("r1", DEFINITION)], engine.dialect.name
+        assert found.columns == ("id", "definition")
+
+
 def test_errors_are_sqlalchemys(engine: Engine) -> None:
     with engine.begin() as conn:
         direct.execute(conn, insert(RUNS), _run_row())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from marketloop.config import load_settings
-from marketloop.errors import ConfigError
+from marketloop.errors import ConfigError, RunnerError
 from marketloop.runner import service
 from marketloop.runner.loopfile import parse_loop
 from marketloop.runner.queue import fingerprint, make_huey
@@ -75,3 +76,39 @@ def test_the_queue_never_shares_the_app_database_or_the_warehouse_file(tmp_path:
     own = load_settings(None, {"workspace": ws, "runner": {"queue": f"sqlite:///{ws / 'q.db'}"}})
     make_huey(own)
     assert (ws / "q.db").is_file()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def queue(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'queue.db'}"
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
+def test_a_step_task_makes_no_revocation_look_ups_and_revoking_is_refused(
+    tmp_path: Path, queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancelled run's step is refused by its begin's compare-and-set, never by Huey's
+    revocation: the runner's Huey reads and deletes no revocation around a task (two queue
+    round trips Huey makes for every task), and refuses to revoke one."""
+    settings = load_settings(None, {"workspace": tmp_path / "ws", "runner": {"queue": queue}})
+    huey, _ = make_huey(settings)
+    touched: list[str] = []
+    storage = huey.storage
+    for name in ("peek_data", "peek_many", "pop_data", "delete_data", "has_data_for_key"):
+        method = getattr(storage, name)
+
+        def recorded(key: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            touched.extend([key] if isinstance(key, str) else list(key))
+            return _method(key, *args, **kwargs)
+
+        monkeypatch.setattr(storage, name, recorded)
+    run = service.start_run(settings, parse_loop("name: q\nsteps:\n  a: {action: noop}\n"))
+    huey.execute(huey.dequeue())
+    assert service.get_run(settings, run.run_id).status == "succeeded"
+    assert touched == []
+    with pytest.raises(RunnerError, match="not revoked"):
+        huey.revoke_by_id("any")
+    with pytest.raises(RunnerError, match="not revoked"):
+        huey.revoke(object())

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, event, text, update
 from sqlalchemy.engine.interfaces import CacheStats
@@ -43,41 +44,71 @@ def _traced(sql: str) -> None:
         record(sql)
 
 
+#: PostgreSQL: the recorders of the open `statements_of` contexts, by pool (engines that share
+#: a pool share its connections' cursors), and the SQL as compiled of what SQLAlchemy sent
+_RECORDING: dict[Any, list[Callable[[str], None]]] = {}
+_COMPILED: dict[str, str] = {}
+
+
+def _recording_cursor(recorders: list[Callable[[str], None]]) -> type[psycopg.Cursor[Any]]:
+    """A psycopg cursor that shows each statement it sends (an executemany: one) to `recorders`."""
+
+    class Recorded(psycopg.Cursor[Any]):
+        def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+            for record in recorders:
+                record(str(query))
+            return super().execute(query, *args, **kwargs)
+
+        def executemany(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+            for record in recorders:
+                record(str(query))
+            return super().executemany(query, *args, **kwargs)
+
+    return Recorded
+
+
 @contextmanager
 def statements_of(target: Engine) -> Iterator[list[tuple[str, str]]]:
-    """On SQLite, SQLite's own trace of the pooled connections (the runner's turns run on the
-    DBAPI cursor there: appdb/direct.py), its BEGIN and COMMIT left out, each execution of an
-    executemany one statement; elsewhere SQLAlchemy's cursor events."""
+    """What the driver sends (the runner's turns run on the DBAPI cursor: appdb/direct.py,
+    which SQLAlchemy's cursor events do not see): on SQLite, SQLite's own trace of the pooled
+    connections, its BEGIN and COMMIT left out, each execution of an executemany one
+    statement; on PostgreSQL, the statements the pooled psycopg connections' cursors send
+    (with the SQL as SQLAlchemy compiled it, for what it ran itself)."""
     sent: list[tuple[str, str]] = []
     caller = threading.get_ident()  # not the heartbeat thread's beats
+    recorders = _RECORDING.setdefault(target.pool, [])
 
     def record(_conn: Any, _cursor: Any, sql: str, _params: Any, context: Any, _many: Any) -> None:
-        if threading.get_ident() != caller or target.dialect.name == "sqlite":
-            return
-        compiled = context.compiled.string if context.compiled is not None else sql
-        sent.append((" ".join(sql.split()), compiled))
-        if context.compiled is not None and context.cache_hit is CacheStats.NO_CACHE_KEY:
-            UNCACHED.add(" ".join(sql.split()))
+        if context.compiled is not None:
+            _COMPILED[sql] = context.compiled.string
+            if context.cache_hit is CacheStats.NO_CACHE_KEY:
+                UNCACHED.add(" ".join(sql.split()))
 
     def traced(sql: str) -> None:
         if threading.get_ident() == caller and sql.split(maxsplit=1)[0] not in _TRANSACTION:
-            sent.append((" ".join(sql.split()), sql))
+            sent.append((" ".join(sql.split()), _COMPILED.get(sql, sql)))
 
     def checkout(dbapi_connection: Any, *_: Any) -> None:
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.set_trace_callback(_traced)
+        elif isinstance(dbapi_connection, psycopg.Connection):
+            dbapi_connection.cursor_factory = _recording_cursor(recorders)
 
     def checkin(dbapi_connection: Any, *_: Any) -> None:
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.set_trace_callback(None)
+        elif isinstance(dbapi_connection, psycopg.Connection):
+            dbapi_connection.cursor_factory = psycopg.Cursor
 
     event.listen(target, "before_cursor_execute", record)
     event.listen(target, "checkout", checkout)
     event.listen(target, "checkin", checkin)
     _TRACING.append(traced)
+    recorders.append(traced)
     try:
         yield sent
     finally:
+        recorders.remove(traced)
         _TRACING.remove(traced)
         event.remove(target, "before_cursor_execute", record)
         event.remove(target, "checkout", checkout)

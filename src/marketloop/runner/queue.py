@@ -138,9 +138,9 @@ def _make_huey(settings: Settings, check: bool) -> tuple[Huey, Any]:
     if url.startswith("sqlite://"):
         path = _queue_file(url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        huey: Huey = sqlite_huey("marketloop", path)
+        huey: Huey = sqlite_huey("marketloop", path, StepHuey)
     else:
-        huey = RedisHuey("marketloop", url=url, results=False, blocking=True)
+        huey = RedisStepHuey("marketloop", url=url, results=False, blocking=True)
         if check:
             _ping(huey, url)
     store = Store(_app_db_url(settings))
@@ -170,9 +170,37 @@ class QueueStorage(SqliteStorage):  # type: ignore[misc]
         return conn
 
 
-def sqlite_huey(name: str, path: Path) -> Huey:
+def sqlite_huey(name: str, path: Path, kind: type[Huey] = Huey) -> Huey:
     """A Huey on the SQLite file `path` (no result store: run state is in the app database)."""
-    return Huey(name, results=False, storage_class=QueueStorage, filename=str(path))
+    return kind(name, results=False, storage_class=QueueStorage, filename=str(path))
+
+
+class StepHuey(Huey):  # type: ignore[misc]
+    """The runner's Huey: its tasks are never revoked. A cancelled run's step is refused by its
+    begin's compare-and-set (`Store.begin_step`), never by Huey's revocation, so the two look-ups
+    Huey makes around every task for it (a read of the task's revocation before it runs, a
+    delete after: two queue round trips, the first before the step's begin) are left out, and
+    revoking is refused rather than silently never seen."""
+
+    def is_revoked(self, task: Any, timestamp: Any = None, peek: bool = True) -> bool:
+        return False
+
+    def revoke(self, *_: Any, **__: Any) -> None:
+        raise RunnerError("the runner's tasks are not revoked", hint="cancel the run instead")
+
+    revoke_all = revoke_by_id = revoke
+
+    def delete(self, key: str) -> Any:
+        if key.startswith(_REVOKED):  # a task's revocation: never written (after each task)
+            return False
+        return super().delete(key)
+
+
+_REVOKED = "r:"  # huey.api.Task.revoke_id's prefix
+
+
+class RedisStepHuey(StepHuey, RedisHuey):  # type: ignore[misc]
+    """StepHuey on Redis."""
 
 
 class Dispatcher:

@@ -17,8 +17,8 @@ On PostgreSQL the first three are one statement (`_end_lock_read_statement`), wh
 the run when the attempt succeeded and every other step succeeded or was skipped (the run's
 last step: no UPDATE of the run after it); the other ends of a run are the engine's plan. On
 SQLite the lock after a success ends the run so too (`_LOCK_END_RUN`), and a run so ended is
-not read; there the statements run on the DBAPI cursor (appdb/direct.py: SQLAlchemy's
-execution costs more Python than SQLite's own work).
+not read. On both the statements run on the DBAPI cursor (appdb/direct.py: SQLAlchemy's
+execution costs more Python than SQLite's own work, and as much as psycopg's).
 
 The run's row lock serialises the turns of one run (PostgreSQL; SQLite has one writer anyway):
 two steps of a run that end at once cannot both miss that the run is over. A new run is
@@ -244,7 +244,7 @@ def insert_run(conn: Connection, run: NewRun, moves: Sequence[Move] = ()) -> Non
     if conn.dialect.name == "postgresql":  # one statement: no BEGIN or COMMIT of its own needed
         rows = [{key: values.get(key) for key in columns} for values in steps.values()]
         params = {"run": json.dumps(row, default=_json), "steps": json.dumps(rows, default=_json)}
-        conn.execute(INSERT_RUN_ONE_STATEMENT, params)
+        direct.execute(conn, INSERT_RUN_ONE_STATEMENT, params)
         return
     direct.execute(conn, INSERT_RUN, row)
     direct.execute(  # executemany
@@ -303,7 +303,9 @@ def _end_lock_read(
         "b_attempt": finish.attempt,
         **{f"v_{key}": value for key, value in finish.values.items()},
     }
-    rows = conn.execute(_end_lock_read_statement(finish.status, tuple(finish.values)), params)
+    rows = direct.execute(
+        conn, _end_lock_read_statement(finish.status, tuple(finish.values)), params
+    )
     status, finished, states = None, False, []
     for row in rows.mappings():
         status, finished = row["locked"], bool(row["recorded"])

@@ -278,7 +278,7 @@ class Store:
         params = {"run": run_id, "step": name, "moment": now(), "worker": worker}
         if self.postgres:
             with open_unflushed(self.url).connect() as conn:
-                began = conn.execute(BEGIN_STEP_ONE_STATEMENT, params).first()
+                began = direct.execute(conn, BEGIN_STEP_ONE_STATEMENT, params).first()
             return None if began is None else Began(int(began[0]), bool(began[1]))
         with self.engine.begin() as conn:
             won = direct.execute(conn, BEGIN_STEP_RUN_STATUS, params).first()
