@@ -269,3 +269,11 @@ def test_cancelling_stops_a_running_step(settings: Settings, make_loop: MakeLoop
     run = service.get_run(settings, done[0].run_id)
     assert run.status == "cancelled"
     assert [s.status for s in run.steps] == ["cancelled", "cancelled"]
+
+
+def test_run_ids_started_in_the_same_second_do_not_collide() -> None:
+    """A few hundred runs a second is what two Redis workers drain; 20,000 ids made in a burst
+    collided about a dozen times with 24 random bits (the run's INSERT then failed)."""
+    ids = [service.new_run_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(i.startswith("run-") and len(i) <= 80 for i in ids)  # shown whole in errors

@@ -85,7 +85,9 @@ def worker_name() -> str:
 
 
 def new_run_id() -> str:
-    return f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    """`run-20261207-090000-3fa2b1c4d5`: sortable by the second it started, then 40 random bits
+    (6 hex digits collided within a second at a few hundred runs a second)."""
+    return f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(5)}"
 
 
 def start_run(
