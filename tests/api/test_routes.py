@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.api.conftest import CRAWL_ID, HOSTILE_TITLE, bearer, seed_evals
+
+from marketloop.api.routes import audit as audit_routes
+from marketloop.audit.model import Issue, Severity
+from marketloop.audit.store import issues_of_rows, stored_record, write_issues
 
 V1 = "/api/v1"
 
@@ -81,6 +87,61 @@ def test_issues_and_tickets(client: TestClient, seeded, keys) -> None:
     assert nxt["data"][0]["id"] == "iss_1" if body["has_more"] else nxt["data"] == []
     tickets = client.get(f"{V1}/crawls/{CRAWL_ID}/tickets", headers=headers).json()["data"]
     assert tickets and all(t["examples"] for t in tickets)
+
+
+def test_issue_pages_filter_and_walk_the_stored_order(
+    client: TestClient, seeded, keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every filter, walked a page of 2 at a time, is the stored list filtered (the ids are the
+    stored positions), read a page at a time from the Arrow table, not as one object per issue."""
+    folder = seeded.crawls_dir / CRAWL_ID
+    hostile = '<script>x</script> "\'& [/] =HYPERLINK("x") \x07'
+    stored = [
+        Issue(check, severity, f"https://example.com/{n}?q={hostile}", hostile, None, None, 9 - n)
+        for n, (check, severity) in enumerate(
+            [("missing_h1", Severity.warning), ("title_too_long", Severity.notice),
+             ("missing_h1", Severity.warning), ("server_error", Severity.critical),
+             ("title_too_long", Severity.notice), ("missing_h1", Severity.warning),
+             ("title_too_long", Severity.warning)]
+        )
+    ]  # fmt: skip
+    record = stored_record(folder)
+    assert record is not None
+    write_issues(folder, stored, record)
+    first, absent = stored[0], "notice"
+    made: list[int] = []  # how many Issue objects each request built
+
+    def counted(rows: list[dict[str, Any]]) -> list[Issue]:
+        made.append(len(rows))
+        return issues_of_rows(rows)
+
+    monkeypatch.setattr(audit_routes, "issues_of_rows", counted)
+    for params in ({}, {"severity": first.severity.value}, {"check": first.check},
+                   {"severity": first.severity.value, "check": first.check},
+                   {"severity": absent, "check": first.check}):  # fmt: skip
+        expected = [
+            (f"iss_{n}", i.check, i.url)
+            for n, i in enumerate(stored)
+            if i.severity.value == params.get("severity", i.severity.value)
+            and i.check == params.get("check", i.check)
+        ]
+        seen: list[tuple[str, str, str]] = []
+        after: dict[str, str] = {}
+        while True:
+            body = client.get(
+                f"{V1}/crawls/{CRAWL_ID}/issues",
+                headers=bearer(keys["read"]),
+                params={**params, **after, "limit": 2},
+            ).json()
+            seen += [(row["id"], row["check"], row["url"]) for row in body["data"]]
+            if not body["has_more"]:
+                break
+            after = {"starting_after": body["data"][-1]["id"]}
+        assert seen == expected, params
+    assert made and max(made) <= 3  # a page (limit 2, and one to know another follows)
+    summary = client.get(f"{V1}/crawls/{CRAWL_ID}", headers=bearer(keys["read"])).json()
+    counts = {s.value: sum(i.severity is s for i in stored) for s in {i.severity for i in stored}}
+    assert summary["issues_by_severity"] == counts
 
 
 def test_marts_filters_and_cursor(client: TestClient, seeded, keys) -> None:

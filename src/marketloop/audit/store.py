@@ -91,16 +91,21 @@ def stored_record(folder: Path) -> AuditRecord | None:
         return None
 
 
-def read_issues(folder: Path) -> tuple[list[Issue], AuditRecord] | None:
-    """The stored audit of a crawl, or None when it has none (or an unreadable one)."""
-    record = stored_record(folder)
-    if record is None:
+def read_issue_table(folder: Path, columns: list[str] | None = None) -> pa.Table | None:
+    """The stored issues of a crawl as an Arrow table, in the stored order (priority, highest
+    first), with `columns` (default all of `ISSUES`); None when it has none (or an unreadable
+    one). Columnar: a million issues stay a few hundred MB, where `Issue` objects take GBs."""
+    if stored_record(folder) is None:
         return None
     try:
-        table = pq.read_table(folder / ISSUES_FILE).select(ISSUES.names)
+        return pq.read_table(folder / ISSUES_FILE, columns=columns or ISSUES.names)
     except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
         return None
-    issues = [
+
+
+def issues_of_rows(rows: list[dict[str, Any]]) -> list[Issue]:
+    """`Issue` objects of rows read from the stored table (all of `ISSUES`' columns)."""
+    return [
         Issue(
             check=row["check"],
             severity=Severity(row["severity"]),
@@ -110,9 +115,17 @@ def read_issues(folder: Path) -> tuple[list[Issue], AuditRecord] | None:
             threshold=row["threshold"],
             priority=row["priority"],
         )
-        for row in table.to_pylist()
+        for row in rows
     ]
-    return issues, record
+
+
+def read_issues(folder: Path) -> tuple[list[Issue], AuditRecord] | None:
+    """The stored audit of a crawl, or None when it has none (or an unreadable one)."""
+    record = stored_record(folder)
+    table = read_issue_table(folder) if record is not None else None
+    if record is None or table is None:
+        return None
+    return issues_of_rows(table.to_pylist()), record
 
 
 def _now() -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
@@ -17,7 +19,7 @@ from marketloop.api.routes.crawls import CrawlId, open_crawl
 from marketloop.api.scopes import PREFIX
 from marketloop.audit.model import Issue, Severity
 from marketloop.audit.registry import REGISTRY, all_checks
-from marketloop.audit.store import read_issues
+from marketloop.audit.store import issues_of_rows, read_issue_table
 from marketloop.audit.tickets import tickets
 from marketloop.errors import UsageError
 from marketloop.workspace import Workspace
@@ -46,14 +48,18 @@ class TicketOut(BaseModel):
     examples: list[IssueOut]
 
 
-def _issues(workspace: Workspace, crawl_id: str) -> list[Issue]:
+def _issue_table(workspace: Workspace, crawl_id: str) -> pa.Table:
     dataset = open_crawl(workspace, crawl_id)
-    stored = read_issues(dataset.folder)
-    if stored is None:
+    table = read_issue_table(dataset.folder)
+    if table is None:
         raise NotFound(
             f"crawl {crawl_id!r} has no audit", hint=f"run `marketloop audit` on crawl {crawl_id}"
         )
-    return stored[0]
+    return table
+
+
+def _issues(workspace: Workspace, crawl_id: str) -> list[Issue]:
+    return issues_of_rows(_issue_table(workspace, crawl_id).to_pylist())
 
 
 def _out(position: int, issue: Issue) -> IssueOut:
@@ -73,15 +79,17 @@ def list_issues(
     all_checks()  # registers the checks
     if check is not None and check not in REGISTRY:
         raise UsageError(f"no check {check!r}", hint="see docs/checks.md for the check ids")
-    issues = _issues(workspace, crawl_id)
+    table = _issue_table(workspace, crawl_id)
+    table = table.append_column("position", pa.array(range(table.num_rows), pa.int64()))
     start = int(starting_after[4:]) + 1 if starting_after else 0
-    chosen = [
-        _out(n, i)
-        for n, i in enumerate(issues)
-        if n >= start and (severity is None or i.severity is severity)
-        and (check is None or i.check == check)
-    ][: limit + 1]  # fmt: skip
-    return page_of(chosen, limit)
+    wanted = pc.greater_equal(table["position"], start)
+    if severity is not None:
+        wanted = pc.and_(wanted, pc.equal(table["severity"], severity.value))
+    if check is not None:
+        wanted = pc.and_(wanted, pc.equal(table["check"], check))
+    rows = table.filter(wanted).slice(0, limit + 1).to_pylist()  # the page, not the audit
+    issues = issues_of_rows(rows)
+    return page_of([_out(row["position"], i) for row, i in zip(rows, issues, strict=True)], limit)
 
 
 @router.get("/crawls/{crawl_id}/tickets", response_model=ListPage[TicketOut])

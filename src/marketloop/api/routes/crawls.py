@@ -115,15 +115,16 @@ def list_crawls(
 @router.get("/crawls/{crawl_id}", response_model=CrawlSummary)
 def crawl_summary(crawl_id: CrawlId, workspace: WorkspaceDep) -> CrawlSummary:
     """One crawl: its manifest, status codes, indexability, depths and issues by severity."""
+    import pyarrow.compute as pc
+
     from marketloop.audit.overview import overview
-    from marketloop.audit.store import read_issues
+    from marketloop.audit.store import read_issue_table
 
     dataset = open_crawl(workspace, crawl_id)
     seen = overview(dataset)
-    stored = read_issues(dataset.folder)
-    severities: dict[str, int] = {}
-    for issue in stored[0] if stored else []:
-        severities[issue.severity.value] = severities.get(issue.severity.value, 0) + 1
+    stored = read_issue_table(dataset.folder, ["severity"])  # one column: counted, not read
+    counted = pc.value_counts(stored["severity"]).to_pylist() if stored is not None else []
+    severities = {row["values"]: row["counts"] for row in counted}
     return CrawlSummary(
         **_out(dataset.folder, dataset), notes=dataset.manifest.notes, totals=seen.totals,
         status_codes=dict(seen.status), indexability=dict(seen.indexability),
