@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.conftest import CRAWL_ID, HOSTILE_TITLE, bearer, seed_evals
 
 from marketloop.api.routes import audit as audit_routes
 from marketloop.audit.model import Issue, Severity
-from marketloop.audit.store import issues_of_rows, stored_record, write_issues
+from marketloop.audit.store import as_issues, stored_record, write_issues
 
 V1 = "/api/v1"
 
@@ -111,11 +111,11 @@ def test_issue_pages_filter_and_walk_the_stored_order(
     first, absent = stored[0], "notice"
     made: list[int] = []  # how many Issue objects each request built
 
-    def counted(rows: list[dict[str, Any]]) -> list[Issue]:
-        made.append(len(rows))
-        return issues_of_rows(rows)
+    def counted(table: pa.Table) -> list[Issue]:
+        made.append(table.num_rows)
+        return as_issues(table)
 
-    monkeypatch.setattr(audit_routes, "issues_of_rows", counted)
+    monkeypatch.setattr(audit_routes, "as_issues", counted)
     for params in ({}, {"severity": first.severity.value}, {"check": first.check},
                    {"severity": first.severity.value, "check": first.check},
                    {"severity": absent, "check": first.check}):  # fmt: skip

@@ -23,10 +23,10 @@ from typing import Any, Literal
 import duckdb
 
 from marketloop.audit.config import AuditSettings
-from marketloop.audit.engine import as_issues, audit
+from marketloop.audit.engine import audit
 from marketloop.audit.model import Issue
 from marketloop.audit.registry import plan
-from marketloop.audit.store import ISSUES, ISSUES_FILE, AuditRecord, stored_record
+from marketloop.audit.store import ISSUES, ISSUES_FILE, AuditRecord, as_issues, stored_record
 from marketloop.audit.views import MACROS, capped_connection, out_of_memory, validate
 from marketloop.crawl.dataset import CrawlDataset, read_errors
 

@@ -27,7 +27,7 @@ from marketloop.audit import custom, impact, priority
 from marketloop.audit.config import AuditSettings, size_bytes
 from marketloop.audit.model import Check, CheckContext, Issue, Severity, Ticket
 from marketloop.audit.registry import PARAM, Plan, plan
-from marketloop.audit.store import ISSUES, AuditRecord, write_issues
+from marketloop.audit.store import AuditRecord, as_issues, write_issues
 from marketloop.audit.tickets import EXAMPLES
 from marketloop.audit.views import open_views, out_of_memory
 from marketloop.config import Settings
@@ -226,16 +226,6 @@ def _tickets(con: duckdb.DuckDBPyConnection, catalog: Mapping[str, Check]) -> li
             Ticket(check_id, check.severity, check.description, check.fix, urls, impact_, shown)
         )
     return sorted(made, key=lambda t: (-t.impact, -t.severity.rank, t.check))
-
-
-def as_issues(table: pa.Table) -> list[Issue]:
-    """Rows of an issues table (the columns of `store.ISSUES`) as `Issue`s, in order."""
-    severities = {s.value: s for s in Severity}
-    columns = [table[name].to_pylist() for name in ISSUES.names]
-    return [
-        Issue(check, severities[severity], url, detail, value, threshold, score)
-        for check, severity, url, detail, value, threshold, score in zip(*columns, strict=True)
-    ]
 
 
 FOUND = pa.schema(

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from marketloop import clikit
-from marketloop.audit.engine import as_issues
 from marketloop.audit.model import Issue, Severity
+from marketloop.audit.store import as_issues
 
 COLUMNS = ["check", "severity", "url", "detail", "value", "threshold", "priority"]
 BATCH_ROWS = 10_000

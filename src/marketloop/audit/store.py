@@ -103,19 +103,13 @@ def read_issue_table(folder: Path, columns: list[str] | None = None) -> pa.Table
         return None
 
 
-def issues_of_rows(rows: list[dict[str, Any]]) -> list[Issue]:
-    """`Issue` objects of rows read from the stored table (all of `ISSUES`' columns)."""
+def as_issues(table: pa.Table) -> list[Issue]:
+    """Rows of an issues table (the columns of `ISSUES`) as `Issue`s, in order."""
+    severities = {s.value: s for s in Severity}
+    columns = [table[name].to_pylist() for name in ISSUES.names]
     return [
-        Issue(
-            check=row["check"],
-            severity=Severity(row["severity"]),
-            url=row["url"],
-            detail=row["detail"],
-            value=row["value"],
-            threshold=row["threshold"],
-            priority=row["priority"],
-        )
-        for row in rows
+        Issue(check, severities[severity], url, detail, value, threshold, score)
+        for check, severity, url, detail, value, threshold, score in zip(*columns, strict=True)
     ]
 
 
@@ -125,7 +119,7 @@ def read_issues(folder: Path) -> tuple[list[Issue], AuditRecord] | None:
     table = read_issue_table(folder) if record is not None else None
     if record is None or table is None:
         return None
-    return issues_of_rows(table.to_pylist()), record
+    return as_issues(table), record
 
 
 def _now() -> str:

@@ -50,7 +50,8 @@ def jira_tickets(
     that still has issues; the site."""
     from marketloop.audit import shown
     from marketloop.audit.analytics import page_values
-    from marketloop.audit.engine import as_issues, audit
+    from marketloop.audit.engine import audit
+    from marketloop.audit.store import as_issues
 
     result = audit(crawl_dir, settings, values=page_values(settings), save=False)
     site = urlsplit(result.dataset.manifest.start_url).hostname or "site"

@@ -19,7 +19,7 @@ from marketloop.api.routes.crawls import CrawlId, open_crawl
 from marketloop.api.scopes import PREFIX
 from marketloop.audit.model import Issue, Severity
 from marketloop.audit.registry import REGISTRY, all_checks
-from marketloop.audit.store import issues_of_rows, read_issue_table
+from marketloop.audit.store import as_issues, read_issue_table
 from marketloop.audit.tickets import tickets
 from marketloop.errors import UsageError
 from marketloop.workspace import Workspace
@@ -59,7 +59,7 @@ def _issue_table(workspace: Workspace, crawl_id: str) -> pa.Table:
 
 
 def _issues(workspace: Workspace, crawl_id: str) -> list[Issue]:
-    return issues_of_rows(_issue_table(workspace, crawl_id).to_pylist())
+    return as_issues(_issue_table(workspace, crawl_id))
 
 
 def _out(position: int, issue: Issue) -> IssueOut:
@@ -87,9 +87,9 @@ def list_issues(
         wanted = pc.and_(wanted, pc.equal(table["severity"], severity.value))
     if check is not None:
         wanted = pc.and_(wanted, pc.equal(table["check"], check))
-    rows = table.filter(wanted).slice(0, limit + 1).to_pylist()  # the page, not the audit
-    issues = issues_of_rows(rows)
-    return page_of([_out(row["position"], i) for row, i in zip(rows, issues, strict=True)], limit)
+    page = table.filter(wanted).slice(0, limit + 1)  # the page's rows become objects, no more
+    positions = page["position"].to_pylist()
+    return page_of([_out(n, i) for n, i in zip(positions, as_issues(page), strict=True)], limit)
 
 
 @router.get("/crawls/{crawl_id}/tickets", response_model=ListPage[TicketOut])
