@@ -11,7 +11,7 @@ import pytest
 
 from marketloop.audit.config import AuditSettings
 from marketloop.audit.engine import audit, run
-from marketloop.audit.model import Severity
+from marketloop.audit.model import Issue, Severity
 from marketloop.audit.overview import overview
 from marketloop.audit.priority import PageSignals, priority
 from marketloop.audit.registry import REGISTRY, all_checks
@@ -332,3 +332,25 @@ def test_an_empty_pages_part_is_a_dataset_error_for_every_reader(make_dataset: M
     (folder / "pages" / "part-00000.parquet").write_bytes(b"")
     with pytest.raises(CrawlDatasetError, match=f"cannot read crawl {folder.name}"):
         CrawlDataset.open(folder).query("SELECT url FROM html_pages")
+
+
+def test_stored_tickets_are_the_tickets_of_the_stored_issues(tmp_path: Path) -> None:
+    """What the dashboard reads from issues.parquet without an `Issue` per row is what
+    `tickets.tickets` makes of every row: URLs, impact, order and examples, hostile text kept."""
+    from marketloop.audit.engine import stored_tickets
+    from marketloop.audit.registry import REGISTRY, all_checks
+    from marketloop.audit.store import AuditRecord, read_issue_table, write_issues
+    from marketloop.audit.tickets import tickets
+
+    all_checks()
+    hostile = '<script>x</script> "\'& [/] =HYPERLINK("x") \x07'
+    checks = ["missing_h1", "title_too_long", "server_error"]
+    issues = [
+        Issue(checks[n % 3], REGISTRY[checks[n % 3]].severity, f"https://e.com/{n % 7}?{hostile}",
+              f"{hostile} {n}", None, None, round(100 - n * 1.37, 2))
+        for n in range(40)
+    ]  # fmt: skip
+    write_issues(tmp_path, issues, AuditRecord("c1", checks, [], {}))
+    table = read_issue_table(tmp_path)
+    assert table is not None
+    assert stored_tickets(table, REGISTRY) == tickets(issues, REGISTRY)

@@ -228,6 +228,17 @@ def _tickets(con: duckdb.DuckDBPyConnection, catalog: Mapping[str, Check]) -> li
     return sorted(made, key=lambda t: (-t.impact, -t.severity.rank, t.check))
 
 
+def stored_tickets(table: pa.Table, catalog: Mapping[str, Check]) -> list[Ticket]:
+    """The tickets of a stored audit (`store.read_issue_table`), as the audit made them: in SQL,
+    only the examples become objects (a million issues would be GBs of `Issue`s)."""
+    con = duckdb.connect()
+    try:
+        con.register("scored", table)
+        return _tickets(con, catalog)
+    finally:
+        con.close()
+
+
 FOUND = pa.schema(
     [
         ("url", pa.string()),

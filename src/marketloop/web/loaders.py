@@ -73,15 +73,15 @@ def audit_tickets(folder: Path) -> list[Any] | None:
 
 @lru_cache(maxsize=4)
 def _tickets(folder: Path, stamp: tuple[float, int]) -> list[Any] | None:
+    from marketloop.audit.engine import stored_tickets
     from marketloop.audit.registry import REGISTRY, all_checks
-    from marketloop.audit.store import read_issues
-    from marketloop.audit.tickets import tickets
+    from marketloop.audit.store import read_issue_table
 
-    stored = read_issues(folder)
+    stored = read_issue_table(folder)
     if stored is None:
         return None
     all_checks()
-    return _kept(tickets(stored[0], REGISTRY))
+    return _kept(stored_tickets(stored, REGISTRY))
 
 
 def by_severity(counts: list[dict[str, Any]]) -> dict[str, int]:
