@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -28,7 +28,7 @@ from rich.text import Text
 from marketloop.config import Settings, load_settings, unknown_env_variables
 from marketloop.csvsafe import neutralise
 from marketloop.observe.logging import configure_logging
-from marketloop.workspace import Workspace
+from marketloop.workspace import Workspace, open_atomic
 
 # emoji=False: outside text such as a fine-tuned model id (`ft:gpt-4o:org:x:`) must print as
 # it is, not with `:org:`-like codes turned into emoji
@@ -244,12 +244,18 @@ def write_json_list(items: Iterable[Any], sink: TextIO, depth: int = 0) -> None:
 
 def emit_text(text: str, out: Path | None = None) -> None:
     """Text on stdout, or written to OUT (atomically) with a `wrote FILE` line on stderr."""
-    if out is None:
-        sys.stdout.write(text)
-        return
-    from marketloop.workspace import write_atomic
+    emit_stream(lambda sink: sink.write(text), out)
 
-    write_atomic(out, text)
+
+def emit_stream(write: Callable[[TextIO], object], out: Path | None = None) -> None:
+    """What `write` writes into the sink it is given (a streamed export, batch by batch), on
+    stdout, or into OUT (atomically: a failure leaves OUT as it was) with a `wrote FILE` line
+    on stderr."""
+    if out is None:
+        write(sys.stdout)
+        return
+    with open_atomic(out) as sink:
+        write(sink)
     console.print(f"wrote {esc(out)}", soft_wrap=True)
 
 

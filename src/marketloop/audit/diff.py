@@ -80,8 +80,7 @@ class CrawlDiff:
 
     Lists are read on demand: `issues`, `pages` and `changes` their first `limit` rows as
     objects, `rows` and `batches` every row, a batch at a time. `counts` holds every list's
-    length. The `*_issues`/`*_pages` properties read a whole list into objects: for small
-    crawls and tests."""
+    length."""
 
     #: the columns of `rows`
     COLUMNS = ("change", "url", "check", "severity", "detail", "field", "old", "new")

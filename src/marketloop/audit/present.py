@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable
 from itertools import chain
 from pathlib import Path
@@ -16,7 +15,7 @@ from marketloop.audit import shown as show
 from marketloop.audit.engine import Audit
 from marketloop.audit.model import Severity
 from marketloop.clikit import console, emit_rows, esc, stdout
-from marketloop.workspace import Workspace, open_atomic
+from marketloop.workspace import Workspace
 
 if TYPE_CHECKING:
     from marketloop.audit.diff import CrawlDiff
@@ -37,12 +36,7 @@ def emit(
         tables(result, shown, limit)
     else:
         write = show.write_json if fmt == "json" else show.write_csv
-        if out is None:
-            write(shown, sys.stdout)
-            return
-        with open_atomic(out) as sink:
-            write(shown, sink)
-        console.print(f"wrote {esc(out)}")
+        clikit.emit_stream(lambda sink: write(shown, sink), out)
 
 
 def tables(result: Audit, shown: pa.Table, limit: int) -> None:
@@ -72,12 +66,7 @@ def emit_diff(result: CrawlDiff, fmt: str, out: Path | None) -> None:
     """`crawl-diff --format csv|json`: every row, written as it is read, on stdout or into
     `out` (atomically)."""
     write = write_diff_csv if fmt == "csv" else write_diff_json
-    if out is None:
-        write(result, sys.stdout)
-        return
-    with open_atomic(out) as sink:
-        write(result, sink)
-    console.print(f"wrote {esc(out)}", soft_wrap=True)
+    clikit.emit_stream(lambda sink: write(result, sink), out)
 
 
 def write_diff_csv(result: CrawlDiff, sink: TextIO) -> None:

@@ -95,12 +95,7 @@ def read_issue_table(folder: Path, columns: list[str] | None = None) -> pa.Table
     """The stored issues of a crawl as an Arrow table, in the stored order (priority, highest
     first), with `columns` (default all of `ISSUES`); None when it has none (or an unreadable
     one). Columnar: a million issues stay a few hundred MB, where `Issue` objects take GBs."""
-    if stored_record(folder) is None:
-        return None
-    try:
-        return pq.read_table(folder / ISSUES_FILE, columns=columns or ISSUES.names)
-    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
-        return None
+    return _table(folder, columns) if stored_record(folder) is not None else None
 
 
 def as_issues(table: pa.Table) -> list[Issue]:
@@ -116,10 +111,17 @@ def as_issues(table: pa.Table) -> list[Issue]:
 def read_issues(folder: Path) -> tuple[list[Issue], AuditRecord] | None:
     """The stored audit of a crawl, or None when it has none (or an unreadable one)."""
     record = stored_record(folder)
-    table = read_issue_table(folder) if record is not None else None
+    table = _table(folder, None) if record is not None else None  # the footer read once
     if record is None or table is None:
         return None
     return as_issues(table), record
+
+
+def _table(folder: Path, columns: list[str] | None) -> pa.Table | None:
+    try:
+        return pq.read_table(folder / ISSUES_FILE, columns=columns or ISSUES.names)
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return None
 
 
 def _now() -> str:
