@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from marketloop import yamlguard
 from marketloop.config import Settings
@@ -44,16 +44,11 @@ STAGE_MODULES = (
 )
 
 
-class Args(BaseModel):
+class Args(yamlguard.ExactNumbers):
     """Base of action argument (and gate) models: unknown keys are errors (a typo fails `loop
     check`), and so are a boolean or nan/inf where a number is expected."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_boolean_number(cls, value: Any, info: ValidationInfo) -> Any:
-        return yamlguard.no_boolean_number(cls, value, info)
+    model_config = ConfigDict(extra="forbid")
 
 
 class GateResult(BaseModel):

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationInfo
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from marketloop.errors import MarketloopError
 
@@ -181,6 +181,19 @@ def no_boolean_number(model: type[BaseModel], value: Any, info: ValidationInfo) 
     if isinstance(value, bool) and field is not None and _takes_number(field.annotation):
         raise ValueError(f"{str(value).lower()} is a boolean; write a number")
     return value
+
+
+class ExactNumbers(BaseModel):
+    """A base for the models of files people write: a boolean, nan or inf where a number is
+    expected is an error (`no_boolean_number`, and pydantic's `allow_inf_nan=False`, which
+    subclasses' own `model_config` keeps)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_number(cls, value: Any, info: ValidationInfo) -> Any:
+        return no_boolean_number(cls, value, info)
 
 
 def only_boolean(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:

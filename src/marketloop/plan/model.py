@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -49,16 +48,15 @@ def _channel_name(value: str) -> str:
 ChannelName = Annotated[str, AfterValidator(_channel_name)]
 
 
-class Frozen(BaseModel):
+class Frozen(yamlguard.ExactNumbers):
     """Unknown keys are errors, and so are a boolean or nan/inf where a number is expected and
     anything but true or false where a boolean is (each with its line: loader.py)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     @field_validator("*", mode="before")
     @classmethod
-    def _exact_scalars(cls, value: Any, info: ValidationInfo) -> Any:
-        value = yamlguard.no_boolean_number(cls, value, info)
+    def _only_boolean(cls, value: Any, info: ValidationInfo) -> Any:
         return yamlguard.only_boolean(cls, value, info)
 
 

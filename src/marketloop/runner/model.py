@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from marketloop import yamlguard
 
@@ -17,15 +17,10 @@ MAX_STEPS = 500
 MAX_TIMEOUT = 7 * 24 * 3600  # a step's timeout; larger ones overflow the thread wait
 
 
-class Strict(BaseModel):
+class Strict(yamlguard.ExactNumbers):
     """Unknown keys, and a boolean or nan/inf where a number is expected, are errors."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_boolean_number(cls, value: Any, info: ValidationInfo) -> Any:
-        return yamlguard.no_boolean_number(cls, value, info)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Schedule(Strict):
