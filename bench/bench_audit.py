@@ -191,11 +191,13 @@ def child(folder: str) -> None:
 
     memory = os.environ.get("BENCH_AUDIT_MEMORY_LIMIT") or AuditSettings().memory_limit
     timings: dict[str, tuple[float, float]] = {}
+    peaks: dict[str, float] = {}  # phase → the process's peak RSS (MB) when it ended
     last = [time.perf_counter(), time.process_time()]
 
     def tick(name: str) -> None:
         now = [time.perf_counter(), time.process_time()]
         timings[name] = (now[0] - last[0], now[1] - last[1])
+        peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         last[:] = now
 
     open_views, write_issues = engine.open_views, engine.write_issues
@@ -224,7 +226,7 @@ def child(folder: str) -> None:
     counts = {row["check"]: row["check_count"] for row in per_check}
     figures = {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "issues": result.count,
                "tickets": len(result.tickets), "memory_limit": memory, "checks": timings,
-               "counts": counts}  # fmt: skip
+               "peaks": peaks, "counts": counts}  # fmt: skip
     print(json.dumps(figures))
 
 
@@ -302,6 +304,15 @@ def report(pages: int, figures: dict[str, Any]) -> None:
         "changed against the first audit of this dataset: "
         + ", ".join(f"{c} {a:,} → {b:,}" for c, (a, b) in changed.items())
         if changed else "the same as the first audit of this dataset (counts.json)"))  # fmt: skip
+    peaks: dict[str, float] = figures.get("peaks", {})
+    if peaks:  # in phase order: how much each one raised the peak
+        before = [0.0, *peaks.values()][:-1]
+        rises = sorted(
+            ((phase, mb - was) for (phase, mb), was in zip(peaks.items(), before, strict=True)),
+            key=lambda rise: -rise[1],
+        )
+        print("  peak RSS raised most by: "
+              + ", ".join(f"{phase} +{mb:.0f} MB" for phase, mb in rises[:4]))  # fmt: skip
     slowest = sorted(figures["checks"].items(), key=lambda kv: -kv[1][0])[:5]
     print(
         "  slowest checks (the first one run also builds the shared views): "

@@ -12,7 +12,9 @@ from tests.api.conftest import CRAWL_ID, HOSTILE_TITLE, bearer, seed_evals
 
 from marketloop.api.routes import audit as audit_routes
 from marketloop.audit.model import Issue, Severity
+from marketloop.audit.registry import REGISTRY
 from marketloop.audit.store import as_issues, stored_record, write_issues
+from marketloop.audit.tickets import tickets
 
 V1 = "/api/v1"
 
@@ -142,6 +144,50 @@ def test_issue_pages_filter_and_walk_the_stored_order(
     summary = client.get(f"{V1}/crawls/{CRAWL_ID}", headers=bearer(keys["read"])).json()
     counts = {s.value: sum(i.severity is s for i in stored) for s in {i.severity for i in stored}}
     assert summary["issues_by_severity"] == counts
+
+
+def test_tickets_name_their_examples_by_stored_position(
+    client: TestClient, seeded, keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tickets are the audit's own (`tickets.tickets`), made in SQL from the stored table; each
+    example's id is its position in the stored list, even for a repeated row, and only the
+    rows of the examples' checks and URLs become objects."""
+    folder = seeded.crawls_dir / CRAWL_ID
+    hostile = '<script>x</script> "\'& [/] =HYPERLINK("x") \x07'
+    stored = [
+        Issue(check, severity, f"https://example.com/{n if n > 4 else n % 3}?q={hostile}", hostile,
+              None, None,
+              9 - n // 2)
+        for n, (check, severity) in enumerate(
+            [("missing_h1", Severity.warning), ("missing_h1", Severity.warning),
+             ("server_error", Severity.critical), ("title_too_long", Severity.notice),
+             ("missing_h1", Severity.warning)] + [("title_too_long", Severity.notice)] * 40
+        )
+    ]  # fmt: skip
+    stored.insert(4, stored[3])  # the same issue twice: two rows, two ids
+    record = stored_record(folder)
+    assert record is not None
+    write_issues(folder, stored, record)
+    made: list[int] = []
+
+    def counted(table: pa.Table) -> list[Issue]:
+        made.append(table.num_rows)
+        return as_issues(table)
+
+    monkeypatch.setattr(audit_routes, "as_issues", counted)
+    body = client.get(f"{V1}/crawls/{CRAWL_ID}/tickets", headers=bearer(keys["read"])).json()
+    expected = tickets(stored, REGISTRY)
+    assert [(t["check"], t["urls"], t["impact"]) for t in body["data"]] == [
+        (t.check, t.urls, t.impact) for t in expected
+    ]
+    for got, want in zip(body["data"], expected, strict=True):
+        ids = [e["id"] for e in got["examples"]]
+        assert len(set(ids)) == len(ids)
+        for example, issue in zip(got["examples"], want.examples, strict=True):
+            position = int(example["id"].removeprefix("iss_"))
+            assert stored[position] == issue
+            assert (example["url"], example["detail"]) == (issue.url, issue.detail)
+    assert sum(made) < len(stored)  # the 40 title_too_long rows are not all made objects
 
 
 def test_marts_filters_and_cursor(client: TestClient, seeded, keys) -> None:

@@ -17,10 +17,10 @@ from marketloop.api.errors import NotFound
 from marketloop.api.pagination import LimitQuery, ListPage, page_of
 from marketloop.api.routes.crawls import CrawlId, open_crawl
 from marketloop.api.scopes import PREFIX
+from marketloop.audit.engine import stored_tickets
 from marketloop.audit.model import Issue, Severity
 from marketloop.audit.registry import REGISTRY, all_checks
 from marketloop.audit.store import as_issues, read_issue_table
-from marketloop.audit.tickets import tickets
 from marketloop.errors import UsageError
 from marketloop.workspace import Workspace
 
@@ -58,10 +58,6 @@ def _issue_table(workspace: Workspace, crawl_id: str) -> pa.Table:
     return table
 
 
-def _issues(workspace: Workspace, crawl_id: str) -> list[Issue]:
-    return as_issues(_issue_table(workspace, crawl_id))
-
-
 def _out(position: int, issue: Issue) -> IssueOut:
     return IssueOut(id=f"iss_{position}", **issue.as_row())
 
@@ -96,14 +92,33 @@ def list_issues(
 def list_tickets(crawl_id: CrawlId, workspace: WorkspaceDep) -> ListPage[TicketOut]:
     """One ticket per check, by summed impact: what a team pastes into its tracker."""
     all_checks()
-    issues = _issues(workspace, crawl_id)
-    position = {id(i): n for n, i in enumerate(issues)}
-    made = [
-        TicketOut(
-            check=t.check, severity=t.severity, description=t.description, fix=t.fix,
-            urls=t.urls, impact=t.impact,
-            examples=[_out(position[id(e)], e) for e in t.examples],
+    table = _issue_table(workspace, crawl_id)
+    made = stored_tickets(table, REGISTRY)  # in SQL: only the examples become objects
+    rows = _rows_of(table, [e for t in made for e in t.examples])
+    return ListPage[TicketOut](
+        data=[
+            TicketOut(
+                check=t.check, severity=t.severity, description=t.description, fix=t.fix,
+                urls=t.urls, impact=t.impact,
+                examples=[_out(rows[e].pop(0), e) for e in t.examples],
+            )
+            for t in made
+        ],
+        has_more=False,
+    )  # fmt: skip
+
+
+def _rows_of(table: pa.Table, wanted: list[Issue]) -> dict[Issue, list[int]]:
+    """Each of `wanted` (issues of `table`) → its rows in order, the `iss_N` that `list_issues`
+    gives them (equal issues are told apart by taking them in turn). Only the rows of the
+    examples' checks and URLs become objects."""
+    rows = pc.indices_nonzero(
+        pc.and_(
+            pc.is_in(table["check"], pa.array(sorted({i.check for i in wanted}), pa.string())),
+            pc.is_in(table["url"], pa.array(sorted({i.url for i in wanted}), pa.string())),
         )
-        for t in tickets(issues, REGISTRY)
-    ]  # fmt: skip
-    return ListPage[TicketOut](data=made, has_more=False)
+    )
+    found: dict[Issue, list[int]] = {}
+    for row, issue in zip(rows.to_pylist(), as_issues(table.take(rows)), strict=True):
+        found.setdefault(issue, []).append(row)
+    return found
