@@ -231,6 +231,39 @@ def child(folder: str) -> None:
     print(json.dumps(figures))
 
 
+#: what the machine itself charges for the audit's kinds of work at each size, beside the
+#: audit's phases: a linear scan, a grouping over one key per page (30 rows each, like the
+#: links per URL: the hash table outgrows the CPU caches between 100k and 1M keys) and a random
+#: read of one 32-byte fingerprint per page (near_duplicate's gathers)
+BASELINE = {
+    "scan of 30 rows per page": "SELECT sum(k) FROM t",
+    "GROUP BY one key per page": "SELECT count(*) FROM (SELECT k, count(*) FROM t GROUP BY k)",
+}
+
+
+def baseline(pages: int, tries: int = 5) -> dict[str, float]:
+    """Least CPU seconds (of `tries`) of each `BASELINE` query, and of the random gather, for
+    `pages` (run in a fresh process, one DuckDB thread)."""
+    import duckdb
+
+    con = duckdb.connect(config={"threads": 1})
+    con.execute(f"CREATE TABLE t AS SELECT (i * 7919) % {pages} AS k "
+                f"FROM range({pages * LINKS_PER_PAGE}) r(i)")  # fmt: skip
+    rows = np.random.default_rng(1).integers(0, 2**63, (pages, 4), dtype=np.uint64)
+    order = np.random.default_rng(2).permutation(pages)
+    work = {name: (lambda q=q: con.execute(q).fetchall()) for name, q in BASELINE.items()}
+    work["random read of one row per page"] = lambda: np.take(rows, order, axis=0)
+    least = {}
+    for name, run in work.items():
+        times = []
+        for _ in range(tries):
+            started = time.process_time()
+            run()
+            times.append(time.process_time() - started)
+        least[name] = min(times)
+    return least
+
+
 def run_size(pages: int, keep: Path | None, repeat: int = 1) -> dict[str, Any]:
     """Generate (or reuse) a dataset of `pages` and audit it `repeat` times, each in a fresh
     process: the figures of the fastest run, with each phase's least wall and CPU time over the
@@ -253,6 +286,11 @@ def run_size(pages: int, keep: Path | None, repeat: int = 1) -> dict[str, Any]:
         }
         figures["peak_mb"] = max(run["peak_mb"] for run in runs)
         figures["runs"] = len(runs)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.bench_audit", "--baseline", str(pages)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        figures["baseline"] = json.loads(out.stdout.strip().splitlines()[-1])
         figures["recall"] = _recall(folder)
         figures["changed"] = _compare_counts(folder, figures["counts"])
         return figures
@@ -356,7 +394,16 @@ def growth_table(runs: dict[int, dict[str, Any]]) -> None:
             f"  {(times[i + 1][1] / max(times[i][1], 0.01)) / (b / a):5.2f}"
             for i, (a, b) in enumerate(steps)
         )
-        print(f"    {check:28} {cells} {ratios}")
+        print(f"    {check:32} {cells} {ratios}")
+    print("  the machine's own growth for the same kinds of work (CPU s, one thread, least of 5):")
+    for name in runs[sizes[0]].get("baseline", {}):
+        times = [runs[n]["baseline"][name] for n in sizes]
+        cells = "  ".join(f"{t:15.4f}" for t in times)
+        ratios = "".join(
+            f"  {(times[i + 1] / max(times[i], 1e-6)) / (b / a):5.2f}"
+            for i, (a, b) in enumerate(steps)
+        )
+        print(f"    {name:32} {cells} {ratios}")
 
 
 def main() -> None:
@@ -373,5 +420,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         child(sys.argv[2])
+    elif sys.argv[1:2] == ["--baseline"]:
+        print(json.dumps(baseline(int(sys.argv[2]))))
     else:
         main()
