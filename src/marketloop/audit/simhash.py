@@ -185,36 +185,17 @@ def _banded_pairs(prints: U64, distance: int) -> tuple[I64, I64, I64]:
 
 def _band_pairs(prints: U64, bands: list[I64], distance: int) -> list[I64]:
     """Per band (positions of its bits): the pairs of bucket mates at most `distance` apart,
-    each as `a * count + b` (a < b).
-
-    Bucket mates are compared on the first half of their words first, read side by side in
-    bucket order; random mates differ in about half their bits there, so only the few that
-    come close read the other half. Halves kept apart, not rows: a random read of a row is the
-    cost that grows fastest with the pages (a million fingerprints no longer fit the caches)."""
-    count, half = len(prints), max(1, prints.shape[1] // 2)
-    words = np.ascontiguousarray(prints.T)  # a word's bits side by side: keys read sequentially
-    first, rest = np.ascontiguousarray(prints[:, :half]), np.ascontiguousarray(prints[:, half:])
-    scratch = np.empty(count, dtype=np.uint64)
+    each as `a * count + b` (a < b)."""
+    count = len(prints)
     found: list[I64] = []
     for positions in bands:
-        order, keys = _bucket_order(_band_keys(words, positions, scratch))
-        ranked = np.take(first, order, axis=0)  # bucket mates side by side: sequential reads
+        order, keys = _bucket_order(_band_keys(prints, positions))
+        ranked = np.take(prints, order, axis=0)  # bucket mates side by side: sequential reads
         for left, right in _bucket_pairs(keys, LSH_BUCKET_CAP, LSH_PAIR_BATCH):
-            bits = _bits(ranked, left, right)
-            kept = np.flatnonzero(bits <= distance)
-            a, b = order[left[kept]], order[right[kept]]
-            near = bits[kept] + _bits(rest, a, b) <= distance
-            a, b = a[near], b[near]
+            near = _distances(ranked, left, right) <= distance
+            a, b = order[left[near]], order[right[near]]
             found.append(np.minimum(a, b) * count + np.maximum(a, b))
     return found
-
-
-def _bits(prints: U64, a: I64, b: I64) -> npt.NDArray[np.uint16]:
-    """Differing bits of rows `a` and `b` of `prints` (at most 64 per word: no conversion)."""
-    bits = np.zeros(len(a), dtype=np.uint16)
-    for w in range(prints.shape[1]):
-        bits += np.bitwise_count(prints[a, w] ^ prints[b, w])
-    return bits
 
 
 def _bucket_order(keys: U64) -> tuple[I64, U64]:
@@ -253,24 +234,25 @@ def band_plan(count: int, distance: int, width: int = MINHASH_BITS) -> tuple[int
     return band, min(LSH_MAX_BANDS, math.ceil(math.log(LSH_MISS) / math.log1p(-shared)))
 
 
-def _band_keys(words: U64, positions: I64, scratch: U64) -> U64:
+def _band_keys(prints: U64, positions: I64) -> U64:
     """A 64-bit key per fingerprint from the bits at `positions` (a multiply-xor hash of the
-    masked words: equal bits give equal keys; a rare collision only adds a candidate). `words`
-    holds the fingerprints' words as rows (words × count); `scratch` is a buffer of count."""
-    masks = np.zeros(len(words), dtype=np.uint64)
+    masked words: equal bits give equal keys; a rare collision only adds a candidate)."""
+    masks = np.zeros(prints.shape[1], dtype=np.uint64)
     for position in positions.tolist():
         masks[position // BITS] |= np.uint64(1) << np.uint64(position % BITS)
-    keys = np.zeros(words.shape[1], dtype=np.uint64)
+    keys = np.zeros(len(prints), dtype=np.uint64)
     for word, mask in enumerate(masks):
         if mask:
-            np.bitwise_and(words[word], mask, out=scratch)
-            keys ^= scratch
+            keys ^= prints[:, word] & mask
             keys *= _MIX
     return keys
 
 
 def _distances(prints: U64, a: I64, b: I64) -> I64:
-    return _bits(prints, a, b).astype(np.int64)
+    bits = np.zeros(len(a), dtype=np.uint16)  # at most 64 per word: no conversion per word
+    for w in range(prints.shape[1]):
+        bits += np.bitwise_count(prints[a, w] ^ prints[b, w])
+    return bits.astype(np.int64)
 
 
 def _no_pairs() -> tuple[I64, I64, I64]:
