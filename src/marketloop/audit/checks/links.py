@@ -35,7 +35,8 @@ sql_check(
     fix="Dead ends stop visitors and pass no link equity on. Add navigation and contextual links "
     "to related pages.",
     # an anti join with the pages that do link out (one distinct row per page): NOT EXISTS
-    # made DuckDB build its hash table on every link (30 million at a million pages)
+    # made DuckDB build its hash table on every link (30 million at a million pages). At a
+    # million pages, reading `links` for the filter and `html_pages` are 84% of its CPU
     sql="""
     SELECT h.url, 'no <a href> to another internal URL' AS detail, 0 AS value FROM html_pages h
     ANTI JOIN (
@@ -61,7 +62,11 @@ sql_check(
     "Describe the target in the link text (or the alt text of a linked image).",
     # the window sorts every generic-anchor link (15 million at a million pages: it spills),
     # so its rows carry a page number instead of the page's URL (`other`: the URL of a page
-    # that the crawl has no row for); 17% less CPU at a million pages
+    # that the crawl has no row for); 17% less CPU at a million pages. It still grows about
+    # ×13–20 for ×10 pages: at a million the helper tables and the Parquet footer cache leave
+    # it about 125 MB of DuckDB's cap. `min(item, 5)`, `QUALIFY k <= 5` (rewritten into it) and
+    # ten hash buckets of pages run out of memory there; nth_value() or `min(item, 5) OVER`
+    # the page cost more (docs/audit.md, "The three per-page link checks alone")
     sql=f"""
     WITH ids AS (
       SELECT url, row_number() OVER () AS pid FROM (SELECT DISTINCT url FROM page_state)
