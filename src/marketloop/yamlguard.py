@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import Mapping
+from datetime import date, time
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
@@ -183,17 +184,33 @@ def no_boolean_number(model: type[BaseModel], value: Any, info: ValidationInfo) 
     return value
 
 
+def no_number_moment(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    """A field validator (`mode="before"`): a number where a date or a time of day is expected
+    (alone or in a list) is refused.
+
+    pydantic reads a number as seconds since 1970 for a `date` and since midnight for a `time`,
+    so `start: 20261214` would be 1970-08-23 and `at: 930` 00:15:30, silently."""
+    field = model.model_fields.get(info.field_name or "")
+    if field is None or not _takes_moment(field.annotation):
+        return value
+    items = value if isinstance(value, list | tuple) else [value]
+    if any(isinstance(item, int | float) for item in items):
+        raise ValueError("a number is not a date or time; write 2026-12-14 or 09:30")
+    return value
+
+
 class ExactNumbers(BaseModel):
     """A base for the models of files people write: a boolean, nan or inf where a number is
     expected is an error (`no_boolean_number`, and pydantic's `allow_inf_nan=False`, which
-    subclasses' own `model_config` keeps)."""
+    subclasses' own `model_config` keeps), and so is a number where a date or time of day is
+    (`no_number_moment`)."""
 
     model_config = ConfigDict(allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
     def _no_boolean_number(cls, value: Any, info: ValidationInfo) -> Any:
-        return no_boolean_number(cls, value, info)
+        return no_number_moment(cls, no_boolean_number(cls, value, info), info)
 
 
 def only_boolean(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
@@ -223,6 +240,14 @@ def _takes_boolean_only(annotation: Any) -> bool:
         members = [m for m in get_args(annotation) if m is not type(None)]
         return len(members) == 1 and _takes_boolean_only(members[0])
     return annotation is bool
+
+
+def _takes_moment(annotation: Any) -> bool:
+    """Whether a field's type is a date or time of day, or a tuple or list of them."""
+    origin = get_origin(annotation)
+    if origin in (Annotated, tuple, list, Union, types.UnionType):
+        return any(_takes_moment(a) for a in get_args(annotation) if a is not Ellipsis)
+    return isinstance(annotation, type) and issubclass(annotation, date | time)
 
 
 def _takes_number(annotation: Any) -> bool:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from marketloop.audit import views
 from marketloop.audit.config import AuditSettings
 from marketloop.audit.engine import audit
 from marketloop.audit.views import open_views
@@ -53,8 +56,28 @@ def _expected(site: Site) -> dict[str, tuple[int, list[str], int, list[str]]]:
     }
 
 
-def test_refs_count_every_url_and_sample_the_ones_checks_report(tmp_path: Path) -> None:
+#: `ref_key` as the hash, and as keys that collide: every URL on 0 or 1; two target URLs only
+#: (neither refers to a page); two referring pages only (`/orphan` is linked from nowhere)
+KEYS = {
+    "hash": "hash(s)",
+    "all collide": "hash(s) % 2",
+    "targets collide": f"CASE WHEN s IN ('{url('/gone')}', '{url('/img/hero.png')}') THEN 0 "
+    "ELSE hash(s) END",
+    "referrers collide": f"CASE WHEN s IN ('{url('/')}', '{url('/orphan')}') THEN 0 "
+    "ELSE hash(s) END",
+}
+
+
+@pytest.mark.parametrize("key", KEYS.values(), ids=KEYS.keys())
+def test_refs_count_every_url_and_sample_the_ones_checks_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """With keys that collide, the pass's check must see it and count on the URLs themselves:
+    the same rows."""
+    monkeypatch.setattr(views, "REF_KEY_HASH", f"CREATE OR REPLACE MACRO ref_key(s) AS {key}")
     site = _site()
+    site.page(url="/orphan")
+    site.link(**{"from": "/orphan", "to": "/gone"})
     expected = _expected(site)
     with open_views(CrawlDataset.open(site.write(tmp_path / "crawl"))) as con:
         rows = con.execute("SELECT url, n, sample, n_a, sample_a FROM refs").fetchall()
@@ -71,7 +94,7 @@ def test_refs_count_every_url_and_sample_the_ones_checks_report(tmp_path: Path) 
             assert found[target] == (n, sample, n_a, sample_a), target
         else:  # an indexable page, or a URL not crawled: no check names its referrers
             assert found[target] == (n, None, n_a, None), target
-    assert found[url("/gone")] == (5, [url("/"), url("/blog"), url("/blog/first-post")], 5,
+    assert found[url("/gone")] == (6, [url("/"), url("/blog"), url("/blog/first-post")], 6,
                                    [url("/"), url("/blog"), url("/blog/first-post")])  # fmt: skip
     assert found[url("/old")] == (1, [url("/blog")], 0, [])
     assert found[url("/img/hero.png")] == (2, [url("/"), url("/blog")], 0, [])

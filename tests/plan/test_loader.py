@@ -182,6 +182,26 @@ def test_a_plan_number_is_a_finite_number_not_a_boolean(
 
 
 @pytest.mark.parametrize(
+    ("old", "new", "line", "where"),
+    [
+        # pydantic reads a number as seconds since 1970 (a date) or since midnight (a time):
+        # `start: 20261207` was 1970-08-23 and `at: 900` 00:15:00, with no error
+        ("start: 2026-12-07", "start: 20261207", 4, "calendar.start"),
+        ("start: 2026-12-07", "start: 2026-12-07\n  holidays: [2026-12-25, 1767225600]", 5,
+         "calendar.holidays"),
+        ('at: "09:00"', "at: 900", 38, "cadence.meetings[0].at"),
+        ('at: "09:00"', "at: 9.5", 38, "cadence.meetings[0].at"),
+    ],
+)  # fmt: skip
+def test_a_plan_date_or_time_is_not_a_number(old: str, new: str, line: int, where: str) -> None:
+    assert old in MINIMAL
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan(MINIMAL.replace(old, new, 1), "bad.yaml")
+    expected = f"bad.yaml:{line}: {where}: a number is not a date or time; write 2026-12-14"
+    assert expected in caught.value.message
+
+
+@pytest.mark.parametrize(
     ("value", "message"),
     [
         # pydantic read 1, 0, "yes", "on", "no" as booleans: `pull_backlog: 1` was true

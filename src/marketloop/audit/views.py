@@ -88,61 +88,93 @@ SELECT url, titles, raw_titles, meta_descriptions, raw_meta_descriptions, canoni
 FROM html_pages WHERE rendered {limit};
 """
 
-#: the heaviest helper (a pass over every link): only the checks need it, not the overview.
-#: Referring pages are numbered in URL order first, so the groupings work on integers. Every
-#: aggregate over all the links keeps a fixed-size state (counts, `bool_or`), which DuckDB spills
-#: to disk past its memory limit (list aggregates such as `min(id, 3)` over every URL could not,
-#: and ran out of memory at a million pages). The samples, the three first referring pages by
-#: URL, are taken only for the URLs that are not indexable pages, the ones whose referrers the
-#: checks name (errors, redirects, robots.txt blocks, non-HTML files such as images), through a
-#: window and a pivot of at most three rows per URL and kind.
+#: the heaviest helper (every link and <img>): only the checks need it, not the overview.
+#: `REF_GROUPS` reads `links` and `images` once, keeps their edges (target `url`, referring page
+#: `ref`) with a 64-bit key for each URL (`ref_key`, a hash), and groups them four ways (`part`):
+#:
+#:     count     per target key `h`, the distinct (target, referring page) pairs: `n`, and `n_a`
+#:               those with an <a> link; grouped on the two keys, 16 bytes a pair, not on URLs
+#:     target    each distinct target URL, with its key `h`
+#:     referrers one row: how many distinct referring pages (`n`), and distinct keys (`n_a`)
+#:     sample    the pairs into URLs that are not indexable pages, with both URLs: the referrers
+#:               the checks name (errors, redirects, robots.txt blocks, non-HTML files) are few,
+#:               so their samples, the first three by URL, are ranked afterwards
+#:
+#: Keys count pairs exactly only if no two target URLs, and no two referring pages, share a hash:
+#: `REF_KEYS_UNIQUE` checks that after `REFS`, and if they do, `open_refs` makes them again
+#: keyed on the URLs themselves (`REF_KEY_EXACT`: the same results, slower).
+#: Measured at a million pages (docs/audit.md, "Scale"): numbering the referring pages in URL
+#: order first (a sort and a join of every link) and grouping (URL, number) pairs, once for the
+#: counts and again for the samples, cost twice the CPU. Every aggregate over all the edges keeps
+#: a fixed-size state, which DuckDB spills past its memory limit (list aggregates over every URL
+#: could not, and ran out of memory at a million pages).
+REF_KEY_HASH = "CREATE OR REPLACE MACRO ref_key(s) AS hash(s)"
+REF_KEY_EXACT = "CREATE OR REPLACE MACRO ref_key(s) AS s"
+
+REF_GROUPS = """
+CREATE OR REPLACE TEMP TABLE ref_groups AS
+WITH edge AS MATERIALIZED (
+  SELECT url, ref, is_a, ref_key(url) AS h, ref_key(ref) AS f,
+         ref_key(url) IN (SELECT ref_key(url) FROM page_state
+                          WHERE indexability IS DISTINCT FROM 'indexable') AS sampled
+  FROM (
+    SELECT to_url AS url, from_url AS ref, kind = 'a' AS is_a FROM links
+    WHERE from_url <> to_url
+    UNION ALL
+    SELECT src, page_url, false FROM images WHERE page_url IS NOT NULL
+  )
+)
+SELECT 'count' AS part, h, NULL AS url, NULL AS ref, NULL::BOOLEAN AS is_a, count(*) AS n,
+       count(*) FILTER (WHERE is_a) AS n_a
+FROM (SELECT h, f, bool_or(is_a) AS is_a FROM edge GROUP BY h, f) GROUP BY h
+UNION ALL
+SELECT 'target', ref_key(url), url, NULL, NULL, NULL, NULL FROM (SELECT DISTINCT url FROM edge)
+UNION ALL
+SELECT 'referrers', NULL, NULL, NULL, NULL, count(*), count(DISTINCT ref_key(ref))
+FROM (SELECT DISTINCT ref FROM edge)
+UNION ALL
+SELECT 'sample', NULL, url, ref, bool_or(is_a), NULL, NULL FROM edge WHERE sampled
+GROUP BY url, ref;
+"""
+
+#: whether `ref_key` told the referring pages apart (as many keys as pages) and the target URLs
+#: (each counted key joined one target URL in `refs`)
+REF_KEYS_UNIQUE = """
+SELECT (SELECT n = n_a FROM ref_groups WHERE part = 'referrers')
+   AND (SELECT count(*) FROM refs) = (SELECT count(*) FROM ref_groups WHERE part = 'count')
+"""
+
 REFS = """
-CREATE OR REPLACE TABLE ref_source AS
-SELECT url AS from_url, row_number() OVER (ORDER BY url) AS id
-FROM (SELECT from_url AS url FROM links UNION SELECT page_url FROM images);
-
-CREATE OR REPLACE MACRO ref_edges() AS TABLE
-  SELECT l.to_url AS url, s.id, l.kind = 'a' AS is_a
-  FROM links l JOIN ref_source s USING (from_url) WHERE l.from_url <> l.to_url
-  UNION ALL
-  SELECT i.src, s.id, false FROM images i JOIN ref_source s ON s.from_url = i.page_url;
-
-CREATE OR REPLACE TABLE ref_counts AS
-SELECT url, count(*) AS n, count(*) FILTER (WHERE is_a) AS n_a
-FROM (SELECT url, id, bool_or(is_a) AS is_a FROM ref_edges() GROUP BY ALL) GROUP BY url;
-
 CREATE OR REPLACE TABLE refs AS
-WITH sampled AS (
-  SELECT url FROM page_state WHERE indexability IS DISTINCT FROM 'indexable'
+WITH counts AS (
+  SELECT h, n, n_a FROM ref_groups WHERE part = 'count'
+), target AS (
+  SELECT h, url FROM ref_groups WHERE part = 'target'
 ), pair AS (
-  SELECT url, id, bool_or(is_a) AS is_a FROM ref_edges() SEMI JOIN sampled USING (url)
-  GROUP BY ALL
+  SELECT url, ref, is_a FROM ref_groups
+  WHERE part = 'sample'
+    AND url IN (SELECT url FROM page_state WHERE indexability IS DISTINCT FROM 'indexable')
 ), ranked AS (
-  SELECT url, id, is_a, row_number() OVER (PARTITION BY url ORDER BY id) AS k,
-         row_number() OVER (PARTITION BY url, is_a ORDER BY id) AS k_a
+  SELECT url, ref, is_a, row_number() OVER (PARTITION BY url ORDER BY ref) AS k,
+         row_number() OVER (PARTITION BY url, is_a ORDER BY ref) AS k_a
   FROM pair
 ), named AS (
-  SELECT r.url,
-         min(s.from_url) FILTER (WHERE k = 1) AS s1, min(s.from_url) FILTER (WHERE k = 2) AS s2,
-         min(s.from_url) FILTER (WHERE k = 3) AS s3,
-         min(s.from_url) FILTER (WHERE is_a AND k_a = 1) AS a1,
-         min(s.from_url) FILTER (WHERE is_a AND k_a = 2) AS a2,
-         min(s.from_url) FILTER (WHERE is_a AND k_a = 3) AS a3
-  FROM ranked r JOIN ref_source s USING (id)
-  WHERE k <= 3 OR (is_a AND k_a <= 3)
-  GROUP BY r.url
+  SELECT url,
+         min(ref) FILTER (WHERE k = 1) AS s1, min(ref) FILTER (WHERE k = 2) AS s2,
+         min(ref) FILTER (WHERE k = 3) AS s3,
+         min(ref) FILTER (WHERE is_a AND k_a = 1) AS a1,
+         min(ref) FILTER (WHERE is_a AND k_a = 2) AS a2,
+         min(ref) FILTER (WHERE is_a AND k_a = 3) AS a3
+  FROM ranked WHERE k <= 3 OR (is_a AND k_a <= 3)
+  GROUP BY url
 )
-SELECT c.url, c.n,
+SELECT t.url, c.n,
        CASE WHEN named.url IS NOT NULL THEN [x FOR x IN [s1, s2, s3] IF x IS NOT NULL] END
          AS sample,
        c.n_a,
        CASE WHEN named.url IS NOT NULL THEN [x FOR x IN [a1, a2, a3] IF x IS NOT NULL] END
          AS sample_a
-FROM ref_counts c LEFT JOIN named USING (url);
-
-DROP TABLE ref_counts;
-DROP TABLE ref_source;
-DROP MACRO TABLE ref_edges;
+FROM counts c JOIN target t ON c.h IS NOT DISTINCT FROM t.h LEFT JOIN named USING (url);
 """
 
 
@@ -187,8 +219,21 @@ def open_views(
         rendered = dataset.manifest.settings.get("render") == "js"
         con.execute(RENDERED.format(limit="" if rendered else "LIMIT 0"))
         if refs:
-            con.execute(REFS)
+            open_refs(con)
         yield con
+
+
+def open_refs(con: duckdb.DuckDBPyConnection) -> None:
+    """Make `refs`: one pass keyed on URL hashes, again on the URLs if two hashes collided."""
+    con.execute(REF_KEY_HASH)
+    con.execute(REF_GROUPS)
+    con.execute(REFS)
+    row = con.execute(REF_KEYS_UNIQUE).fetchone()
+    if not (row and row[0]):
+        con.execute(REF_KEY_EXACT)
+        con.execute(REF_GROUPS)
+        con.execute(REFS)
+    con.execute("DROP TABLE ref_groups; DROP MACRO ref_key")
 
 
 @contextmanager
