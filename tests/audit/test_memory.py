@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from marketloop.audit import heap
 from marketloop.audit.config import AuditSettings, size_bytes
 from marketloop.audit.engine import audit
 from marketloop.audit.model import Check, CheckContext, Finding, Severity
@@ -53,6 +55,7 @@ def test_python_checks_run_after_the_sql_ones_with_duckdb_capped_below_the_limit
     make_dataset: MakeDataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[str] = []
+    trimmed: list[list[str]] = []
 
     def probe(ctx: CheckContext) -> Iterator[Finding]:
         (limit,) = ctx.con.execute("SELECT current_setting('memory_limit')").fetchone() or ("",)
@@ -60,12 +63,29 @@ def test_python_checks_run_after_the_sql_ones_with_duckdb_capped_below_the_limit
         yield Finding("https://example.com/", "probed <script>\"'&[/]")
 
     check = Check("zz_probe", Severity.notice, "every page", "A probe.", "None.", probe)
+    sql = "SELECT 'https://example.com/' AS url, current_setting('memory_limit') AS detail"
+    sql_probe = Check("zz_sql_probe", Severity.notice, "every page", "A probe.", "None.",
+                      probe, sql=sql)  # fmt: skip
     monkeypatch.setitem(REGISTRY, check.id, check)
+    monkeypatch.setitem(REGISTRY, sql_probe.id, sql_probe)
+    monkeypatch.setattr(heap, "trim", lambda: trimmed.append(list(seen)))
     done: list[Check] = []
     result = audit(make_dataset(), AuditSettings(memory_limit="100MB"), save=False,
                    progress=done.append)  # fmt: skip
-    assert seen == ["76.2 MiB"]  # 80% of 100 MB while the Python checks run
+    # 80% of 100 MB while the SQL checks run, half from the Python checks on (the issues
+    # table is built as Arrow outside DuckDB's cap)
+    assert seen == ["47.6 MiB"]
+    assert [i.detail for i in result.issues if i.check == "zz_sql_probe"] == ["76.2 MiB"]
+    python = [c.id for c in done if c.sql is None]
+    assert len(trimmed) == len(python) and ["47.6 MiB"] in trimmed  # after each Python check
     kinds = ["python" if c.sql is None else "sql" for c in done]
     assert "zz_probe" in [c.id for c in done] and kinds == sorted(kinds, reverse=True)
     found = [i for i in result.issues if i.check == "zz_probe"]
     assert [i.detail for i in found] == ["probed <script>\"'&[/]"]
+
+
+def test_trimming_the_heap_is_safe_to_call_and_found_on_glibc() -> None:
+    heap.trim()
+    heap.trim()
+    if platform.libc_ver()[0] == "glibc":
+        assert heap._malloc_trim() is not None

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from marketloop.audit import custom, impact, priority
+from marketloop.audit import custom, heap, impact, priority
 from marketloop.audit.config import AuditSettings, size_bytes
 from marketloop.audit.model import Check, CheckContext, Issue, Severity, Ticket
 from marketloop.audit.registry import PARAM, Plan, plan
@@ -36,10 +36,16 @@ from marketloop.errors import AuditError, CrawlDatasetError
 
 Progress = Callable[[Check], None]
 
-#: share of `audit.memory_limit` that DuckDB leaves to the Python checks, which run after the
-#: SQL ones while DuckDB still holds what those read (near_duplicate's fingerprints, bands and
-#: candidate pairs: about 0.2 GB at a million pages)
+#: share of `audit.memory_limit` that DuckDB leaves to the rest of the process while the SQL
+#: checks run, when Python checks follow (lowered before the SQL checks, as measured)
 PYTHON_SHARE = 0.2
+
+#: share that DuckDB leaves from the Python checks to the end of the audit: the Python checks
+#: run beside what DuckDB still holds (near_duplicate's fingerprints, bands and candidate
+#: pairs: about 0.5 GB at a million pages), then DuckDB's sort of the issues hands them over
+#: as Arrow outside its cap (about 0.5 GB for 1.5 million issues). At 80% the peak RSS of a
+#: million pages was 1.9 to 2.2 GB, set by that sort; at half, 1.5 GB, set by the views
+OUTPUT_SHARE = 0.5
 
 #: checks that need the whole site: on a crawl cut short by a limit, an unreached page may be
 #: linked (orphan_page) or listed in a sitemap while not indexable (non_indexable_in_sitemap)
@@ -266,23 +272,31 @@ def _run_checks(
     The Python checks used to run in a worker thread beside the SQL ones. On the shared 2-core
     machine that took longer: at a million pages 107.0 s instead of 96.3 s at a load average of
     about 2 (193.8 and 163.3 CPU s), 227.8 s instead of 169.3 s at about 4.3 (195.9 and 193.1
-    CPU s); 16.9 s instead of 11.4 s at 100,000 (load 4.3). While they run, DuckDB
-    keeps to `1 - PYTHON_SHARE` of `memory_limit` (bytes), so that their arrays fit in the
-    audit's memory rather than on top of it (lowered before the SQL checks, as measured;
-    restored at the end)."""
+    CPU s); 16.9 s instead of 11.4 s at 100,000 (load 4.3). While the SQL checks run, DuckDB
+    keeps to `1 - PYTHON_SHARE` of `memory_limit` (bytes), lowered before them as measured;
+    from the Python checks to the end of the audit, to `1 - OUTPUT_SHARE`, so that their
+    arrays and then the issues table fit in the audit's memory rather than on top of it. The
+    C heap's free pages go back to the system after each Python check (`heap.trim`)."""
     python = [check for check in chosen.checks if check.sql is None]
     if python:
-        con.execute(f"SET memory_limit = '{int(memory_limit * (1 - PYTHON_SHARE))}B'")
+        _cap(con, memory_limit, PYTHON_SHARE)
     for check in chosen.checks:
         if check.sql is not None:
             _sql_findings(check, con, crawl, chosen)
             if progress is not None:
                 progress(check)
+    _cap(con, memory_limit, OUTPUT_SHARE)
     for check in python:
         _add(check, con, crawl, chosen, _python_findings(check, con, crawl, chosen))
+        heap.trim()
         if progress is not None:
             progress(check)
-    con.execute(f"SET memory_limit = '{memory_limit}B'")
+
+
+def _cap(con: duckdb.DuckDBPyConnection, memory_limit: int, share: float) -> None:
+    """Keep DuckDB to `1 - share` of `memory_limit` (bytes): past it, it spills (lowering the
+    limit writes out what no longer fits and frees it at once)."""
+    con.execute(f"SET memory_limit = '{int(memory_limit * (1 - share))}B'")
 
 
 def _columns(check: Check, con: duckdb.DuckDBPyConnection, chosen: Plan) -> str:
