@@ -66,7 +66,7 @@ sql_check(
     # ×13–20 for ×10 pages: at a million the helper tables and the Parquet footer cache leave
     # it about 125 MB of DuckDB's cap. `min(item, 5)`, `QUALIFY k <= 5` (rewritten into it) and
     # ten hash buckets of pages run out of memory there; nth_value() or `min(item, 5) OVER`
-    # the page cost more (docs/audit.md, "The three per-page link checks alone")
+    # the page cost more (docs/audit.md, "Scale": what was tried)
     sql=f"""
     WITH ids AS (
       SELECT url, row_number() OVER () AS pid FROM (SELECT DISTINCT url FROM page_state)
