@@ -209,7 +209,7 @@ class ExactNumbers(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_boolean_number(cls, value: Any, info: ValidationInfo) -> Any:
+    def _exact(cls, value: Any, info: ValidationInfo) -> Any:
         return no_number_moment(cls, no_boolean_number(cls, value, info), info)
 
 
@@ -233,32 +233,32 @@ def only_boolean(model: type[BaseModel], value: Any, info: ValidationInfo) -> An
 
 def _takes_boolean_only(annotation: Any) -> bool:
     """Whether a field's type is bool (or bool | None, Annotated bool) and nothing else."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _takes_boolean_only(get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        members = [m for m in get_args(annotation) if m is not type(None)]
-        return len(members) == 1 and _takes_boolean_only(members[0])
-    return annotation is bool
+    return [t for t in _types(annotation) if t is not type(None)] == [bool]
 
 
 def _takes_moment(annotation: Any) -> bool:
     """Whether a field's type is a date or time of day, or a tuple or list of them."""
-    origin = get_origin(annotation)
-    if origin in (Annotated, tuple, list, Union, types.UnionType):
-        return any(_takes_moment(a) for a in get_args(annotation) if a is not Ellipsis)
-    return isinstance(annotation, type) and issubclass(annotation, date | time)
+    return any(
+        isinstance(t, type) and issubclass(t, date | time) for t in _types(annotation, items=True)
+    )
 
 
 def _takes_number(annotation: Any) -> bool:
     """Whether a field's type takes an int or a float, and not a bool."""
+    types_ = _types(annotation)
+    return bool not in types_ and any(t is int or t is float for t in types_)
+
+
+def _types(annotation: Any, *, items: bool = False) -> list[Any]:
+    """The types a field's annotation admits, through `Annotated` and unions (and, with
+    `items`, the items of a tuple or list)."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _takes_number(get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        members = get_args(annotation)
-        return bool not in members and any(_takes_number(m) for m in members)
-    return annotation is int or annotation is float
+        return _types(get_args(annotation)[0], items=items)
+    if origin is Union or origin is types.UnionType or (items and origin in (tuple, list)):
+        args = [a for a in get_args(annotation) if a is not Ellipsis]
+        return [t for a in args for t in _types(a, items=items)]
+    return [annotation]
 
 
 def summary(kind: str, name: str, lines: list[str]) -> str:
