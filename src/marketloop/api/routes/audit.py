@@ -5,7 +5,8 @@ Both read DIR/issues.parquet, which `marketloop audit` writes; a crawl never aud
 
 from __future__ import annotations
 
-from typing import Annotated
+import math
+from typing import Annotated, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -100,7 +101,7 @@ def list_tickets(crawl_id: CrawlId, workspace: WorkspaceDep) -> ListPage[TicketO
             TicketOut(
                 check=t.check, severity=t.severity, description=t.description, fix=t.fix,
                 urls=t.urls, impact=t.impact,
-                examples=[_out(rows[e].pop(0), e) for e in t.examples],
+                examples=[_out(rows[_same(e)].pop(0), e) for e in t.examples],
             )
             for t in made
         ],
@@ -108,7 +109,7 @@ def list_tickets(crawl_id: CrawlId, workspace: WorkspaceDep) -> ListPage[TicketO
     )  # fmt: skip
 
 
-def _rows_of(table: pa.Table, wanted: list[Issue]) -> dict[Issue, list[int]]:
+def _rows_of(table: pa.Table, wanted: list[Issue]) -> dict[tuple[Any, ...], list[int]]:
     """Each of `wanted` (issues of `table`) → its rows in order, the `iss_N` that `list_issues`
     gives them (equal issues are told apart by taking them in turn). Only the rows of the
     examples' checks and URLs become objects."""
@@ -118,7 +119,14 @@ def _rows_of(table: pa.Table, wanted: list[Issue]) -> dict[Issue, list[int]]:
             pc.is_in(table["url"], pa.array(sorted({i.url for i in wanted}), pa.string())),
         )
     )
-    found: dict[Issue, list[int]] = {}
+    found: dict[tuple[Any, ...], list[int]] = {}
     for row, issue in zip(rows.to_pylist(), as_issues(table.take(rows)), strict=True):
-        found.setdefault(issue, []).append(row)
+        found.setdefault(_same(issue), []).append(row)
     return found
+
+
+def _same(issue: Issue) -> tuple[Any, ...]:
+    """What tells stored issues apart, equal for equal rows (a NaN value equals itself here)."""
+    return tuple(
+        "nan" if isinstance(v, float) and math.isnan(v) else v for v in issue.as_row().values()
+    )
