@@ -390,20 +390,21 @@ def growth_table(runs: dict[int, dict[str, Any]]) -> None:
     for check in sorted(last, key=lambda c: -last[c][1]):
         times = [runs[n]["checks"].get(check, (0.0, 0.0)) for n in sizes]
         cells = "  ".join(f"{wall:7.2f} /{cpu:7.2f}" for wall, cpu in times)
-        ratios = "".join(
-            f"  {(times[i + 1][1] / max(times[i][1], 0.01)) / (b / a):5.2f}"
-            for i, (a, b) in enumerate(steps)
-        )
-        print(f"    {check:32} {cells} {ratios}")
+        print(f"    {check:32} {cells} {_growths([cpu for _, cpu in times], steps, 0.01)}")
     print("  the machine's own growth for the same kinds of work (CPU s, one thread, least of 5):")
     for name in runs[sizes[0]].get("baseline", {}):
         times = [runs[n]["baseline"][name] for n in sizes]
         cells = "  ".join(f"{t:15.4f}" for t in times)
-        ratios = "".join(
-            f"  {(times[i + 1] / max(times[i], 1e-6)) / (b / a):5.2f}"
-            for i, (a, b) in enumerate(steps)
-        )
-        print(f"    {name:32} {cells} {ratios}")
+        print(f"    {name:32} {cells} {_growths(times, steps, 1e-6)}")
+
+
+def _growths(times: list[float], steps: list[tuple[int, int]], floor: float) -> str:
+    """Between consecutive sizes, the time's growth divided by the pages' (`floor`: the least
+    time divided by, below which a timing is noise)."""
+    return "".join(
+        f"  {(times[i + 1] / max(times[i], floor)) / (b / a):5.2f}"
+        for i, (a, b) in enumerate(steps)
+    )
 
 
 def main() -> None:
